@@ -1,0 +1,58 @@
+"""Contingencia: entry point. Shell (mode badge, SIAT indicator) and navigation; pages in pages/."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from cucu.inventory import InventoryError
+from cucu.settings import SettingsError
+from ui import resources, shell
+
+log = logging.getLogger("contingencia")
+
+# A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
+st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
+
+PAGES = [
+    st.Page("pages/estado.py", title="Estado", icon=":material/monitor_heart:", default=True),
+]
+
+
+def _config_problem(title: str, message: str) -> None:
+    page = st.Page(lambda: shell.render_config_error(title, message), title="Configuración", icon=":material/settings_alert:")
+    st.navigation([page], position="hidden").run()
+
+
+def main() -> None:
+    try:
+        settings = resources.read_settings()
+        runtime = resources.get_runtime(settings)
+    except SettingsError as exc:
+        _config_problem("La configuración no es válida", str(exc))
+        return
+    except InventoryError as exc:
+        _config_problem("El inventario no se puede usar", str(exc))
+        return
+
+    navigation = st.navigation(PAGES, position="top")
+
+    @st.fragment(run_every=resources.CONNECTIVITY_TTL_S)
+    def live_header() -> None:
+        shell.render_header(settings.mode, resources.connectivity(runtime))
+
+    try:
+        live_header()
+        navigation.run()
+    except Exception:  # a supervisor never sees a traceback; the server log keeps it
+        log.exception("error inesperado en la página %s", navigation.title)
+        st.error(
+            "Ocurrió un error inesperado al mostrar esta página. Los datos no se perdieron: "
+            "recargue la página y, si persiste, avise al administrador del tablero.",
+            icon=":material/error:",
+        )
+
+
+main()

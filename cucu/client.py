@@ -1,0 +1,296 @@
+"""The one HTTP client of the cucu events API.
+
+One ``CucuClient`` per base URL and key: httpx with connection pooling, an explicit timeout,
+the key sent by an ``httpx.Auth`` (so it lives in no header dict, repr or log line), and an
+injectable ``transport=`` for tests. Read calls are retried with jittered exponential
+backoff and ``Retry-After``; start and end are never retried (a timeout after sending may
+have taken effect: the caller must verify, see ``CucuConnectionError.request_sent``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Generator
+from urllib.parse import urlsplit
+
+import httpx
+
+from cucu.errors import (
+    CucuAuthError,
+    CucuBadResponseError,
+    CucuConnectionError,
+    CucuError,
+    CucuHTTPStatusError,
+    CucuRateLimitError,
+    CucuRejectedError,
+    CucuServerError,
+    CucuTimeoutError,
+)
+from cucu.models import Event
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After is surfaced as an error instead of blocking a page
+USER_AGENT = "contingencia/1.0"
+
+
+class _ApiKeyAuth(httpx.Auth):
+    """Adds ``X-API-Key`` at send time, so the key is in no client header dict or repr."""
+
+    def __init__(self, api_key: str):
+        self._api_key = api_key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["X-API-Key"] = self._api_key
+        yield request
+
+    def __repr__(self) -> str:
+        return "_ApiKeyAuth(<oculta>)"
+
+
+class CucuClient:
+    """Typed access to the five events calls. Thread-safe; share one per process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = 64,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).hostname or self.base_url
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=_ApiKeyAuth(api_key),
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return f"CucuClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "CucuClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the five calls -------------------------------------------------------------
+
+    def check_connection(self) -> bool:
+        """``True`` when SIAT answers (cucu's ``check-connection``)."""
+        data = self._call("GET", "/api/v1/events/check-connection", idempotent=True)
+        return _as_bool(data)
+
+    def get_active_event(self, pos_id: str) -> Event | None:
+        """The POS's active event, or ``None`` in any of the undocumented "none" shapes."""
+        data = self._call("GET", f"/api/v1/events/active/{pos_id}", idempotent=True, missing_is_none=True)
+        if data is None or data == {} or data == []:
+            return None
+        if isinstance(data, list):  # defensive: a list of active events, one per POS at most
+            data = data[0]
+        event = _event(data)
+        return event if event.active else None
+
+    def list_events(self, pos_id: str, branch_id: str, day: date) -> list[Event]:
+        """The events of a POS on a date (La Paz calendar day)."""
+        body = {"posId": pos_id, "branchId": branch_id, "fechaEvento": day.isoformat()}
+        # A query sent as POST: safe to repeat, so it is retried like a GET.
+        data = self._call("POST", "/api/v1/events", json=body, idempotent=True)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise CucuBadResponseError(detail=f"events: se esperaba una lista, llegó {type(data).__name__}")
+        return [_event(item) for item in data]
+
+    def start_event(self, pos_id: str, branch_id: str, codigo_motivo: int, descripcion: str) -> Event:
+        body = {"posId": pos_id, "branchId": branch_id, "codigoMotivo": int(codigo_motivo), "descripcion": descripcion.strip()}
+        return _event(self._call("POST", "/api/v1/events/start", json=body, idempotent=False))
+
+    def end_event(self, pos_id: str, branch_id: str, evento_id: str) -> Event:
+        body = {"posId": pos_id, "branchId": branch_id, "eventoId": evento_id}
+        return _event(self._call("POST", "/api/v1/events/end", json=body, idempotent=False))
+
+    # ---- transport, retries, envelope -----------------------------------------------
+
+    def _call(self, method: str, path: str, *, json: Any = None, idempotent: bool, missing_is_none: bool = False) -> Any:
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, path, json)
+                return _interpret(response, missing_is_none=missing_is_none)
+            except CucuError as exc:
+                delay = self._retry_delay(exc, attempt) if idempotent else None
+                if delay is None:
+                    raise
+                log.info("cucu %s %s: %s; reintento %d en %.2fs", method, path, type(exc).__name__, attempt + 1, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def _send(self, method: str, path: str, json: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, json=json)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise CucuTimeoutError(
+                f"No se pudo conectar con cucu ({self.host}) a tiempo.", request_sent=False, detail=repr(exc)
+            ) from None
+        except httpx.TimeoutException as exc:  # read/write timeout: the request left
+            raise CucuTimeoutError(f"cucu ({self.host}) no respondió a tiempo.", request_sent=True, detail=repr(exc)) from None
+        except httpx.ConnectError as exc:
+            raise CucuConnectionError(
+                f"No se pudo conectar con cucu ({self.host}). Revise la red y la dirección configurada.",
+                request_sent=False,
+                detail=repr(exc),
+            ) from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise CucuConnectionError(
+                f"La dirección de cucu «{self.base_url}» no es válida: debe empezar con https:// o http://.",
+                request_sent=False,
+                detail=repr(exc),
+            ) from None
+        except httpx.TransportError as exc:  # dropped connection mid-exchange: may have been processed
+            raise CucuConnectionError(
+                f"Se cortó la conexión con cucu ({self.host}).", request_sent=True, detail=repr(exc)
+            ) from None
+
+    def _retry_delay(self, exc: CucuError, attempt: int) -> float | None:
+        """Seconds to wait before retrying a read call, or ``None`` to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(exc, CucuRateLimitError):
+            if exc.retry_after is not None:
+                return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER_S else None
+        elif not isinstance(exc, (CucuConnectionError, CucuServerError, CucuBadResponseError)):
+            if exc.status_code != 408:
+                return None
+        # Exponential backoff with jitter, as openai-python does: 0.5 s, 1 s, 2 s... capped.
+        base = min(0.5 * 2**attempt, 8.0)
+        return base * (1 - 0.25 * random.random())
+
+
+# ---- pure helpers (no I/O) ---------------------------------------------------------------
+
+
+def _interpret(response: httpx.Response, *, missing_is_none: bool = False) -> Any:
+    """Turn a response into ``data`` or the right ``CucuError``."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    api_message = extract_message(body)
+    if status in (401, 403):
+        raise CucuAuthError(detail=api_message, status_code=status)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        message = CucuRateLimitError.default_message
+        if retry_after is not None:
+            message = f"cucu está limitando las consultas. Intente de nuevo en {max(1, round(retry_after))} s."
+        raise CucuRateLimitError(message, retry_after=retry_after, status_code=status, detail=api_message)
+    if missing_is_none and status == 404:
+        return None
+    if status >= 500:
+        raise CucuServerError(
+            f"cucu tuvo un error interno (HTTP {status}). Intente de nuevo en unos momentos.",
+            status_code=status,
+            detail=api_message or _snippet(response),
+        )
+    if not 200 <= status < 300:
+        if api_message:
+            raise CucuRejectedError(f"cucu rechazó la solicitud: {api_message}", api_message=api_message, status_code=status)
+        raise CucuHTTPStatusError(f"cucu respondió con el código HTTP {status}.", status_code=status, detail=_snippet(response))
+    if not isinstance(body, dict) or not isinstance(body.get("success"), bool):
+        raise CucuBadResponseError(status_code=status, detail=_snippet(response))
+    if body["success"] is not True:
+        if missing_is_none:
+            return None
+        message = f"cucu rechazó la solicitud: {api_message}" if api_message else None
+        raise CucuRejectedError(message, api_message=api_message, status_code=status)
+    return body.get("data")
+
+
+def extract_message(body: Any) -> str | None:
+    """The human message of an error body: ``message``, ``error`` (text or object) or ``errors``."""
+    if not isinstance(body, dict):
+        return None
+    parts: list[str] = []
+    message = body.get("message")
+    if isinstance(message, str) and message.strip():
+        parts.append(message.strip())
+    error = body.get("error")
+    if isinstance(error, str) and error.strip():
+        parts.append(error.strip())
+    elif isinstance(error, dict) and isinstance(error.get("message"), str):
+        parts.append(error["message"].strip())
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        errors = [f"{k}: {v}" for k, v in errors.items()]
+    if isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, dict):
+                text = item.get("message") or item.get("defaultMessage") or item.get("msg")
+                field = item.get("field")
+                if isinstance(text, str):
+                    parts.append(f"{field}: {text}" if field else text)
+    unique = list(dict.fromkeys(p for p in parts if p))
+    return "; ".join(unique) if unique else None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def _as_bool(data: Any) -> bool:
+    if isinstance(data, bool):
+        return data
+    if isinstance(data, str) and data.strip().lower() in ("true", "false"):
+        return data.strip().lower() == "true"
+    if isinstance(data, dict):  # defensive: {"connected": true} and similar
+        for key in ("connected", "conectado", "conexion", "disponible", "online", "status"):
+            if isinstance(data.get(key), bool):
+                return data[key]
+    raise CucuBadResponseError(detail=f"check-connection: valor inesperado {data!r:.80}")
+
+
+def _event(data: Any) -> Event:
+    try:
+        return Event.from_api(data)
+    except (ValueError, TypeError) as exc:
+        raise CucuBadResponseError(detail=f"evento inválido: {exc}") from None
+
+
+def _snippet(response: httpx.Response) -> str:
+    return response.text[:200]

@@ -1,0 +1,123 @@
+"""Load and validate the operator's inventory file (branches and their points of sale).
+
+The file is written by other tools too, so the shape is strict: any unknown key, missing
+name, malformed or repeated UUID, or branch without POS is refused with a Spanish message
+that names the offending entry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from cucu.models import Branch, Inventory, PointOfSale
+
+DEMO_INVENTORY_PATH = Path(__file__).with_name("demo_inventory.toml")
+
+_BRANCH_KEYS = {"id", "name", "city", "pos"}
+_POS_KEYS = {"id", "name"}
+
+
+class InventoryError(ValueError):
+    """The inventory cannot be used; ``str(err)`` is a Spanish explanation."""
+
+
+def is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    # uuid.UUID also accepts braces, "urn:uuid:" and missing hyphens; the API wants the canonical form.
+    return len(value) == 36 and value.count("-") == 4
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InventoryError(f"No se encontró el archivo de inventario «{path}».") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"No se pudo leer el archivo de inventario «{path}»: {exc}.") from None
+    return parse_inventory(text, source=str(path))
+
+
+def parse_inventory(text: str, source: str = "inventario") -> Inventory:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InventoryError(f"El inventario «{source}» no es TOML válido: {exc}.") from None
+    return inventory_from_dict(data, source)
+
+
+def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inventory:
+    def fail(msg: str) -> InventoryError:
+        return InventoryError(f"Inventario «{source}»: {msg}")
+
+    unknown = set(data) - {"branches"}
+    if unknown:
+        raise fail(f"claves desconocidas en el nivel superior: {_names(unknown)}. Solo se admite [[branches]].")
+    raw_branches = data.get("branches")
+    if not isinstance(raw_branches, list) or not raw_branches:
+        raise fail("no define ninguna sucursal ([[branches]]).")
+
+    seen: dict[str, str] = {}  # id -> where it was first used
+    branches: list[Branch] = []
+    for b_index, raw in enumerate(raw_branches, start=1):
+        where = f"sucursal {b_index}"
+        if not isinstance(raw, dict):
+            raise fail(f"la {where} no es una tabla [[branches]].")
+        if isinstance(raw.get("name"), str) and raw["name"].strip():
+            where = f"sucursal {b_index} («{raw['name'].strip()}»)"
+        unknown = set(raw) - _BRANCH_KEYS
+        if unknown:
+            raise fail(f"la {where} tiene claves desconocidas: {_names(unknown)}. Se admiten id, name, city y [[branches.pos]].")
+        branch_id = _check_id(raw.get("id"), f"la {where}", seen, fail)
+        name = _check_name(raw.get("name"), f"la {where}", fail)
+        city = raw.get("city")
+        if city is not None and (not isinstance(city, str) or not city.strip()):
+            raise fail(f"la {where} tiene un «city» vacío o que no es texto.")
+        raw_pos = raw.get("pos")
+        if not isinstance(raw_pos, list) or not raw_pos:
+            raise fail(f"la {where} no tiene puntos de venta ([[branches.pos]]).")
+        pos_list: list[PointOfSale] = []
+        for p_index, rp in enumerate(raw_pos, start=1):
+            p_where = f"el punto de venta {p_index} de la {where}"
+            if not isinstance(rp, dict):
+                raise fail(f"{p_where} no es una tabla [[branches.pos]].")
+            if isinstance(rp.get("name"), str) and rp["name"].strip():
+                p_where = f"el punto de venta {p_index} («{rp['name'].strip()}») de la {where}"
+            unknown = set(rp) - _POS_KEYS
+            if unknown:
+                raise fail(f"{p_where} tiene claves desconocidas: {_names(unknown)}. Se admiten id y name.")
+            pos_id = _check_id(rp.get("id"), p_where, seen, fail)
+            pos_name = _check_name(rp.get("name"), p_where, fail)
+            pos_list.append(PointOfSale(id=pos_id, name=pos_name, branch_id=branch_id))
+        branches.append(Branch(id=branch_id, name=name, city=city.strip() if city else None, pos=tuple(pos_list)))
+    return Inventory(branches=tuple(branches))
+
+
+def _check_id(value: Any, where: str, seen: dict[str, str], fail) -> str:
+    if value is None:
+        raise fail(f"{where} no tiene «id».")
+    if not is_uuid(value):
+        raise fail(f"{where} tiene un id que no es un UUID válido: {value!r}.")
+    key = value.lower()
+    if key in seen:
+        raise fail(f"{where} repite el id {value}, ya usado por {seen[key]}.")
+    seen[key] = where
+    return value
+
+
+def _check_name(value: Any, where: str, fail) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"{where} no tiene «name» (un nombre no vacío).")
+    return value.strip()
+
+
+def _names(keys: set[str]) -> str:
+    return ", ".join(f"«{k}»" for k in sorted(keys))

@@ -1,0 +1,131 @@
+"""Settings: environment variables override the ``[cucu]`` table of ``.streamlit/secrets.toml``.
+
+No Streamlit here: the app passes ``st.secrets["cucu"]`` in as a plain mapping. No base URL
+means DEMO mode (the built-in simulator). The API key is kept out of every repr.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+SANDBOX_HOST = "sandbox.cucu.bo"
+DEFAULT_DB_PATH = "contingencia.db"
+
+# setting name -> (environment variable, key in [cucu])
+_SOURCES = {
+    "base_url": ("CUCU_BASE_URL", "base_url"),
+    "api_key": ("CUCU_API_KEY", "api_key"),
+    "inventory": ("CUCU_INVENTORY", "inventory"),
+    "db": ("CUCU_DB", "db"),
+    "timeout_s": ("CUCU_TIMEOUT_S", "timeout_s"),
+    "simulator_port": ("CUCU_SIMULATOR_PORT", "simulator_port"),
+}
+
+
+class SettingsError(ValueError):
+    """The configuration cannot work; ``str(err)`` says what and how to fix it, in Spanish."""
+
+
+class Mode(enum.Enum):
+    DEMO = "DEMO"
+    SANDBOX = "SANDBOX"
+    PRODUCCION = "PRODUCCIÓN"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    inventory: Path | None = None
+    db: str = DEFAULT_DB_PATH
+    timeout_s: float = 10.0
+    simulator_port: int = 0  # DEMO only: 0 picks a free loopback port
+
+    @property
+    def mode(self) -> Mode:
+        if not self.base_url:
+            return Mode.DEMO
+        if urlsplit(self.base_url).hostname == SANDBOX_HOST:
+            return Mode.SANDBOX
+        return Mode.PRODUCCION
+
+    @property
+    def host(self) -> str | None:
+        return urlsplit(self.base_url).hostname if self.base_url else None
+
+    def cache_key(self) -> str:
+        """Identifies the configuration for caches, without carrying the key itself."""
+        key_digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:12]
+        return f"{self.base_url}|{key_digest}|{self.inventory}|{self.db}|{self.timeout_s}|{self.simulator_port}"
+
+
+def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge ``[cucu]`` secrets with environment overrides and validate the result."""
+    secrets = dict(secrets or {})
+    environ = environ or {}
+    known_keys = {key for _, key in _SOURCES.values()}
+    unknown = sorted(set(secrets) - known_keys)
+    if unknown:
+        raise SettingsError(
+            f"La tabla [cucu] de secrets.toml tiene claves desconocidas: {', '.join(unknown)}. "
+            f"Se admiten: {', '.join(sorted(known_keys))}."
+        )
+
+    raw: dict[str, Any] = {}
+    for name, (env_var, key) in _SOURCES.items():
+        value = environ.get(env_var)
+        if value is None or value.strip() == "":
+            value = secrets.get(key)
+        if isinstance(value, str):
+            value = value.strip() or None
+        raw[name] = value
+
+    base_url = raw["base_url"]
+    if base_url is not None:
+        base_url = str(base_url).rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"La dirección de cucu «{base_url}» no es válida. Use una URL completa, "
+                f"por ejemplo https://{SANDBOX_HOST} (CUCU_BASE_URL o [cucu].base_url)."
+            )
+        if raw["api_key"] is None:
+            raise SettingsError(
+                "Falta la clave API de cucu. Defina CUCU_API_KEY o [cucu].api_key en .streamlit/secrets.toml "
+                "(las claves de sandbox empiezan con sk_test_)."
+            )
+        if raw["inventory"] is None:
+            raise SettingsError(
+                "Falta el inventario de sucursales y puntos de venta: cucu no ofrece una lista. "
+                "Defina CUCU_INVENTORY o [cucu].inventory con la ruta de un archivo TOML (vea el README)."
+            )
+
+    return Settings(
+        base_url=base_url,
+        api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
+        inventory=Path(str(raw["inventory"])).expanduser() if raw["inventory"] is not None else None,
+        db=str(raw["db"]) if raw["db"] is not None else DEFAULT_DB_PATH,
+        timeout_s=_number(raw["timeout_s"], 10.0, "CUCU_TIMEOUT_S / [cucu].timeout_s", float, minimum=0.5),
+        simulator_port=_number(raw["simulator_port"], 0, "CUCU_SIMULATOR_PORT / [cucu].simulator_port", int, minimum=0),
+    )
+
+
+def _number(value: Any, default, name: str, kind, *, minimum):
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} debe ser un número; se recibió «{value}».") from None
+    if number < minimum:
+        raise SettingsError(f"{name} debe ser al menos {minimum}; se recibió «{value}».")
+    return number

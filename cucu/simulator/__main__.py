@@ -1,0 +1,125 @@
+"""``python -m cucu.simulator``: run the cucu events simulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+
+from cucu.inventory import InventoryError, load_inventory
+from cucu.simulator.server import SimulatorServer
+from cucu.simulator.state import (
+    DEFAULT_API_KEY,
+    DEFAULT_SEED,
+    NO_ACTIVE_SHAPES,
+    Faults,
+    FaultsError,
+    Simulator,
+    synthetic_inventory,
+)
+
+
+def _synthetic(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)[xX](\d+)", value)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise argparse.ArgumentTypeError("use SUCURSALESxPUNTOS, p. ej. 50x4")
+    return int(match[1]), int(match[2])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m cucu.simulator",
+        description="Simulador local de la API de eventos de cucu (con fallas configurables).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="dirección de escucha (por defecto 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="puerto (0 = uno libre; por defecto 8765)")
+    p.add_argument("--api-key", default=DEFAULT_API_KEY, help=f"clave esperada en X-API-Key (por defecto {DEFAULT_API_KEY})")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--inventory", metavar="PATH", help="inventario TOML (por defecto el de demostración)")
+    source.add_argument("--synthetic", metavar="SUCURSALESxPUNTOS", type=_synthetic, help="inventario sintético, p. ej. 50x4")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="semilla de los datos y de las fallas")
+    p.add_argument("--history-days", type=int, default=14, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument("--active-share", type=float, default=0.25, help="proporción de puntos en contingencia al iniciar")
+    f = p.add_argument_group("fallas iniciales (se cambian en marcha con PUT /_sim/faults)")
+    f.add_argument("--siat-down", action="store_true", help="check-connection responde false")
+    f.add_argument("--latency-ms", type=float, default=0.0)
+    f.add_argument("--latency-jitter-ms", type=float, default=0.0)
+    f.add_argument("--error-rate", type=float, default=0.0, help="proporción de respuestas 500/502/503")
+    f.add_argument("--rate-limit-rate", type=float, default=0.0, help="proporción de respuestas 429")
+    f.add_argument("--retry-after-s", type=int, default=1)
+    f.add_argument("--timeout-rate", type=float, default=0.0, help="proporción de llamadas que se cuelgan")
+    f.add_argument("--hang-s", type=float, default=30.0)
+    f.add_argument("--hang-after-commit", action="store_true", help="aplicar la escritura antes de colgarse")
+    f.add_argument("--malformed-rate", type=float, default=0.0, help="proporción de cuerpos que no son el sobre")
+    f.add_argument("--reject-key", action="store_true", help="toda llamada recibe 401")
+    f.add_argument("--no-active-shape", choices=NO_ACTIVE_SHAPES, default="null")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        faults = Faults().updated(
+            {
+                "siat_down": args.siat_down,
+                "latency_ms": args.latency_ms,
+                "latency_jitter_ms": args.latency_jitter_ms,
+                "error_rate": args.error_rate,
+                "rate_limit_rate": args.rate_limit_rate,
+                "retry_after_s": args.retry_after_s,
+                "timeout_rate": args.timeout_rate,
+                "hang_s": args.hang_s,
+                "hang_after_commit": args.hang_after_commit,
+                "malformed_rate": args.malformed_rate,
+                "reject_key": args.reject_key,
+                "no_active_shape": args.no_active_shape,
+            }
+        )
+        if args.synthetic:
+            inventory = synthetic_inventory(*args.synthetic)
+        elif args.inventory:
+            inventory = load_inventory(args.inventory)
+        else:
+            inventory = None
+        simulator = Simulator(
+            inventory,
+            api_key=args.api_key,
+            seed=args.seed,
+            history_days=args.history_days,
+            active_share=args.active_share,
+            faults=faults,
+        )
+    except (FaultsError, InventoryError, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+
+    server = SimulatorServer(simulator, host=args.host, port=args.port)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"Error: no se pudo escuchar en {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    url = server.base_url
+    n_pos = len(simulator.inventory.all_pos)
+    print(f"Simulador de cucu escuchando en {url}")
+    print(f"  {len(simulator.inventory.branches)} sucursales, {n_pos} puntos de venta, {len(simulator.events())} eventos sembrados")
+    print(f"  API key: {args.api_key}  (cabecera X-API-Key)")
+    print("  Cambiar fallas en marcha:")
+    print(f"    curl -X PUT {url}/_sim/faults -H 'Content-Type: application/json' -d '{{\"siat_down\": true, \"latency_ms\": 500}}'")
+    print(f"  Ver fallas: GET {url}/_sim/faults   Reiniciar: POST {url}/_sim/reset   Estadísticas: GET {url}/_sim/stats")
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        print("  Atención: escucha fuera de loopback; es un simulador sin seguridad real.")
+    print("Ctrl-C para detener.", flush=True)
+    try:
+        while server.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nDeteniendo…")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

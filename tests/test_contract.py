@@ -1,0 +1,124 @@
+"""Contract: CucuClient against the simulator served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from cucu.client import CucuClient
+from cucu.errors import (
+    CucuAuthError,
+    CucuBadResponseError,
+    CucuRateLimitError,
+    CucuRejectedError,
+    CucuServerError,
+    CucuTimeoutError,
+)
+from cucu.models import Motive
+from cucu.simulator import DEFAULT_API_KEY, NO_ACTIVE_SHAPES
+
+
+@pytest.fixture
+def client(sim, sim_server):
+    with CucuClient(sim_server.base_url, DEFAULT_API_KEY, sleep=lambda s: None, timeout=5) as c:
+        yield c
+
+
+def idle_pos(sim, client):
+    """A POS of the demo inventory with no active event."""
+    for pos in sim.inventory.all_pos:
+        if client.get_active_event(pos.id) is None:
+            return pos
+    raise AssertionError("every POS is in contingency")
+
+
+def test_check_connection(sim, client):
+    assert client.check_connection() is True
+    sim.update_faults({"siat_down": True})
+    assert client.check_connection() is False
+
+
+def test_full_lifecycle(sim, client):
+    pos = idle_pos(sim, client)
+    started = client.start_event(pos.id, pos.branch_id, Motive.FALLA_SIAT, "  SIAT no responde  ")
+    assert started.active and started.pos_id == pos.id and started.codigo_motivo == 2
+    assert started.motive_text == "Falla SIAT" and started.cufd_evento
+    assert started.fecha_inicio.tzinfo is not None
+
+    active = client.get_active_event(pos.id)
+    assert active.id == started.id
+
+    with pytest.raises(CucuRejectedError) as info:
+        client.start_event(pos.id, pos.branch_id, 1, "otra vez")
+    assert info.value.status_code == 409 and info.value.api_message
+
+    ended = client.end_event(pos.id, pos.branch_id, started.id)
+    assert not ended.active and ended.fecha_fin >= ended.fecha_inicio
+    assert client.get_active_event(pos.id) is None
+
+    with pytest.raises(CucuRejectedError):
+        client.end_event(pos.id, pos.branch_id, started.id)
+
+    today = started.fecha_inicio.date()
+    assert started.id in [e.id for e in client.list_events(pos.id, pos.branch_id, today)]
+
+
+def test_seeded_history_is_readable(sim, client):
+    pos = sim.inventory.all_pos[0]
+    events = [e for d in range(1, 15) for e in client.list_events(pos.id, pos.branch_id, date.fromordinal(date.today().toordinal() - d))]
+    assert all(not e.active and e.fecha_fin for e in events)
+
+
+@pytest.mark.parametrize("shape", NO_ACTIVE_SHAPES)
+def test_every_no_active_shape_is_none(sim, client, shape):
+    pos = idle_pos(sim, client)
+    sim.update_faults({"no_active_shape": shape})
+    assert client.get_active_event(pos.id) is None
+
+
+def test_validation_messages_reach_the_caller(sim, client):
+    pos = idle_pos(sim, client)
+    with pytest.raises(CucuRejectedError) as info:
+        client.start_event(pos.id, pos.branch_id, 9, "x")
+    assert info.value.status_code == 400 and info.value.api_message
+    with pytest.raises(CucuRejectedError):
+        client.start_event("no-es-uuid", pos.branch_id, 1, "x")
+
+
+def test_rejected_key(sim_server, sim):
+    with CucuClient(sim_server.base_url, "sk_test_wrong", sleep=lambda s: None) as bad:
+        with pytest.raises(CucuAuthError):
+            bad.check_connection()
+
+
+def test_rate_limit_then_recovery(sim, client):
+    sim.update_faults({"rate_limit_rate": 1.0, "retry_after_s": 2})
+    with pytest.raises(CucuRateLimitError) as info:
+        client.check_connection()
+    assert info.value.retry_after == 2
+
+
+def test_server_errors(sim, client):
+    sim.update_faults({"error_rate": 1.0})
+    with pytest.raises(CucuServerError):
+        client.check_connection()
+
+
+def test_malformed_bodies(sim, client):
+    sim.update_faults({"malformed_rate": 1.0})
+    for _ in range(3):  # the simulator rotates its kinds of broken body
+        with pytest.raises(CucuBadResponseError):
+            client.check_connection()
+
+
+def test_timeout_after_commit_leaves_the_event_started(sim, sim_server):
+    with CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=httpx.Timeout(0.3), sleep=lambda s: None) as c:
+        pos = idle_pos(sim, c)
+        sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "hang_after_commit": True})
+        with pytest.raises(CucuTimeoutError) as info:
+            c.start_event(pos.id, pos.branch_id, 1, "corte")
+        assert info.value.request_sent is True
+        sim.update_faults({"timeout_rate": 0.0})
+        assert c.get_active_event(pos.id) is not None  # it did happen: the caller must verify, not retry

@@ -1,0 +1,88 @@
+"""Inventory loading: the shape other tools write, and every refusal names its entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from cucu.inventory import DEMO_INVENTORY_PATH, InventoryError, is_uuid, load_inventory, parse_inventory
+
+B1 = "660e8400-e29b-41d4-a716-446655440003"
+P1 = "660e8400-e29b-41d4-a716-446655440004"
+P2 = "660e8400-e29b-41d4-a716-446655440005"
+B2 = "660e8400-e29b-41d4-a716-446655440006"
+
+GOOD = f'''
+[[branches]]
+id = "{B1}"
+name = "Casa Matriz"
+city = "La Paz"
+
+[[branches.pos]]
+id = "{P1}"
+name = "Caja 1"
+
+[[branches.pos]]
+id = "{P2}"
+name = "Caja 2"
+'''
+
+
+def test_the_documented_shape_loads():
+    inv = parse_inventory(GOOD)
+    (branch,) = inv.branches
+    assert (branch.id, branch.name, branch.city) == (B1, "Casa Matriz", "La Paz")
+    assert [p.name for p in branch.pos] == ["Caja 1", "Caja 2"]
+    assert all(p.branch_id == B1 for p in inv.all_pos)
+    assert inv.pos(P2).name == "Caja 2" and inv.branch(B1) is branch
+
+
+def test_city_is_optional():
+    inv = parse_inventory(GOOD.replace('city = "La Paz"\n', ""))
+    assert inv.branches[0].city is None
+
+
+def test_demo_inventory_is_valid_and_big_enough():
+    inv = load_inventory(DEMO_INVENTORY_PATH)
+    assert len(inv.branches) >= 4
+    assert all(3 <= len(b.pos) <= 6 for b in inv.branches)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (GOOD.replace(P2, "not-a-uuid"), ["«Caja 2»", "«Casa Matriz»", "UUID", "not-a-uuid"]),
+        (GOOD.replace(P2, P1), ["«Caja 2»", "repite el id", "«Caja 1»"]),
+        (GOOD.replace(P2, B1), ["«Caja 2»", "repite el id", "sucursal 1"]),
+        (GOOD.replace(B1, "660e8400e29b41d4a716446655440003"), ["sucursal 1", "UUID"]),
+        (GOOD.replace('name = "Caja 2"', 'name = "  "'), ["punto de venta 2", "«name»"]),
+        (GOOD.replace('name = "Casa Matriz"', ""), ["sucursal 1 ", "«name»"]),
+        (GOOD.replace(f'id = "{P1}"\n', ""), ["«Caja 1»", "no tiene «id»"]),
+        (GOOD.replace('city = "La Paz"', 'ciudad = "La Paz"'), ["«Casa Matriz»", "«ciudad»"]),
+        (GOOD.replace('name = "Caja 1"', 'name = "Caja 1"\ncodigo = 3'), ["«Caja 1»", "«codigo»"]),
+        ("titulo = 'x'\n" + GOOD, ["«titulo»", "nivel superior"]),
+        (f'[[branches]]\nid = "{B1}"\nname = "Vacía"\n', ["«Vacía»", "no tiene puntos de venta"]),
+        ("", ["ninguna sucursal"]),
+        ("[[branches]\n", ["no es TOML válido"]),
+        (GOOD + f'\n[[branches]]\nid = "{B2}"\nname = "Dos"\ncity = 4\n[[branches.pos]]\nid = "{P2[:-1]}9"\nname = "X"\n', ["«Dos»", "city"]),
+    ],
+    ids=["bad-pos-uuid", "dup-pos", "pos-reuses-branch-id", "uuid-without-hyphens", "blank-pos-name",
+         "missing-branch-name", "missing-id", "unknown-branch-key", "unknown-pos-key", "unknown-top-key",
+         "branch-without-pos", "empty", "bad-toml", "city-not-text"],
+)
+def test_refusals_name_the_entry(text, expected):
+    with pytest.raises(InventoryError) as info:
+        parse_inventory(text, source="inv.toml")
+    message = str(info.value)
+    assert "inv.toml" in message
+    for fragment in expected:
+        assert fragment in message, (fragment, message)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InventoryError, match="No se encontró"):
+        load_inventory(tmp_path / "nope.toml")
+
+
+def test_is_uuid_wants_canonical_form():
+    assert is_uuid(P1) and is_uuid(P1.upper())
+    assert not is_uuid("{" + P1 + "}") and not is_uuid(P1.replace("-", "")) and not is_uuid(None)

@@ -1,0 +1,62 @@
+"""Settings: environment over [cucu] secrets, mode detection, refusals in Spanish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cucu.settings import Mode, SettingsError, load_settings
+
+FULL = {"base_url": "https://sandbox.cucu.bo/", "api_key": "sk_test_abc", "inventory": "inv.toml", "db": "x.db"}
+
+
+def test_nothing_configured_is_demo():
+    s = load_settings({}, {})
+    assert s.mode is Mode.DEMO and s.base_url is None and s.api_key is None
+    assert s.db == "contingencia.db" and s.simulator_port == 0
+
+
+def test_secrets_table_is_read():
+    s = load_settings(FULL, {})
+    assert s.base_url == "https://sandbox.cucu.bo" and s.api_key == "sk_test_abc"
+    assert s.inventory == Path("inv.toml") and s.db == "x.db" and s.mode is Mode.SANDBOX
+
+
+def test_environment_overrides_secrets():
+    env = {"CUCU_BASE_URL": "https://cucu.miempresa.bo", "CUCU_API_KEY": "sk_live_x", "CUCU_INVENTORY": "/etc/inv.toml", "CUCU_DB": "/var/lib/c.db"}
+    s = load_settings(FULL, env)
+    assert (s.base_url, s.api_key, str(s.inventory), s.db) == ("https://cucu.miempresa.bo", "sk_live_x", "/etc/inv.toml", "/var/lib/c.db")
+    assert s.mode is Mode.PRODUCCION and s.mode.label == "PRODUCCIÓN"
+
+
+def test_empty_environment_value_does_not_override():
+    assert load_settings(FULL, {"CUCU_BASE_URL": "  "}).base_url == "https://sandbox.cucu.bo"
+
+
+def test_demo_may_use_an_operator_inventory():
+    s = load_settings({"inventory": "mine.toml"}, {})
+    assert s.mode is Mode.DEMO and s.inventory == Path("mine.toml")
+
+
+@pytest.mark.parametrize(
+    "secrets,env,fragment",
+    [
+        ({**FULL, "base_url": "sandbox.cucu.bo"}, {}, "no es válida"),
+        ({**FULL, "api_key": ""}, {}, "Falta la clave API"),
+        ({k: v for k, v in FULL.items() if k != "inventory"}, {}, "Falta el inventario"),
+        ({**FULL, "apikey": "x"}, {}, "claves desconocidas: apikey"),
+        ({}, {"CUCU_TIMEOUT_S": "rápido"}, "debe ser un número"),
+        ({}, {"CUCU_SIMULATOR_PORT": "-1"}, "al menos 0"),
+    ],
+    ids=["url-without-scheme", "no-key", "no-inventory", "unknown-key", "bad-timeout", "bad-port"],
+)
+def test_refusals(secrets, env, fragment):
+    with pytest.raises(SettingsError, match=fragment):
+        load_settings(secrets, env)
+
+
+def test_key_not_in_repr_or_cache_key():
+    s = load_settings(FULL, {})
+    assert "sk_test_abc" not in repr(s) and "sk_test_abc" not in s.cache_key()
+    assert s.cache_key() != load_settings({**FULL, "api_key": "sk_test_other"}, {}).cache_key()
