@@ -39,7 +39,7 @@ def main() -> None:
 
     navigation = st.navigation(PAGES, position="top")
 
-    @st.fragment(run_every=resources.CONNECTIVITY_TTL_S)
+    @st.fragment(run_every=resources.LIVE_REFRESH_S)
     def live_header() -> None:
         shell.render_header(settings.mode, resources.connectivity(runtime))
 

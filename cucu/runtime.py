@@ -6,12 +6,20 @@ the dashboard always goes through the same client and HTTP code path as in produ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from cucu.client import CucuClient
+from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Inventory
-from cucu.settings import Mode, Settings
+from cucu.settings import DEFAULT_DB_PATH, Mode, Settings
+from cucu.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -19,7 +27,10 @@ class Runtime:
     settings: Settings
     inventory: Inventory
     client: CucuClient
+    store: Store
+    collector: Collector
     simulator_server: object | None = None  # cucu.simulator.SimulatorServer in DEMO mode
+    _temp_dir: str | None = field(default=None, repr=False)
 
     @property
     def simulator(self):
@@ -27,21 +38,42 @@ class Runtime:
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
     def close(self) -> None:
+        self.collector.stop()
         self.client.close()
+        self.store.close()
         if self.simulator_server is not None:
             self.simulator_server.stop()
+        if self._temp_dir:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Raises ``InventoryError`` for an unusable inventory; never talks to cucu itself."""
+def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
+    """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
-    if settings.mode is not Mode.DEMO:
-        client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s)
-        return Runtime(settings, inventory, client)
+    max_connections = max(64, settings.concurrency + 4)
+    temp_dir = None
+    db = settings.db
+    server = None
+    if settings.mode is Mode.DEMO:
+        from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
 
-    from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
-
-    server = SimulatorServer(Simulator(inventory), port=settings.simulator_port)
-    server.start()
-    client = CucuClient(server.base_url, server.simulator.api_key, timeout=settings.timeout_s)
-    return Runtime(settings, inventory, client, server)
+        server = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
+        client = CucuClient(server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections)
+        if db is None:  # demo data is regenerated at every start: so is its database
+            temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
+            db = str(Path(temp_dir) / "demo.db")
+    else:
+        client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
+    store = Store(db or DEFAULT_DB_PATH)
+    collector = Collector(
+        client,
+        store,
+        inventory,
+        check_interval_s=settings.check_interval_s,
+        sweep_interval_s=settings.sweep_interval_s,
+        concurrency=settings.concurrency,
+    )
+    runtime = Runtime(settings, inventory, client, store, collector, server, temp_dir)
+    if settings.collector if start_collector is None else start_collector:
+        collector.start()
+    return runtime

@@ -6,6 +6,7 @@ means DEMO mode (the built-in simulator). The API key is kept out of every repr.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 from dataclasses import dataclass, field
@@ -24,6 +25,21 @@ _SOURCES = {
     "db": ("CUCU_DB", "db"),
     "timeout_s": ("CUCU_TIMEOUT_S", "timeout_s"),
     "simulator_port": ("CUCU_SIMULATOR_PORT", "simulator_port"),
+    "collector": ("CUCU_COLLECTOR", "collector"),
+    "check_interval_s": ("CUCU_CHECK_INTERVAL_S", "check_interval_s"),
+    "sweep_interval_s": ("CUCU_SWEEP_INTERVAL_S", "sweep_interval_s"),
+    "concurrency": ("CUCU_CONCURRENCY", "concurrency"),
+    "long_open_hours": ("CUCU_LONG_OPEN_HOURS", "long_open_hours"),
+}
+
+# numeric setting -> (type, default, minimum)
+_NUMBERS = {
+    "timeout_s": (float, 10.0, 0.5),
+    "simulator_port": (int, 0, 0),
+    "check_interval_s": (float, 30.0, 1.0),
+    "sweep_interval_s": (float, 60.0, 1.0),
+    "concurrency": (int, 16, 1),
+    "long_open_hours": (float, 24.0, 0.1),
 }
 
 
@@ -46,9 +62,14 @@ class Settings:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     inventory: Path | None = None
-    db: str = DEFAULT_DB_PATH
+    db: str | None = None  # None: DEFAULT_DB_PATH, or a throw-away file in DEMO (its data is regenerated)
     timeout_s: float = 10.0
     simulator_port: int = 0  # DEMO only: 0 picks a free loopback port
+    collector: bool = True  # off: pages show what the database holds, nothing polls cucu
+    check_interval_s: float = 30.0
+    sweep_interval_s: float = 60.0
+    concurrency: int = 16
+    long_open_hours: float = 24.0
 
     @property
     def mode(self) -> Mode:
@@ -65,7 +86,7 @@ class Settings:
     def cache_key(self) -> str:
         """Identifies the configuration for caches, without carrying the key itself."""
         key_digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:12]
-        return f"{self.base_url}|{key_digest}|{self.inventory}|{self.db}|{self.timeout_s}|{self.simulator_port}"
+        return "|".join(str(v) for v in (dataclasses.replace(self, api_key=key_digest).__dict__.values()))
 
 
 def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -109,19 +130,25 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
                 "Defina CUCU_INVENTORY o [cucu].inventory con la ruta de un archivo TOML (vea el README)."
             )
 
+    numbers = {}
+    for name, (kind, default, minimum) in _NUMBERS.items():
+        env_var, key = _SOURCES[name]
+        numbers[name] = _number(raw[name], default, f"{env_var} / [cucu].{key}", kind, minimum=minimum)
     return Settings(
         base_url=base_url,
         api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
         inventory=Path(str(raw["inventory"])).expanduser() if raw["inventory"] is not None else None,
-        db=str(raw["db"]) if raw["db"] is not None else DEFAULT_DB_PATH,
-        timeout_s=_number(raw["timeout_s"], 10.0, "CUCU_TIMEOUT_S / [cucu].timeout_s", float, minimum=0.5),
-        simulator_port=_number(raw["simulator_port"], 0, "CUCU_SIMULATOR_PORT / [cucu].simulator_port", int, minimum=0),
+        db=str(raw["db"]) if raw["db"] is not None else None,
+        collector=_switch(raw["collector"], "CUCU_COLLECTOR / [cucu].collector"),
+        **numbers,
     )
 
 
 def _number(value: Any, default, name: str, kind, *, minimum):
     if value is None:
         return default
+    if isinstance(value, bool):
+        raise SettingsError(f"{name} debe ser un número; se recibió «{value}».")
     try:
         number = kind(value)
     except (TypeError, ValueError):
@@ -129,3 +156,14 @@ def _number(value: Any, default, name: str, kind, *, minimum):
     if number < minimum:
         raise SettingsError(f"{name} debe ser al menos {minimum}; se recibió «{value}».")
     return number
+
+
+def _switch(value: Any, name: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return True if value is None else value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "si", "sí", "yes"):
+        return True
+    if text in ("0", "false", "off", "no"):
+        return False
+    raise SettingsError(f"{name} debe ser on u off; se recibió «{value}».")

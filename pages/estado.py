@@ -14,7 +14,7 @@ runtime = resources.current_runtime()
 st.title("Estado")
 
 
-@st.fragment(run_every=resources.CONNECTIVITY_TTL_S)
+@st.fragment(run_every=resources.LIVE_REFRESH_S)
 def siat_now() -> None:
     fresh = st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh")
     check = resources.connectivity(runtime, fresh=fresh)

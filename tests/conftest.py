@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cucu.inventory import DEMO_INVENTORY_PATH
-from cucu.simulator import Simulator, SimulatorServer
+from cucu.runtime import build_runtime
+from cucu.settings import load_settings
+from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 
 
 @pytest.fixture(scope="session")
@@ -32,5 +34,43 @@ def clean_env(monkeypatch):
 
 
 @pytest.fixture
+def streamlit_caches(clean_env):
+    """For AppTest modules: each test builds its own runtime (st.cache_resource is process-wide)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
 def demo_inventory_path():
     return str(DEMO_INVENTORY_PATH)
+
+
+@pytest.fixture
+def app_secrets(tmp_path, sim, sim_server, demo_inventory_path):
+    """``[cucu]`` secrets for AppTest: the session simulator, a fresh database, no background collector."""
+    return {
+        "base_url": sim_server.base_url,
+        "api_key": DEFAULT_API_KEY,
+        "inventory": demo_inventory_path,
+        "db": str(tmp_path / "contingencia.db"),
+        "collector": False,
+    }
+
+
+@pytest.fixture
+def seeded_runtime(app_secrets):
+    """A runtime on ``app_secrets`` whose store holds one connectivity check and one sweep.
+
+    Tests drive ``runtime.collector.check_once()`` / ``sweep_once()`` for more; the app under
+    AppTest reads the same database file.
+    """
+    runtime = build_runtime(load_settings(app_secrets, {}), start_collector=False)
+    runtime.collector.check_once()
+    runtime.collector.sweep_once()
+    yield runtime
+    runtime.close()

@@ -14,7 +14,15 @@ FULL = {"base_url": "https://sandbox.cucu.bo/", "api_key": "sk_test_abc", "inven
 def test_nothing_configured_is_demo():
     s = load_settings({}, {})
     assert s.mode is Mode.DEMO and s.base_url is None and s.api_key is None
-    assert s.db == "contingencia.db" and s.simulator_port == 0
+    assert s.db is None and s.simulator_port == 0
+    assert (s.collector, s.check_interval_s, s.sweep_interval_s, s.concurrency, s.long_open_hours) == (True, 30.0, 60.0, 16, 24.0)
+
+
+def test_collector_settings_from_environment():
+    env = {"CUCU_COLLECTOR": "off", "CUCU_CHECK_INTERVAL_S": "5", "CUCU_SWEEP_INTERVAL_S": "10", "CUCU_CONCURRENCY": "32", "CUCU_LONG_OPEN_HOURS": "12"}
+    s = load_settings({"concurrency": 8}, env)
+    assert (s.collector, s.check_interval_s, s.sweep_interval_s, s.concurrency, s.long_open_hours) == (False, 5.0, 10.0, 32, 12.0)
+    assert load_settings({"collector": False}, {}).collector is False
 
 
 def test_secrets_table_is_read():
@@ -48,8 +56,11 @@ def test_demo_may_use_an_operator_inventory():
         ({**FULL, "apikey": "x"}, {}, "claves desconocidas: apikey"),
         ({}, {"CUCU_TIMEOUT_S": "rápido"}, "debe ser un número"),
         ({}, {"CUCU_SIMULATOR_PORT": "-1"}, "al menos 0"),
+        ({}, {"CUCU_CONCURRENCY": "0"}, "CUCU_CONCURRENCY / \\[cucu\\].concurrency debe ser al menos 1"),
+        ({}, {"CUCU_COLLECTOR": "quizás"}, "on u off"),
+        ({"check_interval_s": True}, {}, "debe ser un número"),
     ],
-    ids=["url-without-scheme", "no-key", "no-inventory", "unknown-key", "bad-timeout", "bad-port"],
+    ids=["url-without-scheme", "no-key", "no-inventory", "unknown-key", "bad-timeout", "bad-port", "bad-concurrency", "bad-switch", "bool-number"],
 )
 def test_refusals(secrets, env, fragment):
     with pytest.raises(SettingsError, match=fragment):

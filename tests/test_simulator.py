@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from cucu.models import LA_PAZ, format_api_datetime, parse_api_datetime
+from cucu.models import LA_PAZ, parse_api_datetime
 from cucu.simulator import Faults, Simulator, SimulatorServer, synthetic_inventory
 
 KEY = "sk_test_demo"

@@ -8,13 +8,13 @@ import os
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from cucu.connectivity import ConnectivityCheck, check_connectivity
+from cucu.connectivity import ConnectivityCheck
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("contingencia")
 
-CONNECTIVITY_TTL_S = 15
+LIVE_REFRESH_S = 10  # live fragments re-read the store this often (cheap: no call to cucu)
 
 
 def read_settings() -> Settings:
@@ -52,16 +52,14 @@ def get_runtime(settings: Settings) -> Runtime:
     return _runtime(settings.cache_key(), _inventory_stamp(settings), settings)
 
 
-@st.cache_data(ttl=CONNECTIVITY_TTL_S, show_spinner=False, max_entries=4)
-def _cached_connectivity(cache_key: str, _runtime: Runtime) -> ConnectivityCheck:
-    return check_connectivity(_runtime.client)
-
-
 def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
-    """The latest check, shared by all sessions for a few seconds so viewers don't multiply calls."""
-    if fresh:
-        _cached_connectivity.clear()
-    return _cached_connectivity(runtime.settings.cache_key(), runtime)
+    """The collector's latest check from the store.
+
+    ``fresh`` asks cucu right now (one call, for "Comprobar ahora"); so does the very first
+    view before the collector has stored anything, so no page starts on "no data".
+    """
+    latest = None if fresh else runtime.store.latest_check()
+    return latest if latest is not None else runtime.collector.check_once()
 
 
 def current_runtime() -> Runtime:

@@ -28,7 +28,9 @@ def render_header(mode: Mode, check: ConnectivityCheck | None) -> None:
     color, icon, help_text = _MODE_STYLE[mode]
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=icon, color=color, help=help_text)
-        if check is not None:
+        if check is None:
+            st.badge("SIAT: comprobando…", icon=":material/hourglass_empty:", color="gray")
+        else:
             s_color, s_icon = siat_style(check)
             st.badge(check.label, icon=s_icon, color=s_color, help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import time
 
@@ -25,6 +26,10 @@ def _synthetic(value: str) -> tuple[int, int]:
     if not match or int(match[1]) < 1 or int(match[2]) < 1:
         raise argparse.ArgumentTypeError("use SUCURSALESxPUNTOS, p. ej. 50x4")
     return int(match[1]), int(match[2])
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print("  Atención: escucha fuera de loopback; es un simulador sin seguridad real.")
     print("Ctrl-C para detener.", flush=True)
+    # Stop as cleanly on SIGTERM (service managers, `kill`) as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while server.running:
             time.sleep(0.5)

@@ -45,6 +45,20 @@ _MAINTENANCE_HTML = """<!DOCTYPE html>
 def create_app(simulator: Simulator) -> Starlette:
     sim = simulator
 
+    async def pause(seconds: float) -> bool:
+        """Sleep, but wake up early when the server stops; ``False`` if cut short.
+
+        Hangs last 30 s by default: without this, stopping the server would wait for them
+        (or cancel them noisily after uvicorn's graceful timeout).
+        """
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not app.state.closing:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return True
+            await asyncio.sleep(min(remaining, 0.05))
+        return False
+
     def envelope(data: Any) -> dict[str, Any]:
         return {"success": True, "data": data, "timestamp": format_api_datetime(sim.now())}
 
@@ -106,7 +120,7 @@ def create_app(simulator: Simulator) -> Starlette:
     async def _api_call(route: str, handler: Handler, request: Request) -> Response:
         plan = sim.plan_call(route)
         if plan.latency_s > 0:
-            await asyncio.sleep(plan.latency_s)
+            await pause(plan.latency_s)
         try:
             sim.check_key(request.headers.get("x-api-key"))
         except ApiError as exc:
@@ -121,21 +135,18 @@ def create_app(simulator: Simulator) -> Starlette:
             return upstream_error(plan)
         if plan.hang_s is not None and not plan.hang_after_commit:
             # The request never reaches the service: after the hang, the gateway gives up.
-            await asyncio.sleep(plan.hang_s)
+            if not await pause(plan.hang_s):
+                return error(503, "El simulador se está deteniendo.")
             return error(504, "Tiempo de espera agotado en la pasarela.")
         try:
             result = await handler(request)
-            response: Response | None = None
         except ApiError as exc:
-            result = _NO_BODY
-            response = error(exc.status, exc.message, exc.errors)
+            result = error(exc.status, exc.message, exc.errors)
         if plan.hang_s is not None:
             # hang_after_commit: the write took effect, the answer comes too late.
-            await asyncio.sleep(plan.hang_s)
-        if response is not None:
-            return response
+            await pause(plan.hang_s)
         if isinstance(result, Response):
-            return result
+            return result  # errors and ready-made answers are never garbled
         payload = envelope(result)
         if plan.malformed:
             return malformed(payload)
@@ -217,4 +228,7 @@ def create_app(simulator: Simulator) -> Starlette:
         Route("/_sim/stats", get_stats, methods=["GET"]),
         Route("/_sim/stats/reset", reset_stats, methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    # Set by SimulatorServer.stop(): a plain bool, read by pause() across threads.
+    app.state.closing = False
+    return app

@@ -27,6 +27,7 @@ class SimulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+        self._app = None
 
     @property
     def base_url(self) -> str:
@@ -52,8 +53,9 @@ class SimulatorServer:
             raise
         self.port = sock.getsockname()[1]
         self._sock = sock
+        self._app = create_app(self.simulator)
         config = uvicorn.Config(
-            create_app(self.simulator),
+            self._app,
             log_level="warning",
             access_log=False,
             # Leave the host program's logging alone (uvicorn's default config replaces handlers).
@@ -79,13 +81,15 @@ class SimulatorServer:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        if self._app is not None:
+            self._app.state.closing = True  # wakes hanging calls, see app.pause()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)
         if self._sock is not None:
             self._sock.close()
-        self._server = self._thread = self._sock = None
+        self._server = self._thread = self._sock = self._app = None
 
     def __enter__(self) -> "SimulatorServer":
         return self.start()

@@ -1,0 +1,142 @@
+"""The collector: one per server process, it polls cucu and writes what it learns to the store.
+
+Pages render from the store, so the load on cucu does not depend on how many dashboards are
+open. Two loops run in background threads: connectivity (``check-connection``) and the sweep
+of every POS's active event with bounded concurrency; after each sweep, recent days' events
+are refreshed (for the 48 h registration-window KPI). Every failure is recorded, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Callable
+
+from cucu.client import CucuClient
+from cucu.connectivity import ConnectivityCheck, check_connectivity
+from cucu.errors import CucuError
+from cucu.history import HistoryResult, date_range, load_days
+from cucu.models import Inventory, PointOfSale, now_la_paz
+from cucu.store import PosFetch, Store
+
+log = logging.getLogger(__name__)
+
+RECENT_DAYS = 3  # today and the two days before: every event that can still be in its 48 h window
+RECENT_REFRESH_S = 300.0
+
+
+class Collector:
+    def __init__(
+        self,
+        client: CucuClient,
+        store: Store,
+        inventory: Inventory,
+        *,
+        check_interval_s: float = 30.0,
+        sweep_interval_s: float = 60.0,
+        concurrency: int = 16,
+        recent_refresh_s: float = RECENT_REFRESH_S,
+        clock: Callable[[], datetime] = now_la_paz,
+    ):
+        self.client = client
+        self.store = store
+        self.inventory = inventory
+        self.check_interval_s = check_interval_s
+        self.sweep_interval_s = sweep_interval_s
+        self.concurrency = concurrency
+        self.recent_refresh_s = recent_refresh_s
+        self.clock = clock
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collector")
+        self._last_recent_refresh = float("-inf")
+
+    # ---- one round of each job (also what tests and benchmarks call) -----------------
+
+    def check_once(self) -> ConnectivityCheck:
+        check = check_connectivity(self.client, self.clock)
+        self.store.add_check(check)
+        return check
+
+    def sweep_once(self) -> list[PosFetch]:
+        """Fetch every POS's active event (bounded concurrency) and record the results."""
+        before = self.store.pos_statuses()
+        fetches = list(self._pool.map(self._fetch_active, self.inventory.all_pos))
+        self.store.save_pos_fetches(fetches)
+        self._settle_ended_events(before, fetches)
+        return fetches
+
+    def refresh_recent_days(self) -> HistoryResult:
+        today = self.clock().date()
+        days = date_range(today - timedelta(days=RECENT_DAYS - 1), today)
+        return load_days(self.client, self.store, self.inventory.all_pos, days, concurrency=self.concurrency, clock=self.clock)
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> "Collector":
+        if self._threads:
+            return self
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(self.check_interval_s, self.check_once), name="collector-check", daemon=True),
+            threading.Thread(target=self._loop, args=(self.sweep_interval_s, self._sweep_round), name="collector-sweep", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info("colector iniciado: %d puntos de venta, concurrencia %d", len(self.inventory.all_pos), self.concurrency)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---- internals -------------------------------------------------------------------
+
+    def _loop(self, interval_s: float, job: Callable[[], object]) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                job()
+            except Exception:  # the collector outlives every fault; the log keeps the detail
+                log.exception("colector: %s falló", getattr(job, "__name__", job))
+            self._stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
+
+    def _sweep_round(self) -> None:
+        self.sweep_once()
+        if time.monotonic() - self._last_recent_refresh >= self.recent_refresh_s and not self._stop.is_set():
+            self._last_recent_refresh = time.monotonic()
+            self.refresh_recent_days()
+
+    def _fetch_active(self, pos: PointOfSale) -> PosFetch:
+        fetched_at = self.clock()
+        try:
+            return PosFetch(pos.id, pos.branch_id, fetched_at, event=self.client.get_active_event(pos.id))
+        except CucuError as exc:
+            return PosFetch(pos.id, pos.branch_id, fetched_at, error=exc.message)
+        except Exception:
+            log.exception("colector: error inesperado con el punto de venta %s", pos.id)
+            return PosFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al consultar este punto de venta.")
+
+    def _settle_ended_events(self, before, fetches: list[PosFetch]) -> None:
+        """An event that was active and is gone has ended: fetch its start day to learn its end."""
+        ended = []
+        for fetch in fetches:
+            old = before.get(fetch.pos_id)
+            if fetch.error is None and old is not None and old.event is not None and old.event.fecha_inicio is not None:
+                if fetch.event is None or fetch.event.id != old.event.id:
+                    ended.append((self.inventory.pos(fetch.pos_id), old.event.fecha_inicio.date()))
+        for pos, day in ended:
+            try:
+                load_days(self.client, self.store, [pos], [day], concurrency=1, clock=self.clock)
+            except Exception:
+                log.exception("colector: no se pudo leer el evento finalizado de %s", pos.id)

@@ -1,0 +1,1 @@
+"""plotly figure builders, one module per page topic; no Streamlit here."""

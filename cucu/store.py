@@ -1,0 +1,352 @@
+"""The one module that owns SQL: connectivity checks, latest POS status, cached events, audit log.
+
+SQLAlchemy Core on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database URL
+such as ``postgresql+psycopg://...``) so several Streamlit processes can later share one
+PostgreSQL. The schema is versioned: ``MIGRATIONS`` is an ordered list applied at start-up.
+Times are stored in UTC and come back as aware La Paz datetimes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cucu.connectivity import ConnectivityCheck
+from cucu.models import LA_PAZ, Event
+
+CHECK_RETENTION = timedelta(days=35)  # uptime is shown over 30 days at most
+PRUNE_EVERY = 200  # inserts between two retention sweeps
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+connectivity_checks = sa.Table(
+    "connectivity_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("siat_ok", sa.Boolean, nullable=True),  # NULL: cucu itself could not be asked
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("error_kind", sa.String(32), nullable=True),
+)
+
+pos_status = sa.Table(
+    "pos_status",
+    metadata,
+    sa.Column("pos_id", sa.String(36), primary_key=True),
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),  # last attempt
+    sa.Column("ok_at", sa.DateTime(timezone=True), nullable=True),  # last successful answer
+    sa.Column("event_json", sa.Text, nullable=True),  # active event at ok_at, as the API sent it
+    sa.Column("error", sa.Text, nullable=True),  # last attempt's error; NULL when it succeeded
+)
+
+day_events = sa.Table(
+    "day_events",
+    metadata,
+    sa.Column("pos_id", sa.String(36), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),  # the day was over and nothing was open
+    sa.Column("events_json", sa.Text, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=True),
+    sa.Column("role", sa.String(32), nullable=True),
+    sa.Column("action", sa.String(16), nullable=False),  # iniciar / finalizar
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("pos_id", sa.String(36), nullable=False),
+    sa.Column("motive", sa.Integer, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("event_id", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # pendiente / ok / rechazado / error / incierto
+    sa.Column("message", sa.Text, nullable=True),
+)
+
+
+def _v1(conn: Connection) -> None:
+    for table in (connectivity_checks, pos_status, day_events, audit_log):
+        table.create(conn)
+
+
+# Ordered; never edit a shipped step, append a new one.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+
+
+def database_url(value: str) -> str:
+    """``CUCU_DB`` as a SQLAlchemy URL: a plain path means a SQLite file."""
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+@dataclass(frozen=True)
+class PosStatus:
+    """What the collector last learned about one POS."""
+
+    pos_id: str
+    branch_id: str
+    fetched_at: datetime
+    ok_at: datetime | None
+    event: Event | None
+    error: str | None
+
+    @property
+    def stale(self) -> bool:
+        """The last attempt failed: what is shown is the last known state (or nothing)."""
+        return self.error is not None
+
+    @property
+    def known(self) -> bool:
+        return self.ok_at is not None
+
+
+@dataclass(frozen=True)
+class PosFetch:
+    """One collector answer for one POS: ``error`` set means the call failed."""
+
+    pos_id: str
+    branch_id: str
+    fetched_at: datetime
+    event: Event | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DayEvents:
+    pos_id: str
+    branch_id: str
+    day: date
+    fetched_at: datetime
+    complete: bool
+    events: tuple[Event, ...]
+
+
+class Store:
+    def __init__(self, db: str):
+        self.url = database_url(db)
+        self.engine: Engine = _make_engine(self.url)
+        self._inserts = 0
+        self._lock = threading.Lock()
+        self.migrate()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- schema --------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version."""
+        with self.engine.begin() as conn:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+            for version, step in MIGRATIONS:
+                if version > current:
+                    step(conn)
+                    conn.execute(schema_version.insert().values(version=version))
+                    current = version
+        return current
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+
+    # ---- connectivity ----------------------------------------------------------------
+
+    def add_check(self, check: ConnectivityCheck) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                connectivity_checks.insert().values(
+                    checked_at=_utc(check.checked_at),
+                    siat_ok=check.siat_ok,
+                    latency_ms=check.latency_ms,
+                    error=check.error,
+                    error_kind=check.error_kind,
+                )
+            )
+        with self._lock:
+            self._inserts += 1
+            prune = self._inserts % PRUNE_EVERY == 1
+        if prune:
+            self.prune_checks(check.checked_at - CHECK_RETENTION)
+
+    def prune_checks(self, before: datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(connectivity_checks.delete().where(connectivity_checks.c.checked_at < _utc(before))).rowcount
+
+    def checks_since(self, since: datetime) -> list[ConnectivityCheck]:
+        """Checks at or after ``since``, oldest first."""
+        query = (
+            sa.select(connectivity_checks)
+            .where(connectivity_checks.c.checked_at >= _utc(since))
+            .order_by(connectivity_checks.c.checked_at)
+        )
+        with self.engine.connect() as conn:
+            return [_check(row) for row in conn.execute(query)]
+
+    def recent_checks(self, limit: int) -> list[ConnectivityCheck]:
+        """The last ``limit`` checks, oldest first."""
+        query = sa.select(connectivity_checks).order_by(connectivity_checks.c.checked_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        return [_check(row) for row in reversed(rows)]
+
+    def latest_check(self) -> ConnectivityCheck | None:
+        checks = self.recent_checks(1)
+        return checks[0] if checks else None
+
+    # ---- POS status --------------------------------------------------------------------
+
+    def save_pos_fetches(self, fetches: Iterable[PosFetch]) -> None:
+        """Record a sweep. A failed fetch keeps the last known event and ``ok_at``, and sets ``error``."""
+        fetches = list(fetches)
+        if not fetches:
+            return
+        with self.engine.begin() as conn:
+            existing = {
+                row.pos_id: row
+                for row in conn.execute(
+                    sa.select(pos_status.c.pos_id).where(pos_status.c.pos_id.in_([f.pos_id for f in fetches]))
+                )
+            }
+            for f in fetches:
+                values = {"branch_id": f.branch_id, "fetched_at": _utc(f.fetched_at), "error": f.error}
+                if f.error is None:
+                    values["ok_at"] = _utc(f.fetched_at)
+                    values["event_json"] = _event_json(f.event) if f.event else None
+                if f.pos_id in existing:
+                    conn.execute(pos_status.update().where(pos_status.c.pos_id == f.pos_id).values(**values))
+                else:
+                    conn.execute(pos_status.insert().values(pos_id=f.pos_id, **values))
+
+    def pos_statuses(self) -> dict[str, PosStatus]:
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(pos_status)))
+        return {
+            row.pos_id: PosStatus(
+                pos_id=row.pos_id,
+                branch_id=row.branch_id,
+                fetched_at=_aware(row.fetched_at),
+                ok_at=_aware(row.ok_at),
+                event=Event.from_api(json.loads(row.event_json)) if row.event_json else None,
+                error=row.error,
+            )
+            for row in rows
+        }
+
+    # ---- events per POS and day ----------------------------------------------------
+
+    def get_days(self, keys: Sequence[tuple[str, date]]) -> dict[tuple[str, date], DayEvents]:
+        """Cached days among ``keys`` (pairs of POS id and day)."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        pos_ids = sorted({p for p, _ in wanted})
+        days = sorted({d for _, d in wanted})
+        query = sa.select(day_events).where(
+            day_events.c.pos_id.in_(pos_ids), day_events.c.day >= days[0], day_events.c.day <= days[-1]
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        found = {}
+        for row in rows:
+            key = (row.pos_id, row.day)
+            if key in wanted:
+                found[key] = _day(row)
+        return found
+
+    def put_days(self, items: Iterable[DayEvents]) -> None:
+        items = list(items)
+        if not items:
+            return
+        with self.engine.begin() as conn:
+            for item in items:
+                conn.execute(day_events.delete().where(day_events.c.pos_id == item.pos_id, day_events.c.day == item.day))
+                conn.execute(
+                    day_events.insert().values(
+                        pos_id=item.pos_id,
+                        day=item.day,
+                        branch_id=item.branch_id,
+                        fetched_at=_utc(item.fetched_at),
+                        complete=item.complete,
+                        events_json=json.dumps([dict(e.raw) for e in item.events], ensure_ascii=False),
+                    )
+                )
+
+    def days_since(self, first_day: date) -> list[DayEvents]:
+        """Every cached day from ``first_day`` on (for KPIs over recent events)."""
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(day_events).where(day_events.c.day >= first_day)))
+        return [_day(row) for row in rows]
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # readers don't block the collector's writes
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite gives back what was stored, without the zone
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(LA_PAZ)
+
+
+def _check(row) -> ConnectivityCheck:
+    return ConnectivityCheck(
+        checked_at=_aware(row.checked_at),
+        siat_ok=row.siat_ok,
+        latency_ms=row.latency_ms,
+        error=row.error,
+        error_kind=row.error_kind,
+    )
+
+
+def _day(row) -> DayEvents:
+    return DayEvents(
+        pos_id=row.pos_id,
+        branch_id=row.branch_id,
+        day=row.day,
+        fetched_at=_aware(row.fetched_at),
+        complete=row.complete,
+        events=tuple(Event.from_api(item) for item in json.loads(row.events_json)),
+    )
+
+
+def _event_json(event: Event) -> str:
+    return json.dumps(dict(event.raw), ensure_ascii=False)
+

@@ -1,0 +1,30 @@
+"""Helpers for AppTest: run the app (optionally on a given page) and read what it shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def run_app(secrets: dict | None = None, page: str | None = None, timeout: float = 30) -> AppTest:
+    """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if secrets is not None:
+        at.secrets["cucu"] = secrets
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page is not None:
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every text element's value, joined: for 'does the page say X' assertions."""
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [w.value for w in at.warning]
+    parts += [s.value for s in at.success] + [i.value for i in at.info] + [c.value for c in at.caption]
+    parts += [t.value for t in at.title] + [h.value for h in at.header] + [h.value for h in at.subheader]
+    return "\n".join(str(p) for p in parts)

@@ -1,0 +1,67 @@
+"""load_days: completed days come from the store, today is always fresh, failures are reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cucu.client import CucuClient
+from cucu.history import date_range, load_days
+from cucu.models import now_la_paz
+from cucu.simulator import DEFAULT_API_KEY
+from cucu.store import Store
+
+
+@pytest.fixture
+def env(sim, sim_server, tmp_path):
+    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=2, sleep=lambda s: None)
+    store = Store(str(tmp_path / "h.db"))
+    yield sim, client, store
+    client.close()
+    store.close()
+
+
+def test_second_load_of_completed_days_makes_no_call(env):
+    sim, client, store = env
+    today = now_la_paz().date()
+    days = date_range(today - timedelta(days=6), today - timedelta(days=1))
+    pos = sim.inventory.all_pos[:5]
+    progress = []
+    first = load_days(client, store, pos, days, progress=lambda d, t: progress.append((d, t)))
+    assert first.fetched == 30 and first.from_cache == 0 and not first.errors
+    assert progress[0] == (0, 30) and progress[-1] == (30, 30)
+    sim.reset_stats()
+    second = load_days(client, store, pos, days)
+    assert second.fetched == 0 and second.from_cache == 30
+    assert sim.stats()["total"] == 0
+    assert sorted(e.id for d in second.days for e in d.events) == sorted(e.id for d in first.days for e in d.events)
+
+
+def test_today_is_always_fetched(env):
+    sim, client, store = env
+    today = now_la_paz().date()
+    pos = sim.inventory.all_pos[:3]
+    load_days(client, store, pos, [today])
+    again = load_days(client, store, pos, [today])
+    assert again.fetched == 3 and again.from_cache == 0
+
+
+def test_seeded_events_match_the_simulator(env):
+    sim, client, store = env
+    today = now_la_paz().date()
+    pos = sim.inventory.all_pos
+    result = load_days(client, store, pos, date_range(today - timedelta(days=15), today))
+    loaded = {e.id for d in result.days for e in d.events}
+    assert loaded == {e["id"] for e in sim.events()}
+
+
+def test_failures_are_reported_and_older_copies_served(env):
+    sim, client, store = env
+    today = now_la_paz().date()
+    pos = sim.inventory.all_pos[:2]
+    load_days(client, store, pos, [today])  # an incomplete (today) copy in the store
+    sim.update_faults({"error_rate": 1.0})
+    result = load_days(client, store, pos, [today, today - timedelta(days=1)])
+    assert len(result.errors) == 4 and all("cucu" in e.message for e in result.errors)
+    assert result.stale == 2 and {d.day for d in result.days} == {today}

@@ -1,0 +1,110 @@
+"""Store: migrations, connectivity retention, POS status with stale-on-failure, the day cache."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from cucu.connectivity import ConnectivityCheck
+from cucu.models import LA_PAZ, Event
+from cucu.store import MIGRATIONS, DayEvents, PosFetch, Store, database_url
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=LA_PAZ)
+EVENT = Event.from_api({"id": "e1", "posId": "p1", "codigoMotivo": 1, "fechaInicio": "2026-11-24T07:00:00", "finalizado": False})
+
+
+def test_database_url():
+    assert database_url("x.db") == "sqlite:///x.db"
+    assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path):
+    db = str(tmp_path / "s.db")
+    store = Store(db)
+    assert store.version() == MIGRATIONS[-1][0]
+    store.close()
+    again = Store(db)  # reopening does not re-run migrations (v1 would fail creating existing tables)
+    assert again.version() == MIGRATIONS[-1][0]
+    with again.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from schema_version")).scalar() == len(MIGRATIONS)
+        names = set(sa.inspect(conn).get_table_names())
+    assert {"connectivity_checks", "pos_status", "day_events", "audit_log"} <= names
+
+
+def test_checks_round_trip_in_la_paz(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.add_check(ConnectivityCheck(T0, True, 12.5))
+    store.add_check(ConnectivityCheck(T0 + timedelta(seconds=30), False, 20.0))
+    store.add_check(ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind="connection"))
+    checks = store.checks_since(T0)
+    assert [c.siat_ok for c in checks] == [True, False, None]
+    assert checks[0].checked_at == T0 and checks[0].checked_at.tzinfo == LA_PAZ
+    assert store.latest_check().error_kind == "connection"
+    assert [c.siat_ok for c in store.recent_checks(2)] == [False, None]
+    assert store.checks_since(T0 + timedelta(seconds=45))[0].siat_ok is None
+
+
+def test_old_checks_are_pruned(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    old = T0 - timedelta(days=40)
+    store.add_check(ConnectivityCheck(old, True, 1.0))
+    store.add_check(ConnectivityCheck(T0, True, 1.0))
+    assert store.prune_checks(T0 - timedelta(days=35)) == 1
+    assert [c.checked_at for c in store.checks_since(old - timedelta(days=1))] == [T0]
+
+
+def test_retention_runs_on_insert(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.add_check(ConnectivityCheck(T0 - timedelta(days=60), True, 1.0))
+    store.add_check(ConnectivityCheck(T0, True, 1.0))  # the first insert of a process prunes
+    assert len(store.checks_since(T0 - timedelta(days=90))) == 2  # the 60-day one was inserted after the prune
+    store._inserts = 0
+    store.add_check(ConnectivityCheck(T0 + timedelta(seconds=1), True, 1.0))
+    assert all(c.checked_at >= T0 for c in store.checks_since(T0 - timedelta(days=90)))
+
+
+def test_failed_fetch_keeps_last_known_event_and_is_stale(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.save_pos_fetches([PosFetch("p1", "b1", T0, event=EVENT), PosFetch("p2", "b1", T0)])
+    later = T0 + timedelta(minutes=1)
+    store.save_pos_fetches([PosFetch("p1", "b1", later, error="cucu no respondió a tiempo."), PosFetch("p3", "b1", later, error="x")])
+    statuses = store.pos_statuses()
+    p1 = statuses["p1"]
+    assert p1.stale and p1.event.id == "e1" and p1.ok_at == T0 and p1.fetched_at == later
+    assert not statuses["p2"].stale and statuses["p2"].event is None and statuses["p2"].known
+    assert statuses["p3"].stale and not statuses["p3"].known
+    store.save_pos_fetches([PosFetch("p1", "b1", later, event=None)])
+    assert store.pos_statuses()["p1"].event is None and not store.pos_statuses()["p1"].stale
+
+
+def test_day_cache(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    day = date(2026, 11, 20)
+    store.put_days([DayEvents("p1", "b1", day, T0, True, (EVENT,)), DayEvents("p2", "b1", day, T0, False, ())])
+    got = store.get_days([("p1", day), ("p2", day), ("p1", date(2026, 11, 21))])
+    assert set(got) == {("p1", day), ("p2", day)}
+    assert got[("p1", day)].complete and got[("p1", day)].events[0].id == "e1"
+    assert got[("p1", day)].fetched_at == T0
+    store.put_days([DayEvents("p2", "b1", day, T0, True, (EVENT,))])  # replaced, not duplicated
+    assert store.get_days([("p2", day)])[("p2", day)].complete
+    assert {d.pos_id for d in store.days_since(day)} == {"p1", "p2"}
+    assert store.days_since(day + timedelta(days=1)) == []
+
+
+def test_naive_datetimes_are_refused(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    try:
+        store.add_check(ConnectivityCheck(datetime(2026, 1, 1), True))
+    except ValueError:
+        return
+    raise AssertionError("a naive datetime was stored")
+
+
+def test_stored_times_are_utc(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.add_check(ConnectivityCheck(T0, True))
+    with store.engine.connect() as conn:
+        raw = conn.execute(sa.text("select checked_at from connectivity_checks")).scalar()
+    assert str(raw).startswith("2026-11-24 12:00:00")  # 08:00 La Paz = 12:00 UTC
+    assert T0.astimezone(timezone.utc).hour == 12
