@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import streamlit as st
@@ -11,13 +10,16 @@ from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
 from ui import resources, shell
 
-log = logging.getLogger("contingencia")
-
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
 st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
 
 PAGES = [
     st.Page("pages/estado.py", title="Estado", icon=":material/monitor_heart:", default=True),
+    # URL paths are the file names, no custom url_path: the first request after a restart is
+    # resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.require_shell).
+    st.Page("pages/eventos.py", title="Eventos activos", icon=":material/emergency:"),
+    st.Page("pages/conectividad.py", title="Conectividad", icon=":material/network_check:"),
+    st.Page("pages/historial.py", title="Historial", icon=":material/timeline:"),
 ]
 
 
@@ -39,20 +41,16 @@ def main() -> None:
 
     navigation = st.navigation(PAGES, position="top")
 
-    @st.fragment(run_every=resources.LIVE_REFRESH_S)
+    @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
         shell.render_header(settings.mode, resources.connectivity(runtime))
 
     try:
         live_header()
-        navigation.run()
+        with shell.shell_scope():
+            navigation.run()
     except Exception:  # a supervisor never sees a traceback; the server log keeps it
-        log.exception("error inesperado en la página %s", navigation.title)
-        st.error(
-            "Ocurrió un error inesperado al mostrar esta página. Los datos no se perdieron: "
-            "recargue la página y, si persiste, avise al administrador del tablero.",
-            icon=":material/error:",
-        )
+        shell.show_unexpected_error(f"la página {navigation.title}")
 
 
 main()

@@ -1,10 +1,22 @@
-"""pandas frame builders: what the pages show as tables, built without Streamlit."""
+"""pandas frames and KPIs for Estado and Eventos activos, built from the store without Streamlit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Mapping
+
 import pandas as pd
 
-from cucu.models import Inventory
+from cucu.models import Event, Inventory, PointOfSale
+from cucu.store import DayEvents, PosStatus
+from cucu.timefmt import fmt_duration
+
+REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: register an event within 48 h after it ends
+
+NORMAL, CONTINGENCIA, DESCONOCIDO = "Normal", "En contingencia", "Desconocido"
+STATES = (NORMAL, CONTINGENCIA, DESCONOCIDO)
+STATE_ICONS = {NORMAL: "🟢", CONTINGENCIA: "🔴", DESCONOCIDO: "⚪"}
 
 
 def inventory_frame(inventory: Inventory) -> pd.DataFrame:
@@ -19,3 +31,179 @@ def inventory_frame(inventory: Inventory) -> pd.DataFrame:
         for b in inventory.branches
     ]
     return pd.DataFrame(rows, columns=["Sucursal", "Ciudad", "Puntos de venta", "Nombres"])
+
+
+def pos_state(status: PosStatus | None) -> str:
+    """Normal / En contingencia from the last successful answer; Desconocido if there never was one."""
+    if status is None or not status.known:
+        return DESCONOCIDO
+    return CONTINGENCIA if status.event is not None else NORMAL
+
+
+POS_COLUMNS = [
+    "branch_id", "pos_id", "event_id", "Sucursal", "Punto de venta", "Estado", "Motivo", "Código motivo",
+    "Descripción", "Inicio", "Transcurrido", "Horas abierto", "Abierto hace mucho", "CUFD evento",
+    "Código SIAT", "Consultado", "Desactualizado", "Error",
+]
+
+
+def pos_frame(inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = 24.0) -> pd.DataFrame:
+    """One row per inventory POS, in inventory order (grouped by branch)."""
+    rows = []
+    for branch in inventory.branches:
+        for pos in branch.pos:
+            status = statuses.get(pos.id)
+            event = status.event if status is not None and status.known else None
+            open_for = now - event.fecha_inicio if event is not None and event.fecha_inicio else None
+            hours = open_for.total_seconds() / 3600 if open_for is not None else None
+            rows.append(
+                {
+                    "branch_id": branch.id,
+                    "pos_id": pos.id,
+                    "event_id": event.id if event else None,
+                    "Sucursal": branch.name,
+                    "Punto de venta": pos.name,
+                    "Estado": pos_state(status),
+                    "Motivo": event.motive_text if event else None,
+                    "Código motivo": event.codigo_motivo if event else None,
+                    "Descripción": event.descripcion if event else None,
+                    "Inicio": event.fecha_inicio if event else None,
+                    "Transcurrido": fmt_duration(open_for) if open_for is not None else None,
+                    "Horas abierto": round(hours, 2) if hours is not None else None,
+                    "Abierto hace mucho": bool(hours is not None and hours >= long_open_hours),
+                    "CUFD evento": event.cufd_evento if event else None,
+                    "Código SIAT": event.codigo_evento_siat if event else None,
+                    "Consultado": status.fetched_at if status else None,
+                    "Desactualizado": bool(status is not None and status.stale),
+                    "Error": status.error if status else None,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=POS_COLUMNS)
+    frame["Código motivo"] = frame["Código motivo"].astype("Int64")
+    return frame
+
+
+def filter_pos_frame(frame: pd.DataFrame, branch_ids: Iterable[str] = (), states: Iterable[str] = (), motives: Iterable[int] = ()) -> pd.DataFrame:
+    """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives."""
+    mask = pd.Series(True, index=frame.index)
+    branch_ids, states, motives = list(branch_ids), list(states), list(motives)
+    if branch_ids:
+        mask &= frame["branch_id"].isin(branch_ids)
+    if states:
+        mask &= frame["Estado"].isin(states)
+    if motives:
+        mask &= frame["Código motivo"].isin(motives).fillna(False).astype(bool)
+    return frame[mask]
+
+
+# ---- Estado: KPIs and branch tiles ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchTile:
+    branch_id: str
+    name: str
+    city: str | None
+    total: int
+    in_contingency: int
+    unknown: int
+    stale: int
+    long_open: int
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    """An ended event whose 48 h SIAT registration window is still open."""
+
+    branch: str
+    pos: str
+    event: Event
+    deadline: datetime
+    left: timedelta
+
+
+@dataclass(frozen=True)
+class Overview:
+    pos_total: int
+    pos_in_contingency: int
+    pos_unknown: int
+    pos_stale: int
+    branches_total: int
+    branches_affected: int
+    longest_open: pd.Series | None  # the row of pos_frame with the longest open event
+    windows: list[OpenWindow]  # soonest deadline first
+    tiles: list[BranchTile]
+    fetched_at: datetime | None  # the oldest "Consultado" among POS: how fresh the whole picture is
+
+
+def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> Overview:
+    in_cont = frame["Estado"] == CONTINGENCIA
+    tiles = []
+    for branch in inventory.branches:
+        rows = frame[frame["branch_id"] == branch.id]
+        tiles.append(
+            BranchTile(
+                branch_id=branch.id,
+                name=branch.name,
+                city=branch.city,
+                total=len(rows),
+                in_contingency=int((rows["Estado"] == CONTINGENCIA).sum()),
+                unknown=int((rows["Estado"] == DESCONOCIDO).sum()),
+                stale=int(rows["Desactualizado"].sum()),
+                long_open=int(rows["Abierto hace mucho"].sum()),
+            )
+        )
+    open_rows = frame[in_cont & frame["Horas abierto"].notna()]
+    longest = open_rows.loc[open_rows["Horas abierto"].idxmax()] if len(open_rows) else None
+    fetched = frame["Consultado"].dropna()
+    return Overview(
+        pos_total=len(frame),
+        pos_in_contingency=int(in_cont.sum()),
+        pos_unknown=int((frame["Estado"] == DESCONOCIDO).sum()),
+        pos_stale=int(frame["Desactualizado"].sum()),
+        branches_total=len(inventory.branches),
+        branches_affected=sum(1 for t in tiles if t.in_contingency),
+        longest_open=longest,
+        windows=open_windows(inventory, recent_days, now),
+        tiles=tiles,
+        fetched_at=min(fetched) if len(fetched) else None,
+    )
+
+
+def open_windows(inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> list[OpenWindow]:
+    """Events ended within the last 48 h: SIAT still accepts their registration until end + 48 h."""
+    names = {p.id: (b.name, p) for b in inventory.branches for p in b.pos}
+    seen: set[str] = set()
+    windows = []
+    for day in recent_days:
+        for event in day.events:
+            if event.id in seen or event.fecha_fin is None or day.pos_id not in names:
+                continue
+            seen.add(event.id)
+            deadline = event.fecha_fin + REGISTRATION_WINDOW
+            if event.fecha_fin <= now < deadline:
+                branch_name, pos = names[day.pos_id]
+                windows.append(OpenWindow(branch_name, pos.name, event, deadline, deadline - now))
+    return sorted(windows, key=lambda w: w.deadline)
+
+
+def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Sucursal": w.branch,
+                "Punto de venta": w.pos,
+                "Motivo": w.event.motive_text,
+                "Finalizó": w.event.fecha_fin,
+                "Vence": w.deadline,
+                "Queda": fmt_duration(w.left),
+                "Código SIAT": w.event.codigo_evento_siat,
+            }
+            for w in windows
+        ],
+        columns=["Sucursal", "Punto de venta", "Motivo", "Finalizó", "Vence", "Queda", "Código SIAT"],
+    )
+
+
+def pos_label(pos: PointOfSale, inventory: Inventory) -> str:
+    return f"{inventory.branch(pos.branch_id).name} · {pos.name}"

@@ -1,48 +1,132 @@
-"""Estado: does SIAT answer right now, and what the inventory holds."""
+"""Estado: SIAT in one word, the alert that decides contingency, KPIs and one tile per branch."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
+from cucu.collector import RECENT_DAYS
 from cucu.connectivity import diagnose
-from cucu.frames import inventory_frame
-from cucu.timefmt import fmt_datetime
-from ui import resources
+from cucu.frames import overview, pos_frame, windows_frame
+from cucu.models import now_la_paz
+from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
+from cucu.uptime import siat_down_since, siat_rollup
+from ui import resources, shell, widgets
 
 runtime = resources.current_runtime()
+settings = runtime.settings
+inventory = runtime.inventory
 
 st.title("Estado")
 
 
-@st.fragment(run_every=resources.LIVE_REFRESH_S)
-def siat_now() -> None:
-    fresh = st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh")
-    check = resources.connectivity(runtime, fresh=fresh)
-    diagnosis = diagnose(check, runtime.settings)
+def siat_panel(now) -> None:
+    latest = resources.connectivity(runtime)
+    checks = runtime.store.recent_checks(20) or [latest]
+    rollup = siat_rollup(checks, now, check_interval_s=settings.check_interval_s)
+    st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
+    diagnosis = diagnose(latest, settings)
+    down_since = siat_down_since(checks)
+    if diagnosis is None and down_since is None:
+        st.caption(rollup.detail)  # otherwise the alert below says it better
     if diagnosis is not None:
         st.error(f"**{diagnosis.title}**\n\n{diagnosis.explanation}\n\n**Cómo corregirlo:** {diagnosis.fix}", icon=":material/cloud_off:")
-    elif check.siat_ok:
-        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
-    else:
-        st.warning(
-            "**SIAT no responde.** cucu está en línea, pero SIAT no contesta. "
-            "Si la falla continúa, los puntos de venta deben declarar contingencia (motivo 2, Falla SIAT).",
-            icon=":material/error:",
+    elif down_since is not None:
+        st.error(
+            f"**SIAT no responde desde las {fmt_time(down_since)[:5]}** ({fmt_age(down_since, now)}). "
+            "Si la falla continúa, los puntos de venta deben declarar contingencia con el motivo 2 (Falla SIAT) "
+            "para seguir facturando fuera de línea.",
+            icon=":material/crisis_alert:",
         )
-    latency = f" · respuesta en {check.latency_ms:.0f} ms" if check.latency_ms is not None else ""
-    st.caption(f"Comprobado el {fmt_datetime(check.checked_at, seconds=True)} (hora de La Paz){latency}.")
+    elif latest.siat_ok:
+        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
+    latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(f"Última comprobación: {fmt_datetime(latest.checked_at, seconds=True)} (hora de La Paz){latency}.")
+        # The callback runs before the rerun, so this run already shows the new check.
+        st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento",
+                  on_click=lambda: resources.connectivity(runtime, fresh=True))
 
 
-siat_now()
+def kpis(ov, now) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("POS en contingencia", f"{ov.pos_in_contingency} de {ov.pos_total}", help="Puntos de venta con un evento activo")
+    c2.metric("Sucursales afectadas", f"{ov.branches_affected} de {ov.branches_total}")
+    if ov.longest_open is not None:
+        row = ov.longest_open
+        c3.metric(
+            "Evento abierto más largo",
+            fmt_duration(timedelta(hours=float(row["Horas abierto"]))),
+            delta=f"{row['Sucursal']} · {row['Punto de venta']}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    else:
+        c3.metric("Evento abierto más largo", "—")
+    soonest = f"vence en {fmt_duration(ov.windows[0].left)}" if ov.windows else None
+    c4.metric(
+        "Por registrar (48 h)",
+        len(ov.windows),
+        delta=soonest,
+        delta_color="off",
+        delta_arrow="off",
+        help="Eventos finalizados en las últimas 48 h: SIAT acepta su registro hasta 48 h después del cierre.",
+    )
 
-st.subheader("Inventario")
-inventory = runtime.inventory
-col_branches, col_pos = st.columns(2)
-col_branches.metric("Sucursales", len(inventory.branches))
-col_pos.metric("Puntos de venta", len(inventory.all_pos))
-st.dataframe(
-    inventory_frame(inventory),
-    hide_index=True,
-    width="stretch",
-    column_config={"Puntos de venta": st.column_config.NumberColumn(format="%d", width="small")},
-)
+
+def branch_tiles(ov) -> None:
+    st.subheader("Sucursales")
+    # Affected branches first: with 40 branches, those are the ones a supervisor looks for.
+    tiles = sorted(ov.tiles, key=lambda t: (-t.in_contingency, -t.unknown))
+    per_row = 3
+    for start in range(0, len(tiles), per_row):
+        for col, tile in zip(st.columns(per_row), tiles[start : start + per_row]):
+            with col.container(border=True, key=f"tile_{tile.branch_id}"):
+                city = f" · {tile.city}" if tile.city else ""
+                st.markdown(f"**{tile.name}**{city}")
+                if tile.in_contingency:
+                    st.markdown(f":red[**🔴 {tile.in_contingency} de {tile.total}** en contingencia]")
+                else:
+                    st.markdown(f":green[🟢 Sin contingencia] · {tile.total} POS")
+                notes = []
+                if tile.long_open:
+                    notes.append(f"⏰ {tile.long_open} abierto(s) hace más de {settings.long_open_hours:g} h")
+                if tile.stale:
+                    notes.append(f"⚠ {tile.stale} sin respuesta reciente")
+                if tile.unknown:
+                    notes.append(f"⚪ {tile.unknown} sin datos")
+                if notes:
+                    st.caption(" · ".join(notes))
+                links = st.columns(2)
+                links[0].page_link("pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=widgets.branch_link(inventory, tile.branch_id))
+                links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=widgets.branch_link(inventory, tile.branch_id))
+
+
+@shell.live(resources.LIVE_REFRESH_S)
+def live_overview() -> None:
+    now = now_la_paz()
+    siat_panel(now)
+    frame = pos_frame(inventory, runtime.store.pos_statuses(), now, settings.long_open_hours)
+    recent = runtime.store.days_since(now.date() - timedelta(days=RECENT_DAYS))
+    ov = overview(frame, inventory, recent, now)
+    st.divider()
+    kpis(ov, now)
+    widgets.collector_notices(runtime, frame)
+    if ov.fetched_at is not None:
+        st.caption(f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz).")
+    if ov.windows:
+        with st.expander(f"Eventos finalizados con ventana de registro abierta ({len(ov.windows)})"):
+            st.dataframe(
+                windows_frame(ov.windows),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Finalizó": st.column_config.DatetimeColumn(format="DD/MM HH:mm"),
+                    "Vence": st.column_config.DatetimeColumn(format="DD/MM HH:mm"),
+                },
+            )
+    branch_tiles(ov)
+
+
+live_overview()

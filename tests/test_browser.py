@@ -1,15 +1,17 @@
-"""The dashboard in real headless Chromium: loads on the demo, shows SIAT's state, on desktop and tablet."""
+"""The dashboard in real headless Chromium, on desktop and on an 820x1180 tablet."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET, streamlit_server, wait_for_app
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET, free_port, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "test-results"
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
 
 
 @pytest.fixture(scope="session")
@@ -18,31 +20,101 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="module")
-def demo_url():
-    with streamlit_server() as url:
-        yield url
+def demo():
+    """The app on the demo; the in-process simulator on a known port so tests can switch faults."""
+    sim_port = free_port()
+    env = {"CUCU_SIMULATOR_PORT": str(sim_port), "CUCU_CHECK_INTERVAL_S": "1", "CUCU_SWEEP_INTERVAL_S": "2"}
+    with streamlit_server(env) as url:
+        yield url, f"http://127.0.0.1:{sim_port}"
 
 
 @pytest.fixture
 def console_errors(page):
+    """Console errors, except Streamlit's own probe of <page>/_stcore/* when a page URL is opened directly."""
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(msg):
+        if msg.type == "error" and "/_stcore/" not in (msg.location or {}).get("url", ""):
+            errors.append(msg.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
-def test_demo_loads_with_siat_state(page, demo_url, console_errors, viewport):
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def first_visit(demo):
+    """Before any other test touches the server: the very first request is a page URL."""
+    return demo
+
+
+def test_first_request_to_a_page_still_goes_through_the_shell(first_visit, page, console_errors):
+    url, _ = first_visit
+    page.set_viewport_size(TABLET)
+    page.goto(f"{url}/eventos")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
+    expect(page.locator(".st-key-shell_header")).to_contain_text("DEMO")
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # not Streamlit's legacy pages/ menu
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert console_errors == []
+
+
+@VIEWPORTS
+def test_estado_on_the_demo(demo, page, console_errors, viewport):
+    url, _ = demo
     page.set_viewport_size(viewport)
-    page.goto(demo_url)
+    page.goto(url)
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Estado")).to_be_visible()
     header = page.locator(".st-key-shell_header")
     expect(header).to_contain_text("DEMO")
     expect(header).to_contain_text("SIAT en línea")
+    expect(page.get_by_text("Operativo")).to_be_visible()
+    expect(page.get_by_text("POS en contingencia")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sucursales")).to_be_visible()
+    shot(page, f"estado-{viewport['width']}")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert console_errors == []
+
+
+@VIEWPORTS
+def test_eventos_filtered_link(demo, page, console_errors, viewport):
+    url, _ = demo
+    page.set_viewport_size(viewport)
+    page.goto(url)
+    wait_for_app(page)
+    page.locator(".st-key-tile_88cbe4eb-6221-5ab1-a711-b5500c4dfbc1").get_by_role("link", name="Eventos").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
+    assert "sucursal=Casa+Matriz" in page.url
+    expect(page.get_by_role("heading", name="Casa Matriz · La Paz")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sucursal El Alto · El Alto")).to_have_count(0)
+    shot(page, f"eventos-{viewport['width']}")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert console_errors == []
+
+
+def test_estado_alert_appears_live_when_siat_goes_down(demo, page, console_errors):
+    url, sim_url = demo
+    page.set_viewport_size(TABLET)
+    page.goto(url)
+    wait_for_app(page)
     expect(page.get_by_text("SIAT responde.")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"estado-{viewport['width']}.png"), full_page=True)
+    httpx.put(f"{sim_url}/_sim/faults", json={"siat_down": True}).raise_for_status()
+    try:
+        # No reload: the live fragment refreshes by itself.
+        alert = page.get_by_test_id("stAlertContentError")
+        expect(alert).to_contain_text("SIAT no responde desde las", timeout=30_000)
+        expect(page.locator(".st-key-shell_header")).to_contain_text("SIAT no responde", timeout=15_000)
+        wait_for_app(page)
+        shot(page, "estado-siat-caido-820")
+    finally:
+        httpx.put(f"{sim_url}/_sim/faults", json={"siat_down": False})
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert console_errors == []

@@ -10,6 +10,13 @@ def test_datetimes_are_shown_in_la_paz():
     assert fmt_datetime(None) == "—"
 
 
+def test_pandas_missing_values_are_dashes():
+    import pandas as pd
+
+    assert fmt_datetime(pd.NaT) == "—" and fmt_time(pd.NaT) == "—" and fmt_duration(pd.NaT) == "—"
+    assert fmt_age(pd.NaT) == "nunca"
+
+
 def test_durations():
     assert fmt_duration(timedelta(seconds=40)) == "40 s"
     assert fmt_duration(timedelta(minutes=7, seconds=5)) == "7 min"

@@ -63,5 +63,8 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
 
 
 def current_runtime() -> Runtime:
-    """For pages: app.py has already validated settings and inventory before running a page."""
+    """Every page's first call: app.py has already validated settings and inventory."""
+    from ui.shell import require_shell
+
+    require_shell()
     return get_runtime(read_settings())

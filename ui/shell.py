@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import logging
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 import streamlit as st
 
 from cucu.connectivity import ConnectivityCheck
@@ -13,6 +19,70 @@ _MODE_STYLE = {
     Mode.SANDBOX: ("orange", ":material/construction:", "Conectado al sandbox de cucu (sandbox.cucu.bo)."),
     Mode.PRODUCCION: ("blue", ":material/verified:", "Conectado al servicio de cucu en producción."),
 }
+
+
+log = logging.getLogger("contingencia")
+
+UNEXPECTED_ERROR = (
+    "Ocurrió un error inesperado al mostrar esta página. Los datos no se perdieron: "
+    "recargue la página y, si persiste, avise al administrador del tablero."
+)
+
+
+def show_unexpected_error(where: str) -> None:
+    """Log the traceback on the server; the supervisor sees a Spanish sentence, never a traceback."""
+    log.exception("error inesperado en %s", where)
+    st.error(UNEXPECTED_ERROR, icon=":material/error:")
+
+
+def live(run_every: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """``st.fragment(run_every=...)`` whose failures are shown like app.py's.
+
+    A fragment's own reruns do not pass through app.py, so its guard must be here too.
+    """
+
+    def decorate(body: Callable[[], None]) -> Callable[[], None]:
+        @functools.wraps(body)
+        def guarded() -> None:
+            try:
+                body()
+            except Exception:
+                show_unexpected_error(body.__qualname__)
+
+        return st.fragment(guarded, run_every=run_every)
+
+    return decorate
+
+
+_IN_SHELL: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_in_shell", default=False)
+
+
+@contextmanager
+def shell_scope() -> Iterator[None]:
+    """app.py runs the selected page inside this scope."""
+    token = _IN_SHELL.set(True)
+    try:
+        yield
+    finally:
+        _IN_SHELL.reset(token)
+
+
+def require_shell() -> None:
+    """A page never runs without app.py around it (header, error guard, and later sign-in).
+
+    Streamlit 1.67 runs ``pages/*.py`` directly (its legacy multipage mode) when a page URL is
+    the first request after the server starts, until some run has called ``st.navigation``.
+    Switch that mode off and run again, this time through app.py.
+    """
+    if _IN_SHELL.get():
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    st.error("Esta página solo se abre desde el tablero.", icon=":material/block:")
+    st.stop()
 
 
 def siat_style(check: ConnectivityCheck) -> tuple[str, str]:

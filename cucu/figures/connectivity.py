@@ -1,0 +1,177 @@
+"""Figures of the Conectividad page: the heartbeat bar and the latency chart.
+
+Light on purpose (they render on tablets): SVG traces, few points (long windows arrive
+bucketed), no legend or mode bar clutter. Times are drawn as La Paz wall-clock times (plotly
+has no time zones, so aware values are converted and made naive). Hover texts are built here
+in Spanish, so no plotly locale is needed. The page passes ``config``.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cucu.connectivity import ConnectivityCheck
+from cucu.models import LA_PAZ
+from cucu.uptime import CAUSE_CUCU, CAUSE_SIAT, auto_bucket, latency_frame
+
+OK_LABEL = "SIAT en línea"
+COLORS = {OK_LABEL: "#1f9d55", CAUSE_SIAT: "#d93025", CAUSE_CUCU: "#9aa0a6"}
+LINE_COLOR = "#0F5A9C"  # the theme's primary colour
+HEARTBEAT_SLOTS = 90
+FONT = {"family": "sans-serif", "size": 12}
+
+
+def heartbeat_figure(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, height: int = 90) -> go.Figure:
+    """Uptime Kuma's heartbeat bar: one equal bar per check (a ``heartbeat_frame``), newest at
+    the right; green SIAT answered, red SIAT does not answer, gray cucu could not be asked.
+    With fewer checks than ``slots`` the bar is right-aligned, like a bar that fills up."""
+    frame = frame.tail(slots).reset_index(drop=True)
+    offset = slots - len(frame)
+    fig = go.Figure()
+    for label, color in COLORS.items():
+        part = frame[frame["Estado"] == label]
+        if part.empty:
+            continue
+        fig.add_bar(
+            name=label,
+            x=[offset + i for i in part.index],
+            y=[1] * len(part),
+            width=[0.75] * len(part),  # explicit: in overlay mode plotly sizes each trace's bars by its own spacing
+            marker={"color": color, "line": {"width": 0}, "cornerradius": 3},
+            customdata=[
+                [_hover_heartbeat(*row)] for row in zip(part["Hora"], part["Estado"], part["Latencia (ms)"], part["Error"])
+            ],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+            showlegend=False,
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 4, "b": 4},
+        barmode="overlay",
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        font=FONT,
+        hoverlabel={"align": "left"},
+        xaxis={"range": [-0.5, slots - 0.5], "visible": False, "fixedrange": True},
+        yaxis={"range": [0, 1], "visible": False, "fixedrange": True},
+        dragmode=False,
+    )
+    return fig
+
+
+def latency_figure(
+    checks: Sequence[ConnectivityCheck],
+    *,
+    bucket: timedelta | None | str = "auto",
+    height: int = 300,
+) -> go.Figure:
+    """cucu's response time over time (checks in which SIAT answered), with failed checks marked
+    by red (SIAT no responde) or gray (sin conexión con cucu) ticks along the bottom.
+
+    ``bucket="auto"`` keeps the chart light, a few hundred points at most: raw checks over short
+    spans, else means per time bucket (see :func:`cucu.uptime.auto_bucket`); ``None`` forces raw."""
+    if bucket == "auto":
+        span = checks[-1].checked_at - checks[0].checked_at if checks else timedelta(0)
+        bucket = auto_bucket(span)
+    frame = latency_frame(checks, bucket)
+    return latency_figure_from_frame(frame, bucket=bucket, height=height)
+
+
+def latency_figure_from_frame(frame: pd.DataFrame, *, bucket: timedelta | None = None, height: int = 300) -> go.Figure:
+    """The latency chart from a :func:`cucu.uptime.latency_frame` (so a page may cache the frame)."""
+    x = _naive_la_paz(frame["Hora"])
+    if bucket is None:
+        when = "%{x|%d/%m %H:%M:%S}"
+        line_hover = when + "<br>%{y:.0f} ms<extra></extra>"
+        customdata = None
+    else:
+        when = "%{x|%d/%m %H:%M} · " + _bucket_label(bucket)
+        line_hover = when + "<br>media %{y:.0f} ms · máx. %{customdata[0]:.0f} ms<br>%{customdata[1]} comprobaciones<extra></extra>"
+        customdata = list(zip(frame["Máxima (ms)"].round(0), frame["Comprobaciones"]))
+    fig = go.Figure()
+    fig.add_scatter(
+        name="Latencia",
+        x=x,
+        y=frame["Latencia (ms)"].round(1),
+        mode="lines",
+        line={"color": LINE_COLOR, "width": 1.5},
+        connectgaps=False,
+        customdata=customdata,
+        hovertemplate=line_hover,
+        showlegend=False,
+    )
+    for column, color in ((CAUSE_SIAT, COLORS[CAUSE_SIAT]), (CAUSE_CUCU, COLORS[CAUSE_CUCU])):
+        failed = frame[column] > 0
+        if not failed.any():
+            continue
+        if bucket is None:
+            hover, customdata = f"{when}<br>{column}<extra></extra>", None
+        else:
+            hover = f"{when}<br>{column}: %{{customdata[0]}} de %{{customdata[1]}} comprobaciones<extra></extra>"
+            customdata = list(zip(frame.loc[failed, column], frame.loc[failed, "Comprobaciones"]))
+        fig.add_scatter(
+            name=column,
+            x=x[failed],
+            y=[0] * int(failed.sum()),
+            mode="markers",
+            marker={"color": color, "symbol": "line-ns", "size": 12, "line": {"width": 3, "color": color}},
+            customdata=customdata,
+            hovertemplate=hover,
+            showlegend=False,
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        font=FONT,
+        hovermode="closest",
+        uirevision="latency",  # a live refresh keeps the reader's zoom
+        hoverlabel={"align": "left"},
+        xaxis={"tickformat": "%H:%M\n%d/%m", "showgrid": False, "fixedrange": False, "title": None},
+        yaxis={"title": {"text": "ms"}, "rangemode": "tozero", "gridcolor": "rgba(128,128,128,0.2)", "fixedrange": True},
+    )
+    return fig
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _naive_la_paz(values: pd.Series) -> pd.Series:
+    values = pd.to_datetime(values)
+    if values.dt.tz is not None:
+        values = values.dt.tz_convert(LA_PAZ).dt.tz_localize(None)
+    return values
+
+
+def _hover_heartbeat(when, state: str, latency, error) -> str:
+    parts = [f"<b>{state}</b>", pd.Timestamp(when).tz_convert(LA_PAZ).strftime("%d/%m/%Y %H:%M:%S")]
+    if pd.notna(latency):
+        parts.append(f"{latency:.0f} ms")
+    if isinstance(error, str) and error:
+        parts.append(_wrap(error))
+    return "<br>".join(parts)
+
+
+def _bucket_label(bucket: timedelta) -> str:
+    minutes = int(bucket.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Hover labels do not wrap on their own; a long error would run off a tablet's screen."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(html.escape(part) for part in lines[:4])

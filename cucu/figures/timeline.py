@@ -1,0 +1,271 @@
+"""Historial: a state timeline (as in Grafana) of contingency events, one lane per POS.
+
+Bars are ``go.Bar(orientation="h")`` with ``base`` = start and ``x`` = duration in ms on a
+date axis (what ``px.timeline`` does), one trace per motive so the legend names each motive
+once and its colour never changes. Times are drawn as naive La Paz wall-clock times: the
+axis *is* La Paz time, whatever the browser's zone. An active event runs to ``now``, hatched,
+with a ▶ marker at its open end.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime, time, timedelta
+from typing import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cucu.history_view import ACTIVE, Lane, lane_label
+from cucu.models import LA_PAZ, Motive, motive_label
+from cucu.timefmt import fmt_datetime, fmt_duration
+
+# Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors).
+MOTIVE_COLORS: dict[int, str] = {
+    Motive.CORTE_INTERNET: "#D55E00",
+    Motive.FALLA_SIAT: "#0072B2",
+    Motive.VIRUS: "#CC79A7",
+    Motive.OTRO: "#6B7280",
+}
+UNKNOWN_COLOR = "#B8860B"
+OPEN_PATTERN = "/"  # hatching of a bar whose event is still open
+OPEN_MARKER_NAME = "En curso (hasta ahora)"
+BAND_COLOR = "rgba(15, 90, 156, 0.06)"  # every other branch's lanes
+NOW_COLOR = "#B91C1C"
+
+LANE_PX = 30
+TOP_PX = 80  # legend, then the "ahora" label's row
+NOW_ROW_PX = 25
+BASE_PX = 160
+MIN_HEIGHT_PX = 220
+
+_AXIS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _local(value: datetime | pd.Timestamp) -> str:
+    """An aware time as La Paz wall-clock text, the way plotly reads dates."""
+    return pd.Timestamp(value).tz_convert(LA_PAZ).strftime(_AXIS_FORMAT)
+
+
+def _as_datetime(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=LA_PAZ)
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time(0), tzinfo=LA_PAZ)
+
+
+def figure_height(lane_count: int) -> int:
+    return max(MIN_HEIGHT_PX, BASE_PX + LANE_PX * lane_count)
+
+
+def timeline_figure(
+    frame: pd.DataFrame,
+    now: datetime,
+    start: date | datetime,
+    end: date | datetime,
+    *,
+    lanes: Sequence[Lane] | None = None,
+) -> go.Figure:
+    """The state timeline of ``frame`` (an ``events_frame``) between ``start`` and ``end``.
+
+    ``start``/``end`` may be days (then the range is ``start`` 00:00 to the end of ``end``)
+    or aware datetimes. ``lanes`` are ``(pos_id, label)`` in display order, top first (see
+    :func:`cucu.history_view.lanes`), so POS without events still get their lane; without
+    it the lanes are the POS present in ``frame``, by branch then POS name.
+    """
+    x_start = _as_datetime(start, end=False)
+    x_end = _as_datetime(end, end=True)
+
+    lanes = list(lanes or ())
+    known = {lane.pos_id for lane in lanes}
+    # POS of ``frame`` without a lane (no ``lanes`` given, or a POS no longer in the
+    # inventory) get one after the others, by branch then POS name.
+    present = frame[["pos_id", "branch_id", "Sucursal", "Punto de venta"]].drop_duplicates("pos_id")
+    present = present.sort_values(["Sucursal", "Punto de venta"], kind="stable")
+    for pos_id, branch_id, branch, pos in present.itertuples(index=False, name=None):
+        if pos_id not in known:
+            lanes.append(Lane(pos_id, lane_label(branch, pos), branch_id))
+            known.add(pos_id)
+    lane_of = {lane.pos_id: lane.label for lane in lanes}
+    labels = [lane.label for lane in lanes]
+
+    fig = go.Figure()
+    now_text = _local(now)
+
+    # An invisible point per lane: plotly only draws categories that some trace uses.
+    fig.add_trace(
+        go.Scatter(
+            x=[_local(x_start)] * len(labels),
+            y=labels,
+            mode="markers",
+            marker={"opacity": 0, "size": 1},
+            hoverinfo="skip",
+            showlegend=False,
+            name="carriles",
+        )
+    )
+
+    open_x: list[str] = []
+    open_y: list[str] = []
+    if not frame.empty:
+        work = frame[frame["Inicio"].notna()].copy()
+        work["_code"] = work["Código motivo"].fillna(0).astype("int64")
+        # Finished events first: the legend shows a motive's first bar, plain rather than hatched.
+        work = work.sort_values("Estado", key=lambda s: s == ACTIVE, kind="stable")
+        for code, group in work.groupby("_code", sort=True):
+            code = int(code)
+            active = (group["Estado"] == ACTIVE).tolist()
+            starts = [_local(v) for v in group["Inicio"]]
+            ends = [_local(now) if is_open or pd.isna(fin) else _local(fin) for is_open, fin in zip(active, group["Fin"])]
+            widths = [
+                max(0.0, (pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000) for s, e in zip(starts, ends)
+            ]
+            y = [lane_of[p] for p in group["pos_id"]]
+            custom = [
+                [
+                    html.escape(str(r["Sucursal"])),
+                    html.escape(str(r["Punto de venta"])),
+                    html.escape(str(r["Motivo"])),
+                    html.escape(str(r["Descripción"]) or "—"),
+                    fmt_datetime(r["Inicio"].to_pydatetime()),
+                    "en curso" if is_open else fmt_datetime(None if pd.isna(r["Fin"]) else r["Fin"].to_pydatetime()),
+                    fmt_duration(timedelta(hours=float(r["Duración (h)"]))) if pd.notna(r["Duración (h)"]) else "—",
+                ]
+                for (_, r), is_open in zip(group.iterrows(), active)
+            ]
+            color = MOTIVE_COLORS.get(code, UNKNOWN_COLOR)
+            fig.add_trace(
+                go.Bar(
+                    name=_legend_name(code, group["Motivo"]),
+                    orientation="h",
+                    base=starts,
+                    x=widths,
+                    y=y,
+                    customdata=custom,
+                    marker={
+                        "color": color,
+                        "line": {"color": [("#111827" if o else color) for o in active], "width": [1.5 if o else 0.5 for o in active]},
+                        "pattern": {
+                            "shape": [OPEN_PATTERN if o else "" for o in active],
+                            "fillmode": "overlay",
+                            "fgcolor": "rgba(255,255,255,0.8)",
+                            "solidity": 0.4,
+                        },
+                    },
+                    hovertemplate=(
+                        "<b>%{customdata[0]} · %{customdata[1]}</b><br>"
+                        "Motivo: %{customdata[2]}<br>"
+                        "Descripción: %{customdata[3]}<br>"
+                        "Inicio: %{customdata[4]}<br>"
+                        "Fin: %{customdata[5]}<br>"
+                        "Duración: %{customdata[6]}<extra></extra>"
+                    ),
+                    legendrank=code,
+                )
+            )
+            open_x += [now_text for o in active if o]
+            open_y += [lane for lane, o in zip(y, active) if o]
+
+    if open_x:
+        fig.add_trace(
+            go.Scatter(
+                name=OPEN_MARKER_NAME,
+                x=open_x,
+                y=open_y,
+                mode="markers",
+                marker={"symbol": "triangle-right", "size": 11, "color": "#111827"},
+                hoverinfo="skip",
+                legendrank=100,
+            )
+        )
+
+    _branch_bands(fig, lanes)
+    now_shown = x_start <= now <= x_end
+    if now_shown:
+        fig.add_shape(
+            type="line", xref="x", yref="paper", x0=now_text, x1=now_text, y0=0, y1=1,
+            line={"color": NOW_COLOR, "width": 1.5, "dash": "dot"},
+        )
+        fig.add_annotation(
+            x=now_text, y=1, xref="x", yref="paper", text="ahora", showarrow=False,
+            yanchor="bottom", font={"color": NOW_COLOR, "size": 11},
+        )
+
+    span = x_end - x_start
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0.25,
+        height=figure_height(len(labels)) - (0 if now_shown else NOW_ROW_PX),
+        margin={"l": 10, "r": 10, "t": TOP_PX - (0 if now_shown else NOW_ROW_PX), "b": 40},
+        # The legend sits at the very top; the "ahora" label gets the row between it and the lanes.
+        legend={
+            "orientation": "h", "yref": "container", "y": 1, "yanchor": "top",
+            "xanchor": "left", "x": 0, "title": {"text": ""},
+        },
+        hoverlabel={"align": "left"},
+        dragmode=False,
+        separators=",.",
+    )
+    fig.update_xaxes(
+        type="date",
+        range=[_local(x_start), _local(x_end)],
+        title={"text": "Hora de La Paz"},
+        tickformatstops=[
+            {"dtickrange": [None, 86_400_000 - 1], "value": "%H:%M<br>%d/%m"},
+            {"dtickrange": [86_400_000, None], "value": "%d/%m"},
+        ],
+        showgrid=True,
+        fixedrange=True,
+        hoverformat="%d/%m/%Y %H:%M",
+        dtick=_dtick(span),
+    )
+    fig.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=labels,
+        autorange="reversed",
+        range=None,
+        fixedrange=True,
+        automargin=True,
+        title={"text": ""},
+    )
+    return fig
+
+
+def _legend_name(code: int, texts: pd.Series) -> str:
+    """The API's own motive text where it sent one, else our Spanish label."""
+    present = [t for t in texts.dropna().tolist() if t]
+    return present[0] if present else motive_label(code or None)
+
+
+def _dtick(span: timedelta) -> float | None:
+    """Readable tick spacing (ms): hours for a day, days for a week, weeks for longer."""
+    hours = span.total_seconds() / 3600
+    if hours <= 26:
+        return 2 * 3_600_000
+    if hours <= 4 * 24:
+        return 12 * 3_600_000
+    if hours <= 16 * 24:
+        return 86_400_000
+    if hours <= 35 * 24:
+        return 2 * 86_400_000
+    return 7 * 86_400_000
+
+
+def _branch_bands(fig: go.Figure, lanes: Sequence[Lane]) -> None:
+    """Shade every other branch's lanes, so lanes read as grouped by branch."""
+    groups: list[tuple[int, int]] = []  # (first index, last index) per run of one branch
+    previous = None
+    for index, lane in enumerate(lanes):
+        branch = lane.branch_id
+        if index == 0 or branch != previous:
+            groups.append((index, index))
+            previous = branch
+        else:
+            groups[-1] = (groups[-1][0], index)
+    for number, (first, last) in enumerate(groups):
+        if number % 2:
+            fig.add_shape(
+                type="rect", xref="paper", yref="y", x0=0, x1=1, y0=first - 0.5, y1=last + 0.5,
+                fillcolor=BAND_COLOR, line={"width": 0}, layer="below",
+            )

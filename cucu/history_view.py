@@ -1,0 +1,223 @@
+"""Historial: pandas frames of the events loaded for a date range (no Streamlit here).
+
+``events_frame`` turns the per-POS, per-day answers of :func:`cucu.history.load_days` into
+one row per event with Spanish column names; ``filter_events`` narrows it;
+``summary_frame`` totals it per branch and motive; ``to_csv_bytes`` exports exactly the
+shown columns for Excel. Times are aware La Paz timestamps throughout.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Iterable, NamedTuple, Sequence
+
+import pandas as pd
+
+from cucu.models import Inventory, Motive
+from cucu.store import DayEvents
+
+MAX_RANGE_DAYS = 62
+DEFAULT_RANGE_DAYS = 7
+
+ACTIVE = "Activo"
+ENDED = "Finalizado"
+
+# What a supervisor sees (table and CSV), in this order.
+SHOWN_COLUMNS = [
+    "Sucursal",
+    "Punto de venta",
+    "Motivo",
+    "Código motivo",
+    "Descripción",
+    "Inicio",
+    "Fin",
+    "Duración (h)",
+    "Estado",
+    "CUFD evento",
+    "Código SIAT",
+    "ID evento",
+]
+# Kept for filtering and for the timeline's lanes; hidden in the table, absent from the CSV.
+ID_COLUMNS = ["branch_id", "pos_id"]
+COLUMNS = SHOWN_COLUMNS + ID_COLUMNS
+
+SUMMARY_COLUMNS = ["Sucursal", "Motivo", "Eventos", "Horas"]
+BRANCH_TOTAL = "Total sucursal"
+GRAND_TOTAL = "Total general"
+
+CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_TZ = "America/La_Paz"
+
+
+# ---- date range -----------------------------------------------------------------------
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """The last seven days, today included."""
+    return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
+
+
+def range_problem(start: date, end: date, today: date) -> str | None:
+    """A Spanish explanation of why ``start``..``end`` cannot be loaded, or ``None`` when it can."""
+    if end < start:
+        return "La fecha final es anterior a la inicial. Elija primero la fecha inicial y luego la final."
+    if end > today:
+        return f"El período no puede incluir días futuros: el último día posible es hoy, {today:%d/%m/%Y}."
+    days = (end - start).days + 1
+    if days > MAX_RANGE_DAYS:
+        return (
+            f"El período elegido tiene {days} días; el máximo es {MAX_RANGE_DAYS}. "
+            "Elija un período más corto."
+        )
+    return None
+
+
+def lane_label(branch_name: str, pos_name: str) -> str:
+    """How one POS is named wherever branches are mixed: ``Casa Matriz · Caja 1``."""
+    return f"{branch_name} · {pos_name}"
+
+
+class Lane(NamedTuple):
+    """One row of the timeline: a POS, its label, and the branch that groups it."""
+
+    pos_id: str
+    label: str
+    branch_id: str
+
+
+def lanes(inventory: Inventory, pos_ids: Iterable[str] | None = None) -> list[Lane]:
+    """Lanes in inventory order (branch, then POS); only ``pos_ids`` when given."""
+    wanted = None if pos_ids is None else set(pos_ids)
+    return [
+        Lane(p.id, lane_label(b.name, p.name), b.id)
+        for b in inventory.branches
+        for p in b.pos
+        if wanted is None or p.id in wanted
+    ]
+
+
+# ---- events ---------------------------------------------------------------------------
+
+
+def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime) -> pd.DataFrame:
+    """One row per event (deduplicated by id), sorted by start; see ``COLUMNS``.
+
+    An event seen in several answers keeps the most recently fetched copy. An active event's
+    duration runs to ``now``; its ``Fin`` is NaT.
+    """
+    branch_names = {b.id: b.name for b in inventory.branches}
+    pos_by_id = {p.id: p for p in inventory.all_pos}
+    latest: dict[str, tuple[datetime, DayEvents, object]] = {}
+    for day in days:
+        for event in day.events:
+            seen = latest.get(event.id)
+            if seen is None or day.fetched_at >= seen[0]:
+                latest[event.id] = (day.fetched_at, day, event)
+
+    rows = []
+    for _, day, event in latest.values():
+        pos_id = event.pos_id or day.pos_id
+        pos = pos_by_id.get(pos_id)
+        branch_id = pos.branch_id if pos is not None else (event.branch_id or day.branch_id)
+        start = event.fecha_inicio or event.created_at
+        end = None if event.active else event.fecha_fin
+        until = end if end is not None else (now if event.active else None)
+        hours = (until - start).total_seconds() / 3600 if start is not None and until is not None else None
+        rows.append(
+            {
+                "Sucursal": branch_names.get(branch_id, branch_id or "—"),
+                "Punto de venta": pos.name if pos is not None else pos_id,
+                "Motivo": event.motive_text,
+                "Código motivo": event.codigo_motivo,
+                "Descripción": event.descripcion or "",
+                "Inicio": start,
+                "Fin": end,
+                "Duración (h)": max(0.0, hours) if hours is not None else None,
+                "Estado": ACTIVE if event.active else ENDED,
+                "CUFD evento": event.cufd_evento or "",
+                "Código SIAT": event.codigo_evento_siat or "",
+                "ID evento": event.id,
+                "branch_id": branch_id or "",
+                "pos_id": pos_id,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("Inicio", "Fin"):
+        frame[column] = _la_paz_times(frame[column])
+    frame["Código motivo"] = frame["Código motivo"].astype("Int64")
+    frame["Duración (h)"] = frame["Duración (h)"].astype("float64")
+    for column in ("Sucursal", "Punto de venta", "Motivo", "Descripción", "Estado", "CUFD evento", "Código SIAT", "ID evento", "branch_id", "pos_id"):
+        frame[column] = frame[column].astype(object)
+    frame = frame.sort_values(["Inicio", "Sucursal", "Punto de venta", "ID evento"], kind="stable", na_position="last")
+    return frame.reset_index(drop=True)
+
+
+def _la_paz_times(values: pd.Series) -> pd.Series:
+    converted = pd.to_datetime(pd.Series(list(values), dtype=object), utc=True)
+    return converted.dt.tz_convert(_TZ)
+
+
+def filter_events(
+    frame: pd.DataFrame,
+    branch_ids: Iterable[str] | None = None,
+    pos_ids: Iterable[str] | None = None,
+    motives: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Rows matching every given filter; an empty or ``None`` filter keeps everything."""
+    mask = pd.Series(True, index=frame.index)
+    branch_ids = list(branch_ids or ())
+    pos_ids = list(pos_ids or ())
+    motives = [int(m) for m in motives or ()]
+    if branch_ids:
+        mask &= frame["branch_id"].isin(branch_ids)
+    if pos_ids:
+        mask &= frame["pos_id"].isin(pos_ids)
+    if motives:
+        mask &= frame["Código motivo"].isin(motives).fillna(False).astype(bool)
+    return frame[mask].reset_index(drop=True)
+
+
+def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Events and hours per branch and motive (columns ``SUMMARY_COLUMNS``).
+
+    Branches by name, motives by code within each; a ``Total sucursal`` row closes each
+    branch and a ``Total general`` row the table. Hours are summed unrounded, then rounded
+    to one decimal (an active event counts up to ``now``, as in ``events_frame``).
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({"Eventos": "int64", "Horas": "float64"})
+    work = frame.assign(_code=frame["Código motivo"].fillna(99).astype("int64"), _hours=frame["Duración (h)"].fillna(0.0))
+    rows = []
+    for branch, group in work.groupby("Sucursal", sort=True):
+        per_motive = (
+            group.groupby(["_code", "Motivo"], sort=True)
+            .agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum"))
+            .reset_index()
+        )
+        for item in per_motive.itertuples(index=False):
+            rows.append({"Sucursal": branch, "Motivo": item.Motivo, "Eventos": int(item.Eventos), "Horas": float(item.Horas)})
+        rows.append({"Sucursal": branch, "Motivo": BRANCH_TOTAL, "Eventos": len(group), "Horas": float(group["_hours"].sum())})
+    rows.append({"Sucursal": GRAND_TOTAL, "Motivo": "", "Eventos": len(work), "Horas": float(work["_hours"].sum())})
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    summary["Eventos"] = summary["Eventos"].astype("int64")
+    summary["Horas"] = summary["Horas"].round(1)
+    return summary
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
+    """Exactly ``SHOWN_COLUMNS``, UTF-8 with BOM, La Paz times as ``YYYY-MM-DD HH:MM:SS``.
+
+    Semicolon and decimal comma by default: what Excel expects on a Spanish (Bolivian)
+    Windows, where a comma-separated file opens in a single column.
+    """
+    out = frame[SHOWN_COLUMNS].copy()
+    for column in ("Inicio", "Fin"):
+        out[column] = out[column].dt.tz_convert(_TZ).dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
+    out["Duración (h)"] = out["Duración (h)"].round(2)
+    text = out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
+
+
+def motive_options() -> list[int]:
+    """The motive filter's options: cucu's codes 1-4."""
+    return [int(m) for m in Motive]

@@ -1,0 +1,188 @@
+"""Conectividad: SIAT's state in one word, its availability, the heartbeat bar, latency and outages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from cucu import uptime
+from cucu.connectivity import ConnectivityCheck
+from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure_from_frame
+from cucu.models import now_la_paz
+from cucu.store import Store
+from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration
+from ui import resources
+
+runtime = resources.current_runtime()
+STORE_KEY = f"{runtime.store.url}#{id(runtime.store)}"  # a rebuilt runtime gets a fresh history
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False, "displaylogo": False}
+DEFAULT_WINDOW = "24h"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _history(store_key: str, _store: Store) -> uptime.CheckHistory:
+    """One in-memory copy of the last 30 days of checks per server process, topped up incrementally."""
+    return uptime.CheckHistory(_store.checks_since, keep=uptime.WINDOWS["30d"][1] + timedelta(minutes=10))
+
+
+@st.cache_data(show_spinner=False, max_entries=12)
+def _latency(store_key: str, window: str, first: datetime, latest: datetime, count: int, _checks: list[ConnectivityCheck]):
+    """The latency frame of a window, shared by every session until the next check arrives."""
+    bucket = uptime.auto_bucket(latest - first)
+    return uptime.latency_frame(_checks, bucket), bucket
+
+
+def load_checks(now: datetime) -> list[ConnectivityCheck]:
+    return _history(STORE_KEY, runtime.store).refresh(now)
+
+
+def fmt_percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    digits = 2 if value >= 0.99 else 1
+    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def bucket_text(bucket: timedelta) -> str:
+    minutes = int(bucket.total_seconds() // 60)
+    return "hora" if minutes == 60 else f"{minutes} min"
+
+
+def sentence_case(cause: str) -> str:
+    """A cause inside a sentence: "Sin conexión con cucu" -> "sin conexión con cucu"; SIAT stays."""
+    return cause[0].lower() + cause[1:] if cause.startswith("Sin ") else cause
+
+
+st.title("Conectividad")
+st.caption(
+    "Disponibilidad de SIAT según las comprobaciones periódicas que el tablero hace a cucu "
+    f"(cada {runtime.settings.check_interval_s:.0f} s). Horas de La Paz."
+)
+
+
+@st.fragment(run_every=resources.LIVE_REFRESH_S)
+def summary() -> None:
+    now = now_la_paz()
+    checks = load_checks(now)
+    if not checks:
+        st.info(
+            "Todavía no hay comprobaciones de conectividad registradas. El tablero consulta a cucu "
+            f"cada {runtime.settings.check_interval_s:.0f} s; esta página se actualiza sola.",
+            icon=":material/hourglass_empty:",
+        )
+        return
+    rollup = uptime.siat_rollup(checks, now, check_interval_s=runtime.settings.check_interval_s)
+    latest = checks[-1]
+    with st.container(border=True, key="rollup"):
+        st.markdown(f"## :{rollup.color}[:material/{rollup.icon}: {rollup.word}]", anchors=False)
+        st.markdown(rollup.detail)
+        latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
+        st.caption(
+            f"Última comprobación {fmt_age(latest.checked_at, now)} "
+            f"({fmt_datetime(latest.checked_at, seconds=True)}){latency}."
+        )
+
+    values = uptime.uptime_windows(checks, now)
+    first = checks[0].checked_at
+    with st.container(horizontal=True, key="uptime_metrics"):
+        for key, (label, length) in uptime.WINDOWS.items():
+            partial = ""
+            if first > now - length + timedelta(hours=1):
+                partial = f" Historial disponible desde el {fmt_datetime(first)}."
+            st.metric(
+                f"Disponibilidad {label}",
+                fmt_percent(values[key]),
+                border=True,
+                help="Comprobaciones en que SIAT respondió, entre aquellas en que cucu contestó "
+                "(una falla de nuestra conexión con cucu no cuenta contra SIAT)." + partial,
+            )
+
+    st.markdown("**Últimas comprobaciones**")
+    frame = uptime.heartbeat_frame(checks, limit=HEARTBEAT_SLOTS)
+    st.plotly_chart(heartbeat_figure(frame), config=PLOTLY_CONFIG, key="heartbeat")
+    with st.container(horizontal=True, horizontal_alignment="distribute", key="heartbeat_axis"):
+        st.caption(fmt_age(frame["Hora"].iloc[0].to_pydatetime(), now), width="content")
+        st.caption(":green[■] en línea · :red[■] SIAT no responde · :gray[■] sin conexión con cucu", width="content")
+        st.caption("ahora", width="content")
+
+
+summary()
+
+st.subheader("Historial")
+window = st.segmented_control(
+    "Ventana",
+    list(uptime.WINDOWS),  # shown as is: the URL carries the label (?ventana=7d), so keep it short
+    default=DEFAULT_WINDOW,
+    required=True,
+    key="ventana",
+    bind="query-params",
+)
+
+
+@st.fragment(run_every=resources.LIVE_REFRESH_S)
+def history(window: str) -> None:
+    label, length = uptime.WINDOWS[window]
+    now = now_la_paz()
+    checks = load_checks(now)
+    since = now - length
+    in_window = uptime.checks_in_window(checks, since)
+    if not checks:
+        return  # the summary above already says there is nothing yet
+    if not in_window:
+        st.info(f"No hay comprobaciones en los últimos {label}.", icon=":material/hourglass_empty:")
+        return
+
+    st.markdown("**Tiempo de respuesta de cucu**")
+    first, latest = in_window[0].checked_at, in_window[-1].checked_at
+    frame, bucket = _latency(STORE_KEY, window, first, latest, len(in_window), in_window)
+    st.plotly_chart(latency_figure_from_frame(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
+    every = "cada comprobación" if bucket is None else f"promedio cada {bucket_text(bucket)}"
+    partial = ""
+    if first > since + timedelta(hours=1):
+        partial = f" Historial disponible desde el {fmt_datetime(first)}."
+    st.caption(
+        f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: :red[SIAT no responde], "
+        f":gray[sin conexión con cucu].{partial}"
+    )
+
+    st.markdown("**Caídas**")
+    table = uptime.outages(checks, now)  # over all history, so an outage begun before the window keeps its start
+    table = table[table["En curso"] | (table["Fin"] >= since)]
+    if table.empty:
+        st.success(f"Sin caídas en los últimos {label}.", icon=":material/check_circle:")
+        return
+    longest = table.loc[table["Duración"].idxmax()]
+    ongoing = " Una caída sigue en curso." if table["En curso"].any() else ""
+    count = f"{len(table)} caída{'s' if len(table) != 1 else ''}"
+    total = fmt_duration(table["Duración"].sum().to_pytimedelta())
+    st.caption(
+        f"{count} en los últimos {label}, duración total {total}; la más larga: "
+        f"{fmt_duration(longest['Duración'].to_pytimedelta())} desde el {fmt_datetime(longest['Inicio'].to_pydatetime())} "
+        f"({sentence_case(longest['Causa'])}).{ongoing}"
+    )
+    shown = table.assign(**{"Duración": [fmt_duration(d.to_pytimedelta()) for d in table["Duración"]]})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(shown) <= 10 else 390,
+        column_order=["Inicio", "Fin", "Duración", "Causa", "Comprobaciones fallidas"],
+        placeholder="en curso",  # only "Fin" can be empty: the outage goes on
+        column_config={
+            "Inicio": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss", timezone="America/La_Paz"),
+            "Fin": st.column_config.DatetimeColumn(
+                format="DD/MM/YYYY HH:mm:ss",
+                timezone="America/La_Paz",
+                help="Primera comprobación exitosa después de la caída; «en curso» mientras sigue.",
+            ),
+            "Duración": st.column_config.TextColumn(width="small"),
+            "Causa": st.column_config.TextColumn(width="medium"),
+            "Comprobaciones fallidas": st.column_config.NumberColumn(
+                "Fallidas", format="%d", width="small", help="Comprobaciones fallidas seguidas."
+            ),
+        },
+    )
+
+
+history(window or DEFAULT_WINDOW)

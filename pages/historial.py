@@ -1,0 +1,266 @@
+"""Historial: the contingency events of a date range, as a timeline, a table and a summary.
+
+Range and filters live in the URL (``?fechas=…&sucursal=…&pos=…&motivo=…``), so a view can
+be shared. What was loaded for a range and set of POS is kept in the session for a few
+minutes: a rerun caused by the motive filter or any other widget does not call cucu again
+(the store already serves completed days without a call).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import streamlit as st
+
+from cucu.figures.timeline import timeline_figure
+from cucu.history import HistoryResult, date_range, load_days
+from cucu.history_view import (
+    BRANCH_TOTAL,
+    GRAND_TOTAL,
+    SHOWN_COLUMNS,
+    default_range,
+    events_frame,
+    filter_events,
+    lane_label,
+    lanes,
+    motive_options,
+    range_problem,
+    summary_frame,
+    to_csv_bytes,
+)
+from cucu.models import Motive, now_la_paz
+from cucu.timefmt import fmt_time
+from ui import resources
+
+RELOAD_AFTER_S = 300  # a range that includes today (or open events) is re-read after this
+MAX_LISTED_ERRORS = 8
+STYLED_ROWS = 2000
+_SESSION_KEY = "_historial_carga"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    key: tuple
+    result: HistoryResult
+    loaded_at: datetime
+    monotonic: float
+
+    def fresh_enough(self) -> bool:
+        settled = self.result.fetched == 0 and not self.result.errors  # all from the store: cannot change
+        return settled or time.monotonic() - self.monotonic < RELOAD_AFTER_S
+
+
+runtime = resources.current_runtime()
+inventory = runtime.inventory
+branch_names = {b.id: b.name for b in inventory.branches}
+pos_labels = {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
+
+st.title("Historial")
+st.caption("Eventos de contingencia por punto de venta que empezaron en el período elegido, en hora de La Paz.")
+
+today = now_la_paz().date()
+
+row1 = st.columns(2)
+picked = row1[0].date_input(
+    "Período",
+    value=default_range(today),
+    max_value=today,
+    format="DD/MM/YYYY",
+    key="fechas",
+    bind="query-params",
+    help="Primer y último día, ambos incluidos (hasta 62 días).",
+)
+motives = row1[1].multiselect(
+    "Motivo",
+    motive_options(),
+    format_func=lambda code: Motive(code).label,
+    key="motivo",
+    bind="query-params",
+    placeholder="Todos los motivos",
+)
+row2 = st.columns(2)
+branch_ids = row2[0].multiselect(
+    "Sucursal",
+    [b.id for b in inventory.branches],
+    format_func=lambda branch_id: branch_names.get(branch_id, branch_id),
+    key="sucursal",
+    bind="query-params",
+    placeholder="Todas las sucursales",
+)
+pos_choices = [p.id for b in inventory.branches if not branch_ids or b.id in branch_ids for p in b.pos]
+pos_ids = row2[1].multiselect(
+    "Punto de venta",
+    pos_choices,
+    format_func=lambda pos_id: pos_labels.get(pos_id, pos_id),
+    key="pos",
+    bind="query-params",
+    placeholder="Todos los puntos de venta" if not branch_ids else "Todos los de las sucursales elegidas",
+)
+
+
+def _range(value) -> tuple[date, date] | None:
+    """The picked (first, last) day. One day alone (a range picked with a single click, or
+    ``?fechas=AAAA-MM-DD`` in the URL, where the widget drops a repeated equal date) is a
+    one-day range."""
+    if isinstance(value, date):
+        return value, value
+    values = tuple(value or ())
+    if len(values) == 1:
+        return values[0], values[0]
+    if len(values) == 2:
+        return values[0], values[1]
+    return None
+
+
+def _load(key: tuple, pos_list, days: list[date], force: bool) -> Loaded:
+    # Kept as a plain tuple: this script (and so the Loaded class) is re-executed every run.
+    cached = st.session_state.get(_SESSION_KEY)
+    if not force and isinstance(cached, tuple) and len(cached) == 4:
+        previous = Loaded(*cached)
+        if previous.key == key and previous.fresh_enough():
+            return previous
+    slot = st.empty()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total <= 0:
+            return
+        text = f"Consultando cucu: {done} de {total} días de punto de venta…"
+        if bar is None:
+            bar = slot.progress(0.0, text=text)
+        bar.progress(done / total, text=text)
+
+    result = load_days(
+        runtime.client, runtime.store, pos_list, days, concurrency=runtime.settings.concurrency, progress=progress
+    )
+    slot.empty()
+    loaded = Loaded(key, result, now_la_paz(), time.monotonic())
+    st.session_state[_SESSION_KEY] = (loaded.key, loaded.result, loaded.loaded_at, loaded.monotonic)
+    return loaded
+
+
+def _freshness(loaded: Loaded) -> str:
+    r = loaded.result
+    total = r.from_cache + r.fetched
+    text = (
+        f"{total} días de punto de venta: {r.from_cache} desde la base local, "
+        f"{r.fetched} consultados a cucu"
+    )
+    return text + f" a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
+
+
+def _errors_warning(result: HistoryResult) -> str:
+    items = sorted(result.errors, key=lambda e: (e.day, pos_labels.get(e.pos_id, e.pos_id)))
+    listed = [f"{pos_labels.get(e.pos_id, e.pos_id)} el {e.day:%d/%m/%Y}" for e in items[:MAX_LISTED_ERRORS]]
+    more = len(items) - len(listed)
+    lines = ", ".join(listed) + (f" y {more} más" if more else "")
+    messages = sorted({e.message for e in items})
+    why = " ".join(messages[:3])
+    if result.stale:
+        shown = (
+            f"Para {result.stale} de ellos se muestra la copia guardada anteriormente en la base local, "
+            "que puede estar desactualizada; los demás no aparecen en la tabla ni en el gráfico."
+        )
+    else:
+        shown = "Esos días no aparecen en la tabla ni en el gráfico."
+    return (
+        f"**No se pudieron consultar {len(items)} días de punto de venta a cucu:** {lines}.\n\n"
+        f"{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
+    )
+
+
+def _bold_totals(row):
+    total = row["Motivo"] == BRANCH_TOTAL or row["Sucursal"] == GRAND_TOTAL
+    return ["font-weight: bold" if total else ""] * len(row)
+
+
+def show() -> None:
+    chosen = _range(picked)
+    if chosen is None:
+        st.info("Elija en el calendario el primer y el último día del período.", icon=":material/date_range:")
+        return
+    start, end = chosen
+    problem = range_problem(start, end, now_la_paz().date())
+    if problem:
+        st.error(problem, icon=":material/event_busy:")
+        return
+
+    force = st.button("Actualizar", icon=":material/refresh:", help="Vuelve a consultar a cucu los días que pueden cambiar.")
+    wanted = set(pos_ids) if pos_ids else set(pos_choices)
+    pos_list = [p for p in inventory.all_pos if p.id in wanted]
+    days = date_range(start, end)
+    key = (start, end, tuple(p.id for p in pos_list))
+    loaded = _load(key, pos_list, days, force)
+    result = loaded.result
+
+    st.caption(_freshness(loaded))
+    if result.errors:
+        st.warning(_errors_warning(result), icon=":material/cloud_off:")
+
+    now = loaded.loaded_at
+    frame = filter_events(events_frame(result.days, inventory, now), branch_ids, pos_ids, motives)
+    period = f"del {start:%d/%m/%Y} al {end:%d/%m/%Y}" if start != end else f"del {start:%d/%m/%Y}"
+
+    if frame.empty:
+        st.info(f"No hay eventos de contingencia {period} con los filtros elegidos.", icon=":material/event_available:")
+        return
+
+    active = int((frame["Estado"] == "Activo").sum())
+    hours = float(frame["Duración (h)"].sum())
+    hours_text = f"{hours:,.1f}".replace(",", " ").replace(".", ",")
+    st.markdown(
+        f"**{len(frame)} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
+        + (f" · **{active} en curso**" if active else "")
+    )
+
+    st.subheader("Línea de tiempo")
+    figure = timeline_figure(frame, now, start, end, lanes=lanes(inventory, [p.id for p in pos_list]))
+    st.plotly_chart(figure, config={"displayModeBar": False, "scrollZoom": False})
+
+    head = st.columns([3, 1], vertical_alignment="bottom")
+    head[0].subheader("Eventos")
+    head[1].download_button(
+        "Descargar CSV",
+        data=to_csv_bytes(frame),
+        file_name=f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+        help="Las columnas de la tabla, separadas por punto y coma, para Excel.",
+    )
+    # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
+    styled = len(frame) <= STYLED_ROWS
+    st.dataframe(
+        frame.style.format({"Duración (h)": "{:.2f}"}, decimal=",", na_rep="") if styled else frame,
+        hide_index=True,
+        width="stretch",
+        column_order=SHOWN_COLUMNS,
+        column_config={
+            "Inicio": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm", timezone="America/La_Paz"),
+            "Fin": st.column_config.DatetimeColumn(
+                format="DD/MM/YYYY HH:mm", timezone="America/La_Paz", help="Vacío mientras el evento sigue activo."
+            ),
+            "Duración (h)": st.column_config.NumberColumn(
+                format=None if styled else "%.2f", help="Horas; un evento activo cuenta hasta ahora."
+            ),
+            "Código motivo": st.column_config.NumberColumn(format="%d"),
+            "Descripción": st.column_config.TextColumn(width="medium"),
+        },
+    )
+
+    st.subheader("Resumen por sucursal y motivo")
+    summary = summary_frame(frame)
+    st.dataframe(
+        summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=","),
+        hide_index=True,
+        width="stretch",
+        height="content",
+        column_config={"Eventos": st.column_config.NumberColumn(format="%d")},
+    )
+
+
+show()

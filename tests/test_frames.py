@@ -1,0 +1,122 @@
+"""Frames and KPIs for Estado and Eventos activos."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cucu.frames import (
+    CONTINGENCIA,
+    DESCONOCIDO,
+    NORMAL,
+    filter_pos_frame,
+    inventory_frame,
+    open_windows,
+    overview,
+    pos_frame,
+    windows_frame,
+)
+from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
+from cucu.models import LA_PAZ, Event, format_api_datetime
+from cucu.store import DayEvents, PosStatus
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
+INV = load_inventory(DEMO_INVENTORY_PATH)
+B1, B2 = INV.branches[0], INV.branches[1]
+
+
+def event(pos, start, end=None, motive=2, eid=None):
+    return Event.from_api(
+        {
+            "id": eid or f"ev-{pos.id[:8]}-{start.isoformat()}",
+            "posId": pos.id,
+            "codigoMotivo": motive,
+            "fechaInicio": format_api_datetime(start),
+            "fechaFin": format_api_datetime(end) if end else None,
+            "finalizado": end is not None,
+            "cufdEvento": "CUFD1",
+            "codigoEventoSiat": 77,
+            "descripcion": "prueba",
+        }
+    )
+
+
+def status(pos, ev=None, *, known=True, error=None):
+    return PosStatus(pos.id, pos.branch_id, NOW - timedelta(seconds=30), NOW - timedelta(seconds=30) if known else None, ev, error)
+
+
+def statuses():
+    p1, p2, p3 = B1.pos[:3]
+    q1 = B2.pos[0]
+    return {
+        p1.id: status(p1, event(p1, NOW - timedelta(hours=30))),  # long open
+        p2.id: status(p2, event(p2, NOW - timedelta(minutes=20), motive=1), error="cucu no respondió a tiempo."),  # stale
+        p3.id: status(p3),
+        q1.id: status(q1, known=False, error="x"),
+    }
+
+
+def test_inventory_frame():
+    frame = inventory_frame(INV)
+    assert list(frame["Sucursal"]) == [b.name for b in INV.branches]
+    assert frame["Puntos de venta"].sum() == len(INV.all_pos)
+
+
+def test_pos_frame_rows_and_states():
+    frame = pos_frame(INV, statuses(), NOW)
+    assert len(frame) == len(INV.all_pos) and list(frame["pos_id"]) == [p.id for p in INV.all_pos]
+    by_pos = frame.set_index("pos_id")
+    p1, p2, p3 = B1.pos[:3]
+    assert by_pos.loc[p1.id, "Estado"] == CONTINGENCIA and by_pos.loc[p1.id, "Abierto hace mucho"]
+    assert by_pos.loc[p1.id, "Transcurrido"] == "1 d 6 h" and by_pos.loc[p1.id, "Horas abierto"] == 30.0
+    assert by_pos.loc[p1.id, "Motivo"] == "Falla SIAT" and by_pos.loc[p1.id, "Código SIAT"] == "77"
+    assert by_pos.loc[p2.id, "Estado"] == CONTINGENCIA and by_pos.loc[p2.id, "Desactualizado"]
+    assert not by_pos.loc[p2.id, "Abierto hace mucho"]
+    assert by_pos.loc[p3.id, "Estado"] == NORMAL
+    assert by_pos.loc[B2.pos[0].id, "Estado"] == DESCONOCIDO  # never answered
+    assert by_pos.loc[B2.pos[1].id, "Estado"] == DESCONOCIDO  # never asked
+
+
+def test_long_open_threshold_is_a_setting():
+    frame = pos_frame(INV, statuses(), NOW, long_open_hours=0.25)
+    assert frame["Abierto hace mucho"].sum() == 2
+
+
+def test_filters():
+    frame = pos_frame(INV, statuses(), NOW)
+    assert set(filter_pos_frame(frame, branch_ids=[B2.id])["branch_id"]) == {B2.id}
+    assert len(filter_pos_frame(frame, states=[CONTINGENCIA])) == 2
+    assert list(filter_pos_frame(frame, motives=[1])["Punto de venta"]) == [B1.pos[1].name]
+    assert len(filter_pos_frame(frame)) == len(frame)
+    assert len(filter_pos_frame(frame, branch_ids=[B1.id], states=[NORMAL])) == 1  # the others were never asked
+
+
+def test_overview_kpis_and_tiles():
+    frame = pos_frame(INV, statuses(), NOW)
+    ov = overview(frame, INV, [], NOW)
+    assert (ov.pos_total, ov.pos_in_contingency, ov.branches_affected, ov.branches_total) == (len(INV.all_pos), 2, 1, len(INV.branches))
+    assert ov.longest_open["Punto de venta"] == B1.pos[0].name
+    assert ov.pos_stale == 2 and ov.pos_unknown == len(INV.all_pos) - 3
+    tile = ov.tiles[0]
+    assert (tile.name, tile.total, tile.in_contingency, tile.long_open, tile.stale) == (B1.name, len(B1.pos), 2, 1, 1)
+    assert ov.tiles[1].in_contingency == 0 and ov.tiles[1].unknown == len(B2.pos)
+    assert ov.fetched_at == NOW - timedelta(seconds=30)
+
+
+def test_no_open_event_means_no_longest():
+    frame = pos_frame(INV, {}, NOW)
+    assert overview(frame, INV, [], NOW).longest_open is None
+
+
+def test_registration_windows():
+    p = B1.pos[0]
+    ended_10h = event(p, NOW - timedelta(hours=12), NOW - timedelta(hours=10), eid="a")
+    ended_47h = event(p, NOW - timedelta(hours=50), NOW - timedelta(hours=47), eid="b")
+    ended_49h = event(p, NOW - timedelta(hours=52), NOW - timedelta(hours=49), eid="c")
+    active = event(p, NOW - timedelta(hours=1), eid="d")
+    day = DayEvents(p.id, p.branch_id, NOW.date(), NOW, False, (ended_10h, ended_47h, ended_49h, active))
+    dup = DayEvents(p.id, p.branch_id, NOW.date() - timedelta(days=1), NOW, True, (ended_47h,))
+    windows = open_windows(INV, [day, dup], NOW)
+    assert [w.event.id for w in windows] == ["b", "a"]  # soonest deadline first, no duplicate
+    assert windows[0].left == timedelta(hours=1) and windows[1].left == timedelta(hours=38)
+    table = windows_frame(windows)
+    assert list(table["Queda"]) == ["1 h 0 min", "1 d 14 h"]

@@ -1,0 +1,248 @@
+"""Historial's frames (events, filters, summary, CSV) and its timeline figure, without Streamlit."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from cucu.figures.timeline import MOTIVE_COLORS, OPEN_MARKER_NAME, OPEN_PATTERN, figure_height, timeline_figure
+from cucu.history_view import (
+    BRANCH_TOTAL,
+    GRAND_TOTAL,
+    ID_COLUMNS,
+    SHOWN_COLUMNS,
+    default_range,
+    events_frame,
+    filter_events,
+    lanes,
+    range_problem,
+    summary_frame,
+    to_csv_bytes,
+)
+from cucu.models import LA_PAZ, Branch, Event, Inventory, PointOfSale
+from cucu.store import DayEvents
+
+B1, B2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+P11, P12 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
+P21, P22 = "22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+
+INVENTORY = Inventory(
+    branches=(
+        Branch(B1, "Casa Matriz", (PointOfSale(P11, "Caja 1", B1), PointOfSale(P12, "Caja 2", B1))),
+        Branch(B2, "Sucursal Sucre", (PointOfSale(P21, "Caja 1", B2), PointOfSale(P22, "Caja 2", B2))),
+    )
+)
+DAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=LA_PAZ)
+
+
+def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LA_PAZ)
+
+
+def event(event_id, pos, start, end=None, motive=1, text="Sin internet", api_motive=None):
+    return Event(
+        id=event_id,
+        pos_id=pos,
+        codigo_motivo=motive,
+        descripcion_motivo=api_motive,
+        fecha_inicio=start,
+        fecha_fin=end,
+        cufd_evento=f"CUFD-{event_id}",
+        codigo_evento_siat="1234567" if end else None,
+        finalizado=end is not None,
+        created_at=start,
+        descripcion=text,
+    )
+
+
+def day_of(pos, branch, *events, fetched_at=NOW, complete=False, day=DAY):
+    return DayEvents(pos, branch, day, fetched_at, complete, tuple(events))
+
+
+@pytest.fixture
+def days():
+    return [
+        day_of(P11, B1, event("e1", P11, at(8), at(9, 30), motive=1), event("e2", P11, at(13), None, motive=2)),
+        day_of(P12, B1, event("e3", P12, at(10), at(10, 45), motive=4, text="Corte de energía")),
+        day_of(P21, B2, event("e4", P21, at(7), at(8), motive=2, api_motive="Falla del SIAT (API)")),
+        day_of(P22, B2),
+    ]
+
+
+# ---- events_frame -----------------------------------------------------------------------
+
+
+def test_events_frame_columns_order_and_names(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    assert list(frame.columns) == SHOWN_COLUMNS + ID_COLUMNS
+    assert list(frame["ID evento"]) == ["e4", "e1", "e3", "e2"]  # by start
+    first = frame.iloc[0]
+    assert first["Sucursal"] == "Sucursal Sucre" and first["Punto de venta"] == "Caja 1"
+    assert first["Motivo"] == "Falla del SIAT (API)"  # the API's own text wins
+    assert frame.set_index("ID evento").loc["e3", "Motivo"] == "Otro"  # else our label
+    assert first["branch_id"] == B2 and first["pos_id"] == P21
+    assert str(frame["Inicio"].dt.tz) == "America/La_Paz"
+
+
+def test_active_event_runs_to_now(days):
+    frame = events_frame(days, INVENTORY, NOW).set_index("ID evento")
+    assert frame.loc["e2", "Estado"] == "Activo"
+    assert pd.isna(frame.loc["e2", "Fin"])
+    assert frame.loc["e2", "Duración (h)"] == pytest.approx(2.0)  # 13:00 -> now 15:00
+    assert frame.loc["e1", "Estado"] == "Finalizado"
+    assert frame.loc["e1", "Duración (h)"] == pytest.approx(1.5)
+    assert frame.loc["e1", "Fin"] == pd.Timestamp(at(9, 30))
+
+
+def test_events_are_deduplicated_keeping_the_latest_copy():
+    older = day_of(P11, B1, event("e1", P11, at(8), None), fetched_at=at(9))
+    newer = day_of(P11, B1, event("e1", P11, at(8), at(10)), fetched_at=at(11))
+    frame = events_frame([newer, older], INVENTORY, NOW)
+    assert len(frame) == 1
+    assert frame.iloc[0]["Estado"] == "Finalizado" and frame.iloc[0]["Duración (h)"] == pytest.approx(2.0)
+
+
+def test_empty_frame_has_the_columns():
+    frame = events_frame([day_of(P11, B1)], INVENTORY, NOW)
+    assert frame.empty and list(frame.columns) == SHOWN_COLUMNS + ID_COLUMNS
+    assert summary_frame(frame).empty
+    assert to_csv_bytes(frame).decode("utf-8-sig").strip() == ";".join(SHOWN_COLUMNS)
+
+
+# ---- filters -------------------------------------------------------------------------------
+
+
+def test_filters(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    assert len(filter_events(frame)) == 4
+    assert set(filter_events(frame, branch_ids=[B1])["ID evento"]) == {"e1", "e2", "e3"}
+    assert set(filter_events(frame, pos_ids=[P12, P21])["ID evento"]) == {"e3", "e4"}
+    assert set(filter_events(frame, motives=[2])["ID evento"]) == {"e2", "e4"}
+    assert set(filter_events(frame, branch_ids=[B1], motives=[2])["ID evento"]) == {"e2"}
+    assert filter_events(frame, branch_ids=[B2], pos_ids=[P11]).empty
+
+
+# ---- summary -------------------------------------------------------------------------------
+
+
+def test_summary_per_branch_and_motive_with_totals(days):
+    summary = summary_frame(events_frame(days, INVENTORY, NOW))
+    assert list(summary.columns) == ["Sucursal", "Motivo", "Eventos", "Horas"]
+    rows = [tuple(r) for r in summary.itertuples(index=False)]
+    assert rows == [
+        ("Casa Matriz", "Corte de internet", 1, 1.5),
+        ("Casa Matriz", "Falla SIAT", 1, 2.0),
+        ("Casa Matriz", "Otro", 1, 0.8),  # 45 min, one decimal
+        ("Casa Matriz", BRANCH_TOTAL, 3, 4.2),  # summed before rounding: 4.25 -> 4.2
+        ("Sucursal Sucre", "Falla del SIAT (API)", 1, 1.0),
+        ("Sucursal Sucre", BRANCH_TOTAL, 1, 1.0),
+        (GRAND_TOTAL, "", 4, 5.2),
+    ]
+
+
+# ---- CSV -----------------------------------------------------------------------------------
+
+
+def test_csv_has_bom_shown_columns_and_la_paz_times(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    data = to_csv_bytes(frame)
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str, keep_default_na=False)
+    assert list(back.columns) == SHOWN_COLUMNS
+    assert "branch_id" not in text and P11 not in text
+    row = back.set_index("ID evento").loc["e1"]
+    assert row["Inicio"] == "2026-11-20 08:00:00" and row["Fin"] == "2026-11-20 09:30:00"
+    assert row["Duración (h)"] == "1,5"
+    assert back.set_index("ID evento").loc["e2", "Fin"] == ""  # still active
+    assert "Corte de energía" in text  # accents survive
+    assert len(back) == 4
+
+
+def test_csv_converts_other_zones_to_la_paz():
+    frame = events_frame([day_of(P11, B1, event("x", P11, at(12), at(13)))], INVENTORY, NOW)
+    frame["Inicio"] = frame["Inicio"].dt.tz_convert("UTC")  # 16:00 UTC
+    text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "2026-11-20 12:00:00" in text and "16:00:00" not in text
+
+
+# ---- date range ----------------------------------------------------------------------------
+
+
+def test_range_rules():
+    today = date(2026, 11, 20)
+    assert default_range(today) == (date(2026, 11, 14), today)
+    assert range_problem(*default_range(today), today) is None
+    assert "anterior" in range_problem(today, today - timedelta(days=1), today)
+    assert "futuros" in range_problem(today, today + timedelta(days=1), today)
+    assert range_problem(today - timedelta(days=61), today, today) is None  # 62 days
+    assert "63 días" in range_problem(today - timedelta(days=62), today, today)
+
+
+# ---- timeline ------------------------------------------------------------------------------
+
+
+def bars(fig):
+    return [t for t in fig.data if t.type == "bar"]
+
+
+def test_timeline_one_bar_per_event_coloured_by_motive(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    fig = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(INVENTORY))
+    traces = bars(fig)
+    assert sum(len(t.y) for t in traces) == len(frame) == 4
+    by_name = {t.name: t for t in traces}
+    # One legend entry per motive code, named with the API's text where it sent one.
+    assert set(by_name) == {"Corte de internet", "Falla del SIAT (API)", "Otro"}
+    # Fixed colour per motive code, whatever the data.
+    assert by_name["Corte de internet"].marker.color == MOTIVE_COLORS[1]
+    assert by_name["Otro"].marker.color == MOTIVE_COLORS[4]
+    siat = next(t for t in traces if t.marker.color == MOTIVE_COLORS[2])
+    assert len(siat.y) == 2  # e2 and e4 share motive 2, one trace, one colour
+    only_corte = timeline_figure(filter_events(frame, motives=[1]), NOW, DAY, DAY)
+    assert [t.marker.color for t in bars(only_corte)] == [MOTIVE_COLORS[1]]
+
+
+def test_timeline_lanes_grouped_by_branch_including_empty_ones(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    fig = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(INVENTORY))
+    expected = ["Casa Matriz · Caja 1", "Casa Matriz · Caja 2", "Sucursal Sucre · Caja 1", "Sucursal Sucre · Caja 2"]
+    assert list(fig.layout.yaxis.categoryarray) == expected
+    assert fig.layout.yaxis.autorange == "reversed"  # first lane on top
+    lane_points = next(t for t in fig.data if t.type == "scatter" and t.name == "carriles")
+    assert list(lane_points.y) == expected  # the empty lane (Sucre · Caja 2) is drawn too
+    assert fig.layout.height == figure_height(4)
+    assert figure_height(40) > figure_height(4)
+    # Without lanes: only POS with events, by branch then POS.
+    bare = timeline_figure(frame, NOW, DAY, DAY)
+    assert list(bare.layout.yaxis.categoryarray) == expected[:3]
+
+
+def test_timeline_active_bar_ends_at_now_and_is_marked(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    fig = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(INVENTORY))
+    siat = next(t for t in bars(fig) if t.marker.color == MOTIVE_COLORS[2])
+    index = list(siat.y).index("Casa Matriz · Caja 1")  # e2, active since 13:00
+    start = pd.Timestamp(siat.base[index])
+    assert start == pd.Timestamp("2026-11-20 13:00:00")
+    assert start + pd.Timedelta(milliseconds=siat.x[index]) == pd.Timestamp("2026-11-20 15:00:00")  # now
+    assert siat.marker.pattern.shape[index] == OPEN_PATTERN
+    assert siat.marker.pattern.shape[1 - index] == ""
+    assert siat.customdata[index][5] == "en curso"
+    ended = next(t for t in bars(fig) if t.name == "Corte de internet")
+    assert pd.Timestamp(ended.base[0]) + pd.Timedelta(milliseconds=ended.x[0]) == pd.Timestamp("2026-11-20 09:30:00")
+    marker = next(t for t in fig.data if t.name == OPEN_MARKER_NAME)
+    assert list(marker.y) == ["Casa Matriz · Caja 1"] and list(marker.x) == ["2026-11-20 15:00:00"]
+
+
+def test_timeline_x_axis_is_the_chosen_range_in_la_paz(days):
+    frame = events_frame(days, INVENTORY, NOW)
+    fig = timeline_figure(frame, NOW, date(2026, 11, 18), DAY)
+    assert list(fig.layout.xaxis.range) == ["2026-11-18 00:00:00", "2026-11-21 00:00:00"]
+    assert fig.layout.xaxis.title.text == "Hora de La Paz"
+    hover = bars(fig)[0].hovertemplate
+    assert "Motivo" in hover and "Inicio" in hover and "Duración" in hover

@@ -1,0 +1,90 @@
+"""AppTest: Estado — rollup, the SIAT-down alert, KPIs, registration windows, branch tiles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cucu.frames import REGISTRATION_WINDOW
+from cucu.models import now_la_paz, parse_api_datetime
+from tests.apptest_support import run_app, texts
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_healthy_overview(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets)
+    body = texts(at)
+    assert "SIAT: :green[Operativo]" in body and "SIAT responde." in body
+    active = sum(1 for e in sim.events() if not e["finalizado"])
+    affected = len({p.branch_id for p in sim.inventory.all_pos if any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())})
+    m = metrics(at)
+    assert m["POS en contingencia"] == f"{active} de {len(sim.inventory.all_pos)}"
+    assert m["Sucursales afectadas"] == f"{affected} de {len(sim.inventory.branches)}"
+    assert m["Evento abierto más largo"].startswith("1 d")  # the seed keeps one event open for more than a day
+    assert "Puntos de venta consultados hace" in body
+
+
+def test_one_tile_per_branch_with_links(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets)
+    links = at.get("page_link")
+    assert len(links) == 2 * len(sim.inventory.branches)  # Eventos and Historial per tile
+    targets = {(link.proto.label, link.proto.query_string) for link in links}
+    branch = sim.inventory.branches[0]
+    assert ("Eventos", "sucursal=" + branch.name.replace(" ", "+")) in targets
+
+
+def test_siat_down_alert_says_since_when(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    first_failure = seeded_runtime.store.recent_checks(3)[0].checked_at
+    at = run_app(app_secrets)
+    body = texts(at)
+    assert "SIAT: :red[Caído]" in body
+    assert f"SIAT no responde desde las {first_failure:%H:%M}" in body
+    assert "motivo 2 (Falla SIAT)" in body
+
+
+def test_one_failed_check_is_intermittent_without_alert(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    seeded_runtime.collector.check_once()
+    sim.update_faults({"siat_down": False})
+    seeded_runtime.collector.check_once()
+    body = texts(run_app(app_secrets))
+    assert "Intermitente" in body and "no responde desde" not in body
+
+
+def test_check_now_button_adds_a_check(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets)
+    before = len(seeded_runtime.store.recent_checks(100))
+    sim.update_faults({"siat_down": True})
+    at.button(key="estado_refresh").click().run()
+    assert not at.exception
+    assert len(seeded_runtime.store.recent_checks(100)) == before + 1
+    assert "SIAT no responde" in texts(at)
+
+
+def test_registration_windows_kpi(sim, seeded_runtime, app_secrets):
+    seeded_runtime.collector.refresh_recent_days()
+    now = now_la_paz()
+    expected = [
+        e for e in sim.events()
+        if e["fechaFin"] and parse_api_datetime(e["fechaFin"]) > now - REGISTRATION_WINDOW
+        and parse_api_datetime(e["fechaInicio"]).date() >= now.date() - timedelta(days=2)
+    ]
+    at = run_app(app_secrets)
+    assert metrics(at)["Por registrar (48 h)"] == str(len(expected))
+    assert len(expected) > 0  # the seed ends a few events within the last 48 h
+    assert at.expander and str(len(expected)) in at.expander[0].label
+
+
+def test_stale_data_is_flagged(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.sweep_once()
+    assert "no respondieron en la última consulta" in texts(run_app(app_secrets))

@@ -1,0 +1,85 @@
+"""AppTest: Eventos activos — every POS by branch, filters from the URL, long-open and stale marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest_support import run_app, texts
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+PAGE = "pages/eventos.py"
+
+
+def shown_rows(at):
+    return [frame for frame in (d.value for d in at.dataframe)]
+
+
+def active_pos(sim):
+    return {e["posId"] for e in sim.events() if not e["finalizado"]}
+
+
+def test_every_pos_grouped_by_branch(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE)
+    frames = shown_rows(at)
+    assert len(frames) == len(sim.inventory.branches)
+    assert sum(len(f) for f in frames) == len(sim.inventory.all_pos)
+    in_contingency = sum(f["Estado"].str.contains("En contingencia").sum() for f in frames)
+    assert in_contingency == len(active_pos(sim))
+    assert f"{len(active_pos(sim))} en contingencia" in texts(at)
+    assert "datos consultados hace" in texts(at)
+
+
+def test_long_open_events_stand_out(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE)
+    marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
+    assert len(marked) >= 1  # the seed has at least one event open for more than 24 h
+
+
+def test_long_open_threshold_is_a_setting(sim, seeded_runtime, app_secrets):
+    at = run_app({**app_secrets, "long_open_hours": 0.1}, page=PAGE)
+    marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
+    assert len(marked) == len(active_pos(sim))
+
+
+def test_filters_come_from_the_url(sim, seeded_runtime, app_secrets):
+    branch = sim.inventory.branches[0]
+    at = run_app(app_secrets)
+    at.query_params["sucursal"] = branch.name
+    at.query_params["estado"] = "En contingencia"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    frames = shown_rows(at)
+    expected = len(active_pos(sim) & {p.id for p in branch.pos})
+    assert len(frames) == (1 if expected else 0)
+    assert sum(len(f) for f in frames) == expected
+
+
+def test_state_filter_widget(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE)
+    at.button_group(key="estado").set_value(["Normal"]).run()
+    rows = sum(len(f) for f in shown_rows(at))
+    assert rows == len(sim.inventory.all_pos) - len(active_pos(sim))
+
+
+def test_no_match_says_so(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE)
+    at.multiselect(key="motivo").set_value([3]).run()  # the seed never uses "Virus informático"
+    assert not at.dataframe
+    assert "Ningún punto de venta coincide" in texts(at)
+
+
+def test_failed_sweep_shows_last_known_state_marked(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.sweep_once()
+    at = run_app(app_secrets, page=PAGE)
+    frames = shown_rows(at)
+    assert sum(f["Estado"].str.contains("En contingencia").sum() for f in frames) == len(active_pos(sim))
+    assert all(f["Aviso"].str.startswith("⚠ Último dato conocido").all() for f in frames)
+    assert "no respondieron en la última consulta" in texts(at)
+
+
+def test_no_data_yet_is_explained(sim, app_secrets):
+    at = run_app(app_secrets, page=PAGE)  # nothing swept: the collector is off in this test
+    assert "El colector está apagado" in texts(at)
+    assert all(f["Estado"].str.contains("Desconocido").all() for f in shown_rows(at))

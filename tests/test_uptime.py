@@ -1,0 +1,297 @@
+"""cucu.uptime (rollup, down-since, uptime, outages, heartbeat, latency, history) and its figures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from cucu import uptime
+from cucu.connectivity import ConnectivityCheck
+from cucu.figures.connectivity import COLORS, heartbeat_figure, latency_figure
+from cucu.models import LA_PAZ
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
+STEP = timedelta(seconds=30)
+OK, DOWN, CUCU = True, False, None
+
+
+def series(states: str, *, end: datetime = NOW, step: timedelta = STEP) -> list[ConnectivityCheck]:
+    """Checks from a string, oldest first, the last one at ``end``: ``.`` ok, ``x`` SIAT down, ``?`` cucu unreachable."""
+    kinds = {".": OK, "x": DOWN, "?": CUCU}
+    n = len(states)
+    return [
+        ConnectivityCheck(
+            end - step * (n - 1 - i),
+            kinds[s],
+            latency_ms=None if s == "?" else 100.0 + i,
+            error="No hubo respuesta de cucu" if s == "?" else None,
+            error_kind="timeout" if s == "?" else None,
+        )
+        for i, s in enumerate(states)
+    ]
+
+
+# ---- rollup --------------------------------------------------------------------------
+
+
+def test_rollup_operativo():
+    r = uptime.siat_rollup(series("x......"), NOW)  # the failure is outside the window of 6
+    assert (r.word, r.color) == ("Operativo", "green")
+    assert "últimas 6" in r.detail and r.latest.checked_at == NOW
+
+
+def test_rollup_operativo_with_a_single_check():
+    r = uptime.siat_rollup(series("."), NOW)
+    assert r.word == "Operativo" and "la última comprobación" in r.detail
+
+
+def test_rollup_intermitente():
+    r = uptime.siat_rollup(series("..x..."), NOW)
+    assert (r.word, r.color) == ("Intermitente", "orange")
+    assert "1 de las últimas 6" in r.detail and "SIAT no respondió" in r.detail
+
+
+def test_rollup_two_latest_failures_are_not_yet_down():
+    r = uptime.siat_rollup(series("....xx"), NOW)
+    assert r.word == "Intermitente" and "La última falló" in r.detail
+
+
+def test_rollup_caido_when_three_latest_failed():
+    r = uptime.siat_rollup(series("...xxx"), NOW)
+    assert (r.word, r.color) == ("Caído", "red")
+    assert "SIAT no responde desde las 11:59:00" in r.detail and "3 comprobaciones" in r.detail
+
+
+def test_rollup_caido_counts_the_whole_run():
+    r = uptime.siat_rollup(series(".xxxxxxxxx"), NOW)
+    assert r.word == "Caído" and "desde las 11:56:00" in r.detail and "9 comprobaciones" in r.detail
+
+
+def test_rollup_cucu_unreachable_says_so():
+    r = uptime.siat_rollup(series("...???"), NOW)
+    assert r.word == "Caído" and "Sin conexión con cucu" in r.detail and "no se sabe si SIAT responde" in r.detail
+    r = uptime.siat_rollup(series("..?..."), NOW)
+    assert r.word == "Intermitente" and "sin conexión con cucu" in r.detail
+
+
+def test_rollup_mixed_causes():
+    r = uptime.siat_rollup(series("..x?x?"), NOW)
+    assert r.word == "Caído" and "no responde o no hay conexión con cucu" in r.detail
+
+
+def test_rollup_sin_datos():
+    r = uptime.siat_rollup([], NOW)
+    assert (r.word, r.color, r.latest) == ("Sin datos", "gray", None)
+    assert "Todavía no hay" in r.detail
+
+
+def test_rollup_stale_data_is_sin_datos():
+    checks = series("......", end=NOW - timedelta(seconds=91))
+    r = uptime.siat_rollup(checks, NOW)
+    assert r.word == "Sin datos" and "hace 1 min" in r.detail and "colector" in r.detail
+    assert uptime.siat_rollup(series("......", end=NOW - timedelta(seconds=89)), NOW).word == "Operativo"
+    # A longer interval tolerates an older latest check.
+    assert uptime.siat_rollup(checks, NOW, check_interval_s=60).word == "Operativo"
+
+
+def test_rollup_stale_even_when_down():
+    assert uptime.siat_rollup(series("xxxx", end=NOW - timedelta(hours=2)), NOW).word == "Sin datos"
+
+
+# ---- down since ------------------------------------------------------------------------
+
+
+def test_down_since():
+    assert uptime.siat_down_since(series("..xxx")) == NOW - 2 * STEP
+    assert uptime.siat_down_since(series("..x.x")) is None  # one failure: not yet
+    assert uptime.siat_down_since(series("..x.x"), min_failures=1) == NOW
+    assert uptime.siat_down_since(series("xx...")) is None
+    assert uptime.siat_down_since(series("x?x")) == NOW - 2 * STEP  # cucu unreachable counts too
+    assert uptime.siat_down_since([]) is None
+    assert uptime.siat_down_since(series(".."), min_failures=0) is None
+
+
+# ---- uptime ----------------------------------------------------------------------------
+
+
+def test_uptime_share_ignores_cucu_unreachable():
+    checks = series("..x.??")  # 3 ok of 4 answered
+    assert uptime.uptime(checks, NOW - timedelta(hours=1)) == pytest.approx(0.75)
+    assert uptime.uptime(checks, NOW - STEP) is None  # only "?" in the window
+    assert uptime.uptime(checks, NOW - 3 * STEP) == pytest.approx(0.5)  # x . ? ? -> 1 of 2, since is inclusive
+    assert uptime.uptime([], NOW) is None
+
+
+def test_uptime_windows():
+    day = timedelta(days=1)
+    checks = [
+        ConnectivityCheck(NOW - 20 * day, False),
+        ConnectivityCheck(NOW - 20 * day + STEP, True),
+        ConnectivityCheck(NOW - 3 * day, False),
+        ConnectivityCheck(NOW - 3 * day + STEP, True),
+        ConnectivityCheck(NOW - timedelta(hours=2), True),
+        ConnectivityCheck(NOW - timedelta(hours=1), True),
+        ConnectivityCheck(NOW - 40 * day + timedelta(days=0), False),  # out of order and too old: ignored by 30 d
+    ]
+    checks.sort(key=lambda c: c.checked_at)
+    assert uptime.uptime_windows(checks, NOW) == {"24h": 1.0, "7d": pytest.approx(0.75), "30d": pytest.approx(4 / 6)}
+    assert uptime.uptime_windows([], NOW) == {"24h": None, "7d": None, "30d": None}
+
+
+def test_checks_in_window():
+    checks = series("......")
+    assert uptime.checks_in_window(checks, NOW - STEP) == checks[-2:]
+    assert uptime.checks_in_window(checks, NOW + STEP) == []
+    assert uptime.checks_in_window(checks, NOW - timedelta(days=1)) == checks
+
+
+# ---- outages ---------------------------------------------------------------------------
+
+
+def test_outages_ended_ongoing_and_causes():
+    checks = series("..xx..???.x?x.xxx")
+    frame = uptime.outages(checks, NOW)
+    assert list(frame.columns) == ["Inicio", "Fin", "Duración", "En curso", "Causa", "Comprobaciones fallidas"]
+    assert len(frame) == 4
+    t = [c.checked_at for c in checks]
+    newest, mixed, cucu, siat = (frame.iloc[i] for i in range(4))
+    # Newest first: the ongoing run at the end.
+    assert newest["En curso"] and pd.isna(newest["Fin"]) and newest["Inicio"] == t[14]
+    assert newest["Duración"] == NOW - t[14] and newest["Causa"] == "SIAT no responde"
+    assert newest["Comprobaciones fallidas"] == 3
+    assert mixed["Causa"] == "SIAT no responde y sin conexión con cucu" and mixed["Comprobaciones fallidas"] == 3
+    assert (mixed["Inicio"], mixed["Fin"]) == (t[10], t[13])
+    assert cucu["Causa"] == "Sin conexión con cucu" and cucu["Duración"] == 3 * STEP and not cucu["En curso"]
+    assert (siat["Inicio"], siat["Fin"], siat["Duración"]) == (t[2], t[4], 2 * STEP)
+    assert str(frame["Inicio"].dt.tz) == "America/La_Paz"
+    assert frame["Comprobaciones fallidas"].dtype == "int64" and frame["En curso"].dtype == bool
+
+
+def test_outages_ongoing_duration_runs_to_now():
+    checks = series("..x", end=NOW - timedelta(minutes=10))
+    frame = uptime.outages(checks, NOW)
+    assert len(frame) == 1 and frame.iloc[0]["Duración"] == timedelta(minutes=10)
+
+
+def test_outages_empty():
+    for checks in ([], series("....")):
+        frame = uptime.outages(checks, NOW)
+        assert frame.empty and list(frame.columns) == uptime.OUTAGE_COLUMNS
+
+
+# ---- heartbeat and latency -------------------------------------------------------------
+
+
+def test_heartbeat_frame():
+    checks = series("." * 100 + "x?")
+    frame = uptime.heartbeat_frame(checks)
+    assert len(frame) == 90 and list(frame.columns) == ["Hora", "Estado", "Latencia (ms)", "Error"]
+    assert frame["Hora"].iloc[-1] == NOW and frame["Hora"].is_monotonic_increasing
+    assert list(frame["Estado"].tail(3)) == ["SIAT en línea", "SIAT no responde", "Sin conexión con cucu"]
+    assert pd.isna(frame["Latencia (ms)"].iloc[-1]) and frame["Error"].iloc[-1] == "No hubo respuesta de cucu"
+    assert len(uptime.heartbeat_frame(checks, limit=5)) == 5
+    assert uptime.heartbeat_frame([]).empty
+
+
+def test_latency_frame_raw_and_bucketed():
+    checks = series(".x.?" * 30)  # 120 checks, one hour
+    raw = uptime.latency_frame(checks)
+    assert len(raw) == 120 and raw["SIAT no responde"].sum() == 30 and raw["Sin conexión con cucu"].sum() == 30
+    assert raw["Latencia (ms)"].notna().sum() == 60  # only checks in which SIAT answered
+    assert str(raw["Hora"].dt.tz) == "America/La_Paz" and raw["Hora"].iloc[-1] == NOW
+    buckets = uptime.latency_frame(checks, timedelta(minutes=10))
+    assert len(buckets) in (6, 7) and buckets["Comprobaciones"].sum() == 120
+    answered = buckets.dropna(subset=["Latencia (ms)"])
+    assert buckets["SIAT no responde"].sum() == 30 and (answered["Máxima (ms)"] >= answered["Latencia (ms)"]).all()
+
+
+def test_auto_bucket_keeps_charts_light():
+    assert uptime.auto_bucket(timedelta(hours=1)) is None
+    for days in (1, 7, 30):
+        bucket = uptime.auto_bucket(timedelta(days=days))
+        assert timedelta(days=days) / bucket <= 800
+
+
+def test_latency_frame_of_30_days_is_fast():
+    import time
+
+    checks = series("." * 86_400)
+    started = time.perf_counter()
+    frame = uptime.latency_frame(checks, uptime.auto_bucket(timedelta(days=30)))
+    assert time.perf_counter() - started < 2 and 700 <= len(frame) <= 722
+
+
+# ---- the in-memory history -----------------------------------------------------------------
+
+
+def test_check_history_loads_once_then_tops_up():
+    stored = series("." * 10)
+    calls = []
+
+    def load(since):
+        calls.append(since)
+        return [c for c in stored if c.checked_at >= since]
+
+    history = uptime.CheckHistory(load, keep=timedelta(hours=1), overlap=timedelta(seconds=60))
+    assert history.refresh(NOW) == stored and calls == [NOW - timedelta(hours=1)]
+    stored.append(ConnectivityCheck(NOW + STEP, False))
+    stored.insert(-2, ConnectivityCheck(NOW - STEP + timedelta(seconds=1), True))  # written late, within the overlap
+    got = history.refresh(NOW + STEP)
+    assert got == sorted(stored, key=lambda c: c.checked_at) and calls[-1] == NOW - timedelta(seconds=60)
+    # Old checks fall out of the window (its start is inclusive).
+    assert history.refresh(NOW + timedelta(hours=1)) == [stored[-2], stored[-1]]
+
+
+# ---- figures ---------------------------------------------------------------------------
+
+
+def test_heartbeat_figure_colours_and_hover():
+    checks = series("...x?")
+    checks[-1] = ConnectivityCheck(NOW, None, error="No hubo <respuesta> de cucu")
+    fig = heartbeat_figure(uptime.heartbeat_frame(checks))
+    by_name = {t.name: t for t in fig.data}
+    assert set(by_name) == {"SIAT en línea", "SIAT no responde", "Sin conexión con cucu"}
+    assert by_name["SIAT en línea"].marker.color == COLORS["SIAT en línea"] == "#1f9d55"
+    assert by_name["SIAT no responde"].marker.color == COLORS["SIAT no responde"]
+    assert by_name["Sin conexión con cucu"].marker.color == COLORS["Sin conexión con cucu"]
+    assert all(t.type == "bar" and set(t.y) == {1} for t in fig.data)
+    assert list(by_name["Sin conexión con cucu"].x) == [89]  # right-aligned: the newest in the last slot
+    assert list(by_name["SIAT en línea"].x) == [85, 86, 87]
+    hover = by_name["SIAT no responde"].customdata[0][0]
+    assert "24/11/2026 11:59:30" in hover and "103 ms" in hover
+    assert "&lt;respuesta&gt;" in by_name["Sin conexión con cucu"].customdata[0][0]
+    assert fig.layout.height == 90 and fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+
+
+def test_heartbeat_figure_empty():
+    assert len(heartbeat_figure(uptime.heartbeat_frame([])).data) == 0
+
+
+def test_latency_figure_raw_marks_failures():
+    fig = latency_figure(series("..x..?.."))
+    names = [t.name for t in fig.data]
+    assert names == ["Latencia", "SIAT no responde", "Sin conexión con cucu"]
+    line, siat, cucu = fig.data
+    assert line.mode == "lines" and len(line.x) == 8
+    assert siat.marker.color == COLORS["SIAT no responde"] and list(siat.y) == [0]
+    assert cucu.marker.color == COLORS["Sin conexión con cucu"]
+    # La Paz wall-clock times, without zone (plotly has none).
+    assert pd.Timestamp(line.x[-1]) == pd.Timestamp("2026-11-24 12:00:00")
+    assert "ms" in line.hovertemplate and fig.layout.yaxis.title.text == "ms"
+
+
+def test_latency_figure_bucketed_for_long_windows():
+    checks = series("." * 2000 + "xx" + "." * 1000, step=timedelta(minutes=5))  # ~10 days
+    fig = latency_figure(checks)
+    line = fig.data[0]
+    assert len(line.x) <= 260 and "media" in line.hovertemplate
+    assert [t.name for t in fig.data] == ["Latencia", "SIAT no responde"]
+    assert len(latency_figure(series("...."), bucket=None).data) == 1
+
+
+def test_heartbeat_bars_keep_one_slot_each_when_a_state_is_sparse():
+    # Two red checks far apart: without an explicit width plotly would draw them 50 slots wide.
+    fig = heartbeat_figure(uptime.heartbeat_frame(series("x" + "." * 50 + "x")))
+    assert all(set(t.width) == {0.75} for t in fig.data)

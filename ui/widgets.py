@@ -1,0 +1,87 @@
+"""Widgets shared by several pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cucu.frames import DESCONOCIDO, STATES
+from cucu.models import Inventory, Motive
+from cucu.runtime import Runtime
+
+# URL parameter names shared by every page, so a link from one page filters another.
+BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
+
+
+def branch_labels(inventory: Inventory) -> dict[str, str]:
+    """Branch id -> the label its filter shows. Bound widgets put labels in the URL, so they must be unique."""
+    names = [b.name for b in inventory.branches]
+    labels = {}
+    for b in inventory.branches:
+        label = b.name
+        if names.count(b.name) > 1:
+            label = f"{b.name} ({b.city})" if b.city and sum(1 for o in inventory.branches if (o.name, o.city) == (b.name, b.city)) == 1 else f"{b.name} ({b.id[:8]})"
+        labels[b.id] = label
+    return labels
+
+
+def branch_link(inventory: Inventory, branch_id: str) -> dict[str, str]:
+    """Query parameters that open another page filtered to one branch."""
+    return {BRANCH_PARAM: branch_labels(inventory)[branch_id]}
+
+
+def branch_filter(inventory: Inventory, *, label: str = "Sucursal") -> list[str]:
+    labels = branch_labels(inventory)
+    return st.multiselect(
+        label,
+        options=list(labels),
+        format_func=labels.__getitem__,
+        key=BRANCH_PARAM,
+        bind="query-params",
+        placeholder="Todas",
+    )
+
+
+def motive_filter() -> list[int]:
+    return st.multiselect(
+        "Motivo",
+        options=[m.value for m in Motive],
+        format_func=lambda code: f"{code} · {Motive(code).label}",
+        key=MOTIVE_PARAM,
+        bind="query-params",
+        placeholder="Todos",
+    )
+
+
+def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
+    """Branch, state and motive filters; each one's value is kept in the URL."""
+    col_branch, col_motive = st.columns([3, 2])
+    with col_branch:
+        branches = branch_filter(inventory)
+    with col_motive:
+        motives = motive_filter()
+    states = st.pills(
+        "Estado",
+        options=list(STATES),  # plain labels: they are what the URL carries
+        selection_mode="multi",
+        key=STATE_PARAM,
+        bind="query-params",
+    )
+    return branches, states or [], motives
+
+
+def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
+    """Say so when what is shown may be old or incomplete."""
+    stale = int(frame["Desactualizado"].sum())
+    unknown = int((frame["Estado"] == DESCONOCIDO).sum())
+    if not runtime.settings.collector:
+        st.info("El colector está apagado (CUCU_COLLECTOR=off): se muestra lo último guardado en la base local.", icon=":material/pause_circle:")
+    elif not runtime.collector.running:
+        st.warning("El colector no está en marcha: los datos no se actualizan. Reinicie el tablero.", icon=":material/sync_problem:")
+    if stale:
+        st.warning(
+            f"{stale} punto(s) de venta no respondieron en la última consulta: se muestra su último estado conocido (marcado con ⚠).",
+            icon=":material/sync_problem:",
+        )
+    if unknown and unknown == len(frame) and not stale:
+        st.info("Todavía no hay datos de los puntos de venta: el colector los está consultando.", icon=":material/hourglass_top:")
