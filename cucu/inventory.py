@@ -121,3 +121,21 @@ def _check_name(value: Any, where: str, fail) -> str:
 
 def _names(keys: set[str]) -> str:
     return ", ".join(f"«{k}»" for k in sorted(keys))
+
+
+def inventory_to_toml(inventory: Inventory) -> str:
+    """The inventory in the file format :func:`parse_inventory` reads (for tools and load tests)."""
+    lines: list[str] = []
+    for branch in inventory.branches:
+        lines += ["[[branches]]", f"id = {_toml_str(branch.id)}", f"name = {_toml_str(branch.name)}"]
+        if branch.city:
+            lines.append(f"city = {_toml_str(branch.city)}")
+        lines.append("")
+        for pos in branch.pos:
+            lines += ["[[branches.pos]]", f"id = {_toml_str(pos.id)}", f"name = {_toml_str(pos.name)}", ""]
+    return "\n".join(lines)
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

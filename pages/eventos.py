@@ -31,27 +31,36 @@ COLUMNS = {
     "Aviso": st.column_config.TextColumn(width="medium"),
     "CUFD evento": st.column_config.TextColumn(width="small", help="CUFD vigente antes del corte, con el que se facturó fuera de línea"),
 }
-LONG_OPEN_STYLE = "background-color: #fde8e6"
 
 
-def state_text(row: pd.Series) -> str:
-    text = f"{STATE_ICONS[row['Estado']]} {row['Estado']}"
-    if row["Abierto hace mucho"]:
-        text += f" ⏰ +{long_open_hours:g} h"
-    return text
-
-
-def view(rows: pd.DataFrame):
-    """Text for every cell ("—" where there is nothing), times in La Paz; long-open rows tinted."""
+def view(rows: pd.DataFrame) -> pd.DataFrame:
+    """Text for every cell ("—" where there is nothing), times in La Paz. Vectorised: 2000 rows in ms."""
+    state = rows["Estado"].map(lambda s: f"{STATE_ICONS[s]} {s}")
+    state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
     shown = rows.assign(
-        Estado=rows.apply(state_text, axis=1),
+        Estado=state,
         Inicio=rows["Inicio"].map(fmt_datetime),
         Consultado=rows["Consultado"].map(fmt_time),
-        Aviso=rows["Error"].where(rows["Desactualizado"]).map(lambda e: f"⚠ Último dato conocido: {e}", na_action="ignore"),
+        Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
     )
-    table = shown[list(COLUMNS)].astype("string").fillna("—")
-    long_open = rows["Abierto hace mucho"].to_numpy()
-    return table.style.apply(lambda row: [LONG_OPEN_STYLE if long_open[table.index.get_loc(row.name)] else ""] * len(row), axis=1)
+    return shown[list(COLUMNS)].astype("string").fillna("—")
+
+
+def long_open_section(rows: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Events open for too long, all branches together, longest first: they must not hide in a table."""
+    long_open = rows["Abierto hace mucho"]
+    if not long_open.any():
+        return
+    order = rows.loc[long_open, "Horas abierto"].sort_values(ascending=False).index
+    st.error(
+        f"**{len(order)} evento(s) abiertos hace más de {long_open_hours:g} h.** "
+        "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento.",
+        icon=":material/alarm:",
+    )
+    st.dataframe(
+        table.loc[order].assign(Sucursal=rows.loc[order, "Sucursal"])[["Sucursal", *COLUMNS]],
+        hide_index=True, width="stretch", column_config=COLUMNS, key="tabla_abiertos_hace_mucho",
+    )
 
 
 @shell.live(resources.LIVE_REFRESH_S)
@@ -71,15 +80,18 @@ def live_table() -> None:
     if shown.empty:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
+    table = view(shown)
+    long_open_section(shown, table)
+    by_branch = {branch_id: index for branch_id, index in shown.groupby("branch_id", sort=False).groups.items()}
     for branch in inventory.branches:
-        rows = shown[shown["branch_id"] == branch.id]
-        if rows.empty:
+        if branch.id not in by_branch:
             continue
-        in_branch = int((rows["Estado"] == CONTINGENCIA).sum())
+        index = by_branch[branch.id]
+        in_branch = int((shown.loc[index, "Estado"] == CONTINGENCIA).sum())
         city = f" · {branch.city}" if branch.city else ""
         alert = f" · :red[**{in_branch} en contingencia**]" if in_branch else ""
-        st.markdown(f"#### {branch.name}{city}\n{len(rows)} puntos de venta{alert}")
-        st.dataframe(view(rows), hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}")
+        st.markdown(f"#### {branch.name}{city}\n{len(index)} puntos de venta{alert}")
+        st.dataframe(table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}")
 
 
 live_table()

@@ -9,6 +9,7 @@ minutes: a rerun caused by the motive filter or any other widget does not call c
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -145,21 +146,31 @@ def _load(key: tuple, pos_list, days: list[date], force: bool) -> Loaded:
 def _freshness(loaded: Loaded) -> str:
     r = loaded.result
     total = r.from_cache + r.fetched
-    text = (
+    failed = f" ({len(r.errors)} sin respuesta)" if r.errors else ""
+    return (
         f"{total} días de punto de venta: {r.from_cache} desde la base local, "
-        f"{r.fetched} consultados a cucu"
+        f"{r.fetched} consultados a cucu{failed} a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
     )
-    return text + f" a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
 
 
 def _errors_warning(result: HistoryResult) -> str:
-    items = sorted(result.errors, key=lambda e: (e.day, pos_labels.get(e.pos_id, e.pos_id)))
-    listed = [f"{pos_labels.get(e.pos_id, e.pos_id)} el {e.day:%d/%m/%Y}" for e in items[:MAX_LISTED_ERRORS]]
-    more = len(items) - len(listed)
-    lines = ", ".join(listed) + (f" y {more} más" if more else "")
-    messages = sorted({e.message for e in items})
-    why = " ".join(messages[:3])
-    if result.stale:
+    """Which POS-days failed (grouped by day, the first few), why, and what is shown instead."""
+    by_day: dict[date, list[str]] = {}
+    for e in sorted(result.errors, key=lambda e: (e.day, pos_labels.get(e.pos_id, e.pos_id))):
+        by_day.setdefault(e.day, []).append(pos_labels.get(e.pos_id, e.pos_id))
+    parts, listed = [], 0
+    for day, names in by_day.items():
+        if listed >= MAX_LISTED_ERRORS:
+            break
+        take = names[: MAX_LISTED_ERRORS - listed]
+        listed += len(take)
+        parts.append(f"{day:%d/%m/%Y}: " + ", ".join(take))
+    total = len(result.errors)
+    more = f"; y {total - listed} más" if total > listed else ""
+    why = Counter(e.message for e in result.errors).most_common(1)[0][0]
+    if result.stale == total:
+        shown = "Se muestra la copia guardada anteriormente en la base local, que puede estar desactualizada."
+    elif result.stale:
         shown = (
             f"Para {result.stale} de ellos se muestra la copia guardada anteriormente en la base local, "
             "que puede estar desactualizada; los demás no aparecen en la tabla ni en el gráfico."
@@ -167,8 +178,8 @@ def _errors_warning(result: HistoryResult) -> str:
     else:
         shown = "Esos días no aparecen en la tabla ni en el gráfico."
     return (
-        f"**No se pudieron consultar {len(items)} días de punto de venta a cucu:** {lines}.\n\n"
-        f"{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
+        f"**No se pudieron consultar {total} {'día' if total == 1 else 'días'} de punto de venta a cucu** "
+        f"({'; '.join(parts)}{more}).\n\n{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
     )
 
 
@@ -188,7 +199,8 @@ def show() -> None:
         st.error(problem, icon=":material/event_busy:")
         return
 
-    force = st.button("Actualizar", icon=":material/refresh:", help="Vuelve a consultar a cucu los días que pueden cambiar.")
+    force = st.button("Actualizar", icon=":material/refresh:", key="historial_actualizar",
+                      help="Vuelve a consultar a cucu los días que pueden cambiar.")
     wanted = set(pos_ids) if pos_ids else set(pos_choices)
     pos_list = [p for p in inventory.all_pos if p.id in wanted]
     days = date_range(start, end)

@@ -246,3 +246,10 @@ def test_timeline_x_axis_is_the_chosen_range_in_la_paz(days):
     assert fig.layout.xaxis.title.text == "Hora de La Paz"
     hover = bars(fig)[0].hovertemplate
     assert "Motivo" in hover and "Inicio" in hover and "Duración" in hover
+
+
+def test_timeline_without_events_still_draws_the_lanes():
+    frame = events_frame([day_of(P11, B1)], INVENTORY, NOW)
+    fig = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(INVENTORY, [P11, P21]))
+    assert bars(fig) == []
+    assert list(fig.layout.yaxis.categoryarray) == ["Casa Matriz · Caja 1", "Sucursal Sucre · Caja 1"]

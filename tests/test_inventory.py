@@ -86,3 +86,15 @@ def test_missing_file(tmp_path):
 def test_is_uuid_wants_canonical_form():
     assert is_uuid(P1) and is_uuid(P1.upper())
     assert not is_uuid("{" + P1 + "}") and not is_uuid(P1.replace("-", "")) and not is_uuid(None)
+
+
+def test_written_inventory_reads_back_the_same():
+    import dataclasses
+
+    from cucu.inventory import inventory_to_toml
+
+    inv = load_inventory(DEMO_INVENTORY_PATH)
+    branch = dataclasses.replace(parse_inventory(GOOD).branches[0], name='Casa "Matriz" \\ Centro', city=None)
+    odd = dataclasses.replace(inv, branches=(branch,))
+    assert parse_inventory(inventory_to_toml(inv)) == inv
+    assert parse_inventory(inventory_to_toml(odd)) == odd

@@ -12,7 +12,13 @@ PAGE = "pages/eventos.py"
 
 
 def shown_rows(at):
-    return [frame for frame in (d.value for d in at.dataframe)]
+    """The per-branch tables (the long-open summary is the only one with a Sucursal column)."""
+    return [d.value for d in at.dataframe if "Sucursal" not in d.value.columns]
+
+
+def long_open_table(at):
+    tables = [d.value for d in at.dataframe if "Sucursal" in d.value.columns]
+    return tables[0] if tables else None
 
 
 def active_pos(sim):
@@ -34,12 +40,17 @@ def test_long_open_events_stand_out(sim, seeded_runtime, app_secrets):
     at = run_app(app_secrets, page=PAGE)
     marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
     assert len(marked) >= 1  # the seed has at least one event open for more than 24 h
+    summary = long_open_table(at)
+    assert summary is not None and len(summary) == len(marked)
+    assert f"{len(marked)} evento(s) abiertos hace más de 24 h" in texts(at)
 
 
 def test_long_open_threshold_is_a_setting(sim, seeded_runtime, app_secrets):
     at = run_app({**app_secrets, "long_open_hours": 0.1}, page=PAGE)
     marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
     assert len(marked) == len(active_pos(sim))
+    hours = [float(t.split(" d")[0]) * 24 if " d" in t else 0 for t in long_open_table(at)["Transcurrido"]]
+    assert hours == sorted(hours, reverse=True)  # longest first
 
 
 def test_filters_come_from_the_url(sim, seeded_runtime, app_secrets):

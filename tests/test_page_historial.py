@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from cucu.history_view import MAX_RANGE_DAYS, SHOWN_COLUMNS
+from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Motive, now_la_paz
 from cucu.store import Store
 from streamlit.testing.v1 import AppTest
@@ -142,7 +143,8 @@ def test_second_visit_serves_completed_days_from_the_store(app_secrets, sim):
     run_app(app_secrets, page=PAGE)
     store = Store(app_secrets["db"])
     today = now_la_paz().date()
-    cached = store.get_days([(pos, today - timedelta(days=i)) for pos in _all_pos(store) for i in range(7)])
+    all_pos = [p.id for p in load_inventory(DEMO_INVENTORY_PATH).all_pos]
+    cached = store.get_days([(pos, today - timedelta(days=i)) for pos in all_pos for i in range(7)])
     store.close()
     open_days = sum(1 for d in cached.values() if not d.complete)
     assert len(cached) == 154 and 22 <= open_days < 154  # today, plus days whose event is still open
@@ -153,7 +155,13 @@ def test_second_visit_serves_completed_days_from_the_store(app_secrets, sim):
     assert f"{154 - open_days} desde la base local, {open_days} consultados a cucu" in texts(at)
 
 
-def _all_pos(store: Store) -> list[str]:
-    from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 
-    return [p.id for p in load_inventory(DEMO_INVENTORY_PATH).all_pos]
+def test_refresh_button_asks_cucu_again_for_days_that_can_change(app_secrets, sim):
+    # A click on a page other than the default one must reach the page (see ui.shell.require_shell).
+    at = run_app(app_secrets, page=PAGE)
+    before = by_date_calls(sim)
+    at.run()
+    assert by_date_calls(sim) == before  # a plain rerun serves the session's copy
+    at.button(key="historial_actualizar").click().run()
+    assert not at.exception
+    assert by_date_calls(sim) > before  # today (at least) fetched again

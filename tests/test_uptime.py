@@ -274,7 +274,7 @@ def test_latency_figure_raw_marks_failures():
     names = [t.name for t in fig.data]
     assert names == ["Latencia", "SIAT no responde", "Sin conexión con cucu"]
     line, siat, cucu = fig.data
-    assert line.mode == "lines" and len(line.x) == 8
+    assert line.mode == "lines+markers" and len(line.x) == 8 and line.connectgaps is False
     assert siat.marker.color == COLORS["SIAT no responde"] and list(siat.y) == [0]
     assert cucu.marker.color == COLORS["Sin conexión con cucu"]
     # La Paz wall-clock times, without zone (plotly has none).

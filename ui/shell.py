@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import runpy
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 import streamlit as st
@@ -55,6 +57,8 @@ def live(run_every: float) -> Callable[[Callable[[], None]], Callable[[], None]]
 
 
 _IN_SHELL: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_in_shell", default=False)
+_RUNNING_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_running_app", default=False)
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
 @contextmanager
@@ -70,18 +74,22 @@ def shell_scope() -> Iterator[None]:
 def require_shell() -> None:
     """A page never runs without app.py around it (header, error guard, and later sign-in).
 
-    Streamlit 1.67 runs ``pages/*.py`` directly (its legacy multipage mode) when a page URL is
-    the first request after the server starts, until some run has called ``st.navigation``.
-    Switch that mode off and run again, this time through app.py.
+    Streamlit 1.67 runs ``pages/*.py`` directly (its legacy multipage mode, chosen because a
+    ``pages/`` folder sits beside app.py) until some run has called ``st.navigation``: the
+    first request after a restart when it is a page URL, and every AppTest run. Then run
+    app.py here, in this same run (widget values and clicks included): its ``st.navigation``
+    switches that mode off and runs the requested page inside the shell. Stop the outer run.
     """
     if _IN_SHELL.get():
         return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-    st.error("Esta página solo se abre desde el tablero.", icon=":material/block:")
+    if _RUNNING_APP.get():  # app.py ran and still did not wrap this page: never loop
+        st.error("Esta página solo se abre desde el tablero.", icon=":material/block:")
+        st.stop()
+    token = _RUNNING_APP.set(True)
+    try:
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+    finally:
+        _RUNNING_APP.reset(token)
     st.stop()
 
 

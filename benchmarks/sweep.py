@@ -1,0 +1,59 @@
+"""Benchmark 1: one sweep of active events over 500 POS at 100 ms latency.
+
+sequential time / collector time >= 25, and collector time / ideal <= 1.3 where
+ideal = ceil(N / concurrency) x latency.  Run: .venv/bin/python -m benchmarks.sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import API_KEY, Verdicts, simulator_process
+from cucu.client import CucuClient
+from cucu.collector import Collector
+from cucu.simulator import synthetic_inventory
+from cucu.store import Store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--branches", type=int, default=50)
+    parser.add_argument("--pos-per-branch", type=int, default=10)
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    inventory = synthetic_inventory(args.branches, args.pos_per_branch)
+    n = len(inventory.all_pos)
+    latency = args.latency_ms / 1000
+    print(f"Barrido de {n} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {args.concurrency}")
+    with simulator_process("--synthetic", f"{args.branches}x{args.pos_per_branch}", "--latency-ms", str(args.latency_ms)) as url, \
+            tempfile.TemporaryDirectory() as tmp:
+        with CucuClient(url, API_KEY, max_connections=args.concurrency + 4) as client:
+            client.check_connection()  # warm the connection pool's first socket
+            started = time.perf_counter()
+            for pos in inventory.all_pos:  # what a naive dashboard would do
+                client.get_active_event(pos.id)
+            sequential = time.perf_counter() - started
+
+            collector = Collector(client, Store(str(Path(tmp) / "b.db")), inventory, concurrency=args.concurrency)
+            started = time.perf_counter()
+            fetches = collector.sweep_once()
+            swept = time.perf_counter() - started
+            collector.stop()
+    errors = sum(1 for f in fetches if f.error)
+    ideal = math.ceil(n / args.concurrency) * latency
+    print(f"  secuencial {sequential:.2f} s · colector {swept:.2f} s · ideal {ideal:.2f} s · errores {errors}")
+    v = Verdicts()
+    v.check("secuencial / colector", sequential / swept, ">=", 25)
+    v.check("colector / ideal", swept / ideal, "<=", 1.3)
+    v.check("errores", errors, "<=", 0)
+    v.exit()
+
+
+if __name__ == "__main__":
+    main()
