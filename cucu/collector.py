@@ -94,11 +94,15 @@ class Collector:
         return any(t.is_alive() for t in self._threads)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop both loops (idempotent); a sweep in flight finishes its current calls first."""
+        was_running = bool(self._threads)
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if was_running:
+            log.info("colector detenido")
 
     # ---- internals -------------------------------------------------------------------
 

@@ -216,8 +216,3 @@ def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> 
     out["Duración (h)"] = out["Duración (h)"].round(2)
     text = out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
     return text.encode("utf-8-sig")
-
-
-def motive_options() -> list[int]:
-    """The motive filter's options: cucu's codes 1-4."""
-    return [int(m) for m in Motive]

@@ -38,6 +38,7 @@ class Runtime:
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
     def close(self) -> None:
+        """Idempotent: called when the cache drops the runtime and again at process exit."""
         self.collector.stop()
         self.client.close()
         self.store.close()

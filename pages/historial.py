@@ -26,14 +26,13 @@ from cucu.history_view import (
     filter_events,
     lane_label,
     lanes,
-    motive_options,
     range_problem,
     summary_frame,
     to_csv_bytes,
 )
-from cucu.models import Motive, now_la_paz
+from cucu.models import now_la_paz
 from cucu.timefmt import fmt_time
-from ui import resources
+from ui import resources, widgets
 
 RELOAD_AFTER_S = 300  # a range that includes today (or open events) is re-read after this
 MAX_LISTED_ERRORS = 8
@@ -55,7 +54,6 @@ class Loaded:
 
 runtime = resources.current_runtime()
 inventory = runtime.inventory
-branch_names = {b.id: b.name for b in inventory.branches}
 pos_labels = {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
 
 st.title("Historial")
@@ -73,23 +71,11 @@ picked = row1[0].date_input(
     bind="query-params",
     help="Primer y último día, ambos incluidos (hasta 62 días).",
 )
-motives = row1[1].multiselect(
-    "Motivo",
-    motive_options(),
-    format_func=lambda code: Motive(code).label,
-    key="motivo",
-    bind="query-params",
-    placeholder="Todos los motivos",
-)
+with row1[1]:
+    motives = widgets.motive_filter()
 row2 = st.columns(2)
-branch_ids = row2[0].multiselect(
-    "Sucursal",
-    [b.id for b in inventory.branches],
-    format_func=lambda branch_id: branch_names.get(branch_id, branch_id),
-    key="sucursal",
-    bind="query-params",
-    placeholder="Todas las sucursales",
-)
+with row2[0]:
+    branch_ids = widgets.branch_filter(inventory)
 pos_choices = [p.id for b in inventory.branches if not branch_ids or b.id in branch_ids for p in b.pos]
 pos_ids = row2[1].multiselect(
     "Punto de venta",

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +37,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60):
-    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it."""
+def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, log_path: Path | None = None, stopped: list | None = None):
+    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it.
+
+    Output goes to ``log_path`` (a temporary file by default: a pipe nobody reads would
+    block a chatty server). ``stopped`` receives the exit code after SIGTERM.
+    """
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("CUCU_")}
     child_env.update(env or {})
@@ -46,13 +51,15 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60):
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log_file = open(log_path, "w") if log_path else tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}")
+                log_file.seek(0)
+                raise RuntimeError(f"streamlit exited early:\n{log_file.read()}")
             try:
                 if httpx.get(f"{base_url}/_stcore/health", timeout=1).text == "ok":
                     break
@@ -65,9 +72,13 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            code = proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            code = "killed"
+        if stopped is not None:
+            stopped.append(code)
+        log_file.close()
 
 
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:

@@ -10,7 +10,7 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "test-results"
+SHOTS = ROOT / "screenshots"  # not test-results/: pytest-playwright owns and cleans that folder
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
 
 
@@ -118,3 +118,16 @@ def test_estado_alert_appears_live_when_siat_goes_down(demo, page, console_error
         httpx.put(f"{sim_url}/_sim/faults", json={"siat_down": False})
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert console_errors == []
+
+
+def test_server_stops_cleanly_with_its_collector(page, tmp_path):
+    log_path = tmp_path / "server.log"
+    stopped: list = []
+    with streamlit_server({"CUCU_CHECK_INTERVAL_S": "1"}, log_path=log_path, stopped=stopped) as url:
+        page.goto(url)
+        wait_for_app(page)  # the first run builds the runtime and starts the collector
+        expect(page.locator(".st-key-shell_header")).to_contain_text("DEMO")
+    assert stopped == [0]  # SIGTERM: a clean exit, not a kill
+    log = log_path.read_text()
+    assert "colector iniciado" in log and "colector detenido" in log
+    assert "Traceback" not in log

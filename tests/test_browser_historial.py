@@ -14,7 +14,7 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "test-results"
+SHOTS = ROOT / "screenshots"  # not test-results/: pytest-playwright owns and cleans that folder
 INVENTORY = load_inventory(DEMO_INVENTORY_PATH)
 BRANCH = {b.name: b for b in INVENTORY.branches}
 

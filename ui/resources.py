@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 
@@ -13,6 +14,24 @@ from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("contingencia")
+
+
+def _configure_logging() -> None:
+    """Our loggers to stderr like Streamlit's own (the server log an operator reads). Once per process."""
+    level = os.environ.get("CUCU_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        level = "INFO"
+    for name in ("cucu", "contingencia"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = False
+
+
+_configure_logging()
 
 LIVE_REFRESH_S = 10  # live fragments re-read the store this often (cheap: no call to cucu)
 
@@ -44,7 +63,9 @@ def _inventory_stamp(settings: Settings) -> str:
 @st.cache_resource(show_spinner=False, max_entries=2, on_release=lambda runtime: runtime.close())
 def _runtime(cache_key: str, inventory_stamp: str, _settings: Settings) -> Runtime:
     log.info("iniciando el tablero en modo %s", _settings.mode.label)
-    return build_runtime(_settings)  # an exception is not cached: the next rerun tries again
+    runtime = build_runtime(_settings)  # an exception is not cached: the next rerun tries again
+    atexit.register(runtime.close)  # the collector stops with the server (close is idempotent)
+    return runtime
 
 
 def get_runtime(settings: Settings) -> Runtime:

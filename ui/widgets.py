@@ -46,7 +46,7 @@ def motive_filter() -> list[int]:
     return st.multiselect(
         "Motivo",
         options=[m.value for m in Motive],
-        format_func=lambda code: f"{code} · {Motive(code).label}",
+        format_func=lambda code: Motive(code).label,  # the label is what the URL carries
         key=MOTIVE_PARAM,
         bind="query-params",
         placeholder="Todos",
