@@ -48,6 +48,15 @@ class Runtime:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
+def _backfill_demo_connectivity(store: Store, simulator) -> None:
+    """A fresh demo database gets the checks a collector would have made over the seeded history."""
+    from cucu.connectivity import ConnectivityCheck
+
+    store.add_checks(
+        ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history()
+    )
+
+
 def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
@@ -66,6 +75,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     else:
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
     store = Store(db or DEFAULT_DB_PATH)
+    if server is not None and temp_dir is not None:
+        _backfill_demo_connectivity(store, server.simulator)
     collector = Collector(
         client,
         store,

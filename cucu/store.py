@@ -168,21 +168,28 @@ class Store:
     # ---- connectivity ----------------------------------------------------------------
 
     def add_check(self, check: ConnectivityCheck) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                connectivity_checks.insert().values(
-                    checked_at=_utc(check.checked_at),
-                    siat_ok=check.siat_ok,
-                    latency_ms=check.latency_ms,
-                    error=check.error,
-                    error_kind=check.error_kind,
-                )
-            )
+        self.add_checks([check])
         with self._lock:
             self._inserts += 1
             prune = self._inserts % PRUNE_EVERY == 1
         if prune:
             self.prune_checks(check.checked_at - CHECK_RETENTION)
+
+    def add_checks(self, checks: Iterable[ConnectivityCheck]) -> None:
+        """Insert many checks in one transaction (no retention sweep)."""
+        rows = [
+            {
+                "checked_at": _utc(c.checked_at),
+                "siat_ok": c.siat_ok,
+                "latency_ms": c.latency_ms,
+                "error": c.error,
+                "error_kind": c.error_kind,
+            }
+            for c in checks
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(connectivity_checks.insert(), rows)
 
     def prune_checks(self, before: datetime) -> int:
         with self.engine.begin() as conn:

@@ -70,3 +70,11 @@ def test_rejected_key_is_explained(app_secrets):
 def test_not_cucu_is_explained(sim, app_secrets):
     sim.update_faults({"malformed_rate": 1.0})
     assert "no parece ser cucu" in texts(run_app(app_secrets))
+
+
+def test_demo_has_connectivity_history_to_show():
+    from tests.apptest_support import run_app as run
+
+    at = run(page="pages/conectividad.py")
+    values = [m.value for m in at.metric]
+    assert len(values) == 3 and all(v != "—" for v in values)  # uptime 24 h / 7 d / 30 d from the backfill

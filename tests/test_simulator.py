@@ -559,3 +559,17 @@ def test_server_starts_fast_on_free_port():
         assert srv.base_url.startswith("http://127.0.0.1:") and srv.port > 0
         assert httpx.get(f"{srv.base_url}/api/v1/events/check-connection", headers={"X-API-Key": KEY}).status_code == 200
     assert not srv.running
+
+
+def test_connectivity_history_follows_the_seeded_siat_failures():
+    sim = Simulator()
+    history = sim.connectivity_history()
+    assert len(history) > 14 * 24 * 12 * 0.95  # every 5 minutes over two weeks
+    assert history == Simulator().connectivity_history()  # deterministic
+    down = [when for when, ok, _ in history if not ok]
+    assert down, "the seed has ended 'Falla SIAT' events, so SIAT was down some of the time"
+    outages = [(e["fechaInicio"], e["fechaFin"]) for e in sim.events() if e["codigoMotivo"] == 2 and e["fechaFin"]]
+    from cucu.models import parse_api_datetime
+
+    spans = [(parse_api_datetime(a), parse_api_datetime(b)) for a, b in outages]
+    assert all(any(a <= when < b for a, b in spans) for when in down)

@@ -108,3 +108,10 @@ def test_stored_times_are_utc(tmp_path):
         raw = conn.execute(sa.text("select checked_at from connectivity_checks")).scalar()
     assert str(raw).startswith("2026-11-24 12:00:00")  # 08:00 La Paz = 12:00 UTC
     assert T0.astimezone(timezone.utc).hour == 12
+
+
+def test_add_checks_in_bulk(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.add_checks([ConnectivityCheck(T0 + timedelta(minutes=i), i % 3 != 0, 10.0) for i in range(30)])
+    checks = store.checks_since(T0)
+    assert len(checks) == 30 and [c.siat_ok for c in checks[:3]] == [False, True, True]

@@ -601,6 +601,28 @@ class Simulator:
 
     # ------------------------------------------------------------------ inspection (tests, demo)
 
+    def connectivity_history(self, interval: timedelta = timedelta(minutes=5)) -> list[tuple[datetime, bool, float]]:
+        """What a collector would have recorded over the seeded history: ``(when, siat_ok, latency_ms)``.
+
+        SIAT was down while the seed's ended "Falla SIAT" events were open, so the demo's
+        Conectividad page and its Historial tell one story. Deterministic for a seed.
+        """
+        with self._lock:
+            outages = [
+                (e.fecha_inicio, e.fecha_fin)
+                for e in self._events.values()
+                if e.codigo_motivo == Motive.FALLA_SIAT and e.fecha_fin is not None
+            ]
+        rng = random.Random(f"connectivity:{self.seed}")
+        now = self.now()
+        when = now - timedelta(days=self.history_days)
+        history = []
+        while when < now - interval:
+            down = any(start <= when < end for start, end in outages)
+            history.append((when, not down, round(max(20.0, rng.gauss(120, 35)), 1)))
+            when += interval
+        return history
+
     def events(self, pos_id: str | None = None) -> list[dict[str, Any]]:
         """All events (or one POS's), oldest first, in the API's JSON shape."""
         with self._lock:
