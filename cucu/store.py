@@ -80,13 +80,32 @@ audit_log = sa.Table(
 )
 
 
+# At most one action in flight per POS, across sessions and processes: the database refuses
+# a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
+PENDING = "pendiente"
+one_pending_action_per_pos = sa.Index(
+    "ux_audit_one_pending_per_pos",
+    audit_log.c.pos_id,
+    unique=True,
+    sqlite_where=audit_log.c.outcome == PENDING,
+    postgresql_where=audit_log.c.outcome == PENDING,
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (connectivity_checks, pos_status, day_events, audit_log):
-        table.create(conn)
+        conn.execute(sa.schema.CreateTable(table))
+        for index in table.indexes:
+            if index is not one_pending_action_per_pos:  # added by v2
+                index.create(conn)
+
+
+def _v2(conn: Connection) -> None:
+    one_pending_action_per_pos.create(conn)
 
 
 # Ordered; never edit a shipped step, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
 
 
 def database_url(value: str) -> str:
@@ -134,6 +153,28 @@ class DayEvents:
     fetched_at: datetime
     complete: bool
     events: tuple[Event, ...]
+
+
+class ActionInProgress(Exception):
+    """Another start or end for this POS is in flight (this or another session or process)."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    requested_at: datetime
+    completed_at: datetime | None
+    actor: str
+    actor_name: str | None
+    role: str | None
+    action: str
+    branch_id: str
+    pos_id: str
+    motive: int | None
+    description: str | None
+    event_id: str | None
+    outcome: str
+    message: str | None
 
 
 class Store:
@@ -299,6 +340,92 @@ class Store:
         with self.engine.connect() as conn:
             rows = list(conn.execute(sa.select(day_events).where(day_events.c.day >= first_day)))
         return [_day(row) for row in rows]
+
+
+    # ---- audit log ----------------------------------------------------------------------
+
+    def audit_begin(
+        self,
+        *,
+        requested_at: datetime,
+        actor: str,
+        actor_name: str | None,
+        role: str | None,
+        action: str,
+        branch_id: str,
+        pos_id: str,
+        motive: int | None = None,
+        description: str | None = None,
+        event_id: str | None = None,
+        outcome: str = PENDING,
+        message: str | None = None,
+    ) -> int:
+        """Write an attempt before the call. Raises ``ActionInProgress`` if one is pending for the POS."""
+        values = dict(
+            requested_at=_utc(requested_at), actor=actor, actor_name=actor_name, role=role, action=action,
+            branch_id=branch_id, pos_id=pos_id, motive=motive, description=description, event_id=event_id,
+            outcome=outcome, message=message,
+        )
+        if outcome != PENDING:  # a decided attempt (skipped, refused): complete at once
+            values["completed_at"] = values["requested_at"]
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(audit_log.insert().values(**values)).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            raise ActionInProgress(pos_id) from None
+
+    def audit_finish(self, entry_id: int, *, completed_at: datetime, outcome: str, event_id: str | None = None, message: str | None = None) -> None:
+        """Complete an attempt after the call (or after settling an uncertain outcome)."""
+        values = {"completed_at": _utc(completed_at), "outcome": outcome, "message": message}
+        if event_id is not None:
+            values["event_id"] = event_id
+        with self.engine.begin() as conn:
+            conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(**values))
+
+    def expire_pending(self, older_than: datetime, message: str) -> int:
+        """Attempts left 'pendiente' by a process that died mid-call: mark them uncertain, free the POS."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                audit_log.update()
+                .where(audit_log.c.outcome == PENDING, audit_log.c.requested_at < _utc(older_than))
+                .values(outcome="incierto", message=message)
+            ).rowcount
+
+    def audit_entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        branch_ids: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        outcomes: Sequence[str] = (),
+        actors: Sequence[str] = (),
+        limit: int = 5000,
+    ) -> list[AuditEntry]:
+        """Newest first; empty filters mean all."""
+        query = sa.select(audit_log).order_by(audit_log.c.requested_at.desc(), audit_log.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(audit_log.c.requested_at >= _utc(since))
+        if until is not None:
+            query = query.where(audit_log.c.requested_at < _utc(until))
+        for column, values in ((audit_log.c.branch_id, branch_ids), (audit_log.c.action, actions),
+                               (audit_log.c.outcome, outcomes), (audit_log.c.actor, actors)):
+            if values:
+                query = query.where(column.in_(list(values)))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        return [
+            AuditEntry(
+                id=r.id, requested_at=_aware(r.requested_at), completed_at=_aware(r.completed_at), actor=r.actor,
+                actor_name=r.actor_name, role=r.role, action=r.action, branch_id=r.branch_id, pos_id=r.pos_id,
+                motive=r.motive, description=r.description, event_id=r.event_id, outcome=r.outcome, message=r.message,
+            )
+            for r in rows
+        ]
+
+    def audit_actors(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(sa.select(audit_log.c.actor).distinct()))
 
 
 # ---- helpers ------------------------------------------------------------------------

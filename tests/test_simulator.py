@@ -573,3 +573,13 @@ def test_connectivity_history_follows_the_seeded_siat_failures():
 
     spans = [(parse_api_datetime(a), parse_api_datetime(b)) for a, b in outages]
     assert all(any(a <= when < b for a, b in spans) for when in down)
+
+
+def test_faults_can_target_some_routes(client, server):
+    set_faults(client, error_rate=1.0, fault_routes=["POST /api/v1/events/start"])
+    assert client.get("/api/v1/events/check-connection").status_code == 200
+    pos = server.simulator.inventory.all_pos[0]
+    body = {"posId": pos.id, "branchId": pos.branch_id, "codigoMotivo": 1, "descripcion": "x"}
+    assert client.post("/api/v1/events/start", json=body).status_code >= 500
+    bad = client.put("/_sim/faults", json={"fault_routes": ["GET /nada"]})
+    assert bad.status_code == 400 and "fault_routes" in bad.json()["message"]

@@ -115,3 +115,27 @@ def test_add_checks_in_bulk(tmp_path):
     store.add_checks([ConnectivityCheck(T0 + timedelta(minutes=i), i % 3 != 0, 10.0) for i in range(30)])
     checks = store.checks_since(T0)
     assert len(checks) == 30 and [c.siat_ok for c in checks[:3]] == [False, True, True]
+
+
+def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path):
+    from cucu.store import ActionInProgress, schema_version
+
+    db = str(tmp_path / "old.db")
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # a database as version 1 left it
+        schema_version.create(conn)
+        MIGRATIONS[0][1](conn)
+        conn.execute(schema_version.insert().values(version=1))
+    engine.dispose()
+    store = Store(db)
+    assert store.version() == 2
+    pending = dict(requested_at=T0, actor="a", actor_name=None, role=None, action="iniciar", branch_id="b1", pos_id="p1")
+    store.audit_begin(**pending)
+    try:
+        store.audit_begin(**pending)
+    except ActionInProgress:
+        pass
+    else:
+        raise AssertionError("a second pending action for one POS was accepted")
+    store.audit_begin(**{**pending, "pos_id": "p2"})  # other POS are free
+    assert store.audit_begin(**pending, outcome="duplicado", message="x")  # decided rows are not pending

@@ -83,9 +83,12 @@ class Faults:
     malformed_kind: str = "rotate"  # "rotate" or one of MALFORMED_KINDS
     reject_key: bool = False  # every API call gets 401, as if the key were revoked
     no_active_shape: str = "null"  # how "no active event" looks: see NO_ACTIVE_SHAPES
+    # Empty: faults hit every API call. Else only these routes (names as in stats, e.g.
+    # "POST /api/v1/events/start"): e.g. writes that time out while reads still answer.
+    fault_routes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "fault_routes": list(self.fault_routes)}  # as JSON carries it
 
     def updated(self, partial: Mapping[str, Any]) -> "Faults":
         """A copy with ``partial`` applied; all fields are checked before anything changes."""
@@ -128,11 +131,24 @@ def _check_fault(name: str, value: Any) -> Any:
         if value not in NO_ACTIVE_SHAPES:
             raise FaultsError(f"«no_active_shape» debe ser uno de: {', '.join(NO_ACTIVE_SHAPES)}.")
         return value
+    if name == "fault_routes":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(r, str) and r in API_ROUTES for r in value):
+            raise FaultsError(f"«fault_routes» es una lista con algunas de: {', '.join(API_ROUTES)}.")
+        return tuple(value)
     if name == "malformed_kind":
         if value != "rotate" and value not in MALFORMED_KINDS:
             raise FaultsError(f"«malformed_kind» debe ser «rotate» o uno de: {', '.join(MALFORMED_KINDS)}.")
         return value
     raise FaultsError(f"Campo desconocido: {name}.")  # pragma: no cover - guarded by updated()
+
+
+API_ROUTES = (
+    "POST /api/v1/events/start",
+    "POST /api/v1/events/end",
+    "POST /api/v1/events",
+    "GET /api/v1/events/active/{posId}",
+    "GET /api/v1/events/check-connection",
+)
 
 
 @dataclass(frozen=True)
@@ -431,6 +447,8 @@ class Simulator:
             jitter, r_limit, r_error, r_hang, r_malformed, pick = (rng.random() for _ in range(6))
             error_status = None
             error_body = "json"
+            if f.fault_routes and route not in f.fault_routes:  # only latency for the other routes
+                return FaultPlan(latency_s=(f.latency_ms + jitter * f.latency_jitter_ms) / 1000)
             if r_error < f.error_rate:
                 error_status = (500, 502, 503)[int(pick * 3)]
                 # A 502 comes from the proxy (HTML); a 503 sometimes from a load balancer (text).

@@ -1,0 +1,308 @@
+"""Starting and ending contingency events: validated, audited, never doubled, never retried blindly.
+
+Every attempt is written to the audit log before the call and completed after it. The
+database allows one pending attempt per POS, so a double click, a resubmitted form, a
+rerun or a second tablet cannot send a second start or end for the same POS while one is
+in flight. A write whose outcome is uncertain (timeout or dropped connection after sending,
+5xx) is settled by reading the POS's active event, not by sending it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from cucu.client import CucuClient
+from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.history import load_days
+from cucu.models import Event, Inventory, Motive, PointOfSale, now_la_paz
+from cucu.store import ActionInProgress, PosFetch, Store
+
+log = logging.getLogger(__name__)
+
+START, END = "iniciar", "finalizar"
+OK, REJECTED, ERROR, UNCERTAIN, SKIPPED, DUPLICATE = "ok", "rechazado", "error", "incierto", "omitido", "duplicado"
+OUTCOME_LABELS = {
+    OK: "Hecho",
+    REJECTED: "Rechazado por cucu",
+    ERROR: "Error",
+    UNCERTAIN: "Sin confirmar",
+    SKIPPED: "Omitido",
+    DUPLICATE: "Duplicado",
+    "pendiente": "En curso",
+}
+ACTION_LABELS = {START: "Iniciar", END: "Finalizar"}
+MAX_DESCRIPTION = 500
+PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
+
+
+class ActionError(ValueError):
+    """The request cannot be sent as it is; ``str(err)`` says why, in Spanish."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``id`` is the user (subject, e-mail or user name) or, without sign-in, the browser session."""
+
+    id: str
+    name: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    pos: PointOfSale
+    action: str
+    outcome: str
+    message: str
+    event: Event | None = None
+    audit_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """What a start would do: which POS get an event, which are skipped (already in contingency)."""
+
+    to_start: tuple[PointOfSale, ...]
+    skipped: tuple[tuple[PointOfSale, Event], ...]
+
+
+@dataclass(frozen=True)
+class EndTarget:
+    pos: PointOfSale
+    event_id: str
+
+
+def validate_start(motive: int | None, description: str | None) -> tuple[int, str]:
+    """The motive (cucu's 1–4) and the trimmed description, or ``ActionError``."""
+    try:
+        code = Motive(int(motive))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ActionError("Elija el motivo del evento (1 a 4).") from None
+    text = (description or "").strip()
+    if not text:
+        raise ActionError("Escriba una descripción del evento: qué pasó y dónde.")
+    if len(text) > MAX_DESCRIPTION:
+        raise ActionError(f"La descripción es demasiado larga: {len(text)} caracteres, el máximo es {MAX_DESCRIPTION}.")
+    return int(code), text
+
+
+class Actions:
+    def __init__(
+        self,
+        client: CucuClient,
+        store: Store,
+        inventory: Inventory,
+        *,
+        concurrency: int = 16,
+        clock: Callable[[], datetime] = now_la_paz,
+    ):
+        self.client = client
+        self.store = store
+        self.inventory = inventory
+        self.concurrency = concurrency
+        self.clock = clock
+
+    # ---- planning (what the confirmation shows) -----------------------------------
+
+    def plan_start(self, pos_ids: Iterable[str]) -> StartPlan:
+        """Split by the latest known state: POS with an active event are skipped (one per POS)."""
+        statuses = self.store.pos_statuses()
+        to_start, skipped = [], []
+        for pos in self._resolve(pos_ids):
+            status = statuses.get(pos.id)
+            if status is not None and status.event is not None:
+                skipped.append((pos, status.event))
+            else:
+                to_start.append(pos)
+        return StartPlan(tuple(to_start), tuple(skipped))
+
+    def end_targets(self, pos_ids: Iterable[str]) -> list[EndTarget]:
+        """The active event of each POS that has one, by the latest known state."""
+        statuses = self.store.pos_statuses()
+        targets = []
+        for pos in self._resolve(pos_ids):
+            status = statuses.get(pos.id)
+            if status is not None and status.event is not None:
+                targets.append(EndTarget(pos, status.event.id))
+        return targets
+
+    # ---- the actions ---------------------------------------------------------------
+
+    def start(self, actor: Actor, pos_ids: Iterable[str], motive: int, description: str) -> list[ActionResult]:
+        """Start an event on each POS (concurrently); skipped and refused POS are reported and audited."""
+        motive, description = validate_start(motive, description)
+        plan = self.plan_start(pos_ids)
+        if not plan.to_start and not plan.skipped:
+            raise ActionError("Elija al menos un punto de venta.")
+        self._expire_stale_pending()
+        results = [
+            self._record_skip(actor, START, pos, f"Ya tiene un evento activo ({event.motive_text}); no se envió.", motive, description, event)
+            for pos, event in plan.skipped
+        ]
+        results += self._run(lambda pos: self._start_one(actor, pos, motive, description), plan.to_start)
+        return results
+
+    def end(self, actor: Actor, targets: Sequence[EndTarget]) -> list[ActionResult]:
+        """End each target event (concurrently); events already ended are reported, not sent."""
+        if not targets:
+            raise ActionError("No hay eventos activos que finalizar en los puntos de venta elegidos.")
+        self._expire_stale_pending()
+        statuses = self.store.pos_statuses()
+        results, to_send = [], []
+        for target in targets:
+            status = statuses.get(target.pos.id)
+            current = status.event if status is not None else None
+            if current is None or current.id != target.event_id:
+                results.append(self._record_skip(actor, END, target.pos, "Ese evento ya no está activo; no se envió.", event_id=target.event_id))
+            else:
+                to_send.append(target)
+        results += self._run(lambda t: self._end_one(actor, t), to_send)
+        return results
+
+    # ---- one POS -------------------------------------------------------------------
+
+    def _start_one(self, actor: Actor, pos: PointOfSale, motive: int, description: str) -> ActionResult:
+        audit_id = self._begin(actor, START, pos, motive=motive, description=description)
+        if isinstance(audit_id, ActionResult):
+            return audit_id
+        try:
+            event = self.client.start_event(pos.id, pos.branch_id, motive, description)
+        except CucuRejectedError as exc:
+            return self._finish(audit_id, pos, START, REJECTED, f"cucu no lo inició: {exc.api_message or exc.message}")
+        except (CucuConnectionError, CucuServerError) as exc:
+            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
+                return self._finish(audit_id, pos, START, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
+            return self._settle_start(audit_id, pos, exc)
+        except CucuError as exc:
+            return self._finish(audit_id, pos, START, ERROR, exc.message)
+        except Exception:
+            log.exception("acciones: error inesperado al iniciar en %s", pos.id)
+            return self._settle_start(audit_id, pos, None)
+        self._remember(pos, event)
+        return self._finish(audit_id, pos, START, OK, "Evento iniciado.", event)
+
+    def _end_one(self, actor: Actor, target: EndTarget) -> ActionResult:
+        pos = target.pos
+        audit_id = self._begin(actor, END, pos, event_id=target.event_id)
+        if isinstance(audit_id, ActionResult):
+            return audit_id
+        try:
+            event = self.client.end_event(pos.id, pos.branch_id, target.event_id)
+        except CucuRejectedError as exc:
+            return self._finish(audit_id, pos, END, REJECTED, f"cucu no lo finalizó: {exc.api_message or exc.message}")
+        except (CucuConnectionError, CucuServerError) as exc:
+            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
+                return self._finish(audit_id, pos, END, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
+            return self._settle_end(audit_id, target, exc)
+        except CucuError as exc:
+            return self._finish(audit_id, pos, END, ERROR, exc.message)
+        except Exception:
+            log.exception("acciones: error inesperado al finalizar en %s", pos.id)
+            return self._settle_end(audit_id, target, None)
+        self._remember(pos, None, ended=event)
+        return self._finish(audit_id, pos, END, OK, "Evento finalizado.", event)
+
+    # ---- uncertain outcomes: read what happened, never resend -------------------
+
+    def _settle_start(self, audit_id: int, pos: PointOfSale, exc: CucuError | None) -> ActionResult:
+        """Only POS without a known active event are started, so an active event now is this start's."""
+        why = exc.message if exc is not None else "Error inesperado durante el envío."
+        try:
+            active = self.client.get_active_event(pos.id)
+        except CucuError as check_exc:
+            return self._finish(
+                audit_id, pos, START, UNCERTAIN,
+                f"{why} No se pudo confirmar si el evento se inició ({check_exc.message}). "
+                "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
+            )
+        if active is not None:
+            self._remember(pos, active)
+            return self._finish(audit_id, pos, START, OK, f"{why} Se verificó en cucu: el evento sí se inició.", active)
+        self._remember(pos, active)
+        return self._finish(audit_id, pos, START, ERROR, f"{why} Se verificó en cucu: el evento no se inició; puede intentarlo de nuevo.")
+
+    def _settle_end(self, audit_id: int, target: EndTarget, exc: CucuError | None) -> ActionResult:
+        pos = target.pos
+        why = exc.message if exc is not None else "Error inesperado durante el envío."
+        try:
+            active = self.client.get_active_event(pos.id)
+        except CucuError as check_exc:
+            return self._finish(
+                audit_id, pos, END, UNCERTAIN,
+                f"{why} No se pudo confirmar si el evento se finalizó ({check_exc.message}). "
+                "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
+            )
+        if active is None or active.id != target.event_id:
+            self._remember(pos, active, ended_id=target.event_id)
+            return self._finish(audit_id, pos, END, OK, f"{why} Se verificó en cucu: el evento sí se finalizó.")
+        self._remember(pos, active)
+        return self._finish(audit_id, pos, END, ERROR, f"{why} Se verificó en cucu: el evento sigue activo; puede intentarlo de nuevo.")
+
+    # ---- audit and state ------------------------------------------------------------
+
+    def _begin(self, actor: Actor, action: str, pos: PointOfSale, **fields) -> int | ActionResult:
+        common = dict(requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role,
+                      action=action, branch_id=pos.branch_id, pos_id=pos.id, **fields)
+        try:
+            return self.store.audit_begin(**common)
+        except ActionInProgress:
+            message = "Ya hay otra acción en curso para este punto de venta (otra pestaña, otro supervisor o un doble clic); no se envió."
+            audit_id = self.store.audit_begin(**common, outcome=DUPLICATE, message=message)
+            return ActionResult(pos, action, DUPLICATE, message, audit_id=audit_id)
+
+    def _finish(self, audit_id: int, pos: PointOfSale, action: str, outcome: str, message: str, event: Event | None = None) -> ActionResult:
+        self.store.audit_finish(audit_id, completed_at=self.clock(), outcome=outcome, event_id=event.id if event else None, message=message)
+        return ActionResult(pos, action, outcome, message, event, audit_id)
+
+    def _record_skip(self, actor: Actor, action: str, pos: PointOfSale, message: str, motive: int | None = None,
+                     description: str | None = None, event: Event | None = None, event_id: str | None = None) -> ActionResult:
+        audit_id = self.store.audit_begin(
+            requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role, action=action,
+            branch_id=pos.branch_id, pos_id=pos.id, motive=motive, description=description,
+            event_id=event.id if event else event_id, outcome=SKIPPED, message=message,
+        )
+        return ActionResult(pos, action, SKIPPED, message, event, audit_id)
+
+    def _remember(self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None) -> None:
+        """Show the POS's new state at once, without waiting for the collector's next sweep."""
+        try:
+            self.store.save_pos_fetches([PosFetch(pos.id, pos.branch_id, self.clock(), event=active)])
+            if ended is not None or ended_id is not None:
+                # Its day, for Historial and the 48 h registration KPI (the collector will not see
+                # this transition: the store already shows the POS without the event).
+                start = ended.fecha_inicio if ended is not None and ended.fecha_inicio else self.clock()
+                load_days(self.client, self.store, [pos], {start.date(), self.clock().date()}, concurrency=2, clock=self.clock)
+        except Exception:  # the action itself is done and audited; the collector will catch up
+            log.exception("acciones: no se pudo actualizar el estado local de %s", pos.id)
+
+    def _expire_stale_pending(self) -> None:
+        self.store.expire_pending(
+            self.clock() - PENDING_EXPIRES,
+            "El tablero se detuvo durante la acción: no se sabe si cucu la recibió. Revise el punto de venta.",
+        )
+
+    def _resolve(self, pos_ids: Iterable[str]) -> list[PointOfSale]:
+        seen, result = set(), []
+        for pos_id in pos_ids:
+            if pos_id in seen:
+                continue
+            seen.add(pos_id)
+            try:
+                result.append(self.inventory.pos(pos_id))
+            except KeyError:
+                raise ActionError(f"El punto de venta {pos_id} no está en el inventario.") from None
+        return result
+
+    def _run(self, work, items: Sequence) -> list[ActionResult]:
+        if not items:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(items))), thread_name_prefix="acciones") as pool:
+            return list(pool.map(work, items))

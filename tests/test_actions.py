@@ -1,0 +1,295 @@
+"""Actions against the simulator: validation, skips, refusals, no double actions, uncertain outcomes, audit."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from cucu.actions import (
+    DUPLICATE,
+    END,
+    ERROR,
+    OK,
+    REJECTED,
+    SKIPPED,
+    START,
+    UNCERTAIN,
+    ActionError,
+    Actions,
+    Actor,
+    EndTarget,
+    validate_start,
+)
+from cucu.client import CucuClient
+from cucu.collector import Collector
+from cucu.models import now_la_paz
+from cucu.simulator import DEFAULT_API_KEY
+from cucu.store import Store
+
+ANA = Actor("ana@empresa.bo", "Ana Quispe", "supervisor")
+START_ROUTE = "POST /api/v1/events/start"
+END_ROUTE = "POST /api/v1/events/end"
+
+
+@pytest.fixture
+def env(sim, sim_server, tmp_path):
+    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=0.5, sleep=lambda s: None)
+    store = Store(str(tmp_path / "a.db"))
+    collector = Collector(client, store, sim.inventory, concurrency=8)
+    collector.sweep_once()  # the store knows every POS's state, as in the running app
+    yield sim, Actions(client, store, sim.inventory, concurrency=8), store
+    collector.stop()
+    client.close()
+    store.close()
+
+
+def idle(sim, n=1):
+    active = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    return [p for p in sim.inventory.all_pos if p.id not in active][:n]
+
+
+def busy(sim):
+    active = {e["posId"]: e["id"] for e in sim.events() if not e["finalizado"]}
+    pos = next(p for p in sim.inventory.all_pos if p.id in active)
+    return pos, active[pos.id]
+
+
+def calls(sim, route):
+    return sim.stats()["by_route"].get(route, 0)
+
+
+# ---- validation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "motive,description,fragment",
+    [(None, "x", "motivo"), (0, "x", "motivo"), (5, "x", "motivo"), ("dos", "x", "motivo"),
+     (2, "", "descripción"), (2, "   \n ", "descripción"), (2, "x" * 501, "demasiado larga")],
+)
+def test_validation_refusals(motive, description, fragment):
+    with pytest.raises(ActionError, match=fragment):
+        validate_start(motive, description)
+
+
+def test_validation_trims():
+    assert validate_start("2", "  SIAT caído  ") == (2, "SIAT caído")
+    assert validate_start(4, "x" * 500)[1] == "x" * 500
+
+
+def test_refusals_are_not_sent(env):
+    sim, actions, store = env
+    with pytest.raises(ActionError):
+        actions.start(ANA, [idle(sim)[0].id], 2, " ")
+    with pytest.raises(ActionError, match="no está en el inventario"):
+        actions.start(ANA, ["00000000-0000-4000-8000-000000000000"], 2, "x")
+    with pytest.raises(ActionError, match="al menos un punto"):
+        actions.start(ANA, [], 2, "x")
+    with pytest.raises(ActionError, match="No hay eventos activos"):
+        actions.end(ANA, [])
+    assert calls(sim, START_ROUTE) == 0 and store.audit_entries() == []
+
+
+# ---- start ---------------------------------------------------------------------------
+
+
+def test_start_one_is_audited_and_shown_at_once(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    (result,) = actions.start(ANA, [pos.id], 2, "  SIAT no responde ")
+    assert result.outcome == OK and result.event.cufd_evento and result.event.codigo_motivo == 2
+    assert store.pos_statuses()[pos.id].event.id == result.event.id  # no need to wait for a sweep
+    (entry,) = store.audit_entries()
+    assert (entry.actor, entry.actor_name, entry.role, entry.action, entry.pos_id, entry.branch_id) == (
+        ANA.id, ANA.name, ANA.role, START, pos.id, pos.branch_id)
+    assert (entry.motive, entry.description, entry.outcome, entry.event_id) == (2, "SIAT no responde", OK, result.event.id)
+    assert entry.completed_at >= entry.requested_at
+
+
+def test_audit_row_is_written_before_the_call(env, sim_server):
+    sim, actions, store = env
+    seen = []
+
+    class Spy(CucuClient):
+        def start_event(self, pos_id, *args):
+            seen.append([e.outcome for e in store.audit_entries() if e.pos_id == pos_id])
+            return super().start_event(pos_id, *args)
+
+    actions.client = Spy(sim_server.base_url, DEFAULT_API_KEY)
+    actions.start(ANA, [idle(sim)[0].id], 1, "corte")
+    assert seen == [["pendiente"]]
+
+
+def test_pos_with_an_active_event_are_shown_and_skipped(env):
+    sim, actions, store = env
+    free = idle(sim, 2)
+    taken, _ = busy(sim)
+    plan = actions.plan_start([free[0].id, taken.id, free[1].id])
+    assert [p.id for p in plan.to_start] == [free[0].id, free[1].id] and [p.id for p, _ in plan.skipped] == [taken.id]
+    results = actions.start(ANA, [free[0].id, taken.id, free[1].id], 1, "corte de luz")
+    outcomes = {r.pos.id: r.outcome for r in results}
+    assert outcomes == {free[0].id: OK, free[1].id: OK, taken.id: SKIPPED}
+    assert calls(sim, START_ROUTE) == 2
+    assert {e.pos_id: e.outcome for e in store.audit_entries()}[taken.id] == SKIPPED
+
+
+def test_refusal_by_cucu_is_reported_with_its_reason(env, sim_server):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    with CucuClient(sim_server.base_url, DEFAULT_API_KEY) as other:  # another dashboard, unseen by this store
+        other.start_event(pos.id, pos.branch_id, 1, "desde otro lado")
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == REJECTED and "cucu no lo inició" in result.message and "activo" in result.message
+    assert store.audit_entries()[0].outcome == REJECTED
+
+
+def test_all_pos_run_concurrently(env):
+    sim, actions, _ = env
+    free = idle(sim, 20)
+    sim.update_faults({"latency_ms": 200})
+    started = time.monotonic()
+    results = actions.start(ANA, [p.id for p in free], 4, "simulacro")
+    elapsed = time.monotonic() - started
+    assert all(r.outcome == OK for r in results) and len(results) == len(free)
+    assert elapsed < len(free) * 0.2 / 2  # far from one after another
+
+
+# ---- no double actions -----------------------------------------------------------------
+
+
+def test_second_attempt_while_one_is_in_flight_is_not_sent(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    store.audit_begin(requested_at=now_la_paz(), actor="otra-sesion", actor_name=None, role=None,
+                      action=START, branch_id=pos.branch_id, pos_id=pos.id, motive=1, description="en curso")
+    (result,) = actions.start(ANA, [pos.id], 1, "doble clic")
+    assert result.outcome == DUPLICATE and "otra acción en curso" in result.message
+    assert calls(sim, START_ROUTE) == 0
+    assert [e.outcome for e in store.audit_entries() if e.actor == ANA.id] == [DUPLICATE]
+
+
+def test_two_tablets_at_once_send_one_start(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"latency_ms": 300})
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda who: actions.start(Actor(who), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"])
+    assert sorted([a.outcome, b.outcome]) == sorted([OK, DUPLICATE])
+    assert calls(sim, START_ROUTE) == 1
+
+
+def test_ending_twice_sends_once(env):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    first = actions.end(ANA, [EndTarget(pos, event_id)])
+    second = actions.end(ANA, [EndTarget(pos, event_id)])  # a resubmitted form
+    assert [first[0].outcome, second[0].outcome] == [OK, SKIPPED]
+    assert calls(sim, END_ROUTE) == 1
+
+
+def test_stale_pending_attempt_expires(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    store.audit_begin(requested_at=now_la_paz() - timedelta(minutes=10), actor="caido", actor_name=None, role=None,
+                      action=START, branch_id=pos.branch_id, pos_id=pos.id)
+    (result,) = actions.start(ANA, [pos.id], 1, "x")
+    assert result.outcome == OK
+    old = next(e for e in store.audit_entries() if e.actor == "caido")
+    assert old.outcome == UNCERTAIN and "se detuvo" in old.message
+
+
+# ---- end -----------------------------------------------------------------------------
+
+
+def test_end_one_updates_state_day_cache_and_audit(env):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    targets = actions.end_targets([pos.id, idle(sim)[0].id])
+    assert targets == [EndTarget(pos, event_id)]  # only POS with an active event
+    (result,) = actions.end(ANA, targets)
+    assert result.outcome == OK and result.event.fecha_fin is not None
+    assert store.pos_statuses()[pos.id].event is None
+    day = result.event.fecha_inicio.date()
+    cached = store.get_days([(pos.id, day)])[(pos.id, day)]
+    assert any(e.id == event_id and e.fecha_fin for e in cached.events)
+    entry = store.audit_entries()[0]
+    assert (entry.action, entry.outcome, entry.event_id) == (END, OK, event_id)
+
+
+def test_end_refused_by_cucu(env, sim_server):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    with CucuClient(sim_server.base_url, DEFAULT_API_KEY) as other:
+        other.end_event(pos.id, pos.branch_id, event_id)  # ended elsewhere; this store still shows it active
+    (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
+    assert result.outcome == REJECTED and "cucu no lo finalizó" in result.message
+
+
+# ---- uncertain outcomes ------------------------------------------------------------
+
+
+def test_start_timing_out_after_commit_is_verified_as_done(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "hang_after_commit": True, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == OK and "sí se inició" in result.message
+    assert calls(sim, START_ROUTE) == 1  # verified by reading, never resent
+    assert store.pos_statuses()[pos.id].event is not None
+    assert store.audit_entries()[0].outcome == OK
+
+
+def test_start_timing_out_before_commit_is_verified_as_not_done(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == ERROR and "no se inició" in result.message
+    assert calls(sim, START_ROUTE) == 1
+
+
+def test_start_on_5xx_is_verified(env):
+    sim, actions, _ = env
+    pos = idle(sim)[0]
+    sim.update_faults({"error_rate": 1.0, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == ERROR and "Se verificó" in result.message and calls(sim, START_ROUTE) == 1
+
+
+def test_unverifiable_start_is_uncertain(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2})  # the check times out too
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == UNCERTAIN and "Revise el punto de venta" in result.message
+    assert store.audit_entries()[0].outcome == UNCERTAIN
+    assert calls(sim, START_ROUTE) == 1
+
+
+def test_end_timing_out_after_commit_is_verified_as_done(env):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "hang_after_commit": True, "fault_routes": [END_ROUTE]})
+    (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
+    assert result.outcome == OK and "sí se finalizó" in result.message and calls(sim, END_ROUTE) == 1
+    assert store.pos_statuses()[pos.id].event is None
+
+
+def test_not_sent_is_a_plain_error(env, tmp_path):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    actions.client = CucuClient("http://127.0.0.1:9", DEFAULT_API_KEY, sleep=lambda s: None)  # nothing listens
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == ERROR and "No se envió" in result.message
+
+
+def test_the_key_is_in_no_audit_row(env):
+    sim, actions, store = env
+    sim.update_faults({"reject_key": True})
+    actions.start(ANA, [idle(sim)[0].id], 1, "x")
+    entry = store.audit_entries()[0]
+    assert entry.outcome == ERROR and "clave" in entry.message
+    assert all(DEFAULT_API_KEY not in str(v) for v in entry.__dict__.values())
