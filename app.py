@@ -20,6 +20,8 @@ PAGES = [
     st.Page("pages/eventos.py", title="Eventos activos", icon=":material/emergency:"),
     st.Page("pages/conectividad.py", title="Conectividad", icon=":material/network_check:"),
     st.Page("pages/historial.py", title="Historial", icon=":material/timeline:"),
+    st.Page("pages/iniciar.py", title="Iniciar evento", icon=":material/add_alert:"),
+    st.Page("pages/bitacora.py", title="Bitácora", icon=":material/receipt_long:"),
 ]
 
 

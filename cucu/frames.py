@@ -8,7 +8,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from cucu.models import Event, Inventory, PointOfSale
+from cucu.actions import ACTION_LABELS, OUTCOME_LABELS
+from cucu.models import Event, Inventory, PointOfSale, motive_label
 from cucu.store import DayEvents, PosStatus
 from cucu.timefmt import fmt_duration
 
@@ -207,3 +208,36 @@ def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
 
 def pos_label(pos: PointOfSale, inventory: Inventory) -> str:
     return f"{inventory.branch(pos.branch_id).name} · {pos.name}"
+
+
+# ---- Bitácora ------------------------------------------------------------------------
+
+AUDIT_COLUMNS = [
+    "Fecha", "Usuario", "Nombre", "Rol", "Acción", "Sucursal", "Punto de venta", "Motivo", "Descripción",
+    "Resultado", "Detalle", "ID evento", "Completado",
+]
+
+
+def audit_frame(entries, inventory: Inventory) -> pd.DataFrame:
+    """One row per attempt, newest first, with branch and POS names from the inventory."""
+    branches = {b.id: b.name for b in inventory.branches}
+    pos_names = {p.id: p.name for p in inventory.all_pos}
+    rows = [
+        {
+            "Fecha": e.requested_at,
+            "Usuario": e.actor,
+            "Nombre": e.actor_name,
+            "Rol": e.role,
+            "Acción": ACTION_LABELS.get(e.action, e.action),
+            "Sucursal": branches.get(e.branch_id, e.branch_id),
+            "Punto de venta": pos_names.get(e.pos_id, e.pos_id),
+            "Motivo": motive_label(e.motive) if e.motive else None,
+            "Descripción": e.description,
+            "Resultado": OUTCOME_LABELS.get(e.outcome, e.outcome),
+            "Detalle": e.message,
+            "ID evento": e.event_id,
+            "Completado": e.completed_at,
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)

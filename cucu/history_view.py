@@ -13,6 +13,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import pandas as pd
 
+from cucu.export import excel_csv
 from cucu.models import Inventory, Motive
 from cucu.store import DayEvents
 
@@ -45,7 +46,6 @@ SUMMARY_COLUMNS = ["Sucursal", "Motivo", "Eventos", "Horas"]
 BRANCH_TOTAL = "Total sucursal"
 GRAND_TOTAL = "Total general"
 
-CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TZ = "America/La_Paz"
 
 
@@ -205,14 +205,7 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
-    """Exactly ``SHOWN_COLUMNS``, UTF-8 with BOM, La Paz times as ``YYYY-MM-DD HH:MM:SS``.
-
-    Semicolon and decimal comma by default: what Excel expects on a Spanish (Bolivian)
-    Windows, where a comma-separated file opens in a single column.
-    """
+    """Exactly ``SHOWN_COLUMNS``, for Excel (see :func:`cucu.export.excel_csv`)."""
     out = frame[SHOWN_COLUMNS].copy()
-    for column in ("Inicio", "Fin"):
-        out[column] = out[column].dt.tz_convert(_TZ).dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
     out["Duración (h)"] = out["Duración (h)"].round(2)
-    text = out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
+    return excel_csv(out, time_columns=("Inicio", "Fin"), sep=sep, decimal=decimal)

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cucu.actions import Actions
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
@@ -29,6 +30,7 @@ class Runtime:
     client: CucuClient
     store: Store
     collector: Collector
+    actions: Actions
     simulator_server: object | None = None  # cucu.simulator.SimulatorServer in DEMO mode
     _temp_dir: str | None = field(default=None, repr=False)
 
@@ -85,7 +87,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         sweep_interval_s=settings.sweep_interval_s,
         concurrency=settings.concurrency,
     )
-    runtime = Runtime(settings, inventory, client, store, collector, server, temp_dir)
+    actions = Actions(client, store, inventory, concurrency=settings.concurrency)
+    runtime = Runtime(settings, inventory, client, store, collector, actions, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
         collector.start()
     return runtime

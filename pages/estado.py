@@ -12,13 +12,14 @@ from cucu.frames import overview, pos_frame, windows_frame
 from cucu.models import now_la_paz
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
 from cucu.uptime import siat_down_since, siat_rollup
-from ui import resources, shell, widgets
+from ui import actions, resources, shell, widgets
 
 runtime = resources.current_runtime()
 settings = runtime.settings
 inventory = runtime.inventory
 
 st.title("Estado")
+actions.confirmation_and_results(runtime)
 
 
 def siat_panel(now) -> None:
@@ -33,12 +34,14 @@ def siat_panel(now) -> None:
     if diagnosis is not None:
         st.error(f"**{diagnosis.title}**\n\n{diagnosis.explanation}\n\n**Cómo corregirlo:** {diagnosis.fix}", icon=":material/cloud_off:")
     elif down_since is not None:
+        since = fmt_time(down_since)[:5]
         st.error(
-            f"**SIAT no responde desde las {fmt_time(down_since)[:5]}** ({fmt_age(down_since, now)}). "
+            f"**SIAT no responde desde las {since}** ({fmt_age(down_since, now)}). "
             "Si la falla continúa, los puntos de venta deben declarar contingencia con el motivo 2 (Falla SIAT) "
             "para seguir facturando fuera de línea.",
             icon=":material/crisis_alert:",
         )
+        suggest_contingency(since)
     elif latest.siat_ok:
         st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
     latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
@@ -47,6 +50,22 @@ def siat_panel(now) -> None:
         # The callback runs before the rerun, so this run already shows the new check.
         st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento",
                   on_click=lambda: resources.connectivity(runtime, fresh=True))
+
+
+def suggest_contingency(since: str) -> None:
+    """Offer motive 2 on every POS without an active event, through the same confirmation."""
+    statuses = runtime.store.pos_statuses()
+    free = [p.id for p in inventory.all_pos if not (p.id in statuses and statuses[p.id].event is not None)]
+    if not free:
+        st.caption("Todos los puntos de venta ya tienen un evento activo.")
+        return
+    if st.button(f"Iniciar contingencia por Falla SIAT en {len(free)} punto(s) de venta", type="primary",
+                 icon=":material/add_alert:", key="estado_sugerido"):
+        problem = actions.request_start(runtime, free, 2, f"SIAT no responde desde las {since}. Iniciado desde la alerta del tablero.")
+        if problem:
+            st.warning(problem)
+        else:
+            st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
 def kpis(ov, now) -> None:

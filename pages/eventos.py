@@ -8,13 +8,14 @@ import streamlit as st
 from cucu.frames import CONTINGENCIA, STATE_ICONS, STATES, filter_pos_frame, pos_frame
 from cucu.models import Motive, now_la_paz
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_time
-from ui import resources, shell, widgets
+from ui import actions, resources, shell, widgets
 
 runtime = resources.current_runtime()
 inventory = runtime.inventory
 long_open_hours = runtime.settings.long_open_hours
 
 st.title("Eventos activos")
+actions.confirmation_and_results(runtime)
 
 # Filters live in the URL (bind="query-params"), so a filtered view can be shared as a link.
 branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory)
@@ -63,6 +64,16 @@ def long_open_section(rows: pd.DataFrame, table: pd.DataFrame) -> None:
     )
 
 
+def end_button(label: str, pos_ids, key: str) -> None:
+    """Asks for confirmation (the dialog opens at the top of the page, outside this live part)."""
+    if st.button(label, icon=":material/stop_circle:", key=key):
+        problem = actions.request_end(runtime, list(pos_ids))
+        if problem:
+            st.warning(problem, icon=":material/info:")
+        else:
+            st.rerun(scope="app")
+
+
 @shell.live(resources.LIVE_REFRESH_S)
 def live_table() -> None:
     now = now_la_paz()
@@ -81,6 +92,8 @@ def live_table() -> None:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = view(shown)
+    if in_contingency:
+        end_button(f"Finalizar todos los eventos mostrados ({in_contingency})", shown.loc[shown["Estado"] == CONTINGENCIA, "pos_id"], "finalizar_todos")
     long_open_section(shown, table)
     by_branch = {branch_id: index for branch_id, index in shown.groupby("branch_id", sort=False).groups.items()}
     for branch in inventory.branches:
@@ -91,7 +104,18 @@ def live_table() -> None:
         city = f" · {branch.city}" if branch.city else ""
         alert = f" · :red[**{in_branch} en contingencia**]" if in_branch else ""
         st.markdown(f"#### {branch.name}{city}\n{len(index)} puntos de venta{alert}")
-        st.dataframe(table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}")
+        state = st.dataframe(
+            table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}",
+            on_select="rerun", selection_mode="multi-row",
+        )
+        selected = [index[i] for i in state.selection.rows if i < len(index)]
+        selected_active = shown.loc[selected].query("Estado == @CONTINGENCIA")["pos_id"] if selected else []
+        if in_branch:
+            with st.container(horizontal=True):
+                if len(selected_active):
+                    end_button(f"Finalizar seleccionados ({len(selected_active)})", selected_active, f"finalizar_sel_{branch.id}")
+                end_button(f"Finalizar todos en {branch.name} ({in_branch})",
+                           shown.loc[index].query("Estado == @CONTINGENCIA")["pos_id"], f"finalizar_suc_{branch.id}")
 
 
 live_table()

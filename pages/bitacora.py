@@ -1,0 +1,66 @@
+"""Bitácora: every start and end attempt, who made it and how it ended; filters and CSV."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from cucu.actions import ACTION_LABELS, OUTCOME_LABELS
+from cucu.export import excel_csv
+from cucu.frames import audit_frame
+from cucu.models import LA_PAZ, now_la_paz
+from ui import resources, widgets
+
+runtime = resources.current_runtime()
+inventory = runtime.inventory
+
+st.title("Bitácora")
+st.caption("Cada intento de iniciar o finalizar un evento: se registra antes de llamar a cucu y se completa después. Horas de La Paz.")
+
+today = now_la_paz().date()
+row1 = st.columns(2)
+picked = row1[0].date_input("Período", value=(today - timedelta(days=6), today), max_value=today, format="DD/MM/YYYY", key="bitacora_fechas")
+with row1[1]:
+    branch_ids = widgets.branch_filter(inventory)
+row2 = st.columns(3)
+actions_chosen = row2[0].multiselect("Acción", list(ACTION_LABELS), format_func=ACTION_LABELS.__getitem__, key="bitacora_accion", placeholder="Todas")
+outcomes = row2[1].multiselect("Resultado", list(OUTCOME_LABELS), format_func=OUTCOME_LABELS.__getitem__, key="bitacora_resultado", placeholder="Todos")
+actors = row2[2].multiselect("Usuario", runtime.store.audit_actors(), key="bitacora_usuario", placeholder="Todos")
+
+days = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+if not days or days[0] is None:
+    st.info("Elija en el calendario el primer y el último día.", icon=":material/date_range:")
+    st.stop()
+first, last = days[0], days[-1]
+since = datetime.combine(first, time.min, tzinfo=LA_PAZ)
+until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=LA_PAZ)
+entries = runtime.store.audit_entries(since=since, until=until, branch_ids=branch_ids, actions=actions_chosen, outcomes=outcomes, actors=actors)
+frame = audit_frame(entries, inventory)
+
+if frame.empty:
+    st.info("No hay acciones registradas con esos filtros.", icon=":material/receipt_long:")
+    st.stop()
+
+head = st.columns([3, 1], vertical_alignment="bottom")
+head[0].markdown(f"**{len(frame)} intento(s)** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
+head[1].download_button(
+    "Descargar CSV",
+    data=excel_csv(frame, time_columns=("Fecha", "Completado")),
+    file_name=f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    width="stretch",
+    key="bitacora_csv",
+)
+st.dataframe(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Fecha": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss", timezone="America/La_Paz"),
+        "Completado": st.column_config.DatetimeColumn(format="HH:mm:ss", timezone="America/La_Paz"),
+        "Detalle": st.column_config.TextColumn(width="large"),
+    },
+)

@@ -1,0 +1,61 @@
+"""Iniciar evento: one POS, several, a whole branch or every branch; confirmed, then reported POS by POS."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cucu.actions import MAX_DESCRIPTION
+from cucu.models import Motive
+from ui import actions, resources, widgets
+
+runtime = resources.current_runtime()
+inventory = runtime.inventory
+
+st.title("Iniciar evento")
+st.caption(
+    "Declara un evento significativo para que los puntos de venta facturen fuera de línea. "
+    "Los que ya tienen un evento activo se muestran y se omiten: SIAT admite uno por punto de venta."
+)
+actions.confirmation_and_results(runtime)
+
+ONE, SEVERAL, BRANCH, ALL = "Un punto de venta", "Varios puntos de venta", "Toda una sucursal", "Todas las sucursales"
+scope = st.segmented_control("Alcance", [ONE, SEVERAL, BRANCH, ALL], default=ONE, key="iniciar_alcance", width="stretch") or ONE
+
+labels = widgets.branch_labels(inventory)
+pos_ids: list[str] = []
+if scope == ALL:
+    pos_ids = [p.id for p in inventory.all_pos]
+    st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de las {len(inventory.branches)} sucursales.", icon=":material/select_all:")
+else:
+    branch_id = st.selectbox("Sucursal", list(labels), format_func=labels.__getitem__, key="iniciar_sucursal")
+    branch = inventory.branch(branch_id)
+    names = {p.id: p.name for p in branch.pos}
+    if scope == ONE:
+        chosen = st.selectbox("Punto de venta", list(names), format_func=names.__getitem__, key="iniciar_pos")
+        pos_ids = [chosen] if chosen else []
+    elif scope == SEVERAL:
+        pos_ids = st.multiselect("Puntos de venta", list(names), format_func=names.__getitem__, key="iniciar_varios", placeholder="Elija uno o más")
+    else:
+        pos_ids = list(names)
+        st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de {branch.name}.", icon=":material/store:")
+
+motive = st.radio(
+    "Motivo",
+    [m.value for m in Motive],
+    format_func=lambda code: f"{code} · {Motive(code).label}",
+    index=None,
+    horizontal=True,
+    key="iniciar_motivo",
+)
+description = st.text_area(
+    "Descripción",
+    max_chars=MAX_DESCRIPTION,
+    placeholder="Qué pasó y dónde, p. ej. «Corte de fibra del proveedor en la zona Sur desde las 09:10».",
+    key="iniciar_descripcion",
+)
+if st.button("Revisar y confirmar", type="primary", icon=":material/fact_check:", key="iniciar_revisar"):
+    problem = actions.request_start(runtime, pos_ids, motive, description)
+    if problem:
+        st.error(problem, icon=":material/error:")
+    else:
+        st.rerun()  # the confirmation dialog opens at the top of the page

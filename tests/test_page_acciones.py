@@ -1,0 +1,153 @@
+"""AppTest: starting and ending events from the pages — form, confirmation dialog, results, Bitácora."""
+
+from __future__ import annotations
+
+import pytest
+
+from cucu.actions import Actor
+from tests.apptest_support import run_app, texts
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+START_ROUTE = "POST /api/v1/events/start"
+END_ROUTE = "POST /api/v1/events/end"
+
+
+def calls(sim, route):
+    return sim.stats()["by_route"].get(route, 0)
+
+
+def active(sim):
+    return {e["posId"]: e["id"] for e in sim.events() if not e["finalizado"]}
+
+
+def fill_start(at, *, scope=None, branch=None, pos=None, motive=2, description="SIAT no responde desde las 09:10"):
+    if scope:
+        at.button_group(key="iniciar_alcance").set_value(scope).run()
+    if branch:
+        at.selectbox(key="iniciar_sucursal").set_value(branch.id).run()
+    if pos:
+        at.selectbox(key="iniciar_pos").set_value(pos.id).run()
+    if motive is not None:
+        at.radio(key="iniciar_motivo").set_value(motive)
+    at.text_area(key="iniciar_descripcion").input(description)
+    at.button(key="iniciar_revisar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def free_pos(sim):
+    return next(p for p in sim.inventory.all_pos if p.id not in active(sim))
+
+
+def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets, monkeypatch):
+    monkeypatch.setattr("ui.identity.current_actor", lambda: Actor("ana@empresa.bo", "Ana", "supervisor"))
+    pos = free_pos(sim)
+    branch = sim.inventory.branch(pos.branch_id)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), branch=branch, pos=pos)
+    body = texts(at)
+    assert "Se iniciará un evento de contingencia en **1 punto(s) de venta**" in body
+    assert calls(sim, START_ROUTE) == 0  # nothing sent before the confirmation
+    at.button(key="accion_confirmar").click().run()
+    assert not at.exception
+    assert "1 de 1 iniciados" in texts(at)
+    assert calls(sim, START_ROUTE) == 1 and pos.id in active(sim)
+    result = at.dataframe[-1].value
+    assert result.iloc[0]["Punto de venta"] == pos.name and result.iloc[0]["ID evento"] == active(sim)[pos.id]
+    entry = seeded_runtime.store.audit_entries()[0]
+    assert (entry.actor, entry.action, entry.outcome, entry.motive) == ("ana@empresa.bo", "iniciar", "ok", 2)
+    at.run()  # a rerun after the confirmation sends nothing again
+    assert calls(sim, START_ROUTE) == 1
+
+
+@pytest.mark.parametrize(
+    "motive,description,message",
+    [(None, "corte", "Elija el motivo"), (1, "   ", "Escriba una descripción")],
+    ids=["no-motive", "blank-description"],
+)
+def test_form_refusals_are_explained_and_not_sent(sim, seeded_runtime, app_secrets, motive, description, message):
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), motive=motive, description=description)
+    assert message in at.error[0].value
+    assert "accion_confirmar" not in [b.key for b in at.button]
+    assert calls(sim, START_ROUTE) == 0
+
+
+def test_cancel_sends_nothing(sim, seeded_runtime, app_secrets):
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"))
+    at.button(key="accion_cancelar").click().run()
+    assert not at.exception and "accion_confirmar" not in [b.key for b in at.button]
+    at.run()
+    assert calls(sim, START_ROUTE) == 0 and seeded_runtime.store.audit_entries() == []
+
+
+def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, app_secrets):
+    branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
+    busy = [p for p in branch.pos if p.id in active(sim)]
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), scope="Toda una sucursal", branch=branch)
+    body = texts(at)
+    assert f"**{len(branch.pos) - len(busy)} punto(s) de venta**" in body and f"Se omiten **{len(busy)}**" in body
+    at.button(key="accion_confirmar").click().run()
+    assert f"{len(branch.pos) - len(busy)} de {len(branch.pos)} iniciados" in texts(at)
+    assert calls(sim, START_ROUTE) == len(branch.pos) - len(busy)
+    assert all(p.id in active(sim) for p in branch.pos)
+
+
+def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets):
+    branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
+    busy = [p for p in branch.pos if p.id in active(sim)]
+    at = run_app(app_secrets, page="pages/eventos.py")
+    at.button(key=f"finalizar_suc_{branch.id}").click().run()
+    assert not at.exception
+    assert f"Se finalizará el evento activo de **{len(busy)} punto(s) de venta**" in texts(at)
+    at.button(key="accion_confirmar").click().run()
+    assert f"{len(busy)} de {len(busy)} finalizados" in texts(at)
+    assert calls(sim, END_ROUTE) == len(busy) and not any(p.id in active(sim) for p in branch.pos)
+    shown = {f.iloc[0]["Punto de venta"]: f for f in (d.value for d in at.dataframe) if "Estado" in f.columns}
+    assert shown  # the tables are there again, with the new state
+    at.run()
+    assert calls(sim, END_ROUTE) == len(busy)
+
+
+def test_end_everything_shown(sim, seeded_runtime, app_secrets):
+    n = len(active(sim))
+    at = run_app(app_secrets, page="pages/eventos.py")
+    at.button(key="finalizar_todos").click().run()
+    at.button(key="accion_confirmar").click().run()
+    assert f"{n} de {n} finalizados" in texts(at) and not active(sim)
+
+
+def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    free = [p for p in sim.inventory.all_pos if p.id not in active(sim)]
+    at = run_app(app_secrets)
+    at.button(key="estado_sugerido").click().run()
+    assert not at.exception
+    body = texts(at)
+    assert "2 · Falla SIAT" in body and f"**{len(free)} punto(s) de venta**" in body
+    at.button(key="accion_confirmar").click().run()
+    assert f"{len(free)} de {len(free)} iniciados" in texts(at)
+    started = [e for e in sim.events() if not e["finalizado"] and e["posId"] in {p.id for p in free}]
+    assert len(started) == len(free) and all(e["codigoMotivo"] == 2 for e in started)
+    assert all("SIAT no responde desde las" in e["descripcion"] for e in started)
+
+
+def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
+    pos = free_pos(sim)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), branch=sim.inventory.branch(pos.branch_id), pos=pos)
+    at.button(key="accion_confirmar").click().run()
+    ended = len(active(sim))  # the one just started included
+    at.switch_page("pages/eventos.py").run()
+    at.button(key="finalizar_todos").click().run()
+    at.button(key="accion_confirmar").click().run()
+    at.switch_page("pages/bitacora.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Acción"]).count("Iniciar") == 1 and list(table["Acción"]).count("Finalizar") == ended
+    assert len(table) == 1 + ended and set(table["Resultado"]) == {"Hecho"}
+    assert table.iloc[-1]["Acción"] == "Iniciar" and table.iloc[-1]["Punto de venta"] == pos.name  # newest first
+    assert table["Usuario"].str.startswith("sesión ").all()
+    at.multiselect(key="bitacora_accion").set_value(["iniciar"]).run()
+    assert list(at.dataframe[0].value["Acción"]) == ["Iniciar"]
+    assert len(at.get("download_button")) == 1

@@ -1,0 +1,192 @@
+"""The start/end flow every page shares: a pending action in session state, one confirmation
+dialog that lists exactly which POS are touched, and the results POS by POS.
+
+The dialog is driven from session state (not from the button that asked for it), so a
+rerun, a fragment refresh or AppTest can open, confirm and cancel it; the pending action
+is removed before the calls are made, so a second click or a rerun cannot send it twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from cucu.actions import END, OK, START, ActionError, ActionResult, EndTarget, validate_start
+from cucu.models import Motive, now_la_paz
+from cucu.runtime import Runtime
+from cucu.timefmt import fmt_datetime, fmt_duration, fmt_time
+from ui import identity, shell
+
+PENDING = "accion_pendiente"
+RESULTS = "accion_resultados"
+OUTCOME_ICONS = {"ok": "✅", "rechazado": "⛔", "error": "❌", "incierto": "❓", "omitido": "⏭️", "duplicado": "🔁"}
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    kind: str  # START or END
+    pos_ids: tuple[str, ...] = ()
+    motive: int | None = None
+    description: str | None = None
+    targets: tuple[EndTarget, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    results: tuple[ActionResult, ...]
+    finished_at: datetime = field(default_factory=now_la_paz)
+
+
+def request_start(runtime: Runtime, pos_ids, motive, description) -> str | None:
+    """Queue a start for confirmation. Returns a Spanish problem instead, when there is one."""
+    try:
+        motive, description = validate_start(motive, description)
+        plan = runtime.actions.plan_start(pos_ids)
+    except ActionError as exc:
+        return str(exc)
+    if not plan.to_start and not plan.skipped:
+        return "Elija al menos un punto de venta."
+    st.session_state[PENDING] = PendingAction(START, tuple(pos_ids), motive, description)
+    return None
+
+
+def request_end(runtime: Runtime, pos_ids) -> str | None:
+    """Queue the end of the active event of each POS for confirmation."""
+    try:
+        targets = runtime.actions.end_targets(pos_ids)
+    except ActionError as exc:
+        return str(exc)
+    if not targets:
+        return "Ninguno de los puntos de venta elegidos tiene un evento activo."
+    st.session_state[PENDING] = PendingAction(END, targets=tuple(targets))
+    return None
+
+
+def confirmation_and_results(runtime: Runtime) -> None:
+    """Call once per page, outside fragments: opens the pending dialog and shows the last results."""
+    pending = st.session_state.get(PENDING)
+    if isinstance(pending, PendingAction):
+        _confirm_dialog(runtime, pending)
+    show_results(runtime)
+
+
+def _cancel() -> None:
+    st.session_state.pop(PENDING, None)
+
+
+@st.dialog("Confirme la acción", width="large", on_dismiss=_cancel)
+def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
+    try:
+        if pending.kind == START:
+            count = _describe_start(runtime, pending)
+            label = f"Iniciar contingencia en {count}"
+        else:
+            count = _describe_end(runtime, pending)
+            label = f"Finalizar {count} evento(s)"
+    except Exception:
+        shell.show_unexpected_error("la confirmación")
+        count, label = 0, ""
+    confirm_col, cancel_col = st.columns(2)
+    if count and confirm_col.button(label, type="primary", icon=":material/check:", key="accion_confirmar", width="stretch"):
+        if st.session_state.pop(PENDING, None) is None:  # already sent by a previous click
+            st.rerun()
+        actor = identity.current_actor()
+        with st.spinner("Enviando a cucu…"):
+            try:
+                if pending.kind == START:
+                    results = runtime.actions.start(actor, pending.pos_ids, pending.motive, pending.description)
+                else:
+                    results = runtime.actions.end(actor, pending.targets)
+            except ActionError as exc:
+                st.error(str(exc), icon=":material/error:")
+                return
+        st.session_state[RESULTS] = Outcome(pending.kind, tuple(results))
+        st.rerun()
+    if cancel_col.button("Cancelar", icon=":material/close:", key="accion_cancelar", width="stretch"):
+        _cancel()
+        st.rerun()
+
+
+def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
+    plan = runtime.actions.plan_start(pending.pos_ids)
+    inventory = runtime.inventory
+    motive = Motive(pending.motive)
+    st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {pending.description}")
+    if plan.to_start:
+        st.markdown(f"Se iniciará un evento de contingencia en **{len(plan.to_start)} punto(s) de venta**:")
+        st.dataframe(
+            pd.DataFrame([{"Sucursal": inventory.branch(p.branch_id).name, "Punto de venta": p.name} for p in plan.to_start]),
+            hide_index=True, width="stretch", height=min(38 + 35 * len(plan.to_start), 300),
+        )
+    else:
+        st.warning("Ninguno de los puntos de venta elegidos puede iniciar: todos tienen ya un evento activo.", icon=":material/block:")
+    if plan.skipped:
+        st.markdown(f"Se omiten **{len(plan.skipped)}** que ya están en contingencia (un evento activo por punto de venta):")
+        st.dataframe(
+            pd.DataFrame([
+                {"Sucursal": inventory.branch(p.branch_id).name, "Punto de venta": p.name, "Motivo": e.motive_text, "Desde": fmt_datetime(e.fecha_inicio)}
+                for p, e in plan.skipped
+            ]),
+            hide_index=True, width="stretch", height=min(38 + 35 * len(plan.skipped), 200),
+        )
+    return len(plan.to_start)
+
+
+def _describe_end(runtime: Runtime, pending: PendingAction) -> int:
+    inventory = runtime.inventory
+    statuses = runtime.store.pos_statuses()
+    now = now_la_paz()
+    rows = []
+    for target in pending.targets:
+        event = statuses[target.pos.id].event if target.pos.id in statuses else None
+        rows.append({
+            "Sucursal": inventory.branch(target.pos.branch_id).name,
+            "Punto de venta": target.pos.name,
+            "Motivo": event.motive_text if event else "—",
+            "Desde": fmt_datetime(event.fecha_inicio) if event else "—",
+            "Abierto": fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
+        })
+    st.markdown(f"Se finalizará el evento activo de **{len(rows)} punto(s) de venta**. "
+                "Después, cucu lo registra ante SIAT (plazo: 48 h desde el cierre).")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+    return len(rows)
+
+
+def results_frame(runtime: Runtime, outcome: Outcome) -> pd.DataFrame:
+    inventory = runtime.inventory
+    return pd.DataFrame(
+        [
+            {
+                "Sucursal": inventory.branch(r.pos.branch_id).name,
+                "Punto de venta": r.pos.name,
+                "Resultado": f"{OUTCOME_ICONS.get(r.outcome, '')} {r.label}",
+                "Detalle": r.message,
+                "ID evento": r.event.id if r.event else "—",
+                "CUFD evento": (r.event.cufd_evento or "—") if r.event else "—",
+            }
+            for r in outcome.results
+        ],
+        columns=["Sucursal", "Punto de venta", "Resultado", "Detalle", "ID evento", "CUFD evento"],
+    )
+
+
+def show_results(runtime: Runtime) -> None:
+    outcome = st.session_state.get(RESULTS)
+    if not isinstance(outcome, Outcome):
+        return
+    done = sum(1 for r in outcome.results if r.outcome == OK)
+    counts = Counter(r.label for r in outcome.results if r.outcome != OK)
+    verb = "iniciados" if outcome.kind == START else "finalizados"
+    summary = f"**{done} de {len(outcome.results)} {verb}**" + "".join(f" · {n} {label.lower()}" for label, n in counts.items())
+    box = st.success if done == len(outcome.results) else st.warning
+    with st.container(border=True, key="resultado_accion"):
+        box(f"{summary} (a las {fmt_time(outcome.finished_at)}).", icon=":material/task_alt:")
+        st.dataframe(results_frame(runtime, outcome), hide_index=True, width="stretch")
+        if st.button("Cerrar resultado", icon=":material/close:", key="accion_cerrar"):
+            st.session_state.pop(RESULTS, None)
+            st.rerun()
