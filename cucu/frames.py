@@ -212,9 +212,10 @@ def pos_label(pos: PointOfSale, inventory: Inventory) -> str:
 
 # ---- Bitácora ------------------------------------------------------------------------
 
+# What happened first (a tablet shows the first columns), then who and the details.
 AUDIT_COLUMNS = [
-    "Fecha", "Usuario", "Nombre", "Rol", "Acción", "Sucursal", "Punto de venta", "Motivo", "Descripción",
-    "Resultado", "Detalle", "ID evento", "Completado",
+    "Fecha", "Acción", "Sucursal", "Punto de venta", "Resultado", "Usuario", "Motivo", "Descripción",
+    "Detalle", "Nombre", "Rol", "ID evento", "Completado",
 ]
 
 

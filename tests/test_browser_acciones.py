@@ -1,0 +1,119 @@
+"""End to end on a tablet: start an event on the demo, see it in Eventos activos, end it from its
+row, and find both in Historial and Bitácora."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
+from cucu.simulator import DEFAULT_API_KEY
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, TABLET, free_port, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "screenshots"
+DESCRIPTION = "Prueba de navegador: corte de fibra en la zona"
+ROW_HEIGHT = 35  # st.dataframe's default row (and header) height, in CSS pixels
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    sim_port = free_port()
+    with streamlit_server({"CUCU_SIMULATOR_PORT": str(sim_port)}) as url:
+        yield url, f"http://127.0.0.1:{sim_port}"
+
+
+def free_pos(sim_url):
+    """A branch with no event open, and its first POS (asked to the demo's simulator)."""
+    inventory = load_inventory(DEMO_INVENTORY_PATH)
+    with httpx.Client(base_url=sim_url, headers={"X-API-Key": DEFAULT_API_KEY}) as http:
+        def idle(pos):
+            return http.get(f"/api/v1/events/active/{pos.id}").json()["data"] is None
+
+        branch = next(b for b in inventory.branches if all(idle(p) for p in b.pos))
+    return branch, branch.pos[0]
+
+
+def pick(page, label: str, option: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def grid_texts(page, waiting_for: str) -> list[str]:
+    """The cells of every table on the page, once one shows ``waiting_for`` (grids draw after the run)."""
+    cells = page.locator('[data-testid="stDataFrame"] table td')
+    expect(cells.filter(has_text=waiting_for).first).to_be_attached(timeout=15_000)
+    return cells.all_inner_texts()
+
+
+def test_start_see_end_and_find_it_everywhere(demo, page):
+    url, sim_url = demo
+    page.set_viewport_size(TABLET)
+
+    # Start (the first page view starts the demo and its simulator)
+    page.goto(f"{url}/iniciar")
+    wait_for_app(page)
+    branch, pos = free_pos(sim_url)
+    pick(page, "Sucursal", branch.name)
+    pick(page, "Punto de venta", pos.name)
+    page.get_by_text("1 · Corte de internet").click()
+    page.get_by_label("Descripción").fill(DESCRIPTION)
+    page.get_by_label("Descripción").press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Revisar y confirmar").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Se iniciará un evento de contingencia en 1 punto(s) de venta")
+    expect(dialog).to_contain_text(pos.name)
+    dialog.get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
+    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=15_000)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "iniciar-resultado-820.png"), full_page=True)
+
+    # See it in Eventos activos, filtered to the branch
+    page.goto(f"{url}/eventos?sucursal={branch.name}")
+    wait_for_app(page)
+    expect(page.get_by_text("1 en contingencia").first).to_be_visible()
+    assert DESCRIPTION in grid_texts(page, DESCRIPTION)
+
+    # End it from its row: tick the row's checkbox in the grid, then "Finalizar seleccionados"
+    grid = page.get_by_test_id("stDataFrame").last
+    box = grid.bounding_box()
+    row = [p.name for p in branch.pos].index(pos.name)
+    page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
+    wait_for_app(page)
+    page.get_by_role("button", name="Finalizar seleccionados (1)").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Se finalizará el evento activo de 1 punto(s) de venta")
+    dialog.get_by_role("button", name=re.compile("Finalizar 1 evento")).click()
+    expect(page.get_by_text("1 de 1 finalizados")).to_be_visible(timeout=15_000)
+    page.screenshot(path=str(SHOTS / "finalizar-resultado-820.png"), full_page=True)
+    expect(page.get_by_text("1 en contingencia")).to_have_count(0)
+
+    # Historial: the event, ended
+    page.goto(f"{url}/historial?sucursal={branch.name}")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    texts = grid_texts(page, DESCRIPTION)
+    row_start = texts.index(DESCRIPTION)
+    # Cells of that row: ... Descripción, Inicio, Fin (columns past the tablet's width are not drawn).
+    started, ended = texts[row_start + 1], texts[row_start + 2]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", started) and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", ended)
+
+    # Bitácora: both attempts, done
+    page.goto(f"{url}/bitacora")
+    wait_for_app(page)
+    texts = grid_texts(page, "Finalizar")
+    assert texts.count("Iniciar") == 1 and texts.count("Finalizar") == 1 and texts.count("Hecho") == 2
+    assert texts.count(pos.name) == 2
+    page.screenshot(path=str(SHOTS / "bitacora-820.png"), full_page=True)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
