@@ -35,6 +35,7 @@ OUTCOME_LABELS = {
     "pendiente": "En curso",
 }
 ACTION_LABELS = {START: "Iniciar", END: "Finalizar"}
+_PAST = {START: "inició", END: "finalizó"}
 MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
 
@@ -170,81 +171,67 @@ class Actions:
     # ---- one POS -------------------------------------------------------------------
 
     def _start_one(self, actor: Actor, pos: PointOfSale, motive: int, description: str) -> ActionResult:
-        audit_id = self._begin(actor, START, pos, motive=motive, description=description)
-        if isinstance(audit_id, ActionResult):
-            return audit_id
-        try:
-            event = self.client.start_event(pos.id, pos.branch_id, motive, description)
-        except CucuRejectedError as exc:
-            return self._finish(audit_id, pos, START, REJECTED, f"cucu no lo inició: {exc.api_message or exc.message}")
-        except (CucuConnectionError, CucuServerError) as exc:
-            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
-                return self._finish(audit_id, pos, START, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
-            return self._settle_start(audit_id, pos, exc)
-        except CucuError as exc:
-            return self._finish(audit_id, pos, START, ERROR, exc.message)
-        except Exception:
-            log.exception("acciones: error inesperado al iniciar en %s", pos.id)
-            return self._settle_start(audit_id, pos, None)
-        self._remember(pos, event)
-        return self._finish(audit_id, pos, START, OK, "Evento iniciado.", event)
+        return self._attempt(
+            actor, START, pos, dict(motive=motive, description=description),
+            send=lambda: self.client.start_event(pos.id, pos.branch_id, motive, description),
+            # Only POS without a known active event are started, so an active event now is this start's.
+            happened=lambda active: active is not None,
+        )
 
     def _end_one(self, actor: Actor, target: EndTarget) -> ActionResult:
         pos = target.pos
-        audit_id = self._begin(actor, END, pos, event_id=target.event_id)
+        return self._attempt(
+            actor, END, pos, dict(event_id=target.event_id),
+            send=lambda: self.client.end_event(pos.id, pos.branch_id, target.event_id),
+            happened=lambda active: active is None or active.id != target.event_id,
+            ended_id=target.event_id,
+        )
+
+    def _attempt(self, actor: Actor, action: str, pos: PointOfSale, audit_fields: dict, *,
+                 send: Callable[[], Event], happened: Callable[[Event | None], bool], ended_id: str | None = None) -> ActionResult:
+        """Audit, send once, and classify the answer; an uncertain outcome is settled by reading."""
+        past = _PAST[action]
+        audit_id = self._begin(actor, action, pos, **audit_fields)
         if isinstance(audit_id, ActionResult):
             return audit_id
         try:
-            event = self.client.end_event(pos.id, pos.branch_id, target.event_id)
+            event = send()
         except CucuRejectedError as exc:
-            return self._finish(audit_id, pos, END, REJECTED, f"cucu no lo finalizó: {exc.api_message or exc.message}")
+            return self._finish(audit_id, pos, action, REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
         except (CucuConnectionError, CucuServerError) as exc:
             if isinstance(exc, CucuConnectionError) and not exc.request_sent:
-                return self._finish(audit_id, pos, END, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
-            return self._settle_end(audit_id, target, exc)
+                return self._finish(audit_id, pos, action, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
+            return self._settle(audit_id, action, pos, exc.message, happened, ended_id)
         except CucuError as exc:
-            return self._finish(audit_id, pos, END, ERROR, exc.message)
+            return self._finish(audit_id, pos, action, ERROR, exc.message)
         except Exception:
-            log.exception("acciones: error inesperado al finalizar en %s", pos.id)
-            return self._settle_end(audit_id, target, None)
+            log.exception("acciones: error inesperado al %s en %s", action, pos.id)
+            return self._settle(audit_id, action, pos, "Error inesperado durante el envío.", happened, ended_id)
+        if action == START:
+            self._remember(pos, event)
+            return self._finish(audit_id, pos, action, OK, "Evento iniciado.", event)
         self._remember(pos, None, ended=event)
-        return self._finish(audit_id, pos, END, OK, "Evento finalizado.", event)
+        return self._finish(audit_id, pos, action, OK, "Evento finalizado.", event)
 
     # ---- uncertain outcomes: read what happened, never resend -------------------
 
-    def _settle_start(self, audit_id: int, pos: PointOfSale, exc: CucuError | None) -> ActionResult:
-        """Only POS without a known active event are started, so an active event now is this start's."""
-        why = exc.message if exc is not None else "Error inesperado durante el envío."
+    def _settle(self, audit_id: int, action: str, pos: PointOfSale, why: str,
+                happened: Callable[[Event | None], bool], ended_id: str | None) -> ActionResult:
+        past = _PAST[action]
         try:
             active = self.client.get_active_event(pos.id)
         except CucuError as check_exc:
             return self._finish(
-                audit_id, pos, START, UNCERTAIN,
-                f"{why} No se pudo confirmar si el evento se inició ({check_exc.message}). "
+                audit_id, pos, action, UNCERTAIN,
+                f"{why} No se pudo confirmar si el evento se {past} ({check_exc.message}). "
                 "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
             )
-        if active is not None:
-            self._remember(pos, active)
-            return self._finish(audit_id, pos, START, OK, f"{why} Se verificó en cucu: el evento sí se inició.", active)
+        if happened(active):
+            self._remember(pos, active, ended_id=ended_id)
+            return self._finish(audit_id, pos, action, OK, f"{why} Se verificó en cucu: el evento sí se {past}.",
+                                active if action == START else None)
         self._remember(pos, active)
-        return self._finish(audit_id, pos, START, ERROR, f"{why} Se verificó en cucu: el evento no se inició; puede intentarlo de nuevo.")
-
-    def _settle_end(self, audit_id: int, target: EndTarget, exc: CucuError | None) -> ActionResult:
-        pos = target.pos
-        why = exc.message if exc is not None else "Error inesperado durante el envío."
-        try:
-            active = self.client.get_active_event(pos.id)
-        except CucuError as check_exc:
-            return self._finish(
-                audit_id, pos, END, UNCERTAIN,
-                f"{why} No se pudo confirmar si el evento se finalizó ({check_exc.message}). "
-                "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
-            )
-        if active is None or active.id != target.event_id:
-            self._remember(pos, active, ended_id=target.event_id)
-            return self._finish(audit_id, pos, END, OK, f"{why} Se verificó en cucu: el evento sí se finalizó.")
-        self._remember(pos, active)
-        return self._finish(audit_id, pos, END, ERROR, f"{why} Se verificó en cucu: el evento sigue activo; puede intentarlo de nuevo.")
+        return self._finish(audit_id, pos, action, ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo.")
 
     # ---- audit and state ------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Iterable, NamedTuple, Sequence
 import pandas as pd
 
 from cucu.export import excel_csv
-from cucu.models import Inventory, Motive
+from cucu.models import Inventory
 from cucu.store import DayEvents
 
 MAX_RANGE_DAYS = 62

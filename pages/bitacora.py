@@ -44,16 +44,8 @@ if frame.empty:
 
 head = st.columns([3, 1], vertical_alignment="bottom")
 head[0].markdown(f"**{len(frame)} intento(s)** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
-head[1].download_button(
-    "Descargar CSV",
-    data=excel_csv(frame, time_columns=("Fecha", "Completado")),
-    file_name=f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-    width="stretch",
-    key="bitacora_csv",
-)
+with head[1]:
+    widgets.csv_download(excel_csv(frame, time_columns=("Fecha", "Completado")), f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv", "bitacora_csv")
 st.dataframe(
     frame,
     hide_index=True,

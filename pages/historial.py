@@ -220,16 +220,8 @@ def show() -> None:
 
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].subheader("Eventos")
-    head[1].download_button(
-        "Descargar CSV",
-        data=to_csv_bytes(frame),
-        file_name=f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        width="stretch",
-        help="Las columnas de la tabla, separadas por punto y coma, para Excel.",
-    )
+    with head[1]:
+        widgets.csv_download(to_csv_bytes(frame), f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv", "historial_csv")
     # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
     styled = len(frame) <= STYLED_ROWS
     st.dataframe(

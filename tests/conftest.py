@@ -11,6 +11,14 @@ from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 
 
 @pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright on Debian's chromium with the flags this closed network needs."""
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
 def sim_server():
     """One simulator HTTP server for the session; tests reset it through ``sim``."""
     with SimulatorServer(Simulator()) as server:

@@ -293,3 +293,19 @@ def test_the_key_is_in_no_audit_row(env):
     entry = store.audit_entries()[0]
     assert entry.outcome == ERROR and "clave" in entry.message
     assert all(DEFAULT_API_KEY not in str(v) for v in entry.__dict__.values())
+
+
+def test_audit_log_survives_a_restart(sim, app_secrets):
+    from cucu.runtime import build_runtime
+    from cucu.settings import load_settings
+
+    settings = load_settings(app_secrets, {})
+    first = build_runtime(settings, start_collector=False)
+    first.collector.sweep_once()
+    pos = idle(sim)[0]
+    first.actions.start(ANA, [pos.id], 1, "antes del reinicio")
+    first.close()
+    again = build_runtime(settings, start_collector=False)  # a new process on the same database
+    entries = again.store.audit_entries()
+    again.close()
+    assert [(e.actor, e.pos_id, e.description, e.outcome) for e in entries] == [(ANA.id, pos.id, "antes del reinicio", OK)]

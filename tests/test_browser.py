@@ -6,17 +6,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET, free_port, streamlit_server, wait_for_app
+from tests.browser_support import DESKTOP, ROOT, TABLET, free_port, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "screenshots"  # not test-results/: pytest-playwright owns and cleans that folder
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,13 @@ from playwright.sync_api import expect
 
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.simulator import DEFAULT_API_KEY
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, TABLET, free_port, streamlit_server, wait_for_app
+from tests.browser_support import ROOT, TABLET, free_port, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "screenshots"
 DESCRIPTION = "Prueba de navegador: corte de fibra en la zona"
 ROW_HEIGHT = 35  # st.dataframe's default row (and header) height, in CSS pixels
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import LA_PAZ, now_la_paz
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, TABLET, streamlit_server, wait_for_app
+from tests.browser_support import DESKTOP, ROOT, TABLET, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +41,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.pinned or now_la_paz()
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="module")

@@ -85,3 +85,11 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
         )
     if unknown and unknown == len(frame) and not stale:
         st.info("Todavía no hay datos de los puntos de venta: el colector los está consultando.", icon=":material/hourglass_top:")
+
+
+def csv_download(data: bytes, file_name: str, key: str, help: str = "Las columnas de la tabla, separadas por punto y coma, para Excel.") -> None:
+    """The pages' one CSV button: no rerun on click (the data is already built)."""
+    st.download_button(
+        "Descargar CSV", data=data, file_name=file_name, mime="text/csv", icon=":material/download:",
+        on_click="ignore", width="stretch", key=key, help=help,
+    )
