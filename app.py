@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from cucu.access import AccessSettingsError
 from cucu.inventory import InventoryError
-from cucu.settings import SettingsError
-from ui import resources, shell
+from cucu.settings import Mode, SettingsError
+from ui import identity, resources, shell
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
 st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
@@ -23,6 +24,7 @@ PAGES = [
     st.Page("pages/iniciar.py", title="Iniciar evento", icon=":material/add_alert:"),
     st.Page("pages/bitacora.py", title="Bitácora", icon=":material/receipt_long:"),
 ]
+SUPERVISOR_ONLY = {"Iniciar evento"}  # hidden from viewers; the actions service refuses them anyway
 
 
 def _config_problem(title: str, message: str) -> None:
@@ -33,19 +35,29 @@ def _config_problem(title: str, message: str) -> None:
 def main() -> None:
     try:
         settings = resources.read_settings()
+        access = identity.read_access()
         runtime = resources.get_runtime(settings)
-    except SettingsError as exc:
+    except (SettingsError, AccessSettingsError) as exc:
         _config_problem("La configuración no es válida", str(exc))
         return
     except InventoryError as exc:
         _config_problem("El inventario no se puede usar", str(exc))
         return
 
-    navigation = st.navigation(PAGES, position="top")
+    decision = identity.current_decision(access, demo=settings.mode is Mode.DEMO)
+    if decision.role is None:  # not signed in (oidc), or no access: nothing else is shown
+        gate = st.Page(lambda: shell.render_gate(decision, access), title="Acceso", icon=":material/lock:")
+        st.navigation([gate], position="hidden").run()
+        return
+
+    pages = PAGES if decision.can_act else [p for p in PAGES if p.title not in SUPERVISOR_ONLY]
+    navigation = st.navigation(pages, position="top")
+    shell.render_sidebar(decision, access)
+    sign_in_off = access.mode == "off" and settings.mode is not Mode.DEMO
 
     @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
-        shell.render_header(settings.mode, resources.connectivity(runtime))
+        shell.render_header(settings.mode, resources.connectivity(runtime), sign_in_off=sign_in_off)
 
     try:
         live_header()

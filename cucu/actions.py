@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
+from cucu.access import SUPERVISOR
 from cucu.client import CucuClient
 from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
 from cucu.history import load_days
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 START, END = "iniciar", "finalizar"
 OK, REJECTED, ERROR, UNCERTAIN, SKIPPED, DUPLICATE = "ok", "rechazado", "error", "incierto", "omitido", "duplicado"
+DENIED = "denegado"
 OUTCOME_LABELS = {
+    DENIED: "Sin permiso",
     OK: "Hecho",
     REJECTED: "Rechazado por cucu",
     ERROR: "Error",
@@ -79,6 +82,11 @@ class StartPlan:
 class EndTarget:
     pos: PointOfSale
     event_id: str
+
+
+def can_act(actor: Actor) -> bool:
+    """Checked at the moment of every call, not only by hiding buttons."""
+    return actor.role == SUPERVISOR
 
 
 def validate_start(motive: int | None, description: str | None) -> tuple[int, str]:
@@ -143,6 +151,8 @@ class Actions:
         plan = self.plan_start(pos_ids)
         if not plan.to_start and not plan.skipped:
             raise ActionError("Elija al menos un punto de venta.")
+        if not can_act(actor):
+            return [self._record_denied(actor, START, pos, motive, description) for pos in (*plan.to_start, *(p for p, _ in plan.skipped))]
         self._expire_stale_pending()
         results = [
             self._record_skip(actor, START, pos, f"Ya tiene un evento activo ({event.motive_text}); no se envió.", motive, description, event)
@@ -155,6 +165,8 @@ class Actions:
         """End each target event (concurrently); events already ended are reported, not sent."""
         if not targets:
             raise ActionError("No hay eventos activos que finalizar en los puntos de venta elegidos.")
+        if not can_act(actor):
+            return [self._record_denied(actor, END, t.pos, event_id=t.event_id) for t in targets]
         self._expire_stale_pending()
         statuses = self.store.pos_statuses()
         results, to_send = [], []
@@ -257,6 +269,16 @@ class Actions:
             event_id=event.id if event else event_id, outcome=SKIPPED, message=message,
         )
         return ActionResult(pos, action, SKIPPED, message, event, audit_id)
+
+    def _record_denied(self, actor: Actor, action: str, pos: PointOfSale, motive: int | None = None,
+                       description: str | None = None, event_id: str | None = None) -> ActionResult:
+        message = f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
+        audit_id = self.store.audit_begin(
+            requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role, action=action,
+            branch_id=pos.branch_id, pos_id=pos.id, motive=motive, description=description, event_id=event_id,
+            outcome=DENIED, message=message,
+        )
+        return ActionResult(pos, action, DENIED, message, audit_id=audit_id)
 
     def _remember(self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None) -> None:
         """Show the POS's new state at once, without waiting for the collector's next sweep."""

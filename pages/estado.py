@@ -12,9 +12,10 @@ from cucu.frames import overview, pos_frame, windows_frame
 from cucu.models import now_la_paz
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
 from cucu.uptime import siat_down_since, siat_rollup
-from ui import actions, resources, shell, widgets
+from ui import actions, identity, resources, shell, widgets
 
 runtime = resources.current_runtime()
+can_act = identity.decision_for(runtime).can_act  # viewers see no action control
 settings = runtime.settings
 inventory = runtime.inventory
 
@@ -41,7 +42,8 @@ def siat_panel(now) -> None:
             "para seguir facturando fuera de línea.",
             icon=":material/crisis_alert:",
         )
-        suggest_contingency(since)
+        if can_act:
+            suggest_contingency(since)
     elif latest.siat_ok:
         st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
     latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""

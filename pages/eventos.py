@@ -8,9 +8,10 @@ import streamlit as st
 from cucu.frames import CONTINGENCIA, STATE_ICONS, STATES, filter_pos_frame, pos_frame
 from cucu.models import Motive, now_la_paz
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_time
-from ui import actions, resources, shell, widgets
+from ui import actions, identity, resources, shell, widgets
 
 runtime = resources.current_runtime()
+can_act = identity.decision_for(runtime).can_act  # viewers see no action control
 inventory = runtime.inventory
 long_open_hours = runtime.settings.long_open_hours
 
@@ -92,7 +93,7 @@ def live_table() -> None:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = view(shown)
-    if in_contingency:
+    if in_contingency and can_act:
         end_button(f"Finalizar todos los eventos mostrados ({in_contingency})", shown.loc[shown["Estado"] == CONTINGENCIA, "pos_id"], "finalizar_todos")
     long_open_section(shown, table)
     by_branch = {branch_id: index for branch_id, index in shown.groupby("branch_id", sort=False).groups.items()}
@@ -104,6 +105,9 @@ def live_table() -> None:
         city = f" · {branch.city}" if branch.city else ""
         alert = f" · :red[**{in_branch} en contingencia**]" if in_branch else ""
         st.markdown(f"#### {branch.name}{city}\n{len(index)} puntos de venta{alert}")
+        if not can_act:
+            st.dataframe(table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}")
+            continue
         state = st.dataframe(
             table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}",
             on_select="rerun", selection_mode="multi-row",

@@ -9,11 +9,22 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
-def run_app(secrets: dict | None = None, page: str | None = None, timeout: float = 30) -> AppTest:
-    """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception."""
+SUPERVISOR_OFF = {"mode": "off", "allow_anonymous_supervisors": True}  # everyone may act, no sign-in
+
+
+def run_app(secrets: dict | None = None, page: str | None = None, timeout: float = 30, access: dict | None = None,
+            user: dict | None = None) -> AppTest:
+    """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception.
+
+    ``secrets`` is the [cucu] table, ``access`` the [access] table.
+    """
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     if secrets is not None:
         at.secrets["cucu"] = secrets
+    if access is not None:
+        at.secrets["access"] = access
+    if user is not None:
+        at.user = user  # what st.user says (OIDC claims)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page is not None:

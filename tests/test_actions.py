@@ -176,7 +176,7 @@ def test_two_tablets_at_once_send_one_start(env):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
-        a, b = pool.map(lambda who: actions.start(Actor(who), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"])
+        a, b = pool.map(lambda who: actions.start(Actor(who, None, "supervisor"), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"])
     assert sorted([a.outcome, b.outcome]) == sorted([OK, DUPLICATE])
     assert calls(sim, START_ROUTE) == 1
 
@@ -309,3 +309,18 @@ def test_audit_log_survives_a_restart(sim, app_secrets):
     entries = again.store.audit_entries()
     again.close()
     assert [(e.actor, e.pos_id, e.description, e.outcome) for e in entries] == [(ANA.id, pos.id, "antes del reinicio", OK)]
+
+
+@pytest.mark.parametrize("role", ["viewer", None])
+def test_only_supervisors_act_and_refusals_are_audited(env, role):
+    sim, actions, store = env
+    someone = Actor("beto@empresa.bo", "Beto", role)
+    free = idle(sim, 2)
+    taken, event_id = busy(sim)
+    started = actions.start(someone, [p.id for p in free], 1, "forzado")
+    ended = actions.end(someone, [EndTarget(taken, event_id)])
+    assert {r.outcome for r in started + ended} == {"denegado"} and len(started) == 2
+    assert "no permite" in started[0].message
+    assert calls(sim, START_ROUTE) == 0 and calls(sim, END_ROUTE) == 0
+    rows = store.audit_entries()
+    assert len(rows) == 3 and {(r.actor, r.outcome, r.role) for r in rows} == {("beto@empresa.bo", "denegado", role)}

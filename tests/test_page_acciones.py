@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cucu.actions import Actor
-from tests.apptest_support import run_app, texts
+from cucu.access import Identity
+from tests.apptest_support import SUPERVISOR_OFF, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -41,10 +41,11 @@ def free_pos(sim):
 
 
 def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets, monkeypatch):
-    monkeypatch.setattr("ui.identity.current_actor", lambda: Actor("ana@empresa.bo", "Ana", "supervisor"))
+    monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity("ana@empresa.bo", "Ana"))
+    access = {"mode": "proxy", "users": {"ana@empresa.bo": "supervisor"}}
     pos = free_pos(sim)
     branch = sim.inventory.branch(pos.branch_id)
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), branch=branch, pos=pos)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=access), branch=branch, pos=pos)
     body = texts(at)
     assert "Se iniciará un evento de contingencia en **1 punto(s) de venta**" in body
     assert calls(sim, START_ROUTE) == 0  # nothing sent before the confirmation
@@ -55,7 +56,7 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     result = at.dataframe[-1].value
     assert result.iloc[0]["Punto de venta"] == pos.name and result.iloc[0]["ID evento"] == active(sim)[pos.id]
     entry = seeded_runtime.store.audit_entries()[0]
-    assert (entry.actor, entry.action, entry.outcome, entry.motive) == ("ana@empresa.bo", "iniciar", "ok", 2)
+    assert (entry.actor, entry.role, entry.action, entry.outcome, entry.motive) == ("ana@empresa.bo", "supervisor", "iniciar", "ok", 2)
     at.run()  # a rerun after the confirmation sends nothing again
     assert calls(sim, START_ROUTE) == 1
 
@@ -66,14 +67,14 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     ids=["no-motive", "blank-description"],
 )
 def test_form_refusals_are_explained_and_not_sent(sim, seeded_runtime, app_secrets, motive, description, message):
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), motive=motive, description=description)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), motive=motive, description=description)
     assert message in at.error[0].value
     assert "accion_confirmar" not in [b.key for b in at.button]
     assert calls(sim, START_ROUTE) == 0
 
 
 def test_cancel_sends_nothing(sim, seeded_runtime, app_secrets):
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"))
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF))
     at.button(key="accion_cancelar").click().run()
     assert not at.exception and "accion_confirmar" not in [b.key for b in at.button]
     at.run()
@@ -83,7 +84,7 @@ def test_cancel_sends_nothing(sim, seeded_runtime, app_secrets):
 def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, app_secrets):
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), scope="Toda una sucursal", branch=branch)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), scope="Toda una sucursal", branch=branch)
     body = texts(at)
     assert f"**{len(branch.pos) - len(busy)} punto(s) de venta**" in body and f"Se omiten **{len(busy)}**" in body
     at.button(key="accion_confirmar").click().run()
@@ -95,7 +96,7 @@ def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, ap
 def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets):
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
-    at = run_app(app_secrets, page="pages/eventos.py")
+    at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
     at.button(key=f"finalizar_suc_{branch.id}").click().run()
     assert not at.exception
     assert f"Se finalizará el evento activo de **{len(busy)} punto(s) de venta**" in texts(at)
@@ -110,7 +111,7 @@ def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secre
 
 def test_end_everything_shown(sim, seeded_runtime, app_secrets):
     n = len(active(sim))
-    at = run_app(app_secrets, page="pages/eventos.py")
+    at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
     at.button(key="finalizar_todos").click().run()
     at.button(key="accion_confirmar").click().run()
     assert f"{n} de {n} finalizados" in texts(at) and not active(sim)
@@ -121,7 +122,7 @@ def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, 
     for _ in range(3):
         seeded_runtime.collector.check_once()
     free = [p for p in sim.inventory.all_pos if p.id not in active(sim)]
-    at = run_app(app_secrets)
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
     at.button(key="estado_sugerido").click().run()
     assert not at.exception
     body = texts(at)
@@ -135,7 +136,7 @@ def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, 
 
 def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
     pos = free_pos(sim)
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py"), branch=sim.inventory.branch(pos.branch_id), pos=pos)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), branch=sim.inventory.branch(pos.branch_id), pos=pos)
     at.button(key="accion_confirmar").click().run()
     ended = len(active(sim))  # the one just started included
     at.switch_page("pages/eventos.py").run()

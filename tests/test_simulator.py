@@ -562,10 +562,13 @@ def test_server_starts_fast_on_free_port():
 
 
 def test_connectivity_history_follows_the_seeded_siat_failures():
-    sim = Simulator()
+    from cucu.models import now_la_paz
+
+    pinned = now_la_paz()
+    sim = Simulator(now=lambda: pinned)
     history = sim.connectivity_history()
     assert len(history) > 14 * 24 * 12 * 0.95  # every 5 minutes over two weeks
-    assert history == Simulator().connectivity_history()  # deterministic
+    assert history == Simulator(now=lambda: pinned).connectivity_history()  # deterministic
     down = [when for when, ok, _ in history if not ok]
     assert down, "the seed has ended 'Falla SIAT' events, so SIAT was down some of the time"
     outages = [(e["fechaInicio"], e["fechaFin"]) for e in sim.events() if e["codigoMotivo"] == 2 and e["fechaFin"]]

@@ -95,7 +95,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
     if count and confirm_col.button(label, type="primary", icon=":material/check:", key="accion_confirmar", width="stretch"):
         if st.session_state.pop(PENDING, None) is None:  # already sent by a previous click
             st.rerun()
-        actor = identity.current_actor()
+        actor = identity.actor_for(runtime)  # the role is checked again, now, by the service
         with st.spinner("Enviando a cucu…"):
             try:
                 if pending.kind == START:

@@ -1,28 +1,87 @@
-"""Who is using this browser session: the one place that reads identity (tests replace it)."""
+"""Who is using this browser session, and their role: the one place that reads identity.
+
+Identity comes only from the configured mechanism: OIDC claims (``st.user``) in ``oidc``
+mode, the proxy's user header in ``proxy`` mode, nothing in ``off`` mode. Never from query
+parameters or anything else the browser controls. Tests replace :func:`signed_in_identity`.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
+from cucu.access import AccessSettings, AccessSettingsError, Decision, Identity, decide, load_access
 from cucu.actions import Actor
 
 _SESSION_KEY = "_contingencia_sesion"
 
 
-def current_actor() -> Actor:
-    """The signed-in user where there is one; otherwise this browser session (no sign-in yet)."""
-    user = getattr(st, "user", None)
+def read_access() -> AccessSettings:
+    """[access] from secrets.toml, environment overrides. Raises ``AccessSettingsError``."""
     try:
-        if user is not None and user.get("is_logged_in"):
-            ident = user.get("email") or user.get("sub") or user.get("name")
-            if ident:
-                return Actor(str(ident), user.get("name"), None)
-    except Exception:  # no auth configured: st.user has nothing to say
-        pass
+        section = st.secrets.get("access", {})
+    except StreamlitSecretNotFoundError:
+        section = {}  # read_settings() already explained a broken secrets file
+    if not hasattr(section, "keys"):
+        raise AccessSettingsError("En .streamlit/secrets.toml, «access» debe ser una tabla [access].")
+    return load_access(_plain(section), os.environ)
+
+
+def signed_in_identity(access: AccessSettings) -> Identity | None:
+    """What the configured sign-in mechanism says, or None."""
+    if access.mode == "oidc":
+        try:
+            if not st.user.is_logged_in:
+                return None
+            claims = _plain(st.user.to_dict())
+        except Exception:  # sign-in not configured: nobody is signed in
+            return None
+        user = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
+        return Identity(str(user), claims.get("name"), claims) if user else None
+    if access.mode == "proxy":
+        user = (st.context.headers.get(access.user_header) or "").strip()
+        return Identity(user) if user else None
+    return None
+
+
+def current_decision(access: AccessSettings, *, demo: bool) -> Decision:
+    return decide(access, signed_in_identity(access), demo=demo)
+
+
+def current_actor(access: AccessSettings | None = None, *, demo: bool = True) -> Actor:
+    """The person acting now, with their role as decided at this moment."""
+    access = access if access is not None else read_access()
+    decision = current_decision(access, demo=demo)
+    if decision.signed_in:
+        return Actor(decision.user, decision.name, decision.role)
+    # No sign-in: the browser session is the best "who" there is.
     if _SESSION_KEY not in st.session_state:
         st.session_state[_SESSION_KEY] = uuid.uuid4().hex[:10]
     session = st.session_state[_SESSION_KEY]
     ip = getattr(st.context, "ip_address", None)
-    return Actor(f"sesión {session}", f"Sesión {session}" + (f" ({ip})" if ip else ""), None)
+    return Actor(f"sesión {session}", f"Sesión {session}" + (f" ({ip})" if ip else ""), decision.role)
+
+
+def _plain(value):
+    """Streamlit's attribute dicts (secrets, user info) as plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def decision_for(runtime) -> Decision:
+    """This session's decision under the runtime's mode (DEMO lets anonymous users act)."""
+    from cucu.settings import Mode
+
+    return current_decision(read_access(), demo=runtime.settings.mode is Mode.DEMO)
+
+
+def actor_for(runtime) -> Actor:
+    from cucu.settings import Mode
+
+    return current_actor(read_access(), demo=runtime.settings.mode is Mode.DEMO)

@@ -101,16 +101,59 @@ def siat_style(check: ConnectivityCheck) -> tuple[str, str]:
     return "gray", ":material/cloud_off:"
 
 
-def render_header(mode: Mode, check: ConnectivityCheck | None) -> None:
+def render_header(mode: Mode, check: ConnectivityCheck | None, *, sign_in_off: bool = False) -> None:
     """One line on every page, so the mode and SIAT's state are visible even on a tablet."""
     color, icon, help_text = _MODE_STYLE[mode]
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=icon, color=color, help=help_text)
+        if sign_in_off:
+            st.badge("Inicio de sesión desactivado", icon=":material/no_accounts:", color="orange",
+                     help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.")
         if check is None:
             st.badge("SIAT: comprobando…", icon=":material/hourglass_empty:", color="gray")
         else:
             s_color, s_icon = siat_style(check)
             st.badge(check.label, icon=s_icon, color=s_color, help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)")
+
+
+def render_sidebar(decision, access) -> None:
+    """Who is signed in, their role, and how to sign out."""
+    from cucu.access import ROLE_LABELS
+
+    with st.sidebar:
+        if decision.signed_in:
+            st.markdown(f"**{decision.name or decision.user}**")
+            if decision.name:
+                st.caption(decision.user)
+        else:
+            st.markdown("**Sin inicio de sesión**")
+        st.badge(ROLE_LABELS.get(decision.role, "Sin acceso"), icon=":material/badge:",
+                 color="blue" if decision.role == "supervisor" else "gray")
+        st.caption(decision.reason)
+        if access.mode == "oidc" and decision.signed_in:
+            st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
+        elif access.mode == "proxy":
+            st.caption("La sesión la mantiene el servidor de acceso: para salir, cierre el navegador.")
+
+
+def render_gate(decision, access) -> None:
+    """The only page for someone who is not signed in (oidc) or has no access."""
+    st.title("Contingencia")
+    if access.mode == "oidc" and not decision.signed_in:
+        st.markdown("Inicie sesión con su cuenta de la empresa para ver el tablero de contingencia.")
+        if st.button("Iniciar sesión", type="primary", icon=":material/login:", key="iniciar_sesion"):
+            try:
+                st.login()
+            except Exception:
+                log.exception("st.login falló")
+                st.error("El inicio de sesión no está configurado en este servidor (falta [auth] en secrets.toml). "
+                         "Avise al administrador.", icon=":material/settings_alert:")
+        return
+    who = f" ({decision.user})" if decision.user else ""
+    st.error(f"**Su usuario{who} no tiene acceso a este tablero.** {decision.reason} Pida acceso al administrador.",
+             icon=":material/lock:")
+    if access.mode == "oidc":
+        st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
 
 
 def render_config_error(title: str, message: str) -> None:

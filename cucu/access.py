@@ -1,0 +1,157 @@
+"""Who may do what: access modes, roles from a claim or an allow-list, and the decision per person.
+
+Pure logic: the Streamlit side (``ui/identity.py``) gathers what the sign-in mechanism says
+(OIDC claims through ``st.user``, or the proxy's user header) and asks :func:`decide`.
+
+- ``oidc``: Streamlit's native sign-in; the role comes from a claim path (``roles``,
+  ``groups``, ``realm_access.roles``…) mapped to our roles by ``role_map``.
+- ``proxy``: a reverse proxy authenticated the user and passes the name in ``user_header``;
+  the header is trusted in this mode only.
+- ``off``: no sign-in. In DEMO everyone is a supervisor; in SANDBOX and PRODUCCIÓN everyone
+  is a viewer unless ``allow_anonymous_supervisors`` says otherwise.
+
+The allow-list ``users`` (user -> role, or ``none``) overrides the claim, so access can be
+revoked at once although OIDC claims stay frozen in the session cookie until sign-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+VIEWER, SUPERVISOR, NO_ACCESS = "viewer", "supervisor", "none"
+ROLES = (VIEWER, SUPERVISOR)
+ROLE_LABELS = {VIEWER: "Observador", SUPERVISOR: "Supervisor"}
+MODES = ("oidc", "proxy", "off")
+
+_SOURCES = {  # setting -> (environment variable, key in [access])
+    "mode": ("CUCU_ACCESS_MODE", "mode"),
+    "role_claim": ("CUCU_ACCESS_ROLE_CLAIM", "role_claim"),
+    "user_header": ("CUCU_ACCESS_USER_HEADER", "user_header"),
+    "default_role": ("CUCU_ACCESS_DEFAULT_ROLE", "default_role"),
+    "allow_anonymous_supervisors": ("CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS", "allow_anonymous_supervisors"),
+}
+_TABLES = {"role_map", "users"}
+
+
+class AccessSettingsError(ValueError):
+    """``str(err)`` says, in Spanish, what is wrong in [access] and how to fix it."""
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    mode: str = "off"
+    role_claim: str = "roles"
+    role_map: Mapping[str, str] = field(default_factory=lambda: {SUPERVISOR: SUPERVISOR, VIEWER: VIEWER})
+    user_header: str = "X-Remote-User"
+    default_role: str = VIEWER  # for a signed-in user with no role: viewer, or none (no access)
+    allow_anonymous_supervisors: bool = False
+    users: Mapping[str, str] = field(default_factory=dict)  # allow-list: user -> viewer / supervisor / none
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the sign-in mechanism says about the person (nothing from the browser's own requests)."""
+
+    user: str  # e-mail, subject or user name: the key of the allow-list and the audit log
+    name: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``role`` is None when the person may not use the dashboard at all."""
+
+    user: str
+    name: str | None
+    role: str | None
+    reason: str  # why this role, in Spanish (shown to the person and in logs)
+    signed_in: bool
+
+    @property
+    def can_act(self) -> bool:
+        return self.role == SUPERVISOR
+
+
+def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -> AccessSettings:
+    section = dict(section or {})
+    unknown = sorted(set(section) - {k for _, k in _SOURCES.values()} - _TABLES)
+    if unknown:
+        raise AccessSettingsError(f"La tabla [access] tiene claves desconocidas: {', '.join(unknown)}.")
+    raw = {}
+    for name, (env_var, key) in _SOURCES.items():
+        value = environ.get(env_var)
+        raw[name] = value if value not in (None, "") else section.get(key)
+    mode = str(raw["mode"] or "off").strip().lower()
+    if mode not in MODES:
+        raise AccessSettingsError(f"[access].mode (CUCU_ACCESS_MODE) debe ser oidc, proxy u off; se recibió «{raw['mode']}».")
+    default_role = str(raw["default_role"] or VIEWER).strip().lower()
+    if default_role not in (VIEWER, NO_ACCESS):
+        raise AccessSettingsError("[access].default_role debe ser viewer o none (sin acceso).")
+    role_map = section.get("role_map", {SUPERVISOR: SUPERVISOR, VIEWER: VIEWER})
+    users = section.get("users", {})
+    for table, values, allowed in (("role_map", role_map, ROLES), ("users", users, (*ROLES, NO_ACCESS))):
+        if not isinstance(values, Mapping):
+            raise AccessSettingsError(f"[access.{table}] debe ser una tabla.")
+        bad = {k: v for k, v in values.items() if str(v).lower() not in allowed}
+        if bad:
+            first = next(iter(bad))
+            raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
+    header = str(raw["user_header"] or "X-Remote-User").strip()
+    if not header:
+        raise AccessSettingsError("[access].user_header no puede estar vacío.")
+    return AccessSettings(
+        mode=mode,
+        role_claim=str(raw["role_claim"] or "roles").strip(),
+        role_map={str(k): str(v).lower() for k, v in role_map.items()},
+        user_header=header,
+        default_role=default_role,
+        allow_anonymous_supervisors=_truthy(raw["allow_anonymous_supervisors"]),
+        users={str(k).strip().lower(): str(v).lower() for k, v in users.items()},
+    )
+
+
+def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
+    """The values at a dotted claim path: ``roles``, ``groups``, ``realm_access.roles``…"""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return []
+        value = value[part]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return []
+
+
+def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -> Decision:
+    """The role of this person right now. ``identity`` is None when nobody is signed in."""
+    if settings.mode == "off":
+        if demo or settings.allow_anonymous_supervisors:
+            why = "modo DEMO" if demo else "acceso anónimo de supervisores permitido en la configuración"
+            return Decision("anónimo", None, SUPERVISOR, f"Sin inicio de sesión ({why}).", False)
+        return Decision("anónimo", None, VIEWER, "Sin inicio de sesión: solo lectura.", False)
+    if identity is None:
+        return Decision("", None, None, "Debe iniciar sesión.", False)
+
+    listed = settings.users.get(identity.user.strip().lower())
+    if listed is not None:
+        if listed == NO_ACCESS:
+            return Decision(identity.user, identity.name, None, "Su acceso fue retirado en la lista de usuarios.", True)
+        return Decision(identity.user, identity.name, listed, "Rol asignado en la lista de usuarios.", True)
+    if settings.mode == "oidc":
+        mapped = {settings.role_map[v] for v in claim_values(identity.claims, settings.role_claim) if v in settings.role_map}
+        if SUPERVISOR in mapped:
+            return Decision(identity.user, identity.name, SUPERVISOR, f"Rol de supervisor según «{settings.role_claim}».", True)
+        if VIEWER in mapped:
+            return Decision(identity.user, identity.name, VIEWER, f"Rol de observador según «{settings.role_claim}».", True)
+    if settings.default_role == NO_ACCESS:
+        return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
+    return Decision(identity.user, identity.name, VIEWER, "Sin rol asignado: solo lectura.", True)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "on", "si", "sí", "yes")

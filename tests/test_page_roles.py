@@ -1,0 +1,116 @@
+"""AppTest for each role on each page: what each sees and may do, and the refusal of a forced action."""
+
+from __future__ import annotations
+
+import pytest
+
+from cucu.access import Identity
+from tests.apptest_support import run_app, texts
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+READ_PAGES = ["pages/estado.py", "pages/eventos.py", "pages/conectividad.py", "pages/historial.py", "pages/bitacora.py"]
+ACTION_KEYS = ("estado_sugerido", "finalizar_todos", "iniciar_revisar")
+PROXY = {"mode": "proxy", "users": {"ana": "supervisor", "beto": "viewer", "carla": "none"}}
+
+
+@pytest.fixture
+def as_user(monkeypatch):
+    """Sign in as a proxy user (the header AppTest cannot send is read through this one function)."""
+
+    def sign_in(user: str | None):
+        monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity(user) if user else None)
+
+    return sign_in
+
+
+def action_buttons(at) -> set[str]:
+    return {b.key for b in at.button if b.key} & set(ACTION_KEYS) | {b.key for b in at.button if b.key and b.key.startswith("finalizar_")}
+
+
+@pytest.mark.parametrize("page", READ_PAGES)
+def test_viewer_sees_every_page_and_no_action_control(sim, seeded_runtime, app_secrets, as_user, page):
+    as_user("beto")
+    sim.update_faults({"siat_down": True})  # so Estado would offer the suggested contingency to a supervisor
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    at = run_app(app_secrets, page=page, access=PROXY)
+    assert not action_buttons(at)
+    body = texts(at)
+    assert "beto" in body and "Observador" in body  # the sidebar says who and which role
+
+
+def test_supervisor_has_the_action_controls(sim, seeded_runtime, app_secrets, as_user):
+    as_user("ana")
+    sim.update_faults({"siat_down": True})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    assert "estado_sugerido" in action_buttons(run_app(app_secrets, access=PROXY))
+    assert "finalizar_todos" in action_buttons(run_app(app_secrets, page="pages/eventos.py", access=PROXY))
+    assert "iniciar_revisar" in {b.key for b in run_app(app_secrets, page="pages/iniciar.py", access=PROXY).button}
+
+
+def test_viewer_has_no_iniciar_page(sim, seeded_runtime, app_secrets, as_user):
+    as_user("beto")
+    at = run_app(app_secrets, access=PROXY)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/iniciar.py")  # not in a viewer's navigation at all
+
+
+def test_forced_action_of_a_viewer_is_refused_and_audited(sim, seeded_runtime, app_secrets, as_user):
+    from ui.actions import PendingAction
+
+    as_user("beto")
+    free = [p for p in sim.inventory.all_pos if not any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())][:2]
+    at = run_app(app_secrets, page="pages/eventos.py", access=PROXY)
+    at.session_state["accion_pendiente"] = PendingAction("iniciar", tuple(p.id for p in free), 1, "forzado")  # a crafted session
+    at.run()
+    at.button(key="accion_confirmar").click().run()
+    assert not at.exception
+    results = at.dataframe[0].value
+    assert list(results["Resultado"].str.contains("Sin permiso")) == [True, True]
+    assert results["Detalle"].str.contains("no permite").all()
+    assert sim.stats()["by_route"].get("POST /api/v1/events/start", 0) == 0
+    rows = seeded_runtime.store.audit_entries()
+    assert len(rows) == 2 and {(r.actor, r.role, r.outcome) for r in rows} == {("beto", "viewer", "denegado")}
+
+
+def test_revoked_user_has_no_access(sim, seeded_runtime, app_secrets, as_user):
+    as_user("carla")
+    at = run_app(app_secrets, access=PROXY)
+    assert "no tiene acceso a este tablero" in at.error[0].value and "retirado" in at.error[0].value
+    assert not at.dataframe and not at.metric
+
+
+def test_unknown_user_gets_the_configured_default(sim, seeded_runtime, app_secrets, as_user):
+    as_user("intruso")
+    assert "no tiene acceso" in run_app(app_secrets, access={**PROXY, "default_role": "none"}).error[0].value
+    at = run_app(app_secrets, access=PROXY)
+    assert not at.error and "Observador" in texts(at)
+
+
+def test_proxy_without_user_header_has_no_access(sim, seeded_runtime, app_secrets, as_user):
+    as_user(None)
+    assert "no tiene acceso" in run_app(app_secrets, access=PROXY).error[0].value
+
+
+def test_oidc_asks_to_sign_in(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, access={"mode": "oidc"}, user={"is_logged_in": False})
+    assert "Inicie sesión" in texts(at) and "iniciar_sesion" in {b.key for b in at.button}
+    assert not at.metric
+
+
+def test_oidc_role_from_the_claim(sim, seeded_runtime, app_secrets):
+    sup = {"is_logged_in": True, "email": "ana@empresa.bo", "name": "Ana", "groups": ["contingencia-sup"]}
+    access = {"mode": "oidc", "role_claim": "groups", "role_map": {"contingencia-sup": "supervisor"}}
+    at = run_app(app_secrets, page="pages/iniciar.py", access=access, user=sup)
+    assert "iniciar_revisar" in {b.key for b in at.button}
+    assert "Ana" in texts(at) and "cerrar_sesion" in {b.key for b in at.button}
+    revoked = run_app(app_secrets, access={**access, "users": {"ana@empresa.bo": "none"}}, user=sup)
+    assert "no tiene acceso" in revoked.error[0].value
+
+
+def test_sign_in_off_outside_demo_is_read_only_and_says_so(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page="pages/eventos.py", access={"mode": "off"})
+    assert "Inicio de sesión desactivado" in texts(at)
+    assert not action_buttons(at)
