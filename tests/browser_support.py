@@ -37,19 +37,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, log_path: Path | None = None, stopped: list | None = None):
+def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, log_path: Path | None = None,
+                     stopped: list | None = None, args: tuple[str, ...] = (), base_path: str = "", port: int | None = None):
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it.
 
     Output goes to ``log_path`` (a temporary file by default: a pipe nobody reads would
     block a chatty server). ``stopped`` receives the exit code after SIGTERM.
     """
-    port = free_port()
+    port = port or free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("CUCU_")}
     child_env.update(env or {})
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
+        "--browser.gatherUsageStats", "false", *args,
     ]
     log_file = open(log_path, "w") if log_path else tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
@@ -61,7 +62,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, l
                 log_file.seek(0)
                 raise RuntimeError(f"streamlit exited early:\n{log_file.read()}")
             try:
-                if httpx.get(f"{base_url}/_stcore/health", timeout=1).text == "ok":
+                if httpx.get(f"{base_url}{base_path}/_stcore/health", timeout=1).text == "ok":
                     break
             except httpx.HTTPError:
                 pass

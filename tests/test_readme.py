@@ -14,7 +14,7 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_demo_and_test_commands():
     demo, tests = readme_commands()
     assert "streamlit run app.py" in demo and "requirements.txt" in demo
-    assert "pytest" in tests and "install-chromium.sh" in tests
+    assert "pytest" in tests and "install-debian-packages.sh" in tests
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

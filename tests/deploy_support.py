@@ -1,0 +1,97 @@
+"""Run the shipped nginx site files in front of the app, in a temporary directory on loopback.
+
+Only what an operator would change is substituted: host name, ports, certificate and
+password-file paths, and the snippet's location. Everything else runs as shipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.browser_support import ROOT, free_port
+
+DEPLOY = ROOT / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def htpasswd(path: Path, users: dict[str, str]) -> None:
+    import bcrypt
+
+    path.write_text("".join(f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=6)).decode()}\n" for u, p in users.items()))
+
+
+def render_site(site: str, directory: Path, *, app_port: int, https_port: int, http_port: int) -> Path:
+    cert, key = self_signed_cert(directory)
+    text = (DEPLOY / "nginx" / site).read_text()
+    for old, new in {
+        "contingencia.example.bo": "localhost",
+        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "server 127.0.0.1:8501;": f"server 127.0.0.1:{app_port};",
+        "/etc/ssl/contingencia/cert.pem": str(cert),
+        "/etc/ssl/contingencia/key.pem": str(key),
+        "/etc/nginx/snippets/contingencia-proxy.conf": str(DEPLOY / "nginx" / "contingencia-proxy.conf"),
+        "/etc/nginx/contingencia.htpasswd": str(directory / "htpasswd"),
+    }.items():
+        assert old in text or old in ("/etc/nginx/contingencia.htpasswd",), f"{site} no longer contains {old!r}"
+        text = text.replace(old, new)
+    path = directory / site
+    path.write_text(text)
+    return path
+
+
+@contextmanager
+def nginx(site: str, directory: Path, *, app_port: int):
+    """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port."""
+    https_port, http_port = free_port(), free_port()
+    site_path = render_site(site, directory, app_port=app_port, https_port=https_port, http_port=http_port)
+    temp = directory / "nginx-tmp"
+    temp.mkdir(exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read files in a root-only temp dir
+    conf = directory / "nginx.conf"
+    conf.write_text(
+        f"{user}worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
+        "events { worker_connections 256; }\n"
+        f"http {{\n  access_log {directory}/access.log;\n"
+        + "".join(f"  {kind}_temp_path {temp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + f"  include {site_path};\n}}\n"
+    )
+    test = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", https_port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}")
+                time.sleep(0.1)
+        yield f"https://localhost:{https_port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def insecure_client() -> httpx.Client:
+    return httpx.Client(verify=False, timeout=10, follow_redirects=False)

@@ -1,0 +1,105 @@
+"""Deployment, proxy mode: the shipped nginx basic-auth site with TLS in front of the app on /contingencia/.
+
+A wrong password gets 401; a client-sent user header is overwritten; the user shown is the
+authenticated one; page links, shareable filtered URLs, downloads and the health check work
+under the sub-path.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
+from tests.deploy_support import htpasswd, insecure_client, nginx
+
+pytestmark = pytest.mark.browser
+
+PASSWORDS = {"ana": "clave-de-ana", "beto": "clave-de-beto"}
+SECRETS = """
+[access]
+mode = "proxy"
+default_role = "none"
+
+[access.users]
+ana = "supervisor"
+beto = "viewer"
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("proxy")
+    secrets = directory / "secrets.toml"
+    secrets.write_text(SECRETS)
+    htpasswd(directory / "htpasswd", PASSWORDS)
+    app_port = free_port()
+    args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
+    with streamlit_server(args=args, base_path="/contingencia", port=app_port), \
+            nginx("contingencia-basic-auth.conf", directory, app_port=app_port) as url:
+        yield url
+
+
+def signed_in_page(browser, user: str, **extra):
+    context = browser.new_context(
+        viewport=TABLET, ignore_https_errors=True, http_credentials={"username": user, "password": PASSWORDS[user]}, **extra
+    )
+    return context.new_page()
+
+
+def test_passwords_are_checked_and_health_is_open(site):
+    with insecure_client() as http:
+        assert http.get(f"{site}/contingencia/").status_code == 401
+        assert http.get(f"{site}/contingencia/", auth=("ana", "mala")).status_code == 401
+        assert http.get(f"{site}/contingencia/", auth=("ana", PASSWORDS["ana"])).status_code == 200
+        assert http.get(f"{site}/contingencia/_stcore/health").text == "ok"
+        redirect = http.get(f"{site}/contingencia")
+        assert redirect.status_code == 301 and redirect.headers["location"].endswith("/contingencia/")
+
+
+def test_the_authenticated_user_is_shown_not_a_spoofed_header(site, browser):
+    page = signed_in_page(browser, "ana", extra_http_headers={"X-Remote-User": "beto"})
+    page.goto(f"{site}/contingencia/")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("ana")
+    expect(sidebar).to_contain_text("Supervisor")
+    expect(sidebar).not_to_contain_text("beto")
+    page.goto(f"{site}/contingencia/iniciar")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Iniciar evento")).to_be_visible()
+    page.context.close()
+
+
+def test_viewer_sees_no_action_page(site, browser):
+    page = signed_in_page(browser, "beto")
+    page.goto(f"{site}/contingencia/iniciar")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Estado")).to_be_visible()  # not a page of theirs
+    expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
+    page.context.close()
+
+
+def test_links_filters_downloads_work_under_the_sub_path(site, browser):
+    page = signed_in_page(browser, "ana")
+    page.goto(f"{site}/contingencia/")
+    wait_for_app(page)
+    page.get_by_role("link", name="Eventos activos").click()
+    wait_for_app(page)
+    assert page.url.startswith(f"{site}/contingencia/eventos")
+    expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
+
+    page.goto(f"{site}/contingencia/eventos?sucursal=Casa+Matriz")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Casa Matriz · La Paz")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sucursal El Alto · El Alto")).to_have_count(0)
+
+    page.goto(f"{site}/contingencia/historial")
+    wait_for_app(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Descargar CSV").click()
+    assert download.value.suggested_filename.startswith("historial_")
+    assert "Punto de venta" in open(download.value.path(), encoding="utf-8-sig").readline()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.context.close()
