@@ -59,9 +59,9 @@ def render_site(site: str, directory: Path, *, app_port: int, https_port: int, h
 
 
 @contextmanager
-def nginx(site: str, directory: Path, *, app_port: int):
+def nginx(site: str, directory: Path, *, app_port: int, https_port: int | None = None):
     """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port."""
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port = https_port or free_port(), free_port()
     site_path = render_site(site, directory, app_port=app_port, https_port=https_port, http_port=http_port)
     temp = directory / "nginx-tmp"
     temp.mkdir(exist_ok=True)

@@ -1,0 +1,59 @@
+"""The shipped deployment files, checked without running them (the e2e tests run nginx)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+
+from cucu.access import load_access
+from tests.deploy_support import DEPLOY
+
+
+@pytest.mark.parametrize("site", ["contingencia.conf", "contingencia-basic-auth.conf"])
+def test_every_location_includes_the_snippet_and_sets_the_user_header_once(site):
+    text = (DEPLOY / "nginx" / site).read_text()
+    locations = re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{(.*?)\n    \}", text, flags=re.S)
+    proxied = [(path, body) for path, body in locations if "proxy_pass" in body]
+    assert proxied
+    for path, body in proxied:
+        assert body.count("include /etc/nginx/snippets/contingencia-proxy.conf;") == 1, path
+        assert len(re.findall(r"proxy_set_header X-Remote-User", body)) == 1, path
+        if "auth_basic_user_file" not in body:
+            assert 'proxy_set_header X-Remote-User "";' in body, path  # never trust the browser's
+
+
+def test_the_snippet_keeps_websockets_and_long_timeouts():
+    text = (DEPLOY / "nginx" / "contingencia-proxy.conf").read_text()
+    for line in ("proxy_set_header Upgrade", "proxy_set_header Connection        $connection_upgrade",
+                 "proxy_set_header Host              $http_host", "proxy_read_timeout 86400s"):
+        assert line in text
+    assert "X-Remote-User" not in text.split("# ")[-1]  # set per location, never in the shared snippet
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_unit_verifies(tmp_path):
+    unit = tmp_path / "contingencia@.service"
+    unit.write_text((DEPLOY / "systemd" / "contingencia@.service").read_text())
+    run = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "contingencia@8501.service")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    complaints = [line for line in (run.stdout + run.stderr).splitlines()
+                  if line.strip() and "/opt/contingencia/venv/bin/streamlit is not executable" not in line]
+    assert complaints == []  # only the virtualenv, which an operator creates, is missing here
+
+
+@pytest.mark.parametrize("name", ["oidc", "proxy", "off"])
+def test_secrets_examples_are_valid(name):
+    data = tomllib.loads((DEPLOY / "secrets" / f"{name}.secrets.toml.example").read_text())
+    assert load_access(data["access"], {}).mode == name
+    if name == "oidc":
+        assert data["auth"]["redirect_uri"].endswith("/contingencia/oauth2callback")
+
+
+def test_env_example_names_only_known_settings():
+    names = {line.split("=", 1)[0] for line in (DEPLOY / "contingencia.env.example").read_text().splitlines()
+             if line and not line.startswith("#")}
+    assert names <= {"CUCU_BASE_URL", "CUCU_API_KEY", "CUCU_INVENTORY", "CUCU_DB", "STREAMLIT_SERVER_COOKIE_SECRET", "CUCU_ACCESS_MODE"}

@@ -1,0 +1,154 @@
+"""Deployment, OIDC mode, end to end over HTTPS: nginx (shipped site) -> Streamlit on /contingencia/,
+signing in at a local OpenID Connect provider (oidc-provider-mock) with a supervisor and a viewer.
+
+The supervisor signs in, starts and ends an event on the simulator and finds their name in
+Bitácora; the viewer sees every page and no action control; a reload keeps both signed in;
+signing out works.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
+from tests.deploy_support import nginx
+
+pytestmark = pytest.mark.browser
+
+ANA = {"sub": "ana", "email": "ana@empresa.bo", "name": "Ana Quispe", "roles": ["contingencia-supervisor"]}
+BETO = {"sub": "beto", "email": "beto@empresa.bo", "name": "Beto Mamani", "roles": ["contingencia-lectura"]}
+
+
+@pytest.fixture(scope="module")
+def provider():
+    port = free_port()
+    cli = Path(sys.executable).with_name("oidc-provider-mock")
+    cmd = [str(cli), "-H", "127.0.0.1", "-p", str(port), "--user-claims", json.dumps(ANA), "--user-claims", json.dumps(BETO)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("oidc-provider-mock did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(provider, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("oidc")
+    app_port, https_port = free_port(), free_port()
+    secrets = directory / "secrets.toml"
+    secrets.write_text(f"""
+[auth]
+redirect_uri = "https://localhost:{https_port}/contingencia/oauth2callback"
+cookie_secret = "{'c' * 64}"
+client_id = "contingencia"
+client_secret = "secreto-de-prueba"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+client_kwargs = {{ scope = "openid profile email" }}
+
+[access]
+mode = "oidc"
+role_claim = "roles"
+
+[access.role_map]
+"contingencia-supervisor" = "supervisor"
+"contingencia-lectura" = "viewer"
+""")
+    args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
+    with streamlit_server(args=args, base_path="/contingencia", port=app_port), \
+            nginx("contingencia.conf", directory, app_port=app_port, https_port=https_port) as url:
+        yield url
+
+
+def sign_in(browser, site: str, who: dict):
+    page = browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page()
+    page.goto(f"{site}/contingencia/")
+    wait_for_app(page)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(re.compile(r"127\.0\.0\.1"))  # the provider's login page
+    page.get_by_role("button", name=re.compile(who["sub"])).first.click()
+    page.wait_for_url(re.compile(r"/contingencia/"))
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(who["name"], timeout=15_000)
+    return page
+
+
+def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
+    page = sign_in(browser, site, ANA)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Supervisor")
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(ANA["name"])  # a reload keeps the session
+
+    page.goto(f"{site}/contingencia/eventos")
+    wait_for_app(page)
+    first_branch = page.get_by_role("button", name=re.compile(r"^Finalizar todos en ")).first
+    first_branch.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
+    expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=15_000)
+
+    page.goto(f"{site}/contingencia/iniciar")
+    wait_for_app(page)
+    page.get_by_text("2 · Falla SIAT").click()
+    page.get_by_label("Descripción").fill("Prueba OIDC")
+    page.get_by_label("Descripción").press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Revisar y confirmar").click()
+    page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
+    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=15_000)
+
+    page.goto(f"{site}/contingencia/bitacora")
+    wait_for_app(page)
+    cells = page.locator('[data-testid="stDataFrame"] table td')
+    expect(cells.filter(has_text=ANA["email"]).first).to_be_attached(timeout=15_000)
+    texts = cells.all_inner_texts()
+    assert "Iniciar" in texts and "Finalizar" in texts
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    page.get_by_role("button", name="Cerrar sesión").click()
+    page.wait_for_url(re.compile(r"127\.0\.0\.1:\d+/"))  # the provider's end-session page
+    page.get_by_role("button", name=re.compile("End session", re.I)).click()
+    page.wait_for_load_state()
+    page.goto(f"{site}/contingencia/")
+    wait_for_app(page)
+    expect(page.get_by_role("button", name="Iniciar sesión")).to_be_visible()
+    page.context.close()
+
+
+def test_viewer_sees_pages_and_no_action_control(site, browser):
+    page = sign_in(browser, site, BETO)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
+    for path, heading in (("", "Estado"), ("eventos", "Eventos activos"), ("conectividad", "Conectividad"),
+                          ("historial", "Historial"), ("bitacora", "Bitácora")):
+        page.goto(f"{site}/contingencia/{path}")
+        wait_for_app(page)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile(r"^(Finalizar|Iniciar contingencia)"))).to_have_count(0)
+    page.goto(f"{site}/contingencia/iniciar")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(BETO["name"])
+    page.context.close()
