@@ -152,7 +152,7 @@ def test_all_pos_run_concurrently(env):
     results = actions.start(ANA, [p.id for p in free], 4, "simulacro")
     elapsed = time.monotonic() - started
     assert all(r.outcome == OK for r in results) and len(results) == len(free)
-    assert elapsed < len(free) * 0.2 / 2  # far from one after another
+    assert elapsed < len(free) * 0.2 * 0.6  # one after another would take 4 s; room for a loaded machine
 
 
 # ---- no double actions -----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -85,6 +87,7 @@ def test_eventos_filtered_link(demo, page, console_errors, viewport):
     page.goto(url)
     wait_for_app(page)
     page.locator(".st-key-tile_88cbe4eb-6221-5ab1-a711-b5500c4dfbc1").get_by_role("link", name="Eventos").click()
+    page.wait_for_url(re.compile(r"/eventos\?sucursal=Casa\+Matriz"))  # the previous run may still look idle
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
     assert "sucursal=Casa+Matriz" in page.url

@@ -549,7 +549,7 @@ def test_concurrent_slow_calls_run_in_parallel(client, server):
         statuses = pool.submit(asyncio.run, burst()).result()
     elapsed = time.monotonic() - t
     assert statuses == [200] * 50
-    assert 0.2 <= elapsed < 2.0, elapsed
+    assert 0.2 <= elapsed < 5.0, elapsed  # one after another: 10 s
 
 
 def test_server_starts_fast_on_free_port():
