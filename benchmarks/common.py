@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import free_port  # noqa: E402
+from tests.browser_support import free_port, wait_until_ok  # noqa: E402
 
 API_KEY = "sk_test_demo"
 
@@ -27,16 +26,7 @@ def simulator_process(*args: str):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/_sim/faults", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the simulator did not start")
-            time.sleep(0.1)
+        wait_until_ok(f"{base_url}/_sim/faults", proc, "the simulator", timeout_s=30)
         yield base_url
     finally:
         proc.terminate()

@@ -9,7 +9,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from cucu.actions import ACTION_LABELS, OUTCOME_LABELS
-from cucu.models import Event, Inventory, PointOfSale, motive_label
+from cucu.models import Event, Inventory, motive_label
 from cucu.store import DayEvents, PosStatus
 from cucu.timefmt import fmt_duration
 
@@ -204,10 +204,6 @@ def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
         ],
         columns=["Sucursal", "Punto de venta", "Motivo", "Finalizó", "Vence", "Queda", "Código SIAT"],
     )
-
-
-def pos_label(pos: PointOfSale, inventory: Inventory) -> str:
-    return f"{inventory.branch(pos.branch_id).name} · {pos.name}"
 
 
 # ---- Bitácora ------------------------------------------------------------------------

@@ -30,6 +30,22 @@ DESKTOP = {"width": 1440, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 
 
+def wait_until_ok(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 60, ok=lambda r: r.status_code == 200) -> None:
+    """Poll ``url`` until it answers as ``ok`` says; fail early if the child process died."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if ok(httpx.get(url, timeout=1)):
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer in time")
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,19 +72,11 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, l
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                log_file.seek(0)
-                raise RuntimeError(f"streamlit exited early:\n{log_file.read()}")
-            try:
-                if httpx.get(f"{base_url}{base_path}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not become healthy in time")
-            time.sleep(0.2)
+        try:
+            wait_until_ok(f"{base_url}{base_path}/_stcore/health", proc, "streamlit", timeout_s, ok=lambda r: r.text == "ok")
+        except RuntimeError as exc:
+            log_file.seek(0)
+            raise RuntimeError(f"{exc}:\n{log_file.read()}") from None
         yield base_url
     finally:
         proc.terminate()

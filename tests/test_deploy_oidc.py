@@ -12,14 +12,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
+from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app, wait_until_ok
 from tests.deploy_support import nginx
 
 pytestmark = pytest.mark.browser
@@ -36,16 +34,7 @@ def provider():
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("oidc-provider-mock did not start")
-            time.sleep(0.2)
+        wait_until_ok(f"{url}/.well-known/openid-configuration", proc, "oidc-provider-mock", timeout_s=20)
         yield url
     finally:
         proc.terminate()

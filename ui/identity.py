@@ -51,9 +51,8 @@ def current_decision(access: AccessSettings, *, demo: bool) -> Decision:
     return decide(access, signed_in_identity(access), demo=demo)
 
 
-def current_actor(access: AccessSettings | None = None, *, demo: bool = True) -> Actor:
+def current_actor(access: AccessSettings, *, demo: bool) -> Actor:
     """The person acting now, with their role as decided at this moment."""
-    access = access if access is not None else read_access()
     decision = current_decision(access, demo=demo)
     if decision.signed_in:
         return Actor(decision.user, decision.name, decision.role)

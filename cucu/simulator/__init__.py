@@ -12,7 +12,7 @@ Run standalone with ``python -m cucu.simulator --port 8765``.
 """
 
 from cucu.simulator.app import create_app
-from cucu.simulator.server import SimulatorServer, shared_demo_server
+from cucu.simulator.server import SimulatorServer
 from cucu.simulator.state import (
     DEFAULT_API_KEY,
     DEFAULT_SEED,
@@ -36,6 +36,5 @@ __all__ = [
     "Simulator",
     "SimulatorServer",
     "create_app",
-    "shared_demo_server",
     "synthetic_inventory",
 ]

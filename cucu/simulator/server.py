@@ -96,16 +96,3 @@ class SimulatorServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-_shared_lock = threading.Lock()
-_shared: SimulatorServer | None = None
-
-
-def shared_demo_server() -> SimulatorServer:
-    """One demo simulator per process, started on first use (Streamlit re-runs scripts often)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None or not _shared.running:
-            _shared = SimulatorServer(Simulator()).start()
-        return _shared
