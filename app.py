@@ -12,7 +12,9 @@ from cucu.settings import Mode, SettingsError
 from ui import identity, resources, shell
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
-st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
+# The sidebar (who, role, sign-out) starts closed: on an 820 px tablet it would squeeze every page.
+st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide",
+                   initial_sidebar_state="collapsed")
 
 PAGES = [
     st.Page("pages/estado.py", title="Estado", icon=":material/monitor_heart:", default=True),
@@ -57,7 +59,7 @@ def main() -> None:
 
     @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
-        shell.render_header(settings.mode, resources.connectivity(runtime), sign_in_off=sign_in_off)
+        shell.render_header(settings.mode, resources.connectivity(runtime), sign_in_off=sign_in_off, decision=decision)
 
     try:
         live_header()

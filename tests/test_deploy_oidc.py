@@ -115,6 +115,7 @@ def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
     assert "Iniciar" in texts and "Finalizar" in texts
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
+    page.get_by_test_id("stExpandSidebarButton").click()  # the sidebar starts closed (tablets)
     page.get_by_role("button", name="Cerrar sesión").click()
     page.wait_for_url(re.compile(r"127\.0\.0\.1:\d+/"))  # the provider's end-session page
     page.get_by_role("button", name=re.compile("End session", re.I)).click()

@@ -114,3 +114,10 @@ def test_sign_in_off_outside_demo_is_read_only_and_says_so(sim, seeded_runtime, 
     at = run_app(app_secrets, page="pages/eventos.py", access={"mode": "off"})
     assert "Inicio de sesión desactivado" in texts(at)
     assert not action_buttons(at)
+
+
+def test_header_says_who_acts_and_with_which_role(sim, seeded_runtime, app_secrets, as_user):
+    as_user("beto")
+    at = run_app(app_secrets, access=PROXY)
+    header = " ".join(m.value for m in at.markdown if "Observador" in m.value)
+    assert "beto · Observador" in header

@@ -101,11 +101,17 @@ def siat_style(check: ConnectivityCheck) -> tuple[str, str]:
     return "gray", ":material/cloud_off:"
 
 
-def render_header(mode: Mode, check: ConnectivityCheck | None, *, sign_in_off: bool = False) -> None:
-    """One line on every page, so the mode and SIAT's state are visible even on a tablet."""
+def render_header(mode: Mode, check: ConnectivityCheck | None, *, sign_in_off: bool = False, decision=None) -> None:
+    """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
+    from cucu.access import ROLE_LABELS
+
     color, icon, help_text = _MODE_STYLE[mode]
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=icon, color=color, help=help_text)
+        if decision is not None and decision.role:
+            who = decision.name or decision.user if decision.signed_in else "Sin inicio de sesión"
+            st.badge(f"{who} · {ROLE_LABELS[decision.role]}", icon=":material/person:",
+                     color="blue" if decision.can_act else "gray", help="Menú lateral (☰): detalle y cerrar sesión.")
         if sign_in_off:
             st.badge("Inicio de sesión desactivado", icon=":material/no_accounts:", color="orange",
                      help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.")
