@@ -109,7 +109,8 @@ def live_table() -> None:
             st.dataframe(table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}")
             continue
         state = st.dataframe(
-            table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS, key=f"tabla_{branch.id}",
+            table.loc[index], hide_index=True, width="stretch", column_config=COLUMNS,
+            key=f"tabla_{branch.id}_{actions.tables_version()}",  # a finished action clears the ticks
             on_select="rerun", selection_mode="multi-row",
         )
         selected = [index[i] for i in state.selection.rows if i < len(index)]

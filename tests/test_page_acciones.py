@@ -112,9 +112,12 @@ def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secre
 def test_end_everything_shown(sim, seeded_runtime, app_secrets):
     n = len(active(sim))
     at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
+    before = {d.key for d in at.dataframe if d.key and d.key.startswith("tabla_")}
     at.button(key="finalizar_todos").click().run()
     at.button(key="accion_confirmar").click().run()
     assert f"{n} de {n} finalizados" in texts(at) and not active(sim)
+    after = {d.key for d in at.dataframe if d.key and d.key.startswith("tabla_")}
+    assert before and after and not before & after  # new keys: rows ticked before the action are cleared
 
 
 def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, app_secrets):

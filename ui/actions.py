@@ -23,6 +23,7 @@ from ui import identity, shell
 
 PENDING = "accion_pendiente"
 RESULTS = "accion_resultados"
+TABLES_VERSION = "tablas_version"  # part of selectable tables' keys: a new value clears their ticks
 OUTCOME_ICONS = {"ok": "✅", "rechazado": "⛔", "error": "❌", "incierto": "❓", "omitido": "⏭️", "duplicado": "🔁"}
 
 
@@ -67,6 +68,10 @@ def request_end(runtime: Runtime, pos_ids) -> str | None:
     return None
 
 
+def tables_version() -> int:
+    return st.session_state.get(TABLES_VERSION, 0)
+
+
 def confirmation_and_results(runtime: Runtime) -> None:
     """Call once per page, outside fragments: opens the pending dialog and shows the last results."""
     pending = st.session_state.get(PENDING)
@@ -106,6 +111,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
                 st.error(str(exc), icon=":material/error:")
                 return
         st.session_state[RESULTS] = Outcome(pending.kind, tuple(results))
+        st.session_state[TABLES_VERSION] = st.session_state.get(TABLES_VERSION, 0) + 1
         st.rerun()
     if cancel_col.button("Cancelar", icon=":material/close:", key="accion_cancelar", width="stretch"):
         _cancel()
