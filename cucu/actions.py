@@ -219,11 +219,14 @@ class Actions:
         except Exception:
             log.exception("acciones: error inesperado al %s en %s", action, pos.id)
             return self._settle(audit_id, action, pos, "Error inesperado durante el envío.", happened, ended_id)
+        # The audit row is completed first: the follow-up reads below may be slow or fail.
         if action == START:
+            result = self._finish(audit_id, pos, action, OK, "Evento iniciado.", event)
             self._remember(pos, event)
-            return self._finish(audit_id, pos, action, OK, "Evento iniciado.", event)
-        self._remember(pos, None, ended=event)
-        return self._finish(audit_id, pos, action, OK, "Evento finalizado.", event)
+        else:
+            result = self._finish(audit_id, pos, action, OK, "Evento finalizado.", event)
+            self._remember(pos, None, ended=event)
+        return result
 
     # ---- uncertain outcomes: read what happened, never resend -------------------
 
@@ -239,11 +242,13 @@ class Actions:
                 "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
             )
         if happened(active):
+            result = self._finish(audit_id, pos, action, OK, f"{why} Se verificó en cucu: el evento sí se {past}.",
+                                  active if action == START else None)
             self._remember(pos, active, ended_id=ended_id)
-            return self._finish(audit_id, pos, action, OK, f"{why} Se verificó en cucu: el evento sí se {past}.",
-                                active if action == START else None)
+            return result
+        result = self._finish(audit_id, pos, action, ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo.")
         self._remember(pos, active)
-        return self._finish(audit_id, pos, action, ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo.")
+        return result
 
     # ---- audit and state ------------------------------------------------------------
 

@@ -20,20 +20,6 @@ STATES = (NORMAL, CONTINGENCIA, DESCONOCIDO)
 STATE_ICONS = {NORMAL: "🟢", CONTINGENCIA: "🔴", DESCONOCIDO: "⚪"}
 
 
-def inventory_frame(inventory: Inventory) -> pd.DataFrame:
-    """One row per branch: name, city, how many POS and which."""
-    rows = [
-        {
-            "Sucursal": b.name,
-            "Ciudad": b.city or "—",
-            "Puntos de venta": len(b.pos),
-            "Nombres": ", ".join(p.name for p in b.pos),
-        }
-        for b in inventory.branches
-    ]
-    return pd.DataFrame(rows, columns=["Sucursal", "Ciudad", "Puntos de venta", "Nombres"])
-
-
 def pos_state(status: PosStatus | None) -> str:
     """Normal / En contingencia from the last successful answer; Desconocido if there never was one."""
     if status is None or not status.known:

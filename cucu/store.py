@@ -335,6 +335,16 @@ class Store:
                     )
                 )
 
+    def days_fetched_since(self, when: datetime) -> list[DayEvents]:
+        """Cached days read from cucu at or after ``when``, whatever day they are.
+
+        An event that ended in the last 48 h is in a day fetched after it ended, even when it
+        started long before (the collector and the actions re-read its start day when it ends).
+        """
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(day_events).where(day_events.c.fetched_at >= _utc(when))))
+        return [_day(row) for row in rows]
+
     def days_since(self, first_day: date) -> list[DayEvents]:
         """Every cached day from ``first_day`` on (for KPIs over recent events)."""
         with self.engine.connect() as conn:

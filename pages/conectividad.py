@@ -12,7 +12,7 @@ from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency
 from cucu.models import now_la_paz
 from cucu.store import Store
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration
-from ui import resources
+from ui import resources, shell
 
 runtime = resources.current_runtime()
 STORE_KEY = f"{runtime.store.url}#{id(runtime.store)}"  # a rebuilt runtime gets a fresh history
@@ -61,7 +61,7 @@ st.caption(
 )
 
 
-@st.fragment(run_every=resources.LIVE_REFRESH_S)
+@shell.live(resources.LIVE_REFRESH_S)
 def summary() -> None:
     now = now_la_paz()
     checks = load_checks(now)
@@ -120,7 +120,7 @@ window = st.segmented_control(
 )
 
 
-@st.fragment(run_every=resources.LIVE_REFRESH_S)
+@shell.live(resources.LIVE_REFRESH_S)
 def history(window: str) -> None:
     label, length = uptime.WINDOWS[window]
     now = now_la_paz()

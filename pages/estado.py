@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from cucu.collector import RECENT_DAYS
 from cucu.connectivity import diagnose
-from cucu.frames import overview, pos_frame, windows_frame
+from cucu.frames import REGISTRATION_WINDOW, overview, pos_frame, windows_frame
 from cucu.models import now_la_paz
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
 from cucu.uptime import siat_down_since, siat_rollup
@@ -129,7 +128,7 @@ def live_overview() -> None:
     now = now_la_paz()
     siat_panel(now)
     frame = pos_frame(inventory, runtime.store.pos_statuses(), now, settings.long_open_hours)
-    recent = runtime.store.days_since(now.date() - timedelta(days=RECENT_DAYS))
+    recent = runtime.store.days_fetched_since(now - REGISTRATION_WINDOW)
     ov = overview(frame, inventory, recent, now)
     st.divider()
     kpis(ov, now)

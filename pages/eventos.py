@@ -55,7 +55,7 @@ def long_open_section(rows: pd.DataFrame, table: pd.DataFrame) -> None:
         return
     order = rows.loc[long_open, "Horas abierto"].sort_values(ascending=False).index
     st.error(
-        f"**{len(order)} evento(s) abiertos hace más de {long_open_hours:g} h.** "
+        f"**{len(order)} evento(s) abierto(s) hace más de {long_open_hours:g} h.** "
         "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento.",
         icon=":material/alarm:",
     )

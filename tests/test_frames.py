@@ -9,7 +9,6 @@ from cucu.frames import (
     DESCONOCIDO,
     NORMAL,
     filter_pos_frame,
-    inventory_frame,
     open_windows,
     overview,
     pos_frame,
@@ -53,12 +52,6 @@ def statuses():
         p3.id: status(p3),
         q1.id: status(q1, known=False, error="x"),
     }
-
-
-def test_inventory_frame():
-    frame = inventory_frame(INV)
-    assert list(frame["Sucursal"]) == [b.name for b in INV.branches]
-    assert frame["Puntos de venta"].sum() == len(INV.all_pos)
 
 
 def test_pos_frame_rows_and_states():

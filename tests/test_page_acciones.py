@@ -155,3 +155,15 @@ def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
     at.multiselect(key="bitacora_accion").set_value(["iniciar"]).run()
     assert list(at.dataframe[0].value["Acción"]) == ["Iniciar"]
     assert len(at.get("download_button")) == 1
+
+
+def test_unexpected_failure_in_the_dialog_is_explained_not_shown_as_a_traceback(sim, seeded_runtime, app_secrets, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("cucu.actions.Actions.start", broken)
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF))
+    at.button(key="accion_confirmar").click().run()
+    assert not at.exception
+    body = texts(at)
+    assert "Ocurrió un error inesperado" in body and "Bitácora" in body and "database is locked" not in body

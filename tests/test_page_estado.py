@@ -88,3 +88,19 @@ def test_stale_data_is_flagged(sim, seeded_runtime, app_secrets):
     sim.update_faults({"error_rate": 1.0})
     seeded_runtime.collector.sweep_once()
     assert "no respondieron en la última consulta" in texts(run_app(app_secrets))
+
+
+def test_registration_window_counts_a_long_open_event_that_just_ended(sim, seeded_runtime, app_secrets):
+    from cucu.models import Event, format_api_datetime
+    from cucu.store import DayEvents
+
+    seeded_runtime.collector.refresh_recent_days()
+    before = int(metrics(run_app(app_secrets))["Por registrar (48 h)"])
+    now = now_la_paz()
+    pos = sim.inventory.all_pos[0]
+    started, ended = now - timedelta(days=5), now - timedelta(hours=1)
+    event = Event.from_api({"id": "largo", "posId": pos.id, "codigoMotivo": 1, "fechaInicio": format_api_datetime(started),
+                            "fechaFin": format_api_datetime(ended), "finalizado": True})
+    # As the collector leaves it when it sees the event end: its start day, re-read now.
+    seeded_runtime.store.put_days([DayEvents(pos.id, pos.branch_id, started.date(), now, True, (event,))])
+    assert int(metrics(run_app(app_secrets))["Por registrar (48 h)"]) == before + 1

@@ -139,3 +139,12 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         raise AssertionError("a second pending action for one POS was accepted")
     store.audit_begin(**{**pending, "pos_id": "p2"})  # other POS are free
     assert store.audit_begin(**pending, outcome="duplicado", message="x")  # decided rows are not pending
+
+
+def test_days_fetched_since_finds_old_days_read_recently(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    store.put_days([
+        DayEvents("p1", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, ()),  # read long ago
+        DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
+    ])
+    assert [d.pos_id for d in store.days_fetched_since(T0 - timedelta(hours=48))] == ["p2"]

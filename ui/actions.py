@@ -89,7 +89,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
     try:
         if pending.kind == START:
             count = _describe_start(runtime, pending)
-            label = f"Iniciar contingencia en {count}"
+            label = f"Iniciar contingencia en {count} punto(s) de venta"
         else:
             count = _describe_end(runtime, pending)
             label = f"Finalizar {count} evento(s)"
@@ -100,15 +100,20 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
     if count and confirm_col.button(label, type="primary", icon=":material/check:", key="accion_confirmar", width="stretch"):
         if st.session_state.pop(PENDING, None) is None:  # already sent by a previous click
             st.rerun()
-        actor = identity.actor_for(runtime)  # the role is checked again, now, by the service
+        # The dialog's own reruns do not pass through app.py's guard: failures are caught here.
         with st.spinner("Enviando a cucu…"):
             try:
+                actor = identity.actor_for(runtime)  # the role is checked again, now, by the service
                 if pending.kind == START:
                     results = runtime.actions.start(actor, pending.pos_ids, pending.motive, pending.description)
                 else:
                     results = runtime.actions.end(actor, pending.targets)
             except ActionError as exc:
                 st.error(str(exc), icon=":material/error:")
+                return
+            except Exception:
+                shell.show_unexpected_error("la acción confirmada")
+                st.info("Lo que alcanzó a enviarse está en la Bitácora; revise Eventos activos antes de repetir.", icon=":material/info:")
                 return
         st.session_state[RESULTS] = Outcome(pending.kind, tuple(results))
         st.session_state[TABLES_VERSION] = st.session_state.get(TABLES_VERSION, 0) + 1

@@ -60,7 +60,9 @@ def _inventory_stamp(settings: Settings) -> str:
         return "missing"
 
 
-@st.cache_resource(show_spinner=False, max_entries=2, on_release=lambda runtime: runtime.close())
+# max_entries=1: a changed configuration (an edited inventory, new secrets) releases the old
+# runtime, whose collector and DEMO simulator stop, instead of leaving two of them polling.
+@st.cache_resource(show_spinner=False, max_entries=1, on_release=lambda runtime: runtime.close())
 def _runtime(cache_key: str, inventory_stamp: str, _settings: Settings) -> Runtime:
     log.info("iniciando el tablero en modo %s", _settings.mode.label)
     runtime = build_runtime(_settings)  # an exception is not cached: the next rerun tries again

@@ -37,17 +37,17 @@ def show_unexpected_error(where: str) -> None:
     st.error(UNEXPECTED_ERROR, icon=":material/error:")
 
 
-def live(run_every: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+def live(run_every: float) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """``st.fragment(run_every=...)`` whose failures are shown like app.py's.
 
     A fragment's own reruns do not pass through app.py, so its guard must be here too.
     """
 
-    def decorate(body: Callable[[], None]) -> Callable[[], None]:
+    def decorate(body: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(body)
-        def guarded() -> None:
+        def guarded(*args, **kwargs) -> None:
             try:
-                body()
+                body(*args, **kwargs)
             except Exception:
                 show_unexpected_error(body.__qualname__)
 
@@ -101,7 +101,7 @@ def siat_style(check: ConnectivityCheck) -> tuple[str, str]:
     return "gray", ":material/cloud_off:"
 
 
-def render_header(mode: Mode, check: ConnectivityCheck | None, *, sign_in_off: bool = False, decision=None) -> None:
+def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = False, decision=None) -> None:
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
     from cucu.access import ROLE_LABELS
 
@@ -115,11 +115,8 @@ def render_header(mode: Mode, check: ConnectivityCheck | None, *, sign_in_off: b
         if sign_in_off:
             st.badge("Inicio de sesión desactivado", icon=":material/no_accounts:", color="orange",
                      help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.")
-        if check is None:
-            st.badge("SIAT: comprobando…", icon=":material/hourglass_empty:", color="gray")
-        else:
-            s_color, s_icon = siat_style(check)
-            st.badge(check.label, icon=s_icon, color=s_color, help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)")
+        s_color, s_icon = siat_style(check)
+        st.badge(check.label, icon=s_icon, color=s_color, help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)")
 
 
 def render_sidebar(decision, access) -> None:
