@@ -46,8 +46,9 @@ head = st.columns([3, 1], vertical_alignment="bottom")
 head[0].markdown(f"**{len(frame)} intento(s)** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
 with head[1]:
     widgets.csv_download(excel_csv(frame, time_columns=("Fecha", "Completado")), f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv", "bitacora_csv")
+TEXT_COLUMNS = [c for c in frame.columns if c not in ("Fecha", "Completado")]
 st.dataframe(
-    frame,
+    frame.fillna({column: "—" for column in TEXT_COLUMNS}),  # the CSV keeps empty cells empty
     hide_index=True,
     width="stretch",
     column_config={

@@ -150,6 +150,7 @@ def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
     table = at.dataframe[0].value
     assert list(table["Acción"]).count("Iniciar") == 1 and list(table["Acción"]).count("Finalizar") == ended
     assert len(table) == 1 + ended and set(table["Resultado"]) == {"Hecho"}
+    assert set(table.loc[table["Acción"] == "Finalizar", "Descripción"]) == {"—"}  # not "None"
     assert table.iloc[-1]["Acción"] == "Iniciar" and table.iloc[-1]["Punto de venta"] == pos.name  # newest first
     assert table["Usuario"].str.startswith("sesión ").all()
     at.multiselect(key="bitacora_accion").set_value(["iniciar"]).run()
