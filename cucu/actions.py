@@ -252,14 +252,17 @@ class Actions:
 
     # ---- audit and state ------------------------------------------------------------
 
+    def _audit(self, actor: Actor, action: str, pos: PointOfSale, **fields) -> int:
+        """One audit row for an attempt on ``pos`` (pending unless ``outcome`` says otherwise)."""
+        return self.store.audit_begin(requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role,
+                                      action=action, branch_id=pos.branch_id, pos_id=pos.id, **fields)
+
     def _begin(self, actor: Actor, action: str, pos: PointOfSale, **fields) -> int | ActionResult:
-        common = dict(requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role,
-                      action=action, branch_id=pos.branch_id, pos_id=pos.id, **fields)
         try:
-            return self.store.audit_begin(**common)
+            return self._audit(actor, action, pos, **fields)
         except ActionInProgress:
             message = "Ya hay otra acción en curso para este punto de venta (otra pestaña, otro supervisor o un doble clic); no se envió."
-            audit_id = self.store.audit_begin(**common, outcome=DUPLICATE, message=message)
+            audit_id = self._audit(actor, action, pos, **fields, outcome=DUPLICATE, message=message)
             return ActionResult(pos, action, DUPLICATE, message, audit_id=audit_id)
 
     def _finish(self, audit_id: int, pos: PointOfSale, action: str, outcome: str, message: str, event: Event | None = None) -> ActionResult:
@@ -268,21 +271,15 @@ class Actions:
 
     def _record_skip(self, actor: Actor, action: str, pos: PointOfSale, message: str, motive: int | None = None,
                      description: str | None = None, event: Event | None = None, event_id: str | None = None) -> ActionResult:
-        audit_id = self.store.audit_begin(
-            requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role, action=action,
-            branch_id=pos.branch_id, pos_id=pos.id, motive=motive, description=description,
-            event_id=event.id if event else event_id, outcome=SKIPPED, message=message,
-        )
+        audit_id = self._audit(actor, action, pos, motive=motive, description=description,
+                               event_id=event.id if event else event_id, outcome=SKIPPED, message=message)
         return ActionResult(pos, action, SKIPPED, message, event, audit_id)
 
     def _record_denied(self, actor: Actor, action: str, pos: PointOfSale, motive: int | None = None,
                        description: str | None = None, event_id: str | None = None) -> ActionResult:
         message = f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
-        audit_id = self.store.audit_begin(
-            requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role, action=action,
-            branch_id=pos.branch_id, pos_id=pos.id, motive=motive, description=description, event_id=event_id,
-            outcome=DENIED, message=message,
-        )
+        audit_id = self._audit(actor, action, pos, motive=motive, description=description, event_id=event_id,
+                               outcome=DENIED, message=message)
         return ActionResult(pos, action, DENIED, message, audit_id=audit_id)
 
     def _remember(self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None) -> None:
