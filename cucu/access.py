@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from cucu.settings import merge_sources, parse_switch
+
 VIEWER, SUPERVISOR, NO_ACCESS = "viewer", "supervisor", "none"
 ROLES = (VIEWER, SUPERVISOR)
 ROLE_LABELS = {VIEWER: "Observador", SUPERVISOR: "Supervisor"}
@@ -78,10 +80,7 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     unknown = sorted(set(section) - {k for _, k in _SOURCES.values()} - _TABLES)
     if unknown:
         raise AccessSettingsError(f"La tabla [access] tiene claves desconocidas: {', '.join(unknown)}.")
-    raw = {}
-    for name, (env_var, key) in _SOURCES.items():
-        value = environ.get(env_var)
-        raw[name] = value if value not in (None, "") else section.get(key)
+    raw = merge_sources(_SOURCES, section, environ)
     mode = str(raw["mode"] or "off").strip().lower()
     if mode not in MODES:
         raise AccessSettingsError(f"[access].mode (CUCU_ACCESS_MODE) debe ser oidc, proxy u off; se recibió «{raw['mode']}».")
@@ -97,16 +96,18 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         if bad:
             first = next(iter(bad))
             raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
-    header = str(raw["user_header"] or "X-Remote-User").strip()
-    if not header:
-        raise AccessSettingsError("[access].user_header no puede estar vacío.")
     return AccessSettings(
         mode=mode,
         role_claim=str(raw["role_claim"] or "roles").strip(),
         role_map={str(k): str(v).lower() for k, v in role_map.items()},
-        user_header=header,
+        user_header=str(raw["user_header"] or "X-Remote-User"),
         default_role=default_role,
-        allow_anonymous_supervisors=_truthy(raw["allow_anonymous_supervisors"]),
+        allow_anonymous_supervisors=parse_switch(
+            raw["allow_anonymous_supervisors"],
+            "[access].allow_anonymous_supervisors (CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS)",
+            default=False,
+            error=AccessSettingsError,
+        ),
         users={str(k).strip().lower(): str(v).lower() for k, v in users.items()},
     )
 
@@ -150,8 +151,3 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
         return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
     return Decision(identity.user, identity.name, VIEWER, "Sin rol asignado: solo lectura.", True)
 
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in ("1", "true", "on", "si", "sí", "yes")

@@ -101,14 +101,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
             f"Se admiten: {', '.join(sorted(known_keys))}."
         )
 
-    raw: dict[str, Any] = {}
-    for name, (env_var, key) in _SOURCES.items():
-        value = environ.get(env_var)
-        if value is None or value.strip() == "":
-            value = secrets.get(key)
-        if isinstance(value, str):
-            value = value.strip() or None
-        raw[name] = value
+    raw = merge_sources(_SOURCES, secrets, environ)
 
     base_url = raw["base_url"]
     if base_url is not None:
@@ -139,7 +132,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
         inventory=Path(str(raw["inventory"])).expanduser() if raw["inventory"] is not None else None,
         db=str(raw["db"]) if raw["db"] is not None else None,
-        collector=_switch(raw["collector"], "CUCU_COLLECTOR / [cucu].collector"),
+        collector=parse_switch(raw["collector"], "CUCU_COLLECTOR / [cucu].collector", default=True),
         **numbers,
     )
 
@@ -158,12 +151,35 @@ def _number(value: Any, default, name: str, kind, *, minimum):
     return number
 
 
-def _switch(value: Any, name: str) -> bool:
-    if value is None or isinstance(value, bool):
-        return True if value is None else value
+def merge_sources(
+    sources: Mapping[str, tuple[str, str]], section: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """One value per setting: the environment variable when set and not blank, else the table's key.
+
+    ``sources`` maps setting -> (environment variable, key in the table). Strings are trimmed and a
+    blank one counts as unset (None), so ``CUCU_X=`` in an env file falls back to secrets.toml.
+    Shared by ``[cucu]`` here and ``[access]`` in ``cucu/access.py``.
+    """
+    raw: dict[str, Any] = {}
+    for name, (env_var, key) in sources.items():
+        value = environ.get(env_var)
+        if value is None or value.strip() == "":
+            value = section.get(key)
+        if isinstance(value, str):
+            value = value.strip() or None
+        raw[name] = value
+    return raw
+
+
+def parse_switch(value: Any, name: str, *, default: bool, error: type[ValueError] = SettingsError) -> bool:
+    """on/off from TOML booleans or environment text; anything else is refused, never guessed."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
     text = str(value).strip().lower()
     if text in ("1", "true", "on", "si", "sí", "yes"):
         return True
     if text in ("0", "false", "off", "no"):
         return False
-    raise SettingsError(f"{name} debe ser on u off; se recibió «{value}».")
+    raise error(f"{name} debe ser on u off; se recibió «{value}».")

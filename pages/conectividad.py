@@ -8,7 +8,7 @@ import streamlit as st
 
 from cucu import uptime
 from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure_from_frame
+from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure
 from cucu.models import now_la_paz
 from cucu.store import Store
 from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration
@@ -136,7 +136,7 @@ def history(window: str) -> None:
     st.markdown("**Tiempo de respuesta de cucu**")
     first, latest = in_window[0].checked_at, in_window[-1].checked_at
     frame, bucket = _latency(STORE_KEY, window, first, latest, len(in_window), in_window)
-    st.plotly_chart(latency_figure_from_frame(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
+    st.plotly_chart(latency_figure(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
     every = "cada comprobación" if bucket is None else f"promedio cada {bucket_text(bucket)}"
     partial = ""
     if first > since + timedelta(hours=1):

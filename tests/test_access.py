@@ -17,11 +17,18 @@ def test_environment_overrides_the_table():
     assert (s.mode, s.role_claim, s.user_header) == ("proxy", "groups", "X-User")
 
 
+def test_blank_values_count_as_unset_like_in_cucu_settings():
+    # An env file line "CUCU_ACCESS_MODE=" must not erase the mode chosen in secrets.toml.
+    s = load_access({"mode": "proxy", "user_header": " "}, {"CUCU_ACCESS_MODE": "  ", "CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "sí"})
+    assert (s.mode, s.user_header, s.allow_anonymous_supervisors) == ("proxy", "X-Remote-User", True)
+    assert load_access({"allow_anonymous_supervisors": True}, {"CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "off"}).allow_anonymous_supervisors is False
+
+
 @pytest.mark.parametrize(
     "section,fragment",
     [({"mode": "ldap"}, "oidc, proxy u off"), ({"default_role": "admin"}, "viewer o none"),
      ({"users": {"ana": "admin"}}, "«ana» = «admin»"), ({"role_map": {"g1": "none"}}, "role_map"),
-     ({"modo": "off"}, "desconocidas"), ({"user_header": " "}, "vacío")],
+     ({"modo": "off"}, "desconocidas"), ({"allow_anonymous_supervisors": "quizás"}, "on u off")],
 )
 def test_refusals(section, fragment):
     with pytest.raises(AccessSettingsError, match=fragment):

@@ -269,8 +269,15 @@ def test_heartbeat_figure_empty():
     assert len(heartbeat_figure(uptime.heartbeat_frame([])).data) == 0
 
 
+def latency_chart(checks, bucket="auto"):
+    """What Conectividad draws: a bucket chosen from the span, then the figure of the frame."""
+    if bucket == "auto":
+        bucket = uptime.auto_bucket(checks[-1].checked_at - checks[0].checked_at)
+    return latency_figure(uptime.latency_frame(checks, bucket), bucket=bucket)
+
+
 def test_latency_figure_raw_marks_failures():
-    fig = latency_figure(series("..x..?.."))
+    fig = latency_chart(series("..x..?.."))
     names = [t.name for t in fig.data]
     assert names == ["Latencia", "SIAT no responde", "Sin conexión con cucu"]
     line, siat, cucu = fig.data
@@ -284,11 +291,11 @@ def test_latency_figure_raw_marks_failures():
 
 def test_latency_figure_bucketed_for_long_windows():
     checks = series("." * 2000 + "xx" + "." * 1000, step=timedelta(minutes=5))  # ~10 days
-    fig = latency_figure(checks)
+    fig = latency_chart(checks)
     line = fig.data[0]
     assert len(line.x) <= 260 and "media" in line.hovertemplate
     assert [t.name for t in fig.data] == ["Latencia", "SIAT no responde"]
-    assert len(latency_figure(series("...."), bucket=None).data) == 1
+    assert len(latency_chart(series("...."), bucket=None).data) == 1
 
 
 def test_heartbeat_bars_keep_one_slot_each_when_a_state_is_sparse():

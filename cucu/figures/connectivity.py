@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
-from typing import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from cucu.connectivity import ConnectivityCheck
 from cucu.models import LA_PAZ
-from cucu.uptime import CAUSE_CUCU, CAUSE_SIAT, auto_bucket, latency_frame
+from cucu.uptime import CAUSE_CUCU, CAUSE_SIAT
 
 OK_LABEL = "SIAT en línea"
 COLORS = {OK_LABEL: "#1f9d55", CAUSE_SIAT: "#d93025", CAUSE_CUCU: "#9aa0a6"}
@@ -64,26 +62,12 @@ def heartbeat_figure(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, heigh
     return fig
 
 
-def latency_figure(
-    checks: Sequence[ConnectivityCheck],
-    *,
-    bucket: timedelta | None | str = "auto",
-    height: int = 300,
-) -> go.Figure:
+def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, height: int = 300) -> go.Figure:
     """cucu's response time over time (checks in which SIAT answered), with failed checks marked
     by red (SIAT no responde) or gray (sin conexión con cucu) ticks along the bottom.
 
-    ``bucket="auto"`` keeps the chart light, a few hundred points at most: raw checks over short
-    spans, else means per time bucket (see :func:`cucu.uptime.auto_bucket`); ``None`` forces raw."""
-    if bucket == "auto":
-        span = checks[-1].checked_at - checks[0].checked_at if checks else timedelta(0)
-        bucket = auto_bucket(span)
-    frame = latency_frame(checks, bucket)
-    return latency_figure_from_frame(frame, bucket=bucket, height=height)
-
-
-def latency_figure_from_frame(frame: pd.DataFrame, *, bucket: timedelta | None = None, height: int = 300) -> go.Figure:
-    """The latency chart from a :func:`cucu.uptime.latency_frame` (so a page may cache the frame)."""
+    ``frame`` is a :func:`cucu.uptime.latency_frame` (so a page may cache it): raw checks when
+    ``bucket`` is None, else means per bucket (see :func:`cucu.uptime.auto_bucket`)."""
     x = _naive_la_paz(frame["Hora"])
     if bucket is None:
         when = "%{x|%d/%m %H:%M:%S}"
