@@ -4,15 +4,22 @@ Pages render from the store, so the load on cucu does not depend on how many das
 open. Two loops run in background threads: connectivity (``check-connection``) and the sweep
 of every POS's active event with bounded concurrency; after each sweep, recent days' events
 are refreshed (for the 48 h registration-window KPI). Every failure is recorded, never raised.
+
+Processes sharing one database (web replicas, the collector service ``python -m
+cucu.collector_service``) each run a collector, but only the holder of the database lease
+``collector`` polls cucu; the others stand by and take over when it stops or its lease lapses.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from cucu.client import CucuClient
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RECENT_DAYS = 3  # today and the two days before: every event that can still be in its 48 h window
 RECENT_REFRESH_S = 300.0
+LEASE = "collector"
 
 
 class Collector:
@@ -39,6 +47,7 @@ class Collector:
         sweep_interval_s: float = 60.0,
         concurrency: int = 16,
         recent_refresh_s: float = RECENT_REFRESH_S,
+        lease_ttl_s: float | None = None,
         clock: Callable[[], datetime] = now_la_paz,
     ):
         self.client = client
@@ -53,6 +62,11 @@ class Collector:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collector")
         self._last_recent_refresh = float("-inf")
+        # Renewed every round of either loop; lapses after three missed rounds of the faster one.
+        self.lease_ttl = timedelta(seconds=lease_ttl_s or max(60.0, 3 * min(check_interval_s, sweep_interval_s)))
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leading: bool | None = None  # None until the first round asked
+        self._lease_lock = threading.Lock()
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------
 
@@ -101,8 +115,27 @@ class Collector:
             thread.join(timeout)
         self._threads = []
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.leading:
+            self.leading = None
+            try:
+                self.store.release_lease(LEASE, self.holder)
+            except Exception:  # the lease then lapses by itself
+                log.exception("colector: no se pudo liberar el turno")
         if was_running:
             log.info("colector detenido")
+
+    def lead(self) -> bool:
+        """Take or renew the lease; True when this process is the one polling cucu (logged on each change)."""
+        with self._lease_lock:
+            was = self.leading
+            try:
+                self.leading = self.store.acquire_lease(LEASE, self.holder, datetime.now(timezone.utc), self.lease_ttl)
+            except Exception:  # the database is unreachable: nobody can record results anyway
+                log.exception("colector: no se pudo consultar el turno")
+                self.leading = False
+            if self.leading != was:
+                log.info("colector %s: %s", "activo" if self.leading else "en espera (otro proceso consulta cucu)", self.holder)
+            return self.leading
 
     # ---- internals -------------------------------------------------------------------
 
@@ -110,7 +143,8 @@ class Collector:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                job()
+                if self.lead():
+                    job()
             except Exception:  # the collector outlives every fault; the log keeps the detail
                 log.exception("colector: %s falló", getattr(job, "__name__", job))
             self._stop.wait(max(0.0, interval_s - (time.monotonic() - started)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
@@ -80,6 +81,19 @@ audit_log = sa.Table(
 )
 
 
+# Who runs the collector: one holder at a time across the processes sharing this database
+# (web replicas, the collector service), renewed every round; another takes over when it lapses.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 # At most one action in flight per POS, across sessions and processes: the database refuses
 # a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
 PENDING = "pendiente"
@@ -104,8 +118,12 @@ def _v2(conn: Connection) -> None:
     one_pending_action_per_pos.create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    conn.execute(sa.schema.CreateTable(leases))
+
+
 # Ordered; never edit a shipped step, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 
 
 def database_url(value: str) -> str:
@@ -132,6 +150,18 @@ class PosStatus:
     @property
     def known(self) -> bool:
         return self.ok_at is not None
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    holder: str
+    acquired_at: datetime
+    renewed_at: datetime
+    expires_at: datetime
+
+    def live(self, now: datetime) -> bool:
+        return self.expires_at > now
 
 
 @dataclass(frozen=True)
@@ -191,7 +221,24 @@ class Store:
     # ---- schema --------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Apply pending migrations; returns the schema version."""
+        """Apply pending migrations; returns the schema version.
+
+        Processes starting together (the collector service and a web replica) may race: the loser's
+        CREATE fails, and it finds the schema already up to date on its second look.
+        """
+        attempts = 3
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._migrate_once()
+            except sa.exc.DBAPIError:
+                if self.version() >= MIGRATIONS[-1][0]:
+                    return self.version()  # another process migrated meanwhile
+                if attempt == attempts:
+                    raise
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    def _migrate_once(self) -> int:
         with self.engine.begin() as conn:
             schema_version.create(conn, checkfirst=True)
             current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
@@ -345,12 +392,46 @@ class Store:
             rows = list(conn.execute(sa.select(day_events).where(day_events.c.fetched_at >= _utc(when))))
         return [_day(row) for row in rows]
 
-    def days_since(self, first_day: date) -> list[DayEvents]:
-        """Every cached day from ``first_day`` on (for KPIs over recent events)."""
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(day_events).where(day_events.c.day >= first_day)))
-        return [_day(row) for row in rows]
+    # ---- leases ------------------------------------------------------------------------
 
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew ``name`` for ``holder`` until ``now + ttl``; False while another holds it.
+
+        One conditional UPDATE (ours, or lapsed) or one INSERT: atomic in SQLite and PostgreSQL,
+        so two processes never both believe they hold it.
+        """
+        now_utc, until = _utc(now), _utc(now + ttl)
+        with self.engine.begin() as conn:
+            renewed = conn.execute(
+                leases.update()
+                .where(leases.c.name == name, sa.or_(leases.c.holder == holder, leases.c.expires_at <= now_utc))
+                .values(
+                    holder=holder,
+                    renewed_at=now_utc,
+                    expires_at=until,
+                    acquired_at=sa.case((leases.c.holder == holder, leases.c.acquired_at), else_=now_utc),
+                )
+            ).rowcount
+            if renewed:
+                return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(leases.insert().values(name=name, holder=holder, acquired_at=now_utc, renewed_at=now_utc, expires_at=until))
+            return True
+        except sa.exc.IntegrityError:  # someone else holds it (or took it a moment ago)
+            return False
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give ``name`` up at once (a clean stop), so a standby need not wait for it to lapse."""
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+
+    def lease(self, name: str) -> Lease | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(leases).where(leases.c.name == name)).first()
+        if row is None:
+            return None
+        return Lease(row.name, row.holder, _aware(row.acquired_at), _aware(row.renewed_at), _aware(row.expires_at))
 
     # ---- audit log ----------------------------------------------------------------------
 

@@ -121,7 +121,61 @@ def test_recent_days_refresh_fills_the_48h_window(sim, collector):
     result = collector.refresh_recent_days()
     today = collector.clock().date()
     assert result.fetched == 3 * len(sim.inventory.all_pos) and not result.errors
-    days = {d.day for d in collector.store.days_since(today - timedelta(days=2))}
+    keys = [(pos.id, today - timedelta(days=i)) for pos in sim.inventory.all_pos for i in range(3)]
+    days = {d.day for d in collector.store.get_days(keys).values()}
     assert days == {today - timedelta(days=i) for i in range(3)}
     again = collector.refresh_recent_days()
     assert again.fetched < result.fetched  # completed past days are not asked again
+
+
+def wait_for(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def shared_pair(sim, client, tmp_path):
+    """Two processes' collectors on one database, each counting its own check-connection calls."""
+    db = str(tmp_path / "shared.db")
+    pair = [Collector(client, Store(db), sim.inventory, check_interval_s=0.1, sweep_interval_s=0.1, lease_ttl_s=0.6) for _ in range(2)]
+    calls = [0, 0]
+    for i, col in enumerate(pair):
+        def counted(i=i, original=col.check_once):
+            calls[i] += 1
+            return original()
+        col.check_once = counted
+    yield pair, calls
+    for col in pair:
+        col.stop()
+        col.store.close()
+
+
+def test_only_the_lease_holder_polls_and_a_clean_stop_hands_over(shared_pair):
+    (first, second), calls = shared_pair
+    first.start()
+    assert wait_for(lambda: first.leading and calls[0] > 0)
+    second.start()
+    time.sleep(0.8)  # several rounds of both loops
+    assert first.leading is True and second.leading is False and second.running
+    assert calls[1] == 0 and calls[0] >= 4
+    assert second.store.lease("collector").holder == first.holder
+    first.stop()  # releases the lease: the standby takes the next round, not after the TTL
+    assert wait_for(lambda: second.leading and calls[1] > 0, timeout_s=0.5)
+
+
+def test_a_dead_holder_is_replaced_when_its_lease_lapses(shared_pair):
+    (first, second), calls = shared_pair
+    first.start()
+    assert wait_for(lambda: first.leading)
+    second.start()
+    first._stop.set()  # a process that died: its loops are gone, its lease is still in the database
+    for thread in first._threads:
+        thread.join(2)
+    died = time.monotonic()
+    assert wait_for(lambda: second.leading and calls[1] > 0, timeout_s=3)
+    assert time.monotonic() - died >= 0.3  # it waited for the lease to lapse (0.6 s after the last renewal)
+    assert second.store.lease("collector").holder == second.holder

@@ -35,14 +35,21 @@ def test_the_snippet_keeps_websockets_and_long_timeouts():
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
-def test_systemd_unit_verifies(tmp_path):
-    unit = tmp_path / "contingencia@.service"
-    unit.write_text((DEPLOY / "systemd" / "contingencia@.service").read_text())
-    run = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "contingencia@8501.service")],
-                         capture_output=True, text=True, cwd=tmp_path)
+@pytest.mark.parametrize("unit,instance", [("contingencia@.service", "contingencia@8501.service"),
+                                           ("contingencia-colector.service", "contingencia-colector.service")])
+def test_systemd_units_verify(tmp_path, unit, instance):
+    (tmp_path / unit).write_text((DEPLOY / "systemd" / unit).read_text())
+    run = subprocess.run(["systemd-analyze", "verify", str(tmp_path / instance)], capture_output=True, text=True, cwd=tmp_path)
     complaints = [line for line in (run.stdout + run.stderr).splitlines()
-                  if line.strip() and "/opt/contingencia/venv/bin/streamlit is not executable" not in line]
+                  if line.strip() and not re.search(r"/opt/contingencia/venv/bin/\w+ is not executable", line)]
     assert complaints == []  # only the virtualenv, which an operator creates, is missing here
+
+
+def test_both_units_run_with_the_same_user_settings_and_database():
+    web, collector = ((DEPLOY / "systemd" / name).read_text() for name in ("contingencia@.service", "contingencia-colector.service"))
+    for line in ("User=contingencia", "EnvironmentFile=/etc/contingencia/contingencia.env", "StateDirectory=contingencia",
+                 "WorkingDirectory=/opt/contingencia/app", "ProtectSystem=strict"):
+        assert line in web and line in collector, line
 
 
 @pytest.mark.parametrize("name", ["oidc", "proxy", "off"])

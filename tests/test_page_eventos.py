@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.apptest_support import run_app, texts
@@ -92,5 +94,17 @@ def test_failed_sweep_shows_last_known_state_marked(sim, seeded_runtime, app_sec
 
 def test_no_data_yet_is_explained(sim, app_secrets):
     at = run_app(app_secrets, page=PAGE)  # nothing swept: the collector is off in this test
-    assert "El colector está apagado" in texts(at)
+    assert "El colector de este proceso está apagado" in texts(at) and "ningún otro consulta cucu:" in texts(at)
     assert all(f["Estado"].str.contains("Desconocido").all() for f in shown_rows(at))
+
+
+def test_collector_notice_follows_the_lease_of_other_processes(sim, seeded_runtime, app_secrets):
+    # This process does not poll (CUCU_COLLECTOR=off); the collector service holds the lease.
+    now = datetime.now(timezone.utc)
+    assert seeded_runtime.store.acquire_lease("collector", "servicio:1", now, timedelta(minutes=2))
+    assert "consulta cucu" not in texts(run_app(app_secrets, page=PAGE))
+    # The service died 10 minutes ago: its lease lapsed, and the page says since when nobody polls.
+    seeded_runtime.store.release_lease("collector", "servicio:1")
+    assert seeded_runtime.store.acquire_lease("collector", "servicio:1", now - timedelta(minutes=10), timedelta(minutes=2))
+    body = texts(run_app(app_secrets, page=PAGE))
+    assert "ningún otro consulta cucu desde el " in body and "(hora de La Paz)" in body

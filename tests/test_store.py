@@ -88,8 +88,8 @@ def test_day_cache(tmp_path):
     assert got[("p1", day)].fetched_at == T0
     store.put_days([DayEvents("p2", "b1", day, T0, True, (EVENT,))])  # replaced, not duplicated
     assert store.get_days([("p2", day)])[("p2", day)].complete
-    assert {d.pos_id for d in store.days_since(day)} == {"p1", "p2"}
-    assert store.days_since(day + timedelta(days=1)) == []
+    assert {d.pos_id for d in store.days_fetched_since(T0)} == {"p1", "p2"}
+    assert store.days_fetched_since(T0 + timedelta(seconds=1)) == []
 
 
 def test_naive_datetimes_are_refused(tmp_path):
@@ -128,7 +128,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == 2
+    assert store.version() == MIGRATIONS[-1][0] == 3
     pending = dict(requested_at=T0, actor="a", actor_name=None, role=None, action="iniciar", branch_id="b1", pos_id="p1")
     store.audit_begin(**pending)
     try:
@@ -148,3 +148,44 @@ def test_days_fetched_since_finds_old_days_read_recently(tmp_path):
         DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
     ])
     assert [d.pos_id for d in store.days_fetched_since(T0 - timedelta(hours=48))] == ["p2"]
+
+
+def test_lease_one_holder_at_a_time_until_released_or_lapsed(tmp_path):
+    db = str(tmp_path / "s.db")
+    a, b = Store(db), Store(db)  # two processes' connections to one database
+    ttl = timedelta(seconds=60)
+    assert a.acquire_lease("collector", "A", T0, ttl)
+    assert not b.acquire_lease("collector", "B", T0 + timedelta(seconds=30), ttl)
+    assert a.acquire_lease("collector", "A", T0 + timedelta(seconds=30), ttl)  # renewed: now until T0+90
+    assert not b.acquire_lease("collector", "B", T0 + timedelta(seconds=80), ttl)
+    held = b.lease("collector")
+    assert (held.holder, held.acquired_at, held.renewed_at) == ("A", T0, T0 + timedelta(seconds=30))
+    assert held.live(T0 + timedelta(seconds=89)) and not held.live(T0 + timedelta(seconds=90))
+    # A stopped renewing: B takes over once it lapsed, and A is refused from then on.
+    assert b.acquire_lease("collector", "B", T0 + timedelta(seconds=90), ttl)
+    assert not a.acquire_lease("collector", "A", T0 + timedelta(seconds=91), ttl)
+    assert b.lease("collector").acquired_at == T0 + timedelta(seconds=90)
+    a.release_lease("collector", "A")  # not A's any more: nothing happens
+    assert a.lease("collector").holder == "B"
+    b.release_lease("collector", "B")
+    assert a.lease("collector") is None and a.acquire_lease("collector", "A", T0 + timedelta(seconds=92), ttl)
+
+
+def test_racing_processes_get_the_lease_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = str(tmp_path / "s.db")
+    Store(db)
+    stores = [Store(db) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda i: stores[i].acquire_lease("collector", f"h{i}", T0, timedelta(seconds=60)), range(8)))
+    assert won.count(True) == 1
+
+
+def test_concurrent_first_start_migrates_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = str(tmp_path / "new.db")
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: Store(db), range(4)))
+    assert {s.version() for s in stores} == {MIGRATIONS[-1][0]}

@@ -10,28 +10,12 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.connectivity import ConnectivityCheck
+from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("contingencia")
-
-
-def _configure_logging() -> None:
-    """Our loggers to stderr like Streamlit's own (the server log an operator reads). Once per process."""
-    level = os.environ.get("CUCU_LOG_LEVEL", "INFO").upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        level = "INFO"
-    for name in ("cucu", "contingencia"):
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(level)
-            logger.propagate = False
-
-
-_configure_logging()
+configure_logging(os.environ)
 
 LIVE_REFRESH_S = 10  # live fragments re-read the store this often (cheap: no call to cucu)
 

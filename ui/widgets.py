@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cucu.collector import LEASE
 from cucu.frames import DESCONOCIDO, STATES
-from cucu.models import Inventory, Motive
+from cucu.models import Inventory, Motive, now_la_paz
 from cucu.runtime import Runtime
+from cucu.timefmt import fmt_datetime
 
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
@@ -74,10 +76,23 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     """Say so when what is shown may be old or incomplete."""
     stale = int(frame["Desactualizado"].sum())
     unknown = int((frame["Estado"] == DESCONOCIDO).sum())
-    if not runtime.settings.collector:
-        st.info("El colector está apagado (CUCU_COLLECTOR=off): se muestra lo último guardado en la base local.", icon=":material/pause_circle:")
-    elif not runtime.collector.running:
-        st.warning("El colector no está en marcha: los datos no se actualizan. Reinicie el tablero.", icon=":material/sync_problem:")
+    # This process's collector polls or stands by; otherwise another process's lease says whether
+    # anyone polls cucu for this database (the collector service, another replica).
+    if not runtime.collector.running:
+        lease = runtime.store.lease(LEASE)
+        if lease is None or not lease.live(now_la_paz()):
+            since = f" desde el {fmt_datetime(lease.renewed_at)} (hora de La Paz)" if lease is not None else ""
+            if not runtime.settings.collector:
+                st.info(
+                    f"El colector de este proceso está apagado (CUCU_COLLECTOR=off) y ningún otro consulta cucu{since}: "
+                    "se muestra lo último guardado en la base local.",
+                    icon=":material/pause_circle:",
+                )
+            else:
+                st.warning(
+                    f"Ningún colector consulta cucu{since}: los datos no se actualizan. Reinicie el tablero.",
+                    icon=":material/sync_problem:",
+                )
     if stale:
         st.warning(
             f"{stale} punto(s) de venta no respondieron en la última consulta: se muestra su último estado conocido (marcado con ⚠).",

@@ -1,0 +1,105 @@
+"""The collector as its own service: ``python -m cucu.collector_service`` (deploy/systemd).
+
+Streamlit builds a web process's runtime at its first page load, so a web process alone polls
+cucu only once someone has opened the dashboard. This service polls from boot, whoever is
+watching, and writes to the database the web processes read. The lease in the database keeps
+one poller at a time: web processes sharing the database stand by, and take over if it stops.
+
+Settings as for the dashboard: environment variables over the ``[cucu]`` table of
+``.streamlit/secrets.toml`` (relative to the working directory). An edited inventory file is
+picked up within seconds, as the dashboard picks it up on its next page load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import tomllib
+from pathlib import Path
+from typing import Mapping
+
+from cucu.inventory import InventoryError
+from cucu.logs import configure_logging
+from cucu.runtime import Runtime, build_runtime
+from cucu.settings import Mode, Settings, SettingsError, load_settings
+
+log = logging.getLogger("cucu.collector_service")
+
+WATCH_S = 5.0  # how often the inventory file is looked at
+
+
+class ServiceError(Exception):
+    """Cannot start; ``str(err)`` says why in Spanish."""
+
+
+def read_settings(secrets_path: Path, environ: Mapping[str, str]) -> Settings:
+    section = {}
+    if secrets_path.exists():
+        try:
+            section = tomllib.loads(secrets_path.read_text(encoding="utf-8")).get("cucu", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ServiceError(f"No se pudo leer {secrets_path}: {exc}.") from None
+    settings = load_settings(section, environ)
+    if settings.mode is Mode.DEMO:
+        raise ServiceError(
+            "Falta CUCU_BASE_URL: en modo DEMO el tablero consulta su simulador por sí mismo y "
+            "este servicio no hace falta. Defina la dirección de cucu para usarlo."
+        )
+    return settings
+
+
+def inventory_stamp(settings: Settings) -> int | None:
+    try:
+        return os.stat(settings.inventory).st_mtime_ns
+    except OSError:
+        return None
+
+
+def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, watch_s: float = WATCH_S) -> None:
+    """Collect until ``stop`` is set; rebuild when the inventory file changes (a bad edit keeps the old one)."""
+    settings = read_settings(secrets_path, environ)
+    runtime: Runtime = build_runtime(settings, start_collector=True)
+    stamp = inventory_stamp(settings)
+    log.info("servicio colector en marcha (%s, %s)", settings.mode.label, runtime.collector.holder)
+    try:
+        while not stop.wait(watch_s):
+            if inventory_stamp(settings) == stamp:
+                continue
+            stamp = inventory_stamp(settings)
+            try:
+                fresh = build_runtime(settings, start_collector=False)
+            except (InventoryError, SettingsError) as exc:
+                log.error("inventario modificado pero no válido, se sigue con el anterior: %s", exc)
+                continue
+            runtime.close()
+            runtime = fresh
+            runtime.collector.start()
+            log.info("inventario modificado: %d puntos de venta", len(runtime.inventory.all_pos))
+    finally:
+        runtime.close()
+        log.info("servicio colector detenido")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cucu.collector_service", description=__doc__.split("\n")[0])
+    parser.add_argument("--secrets", type=Path, default=Path(".streamlit/secrets.toml"), help="archivo con la tabla [cucu]")
+    parser.add_argument("--watch-s", type=float, default=WATCH_S, help="cada cuántos segundos mirar si cambió el inventario")
+    opts = parser.parse_args(argv)
+    configure_logging(os.environ)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run(opts.secrets, os.environ, stop, opts.watch_s)
+    except (ServiceError, SettingsError, InventoryError) as exc:
+        log.error("%s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
