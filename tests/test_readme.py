@@ -21,3 +21,22 @@ def test_ci_runs_the_readme_test_command_verbatim():
     _, tests = readme_commands()
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert tests.strip() in ci_lines
+
+
+def test_deployment_steps_are_runnable_blocks():
+    """``tests/fresh_debian/run.sh`` runs these blocks on a fresh Debian; keep them parseable and in order."""
+    import subprocess
+
+    from tests.fresh_debian.readme_steps import deploy_steps
+
+    steps = deploy_steps((ROOT / "README.md").read_text())
+    assert [n for n, _, _ in steps] == list(range(10))
+    names = dict((n, code) for n, _, code in steps)
+    assert re.search(r"^HOST=", names[0], re.M) and re.search(r"^REPO=", names[0], re.M)
+    for number in (1, 2, 3, 4, 5, 6, 8, 9):
+        assert names[number], f"step {number} lost its bash block"
+        subprocess.run(["bash", "-n"], input=names[number], text=True, check=True)
+    assert "contingencia-colector" in names[4] and "_stcore/health" in names[4]
+    # Every file the steps copy out of the repository exists.
+    for path in re.findall(r"\bdeploy/[\w./@-]+", "\n".join(names.values())):
+        assert (ROOT / path).exists(), path
