@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -93,3 +95,38 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, l
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no sleeping)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+# ---- a supervisor's round, shared by the deployment tests and tests/fresh_debian ----------------
+
+
+def end_first_branch(page, site: str) -> None:
+    """On Eventos activos, end every event of the first branch listed, through the dialog."""
+    page.goto(f"{site}/eventos")
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile(r"^Finalizar todos en ")).first.click()
+    page.get_by_role("dialog").get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
+    expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
+
+
+def start_one_event(page, site: str, description: str) -> None:
+    """On Iniciar evento, start a motive-2 event on the preselected POS, through the dialog."""
+    page.goto(f"{site}/iniciar")
+    wait_for_app(page)
+    page.get_by_text("2 · Falla SIAT").click()
+    page.get_by_label("Descripción").fill(description)
+    page.get_by_label("Descripción").press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Revisar y confirmar").click()
+    page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
+    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=20_000)
+
+
+def bitacora_cells(page, site: str, actor: str):
+    """Open Bitácora and wait for a row by ``actor``; returns the grid's cells."""
+    page.goto(f"{site}/bitacora")
+    wait_for_app(page)
+    cells = page.locator('[data-testid="stDataFrame"] table td')
+    expect(cells.filter(has_text=actor).first).to_be_attached(timeout=15_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    return cells

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app, wait_until_ok
+from tests.browser_support import (
+    TABLET, bitacora_cells, end_first_branch, free_port, start_one_event, streamlit_server, wait_for_app, wait_until_ok,
+)
 from tests.deploy_support import nginx
 
 pytestmark = pytest.mark.browser
@@ -89,31 +91,10 @@ def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(ANA["name"])  # a reload keeps the session
 
-    page.goto(f"{site}/contingencia/eventos")
-    wait_for_app(page)
-    first_branch = page.get_by_role("button", name=re.compile(r"^Finalizar todos en ")).first
-    first_branch.click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
-    expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=15_000)
-
-    page.goto(f"{site}/contingencia/iniciar")
-    wait_for_app(page)
-    page.get_by_text("2 · Falla SIAT").click()
-    page.get_by_label("Descripción").fill("Prueba OIDC")
-    page.get_by_label("Descripción").press("Control+Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Revisar y confirmar").click()
-    page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
-    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=15_000)
-
-    page.goto(f"{site}/contingencia/bitacora")
-    wait_for_app(page)
-    cells = page.locator('[data-testid="stDataFrame"] table td')
-    expect(cells.filter(has_text=ANA["email"]).first).to_be_attached(timeout=15_000)
-    texts = cells.all_inner_texts()
+    end_first_branch(page, f"{site}/contingencia")
+    start_one_event(page, f"{site}/contingencia", "Prueba OIDC")
+    texts = bitacora_cells(page, f"{site}/contingencia", ANA["email"]).all_inner_texts()
     assert "Iniciar" in texts and "Finalizar" in texts
-    expect(page.get_by_test_id("stException")).to_have_count(0)
 
     page.get_by_test_id("stExpandSidebarButton").click()  # the sidebar starts closed (tablets)
     page.get_by_role("button", name="Cerrar sesión").click()

@@ -16,7 +16,9 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, wait_for_app  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    CHROMIUM, CHROMIUM_ARGS, TABLET, bitacora_cells, end_first_branch, start_one_event, wait_for_app,
+)
 
 
 def main() -> int:
@@ -51,30 +53,12 @@ def main() -> int:
         page.screenshot(path=shots / "2-estado.png", full_page=True)
         print("2. Signed in as", opts.name, "(Supervisor)")
 
-        page.goto(f"{site}/eventos")
-        wait_for_app(page)
-        page.get_by_role("button", name=re.compile(r"^Finalizar todos en ")).first.click()
-        page.get_by_role("dialog").get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
-        expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
+        end_first_branch(page, site)
         print("3. Ended the events of one branch")
-
-        page.goto(f"{site}/iniciar")
-        wait_for_app(page)
-        page.get_by_text("2 · Falla SIAT").click()
-        page.get_by_label("Descripción").fill("Prueba de instalación en Debian nuevo")
-        page.get_by_label("Descripción").press("Control+Enter")
-        wait_for_app(page)
-        page.get_by_role("button", name="Revisar y confirmar").click()
-        page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
-        expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=20_000)
+        start_one_event(page, site, "Prueba de instalación en Debian nuevo")
         page.screenshot(path=shots / "3-iniciado.png", full_page=True)
         print("4. Started an event")
-
-        page.goto(f"{site}/bitacora")
-        wait_for_app(page)
-        cells = page.locator('[data-testid="stDataFrame"] table td')
-        expect(cells.filter(has_text=opts.email).first).to_be_attached(timeout=15_000)
-        expect(page.get_by_test_id("stException")).to_have_count(0)
+        bitacora_cells(page, site, opts.email)
         page.screenshot(path=shots / "4-bitacora.png", full_page=True)
         print("5. Bitácora names", opts.email)
 
