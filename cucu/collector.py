@@ -115,10 +115,10 @@ class Collector:
             thread.join(timeout)
         self._threads = []
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self.leading:
+        if self.leading is not None:  # also after a database error: the row may still be ours
             self.leading = None
             try:
-                self.store.release_lease(LEASE, self.holder)
+                self.store.release_lease(LEASE, self.holder)  # deletes only our own row
             except Exception:  # the lease then lapses by itself
                 log.exception("colector: no se pudo liberar el turno")
         if was_running:
@@ -131,8 +131,9 @@ class Collector:
             try:
                 self.leading = self.store.acquire_lease(LEASE, self.holder, datetime.now(timezone.utc), self.lease_ttl)
             except Exception:  # the database is unreachable: nobody can record results anyway
-                log.exception("colector: no se pudo consultar el turno")
+                log.exception("colector %s: sin acceso a la base de datos, no consulta cucu", self.holder)
                 self.leading = False
+                return False
             if self.leading != was:
                 log.info("colector %s: %s", "activo" if self.leading else "en espera (otro proceso consulta cucu)", self.holder)
             return self.leading

@@ -75,6 +75,10 @@ def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, w
             except (InventoryError, SettingsError) as exc:
                 log.error("inventario modificado pero no válido, se sigue con el anterior: %s", exc)
                 continue
+            except Exception:  # e.g. the database is unreachable right now: try again at the next look
+                log.exception("no se pudo aplicar el inventario modificado; se reintenta")
+                stamp = None
+                continue
             runtime.close()
             runtime = fresh
             runtime.collector.start()
@@ -91,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     configure_logging(os.environ)
     stop = threading.Event()
+    # Set from another thread: a handler that runs while the main thread is inside stop.wait()
+    # would otherwise wait for the lock that wait() holds.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda *_: threading.Thread(target=stop.set, daemon=True).start())
     try:
         run(opts.secrets, os.environ, stop, opts.watch_s)
     except (ServiceError, SettingsError, InventoryError) as exc:

@@ -106,23 +106,25 @@ one_pending_action_per_pos = sa.Index(
 )
 
 
+# Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
+# that died mid-step leaves tables without the version row. Steps therefore create what is missing.
 def _v1(conn: Connection) -> None:
     for table in (connectivity_checks, pos_status, day_events, audit_log):
-        conn.execute(sa.schema.CreateTable(table))
+        table.create(conn, checkfirst=True)
         for index in table.indexes:
             if index is not one_pending_action_per_pos:  # added by v2
-                index.create(conn)
+                index.create(conn, checkfirst=True)
 
 
 def _v2(conn: Connection) -> None:
-    one_pending_action_per_pos.create(conn)
+    one_pending_action_per_pos.create(conn, checkfirst=True)
 
 
 def _v3(conn: Connection) -> None:
-    conn.execute(sa.schema.CreateTable(leases))
+    leases.create(conn, checkfirst=True)
 
 
-# Ordered; never edit a shipped step, append a new one.
+# Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 
 
@@ -240,6 +242,8 @@ class Store:
 
     def _migrate_once(self) -> int:
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one migrating process at a time, until commit
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('contingencia-migrations'))"))
             schema_version.create(conn, checkfirst=True)
             current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
             for version, step in MIGRATIONS:
@@ -397,8 +401,9 @@ class Store:
     def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Take or renew ``name`` for ``holder`` until ``now + ttl``; False while another holds it.
 
-        One conditional UPDATE (ours, or lapsed) or one INSERT: atomic in SQLite and PostgreSQL,
-        so two processes never both believe they hold it.
+        One conditional UPDATE (ours, or lapsed) or, when there is no row, one INSERT: atomic in
+        SQLite and PostgreSQL, so two processes never both believe they hold it. A standby finds
+        the row held and writes nothing.
         """
         now_utc, until = _utc(now), _utc(now + ttl)
         with self.engine.begin() as conn:
@@ -414,6 +419,8 @@ class Store:
             ).rowcount
             if renewed:
                 return True
+            if conn.execute(sa.select(leases.c.name).where(leases.c.name == name)).first() is not None:
+                return False  # held, and live
         try:
             with self.engine.begin() as conn:
                 conn.execute(leases.insert().values(name=name, holder=holder, acquired_at=now_utc, renewed_at=now_utc, expires_at=until))

@@ -75,10 +75,14 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
         assert lease is not None and f":{proc.pid}:" in lease.holder
 
         # A web process on the same database stands by: it polls nothing while the service leads.
-        web = build_runtime(load_settings({}, env), start_collector=True)
+        web = build_runtime(load_settings({}, env), start_collector=False)
+        polled = []
+        web.collector.check_once = lambda: polled.append("check")
+        web.collector._sweep_round = lambda: polled.append("sweep")
+        web.collector.start()
         try:
             time.sleep(2.5)  # two rounds of its loops (1 s)
-            assert web.collector.running and web.collector.leading is False
+            assert web.collector.running and web.collector.leading is False and polled == []
         finally:
             web.close()
 

@@ -182,6 +182,32 @@ def test_racing_processes_get_the_lease_once(tmp_path):
     assert won.count(True) == 1
 
 
+def test_racing_standbys_take_a_lapsed_lease_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = str(tmp_path / "s.db")
+    assert Store(db).acquire_lease("collector", "dead", T0, timedelta(seconds=60))
+    stores = [Store(db) for _ in range(8)]
+    later = T0 + timedelta(minutes=5)
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda i: stores[i].acquire_lease("collector", f"h{i}", later, timedelta(seconds=60)), range(8)))
+    assert won.count(True) == 1
+    assert stores[0].lease("collector").holder == f"h{won.index(True)}"
+
+
+def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
+    from cucu.store import leases, schema_version
+
+    db = str(tmp_path / "cut.db")
+    Store(db).close()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # v3's table is there, its version row is not (died before the insert)
+        conn.execute(schema_version.delete().where(schema_version.c.version == 3))
+    engine.dispose()
+    assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
+    assert Store(db).version() == 3
+
+
 def test_concurrent_first_start_migrates_once(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

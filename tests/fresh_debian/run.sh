@@ -27,7 +27,7 @@ fail() { echo "FALLÓ: $*" >&2; exit 1; }
 [ -x "$PY" ] || fail "falta $PY: instale primero el entorno de pruebas (README, Tests)"
 command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null \
     || DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap systemd-container >/dev/null
-for port in 80 443 "$SIM_PORT" "$IDP_PORT"; do
+for port in 80 443 8501 "$SIM_PORT" "$IDP_PORT"; do  # the guest shares this network
     ! ss -Hltn "sport = :$port" | grep -q . || fail "el puerto $port está ocupado"
 done
 
@@ -116,8 +116,11 @@ $(cat "$WORK/steps/step-$number.sh")" || fail "step $number of the README"
         6) say "Chromium on the host: a supervisor signs in at https://$HOST/contingencia/"
            "$PY" "$ROOT/tests/fresh_debian/supervisor.py" --host "$HOST" --user carla --name "Carla Flores" \
                --email carla.flores@empresa.bo --shots "$ROOT/screenshots/fresh-debian" || fail "the supervisor's visit"
-           guest 'journalctl -u contingencia@8501 --no-pager | grep -q "colector en espera"' \
-               && echo "the web process's collector stands by (the service polls)" || fail "the web process also polls" ;;
+           guest 'pid=$(systemctl show -p MainPID --value contingencia-colector)
+               sqlite3 /var/lib/contingencia/contingencia.db "select holder from leases" | grep -q ":$pid:"
+               journalctl -u contingencia@8501 --no-pager | grep -q "colector en espera (otro proceso consulta cucu)"
+               ! journalctl -u contingencia@8501 --no-pager | grep -q -e "colector activo" -e "sin acceso a la base"' \
+               && echo "the web process's collector stands by; the service still holds the lease" || fail "the web process also polls" ;;
     esac
 done <"$WORK/steps.txt"
 
