@@ -13,6 +13,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Sequence
 
 import httpx
 
@@ -38,14 +39,14 @@ def htpasswd(path: Path, users: dict[str, str]) -> None:
     path.write_text("".join(f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=6)).decode()}\n" for u, p in users.items()))
 
 
-def render_site(site: str, directory: Path, *, app_port: int, https_port: int, http_port: int) -> Path:
+def render_site(site: str, directory: Path, *, app_ports: Sequence[int], https_port: int, http_port: int) -> Path:
     cert, key = self_signed_cert(directory)
     text = (DEPLOY / "nginx" / site).read_text()
     for old, new in {
         "contingencia.example.bo": "localhost",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "server 127.0.0.1:8501;": f"server 127.0.0.1:{app_port};",
+        "server 127.0.0.1:8501;": "\n    ".join(f"server 127.0.0.1:{port};" for port in app_ports),
         "/etc/ssl/contingencia/cert.pem": str(cert),
         "/etc/ssl/contingencia/key.pem": str(key),
         "/etc/nginx/snippets/contingencia-proxy.conf": str(DEPLOY / "nginx" / "contingencia-proxy.conf"),
@@ -59,10 +60,14 @@ def render_site(site: str, directory: Path, *, app_port: int, https_port: int, h
 
 
 @contextmanager
-def nginx(site: str, directory: Path, *, app_port: int, https_port: int | None = None):
-    """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port."""
+def nginx(site: str, directory: Path, *, app_port: int | Sequence[int], https_port: int | None = None):
+    """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port (or several).
+
+    ``directory / "access.log"`` has one line per request: route cookie, upstream, status, request.
+    """
     https_port, http_port = https_port or free_port(), free_port()
-    site_path = render_site(site, directory, app_port=app_port, https_port=https_port, http_port=http_port)
+    app_ports = [app_port] if isinstance(app_port, int) else list(app_port)
+    site_path = render_site(site, directory, app_ports=app_ports, https_port=https_port, http_port=http_port)
     temp = directory / "nginx-tmp"
     temp.mkdir(exist_ok=True)
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read files in a root-only temp dir
@@ -70,7 +75,8 @@ def nginx(site: str, directory: Path, *, app_port: int, https_port: int | None =
     conf.write_text(
         f"{user}worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
         "events { worker_connections 256; }\n"
-        f"http {{\n  access_log {directory}/access.log;\n"
+        "http {\n  log_format routes '$st_route $upstream_addr $status \"$request\"';\n"
+        f"  access_log {directory}/access.log routes;\n"
         + "".join(f"  {kind}_temp_path {temp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         + f"  include {site_path};\n}}\n"
     )
