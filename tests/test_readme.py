@@ -27,7 +27,7 @@ def test_deployment_steps_are_runnable_blocks():
     """``tests/fresh_debian/run.sh`` runs these blocks on a fresh Debian; keep them parseable and in order."""
     import subprocess
 
-    from tests.fresh_debian.readme_steps import deploy_steps
+    from tests.fresh_debian.readme_steps import deploy_steps, second_process_block
 
     steps = deploy_steps((ROOT / "README.md").read_text())
     assert [n for n, _, _ in steps] == list(range(10))
@@ -37,6 +37,9 @@ def test_deployment_steps_are_runnable_blocks():
         assert names[number], f"step {number} lost its bash block"
         subprocess.run(["bash", "-n"], input=names[number], text=True, check=True)
     assert "contingencia-colector" in names[4] and "_stcore/health" in names[4]
+    second = second_process_block((ROOT / "README.md").read_text())
+    assert "contingencia@8502" in second
+    subprocess.run(["bash", "-n"], input=second, text=True, check=True)
     # Every file the steps copy out of the repository exists.
     for path in re.findall(r"\bdeploy/[\w./@-]+", "\n".join(names.values())):
         assert (ROOT / path).exists(), path

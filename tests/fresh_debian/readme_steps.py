@@ -2,7 +2,8 @@
 
 ``tests/fresh_debian/run.sh`` runs these blocks in a fresh Debian; ``tests/test_readme.py`` keeps them
 parseable. Usage: ``python tests/fresh_debian/readme_steps.py README.md OUT_DIR`` writes
-``OUT_DIR/step-N.sh`` (one per step with a block) and prints ``N<TAB>title`` lines.
+``OUT_DIR/step-N.sh`` (one per step with a block) and ``OUT_DIR/second-process.sh``, and prints
+``N<TAB>title`` lines.
 """
 
 from __future__ import annotations
@@ -36,10 +37,20 @@ def deploy_steps(readme: str) -> list[tuple[int, str, str]]:
     return steps
 
 
+def second_process_block(readme: str) -> str:
+    """The bash block under "More than one dashboard process" (after the numbered steps)."""
+    section = deploy_section(readme)
+    start = section.index("**More than one dashboard process.**")
+    match = re.compile(r"^```bash\n(.*?)^```$", re.M | re.S).search(section, start)
+    return match.group(1).rstrip("\n") if match else ""
+
+
 def main(readme_path: str, out_dir: str) -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for number, title, code in deploy_steps(Path(readme_path).read_text(encoding="utf-8")):
+    readme = Path(readme_path).read_text(encoding="utf-8")
+    (out / "second-process.sh").write_text(second_process_block(readme) + "\n", encoding="utf-8")
+    for number, title, code in deploy_steps(readme):
         if code:
             (out / f"step-{number}.sh").write_text(code + "\n", encoding="utf-8")
         print(f"{number}\t{title}")

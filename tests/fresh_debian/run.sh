@@ -130,5 +130,15 @@ curl -s --retry 30 --retry-connrefused --retry-delay 1 localhost:8501/contingenc
 n=$(sqlite3 /var/backups/contingencia/contingencia-$(date +%F).db "select count(*) from audit_log where actor = '"'carla.flores@empresa.bo'"' and outcome = '"'ok'"'")
 echo "backup: $n successful action(s) by carla.flores@empresa.bo"; [ "$n" -ge 2 ]
 ! journalctl --no-pager -u contingencia-colector -u "contingencia@*" | grep -q Traceback' || fail "after the upgrade"
+say "More than one dashboard process"
+sed 's/^/    /' "$WORK/steps/second-process.sh"
+guest "$PRELUDE
+$(cat "$WORK/steps/second-process.sh")" || fail "the second process block of the README"
+guest 'curl -s --retry 30 --retry-connrefused --retry-delay 1 localhost:8502/contingencia/_stcore/health; echo
+grep -c "server 127.0.0.1:850[12];" /etc/nginx/sites-available/contingencia.conf | grep -qx 2
+for i in $(seq 20); do
+    curl -sk -o /dev/null -w "%{http_code}\n" --resolve "'"$HOST"':443:127.0.0.1" "https://'"$HOST"'/contingencia/_stcore/health"
+done | sort | uniq -c' || fail "the second process"
+
 echo
 echo "OK: the README's deployment section, on a fresh Debian 12 under systemd, reached a signed-in supervisor over HTTPS."
