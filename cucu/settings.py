@@ -62,7 +62,8 @@ class Settings:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     inventory: Path | None = None
-    db: str | None = None  # None: DEFAULT_DB_PATH, or a throw-away file in DEMO (its data is regenerated)
+    # None: DEFAULT_DB_PATH, or a throw-away file in DEMO. Out of repr: a PostgreSQL URL may hold a password.
+    db: str | None = field(default=None, repr=False)
     timeout_s: float = 10.0
     simulator_port: int = 0  # DEMO only: 0 picks a free loopback port
     collector: bool = True  # off: pages show what the database holds, nothing polls cucu

@@ -11,6 +11,25 @@ from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 
 
 @pytest.fixture(scope="session")
+def postgres_server():
+    """One private PostgreSQL cluster for the session (started on first use)."""
+    from tests.postgres_support import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """An empty database for a Store, on each backend the README supports: a SQLite path or a URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "contingencia.db")
+    from tests.postgres_support import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright on Debian's chromium with the flags this closed network needs."""
     from tests.browser_support import CHROMIUM, CHROMIUM_ARGS

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, when missing: chromium (browser tests;
 # Playwright cannot download its own browsers here), an emoji font, nginx (the deployment
-# tests run the shipped nginx configuration) and openssl (their self-signed certificate).
+# tests run the shipped nginx configuration), openssl (their self-signed certificate) and the
+# PostgreSQL server (the store's tests also run on a private PostgreSQL cluster).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 echo "Instalando ${missing[*]} con apt-get..."
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts nginx on port 80 after installing it; the tests run their own instances.
+# Debian starts nginx on port 80 and a PostgreSQL cluster on 5432 after installing them; the tests
+# run their own instances.
 { $sudo systemctl disable --now nginx 2>/dev/null || $sudo service nginx stop 2>/dev/null || $sudo nginx -s stop 2>/dev/null; } || true
+{ $sudo systemctl disable --now postgresql 2>/dev/null || $sudo service postgresql stop 2>/dev/null; } || true

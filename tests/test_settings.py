@@ -71,3 +71,8 @@ def test_key_not_in_repr_or_cache_key():
     s = load_settings(FULL, {})
     assert "sk_test_abc" not in repr(s) and "sk_test_abc" not in s.cache_key()
     assert s.cache_key() != load_settings({**FULL, "api_key": "sk_test_other"}, {}).cache_key()
+
+
+def test_database_password_not_in_repr():
+    s = load_settings({**FULL, "db": "postgresql+psycopg://contingencia:clave-secreta@db.interno/contingencia"}, {})
+    assert "clave-secreta" not in repr(s) and s.db.endswith("@db.interno/contingencia")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from cucu.connectivity import ConnectivityCheck
@@ -19,8 +20,7 @@ def test_database_url():
     assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
 
 
-def test_migrations_apply_once_and_are_recorded(tmp_path):
-    db = str(tmp_path / "s.db")
+def test_migrations_apply_once_and_are_recorded(db):
     store = Store(db)
     assert store.version() == MIGRATIONS[-1][0]
     store.close()
@@ -32,8 +32,8 @@ def test_migrations_apply_once_and_are_recorded(tmp_path):
     assert {"connectivity_checks", "pos_status", "day_events", "audit_log"} <= names
 
 
-def test_checks_round_trip_in_la_paz(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_checks_round_trip_in_la_paz(db):
+    store = Store(db)
     store.add_check(ConnectivityCheck(T0, True, 12.5))
     store.add_check(ConnectivityCheck(T0 + timedelta(seconds=30), False, 20.0))
     store.add_check(ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind="connection"))
@@ -45,8 +45,8 @@ def test_checks_round_trip_in_la_paz(tmp_path):
     assert store.checks_since(T0 + timedelta(seconds=45))[0].siat_ok is None
 
 
-def test_old_checks_are_pruned(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_old_checks_are_pruned(db):
+    store = Store(db)
     old = T0 - timedelta(days=40)
     store.add_check(ConnectivityCheck(old, True, 1.0))
     store.add_check(ConnectivityCheck(T0, True, 1.0))
@@ -54,8 +54,8 @@ def test_old_checks_are_pruned(tmp_path):
     assert [c.checked_at for c in store.checks_since(old - timedelta(days=1))] == [T0]
 
 
-def test_retention_runs_on_insert(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_retention_runs_on_insert(db):
+    store = Store(db)
     store.add_check(ConnectivityCheck(T0 - timedelta(days=60), True, 1.0))
     store.add_check(ConnectivityCheck(T0, True, 1.0))  # the first insert of a process prunes
     assert len(store.checks_since(T0 - timedelta(days=90))) == 2  # the 60-day one was inserted after the prune
@@ -64,8 +64,8 @@ def test_retention_runs_on_insert(tmp_path):
     assert all(c.checked_at >= T0 for c in store.checks_since(T0 - timedelta(days=90)))
 
 
-def test_failed_fetch_keeps_last_known_event_and_is_stale(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_failed_fetch_keeps_last_known_event_and_is_stale(db):
+    store = Store(db)
     store.save_pos_fetches([PosFetch("p1", "b1", T0, event=EVENT), PosFetch("p2", "b1", T0)])
     later = T0 + timedelta(minutes=1)
     store.save_pos_fetches([PosFetch("p1", "b1", later, error="cucu no respondió a tiempo."), PosFetch("p3", "b1", later, error="x")])
@@ -78,8 +78,8 @@ def test_failed_fetch_keeps_last_known_event_and_is_stale(tmp_path):
     assert store.pos_statuses()["p1"].event is None and not store.pos_statuses()["p1"].stale
 
 
-def test_day_cache(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_day_cache(db):
+    store = Store(db)
     day = date(2026, 11, 20)
     store.put_days([DayEvents("p1", "b1", day, T0, True, (EVENT,)), DayEvents("p2", "b1", day, T0, False, ())])
     got = store.get_days([("p1", day), ("p2", day), ("p1", date(2026, 11, 21))])
@@ -92,8 +92,8 @@ def test_day_cache(tmp_path):
     assert store.days_fetched_since(T0 + timedelta(seconds=1)) == []
 
 
-def test_naive_datetimes_are_refused(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_naive_datetimes_are_refused(db):
+    store = Store(db)
     try:
         store.add_check(ConnectivityCheck(datetime(2026, 1, 1), True))
     except ValueError:
@@ -101,8 +101,8 @@ def test_naive_datetimes_are_refused(tmp_path):
     raise AssertionError("a naive datetime was stored")
 
 
-def test_stored_times_are_utc(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_stored_times_are_utc(db):
+    store = Store(db)
     store.add_check(ConnectivityCheck(T0, True))
     with store.engine.connect() as conn:
         raw = conn.execute(sa.text("select checked_at from connectivity_checks")).scalar()
@@ -110,8 +110,8 @@ def test_stored_times_are_utc(tmp_path):
     assert T0.astimezone(timezone.utc).hour == 12
 
 
-def test_add_checks_in_bulk(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_add_checks_in_bulk(db):
+    store = Store(db)
     store.add_checks([ConnectivityCheck(T0 + timedelta(minutes=i), i % 3 != 0, 10.0) for i in range(30)])
     checks = store.checks_since(T0)
     assert len(checks) == 30 and [c.siat_ok for c in checks[:3]] == [False, True, True]
@@ -141,8 +141,8 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
     assert store.audit_begin(**pending, outcome="duplicado", message="x")  # decided rows are not pending
 
 
-def test_days_fetched_since_finds_old_days_read_recently(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_days_fetched_since_finds_old_days_read_recently(db):
+    store = Store(db)
     store.put_days([
         DayEvents("p1", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, ()),  # read long ago
         DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
@@ -150,8 +150,7 @@ def test_days_fetched_since_finds_old_days_read_recently(tmp_path):
     assert [d.pos_id for d in store.days_fetched_since(T0 - timedelta(hours=48))] == ["p2"]
 
 
-def test_lease_one_holder_at_a_time_until_released_or_lapsed(tmp_path):
-    db = str(tmp_path / "s.db")
+def test_lease_one_holder_at_a_time_until_released_or_lapsed(db):
     a, b = Store(db), Store(db)  # two processes' connections to one database
     ttl = timedelta(seconds=60)
     assert a.acquire_lease("collector", "A", T0, ttl)
@@ -171,10 +170,9 @@ def test_lease_one_holder_at_a_time_until_released_or_lapsed(tmp_path):
     assert a.lease("collector") is None and a.acquire_lease("collector", "A", T0 + timedelta(seconds=92), ttl)
 
 
-def test_racing_processes_get_the_lease_once(tmp_path):
+def test_racing_processes_get_the_lease_once(db):
     from concurrent.futures import ThreadPoolExecutor
 
-    db = str(tmp_path / "s.db")
     Store(db)
     stores = [Store(db) for _ in range(8)]
     with ThreadPoolExecutor(8) as pool:
@@ -182,10 +180,9 @@ def test_racing_processes_get_the_lease_once(tmp_path):
     assert won.count(True) == 1
 
 
-def test_racing_standbys_take_a_lapsed_lease_once(tmp_path):
+def test_racing_standbys_take_a_lapsed_lease_once(db):
     from concurrent.futures import ThreadPoolExecutor
 
-    db = str(tmp_path / "s.db")
     assert Store(db).acquire_lease("collector", "dead", T0, timedelta(seconds=60))
     stores = [Store(db) for _ in range(8)]
     later = T0 + timedelta(minutes=5)
@@ -208,10 +205,22 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
     assert Store(db).version() == 3
 
 
-def test_concurrent_first_start_migrates_once(tmp_path):
+def test_concurrent_first_start_migrates_once(db):
     from concurrent.futures import ThreadPoolExecutor
 
-    db = str(tmp_path / "new.db")
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: Store(db), range(4)))
     assert {s.version() for s in stores} == {MIGRATIONS[-1][0]}
+
+
+def test_one_pending_action_per_pos_is_enforced_by_the_database(db):
+    from cucu.store import ActionInProgress
+
+    store = Store(db)
+    pending = dict(requested_at=T0, actor="a", actor_name=None, role=None, action="iniciar", branch_id="b1", pos_id="p1")
+    first = store.audit_begin(**pending)
+    with pytest.raises(ActionInProgress):
+        store.audit_begin(**pending)
+    store.audit_begin(**{**pending, "pos_id": "p2"})
+    store.audit_finish(first, completed_at=T0, outcome="ok")
+    store.audit_begin(**pending)  # free again once the first one is decided
