@@ -1,17 +1,16 @@
 #!/bin/bash
 # Runs the README's deployment section on a fresh Debian 12 booted with systemd, then signs in as a
-# supervisor over HTTPS. As root, on a Debian host; about 5 minutes. Not part of the test suite.
+# supervisor over HTTPS. As root, on a Debian host; about a minute once the guest tarball exists.
+# Not part of the test suite.
 #
 #   bash tests/fresh_debian/run.sh          # WORK=/var/tmp/contingencia-fresh-debian by default
 #
-# The guest is debootstrap'ed once (the tarball is kept in $WORK) and unpacked anew at every run; it
-# boots with systemd as PID 1 under systemd-nspawn, shares the host's network (ports 80 and 443 must be
-# free) and sees this repository read-only at /srv/contingencia, which is the README's $REPO here.
-# A cucu simulator and an OIDC provider run on the host: what the operator's "edit" of step 3 points to.
+# The guest (tests/fresh_debian/guest.sh) shares the host's network, so ports 80, 443 and 8501 must
+# be free, and sees this repository at /srv/contingencia, which is the README's $REPO here. A cucu
+# simulator and an OIDC provider run on the host: what the operator's "edit" of step 3 points to.
 set -euo pipefail
+source "$(dirname "$0")/guest.sh"
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=${WORK:-/var/tmp/contingencia-fresh-debian}
 HOST=contingencia.test
 SIM_PORT=${SIM_PORT:-18765}
 IDP_PORT=${IDP_PORT:-19400}
@@ -20,58 +19,18 @@ PY="$ROOT/.venv/bin/python"
 SUPERVISOR='{"sub":"carla","email":"carla.flores@empresa.bo","name":"Carla Flores","realm_access":{"roles":["contingencia-supervisor"]}}'
 VIEWER='{"sub":"luis","email":"luis.mamani@empresa.bo","name":"Luis Mamani","realm_access":{"roles":["contingencia-lectura"]}}'
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-fail() { echo "FALLÓ: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || fail "hace falta root (debootstrap, systemd-nspawn)"
 [ -x "$PY" ] || fail "falta $PY: instale primero el entorno de pruebas (README, Tests)"
-command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap systemd-container >/dev/null
 for port in 80 443 8501 "$SIM_PORT" "$IDP_PORT"; do  # the guest shares this network
     ! ss -Hltn "sport = :$port" | grep -q . || fail "el puerto $port está ocupado"
 done
 
-mkdir -p "$WORK"
-if [ ! -f "$WORK/bookworm.tar" ]; then
-    say "debootstrap bookworm (once; kept in $WORK/bookworm.tar)"
-    rm -rf "$WORK/base"
-    debootstrap --include=systemd,systemd-sysv,dbus,ca-certificates bookworm "$WORK/base" http://deb.debian.org/debian >"$WORK/debootstrap.log"
-    tar -C "$WORK/base" -cf "$WORK/bookworm.tar" . && rm -rf "$WORK/base"
-fi
-rm -rf "$WORK/root" && mkdir "$WORK/root" && tar -C "$WORK/root" -xf "$WORK/bookworm.tar"
-echo fresh >"$WORK/root/etc/hostname"
-# This workplace inspects TLS with its own authority; a real server needs nothing of the kind.
-cp /usr/local/share/ca-certificates/*.crt "$WORK/root/usr/local/share/ca-certificates/" 2>/dev/null || true
-
-say "boot the guest with systemd"
-setsid systemd-nspawn -D "$WORK/root" -b --register=no --keep-unit --console=passive --machine fresh \
-    --bind-ro="$ROOT:/srv/contingencia" >"$WORK/boot.log" 2>&1 </dev/null &
-NSPAWN=$!
-SIM= IDP=
-cleanup() {
-    [ -n "${LEADER:-}" ] && kill -s RTMIN+4 "$LEADER" 2>/dev/null || true  # systemd: power off
-    for _ in $(seq 30); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 1; done
-    kill "$NSPAWN" $SIM $IDP 2>/dev/null || true
-}
-trap cleanup EXIT
-for _ in $(seq 60); do LEADER=$(pgrep -P "$NSPAWN" -x systemd || true); [ -n "$LEADER" ] && break; sleep 0.5; done
-[ -n "${LEADER:-}" ] || fail "systemd-nspawn no arrancó: $(cat "$WORK/boot.log")"
-guest() {  # a root shell in the guest, with a clean environment
-    nsenter -t "$LEADER" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive bash -euo pipefail -c "$1"
-}
-for _ in $(seq 60); do
-    state=$(guest 'systemctl is-system-running' 2>/dev/null || true)
-    case "$state" in running|degraded) break;; esac; sleep 1
-done
-guest 'echo "PID 1: $(cat /proc/1/comm), $(systemctl is-system-running), Debian $(cat /etc/debian_version)"'
-guest 'update-ca-certificates >/dev/null 2>&1 || true'
+guest_boot fresh
 
 say "on the host: a cucu simulator on :$SIM_PORT and an OIDC provider on :$IDP_PORT"
 "$PY" -m cucu.simulator --host 127.0.0.1 --port "$SIM_PORT" --api-key "$API_KEY" >"$WORK/simulator.log" 2>&1 &
-SIM=$!
+HOST_PIDS+=($!)
 "$ROOT/.venv/bin/oidc-provider-mock" -H 127.0.0.1 -p "$IDP_PORT" --user-claims "$SUPERVISOR" --user-claims "$VIEWER" >"$WORK/idp.log" 2>&1 &
-IDP=$!
+HOST_PIDS+=($!)
 curl -s --retry 30 --retry-connrefused --retry-delay 1 -o /dev/null "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration"
 
 operator_edits() {  # what an operator types into the files of step 3
