@@ -95,7 +95,16 @@ def test_failed_sweep_shows_last_known_state_marked(sim, seeded_runtime, app_sec
 def test_no_data_yet_is_explained(sim, app_secrets):
     at = run_app(app_secrets, page=PAGE)  # nothing swept: the collector is off in this test
     assert "El colector de este proceso está apagado" in texts(at) and "ningún otro consulta cucu:" in texts(at)
+    assert "el colector los está consultando" not in texts(at)  # nobody is: the notice above says so
     assert all(f["Estado"].str.contains("Desconocido").all() for f in shown_rows(at))
+
+
+def test_no_data_yet_while_the_collector_service_polls(sim, app_secrets):
+    from cucu.store import Store
+
+    Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", datetime.now(timezone.utc), timedelta(minutes=2))
+    body = texts(run_app(app_secrets, page=PAGE))
+    assert "el colector los está consultando" in body and "consulta cucu" not in body
 
 
 def test_collector_notice_follows_the_lease_of_other_processes(sim, seeded_runtime, app_secrets):

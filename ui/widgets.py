@@ -78,9 +78,11 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     unknown = int((frame["Estado"] == DESCONOCIDO).sum())
     # This process's collector polls or stands by; otherwise another process's lease says whether
     # anyone polls cucu for this database (the collector service, another replica).
-    if not runtime.collector.running:
+    polling = runtime.collector.running
+    if not polling:
         lease = runtime.store.lease(LEASE)
-        if lease is None or not lease.live(now_la_paz()):
+        polling = lease is not None and lease.live(now_la_paz())
+        if not polling:
             since = f" desde el {fmt_datetime(lease.renewed_at)} (hora de La Paz)" if lease is not None else ""
             if not runtime.settings.collector:
                 st.info(
@@ -98,7 +100,7 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
             f"{stale} punto(s) de venta no respondieron en la última consulta: se muestra su último estado conocido (marcado con ⚠).",
             icon=":material/sync_problem:",
         )
-    if unknown and unknown == len(frame) and not stale:
+    if unknown and unknown == len(frame) and not stale and polling:  # else the notice above says why
         st.info("Todavía no hay datos de los puntos de venta: el colector los está consultando.", icon=":material/hourglass_top:")
 
 
