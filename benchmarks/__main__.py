@@ -1,9 +1,9 @@
-"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 3 minutes)."""
+"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 4 minutes)."""
 
 import subprocess
 import sys
 
-BENCHMARKS = ["sweep", "viewers", "history", "eventos_page"]
+BENCHMARKS = ["sweep", "viewers", "history", "eventos_page", "replicas"]
 
 failed = []
 for name in BENCHMARKS:
