@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +40,13 @@ def sim_calls(base_url: str) -> int:
 
 def sim_reset_stats(base_url: str) -> None:
     httpx.post(f"{base_url}/_sim/stats/reset", timeout=5).raise_for_status()
+
+
+def calls_per_minute(base_url: str, window_s: float) -> float:
+    """Calls the simulator receives per minute, counted over the next ``window_s`` seconds."""
+    sim_reset_stats(base_url)
+    time.sleep(window_s)
+    return sim_calls(base_url) * 60 / window_s
 
 
 class Verdicts:

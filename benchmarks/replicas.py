@@ -20,7 +20,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from benchmarks.common import API_KEY, ROOT, Verdicts, sim_calls, sim_reset_stats, simulator_process
+from benchmarks.common import API_KEY, ROOT, Verdicts, calls_per_minute, simulator_process
 from cucu.inventory import DEMO_INVENTORY_PATH
 
 
@@ -37,12 +37,6 @@ def collector_process(sim_url: str, db: str):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-def calls_per_minute(sim_url: str, window_s: float) -> float:
-    sim_reset_stats(sim_url)
-    time.sleep(window_s)
-    return sim_calls(sim_url) * 60 / window_s
 
 
 def main() -> None:

@@ -13,16 +13,10 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.common import Verdicts, sim_calls, sim_reset_stats
+from benchmarks.common import Verdicts, calls_per_minute
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, free_port, streamlit_server, wait_for_app
 
 PAGES = ["", "eventos", "conectividad"]  # the live monitoring pages
-
-
-def calls_per_minute(sim_url: str, window_s: float) -> float:
-    sim_reset_stats(sim_url)
-    time.sleep(window_s)
-    return sim_calls(sim_url) * 60 / window_s
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Mapping
 
-from cucu.inventory import InventoryError
+from cucu.inventory import InventoryError, inventory_stamp
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Mode, Settings, SettingsError, load_settings
@@ -52,24 +52,18 @@ def read_settings(secrets_path: Path, environ: Mapping[str, str]) -> Settings:
     return settings
 
 
-def inventory_stamp(settings: Settings) -> int | None:
-    try:
-        return os.stat(settings.inventory).st_mtime_ns
-    except OSError:
-        return None
-
-
 def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, watch_s: float = WATCH_S) -> None:
     """Collect until ``stop`` is set; rebuild when the inventory file changes (a bad edit keeps the old one)."""
     settings = read_settings(secrets_path, environ)
     runtime: Runtime = build_runtime(settings, start_collector=True)
-    stamp = inventory_stamp(settings)
+    stamp = inventory_stamp(settings.inventory)
     log.info("servicio colector en marcha (%s, %s)", settings.mode.label, runtime.collector.holder)
     try:
         while not stop.wait(watch_s):
-            if inventory_stamp(settings) == stamp:
+            current = inventory_stamp(settings.inventory)
+            if current == stamp:
                 continue
-            stamp = inventory_stamp(settings)
+            stamp = current
             try:
                 fresh = build_runtime(settings, start_collector=False)
             except (InventoryError, SettingsError) as exc:
@@ -77,7 +71,7 @@ def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, w
                 continue
             except Exception:  # e.g. the database is unreachable right now: try again at the next look
                 log.exception("no se pudo aplicar el inventario modificado; se reintenta")
-                stamp = None
+                stamp = None  # look again at the next tick
                 continue
             runtime.close()
             runtime = fresh

@@ -7,6 +7,7 @@ that names the offending entry.
 
 from __future__ import annotations
 
+import os
 import tomllib
 import uuid
 from pathlib import Path
@@ -33,6 +34,17 @@ def is_uuid(value: Any) -> bool:
         return False
     # uuid.UUID also accepts braces, "urn:uuid:" and missing hyphens; the API wants the canonical form.
     return len(value) == 36 and value.count("-") == 4
+
+
+def inventory_stamp(path: str | Path | None) -> str:
+    """Changes when the inventory file does: the dashboard's cache key and the collector service's
+    reload both use it, so an edited file is picked up without a restart."""
+    if path is None:
+        return "demo"
+    try:
+        return str(os.stat(path).st_mtime_ns)
+    except OSError:
+        return "missing"
 
 
 def load_inventory(path: str | Path) -> Inventory:

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.connectivity import ConnectivityCheck
+from cucu.inventory import inventory_stamp
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings
@@ -36,14 +37,6 @@ def read_settings() -> Settings:
     return load_settings(dict(section), os.environ)
 
 
-def _inventory_stamp(settings: Settings) -> str:
-    # Part of the cache key, so an edited inventory file is picked up without a restart.
-    try:
-        return str(os.stat(settings.inventory).st_mtime_ns) if settings.inventory else "demo"
-    except OSError:
-        return "missing"
-
-
 # max_entries=1: a changed configuration (an edited inventory, new secrets) releases the old
 # runtime, whose collector and DEMO simulator stop, instead of leaving two of them polling.
 @st.cache_resource(show_spinner=False, max_entries=1, on_release=lambda runtime: runtime.close())
@@ -56,7 +49,7 @@ def _runtime(cache_key: str, inventory_stamp: str, _settings: Settings) -> Runti
 
 def get_runtime(settings: Settings) -> Runtime:
     """Raises ``InventoryError`` when the inventory is unusable."""
-    return _runtime(settings.cache_key(), _inventory_stamp(settings), settings)
+    return _runtime(settings.cache_key(), inventory_stamp(settings.inventory), settings)
 
 
 def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
