@@ -8,18 +8,23 @@ import streamlit as st
 
 from cucu.access import AccessSettingsError
 from cucu.inventory import InventoryError
-from cucu.settings import Mode, SettingsError
+from cucu.settings import SettingsError
+from cucu.vocabulary import AccessMode, Mode
 from ui import identity, resources, shell
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
 # The sidebar (who, role, sign-out) starts closed: on an 820 px tablet it would squeeze every page.
-st.set_page_config(page_title="Contingencia", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide",
-                   initial_sidebar_state="collapsed")
+st.set_page_config(
+    page_title="Contingencia",
+    page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
+    layout="wide",
+    initial_sidebar_state="collapsed",
+)
 
 PAGES = [
     st.Page("pages/estado.py", title="Estado", icon=":material/monitor_heart:", default=True),
     # URL paths are the file names, no custom url_path: the first request after a restart is
-    # resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.require_shell).
+    # resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.page_context).
     st.Page("pages/eventos.py", title="Eventos activos", icon=":material/emergency:"),
     st.Page("pages/conectividad.py", title="Conectividad", icon=":material/network_check:"),
     st.Page("pages/historial.py", title="Historial", icon=":material/timeline:"),
@@ -55,7 +60,7 @@ def main() -> None:
     pages = PAGES if decision.can_act else [p for p in PAGES if p.title not in SUPERVISOR_ONLY]
     navigation = st.navigation(pages, position="top")
     shell.render_sidebar(decision, access)
-    sign_in_off = access.mode == "off" and settings.mode is not Mode.DEMO
+    sign_in_off = access.mode == AccessMode.OFF and settings.mode is not Mode.DEMO
 
     @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
@@ -63,7 +68,7 @@ def main() -> None:
 
     try:
         live_header()
-        with shell.shell_scope():
+        with shell.page_scope(shell.PageContext(settings, access, runtime, decision)):
             navigation.run()
     except Exception:  # a supervisor never sees a traceback; the server log keeps it
         shell.show_unexpected_error(f"la página {navigation.title}")

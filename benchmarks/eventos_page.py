@@ -17,7 +17,8 @@ from pathlib import Path
 from benchmarks.common import API_KEY, ROOT, Verdicts
 from cucu.connectivity import ConnectivityCheck
 from cucu.inventory import inventory_to_toml
-from cucu.models import Event, format_api_datetime, now_la_paz
+from cucu.lapaz import now_la_paz
+from cucu.models import Event, format_api_datetime
 from cucu.simulator import synthetic_inventory
 from cucu.store import PosFetch, Store
 
@@ -30,11 +31,20 @@ def fill_store(store: Store, inventory) -> None:
         event = None
         if i % 4 == 0:
             start = now - timedelta(minutes=7 * i % 3000)
-            event = Event.from_api({
-                "id": f"ev-{i}", "posId": pos.id, "codigoMotivo": 1 + i % 4, "descripcionMotivo": None,
-                "fechaInicio": format_api_datetime(start), "fechaFin": None, "finalizado": False,
-                "cufdEvento": "BQUFDQ0JBQkE" * 4, "codigoEventoSiat": 100000 + i, "descripcion": "Corte de internet en la zona",
-            })
+            event = Event.from_api(
+                {
+                    "id": f"ev-{i}",
+                    "posId": pos.id,
+                    "codigoMotivo": 1 + i % 4,
+                    "descripcionMotivo": None,
+                    "fechaInicio": format_api_datetime(start),
+                    "fechaFin": None,
+                    "finalizado": False,
+                    "cufdEvento": "BQUFDQ0JBQkE" * 4,
+                    "codigoEventoSiat": 100000 + i,
+                    "descripcion": "Corte de internet en la zona",
+                }
+            )
         error = "cucu no respondió a tiempo." if i % 50 == 0 else None
         fetches.append(PosFetch(pos.id, pos.branch_id, now, event=event, error=error))
     store.save_pos_fetches([PosFetch(f.pos_id, f.branch_id, f.fetched_at, event=f.event) for f in fetches])
@@ -58,7 +68,10 @@ def main() -> None:
         fill_store(Store(db), inventory)
         secrets = {
             "base_url": "http://127.0.0.1:9",  # never called: the collector is off and a check is stored
-            "api_key": API_KEY, "inventory": str(inv_path), "db": db, "collector": False,
+            "api_key": API_KEY,
+            "inventory": str(inv_path),
+            "db": db,
+            "collector": False,
         }
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.secrets["cucu"] = secrets
@@ -74,8 +87,10 @@ def main() -> None:
             times.append(time.perf_counter() - started)
             assert not at.exception
     median = statistics.median(times)
-    print(f"Eventos activos con {len(inventory.all_pos)} puntos de venta ({rows} filas por sucursal, {tables} tablas): "
-          f"mediana {median:.3f} s en {args.runs} ejecuciones (min {min(times):.3f}, max {max(times):.3f})")
+    print(
+        f"Eventos activos con {len(inventory.all_pos)} puntos de venta ({rows} filas por sucursal, {tables} tablas): "
+        f"mediana {median:.3f} s en {args.runs} ejecuciones (min {min(times):.3f}, max {max(times):.3f})"
+    )
     v = Verdicts()
     v.check("tiempo de servidor del script (s)", median, "<", 1.0)
     v.check("filas mostradas", rows, ">=", len(inventory.all_pos))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from benchmarks.common import API_KEY, Verdicts, sim_calls, sim_reset_stats, simulator_process
 from cucu.client import CucuClient
-from cucu.history import date_range, load_days
-from cucu.models import now_la_paz
+from cucu.history import load_days
+from cucu.lapaz import now_la_paz
+from cucu.periods import date_range
 from cucu.simulator import synthetic_inventory
 from cucu.store import Store
 
@@ -33,10 +34,22 @@ def main() -> None:
     pos = inventory.all_pos
     today = now_la_paz().date()
     days = date_range(today - timedelta(days=args.days - 1), today)
-    print(f"Historial de {len(days)} días x {len(pos)} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {args.concurrency}")
-    sim_args = ("--synthetic", f"{args.branches}x{args.pos_per_branch}", "--history-days", str(args.days), "--latency-ms", str(args.latency_ms))
-    with simulator_process(*sim_args) as url, tempfile.TemporaryDirectory() as tmp, \
-            CucuClient(url, API_KEY, max_connections=args.concurrency + 4) as client:
+    print(
+        f"Historial de {len(days)} días x {len(pos)} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {args.concurrency}"
+    )
+    sim_args = (
+        "--synthetic",
+        f"{args.branches}x{args.pos_per_branch}",
+        "--history-days",
+        str(args.days),
+        "--latency-ms",
+        str(args.latency_ms),
+    )
+    with (
+        simulator_process(*sim_args) as url,
+        tempfile.TemporaryDirectory() as tmp,
+        CucuClient(url, API_KEY, max_connections=args.concurrency + 4) as client,
+    ):
         store = Store(str(Path(tmp) / "h.db"))
         sim_reset_stats(url)
         started = time.perf_counter()
@@ -53,9 +66,11 @@ def main() -> None:
     # Not complete after the first load: today, and past days that still hold an open event.
     incomplete = sum(1 for d in first.days if not d.complete)
     open_past = sum(1 for d in first.days if not d.complete and d.day != today)
-    print(f"  primera carga {first_s:.2f} s ({first_calls} llamadas) · repetición {repeat_s:.2f} s "
-          f"({repeat_calls} llamadas: {len(pos)} de hoy + {open_past} de días pasados con un evento aún abierto; "
-          f"{repeat.from_cache} días desde la base) · {events} eventos · errores {len(first.errors) + len(repeat.errors)}")
+    print(
+        f"  primera carga {first_s:.2f} s ({first_calls} llamadas) · repetición {repeat_s:.2f} s "
+        f"({repeat_calls} llamadas: {len(pos)} de hoy + {open_past} de días pasados con un evento aún abierto; "
+        f"{repeat.from_cache} días desde la base) · {events} eventos · errores {len(first.errors) + len(repeat.errors)}"
+    )
     v = Verdicts()
     v.check("primera / repetición", first_s / repeat_s, ">=", 20)
     v.check("llamadas de la repetición por días completos", repeat_calls - incomplete, "<=", 0)

@@ -27,11 +27,22 @@ from cucu.inventory import DEMO_INVENTORY_PATH
 @contextmanager
 def collector_process(sim_url: str, db: str):
     env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "CUCU_BASE_URL": sim_url, "CUCU_API_KEY": API_KEY,
-        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH), "CUCU_DB": db, "CUCU_CHECK_INTERVAL_S": "1", "CUCU_SWEEP_INTERVAL_S": "1",
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "CUCU_BASE_URL": sim_url,
+        "CUCU_API_KEY": API_KEY,
+        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
+        "CUCU_DB": db,
+        "CUCU_CHECK_INTERVAL_S": "1",
+        "CUCU_SWEEP_INTERVAL_S": "1",
     }
-    proc = subprocess.Popen([sys.executable, "-m", "cucu.collector_service", "--secrets", os.devnull], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cucu.collector_service", "--secrets", os.devnull],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield proc
     finally:
@@ -61,12 +72,19 @@ def main() -> None:
                 stack.enter_context(collector_process(sim_url, str(directory / f"propia-{i}.db")))
             time.sleep(6)
             many_separate = calls_per_minute(sim_url, args.window_s)
-    print(f"Llamadas a cucu por minuto (ventanas de {args.window_s:g} s, comprobación y barrido cada 1 s): "
-          f"1 proceso {one:.0f} · {args.processes} sobre una base {many_shared:.0f} · "
-          f"{args.processes} con bases separadas {many_separate:.0f} (sin turno compartido)")
+    print(
+        f"Llamadas a cucu por minuto (ventanas de {args.window_s:g} s, comprobación y barrido cada 1 s): "
+        f"1 proceso {one:.0f} · {args.processes} sobre una base {many_shared:.0f} · "
+        f"{args.processes} con bases separadas {many_separate:.0f} (sin turno compartido)"
+    )
     v = Verdicts()
     v.check(f"{args.processes} procesos sobre una base / 1 proceso", many_shared / one, "<=", 1.1)
-    v.check(f"{args.processes} procesos con bases separadas / 1 proceso (contraste)", many_separate / one, ">=", round(args.processes * 0.8, 2))
+    v.check(
+        f"{args.processes} procesos con bases separadas / 1 proceso (contraste)",
+        many_separate / one,
+        ">=",
+        round(args.processes * 0.8, 2),
+    )
     v.exit()
 
 

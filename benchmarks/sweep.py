@@ -31,20 +31,22 @@ def main() -> None:
     n = len(inventory.all_pos)
     latency = args.latency_ms / 1000
     print(f"Barrido de {n} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {args.concurrency}")
-    with simulator_process("--synthetic", f"{args.branches}x{args.pos_per_branch}", "--latency-ms", str(args.latency_ms)) as url, \
-            tempfile.TemporaryDirectory() as tmp:
-        with CucuClient(url, API_KEY, max_connections=args.concurrency + 4) as client:
-            client.check_connection()  # warm the connection pool's first socket
-            started = time.perf_counter()
-            for pos in inventory.all_pos:  # what a naive dashboard would do
-                client.get_active_event(pos.id)
-            sequential = time.perf_counter() - started
+    with (
+        simulator_process("--synthetic", f"{args.branches}x{args.pos_per_branch}", "--latency-ms", str(args.latency_ms)) as url,
+        tempfile.TemporaryDirectory() as tmp,
+        CucuClient(url, API_KEY, max_connections=args.concurrency + 4) as client,
+    ):
+        client.check_connection()  # warm the connection pool's first socket
+        started = time.perf_counter()
+        for pos in inventory.all_pos:  # what a naive dashboard would do
+            client.get_active_event(pos.id)
+        sequential = time.perf_counter() - started
 
-            collector = Collector(client, Store(str(Path(tmp) / "b.db")), inventory, concurrency=args.concurrency)
-            started = time.perf_counter()
-            fetches = collector.sweep_once()
-            swept = time.perf_counter() - started
-            collector.stop()
+        collector = Collector(client, Store(str(Path(tmp) / "b.db")), inventory, concurrency=args.concurrency)
+        started = time.perf_counter()
+        fetches = collector.sweep_once()
+        swept = time.perf_counter() - started
+        collector.stop()
     errors = sum(1 for f in fetches if f.error)
     ideal = math.ceil(n / args.concurrency) * latency
     print(f"  secuencial {sequential:.2f} s · colector {swept:.2f} s · ideal {ideal:.2f} s · errores {errors}")

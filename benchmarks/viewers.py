@@ -46,8 +46,10 @@ def main() -> None:
         many = calls_per_minute(sim_url, args.window_s)
         errors = sum(t.get_by_test_id("stException").count() for t in tabs)
         browser.close()
-    print(f"Llamadas a cucu por minuto: 1 tablero {one:.0f} · {args.viewers} tableros {many:.0f} "
-          f"(ventanas de {args.window_s:g} s, comprobación cada 1 s, barrido cada 2 s)")
+    print(
+        f"Llamadas a cucu por minuto: 1 tablero {one:.0f} · {args.viewers} tableros {many:.0f} "
+        f"(ventanas de {args.window_s:g} s, comprobación cada 1 s, barrido cada 2 s)"
+    )
     v = Verdicts()
     v.check(f"{args.viewers} tableros / 1 tablero", many / one, "<=", 1.1)
     v.check("errores en las páginas", errors, "<=", 0)

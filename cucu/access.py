@@ -16,24 +16,16 @@ revoked at once although OIDC claims stay frozen in the session cookie until sig
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from cucu.settings import merge_sources, parse_switch
+from cucu.settings import ENV_PREFIX, env_sources, merge_sources, parse_switch
+from cucu.vocabulary import AccessMode, Role
 
-VIEWER, SUPERVISOR, NO_ACCESS = "viewer", "supervisor", "none"
-ROLES = (VIEWER, SUPERVISOR)
-ROLE_LABELS = {VIEWER: "Observador", SUPERVISOR: "Supervisor"}
-MODES = ("oidc", "proxy", "off")
-
-_SOURCES = {  # setting -> (environment variable, key in [access])
-    "mode": ("CUCU_ACCESS_MODE", "mode"),
-    "role_claim": ("CUCU_ACCESS_ROLE_CLAIM", "role_claim"),
-    "user_header": ("CUCU_ACCESS_USER_HEADER", "user_header"),
-    "default_role": ("CUCU_ACCESS_DEFAULT_ROLE", "default_role"),
-    "allow_anonymous_supervisors": ("CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS", "allow_anonymous_supervisors"),
-}
-_TABLES = {"role_map", "users"}
+NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
+_TABLES = {"role_map", "users"}  # sub-tables of [access]: no environment variable
 
 
 class AccessSettingsError(ValueError):
@@ -42,13 +34,16 @@ class AccessSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class AccessSettings:
-    mode: str = "off"
+    mode: AccessMode = AccessMode.OFF
     role_claim: str = "roles"
-    role_map: Mapping[str, str] = field(default_factory=lambda: {SUPERVISOR: SUPERVISOR, VIEWER: VIEWER})
+    role_map: Mapping[str, Role] = field(default_factory=lambda: {r.value: r for r in Role})
     user_header: str = "X-Remote-User"
-    default_role: str = VIEWER  # for a signed-in user with no role: viewer, or none (no access)
+    default_role: str = Role.VIEWER  # for a signed-in user with no role: viewer, or none (no access)
     allow_anonymous_supervisors: bool = False
     users: Mapping[str, str] = field(default_factory=dict)  # allow-list: user -> viewer / supervisor / none
+
+
+_SOURCES = env_sources((f for f in dataclasses.fields(AccessSettings) if f.name not in _TABLES), f"{ENV_PREFIX}ACCESS_")
 
 
 @dataclass(frozen=True)
@@ -66,13 +61,13 @@ class Decision:
 
     user: str
     name: str | None
-    role: str | None
+    role: Role | None
     reason: str  # why this role, in Spanish (shown to the person and in logs)
     signed_in: bool
 
     @property
     def can_act(self) -> bool:
-        return self.role == SUPERVISOR
+        return self.role is not None and self.role.can_act
 
 
 def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -> AccessSettings:
@@ -81,15 +76,16 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     if unknown:
         raise AccessSettingsError(f"La tabla [access] tiene claves desconocidas: {', '.join(unknown)}.")
     raw = merge_sources(_SOURCES, section, environ)
-    mode = str(raw["mode"] or "off").strip().lower()
-    if mode not in MODES:
+    mode = str(raw["mode"] or AccessMode.OFF).strip().lower()
+    if mode not in tuple(AccessMode):
         raise AccessSettingsError(f"[access].mode (CUCU_ACCESS_MODE) debe ser oidc, proxy u off; se recibió «{raw['mode']}».")
-    default_role = str(raw["default_role"] or VIEWER).strip().lower()
-    if default_role not in (VIEWER, NO_ACCESS):
+    default_role = str(raw["default_role"] or Role.VIEWER).strip().lower()
+    if default_role not in (Role.VIEWER, NO_ACCESS):
         raise AccessSettingsError("[access].default_role debe ser viewer o none (sin acceso).")
-    role_map = section.get("role_map", {SUPERVISOR: SUPERVISOR, VIEWER: VIEWER})
+    role_map = section.get("role_map", {r.value: r.value for r in Role})
     users = section.get("users", {})
-    for table, values, allowed in (("role_map", role_map, ROLES), ("users", users, (*ROLES, NO_ACCESS))):
+    roles = tuple(r.value for r in Role)
+    for table, values, allowed in (("role_map", role_map, roles), ("users", users, (*roles, NO_ACCESS))):
         if not isinstance(values, Mapping):
             raise AccessSettingsError(f"[access.{table}] debe ser una tabla.")
         bad = {k: v for k, v in values.items() if str(v).lower() not in allowed}
@@ -97,9 +93,9 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             first = next(iter(bad))
             raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
     return AccessSettings(
-        mode=mode,
+        mode=AccessMode(mode),
         role_claim=str(raw["role_claim"] or "roles").strip(),
-        role_map={str(k): str(v).lower() for k, v in role_map.items()},
+        role_map={str(k): Role(str(v).lower()) for k, v in role_map.items()},
         user_header=str(raw["user_header"] or "X-Remote-User"),
         default_role=default_role,
         allow_anonymous_supervisors=parse_switch(
@@ -128,11 +124,11 @@ def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
 
 def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -> Decision:
     """The role of this person right now. ``identity`` is None when nobody is signed in."""
-    if settings.mode == "off":
+    if settings.mode == AccessMode.OFF:
         if demo or settings.allow_anonymous_supervisors:
             why = "modo DEMO" if demo else "acceso anónimo de supervisores permitido en la configuración"
-            return Decision("anónimo", None, SUPERVISOR, f"Sin inicio de sesión ({why}).", False)
-        return Decision("anónimo", None, VIEWER, "Sin inicio de sesión: solo lectura.", False)
+            return Decision("anónimo", None, Role.SUPERVISOR, f"Sin inicio de sesión ({why}).", False)
+        return Decision("anónimo", None, Role.VIEWER, "Sin inicio de sesión: solo lectura.", False)
     if identity is None:
         return Decision("", None, None, "Debe iniciar sesión.", False)
 
@@ -140,14 +136,15 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
     if listed is not None:
         if listed == NO_ACCESS:
             return Decision(identity.user, identity.name, None, "Su acceso fue retirado en la lista de usuarios.", True)
-        return Decision(identity.user, identity.name, listed, "Rol asignado en la lista de usuarios.", True)
-    if settings.mode == "oidc":
+        return Decision(identity.user, identity.name, Role(listed), "Rol asignado en la lista de usuarios.", True)
+    if settings.mode == AccessMode.OIDC:
         mapped = {settings.role_map[v] for v in claim_values(identity.claims, settings.role_claim) if v in settings.role_map}
-        if SUPERVISOR in mapped:
-            return Decision(identity.user, identity.name, SUPERVISOR, f"Rol de supervisor según «{settings.role_claim}».", True)
-        if VIEWER in mapped:
-            return Decision(identity.user, identity.name, VIEWER, f"Rol de observador según «{settings.role_claim}».", True)
+        if Role.SUPERVISOR in mapped:
+            return Decision(
+                identity.user, identity.name, Role.SUPERVISOR, f"Rol de supervisor según «{settings.role_claim}».", True
+            )
+        if Role.VIEWER in mapped:
+            return Decision(identity.user, identity.name, Role.VIEWER, f"Rol de observador según «{settings.role_claim}».", True)
     if settings.default_role == NO_ACCESS:
         return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
-    return Decision(identity.user, identity.name, VIEWER, "Sin rol asignado: solo lectura.", True)
-
+    return Decision(identity.user, identity.name, Role.VIEWER, "Sin rol asignado: solo lectura.", True)

@@ -10,35 +10,23 @@ in flight. A write whose outcome is uncertain (timeout or dropped connection aft
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Sequence
 
-from cucu.access import SUPERVISOR
 from cucu.client import CucuClient
 from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.formatting import fmt_time
 from cucu.history import load_days
-from cucu.models import Event, Inventory, Motive, PointOfSale, now_la_paz
+from cucu.lapaz import now_la_paz
+from cucu.models import Event, Inventory, PointOfSale
+from cucu.settings import DEFAULT_CONCURRENCY
 from cucu.store import ActionInProgress, PosFetch, Store
+from cucu.vocabulary import ActionKind, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
 
-START, END = "iniciar", "finalizar"
-OK, REJECTED, ERROR, UNCERTAIN, SKIPPED, DUPLICATE = "ok", "rechazado", "error", "incierto", "omitido", "duplicado"
-DENIED = "denegado"
-OUTCOME_LABELS = {
-    DENIED: "Sin permiso",
-    OK: "Hecho",
-    REJECTED: "Rechazado por cucu",
-    ERROR: "Error",
-    UNCERTAIN: "Sin confirmar",
-    SKIPPED: "Omitido",
-    DUPLICATE: "Duplicado",
-    "pendiente": "En curso",
-}
-ACTION_LABELS = {START: "Iniciar", END: "Finalizar"}
-_PAST = {START: "inició", END: "finalizó"}
 MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
 
@@ -53,21 +41,21 @@ class Actor:
 
     id: str
     name: str | None = None
-    role: str | None = None
+    role: Role | None = None
 
 
 @dataclass(frozen=True)
 class ActionResult:
     pos: PointOfSale
-    action: str
-    outcome: str
+    action: ActionKind
+    outcome: Outcome
     message: str
     event: Event | None = None
     audit_id: int | None = None
 
     @property
     def label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
+        return self.outcome.label
 
 
 @dataclass(frozen=True)
@@ -84,15 +72,24 @@ class EndTarget:
     event_id: str
 
 
+NO_POS_CHOSEN = "Elija al menos un punto de venta."
+NOTHING_TO_END = "No hay eventos activos que finalizar en los puntos de venta elegidos."
+
+
+def siat_outage_description(down_since: datetime) -> str:
+    """The description of the motive-2 events that Estado's alert offers while SIAT is down."""
+    return f"SIAT no responde desde las {fmt_time(down_since)[:5]}. Iniciado desde la alerta del tablero."
+
+
 def can_act(actor: Actor) -> bool:
     """Checked at the moment of every call, not only by hiding buttons."""
-    return actor.role == SUPERVISOR
+    return actor.role is not None and Role(actor.role).can_act
 
 
-def validate_start(motive: int | None, description: str | None) -> tuple[int, str]:
+def validate_start(motive: object, description: str | None) -> tuple[int, str]:
     """The motive (cucu's 1–4) and the trimmed description, or ``ActionError``."""
     try:
-        code = Motive(int(motive))  # type: ignore[arg-type]
+        code = Motive(int(motive))  # type: ignore[call-overload]  # anything a widget or a URL may hold
     except (TypeError, ValueError):
         raise ActionError("Elija el motivo del evento (1 a 4).") from None
     text = (description or "").strip()
@@ -110,7 +107,7 @@ class Actions:
         store: Store,
         inventory: Inventory,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY,
         clock: Callable[[], datetime] = now_la_paz,
     ):
         self.client = client
@@ -133,6 +130,25 @@ class Actions:
                 to_start.append(pos)
         return StartPlan(tuple(to_start), tuple(skipped))
 
+    def check_start(self, pos_ids: Iterable[str], motive: object, description: str | None) -> tuple[int, str, StartPlan]:
+        """What a start would send, or ``ActionError`` saying why it cannot be sent as it is."""
+        code, text = validate_start(motive, description)
+        plan = self.plan_start(pos_ids)
+        if not plan.to_start and not plan.skipped:
+            raise ActionError(NO_POS_CHOSEN)
+        return code, text, plan
+
+    def plan_siat_outage(self) -> StartPlan:
+        """What Estado's alert offers while SIAT is down: motive 2 on every POS without an event."""
+        return self.plan_start(p.id for p in self.inventory.all_pos)
+
+    def check_end(self, pos_ids: Iterable[str]) -> list[EndTarget]:
+        """The events an end would close, or ``ActionError`` when none of the POS has one."""
+        targets = self.end_targets(pos_ids)
+        if not targets:
+            raise ActionError(NOTHING_TO_END)
+        return targets
+
     def end_targets(self, pos_ids: Iterable[str]) -> list[EndTarget]:
         """The active event of each POS that has one, by the latest known state."""
         statuses = self.store.pos_statuses()
@@ -147,15 +163,23 @@ class Actions:
 
     def start(self, actor: Actor, pos_ids: Iterable[str], motive: int, description: str) -> list[ActionResult]:
         """Start an event on each POS (concurrently); skipped and refused POS are reported and audited."""
-        motive, description = validate_start(motive, description)
-        plan = self.plan_start(pos_ids)
-        if not plan.to_start and not plan.skipped:
-            raise ActionError("Elija al menos un punto de venta.")
+        motive, description, plan = self.check_start(pos_ids, motive, description)
         if not can_act(actor):
-            return [self._record_denied(actor, START, pos, motive, description) for pos in (*plan.to_start, *(p for p, _ in plan.skipped))]
+            return [
+                self._record_denied(actor, ActionKind.START, pos, motive, description)
+                for pos in (*plan.to_start, *(p for p, _ in plan.skipped))
+            ]
         self._expire_stale_pending()
         results = [
-            self._record_skip(actor, START, pos, f"Ya tiene un evento activo ({event.motive_text}); no se envió.", motive, description, event)
+            self._record_skip(
+                actor,
+                ActionKind.START,
+                pos,
+                f"Ya tiene un evento activo ({event.motive_text}); no se envió.",
+                motive,
+                description,
+                event,
+            )
             for pos, event in plan.skipped
         ]
         results += self._run(lambda pos: self._start_one(actor, pos, motive, description), plan.to_start)
@@ -164,9 +188,9 @@ class Actions:
     def end(self, actor: Actor, targets: Sequence[EndTarget]) -> list[ActionResult]:
         """End each target event (concurrently); events already ended are reported, not sent."""
         if not targets:
-            raise ActionError("No hay eventos activos que finalizar en los puntos de venta elegidos.")
+            raise ActionError(NOTHING_TO_END)
         if not can_act(actor):
-            return [self._record_denied(actor, END, t.pos, event_id=t.event_id) for t in targets]
+            return [self._record_denied(actor, ActionKind.END, t.pos, event_id=t.event_id) for t in targets]
         self._expire_stale_pending()
         statuses = self.store.pos_statuses()
         results, to_send = [], []
@@ -174,7 +198,11 @@ class Actions:
             status = statuses.get(target.pos.id)
             current = status.event if status is not None else None
             if current is None or current.id != target.event_id:
-                results.append(self._record_skip(actor, END, target.pos, "Ese evento ya no está activo; no se envió.", event_id=target.event_id))
+                results.append(
+                    self._record_skip(
+                        actor, ActionKind.END, target.pos, "Ese evento ya no está activo; no se envió.", event_id=target.event_id
+                    )
+                )
             else:
                 to_send.append(target)
         results += self._run(lambda t: self._end_one(actor, t), to_send)
@@ -184,7 +212,10 @@ class Actions:
 
     def _start_one(self, actor: Actor, pos: PointOfSale, motive: int, description: str) -> ActionResult:
         return self._attempt(
-            actor, START, pos, dict(motive=motive, description=description),
+            actor,
+            ActionKind.START,
+            pos,
+            dict(motive=motive, description=description),
             send=lambda: self.client.start_event(pos.id, pos.branch_id, motive, description),
             # Only POS without a known active event are started, so an active event now is this start's.
             happened=lambda active: active is not None,
@@ -193,96 +224,167 @@ class Actions:
     def _end_one(self, actor: Actor, target: EndTarget) -> ActionResult:
         pos = target.pos
         return self._attempt(
-            actor, END, pos, dict(event_id=target.event_id),
+            actor,
+            ActionKind.END,
+            pos,
+            dict(event_id=target.event_id),
             send=lambda: self.client.end_event(pos.id, pos.branch_id, target.event_id),
             happened=lambda active: active is None or active.id != target.event_id,
             ended_id=target.event_id,
         )
 
-    def _attempt(self, actor: Actor, action: str, pos: PointOfSale, audit_fields: dict, *,
-                 send: Callable[[], Event], happened: Callable[[Event | None], bool], ended_id: str | None = None) -> ActionResult:
+    def _attempt(
+        self,
+        actor: Actor,
+        action: ActionKind,
+        pos: PointOfSale,
+        audit_fields: dict,
+        *,
+        send: Callable[[], Event],
+        happened: Callable[[Event | None], bool],
+        ended_id: str | None = None,
+    ) -> ActionResult:
         """Audit, send once, and classify the answer; an uncertain outcome is settled by reading."""
-        past = _PAST[action]
+        past = action.past
         audit_id = self._begin(actor, action, pos, **audit_fields)
         if isinstance(audit_id, ActionResult):
             return audit_id
         try:
             event = send()
         except CucuRejectedError as exc:
-            return self._finish(audit_id, pos, action, REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
+            return self._finish(audit_id, pos, action, Outcome.REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
         except (CucuConnectionError, CucuServerError) as exc:
             if isinstance(exc, CucuConnectionError) and not exc.request_sent:
-                return self._finish(audit_id, pos, action, ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
+                return self._finish(
+                    audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
+                )
             return self._settle(audit_id, action, pos, exc.message, happened, ended_id)
         except CucuError as exc:
-            return self._finish(audit_id, pos, action, ERROR, exc.message)
+            return self._finish(audit_id, pos, action, Outcome.ERROR, exc.message)
         except Exception:
             log.exception("acciones: error inesperado al %s en %s", action, pos.id)
             return self._settle(audit_id, action, pos, "Error inesperado durante el envío.", happened, ended_id)
         # The audit row is completed first: the follow-up reads below may be slow or fail.
-        if action == START:
-            result = self._finish(audit_id, pos, action, OK, "Evento iniciado.", event)
+        if action == ActionKind.START:
+            result = self._finish(audit_id, pos, action, Outcome.OK, "Evento iniciado.", event)
             self._remember(pos, event)
         else:
-            result = self._finish(audit_id, pos, action, OK, "Evento finalizado.", event)
+            result = self._finish(audit_id, pos, action, Outcome.OK, "Evento finalizado.", event)
             self._remember(pos, None, ended=event)
         return result
 
     # ---- uncertain outcomes: read what happened, never resend -------------------
 
-    def _settle(self, audit_id: int, action: str, pos: PointOfSale, why: str,
-                happened: Callable[[Event | None], bool], ended_id: str | None) -> ActionResult:
-        past = _PAST[action]
+    def _settle(
+        self,
+        audit_id: int,
+        action: ActionKind,
+        pos: PointOfSale,
+        why: str,
+        happened: Callable[[Event | None], bool],
+        ended_id: str | None,
+    ) -> ActionResult:
+        past = action.past
         try:
             active = self.client.get_active_event(pos.id)
         except CucuError as check_exc:
             return self._finish(
-                audit_id, pos, action, UNCERTAIN,
+                audit_id,
+                pos,
+                action,
+                Outcome.UNCERTAIN,
                 f"{why} No se pudo confirmar si el evento se {past} ({check_exc.message}). "
                 "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
             )
         if happened(active):
-            result = self._finish(audit_id, pos, action, OK, f"{why} Se verificó en cucu: el evento sí se {past}.",
-                                  active if action == START else None)
+            result = self._finish(
+                audit_id,
+                pos,
+                action,
+                Outcome.OK,
+                f"{why} Se verificó en cucu: el evento sí se {past}.",
+                active if action == ActionKind.START else None,
+            )
             self._remember(pos, active, ended_id=ended_id)
             return result
-        result = self._finish(audit_id, pos, action, ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo.")
+        result = self._finish(
+            audit_id, pos, action, Outcome.ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo."
+        )
         self._remember(pos, active)
         return result
 
     # ---- audit and state ------------------------------------------------------------
 
-    def _audit(self, actor: Actor, action: str, pos: PointOfSale, **fields) -> int:
+    def _audit(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields) -> int:
         """One audit row for an attempt on ``pos`` (pending unless ``outcome`` says otherwise)."""
-        return self.store.audit_begin(requested_at=self.clock(), actor=actor.id, actor_name=actor.name, role=actor.role,
-                                      action=action, branch_id=pos.branch_id, pos_id=pos.id, **fields)
+        return self.store.audit_begin(
+            requested_at=self.clock(),
+            actor=actor.id,
+            actor_name=actor.name,
+            role=actor.role,
+            action=action,
+            branch_id=pos.branch_id,
+            pos_id=pos.id,
+            **fields,
+        )
 
-    def _begin(self, actor: Actor, action: str, pos: PointOfSale, **fields) -> int | ActionResult:
+    def _begin(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields) -> int | ActionResult:
         try:
             return self._audit(actor, action, pos, **fields)
         except ActionInProgress:
             message = "Ya hay otra acción en curso para este punto de venta (otra pestaña, otro supervisor o un doble clic); no se envió."
-            audit_id = self._audit(actor, action, pos, **fields, outcome=DUPLICATE, message=message)
-            return ActionResult(pos, action, DUPLICATE, message, audit_id=audit_id)
+            audit_id = self._audit(actor, action, pos, **fields, outcome=Outcome.DUPLICATE, message=message)
+            return ActionResult(pos, action, Outcome.DUPLICATE, message, audit_id=audit_id)
 
-    def _finish(self, audit_id: int, pos: PointOfSale, action: str, outcome: str, message: str, event: Event | None = None) -> ActionResult:
-        self.store.audit_finish(audit_id, completed_at=self.clock(), outcome=outcome, event_id=event.id if event else None, message=message)
+    def _finish(
+        self, audit_id: int, pos: PointOfSale, action: ActionKind, outcome: Outcome, message: str, event: Event | None = None
+    ) -> ActionResult:
+        self.store.audit_finish(
+            audit_id, completed_at=self.clock(), outcome=outcome, event_id=event.id if event else None, message=message
+        )
         return ActionResult(pos, action, outcome, message, event, audit_id)
 
-    def _record_skip(self, actor: Actor, action: str, pos: PointOfSale, message: str, motive: int | None = None,
-                     description: str | None = None, event: Event | None = None, event_id: str | None = None) -> ActionResult:
-        audit_id = self._audit(actor, action, pos, motive=motive, description=description,
-                               event_id=event.id if event else event_id, outcome=SKIPPED, message=message)
-        return ActionResult(pos, action, SKIPPED, message, event, audit_id)
+    def _record_skip(
+        self,
+        actor: Actor,
+        action: ActionKind,
+        pos: PointOfSale,
+        message: str,
+        motive: int | None = None,
+        description: str | None = None,
+        event: Event | None = None,
+        event_id: str | None = None,
+    ) -> ActionResult:
+        audit_id = self._audit(
+            actor,
+            action,
+            pos,
+            motive=motive,
+            description=description,
+            event_id=event.id if event else event_id,
+            outcome=Outcome.SKIPPED,
+            message=message,
+        )
+        return ActionResult(pos, action, Outcome.SKIPPED, message, event, audit_id)
 
-    def _record_denied(self, actor: Actor, action: str, pos: PointOfSale, motive: int | None = None,
-                       description: str | None = None, event_id: str | None = None) -> ActionResult:
+    def _record_denied(
+        self,
+        actor: Actor,
+        action: ActionKind,
+        pos: PointOfSale,
+        motive: int | None = None,
+        description: str | None = None,
+        event_id: str | None = None,
+    ) -> ActionResult:
         message = f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
-        audit_id = self._audit(actor, action, pos, motive=motive, description=description, event_id=event_id,
-                               outcome=DENIED, message=message)
-        return ActionResult(pos, action, DENIED, message, audit_id=audit_id)
+        audit_id = self._audit(
+            actor, action, pos, motive=motive, description=description, event_id=event_id, outcome=Outcome.DENIED, message=message
+        )
+        return ActionResult(pos, action, Outcome.DENIED, message, audit_id=audit_id)
 
-    def _remember(self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None) -> None:
+    def _remember(
+        self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None
+    ) -> None:
         """Show the POS's new state at once, without waiting for the collector's next sweep."""
         try:
             self.store.save_pos_fetches([PosFetch(pos.id, pos.branch_id, self.clock(), event=active)])

@@ -13,8 +13,9 @@ import email.utils
 import logging
 import random
 import time
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Generator
+from collections.abc import Callable, Generator
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -87,7 +88,7 @@ class CucuClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "CucuClient":
+    def __enter__(self) -> CucuClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,9 +179,8 @@ class CucuClient:
         if isinstance(exc, CucuRateLimitError):
             if exc.retry_after is not None:
                 return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER_S else None
-        elif not isinstance(exc, (CucuConnectionError, CucuServerError, CucuBadResponseError)):
-            if exc.status_code != 408:
-                return None
+        elif not isinstance(exc, (CucuConnectionError, CucuServerError, CucuBadResponseError)) and exc.status_code != 408:
+            return None
         # Exponential backoff with jitter, as openai-python does: 0.5 s, 1 s, 2 s... capped.
         base = min(0.5 * 2**attempt, 8.0)
         return base * (1 - 0.25 * random.random())
@@ -269,8 +269,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _as_bool(data: Any) -> bool:

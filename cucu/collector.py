@@ -18,15 +18,20 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from cucu.client import CucuClient
 from cucu.connectivity import ConnectivityCheck, check_connectivity
 from cucu.errors import CucuError
-from cucu.history import HistoryResult, date_range, load_days
-from cucu.models import Inventory, PointOfSale, now_la_paz
+from cucu.history import HistoryResult, load_days
+from cucu.lapaz import now_la_paz
+from cucu.models import Inventory, PointOfSale
+from cucu.periods import date_range
+from cucu.settings import DEFAULT_CHECK_INTERVAL_S, DEFAULT_CONCURRENCY, DEFAULT_SWEEP_INTERVAL_S
 from cucu.store import PosFetch, Store
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,14 @@ RECENT_REFRESH_S = 300.0
 LEASE = "collector"
 
 
+@dataclass(frozen=True)
+class Polling:
+    """Is anyone polling cucu for this database? ``last_renewal``: when a lease was last renewed, if any."""
+
+    active: bool
+    last_renewal: datetime | None
+
+
 class Collector:
     def __init__(
         self,
@@ -43,9 +56,9 @@ class Collector:
         store: Store,
         inventory: Inventory,
         *,
-        check_interval_s: float = 30.0,
-        sweep_interval_s: float = 60.0,
-        concurrency: int = 16,
+        check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
+        sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
+        concurrency: int = DEFAULT_CONCURRENCY,
         recent_refresh_s: float = RECENT_REFRESH_S,
         lease_ttl_s: float | None = None,
         clock: Callable[[], datetime] = now_la_paz,
@@ -67,6 +80,8 @@ class Collector:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading: bool | None = None  # None until the first round asked
         self._lease_lock = threading.Lock()
+        # Rounds each loop has finished (led or stood by), so tests and benchmarks wait on rounds, not time.
+        self.rounds: Counter[str] = Counter()
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------
 
@@ -90,13 +105,17 @@ class Collector:
 
     # ---- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> "Collector":
+    def start(self) -> Collector:
         if self._threads:
             return self
         self._stop.clear()
         self._threads = [
-            threading.Thread(target=self._loop, args=(self.check_interval_s, self.check_once), name="collector-check", daemon=True),
-            threading.Thread(target=self._loop, args=(self.sweep_interval_s, self._sweep_round), name="collector-sweep", daemon=True),
+            threading.Thread(
+                target=self._loop, args=("check", self.check_interval_s, self.check_once), name="collector-check", daemon=True
+            ),
+            threading.Thread(
+                target=self._loop, args=("sweep", self.sweep_interval_s, self._sweep_round), name="collector-sweep", daemon=True
+            ),
         ]
         for thread in self._threads:
             thread.start()
@@ -106,6 +125,14 @@ class Collector:
     @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
+
+    def polling(self, now: datetime) -> Polling:
+        """Whether anyone polls cucu for this database: this process's collector (leading or standing
+        by), or else a live lease of another process (the collector service, another replica)."""
+        if self.running:
+            return Polling(True, None)
+        lease = self.store.lease(LEASE)
+        return Polling(lease is not None and lease.live(now), lease.renewed_at if lease is not None else None)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop both loops (idempotent); a sweep in flight finishes its current calls first."""
@@ -129,7 +156,7 @@ class Collector:
         with self._lease_lock:
             was = self.leading
             try:
-                self.leading = self.store.acquire_lease(LEASE, self.holder, datetime.now(timezone.utc), self.lease_ttl)
+                self.leading = self.store.acquire_lease(LEASE, self.holder, datetime.now(UTC), self.lease_ttl)
             except Exception:  # the database is unreachable: nobody can record results anyway
                 log.exception("colector %s: sin acceso a la base de datos, no consulta cucu", self.holder)
                 self.leading = False
@@ -140,14 +167,15 @@ class Collector:
 
     # ---- internals -------------------------------------------------------------------
 
-    def _loop(self, interval_s: float, job: Callable[[], object]) -> None:
+    def _loop(self, name: str, interval_s: float, job: Callable[[], object]) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
                 if self.lead():
                     job()
             except Exception:  # the collector outlives every fault; the log keeps the detail
-                log.exception("colector: %s falló", getattr(job, "__name__", job))
+                log.exception("colector: %s falló", name)
+            self.rounds[name] += 1
             self._stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
 
     def _sweep_round(self) -> None:
@@ -171,9 +199,10 @@ class Collector:
         ended = []
         for fetch in fetches:
             old = before.get(fetch.pos_id)
-            if fetch.error is None and old is not None and old.event is not None and old.event.fecha_inicio is not None:
-                if fetch.event is None or fetch.event.id != old.event.id:
-                    ended.append((self.inventory.pos(fetch.pos_id), old.event.fecha_inicio.date()))
+            if fetch.error is not None or old is None or old.event is None or old.event.fecha_inicio is None:
+                continue
+            if fetch.event is None or fetch.event.id != old.event.id:
+                ended.append((self.inventory.pos(fetch.pos_id), old.event.fecha_inicio.date()))
         for pos, day in ended:
             try:
                 load_days(self.client, self.store, [pos], [day], concurrency=1, clock=self.clock)

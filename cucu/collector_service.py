@@ -19,8 +19,8 @@ import signal
 import sys
 import threading
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from cucu.inventory import InventoryError, inventory_stamp
 from cucu.logs import configure_logging

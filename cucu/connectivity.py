@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from cucu.client import CucuClient
 from cucu.errors import (
@@ -17,8 +17,9 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import now_la_paz
-from cucu.settings import Mode, Settings
+from cucu.lapaz import now_la_paz
+from cucu.settings import Settings
+from cucu.vocabulary import CheckState, ErrorKind, Mode
 
 
 @dataclass(frozen=True)
@@ -29,32 +30,38 @@ class ConnectivityCheck:
     siat_ok: bool | None
     latency_ms: float | None = None
     error: str | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
+
+    @property
+    def state(self) -> CheckState:
+        return CheckState.of(self.siat_ok)
 
     @property
     def label(self) -> str:
-        if self.siat_ok is True:
-            return "SIAT en línea"
-        if self.siat_ok is False:
-            return "SIAT no responde"
-        return "Sin conexión con cucu"
+        return self.state.label
+
+    @property
+    def failed(self) -> bool:
+        """SIAT could not be used: it did not answer, or cucu could not be asked."""
+        return self.siat_ok is not True
 
 
-_ERROR_KINDS: tuple[tuple[type[CucuError], str], ...] = (
-    (CucuAuthError, "auth"),
-    (CucuRateLimitError, "rate_limit"),
-    (CucuTimeoutError, "timeout"),
-    (CucuConnectionError, "connection"),
-    (CucuServerError, "server"),
-    (CucuBadResponseError, "bad_response"),
+# Most specific first: a timeout is also a connection error.
+_ERROR_KINDS: tuple[tuple[type[CucuError], ErrorKind], ...] = (
+    (CucuAuthError, ErrorKind.AUTH),
+    (CucuRateLimitError, ErrorKind.RATE_LIMIT),
+    (CucuTimeoutError, ErrorKind.TIMEOUT),
+    (CucuConnectionError, ErrorKind.CONNECTION),
+    (CucuServerError, ErrorKind.SERVER),
+    (CucuBadResponseError, ErrorKind.BAD_RESPONSE),
 )
 
 
-def error_kind(exc: CucuError) -> str:
+def error_kind(exc: CucuError) -> ErrorKind:
     for cls, kind in _ERROR_KINDS:
         if isinstance(exc, cls):
             return kind
-    return "other"
+    return ErrorKind.OTHER
 
 
 def check_connectivity(client: CucuClient, clock: Callable[[], datetime] = now_la_paz) -> ConnectivityCheck:
@@ -81,28 +88,30 @@ def diagnose(check: ConnectivityCheck, settings: Settings) -> Diagnosis | None:
         return None
     where = settings.base_url or "el simulador de demostración"
     kind = check.error_kind
-    if kind == "auth":
+    if kind == ErrorKind.AUTH:
         return Diagnosis(
             "cucu rechazó la clave API",
             f"{where} respondió que la clave configurada no es válida o fue revocada.",
             "Revise CUCU_API_KEY o [cucu].api_key en .streamlit/secrets.toml y reinicie el tablero. "
             "Las claves de sandbox empiezan con sk_test_.",
         )
-    if kind in ("connection", "timeout"):
+    if kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT):
         return Diagnosis(
             "No se puede conectar con cucu",
             f"No hubo respuesta de {where}: {check.error}",
             "Revise CUCU_BASE_URL o [cucu].base_url, la red del servidor y su proxy o cortafuegos. "
             + ("" if settings.mode is Mode.DEMO else "Sin dirección configurada el tablero funciona en modo DEMO."),
         )
-    if kind == "bad_response":
+    if kind == ErrorKind.BAD_RESPONSE:
         return Diagnosis(
             "La dirección configurada no parece ser cucu",
             f"{where} respondió algo que no es la API de cucu.",
             "Revise que CUCU_BASE_URL apunte a la API de cucu (por ejemplo https://sandbox.cucu.bo), no a otra página.",
         )
-    if kind == "rate_limit":
-        return Diagnosis("cucu está limitando las consultas", check.error or "", "Espere un momento; el tablero volverá a consultar solo.")
+    if kind == ErrorKind.RATE_LIMIT:
+        return Diagnosis(
+            "cucu está limitando las consultas", check.error or "", "Espere un momento; el tablero volverá a consultar solo."
+        )
     return Diagnosis("cucu respondió con un error", check.error or "", "Intente de nuevo en unos momentos.")
 
 

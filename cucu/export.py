@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
-from cucu.models import LA_PAZ
+from cucu.lapaz import la_paz_series
 
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -19,6 +19,6 @@ def excel_csv(frame: pd.DataFrame, *, time_columns: Iterable[str] = (), sep: str
     """
     out = frame.copy()
     for column in time_columns:
-        times = pd.to_datetime(out[column], utc=True).dt.tz_convert(LA_PAZ)
+        times = la_paz_series(out[column])
         out[column] = times.dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
     return out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n").encode("utf-8-sig")

@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
 
 import pandas as pd
 
-from cucu.actions import ACTION_LABELS, OUTCOME_LABELS
+from cucu.formatting import fmt_duration
 from cucu.models import Event, Inventory, motive_label
-from cucu.store import DayEvents, PosStatus
-from cucu.timefmt import fmt_duration
+from cucu.store import AuditEntry, DayEvents, PosStatus
+from cucu.vocabulary import PosState
 
 REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: register an event within 48 h after it ends
 
-NORMAL, CONTINGENCIA, DESCONOCIDO = "Normal", "En contingencia", "Desconocido"
-STATES = (NORMAL, CONTINGENCIA, DESCONOCIDO)
-STATE_ICONS = {NORMAL: "🟢", CONTINGENCIA: "🔴", DESCONOCIDO: "⚪"}
 
-
-def pos_state(status: PosStatus | None) -> str:
+def pos_state(status: PosStatus | None) -> PosState:
     """Normal / En contingencia from the last successful answer; Desconocido if there never was one."""
     if status is None or not status.known:
-        return DESCONOCIDO
-    return CONTINGENCIA if status.event is not None else NORMAL
+        return PosState.DESCONOCIDO
+    return PosState.CONTINGENCIA if status.event is not None else PosState.NORMAL
 
 
 POS_COLUMNS = [
-    "branch_id", "pos_id", "event_id", "Sucursal", "Punto de venta", "Estado", "Motivo", "Código motivo",
-    "Descripción", "Inicio", "Transcurrido", "Horas abierto", "Abierto hace mucho", "CUFD evento",
-    "Código SIAT", "Consultado", "Desactualizado", "Error",
+    "branch_id",
+    "pos_id",
+    "event_id",
+    "Sucursal",
+    "Punto de venta",
+    "Estado",
+    "Motivo",
+    "Código motivo",
+    "Descripción",
+    "Inicio",
+    "Transcurrido",
+    "Horas abierto",
+    "Abierto hace mucho",
+    "CUFD evento",
+    "Código SIAT",
+    "Consultado",
+    "Desactualizado",
+    "Error",
 ]
 
 
-def pos_frame(inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = 24.0) -> pd.DataFrame:
+def pos_frame(
+    inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = 24.0
+) -> pd.DataFrame:
     """One row per inventory POS, in inventory order (grouped by branch)."""
     rows = []
     for branch in inventory.branches:
@@ -50,7 +63,7 @@ def pos_frame(inventory: Inventory, statuses: Mapping[str, PosStatus], now: date
                     "event_id": event.id if event else None,
                     "Sucursal": branch.name,
                     "Punto de venta": pos.name,
-                    "Estado": pos_state(status),
+                    "Estado": pos_state(status).value,
                     "Motivo": event.motive_text if event else None,
                     "Código motivo": event.codigo_motivo if event else None,
                     "Descripción": event.descripcion if event else None,
@@ -70,7 +83,9 @@ def pos_frame(inventory: Inventory, statuses: Mapping[str, PosStatus], now: date
     return frame
 
 
-def filter_pos_frame(frame: pd.DataFrame, branch_ids: Iterable[str] = (), states: Iterable[str] = (), motives: Iterable[int] = ()) -> pd.DataFrame:
+def filter_pos_frame(
+    frame: pd.DataFrame, branch_ids: Iterable[str] = (), states: Iterable[str] = (), motives: Iterable[int] = ()
+) -> pd.DataFrame:
     """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives."""
     mask = pd.Series(True, index=frame.index)
     branch_ids, states, motives = list(branch_ids), list(states), list(motives)
@@ -81,6 +96,11 @@ def filter_pos_frame(frame: pd.DataFrame, branch_ids: Iterable[str] = (), states
     if motives:
         mask &= frame["Código motivo"].isin(motives).fillna(False).astype(bool)
     return frame[mask]
+
+
+def active_pos_ids(frame: pd.DataFrame) -> list[str]:
+    """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
+    return frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"].tolist()
 
 
 # ---- Estado: KPIs and branch tiles ---------------------------------------------------
@@ -124,7 +144,7 @@ class Overview:
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> Overview:
-    in_cont = frame["Estado"] == CONTINGENCIA
+    in_cont = frame["Estado"] == PosState.CONTINGENCIA
     tiles = []
     for branch in inventory.branches:
         rows = frame[frame["branch_id"] == branch.id]
@@ -134,8 +154,8 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
                 name=branch.name,
                 city=branch.city,
                 total=len(rows),
-                in_contingency=int((rows["Estado"] == CONTINGENCIA).sum()),
-                unknown=int((rows["Estado"] == DESCONOCIDO).sum()),
+                in_contingency=int((rows["Estado"] == PosState.CONTINGENCIA).sum()),
+                unknown=int((rows["Estado"] == PosState.DESCONOCIDO).sum()),
                 stale=int(rows["Desactualizado"].sum()),
                 long_open=int(rows["Abierto hace mucho"].sum()),
             )
@@ -146,7 +166,7 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
     return Overview(
         pos_total=len(frame),
         pos_in_contingency=int(in_cont.sum()),
-        pos_unknown=int((frame["Estado"] == DESCONOCIDO).sum()),
+        pos_unknown=int((frame["Estado"] == PosState.DESCONOCIDO).sum()),
         pos_stale=int(frame["Desactualizado"].sum()),
         branches_total=len(inventory.branches),
         branches_affected=sum(1 for t in tiles if t.in_contingency),
@@ -196,12 +216,23 @@ def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
 
 # What happened first (a tablet shows the first columns), then who and the details.
 AUDIT_COLUMNS = [
-    "Fecha", "Acción", "Sucursal", "Punto de venta", "Resultado", "Usuario", "Motivo", "Descripción",
-    "Detalle", "Nombre", "Rol", "ID evento", "Completado",
+    "Fecha",
+    "Acción",
+    "Sucursal",
+    "Punto de venta",
+    "Resultado",
+    "Usuario",
+    "Motivo",
+    "Descripción",
+    "Detalle",
+    "Nombre",
+    "Rol",
+    "ID evento",
+    "Completado",
 ]
 
 
-def audit_frame(entries, inventory: Inventory) -> pd.DataFrame:
+def audit_frame(entries: Iterable[AuditEntry], inventory: Inventory) -> pd.DataFrame:
     """One row per attempt, newest first, with branch and POS names from the inventory."""
     branches = {b.id: b.name for b in inventory.branches}
     pos_names = {p.id: p.name for p in inventory.all_pos}
@@ -211,12 +242,12 @@ def audit_frame(entries, inventory: Inventory) -> pd.DataFrame:
             "Usuario": e.actor,
             "Nombre": e.actor_name,
             "Rol": e.role,
-            "Acción": ACTION_LABELS.get(e.action, e.action),
+            "Acción": e.action.label,
             "Sucursal": branches.get(e.branch_id, e.branch_id),
             "Punto de venta": pos_names.get(e.pos_id, e.pos_id),
             "Motivo": motive_label(e.motive) if e.motive else None,
             "Descripción": e.description,
-            "Resultado": OUTCOME_LABELS.get(e.outcome, e.outcome),
+            "Resultado": e.outcome.label,
             "Detalle": e.message,
             "ID evento": e.event_id,
             "Completado": e.completed_at,

@@ -8,14 +8,17 @@ event, is always fetched fresh. Fetches run concurrently with a bounded pool.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Callable, Iterable, Sequence
+from datetime import date, datetime
 
 from cucu.client import CucuClient
 from cucu.errors import CucuError
-from cucu.models import PointOfSale, now_la_paz
+from cucu.lapaz import now_la_paz
+from cucu.models import PointOfSale
+from cucu.settings import DEFAULT_CONCURRENCY
 from cucu.store import DayEvents, Store
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,23 @@ class HistoryResult:
     stale: int = 0  # days that failed to fetch and were served from an older cached copy
 
 
-def date_range(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+RELOAD_AFTER_S = 300.0  # a range that includes today (or open events) is read again after this
+
+
+@dataclass(frozen=True)
+class LoadedRange:
+    """What Historial loaded for one range and set of POS (``key``), kept in the viewer's session."""
+
+    key: tuple[object, ...]
+    result: HistoryResult
+    loaded_at: datetime
+    monotonic: float  # time.monotonic() when loaded
+
+    def fresh_enough(self, now_monotonic: float | None = None) -> bool:
+        """Reuse it: every day came from the store (they cannot change), or it is recent enough."""
+        settled = self.result.fetched == 0 and not self.result.errors
+        elapsed = (time.monotonic() if now_monotonic is None else now_monotonic) - self.monotonic
+        return settled or elapsed < RELOAD_AFTER_S
 
 
 def load_days(
@@ -49,7 +67,7 @@ def load_days(
     pos_list: Sequence[PointOfSale],
     days: Iterable[date],
     *,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = now_la_paz,
 ) -> HistoryResult:

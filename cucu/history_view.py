@@ -8,20 +8,17 @@ shown columns for Excel. Times are aware La Paz timestamps throughout.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 
 from cucu.export import excel_csv
+from cucu.lapaz import la_paz_series
 from cucu.models import Inventory
 from cucu.store import DayEvents
-
-MAX_RANGE_DAYS = 62
-DEFAULT_RANGE_DAYS = 7
-
-ACTIVE = "Activo"
-ENDED = "Finalizado"
+from cucu.vocabulary import EventState
 
 # What a supervisor sees (table and CSV), in this order.
 SHOWN_COLUMNS = [
@@ -45,31 +42,6 @@ COLUMNS = SHOWN_COLUMNS + ID_COLUMNS
 SUMMARY_COLUMNS = ["Sucursal", "Motivo", "Eventos", "Horas"]
 BRANCH_TOTAL = "Total sucursal"
 GRAND_TOTAL = "Total general"
-
-_TZ = "America/La_Paz"
-
-
-# ---- date range -----------------------------------------------------------------------
-
-
-def default_range(today: date) -> tuple[date, date]:
-    """The last seven days, today included."""
-    return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
-
-
-def range_problem(start: date, end: date, today: date) -> str | None:
-    """A Spanish explanation of why ``start``..``end`` cannot be loaded, or ``None`` when it can."""
-    if end < start:
-        return "La fecha final es anterior a la inicial. Elija primero la fecha inicial y luego la final."
-    if end > today:
-        return f"El período no puede incluir días futuros: el último día posible es hoy, {today:%d/%m/%Y}."
-    days = (end - start).days + 1
-    if days > MAX_RANGE_DAYS:
-        return (
-            f"El período elegido tiene {days} días; el máximo es {MAX_RANGE_DAYS}. "
-            "Elija un período más corto."
-        )
-    return None
 
 
 def lane_label(branch_name: str, pos_name: str) -> str:
@@ -133,7 +105,7 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
                 "Inicio": start,
                 "Fin": end,
                 "Duración (h)": max(0.0, hours) if hours is not None else None,
-                "Estado": ACTIVE if event.active else ENDED,
+                "Estado": (EventState.ACTIVE if event.active else EventState.ENDED).value,
                 "CUFD evento": event.cufd_evento or "",
                 "Código SIAT": event.codigo_evento_siat or "",
                 "ID evento": event.id,
@@ -143,18 +115,24 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in ("Inicio", "Fin"):
-        frame[column] = _la_paz_times(frame[column])
+        frame[column] = la_paz_series(frame[column])
     frame["Código motivo"] = frame["Código motivo"].astype("Int64")
     frame["Duración (h)"] = frame["Duración (h)"].astype("float64")
-    for column in ("Sucursal", "Punto de venta", "Motivo", "Descripción", "Estado", "CUFD evento", "Código SIAT", "ID evento", "branch_id", "pos_id"):
+    for column in (
+        "Sucursal",
+        "Punto de venta",
+        "Motivo",
+        "Descripción",
+        "Estado",
+        "CUFD evento",
+        "Código SIAT",
+        "ID evento",
+        "branch_id",
+        "pos_id",
+    ):
         frame[column] = frame[column].astype(object)
     frame = frame.sort_values(["Inicio", "Sucursal", "Punto de venta", "ID evento"], kind="stable", na_position="last")
     return frame.reset_index(drop=True)
-
-
-def _la_paz_times(values: pd.Series) -> pd.Series:
-    converted = pd.to_datetime(pd.Series(list(values), dtype=object), utc=True)
-    return converted.dt.tz_convert(_TZ)
 
 
 def filter_events(

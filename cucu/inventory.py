@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,22 @@ def inventory_stamp(path: str | Path | None) -> str:
         return str(os.stat(path).st_mtime_ns)
     except OSError:
         return "missing"
+
+
+def branch_labels(inventory: Inventory) -> dict[str, str]:
+    """Branch id -> how a filter names it. Filters bound to the URL carry labels, so they must be unique:
+    a repeated name gets its city, or the start of its id when the city repeats too."""
+    names = Counter(b.name for b in inventory.branches)
+    places = Counter((b.name, b.city) for b in inventory.branches)
+    labels = {}
+    for b in inventory.branches:
+        if names[b.name] == 1:
+            labels[b.id] = b.name
+        elif b.city and places[(b.name, b.city)] == 1:
+            labels[b.id] = f"{b.name} ({b.city})"
+        else:
+            labels[b.id] = f"{b.name} ({b.id[:8]})"
+    return labels
 
 
 def load_inventory(path: str | Path) -> Inventory:

@@ -7,17 +7,14 @@ the zone, and converts values that do carry an offset.
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
-from zoneinfo import ZoneInfo
+from functools import cached_property
+from typing import Any
 
-LA_PAZ = ZoneInfo("America/La_Paz")
-
-
-def now_la_paz() -> datetime:
-    return datetime.now(LA_PAZ)
+from cucu.lapaz import LA_PAZ, to_la_paz
+from cucu.vocabulary import Motive
 
 
 def parse_api_datetime(value: Any) -> datetime | None:
@@ -35,43 +32,24 @@ def parse_api_datetime(value: Any) -> datetime | None:
         raise ValueError(f"fecha no reconocida: {value!r}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=LA_PAZ)
-    return parsed.astimezone(LA_PAZ)
+    return to_la_paz(parsed)
 
 
 def format_api_datetime(value: datetime) -> str:
     """The API's own format: La Paz local time without offset."""
-    return value.astimezone(LA_PAZ).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-class Motive(enum.IntEnum):
-    """cucu's own motive codes (``codigoMotivo``), not SIAT's catalogue of seven."""
-
-    CORTE_INTERNET = 1
-    FALLA_SIAT = 2
-    VIRUS = 3
-    OTRO = 4
-
-    @property
-    def label(self) -> str:
-        return MOTIVE_LABELS[self]
-
-
-MOTIVE_LABELS: dict[Motive, str] = {
-    Motive.CORTE_INTERNET: "Corte de internet",
-    Motive.FALLA_SIAT: "Falla SIAT",
-    Motive.VIRUS: "Virus informático",
-    Motive.OTRO: "Otro",
-}
+    return to_la_paz(value).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def motive_label(code: int | None, api_description: str | None = None) -> str:
     """The API's own ``descripcionMotivo`` where given, else our Spanish name for the code."""
     if api_description:
         return api_description
+    if code is None:
+        return "Motivo desconocido"
     try:
-        return Motive(code).label  # type: ignore[arg-type]
+        return Motive(code).label
     except ValueError:
-        return f"Motivo {code}" if code is not None else "Motivo desconocido"
+        return f"Motivo {code}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +79,7 @@ class Event:
         return motive_label(self.codigo_motivo, self.descripcion_motivo)
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> "Event":
+    def from_api(cls, data: Mapping[str, Any]) -> Event:
         """Build from the API's JSON object. Raises ``ValueError`` when it is not an event."""
         if not isinstance(data, Mapping):
             raise ValueError("el evento no es un objeto JSON")
@@ -156,19 +134,22 @@ class Inventory:
 
     branches: tuple[Branch, ...]
 
-    @property
+    @cached_property
     def all_pos(self) -> tuple[PointOfSale, ...]:
         return tuple(p for b in self.branches for p in b.pos)
 
+    @cached_property
+    def _branch_by_id(self) -> dict[str, Branch]:
+        return {b.id: b for b in self.branches}
+
+    @cached_property
+    def _pos_by_id(self) -> dict[str, PointOfSale]:
+        return {p.id: p for p in self.all_pos}
+
     def branch(self, branch_id: str) -> Branch:
-        for b in self.branches:
-            if b.id == branch_id:
-                return b
-        raise KeyError(branch_id)
+        """Raises ``KeyError`` for an id that is not in the inventory."""
+        return self._branch_by_id[branch_id]
 
     def pos(self, pos_id: str) -> PointOfSale:
-        for b in self.branches:
-            for p in b.pos:
-                if p.id == pos_id:
-                    return p
-        raise KeyError(pos_id)
+        """Raises ``KeyError`` for an id that is not in the inventory."""
+        return self._pos_by_id[pos_id]

@@ -54,9 +54,7 @@ def _backfill_demo_connectivity(store: Store, simulator) -> None:
     """A fresh demo database gets the checks a collector would have made over the seeded history."""
     from cucu.connectivity import ConnectivityCheck
 
-    store.add_checks(
-        ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history()
-    )
+    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history())
 
 
 def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
@@ -70,7 +68,9 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
 
         server = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
-        client = CucuClient(server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections)
+        client = CucuClient(
+            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
+        )
         if db is None:  # demo data is regenerated at every start: so is its database
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")

@@ -7,70 +7,50 @@ means DEMO mode (the built-in simulator). The API key is kept out of every repr.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+from cucu.vocabulary import Mode
 
 SANDBOX_HOST = "sandbox.cucu.bo"
 DEFAULT_DB_PATH = "contingencia.db"
+ENV_PREFIX = "CUCU_"  # every setting of [cucu] is also CUCU_<NAME>; [access]'s are CUCU_ACCESS_<NAME>
 
-# setting name -> (environment variable, key in [cucu])
-_SOURCES = {
-    "base_url": ("CUCU_BASE_URL", "base_url"),
-    "api_key": ("CUCU_API_KEY", "api_key"),
-    "inventory": ("CUCU_INVENTORY", "inventory"),
-    "db": ("CUCU_DB", "db"),
-    "timeout_s": ("CUCU_TIMEOUT_S", "timeout_s"),
-    "simulator_port": ("CUCU_SIMULATOR_PORT", "simulator_port"),
-    "collector": ("CUCU_COLLECTOR", "collector"),
-    "check_interval_s": ("CUCU_CHECK_INTERVAL_S", "check_interval_s"),
-    "sweep_interval_s": ("CUCU_SWEEP_INTERVAL_S", "sweep_interval_s"),
-    "concurrency": ("CUCU_CONCURRENCY", "concurrency"),
-    "long_open_hours": ("CUCU_LONG_OPEN_HOURS", "long_open_hours"),
-}
-
-# numeric setting -> (type, default, minimum)
-_NUMBERS = {
-    "timeout_s": (float, 10.0, 0.5),
-    "simulator_port": (int, 0, 0),
-    "check_interval_s": (float, 30.0, 1.0),
-    "sweep_interval_s": (float, 60.0, 1.0),
-    "concurrency": (int, 16, 1),
-    "long_open_hours": (float, 24.0, 0.1),
-}
+# Defaults that other modules also use as theirs (a Collector or Actions built without settings).
+DEFAULT_CONCURRENCY = 16
+DEFAULT_CHECK_INTERVAL_S = 30.0
+DEFAULT_SWEEP_INTERVAL_S = 60.0
 
 
 class SettingsError(ValueError):
     """The configuration cannot work; ``str(err)`` says what and how to fix it, in Spanish."""
 
 
-class Mode(enum.Enum):
-    DEMO = "DEMO"
-    SANDBOX = "SANDBOX"
-    PRODUCCION = "PRODUCCIÓN"
-
-    @property
-    def label(self) -> str:
-        return self.value
+def _number(default: float, minimum: float) -> Any:
+    """A numeric setting: its default, and the smallest value that can work."""
+    return field(default=default, metadata={"minimum": minimum})
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Each field is ``[cucu].<name>`` in secrets.toml or ``CUCU_<NAME>`` in the environment."""
+
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     inventory: Path | None = None
     # None: DEFAULT_DB_PATH, or a throw-away file in DEMO. Out of repr: a PostgreSQL URL may hold a password.
     db: str | None = field(default=None, repr=False)
-    timeout_s: float = 10.0
-    simulator_port: int = 0  # DEMO only: 0 picks a free loopback port
+    timeout_s: float = _number(10.0, 0.5)
+    simulator_port: int = _number(0, 0)  # DEMO only: 0 picks a free loopback port
     collector: bool = True  # off: pages show what the database holds, nothing polls cucu
-    check_interval_s: float = 30.0
-    sweep_interval_s: float = 60.0
-    concurrency: int = 16
-    long_open_hours: float = 24.0
+    check_interval_s: float = _number(DEFAULT_CHECK_INTERVAL_S, 1.0)
+    sweep_interval_s: float = _number(DEFAULT_SWEEP_INTERVAL_S, 1.0)
+    concurrency: int = _number(DEFAULT_CONCURRENCY, 1)
+    long_open_hours: float = _number(24.0, 0.1)
 
     @property
     def mode(self) -> Mode:
@@ -88,6 +68,15 @@ class Settings:
         """Identifies the configuration for caches, without carrying the key itself."""
         key_digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:12]
         return "|".join(str(v) for v in (dataclasses.replace(self, api_key=key_digest).__dict__.values()))
+
+
+def env_sources(fields: Iterable[dataclasses.Field[Any]], env_prefix: str) -> dict[str, tuple[str, str]]:
+    """setting -> (environment variable, key in its table), derived from the dataclass fields."""
+    return {f.name: (f"{env_prefix}{f.name.upper()}", f.name) for f in fields}
+
+
+_SOURCES = env_sources(dataclasses.fields(Settings), ENV_PREFIX)
+_NUMBERS = {f.name: f for f in dataclasses.fields(Settings) if "minimum" in f.metadata}
 
 
 def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,9 +114,12 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
             )
 
     numbers = {}
-    for name, (kind, default, minimum) in _NUMBERS.items():
+    for name, spec in _NUMBERS.items():
         env_var, key = _SOURCES[name]
-        numbers[name] = _number(raw[name], default, f"{env_var} / [cucu].{key}", kind, minimum=minimum)
+        kind = int if isinstance(spec.default, int) else float
+        numbers[name] = _parse_number(
+            raw[name], spec.default, f"{env_var} / [cucu].{key}", kind, minimum=spec.metadata["minimum"]
+        )
     return Settings(
         base_url=base_url,
         api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
@@ -138,7 +130,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
     )
 
 
-def _number(value: Any, default, name: str, kind, *, minimum):
+def _parse_number(value: Any, default: Any, name: str, kind: type[int] | type[float], *, minimum: float) -> Any:
     if value is None:
         return default
     if isinstance(value, bool):

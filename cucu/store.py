@@ -1,9 +1,9 @@
-"""The one module that owns SQL: connectivity checks, latest POS status, cached events, audit log.
+"""The one module that runs SQL: connectivity checks, latest POS status, cached events, audit log, leases.
 
 SQLAlchemy Core on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database URL
-such as ``postgresql+psycopg://...``) so several Streamlit processes can later share one
-PostgreSQL. The schema is versioned: ``MIGRATIONS`` is an ordered list applied at start-up.
-Times are stored in UTC and come back as aware La Paz datetimes.
+such as ``postgresql+psycopg://...``) so several Streamlit processes can share one PostgreSQL.
+The tables and their migrations are in :mod:`cucu.schema`; its column type stores times in UTC
+and gives them back as aware La Paz datetimes.
 """
 
 from __future__ import annotations
@@ -11,121 +11,29 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.models import LA_PAZ, Event
+from cucu.models import Event
+from cucu.schema import (
+    MIGRATIONS,
+    UtcDateTime,
+    audit_log,
+    connectivity_checks,
+    day_events,
+    leases,
+    pos_status,
+    schema_version,
+)
+from cucu.vocabulary import ActionKind, ErrorKind, Outcome, Role
 
 CHECK_RETENTION = timedelta(days=35)  # uptime is shown over 30 days at most
 PRUNE_EVERY = 200  # inserts between two retention sweeps
-
-metadata = sa.MetaData()
-
-schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
-
-connectivity_checks = sa.Table(
-    "connectivity_checks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("siat_ok", sa.Boolean, nullable=True),  # NULL: cucu itself could not be asked
-    sa.Column("latency_ms", sa.Float, nullable=True),
-    sa.Column("error", sa.Text, nullable=True),
-    sa.Column("error_kind", sa.String(32), nullable=True),
-)
-
-pos_status = sa.Table(
-    "pos_status",
-    metadata,
-    sa.Column("pos_id", sa.String(36), primary_key=True),
-    sa.Column("branch_id", sa.String(36), nullable=False),
-    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),  # last attempt
-    sa.Column("ok_at", sa.DateTime(timezone=True), nullable=True),  # last successful answer
-    sa.Column("event_json", sa.Text, nullable=True),  # active event at ok_at, as the API sent it
-    sa.Column("error", sa.Text, nullable=True),  # last attempt's error; NULL when it succeeded
-)
-
-day_events = sa.Table(
-    "day_events",
-    metadata,
-    sa.Column("pos_id", sa.String(36), primary_key=True),
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("branch_id", sa.String(36), nullable=False),
-    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("complete", sa.Boolean, nullable=False),  # the day was over and nothing was open
-    sa.Column("events_json", sa.Text, nullable=False),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("actor_name", sa.String(200), nullable=True),
-    sa.Column("role", sa.String(32), nullable=True),
-    sa.Column("action", sa.String(16), nullable=False),  # iniciar / finalizar
-    sa.Column("branch_id", sa.String(36), nullable=False),
-    sa.Column("pos_id", sa.String(36), nullable=False),
-    sa.Column("motive", sa.Integer, nullable=True),
-    sa.Column("description", sa.Text, nullable=True),
-    sa.Column("event_id", sa.String(64), nullable=True),
-    sa.Column("outcome", sa.String(16), nullable=False),  # pendiente / ok / rechazado / error / incierto
-    sa.Column("message", sa.Text, nullable=True),
-)
-
-
-# Who runs the collector: one holder at a time across the processes sharing this database
-# (web replicas, the collector service), renewed every round; another takes over when it lapses.
-leases = sa.Table(
-    "leases",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("holder", sa.String(200), nullable=False),
-    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
-# At most one action in flight per POS, across sessions and processes: the database refuses
-# a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
-PENDING = "pendiente"
-one_pending_action_per_pos = sa.Index(
-    "ux_audit_one_pending_per_pos",
-    audit_log.c.pos_id,
-    unique=True,
-    sqlite_where=audit_log.c.outcome == PENDING,
-    postgresql_where=audit_log.c.outcome == PENDING,
-)
-
-
-# Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
-# that died mid-step leaves tables without the version row. Steps therefore create what is missing.
-def _v1(conn: Connection) -> None:
-    for table in (connectivity_checks, pos_status, day_events, audit_log):
-        table.create(conn, checkfirst=True)
-        for index in table.indexes:
-            if index is not one_pending_action_per_pos:  # added by v2
-                index.create(conn, checkfirst=True)
-
-
-def _v2(conn: Connection) -> None:
-    one_pending_action_per_pos.create(conn, checkfirst=True)
-
-
-def _v3(conn: Connection) -> None:
-    leases.create(conn, checkfirst=True)
-
-
-# Ordered; never change what a shipped step creates, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 
 
 def database_url(value: str) -> str:
@@ -198,14 +106,14 @@ class AuditEntry:
     completed_at: datetime | None
     actor: str
     actor_name: str | None
-    role: str | None
-    action: str
+    role: Role | None
+    action: ActionKind
     branch_id: str
     pos_id: str
     motive: int | None
     description: str | None
     event_id: str | None
-    outcome: str
+    outcome: Outcome
     message: str | None
 
 
@@ -271,7 +179,7 @@ class Store:
         """Insert many checks in one transaction (no retention sweep)."""
         rows = [
             {
-                "checked_at": _utc(c.checked_at),
+                "checked_at": c.checked_at,
                 "siat_ok": c.siat_ok,
                 "latency_ms": c.latency_ms,
                 "error": c.error,
@@ -285,13 +193,13 @@ class Store:
 
     def prune_checks(self, before: datetime) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(connectivity_checks.delete().where(connectivity_checks.c.checked_at < _utc(before))).rowcount
+            return conn.execute(connectivity_checks.delete().where(connectivity_checks.c.checked_at < before)).rowcount
 
     def checks_since(self, since: datetime) -> list[ConnectivityCheck]:
         """Checks at or after ``since``, oldest first."""
         query = (
             sa.select(connectivity_checks)
-            .where(connectivity_checks.c.checked_at >= _utc(since))
+            .where(connectivity_checks.c.checked_at >= since)
             .order_by(connectivity_checks.c.checked_at)
         )
         with self.engine.connect() as conn:
@@ -323,9 +231,9 @@ class Store:
                 )
             }
             for f in fetches:
-                values = {"branch_id": f.branch_id, "fetched_at": _utc(f.fetched_at), "error": f.error}
+                values = {"branch_id": f.branch_id, "fetched_at": f.fetched_at, "error": f.error}
                 if f.error is None:
-                    values["ok_at"] = _utc(f.fetched_at)
+                    values["ok_at"] = f.fetched_at
                     values["event_json"] = _event_json(f.event) if f.event else None
                 if f.pos_id in existing:
                     conn.execute(pos_status.update().where(pos_status.c.pos_id == f.pos_id).values(**values))
@@ -339,8 +247,8 @@ class Store:
             row.pos_id: PosStatus(
                 pos_id=row.pos_id,
                 branch_id=row.branch_id,
-                fetched_at=_aware(row.fetched_at),
-                ok_at=_aware(row.ok_at),
+                fetched_at=row.fetched_at,
+                ok_at=row.ok_at,
                 event=Event.from_api(json.loads(row.event_json)) if row.event_json else None,
                 error=row.error,
             )
@@ -380,7 +288,7 @@ class Store:
                         pos_id=item.pos_id,
                         day=item.day,
                         branch_id=item.branch_id,
-                        fetched_at=_utc(item.fetched_at),
+                        fetched_at=item.fetched_at,
                         complete=item.complete,
                         events_json=json.dumps([dict(e.raw) for e in item.events], ensure_ascii=False),
                     )
@@ -393,7 +301,7 @@ class Store:
         started long before (the collector and the actions re-read its start day when it ends).
         """
         with self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(day_events).where(day_events.c.fetched_at >= _utc(when))))
+            rows = list(conn.execute(sa.select(day_events).where(day_events.c.fetched_at >= when)))
         return [_day(row) for row in rows]
 
     # ---- leases ------------------------------------------------------------------------
@@ -405,16 +313,16 @@ class Store:
         SQLite and PostgreSQL, so two processes never both believe they hold it. A standby finds
         the row held and writes nothing.
         """
-        now_utc, until = _utc(now), _utc(now + ttl)
+        until = now + ttl
         with self.engine.begin() as conn:
             renewed = conn.execute(
                 leases.update()
-                .where(leases.c.name == name, sa.or_(leases.c.holder == holder, leases.c.expires_at <= now_utc))
+                .where(leases.c.name == name, sa.or_(leases.c.holder == holder, leases.c.expires_at <= now))
                 .values(
                     holder=holder,
-                    renewed_at=now_utc,
+                    renewed_at=now,
                     expires_at=until,
-                    acquired_at=sa.case((leases.c.holder == holder, leases.c.acquired_at), else_=now_utc),
+                    acquired_at=sa.case((leases.c.holder == holder, leases.c.acquired_at), else_=sa.literal(now, UtcDateTime())),
                 )
             ).rowcount
             if renewed:
@@ -423,7 +331,7 @@ class Store:
                 return False  # held, and live
         try:
             with self.engine.begin() as conn:
-                conn.execute(leases.insert().values(name=name, holder=holder, acquired_at=now_utc, renewed_at=now_utc, expires_at=until))
+                conn.execute(leases.insert().values(name=name, holder=holder, acquired_at=now, renewed_at=now, expires_at=until))
             return True
         except sa.exc.IntegrityError:  # someone else holds it (or took it a moment ago)
             return False
@@ -438,7 +346,7 @@ class Store:
             row = conn.execute(sa.select(leases).where(leases.c.name == name)).first()
         if row is None:
             return None
-        return Lease(row.name, row.holder, _aware(row.acquired_at), _aware(row.renewed_at), _aware(row.expires_at))
+        return Lease(row.name, row.holder, row.acquired_at, row.renewed_at, row.expires_at)
 
     # ---- audit log ----------------------------------------------------------------------
 
@@ -448,23 +356,32 @@ class Store:
         requested_at: datetime,
         actor: str,
         actor_name: str | None,
-        role: str | None,
-        action: str,
+        role: Role | None,
+        action: ActionKind,
         branch_id: str,
         pos_id: str,
         motive: int | None = None,
         description: str | None = None,
         event_id: str | None = None,
-        outcome: str = PENDING,
+        outcome: Outcome = Outcome.PENDING,
         message: str | None = None,
     ) -> int:
         """Write an attempt before the call. Raises ``ActionInProgress`` if one is pending for the POS."""
         values = dict(
-            requested_at=_utc(requested_at), actor=actor, actor_name=actor_name, role=role, action=action,
-            branch_id=branch_id, pos_id=pos_id, motive=motive, description=description, event_id=event_id,
-            outcome=outcome, message=message,
+            requested_at=requested_at,
+            actor=actor,
+            actor_name=actor_name,
+            role=role,
+            action=action,
+            branch_id=branch_id,
+            pos_id=pos_id,
+            motive=motive,
+            description=description,
+            event_id=event_id,
+            outcome=outcome,
+            message=message,
         )
-        if outcome != PENDING:  # a decided attempt (skipped, refused): complete at once
+        if outcome != Outcome.PENDING:  # a decided attempt (skipped, refused): complete at once
             values["completed_at"] = values["requested_at"]
         try:
             with self.engine.begin() as conn:
@@ -472,9 +389,11 @@ class Store:
         except sa.exc.IntegrityError:
             raise ActionInProgress(pos_id) from None
 
-    def audit_finish(self, entry_id: int, *, completed_at: datetime, outcome: str, event_id: str | None = None, message: str | None = None) -> None:
+    def audit_finish(
+        self, entry_id: int, *, completed_at: datetime, outcome: Outcome, event_id: str | None = None, message: str | None = None
+    ) -> None:
         """Complete an attempt after the call (or after settling an uncertain outcome)."""
-        values = {"completed_at": _utc(completed_at), "outcome": outcome, "message": message}
+        values = {"completed_at": completed_at, "outcome": outcome, "message": message}
         if event_id is not None:
             values["event_id"] = event_id
         with self.engine.begin() as conn:
@@ -485,8 +404,8 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(
                 audit_log.update()
-                .where(audit_log.c.outcome == PENDING, audit_log.c.requested_at < _utc(older_than))
-                .values(outcome="incierto", message=message)
+                .where(audit_log.c.outcome == Outcome.PENDING, audit_log.c.requested_at < older_than)
+                .values(outcome=Outcome.UNCERTAIN, message=message)
             ).rowcount
 
     def audit_entries(
@@ -503,20 +422,35 @@ class Store:
         """Newest first; empty filters mean all."""
         query = sa.select(audit_log).order_by(audit_log.c.requested_at.desc(), audit_log.c.id.desc()).limit(limit)
         if since is not None:
-            query = query.where(audit_log.c.requested_at >= _utc(since))
+            query = query.where(audit_log.c.requested_at >= since)
         if until is not None:
-            query = query.where(audit_log.c.requested_at < _utc(until))
-        for column, values in ((audit_log.c.branch_id, branch_ids), (audit_log.c.action, actions),
-                               (audit_log.c.outcome, outcomes), (audit_log.c.actor, actors)):
+            query = query.where(audit_log.c.requested_at < until)
+        for column, values in (
+            (audit_log.c.branch_id, branch_ids),
+            (audit_log.c.action, actions),
+            (audit_log.c.outcome, outcomes),
+            (audit_log.c.actor, actors),
+        ):
             if values:
                 query = query.where(column.in_(list(values)))
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
         return [
             AuditEntry(
-                id=r.id, requested_at=_aware(r.requested_at), completed_at=_aware(r.completed_at), actor=r.actor,
-                actor_name=r.actor_name, role=r.role, action=r.action, branch_id=r.branch_id, pos_id=r.pos_id,
-                motive=r.motive, description=r.description, event_id=r.event_id, outcome=r.outcome, message=r.message,
+                id=r.id,
+                requested_at=r.requested_at,
+                completed_at=r.completed_at,
+                actor=r.actor,
+                actor_name=r.actor_name,
+                role=Role(r.role) if r.role else None,
+                action=ActionKind(r.action),
+                branch_id=r.branch_id,
+                pos_id=r.pos_id,
+                motive=r.motive,
+                description=r.description,
+                event_id=r.event_id,
+                outcome=Outcome(r.outcome),
+                message=r.message,
             )
             for r in rows
         ]
@@ -530,6 +464,19 @@ class Store:
 
 
 def _make_engine(url: str) -> Engine:
+    engine = _new_engine(url)
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _our_errors_as_they_are(context: sa.engine.ExceptionContext) -> None:
+        # A naive datetime refused by UtcDateTime is a caller's bug, not a database error: raise it as the
+        # ValueError it is instead of SQLAlchemy's StatementError wrapper.
+        if isinstance(context.original_exception, ValueError) and context.sqlalchemy_exception is not None:
+            raise context.original_exception
+
+    return engine
+
+
+def _new_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -544,28 +491,23 @@ def _make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    return value.astimezone(timezone.utc)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite gives back what was stored, without the zone
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(LA_PAZ)
-
-
 def _check(row) -> ConnectivityCheck:
     return ConnectivityCheck(
-        checked_at=_aware(row.checked_at),
+        checked_at=row.checked_at,
         siat_ok=row.siat_ok,
         latency_ms=row.latency_ms,
         error=row.error,
-        error_kind=row.error_kind,
+        error_kind=_error_kind(row.error_kind),
     )
+
+
+def _error_kind(value: str | None) -> ErrorKind | None:
+    if not value:
+        return None
+    try:
+        return ErrorKind(value)
+    except ValueError:  # a value this version does not know (a newer process wrote it)
+        return ErrorKind.OTHER
 
 
 def _day(row) -> DayEvents:
@@ -573,7 +515,7 @@ def _day(row) -> DayEvents:
         pos_id=row.pos_id,
         branch_id=row.branch_id,
         day=row.day,
-        fetched_at=_aware(row.fetched_at),
+        fetched_at=row.fetched_at,
         complete=row.complete,
         events=tuple(Event.from_api(item) for item in json.loads(row.events_json)),
     )
@@ -581,4 +523,3 @@ def _day(row) -> DayEvents:
 
 def _event_json(event: Event) -> str:
     return json.dumps(dict(event.raw), ensure_ascii=False)
-

@@ -12,26 +12,28 @@ availability; outages and the rollup count both kinds of failure and say which o
 
 from __future__ import annotations
 
-import threading
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from operator import attrgetter
 
 import pandas as pd
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.models import LA_PAZ
-from cucu.timefmt import fmt_age, fmt_time
+from cucu.formatting import fmt_age, fmt_time
+from cucu.lapaz import la_paz_from_epoch, la_paz_series
+from cucu.settings import DEFAULT_CHECK_INTERVAL_S
+from cucu.vocabulary import MIXED_CAUSE, CheckState, SiatStatus
 
 ROLLUP_WINDOW = 6  # checks looked at for the rollup (3 min at the default 30 s interval)
-DOWN_AFTER = 3  # consecutive failed checks, the latest included, that make SIAT "Caído"
+# Consecutive failed checks, the latest included, that make SIAT "Caído": the rollup word, Estado's
+# alert and its suggested contingency all ask siat_down_since, so they never disagree.
+DOWN_AFTER = 3
 STALE_AFTER_INTERVALS = 3  # no check for this many intervals: the collector is not reporting
 
-OPERATIVO, INTERMITENTE, CAIDO, SIN_DATOS = "Operativo", "Intermitente", "Caído", "Sin datos"
-
-CAUSE_SIAT = "SIAT no responde"
-CAUSE_CUCU = "Sin conexión con cucu"
-CAUSE_MIXED = "SIAT no responde y sin conexión con cucu"
+CAUSE_SIAT = CheckState.SIAT_DOWN.label
+CAUSE_CUCU = CheckState.CUCU_UNREACHABLE.label
 
 # The selectable history windows: query-parameter value -> (label, length).
 WINDOWS: dict[str, tuple[str, timedelta]] = {
@@ -44,11 +46,6 @@ OUTAGE_COLUMNS = ["Inicio", "Fin", "Duración", "En curso", "Causa", "Comprobaci
 HEARTBEAT_COLUMNS = ["Hora", "Estado", "Latencia (ms)", "Error"]
 
 
-def failed(check: ConnectivityCheck) -> bool:
-    """SIAT could not be used: it did not answer, or cucu could not be asked."""
-    return check.siat_ok is not True
-
-
 # ---- rollup --------------------------------------------------------------------------
 
 
@@ -56,21 +53,35 @@ def failed(check: ConnectivityCheck) -> bool:
 class Rollup:
     """A one-word state for supervisors (Statuspage style)."""
 
-    word: str  # Operativo / Intermitente / Caído / Sin datos
-    color: str  # green / orange / red / gray (Streamlit's markdown and badge colours)
-    icon: str  # a Material icon name for the word
+    status: SiatStatus
     detail: str  # one short Spanish sentence
     latest: ConnectivityCheck | None = None
+    down_since: datetime | None = None  # set while Caído: the first failed check of the run
+
+    @property
+    def word(self) -> str:
+        return self.status.label
+
+    @property
+    def color(self) -> str:
+        return self.status.color
+
+    @property
+    def icon(self) -> str:
+        return self.status.icon
 
 
-def siat_rollup(checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = 30) -> Rollup:
+def siat_rollup(
+    checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S
+) -> Rollup:
     """SIAT's state in one word, from the most recent checks.
 
     Rule, evaluated in this order:
 
     - **Sin datos** (gray): there is no check, or the latest is older than
       ``3 × check_interval_s`` (the collector is not reporting, so nothing current is known).
-    - **Caído** (red): the latest 3 or more consecutive checks all failed.
+    - **Caído** (red): the latest ``DOWN_AFTER`` (3) or more consecutive checks all failed
+      (:func:`siat_down_since`).
     - **Operativo** (green): every check of the recent window (the last 6) succeeded.
     - **Intermitente** (orange): otherwise, i.e. some check of the window failed, but not the
       latest 3 in a row.
@@ -80,19 +91,18 @@ def siat_rollup(checks: Sequence[ConnectivityCheck], now: datetime, *, check_int
     because then nothing is known about SIAT and the fix is on our side.
     """
     if not checks:
-        return Rollup(SIN_DATOS, "gray", "help", "Todavía no hay comprobaciones de conectividad registradas.")
+        return Rollup(SiatStatus.SIN_DATOS, "Todavía no hay comprobaciones de conectividad registradas.")
     latest = checks[-1]
     if now - latest.checked_at > timedelta(seconds=STALE_AFTER_INTERVALS * check_interval_s):
         return Rollup(
-            SIN_DATOS,
-            "gray",
-            "help",
+            SiatStatus.SIN_DATOS,
             f"La última comprobación fue {fmt_age(latest.checked_at, now)}: el colector no está informando.",
             latest,
         )
     window = list(checks[-ROLLUP_WINDOW:])
-    streak = _failed_streak(checks)
-    if streak >= DOWN_AFTER:
+    down_since = siat_down_since(checks)
+    if down_since is not None:
+        streak = _failed_streak(checks)
         run = checks[len(checks) - streak :]
         since = fmt_time(run[0].checked_at)
         cause = _cause(run)
@@ -105,29 +115,31 @@ def siat_rollup(checks: Sequence[ConnectivityCheck], now: datetime, *, check_int
             )
         else:
             detail = f"Desde las {since} SIAT no responde o no hay conexión con cucu ({streak} comprobaciones seguidas)."
-        return Rollup(CAIDO, "red", "error", detail, latest)
-    bad = [c for c in window if failed(c)]
+        return Rollup(SiatStatus.CAIDO, detail, latest, down_since)
+    bad = [c for c in window if c.failed]
     if not bad:
         n = len(window)
         detail = "SIAT respondió en la última comprobación." if n == 1 else f"SIAT respondió en las últimas {n} comprobaciones."
-        return Rollup(OPERATIVO, "green", "check_circle", detail, latest)
+        return Rollup(SiatStatus.OPERATIVO, detail, latest)
     cause = _cause(bad)
-    what = {CAUSE_SIAT: "SIAT no respondió", CAUSE_CUCU: "sin conexión con cucu"}.get(cause, "SIAT no respondió o no hubo conexión con cucu")
+    what = {CAUSE_SIAT: "SIAT no respondió", CAUSE_CUCU: "sin conexión con cucu"}.get(
+        cause, "SIAT no respondió o no hubo conexión con cucu"
+    )
     detail = f"{len(bad)} de las últimas {len(window)} comprobaciones fallaron ({what})."
-    if failed(latest):
+    if latest.failed:
         detail += " La última falló."
-    return Rollup(INTERMITENTE, "orange", "warning", detail, latest)
+    return Rollup(SiatStatus.INTERMITENTE, detail, latest)
 
 
-def siat_down_since(checks: Sequence[ConnectivityCheck], *, min_failures: int = 2) -> datetime | None:
-    """When the latest ``min_failures`` or more consecutive checks failed, the time of the first
-    failure of that run; otherwise ``None``.
+def siat_down_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
+    """The rule "SIAT is down": the latest ``DOWN_AFTER`` or more consecutive checks failed.
 
-    "Failed" includes cucu being unreachable (``siat_ok is None``); look at the latest check's
-    ``label`` to word it ("SIAT no responde" / "Sin conexión con cucu").
+    Returns the time of the first failure of that run, or ``None`` while SIAT is not down (two
+    failures in a row are "Intermitente", not yet a reason to declare contingency). "Failed"
+    includes cucu being unreachable (``siat_ok is None``); the latest check's ``label`` words it.
     """
     streak = _failed_streak(checks)
-    if streak == 0 or streak < min_failures:
+    if streak < DOWN_AFTER:
         return None
     return checks[len(checks) - streak].checked_at
 
@@ -156,14 +168,7 @@ def uptime_windows(checks: Sequence[ConnectivityCheck], now: datetime) -> dict[s
 
 def checks_in_window(checks: Sequence[ConnectivityCheck], since: datetime) -> list[ConnectivityCheck]:
     """The checks at or after ``since`` (the input is oldest first)."""
-    lo, hi = 0, len(checks)
-    while lo < hi:  # bisect on checked_at
-        mid = (lo + hi) // 2
-        if checks[mid].checked_at < since:
-            lo = mid + 1
-        else:
-            hi = mid
-    return list(checks[lo:])
+    return list(checks[bisect.bisect_left(checks, since, key=attrgetter("checked_at")) :])
 
 
 # ---- outages -------------------------------------------------------------------------
@@ -180,7 +185,7 @@ def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
     rows = []
     run: list[ConnectivityCheck] = []
     for check in checks:
-        if failed(check):
+        if check.failed:
             run.append(check)
         elif run:
             rows.append(_outage_row(run, check.checked_at, now))
@@ -189,8 +194,8 @@ def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
         rows.append(_outage_row(run, None, now))
     rows.reverse()
     frame = pd.DataFrame(rows, columns=OUTAGE_COLUMNS)
-    frame["Inicio"] = _as_la_paz(frame["Inicio"])
-    frame["Fin"] = _as_la_paz(frame["Fin"])
+    frame["Inicio"] = la_paz_series(frame["Inicio"])
+    frame["Fin"] = la_paz_series(frame["Fin"])
     frame["Duración"] = pd.to_timedelta(frame["Duración"])
     frame["En curso"] = frame["En curso"].astype(bool)
     frame["Causa"] = frame["Causa"].astype(object)
@@ -219,13 +224,13 @@ def heartbeat_frame(checks: Sequence[ConnectivityCheck], limit: int = 90) -> pd.
     frame = pd.DataFrame(
         {
             "Hora": [c.checked_at for c in recent],
-            "Estado": [c.label for c in recent],
+            "Estado": [c.state.value for c in recent],
             "Latencia (ms)": [c.latency_ms for c in recent],
             "Error": [c.error for c in recent],
         },
         columns=HEARTBEAT_COLUMNS,
     )
-    frame["Hora"] = _as_la_paz(frame["Hora"])
+    frame["Hora"] = la_paz_series(frame["Hora"])
     frame["Latencia (ms)"] = pd.to_numeric(frame["Latencia (ms)"], errors="coerce").astype("float64")
     frame["Estado"] = frame["Estado"].astype(object)
     frame["Error"] = frame["Error"].astype(object)
@@ -256,8 +261,8 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
     ok = [c.siat_ok for c in checks]
     raw = pd.DataFrame(
         {
-            "Hora": pd.to_datetime(pd.Series(epoch, dtype="float64"), unit="s", utc=True).dt.tz_convert(LA_PAZ),
-            "ok_latency": [c.latency_ms if o is True else None for c, o in zip(checks, ok)],
+            "Hora": la_paz_from_epoch(epoch),
+            "ok_latency": [c.latency_ms if o is True else None for c, o in zip(checks, ok, strict=True)],
             "siat": [o is False for o in ok],
             "cucu": [o is None for o in ok],
         }
@@ -270,8 +275,8 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
                 "Latencia (ms)": raw["ok_latency"],
                 "Máxima (ms)": raw["ok_latency"],
                 "Comprobaciones": 1,
-                "SIAT no responde": raw["siat"].astype("int64"),
-                "Sin conexión con cucu": raw["cucu"].astype("int64"),
+                CAUSE_SIAT: raw["siat"].astype("int64"),
+                CAUSE_CUCU: raw["cucu"].astype("int64"),
             }
         )
     grouped = raw.groupby(raw["Hora"].dt.floor(pd.Timedelta(bucket)), sort=True)
@@ -280,8 +285,8 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
             "Latencia (ms)": grouped["ok_latency"].mean(),
             "Máxima (ms)": grouped["ok_latency"].max(),
             "Comprobaciones": grouped.size(),
-            "SIAT no responde": grouped["siat"].sum().astype("int64"),
-            "Sin conexión con cucu": grouped["cucu"].sum().astype("int64"),
+            CAUSE_SIAT: grouped["siat"].sum().astype("int64"),
+            CAUSE_CUCU: grouped["cucu"].sum().astype("int64"),
         }
     )
     frame.index.name = "Hora"
@@ -294,65 +299,13 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
 def _failed_streak(checks: Sequence[ConnectivityCheck]) -> int:
     streak = 0
     for check in reversed(checks):
-        if not failed(check):
+        if not check.failed:
             break
         streak += 1
     return streak
 
 
 def _cause(run: Sequence[ConnectivityCheck]) -> str:
-    kinds = {c.siat_ok is None for c in run}
-    if kinds == {True}:
-        return CAUSE_CUCU
-    if kinds == {False}:
-        return CAUSE_SIAT
-    return CAUSE_MIXED
-
-
-def _as_la_paz(values: pd.Series) -> pd.Series:
-    """Aware datetimes (or None) as a ``datetime64[ns, America/La_Paz]`` series."""
-    return pd.to_datetime(values, utc=True).dt.tz_convert(LA_PAZ).astype("datetime64[ns, America/La_Paz]")
-
-
-# ---- an in-memory window of checks -----------------------------------------------------
-
-
-class CheckHistory:
-    """The last ``keep`` of checks, kept in memory and topped up incrementally.
-
-    Reading 30 days of checks (≈ 86 000 rows) takes the better part of a second; a page that
-    refreshes every few seconds asks this object instead, which only reads what is new since
-    its last refresh. ``load(since)`` is ``Store.checks_since``. Thread-safe: one instance may be
-    shared by every session of a server process. The last ``overlap`` is read again on every
-    refresh, so a check written slightly out of order (two writers) is not lost.
-    """
-
-    def __init__(self, load, *, keep: timedelta = timedelta(days=30), overlap: timedelta = timedelta(minutes=5)):
-        self._load = load
-        self.keep = keep
-        self.overlap = overlap
-        self._checks: list[ConnectivityCheck] = []
-        self._loaded = False
-        self._lock = threading.Lock()
-
-    def refresh(self, now: datetime) -> list[ConnectivityCheck]:
-        """Every check from ``now - keep`` on, oldest first (a copy: the caller may keep it)."""
-        with self._lock:
-            start = now - self.keep
-            if not self._loaded or not self._checks:
-                self._checks = list(self._load(start))
-                self._loaded = True
-            else:
-                since = max(start, self._checks[-1].checked_at - self.overlap)
-                fresh = list(self._load(since))
-                cut = len(self._checks)
-                while cut and self._checks[cut - 1].checked_at >= since:
-                    cut -= 1
-                del self._checks[cut:]
-                self._checks.extend(fresh)
-                drop = 0
-                while drop < len(self._checks) and self._checks[drop].checked_at < start:
-                    drop += 1
-                if drop:
-                    del self._checks[:drop]
-            return list(self._checks)
+    """What a run of failed checks was: one check state's label, or both kinds at once."""
+    states = {c.state for c in run}
+    return next(iter(states)).label if len(states) == 1 else MIXED_CAUSE

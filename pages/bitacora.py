@@ -2,40 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 import streamlit as st
 
-from cucu.actions import ACTION_LABELS, OUTCOME_LABELS
 from cucu.export import excel_csv
 from cucu.frames import audit_frame
-from cucu.models import LA_PAZ, now_la_paz
-from ui import resources, widgets
+from cucu.lapaz import now_la_paz
+from cucu.periods import day_bounds, default_range, picked_range
+from cucu.vocabulary import ActionKind, Outcome
+from ui import shell, widgets
 
-runtime = resources.current_runtime()
-inventory = runtime.inventory
+page = shell.page_context()
+runtime, inventory = page.runtime, page.inventory
 
 st.title("Bitácora")
-st.caption("Cada intento de iniciar o finalizar un evento: se registra antes de llamar a cucu y se completa después. Horas de La Paz.")
+st.caption(
+    "Cada intento de iniciar o finalizar un evento: se registra antes de llamar a cucu y se completa después. Horas de La Paz."
+)
 
 today = now_la_paz().date()
 row1 = st.columns(2)
-picked = row1[0].date_input("Período", value=(today - timedelta(days=6), today), max_value=today, format="DD/MM/YYYY", key="bitacora_fechas")
+picked = row1[0].date_input("Período", value=default_range(today), max_value=today, format="DD/MM/YYYY", key="bitacora_fechas")
 with row1[1]:
     branch_ids = widgets.branch_filter(inventory)
 row2 = st.columns(3)
-actions_chosen = row2[0].multiselect("Acción", list(ACTION_LABELS), format_func=ACTION_LABELS.__getitem__, key="bitacora_accion", placeholder="Todas")
-outcomes = row2[1].multiselect("Resultado", list(OUTCOME_LABELS), format_func=OUTCOME_LABELS.__getitem__, key="bitacora_resultado", placeholder="Todos")
+actions_chosen = row2[0].multiselect(
+    "Acción", list(ActionKind), format_func=lambda kind: ActionKind(kind).label, key="bitacora_accion", placeholder="Todas"
+)
+outcomes = row2[1].multiselect(
+    "Resultado", list(Outcome), format_func=lambda outcome: Outcome(outcome).label, key="bitacora_resultado", placeholder="Todos"
+)
 actors = row2[2].multiselect("Usuario", runtime.store.audit_actors(), key="bitacora_usuario", placeholder="Todos")
 
-days = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
-if not days or days[0] is None:
+chosen = picked_range(picked)
+if chosen is None:
     st.info("Elija en el calendario el primer y el último día.", icon=":material/date_range:")
     st.stop()
-first, last = days[0], days[-1]
-since = datetime.combine(first, time.min, tzinfo=LA_PAZ)
-until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=LA_PAZ)
-entries = runtime.store.audit_entries(since=since, until=until, branch_ids=branch_ids, actions=actions_chosen, outcomes=outcomes, actors=actors)
+first, last = chosen
+since, until = day_bounds(first, last)
+entries = runtime.store.audit_entries(
+    since=since, until=until, branch_ids=branch_ids, actions=actions_chosen, outcomes=outcomes, actors=actors
+)
 frame = audit_frame(entries, inventory)
 
 if frame.empty:
@@ -45,15 +51,17 @@ if frame.empty:
 head = st.columns([3, 1], vertical_alignment="bottom")
 head[0].markdown(f"**{len(frame)} intento(s)** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
 with head[1]:
-    widgets.csv_download(excel_csv(frame, time_columns=("Fecha", "Completado")), f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv", "bitacora_csv")
+    widgets.csv_download(
+        excel_csv(frame, time_columns=("Fecha", "Completado")), f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv", "bitacora_csv"
+    )
 TEXT_COLUMNS = [c for c in frame.columns if c not in ("Fecha", "Completado")]
 st.dataframe(
-    frame.fillna({column: "—" for column in TEXT_COLUMNS}),  # the CSV keeps empty cells empty
+    frame.fillna(dict.fromkeys(TEXT_COLUMNS, "—")),  # the CSV keeps empty cells empty
     hide_index=True,
     width="stretch",
     column_config={
-        "Fecha": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss", timezone="America/La_Paz"),
-        "Completado": st.column_config.DatetimeColumn(format="HH:mm:ss", timezone="America/La_Paz"),
+        "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+        "Completado": widgets.la_paz_column("HH:mm:ss"),
         "Detalle": st.column_config.TextColumn(width="large"),
     },
 )

@@ -7,23 +7,24 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from cucu import uptime
+from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
 from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure
-from cucu.models import now_la_paz
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
+from cucu.lapaz import now_la_paz
 from cucu.store import Store
-from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration
-from ui import resources, shell
+from ui import resources, shell, widgets
 
-runtime = resources.current_runtime()
+runtime = shell.page_context().runtime
 STORE_KEY = f"{runtime.store.url}#{id(runtime.store)}"  # a rebuilt runtime gets a fresh history
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False, "displaylogo": False}
 DEFAULT_WINDOW = "24h"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _history(store_key: str, _store: Store) -> uptime.CheckHistory:
+def _history(store_key: str, _store: Store) -> CheckHistory:
     """One in-memory copy of the last 30 days of checks per server process, topped up incrementally."""
-    return uptime.CheckHistory(_store.checks_since, keep=uptime.WINDOWS["30d"][1] + timedelta(minutes=10))
+    return CheckHistory(_store.checks_since, keep=uptime.WINDOWS["30d"][1] + timedelta(minutes=10))
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -35,23 +36,6 @@ def _latency(store_key: str, window: str, first: datetime, latest: datetime, cou
 
 def load_checks(now: datetime) -> list[ConnectivityCheck]:
     return _history(STORE_KEY, runtime.store).refresh(now)
-
-
-def fmt_percent(value: float | None) -> str:
-    if value is None:
-        return "—"
-    digits = 2 if value >= 0.99 else 1
-    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
-
-
-def bucket_text(bucket: timedelta) -> str:
-    minutes = int(bucket.total_seconds() // 60)
-    return "hora" if minutes == 60 else f"{minutes} min"
-
-
-def sentence_case(cause: str) -> str:
-    """A cause inside a sentence: "Sin conexión con cucu" -> "sin conexión con cucu"; SIAT stays."""
-    return cause[0].lower() + cause[1:] if cause.startswith("Sin ") else cause
 
 
 st.title("Conectividad")
@@ -79,8 +63,7 @@ def summary() -> None:
         st.markdown(rollup.detail)
         latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
         st.caption(
-            f"Última comprobación {fmt_age(latest.checked_at, now)} "
-            f"({fmt_datetime(latest.checked_at, seconds=True)}){latency}."
+            f"Última comprobación {fmt_age(latest.checked_at, now)} ({fmt_datetime(latest.checked_at, seconds=True)}){latency}."
         )
 
     values = uptime.uptime_windows(checks, now)
@@ -137,7 +120,7 @@ def history(window: str) -> None:
     first, latest = in_window[0].checked_at, in_window[-1].checked_at
     frame, bucket = _latency(STORE_KEY, window, first, latest, len(in_window), in_window)
     st.plotly_chart(latency_figure(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
-    every = "cada comprobación" if bucket is None else f"promedio cada {bucket_text(bucket)}"
+    every = "cada comprobación" if bucket is None else f"promedio cada {fmt_every(bucket)}"
     partial = ""
     if first > since + timedelta(hours=1):
         partial = f" Historial disponible desde el {fmt_datetime(first)}."
@@ -159,7 +142,7 @@ def history(window: str) -> None:
     st.caption(
         f"{count} en los últimos {label}, duración total {total}; la más larga: "
         f"{fmt_duration(longest['Duración'].to_pytimedelta())} desde el {fmt_datetime(longest['Inicio'].to_pydatetime())} "
-        f"({sentence_case(longest['Causa'])}).{ongoing}"
+        f"({in_sentence(longest['Causa'])}).{ongoing}"
     )
     shown = table.assign(**{"Duración": [fmt_duration(d.to_pytimedelta()) for d in table["Duración"]]})
     st.dataframe(
@@ -170,10 +153,9 @@ def history(window: str) -> None:
         column_order=["Inicio", "Fin", "Duración", "Causa", "Comprobaciones fallidas"],
         placeholder="en curso",  # only "Fin" can be empty: the outage goes on
         column_config={
-            "Inicio": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss", timezone="America/La_Paz"),
-            "Fin": st.column_config.DatetimeColumn(
-                format="DD/MM/YYYY HH:mm:ss",
-                timezone="America/La_Paz",
+            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+            "Fin": widgets.la_paz_column(
+                "DD/MM/YYYY HH:mm:ss",
                 help="Primera comprobación exitosa después de la caída; «en curso» mientras sigue.",
             ),
             "Duración": st.column_config.TextColumn(width="small"),

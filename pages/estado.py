@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import streamlit as st
 
+from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
-from cucu.frames import REGISTRATION_WINDOW, overview, pos_frame, windows_frame
-from cucu.models import now_la_paz
-from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
-from cucu.uptime import siat_down_since, siat_rollup
-from ui import actions, identity, resources, shell, widgets
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time
+from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame, windows_frame
+from cucu.lapaz import now_la_paz
+from cucu.uptime import siat_rollup
+from cucu.vocabulary import Motive
+from ui import actions, resources, shell, widgets
 
-runtime = resources.current_runtime()
-can_act = identity.decision_for(runtime).can_act  # viewers see no action control
-settings = runtime.settings
-inventory = runtime.inventory
+page = shell.page_context()
+runtime, settings, inventory = page.runtime, page.settings, page.inventory
 
 st.title("Estado")
 actions.confirmation_and_results(runtime)
 
 
-def siat_panel(now) -> None:
+def siat_panel(now: datetime) -> None:
     latest = resources.connectivity(runtime)
     checks = runtime.store.recent_checks(20) or [latest]
     rollup = siat_rollup(checks, now, check_interval_s=settings.check_interval_s)
     st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
     diagnosis = diagnose(latest, settings)
-    down_since = siat_down_since(checks)
+    down_since = rollup.down_since
     if diagnosis is None and down_since is None:
         st.caption(rollup.detail)  # otherwise the alert below says it better
     if diagnosis is not None:
-        st.error(f"**{diagnosis.title}**\n\n{diagnosis.explanation}\n\n**Cómo corregirlo:** {diagnosis.fix}", icon=":material/cloud_off:")
+        st.error(
+            f"**{diagnosis.title}**\n\n{diagnosis.explanation}\n\n**Cómo corregirlo:** {diagnosis.fix}",
+            icon=":material/cloud_off:",
+        )
     elif down_since is not None:
         since = fmt_time(down_since)[:5]
         st.error(
@@ -41,35 +44,43 @@ def siat_panel(now) -> None:
             "para seguir facturando fuera de línea.",
             icon=":material/crisis_alert:",
         )
-        if can_act:
-            suggest_contingency(since)
+        if page.can_act:  # viewers see no action control
+            suggest_contingency(down_since)
     elif latest.siat_ok:
         st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
     latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.caption(f"Última comprobación: {fmt_datetime(latest.checked_at, seconds=True)} (hora de La Paz){latency}.")
         # The callback runs before the rerun, so this run already shows the new check.
-        st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento",
-                  on_click=lambda: resources.connectivity(runtime, fresh=True))
+        st.button(
+            "Comprobar ahora",
+            icon=":material/refresh:",
+            key="estado_refresh",
+            help="Consulta a cucu en este momento",
+            on_click=lambda: resources.connectivity(runtime, fresh=True),
+        )
 
 
-def suggest_contingency(since: str) -> None:
+def suggest_contingency(since: datetime) -> None:
     """Offer motive 2 on every POS without an active event, through the same confirmation."""
-    statuses = runtime.store.pos_statuses()
-    free = [p.id for p in inventory.all_pos if not (p.id in statuses and statuses[p.id].event is not None)]
+    free = [p.id for p in runtime.actions.plan_siat_outage().to_start]
     if not free:
         st.caption("Todos los puntos de venta ya tienen un evento activo.")
         return
-    if st.button(f"Iniciar contingencia por Falla SIAT en {len(free)} punto(s) de venta", type="primary",
-                 icon=":material/add_alert:", key="estado_sugerido"):
-        problem = actions.request_start(runtime, free, 2, f"SIAT no responde desde las {since}. Iniciado desde la alerta del tablero.")
+    if st.button(
+        f"Iniciar contingencia por Falla SIAT en {len(free)} punto(s) de venta",
+        type="primary",
+        icon=":material/add_alert:",
+        key="estado_sugerido",
+    ):
+        problem = actions.request_start(runtime, free, Motive.FALLA_SIAT, siat_outage_description(since))
         if problem:
             st.warning(problem)
         else:
             st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
-def kpis(ov, now) -> None:
+def kpis(ov: Overview, now: datetime) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("POS en contingencia", f"{ov.pos_in_contingency} de {ov.pos_total}", help="Puntos de venta con un evento activo")
     c2.metric("Sucursales afectadas", f"{ov.branches_affected} de {ov.branches_total}")
@@ -95,13 +106,13 @@ def kpis(ov, now) -> None:
     )
 
 
-def branch_tiles(ov) -> None:
+def branch_tiles(ov: Overview) -> None:
     st.subheader("Sucursales")
     # Affected branches first: with 40 branches, those are the ones a supervisor looks for.
     tiles = sorted(ov.tiles, key=lambda t: (-t.in_contingency, -t.unknown))
     per_row = 3
     for start in range(0, len(tiles), per_row):
-        for col, tile in zip(st.columns(per_row), tiles[start : start + per_row]):
+        for col, tile in zip(st.columns(per_row), tiles[start : start + per_row], strict=False):
             with col.container(border=True, key=f"tile_{tile.branch_id}"):
                 city = f" · {tile.city}" if tile.city else ""
                 st.markdown(f"**{tile.name}**{city}")
@@ -119,8 +130,18 @@ def branch_tiles(ov) -> None:
                 if notes:
                     st.caption(" · ".join(notes))
                 links = st.columns(2)
-                links[0].page_link("pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=widgets.branch_link(inventory, tile.branch_id))
-                links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=widgets.branch_link(inventory, tile.branch_id))
+                links[0].page_link(
+                    "pages/eventos.py",
+                    label="Eventos",
+                    icon=":material/emergency:",
+                    query_params=widgets.branch_link(inventory, tile.branch_id),
+                )
+                links[1].page_link(
+                    "pages/historial.py",
+                    label="Historial",
+                    icon=":material/timeline:",
+                    query_params=widgets.branch_link(inventory, tile.branch_id),
+                )
 
 
 @shell.live(resources.LIVE_REFRESH_S)
@@ -134,7 +155,9 @@ def live_overview() -> None:
     kpis(ov, now)
     widgets.collector_notices(runtime, frame)
     if ov.fetched_at is not None:
-        st.caption(f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz).")
+        st.caption(
+            f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz)."
+        )
     if ov.windows:
         with st.expander(f"Eventos finalizados con ventana de registro abierta ({len(ov.windows)})"):
             st.dataframe(
@@ -142,8 +165,8 @@ def live_overview() -> None:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "Finalizó": st.column_config.DatetimeColumn(format="DD/MM HH:mm"),
-                    "Vence": st.column_config.DatetimeColumn(format="DD/MM HH:mm"),
+                    "Finalizó": widgets.la_paz_column("DD/MM HH:mm"),
+                    "Vence": widgets.la_paz_column("DD/MM HH:mm"),
                 },
             )
     branch_tiles(ov)

@@ -10,50 +10,37 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import streamlit as st
 
 from cucu.figures.timeline import timeline_figure
-from cucu.history import HistoryResult, date_range, load_days
+from cucu.formatting import fmt_number, fmt_time
+from cucu.history import HistoryResult, LoadedRange, load_days
 from cucu.history_view import (
     BRANCH_TOTAL,
     GRAND_TOTAL,
     SHOWN_COLUMNS,
-    default_range,
     events_frame,
     filter_events,
     lane_label,
     lanes,
-    range_problem,
     summary_frame,
     to_csv_bytes,
 )
-from cucu.models import now_la_paz
-from cucu.timefmt import fmt_time
-from ui import resources, widgets
+from cucu.lapaz import now_la_paz
+from cucu.models import PointOfSale
+from cucu.periods import date_range, default_range, picked_range, range_problem
+from cucu.vocabulary import EventState
+from ui import shell, widgets
 
-RELOAD_AFTER_S = 300  # a range that includes today (or open events) is re-read after this
 MAX_LISTED_ERRORS = 8
 STYLED_ROWS = 2000
 _SESSION_KEY = "_historial_carga"
 
 
-@dataclass(frozen=True)
-class Loaded:
-    key: tuple
-    result: HistoryResult
-    loaded_at: datetime
-    monotonic: float
-
-    def fresh_enough(self) -> bool:
-        settled = self.result.fetched == 0 and not self.result.errors  # all from the store: cannot change
-        return settled or time.monotonic() - self.monotonic < RELOAD_AFTER_S
-
-
-runtime = resources.current_runtime()
-inventory = runtime.inventory
+page = shell.page_context()
+runtime, inventory = page.runtime, page.inventory
 pos_labels = {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
 
 st.title("Historial")
@@ -87,27 +74,10 @@ pos_ids = row2[1].multiselect(
 )
 
 
-def _range(value) -> tuple[date, date] | None:
-    """The picked (first, last) day. One day alone (a range picked with a single click, or
-    ``?fechas=AAAA-MM-DD`` in the URL, where the widget drops a repeated equal date) is a
-    one-day range."""
-    if isinstance(value, date):
-        return value, value
-    values = tuple(value or ())
-    if len(values) == 1:
-        return values[0], values[0]
-    if len(values) == 2:
-        return values[0], values[1]
-    return None
-
-
-def _load(key: tuple, pos_list, days: list[date], force: bool) -> Loaded:
-    # Kept as a plain tuple: this script (and so the Loaded class) is re-executed every run.
-    cached = st.session_state.get(_SESSION_KEY)
-    if not force and isinstance(cached, tuple) and len(cached) == 4:
-        previous = Loaded(*cached)
-        if previous.key == key and previous.fresh_enough():
-            return previous
+def _load(key: tuple[object, ...], pos_list: list[PointOfSale], days: list[date], force: bool) -> LoadedRange:
+    previous = st.session_state.get(_SESSION_KEY)
+    if not force and isinstance(previous, LoadedRange) and previous.key == key and previous.fresh_enough():
+        return previous
     slot = st.empty()
     bar = None
 
@@ -120,16 +90,14 @@ def _load(key: tuple, pos_list, days: list[date], force: bool) -> Loaded:
             bar = slot.progress(0.0, text=text)
         bar.progress(done / total, text=text)
 
-    result = load_days(
-        runtime.client, runtime.store, pos_list, days, concurrency=runtime.settings.concurrency, progress=progress
-    )
+    result = load_days(runtime.client, runtime.store, pos_list, days, concurrency=runtime.settings.concurrency, progress=progress)
     slot.empty()
-    loaded = Loaded(key, result, now_la_paz(), time.monotonic())
-    st.session_state[_SESSION_KEY] = (loaded.key, loaded.result, loaded.loaded_at, loaded.monotonic)
+    loaded = LoadedRange(key, result, now_la_paz(), time.monotonic())
+    st.session_state[_SESSION_KEY] = loaded
     return loaded
 
 
-def _freshness(loaded: Loaded) -> str:
+def _freshness(loaded: LoadedRange) -> str:
     r = loaded.result
     total = r.from_cache + r.fetched
     failed = f" ({len(r.errors)} sin respuesta)" if r.errors else ""
@@ -175,7 +143,7 @@ def _bold_totals(row):
 
 
 def show() -> None:
-    chosen = _range(picked)
+    chosen = picked_range(picked)
     if chosen is None:
         st.info("Elija en el calendario el primer y el último día del período.", icon=":material/date_range:")
         return
@@ -185,8 +153,12 @@ def show() -> None:
         st.error(problem, icon=":material/event_busy:")
         return
 
-    force = st.button("Actualizar", icon=":material/refresh:", key="historial_actualizar",
-                      help="Vuelve a consultar a cucu los días que pueden cambiar.")
+    force = st.button(
+        "Actualizar",
+        icon=":material/refresh:",
+        key="historial_actualizar",
+        help="Vuelve a consultar a cucu los días que pueden cambiar.",
+    )
     wanted = set(pos_ids) if pos_ids else set(pos_choices)
     pos_list = [p for p in inventory.all_pos if p.id in wanted]
     days = date_range(start, end)
@@ -206,9 +178,9 @@ def show() -> None:
         st.info(f"No hay eventos de contingencia {period} con los filtros elegidos.", icon=":material/event_available:")
         return
 
-    active = int((frame["Estado"] == "Activo").sum())
+    active = int((frame["Estado"] == EventState.ACTIVE).sum())
     hours = float(frame["Duración (h)"].sum())
-    hours_text = f"{hours:,.1f}".replace(",", " ").replace(".", ",")
+    hours_text = fmt_number(hours)
     st.markdown(
         f"**{len(frame)} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
         + (f" · **{active} en curso**" if active else "")
@@ -230,10 +202,8 @@ def show() -> None:
         width="stretch",
         column_order=SHOWN_COLUMNS,
         column_config={
-            "Inicio": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm", timezone="America/La_Paz"),
-            "Fin": st.column_config.DatetimeColumn(
-                format="DD/MM/YYYY HH:mm", timezone="America/La_Paz", help="Vacío mientras el evento sigue activo."
-            ),
+            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+            "Fin": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo."),
             "Duración (h)": st.column_config.NumberColumn(
                 format=None if styled else "%.2f", help="Horas; un evento activo cuenta hasta ahora."
             ),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from cucu.actions import MAX_DESCRIPTION
-from cucu.models import Motive
-from ui import actions, resources, widgets
+from cucu.inventory import branch_labels
+from cucu.vocabulary import Motive
+from ui import actions, shell
 
-runtime = resources.current_runtime()
-inventory = runtime.inventory
+page = shell.page_context()
+runtime, inventory = page.runtime, page.inventory
 
 st.title("Iniciar evento")
 st.caption(
@@ -21,11 +22,14 @@ actions.confirmation_and_results(runtime)
 ONE, SEVERAL, BRANCH, ALL = "Un punto de venta", "Varios puntos de venta", "Toda una sucursal", "Todas las sucursales"
 scope = st.segmented_control("Alcance", [ONE, SEVERAL, BRANCH, ALL], default=ONE, key="iniciar_alcance", width="stretch") or ONE
 
-labels = widgets.branch_labels(inventory)
+labels = branch_labels(inventory)
 pos_ids: list[str] = []
 if scope == ALL:
     pos_ids = [p.id for p in inventory.all_pos]
-    st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de las {len(inventory.branches)} sucursales.", icon=":material/select_all:")
+    st.info(
+        f"Se incluyen los {len(pos_ids)} puntos de venta de las {len(inventory.branches)} sucursales.",
+        icon=":material/select_all:",
+    )
 else:
     branch_id = st.selectbox("Sucursal", list(labels), format_func=labels.__getitem__, key="iniciar_sucursal")
     branch = inventory.branch(branch_id)
@@ -34,7 +38,9 @@ else:
         chosen = st.selectbox("Punto de venta", list(names), format_func=names.__getitem__, key="iniciar_pos")
         pos_ids = [chosen] if chosen else []
     elif scope == SEVERAL:
-        pos_ids = st.multiselect("Puntos de venta", list(names), format_func=names.__getitem__, key="iniciar_varios", placeholder="Elija uno o más")
+        pos_ids = st.multiselect(
+            "Puntos de venta", list(names), format_func=names.__getitem__, key="iniciar_varios", placeholder="Elija uno o más"
+        )
     else:
         pos_ids = list(names)
         st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de {branch.name}.", icon=":material/store:")

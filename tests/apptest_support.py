@@ -12,8 +12,13 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 SUPERVISOR_OFF = {"mode": "off", "allow_anonymous_supervisors": True}  # everyone may act, no sign-in
 
 
-def run_app(secrets: dict | None = None, page: str | None = None, timeout: float = 30, access: dict | None = None,
-            user: dict | None = None) -> AppTest:
+def run_app(
+    secrets: dict | None = None,
+    page: str | None = None,
+    timeout: float = 30,
+    access: dict | None = None,
+    user: dict | None = None,
+) -> AppTest:
     """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception.
 
     ``secrets`` is the [cucu] table, ``access`` the [access] table.

@@ -55,8 +55,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, log_path: Path | None = None,
-                     stopped: list | None = None, args: tuple[str, ...] = (), base_path: str = "", port: int | None = None):
+def streamlit_server(
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+    log_path: Path | None = None,
+    stopped: list | None = None,
+    args: tuple[str, ...] = (),
+    base_path: str = "",
+    port: int | None = None,
+):
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it.
 
     Output goes to ``log_path`` (a temporary file by default: a pipe nobody reads would
@@ -66,11 +73,22 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60, l
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("CUCU_")}
     child_env.update(env or {})
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", *args,
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        *args,
     ]
-    log_file = open(log_path, "w") if log_path else tempfile.TemporaryFile("w+")
+    log_file = open(log_path, "w") if log_path else tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:

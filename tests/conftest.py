@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cucu.inventory import DEMO_INVENTORY_PATH
 from cucu.runtime import build_runtime
-from cucu.settings import load_settings
+from cucu.settings import ENV_PREFIX, load_settings
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 
 
@@ -54,8 +56,8 @@ def sim(sim_server):
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    """No CUCU_* variable from the developer's shell leaks into a test."""
-    for name in ("CUCU_BASE_URL", "CUCU_API_KEY", "CUCU_INVENTORY", "CUCU_DB", "CUCU_TIMEOUT_S", "CUCU_SIMULATOR_PORT"):
+    """No CUCU_* variable (CUCU_ACCESS_* included) from the developer's shell leaks into a test."""
+    for name in [n for n in os.environ if n.startswith(ENV_PREFIX)]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

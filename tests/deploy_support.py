@@ -11,9 +11,9 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 
@@ -26,9 +26,26 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -82,7 +99,9 @@ def nginx(site: str, directory: Path, *, app_port: int | Sequence[int], https_po
     )
     test = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
     assert test.returncode == 0, test.stderr
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -91,7 +110,7 @@ def nginx(site: str, directory: Path, *, app_port: int | Sequence[int], https_po
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}")
+                    raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}") from None
                 time.sleep(0.1)
         yield f"https://localhost:{https_port}"
     finally:

@@ -37,16 +37,45 @@ def postgres_cluster():
         as_postgres = ["runuser", "-u", "postgres", "--"]
     data, port = directory / "data", free_port()
     try:
-        subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-U", "contingencia", "--auth=trust",
-                        "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *as_postgres,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "contingencia",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
         options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={directory} -c fsync=off"
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(directory / "server.log"),
-                        "-w", "-o", options, "start"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *as_postgres,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(directory / "server.log"),
+                "-w",
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         try:
             yield f"postgresql+psycopg://contingencia@127.0.0.1:{port}/postgres"
         finally:
-            subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True)
+            subprocess.run(
+                [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from cucu.access import SUPERVISOR, VIEWER, AccessSettingsError, Identity, claim_values, decide, load_access
+from cucu.access import AccessSettingsError, Identity, claim_values, decide, load_access
+from cucu.vocabulary import Role
 
 
 def test_defaults_are_off_and_safe():
     s = load_access({}, {})
-    assert (s.mode, s.role_claim, s.user_header, s.default_role, s.allow_anonymous_supervisors) == ("off", "roles", "X-Remote-User", "viewer", False)
+    assert (s.mode, s.role_claim, s.user_header, s.default_role, s.allow_anonymous_supervisors) == (
+        "off",
+        "roles",
+        "X-Remote-User",
+        "viewer",
+        False,
+    )
 
 
 def test_environment_overrides_the_table():
@@ -19,16 +26,28 @@ def test_environment_overrides_the_table():
 
 def test_blank_values_count_as_unset_like_in_cucu_settings():
     # An env file line "CUCU_ACCESS_MODE=" must not erase the mode chosen in secrets.toml.
-    s = load_access({"mode": "proxy", "user_header": " "}, {"CUCU_ACCESS_MODE": "  ", "CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "sí"})
+    s = load_access(
+        {"mode": "proxy", "user_header": " "}, {"CUCU_ACCESS_MODE": "  ", "CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "sí"}
+    )
     assert (s.mode, s.user_header, s.allow_anonymous_supervisors) == ("proxy", "X-Remote-User", True)
-    assert load_access({"allow_anonymous_supervisors": True}, {"CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "off"}).allow_anonymous_supervisors is False
+    assert (
+        load_access(
+            {"allow_anonymous_supervisors": True}, {"CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "off"}
+        ).allow_anonymous_supervisors
+        is False
+    )
 
 
 @pytest.mark.parametrize(
-    "section,fragment",
-    [({"mode": "ldap"}, "oidc, proxy u off"), ({"default_role": "admin"}, "viewer o none"),
-     ({"users": {"ana": "admin"}}, "«ana» = «admin»"), ({"role_map": {"g1": "none"}}, "role_map"),
-     ({"modo": "off"}, "desconocidas"), ({"allow_anonymous_supervisors": "quizás"}, "on u off")],
+    ("section", "fragment"),
+    [
+        ({"mode": "ldap"}, "oidc, proxy u off"),
+        ({"default_role": "admin"}, "viewer o none"),
+        ({"users": {"ana": "admin"}}, "«ana» = «admin»"),
+        ({"role_map": {"g1": "none"}}, "role_map"),
+        ({"modo": "off"}, "desconocidas"),
+        ({"allow_anonymous_supervisors": "quizás"}, "on u off"),
+    ],
 )
 def test_refusals(section, fragment):
     with pytest.raises(AccessSettingsError, match=fragment):
@@ -43,31 +62,33 @@ def test_claim_paths():
 
 def test_off_mode():
     off = load_access({}, {})
-    assert decide(off, None, demo=True).role == SUPERVISOR
-    assert decide(off, None, demo=False).role == VIEWER
-    assert decide(load_access({"allow_anonymous_supervisors": True}, {}), None, demo=False).role == SUPERVISOR
+    assert decide(off, None, demo=True).role == Role.SUPERVISOR
+    assert decide(off, None, demo=False).role == Role.VIEWER
+    assert decide(load_access({"allow_anonymous_supervisors": True}, {}), None, demo=False).role == Role.SUPERVISOR
 
 
 def test_oidc_roles_from_the_claim_and_the_map():
-    s = load_access({"mode": "oidc", "role_claim": "realm_access.roles", "role_map": {"cont-sup": "supervisor", "cont-ver": "viewer"}}, {})
+    s = load_access(
+        {"mode": "oidc", "role_claim": "realm_access.roles", "role_map": {"cont-sup": "supervisor", "cont-ver": "viewer"}}, {}
+    )
     sup = Identity("ana@x.bo", "Ana", {"realm_access": {"roles": ["otra", "cont-sup"]}})
     ver = Identity("beto@x.bo", "Beto", {"realm_access": {"roles": ["cont-ver"]}})
     nobody = Identity("carla@x.bo", None, {})
-    assert decide(s, sup, demo=False).role == SUPERVISOR
-    assert decide(s, ver, demo=False).role == VIEWER
-    assert decide(s, nobody, demo=False).role == VIEWER  # the default for unknown users
+    assert decide(s, sup, demo=False).role == Role.SUPERVISOR
+    assert decide(s, ver, demo=False).role == Role.VIEWER
+    assert decide(s, nobody, demo=False).role == Role.VIEWER  # the default for unknown users
     assert decide(s, None, demo=False).role is None  # must sign in
 
 
 def test_allow_list_overrides_the_claim_and_revokes_at_once():
     s = load_access({"mode": "oidc", "users": {"Ana@X.bo": "none", "carla@x.bo": "supervisor"}}, {})
     assert decide(s, Identity("ana@x.bo", None, {"roles": ["supervisor"]}), demo=False).role is None
-    assert decide(s, Identity("carla@x.bo", None, {}), demo=False).role == SUPERVISOR
+    assert decide(s, Identity("carla@x.bo", None, {}), demo=False).role == Role.SUPERVISOR
 
 
 def test_unknown_users_may_get_no_access():
     s = load_access({"mode": "proxy", "default_role": "none", "users": {"ana": "supervisor"}}, {})
-    assert decide(s, Identity("ana"), demo=False).role == SUPERVISOR
+    assert decide(s, Identity("ana"), demo=False).role == Role.SUPERVISOR
     denied = decide(s, Identity("intruso"), demo=False)
     assert denied.role is None and "no tiene un rol" in denied.reason
-    assert decide(load_access({"mode": "proxy"}, {}), Identity("alguien"), demo=False).role == VIEWER
+    assert decide(load_access({"mode": "proxy"}, {}), Identity("alguien"), demo=False).role == Role.VIEWER

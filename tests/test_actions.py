@@ -8,14 +8,6 @@ from datetime import timedelta
 import pytest
 
 from cucu.actions import (
-    DUPLICATE,
-    END,
-    ERROR,
-    OK,
-    REJECTED,
-    SKIPPED,
-    START,
-    UNCERTAIN,
     ActionError,
     Actions,
     Actor,
@@ -24,9 +16,10 @@ from cucu.actions import (
 )
 from cucu.client import CucuClient
 from cucu.collector import Collector
-from cucu.models import now_la_paz
+from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
+from cucu.vocabulary import ActionKind, Outcome
 
 ANA = Actor("ana@empresa.bo", "Ana Quispe", "supervisor")
 START_ROUTE = "POST /api/v1/events/start"
@@ -64,9 +57,16 @@ def calls(sim, route):
 
 
 @pytest.mark.parametrize(
-    "motive,description,fragment",
-    [(None, "x", "motivo"), (0, "x", "motivo"), (5, "x", "motivo"), ("dos", "x", "motivo"),
-     (2, "", "descripción"), (2, "   \n ", "descripción"), (2, "x" * 501, "demasiado larga")],
+    ("motive", "description", "fragment"),
+    [
+        (None, "x", "motivo"),
+        (0, "x", "motivo"),
+        (5, "x", "motivo"),
+        ("dos", "x", "motivo"),
+        (2, "", "descripción"),
+        (2, "   \n ", "descripción"),
+        (2, "x" * 501, "demasiado larga"),
+    ],
 )
 def test_validation_refusals(motive, description, fragment):
     with pytest.raises(ActionError, match=fragment):
@@ -98,12 +98,23 @@ def test_start_one_is_audited_and_shown_at_once(env):
     sim, actions, store = env
     pos = idle(sim)[0]
     (result,) = actions.start(ANA, [pos.id], 2, "  SIAT no responde ")
-    assert result.outcome == OK and result.event.cufd_evento and result.event.codigo_motivo == 2
+    assert result.outcome == Outcome.OK and result.event.cufd_evento and result.event.codigo_motivo == 2
     assert store.pos_statuses()[pos.id].event.id == result.event.id  # no need to wait for a sweep
     (entry,) = store.audit_entries()
     assert (entry.actor, entry.actor_name, entry.role, entry.action, entry.pos_id, entry.branch_id) == (
-        ANA.id, ANA.name, ANA.role, START, pos.id, pos.branch_id)
-    assert (entry.motive, entry.description, entry.outcome, entry.event_id) == (2, "SIAT no responde", OK, result.event.id)
+        ANA.id,
+        ANA.name,
+        ANA.role,
+        ActionKind.START,
+        pos.id,
+        pos.branch_id,
+    )
+    assert (entry.motive, entry.description, entry.outcome, entry.event_id) == (
+        2,
+        "SIAT no responde",
+        Outcome.OK,
+        result.event.id,
+    )
     assert entry.completed_at >= entry.requested_at
 
 
@@ -129,9 +140,9 @@ def test_pos_with_an_active_event_are_shown_and_skipped(env):
     assert [p.id for p in plan.to_start] == [free[0].id, free[1].id] and [p.id for p, _ in plan.skipped] == [taken.id]
     results = actions.start(ANA, [free[0].id, taken.id, free[1].id], 1, "corte de luz")
     outcomes = {r.pos.id: r.outcome for r in results}
-    assert outcomes == {free[0].id: OK, free[1].id: OK, taken.id: SKIPPED}
+    assert outcomes == {free[0].id: Outcome.OK, free[1].id: Outcome.OK, taken.id: Outcome.SKIPPED}
     assert calls(sim, START_ROUTE) == 2
-    assert {e.pos_id: e.outcome for e in store.audit_entries()}[taken.id] == SKIPPED
+    assert {e.pos_id: e.outcome for e in store.audit_entries()}[taken.id] == Outcome.SKIPPED
 
 
 def test_refusal_by_cucu_is_reported_with_its_reason(env, sim_server):
@@ -140,8 +151,8 @@ def test_refusal_by_cucu_is_reported_with_its_reason(env, sim_server):
     with CucuClient(sim_server.base_url, DEFAULT_API_KEY) as other:  # another dashboard, unseen by this store
         other.start_event(pos.id, pos.branch_id, 1, "desde otro lado")
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == REJECTED and "cucu no lo inició" in result.message and "activo" in result.message
-    assert store.audit_entries()[0].outcome == REJECTED
+    assert result.outcome == Outcome.REJECTED and "cucu no lo inició" in result.message and "activo" in result.message
+    assert store.audit_entries()[0].outcome == Outcome.REJECTED
 
 
 def test_all_pos_run_concurrently(env):
@@ -151,7 +162,7 @@ def test_all_pos_run_concurrently(env):
     started = time.monotonic()
     results = actions.start(ANA, [p.id for p in free], 4, "simulacro")
     elapsed = time.monotonic() - started
-    assert all(r.outcome == OK for r in results) and len(results) == len(free)
+    assert all(r.outcome == Outcome.OK for r in results) and len(results) == len(free)
     assert elapsed < len(free) * 0.2 * 0.6  # one after another would take 4 s; room for a loaded machine
 
 
@@ -161,44 +172,62 @@ def test_all_pos_run_concurrently(env):
 def test_second_attempt_while_one_is_in_flight_is_not_sent(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    store.audit_begin(requested_at=now_la_paz(), actor="otra-sesion", actor_name=None, role=None,
-                      action=START, branch_id=pos.branch_id, pos_id=pos.id, motive=1, description="en curso")
+    store.audit_begin(
+        requested_at=now_la_paz(),
+        actor="otra-sesion",
+        actor_name=None,
+        role=None,
+        action=ActionKind.START,
+        branch_id=pos.branch_id,
+        pos_id=pos.id,
+        motive=1,
+        description="en curso",
+    )
     (result,) = actions.start(ANA, [pos.id], 1, "doble clic")
-    assert result.outcome == DUPLICATE and "otra acción en curso" in result.message
+    assert result.outcome == Outcome.DUPLICATE and "otra acción en curso" in result.message
     assert calls(sim, START_ROUTE) == 0
-    assert [e.outcome for e in store.audit_entries() if e.actor == ANA.id] == [DUPLICATE]
+    assert [e.outcome for e in store.audit_entries() if e.actor == ANA.id] == [Outcome.DUPLICATE]
 
 
 def test_two_tablets_at_once_send_one_start(env):
-    sim, actions, store = env
+    sim, actions, _store = env
     pos = idle(sim)[0]
     sim.update_faults({"latency_ms": 300})
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
-        a, b = pool.map(lambda who: actions.start(Actor(who, None, "supervisor"), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"])
-    assert sorted([a.outcome, b.outcome]) == sorted([OK, DUPLICATE])
+        a, b = pool.map(
+            lambda who: actions.start(Actor(who, None, "supervisor"), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"]
+        )
+    assert sorted([a.outcome, b.outcome]) == sorted([Outcome.OK, Outcome.DUPLICATE])
     assert calls(sim, START_ROUTE) == 1
 
 
 def test_ending_twice_sends_once(env):
-    sim, actions, store = env
+    sim, actions, _store = env
     pos, event_id = busy(sim)
     first = actions.end(ANA, [EndTarget(pos, event_id)])
     second = actions.end(ANA, [EndTarget(pos, event_id)])  # a resubmitted form
-    assert [first[0].outcome, second[0].outcome] == [OK, SKIPPED]
+    assert [first[0].outcome, second[0].outcome] == [Outcome.OK, Outcome.SKIPPED]
     assert calls(sim, END_ROUTE) == 1
 
 
 def test_stale_pending_attempt_expires(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    store.audit_begin(requested_at=now_la_paz() - timedelta(minutes=10), actor="caido", actor_name=None, role=None,
-                      action=START, branch_id=pos.branch_id, pos_id=pos.id)
+    store.audit_begin(
+        requested_at=now_la_paz() - timedelta(minutes=10),
+        actor="caido",
+        actor_name=None,
+        role=None,
+        action=ActionKind.START,
+        branch_id=pos.branch_id,
+        pos_id=pos.id,
+    )
     (result,) = actions.start(ANA, [pos.id], 1, "x")
-    assert result.outcome == OK
+    assert result.outcome == Outcome.OK
     old = next(e for e in store.audit_entries() if e.actor == "caido")
-    assert old.outcome == UNCERTAIN and "se detuvo" in old.message
+    assert old.outcome == Outcome.UNCERTAIN and "se detuvo" in old.message
 
 
 # ---- end -----------------------------------------------------------------------------
@@ -210,22 +239,22 @@ def test_end_one_updates_state_day_cache_and_audit(env):
     targets = actions.end_targets([pos.id, idle(sim)[0].id])
     assert targets == [EndTarget(pos, event_id)]  # only POS with an active event
     (result,) = actions.end(ANA, targets)
-    assert result.outcome == OK and result.event.fecha_fin is not None
+    assert result.outcome == Outcome.OK and result.event.fecha_fin is not None
     assert store.pos_statuses()[pos.id].event is None
     day = result.event.fecha_inicio.date()
     cached = store.get_days([(pos.id, day)])[(pos.id, day)]
     assert any(e.id == event_id and e.fecha_fin for e in cached.events)
     entry = store.audit_entries()[0]
-    assert (entry.action, entry.outcome, entry.event_id) == (END, OK, event_id)
+    assert (entry.action, entry.outcome, entry.event_id) == (ActionKind.END, Outcome.OK, event_id)
 
 
 def test_end_refused_by_cucu(env, sim_server):
-    sim, actions, store = env
+    sim, actions, _store = env
     pos, event_id = busy(sim)
     with CucuClient(sim_server.base_url, DEFAULT_API_KEY) as other:
         other.end_event(pos.id, pos.branch_id, event_id)  # ended elsewhere; this store still shows it active
     (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
-    assert result.outcome == REJECTED and "cucu no lo finalizó" in result.message
+    assert result.outcome == Outcome.REJECTED and "cucu no lo finalizó" in result.message
 
 
 # ---- uncertain outcomes ------------------------------------------------------------
@@ -236,18 +265,18 @@ def test_start_timing_out_after_commit_is_verified_as_done(env):
     pos = idle(sim)[0]
     sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "hang_after_commit": True, "fault_routes": [START_ROUTE]})
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == OK and "sí se inició" in result.message
+    assert result.outcome == Outcome.OK and "sí se inició" in result.message
     assert calls(sim, START_ROUTE) == 1  # verified by reading, never resent
     assert store.pos_statuses()[pos.id].event is not None
-    assert store.audit_entries()[0].outcome == OK
+    assert store.audit_entries()[0].outcome == Outcome.OK
 
 
 def test_start_timing_out_before_commit_is_verified_as_not_done(env):
-    sim, actions, store = env
+    sim, actions, _store = env
     pos = idle(sim)[0]
     sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "fault_routes": [START_ROUTE]})
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == ERROR and "no se inició" in result.message
+    assert result.outcome == Outcome.ERROR and "no se inició" in result.message
     assert calls(sim, START_ROUTE) == 1
 
 
@@ -256,7 +285,7 @@ def test_start_on_5xx_is_verified(env):
     pos = idle(sim)[0]
     sim.update_faults({"error_rate": 1.0, "fault_routes": [START_ROUTE]})
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == ERROR and "Se verificó" in result.message and calls(sim, START_ROUTE) == 1
+    assert result.outcome == Outcome.ERROR and "Se verificó" in result.message and calls(sim, START_ROUTE) == 1
 
 
 def test_unverifiable_start_is_uncertain(env):
@@ -264,8 +293,8 @@ def test_unverifiable_start_is_uncertain(env):
     pos = idle(sim)[0]
     sim.update_faults({"timeout_rate": 1.0, "hang_s": 2})  # the check times out too
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == UNCERTAIN and "Revise el punto de venta" in result.message
-    assert store.audit_entries()[0].outcome == UNCERTAIN
+    assert result.outcome == Outcome.UNCERTAIN and "Revise el punto de venta" in result.message
+    assert store.audit_entries()[0].outcome == Outcome.UNCERTAIN
     assert calls(sim, START_ROUTE) == 1
 
 
@@ -274,16 +303,16 @@ def test_end_timing_out_after_commit_is_verified_as_done(env):
     pos, event_id = busy(sim)
     sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "hang_after_commit": True, "fault_routes": [END_ROUTE]})
     (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
-    assert result.outcome == OK and "sí se finalizó" in result.message and calls(sim, END_ROUTE) == 1
+    assert result.outcome == Outcome.OK and "sí se finalizó" in result.message and calls(sim, END_ROUTE) == 1
     assert store.pos_statuses()[pos.id].event is None
 
 
 def test_not_sent_is_a_plain_error(env, tmp_path):
-    sim, actions, store = env
+    sim, actions, _store = env
     pos = idle(sim)[0]
     actions.client = CucuClient("http://127.0.0.1:9", DEFAULT_API_KEY, sleep=lambda s: None)  # nothing listens
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == ERROR and "No se envió" in result.message
+    assert result.outcome == Outcome.ERROR and "No se envió" in result.message
 
 
 def test_the_key_is_in_no_audit_row(env):
@@ -291,7 +320,7 @@ def test_the_key_is_in_no_audit_row(env):
     sim.update_faults({"reject_key": True})
     actions.start(ANA, [idle(sim)[0].id], 1, "x")
     entry = store.audit_entries()[0]
-    assert entry.outcome == ERROR and "clave" in entry.message
+    assert entry.outcome == Outcome.ERROR and "clave" in entry.message
     assert all(DEFAULT_API_KEY not in str(v) for v in entry.__dict__.values())
 
 
@@ -308,7 +337,9 @@ def test_audit_log_survives_a_restart(sim, app_secrets):
     again = build_runtime(settings, start_collector=False)  # a new process on the same database
     entries = again.store.audit_entries()
     again.close()
-    assert [(e.actor, e.pos_id, e.description, e.outcome) for e in entries] == [(ANA.id, pos.id, "antes del reinicio", OK)]
+    assert [(e.actor, e.pos_id, e.description, e.outcome) for e in entries] == [
+        (ANA.id, pos.id, "antes del reinicio", Outcome.OK)
+    ]
 
 
 @pytest.mark.parametrize("role", ["viewer", None])

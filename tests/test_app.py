@@ -8,7 +8,6 @@ import pytest
 
 from tests.apptest_support import run_app, texts
 
-
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
 

@@ -32,6 +32,7 @@ def free_pos(sim_url):
     """A branch with no event open, and its first POS (asked to the demo's simulator)."""
     inventory = load_inventory(DEMO_INVENTORY_PATH)
     with httpx.Client(base_url=sim_url, headers={"X-API-Key": DEFAULT_API_KEY}) as http:
+
         def idle(pos):
             return http.get(f"/api/v1/events/active/{pos.id}").json()["data"] is None
 
@@ -104,7 +105,7 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
         page.get_by_role("button", name="Descargar CSV").click()
     rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     header = rows[0].split(";")
-    row = dict(zip(header, next(r for r in rows if DESCRIPTION in r).split(";")))
+    row = dict(zip(header, next(r for r in rows if DESCRIPTION in r).split(";"), strict=True))
     assert (row["Punto de venta"], row["Estado"], row["Motivo"]) == (pos.name, "Finalizado", "Corte de internet")
     assert row["Inicio"] and row["Fin"] >= row["Inicio"]
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
-from cucu.models import LA_PAZ, now_la_paz
+from cucu.lapaz import LA_PAZ, now_la_paz
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 from tests.browser_support import DESKTOP, ROOT, TABLET, streamlit_server, wait_for_app
 

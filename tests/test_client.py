@@ -21,7 +21,7 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import LA_PAZ
+from cucu.lapaz import LA_PAZ
 
 KEY = "sk_test_unit_secret_value"
 POS = "660e8400-e29b-41d4-a716-446655440004"
@@ -75,7 +75,7 @@ def test_check_connection_sends_key_and_reads_bool():
     assert req.headers["X-API-Key"] == KEY
 
 
-@pytest.mark.parametrize("data,expected", [(False, False), ("true", True), ({"connected": False}, False)])
+@pytest.mark.parametrize(("data", "expected"), [(False, False), ("true", True), ({"connected": False}, False)])
 def test_check_connection_tolerates_shapes(data, expected):
     assert make_client(Recorder(ok(data))).check_connection() is expected
 
@@ -297,18 +297,25 @@ def test_rejections_are_not_retried():
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ReadTimeout("t"), httpx.ConnectError("c"), httpx.Response(503, text="x"), httpx.Response(429, headers={"Retry-After": "1"})],
+    [
+        httpx.ReadTimeout("t"),
+        httpx.ConnectError("c"),
+        httpx.Response(503, text="x"),
+        httpx.Response(429, headers={"Retry-After": "1"}),
+    ],
     ids=["timeout", "connect", "503", "429"],
 )
 @pytest.mark.parametrize("call", ["start", "end"])
 def test_writes_are_never_retried(failure, call):
     rec = Recorder(failure, ok(EVENT))
     client = make_client(rec)
+    send = (
+        (lambda: client.start_event(POS, BRANCH, 1, "x"))
+        if call == "start"
+        else (lambda: client.end_event(POS, BRANCH, EVENT["id"]))
+    )
     with pytest.raises(CucuError):
-        if call == "start":
-            client.start_event(POS, BRANCH, 1, "x")
-        else:
-            client.end_event(POS, BRANCH, EVENT["id"])
+        send()
     assert len(rec.requests) == 1
 
 

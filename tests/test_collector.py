@@ -53,8 +53,13 @@ def test_check_once_records_each_state(sim, collector):
 
 @pytest.mark.parametrize(
     "faults",
-    [{"error_rate": 1.0}, {"malformed_rate": 1.0}, {"rate_limit_rate": 1.0, "retry_after_s": 0}, {"reject_key": True},
-     {"timeout_rate": 1.0, "hang_s": 1}],
+    [
+        {"error_rate": 1.0},
+        {"malformed_rate": 1.0},
+        {"rate_limit_rate": 1.0, "retry_after_s": 0},
+        {"reject_key": True},
+        {"timeout_rate": 1.0, "hang_s": 1},
+    ],
     ids=["5xx", "malformed", "429", "key", "timeout"],
 )
 def test_failures_keep_last_known_state_marked_stale(sim, collector, faults):
@@ -141,12 +146,16 @@ def wait_for(condition, timeout_s: float = 5.0) -> bool:
 def shared_pair(sim, client, tmp_path):
     """Two processes' collectors on one database, each counting its own check-connection calls."""
     db = str(tmp_path / "shared.db")
-    pair = [Collector(client, Store(db), sim.inventory, check_interval_s=0.1, sweep_interval_s=0.1, lease_ttl_s=0.6) for _ in range(2)]
+    pair = [
+        Collector(client, Store(db), sim.inventory, check_interval_s=0.1, sweep_interval_s=0.1, lease_ttl_s=0.6) for _ in range(2)
+    ]
     calls = [0, 0]
     for i, col in enumerate(pair):
+
         def counted(i=i, original=col.check_once):
             calls[i] += 1
             return original()
+
         col.check_once = counted
     yield pair, calls
     for col in pair:

@@ -39,8 +39,14 @@ def test_demo_and_broken_secrets_are_refused_in_spanish(tmp_path):
     broken.write_text("[cucu\n")
     with pytest.raises(ServiceError, match="No se pudo leer"):
         read_settings(broken, {"CUCU_BASE_URL": "http://127.0.0.1:1"})
-    proc = subprocess.run([sys.executable, "-m", "cucu.collector_service", "--secrets", str(tmp_path / "x.toml")],
-                          cwd=ROOT, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cucu.collector_service", "--secrets", str(tmp_path / "x.toml")],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "modo DEMO" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -65,8 +71,13 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
     env, inventory = service_env
     log = tmp_path / "service.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cucu.collector_service", "--watch-s", "0.5"],
-                                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cucu.collector_service", "--watch-s", "0.5"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         store = Store(env["CUCU_DB"])
         # Polls from start, nobody watching: checks and every POS's state reach the database.

@@ -16,8 +16,8 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import Motive
 from cucu.simulator import DEFAULT_API_KEY, NO_ACTIVE_SHAPES
+from cucu.vocabulary import Motive
 
 
 @pytest.fixture
@@ -67,7 +67,9 @@ def test_full_lifecycle(sim, client):
 
 def test_seeded_history_is_readable(sim, client):
     pos = sim.inventory.all_pos[0]
-    events = [e for d in range(1, 15) for e in client.list_events(pos.id, pos.branch_id, date.fromordinal(date.today().toordinal() - d))]
+    events = [
+        e for d in range(1, 15) for e in client.list_events(pos.id, pos.branch_id, date.fromordinal(date.today().toordinal() - d))
+    ]
     assert all(not e.active and e.fecha_fin for e in events)
 
 
@@ -88,9 +90,8 @@ def test_validation_messages_reach_the_caller(sim, client):
 
 
 def test_rejected_key(sim_server, sim):
-    with CucuClient(sim_server.base_url, "sk_test_wrong", sleep=lambda s: None) as bad:
-        with pytest.raises(CucuAuthError):
-            bad.check_connection()
+    with CucuClient(sim_server.base_url, "sk_test_wrong", sleep=lambda s: None) as bad, pytest.raises(CucuAuthError):
+        bad.check_connection()
 
 
 def test_rate_limit_then_recovery(sim, client):

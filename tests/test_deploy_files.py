@@ -28,27 +28,43 @@ def test_every_location_includes_the_snippet_and_sets_the_user_header_once(site)
 
 def test_the_snippet_keeps_websockets_and_long_timeouts():
     text = (DEPLOY / "nginx" / "contingencia-proxy.conf").read_text()
-    for line in ("proxy_set_header Upgrade", "proxy_set_header Connection        $connection_upgrade",
-                 "proxy_set_header Host              $http_host", "proxy_read_timeout 86400s"):
+    for line in (
+        "proxy_set_header Upgrade",
+        "proxy_set_header Connection        $connection_upgrade",
+        "proxy_set_header Host              $http_host",
+        "proxy_read_timeout 86400s",
+    ):
         assert line in text
     assert "X-Remote-User" not in text.split("# ")[-1]  # set per location, never in the shared snippet
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
-@pytest.mark.parametrize("unit,instance", [("contingencia@.service", "contingencia@8501.service"),
-                                           ("contingencia-colector.service", "contingencia-colector.service")])
+@pytest.mark.parametrize(
+    ("unit", "instance"),
+    [("contingencia@.service", "contingencia@8501.service"), ("contingencia-colector.service", "contingencia-colector.service")],
+)
 def test_systemd_units_verify(tmp_path, unit, instance):
     (tmp_path / unit).write_text((DEPLOY / "systemd" / unit).read_text())
     run = subprocess.run(["systemd-analyze", "verify", str(tmp_path / instance)], capture_output=True, text=True, cwd=tmp_path)
-    complaints = [line for line in (run.stdout + run.stderr).splitlines()
-                  if line.strip() and not re.search(r"/opt/contingencia/venv/bin/\w+ is not executable", line)]
+    complaints = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if line.strip() and not re.search(r"/opt/contingencia/venv/bin/\w+ is not executable", line)
+    ]
     assert complaints == []  # only the virtualenv, which an operator creates, is missing here
 
 
 def test_both_units_run_with_the_same_user_settings_and_database():
-    web, collector = ((DEPLOY / "systemd" / name).read_text() for name in ("contingencia@.service", "contingencia-colector.service"))
-    for line in ("User=contingencia", "EnvironmentFile=/etc/contingencia/contingencia.env", "StateDirectory=contingencia",
-                 "WorkingDirectory=/opt/contingencia/app", "ProtectSystem=strict"):
+    web, collector = (
+        (DEPLOY / "systemd" / name).read_text() for name in ("contingencia@.service", "contingencia-colector.service")
+    )
+    for line in (
+        "User=contingencia",
+        "EnvironmentFile=/etc/contingencia/contingencia.env",
+        "StateDirectory=contingencia",
+        "WorkingDirectory=/opt/contingencia/app",
+        "ProtectSystem=strict",
+    ):
         assert line in web and line in collector, line
 
 
@@ -61,6 +77,16 @@ def test_secrets_examples_are_valid(name):
 
 
 def test_env_example_names_only_known_settings():
-    names = {line.split("=", 1)[0] for line in (DEPLOY / "contingencia.env.example").read_text().splitlines()
-             if line and not line.startswith("#")}
-    assert names <= {"CUCU_BASE_URL", "CUCU_API_KEY", "CUCU_INVENTORY", "CUCU_DB", "STREAMLIT_SERVER_COOKIE_SECRET", "CUCU_ACCESS_MODE"}
+    names = {
+        line.split("=", 1)[0]
+        for line in (DEPLOY / "contingencia.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert names <= {
+        "CUCU_BASE_URL",
+        "CUCU_API_KEY",
+        "CUCU_INVENTORY",
+        "CUCU_DB",
+        "STREAMLIT_SERVER_COOKIE_SECRET",
+        "CUCU_ACCESS_MODE",
+    }

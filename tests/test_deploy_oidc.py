@@ -18,7 +18,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_support import (
-    TABLET, bitacora_cells, end_first_branch, free_port, start_one_event, streamlit_server, wait_for_app, wait_until_ok,
+    TABLET,
+    bitacora_cells,
+    end_first_branch,
+    free_port,
+    start_one_event,
+    streamlit_server,
+    wait_for_app,
+    wait_until_ok,
 )
 from tests.deploy_support import nginx
 
@@ -51,7 +58,7 @@ def site(provider, tmp_path_factory):
     secrets.write_text(f"""
 [auth]
 redirect_uri = "https://localhost:{https_port}/contingencia/oauth2callback"
-cookie_secret = "{'c' * 64}"
+cookie_secret = "{"c" * 64}"
 client_id = "contingencia"
 client_secret = "secreto-de-prueba"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
@@ -66,8 +73,10 @@ role_claim = "roles"
 "contingencia-lectura" = "viewer"
 """)
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
-    with streamlit_server(args=args, base_path="/contingencia", port=app_port), \
-            nginx("contingencia.conf", directory, app_port=app_port, https_port=https_port) as url:
+    with (
+        streamlit_server(args=args, base_path="/contingencia", port=app_port),
+        nginx("contingencia.conf", directory, app_port=app_port, https_port=https_port) as url,
+    ):
         yield url
 
 
@@ -110,8 +119,13 @@ def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
 def test_viewer_sees_pages_and_no_action_control(site, browser):
     page = sign_in(browser, site, BETO)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
-    for path, heading in (("", "Estado"), ("eventos", "Eventos activos"), ("conectividad", "Conectividad"),
-                          ("historial", "Historial"), ("bitacora", "Bitácora")):
+    for path, heading in (
+        ("", "Estado"),
+        ("eventos", "Eventos activos"),
+        ("conectividad", "Conectividad"),
+        ("historial", "Historial"),
+        ("bitacora", "Bitácora"),
+    ):
         page.goto(f"{site}/contingencia/{path}")
         wait_for_app(page)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()

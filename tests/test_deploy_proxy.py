@@ -35,8 +35,10 @@ def site(tmp_path_factory):
     htpasswd(directory / "htpasswd", PASSWORDS)
     app_port = free_port()
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
-    with streamlit_server(args=args, base_path="/contingencia", port=app_port), \
-            nginx("contingencia-basic-auth.conf", directory, app_port=app_port) as url:
+    with (
+        streamlit_server(args=args, base_path="/contingencia", port=app_port),
+        nginx("contingencia-basic-auth.conf", directory, app_port=app_port) as url,
+    ):
         yield url
 
 
@@ -100,6 +102,7 @@ def test_links_filters_downloads_work_under_the_sub_path(site, browser):
     with page.expect_download() as download:
         page.get_by_role("button", name="Descargar CSV").click()
     assert download.value.suggested_filename.startswith("historial_")
-    assert "Punto de venta" in open(download.value.path(), encoding="utf-8-sig").readline()
+    with open(download.value.path(), encoding="utf-8-sig") as csv_file:
+        assert "Punto de venta" in csv_file.readline()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.context.close()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from cucu.inventory import DEMO_INVENTORY_PATH
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
-from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, streamlit_server, wait_for_app
+from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, streamlit_server
 from tests.deploy_support import htpasswd, insecure_client, nginx
 
 pytestmark = pytest.mark.browser
@@ -37,16 +37,22 @@ def replicas(tmp_path_factory, sim_server):
     secrets.write_text(SECRETS)
     htpasswd(directory / "htpasswd", PASSWORDS)
     env = {
-        "CUCU_BASE_URL": sim_server.base_url, "CUCU_API_KEY": DEFAULT_API_KEY, "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
-        "CUCU_DB": str(directory / "contingencia.db"), "CUCU_CHECK_INTERVAL_S": "1", "CUCU_SWEEP_INTERVAL_S": "1",
+        "CUCU_BASE_URL": sim_server.base_url,
+        "CUCU_API_KEY": DEFAULT_API_KEY,
+        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
+        "CUCU_DB": str(directory / "contingencia.db"),
+        "CUCU_CHECK_INTERVAL_S": "1",
+        "CUCU_SWEEP_INTERVAL_S": "1",
     }
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
     ports = [free_port(), free_port()]
     logs = [directory / f"streamlit-{port}.log" for port in ports]
     sim_server.simulator.reset()
-    with streamlit_server(env=env, args=args, base_path="/contingencia", port=ports[0], log_path=logs[0]), \
-            streamlit_server(env=env, args=args, base_path="/contingencia", port=ports[1], log_path=logs[1]), \
-            nginx("contingencia-basic-auth.conf", directory, app_port=ports) as url:
+    with (
+        streamlit_server(env=env, args=args, base_path="/contingencia", port=ports[0], log_path=logs[0]),
+        streamlit_server(env=env, args=args, base_path="/contingencia", port=ports[1], log_path=logs[1]),
+        nginx("contingencia-basic-auth.conf", directory, app_port=ports) as url,
+    ):
         yield url, ports, directory, logs
     sim_server.simulator.reset()
 
@@ -85,8 +91,9 @@ def test_one_database_for_both_and_one_poller(replicas, browser):
     site = f"{url}/contingencia"
 
     def page_on(route: str, user: str):
-        context = browser.new_context(viewport=TABLET, ignore_https_errors=True,
-                                      http_credentials={"username": user, "password": PASSWORDS[user]})
+        context = browser.new_context(
+            viewport=TABLET, ignore_https_errors=True, http_credentials={"username": user, "password": PASSWORDS[user]}
+        )
         context.add_cookies([{"name": "st_route", "value": route, "url": f"{site}/"}])
         return context.new_page()
 
@@ -102,7 +109,10 @@ def test_one_database_for_both_and_one_poller(replicas, browser):
     beto.context.close()
 
     # Both websockets went through nginx, each to its own process (logged once closed).
-    expected = [f'{route} 127.0.0.1:{port} 101 "GET /contingencia/_stcore/stream ' for route, port in zip((route_a, route_b), ports)]
+    expected = [
+        f'{route} 127.0.0.1:{port} 101 "GET /contingencia/_stcore/stream '
+        for route, port in zip((route_a, route_b), ports, strict=True)
+    ]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         log = (directory / "access.log").read_text()

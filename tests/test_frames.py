@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cucu.frames import (
-    CONTINGENCIA,
-    DESCONOCIDO,
-    NORMAL,
     filter_pos_frame,
     open_windows,
     overview,
@@ -15,8 +12,10 @@ from cucu.frames import (
     windows_frame,
 )
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
-from cucu.models import LA_PAZ, Event, format_api_datetime
+from cucu.lapaz import LA_PAZ
+from cucu.models import Event, format_api_datetime
 from cucu.store import DayEvents, PosStatus
+from cucu.vocabulary import PosState
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 INV = load_inventory(DEMO_INVENTORY_PATH)
@@ -40,7 +39,9 @@ def event(pos, start, end=None, motive=2, eid=None):
 
 
 def status(pos, ev=None, *, known=True, error=None):
-    return PosStatus(pos.id, pos.branch_id, NOW - timedelta(seconds=30), NOW - timedelta(seconds=30) if known else None, ev, error)
+    return PosStatus(
+        pos.id, pos.branch_id, NOW - timedelta(seconds=30), NOW - timedelta(seconds=30) if known else None, ev, error
+    )
 
 
 def statuses():
@@ -59,14 +60,14 @@ def test_pos_frame_rows_and_states():
     assert len(frame) == len(INV.all_pos) and list(frame["pos_id"]) == [p.id for p in INV.all_pos]
     by_pos = frame.set_index("pos_id")
     p1, p2, p3 = B1.pos[:3]
-    assert by_pos.loc[p1.id, "Estado"] == CONTINGENCIA and by_pos.loc[p1.id, "Abierto hace mucho"]
+    assert by_pos.loc[p1.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p1.id, "Abierto hace mucho"]
     assert by_pos.loc[p1.id, "Transcurrido"] == "1 d 6 h" and by_pos.loc[p1.id, "Horas abierto"] == 30.0
     assert by_pos.loc[p1.id, "Motivo"] == "Falla SIAT" and by_pos.loc[p1.id, "Código SIAT"] == "77"
-    assert by_pos.loc[p2.id, "Estado"] == CONTINGENCIA and by_pos.loc[p2.id, "Desactualizado"]
+    assert by_pos.loc[p2.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p2.id, "Desactualizado"]
     assert not by_pos.loc[p2.id, "Abierto hace mucho"]
-    assert by_pos.loc[p3.id, "Estado"] == NORMAL
-    assert by_pos.loc[B2.pos[0].id, "Estado"] == DESCONOCIDO  # never answered
-    assert by_pos.loc[B2.pos[1].id, "Estado"] == DESCONOCIDO  # never asked
+    assert by_pos.loc[p3.id, "Estado"] == PosState.NORMAL
+    assert by_pos.loc[B2.pos[0].id, "Estado"] == PosState.DESCONOCIDO  # never answered
+    assert by_pos.loc[B2.pos[1].id, "Estado"] == PosState.DESCONOCIDO  # never asked
 
 
 def test_long_open_threshold_is_a_setting():
@@ -77,16 +78,21 @@ def test_long_open_threshold_is_a_setting():
 def test_filters():
     frame = pos_frame(INV, statuses(), NOW)
     assert set(filter_pos_frame(frame, branch_ids=[B2.id])["branch_id"]) == {B2.id}
-    assert len(filter_pos_frame(frame, states=[CONTINGENCIA])) == 2
+    assert len(filter_pos_frame(frame, states=[PosState.CONTINGENCIA])) == 2
     assert list(filter_pos_frame(frame, motives=[1])["Punto de venta"]) == [B1.pos[1].name]
     assert len(filter_pos_frame(frame)) == len(frame)
-    assert len(filter_pos_frame(frame, branch_ids=[B1.id], states=[NORMAL])) == 1  # the others were never asked
+    assert len(filter_pos_frame(frame, branch_ids=[B1.id], states=[PosState.NORMAL])) == 1  # the others were never asked
 
 
 def test_overview_kpis_and_tiles():
     frame = pos_frame(INV, statuses(), NOW)
     ov = overview(frame, INV, [], NOW)
-    assert (ov.pos_total, ov.pos_in_contingency, ov.branches_affected, ov.branches_total) == (len(INV.all_pos), 2, 1, len(INV.branches))
+    assert (ov.pos_total, ov.pos_in_contingency, ov.branches_affected, ov.branches_total) == (
+        len(INV.all_pos),
+        2,
+        1,
+        len(INV.branches),
+    )
     assert ov.longest_open["Punto de venta"] == B1.pos[0].name
     assert ov.pos_stale == 2 and ov.pos_unknown == len(INV.all_pos) - 3
     tile = ov.tiles[0]

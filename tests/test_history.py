@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from cucu.client import CucuClient
-from cucu.history import date_range, load_days
-from cucu.models import now_la_paz
+from cucu.history import load_days
+from cucu.lapaz import now_la_paz
+from cucu.periods import date_range
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
 

@@ -14,15 +14,15 @@ from cucu.history_view import (
     GRAND_TOTAL,
     ID_COLUMNS,
     SHOWN_COLUMNS,
-    default_range,
     events_frame,
     filter_events,
     lanes,
-    range_problem,
     summary_frame,
     to_csv_bytes,
 )
-from cucu.models import LA_PAZ, Branch, Event, Inventory, PointOfSale
+from cucu.lapaz import LA_PAZ
+from cucu.models import Branch, Event, Inventory, PointOfSale
+from cucu.periods import default_range, range_problem
 from cucu.store import DayEvents
 
 B1, B2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"

@@ -48,7 +48,7 @@ def test_demo_inventory_is_valid_and_big_enough():
 
 
 @pytest.mark.parametrize(
-    "text,expected",
+    ("text", "expected"),
     [
         (GOOD.replace(P2, "not-a-uuid"), ["«Caja 2»", "«Casa Matriz»", "UUID", "not-a-uuid"]),
         (GOOD.replace(P2, P1), ["«Caja 2»", "repite el id", "«Caja 1»"]),
@@ -63,11 +63,27 @@ def test_demo_inventory_is_valid_and_big_enough():
         (f'[[branches]]\nid = "{B1}"\nname = "Vacía"\n', ["«Vacía»", "no tiene puntos de venta"]),
         ("", ["ninguna sucursal"]),
         ("[[branches]\n", ["no es TOML válido"]),
-        (GOOD + f'\n[[branches]]\nid = "{B2}"\nname = "Dos"\ncity = 4\n[[branches.pos]]\nid = "{P2[:-1]}9"\nname = "X"\n', ["«Dos»", "city"]),
+        (
+            GOOD + f'\n[[branches]]\nid = "{B2}"\nname = "Dos"\ncity = 4\n[[branches.pos]]\nid = "{P2[:-1]}9"\nname = "X"\n',
+            ["«Dos»", "city"],
+        ),
     ],
-    ids=["bad-pos-uuid", "dup-pos", "pos-reuses-branch-id", "uuid-without-hyphens", "blank-pos-name",
-         "missing-branch-name", "missing-id", "unknown-branch-key", "unknown-pos-key", "unknown-top-key",
-         "branch-without-pos", "empty", "bad-toml", "city-not-text"],
+    ids=[
+        "bad-pos-uuid",
+        "dup-pos",
+        "pos-reuses-branch-id",
+        "uuid-without-hyphens",
+        "blank-pos-name",
+        "missing-branch-name",
+        "missing-id",
+        "unknown-branch-key",
+        "unknown-pos-key",
+        "unknown-top-key",
+        "branch-without-pos",
+        "empty",
+        "bad-toml",
+        "city-not-text",
+    ],
 )
 def test_refusals_name_the_entry(text, expected):
     with pytest.raises(InventoryError) as info:

@@ -56,13 +56,19 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     result = at.dataframe[-1].value
     assert result.iloc[0]["Punto de venta"] == pos.name and result.iloc[0]["ID evento"] == active(sim)[pos.id]
     entry = seeded_runtime.store.audit_entries()[0]
-    assert (entry.actor, entry.role, entry.action, entry.outcome, entry.motive) == ("ana@empresa.bo", "supervisor", "iniciar", "ok", 2)
+    assert (entry.actor, entry.role, entry.action, entry.outcome, entry.motive) == (
+        "ana@empresa.bo",
+        "supervisor",
+        "iniciar",
+        "ok",
+        2,
+    )
     at.run()  # a rerun after the confirmation sends nothing again
     assert calls(sim, START_ROUTE) == 1
 
 
 @pytest.mark.parametrize(
-    "motive,description,message",
+    ("motive", "description", "message"),
     [(None, "corte", "Elija el motivo"), (1, "   ", "Escriba una descripción")],
     ids=["no-motive", "blank-description"],
 )
@@ -84,7 +90,9 @@ def test_cancel_sends_nothing(sim, seeded_runtime, app_secrets):
 def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, app_secrets):
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), scope="Toda una sucursal", branch=branch)
+    at = fill_start(
+        run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), scope="Toda una sucursal", branch=branch
+    )
     body = texts(at)
     assert f"**{len(branch.pos) - len(busy)} punto(s) de venta**" in body and f"Se omiten **{len(busy)}**" in body
     at.button(key="accion_confirmar").click().run()
@@ -139,7 +147,9 @@ def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, 
 
 def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
     pos = free_pos(sim)
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), branch=sim.inventory.branch(pos.branch_id), pos=pos)
+    at = fill_start(
+        run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), branch=sim.inventory.branch(pos.branch_id), pos=pos
+    )
     at.button(key="accion_confirmar").click().run()
     ended = len(active(sim))  # the one just started included
     at.switch_page("pages/eventos.py").run()

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-
-from cucu.connectivity import ConnectivityCheck
-from cucu.models import now_la_paz
 from streamlit.testing.v1 import AppTest
 
+from cucu.connectivity import ConnectivityCheck
+from cucu.lapaz import now_la_paz
 from tests.apptest_support import APP, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -44,7 +43,11 @@ def test_healthy(seeded_runtime, app_secrets):
     body = texts(at)
     assert "Operativo" in body and "SIAT respondió en la última comprobación" in body
     assert "Última comprobación hace" in body
-    assert metrics(at) == {"Disponibilidad 24 h": "100,00 %", "Disponibilidad 7 días": "100,00 %", "Disponibilidad 30 días": "100,00 %"}
+    assert metrics(at) == {
+        "Disponibilidad 24 h": "100,00 %",
+        "Disponibilidad 7 días": "100,00 %",
+        "Disponibilidad 30 días": "100,00 %",
+    }
     assert len(charts(at)) == 2  # heartbeat and latency
     assert "Sin caídas en los últimos 24 h" in body
     assert at.segmented_control(key="ventana").value == "24h"
@@ -69,7 +72,9 @@ def test_siat_down_is_caido_with_an_ongoing_outage(sim, seeded_runtime, app_secr
 def test_cucu_unreachable_does_not_count_against_siat(seeded_runtime, app_secrets):
     seeded = seeded_runtime.store.latest_check().checked_at
     for i in range(1, 4):  # after the seeded (successful) check
-        seeded_runtime.store.add_check(ConnectivityCheck(seeded + timedelta(milliseconds=i), None, error="sin red", error_kind="connection"))
+        seeded_runtime.store.add_check(
+            ConnectivityCheck(seeded + timedelta(milliseconds=i), None, error="sin red", error_kind="connection")
+        )
     at = run_app(app_secrets, page=PAGE)
     body = texts(at)
     assert "Caído" in body and "Sin conexión con cucu desde las" in body

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from cucu.frames import REGISTRATION_WINDOW
-from cucu.models import now_la_paz, parse_api_datetime
+from cucu.lapaz import now_la_paz
+from cucu.models import parse_api_datetime
 from tests.apptest_support import run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -22,7 +23,9 @@ def test_healthy_overview(sim, seeded_runtime, app_secrets):
     body = texts(at)
     assert "SIAT: :green[Operativo]" in body and "SIAT responde." in body
     active = sum(1 for e in sim.events() if not e["finalizado"])
-    affected = len({p.branch_id for p in sim.inventory.all_pos if any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())})
+    affected = len(
+        {p.branch_id for p in sim.inventory.all_pos if any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())}
+    )
     m = metrics(at)
     assert m["POS en contingencia"] == f"{active} de {len(sim.inventory.all_pos)}"
     assert m["Sucursales afectadas"] == f"{affected} de {len(sim.inventory.branches)}"
@@ -74,8 +77,10 @@ def test_registration_windows_kpi(sim, seeded_runtime, app_secrets):
     seeded_runtime.collector.refresh_recent_days()
     now = now_la_paz()
     expected = [
-        e for e in sim.events()
-        if e["fechaFin"] and parse_api_datetime(e["fechaFin"]) > now - REGISTRATION_WINDOW
+        e
+        for e in sim.events()
+        if e["fechaFin"]
+        and parse_api_datetime(e["fechaFin"]) > now - REGISTRATION_WINDOW
         and parse_api_datetime(e["fechaInicio"]).date() >= now.date() - timedelta(days=2)
     ]
     at = run_app(app_secrets)
@@ -99,8 +104,16 @@ def test_registration_window_counts_a_long_open_event_that_just_ended(sim, seede
     now = now_la_paz()
     pos = sim.inventory.all_pos[0]
     started, ended = now - timedelta(days=5), now - timedelta(hours=1)
-    event = Event.from_api({"id": "largo", "posId": pos.id, "codigoMotivo": 1, "fechaInicio": format_api_datetime(started),
-                            "fechaFin": format_api_datetime(ended), "finalizado": True})
+    event = Event.from_api(
+        {
+            "id": "largo",
+            "posId": pos.id,
+            "codigoMotivo": 1,
+            "fechaInicio": format_api_datetime(started),
+            "fechaFin": format_api_datetime(ended),
+            "finalizado": True,
+        }
+    )
     # As the collector leaves it when it sees the event end: its start day, re-read now.
     seeded_runtime.store.put_days([DayEvents(pos.id, pos.branch_id, started.date(), now, True, (event,))])
     assert int(metrics(run_app(app_secrets))["Por registrar (48 h)"]) == before + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -102,14 +102,14 @@ def test_no_data_yet_is_explained(sim, app_secrets):
 def test_no_data_yet_while_the_collector_service_polls(sim, app_secrets):
     from cucu.store import Store
 
-    Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", datetime.now(timezone.utc), timedelta(minutes=2))
+    Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
     body = texts(run_app(app_secrets, page=PAGE))
     assert "el colector los está consultando" in body and "consulta cucu" not in body
 
 
 def test_collector_notice_follows_the_lease_of_other_processes(sim, seeded_runtime, app_secrets):
     # This process does not poll (CUCU_COLLECTOR=off); the collector service holds the lease.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert seeded_runtime.store.acquire_lease("collector", "servicio:1", now, timedelta(minutes=2))
     assert "consulta cucu" not in texts(run_app(app_secrets, page=PAGE))
     # The service died 10 minutes ago: its lease lapsed, and the page says since when nobody polls.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from cucu.history_view import MAX_RANGE_DAYS, SHOWN_COLUMNS
-from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
-from cucu.models import Motive, now_la_paz
-from cucu.store import Store
 from streamlit.testing.v1 import AppTest
 
+from cucu.history_view import SHOWN_COLUMNS
+from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
+from cucu.lapaz import now_la_paz
+from cucu.periods import MAX_RANGE_DAYS
+from cucu.store import Store
+from cucu.vocabulary import Motive
 from tests.apptest_support import APP, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -155,9 +156,8 @@ def test_second_visit_serves_completed_days_from_the_store(app_secrets, sim):
     assert f"{154 - open_days} desde la base local, {open_days} consultados a cucu" in texts(at)
 
 
-
 def test_refresh_button_asks_cucu_again_for_days_that_can_change(app_secrets, sim):
-    # A click on a page other than the default one must reach the page (see ui.shell.require_shell).
+    # A click on a page other than the default one must reach the page (see ui.shell.page_context).
     at = run_app(app_secrets, page=PAGE)
     before = by_date_calls(sim)
     at.run()

@@ -25,7 +25,9 @@ def as_user(monkeypatch):
 
 
 def action_buttons(at) -> set[str]:
-    return {b.key for b in at.button if b.key} & set(ACTION_KEYS) | {b.key for b in at.button if b.key and b.key.startswith("finalizar_")}
+    return {b.key for b in at.button if b.key} & set(ACTION_KEYS) | {
+        b.key for b in at.button if b.key and b.key.startswith("finalizar_")
+    }
 
 
 @pytest.mark.parametrize("page", READ_PAGES)

@@ -31,7 +31,7 @@ def test_deployment_steps_are_runnable_blocks():
 
     steps = deploy_steps((ROOT / "README.md").read_text())
     assert [n for n, _, _ in steps] == list(range(10))
-    names = dict((n, code) for n, _, code in steps)
+    names = {n: code for n, _, code in steps}
     assert re.search(r"^HOST=", names[0], re.M) and re.search(r"^REPO=", names[0], re.M)
     for number in (1, 2, 3, 4, 5, 6, 8, 9):
         assert names[number], f"step {number} lost its bash block"

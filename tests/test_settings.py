@@ -19,7 +19,13 @@ def test_nothing_configured_is_demo():
 
 
 def test_collector_settings_from_environment():
-    env = {"CUCU_COLLECTOR": "off", "CUCU_CHECK_INTERVAL_S": "5", "CUCU_SWEEP_INTERVAL_S": "10", "CUCU_CONCURRENCY": "32", "CUCU_LONG_OPEN_HOURS": "12"}
+    env = {
+        "CUCU_COLLECTOR": "off",
+        "CUCU_CHECK_INTERVAL_S": "5",
+        "CUCU_SWEEP_INTERVAL_S": "10",
+        "CUCU_CONCURRENCY": "32",
+        "CUCU_LONG_OPEN_HOURS": "12",
+    }
     s = load_settings({"concurrency": 8}, env)
     assert (s.collector, s.check_interval_s, s.sweep_interval_s, s.concurrency, s.long_open_hours) == (False, 5.0, 10.0, 32, 12.0)
     assert load_settings({"collector": False}, {}).collector is False
@@ -32,9 +38,19 @@ def test_secrets_table_is_read():
 
 
 def test_environment_overrides_secrets():
-    env = {"CUCU_BASE_URL": "https://cucu.miempresa.bo", "CUCU_API_KEY": "sk_live_x", "CUCU_INVENTORY": "/etc/inv.toml", "CUCU_DB": "/var/lib/c.db"}
+    env = {
+        "CUCU_BASE_URL": "https://cucu.miempresa.bo",
+        "CUCU_API_KEY": "sk_live_x",
+        "CUCU_INVENTORY": "/etc/inv.toml",
+        "CUCU_DB": "/var/lib/c.db",
+    }
     s = load_settings(FULL, env)
-    assert (s.base_url, s.api_key, str(s.inventory), s.db) == ("https://cucu.miempresa.bo", "sk_live_x", "/etc/inv.toml", "/var/lib/c.db")
+    assert (s.base_url, s.api_key, str(s.inventory), s.db) == (
+        "https://cucu.miempresa.bo",
+        "sk_live_x",
+        "/etc/inv.toml",
+        "/var/lib/c.db",
+    )
     assert s.mode is Mode.PRODUCCION and s.mode.label == "PRODUCCIÓN"
 
 
@@ -48,7 +64,7 @@ def test_demo_may_use_an_operator_inventory():
 
 
 @pytest.mark.parametrize(
-    "secrets,env,fragment",
+    ("secrets", "env", "fragment"),
     [
         ({**FULL, "base_url": "sandbox.cucu.bo"}, {}, "no es válida"),
         ({**FULL, "api_key": ""}, {}, "Falta la clave API"),
@@ -60,7 +76,17 @@ def test_demo_may_use_an_operator_inventory():
         ({}, {"CUCU_COLLECTOR": "quizás"}, "on u off"),
         ({"check_interval_s": True}, {}, "debe ser un número"),
     ],
-    ids=["url-without-scheme", "no-key", "no-inventory", "unknown-key", "bad-timeout", "bad-port", "bad-concurrency", "bad-switch", "bool-number"],
+    ids=[
+        "url-without-scheme",
+        "no-key",
+        "no-inventory",
+        "unknown-key",
+        "bad-timeout",
+        "bad-port",
+        "bad-concurrency",
+        "bad-switch",
+        "bool-number",
+    ],
 )
 def test_refusals(secrets, env, fragment):
     with pytest.raises(SettingsError, match=fragment):

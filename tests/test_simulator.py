@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import json
 import time
 import uuid
@@ -13,7 +14,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from cucu.models import LA_PAZ, parse_api_datetime
+from cucu.lapaz import LA_PAZ
+from cucu.models import parse_api_datetime
 from cucu.simulator import Faults, Simulator, SimulatorServer, synthetic_inventory
 
 KEY = "sk_test_demo"
@@ -269,7 +271,10 @@ def test_events_by_date_requires_fields_and_known_pos(client, sim):
     body = assert_error(client.post("/api/v1/events", json={}), 400)
     assert {e.split(":")[0] for e in body["errors"]} == {"posId", "branchId", "fechaEvento"}
     pos = sim.inventory.all_pos[0]
-    assert_error(client.post("/api/v1/events", json={"posId": str(uuid.uuid4()), "branchId": pos.branch_id, "fechaEvento": "2026-11-24"}), 404)
+    assert_error(
+        client.post("/api/v1/events", json={"posId": str(uuid.uuid4()), "branchId": pos.branch_id, "fechaEvento": "2026-11-24"}),
+        404,
+    )
 
 
 def test_active_bad_and_unknown_pos(client):
@@ -307,7 +312,7 @@ def _check_seed(sim: Simulator, now: datetime) -> None:
     for pos in sim.inventory.all_pos:
         mine = sim.events(pos.id)
         assert sum(not e["finalizado"] for e in mine) <= 1
-        for a, b in zip(mine, mine[1:]):
+        for a, b in itertools.pairwise(mine):
             assert a["finalizado"] and parse_api_datetime(a["fechaFin"]) <= parse_api_datetime(b["fechaInicio"])
 
 
@@ -562,7 +567,7 @@ def test_server_starts_fast_on_free_port():
 
 
 def test_connectivity_history_follows_the_seeded_siat_failures():
-    from cucu.models import now_la_paz
+    from cucu.lapaz import now_la_paz
 
     pinned = now_la_paz()
     sim = Simulator(now=lambda: pinned)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.models import LA_PAZ, Event
-from cucu.store import MIGRATIONS, DayEvents, PosFetch, Store, database_url
+from cucu.lapaz import LA_PAZ
+from cucu.models import Event
+from cucu.schema import MIGRATIONS
+from cucu.store import DayEvents, PosFetch, Store, database_url
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=LA_PAZ)
 EVENT = Event.from_api({"id": "e1", "posId": "p1", "codigoMotivo": 1, "fechaInicio": "2026-11-24T07:00:00", "finalizado": False})
@@ -36,7 +38,9 @@ def test_checks_round_trip_in_la_paz(db):
     store = Store(db)
     store.add_check(ConnectivityCheck(T0, True, 12.5))
     store.add_check(ConnectivityCheck(T0 + timedelta(seconds=30), False, 20.0))
-    store.add_check(ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind="connection"))
+    store.add_check(
+        ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind="connection")
+    )
     checks = store.checks_since(T0)
     assert [c.siat_ok for c in checks] == [True, False, None]
     assert checks[0].checked_at == T0 and checks[0].checked_at.tzinfo == LA_PAZ
@@ -68,7 +72,9 @@ def test_failed_fetch_keeps_last_known_event_and_is_stale(db):
     store = Store(db)
     store.save_pos_fetches([PosFetch("p1", "b1", T0, event=EVENT), PosFetch("p2", "b1", T0)])
     later = T0 + timedelta(minutes=1)
-    store.save_pos_fetches([PosFetch("p1", "b1", later, error="cucu no respondió a tiempo."), PosFetch("p3", "b1", later, error="x")])
+    store.save_pos_fetches(
+        [PosFetch("p1", "b1", later, error="cucu no respondió a tiempo."), PosFetch("p3", "b1", later, error="x")]
+    )
     statuses = store.pos_statuses()
     p1 = statuses["p1"]
     assert p1.stale and p1.event.id == "e1" and p1.ok_at == T0 and p1.fetched_at == later
@@ -107,7 +113,7 @@ def test_stored_times_are_utc(db):
     with store.engine.connect() as conn:
         raw = conn.execute(sa.text("select checked_at from connectivity_checks")).scalar()
     assert str(raw).startswith("2026-11-24 12:00:00")  # 08:00 La Paz = 12:00 UTC
-    assert T0.astimezone(timezone.utc).hour == 12
+    assert T0.astimezone(UTC).hour == 12
 
 
 def test_add_checks_in_bulk(db):
@@ -118,7 +124,8 @@ def test_add_checks_in_bulk(db):
 
 
 def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path):
-    from cucu.store import ActionInProgress, schema_version
+    from cucu.schema import schema_version
+    from cucu.store import ActionInProgress
 
     db = str(tmp_path / "old.db")
     engine = sa.create_engine(f"sqlite:///{db}")
@@ -143,10 +150,12 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
 
 def test_days_fetched_since_finds_old_days_read_recently(db):
     store = Store(db)
-    store.put_days([
-        DayEvents("p1", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, ()),  # read long ago
-        DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
-    ])
+    store.put_days(
+        [
+            DayEvents("p1", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, ()),  # read long ago
+            DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
+        ]
+    )
     assert [d.pos_id for d in store.days_fetched_since(T0 - timedelta(hours=48))] == ["p2"]
 
 
@@ -193,7 +202,7 @@ def test_racing_standbys_take_a_lapsed_lease_once(db):
 
 
 def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
-    from cucu.store import leases, schema_version
+    from cucu.schema import leases, schema_version
 
     db = str(tmp_path / "cut.db")
     Store(db).close()

@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from cucu import uptime
+from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import COLORS, heartbeat_figure, latency_figure
-from cucu.models import LA_PAZ
+from cucu.figures.connectivity import heartbeat_figure, latency_figure
+from cucu.lapaz import LA_PAZ
+from cucu.vocabulary import CheckState
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 STEP = timedelta(seconds=30)
@@ -106,11 +108,22 @@ def test_rollup_stale_even_when_down():
 def test_down_since():
     assert uptime.siat_down_since(series("..xxx")) == NOW - 2 * STEP
     assert uptime.siat_down_since(series("..x.x")) is None  # one failure: not yet
-    assert uptime.siat_down_since(series("..x.x"), min_failures=1) == NOW
     assert uptime.siat_down_since(series("xx...")) is None
     assert uptime.siat_down_since(series("x?x")) == NOW - 2 * STEP  # cucu unreachable counts too
     assert uptime.siat_down_since([]) is None
-    assert uptime.siat_down_since(series(".."), min_failures=0) is None
+    assert uptime.siat_down_since(series("..")) is None
+
+
+@pytest.mark.parametrize(("pattern", "down"), [("...xx", False), ("..xxx", True), ("x..?x", False), ("..x?x", True)])
+def test_one_rule_decides_down_for_the_rollup_and_the_alert(pattern, down):
+    """At the boundary (two failures, then three) the word and the alert's rule agree."""
+    checks = series(pattern)
+    rollup = uptime.siat_rollup(checks, NOW)
+    assert (uptime.siat_down_since(checks) is not None) is down
+    assert (rollup.word == "Caído") is down and (rollup.down_since is not None) is down
+    assert rollup.down_since == uptime.siat_down_since(checks)
+    if not down:
+        assert rollup.word == "Intermitente"
 
 
 # ---- uptime ----------------------------------------------------------------------------
@@ -234,7 +247,7 @@ def test_check_history_loads_once_then_tops_up():
         calls.append(since)
         return [c for c in stored if c.checked_at >= since]
 
-    history = uptime.CheckHistory(load, keep=timedelta(hours=1), overlap=timedelta(seconds=60))
+    history = CheckHistory(load, keep=timedelta(hours=1), overlap=timedelta(seconds=60))
     assert history.refresh(NOW) == stored and calls == [NOW - timedelta(hours=1)]
     stored.append(ConnectivityCheck(NOW + STEP, False))
     stored.insert(-2, ConnectivityCheck(NOW - STEP + timedelta(seconds=1), True))  # written late, within the overlap
@@ -253,9 +266,9 @@ def test_heartbeat_figure_colours_and_hover():
     fig = heartbeat_figure(uptime.heartbeat_frame(checks))
     by_name = {t.name: t for t in fig.data}
     assert set(by_name) == {"SIAT en línea", "SIAT no responde", "Sin conexión con cucu"}
-    assert by_name["SIAT en línea"].marker.color == COLORS["SIAT en línea"] == "#1f9d55"
-    assert by_name["SIAT no responde"].marker.color == COLORS["SIAT no responde"]
-    assert by_name["Sin conexión con cucu"].marker.color == COLORS["Sin conexión con cucu"]
+    assert by_name["SIAT en línea"].marker.color == CheckState.ONLINE.chart_color == "#1f9d55"
+    assert by_name["SIAT no responde"].marker.color == CheckState.SIAT_DOWN.chart_color
+    assert by_name["Sin conexión con cucu"].marker.color == CheckState.CUCU_UNREACHABLE.chart_color
     assert all(t.type == "bar" and set(t.y) == {1} for t in fig.data)
     assert list(by_name["Sin conexión con cucu"].x) == [89]  # right-aligned: the newest in the last slot
     assert list(by_name["SIAT en línea"].x) == [85, 86, 87]
@@ -282,8 +295,8 @@ def test_latency_figure_raw_marks_failures():
     assert names == ["Latencia", "SIAT no responde", "Sin conexión con cucu"]
     line, siat, cucu = fig.data
     assert line.mode == "lines+markers" and len(line.x) == 8 and line.connectgaps is False
-    assert siat.marker.color == COLORS["SIAT no responde"] and list(siat.y) == [0]
-    assert cucu.marker.color == COLORS["Sin conexión con cucu"]
+    assert siat.marker.color == CheckState.SIAT_DOWN.chart_color and list(siat.y) == [0]
+    assert cucu.marker.color == CheckState.CUCU_UNREACHABLE.chart_color
     # La Paz wall-clock times, without zone (plotly has none).
     assert pd.Timestamp(line.x[-1]) == pd.Timestamp("2026-11-24 12:00:00")
     assert "ms" in line.hovertemplate and fig.layout.yaxis.title.text == "ms"

@@ -9,27 +9,28 @@ is removed before the calls are made, so a second click or a rerun cannot send i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from cucu.actions import END, OK, START, ActionError, ActionResult, EndTarget, validate_start
-from cucu.models import Motive, now_la_paz
+from cucu.actions import ActionError, ActionResult, EndTarget
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_time
+from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
-from cucu.timefmt import fmt_datetime, fmt_duration, fmt_time
+from cucu.vocabulary import ActionKind, Motive, Outcome
 from ui import identity, shell
 
 PENDING = "accion_pendiente"
 RESULTS = "accion_resultados"
 TABLES_VERSION = "tablas_version"  # part of selectable tables' keys: a new value clears their ticks
-OUTCOME_ICONS = {"ok": "✅", "rechazado": "⛔", "error": "❌", "incierto": "❓", "omitido": "⏭️", "duplicado": "🔁"}
 
 
 @dataclass(frozen=True)
 class PendingAction:
-    kind: str  # START or END
+    kind: ActionKind
     pos_ids: tuple[str, ...] = ()
     motive: int | None = None
     description: str | None = None
@@ -37,34 +38,32 @@ class PendingAction:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    kind: str
+class Finished:
+    """The results of the last confirmed action, shown until the supervisor closes them."""
+
+    kind: ActionKind
     results: tuple[ActionResult, ...]
     finished_at: datetime = field(default_factory=now_la_paz)
 
 
-def request_start(runtime: Runtime, pos_ids, motive, description) -> str | None:
+def request_start(runtime: Runtime, pos_ids: Iterable[str], motive: object, description: str | None) -> str | None:
     """Queue a start for confirmation. Returns a Spanish problem instead, when there is one."""
+    pos_ids = tuple(pos_ids)
     try:
-        motive, description = validate_start(motive, description)
-        plan = runtime.actions.plan_start(pos_ids)
+        code, text, _plan = runtime.actions.check_start(pos_ids, motive, description)
     except ActionError as exc:
         return str(exc)
-    if not plan.to_start and not plan.skipped:
-        return "Elija al menos un punto de venta."
-    st.session_state[PENDING] = PendingAction(START, tuple(pos_ids), motive, description)
+    st.session_state[PENDING] = PendingAction(ActionKind.START, pos_ids, code, text)
     return None
 
 
-def request_end(runtime: Runtime, pos_ids) -> str | None:
+def request_end(runtime: Runtime, pos_ids: Iterable[str]) -> str | None:
     """Queue the end of the active event of each POS for confirmation."""
     try:
-        targets = runtime.actions.end_targets(pos_ids)
+        targets = runtime.actions.check_end(pos_ids)
     except ActionError as exc:
         return str(exc)
-    if not targets:
-        return "Ninguno de los puntos de venta elegidos tiene un evento activo."
-    st.session_state[PENDING] = PendingAction(END, targets=tuple(targets))
+    st.session_state[PENDING] = PendingAction(ActionKind.END, targets=tuple(targets))
     return None
 
 
@@ -87,7 +86,7 @@ def _cancel() -> None:
 @st.dialog("Confirme la acción", width="large", on_dismiss=_cancel)
 def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
     try:
-        if pending.kind == START:
+        if pending.kind == ActionKind.START:
             count = _describe_start(runtime, pending)
             label = f"Iniciar contingencia en {count} punto(s) de venta"
         else:
@@ -103,8 +102,8 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
         # The dialog's own reruns do not pass through app.py's guard: failures are caught here.
         with st.spinner("Enviando a cucu…"):
             try:
-                actor = identity.actor_for(runtime)  # the role is checked again, now, by the service
-                if pending.kind == START:
+                actor = identity.actor_now(runtime.settings)  # and the service checks the role again, now
+                if pending.kind == ActionKind.START:
                     results = runtime.actions.start(actor, pending.pos_ids, pending.motive, pending.description)
                 else:
                     results = runtime.actions.end(actor, pending.targets)
@@ -113,9 +112,12 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
                 return
             except Exception:
                 shell.show_unexpected_error("la acción confirmada")
-                st.info("Lo que alcanzó a enviarse está en la Bitácora; revise Eventos activos antes de repetir.", icon=":material/info:")
+                st.info(
+                    "Lo que alcanzó a enviarse está en la Bitácora; revise Eventos activos antes de repetir.",
+                    icon=":material/info:",
+                )
                 return
-        st.session_state[RESULTS] = Outcome(pending.kind, tuple(results))
+        st.session_state[RESULTS] = Finished(ActionKind(pending.kind), tuple(results))
         st.session_state[TABLES_VERSION] = st.session_state.get(TABLES_VERSION, 0) + 1
         st.rerun()
     if cancel_col.button("Cancelar", icon=":material/close:", key="accion_cancelar", width="stretch"):
@@ -132,18 +134,31 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
         st.markdown(f"Se iniciará un evento de contingencia en **{len(plan.to_start)} punto(s) de venta**:")
         st.dataframe(
             pd.DataFrame([{"Sucursal": inventory.branch(p.branch_id).name, "Punto de venta": p.name} for p in plan.to_start]),
-            hide_index=True, width="stretch", height=min(38 + 35 * len(plan.to_start), 300),
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * len(plan.to_start), 300),
         )
     else:
-        st.warning("Ninguno de los puntos de venta elegidos puede iniciar: todos tienen ya un evento activo.", icon=":material/block:")
+        st.warning(
+            "Ninguno de los puntos de venta elegidos puede iniciar: todos tienen ya un evento activo.", icon=":material/block:"
+        )
     if plan.skipped:
         st.markdown(f"Se omiten **{len(plan.skipped)}** que ya están en contingencia (un evento activo por punto de venta):")
         st.dataframe(
-            pd.DataFrame([
-                {"Sucursal": inventory.branch(p.branch_id).name, "Punto de venta": p.name, "Motivo": e.motive_text, "Desde": fmt_datetime(e.fecha_inicio)}
-                for p, e in plan.skipped
-            ]),
-            hide_index=True, width="stretch", height=min(38 + 35 * len(plan.skipped), 200),
+            pd.DataFrame(
+                [
+                    {
+                        "Sucursal": inventory.branch(p.branch_id).name,
+                        "Punto de venta": p.name,
+                        "Motivo": e.motive_text,
+                        "Desde": fmt_datetime(e.fecha_inicio),
+                    }
+                    for p, e in plan.skipped
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * len(plan.skipped), 200),
         )
     return len(plan.to_start)
 
@@ -155,27 +170,31 @@ def _describe_end(runtime: Runtime, pending: PendingAction) -> int:
     rows = []
     for target in pending.targets:
         event = statuses[target.pos.id].event if target.pos.id in statuses else None
-        rows.append({
-            "Sucursal": inventory.branch(target.pos.branch_id).name,
-            "Punto de venta": target.pos.name,
-            "Motivo": event.motive_text if event else "—",
-            "Desde": fmt_datetime(event.fecha_inicio) if event else "—",
-            "Abierto": fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
-        })
-    st.markdown(f"Se finalizará el evento activo de **{len(rows)} punto(s) de venta**. "
-                "Después, cucu lo registra ante SIAT (plazo: 48 h desde el cierre).")
+        rows.append(
+            {
+                "Sucursal": inventory.branch(target.pos.branch_id).name,
+                "Punto de venta": target.pos.name,
+                "Motivo": event.motive_text if event else "—",
+                "Desde": fmt_datetime(event.fecha_inicio) if event else "—",
+                "Abierto": fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
+            }
+        )
+    st.markdown(
+        f"Se finalizará el evento activo de **{len(rows)} punto(s) de venta**. "
+        "Después, cucu lo registra ante SIAT (plazo: 48 h desde el cierre)."
+    )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
     return len(rows)
 
 
-def results_frame(runtime: Runtime, outcome: Outcome) -> pd.DataFrame:
+def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
     inventory = runtime.inventory
     return pd.DataFrame(
         [
             {
                 "Sucursal": inventory.branch(r.pos.branch_id).name,
                 "Punto de venta": r.pos.name,
-                "Resultado": f"{OUTCOME_ICONS.get(r.outcome, '')} {r.label}",
+                "Resultado": f"{r.outcome.icon} {r.label}",
                 "Detalle": r.message,
                 "ID evento": r.event.id if r.event else "—",
                 "CUFD evento": (r.event.cufd_evento or "—") if r.event else "—",
@@ -188,11 +207,11 @@ def results_frame(runtime: Runtime, outcome: Outcome) -> pd.DataFrame:
 
 def show_results(runtime: Runtime) -> None:
     outcome = st.session_state.get(RESULTS)
-    if not isinstance(outcome, Outcome):
+    if not isinstance(outcome, Finished):
         return
-    done = sum(1 for r in outcome.results if r.outcome == OK)
-    counts = Counter(r.label for r in outcome.results if r.outcome != OK)
-    verb = "iniciados" if outcome.kind == START else "finalizados"
+    done = sum(1 for r in outcome.results if r.outcome == Outcome.OK)
+    counts = Counter(r.label for r in outcome.results if r.outcome != Outcome.OK)
+    verb = outcome.kind.done_plural
     summary = f"**{done} de {len(outcome.results)} {verb}**" + "".join(f" · {n} {label.lower()}" for label, n in counts.items())
     box = st.success if done == len(outcome.results) else st.warning
     with st.container(border=True, key="resultado_accion"):

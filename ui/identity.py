@@ -15,6 +15,8 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.access import AccessSettings, AccessSettingsError, Decision, Identity, decide, load_access
 from cucu.actions import Actor
+from cucu.settings import Settings
+from cucu.vocabulary import AccessMode, Mode
 
 _SESSION_KEY = "_contingencia_sesion"
 
@@ -32,7 +34,7 @@ def read_access() -> AccessSettings:
 
 def signed_in_identity(access: AccessSettings) -> Identity | None:
     """What the configured sign-in mechanism says, or None."""
-    if access.mode == "oidc":
+    if access.mode == AccessMode.OIDC:
         try:
             if not st.user.is_logged_in:
                 return None
@@ -41,7 +43,7 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
             return None
         user = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
         return Identity(str(user), claims.get("name"), claims) if user else None
-    if access.mode == "proxy":
+    if access.mode == AccessMode.PROXY:
         user = (st.context.headers.get(access.user_header) or "").strip()
         return Identity(user) if user else None
     return None
@@ -73,14 +75,7 @@ def _plain(value):
     return value
 
 
-def decision_for(runtime) -> Decision:
-    """This session's decision under the runtime's mode (DEMO lets anonymous users act)."""
-    from cucu.settings import Mode
-
-    return current_decision(read_access(), demo=runtime.settings.mode is Mode.DEMO)
-
-
-def actor_for(runtime) -> Actor:
-    from cucu.settings import Mode
-
-    return current_actor(read_access(), demo=runtime.settings.mode is Mode.DEMO)
+def actor_now(settings: Settings) -> Actor:
+    """Who acts at the moment of a confirmed action. Read afresh (not from the page's context): a
+    dialog's confirmation is a later run, and a role revoked in [access.users] meanwhile must hold."""
+    return current_actor(read_access(), demo=settings.mode is Mode.DEMO)

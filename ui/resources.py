@@ -60,11 +60,3 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
     """
     latest = None if fresh else runtime.store.latest_check()
     return latest if latest is not None else runtime.collector.check_once()
-
-
-def current_runtime() -> Runtime:
-    """Every page's first call: app.py has already validated settings and inventory."""
-    from ui.shell import require_shell
-
-    require_shell()
-    return get_runtime(read_settings())

@@ -1,4 +1,4 @@
-"""The frame around every page: mode badge and SIAT indicator, and error pages."""
+"""The frame around every page: the run's context, the header (mode, who, SIAT), error guards and pages."""
 
 from __future__ import annotations
 
@@ -6,22 +6,20 @@ import contextvars
 import functools
 import logging
 import runpy
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import streamlit as st
 
+from cucu.access import AccessSettings, Decision
 from cucu.connectivity import ConnectivityCheck
-from cucu.settings import Mode
-from cucu.timefmt import fmt_time
-
-_MODE_STYLE = {
-    Mode.DEMO: ("violet", ":material/science:", "Datos de demostración: el simulador local de cucu."),
-    Mode.SANDBOX: ("orange", ":material/construction:", "Conectado al sandbox de cucu (sandbox.cucu.bo)."),
-    Mode.PRODUCCION: ("blue", ":material/verified:", "Conectado al servicio de cucu en producción."),
-}
-
+from cucu.formatting import fmt_time
+from cucu.models import Inventory
+from cucu.runtime import Runtime
+from cucu.settings import Settings
+from cucu.vocabulary import AccessMode, Mode
 
 log = logging.getLogger("contingencia")
 
@@ -56,32 +54,53 @@ def live(run_every: float) -> Callable[[Callable[..., None]], Callable[..., None
     return decorate
 
 
-_IN_SHELL: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_in_shell", default=False)
+@dataclass(frozen=True)
+class PageContext:
+    """What app.py settled for this run, handed to the page so it decides nothing again."""
+
+    settings: Settings
+    access: AccessSettings
+    runtime: Runtime
+    decision: Decision  # who this is and their role, now
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.runtime.inventory
+
+    @property
+    def can_act(self) -> bool:
+        """Supervisors see the action controls; the actions service checks the role again at every call."""
+        return self.decision.can_act
+
+
+_CONTEXT: contextvars.ContextVar[PageContext | None] = contextvars.ContextVar("contingencia_page", default=None)
 _RUNNING_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_running_app", default=False)
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
 @contextmanager
-def shell_scope() -> Iterator[None]:
-    """app.py runs the selected page inside this scope."""
-    token = _IN_SHELL.set(True)
+def page_scope(context: PageContext) -> Iterator[None]:
+    """app.py runs the selected page inside this scope, where :func:`page_context` finds ``context``."""
+    token = _CONTEXT.set(context)
     try:
         yield
     finally:
-        _IN_SHELL.reset(token)
+        _CONTEXT.reset(token)
 
 
-def require_shell() -> None:
-    """A page never runs without app.py around it (header, error guard, and later sign-in).
+def page_context() -> PageContext:
+    """Every page's first call: the run's context, with app.py (header, sign-in, error guard) around the page.
 
     Streamlit 1.67 runs ``pages/*.py`` directly (its legacy multipage mode, chosen because a
-    ``pages/`` folder sits beside app.py) until some run has called ``st.navigation``: the
-    first request after a restart when it is a page URL, and every AppTest run. Then run
-    app.py here, in this same run (widget values and clicks included): its ``st.navigation``
-    switches that mode off and runs the requested page inside the shell. Stop the outer run.
+    ``pages/`` folder sits beside app.py) until some run has called ``st.navigation``: the first
+    request after a restart when it is a page URL, and every AppTest run. Then run app.py here, in
+    this same run (widget values and clicks included): its ``st.navigation`` switches that mode off
+    and runs the requested page inside the shell. The outer run stops. This is the one place that
+    knows about that mode; the ``pages/`` folder stays because the product's layout asks for it.
     """
-    if _IN_SHELL.get():
-        return
+    context = _CONTEXT.get()
+    if context is not None:
+        return context
     if _RUNNING_APP.get():  # app.py ran and still did not wrap this page: never loop
         st.error("Esta página solo se abre desde el tablero.", icon=":material/block:")
         st.stop()
@@ -91,38 +110,39 @@ def require_shell() -> None:
     finally:
         _RUNNING_APP.reset(token)
     st.stop()
+    raise AssertionError("unreachable")  # st.stop raises
 
 
-def siat_style(check: ConnectivityCheck) -> tuple[str, str]:
-    if check.siat_ok is True:
-        return "green", ":material/check_circle:"
-    if check.siat_ok is False:
-        return "red", ":material/error:"
-    return "gray", ":material/cloud_off:"
-
-
-def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = False, decision=None) -> None:
+def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = False, decision: Decision | None = None) -> None:
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
-    from cucu.access import ROLE_LABELS
-
-    color, icon, help_text = _MODE_STYLE[mode]
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
-        st.badge(mode.label, icon=icon, color=color, help=help_text)
+        st.badge(mode.label, icon=mode.icon, color=mode.color, help=mode.description)
         if decision is not None and decision.role:
             who = decision.name or decision.user if decision.signed_in else "Sin inicio de sesión"
-            st.badge(f"{who} · {ROLE_LABELS[decision.role]}", icon=":material/person:",
-                     color="blue" if decision.can_act else "gray", help="Menú lateral (☰): detalle y cerrar sesión.")
+            st.badge(
+                f"{who} · {decision.role.label}",
+                icon=":material/person:",
+                color=decision.role.color,
+                help="Menú lateral (☰): detalle y cerrar sesión.",
+            )
         if sign_in_off:
-            st.badge("Inicio de sesión desactivado", icon=":material/no_accounts:", color="orange",
-                     help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.")
-        s_color, s_icon = siat_style(check)
-        st.badge(check.label, icon=s_icon, color=s_color, help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)")
+            st.badge(
+                "Inicio de sesión desactivado",
+                icon=":material/no_accounts:",
+                color="orange",
+                help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.",
+            )
+        state = check.state
+        st.badge(
+            state.label,
+            icon=state.icon,
+            color=state.color,
+            help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)",
+        )
 
 
-def render_sidebar(decision, access) -> None:
+def render_sidebar(decision: Decision, access: AccessSettings) -> None:
     """Who is signed in, their role, and how to sign out."""
-    from cucu.access import ROLE_LABELS
-
     with st.sidebar:
         if decision.signed_in:
             st.markdown(f"**{decision.name or decision.user}**")
@@ -130,32 +150,40 @@ def render_sidebar(decision, access) -> None:
                 st.caption(decision.user)
         else:
             st.markdown("**Sin inicio de sesión**")
-        st.badge(ROLE_LABELS.get(decision.role, "Sin acceso"), icon=":material/badge:",
-                 color="blue" if decision.role == "supervisor" else "gray")
+        st.badge(
+            decision.role.label if decision.role else "Sin acceso",
+            icon=":material/badge:",
+            color=decision.role.color if decision.role else "gray",
+        )
         st.caption(decision.reason)
-        if access.mode == "oidc" and decision.signed_in:
+        if access.mode == AccessMode.OIDC and decision.signed_in:
             st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
-        elif access.mode == "proxy":
+        elif access.mode == AccessMode.PROXY:
             st.caption("La sesión la mantiene el servidor de acceso: para salir, cierre el navegador.")
 
 
-def render_gate(decision, access) -> None:
+def render_gate(decision: Decision, access: AccessSettings) -> None:
     """The only page for someone who is not signed in (oidc) or has no access."""
     st.title("Contingencia")
-    if access.mode == "oidc" and not decision.signed_in:
+    if access.mode == AccessMode.OIDC and not decision.signed_in:
         st.markdown("Inicie sesión con su cuenta de la empresa para ver el tablero de contingencia.")
         if st.button("Iniciar sesión", type="primary", icon=":material/login:", key="iniciar_sesion"):
             try:
                 st.login()
             except Exception:
                 log.exception("st.login falló")
-                st.error("El inicio de sesión no está configurado en este servidor (falta [auth] en secrets.toml). "
-                         "Avise al administrador.", icon=":material/settings_alert:")
+                st.error(
+                    "El inicio de sesión no está configurado en este servidor (falta [auth] en secrets.toml). "
+                    "Avise al administrador.",
+                    icon=":material/settings_alert:",
+                )
         return
     who = f" ({decision.user})" if decision.user else ""
-    st.error(f"**Su usuario{who} no tiene acceso a este tablero.** {decision.reason} Pida acceso al administrador.",
-             icon=":material/lock:")
-    if access.mode == "oidc":
+    st.error(
+        f"**Su usuario{who} no tiene acceso a este tablero.** {decision.reason} Pida acceso al administrador.",
+        icon=":material/lock:",
+    )
+    if access.mode == AccessMode.OIDC:
         st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
 
 

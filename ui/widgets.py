@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from cucu.collector import LEASE
-from cucu.frames import DESCONOCIDO, STATES
-from cucu.models import Inventory, Motive, now_la_paz
+from cucu.formatting import fmt_datetime
+from cucu.inventory import branch_labels
+from cucu.lapaz import LA_PAZ_NAME, now_la_paz
+from cucu.models import Inventory
 from cucu.runtime import Runtime
-from cucu.timefmt import fmt_datetime
+from cucu.vocabulary import Motive, PosState
 
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
-
-
-def branch_labels(inventory: Inventory) -> dict[str, str]:
-    """Branch id -> the label its filter shows. Bound widgets put labels in the URL, so they must be unique."""
-    names = [b.name for b in inventory.branches]
-    labels = {}
-    for b in inventory.branches:
-        label = b.name
-        if names.count(b.name) > 1:
-            label = f"{b.name} ({b.city})" if b.city and sum(1 for o in inventory.branches if (o.name, o.city) == (b.name, b.city)) == 1 else f"{b.name} ({b.id[:8]})"
-        labels[b.id] = label
-    return labels
 
 
 def branch_link(inventory: Inventory, branch_id: str) -> dict[str, str]:
@@ -64,7 +55,7 @@ def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
         motives = motive_filter()
     states = st.pills(
         "Estado",
-        options=list(STATES),  # plain labels: they are what the URL carries
+        options=[s.value for s in PosState],  # the values are the labels: they are what the URL carries
         selection_mode="multi",
         key=STATE_PARAM,
         bind="query-params",
@@ -75,38 +66,47 @@ def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
 def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     """Say so when what is shown may be old or incomplete."""
     stale = int(frame["Desactualizado"].sum())
-    unknown = int((frame["Estado"] == DESCONOCIDO).sum())
-    # This process's collector polls or stands by; otherwise another process's lease says whether
-    # anyone polls cucu for this database (the collector service, another replica).
-    polling = runtime.collector.running
-    if not polling:
-        lease = runtime.store.lease(LEASE)
-        polling = lease is not None and lease.live(now_la_paz())
-        if not polling:
-            since = f" desde el {fmt_datetime(lease.renewed_at)} (hora de La Paz)" if lease is not None else ""
-            if not runtime.settings.collector:
-                st.info(
-                    f"El colector de este proceso está apagado (CUCU_COLLECTOR=off) y ningún otro consulta cucu{since}: "
-                    "se muestra lo último guardado en la base local.",
-                    icon=":material/pause_circle:",
-                )
-            else:
-                st.warning(
-                    f"Ningún colector consulta cucu{since}: los datos no se actualizan. Reinicie el tablero.",
-                    icon=":material/sync_problem:",
-                )
+    unknown = int((frame["Estado"] == PosState.DESCONOCIDO).sum())
+    polling = runtime.collector.polling(now_la_paz())
+    if not polling.active:
+        since = f" desde el {fmt_datetime(polling.last_renewal)} (hora de La Paz)" if polling.last_renewal else ""
+        if not runtime.settings.collector:
+            st.info(
+                f"El colector de este proceso está apagado (CUCU_COLLECTOR=off) y ningún otro consulta cucu{since}: "
+                "se muestra lo último guardado en la base local.",
+                icon=":material/pause_circle:",
+            )
+        else:
+            st.warning(
+                f"Ningún colector consulta cucu{since}: los datos no se actualizan. Reinicie el tablero.",
+                icon=":material/sync_problem:",
+            )
     if stale:
         st.warning(
             f"{stale} punto(s) de venta no respondieron en la última consulta: se muestra su último estado conocido (marcado con ⚠).",
             icon=":material/sync_problem:",
         )
-    if unknown and unknown == len(frame) and not stale and polling:  # else the notice above says why
+    if unknown and unknown == len(frame) and not stale and polling.active:  # else the notice above says why
         st.info("Todavía no hay datos de los puntos de venta: el colector los está consultando.", icon=":material/hourglass_top:")
 
 
-def csv_download(data: bytes, file_name: str, key: str, help: str = "Las columnas de la tabla, separadas por punto y coma, para Excel.") -> None:
+def csv_download(
+    data: bytes, file_name: str, key: str, help: str = "Las columnas de la tabla, separadas por punto y coma, para Excel."
+) -> None:
     """The pages' one CSV button: no rerun on click (the data is already built)."""
     st.download_button(
-        "Descargar CSV", data=data, file_name=file_name, mime="text/csv", icon=":material/download:",
-        on_click="ignore", width="stretch", key=key, help=help,
+        "Descargar CSV",
+        data=data,
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+        key=key,
+        help=help,
     )
+
+
+def la_paz_column(format: str, **kwargs: Any) -> Any:
+    """A table column of aware times shown in La Paz time, whatever the browser's zone."""
+    return st.column_config.DatetimeColumn(format=format, timezone=LA_PAZ_NAME, **kwargs)

@@ -9,16 +9,16 @@ in Spanish, so no plotly locale is needed. The page passes ``config``.
 from __future__ import annotations
 
 import html
+import textwrap
 from datetime import timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from cucu.models import LA_PAZ
-from cucu.uptime import CAUSE_CUCU, CAUSE_SIAT
+from cucu.formatting import fmt_datetime, fmt_every
+from cucu.lapaz import wall_clock
+from cucu.vocabulary import CheckState
 
-OK_LABEL = "SIAT en línea"
-COLORS = {OK_LABEL: "#1f9d55", CAUSE_SIAT: "#d93025", CAUSE_CUCU: "#9aa0a6"}
 LINE_COLOR = "#0F5A9C"  # the theme's primary colour
 HEARTBEAT_SLOTS = 90
 FONT = {"family": "sans-serif", "size": 12}
@@ -31,18 +31,19 @@ def heartbeat_figure(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, heigh
     frame = frame.tail(slots).reset_index(drop=True)
     offset = slots - len(frame)
     fig = go.Figure()
-    for label, color in COLORS.items():
-        part = frame[frame["Estado"] == label]
+    for state in CheckState:
+        part = frame[frame["Estado"] == state]
         if part.empty:
             continue
         fig.add_bar(
-            name=label,
+            name=state.label,
             x=[offset + i for i in part.index],
             y=[1] * len(part),
             width=[0.75] * len(part),  # explicit: in overlay mode plotly sizes each trace's bars by its own spacing
-            marker={"color": color, "line": {"width": 0}, "cornerradius": 3},
+            marker={"color": state.chart_color, "line": {"width": 0}, "cornerradius": 3},
             customdata=[
-                [_hover_heartbeat(*row)] for row in zip(part["Hora"], part["Estado"], part["Latencia (ms)"], part["Error"])
+                [_hover_heartbeat(*row)]
+                for row in zip(part["Hora"], part["Estado"], part["Latencia (ms)"], part["Error"], strict=True)
             ],
             hovertemplate="%{customdata[0]}<extra></extra>",
             showlegend=False,
@@ -68,15 +69,17 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
 
     ``frame`` is a :func:`cucu.uptime.latency_frame` (so a page may cache it): raw checks when
     ``bucket`` is None, else means per bucket (see :func:`cucu.uptime.auto_bucket`)."""
-    x = _naive_la_paz(frame["Hora"])
+    x = wall_clock(frame["Hora"])
     if bucket is None:
         when = "%{x|%d/%m %H:%M:%S}"
         line_hover = when + "<br>%{y:.0f} ms<extra></extra>"
         customdata = None
     else:
-        when = "%{x|%d/%m %H:%M} · " + _bucket_label(bucket)
-        line_hover = when + "<br>media %{y:.0f} ms · máx. %{customdata[0]:.0f} ms<br>%{customdata[1]} comprobaciones<extra></extra>"
-        customdata = list(zip(frame["Máxima (ms)"].round(0), frame["Comprobaciones"]))
+        when = "%{x|%d/%m %H:%M} · cada " + fmt_every(bucket)
+        line_hover = (
+            when + "<br>media %{y:.0f} ms · máx. %{customdata[0]:.0f} ms<br>%{customdata[1]} comprobaciones<extra></extra>"
+        )
+        customdata = list(zip(frame["Máxima (ms)"].round(0), frame["Comprobaciones"], strict=True))
     fig = go.Figure()
     fig.add_scatter(
         name="Latencia",
@@ -90,7 +93,8 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
         hovertemplate=line_hover,
         showlegend=False,
     )
-    for column, color in ((CAUSE_SIAT, COLORS[CAUSE_SIAT]), (CAUSE_CUCU, COLORS[CAUSE_CUCU])):
+    for state in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE):
+        column, color = state.label, state.chart_color  # latency_frame counts each kind in a column named by its label
         failed = frame[column] > 0
         if not failed.any():
             continue
@@ -98,7 +102,7 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
             hover, customdata = f"{when}<br>{column}<extra></extra>", None
         else:
             hover = f"{when}<br>{column}: %{{customdata[0]}} de %{{customdata[1]}} comprobaciones<extra></extra>"
-            customdata = list(zip(frame.loc[failed, column], frame.loc[failed, "Comprobaciones"]))
+            customdata = list(zip(frame.loc[failed, column], frame.loc[failed, "Comprobaciones"], strict=True))
         fig.add_scatter(
             name=column,
             x=x[failed],
@@ -127,15 +131,8 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _naive_la_paz(values: pd.Series) -> pd.Series:
-    values = pd.to_datetime(values)
-    if values.dt.tz is not None:
-        values = values.dt.tz_convert(LA_PAZ).dt.tz_localize(None)
-    return values
-
-
 def _hover_heartbeat(when, state: str, latency, error) -> str:
-    parts = [f"<b>{state}</b>", pd.Timestamp(when).tz_convert(LA_PAZ).strftime("%d/%m/%Y %H:%M:%S")]
+    parts = [f"<b>{CheckState(state).label}</b>", fmt_datetime(pd.Timestamp(when).to_pydatetime(), seconds=True)]
     if pd.notna(latency):
         parts.append(f"{latency:.0f} ms")
     if isinstance(error, str) and error:
@@ -143,20 +140,6 @@ def _hover_heartbeat(when, state: str, latency, error) -> str:
     return "<br>".join(parts)
 
 
-def _bucket_label(bucket: timedelta) -> str:
-    minutes = int(bucket.total_seconds() // 60)
-    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
-
-
 def _wrap(text: str, width: int = 60) -> str:
     """Hover labels do not wrap on their own; a long error would run off a tablet's screen."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return "<br>".join(html.escape(part) for part in lines[:4])
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(text, width)[:4])

@@ -10,15 +10,17 @@ with a ▶ marker at its open end.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from cucu.history_view import ACTIVE, Lane, lane_label
-from cucu.models import LA_PAZ, Motive, motive_label
-from cucu.timefmt import fmt_datetime, fmt_duration
+from cucu.formatting import fmt_datetime, fmt_duration
+from cucu.history_view import Lane, lane_label
+from cucu.lapaz import LA_PAZ, wall_clock_text
+from cucu.models import motive_label
+from cucu.vocabulary import EventState, Motive
 
 # Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors).
 MOTIVE_COLORS: dict[int, str] = {
@@ -38,13 +40,6 @@ TOP_PX = 80  # legend, then the "ahora" label's row
 NOW_ROW_PX = 25
 BASE_PX = 160
 MIN_HEIGHT_PX = 220
-
-_AXIS_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def _local(value: datetime | pd.Timestamp) -> str:
-    """An aware time as La Paz wall-clock text, the way plotly reads dates."""
-    return pd.Timestamp(value).tz_convert(LA_PAZ).strftime(_AXIS_FORMAT)
 
 
 def _as_datetime(value: date | datetime, *, end: bool) -> datetime:
@@ -90,12 +85,12 @@ def timeline_figure(
     labels = [lane.label for lane in lanes]
 
     fig = go.Figure()
-    now_text = _local(now)
+    now_text = wall_clock_text(now)
 
     # An invisible point per lane: plotly only draws categories that some trace uses.
     fig.add_trace(
         go.Scatter(
-            x=[_local(x_start)] * len(labels),
+            x=[wall_clock_text(x_start)] * len(labels),
             y=labels,
             mode="markers",
             marker={"opacity": 0, "size": 1},
@@ -111,14 +106,17 @@ def timeline_figure(
         work = frame[frame["Inicio"].notna()].copy()
         work["_code"] = work["Código motivo"].fillna(0).astype("int64")
         # Finished events first: the legend shows a motive's first bar, plain rather than hatched.
-        work = work.sort_values("Estado", key=lambda s: s == ACTIVE, kind="stable")
+        work = work.sort_values("Estado", key=lambda s: s == EventState.ACTIVE, kind="stable")
         for code, group in work.groupby("_code", sort=True):
             code = int(code)
-            active = (group["Estado"] == ACTIVE).tolist()
-            starts = [_local(v) for v in group["Inicio"]]
-            ends = [_local(now) if is_open or pd.isna(fin) else _local(fin) for is_open, fin in zip(active, group["Fin"])]
+            active = (group["Estado"] == EventState.ACTIVE).tolist()
+            starts = [wall_clock_text(v) for v in group["Inicio"]]
+            ends = [
+                wall_clock_text(now) if is_open or pd.isna(fin) else wall_clock_text(fin)
+                for is_open, fin in zip(active, group["Fin"], strict=True)
+            ]
             widths = [
-                max(0.0, (pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000) for s, e in zip(starts, ends)
+                max(0.0, (pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000) for s, e in zip(starts, ends, strict=True)
             ]
             y = [lane_of[p] for p in group["pos_id"]]
             custom = [
@@ -131,7 +129,7 @@ def timeline_figure(
                     "en curso" if is_open else fmt_datetime(None if pd.isna(r["Fin"]) else r["Fin"].to_pydatetime()),
                     fmt_duration(timedelta(hours=float(r["Duración (h)"]))) if pd.notna(r["Duración (h)"]) else "—",
                 ]
-                for (_, r), is_open in zip(group.iterrows(), active)
+                for (_, r), is_open in zip(group.iterrows(), active, strict=True)
             ]
             color = MOTIVE_COLORS.get(code, UNKNOWN_COLOR)
             fig.add_trace(
@@ -144,7 +142,10 @@ def timeline_figure(
                     customdata=custom,
                     marker={
                         "color": color,
-                        "line": {"color": [("#111827" if o else color) for o in active], "width": [1.5 if o else 0.5 for o in active]},
+                        "line": {
+                            "color": [("#111827" if o else color) for o in active],
+                            "width": [1.5 if o else 0.5 for o in active],
+                        },
                         "pattern": {
                             "shape": [OPEN_PATTERN if o else "" for o in active],
                             "fillmode": "overlay",
@@ -164,7 +165,7 @@ def timeline_figure(
                 )
             )
             open_x += [now_text for o in active if o]
-            open_y += [lane for lane, o in zip(y, active) if o]
+            open_y += [lane for lane, o in zip(y, active, strict=True) if o]
 
     if open_x:
         fig.add_trace(
@@ -183,12 +184,24 @@ def timeline_figure(
     now_shown = x_start <= now <= x_end
     if now_shown:
         fig.add_shape(
-            type="line", xref="x", yref="paper", x0=now_text, x1=now_text, y0=0, y1=1,
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=now_text,
+            x1=now_text,
+            y0=0,
+            y1=1,
             line={"color": NOW_COLOR, "width": 1.5, "dash": "dot"},
         )
         fig.add_annotation(
-            x=now_text, y=1, xref="x", yref="paper", text="ahora", showarrow=False,
-            yanchor="bottom", font={"color": NOW_COLOR, "size": 11},
+            x=now_text,
+            y=1,
+            xref="x",
+            yref="paper",
+            text="ahora",
+            showarrow=False,
+            yanchor="bottom",
+            font={"color": NOW_COLOR, "size": 11},
         )
 
     span = x_end - x_start
@@ -199,8 +212,13 @@ def timeline_figure(
         margin={"l": 10, "r": 10, "t": TOP_PX - (0 if now_shown else NOW_ROW_PX), "b": 40},
         # The legend sits at the very top; the "ahora" label gets the row between it and the lanes.
         legend={
-            "orientation": "h", "yref": "container", "y": 1, "yanchor": "top",
-            "xanchor": "left", "x": 0, "title": {"text": ""},
+            "orientation": "h",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "xanchor": "left",
+            "x": 0,
+            "title": {"text": ""},
         },
         hoverlabel={"align": "left"},
         dragmode=False,
@@ -208,7 +226,7 @@ def timeline_figure(
     )
     fig.update_xaxes(
         type="date",
-        range=[_local(x_start), _local(x_end)],
+        range=[wall_clock_text(x_start), wall_clock_text(x_end)],
         title={"text": "Hora de La Paz"},
         tickformatstops=[
             {"dtickrange": [None, 86_400_000 - 1], "value": "%H:%M<br>%d/%m"},
@@ -266,6 +284,14 @@ def _branch_bands(fig: go.Figure, lanes: Sequence[Lane]) -> None:
     for number, (first, last) in enumerate(groups):
         if number % 2:
             fig.add_shape(
-                type="rect", xref="paper", yref="y", x0=0, x1=1, y0=first - 0.5, y1=last + 0.5,
-                fillcolor=BAND_COLOR, line={"width": 0}, layer="below",
+                type="rect",
+                xref="paper",
+                yref="y",
+                x0=0,
+                x1=1,
+                y0=first - 0.5,
+                y1=last + 0.5,
+                fillcolor=BAND_COLOR,
+                line={"width": 0},
+                layer="below",
             )

@@ -12,18 +12,10 @@ Run standalone with ``python -m cucu.simulator --port 8765``.
 """
 
 from cucu.simulator.app import create_app
+from cucu.simulator.faults import MALFORMED_KINDS, NO_ACTIVE_SHAPES, Faults, FaultsError
+from cucu.simulator.seed import synthetic_inventory
 from cucu.simulator.server import SimulatorServer
-from cucu.simulator.state import (
-    DEFAULT_API_KEY,
-    DEFAULT_SEED,
-    MALFORMED_KINDS,
-    NO_ACTIVE_SHAPES,
-    ApiError,
-    Faults,
-    FaultsError,
-    Simulator,
-    synthetic_inventory,
-)
+from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, ApiError, Simulator
 
 __all__ = [
     "DEFAULT_API_KEY",

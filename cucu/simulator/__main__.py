@@ -9,16 +9,10 @@ import sys
 import time
 
 from cucu.inventory import InventoryError, load_inventory
+from cucu.simulator.faults import NO_ACTIVE_SHAPES, Faults, FaultsError
+from cucu.simulator.seed import synthetic_inventory
 from cucu.simulator.server import SimulatorServer
-from cucu.simulator.state import (
-    DEFAULT_API_KEY,
-    DEFAULT_SEED,
-    NO_ACTIVE_SHAPES,
-    Faults,
-    FaultsError,
-    Simulator,
-    synthetic_inventory,
-)
+from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, Simulator
 
 
 def _synthetic(value: str) -> tuple[int, int]:
@@ -108,10 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     url = server.base_url
     n_pos = len(simulator.inventory.all_pos)
     print(f"Simulador de cucu escuchando en {url}")
-    print(f"  {len(simulator.inventory.branches)} sucursales, {n_pos} puntos de venta, {len(simulator.events())} eventos sembrados")
+    print(
+        f"  {len(simulator.inventory.branches)} sucursales, {n_pos} puntos de venta, {len(simulator.events())} eventos sembrados"
+    )
     print(f"  API key: {args.api_key}  (cabecera X-API-Key)")
     print("  Cambiar fallas en marcha:")
-    print(f"    curl -X PUT {url}/_sim/faults -H 'Content-Type: application/json' -d '{{\"siat_down\": true, \"latency_ms\": 500}}'")
+    print(
+        f"    curl -X PUT {url}/_sim/faults -H 'Content-Type: application/json' -d '{{\"siat_down\": true, \"latency_ms\": 500}}'"
+    )
     print(f"  Ver fallas: GET {url}/_sim/faults   Reiniciar: POST {url}/_sim/reset   Estadísticas: GET {url}/_sim/stats")
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print("  Atención: escucha fuera de loopback; es un simulador sin seguridad real.")

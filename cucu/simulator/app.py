@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,7 +19,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from cucu.models import format_api_datetime
-from cucu.simulator.state import ApiError, FaultPlan, FaultsError, Simulator
+from cucu.simulator.faults import FaultPlan, FaultsError
+from cucu.simulator.state import ApiError, Simulator
 
 Handler = Callable[[Request], Awaitable[Any]]
 

@@ -38,7 +38,7 @@ class SimulatorServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         if self.running:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -91,7 +91,7 @@ class SimulatorServer:
             self._sock.close()
         self._server = self._thread = self._sock = self._app = None
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -1,4 +1,4 @@
-"""In-memory state of the cucu events simulator: inventory, events, faults and counters.
+"""In-memory state of the cucu events simulator: the API's data, the faults in force, and counters.
 
 Everything here is synchronous and guarded by one ``threading.Lock``: every operation is a
 few dictionary look-ups, so the HTTP layer (``app.py``) may call it from the event loop
@@ -12,35 +12,25 @@ calls get a fault. ``reset()`` re-creates both from the seed.
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
-import math
 import random
 import re
 import threading
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from cucu.inventory import DEMO_INVENTORY_PATH, is_uuid, load_inventory
-from cucu.models import (
-    LA_PAZ,
-    Branch,
-    Inventory,
-    Motive,
-    PointOfSale,
-    format_api_datetime,
-    now_la_paz,
-)
+from cucu.lapaz import LA_PAZ, now_la_paz
+from cucu.models import Inventory, PointOfSale, format_api_datetime
+from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
+from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
+from cucu.vocabulary import Motive
 
 DEFAULT_API_KEY = "sk_test_demo"
 DEFAULT_SEED = 20261124
 MAX_DESCRIPTION = 500
-
-NO_ACTIVE_SHAPES = ("null", "404", "success_false")
-MALFORMED_KINDS = ("html", "truncated", "no_success")
-
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # --------------------------------------------------------------------------- errors
 
@@ -53,217 +43,6 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.errors = errors
-
-
-class FaultsError(ValueError):
-    """A fault update was refused; ``str(err)`` is a Spanish explanation."""
-
-
-# --------------------------------------------------------------------------- faults
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Run-time switches that make the simulator misbehave like a real, flaky service.
-
-    Rates are shares of API calls in ``[0, 1]``; they are drawn with ``random() < rate``,
-    so ``0.0`` never and ``1.0`` always triggers.
-    """
-
-    siat_down: bool = False  # check-connection answers false; new events get no SIAT code
-    latency_ms: float = 0.0  # added to every API call
-    latency_jitter_ms: float = 0.0  # plus uniform [0, jitter]
-    error_rate: float = 0.0  # share answered 500 / 502 / 503
-    rate_limit_rate: float = 0.0  # share answered 429 + Retry-After
-    retry_after_s: int = 1
-    timeout_rate: float = 0.0  # share that hang ``hang_s`` seconds
-    hang_s: float = 30.0
-    hang_after_commit: bool = False  # apply the write first, then hang
-    malformed_rate: float = 0.0  # share of successful answers replaced by a non-envelope body
-    malformed_kind: str = "rotate"  # "rotate" or one of MALFORMED_KINDS
-    reject_key: bool = False  # every API call gets 401, as if the key were revoked
-    no_active_shape: str = "null"  # how "no active event" looks: see NO_ACTIVE_SHAPES
-    # Empty: faults hit every API call. Else only these routes (names as in stats, e.g.
-    # "POST /api/v1/events/start"): e.g. writes that time out while reads still answer.
-    fault_routes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "fault_routes": list(self.fault_routes)}  # as JSON carries it
-
-    def updated(self, partial: Mapping[str, Any]) -> "Faults":
-        """A copy with ``partial`` applied; all fields are checked before anything changes."""
-        if not isinstance(partial, Mapping):
-            raise FaultsError("Las fallas se envían como un objeto JSON, p. ej. {\"siat_down\": true}.")
-        known = {f.name: f for f in dataclasses.fields(self)}
-        unknown = sorted(set(partial) - set(known))
-        if unknown:
-            raise FaultsError(
-                f"Campo(s) desconocido(s): {', '.join(unknown)}. Campos válidos: {', '.join(known)}."
-            )
-        changes = {name: _check_fault(name, value) for name, value in partial.items()}
-        return dataclasses.replace(self, **changes)
-
-
-_RATE_FIELDS = {"error_rate", "rate_limit_rate", "timeout_rate", "malformed_rate"}
-_NON_NEGATIVE_FIELDS = {"latency_ms", "latency_jitter_ms", "hang_s"}
-_BOOL_FIELDS = {"siat_down", "hang_after_commit", "reject_key"}
-
-
-def _check_fault(name: str, value: Any) -> Any:
-    if name in _BOOL_FIELDS:
-        if not isinstance(value, bool):
-            raise FaultsError(f"«{name}» debe ser true o false.")
-        return value
-    if name in _RATE_FIELDS or name in _NON_NEGATIVE_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise FaultsError(f"«{name}» debe ser un número.")
-        if value < 0:
-            raise FaultsError(f"«{name}» no puede ser negativo.")
-        if name in _RATE_FIELDS and value > 1:
-            raise FaultsError(f"«{name}» es una proporción entre 0 y 1.")
-        return float(value)
-    if name == "retry_after_s":
-        # Retry-After carries whole seconds.
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise FaultsError("«retry_after_s» debe ser un entero de segundos (0 o más).")
-        return value
-    if name == "no_active_shape":
-        if value not in NO_ACTIVE_SHAPES:
-            raise FaultsError(f"«no_active_shape» debe ser uno de: {', '.join(NO_ACTIVE_SHAPES)}.")
-        return value
-    if name == "fault_routes":
-        if not isinstance(value, (list, tuple)) or not all(isinstance(r, str) and r in API_ROUTES for r in value):
-            raise FaultsError(f"«fault_routes» es una lista con algunas de: {', '.join(API_ROUTES)}.")
-        return tuple(value)
-    if name == "malformed_kind":
-        if value != "rotate" and value not in MALFORMED_KINDS:
-            raise FaultsError(f"«malformed_kind» debe ser «rotate» o uno de: {', '.join(MALFORMED_KINDS)}.")
-        return value
-    raise FaultsError(f"Campo desconocido: {name}.")  # pragma: no cover - guarded by updated()
-
-
-API_ROUTES = (
-    "POST /api/v1/events/start",
-    "POST /api/v1/events/end",
-    "POST /api/v1/events",
-    "GET /api/v1/events/active/{posId}",
-    "GET /api/v1/events/check-connection",
-)
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """What the faults decided for one API call (drawn once, at the start of the call)."""
-
-    latency_s: float = 0.0
-    reject_key: bool = False
-    rate_limited: bool = False
-    retry_after_s: int = 1
-    error_status: int | None = None  # 500 / 502 / 503
-    error_body: str = "json"  # "json", "html" or "text"
-    hang_s: float | None = None
-    hang_after_commit: bool = False
-    malformed: bool = False
-
-
-# --------------------------------------------------------------------------- events
-
-
-@dataclass
-class _Event:
-    id: str
-    pos_id: str
-    branch_id: str
-    codigo_motivo: int
-    descripcion: str
-    fecha_inicio: datetime
-    fecha_fin: datetime | None
-    cufd_evento: str
-    codigo_evento_siat: int | None
-    created_at: datetime
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "posId": self.pos_id,
-            "branchId": self.branch_id,
-            "codigoMotivo": self.codigo_motivo,
-            "descripcionMotivo": Motive(self.codigo_motivo).label,
-            "descripcion": self.descripcion,
-            "fechaInicio": format_api_datetime(self.fecha_inicio),
-            "fechaFin": format_api_datetime(self.fecha_fin) if self.fecha_fin else None,
-            "cufdEvento": self.cufd_evento,
-            "codigoEventoSiat": self.codigo_evento_siat,
-            "finalizado": self.fecha_fin is not None,
-            "createdAt": format_api_datetime(self.created_at),
-        }
-
-
-# Seed texts, as a cashier would type them.
-_DESCRIPTIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        "Sin conexión a internet en la sucursal",
-        "Corte del proveedor de internet (fibra)",
-        "Router sin señal, se llamó al proveedor",
-        "Caída del enlace de datos",
-    ),
-    2: (
-        "SIAT no responde a verificarComunicacion",
-        "Servicio web de Impuestos fuera de línea",
-        "Tiempo de espera agotado al enviar facturas a SIAT",
-        "Impuestos Nacionales en mantenimiento",
-    ),
-    3: (
-        "Equipo de caja infectado, en revisión por soporte",
-        "El antivirus bloqueó el sistema de facturación",
-    ),
-    4: (
-        "Corte de energía eléctrica",
-        "Cambio de equipo de caja",
-        "Venta en feria fuera de la sucursal",
-    ),
-}
-_MOTIVE_WEIGHTS = ((1, 45), (2, 35), (3, 7), (4, 13))  # outages and SIAT failures dominate
-_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_HEX = "0123456789ABCDEF"
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_GAP = timedelta(minutes=5)  # minimum pause between two events of one POS in the seed
-
-
-def _cufd(rng: random.Random) -> str:
-    """An opaque, CUFD-looking code: uppercase base32 then hex, 48 characters."""
-    return "BQ" + "".join(rng.choice(_BASE32) for _ in range(30)) + "".join(rng.choice(_HEX) for _ in range(16))
-
-
-def _uuid4(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _seed_duration(rng: random.Random) -> timedelta:
-    # Log-uniform between 10 min and 8 h: most events are short, a few last a shift.
-    return timedelta(minutes=10 * 48 ** rng.random())
-
-
-# --------------------------------------------------------------------------- inventory
-
-
-_SYNTHETIC_NS = uuid.UUID("5f1d0c2e-8a4b-4c37-9d6e-2b7a1c0e9f11")
-_CITIES = ("La Paz", "El Alto", "Cochabamba", "Santa Cruz", "Oruro", "Potosí", "Sucre", "Tarija", "Trinidad", "Cobija")
-
-
-def synthetic_inventory(branches: int, pos_per_branch: int) -> Inventory:
-    """A large inventory for load tests; UUIDs are derived from the indices, so stable."""
-    if branches < 1 or pos_per_branch < 1:
-        raise ValueError("Se necesita al menos una sucursal y un punto de venta por sucursal.")
-    result = []
-    for b in range(1, branches + 1):
-        branch_id = str(uuid.uuid5(_SYNTHETIC_NS, f"branch-{b}"))
-        pos = tuple(
-            PointOfSale(id=str(uuid.uuid5(_SYNTHETIC_NS, f"branch-{b}/pos-{p}")), name=f"Caja {p}", branch_id=branch_id)
-            for p in range(1, pos_per_branch + 1)
-        )
-        result.append(Branch(id=branch_id, name=f"Sucursal {b:03d}", pos=pos, city=_CITIES[(b - 1) % len(_CITIES)]))
-    return Inventory(branches=tuple(result))
 
 
 # --------------------------------------------------------------------------- simulator
@@ -323,90 +102,32 @@ class Simulator:
         self._fault_rng = random.Random(f"faults:{self.seed}")
         self._malformed_counter = 0
         self._data_rng = random.Random(f"data:{self.seed}")
-        self._events: dict[str, _Event] = {}
-        self._by_pos: dict[str, list[_Event]] = {p.id: [] for p in self.inventory.all_pos}
-        self._active: dict[str, _Event] = {}
+        self._events: dict[str, SimEvent] = {}
+        self._by_pos: dict[str, list[SimEvent]] = {p.id: [] for p in self.inventory.all_pos}
+        self._active: dict[str, SimEvent] = {}
         self._next_siat_code = self._data_rng.randint(1_200_000, 1_900_000)
         self._reset_stats_locked()
         self._seed_locked()
 
     def _seed_locked(self) -> None:
         rng = self._data_rng
-        now = self.now()
-        pos_list = list(self.inventory.all_pos)
-        # Busy intervals per POS; an open event counts as busy until the end of time.
-        busy: dict[str, list[tuple[datetime, datetime]]] = {p.id: [] for p in pos_list}
-        forever = now + timedelta(days=3650)
-        planned: list[tuple[PointOfSale, datetime, datetime | None]] = []
-
-        def free(pos: PointOfSale, start: datetime, end: datetime) -> bool:
-            return all(end + _GAP <= s or e + _GAP <= start for s, e in busy[pos.id])
-
-        def place(pos: PointOfSale, start: datetime, end: datetime | None) -> None:
-            busy[pos.id].append((start, end or forever))
-            planned.append((pos, start, end))
-
-        # 1) About a quarter of the POS are in contingency now; the first one for more than a day.
-        n_active = 0
-        if pos_list and self.active_share > 0:
-            n_active = min(len(pos_list), max(1, round(len(pos_list) * self.active_share)))
-        for i, pos in enumerate(rng.sample(pos_list, n_active)):
-            if i == 0:
-                start = now - timedelta(hours=rng.uniform(26, 60))
-            else:
-                start = now - timedelta(minutes=rng.uniform(5, 6 * 60))
-            place(pos, start.replace(microsecond=0), None)
-
-        if self.history_days > 0:
-            # 2) A few events ended within the last 48 h: the ones a supervisor must get registered.
-            n_recent = max(2, len(pos_list) // 6)
-            recent = 0
-            for pos in rng.sample(pos_list, len(pos_list)):
-                if recent >= n_recent:
-                    break
-                for _ in range(10):
-                    end = now - timedelta(minutes=rng.uniform(20, 47 * 60))
-                    start = end - _seed_duration(rng)
-                    if free(pos, start, end):
-                        place(pos, start.replace(microsecond=0), end.replace(microsecond=0))
-                        recent += 1
-                        break
-
-            # 3) Past history: per POS and week, 0-3 events placed where they fit.
-            origin = now - timedelta(days=self.history_days)
-            for pos in pos_list:
-                for week in range(math.ceil(self.history_days / 7)):
-                    w_start = origin + timedelta(days=7 * week)
-                    w_end = min(w_start + timedelta(days=7), now - _GAP)
-                    count = rng.choices((0, 1, 2, 3), weights=(2, 4, 3, 1))[0]
-                    for _ in range(count):
-                        for _ in range(10):
-                            duration = _seed_duration(rng)
-                            span = (w_end - duration - w_start).total_seconds()
-                            if span <= 0:
-                                continue
-                            start = w_start + timedelta(seconds=rng.uniform(0, span))
-                            end = start + duration
-                            if free(pos, start, end):
-                                place(pos, start.replace(microsecond=0), end.replace(microsecond=0))
-                                break
-
+        planned = plan_seed(rng, list(self.inventory.all_pos), self.now(), self.history_days, self.active_share)
         # Materialise oldest first, so SIAT codes grow with time as they would.
         planned.sort(key=lambda item: item[1])
         for pos, start, end in planned:
-            motive = rng.choices([m for m, _ in _MOTIVE_WEIGHTS], weights=[w for _, w in _MOTIVE_WEIGHTS])[0]
+            motive = seed_motive(rng)
             # An open "Falla SIAT" event was started while SIAT was down: no SIAT code yet.
             siat_code = None if (end is None and motive == Motive.FALLA_SIAT) else self._take_siat_code()
             self._store(
-                _Event(
-                    id=_uuid4(rng),
+                SimEvent(
+                    id=random_uuid(rng),
                     pos_id=pos.id,
                     branch_id=pos.branch_id,
                     codigo_motivo=motive,
-                    descripcion=rng.choice(_DESCRIPTIONS[motive]),
+                    descripcion=seed_description(rng, motive),
                     fecha_inicio=start,
                     fecha_fin=end,
-                    cufd_evento=_cufd(rng),
+                    cufd_evento=random_cufd(rng),
                     codigo_evento_siat=siat_code,
                     created_at=start,
                 )
@@ -417,7 +138,7 @@ class Simulator:
         self._next_siat_code += self._data_rng.randint(1, 40)  # other taxpayers register events too
         return code
 
-    def _store(self, event: _Event) -> None:
+    def _store(self, event: SimEvent) -> None:
         self._events[event.id] = event
         self._by_pos[event.pos_id].append(event)
         if event.fecha_fin is None:
@@ -440,6 +161,7 @@ class Simulator:
         with self._lock:
             self._stats_total += 1
             self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             self._stats_routes[route] = self._stats_routes.get(route, 0) + 1
             f = self._faults
             rng = self._fault_rng
@@ -490,6 +212,8 @@ class Simulator:
                 "by_status": dict(self._stats_status),
                 # A gauge, not a counter: calls still being answered (hanging ones included).
                 "in_flight": self._in_flight,
+                # The most calls answered at once since the last reset: what a client's concurrency reached.
+                "peak_in_flight": self._peak_in_flight,
             }
 
     def reset_stats(self) -> None:
@@ -498,6 +222,7 @@ class Simulator:
 
     def _reset_stats_locked(self) -> None:
         self._stats_total = 0  # in_flight is a gauge: calls started before a reset still end after it
+        self._peak_in_flight = self._in_flight
         self._stats_routes: dict[str, int] = {}
         self._stats_status: dict[str, int] = {}
 
@@ -541,15 +266,15 @@ class Simulator:
                     f"El punto de venta «{pos.name}» ya tiene un evento activo ({current.id}); finalícelo antes de iniciar otro.",
                 )
             now = self.now()
-            event = _Event(
-                id=_uuid4(self._data_rng),
+            event = SimEvent(
+                id=random_uuid(self._data_rng),
                 pos_id=pos.id,
                 branch_id=pos.branch_id,
                 codigo_motivo=motive,
                 descripcion=text.strip(),
                 fecha_inicio=now,
                 fecha_fin=None,
-                cufd_evento=_cufd(self._data_rng),
+                cufd_evento=random_cufd(self._data_rng),
                 codigo_evento_siat=None if self._faults.siat_down else self._take_siat_code(),
                 created_at=now,
             )
@@ -644,7 +369,7 @@ class Simulator:
     def events(self, pos_id: str | None = None) -> list[dict[str, Any]]:
         """All events (or one POS's), oldest first, in the API's JSON shape."""
         with self._lock:
-            source: Iterable[_Event] = self._by_pos.get(pos_id, []) if pos_id else self._events.values()
+            source: Iterable[SimEvent] = self._by_pos.get(pos_id, []) if pos_id else self._events.values()
             return [e.to_api() for e in sorted(source, key=lambda e: e.fecha_inicio)]
 
 

@@ -28,11 +28,9 @@ def deploy_steps(readme: str) -> list[tuple[int, str, str]]:
     section = deploy_section(readme)
     marks = list(STEP.finditer(section))
     steps = []
-    for mark, following in zip(marks, marks[1:] + [None]):
-        body = section[mark.end(): following.start() if following else len(section)]
-        code = "\n".join(
-            "\n".join(line[3:] for line in block.group(1).splitlines()) for block in BLOCK.finditer(body)
-        )
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        body = section[mark.end() : following.start() if following else len(section)]
+        code = "\n".join("\n".join(line[3:] for line in block.group(1).splitlines()) for block in BLOCK.finditer(body))
         steps.append((int(mark.group(1)), mark.group(2).rstrip("."), code))
     return steps
 

@@ -16,8 +16,14 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.browser_support import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, TABLET, bitacora_cells, end_first_branch, start_one_event, wait_for_app,
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TABLET,
+    bitacora_cells,
+    end_first_branch,
+    start_one_event,
+    wait_for_app,
 )
 
 

@@ -1,11 +1,12 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from cucu.models import LA_PAZ, parse_api_datetime
-from cucu.timefmt import fmt_age, fmt_datetime, fmt_duration, fmt_time
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_number, fmt_percent, fmt_time, in_sentence
+from cucu.lapaz import LA_PAZ
+from cucu.models import parse_api_datetime
 
 
 def test_datetimes_are_shown_in_la_paz():
-    utc = datetime(2026, 11, 24, 12, 5, tzinfo=timezone.utc)
+    utc = datetime(2026, 11, 24, 12, 5, tzinfo=UTC)
     assert fmt_datetime(utc) == "24/11/2026 08:05" and fmt_time(utc) == "08:05:00"
     assert fmt_datetime(None) == "—"
 
@@ -35,3 +36,16 @@ def test_api_datetime_forms():
     assert parse_api_datetime("2026-11-24T08:00:00.123").microsecond == 123000
     assert parse_api_datetime("2026-11-24T12:00:00+00:00").hour == 8
     assert parse_api_datetime("") is None
+
+
+def test_numbers_and_percentages_in_bolivian_style():
+    assert fmt_number(1234.56) == "1 234,6" and fmt_number(0.5, 2) == "0,50"
+    assert fmt_percent(1.0) == "100,00 %" and fmt_percent(0.25) == "25,0 %" and fmt_percent(None) == "—"
+    assert fmt_percent(0.9995) == "99,95 %"
+
+
+def test_chart_buckets_and_labels_inside_sentences():
+    assert fmt_every(timedelta(hours=1)) == "hora" and fmt_every(timedelta(minutes=15)) == "15 min"
+    assert fmt_every(timedelta(hours=6)) == "6 h"
+    assert in_sentence("Sin conexión con cucu") == "sin conexión con cucu"
+    assert in_sentence("SIAT no responde") == "SIAT no responde"

@@ -1,0 +1,73 @@
+"""Spanish renderings shared by every page: La Paz times, durations, ages, numbers, percentages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from cucu.lapaz import now_la_paz, to_la_paz
+
+
+def is_missing(value: Any) -> bool:
+    """``None``, NaN and pandas' NaT (the last two are not equal to themselves)."""
+    return value is None or bool(value != value)
+
+
+def fmt_datetime(value: datetime | None, *, seconds: bool = False) -> str:
+    if value is None or is_missing(value):
+        return "—"
+    return to_la_paz(value).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+
+
+def fmt_time(value: datetime | None) -> str:
+    return "—" if value is None or is_missing(value) else to_la_paz(value).strftime("%H:%M:%S")
+
+
+def fmt_duration(delta: timedelta | None) -> str:
+    """``2 d 3 h``, ``5 h 12 min``, ``7 min``, ``40 s``."""
+    if delta is None or is_missing(delta):
+        return "—"
+    seconds = max(0, int(delta.total_seconds()))
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def fmt_age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, e.g. ``hace 12 s``."""
+    if value is None or is_missing(value):
+        return "nunca"
+    return f"hace {fmt_duration((now or now_la_paz()) - value)}"
+
+
+def fmt_every(bucket: timedelta) -> str:
+    """A bucket of a chart after "cada": ``hora``, ``15 min``, ``6 h``."""
+    minutes = int(bucket.total_seconds() // 60)
+    if minutes == 60:
+        return "hora"
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def fmt_number(value: float, decimals: int = 1) -> str:
+    """Bolivian style: ``1 234,5`` (a space between thousands, a decimal comma)."""
+    return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
+
+
+def fmt_percent(share: float | None) -> str:
+    """A share (0–1) as ``99,95 %``: two decimals near 100 %, where the difference matters; ``—`` when unknown."""
+    if share is None:
+        return "—"
+    digits = 2 if share >= 0.99 else 1
+    return f"{fmt_number(share * 100, digits)} %"
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "Sin conexión con cucu" -> "sin conexión con cucu"; "SIAT …" stays."""
+    return label[0].lower() + label[1:] if label[:1].isupper() and not label[:2].isupper() else label

@@ -1,0 +1,147 @@
+"""The database schema and its migrations: every table, index and column type, in one place.
+
+``MIGRATIONS`` is an ordered list applied at start-up by :meth:`cucu.store.Store.migrate`; a
+shipped step never changes, a new one is appended. Enumerated columns hold the values of
+:mod:`cucu.vocabulary` (those values never change, so no migration follows a new wording).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+from cucu.lapaz import LA_PAZ
+from cucu.vocabulary import Outcome
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware La Paz datetimes out, UTC in the database.
+
+    SQLite keeps no zone (it gives back what was stored, naive), PostgreSQL converts to the
+    session's zone: storing UTC and attaching it on the way out makes both behave the same.
+    A naive datetime is refused: its zone would be a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(LA_PAZ)  # type: ignore[no-any-return]  # a datetime from the driver
+
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+connectivity_checks = sa.Table(
+    "connectivity_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("checked_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("siat_ok", sa.Boolean, nullable=True),  # NULL: cucu itself could not be asked
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("error_kind", sa.String(32), nullable=True),  # an ErrorKind
+)
+
+pos_status = sa.Table(
+    "pos_status",
+    metadata,
+    sa.Column("pos_id", sa.String(36), primary_key=True),
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),  # last attempt
+    sa.Column("ok_at", UtcDateTime(), nullable=True),  # last successful answer
+    sa.Column("event_json", sa.Text, nullable=True),  # active event at ok_at, as the API sent it
+    sa.Column("error", sa.Text, nullable=True),  # last attempt's error; NULL when it succeeded
+)
+
+day_events = sa.Table(
+    "day_events",
+    metadata,
+    sa.Column("pos_id", sa.String(36), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),  # the day was over and nothing was open
+    sa.Column("events_json", sa.Text, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("completed_at", UtcDateTime(), nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=True),
+    sa.Column("role", sa.String(32), nullable=True),  # a Role
+    sa.Column("action", sa.String(16), nullable=False),  # an ActionKind
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("pos_id", sa.String(36), nullable=False),
+    sa.Column("motive", sa.Integer, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("event_id", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # an Outcome
+    sa.Column("message", sa.Text, nullable=True),
+)
+
+
+# Who runs the collector: one holder at a time across the processes sharing this database
+# (web replicas, the collector service), renewed every round; another takes over when it lapses.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("renewed_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+
+# At most one action in flight per POS, across sessions and processes: the database refuses
+# a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
+one_pending_action_per_pos = sa.Index(
+    "ux_audit_one_pending_per_pos",
+    audit_log.c.pos_id,
+    unique=True,
+    sqlite_where=audit_log.c.outcome == Outcome.PENDING.value,
+    postgresql_where=audit_log.c.outcome == Outcome.PENDING.value,
+)
+
+
+# Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
+# that died mid-step leaves tables without the version row. Steps therefore create what is missing.
+def _v1(conn: Connection) -> None:
+    for table in (connectivity_checks, pos_status, day_events, audit_log):
+        table.create(conn, checkfirst=True)
+        for index in table.indexes:
+            if index is not one_pending_action_per_pos:  # added by v2
+                index.create(conn, checkfirst=True)
+
+
+def _v2(conn: Connection) -> None:
+    one_pending_action_per_pos.create(conn, checkfirst=True)
+
+
+def _v3(conn: Connection) -> None:
+    leases.create(conn, checkfirst=True)
+
+
+# Ordered; never change what a shipped step creates, append a new one.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]

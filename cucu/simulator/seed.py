@@ -1,0 +1,187 @@
+"""The simulator's seed: events that tell a story over the inventory, and generated inventories.
+
+Deterministic for a given ``random.Random``: the demo and the tests see the same data every run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cucu.models import Branch, Inventory, PointOfSale, format_api_datetime
+from cucu.vocabulary import Motive
+
+
+@dataclass
+class SimEvent:
+    id: str
+    pos_id: str
+    branch_id: str
+    codigo_motivo: int
+    descripcion: str
+    fecha_inicio: datetime
+    fecha_fin: datetime | None
+    cufd_evento: str
+    codigo_evento_siat: int | None
+    created_at: datetime
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "posId": self.pos_id,
+            "branchId": self.branch_id,
+            "codigoMotivo": self.codigo_motivo,
+            "descripcionMotivo": Motive(self.codigo_motivo).label,
+            "descripcion": self.descripcion,
+            "fechaInicio": format_api_datetime(self.fecha_inicio),
+            "fechaFin": format_api_datetime(self.fecha_fin) if self.fecha_fin else None,
+            "cufdEvento": self.cufd_evento,
+            "codigoEventoSiat": self.codigo_evento_siat,
+            "finalizado": self.fecha_fin is not None,
+            "createdAt": format_api_datetime(self.created_at),
+        }
+
+
+# Seed texts, as a cashier would type them.
+_DESCRIPTIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "Sin conexión a internet en la sucursal",
+        "Corte del proveedor de internet (fibra)",
+        "Router sin señal, se llamó al proveedor",
+        "Caída del enlace de datos",
+    ),
+    2: (
+        "SIAT no responde a verificarComunicacion",
+        "Servicio web de Impuestos fuera de línea",
+        "Tiempo de espera agotado al enviar facturas a SIAT",
+        "Impuestos Nacionales en mantenimiento",
+    ),
+    3: (
+        "Equipo de caja infectado, en revisión por soporte",
+        "El antivirus bloqueó el sistema de facturación",
+    ),
+    4: (
+        "Corte de energía eléctrica",
+        "Cambio de equipo de caja",
+        "Venta en feria fuera de la sucursal",
+    ),
+}
+_MOTIVE_WEIGHTS = ((1, 45), (2, 35), (3, 7), (4, 13))  # outages and SIAT failures dominate
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_HEX = "0123456789ABCDEF"
+_GAP = timedelta(minutes=5)  # minimum pause between two events of one POS in the seed
+
+
+def random_cufd(rng: random.Random) -> str:
+    """An opaque, CUFD-looking code: uppercase base32 then hex, 48 characters."""
+    return "BQ" + "".join(rng.choice(_BASE32) for _ in range(30)) + "".join(rng.choice(_HEX) for _ in range(16))
+
+
+def random_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _seed_duration(rng: random.Random) -> timedelta:
+    # Log-uniform between 10 min and 8 h: most events are short, a few last a shift.
+    return timedelta(minutes=10 * 48 ** rng.random())
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+_SYNTHETIC_NS = uuid.UUID("5f1d0c2e-8a4b-4c37-9d6e-2b7a1c0e9f11")
+_CITIES = ("La Paz", "El Alto", "Cochabamba", "Santa Cruz", "Oruro", "Potosí", "Sucre", "Tarija", "Trinidad", "Cobija")
+
+
+def synthetic_inventory(branches: int, pos_per_branch: int) -> Inventory:
+    """A large inventory for load tests; UUIDs are derived from the indices, so stable."""
+    if branches < 1 or pos_per_branch < 1:
+        raise ValueError("Se necesita al menos una sucursal y un punto de venta por sucursal.")
+    result = []
+    for b in range(1, branches + 1):
+        branch_id = str(uuid.uuid5(_SYNTHETIC_NS, f"branch-{b}"))
+        pos = tuple(
+            PointOfSale(id=str(uuid.uuid5(_SYNTHETIC_NS, f"branch-{b}/pos-{p}")), name=f"Caja {p}", branch_id=branch_id)
+            for p in range(1, pos_per_branch + 1)
+        )
+        result.append(Branch(id=branch_id, name=f"Sucursal {b:03d}", pos=pos, city=_CITIES[(b - 1) % len(_CITIES)]))
+    return Inventory(branches=tuple(result))
+
+
+def seed_motive(rng: random.Random) -> int:
+    return rng.choices([m for m, _ in _MOTIVE_WEIGHTS], weights=[w for _, w in _MOTIVE_WEIGHTS])[0]
+
+
+def seed_description(rng: random.Random, motive: int) -> str:
+    return rng.choice(_DESCRIPTIONS[motive])
+
+
+def plan_seed(
+    rng: random.Random, pos_list: list[PointOfSale], now: datetime, history_days: int, active_share: float
+) -> list[tuple[PointOfSale, datetime, datetime | None]]:
+    """When each seeded event starts and ends (``None``: still open), in no particular order.
+
+    About ``active_share`` of the POS are in contingency now (the first one for more than a day),
+    a few events ended within the last 48 h, and each POS has 0–3 events a week before that.
+    """
+    # Busy intervals per POS; an open event counts as busy until the end of time.
+    busy: dict[str, list[tuple[datetime, datetime]]] = {p.id: [] for p in pos_list}
+    forever = now + timedelta(days=3650)
+    planned: list[tuple[PointOfSale, datetime, datetime | None]] = []
+
+    def free(pos: PointOfSale, start: datetime, end: datetime) -> bool:
+        return all(end + _GAP <= s or e + _GAP <= start for s, e in busy[pos.id])
+
+    def place(pos: PointOfSale, start: datetime, end: datetime | None) -> None:
+        busy[pos.id].append((start, end or forever))
+        planned.append((pos, start, end))
+
+    # 1) About a quarter of the POS are in contingency now; the first one for more than a day.
+    n_active = 0
+    if pos_list and active_share > 0:
+        n_active = min(len(pos_list), max(1, round(len(pos_list) * active_share)))
+    for i, pos in enumerate(rng.sample(pos_list, n_active)):
+        if i == 0:
+            start = now - timedelta(hours=rng.uniform(26, 60))
+        else:
+            start = now - timedelta(minutes=rng.uniform(5, 6 * 60))
+        place(pos, start.replace(microsecond=0), None)
+
+    if history_days > 0:
+        # 2) A few events ended within the last 48 h: the ones a supervisor must get registered.
+        n_recent = max(2, len(pos_list) // 6)
+        recent = 0
+        for pos in rng.sample(pos_list, len(pos_list)):
+            if recent >= n_recent:
+                break
+            for _ in range(10):
+                end = now - timedelta(minutes=rng.uniform(20, 47 * 60))
+                start = end - _seed_duration(rng)
+                if free(pos, start, end):
+                    place(pos, start.replace(microsecond=0), end.replace(microsecond=0))
+                    recent += 1
+                    break
+
+        # 3) Past history: per POS and week, 0-3 events placed where they fit.
+        origin = now - timedelta(days=history_days)
+        for pos in pos_list:
+            for week in range(math.ceil(history_days / 7)):
+                w_start = origin + timedelta(days=7 * week)
+                w_end = min(w_start + timedelta(days=7), now - _GAP)
+                count = rng.choices((0, 1, 2, 3), weights=(2, 4, 3, 1))[0]
+                for _ in range(count):
+                    for _ in range(10):
+                        duration = _seed_duration(rng)
+                        span = (w_end - duration - w_start).total_seconds()
+                        if span <= 0:
+                            continue
+                        start = w_start + timedelta(seconds=rng.uniform(0, span))
+                        end = start + duration
+                        if free(pos, start, end):
+                            place(pos, start.replace(microsecond=0), end.replace(microsecond=0))
+                            break
+    return planned

@@ -1,0 +1,272 @@
+"""The dashboard's closed sets: one ``StrEnum`` each, with its Spanish label and icon beside it.
+
+Every module, page and test names these members; no other module spells their values. A value
+that is stored (audit outcomes and actions, roles, error kinds) or carried in a URL (POS states)
+never changes: a new wording goes in ``label``. Icons are emoji where they go into table cells
+and text, Material names (``:material/…:``) where Streamlit draws them as icons.
+"""
+
+from __future__ import annotations
+
+import enum
+from enum import StrEnum
+
+# ---- the cucu API ------------------------------------------------------------------------
+
+
+class Motive(enum.IntEnum):
+    """cucu's own motive codes (``codigoMotivo``), not SIAT's catalogue of seven."""
+
+    CORTE_INTERNET = 1
+    FALLA_SIAT = 2
+    VIRUS = 3
+    OTRO = 4
+
+    @property
+    def label(self) -> str:
+        return _MOTIVE_LABELS[self]
+
+
+_MOTIVE_LABELS = {
+    Motive.CORTE_INTERNET: "Corte de internet",
+    Motive.FALLA_SIAT: "Falla SIAT",
+    Motive.VIRUS: "Virus informático",
+    Motive.OTRO: "Otro",
+}
+
+
+class EventState(StrEnum):
+    """An event in Historial: still open, or ended (the values are what its table shows)."""
+
+    ACTIVE = "Activo"
+    ENDED = "Finalizado"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+# ---- where the dashboard runs ---------------------------------------------------------------
+
+
+class Mode(StrEnum):
+    """Which cucu the dashboard talks to: the built-in simulator, the sandbox, or production."""
+
+    DEMO = "DEMO"
+    SANDBOX = "SANDBOX"
+    PRODUCCION = "PRODUCCIÓN"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def color(self) -> str:
+        return {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCCION: "blue"}[self]
+
+    @property
+    def icon(self) -> str:
+        return {Mode.DEMO: ":material/science:", Mode.SANDBOX: ":material/construction:", Mode.PRODUCCION: ":material/verified:"}[
+            self
+        ]
+
+    @property
+    def description(self) -> str:
+        return {
+            Mode.DEMO: "Datos de demostración: el simulador local de cucu.",
+            Mode.SANDBOX: "Conectado al sandbox de cucu (sandbox.cucu.bo).",
+            Mode.PRODUCCION: "Conectado al servicio de cucu en producción.",
+        }[self]
+
+
+# ---- people -------------------------------------------------------------------------------
+
+
+class AccessMode(StrEnum):
+    """How people sign in (``[access].mode``): see :mod:`cucu.access`."""
+
+    OIDC = "oidc"  # Streamlit's st.login against the company's identity provider
+    PROXY = "proxy"  # a reverse proxy authenticates and passes the user in a header
+    OFF = "off"  # nobody signs in
+
+
+class Role(StrEnum):
+    """What a person may do. The values are what ``[access]`` tables and the audit log hold."""
+
+    VIEWER = "viewer"
+    SUPERVISOR = "supervisor"
+
+    @property
+    def label(self) -> str:
+        return {Role.VIEWER: "Observador", Role.SUPERVISOR: "Supervisor"}[self]
+
+    @property
+    def can_act(self) -> bool:
+        """Starting and ending events is for supervisors (checked by the actions service at every call)."""
+        return self is Role.SUPERVISOR
+
+    @property
+    def color(self) -> str:
+        return "blue" if self.can_act else "gray"
+
+
+# ---- actions and their audit ----------------------------------------------------------------
+
+
+class ActionKind(StrEnum):
+    """What an audited attempt tried (stored in ``audit_log.action``)."""
+
+    START = "iniciar"
+    END = "finalizar"
+
+    @property
+    def label(self) -> str:
+        return {ActionKind.START: "Iniciar", ActionKind.END: "Finalizar"}[self]
+
+    @property
+    def past(self) -> str:
+        """As in "el evento se inició"."""
+        return {ActionKind.START: "inició", ActionKind.END: "finalizó"}[self]
+
+    @property
+    def done_plural(self) -> str:
+        """As in "3 de 4 iniciados"."""
+        return {ActionKind.START: "iniciados", ActionKind.END: "finalizados"}[self]
+
+
+class Outcome(StrEnum):
+    """How an audited attempt ended (stored in ``audit_log.outcome``)."""
+
+    PENDING = "pendiente"  # written before the call; the database allows one per POS
+    OK = "ok"
+    REJECTED = "rechazado"
+    ERROR = "error"
+    UNCERTAIN = "incierto"
+    SKIPPED = "omitido"
+    DUPLICATE = "duplicado"
+    DENIED = "denegado"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_TEXT[self][0]
+
+    @property
+    def icon(self) -> str:
+        return _OUTCOME_TEXT[self][1]
+
+
+_OUTCOME_TEXT = {
+    Outcome.PENDING: ("En curso", "⏳"),
+    Outcome.OK: ("Hecho", "✅"),
+    Outcome.REJECTED: ("Rechazado por cucu", "⛔"),
+    Outcome.ERROR: ("Error", "❌"),
+    Outcome.UNCERTAIN: ("Sin confirmar", "❓"),
+    Outcome.SKIPPED: ("Omitido", "⏭️"),
+    Outcome.DUPLICATE: ("Duplicado", "🔁"),
+    Outcome.DENIED: ("Sin permiso", "🚫"),
+}
+
+
+# ---- connectivity -----------------------------------------------------------------------------
+
+
+class CheckState(StrEnum):
+    """What one ``check-connection`` found (stored as ``siat_ok``: True, False, or NULL, not as these
+    values). The values are the labels: frames carry them as they are shown."""
+
+    ONLINE = "SIAT en línea"
+    SIAT_DOWN = "SIAT no responde"
+    CUCU_UNREACHABLE = "Sin conexión con cucu"
+
+    @classmethod
+    def of(cls, siat_ok: bool | None) -> CheckState:
+        if siat_ok is True:
+            return cls.ONLINE
+        return cls.SIAT_DOWN if siat_ok is False else cls.CUCU_UNREACHABLE
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def color(self) -> str:
+        """Streamlit's colour name (badges, coloured text)."""
+        return _CHECK_STYLE[self][0]
+
+    @property
+    def chart_color(self) -> str:
+        return _CHECK_STYLE[self][1]
+
+    @property
+    def icon(self) -> str:
+        return _CHECK_STYLE[self][2]
+
+
+_CHECK_STYLE = {
+    CheckState.ONLINE: ("green", "#1f9d55", ":material/check_circle:"),
+    CheckState.SIAT_DOWN: ("red", "#d93025", ":material/error:"),
+    CheckState.CUCU_UNREACHABLE: ("gray", "#9aa0a6", ":material/cloud_off:"),
+}
+MIXED_CAUSE = "SIAT no responde y sin conexión con cucu"  # an outage whose failed checks were of both kinds
+
+
+class ErrorKind(StrEnum):
+    """Why cucu could not be asked (stored in ``connectivity_checks.error_kind``)."""
+
+    AUTH = "auth"
+    RATE_LIMIT = "rate_limit"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    SERVER = "server"
+    BAD_RESPONSE = "bad_response"
+    OTHER = "other"
+
+
+class SiatStatus(StrEnum):
+    """SIAT in one word (Statuspage style), from the recent checks: see ``cucu.uptime.siat_rollup``."""
+
+    OPERATIVO = "operativo"
+    INTERMITENTE = "intermitente"
+    CAIDO = "caido"
+    SIN_DATOS = "sin_datos"
+
+    @property
+    def label(self) -> str:
+        return _SIAT_STYLE[self][0]
+
+    @property
+    def color(self) -> str:
+        """Streamlit's colour name. Contingency is amber elsewhere; SIAT down is red here."""
+        return _SIAT_STYLE[self][1]
+
+    @property
+    def icon(self) -> str:
+        """A Material icon name."""
+        return _SIAT_STYLE[self][2]
+
+
+_SIAT_STYLE = {
+    SiatStatus.OPERATIVO: ("Operativo", "green", "check_circle"),
+    SiatStatus.INTERMITENTE: ("Intermitente", "orange", "warning"),
+    SiatStatus.CAIDO: ("Caído", "red", "error"),
+    SiatStatus.SIN_DATOS: ("Sin datos", "gray", "help"),
+}
+
+
+# ---- points of sale ---------------------------------------------------------------------------
+
+
+class PosState(StrEnum):
+    """A POS by its last successful answer. The values are the labels: the URL filter carries them."""
+
+    NORMAL = "Normal"
+    CONTINGENCIA = "En contingencia"
+    DESCONOCIDO = "Desconocido"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def icon(self) -> str:
+        return {PosState.NORMAL: "🟢", PosState.CONTINGENCIA: "🔴", PosState.DESCONOCIDO: "⚪"}[self]
