@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from cucu.client import CucuClient
 from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
@@ -26,6 +27,7 @@ from cucu.store import ActionInProgress, PosFetch, Store
 from cucu.vocabulary import ActionKind, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
@@ -161,7 +163,7 @@ class Actions:
 
     # ---- the actions ---------------------------------------------------------------
 
-    def start(self, actor: Actor, pos_ids: Iterable[str], motive: int, description: str) -> list[ActionResult]:
+    def start(self, actor: Actor, pos_ids: Iterable[str], motive: object, description: str | None) -> list[ActionResult]:
         """Start an event on each POS (concurrently); skipped and refused POS are reported and audited."""
         motive, description, plan = self.check_start(pos_ids, motive, description)
         if not can_act(actor):
@@ -238,7 +240,7 @@ class Actions:
         actor: Actor,
         action: ActionKind,
         pos: PointOfSale,
-        audit_fields: dict,
+        audit_fields: dict[str, Any],
         *,
         send: Callable[[], Event],
         happened: Callable[[Event | None], bool],
@@ -315,7 +317,7 @@ class Actions:
 
     # ---- audit and state ------------------------------------------------------------
 
-    def _audit(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields) -> int:
+    def _audit(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields: Any) -> int:
         """One audit row for an attempt on ``pos`` (pending unless ``outcome`` says otherwise)."""
         return self.store.audit_begin(
             requested_at=self.clock(),
@@ -328,7 +330,7 @@ class Actions:
             **fields,
         )
 
-    def _begin(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields) -> int | ActionResult:
+    def _begin(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields: Any) -> int | ActionResult:
         try:
             return self._audit(actor, action, pos, **fields)
         except ActionInProgress:
@@ -414,7 +416,7 @@ class Actions:
                 raise ActionError(f"El punto de venta {pos_id} no está en el inventario.") from None
         return result
 
-    def _run(self, work, items: Sequence) -> list[ActionResult]:
+    def _run(self, work: Callable[[T], ActionResult], items: Sequence[T]) -> list[ActionResult]:
         if not items:
             return []
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(items))), thread_name_prefix="acciones") as pool:

@@ -182,7 +182,7 @@ class CucuClient:
         elif not isinstance(exc, (CucuConnectionError, CucuServerError, CucuBadResponseError)) and exc.status_code != 408:
             return None
         # Exponential backoff with jitter, as openai-python does: 0.5 s, 1 s, 2 s... capped.
-        base = min(0.5 * 2**attempt, 8.0)
+        base = min(0.5 * 2.0**attempt, 8.0)
         return base * (1 - 0.25 * random.random())
 
 
@@ -222,8 +222,8 @@ def _interpret(response: httpx.Response, *, missing_is_none: bool = False) -> An
     if body["success"] is not True:
         if missing_is_none:
             return None
-        message = f"cucu rechazó la solicitud: {api_message}" if api_message else None
-        raise CucuRejectedError(message, api_message=api_message, status_code=status)
+        said = f"cucu rechazó la solicitud: {api_message}" if api_message else None
+        raise CucuRejectedError(said, api_message=api_message, status_code=status)
     return body.get("data")
 
 
@@ -280,8 +280,9 @@ def _as_bool(data: Any) -> bool:
         return data.strip().lower() == "true"
     if isinstance(data, dict):  # defensive: {"connected": true} and similar
         for key in ("connected", "conectado", "conexion", "disponible", "online", "status"):
-            if isinstance(data.get(key), bool):
-                return data[key]
+            value = data.get(key)
+            if isinstance(value, bool):
+                return value
     raise CucuBadResponseError(detail=f"check-connection: valor inesperado {data!r:.80}")
 
 

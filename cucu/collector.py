@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +32,7 @@ from cucu.lapaz import now_la_paz
 from cucu.models import Inventory, PointOfSale
 from cucu.periods import date_range
 from cucu.settings import DEFAULT_CHECK_INTERVAL_S, DEFAULT_CONCURRENCY, DEFAULT_SWEEP_INTERVAL_S
-from cucu.store import PosFetch, Store
+from cucu.store import PosFetch, PosStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class Collector:
             log.exception("colector: error inesperado con el punto de venta %s", pos.id)
             return PosFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al consultar este punto de venta.")
 
-    def _settle_ended_events(self, before, fetches: list[PosFetch]) -> None:
+    def _settle_ended_events(self, before: Mapping[str, PosStatus], fetches: list[PosFetch]) -> None:
         """An event that was active and is gone has ended: fetch its start day to learn its end."""
         ended = []
         for fetch in fetches:

@@ -25,7 +25,8 @@ from pathlib import Path
 from cucu.inventory import InventoryError, inventory_stamp
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
-from cucu.settings import Mode, Settings, SettingsError, load_settings
+from cucu.settings import Settings, SettingsError, load_settings
+from cucu.vocabulary import Mode
 
 log = logging.getLogger("cucu.collector_service")
 
@@ -56,7 +57,7 @@ def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, w
     """Collect until ``stop`` is set; rebuild when the inventory file changes (a bad edit keeps the old one)."""
     settings = read_settings(secrets_path, environ)
     runtime: Runtime = build_runtime(settings, start_collector=True)
-    stamp = inventory_stamp(settings.inventory)
+    stamp: str | None = inventory_stamp(settings.inventory)
     log.info("servicio colector en marcha (%s, %s)", settings.mode.label, runtime.collector.holder)
     try:
         while not stop.wait(watch_s):

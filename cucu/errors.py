@@ -7,6 +7,8 @@ Technical detail for logs goes in ``detail``.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CucuError(Exception):
     """Base class: something went wrong talking to cucu."""
@@ -33,7 +35,7 @@ class CucuConnectionError(CucuError):
 
     default_message = "No se pudo conectar con cucu. Revise la red y la dirección configurada."
 
-    def __init__(self, message: str | None = None, *, request_sent: bool = False, **kw):
+    def __init__(self, message: str | None = None, *, request_sent: bool = False, **kw: Any):
         super().__init__(message, **kw)
         self.request_sent = request_sent
 
@@ -67,7 +69,7 @@ class CucuRateLimitError(CucuHTTPStatusError):
 
     default_message = "cucu está limitando las consultas. Espere un momento e intente de nuevo."
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw):
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw: Any):
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -77,7 +79,7 @@ class CucuRejectedError(CucuError):
 
     default_message = "cucu rechazó la solicitud."
 
-    def __init__(self, message: str | None = None, *, api_message: str | None = None, **kw):
+    def __init__(self, message: str | None = None, *, api_message: str | None = None, **kw: Any):
         super().__init__(message, **kw)
         self.api_message = api_message
 

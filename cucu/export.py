@@ -21,4 +21,5 @@ def excel_csv(frame: pd.DataFrame, *, time_columns: Iterable[str] = (), sep: str
     for column in time_columns:
         times = la_paz_series(out[column])
         out[column] = times.dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
-    return out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n").encode("utf-8-sig")
+    text: str = out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
+    return text.encode("utf-8-sig")

@@ -87,20 +87,23 @@ def filter_pos_frame(
     frame: pd.DataFrame, branch_ids: Iterable[str] = (), states: Iterable[str] = (), motives: Iterable[int] = ()
 ) -> pd.DataFrame:
     """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives."""
+    return frame[matching(frame, {"branch_id": branch_ids, "Estado": states, "Código motivo": motives})]
+
+
+def matching(frame: pd.DataFrame, filters: Mapping[str, Iterable[object]]) -> pd.Series:
+    """The rows whose value is among the chosen ones in every column with a choice; no choice keeps all.
+    A missing value (a POS without an event has no motive) never matches a choice."""
     mask = pd.Series(True, index=frame.index)
-    branch_ids, states, motives = list(branch_ids), list(states), list(motives)
-    if branch_ids:
-        mask &= frame["branch_id"].isin(branch_ids)
-    if states:
-        mask &= frame["Estado"].isin(states)
-    if motives:
-        mask &= frame["Código motivo"].isin(motives).fillna(False).astype(bool)
-    return frame[mask]
+    for column, chosen in filters.items():
+        values = list(chosen)
+        if values:
+            mask &= frame[column].isin(values).fillna(False).astype(bool)
+    return mask
 
 
 def active_pos_ids(frame: pd.DataFrame) -> list[str]:
     """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
-    return frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"].tolist()
+    return [str(pos_id) for pos_id in frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"]]
 
 
 # ---- Estado: KPIs and branch tiles ---------------------------------------------------

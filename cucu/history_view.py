@@ -8,15 +8,19 @@ shown columns for Excel. Times are aware La Paz timestamps throughout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import NamedTuple
 
 import pandas as pd
 
 from cucu.export import excel_csv
+from cucu.formatting import fmt_time
+from cucu.frames import matching
+from cucu.history import HistoryResult, LoadedRange
 from cucu.lapaz import la_paz_series
-from cucu.models import Inventory
+from cucu.models import Event, Inventory
 from cucu.store import DayEvents
 from cucu.vocabulary import EventState
 
@@ -68,6 +72,17 @@ def lanes(inventory: Inventory, pos_ids: Iterable[str] | None = None) -> list[La
     ]
 
 
+def pos_labels(inventory: Inventory) -> dict[str, str]:
+    """POS id -> its name where branches are mixed (filters, warnings)."""
+    return {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
+
+
+def pos_choices_of(inventory: Inventory, branch_ids: Iterable[str] = ()) -> list[str]:
+    """The POS a filter offers: those of the chosen branches, or every POS when none is chosen."""
+    chosen = set(branch_ids)
+    return [p.id for b in inventory.branches if not chosen or b.id in chosen for p in b.pos]
+
+
 # ---- events ---------------------------------------------------------------------------
 
 
@@ -79,7 +94,7 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
     """
     branch_names = {b.id: b.name for b in inventory.branches}
     pos_by_id = {p.id: p for p in inventory.all_pos}
-    latest: dict[str, tuple[datetime, DayEvents, object]] = {}
+    latest: dict[str, tuple[datetime, DayEvents, Event]] = {}
     for day in days:
         for event in day.events:
             seen = latest.get(event.id)
@@ -142,17 +157,8 @@ def filter_events(
     motives: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Rows matching every given filter; an empty or ``None`` filter keeps everything."""
-    mask = pd.Series(True, index=frame.index)
-    branch_ids = list(branch_ids or ())
-    pos_ids = list(pos_ids or ())
-    motives = [int(m) for m in motives or ()]
-    if branch_ids:
-        mask &= frame["branch_id"].isin(branch_ids)
-    if pos_ids:
-        mask &= frame["pos_id"].isin(pos_ids)
-    if motives:
-        mask &= frame["Código motivo"].isin(motives).fillna(False).astype(bool)
-    return frame[mask].reset_index(drop=True)
+    chosen = {"branch_id": branch_ids or (), "pos_id": pos_ids or (), "Código motivo": [int(m) for m in motives or ()]}
+    return frame[matching(frame, chosen)].reset_index(drop=True)
 
 
 def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,3 +193,54 @@ def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> 
     out = frame[SHOWN_COLUMNS].copy()
     out["Duración (h)"] = out["Duración (h)"].round(2)
     return excel_csv(out, time_columns=("Inicio", "Fin"), sep=sep, decimal=decimal)
+
+
+def is_total_row(row: pd.Series) -> bool:
+    """A summary row that closes a branch or the table (shown in bold)."""
+    return bool(row["Motivo"] == BRANCH_TOTAL or row["Sucursal"] == GRAND_TOTAL)
+
+
+# ---- what the page says about the load -------------------------------------------------
+
+MAX_LISTED_ERRORS = 8
+
+
+def freshness_text(loaded: LoadedRange) -> str:
+    """Where the days shown came from (the store, or cucu just now) and when."""
+    r = loaded.result
+    total = r.from_cache + r.fetched
+    failed = f" ({len(r.errors)} sin respuesta)" if r.errors else ""
+    return (
+        f"{total} días de punto de venta: {r.from_cache} desde la base local, "
+        f"{r.fetched} consultados a cucu{failed} a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
+    )
+
+
+def errors_text(result: HistoryResult, labels: Mapping[str, str], max_listed: int = MAX_LISTED_ERRORS) -> str:
+    """Which POS-days failed (grouped by day, the first few), why, and what is shown instead."""
+    by_day: dict[date, list[str]] = {}
+    for e in sorted(result.errors, key=lambda e: (e.day, labels.get(e.pos_id, e.pos_id))):
+        by_day.setdefault(e.day, []).append(labels.get(e.pos_id, e.pos_id))
+    parts, listed = [], 0
+    for day, names in by_day.items():
+        if listed >= max_listed:
+            break
+        take = names[: max_listed - listed]
+        listed += len(take)
+        parts.append(f"{day:%d/%m/%Y}: " + ", ".join(take))
+    total = len(result.errors)
+    more = f"; y {total - listed} más" if total > listed else ""
+    why = Counter(e.message for e in result.errors).most_common(1)[0][0]
+    if result.stale == total:
+        shown = "Se muestra la copia guardada anteriormente en la base local, que puede estar desactualizada."
+    elif result.stale:
+        shown = (
+            f"Para {result.stale} de ellos se muestra la copia guardada anteriormente en la base local, "
+            "que puede estar desactualizada; los demás no aparecen en la tabla ni en el gráfico."
+        )
+    else:
+        shown = "Esos días no aparecen en la tabla ni en el gráfico."
+    return (
+        f"**No se pudieron consultar {total} {'día' if total == 1 else 'días'} de punto de venta a cucu** "
+        f"({'; '.join(parts)}{more}).\n\n{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
+    )

@@ -11,6 +11,7 @@ import os
 import tomllib
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,7 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
     return Inventory(branches=tuple(branches))
 
 
-def _check_id(value: Any, where: str, seen: dict[str, str], fail) -> str:
+def _check_id(value: Any, where: str, seen: dict[str, str], fail: Callable[[str], InventoryError]) -> str:
     if value is None:
         raise fail(f"{where} no tiene «id».")
     if not is_uuid(value):
@@ -139,10 +140,10 @@ def _check_id(value: Any, where: str, seen: dict[str, str], fail) -> str:
     if key in seen:
         raise fail(f"{where} repite el id {value}, ya usado por {seen[key]}.")
     seen[key] = where
-    return value
+    return str(value)
 
 
-def _check_name(value: Any, where: str, fail) -> str:
+def _check_name(value: Any, where: str, fail: Callable[[str], InventoryError]) -> str:
     if not isinstance(value, str) or not value.strip():
         raise fail(f"{where} no tiene «name» (un nombre no vacío).")
     return value.strip()

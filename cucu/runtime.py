@@ -11,14 +11,19 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cucu.actions import Actions
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Inventory
-from cucu.settings import DEFAULT_DB_PATH, Mode, Settings
+from cucu.settings import DEFAULT_DB_PATH, Settings
 from cucu.store import Store
+from cucu.vocabulary import Mode
+
+if TYPE_CHECKING:  # the server code is imported only in DEMO mode
+    from cucu.simulator import Simulator, SimulatorServer
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +36,11 @@ class Runtime:
     store: Store
     collector: Collector
     actions: Actions
-    simulator_server: object | None = None  # cucu.simulator.SimulatorServer in DEMO mode
+    simulator_server: SimulatorServer | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
 
     @property
-    def simulator(self):
+    def simulator(self) -> Simulator | None:
         """The in-process simulator (DEMO only), for the demo's fault switches."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
@@ -50,7 +55,7 @@ class Runtime:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
-def _backfill_demo_connectivity(store: Store, simulator) -> None:
+def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
     """A fresh demo database gets the checks a collector would have made over the seeded history."""
     from cucu.connectivity import ConnectivityCheck
 
@@ -75,6 +80,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
     else:
+        assert settings.base_url and settings.api_key, "load_settings requires both outside DEMO"
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
     store = Store(db or DEFAULT_DB_PATH)
     if server is not None and temp_dir is not None:

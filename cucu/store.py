@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -385,7 +386,8 @@ class Store:
             values["completed_at"] = values["requested_at"]
         try:
             with self.engine.begin() as conn:
-                return conn.execute(audit_log.insert().values(**values)).inserted_primary_key[0]
+                key = conn.execute(audit_log.insert().values(**values)).inserted_primary_key
+                return int(key[0]) if key is not None else _no_key()
         except sa.exc.IntegrityError:
             raise ActionInProgress(pos_id) from None
 
@@ -481,7 +483,7 @@ def _new_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # readers don't block the collector's writes
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # readers don't block the collector's writes
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -491,7 +493,7 @@ def _new_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def _check(row) -> ConnectivityCheck:
+def _check(row: sa.Row[Any]) -> ConnectivityCheck:
     return ConnectivityCheck(
         checked_at=row.checked_at,
         siat_ok=row.siat_ok,
@@ -499,6 +501,10 @@ def _check(row) -> ConnectivityCheck:
         error=row.error,
         error_kind=_error_kind(row.error_kind),
     )
+
+
+def _no_key() -> int:
+    raise RuntimeError("the database returned no id for the new audit row")
 
 
 def _error_kind(value: str | None) -> ErrorKind | None:
@@ -510,7 +516,7 @@ def _error_kind(value: str | None) -> ErrorKind | None:
         return ErrorKind.OTHER
 
 
-def _day(row) -> DayEvents:
+def _day(row: sa.Row[Any]) -> DayEvents:
     return DayEvents(
         pos_id=row.pos_id,
         branch_id=row.branch_id,

@@ -21,7 +21,7 @@ from operator import attrgetter
 import pandas as pd
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.formatting import fmt_age, fmt_time
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time, in_sentence
 from cucu.lapaz import la_paz_from_epoch, la_paz_series
 from cucu.settings import DEFAULT_CHECK_INTERVAL_S
 from cucu.vocabulary import MIXED_CAUSE, CheckState, SiatStatus
@@ -203,7 +203,27 @@ def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
     return frame
 
 
-def _outage_row(run: list[ConnectivityCheck], end: datetime | None, now: datetime) -> dict:
+def outages_since(checks: Sequence[ConnectivityCheck], now: datetime, since: datetime) -> pd.DataFrame:
+    """The outages that ended at or after ``since`` or go on. Derived from all of ``checks``, so an
+    outage begun before the window keeps its real start."""
+    table = outages(checks, now)
+    return table[table["En curso"] | (table["Fin"] >= since)]
+
+
+def outages_summary(table: pd.DataFrame, window_label: str) -> str:
+    """One Spanish sentence about a non-empty :func:`outages` table: how many, how long, the longest."""
+    longest = table.loc[table["Duración"].idxmax()]
+    ongoing = " Una caída sigue en curso." if table["En curso"].any() else ""
+    count = f"{len(table)} caída{'s' if len(table) != 1 else ''}"
+    total = fmt_duration(table["Duración"].sum().to_pytimedelta())
+    return (
+        f"{count} en los últimos {window_label}, duración total {total}; la más larga: "
+        f"{fmt_duration(longest['Duración'].to_pytimedelta())} desde el {fmt_datetime(longest['Inicio'].to_pydatetime())} "
+        f"({in_sentence(longest['Causa'])}).{ongoing}"
+    )
+
+
+def _outage_row(run: list[ConnectivityCheck], end: datetime | None, now: datetime) -> dict[str, object]:
     start = run[0].checked_at
     return {
         "Inicio": start,

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import enum
 from enum import StrEnum
+from typing import Literal
+
+# The colour names Streamlit's badges and coloured text accept (no Streamlit import here).
+Color = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
 
 # ---- the cucu API ------------------------------------------------------------------------
 
@@ -61,8 +65,9 @@ class Mode(StrEnum):
         return self.value
 
     @property
-    def color(self) -> str:
-        return {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCCION: "blue"}[self]
+    def color(self) -> Color:
+        colors: dict[Mode, Color] = {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCCION: "blue"}
+        return colors[self]
 
     @property
     def icon(self) -> str:
@@ -106,7 +111,7 @@ class Role(StrEnum):
         return self is Role.SUPERVISOR
 
     @property
-    def color(self) -> str:
+    def color(self) -> Color:
         return "blue" if self.can_act else "gray"
 
 
@@ -189,7 +194,7 @@ class CheckState(StrEnum):
         return self.value
 
     @property
-    def color(self) -> str:
+    def color(self) -> Color:
         """Streamlit's colour name (badges, coloured text)."""
         return _CHECK_STYLE[self][0]
 
@@ -202,7 +207,7 @@ class CheckState(StrEnum):
         return _CHECK_STYLE[self][2]
 
 
-_CHECK_STYLE = {
+_CHECK_STYLE: dict[CheckState, tuple[Color, str, str]] = {
     CheckState.ONLINE: ("green", "#1f9d55", ":material/check_circle:"),
     CheckState.SIAT_DOWN: ("red", "#d93025", ":material/error:"),
     CheckState.CUCU_UNREACHABLE: ("gray", "#9aa0a6", ":material/cloud_off:"),
@@ -235,7 +240,7 @@ class SiatStatus(StrEnum):
         return _SIAT_STYLE[self][0]
 
     @property
-    def color(self) -> str:
+    def color(self) -> Color:
         """Streamlit's colour name. Contingency is amber elsewhere; SIAT down is red here."""
         return _SIAT_STYLE[self][1]
 
@@ -245,7 +250,7 @@ class SiatStatus(StrEnum):
         return _SIAT_STYLE[self][2]
 
 
-_SIAT_STYLE = {
+_SIAT_STYLE: dict[SiatStatus, tuple[str, Color, str]] = {
     SiatStatus.OPERATIVO: ("Operativo", "green", "check_circle"),
     SiatStatus.INTERMITENTE: ("Intermitente", "orange", "warning"),
     SiatStatus.CAIDO: ("Caído", "red", "error"),

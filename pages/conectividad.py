@@ -10,7 +10,7 @@ from cucu import uptime
 from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
 from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure
-from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent
 from cucu.lapaz import now_la_paz
 from cucu.store import Store
 from ui import resources, shell, widgets
@@ -130,20 +130,11 @@ def history(window: str) -> None:
     )
 
     st.markdown("**Caídas**")
-    table = uptime.outages(checks, now)  # over all history, so an outage begun before the window keeps its start
-    table = table[table["En curso"] | (table["Fin"] >= since)]
+    table = uptime.outages_since(checks, now, since)
     if table.empty:
         st.success(f"Sin caídas en los últimos {label}.", icon=":material/check_circle:")
         return
-    longest = table.loc[table["Duración"].idxmax()]
-    ongoing = " Una caída sigue en curso." if table["En curso"].any() else ""
-    count = f"{len(table)} caída{'s' if len(table) != 1 else ''}"
-    total = fmt_duration(table["Duración"].sum().to_pytimedelta())
-    st.caption(
-        f"{count} en los últimos {label}, duración total {total}; la más larga: "
-        f"{fmt_duration(longest['Duración'].to_pytimedelta())} desde el {fmt_datetime(longest['Inicio'].to_pydatetime())} "
-        f"({in_sentence(longest['Causa'])}).{ongoing}"
-    )
+    st.caption(uptime.outages_summary(table, label))
     shown = table.assign(**{"Duración": [fmt_duration(d.to_pytimedelta()) for d in table["Duración"]]})
     st.dataframe(
         shown,

@@ -57,8 +57,12 @@ def siat_panel(now: datetime) -> None:
             icon=":material/refresh:",
             key="estado_refresh",
             help="Consulta a cucu en este momento",
-            on_click=lambda: resources.connectivity(runtime, fresh=True),
+            on_click=check_now,
         )
+
+
+def check_now() -> None:
+    resources.connectivity(runtime, fresh=True)
 
 
 def suggest_contingency(since: datetime) -> None:

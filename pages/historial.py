@@ -9,22 +9,24 @@ minutes: a rerun caused by the motive filter or any other widget does not call c
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from cucu.figures.timeline import timeline_figure
-from cucu.formatting import fmt_number, fmt_time
-from cucu.history import HistoryResult, LoadedRange, load_days
+from cucu.formatting import fmt_number
+from cucu.history import LoadedRange, load_days
 from cucu.history_view import (
-    BRANCH_TOTAL,
-    GRAND_TOTAL,
     SHOWN_COLUMNS,
+    errors_text,
     events_frame,
     filter_events,
-    lane_label,
+    freshness_text,
+    is_total_row,
     lanes,
+    pos_choices_of,
+    pos_labels,
     summary_frame,
     to_csv_bytes,
 )
@@ -34,14 +36,13 @@ from cucu.periods import date_range, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import shell, widgets
 
-MAX_LISTED_ERRORS = 8
 STYLED_ROWS = 2000
 _SESSION_KEY = "_historial_carga"
 
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
-pos_labels = {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
+labels = pos_labels(inventory)
 
 st.title("Historial")
 st.caption("Eventos de contingencia por punto de venta que empezaron en el período elegido, en hora de La Paz.")
@@ -63,11 +64,11 @@ with row1[1]:
 row2 = st.columns(2)
 with row2[0]:
     branch_ids = widgets.branch_filter(inventory)
-pos_choices = [p.id for b in inventory.branches if not branch_ids or b.id in branch_ids for p in b.pos]
+pos_choices = pos_choices_of(inventory, branch_ids)
 pos_ids = row2[1].multiselect(
     "Punto de venta",
     pos_choices,
-    format_func=lambda pos_id: pos_labels.get(pos_id, pos_id),
+    format_func=lambda pos_id: labels.get(pos_id, pos_id),
     key="pos",
     bind="query-params",
     placeholder="Todos los puntos de venta" if not branch_ids else "Todos los de las sucursales elegidas",
@@ -97,49 +98,8 @@ def _load(key: tuple[object, ...], pos_list: list[PointOfSale], days: list[date]
     return loaded
 
 
-def _freshness(loaded: LoadedRange) -> str:
-    r = loaded.result
-    total = r.from_cache + r.fetched
-    failed = f" ({len(r.errors)} sin respuesta)" if r.errors else ""
-    return (
-        f"{total} días de punto de venta: {r.from_cache} desde la base local, "
-        f"{r.fetched} consultados a cucu{failed} a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
-    )
-
-
-def _errors_warning(result: HistoryResult) -> str:
-    """Which POS-days failed (grouped by day, the first few), why, and what is shown instead."""
-    by_day: dict[date, list[str]] = {}
-    for e in sorted(result.errors, key=lambda e: (e.day, pos_labels.get(e.pos_id, e.pos_id))):
-        by_day.setdefault(e.day, []).append(pos_labels.get(e.pos_id, e.pos_id))
-    parts, listed = [], 0
-    for day, names in by_day.items():
-        if listed >= MAX_LISTED_ERRORS:
-            break
-        take = names[: MAX_LISTED_ERRORS - listed]
-        listed += len(take)
-        parts.append(f"{day:%d/%m/%Y}: " + ", ".join(take))
-    total = len(result.errors)
-    more = f"; y {total - listed} más" if total > listed else ""
-    why = Counter(e.message for e in result.errors).most_common(1)[0][0]
-    if result.stale == total:
-        shown = "Se muestra la copia guardada anteriormente en la base local, que puede estar desactualizada."
-    elif result.stale:
-        shown = (
-            f"Para {result.stale} de ellos se muestra la copia guardada anteriormente en la base local, "
-            "que puede estar desactualizada; los demás no aparecen en la tabla ni en el gráfico."
-        )
-    else:
-        shown = "Esos días no aparecen en la tabla ni en el gráfico."
-    return (
-        f"**No se pudieron consultar {total} {'día' if total == 1 else 'días'} de punto de venta a cucu** "
-        f"({'; '.join(parts)}{more}).\n\n{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
-    )
-
-
-def _bold_totals(row):
-    total = row["Motivo"] == BRANCH_TOTAL or row["Sucursal"] == GRAND_TOTAL
-    return ["font-weight: bold" if total else ""] * len(row)
+def _bold_totals(row: pd.Series) -> list[str]:
+    return ["font-weight: bold" if is_total_row(row) else ""] * len(row)
 
 
 def show() -> None:
@@ -166,9 +126,9 @@ def show() -> None:
     loaded = _load(key, pos_list, days, force)
     result = loaded.result
 
-    st.caption(_freshness(loaded))
+    st.caption(freshness_text(loaded))
     if result.errors:
-        st.warning(_errors_warning(result), icon=":material/cloud_off:")
+        st.warning(errors_text(result, labels), icon=":material/cloud_off:")
 
     now = loaded.loaded_at
     frame = filter_events(events_frame(result.days, inventory, now), branch_ids, pos_ids, motives)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -28,8 +28,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-DESKTOP = {"width": 1440, "height": 900}
-TABLET = {"width": 820, "height": 1180}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
 
 
 def wait_until_ok(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 60, ok=lambda r: r.status_code == 200) -> None:
@@ -59,7 +59,7 @@ def streamlit_server(
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
     log_path: Path | None = None,
-    stopped: list | None = None,
+    stopped: list[int | str] | None = None,
     args: tuple[str, ...] = (),
     base_path: str = "",
     port: int | None = None,
@@ -100,6 +100,7 @@ def streamlit_server(
         yield base_url
     finally:
         proc.terminate()
+        code: int | str
         try:
             code = proc.wait(timeout=15)
         except subprocess.TimeoutExpired:

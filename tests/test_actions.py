@@ -19,9 +19,9 @@ from cucu.collector import Collector
 from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
-from cucu.vocabulary import ActionKind, Outcome
+from cucu.vocabulary import ActionKind, Outcome, Role
 
-ANA = Actor("ana@empresa.bo", "Ana Quispe", "supervisor")
+ANA = Actor("ana@empresa.bo", "Ana Quispe", Role.SUPERVISOR)
 START_ROUTE = "POST /api/v1/events/start"
 END_ROUTE = "POST /api/v1/events/end"
 
@@ -197,7 +197,7 @@ def test_two_tablets_at_once_send_one_start(env):
 
     with ThreadPoolExecutor(2) as pool:
         a, b = pool.map(
-            lambda who: actions.start(Actor(who, None, "supervisor"), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"]
+            lambda who: actions.start(Actor(who, None, Role.SUPERVISOR), [pos.id], 1, "corte")[0], ["tablet-1", "tablet-2"]
         )
     assert sorted([a.outcome, b.outcome]) == sorted([Outcome.OK, Outcome.DUPLICATE])
     assert calls(sim, START_ROUTE) == 1
@@ -342,7 +342,7 @@ def test_audit_log_survives_a_restart(sim, app_secrets):
     ]
 
 
-@pytest.mark.parametrize("role", ["viewer", None])
+@pytest.mark.parametrize("role", [Role.VIEWER, None])
 def test_only_supervisors_act_and_refusals_are_audited(env, role):
     sim, actions, store = env
     someone = Actor("beto@empresa.bo", "Beto", role)
@@ -355,3 +355,34 @@ def test_only_supervisors_act_and_refusals_are_audited(env, role):
     assert calls(sim, START_ROUTE) == 0 and calls(sim, END_ROUTE) == 0
     rows = store.audit_entries()
     assert len(rows) == 3 and {(r.actor, r.outcome, r.role) for r in rows} == {("beto@empresa.bo", "denegado", role)}
+
+
+def test_what_the_confirmation_may_queue_is_checked_by_the_service(env):
+    sim, actions, _ = env
+    free = idle(sim, 2)
+    pos, event_id = busy(sim)
+    code, text, plan = actions.check_start([p.id for p in free] + [pos.id], "2", "  SIAT caído  ")
+    assert (code, text) == (2, "SIAT caído")
+    assert plan.to_start == tuple(free) and [p for p, _ in plan.skipped] == [pos]
+    with pytest.raises(ActionError, match="al menos un punto"):
+        actions.check_start([], 1, "x")
+    assert actions.check_end([pos.id, free[0].id]) == [EndTarget(pos, event_id)]
+    with pytest.raises(ActionError, match="No hay eventos activos"):
+        actions.check_end([free[0].id])
+    assert calls(sim, "POST /api/v1/events/start") == calls(sim, "POST /api/v1/events/end") == 0  # nothing sent
+
+
+def test_siat_outage_plan_is_every_pos_without_an_event(env):
+    from datetime import datetime
+
+    from cucu.actions import siat_outage_description
+    from cucu.lapaz import LA_PAZ
+
+    sim, actions, _ = env
+    plan = actions.plan_siat_outage()
+    active = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    assert {p.id for p in plan.to_start} == {p.id for p in sim.inventory.all_pos} - active
+    assert {p.id for p, _ in plan.skipped} == active
+    assert siat_outage_description(datetime(2026, 12, 2, 9, 10, 30, tzinfo=LA_PAZ)) == (
+        "SIAT no responde desde las 09:10. Iniciado desde la alerta del tablero."
+    )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from cucu.client import CucuClient
-from cucu.collector import Collector
+from cucu.collector import LEASE, Collector, Polling
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -78,19 +78,17 @@ def test_failures_keep_last_known_state_marked_stale(sim, collector, faults):
 def test_loops_survive_faults_and_stop_cleanly(sim, collector):
     sim.update_faults({"error_rate": 1.0})
     collector.start()
-    deadline = time.monotonic() + 5
-    while len(collector.store.recent_checks(10)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: collector.rounds["check"] >= 2 and collector.rounds["sweep"] >= 1, what="rounds under the fault")
     assert collector.store.latest_check().siat_ok is None  # recorded, not raised
+    assert all(s.stale for s in collector.store.pos_statuses().values())
     sim.update_faults({"error_rate": 0.0})
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def recovered() -> bool:
         statuses = collector.store.pos_statuses()
-        if statuses and not any(s.stale for s in statuses.values()) and collector.store.latest_check().siat_ok:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the collector did not recover after the fault ended")
+        latest = collector.store.latest_check()
+        return bool(statuses) and not any(s.stale for s in statuses.values()) and latest is not None and latest.siat_ok is True
+
+    wait_until(recovered, what="the collector to recover after the fault ended")
     assert collector.running
     collector.stop()
     assert not collector.running
@@ -100,13 +98,13 @@ def test_concurrency_is_bounded(sim, client, tmp_path):
     sim.update_faults({"latency_ms": 150})
     pos_count = len(sim.inventory.all_pos)  # 22
     col = Collector(client, Store(str(tmp_path / "b.db")), sim.inventory, concurrency=4)
-    started = time.monotonic()
+    sim.reset_stats()
     col.sweep_once()
-    elapsed = time.monotonic() - started
     col.stop()
-    waves = -(-pos_count // 4)
-    assert elapsed >= waves * 0.15 * 0.9  # never more than 4 calls at once
-    assert elapsed < waves * 0.15 * 3  # and the waves do overlap (generous on a noisy machine)
+    stats = sim.stats()
+    assert stats["by_route"]["GET /api/v1/events/active/{posId}"] == pos_count
+    # The simulator's gauge: 4 calls were in flight at once (150 ms each overlap), never more.
+    assert stats["peak_in_flight"] == 4
 
 
 def test_ended_event_is_settled_in_the_day_cache(sim, collector, client):
@@ -133,17 +131,8 @@ def test_recent_days_refresh_fills_the_48h_window(sim, collector):
     assert again.fetched < result.fetched  # completed past days are not asked again
 
 
-def wait_for(condition, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 @pytest.fixture
-def shared_pair(sim, client, tmp_path):
+def shared_pair(sim, client, tmp_path, monkeypatch):
     """Two processes' collectors on one database, each counting its own check-connection calls."""
     db = str(tmp_path / "shared.db")
     pair = [
@@ -156,7 +145,7 @@ def shared_pair(sim, client, tmp_path):
             calls[i] += 1
             return original()
 
-        col.check_once = counted
+        monkeypatch.setattr(col, "check_once", counted)
     yield pair, calls
     for col in pair:
         col.stop()
@@ -166,25 +155,49 @@ def shared_pair(sim, client, tmp_path):
 def test_only_the_lease_holder_polls_and_a_clean_stop_hands_over(shared_pair):
     (first, second), calls = shared_pair
     first.start()
-    assert wait_for(lambda: first.leading and calls[0] > 0)
+    wait_until(lambda: first.leading and calls[0] > 0, what="the first collector to lead")
+    led_before = calls[0]
     second.start()
-    time.sleep(0.8)  # several rounds of both loops
+    # Several rounds of both: the holder keeps polling, the standby's rounds call nothing.
+    wait_until(
+        lambda: min(second.rounds["check"], second.rounds["sweep"]) >= 3 and calls[0] >= led_before + 3,
+        what="rounds of both collectors",
+    )
     assert first.leading is True and second.leading is False and second.running
-    assert calls[1] == 0 and calls[0] >= 4
+    assert calls[1] == 0
     assert second.store.lease("collector").holder == first.holder
+    rounds_before = second.rounds["check"]
     first.stop()  # releases the lease: the standby takes the next round, not after the TTL
-    assert wait_for(lambda: second.leading and calls[1] > 0, timeout_s=0.5)
+    wait_until(lambda: second.leading and calls[1] > 0, what="the standby to take over")
+    # Taken at its very next round (0.1 s apart), not after the 0.6 s TTL (six rounds).
+    assert second.rounds["check"] - rounds_before <= 2
 
 
 def test_a_dead_holder_is_replaced_when_its_lease_lapses(shared_pair):
     (first, second), calls = shared_pair
     first.start()
-    assert wait_for(lambda: first.leading)
+    wait_until(lambda: first.leading, what="the first collector to lead")
     second.start()
     first._stop.set()  # a process that died: its loops are gone, its lease is still in the database
     for thread in first._threads:
         thread.join(2)
-    died = time.monotonic()
-    assert wait_for(lambda: second.leading and calls[1] > 0, timeout_s=3)
-    assert time.monotonic() - died >= 0.3  # it waited for the lease to lapse (0.6 s after the last renewal)
-    assert second.store.lease("collector").holder == second.holder
+    left_behind = second.store.lease("collector")
+    assert left_behind is not None and left_behind.holder == first.holder
+    wait_until(lambda: second.leading and calls[1] > 0, timeout_s=5, what="the standby to take the lapsed lease")
+    taken = second.store.lease("collector")
+    assert taken is not None and taken.holder == second.holder
+    assert taken.acquired_at >= left_behind.expires_at  # not before the dead holder's lease lapsed
+
+
+def test_polling_is_this_collector_or_another_process_lease(sim, collector):
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    assert collector.polling(now) == Polling(False, None)  # stopped, and no lease anywhere
+    assert collector.store.acquire_lease(LEASE, "servicio:1", now, timedelta(minutes=2))
+    assert collector.polling(now) == Polling(True, collector.store.lease(LEASE).renewed_at)
+    assert not collector.polling(now + timedelta(minutes=3)).active  # that lease lapsed
+    collector.store.release_lease(LEASE, "servicio:1")
+    collector.start()
+    wait_until(lambda: collector.rounds["check"] >= 1, what="a first round")
+    assert collector.polling(now + timedelta(minutes=3)).active  # this process polls (or stands by)

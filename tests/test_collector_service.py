@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,13 @@ from cucu.runtime import build_runtime
 from cucu.settings import load_settings
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition, timeout_s: float = 20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    return condition()
+def wait_for(condition, what: str):
+    return wait_until(condition, timeout_s=20, what=what)
 
 
 def test_demo_and_broken_secrets_are_refused_in_spanish(tmp_path):
@@ -67,7 +61,7 @@ def service_env(tmp_path, sim, sim_server, demo_inventory_path):
     return env, inventory
 
 
-def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_env, sim, tmp_path):
+def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_env, sim, tmp_path, monkeypatch):
     env, inventory = service_env
     log = tmp_path / "service.log"
     with open(log, "w") as out:
@@ -81,18 +75,19 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
     try:
         store = Store(env["CUCU_DB"])
         # Polls from start, nobody watching: checks and every POS's state reach the database.
-        assert wait_for(lambda: len(store.pos_statuses()) == len(sim.inventory.all_pos) and store.latest_check())
+        wait_for(lambda: len(store.pos_statuses()) == len(sim.inventory.all_pos) and store.latest_check(), "the first rounds")
         lease = store.lease("collector")
         assert lease is not None and f":{proc.pid}:" in lease.holder
 
         # A web process on the same database stands by: it polls nothing while the service leads.
         web = build_runtime(load_settings({}, env), start_collector=False)
-        polled = []
-        web.collector.check_once = lambda: polled.append("check")
-        web.collector._sweep_round = lambda: polled.append("sweep")
+        polled: list[str] = []
+        monkeypatch.setattr(web.collector, "check_once", lambda: polled.append("check"))
+        monkeypatch.setattr(web.collector, "_sweep_round", lambda: polled.append("sweep"))
         web.collector.start()
         try:
-            time.sleep(2.5)  # two rounds of its loops (1 s)
+            # Two rounds of each of its loops, standing by.
+            wait_for(lambda: min(web.collector.rounds["check"], web.collector.rounds["sweep"]) >= 2, "two standby rounds")
             assert web.collector.running and web.collector.leading is False and polled == []
         finally:
             web.close()
@@ -101,8 +96,9 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
         text = inventory.read_text(encoding="utf-8")
         last_branch = text.rindex("[[branches]]")
         inventory.write_text(text[:last_branch], encoding="utf-8")
-        assert wait_for(lambda: "inventario modificado" in log.read_text(encoding="utf-8"))
-        assert f":{proc.pid}:" in wait_for(lambda: (store.lease("collector") or None) and store.lease("collector").holder)
+        wait_for(lambda: "inventario modificado" in log.read_text(encoding="utf-8"), "the inventory reload")
+        holder = wait_for(lambda: (lease := store.lease("collector")) is not None and lease.holder, "the lease after the reload")
+        assert f":{proc.pid}:" in holder
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from playwright.sync_api import expect
@@ -31,8 +32,18 @@ from tests.deploy_support import nginx
 
 pytestmark = pytest.mark.browser
 
-ANA = {"sub": "ana", "email": "ana@empresa.bo", "name": "Ana Quispe", "roles": ["contingencia-supervisor"]}
-BETO = {"sub": "beto", "email": "beto@empresa.bo", "name": "Beto Mamani", "roles": ["contingencia-lectura"]}
+
+class Claims(TypedDict):
+    """What oidc-provider-mock signs in as (``--user-claims``)."""
+
+    sub: str
+    email: str
+    name: str
+    roles: list[str]
+
+
+ANA: Claims = {"sub": "ana", "email": "ana@empresa.bo", "name": "Ana Quispe", "roles": ["contingencia-supervisor"]}
+BETO: Claims = {"sub": "beto", "email": "beto@empresa.bo", "name": "Beto Mamani", "roles": ["contingencia-lectura"]}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +91,7 @@ role_claim = "roles"
         yield url
 
 
-def sign_in(browser, site: str, who: dict):
+def sign_in(browser, site: str, who: Claims):
     page = browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page()
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)

@@ -84,7 +84,7 @@ def test_one_database_for_both_and_one_poller(replicas, browser):
     url, ports, directory, logs = replicas
     if not (directory / "access.log").read_text():
         test_each_browser_stays_on_one_process_and_both_are_used(replicas)
-    by_upstream = {}
+    by_upstream: dict[str, str] = {}
     for route, upstreams in routes(directory).items():
         by_upstream.setdefault(next(iter(upstreams)), route)
     route_a, route_b = (by_upstream[f"127.0.0.1:{port}"] for port in ports)
@@ -122,7 +122,9 @@ def test_one_database_for_both_and_one_poller(replicas, browser):
     assert all(line in log for line in expected), expected
 
     # Both processes now run a collector; one polls and the other stands by.
-    holder = Store(str(directory / "contingencia.db")).lease("collector").holder
+    lease = Store(str(directory / "contingencia.db")).lease("collector")
+    assert lease is not None
+    holder = lease.holder
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         texts = [path.read_text() for path in logs]

@@ -32,9 +32,12 @@ def test_age():
 
 
 def test_api_datetime_forms():
-    assert parse_api_datetime("2026-11-24 08:00:00").tzinfo == LA_PAZ
-    assert parse_api_datetime("2026-11-24T08:00:00.123").microsecond == 123000
-    assert parse_api_datetime("2026-11-24T12:00:00+00:00").hour == 8
+    naive = parse_api_datetime("2026-11-24 08:00:00")
+    fractional = parse_api_datetime("2026-11-24T08:00:00.123")
+    utc = parse_api_datetime("2026-11-24T12:00:00+00:00")
+    assert naive is not None and naive.tzinfo == LA_PAZ
+    assert fractional is not None and fractional.microsecond == 123000
+    assert utc is not None and utc.hour == 8
     assert parse_api_datetime("") is None
 
 

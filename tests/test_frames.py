@@ -93,7 +93,7 @@ def test_overview_kpis_and_tiles():
         1,
         len(INV.branches),
     )
-    assert ov.longest_open["Punto de venta"] == B1.pos[0].name
+    assert ov.longest_open is not None and ov.longest_open["Punto de venta"] == B1.pos[0].name
     assert ov.pos_stale == 2 and ov.pos_unknown == len(INV.all_pos) - 3
     tile = ov.tiles[0]
     assert (tile.name, tile.total, tile.in_contingency, tile.long_open, tile.stale) == (B1.name, len(B1.pos), 2, 1, 1)

@@ -173,14 +173,21 @@ def test_csv_converts_other_zones_to_la_paz():
 # ---- date range ----------------------------------------------------------------------------
 
 
+def refusal(start: date, end: date, today: date) -> str:
+    """``range_problem``'s sentence for a range it must refuse."""
+    problem = range_problem(start, end, today)
+    assert problem is not None
+    return problem
+
+
 def test_range_rules():
     today = date(2026, 11, 20)
     assert default_range(today) == (date(2026, 11, 14), today)
     assert range_problem(*default_range(today), today) is None
-    assert "anterior" in range_problem(today, today - timedelta(days=1), today)
-    assert "futuros" in range_problem(today, today + timedelta(days=1), today)
+    assert "anterior" in refusal(today, today - timedelta(days=1), today)
+    assert "futuros" in refusal(today, today + timedelta(days=1), today)
     assert range_problem(today - timedelta(days=61), today, today) is None  # 62 days
-    assert "63 días" in range_problem(today - timedelta(days=62), today, today)
+    assert "63 días" in refusal(today - timedelta(days=62), today, today)
 
 
 # ---- timeline ------------------------------------------------------------------------------

@@ -114,3 +114,29 @@ def test_written_inventory_reads_back_the_same():
     odd = dataclasses.replace(inv, branches=(branch,))
     assert parse_inventory(inventory_to_toml(inv)) == inv
     assert parse_inventory(inventory_to_toml(odd)) == odd
+
+
+def test_branch_labels_are_unique_for_url_filters():
+    from cucu.inventory import branch_labels
+
+    text = (
+        _branch("11111111-1111-4111-8111-111111111111", "Centro", "La Paz", "21111111-1111-4111-8111-111111111111")
+        + _branch("12111111-1111-4111-8111-111111111111", "Centro", "El Alto", "22111111-1111-4111-8111-111111111111")
+        + _branch("13111111-1111-4111-8111-111111111111", "Centro", "El Alto", "23111111-1111-4111-8111-111111111111")
+        + _branch("14111111-1111-4111-8111-111111111111", "Norte", None, "24111111-1111-4111-8111-111111111111")
+    )
+    labels = branch_labels(parse_inventory(text))
+    assert list(labels.values()) == ["Centro (La Paz)", "Centro (12111111)", "Centro (13111111)", "Norte"]
+
+
+def test_lookups_by_id():
+    inventory = load_inventory(DEMO_INVENTORY_PATH)
+    pos = inventory.all_pos[-1]
+    assert inventory.pos(pos.id) is pos and inventory.branch(pos.branch_id).pos[-1] is pos
+    with pytest.raises(KeyError):
+        inventory.pos("00000000-0000-4000-8000-000000000000")
+
+
+def _branch(branch_id: str, name: str, city: str | None, pos_id: str) -> str:
+    city_line = f'city = "{city}"\n' if city else ""
+    return f'[[branches]]\nid = "{branch_id}"\nname = "{name}"\n{city_line}[[branches.pos]]\nid = "{pos_id}"\nname = "Caja 1"\n\n'

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from cucu.connectivity import ConnectivityCheck
 from cucu.lapaz import now_la_paz
+from cucu.vocabulary import ErrorKind
 from tests.apptest_support import APP, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -73,7 +74,7 @@ def test_cucu_unreachable_does_not_count_against_siat(seeded_runtime, app_secret
     seeded = seeded_runtime.store.latest_check().checked_at
     for i in range(1, 4):  # after the seeded (successful) check
         seeded_runtime.store.add_check(
-            ConnectivityCheck(seeded + timedelta(milliseconds=i), None, error="sin red", error_kind="connection")
+            ConnectivityCheck(seeded + timedelta(milliseconds=i), None, error="sin red", error_kind=ErrorKind.CONNECTION)
         )
     at = run_app(app_secrets, page=PAGE)
     body = texts(at)
@@ -84,7 +85,7 @@ def test_cucu_unreachable_does_not_count_against_siat(seeded_runtime, app_secret
 
 def test_long_history_uptime_metrics_and_window(seeded_runtime, app_secrets):
     now = now_la_paz()
-    history = {
+    history: dict[timedelta, list[bool | None]] = {
         timedelta(days=25): [False, True],
         timedelta(days=5): [False, False, True, True],
         timedelta(hours=2): [False, True, True, None],

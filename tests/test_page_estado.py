@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,13 @@ from cucu.models import parse_api_datetime
 from tests.apptest_support import run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+
+def api_time(value: object) -> datetime:
+    """A timestamp the simulator must have sent (``parse_api_datetime`` is ``None`` for an empty one)."""
+    parsed = parse_api_datetime(value)
+    assert parsed is not None
+    return parsed
 
 
 def metrics(at):
@@ -80,8 +87,8 @@ def test_registration_windows_kpi(sim, seeded_runtime, app_secrets):
         e
         for e in sim.events()
         if e["fechaFin"]
-        and parse_api_datetime(e["fechaFin"]) > now - REGISTRATION_WINDOW
-        and parse_api_datetime(e["fechaInicio"]).date() >= now.date() - timedelta(days=2)
+        and api_time(e["fechaFin"]) > now - REGISTRATION_WINDOW
+        and api_time(e["fechaInicio"]).date() >= now.date() - timedelta(days=2)
     ]
     at = run_app(app_secrets)
     assert metrics(at)["Por registrar (48 h)"] == str(len(expected))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cucu.access import Identity
+from cucu.vocabulary import ActionKind
 from tests.apptest_support import run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -65,7 +66,8 @@ def test_forced_action_of_a_viewer_is_refused_and_audited(sim, seeded_runtime, a
     as_user("beto")
     free = [p for p in sim.inventory.all_pos if not any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())][:2]
     at = run_app(app_secrets, page="pages/eventos.py", access=PROXY)
-    at.session_state["accion_pendiente"] = PendingAction("iniciar", tuple(p.id for p in free), 1, "forzado")  # a crafted session
+    # a crafted session
+    at.session_state["accion_pendiente"] = PendingAction(ActionKind.START, tuple(p.id for p in free), 1, "forzado")
     at.run()
     at.button(key="accion_confirmar").click().run()
     assert not at.exception

@@ -23,6 +23,15 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert tests.strip() in ci_lines
 
 
+def test_ci_runs_the_readme_lint_and_type_checks_before_the_tests():
+    checks = re.search(r"`(\.venv/bin/ruff check[^`]*)`", (ROOT / "README.md").read_text())
+    assert checks and "mypy" in checks.group(1)
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    _, tests = readme_commands()
+    lint_line = next(i for i, line in enumerate(ci_lines) if line.endswith(checks.group(1)))
+    assert lint_line < ci_lines.index(tests.strip())
+
+
 def test_deployment_steps_are_runnable_blocks():
     """``tests/fresh_debian/run.sh`` runs these blocks on a fresh Debian; keep them parseable and in order."""
     import subprocess

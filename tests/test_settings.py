@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cucu.settings import Mode, SettingsError, load_settings
+from cucu.settings import SettingsError, load_settings
+from cucu.vocabulary import Mode
 
 FULL = {"base_url": "https://sandbox.cucu.bo/", "api_key": "sk_test_abc", "inventory": "inv.toml", "db": "x.db"}
 
@@ -101,4 +102,19 @@ def test_key_not_in_repr_or_cache_key():
 
 def test_database_password_not_in_repr():
     s = load_settings({**FULL, "db": "postgresql+psycopg://contingencia:clave-secreta@db.interno/contingencia"}, {})
-    assert "clave-secreta" not in repr(s) and s.db.endswith("@db.interno/contingencia")
+    assert "clave-secreta" not in repr(s) and s.db is not None and s.db.endswith("@db.interno/contingencia")
+
+
+def test_every_setting_is_a_cucu_variable_and_a_key_of_its_table():
+    import dataclasses
+
+    from cucu.access import AccessSettings, load_access
+    from cucu.settings import Settings
+
+    env = {f"CUCU_{f.name.upper()}": "" for f in dataclasses.fields(Settings)}
+    assert load_settings({}, env) == Settings()  # blank values fall back to the defaults
+    assert load_settings({}, {"CUCU_LONG_OPEN_HOURS": "6"}).long_open_hours == 6.0
+    assert load_settings({"long_open_hours": 6}, {}).long_open_hours == 6.0
+    assert load_access({}, {"CUCU_ACCESS_USER_HEADER": "X-User"}).user_header == "X-User"
+    assert load_access({"user_header": "X-User"}, {}).user_header == "X-User"
+    assert AccessSettings().mode == "off"

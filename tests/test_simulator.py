@@ -22,6 +22,13 @@ KEY = "sk_test_demo"
 FIXED_NOW = datetime(2026, 11, 24, 10, 30, tzinfo=LA_PAZ)
 
 
+def api_time(value: object) -> datetime:
+    """A timestamp the simulator must have sent (``parse_api_datetime`` is ``None`` for an empty one)."""
+    parsed = parse_api_datetime(value)
+    assert parsed is not None
+    return parsed
+
+
 @pytest.fixture(scope="module")
 def server():
     with SimulatorServer(Simulator()) as srv:
@@ -112,7 +119,7 @@ def test_full_cycle(client, sim):
     assert event["fechaFin"] is None and event["finalizado"] is False
     assert isinstance(event["codigoEventoSiat"], int)
     assert event["cufdEvento"].isupper() and 40 <= len(event["cufdEvento"]) <= 60
-    start = parse_api_datetime(event["fechaInicio"])
+    start = api_time(event["fechaInicio"])
     assert "+" not in event["fechaInicio"] and abs(start - datetime.now(LA_PAZ)) < timedelta(minutes=1)
     assert parse_api_datetime(event["createdAt"])
 
@@ -123,7 +130,7 @@ def test_full_cycle(client, sim):
     assert r.status_code == 200, r.text
     ended = r.json()["data"]
     assert ended["id"] == event["id"] and ended["finalizado"] is True
-    assert parse_api_datetime(ended["fechaFin"]) >= start
+    assert api_time(ended["fechaFin"]) >= start
 
     day = start.date().isoformat()
     r = client.post("/api/v1/events", json={"posId": pos.id, "branchId": pos.branch_id, "fechaEvento": day})
@@ -292,20 +299,20 @@ def _check_seed(sim: Simulator, now: datetime) -> None:
     active = [e for e in events if not e["finalizado"]]
     n_pos = len(sim.inventory.all_pos)
     assert 0.15 * n_pos <= len(active) <= 0.35 * n_pos
-    ages = [now - parse_api_datetime(e["fechaInicio"]) for e in active]
+    ages = [now - api_time(e["fechaInicio"]) for e in active]
     assert any(a > timedelta(hours=24) for a in ages)
     assert all(timedelta(0) <= a for a in ages)
     ended = [e for e in events if e["finalizado"]]
-    starts = [parse_api_datetime(e["fechaInicio"]) for e in ended]
+    starts = [api_time(e["fechaInicio"]) for e in ended]
     assert now - min(starts) > timedelta(days=11)
     assert now - min(starts) <= timedelta(days=14)
-    recent = [e for e in ended if now - parse_api_datetime(e["fechaFin"]) < timedelta(hours=48)]
+    recent = [e for e in ended if now - api_time(e["fechaFin"]) < timedelta(hours=48)]
     assert len(recent) >= 2
     for e in ended:
-        duration = parse_api_datetime(e["fechaFin"]) - parse_api_datetime(e["fechaInicio"])
+        duration = api_time(e["fechaFin"]) - api_time(e["fechaInicio"])
         assert timedelta(minutes=9) <= duration <= timedelta(hours=8, minutes=1)
         assert isinstance(e["codigoEventoSiat"], int)
-        assert parse_api_datetime(e["fechaFin"]) <= now
+        assert api_time(e["fechaFin"]) <= now
     motives = Counter(e["codigoMotivo"] for e in events)
     assert motives[1] + motives[2] > motives[3] + motives[4]
     # No two events of a POS overlap, and at most one is open.
@@ -313,7 +320,7 @@ def _check_seed(sim: Simulator, now: datetime) -> None:
         mine = sim.events(pos.id)
         assert sum(not e["finalizado"] for e in mine) <= 1
         for a, b in itertools.pairwise(mine):
-            assert a["finalizado"] and parse_api_datetime(a["fechaFin"]) <= parse_api_datetime(b["fechaInicio"])
+            assert a["finalizado"] and api_time(a["fechaFin"]) <= api_time(b["fechaInicio"])
 
 
 def test_seed_data_properties_pinned_now():
@@ -330,7 +337,7 @@ def test_seed_data_of_the_server_is_served(client, sim):
         if not e["finalizado"]:
             assert client.get(f"/api/v1/events/active/{e['posId']}").json()["data"] == e
     old = next(e for e in sim.events() if e["finalizado"])
-    day = parse_api_datetime(old["fechaInicio"]).date().isoformat()
+    day = api_time(old["fechaInicio"]).date().isoformat()
     r = client.post("/api/v1/events", json={"posId": old["posId"], "branchId": old["branchId"], "fechaEvento": day})
     assert old in r.json()["data"]
 
@@ -577,9 +584,7 @@ def test_connectivity_history_follows_the_seeded_siat_failures():
     down = [when for when, ok, _ in history if not ok]
     assert down, "the seed has ended 'Falla SIAT' events, so SIAT was down some of the time"
     outages = [(e["fechaInicio"], e["fechaFin"]) for e in sim.events() if e["codigoMotivo"] == 2 and e["fechaFin"]]
-    from cucu.models import parse_api_datetime
-
-    spans = [(parse_api_datetime(a), parse_api_datetime(b)) for a, b in outages]
+    spans = [(api_time(a), api_time(b)) for a, b in outages]
     assert all(any(a <= when < b for a, b in spans) for when in down)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -11,10 +12,29 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event
 from cucu.schema import MIGRATIONS
-from cucu.store import DayEvents, PosFetch, Store, database_url
+from cucu.store import DayEvents, Lease, PosFetch, Store, database_url
+from cucu.vocabulary import ActionKind, ErrorKind, Outcome, Role
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=LA_PAZ)
 EVENT = Event.from_api({"id": "e1", "posId": "p1", "codigoMotivo": 1, "fechaInicio": "2026-11-24T07:00:00", "finalizado": False})
+
+
+class Attempt(TypedDict):
+    """The keyword arguments ``Store.audit_begin`` needs for one attempt."""
+
+    requested_at: datetime
+    actor: str
+    actor_name: str | None
+    role: Role | None
+    action: ActionKind
+    branch_id: str
+    pos_id: str
+
+
+def lease_of(store: Store, name: str) -> Lease:
+    lease = store.lease(name)
+    assert lease is not None
+    return lease
 
 
 def test_database_url():
@@ -39,12 +59,13 @@ def test_checks_round_trip_in_la_paz(db):
     store.add_check(ConnectivityCheck(T0, True, 12.5))
     store.add_check(ConnectivityCheck(T0 + timedelta(seconds=30), False, 20.0))
     store.add_check(
-        ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind="connection")
+        ConnectivityCheck(T0 + timedelta(seconds=60), None, 5.0, error="No se pudo conectar", error_kind=ErrorKind.CONNECTION)
     )
     checks = store.checks_since(T0)
     assert [c.siat_ok for c in checks] == [True, False, None]
     assert checks[0].checked_at == T0 and checks[0].checked_at.tzinfo == LA_PAZ
-    assert store.latest_check().error_kind == "connection"
+    latest = store.latest_check()
+    assert latest is not None and latest.error_kind == "connection"
     assert [c.siat_ok for c in store.recent_checks(2)] == [False, None]
     assert store.checks_since(T0 + timedelta(seconds=45))[0].siat_ok is None
 
@@ -77,7 +98,7 @@ def test_failed_fetch_keeps_last_known_event_and_is_stale(db):
     )
     statuses = store.pos_statuses()
     p1 = statuses["p1"]
-    assert p1.stale and p1.event.id == "e1" and p1.ok_at == T0 and p1.fetched_at == later
+    assert p1.stale and p1.event is not None and p1.event.id == "e1" and p1.ok_at == T0 and p1.fetched_at == later
     assert not statuses["p2"].stale and statuses["p2"].event is None and statuses["p2"].known
     assert statuses["p3"].stale and not statuses["p3"].known
     store.save_pos_fetches([PosFetch("p1", "b1", later, event=None)])
@@ -136,7 +157,9 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
     engine.dispose()
     store = Store(db)
     assert store.version() == MIGRATIONS[-1][0] == 3
-    pending = dict(requested_at=T0, actor="a", actor_name=None, role=None, action="iniciar", branch_id="b1", pos_id="p1")
+    pending = Attempt(
+        requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
+    )
     store.audit_begin(**pending)
     try:
         store.audit_begin(**pending)
@@ -144,8 +167,8 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         pass
     else:
         raise AssertionError("a second pending action for one POS was accepted")
-    store.audit_begin(**{**pending, "pos_id": "p2"})  # other POS are free
-    assert store.audit_begin(**pending, outcome="duplicado", message="x")  # decided rows are not pending
+    store.audit_begin(**(pending | {"pos_id": "p2"}))  # other POS are free
+    assert store.audit_begin(**pending, outcome=Outcome.DUPLICATE, message="x")  # decided rows are not pending
 
 
 def test_days_fetched_since_finds_old_days_read_recently(db):
@@ -166,15 +189,15 @@ def test_lease_one_holder_at_a_time_until_released_or_lapsed(db):
     assert not b.acquire_lease("collector", "B", T0 + timedelta(seconds=30), ttl)
     assert a.acquire_lease("collector", "A", T0 + timedelta(seconds=30), ttl)  # renewed: now until T0+90
     assert not b.acquire_lease("collector", "B", T0 + timedelta(seconds=80), ttl)
-    held = b.lease("collector")
+    held = lease_of(b, "collector")
     assert (held.holder, held.acquired_at, held.renewed_at) == ("A", T0, T0 + timedelta(seconds=30))
     assert held.live(T0 + timedelta(seconds=89)) and not held.live(T0 + timedelta(seconds=90))
     # A stopped renewing: B takes over once it lapsed, and A is refused from then on.
     assert b.acquire_lease("collector", "B", T0 + timedelta(seconds=90), ttl)
     assert not a.acquire_lease("collector", "A", T0 + timedelta(seconds=91), ttl)
-    assert b.lease("collector").acquired_at == T0 + timedelta(seconds=90)
+    assert lease_of(b, "collector").acquired_at == T0 + timedelta(seconds=90)
     a.release_lease("collector", "A")  # not A's any more: nothing happens
-    assert a.lease("collector").holder == "B"
+    assert lease_of(a, "collector").holder == "B"
     b.release_lease("collector", "B")
     assert a.lease("collector") is None and a.acquire_lease("collector", "A", T0 + timedelta(seconds=92), ttl)
 
@@ -198,7 +221,7 @@ def test_racing_standbys_take_a_lapsed_lease_once(db):
     with ThreadPoolExecutor(8) as pool:
         won = list(pool.map(lambda i: stores[i].acquire_lease("collector", f"h{i}", later, timedelta(seconds=60)), range(8)))
     assert won.count(True) == 1
-    assert stores[0].lease("collector").holder == f"h{won.index(True)}"
+    assert lease_of(stores[0], "collector").holder == f"h{won.index(True)}"
 
 
 def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
@@ -226,10 +249,12 @@ def test_one_pending_action_per_pos_is_enforced_by_the_database(db):
     from cucu.store import ActionInProgress
 
     store = Store(db)
-    pending = dict(requested_at=T0, actor="a", actor_name=None, role=None, action="iniciar", branch_id="b1", pos_id="p1")
+    pending = Attempt(
+        requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
+    )
     first = store.audit_begin(**pending)
     with pytest.raises(ActionInProgress):
         store.audit_begin(**pending)
-    store.audit_begin(**{**pending, "pos_id": "p2"})
-    store.audit_finish(first, completed_at=T0, outcome="ok")
+    store.audit_begin(**(pending | {"pos_id": "p2"}))
+    store.audit_finish(first, completed_at=T0, outcome=Outcome.OK)
     store.audit_begin(**pending)  # free again once the first one is decided

@@ -128,6 +128,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
 def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
     plan = runtime.actions.plan_start(pending.pos_ids)
     inventory = runtime.inventory
+    assert pending.motive is not None  # request_start always sets it; a crafted session lands in the caller's guard
     motive = Motive(pending.motive)
     st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {pending.description}")
     if plan.to_start:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import textwrap
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -22,6 +23,8 @@ from cucu.vocabulary import CheckState
 LINE_COLOR = "#0F5A9C"  # the theme's primary colour
 HEARTBEAT_SLOTS = 90
 FONT = {"family": "sans-serif", "size": 12}
+# What both charts share: they sit on the page's own background, in its font, hovers aligned left.
+BASE_LAYOUT = {"plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)", "font": FONT, "hoverlabel": {"align": "left"}}
 
 
 def heartbeat_figure(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, height: int = 90) -> go.Figure:
@@ -49,13 +52,10 @@ def heartbeat_figure(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, heigh
             showlegend=False,
         )
     fig.update_layout(
+        **BASE_LAYOUT,
         height=height,
         margin={"l": 0, "r": 0, "t": 4, "b": 4},
         barmode="overlay",
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-        font=FONT,
-        hoverlabel={"align": "left"},
         xaxis={"range": [-0.5, slots - 0.5], "visible": False, "fixedrange": True},
         yaxis={"range": [0, 1], "visible": False, "fixedrange": True},
         dragmode=False,
@@ -114,14 +114,11 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
             showlegend=False,
         )
     fig.update_layout(
+        **BASE_LAYOUT,
         height=height,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-        font=FONT,
         hovermode="closest",
         uirevision="latency",  # a live refresh keeps the reader's zoom
-        hoverlabel={"align": "left"},
         xaxis={"tickformat": "%H:%M\n%d/%m", "showgrid": False, "fixedrange": False, "title": None},
         yaxis={"title": {"text": "ms"}, "rangemode": "tozero", "gridcolor": "rgba(128,128,128,0.2)", "fixedrange": True},
     )
@@ -131,7 +128,7 @@ def latency_figure(frame: pd.DataFrame, *, bucket: timedelta | None = None, heig
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _hover_heartbeat(when, state: str, latency, error) -> str:
+def _hover_heartbeat(when: Any, state: str, latency: Any, error: Any) -> str:
     parts = [f"<b>{CheckState(state).label}</b>", fmt_datetime(pd.Timestamp(when).to_pydatetime(), seconds=True)]
     if pd.notna(latency):
         parts.append(f"{latency:.0f} ms")

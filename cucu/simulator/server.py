@@ -12,6 +12,7 @@ import threading
 import time
 
 import uvicorn
+from starlette.applications import Starlette
 
 from cucu.simulator.app import create_app
 from cucu.simulator.state import Simulator
@@ -27,7 +28,7 @@ class SimulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
-        self._app = None
+        self._app: Starlette | None = None
 
     @property
     def base_url(self) -> str:
@@ -53,9 +54,9 @@ class SimulatorServer:
             raise
         self.port = sock.getsockname()[1]
         self._sock = sock
-        self._app = create_app(self.simulator)
+        self._app = app = create_app(self.simulator)
         config = uvicorn.Config(
-            self._app,
+            app,
             log_level="warning",
             access_log=False,
             # Leave the host program's logging alone (uvicorn's default config replaces handlers).

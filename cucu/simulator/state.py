@@ -78,6 +78,7 @@ class Simulator:
         self._initial_faults = faults or Faults()
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._peak_in_flight = 0
         # Case-insensitive look-ups; answers use the inventory's own spelling.
         self._branches = {b.id.lower(): b for b in self.inventory.branches}
         self._pos = {p.id.lower(): p for p in self.inventory.all_pos}
@@ -257,6 +258,7 @@ class Simulator:
         elif len(text.strip()) > MAX_DESCRIPTION:
             errors.append(f"descripcion: admite como máximo {MAX_DESCRIPTION} caracteres.")
         _raise_validation(errors)
+        assert isinstance(motive, int) and isinstance(text, str)  # validated above
         with self._lock:
             pos = self._locate_pos(data["posId"], data["branchId"])
             current = self._active.get(pos.id)

@@ -1,0 +1,54 @@
+"""Reading a calendar pick the same way on every page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from cucu.lapaz import LA_PAZ
+from cucu.periods import MAX_RANGE_DAYS, date_range, day_bounds, default_range, picked_range, range_problem
+
+TODAY = date(2026, 12, 2)
+
+
+def test_default_is_the_last_week_with_today():
+    assert default_range(TODAY) == (TODAY - timedelta(days=6), TODAY)
+    assert default_range(TODAY, 1) == (TODAY, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ((date(2026, 11, 1), date(2026, 11, 3)), (date(2026, 11, 1), date(2026, 11, 3))),
+        ([date(2026, 11, 1), date(2026, 11, 3)], (date(2026, 11, 1), date(2026, 11, 3))),
+        ((date(2026, 11, 1),), (date(2026, 11, 1), date(2026, 11, 1))),  # the second click still pending
+        (date(2026, 11, 1), (date(2026, 11, 1), date(2026, 11, 1))),  # ?fechas=2026-11-01
+        ((), None),
+        (None, None),
+        ((None,), None),
+        ("2026-11-01", None),
+    ],
+)
+def test_picked_range(value, expected):
+    assert picked_range(value) == expected
+
+
+def test_day_bounds_are_la_paz_midnights():
+    since, until = day_bounds(date(2026, 11, 1), date(2026, 11, 2))
+    assert since.tzinfo == LA_PAZ and (since.hour, since.day) == (0, 1) and (until.hour, until.day) == (0, 3)
+
+
+def refusal(start: date, end: date, today: date) -> str:
+    """``range_problem``'s sentence for a range it must refuse."""
+    problem = range_problem(start, end, today)
+    assert problem is not None
+    return problem
+
+
+def test_date_range_and_limits():
+    assert date_range(date(2026, 11, 30), date(2026, 12, 2)) == [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)]
+    assert range_problem(TODAY - timedelta(days=MAX_RANGE_DAYS - 1), TODAY, TODAY) is None
+    assert "máximo" in refusal(TODAY - timedelta(days=MAX_RANGE_DAYS), TODAY, TODAY)
+    assert "anterior" in refusal(TODAY, TODAY - timedelta(days=1), TODAY)
+    assert "futuros" in refusal(TODAY, TODAY + timedelta(days=1), TODAY)

@@ -1,0 +1,60 @@
+"""The closed sets: stored values never change, every member has its label, and the rules beside them."""
+
+from __future__ import annotations
+
+import pytest
+
+from cucu.vocabulary import (
+    AccessMode,
+    ActionKind,
+    CheckState,
+    ErrorKind,
+    EventState,
+    Mode,
+    Motive,
+    Outcome,
+    PosState,
+    Role,
+    SiatStatus,
+)
+
+
+def test_stored_values_are_the_ones_older_databases_hold():
+    # audit_log.outcome / .action / .role, connectivity_checks.error_kind, [access] tables: no migration
+    # follows a new wording, so these strings are a contract with every database already deployed.
+    assert [o.value for o in Outcome] == [
+        "pendiente", "ok", "rechazado", "error", "incierto", "omitido", "duplicado", "denegado",
+    ]  # fmt: skip
+    assert [a.value for a in ActionKind] == ["iniciar", "finalizar"]
+    assert [r.value for r in Role] == ["viewer", "supervisor"]
+    assert [m.value for m in AccessMode] == ["oidc", "proxy", "off"]
+    assert [k.value for k in ErrorKind] == ["auth", "rate_limit", "timeout", "connection", "server", "bad_response", "other"]
+    assert [int(m) for m in Motive] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("members", [Outcome, ActionKind, Role, CheckState, SiatStatus, PosState, EventState, Mode, Motive])
+def test_every_member_has_a_spanish_label(members):
+    labels = [m.label for m in members]
+    assert all(labels) and len(set(labels)) == len(labels)
+
+
+@pytest.mark.parametrize("members", [Outcome, CheckState, PosState])
+def test_members_shown_with_an_icon_have_one(members):
+    assert all(m.icon for m in members)
+
+
+def test_labels_people_read():
+    assert Outcome.UNCERTAIN.label == "Sin confirmar" and Outcome.DENIED.label == "Sin permiso"
+    assert Role.VIEWER.label == "Observador" and ActionKind.END.past == "finalizó"
+    assert SiatStatus.CAIDO.label == "Caído" and SiatStatus.CAIDO.color == "red"
+    assert Motive.FALLA_SIAT.label == "Falla SIAT"
+
+
+def test_only_supervisors_act():
+    assert Role.SUPERVISOR.can_act and not Role.VIEWER.can_act
+
+
+def test_check_state_of_what_cucu_said():
+    assert CheckState.of(True) is CheckState.ONLINE
+    assert CheckState.of(False) is CheckState.SIAT_DOWN
+    assert CheckState.of(None) is CheckState.CUCU_UNREACHABLE
