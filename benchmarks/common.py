@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -14,24 +14,32 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import free_port, wait_until_ok  # noqa: E402
+from tests.browser_support import free_port  # noqa: E402
+from tests.waiting import served  # noqa: E402
 
 API_KEY = "sk_test_demo"
+
+
+def inventory_arguments(parser: argparse.ArgumentParser, *, branches: int, pos_per_branch: int) -> None:
+    """A generated inventory of any size (``synthetic_inventory``): --branches x --pos-per-branch."""
+    parser.add_argument("--branches", type=int, default=branches)
+    parser.add_argument("--pos-per-branch", type=int, default=pos_per_branch)
+
+
+def simulator_arguments(parser: argparse.ArgumentParser, *, concurrency: int) -> None:
+    """The simulator's latency per call and the client's calls in flight."""
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--concurrency", type=int, default=concurrency)
 
 
 @contextmanager
 def simulator_process(*args: str):
     """``python -m cucu.simulator`` in its own process (its own GIL, like the real remote service)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "cucu.simulator", "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ok(f"{base_url}/_sim/faults", proc, "the simulator", timeout_s=30)
+    cmd = [sys.executable, "-m", "cucu.simulator", "--port", str(port), *args]
+    with served(cmd, f"{base_url}/_sim/faults", "the simulator", cwd=ROOT, env=os.environ.copy()):
         yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def sim_calls(base_url: str) -> int:

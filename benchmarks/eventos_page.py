@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.common import API_KEY, ROOT, Verdicts
+from benchmarks.common import API_KEY, ROOT, Verdicts, inventory_arguments
 from cucu.connectivity import ConnectivityCheck
 from cucu.inventory import inventory_to_toml
 from cucu.lapaz import now_la_paz
@@ -53,8 +53,7 @@ def fill_store(store: Store, inventory) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--branches", type=int, default=40)
-    parser.add_argument("--pos-per-branch", type=int, default=50)
+    inventory_arguments(parser, branches=40, pos_per_branch=50)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 

@@ -12,7 +12,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.common import API_KEY, Verdicts, sim_calls, sim_reset_stats, simulator_process
+from benchmarks.common import (
+    API_KEY,
+    Verdicts,
+    inventory_arguments,
+    sim_calls,
+    sim_reset_stats,
+    simulator_arguments,
+    simulator_process,
+)
 from cucu.client import CucuClient
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
@@ -24,10 +32,8 @@ from cucu.store import Store
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=31)
-    parser.add_argument("--branches", type=int, default=10)
-    parser.add_argument("--pos-per-branch", type=int, default=10)
-    parser.add_argument("--latency-ms", type=float, default=100)
-    parser.add_argument("--concurrency", type=int, default=16)
+    inventory_arguments(parser, branches=10, pos_per_branch=10)
+    simulator_arguments(parser, concurrency=16)
     args = parser.parse_args()
 
     inventory = synthetic_inventory(args.branches, args.pos_per_branch)

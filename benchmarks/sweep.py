@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import API_KEY, Verdicts, simulator_process
+from benchmarks.common import API_KEY, Verdicts, inventory_arguments, simulator_arguments, simulator_process
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.simulator import synthetic_inventory
@@ -21,10 +21,8 @@ from cucu.store import Store
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--branches", type=int, default=50)
-    parser.add_argument("--pos-per-branch", type=int, default=10)
-    parser.add_argument("--latency-ms", type=float, default=100)
-    parser.add_argument("--concurrency", type=int, default=32)
+    inventory_arguments(parser, branches=50, pos_per_branch=10)
+    simulator_arguments(parser, concurrency=32)
     args = parser.parse_args()
 
     inventory = synthetic_inventory(args.branches, args.pos_per_branch)

@@ -23,7 +23,7 @@ from cucu.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.models import Event, Inventory, PointOfSale
 from cucu.settings import DEFAULT_CONCURRENCY
-from cucu.store import ActionInProgress, PosFetch, Store
+from cucu.store import ActionInProgress, Attempt, PosFetch, Store
 from cucu.vocabulary import ActionKind, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
@@ -168,19 +168,29 @@ class Actions:
         motive, description, plan = self.check_start(pos_ids, motive, description)
         if not can_act(actor):
             return [
-                self._record_denied(actor, ActionKind.START, pos, motive, description)
+                self._decided(
+                    actor,
+                    ActionKind.START,
+                    pos,
+                    Outcome.DENIED,
+                    self._denied_message(actor),
+                    motive=motive,
+                    description=description,
+                )
                 for pos in (*plan.to_start, *(p for p, _ in plan.skipped))
             ]
         self._expire_stale_pending()
         results = [
-            self._record_skip(
+            self._decided(
                 actor,
                 ActionKind.START,
                 pos,
+                Outcome.SKIPPED,
                 f"Ya tiene un evento activo ({event.motive_text}); no se envió.",
-                motive,
-                description,
-                event,
+                event=event,
+                motive=motive,
+                description=description,
+                event_id=event.id,
             )
             for pos, event in plan.skipped
         ]
@@ -192,7 +202,10 @@ class Actions:
         if not targets:
             raise ActionError(NOTHING_TO_END)
         if not can_act(actor):
-            return [self._record_denied(actor, ActionKind.END, t.pos, event_id=t.event_id) for t in targets]
+            return [
+                self._decided(actor, ActionKind.END, t.pos, Outcome.DENIED, self._denied_message(actor), event_id=t.event_id)
+                for t in targets
+            ]
         self._expire_stale_pending()
         statuses = self.store.pos_statuses()
         results, to_send = [], []
@@ -201,8 +214,13 @@ class Actions:
             current = status.event if status is not None else None
             if current is None or current.id != target.event_id:
                 results.append(
-                    self._record_skip(
-                        actor, ActionKind.END, target.pos, "Ese evento ya no está activo; no se envió.", event_id=target.event_id
+                    self._decided(
+                        actor,
+                        ActionKind.END,
+                        target.pos,
+                        Outcome.SKIPPED,
+                        "Ese evento ya no está activo; no se envió.",
+                        event_id=target.event_id,
                     )
                 )
             else:
@@ -320,14 +338,16 @@ class Actions:
     def _audit(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields: Any) -> int:
         """One audit row for an attempt on ``pos`` (pending unless ``outcome`` says otherwise)."""
         return self.store.audit_begin(
-            requested_at=self.clock(),
-            actor=actor.id,
-            actor_name=actor.name,
-            role=actor.role,
-            action=action,
-            branch_id=pos.branch_id,
-            pos_id=pos.id,
-            **fields,
+            Attempt(
+                requested_at=self.clock(),
+                actor=actor.id,
+                actor_name=actor.name,
+                role=actor.role,
+                action=action,
+                branch_id=pos.branch_id,
+                pos_id=pos.id,
+                **fields,
+            )
         )
 
     def _begin(self, actor: Actor, action: ActionKind, pos: PointOfSale, **fields: Any) -> int | ActionResult:
@@ -335,8 +355,7 @@ class Actions:
             return self._audit(actor, action, pos, **fields)
         except ActionInProgress:
             message = "Ya hay otra acción en curso para este punto de venta (otra pestaña, otro supervisor o un doble clic); no se envió."
-            audit_id = self._audit(actor, action, pos, **fields, outcome=Outcome.DUPLICATE, message=message)
-            return ActionResult(pos, action, Outcome.DUPLICATE, message, audit_id=audit_id)
+            return self._decided(actor, action, pos, Outcome.DUPLICATE, message, **fields)
 
     def _finish(
         self, audit_id: int, pos: PointOfSale, action: ActionKind, outcome: Outcome, message: str, event: Event | None = None
@@ -346,43 +365,24 @@ class Actions:
         )
         return ActionResult(pos, action, outcome, message, event, audit_id)
 
-    def _record_skip(
+    def _decided(
         self,
         actor: Actor,
         action: ActionKind,
         pos: PointOfSale,
+        outcome: Outcome,
         message: str,
-        motive: int | None = None,
-        description: str | None = None,
+        *,
         event: Event | None = None,
-        event_id: str | None = None,
+        **fields: Any,
     ) -> ActionResult:
-        audit_id = self._audit(
-            actor,
-            action,
-            pos,
-            motive=motive,
-            description=description,
-            event_id=event.id if event else event_id,
-            outcome=Outcome.SKIPPED,
-            message=message,
-        )
-        return ActionResult(pos, action, Outcome.SKIPPED, message, event, audit_id)
+        """An attempt decided without calling cucu (skipped, refused, duplicate), audited as complete."""
+        audit_id = self._audit(actor, action, pos, **fields, outcome=outcome, message=message)
+        return ActionResult(pos, action, outcome, message, event, audit_id)
 
-    def _record_denied(
-        self,
-        actor: Actor,
-        action: ActionKind,
-        pos: PointOfSale,
-        motive: int | None = None,
-        description: str | None = None,
-        event_id: str | None = None,
-    ) -> ActionResult:
-        message = f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
-        audit_id = self._audit(
-            actor, action, pos, motive=motive, description=description, event_id=event_id, outcome=Outcome.DENIED, message=message
-        )
-        return ActionResult(pos, action, Outcome.DENIED, message, audit_id=audit_id)
+    @staticmethod
+    def _denied_message(actor: Actor) -> str:
+        return f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
 
     def _remember(
         self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None

@@ -3,7 +3,8 @@
 ``events_frame`` turns the per-POS, per-day answers of :func:`cucu.history.load_days` into
 one row per event with Spanish column names; ``filter_events`` narrows it;
 ``summary_frame`` totals it per branch and motive; ``to_csv_bytes`` exports exactly the
-shown columns for Excel. Times are aware La Paz timestamps throughout.
+shown columns for Excel; the ``*_text`` functions say where the days came from and which failed.
+Times are aware La Paz timestamps throughout.
 """
 
 from __future__ import annotations

@@ -98,37 +98,63 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
     seen: dict[str, str] = {}  # id -> where it was first used
     branches: list[Branch] = []
     for b_index, raw in enumerate(raw_branches, start=1):
-        where = f"sucursal {b_index}"
-        if not isinstance(raw, dict):
-            raise fail(f"la {where} no es una tabla [[branches]].")
-        if isinstance(raw.get("name"), str) and raw["name"].strip():
-            where = f"sucursal {b_index} («{raw['name'].strip()}»)"
-        unknown = set(raw) - _BRANCH_KEYS
-        if unknown:
-            raise fail(f"la {where} tiene claves desconocidas: {_names(unknown)}. Se admiten id, name, city y [[branches.pos]].")
-        branch_id = _check_id(raw.get("id"), f"la {where}", seen, fail)
-        name = _check_name(raw.get("name"), f"la {where}", fail)
+        where, branch_id, name = _entry(
+            raw,
+            f"la sucursal {b_index}",
+            table="[[branches]]",
+            keys=_BRANCH_KEYS,
+            keys_text="id, name, city y [[branches.pos]]",
+            seen=seen,
+            fail=fail,
+        )
         city = raw.get("city")
         if city is not None and (not isinstance(city, str) or not city.strip()):
-            raise fail(f"la {where} tiene un «city» vacío o que no es texto.")
+            raise fail(f"{where} tiene un «city» vacío o que no es texto.")
         raw_pos = raw.get("pos")
         if not isinstance(raw_pos, list) or not raw_pos:
-            raise fail(f"la {where} no tiene puntos de venta ([[branches.pos]]).")
+            raise fail(f"{where} no tiene puntos de venta ([[branches.pos]]).")
         pos_list: list[PointOfSale] = []
         for p_index, rp in enumerate(raw_pos, start=1):
-            p_where = f"el punto de venta {p_index} de la {where}"
-            if not isinstance(rp, dict):
-                raise fail(f"{p_where} no es una tabla [[branches.pos]].")
-            if isinstance(rp.get("name"), str) and rp["name"].strip():
-                p_where = f"el punto de venta {p_index} («{rp['name'].strip()}») de la {where}"
-            unknown = set(rp) - _POS_KEYS
-            if unknown:
-                raise fail(f"{p_where} tiene claves desconocidas: {_names(unknown)}. Se admiten id y name.")
-            pos_id = _check_id(rp.get("id"), p_where, seen, fail)
-            pos_name = _check_name(rp.get("name"), p_where, fail)
+            _, pos_id, pos_name = _entry(
+                rp,
+                f"el punto de venta {p_index}",
+                of=f" de {where}",
+                table="[[branches.pos]]",
+                keys=_POS_KEYS,
+                keys_text="id y name",
+                seen=seen,
+                fail=fail,
+            )
             pos_list.append(PointOfSale(id=pos_id, name=pos_name, branch_id=branch_id))
         branches.append(Branch(id=branch_id, name=name, city=city.strip() if city else None, pos=tuple(pos_list)))
     return Inventory(branches=tuple(branches))
+
+
+def _entry(
+    raw: Any,
+    label: str,
+    *,
+    of: str = "",
+    table: str,
+    keys: set[str],
+    keys_text: str,
+    seen: dict[str, str],
+    fail: Callable[[str], InventoryError],
+) -> tuple[str, str, str]:
+    """What a branch and a POS are both checked for: a table with known keys, a unique UUID and a name.
+
+    Messages name the entry as ``label``, its name once known and ``of`` (the branch of a POS):
+    "el punto de venta 2 («Caja 2») de la sucursal 1 («Centro»)". Returns (that text, id, name).
+    """
+    name = raw.get("name") if isinstance(raw, dict) else None
+    named = f" («{name.strip()}»)" if isinstance(name, str) and name.strip() else ""
+    here = f"{label}{named}{of}"
+    if not isinstance(raw, dict):
+        raise fail(f"{here} no es una tabla {table}.")
+    unknown = set(raw) - keys
+    if unknown:
+        raise fail(f"{here} tiene claves desconocidas: {_names(unknown)}. Se admiten {keys_text}.")
+    return here, _check_id(raw.get("id"), here, seen, fail), _check_name(raw.get("name"), here, fail)
 
 
 def _check_id(value: Any, where: str, seen: dict[str, str], fail: Callable[[str], InventoryError]) -> str:

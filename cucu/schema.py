@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from cucu.lapaz import LA_PAZ
+from cucu.lapaz import to_la_paz
 from cucu.vocabulary import Outcome
 
 
@@ -41,7 +41,7 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(LA_PAZ)  # type: ignore[no-any-return]  # a datetime from the driver
+        return to_la_paz(value)
 
 
 metadata = sa.MetaData()

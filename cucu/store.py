@@ -8,6 +8,7 @@ and gives them back as aware La Paz datetimes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -100,22 +101,31 @@ class ActionInProgress(Exception):
     """Another start or end for this POS is in flight (this or another session or process)."""
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """A start or end attempt as the audit log records it before the call (``outcome`` pending), or
+    already decided (skipped, refused, duplicate) when nothing is sent."""
+
     requested_at: datetime
-    completed_at: datetime | None
     actor: str
     actor_name: str | None
     role: Role | None
     action: ActionKind
     branch_id: str
     pos_id: str
-    motive: int | None
-    description: str | None
-    event_id: str | None
-    outcome: Outcome
-    message: str | None
+    motive: int | None = None
+    description: str | None = None
+    event_id: str | None = None
+    outcome: Outcome = Outcome.PENDING
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry(Attempt):
+    """An audit row as read back: the attempt, its id, and when it was completed."""
+
+    id: int
+    completed_at: datetime | None
 
 
 class Store:
@@ -351,45 +361,17 @@ class Store:
 
     # ---- audit log ----------------------------------------------------------------------
 
-    def audit_begin(
-        self,
-        *,
-        requested_at: datetime,
-        actor: str,
-        actor_name: str | None,
-        role: Role | None,
-        action: ActionKind,
-        branch_id: str,
-        pos_id: str,
-        motive: int | None = None,
-        description: str | None = None,
-        event_id: str | None = None,
-        outcome: Outcome = Outcome.PENDING,
-        message: str | None = None,
-    ) -> int:
+    def audit_begin(self, attempt: Attempt) -> int:
         """Write an attempt before the call. Raises ``ActionInProgress`` if one is pending for the POS."""
-        values = dict(
-            requested_at=requested_at,
-            actor=actor,
-            actor_name=actor_name,
-            role=role,
-            action=action,
-            branch_id=branch_id,
-            pos_id=pos_id,
-            motive=motive,
-            description=description,
-            event_id=event_id,
-            outcome=outcome,
-            message=message,
-        )
-        if outcome != Outcome.PENDING:  # a decided attempt (skipped, refused): complete at once
-            values["completed_at"] = values["requested_at"]
+        values: dict[str, Any] = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
+        if attempt.outcome != Outcome.PENDING:  # a decided attempt (skipped, refused): complete at once
+            values["completed_at"] = attempt.requested_at
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(audit_log.insert().values(**values)).inserted_primary_key
                 return int(key[0]) if key is not None else _no_key()
         except sa.exc.IntegrityError:
-            raise ActionInProgress(pos_id) from None
+            raise ActionInProgress(attempt.pos_id) from None
 
     def audit_finish(
         self, entry_id: int, *, completed_at: datetime, outcome: Outcome, event_id: str | None = None, message: str | None = None
@@ -439,20 +421,12 @@ class Store:
             rows = list(conn.execute(query))
         return [
             AuditEntry(
-                id=r.id,
-                requested_at=r.requested_at,
-                completed_at=r.completed_at,
-                actor=r.actor,
-                actor_name=r.actor_name,
-                role=Role(r.role) if r.role else None,
-                action=ActionKind(r.action),
-                branch_id=r.branch_id,
-                pos_id=r.pos_id,
-                motive=r.motive,
-                description=r.description,
-                event_id=r.event_id,
-                outcome=Outcome(r.outcome),
-                message=r.message,
+                **{
+                    **r._mapping,
+                    "role": Role(r.role) if r.role else None,
+                    "action": ActionKind(r.action),
+                    "outcome": Outcome(r.outcome),
+                }
             )
             for r in rows
         ]

@@ -8,12 +8,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import ViewportSize, expect
+
+from tests.waiting import wait_until_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -30,22 +30,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
-
-
-def wait_until_ok(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 60, ok=lambda r: r.status_code == 200) -> None:
-    """Poll ``url`` until it answers as ``ok`` says; fail early if the child process died."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if ok(httpx.get(url, timeout=1)):
-                return
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited early")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not answer in time")
-        time.sleep(0.2)
 
 
 def free_port() -> int:

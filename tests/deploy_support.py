@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.browser_support import ROOT, free_port
+from tests.waiting import wait_until
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -102,16 +102,18 @@ def nginx(site: str, directory: Path, *, app_port: int | Sequence[int], https_po
     proc = subprocess.Popen(
         [NGINX, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", https_port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", https_port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}") from None
-                time.sleep(0.1)
+        wait_until(listening, 10, what="nginx to listen", poll_s=0.1)
         yield f"https://localhost:{https_port}"
     finally:
         proc.terminate()

@@ -18,7 +18,7 @@ from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
-from cucu.store import Store
+from cucu.store import Attempt, Store
 from cucu.vocabulary import ActionKind, Outcome, Role
 
 ANA = Actor("ana@empresa.bo", "Ana Quispe", Role.SUPERVISOR)
@@ -47,6 +47,21 @@ def busy(sim):
     active = {e["posId"]: e["id"] for e in sim.events() if not e["finalizado"]}
     pos = next(p for p in sim.inventory.all_pos if p.id in active)
     return pos, active[pos.id]
+
+
+def pending_start(pos, actor: str, requested_at) -> Attempt:
+    """A start another session or process left in flight for ``pos``."""
+    return Attempt(
+        requested_at=requested_at,
+        actor=actor,
+        actor_name=None,
+        role=None,
+        action=ActionKind.START,
+        branch_id=pos.branch_id,
+        pos_id=pos.id,
+        motive=1,
+        description="en curso",
+    )
 
 
 def calls(sim, route):
@@ -172,17 +187,7 @@ def test_all_pos_run_concurrently(env):
 def test_second_attempt_while_one_is_in_flight_is_not_sent(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    store.audit_begin(
-        requested_at=now_la_paz(),
-        actor="otra-sesion",
-        actor_name=None,
-        role=None,
-        action=ActionKind.START,
-        branch_id=pos.branch_id,
-        pos_id=pos.id,
-        motive=1,
-        description="en curso",
-    )
+    store.audit_begin(pending_start(pos, "otra-sesion", now_la_paz()))
     (result,) = actions.start(ANA, [pos.id], 1, "doble clic")
     assert result.outcome == Outcome.DUPLICATE and "otra acción en curso" in result.message
     assert calls(sim, START_ROUTE) == 0
@@ -215,15 +220,7 @@ def test_ending_twice_sends_once(env):
 def test_stale_pending_attempt_expires(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    store.audit_begin(
-        requested_at=now_la_paz() - timedelta(minutes=10),
-        actor="caido",
-        actor_name=None,
-        role=None,
-        action=ActionKind.START,
-        branch_id=pos.branch_id,
-        pos_id=pos.id,
-    )
+    store.audit_begin(pending_start(pos, "caido", now_la_paz() - timedelta(minutes=10)))
     (result,) = actions.start(ANA, [pos.id], 1, "x")
     assert result.outcome == Outcome.OK
     old = next(e for e in store.audit_entries() if e.actor == "caido")

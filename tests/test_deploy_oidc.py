@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import TypedDict
@@ -26,9 +25,9 @@ from tests.browser_support import (
     start_one_event,
     streamlit_server,
     wait_for_app,
-    wait_until_ok,
 )
 from tests.deploy_support import nginx
+from tests.waiting import served
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +50,9 @@ def provider():
     port = free_port()
     cli = Path(sys.executable).with_name("oidc-provider-mock")
     cmd = [str(cli), "-H", "127.0.0.1", "-p", str(port), "--user-claims", json.dumps(ANA), "--user-claims", json.dumps(BETO)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ok(f"{url}/.well-known/openid-configuration", proc, "oidc-provider-mock", timeout_s=20)
+    with served(cmd, f"{url}/.well-known/openid-configuration", "oidc-provider-mock", timeout_s=20):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ websocket), what one process records the other shows, and only one of them polls
 from __future__ import annotations
 
 import re
-import time
 from collections import defaultdict
 
 import pytest
@@ -16,6 +15,7 @@ from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
 from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, streamlit_server
 from tests.deploy_support import htpasswd, insecure_client, nginx
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -113,24 +113,20 @@ def test_one_database_for_both_and_one_poller(replicas, browser):
         f'{route} 127.0.0.1:{port} 101 "GET /contingencia/_stcore/stream '
         for route, port in zip((route_a, route_b), ports, strict=True)
     ]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        log = (directory / "access.log").read_text()
-        if all(line in log for line in expected):
-            break
-        time.sleep(0.2)
-    assert all(line in log for line in expected), expected
+    wait_until(
+        lambda: all(line in (directory / "access.log").read_text() for line in expected), 10, what=f"{expected} in the log"
+    )
 
     # Both processes now run a collector; one polls and the other stands by.
     lease = Store(str(directory / "contingencia.db")).lease("collector")
     assert lease is not None
     holder = lease.holder
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        texts = [path.read_text() for path in logs]
-        if all("colector " in text for text in texts):
-            break
-        time.sleep(0.2)
+
+    def both_logged() -> list[str]:
+        found = [path.read_text() for path in logs]
+        return found if all("colector " in text for text in found) else []
+
+    texts = wait_until(both_logged, 10, what="both processes to log their collector's role")
     active = [text for text in texts if f"colector activo: {holder}" in text]
     standing_by = [text for text in texts if "colector en espera" in text]
     assert len(active) == 1 and len(standing_by) == 1 and active[0] is not standing_by[0]

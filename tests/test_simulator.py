@@ -17,6 +17,7 @@ import pytest
 from cucu.lapaz import LA_PAZ
 from cucu.models import parse_api_datetime
 from cucu.simulator import Faults, Simulator, SimulatorServer, synthetic_inventory
+from tests.waiting import wait_until
 
 KEY = "sk_test_demo"
 FIXED_NOW = datetime(2026, 11, 24, 10, 30, tzinfo=LA_PAZ)
@@ -59,10 +60,7 @@ def set_faults(client: httpx.Client, **faults) -> dict:
 
 def wait_idle(client: httpx.Client, timeout: float = 3.0) -> None:
     """Wait until no API call is in flight (hung calls of a timeout test have answered)."""
-    deadline = time.monotonic() + timeout
-    while client.get("/_sim/stats").json()["data"]["in_flight"] > 0:
-        assert time.monotonic() < deadline, "quedaron llamadas colgadas"
-        time.sleep(0.02)
+    wait_until(lambda: client.get("/_sim/stats").json()["data"]["in_flight"] == 0, timeout, what="hung calls to answer")
 
 
 def idle_pos(sim: Simulator):

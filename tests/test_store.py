@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -12,23 +12,11 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event
 from cucu.schema import MIGRATIONS
-from cucu.store import DayEvents, Lease, PosFetch, Store, database_url
-from cucu.vocabulary import ActionKind, ErrorKind, Outcome, Role
+from cucu.store import Attempt, DayEvents, Lease, PosFetch, Store, database_url
+from cucu.vocabulary import ActionKind, ErrorKind, Outcome
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=LA_PAZ)
 EVENT = Event.from_api({"id": "e1", "posId": "p1", "codigoMotivo": 1, "fechaInicio": "2026-11-24T07:00:00", "finalizado": False})
-
-
-class Attempt(TypedDict):
-    """The keyword arguments ``Store.audit_begin`` needs for one attempt."""
-
-    requested_at: datetime
-    actor: str
-    actor_name: str | None
-    role: Role | None
-    action: ActionKind
-    branch_id: str
-    pos_id: str
 
 
 def lease_of(store: Store, name: str) -> Lease:
@@ -160,15 +148,15 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
-    store.audit_begin(**pending)
+    store.audit_begin(pending)
     try:
-        store.audit_begin(**pending)
+        store.audit_begin(pending)
     except ActionInProgress:
         pass
     else:
         raise AssertionError("a second pending action for one POS was accepted")
-    store.audit_begin(**(pending | {"pos_id": "p2"}))  # other POS are free
-    assert store.audit_begin(**pending, outcome=Outcome.DUPLICATE, message="x")  # decided rows are not pending
+    store.audit_begin(replace(pending, pos_id="p2"))  # other POS are free
+    assert store.audit_begin(replace(pending, outcome=Outcome.DUPLICATE, message="x"))  # decided rows are not pending
 
 
 def test_days_fetched_since_finds_old_days_read_recently(db):
@@ -252,9 +240,9 @@ def test_one_pending_action_per_pos_is_enforced_by_the_database(db):
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
-    first = store.audit_begin(**pending)
+    first = store.audit_begin(pending)
     with pytest.raises(ActionInProgress):
-        store.audit_begin(**pending)
-    store.audit_begin(**(pending | {"pos_id": "p2"}))
+        store.audit_begin(pending)
+    store.audit_begin(replace(pending, pos_id="p2"))
     store.audit_finish(first, completed_at=T0, outcome=Outcome.OK)
-    store.audit_begin(**pending)  # free again once the first one is decided
+    store.audit_begin(pending)  # free again once the first one is decided

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cucu.inventory import DEMO_INVENTORY_PATH, is_uuid, load_inventory
-from cucu.lapaz import LA_PAZ, now_la_paz
+from cucu.lapaz import now_la_paz, to_la_paz
 from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
 from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
@@ -89,7 +89,7 @@ class Simulator:
 
     def now(self) -> datetime:
         """Current La Paz time, whole seconds (the API has no sub-second precision)."""
-        return self._now().astimezone(LA_PAZ).replace(microsecond=0)
+        return to_la_paz(self._now()).replace(microsecond=0)
 
     # ------------------------------------------------------------------ reset and seed
 
@@ -319,7 +319,7 @@ class Simulator:
         _raise_validation(errors)
         with self._lock:
             pos = self._locate_pos(data["posId"], data["branchId"])
-            found = [e for e in self._by_pos[pos.id] if e.fecha_inicio.astimezone(LA_PAZ).date() == parsed]
+            found = [e for e in self._by_pos[pos.id] if to_la_paz(e.fecha_inicio).date() == parsed]
             found.sort(key=lambda e: e.fecha_inicio)
             return [e.to_api() for e in found]
 
