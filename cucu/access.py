@@ -38,7 +38,7 @@ class AccessSettings:
     role_claim: str = "roles"
     role_map: Mapping[str, Role] = field(default_factory=lambda: {r.value: r for r in Role})
     user_header: str = "X-Remote-User"
-    default_role: str = Role.VIEWER  # for a signed-in user with no role: viewer, or none (no access)
+    default_role: str = Role.VIEWER.value  # for a signed-in user with no role: viewer, or none (no access)
     allow_anonymous_supervisors: bool = False
     users: Mapping[str, str] = field(default_factory=dict)  # allow-list: user -> viewer / supervisor / none
 
@@ -76,13 +76,15 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     if unknown:
         raise AccessSettingsError(f"La tabla [access] tiene claves desconocidas: {', '.join(unknown)}.")
     raw = merge_sources(_SOURCES, section, environ)
-    mode = str(raw["mode"] or AccessMode.OFF).strip().lower()
+    defaults = AccessSettings()
+    mode = str(raw["mode"] or defaults.mode).strip().lower()
     if mode not in tuple(AccessMode):
-        raise AccessSettingsError(f"[access].mode (CUCU_ACCESS_MODE) debe ser oidc, proxy u off; se recibió «{raw['mode']}».")
-    default_role = str(raw["default_role"] or Role.VIEWER).strip().lower()
+        modes = f"{', '.join(list(AccessMode)[:-1])} u {list(AccessMode)[-1]}"  # "u": the last one is "off"
+        raise AccessSettingsError(f"[access].mode ({_SOURCES['mode'][0]}) debe ser {modes}; se recibió «{raw['mode']}».")
+    default_role = str(raw["default_role"] or defaults.default_role).strip().lower()
     if default_role not in (Role.VIEWER, NO_ACCESS):
-        raise AccessSettingsError("[access].default_role debe ser viewer o none (sin acceso).")
-    role_map = section.get("role_map", {r.value: r.value for r in Role})
+        raise AccessSettingsError(f"[access].default_role debe ser {Role.VIEWER} o {NO_ACCESS} (sin acceso).")
+    role_map = section.get("role_map", defaults.role_map)
     users = section.get("users", {})
     roles = tuple(r.value for r in Role)
     for table, values, allowed in (("role_map", role_map, roles), ("users", users, (*roles, NO_ACCESS))):
@@ -94,14 +96,14 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
     return AccessSettings(
         mode=AccessMode(mode),
-        role_claim=str(raw["role_claim"] or "roles").strip(),
+        role_claim=str(raw["role_claim"] or defaults.role_claim).strip(),
         role_map={str(k): Role(str(v).lower()) for k, v in role_map.items()},
-        user_header=str(raw["user_header"] or "X-Remote-User"),
+        user_header=str(raw["user_header"] or defaults.user_header),
         default_role=default_role,
         allow_anonymous_supervisors=parse_switch(
             raw["allow_anonymous_supervisors"],
-            "[access].allow_anonymous_supervisors (CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS)",
-            default=False,
+            f"[access].allow_anonymous_supervisors ({_SOURCES['allow_anonymous_supervisors'][0]})",
+            default=defaults.allow_anonymous_supervisors,
             error=AccessSettingsError,
         ),
         users={str(k).strip().lower(): str(v).lower() for k, v in users.items()},

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from cucu.client import CucuClient
 from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
-from cucu.formatting import fmt_time
+from cucu.formatting import fmt_hour
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.models import Event, Inventory, PointOfSale
@@ -75,17 +75,18 @@ class EndTarget:
 
 
 NO_POS_CHOSEN = "Elija al menos un punto de venta."
+_ACTING_ROLES = frozenset(r for r in Role if r.can_act)
 NOTHING_TO_END = "No hay eventos activos que finalizar en los puntos de venta elegidos."
 
 
 def siat_outage_description(down_since: datetime) -> str:
     """The description of the motive-2 events that Estado's alert offers while SIAT is down."""
-    return f"SIAT no responde desde las {fmt_time(down_since)[:5]}. Iniciado desde la alerta del tablero."
+    return f"SIAT no responde desde las {fmt_hour(down_since)}. Iniciado desde la alerta del tablero."
 
 
 def can_act(actor: Actor) -> bool:
     """Checked at the moment of every call, not only by hiding buttons."""
-    return actor.role is not None and Role(actor.role).can_act
+    return actor.role in _ACTING_ROLES
 
 
 def validate_start(motive: object, description: str | None) -> tuple[int, str]:
@@ -382,7 +383,8 @@ class Actions:
 
     @staticmethod
     def _denied_message(actor: Actor) -> str:
-        return f"Su rol ({actor.role or 'sin rol'}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
+        role = Role(actor.role).label if actor.role in tuple(Role) else (actor.role or "sin rol")
+        return f"Su rol ({role}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
 
     def _remember(
         self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None

@@ -80,7 +80,7 @@ class Collector:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading: bool | None = None  # None until the first round asked
         self._lease_lock = threading.Lock()
-        # Rounds each loop has finished (led or stood by), so tests and benchmarks wait on rounds, not time.
+        # Rounds each loop has finished (led or stood by), so a test waits on rounds, not on time.
         self.rounds: Counter[str] = Counter()
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------

@@ -23,6 +23,11 @@ def fmt_time(value: datetime | None) -> str:
     return "—" if value is None or is_missing(value) else to_la_paz(value).strftime("%H:%M:%S")
 
 
+def fmt_hour(value: datetime) -> str:
+    """``09:10``: a time of day in a sentence ("desde las 09:10")."""
+    return to_la_paz(value).strftime("%H:%M")
+
+
 def fmt_duration(delta: timedelta | None) -> str:
     """``2 d 3 h``, ``5 h 12 min``, ``7 min``, ``40 s``."""
     if delta is None or is_missing(delta):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from cucu.formatting import fmt_duration
 from cucu.models import Event, Inventory, motive_label
+from cucu.settings import DEFAULT_LONG_OPEN_HOURS
 from cucu.store import AuditEntry, DayEvents, PosStatus
 from cucu.vocabulary import PosState
 
@@ -46,7 +47,7 @@ POS_COLUMNS = [
 
 
 def pos_frame(
-    inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = 24.0
+    inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = DEFAULT_LONG_OPEN_HOURS
 ) -> pd.DataFrame:
     """One row per inventory POS, in inventory order (grouped by branch)."""
     rows = []
@@ -120,6 +121,17 @@ class BranchTile:
     stale: int
     long_open: int
 
+    def notes(self, long_open_hours: float) -> list[str]:
+        """What else a supervisor should know about the branch, shortest first."""
+        notes = []
+        if self.long_open:
+            notes.append(f"⏰ {self.long_open} abierto(s) hace más de {long_open_hours:g} h")
+        if self.stale:
+            notes.append(f"⚠ {self.stale} sin respuesta reciente")
+        if self.unknown:
+            notes.append(f"{PosState.DESCONOCIDO.icon} {self.unknown} sin datos")
+        return notes
+
 
 @dataclass(frozen=True)
 class OpenWindow:
@@ -144,6 +156,10 @@ class Overview:
     windows: list[OpenWindow]  # soonest deadline first
     tiles: list[BranchTile]
     fetched_at: datetime | None  # the oldest "Consultado" among POS: how fresh the whole picture is
+
+    def tiles_by_attention(self) -> list[BranchTile]:
+        """Affected branches first: with many branches, those are the ones a supervisor looks for."""
+        return sorted(self.tiles, key=lambda t: (-t.in_contingency, -t.unknown))
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> Overview:
@@ -244,7 +260,7 @@ def audit_frame(entries: Iterable[AuditEntry], inventory: Inventory) -> pd.DataF
             "Fecha": e.requested_at,
             "Usuario": e.actor,
             "Nombre": e.actor_name,
-            "Rol": e.role,
+            "Rol": e.role.label if e.role else None,
             "Acción": e.action.label,
             "Sucursal": branches.get(e.branch_id, e.branch_id),
             "Punto de venta": pos_names.get(e.pos_id, e.pos_id),

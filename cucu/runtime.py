@@ -18,7 +18,7 @@ from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Inventory
-from cucu.settings import DEFAULT_DB_PATH, Settings
+from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.store import Store
 from cucu.vocabulary import Mode
 
@@ -80,7 +80,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
     else:
-        assert settings.base_url and settings.api_key, "load_settings requires both outside DEMO"
+        if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
+            raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
     store = Store(db or DEFAULT_DB_PATH)
     if server is not None and temp_dir is not None:

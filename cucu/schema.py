@@ -18,6 +18,10 @@ from cucu.lapaz import to_la_paz
 from cucu.vocabulary import Outcome
 
 
+class NaiveDatetimeError(ValueError):
+    """A datetime without a zone reached the database: its moment would be a guess (a caller's bug)."""
+
+
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """Aware datetimes in, aware La Paz datetimes out, UTC in the database.
 
@@ -33,7 +37,7 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime")
+            raise NaiveDatetimeError(f"naive datetime: {value!r}")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

@@ -24,15 +24,16 @@ ENV_PREFIX = "CUCU_"  # every setting of [cucu] is also CUCU_<NAME>; [access]'s 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_CHECK_INTERVAL_S = 30.0
 DEFAULT_SWEEP_INTERVAL_S = 60.0
+DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out
 
 
 class SettingsError(ValueError):
     """The configuration cannot work; ``str(err)`` says what and how to fix it, in Spanish."""
 
 
-def _number(default: float, minimum: float) -> Any:
-    """A numeric setting: its default, and the smallest value that can work."""
-    return field(default=default, metadata={"minimum": minimum})
+def _number(kind: type[int] | type[float], default: float, minimum: float) -> Any:
+    """A numeric setting: its type, its default, and the smallest value that can work."""
+    return field(default=kind(default), metadata={"kind": kind, "minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,13 @@ class Settings:
     inventory: Path | None = None
     # None: DEFAULT_DB_PATH, or a throw-away file in DEMO. Out of repr: a PostgreSQL URL may hold a password.
     db: str | None = field(default=None, repr=False)
-    timeout_s: float = _number(10.0, 0.5)
-    simulator_port: int = _number(0, 0)  # DEMO only: 0 picks a free loopback port
+    timeout_s: float = _number(float, 10, 0.5)
+    simulator_port: int = _number(int, 0, 0)  # DEMO only: 0 picks a free loopback port
     collector: bool = True  # off: pages show what the database holds, nothing polls cucu
-    check_interval_s: float = _number(DEFAULT_CHECK_INTERVAL_S, 1.0)
-    sweep_interval_s: float = _number(DEFAULT_SWEEP_INTERVAL_S, 1.0)
-    concurrency: int = _number(DEFAULT_CONCURRENCY, 1)
-    long_open_hours: float = _number(24.0, 0.1)
+    check_interval_s: float = _number(float, DEFAULT_CHECK_INTERVAL_S, 1.0)
+    sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0)
+    concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1)
+    long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1)
 
     @property
     def mode(self) -> Mode:
@@ -116,16 +117,15 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
     numbers = {}
     for name, spec in _NUMBERS.items():
         env_var, key = _SOURCES[name]
-        kind = int if isinstance(spec.default, int) else float
         numbers[name] = _parse_number(
-            raw[name], spec.default, f"{env_var} / [cucu].{key}", kind, minimum=spec.metadata["minimum"]
+            raw[name], spec.default, f"{env_var} / [cucu].{key}", spec.metadata["kind"], minimum=spec.metadata["minimum"]
         )
     return Settings(
         base_url=base_url,
         api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
         inventory=Path(str(raw["inventory"])).expanduser() if raw["inventory"] is not None else None,
         db=str(raw["db"]) if raw["db"] is not None else None,
-        collector=parse_switch(raw["collector"], "CUCU_COLLECTOR / [cucu].collector", default=True),
+        collector=parse_switch(raw["collector"], f"{_SOURCES['collector'][0]} / [cucu].collector", default=Settings.collector),
         **numbers,
     )
 

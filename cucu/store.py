@@ -24,6 +24,7 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.models import Event
 from cucu.schema import (
     MIGRATIONS,
+    NaiveDatetimeError,
     UtcDateTime,
     audit_log,
     connectivity_checks,
@@ -446,7 +447,7 @@ def _make_engine(url: str) -> Engine:
     def _our_errors_as_they_are(context: sa.engine.ExceptionContext) -> None:
         # A naive datetime refused by UtcDateTime is a caller's bug, not a database error: raise it as the
         # ValueError it is instead of SQLAlchemy's StatementError wrapper.
-        if isinstance(context.original_exception, ValueError) and context.sqlalchemy_exception is not None:
+        if isinstance(context.original_exception, NaiveDatetimeError):
             raise context.original_exception
 
     return engine

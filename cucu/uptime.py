@@ -203,6 +203,13 @@ def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
     return frame
 
 
+def partial_history_note(first: datetime, since: datetime) -> str:
+    """Said beside a figure over a window that the stored checks do not cover (a new installation)."""
+    if first > since + timedelta(hours=1):
+        return f" Historial disponible desde el {fmt_datetime(first)}."
+    return ""
+
+
 def outages_since(checks: Sequence[ConnectivityCheck], now: datetime, since: datetime) -> pd.DataFrame:
     """The outages that ended at or after ``since`` or go on. Derived from all of ``checks``, so an
     outage begun before the window keeps its real start."""

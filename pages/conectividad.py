@@ -10,9 +10,10 @@ from cucu import uptime
 from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
 from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure
-from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
 from cucu.lapaz import now_la_paz
 from cucu.store import Store
+from cucu.vocabulary import CheckState
 from ui import resources, shell, widgets
 
 runtime = shell.page_context().runtime
@@ -70,9 +71,7 @@ def summary() -> None:
     first = checks[0].checked_at
     with st.container(horizontal=True, key="uptime_metrics"):
         for key, (label, length) in uptime.WINDOWS.items():
-            partial = ""
-            if first > now - length + timedelta(hours=1):
-                partial = f" Historial disponible desde el {fmt_datetime(first)}."
+            partial = uptime.partial_history_note(first, now - length)
             st.metric(
                 f"Disponibilidad {label}",
                 fmt_percent(values[key]),
@@ -86,7 +85,7 @@ def summary() -> None:
     st.plotly_chart(heartbeat_figure(frame), config=PLOTLY_CONFIG, key="heartbeat")
     with st.container(horizontal=True, horizontal_alignment="distribute", key="heartbeat_axis"):
         st.caption(fmt_age(frame["Hora"].iloc[0].to_pydatetime(), now), width="content")
-        st.caption(":green[■] en línea · :red[■] SIAT no responde · :gray[■] sin conexión con cucu", width="content")
+        st.caption(" · ".join(f":{s.color}[■] {in_sentence(s.label)}" for s in CheckState), width="content")
         st.caption("ahora", width="content")
 
 
@@ -121,12 +120,9 @@ def history(window: str) -> None:
     frame, bucket = _latency(STORE_KEY, window, first, latest, len(in_window), in_window)
     st.plotly_chart(latency_figure(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
     every = "cada comprobación" if bucket is None else f"promedio cada {fmt_every(bucket)}"
-    partial = ""
-    if first > since + timedelta(hours=1):
-        partial = f" Historial disponible desde el {fmt_datetime(first)}."
+    marks = ", ".join(f":{s.color}[{in_sentence(s.label)}]" for s in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE))
     st.caption(
-        f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: :red[SIAT no responde], "
-        f":gray[sin conexión con cucu].{partial}"
+        f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: {marks}.{uptime.partial_history_note(first, since)}"
     )
 
     st.markdown("**Caídas**")

@@ -8,11 +8,11 @@ import streamlit as st
 
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
-from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time
+from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_hour, fmt_time
 from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame, windows_frame
 from cucu.lapaz import now_la_paz
 from cucu.uptime import siat_rollup
-from cucu.vocabulary import Motive
+from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
 page = shell.page_context()
@@ -37,10 +37,10 @@ def siat_panel(now: datetime) -> None:
             icon=":material/cloud_off:",
         )
     elif down_since is not None:
-        since = fmt_time(down_since)[:5]
+        siat_motive = f"el motivo {Motive.FALLA_SIAT.value} ({Motive.FALLA_SIAT.label})"
         st.error(
-            f"**SIAT no responde desde las {since}** ({fmt_age(down_since, now)}). "
-            "Si la falla continúa, los puntos de venta deben declarar contingencia con el motivo 2 (Falla SIAT) "
+            f"**SIAT no responde desde las {fmt_hour(down_since)}** ({fmt_age(down_since, now)}). "
+            f"Si la falla continúa, los puntos de venta deben declarar contingencia con {siat_motive} "
             "para seguir facturando fuera de línea.",
             icon=":material/crisis_alert:",
         )
@@ -72,7 +72,7 @@ def suggest_contingency(since: datetime) -> None:
         st.caption("Todos los puntos de venta ya tienen un evento activo.")
         return
     if st.button(
-        f"Iniciar contingencia por Falla SIAT en {len(free)} punto(s) de venta",
+        f"Iniciar contingencia por {Motive.FALLA_SIAT.label} en {len(free)} punto(s) de venta",
         type="primary",
         icon=":material/add_alert:",
         key="estado_sugerido",
@@ -112,8 +112,7 @@ def kpis(ov: Overview, now: datetime) -> None:
 
 def branch_tiles(ov: Overview) -> None:
     st.subheader("Sucursales")
-    # Affected branches first: with 40 branches, those are the ones a supervisor looks for.
-    tiles = sorted(ov.tiles, key=lambda t: (-t.in_contingency, -t.unknown))
+    tiles = ov.tiles_by_attention()
     per_row = 3
     for start in range(0, len(tiles), per_row):
         for col, tile in zip(st.columns(per_row), tiles[start : start + per_row], strict=False):
@@ -121,16 +120,10 @@ def branch_tiles(ov: Overview) -> None:
                 city = f" · {tile.city}" if tile.city else ""
                 st.markdown(f"**{tile.name}**{city}")
                 if tile.in_contingency:
-                    st.markdown(f":red[**🔴 {tile.in_contingency} de {tile.total}** en contingencia]")
+                    st.markdown(f":red[**{PosState.CONTINGENCIA.icon} {tile.in_contingency} de {tile.total}** en contingencia]")
                 else:
-                    st.markdown(f":green[🟢 Sin contingencia] · {tile.total} POS")
-                notes = []
-                if tile.long_open:
-                    notes.append(f"⏰ {tile.long_open} abierto(s) hace más de {settings.long_open_hours:g} h")
-                if tile.stale:
-                    notes.append(f"⚠ {tile.stale} sin respuesta reciente")
-                if tile.unknown:
-                    notes.append(f"⚪ {tile.unknown} sin datos")
+                    st.markdown(f":green[{PosState.NORMAL.icon} Sin contingencia] · {tile.total} POS")
+                notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
                 links = st.columns(2)

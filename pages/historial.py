@@ -19,6 +19,7 @@ from cucu.formatting import fmt_number
 from cucu.history import LoadedRange, load_days
 from cucu.history_view import (
     SHOWN_COLUMNS,
+    chosen_pos,
     errors_text,
     events_frame,
     filter_events,
@@ -32,7 +33,7 @@ from cucu.history_view import (
 )
 from cucu.lapaz import now_la_paz
 from cucu.models import PointOfSale
-from cucu.periods import date_range, default_range, picked_range, range_problem
+from cucu.periods import MAX_RANGE_DAYS, date_range, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import shell, widgets
 
@@ -57,7 +58,7 @@ picked = row1[0].date_input(
     format="DD/MM/YYYY",
     key="fechas",
     bind="query-params",
-    help="Primer y último día, ambos incluidos (hasta 62 días).",
+    help=f"Primer y último día, ambos incluidos (hasta {MAX_RANGE_DAYS} días).",
 )
 with row1[1]:
     motives = widgets.motive_filter()
@@ -119,8 +120,7 @@ def show() -> None:
         key="historial_actualizar",
         help="Vuelve a consultar a cucu los días que pueden cambiar.",
     )
-    wanted = set(pos_ids) if pos_ids else set(pos_choices)
-    pos_list = [p for p in inventory.all_pos if p.id in wanted]
+    pos_list = chosen_pos(inventory, pos_ids or pos_choices)
     days = date_range(start, end)
     key = (start, end, tuple(p.id for p in pos_list))
     loaded = _load(key, pos_list, days, force)

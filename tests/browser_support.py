@@ -13,6 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import ViewportSize, expect
 
+from cucu.settings import ENV_PREFIX
 from tests.waiting import wait_until_ok
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def streamlit_server(
     block a chatty server). ``stopped`` receives the exit code after SIGTERM.
     """
     port = port or free_port()
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("CUCU_")}
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     child_env.update(env or {})
     cmd = [
         sys.executable,

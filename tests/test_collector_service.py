@@ -22,8 +22,7 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition, what: str):
-    return wait_until(condition, timeout_s=20, what=what)
+SERVICE_WAIT_S = 20  # a process's start-up and rounds, on a busy 2-core machine
 
 
 def test_demo_and_broken_secrets_are_refused_in_spanish(tmp_path):
@@ -75,7 +74,11 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
     try:
         store = Store(env["CUCU_DB"])
         # Polls from start, nobody watching: checks and every POS's state reach the database.
-        wait_for(lambda: len(store.pos_statuses()) == len(sim.inventory.all_pos) and store.latest_check(), "the first rounds")
+        wait_until(
+            lambda: len(store.pos_statuses()) == len(sim.inventory.all_pos) and store.latest_check(),
+            SERVICE_WAIT_S,
+            what="the first rounds",
+        )
         lease = store.lease("collector")
         assert lease is not None and f":{proc.pid}:" in lease.holder
 
@@ -87,7 +90,11 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
         web.collector.start()
         try:
             # Two rounds of each of its loops, standing by.
-            wait_for(lambda: min(web.collector.rounds["check"], web.collector.rounds["sweep"]) >= 2, "two standby rounds")
+            wait_until(
+                lambda: min(web.collector.rounds["check"], web.collector.rounds["sweep"]) >= 2,
+                SERVICE_WAIT_S,
+                what="two standby rounds",
+            )
             assert web.collector.running and web.collector.leading is False and polled == []
         finally:
             web.close()
@@ -96,8 +103,14 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
         text = inventory.read_text(encoding="utf-8")
         last_branch = text.rindex("[[branches]]")
         inventory.write_text(text[:last_branch], encoding="utf-8")
-        wait_for(lambda: "inventario modificado" in log.read_text(encoding="utf-8"), "the inventory reload")
-        holder = wait_for(lambda: (lease := store.lease("collector")) is not None and lease.holder, "the lease after the reload")
+        wait_until(
+            lambda: "inventario modificado" in log.read_text(encoding="utf-8"), SERVICE_WAIT_S, what="the inventory reload"
+        )
+        holder = wait_until(
+            lambda: lease.holder if (lease := store.lease("collector")) is not None else "",
+            SERVICE_WAIT_S,
+            what="the lease after the reload",
+        )
         assert f":{proc.pid}:" in holder
 
         proc.send_signal(signal.SIGTERM)

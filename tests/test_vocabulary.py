@@ -30,6 +30,8 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [m.value for m in AccessMode] == ["oidc", "proxy", "off"]
     assert [k.value for k in ErrorKind] == ["auth", "rate_limit", "timeout", "connection", "server", "bad_response", "other"]
     assert [int(m) for m in Motive] == [1, 2, 3, 4]
+    # Carried in shared links (?estado=En+contingencia): a bookmark keeps working.
+    assert [s.value for s in PosState] == ["Normal", "En contingencia", "Desconocido"]
 
 
 @pytest.mark.parametrize("members", [Outcome, ActionKind, Role, CheckState, SiatStatus, PosState, EventState, Mode, Motive])

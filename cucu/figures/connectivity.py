@@ -139,4 +139,5 @@ def _hover_heartbeat(when: Any, state: str, latency: Any, error: Any) -> str:
 
 def _wrap(text: str, width: int = 60) -> str:
     """Hover labels do not wrap on their own; a long error would run off a tablet's screen."""
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(text, width)[:4])
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(html.escape(line) for line in lines[:4])

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from cucu.formatting import fmt_datetime, fmt_duration
 from cucu.history_view import Lane, lane_label
-from cucu.lapaz import LA_PAZ, wall_clock_text
+from cucu.lapaz import to_la_paz, wall_clock_text
 from cucu.models import motive_label
+from cucu.periods import day_bounds
 from cucu.vocabulary import EventState, Motive
 
 # Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors).
@@ -43,10 +44,10 @@ MIN_HEIGHT_PX = 220
 
 
 def _as_datetime(value: date | datetime, *, end: bool) -> datetime:
+    """An aware moment as it is; a day as its La Paz midnight (``end``: the one that closes it)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=LA_PAZ)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time(0), tzinfo=LA_PAZ)
+        return to_la_paz(value)
+    return day_bounds(value, value)[1 if end else 0]
 
 
 def figure_height(lane_count: int) -> int:
