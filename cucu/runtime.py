@@ -64,7 +64,12 @@ def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
 
 def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
-    inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
+    if settings.demo_size is not None:
+        from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
+
+        inventory = synthetic_inventory(*settings.demo_size)
+    else:
+        inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
     db = settings.db

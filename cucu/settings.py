@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class Settings:
     sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0)
     concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1)
     long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1)
+    # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
+    demo_size: tuple[int, int] | None = None
 
     @property
     def mode(self) -> Mode:
@@ -114,6 +117,15 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
                 "Defina CUCU_INVENTORY o [cucu].inventory con la ruta de un archivo TOML (vea el README)."
             )
 
+    demo_size = None
+    if raw["demo_size"] is not None:
+        demo_size = parse_size(raw["demo_size"], f"{_SOURCES['demo_size'][0]} / [cucu].demo_size")
+        if base_url is not None or raw["inventory"] is not None:
+            raise SettingsError(
+                f"{_SOURCES['demo_size'][0]} genera un inventario de demostración: solo vale en modo DEMO "
+                "y sin inventario propio (CUCU_BASE_URL y CUCU_INVENTORY sin definir)."
+            )
+
     numbers = {}
     for name, spec in _NUMBERS.items():
         env_var, key = _SOURCES[name]
@@ -126,8 +138,23 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         inventory=Path(str(raw["inventory"])).expanduser() if raw["inventory"] is not None else None,
         db=str(raw["db"]) if raw["db"] is not None else None,
         collector=parse_switch(raw["collector"], f"{_SOURCES['collector'][0]} / [cucu].collector", default=Settings.collector),
+        demo_size=demo_size,
         **numbers,
     )
+
+
+MAX_DEMO_POS = 20_000
+
+
+def parse_size(value: Any, name: str) -> tuple[int, int]:
+    """``"1000x10"``: 1 000 branches of 10 POS each (the generated inventories of the demo and the simulator)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(value))
+    if not match:
+        raise SettingsError(f"{name} se escribe SUCURSALESxPUNTOS, p. ej. 1000x10; se recibió «{value}».")
+    branches, per_branch = int(match[1]), int(match[2])
+    if branches < 1 or per_branch < 1 or branches * per_branch > MAX_DEMO_POS:
+        raise SettingsError(f"{name}: al menos 1x1 y como máximo {MAX_DEMO_POS} puntos de venta; se recibió «{value}».")
+    return branches, per_branch
 
 
 def _parse_number(value: Any, default: Any, name: str, kind: type[int] | type[float], *, minimum: float) -> Any:

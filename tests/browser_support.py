@@ -48,8 +48,9 @@ def streamlit_server(
     args: tuple[str, ...] = (),
     base_path: str = "",
     port: int | None = None,
+    script: Path | None = None,
 ):
-    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it.
+    """Start ``streamlit run app.py`` (or ``script``) on a free loopback port; yield its base URL; stop it.
 
     Output goes to ``log_path`` (a temporary file by default: a pipe nobody reads would
     block a chatty server). ``stopped`` receives the exit code after SIGTERM.
@@ -62,7 +63,7 @@ def streamlit_server(
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script or ROOT / "app.py"),
         "--server.headless",
         "true",
         "--server.address",

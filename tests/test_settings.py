@@ -118,3 +118,41 @@ def test_every_setting_is_a_cucu_variable_and_a_key_of_its_table():
     assert load_access({}, {"CUCU_ACCESS_USER_HEADER": "X-User"}).user_header == "X-User"
     assert load_access({"user_header": "X-User"}, {}).user_header == "X-User"
     assert AccessSettings().mode == "off"
+
+
+def test_the_demo_may_run_on_a_generated_inventory_of_any_size():
+    assert load_settings({}, {"CUCU_DEMO_SIZE": "1000x10"}).demo_size == (1000, 10)
+    assert load_settings({"demo_size": " 3 X 2 "}, {}).demo_size == (3, 2)
+    assert load_settings({}, {}).demo_size is None
+
+
+@pytest.mark.parametrize(
+    ("secrets", "env", "fragment"),
+    [
+        ({}, {"CUCU_DEMO_SIZE": "mil"}, "SUCURSALESxPUNTOS"),
+        ({}, {"CUCU_DEMO_SIZE": "0x10"}, "al menos 1x1"),
+        ({}, {"CUCU_DEMO_SIZE": "3000x10"}, "como máximo 20000"),
+        ({}, {"CUCU_DEMO_SIZE": "10x2", "CUCU_INVENTORY": "inv.toml"}, "solo vale en modo DEMO"),
+        (
+            {"base_url": "https://sandbox.cucu.bo", "api_key": "sk_test_x", "inventory": "inv.toml", "demo_size": "2x2"},
+            {},
+            "solo vale en modo DEMO",
+        ),
+    ],
+)
+def test_demo_size_refusals(secrets, env, fragment):
+    with pytest.raises(SettingsError, match=fragment):
+        load_settings(secrets, env)
+
+
+def test_a_generated_demo_inventory_is_what_the_runtime_and_its_simulator_serve(tmp_path):
+    from cucu.runtime import build_runtime
+
+    runtime = build_runtime(load_settings({"demo_size": "3x2", "db": str(tmp_path / "d.db")}, {}), start_collector=False)
+    try:
+        assert [len(b.pos) for b in runtime.inventory.branches] == [2, 2, 2]
+        assert runtime.simulator is not None and runtime.simulator.inventory == runtime.inventory
+        pos = runtime.inventory.all_pos[-1]
+        runtime.client.get_active_event(pos.id)  # the simulator knows the generated POS
+    finally:
+        runtime.close()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
 import time
 
 from cucu.inventory import InventoryError, load_inventory
+from cucu.settings import SettingsError, parse_size
 from cucu.simulator.faults import NO_ACTIVE_SHAPES, Faults, FaultsError
 from cucu.simulator.seed import synthetic_inventory
 from cucu.simulator.server import SimulatorServer
@@ -16,10 +16,10 @@ from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, Simulator
 
 
 def _synthetic(value: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d+)[xX](\d+)", value)
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise argparse.ArgumentTypeError("use SUCURSALESxPUNTOS, p. ej. 50x4")
-    return int(match[1]), int(match[2])
+    try:
+        return parse_size(value, "--synthetic")
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -1,0 +1,101 @@
+"""What a supervisor waits for: every page in Chromium (tablet) against a bare Streamlit page.
+
+Starts the dashboard in DEMO on a generated inventory (``CUCU_DEMO_SIZE``, 1 000 branches x 10 POS
+by default), waits until its collector has swept every POS once, and a second Streamlit server
+with a page that only says ``st.title``. Then loads, alternately in one run, the bare page and
+each dashboard page in a fresh tab at 820x1180, timing from navigation until Streamlit's run state
+is back to ``notRunning`` with the page's heading drawn. Prints the median ratio page / bare per
+page; absolute times drift on shared machines, ratios hold.
+Run: .venv/bin/python -m benchmarks.pages [--branches 200 --pos-per-branch 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from benchmarks.common import Verdicts, inventory_arguments
+from cucu.store import Store
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
+from tests.waiting import wait_until
+
+# path -> (heading that says it is drawn, target ratio). Historial reads history, so it gets 3x.
+PAGES = {
+    "": ("Estado", 2.0),
+    "eventos": ("Eventos activos", 2.0),
+    "conectividad": ("Conectividad", 2.0),
+    "historial": ("Historial", 3.0),
+    "iniciar": ("Iniciar evento", 2.0),
+    "bitacora": ("Bitácora", 2.0),
+}
+BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\n'
+LOAD_TIMEOUT_MS = 180_000
+
+
+def timed_load(page: Page, url: str, heading: str) -> float:
+    started = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=LOAD_TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    inventory_arguments(parser, branches=1000, pos_per_branch=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    pos_total = args.branches * args.pos_per_branch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "demo.db")
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(BARE_PAGE)
+        env = {"CUCU_DEMO_SIZE": f"{args.branches}x{args.pos_per_branch}", "CUCU_DB": db}
+        with (
+            streamlit_server(env, timeout_s=300) as url,
+            streamlit_server(script=bare) as bare_url,
+            sync_playwright() as p,
+        ):
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport=TABLET)
+            warm = context.new_page()
+            warm.goto(url)  # the first visit builds the runtime and starts the collector
+            wait_for_app(warm, timeout_ms=LOAD_TIMEOUT_MS)
+            store = Store(db)
+            started = time.perf_counter()
+            wait_until(lambda: len(store.pos_statuses()) >= pos_total, 900, what="the first sweep of every POS", poll_s=1)
+            print(
+                f"{pos_total} puntos de venta en {args.branches} sucursales; primer barrido en {time.perf_counter() - started:.0f} s"
+            )
+            warm.close()
+
+            times: dict[str, list[float]] = {path: [] for path in PAGES}
+            bare_times: list[float] = []
+            for _ in range(args.runs):
+                for path, (heading, _target) in PAGES.items():
+                    tab = context.new_page()
+                    bare_times.append(timed_load(tab, bare_url, "Bare"))
+                    tab.close()
+                    tab = context.new_page()
+                    times[path].append(timed_load(tab, f"{url}/{path}", heading))
+                    tab.close()
+            browser.close()
+
+    bare_median = statistics.median(bare_times)
+    print(f"página mínima de Streamlit: mediana {bare_median:.2f} s en {len(bare_times)} cargas")
+    verdicts = Verdicts()
+    for path, (heading, target) in PAGES.items():
+        median = statistics.median(times[path])
+        print(f"  {heading}: mediana {median:.2f} s ({', '.join(f'{t:.1f}' for t in times[path])})")
+        verdicts.check(f"{heading} / página mínima", median / bare_median, "<=", target)
+    verdicts.exit()
+
+
+if __name__ == "__main__":
+    main()
