@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cucu.formatting import fmt_duration
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_time
 from cucu.models import Event, Inventory, motive_label
 from cucu.settings import DEFAULT_LONG_OPEN_HOURS
 from cucu.store import AuditEntry, DayEvents, PosStatus
@@ -105,6 +105,34 @@ def matching(frame: pd.DataFrame, filters: Mapping[str, Iterable[object]]) -> pd
 def active_pos_ids(frame: pd.DataFrame) -> list[str]:
     """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
     return [str(pos_id) for pos_id in frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"]]
+
+
+# What Eventos activos shows of each POS, in this order (the rest of pos_frame stays for filtering).
+POS_TABLE_COLUMNS = [
+    "Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Inicio", "Transcurrido", "Código SIAT",
+    "Consultado", "Aviso", "CUFD evento",
+]  # fmt: skip
+
+
+def pos_table(rows: pd.DataFrame, long_open_hours: float) -> pd.DataFrame:
+    """``rows`` of a pos_frame as the text a table shows: "—" where there is nothing, La Paz times,
+    the state with its icon and a ⏰ when open too long, the last error of a stale POS. Vectorised:
+    10 000 rows take milliseconds, with the index kept so a selection maps back to ``rows``."""
+    icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
+    state = rows["Estado"].map(icons)
+    state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
+    shown = rows.assign(
+        Estado=state,
+        Inicio=rows["Inicio"].map(fmt_datetime),
+        Consultado=rows["Consultado"].map(fmt_time),
+        Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
+    )
+    return shown[POS_TABLE_COLUMNS].astype("string").fillna("—")
+
+
+def long_open_first(rows: pd.DataFrame) -> pd.Index:
+    """The index of the rows open too long, the longest first."""
+    return rows.loc[rows["Abierto hace mucho"], "Horas abierto"].sort_values(ascending=False).index
 
 
 # ---- Estado: KPIs and branch tiles ---------------------------------------------------

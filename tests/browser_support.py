@@ -105,11 +105,11 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
 # ---- a supervisor's round, shared by the deployment tests and tests/fresh_debian ----------------
 
 
-def end_first_branch(page, site: str) -> None:
-    """On Eventos activos, end every event of the first branch listed, through the dialog."""
-    page.goto(f"{site}/eventos")
+def end_first_branch(page, site: str, branch: str = "Casa Matriz") -> None:
+    """On Eventos activos filtered to a branch (the demo inventory's first), end every event shown, through the dialog."""
+    page.goto(f"{site}/eventos?sucursal={branch.replace(' ', '+')}")
     wait_for_app(page)
-    page.get_by_role("button", name=re.compile(r"^Finalizar todos en ")).first.click()
+    page.get_by_role("button", name=re.compile(r"^Finalizar todos los eventos mostrados ")).click()
     page.get_by_role("dialog").get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
     expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
 

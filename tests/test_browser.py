@@ -91,8 +91,9 @@ def test_eventos_filtered_link(demo, page, console_errors, viewport):
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
     assert "sucursal=Casa+Matriz" in page.url
-    expect(page.get_by_role("heading", name="Casa Matriz · La Paz")).to_be_visible()
-    expect(page.get_by_role("heading", name="Sucursal El Alto · El Alto")).to_have_count(0)
+    # One table, filtered to the branch's 6 POS of the demo's 22.
+    expect(page.get_by_text(re.compile(r"^6 de 22 puntos de venta"))).to_be_visible()
+    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("Casa Matriz")
     shot(page, f"eventos-{viewport['width']}")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert console_errors == []

@@ -104,15 +104,18 @@ def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, ap
 def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets):
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
-    at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
-    at.button(key=f"finalizar_suc_{branch.id}").click().run()
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    at.query_params["sucursal"] = branch.name  # filtered to the branch, as Estado's tile links it
+    at.switch_page("pages/eventos.py").run()
+    assert f"Finalizar todos los eventos mostrados ({len(busy)})" in [b.label for b in at.button]
+    at.button(key="finalizar_todos").click().run()
     assert not at.exception
     assert f"Se finalizará el evento activo de **{len(busy)} punto(s) de venta**" in texts(at)
     at.button(key="accion_confirmar").click().run()
     assert f"{len(busy)} de {len(busy)} finalizados" in texts(at)
     assert calls(sim, END_ROUTE) == len(busy) and not any(p.id in active(sim) for p in branch.pos)
-    shown = {f.iloc[0]["Punto de venta"]: f for f in (d.value for d in at.dataframe) if "Estado" in f.columns}
-    assert shown  # the tables are there again, with the new state
+    shown = at.dataframe[-1].value  # the table again, with the new state
+    assert "Estado" in shown.columns and not shown["Estado"].str.contains("En contingencia").any()
     at.run()
     assert calls(sim, END_ROUTE) == len(busy)
 

@@ -1,4 +1,4 @@
-"""AppTest: Eventos activos — every POS by branch, filters from the URL, long-open and stale marks."""
+"""AppTest: Eventos activos — every POS in one table, filters from the URL, long-open and stale marks."""
 
 from __future__ import annotations
 
@@ -14,24 +14,27 @@ PAGE = "pages/eventos.py"
 
 
 def shown_rows(at):
-    """The per-branch tables (the long-open summary is the only one with a Sucursal column)."""
-    return [d.value for d in at.dataframe if "Sucursal" not in d.value.columns]
+    """The table of every POS shown (one, or none when nothing matches): the page's last table."""
+    return [at.dataframe[-1].value] if at.dataframe else []
 
 
 def long_open_table(at):
-    tables = [d.value for d in at.dataframe if "Sucursal" in d.value.columns]
-    return tables[0] if tables else None
+    """The long-open summary: the table above the main one, when there is one."""
+    return at.dataframe[0].value if len(at.dataframe) == 2 else None
 
 
 def active_pos(sim):
     return {e["posId"] for e in sim.events() if not e["finalizado"]}
 
 
-def test_every_pos_grouped_by_branch(sim, seeded_runtime, app_secrets):
+def test_every_pos_in_one_table_in_inventory_order(sim, seeded_runtime, app_secrets):
     at = run_app(app_secrets, page=PAGE)
     frames = shown_rows(at)
-    assert len(frames) == len(sim.inventory.branches)
-    assert sum(len(f) for f in frames) == len(sim.inventory.all_pos)
+    assert len(frames) == 1  # one table, whatever the number of branches: the grid scrolls
+    table = frames[0]
+    assert list(zip(table["Sucursal"], table["Punto de venta"], strict=True)) == [
+        (b.name, p.name) for b in sim.inventory.branches for p in b.pos
+    ]
     in_contingency = sum(f["Estado"].str.contains("En contingencia").sum() for f in frames)
     assert in_contingency == len(active_pos(sim))
     assert f"{len(active_pos(sim))} en contingencia" in texts(at)
