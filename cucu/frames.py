@@ -149,6 +149,10 @@ class BranchTile:
     stale: int
     long_open: int
 
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.in_contingency or self.stale or self.unknown)
+
     def notes(self, long_open_hours: float) -> list[str]:
         """What else a supervisor should know about the branch, shortest first."""
         notes = []
@@ -187,24 +191,40 @@ class Overview:
 
     def tiles_by_attention(self) -> list[BranchTile]:
         """Affected branches first: with many branches, those are the ones a supervisor looks for."""
-        return sorted(self.tiles, key=lambda t: (-t.in_contingency, -t.unknown))
+        return sorted(self.tiles, key=lambda t: (-t.in_contingency, -t.stale, -t.unknown))
+
+    def needing_attention(self, limit: int) -> list[BranchTile]:
+        """The ``limit`` branches a supervisor should look at first: in contingency, stale or without data."""
+        return [t for t in self.tiles_by_attention() if t.needs_attention][:limit]
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> Overview:
     in_cont = frame["Estado"] == PosState.CONTINGENCIA
+    # One pass over the rows for every branch (a filter per branch would cost branches x POS).
+    counts = (
+        frame.assign(
+            _pos=1,
+            _cont=in_cont,
+            _unknown=frame["Estado"] == PosState.DESCONOCIDO,
+            _stale=frame["Desactualizado"],
+            _long=frame["Abierto hace mucho"],
+        )
+        .groupby("branch_id", sort=False)[["_pos", "_cont", "_unknown", "_stale", "_long"]]
+        .sum()
+    )
     tiles = []
     for branch in inventory.branches:
-        rows = frame[frame["branch_id"] == branch.id]
+        c = counts.loc[branch.id] if branch.id in counts.index else None
         tiles.append(
             BranchTile(
                 branch_id=branch.id,
                 name=branch.name,
                 city=branch.city,
-                total=len(rows),
-                in_contingency=int((rows["Estado"] == PosState.CONTINGENCIA).sum()),
-                unknown=int((rows["Estado"] == PosState.DESCONOCIDO).sum()),
-                stale=int(rows["Desactualizado"].sum()),
-                long_open=int(rows["Abierto hace mucho"].sum()),
+                total=int(c["_pos"]) if c is not None else 0,
+                in_contingency=int(c["_cont"]) if c is not None else 0,
+                unknown=int(c["_unknown"]) if c is not None else 0,
+                stale=int(c["_stale"]) if c is not None else 0,
+                long_open=int(c["_long"]) if c is not None else 0,
             )
         )
     open_rows = frame[in_cont & frame["Horas abierto"].notna()]
@@ -222,6 +242,27 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
         tiles=tiles,
         fetched_at=min(fetched) if len(fetched) else None,
     )
+
+
+BRANCH_COLUMNS = ["Sucursal", "Ciudad", "POS", "En contingencia", "Abiertos hace mucho", "Sin respuesta", "Sin datos"]
+
+
+def branches_frame(ov: Overview) -> pd.DataFrame:
+    """Every branch, one row each, those needing attention first (a table sorts and searches the rest)."""
+    rows = [
+        {
+            "branch_id": t.branch_id,
+            "Sucursal": t.name,
+            "Ciudad": t.city or "",
+            "POS": t.total,
+            "En contingencia": t.in_contingency,
+            "Abiertos hace mucho": t.long_open,
+            "Sin respuesta": t.stale,
+            "Sin datos": t.unknown,
+        }
+        for t in ov.tiles_by_attention()
+    ]
+    return pd.DataFrame(rows, columns=["branch_id", *BRANCH_COLUMNS])
 
 
 def open_windows(inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> list[OpenWindow]:

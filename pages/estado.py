@@ -9,7 +9,8 @@ import streamlit as st
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_hour, fmt_time
-from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame, windows_frame
+from cucu.frames import BRANCH_COLUMNS, REGISTRATION_WINDOW, Overview, branches_frame, overview, pos_frame, windows_frame
+from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
 from cucu.uptime import siat_rollup
 from cucu.vocabulary import Motive, PosState
@@ -17,6 +18,8 @@ from ui import actions, resources, shell, widgets
 
 page = shell.page_context()
 runtime, settings, inventory = page.runtime, page.settings, page.inventory
+labels = branch_labels(inventory)  # once per run: filters and links carry these
+ATTENTION_TILES = 6  # a tablet's screenful; every branch is in the table below
 
 st.title("Estado")
 actions.confirmation_and_results(runtime)
@@ -110,9 +113,13 @@ def kpis(ov: Overview, now: datetime) -> None:
     )
 
 
-def branch_tiles(ov: Overview) -> None:
-    st.subheader("Sucursales")
-    tiles = ov.tiles_by_attention()
+def attention_tiles(ov: Overview) -> None:
+    """The few branches to look at first, with links to their events and history."""
+    st.subheader("Sucursales que requieren atención")
+    tiles = ov.needing_attention(ATTENTION_TILES)
+    if not tiles:
+        st.success("Ninguna sucursal requiere atención: sin contingencia y con datos al día.", icon=":material/check_circle:")
+        return
     per_row = 3
     for start in range(0, len(tiles), per_row):
         for col, tile in zip(st.columns(per_row), tiles[start : start + per_row], strict=False):
@@ -127,18 +134,34 @@ def branch_tiles(ov: Overview) -> None:
                 if notes:
                     st.caption(" · ".join(notes))
                 links = st.columns(2)
-                links[0].page_link(
-                    "pages/eventos.py",
-                    label="Eventos",
-                    icon=":material/emergency:",
-                    query_params=widgets.branch_link(inventory, tile.branch_id),
-                )
-                links[1].page_link(
-                    "pages/historial.py",
-                    label="Historial",
-                    icon=":material/timeline:",
-                    query_params=widgets.branch_link(inventory, tile.branch_id),
-                )
+                filtered = {widgets.BRANCH_PARAM: labels[tile.branch_id]}
+                links[0].page_link("pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered)
+                links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
+    affected = sum(1 for t in ov.tiles if t.needs_attention)
+    if affected > len(tiles):
+        st.caption(f"Y {affected - len(tiles)} sucursal(es) más con avisos: vea la tabla de abajo.")
+
+
+def all_branches(ov: Overview) -> None:
+    """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
+    st.subheader(f"Todas las sucursales ({ov.branches_total})")
+    table = branches_frame(ov)
+    table["Eventos"] = widgets.page_urls("eventos", table["branch_id"], labels)
+    table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(table) <= 12 else 460,
+        column_order=[*BRANCH_COLUMNS, "Eventos", "Historial"],
+        column_config={
+            "Sucursal": st.column_config.TextColumn(pinned=True),
+            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h"),
+            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos"),
+            "Historial": st.column_config.LinkColumn(display_text="Ver historial"),
+        },
+        key="tabla_sucursales",
+    )
 
 
 @shell.live(resources.LIVE_REFRESH_S)
@@ -166,7 +189,8 @@ def live_overview() -> None:
                     "Vence": widgets.la_paz_column("DD/MM HH:mm"),
                 },
             )
-    branch_tiles(ov)
+    attention_tiles(ov)
+    all_branches(ov)
 
 
 live_overview()

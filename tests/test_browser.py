@@ -74,7 +74,8 @@ def test_estado_on_the_demo(demo, page, console_errors, viewport):
     expect(header).to_contain_text("SIAT en línea")
     expect(page.get_by_text("Operativo")).to_be_visible()
     expect(page.get_by_text("POS en contingencia")).to_be_visible()
-    expect(page.get_by_role("heading", name="Sucursales")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sucursales que requieren atención")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Todas las sucursales"))).to_be_visible()
     shot(page, f"estado-{viewport['width']}")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert console_errors == []

@@ -40,13 +40,21 @@ def test_healthy_overview(sim, seeded_runtime, app_secrets):
     assert "Puntos de venta consultados hace" in body
 
 
-def test_one_tile_per_branch_with_links(sim, seeded_runtime, app_secrets):
+def test_branches_needing_attention_first_and_every_branch_in_one_table(sim, seeded_runtime, app_secrets):
+    active = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    affected = [b for b in sim.inventory.branches if any(p.id in active for p in b.pos)]
     at = run_app(app_secrets)
     links = at.get("page_link")
-    assert len(links) == 2 * len(sim.inventory.branches)  # Eventos and Historial per tile
+    assert len(links) == 2 * len(affected)  # a tile, with Eventos and Historial, per branch needing attention
     targets = {(link.proto.label, link.proto.query_string) for link in links}
     branch = sim.inventory.branches[0]
-    assert ("Eventos", "sucursal=" + branch.name.replace(" ", "+")) in targets
+    assert branch in affected and ("Eventos", "sucursal=" + branch.name.replace(" ", "+")) in targets
+    table = next(d.value for d in at.dataframe if "Sucursal" in d.value.columns and "Ciudad" in d.value.columns)
+    assert len(table) == len(sim.inventory.branches)
+    assert set(table["Sucursal"][: len(affected)]) == {b.name for b in affected}  # those first,
+    assert list(table["En contingencia"]) == sorted(table["En contingencia"], reverse=True)  # the most affected on top
+    first = table.iloc[0]
+    assert first["Eventos"] == "eventos?" + "sucursal=" + first["Sucursal"].replace(" ", "+")
 
 
 def test_siat_down_alert_says_since_when(sim, seeded_runtime, app_secrets):

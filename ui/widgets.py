@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -18,9 +20,9 @@ from cucu.vocabulary import Motive, PosState
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
 
 
-def branch_link(inventory: Inventory, branch_id: str) -> dict[str, str]:
-    """Query parameters that open another page filtered to one branch."""
-    return {BRANCH_PARAM: branch_labels(inventory)[branch_id]}
+def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -> list[str]:
+    """Relative links that open ``page`` filtered to each branch (for a table's link column)."""
+    return [f"{page}?{urlencode({BRANCH_PARAM: labels[branch_id]})}" for branch_id in branch_ids]
 
 
 def branch_filter(inventory: Inventory, *, label: str = "Sucursal") -> list[str]:
