@@ -65,6 +65,11 @@ def fmt_number(value: float, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
 
 
+def fmt_count(value: int) -> str:
+    """``10 000``: a whole number with its thousands apart, as a supervisor reads it."""
+    return fmt_number(value, 0)
+
+
 def fmt_percent(share: float | None) -> str:
     """A share (0–1) as ``99,95 %``: two decimals near 100 %, where the difference matters; ``—`` when unknown."""
     if share is None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
-from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_hour, fmt_time
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time
 from cucu.frames import BRANCH_COLUMNS, REGISTRATION_WINDOW, Overview, branches_frame, overview, pos_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
@@ -89,8 +89,22 @@ def suggest_contingency(since: datetime) -> None:
 
 def kpis(ov: Overview, now: datetime) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("POS en contingencia", f"{ov.pos_in_contingency} de {ov.pos_total}", help="Puntos de venta con un evento activo")
-    c2.metric("Sucursales afectadas", f"{ov.branches_affected} de {ov.branches_total}")
+    # The total goes under the figure: "2 500 de 10 000" does not fit a quarter of a tablet's width.
+    c1.metric(
+        "POS en contingencia",
+        fmt_count(ov.pos_in_contingency),
+        delta=f"de {fmt_count(ov.pos_total)}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Puntos de venta con un evento activo",
+    )
+    c2.metric(
+        "Sucursales afectadas",
+        fmt_count(ov.branches_affected),
+        delta=f"de {fmt_count(ov.branches_total)}",
+        delta_color="off",
+        delta_arrow="off",
+    )
     if ov.longest_open is not None:
         row = ov.longest_open
         c3.metric(
@@ -144,7 +158,7 @@ def attention_tiles(ov: Overview) -> None:
 
 def all_branches(ov: Overview) -> None:
     """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
-    st.subheader(f"Todas las sucursales ({ov.branches_total})")
+    st.subheader(f"Todas las sucursales ({fmt_count(ov.branches_total)})")
     table = branches_frame(ov)
     table["Eventos"] = widgets.page_urls("eventos", table["branch_id"], labels)
     table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)

@@ -1,6 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
-from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_number, fmt_percent, fmt_time, in_sentence
+from cucu.formatting import (
+    fmt_age,
+    fmt_count,
+    fmt_datetime,
+    fmt_duration,
+    fmt_every,
+    fmt_number,
+    fmt_percent,
+    fmt_time,
+    in_sentence,
+)
 from cucu.lapaz import LA_PAZ
 from cucu.models import parse_api_datetime
 
@@ -45,6 +55,7 @@ def test_numbers_and_percentages_in_bolivian_style():
     assert fmt_number(1234.56) == "1 234,6" and fmt_number(0.5, 2) == "0,50"
     assert fmt_percent(1.0) == "100,00 %" and fmt_percent(0.25) == "25,0 %" and fmt_percent(None) == "—"
     assert fmt_percent(0.9995) == "99,95 %"
+    assert fmt_count(10_000) == "10 000" and fmt_count(952) == "952"
 
 
 def test_chart_buckets_and_labels_inside_sentences():

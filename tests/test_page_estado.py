@@ -34,8 +34,9 @@ def test_healthy_overview(sim, seeded_runtime, app_secrets):
         {p.branch_id for p in sim.inventory.all_pos if any(e["posId"] == p.id and not e["finalizado"] for e in sim.events())}
     )
     m = metrics(at)
-    assert m["POS en contingencia"] == f"{active} de {len(sim.inventory.all_pos)}"
-    assert m["Sucursales afectadas"] == f"{affected} de {len(sim.inventory.branches)}"
+    deltas = {metric.label: metric.proto.delta for metric in at.metric}
+    assert (m["POS en contingencia"], deltas["POS en contingencia"]) == (str(active), f"de {len(sim.inventory.all_pos)}")
+    assert (m["Sucursales afectadas"], deltas["Sucursales afectadas"]) == (str(affected), f"de {len(sim.inventory.branches)}")
     assert m["Evento abierto más largo"].startswith("1 d")  # the seed keeps one event open for more than a day
     assert "Puntos de venta consultados hace" in body
 
