@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
@@ -87,24 +88,16 @@ def suggest_contingency(since: datetime) -> None:
             st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
+def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None) -> None:
+    """A KPI "how many of how many". The total goes under the figure: "2 500 de 10 000" does not fit a
+    quarter of a tablet's width."""
+    column.metric(label, fmt_count(count), delta=f"de {fmt_count(total)}", delta_color="off", delta_arrow="off", help=help)
+
+
 def kpis(ov: Overview, now: datetime) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    # The total goes under the figure: "2 500 de 10 000" does not fit a quarter of a tablet's width.
-    c1.metric(
-        "POS en contingencia",
-        fmt_count(ov.pos_in_contingency),
-        delta=f"de {fmt_count(ov.pos_total)}",
-        delta_color="off",
-        delta_arrow="off",
-        help="Puntos de venta con un evento activo",
-    )
-    c2.metric(
-        "Sucursales afectadas",
-        fmt_count(ov.branches_affected),
-        delta=f"de {fmt_count(ov.branches_total)}",
-        delta_color="off",
-        delta_arrow="off",
-    )
+    count_of(c1, "POS en contingencia", ov.pos_in_contingency, ov.pos_total, help="Puntos de venta con un evento activo")
+    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total)
     if ov.longest_open is not None:
         row = ov.longest_open
         c3.metric(
