@@ -1,9 +1,11 @@
 """The collector: one per server process, it polls cucu and writes what it learns to the store.
 
 Pages render from the store, so the load on cucu does not depend on how many dashboards are
-open. Two loops run in background threads: connectivity (``check-connection``) and the sweep
-of every POS's active event with bounded concurrency; after each sweep, recent days' events
-are refreshed (for the 48 h registration-window KPI). Every failure is recorded, never raised.
+open. Three loops run in background threads: connectivity (``check-connection``); the sweep of
+every POS's active event with bounded concurrency, which records every event it sees and reads
+again the start day of each one that ended (for Historial and the 48 h registration-window KPI);
+and the backfill, which reads the completed days the store has not verified, newest first,
+within a budget of calls per minute. Every failure is recorded, never raised.
 
 Processes sharing one database (web replicas, the collector service ``python -m
 cucu.collector_service``) each run a collector, but only the holder of the database lease
@@ -27,17 +29,21 @@ from datetime import UTC, datetime, timedelta
 from cucu.client import CucuClient
 from cucu.connectivity import ConnectivityCheck, check_connectivity
 from cucu.errors import CucuError
-from cucu.history import HistoryResult, load_days
+from cucu.history import BackfillRound, backfill, load_days
 from cucu.lapaz import now_la_paz
 from cucu.models import Inventory, PointOfSale
-from cucu.periods import date_range
-from cucu.settings import DEFAULT_CHECK_INTERVAL_S, DEFAULT_CONCURRENCY, DEFAULT_SWEEP_INTERVAL_S
+from cucu.settings import (
+    DEFAULT_BACKFILL_DAYS,
+    DEFAULT_BACKFILL_PER_MINUTE,
+    DEFAULT_CHECK_INTERVAL_S,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_SWEEP_INTERVAL_S,
+)
 from cucu.store import PosFetch, PosStatus, Store
 
 log = logging.getLogger(__name__)
 
-RECENT_DAYS = 3  # today and the two days before: every event that can still be in its 48 h window
-RECENT_REFRESH_S = 300.0
+BACKFILL_INTERVAL_S = 60.0  # at most; with a faster sweep the backfill runs as often, with its share of the budget
 LEASE = "collector"
 
 
@@ -59,7 +65,8 @@ class Collector:
         check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
         sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
         concurrency: int = DEFAULT_CONCURRENCY,
-        recent_refresh_s: float = RECENT_REFRESH_S,
+        backfill_per_minute: int = DEFAULT_BACKFILL_PER_MINUTE,
+        backfill_days: int = DEFAULT_BACKFILL_DAYS,
         lease_ttl_s: float | None = None,
         clock: Callable[[], datetime] = now_la_paz,
     ):
@@ -69,12 +76,14 @@ class Collector:
         self.check_interval_s = check_interval_s
         self.sweep_interval_s = sweep_interval_s
         self.concurrency = concurrency
-        self.recent_refresh_s = recent_refresh_s
+        self.backfill_per_minute = backfill_per_minute
+        self.backfill_days = backfill_days
+        self.backfill_interval_s = min(BACKFILL_INTERVAL_S, sweep_interval_s)
         self.clock = clock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collector")
-        self._last_recent_refresh = float("-inf")
+        self._today_listed: dict[str, datetime] = {}  # POS id -> when the backfill last read its list for today
         # Renewed every round of either loop; lapses after three missed rounds of the faster one.
         self.lease_ttl = timedelta(seconds=lease_ttl_s or max(60.0, 3 * min(check_interval_s, sweep_interval_s)))
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -95,13 +104,44 @@ class Collector:
         before = self.store.pos_statuses()
         fetches = list(self._pool.map(self._fetch_active, self.inventory.all_pos))
         self.store.save_pos_fetches(fetches)
+        self.store.observe_events(fetches)
         self._settle_ended_events(before, fetches)
         return fetches
 
-    def refresh_recent_days(self) -> HistoryResult:
-        today = self.clock().date()
-        days = date_range(today - timedelta(days=RECENT_DAYS - 1), today)
-        return load_days(self.client, self.store, self.inventory.all_pos, days, concurrency=self.concurrency, clock=self.clock)
+    def backfill_once(self, budget: int | None = None) -> BackfillRound:
+        """Read up to ``budget`` (default: one round's share of the per-minute budget) POS-days from
+        cucu: today's lists, then the completed days not verified yet (see :func:`cucu.history.backfill`)."""
+        return self._backfill(
+            max(1, round(self.backfill_per_minute * self.backfill_interval_s / 60)) if budget is None else budget
+        )
+
+    def backfill_everything(self) -> BackfillRound:
+        """Every POS-day that is due, whatever the budget (tests, benchmarks, a first fill by hand)."""
+        return self._backfill(None)
+
+    def _backfill(self, budget: int | None) -> BackfillRound:
+        now = self.clock()
+        done = backfill(
+            self.client,
+            self.store,
+            self.inventory,
+            now=now,
+            horizon_days=self.backfill_days,
+            budget=budget,
+            today_listed=self._today_listed,
+            concurrency=self.concurrency,
+            clock=self.clock,
+            stopping=self._stop.is_set,
+        )
+        self._today_listed.update(dict.fromkeys(done.listed_today, now))
+        if done.fetched:
+            log.info(
+                "colector: %d días de punto de venta leídos de cucu (%d sin respuesta); faltan %d",
+                done.fetched,
+                done.errors,
+                done.remaining,
+            )
+        return done
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -114,9 +154,18 @@ class Collector:
                 target=self._loop, args=("check", self.check_interval_s, self.check_once), name="collector-check", daemon=True
             ),
             threading.Thread(
-                target=self._loop, args=("sweep", self.sweep_interval_s, self._sweep_round), name="collector-sweep", daemon=True
+                target=self._loop, args=("sweep", self.sweep_interval_s, self.sweep_once), name="collector-sweep", daemon=True
             ),
         ]
+        if self.backfill_per_minute > 0:
+            self._threads.append(
+                threading.Thread(
+                    target=self._loop,
+                    args=("backfill", self.backfill_interval_s, self.backfill_once),
+                    name="collector-backfill",
+                    daemon=True,
+                )
+            )
         for thread in self._threads:
             thread.start()
         log.info("colector iniciado: %d puntos de venta, concurrencia %d", len(self.inventory.all_pos), self.concurrency)
@@ -177,12 +226,6 @@ class Collector:
                 log.exception("colector: %s falló", name)
             self.rounds[name] += 1
             self._stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
-
-    def _sweep_round(self) -> None:
-        self.sweep_once()
-        if time.monotonic() - self._last_recent_refresh >= self.recent_refresh_s and not self._stop.is_set():
-            self._last_recent_refresh = time.monotonic()
-            self.refresh_recent_days()
 
     def _fetch_active(self, pos: PointOfSale) -> PosFetch:
         fetched_at = self.clock()

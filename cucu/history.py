@@ -1,23 +1,26 @@
-"""Events per POS and day, served from the store when the day is complete, else fetched.
+"""Events per POS and day: read from cucu into the store, and read back from the store for Historial.
 
-A day is *complete* when it is over in La Paz and none of its events is still open: its
-events can no longer change, so it is cached for good. Today, and any day with an open
-event, is always fetched fresh. Fetches run concurrently with a bounded pool.
+Historial never asks cucu: it reads what the store holds (:func:`stored_history`) and says how
+complete each day is. The store is filled by the collector: its sweeps record every active event
+they see (:meth:`cucu.store.Store.observe_events`), the start day of an event that ended is read
+again, and :func:`backfill` reads cucu's list of each completed day, newest first, within a call
+budget. A day is *complete* when it is over in La Paz and none of its events is still open: it
+cannot change, so it is never read again. Reads run concurrently with a bounded pool.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from cucu.client import CucuClient
 from cucu.errors import CucuError
 from cucu.lapaz import now_la_paz
-from cucu.models import PointOfSale
+from cucu.models import Inventory, PointOfSale
+from cucu.periods import date_range
 from cucu.settings import DEFAULT_CONCURRENCY
 from cucu.store import DayEvents, Store
 
@@ -42,25 +45,6 @@ class HistoryResult:
     stale: int = 0  # days that failed to fetch and were served from an older cached copy
 
 
-RELOAD_AFTER_S = 300.0  # a range that includes today (or open events) is read again after this
-
-
-@dataclass(frozen=True)
-class LoadedRange:
-    """What Historial loaded for one range and set of POS (``key``), kept in the viewer's session."""
-
-    key: tuple[object, ...]
-    result: HistoryResult
-    loaded_at: datetime
-    monotonic: float  # time.monotonic() when loaded
-
-    def fresh_enough(self, now_monotonic: float | None = None) -> bool:
-        """Reuse it: every day came from the store (they cannot change), or it is recent enough."""
-        settled = self.result.fetched == 0 and not self.result.errors
-        elapsed = (time.monotonic() if now_monotonic is None else now_monotonic) - self.monotonic
-        return settled or elapsed < RELOAD_AFTER_S
-
-
 def load_days(
     client: CucuClient,
     store: Store,
@@ -71,8 +55,28 @@ def load_days(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = now_la_paz,
 ) -> HistoryResult:
+    """Every day of ``days`` for every POS of ``pos_list``: complete days from the store, the rest from cucu."""
     days = sorted(set(days))
-    keys = [(pos, day) for pos in pos_list for day in days]
+    return load_pos_days(
+        client,
+        store,
+        [(pos, day) for pos in pos_list for day in days],
+        concurrency=concurrency,
+        progress=progress,
+        clock=clock,
+    )
+
+
+def load_pos_days(
+    client: CucuClient,
+    store: Store,
+    keys: Sequence[tuple[PointOfSale, date]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = now_la_paz,
+) -> HistoryResult:
+    """The given (POS, day) pairs: complete days from the store, the rest read from cucu and stored."""
     cached = store.get_days([(pos.id, day) for pos, day in keys])
     result = HistoryResult()
     todo: list[tuple[PointOfSale, date]] = []
@@ -117,5 +121,130 @@ def load_days(
 def _fetch_day(client: CucuClient, pos: PointOfSale, day: date, clock: Callable[[], datetime]) -> DayEvents:
     fetched_at = clock()
     events = tuple(client.list_events(pos.id, pos.branch_id, day))
-    complete = day < fetched_at.date() and not any(e.active for e in events)
-    return DayEvents(pos.id, pos.branch_id, day, fetched_at, complete, events)
+    over = day < fetched_at.date()
+    return DayEvents(pos.id, pos.branch_id, day, fetched_at, over and not any(e.active for e in events), events, verified=over)
+
+
+# ---- the backfill: completed days, newest first, within a budget ----------------------
+
+
+@dataclass(frozen=True)
+class BackfillRound:
+    """One round of :func:`backfill`: calls made, how many failed, POS-days still to verify, and
+    the POS whose list for today was read (the caller remembers when, for the next round)."""
+
+    fetched: int
+    errors: int
+    remaining: int  # completed days in the horizon not verified yet, after this round
+    listed_today: tuple[str, ...] = ()
+
+
+TODAY_SHARE = 3  # up to a third of each round re-reads today's lists (short events the sweeps missed)
+RELIST_TODAY_AFTER = timedelta(minutes=10)
+
+
+def backfill(
+    client: CucuClient,
+    store: Store,
+    inventory: Inventory,
+    *,
+    now: datetime,
+    horizon_days: int,
+    budget: int | None,
+    today_listed: Mapping[str, datetime] | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    clock: Callable[[], datetime] = now_la_paz,
+    stopping: Callable[[], bool] = lambda: False,
+) -> BackfillRound:
+    """Read from cucu at most ``budget`` (None: all) POS-days, in batches (``stopping`` is asked
+    between them, so a collector that stops does not wait for the whole round).
+
+    First today's lists not read in the last ten minutes (``today_listed``: POS id -> when its
+    list for today was last read), with up to a third of the budget: the sweeps see every event
+    that lasts longer than their interval, the list also those that came and went between two.
+    Then the completed days of the ``horizon_days`` before today that the store has not verified,
+    newest first (the days a supervisor opens most); then today again with what is left.
+    """
+    all_pos = inventory.all_pos
+    today = now.date()
+    listed = {pos_id: at for pos_id, at in (today_listed or {}).items() if at.date() == today}
+    due_today = sorted(
+        (p for p in all_pos if p.id not in listed or now - listed[p.id] >= RELIST_TODAY_AFTER),
+        key=lambda p: listed.get(p.id, datetime.min.replace(tzinfo=now.tzinfo)),
+    )
+    share = len(due_today) if budget is None else min(len(due_today), -(-budget // TODAY_SHARE))
+    todo: list[tuple[PointOfSale, date]] = [(p, today) for p in due_today[:share]]
+
+    first, last = today - timedelta(days=horizon_days), today - timedelta(days=1)
+    verified = store.verified_per_day(first, last)
+    missing = {day: len(all_pos) - verified.get(day, 0) for day in date_range(first, last)}
+    past: list[tuple[PointOfSale, date]] = []
+    room = None if budget is None else budget - len(todo)
+    for day in sorted((d for d, n in missing.items() if n > 0), reverse=True):
+        if room is not None and len(past) >= room:
+            break
+        done = store.verified_pos(day)
+        past.extend((pos, day) for pos in all_pos if pos.id not in done)
+    todo += past if room is None else past[:room]
+    if budget is not None and len(todo) < budget:
+        todo += [(p, today) for p in due_today[share : share + budget - len(todo)]]
+    batch = 4 * max(1, concurrency)
+    fetched, failed, read = 0, set(), []
+    for at in range(0, len(todo), batch):
+        if stopping():
+            break
+        part = todo[at : at + batch]
+        result = load_pos_days(client, store, part, concurrency=concurrency, clock=clock)
+        fetched += result.fetched
+        failed |= {(e.pos_id, e.day) for e in result.errors}
+        read += [(p, d) for p, d in part if (p.id, d) not in failed]
+    read_past = sum(1 for _, d in read if d != today)
+    return BackfillRound(
+        fetched,
+        len(failed),
+        max(0, sum(missing.values()) - read_past),
+        tuple(p.id for p, d in read if d == today),
+    )
+
+
+# ---- what Historial reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayCoverage:
+    """How much of one completed day the store has verified with cucu, for the POS shown."""
+
+    day: date
+    verified: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.verified >= self.total
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """The events Historial shows for a range, and how complete each completed day of it is."""
+
+    days: list[DayEvents]
+    coverage: list[DayCoverage]  # each day of the range before today, oldest first
+    includes_today: bool
+    read_at: datetime
+
+    @property
+    def incomplete(self) -> list[DayCoverage]:
+        return [c for c in self.coverage if not c.complete]
+
+
+def stored_history(
+    store: Store, inventory: Inventory, pos_ids: Collection[str], first: date, last: date, now: datetime
+) -> StoredHistory:
+    """From the store alone: the days with events of ``pos_ids`` and each completed day's coverage."""
+    selected = None if len(set(pos_ids)) >= len(inventory.all_pos) else pos_ids  # no list of 10 000 ids
+    days = store.days_with_events(first, last, pos_ids=selected)
+    today = now.date()
+    verified = store.verified_per_day(first, min(last, today - timedelta(days=1)), pos_ids=selected)
+    total = len(set(pos_ids))
+    coverage = [DayCoverage(day, min(total, verified.get(day, 0)), total) for day in date_range(first, last) if day < today]
+    return StoredHistory(days, coverage, last >= today, now)

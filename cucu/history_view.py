@@ -1,25 +1,24 @@
 """Historial: pandas frames of the events loaded for a date range (no Streamlit here).
 
-``events_frame`` turns the per-POS, per-day answers of :func:`cucu.history.load_days` into
+``events_frame`` turns the per-POS, per-day rows of :func:`cucu.history.stored_history` into
 one row per event with Spanish column names; ``filter_events`` narrows it;
 ``summary_frame`` totals it per branch and motive; ``to_csv_bytes`` exports exactly the
-shown columns for Excel; the ``*_text`` functions say where the days came from and which failed.
+shown columns for Excel; ``coverage_text`` and ``coverage_frame`` say how complete each day is.
 Times are aware La Paz timestamps throughout.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
 import pandas as pd
 
 from cucu.export import excel_csv
-from cucu.formatting import fmt_time
+from cucu.formatting import fmt_count, fmt_percent, fmt_time
 from cucu.frames import matching
-from cucu.history import HistoryResult, LoadedRange
+from cucu.history import StoredHistory
 from cucu.lapaz import la_paz_series
 from cucu.models import Event, Inventory, PointOfSale
 from cucu.store import DayEvents
@@ -207,47 +206,52 @@ def is_total_row(row: pd.Series) -> bool:
     return bool(row["Motivo"] == BRANCH_TOTAL or row["Sucursal"] == GRAND_TOTAL)
 
 
-# ---- what the page says about the load -------------------------------------------------
+# ---- what the page says about completeness ---------------------------------------------
 
-MAX_LISTED_ERRORS = 8
+MAX_LISTED_DAYS = 4
 
 
-def freshness_text(loaded: LoadedRange) -> str:
-    """Where the days shown came from (the store, or cucu just now) and when."""
-    r = loaded.result
-    total = r.from_cache + r.fetched
-    failed = f" ({len(r.errors)} sin respuesta)" if r.errors else ""
-    return (
-        f"{total} días de punto de venta: {r.from_cache} desde la base local, "
-        f"{r.fetched} consultados a cucu{failed} a las {fmt_time(loaded.loaded_at)} (hora de La Paz)."
+def coverage_text(history: StoredHistory, *, horizon: date | None = None) -> tuple[str, bool]:
+    """What the page says about how complete the range is, and whether that is worth a notice
+    (some completed day not yet verified) rather than a caption."""
+    read = f"Leído de la base local a las {fmt_time(history.read_at)} (hora de La Paz)."
+    today = (
+        " Hoy muestra lo que el colector observó en sus consultas; un evento que empezó y terminó entre dos "
+        "consultas aparece cuando se verifica el día."
+        if history.includes_today
+        else ""
     )
-
-
-def errors_text(result: HistoryResult, labels: Mapping[str, str], max_listed: int = MAX_LISTED_ERRORS) -> str:
-    """Which POS-days failed (grouped by day, the first few), why, and what is shown instead."""
-    by_day: dict[date, list[str]] = {}
-    for e in sorted(result.errors, key=lambda e: (e.day, labels.get(e.pos_id, e.pos_id))):
-        by_day.setdefault(e.day, []).append(labels.get(e.pos_id, e.pos_id))
-    parts, listed = [], 0
-    for day, names in by_day.items():
-        if listed >= max_listed:
-            break
-        take = names[: max_listed - listed]
-        listed += len(take)
-        parts.append(f"{day:%d/%m/%Y}: " + ", ".join(take))
-    total = len(result.errors)
-    more = f"; y {total - listed} más" if total > listed else ""
-    why = Counter(e.message for e in result.errors).most_common(1)[0][0]
-    if result.stale == total:
-        shown = "Se muestra la copia guardada anteriormente en la base local, que puede estar desactualizada."
-    elif result.stale:
-        shown = (
-            f"Para {result.stale} de ellos se muestra la copia guardada anteriormente en la base local, "
-            "que puede estar desactualizada; los demás no aparecen en la tabla ni en el gráfico."
-        )
-    else:
-        shown = "Esos días no aparecen en la tabla ni en el gráfico."
+    missing = history.incomplete
+    if not missing:
+        closed = f"Días cerrados completos, verificados con cucu ({len(history.coverage)})." if history.coverage else ""
+        return f"{closed}{today} {read}".strip(), False
+    pending = sum(c.total - c.verified for c in missing)
+    total = sum(c.total for c in history.coverage)
+    listed = ", ".join(
+        f"{c.day:%d/%m} ({fmt_percent(c.verified / c.total if c.total else 0)})" for c in reversed(missing[-MAX_LISTED_DAYS:])
+    )
+    more = f" y {len(missing) - MAX_LISTED_DAYS} días más" if len(missing) > MAX_LISTED_DAYS else ""
+    old = [c for c in missing if horizon is not None and c.day < horizon]
+    beyond = (
+        f" Los días anteriores al {horizon:%d/%m/%Y} no se completan solos (CUCU_BACKFILL_DAYS)."
+        if old and horizon is not None
+        else ""
+    )
     return (
-        f"**No se pudieron consultar {total} {'día' if total == 1 else 'días'} de punto de venta a cucu** "
-        f"({'; '.join(parts)}{more}).\n\n{why}\n\n{shown} Use «Actualizar» para volver a intentarlo."
+        f"**Faltan por verificar con cucu {fmt_count(pending)} de {fmt_count(total)} días de punto de venta** "
+        f"del período: {listed}{more}. El colector los lee en segundo plano, del más reciente al más antiguo; "
+        f"mientras tanto se muestran los eventos que observó en sus consultas.{beyond}{today}\n\n{read}"
+    ), True
+
+
+def coverage_frame(history: StoredHistory) -> pd.DataFrame:
+    """One row per completed day of the range: POS verified with cucu, of how many, and the share."""
+    return pd.DataFrame(
+        {
+            "Día": [c.day for c in history.coverage],
+            "Verificados": [c.verified for c in history.coverage],
+            "Puntos de venta": [c.total for c in history.coverage],
+            "Completo": [c.verified / c.total if c.total else 1.0 for c in history.coverage],
+        },
+        columns=["Día", "Verificados", "Puntos de venta", "Completo"],
     )

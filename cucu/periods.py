@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from cucu.lapaz import LA_PAZ
 
 DEFAULT_RANGE_DAYS = 7  # the last week, today included
-MAX_RANGE_DAYS = 62  # Historial asks cucu per POS and day: a longer range is refused
+MAX_RANGE_DAYS = 62  # a longer range is refused (the backfill keeps as many days, CUCU_BACKFILL_DAYS)
 
 
 def default_range(today: date, days: int = DEFAULT_RANGE_DAYS) -> tuple[date, date]:

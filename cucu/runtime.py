@@ -10,6 +10,7 @@ import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,36 @@ def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
     store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history())
 
 
+def _backfill_demo_history(store: Store, simulator: Simulator, inventory: Inventory) -> None:
+    """A fresh demo database gets every POS-day of the seeded history, as the backfill would have read
+    it (today's lists too): the demo's Historial is complete from the start, even for a generated chain."""
+    from cucu.lapaz import now_la_paz
+    from cucu.models import Event
+    from cucu.periods import date_range
+    from cucu.store import DayEvents
+
+    now = now_la_paz()
+    today = now.date()
+    by_key: dict[tuple[str, date], list[Event]] = {}
+    for raw in simulator.events():
+        event = Event.from_api(raw)
+        if event.fecha_inicio is not None:
+            by_key.setdefault((raw["posId"], event.fecha_inicio.date()), []).append(event)
+    store.put_days(
+        DayEvents(
+            pos.id,
+            pos.branch_id,
+            day,
+            now,
+            day < today and not any(e.active for e in by_key.get((pos.id, day), ())),
+            tuple(by_key.get((pos.id, day), ())),
+            verified=day < today,
+        )
+        for day in date_range(today - timedelta(days=simulator.history_days), today)
+        for pos in inventory.all_pos
+    )
+
+
 def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     if settings.demo_size is not None:
@@ -89,8 +120,9 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
     store = Store(db or DEFAULT_DB_PATH)
-    if server is not None and temp_dir is not None:
+    if server is not None and store.latest_check() is None:  # a fresh demo database (throw-away or CUCU_DB)
         _backfill_demo_connectivity(store, server.simulator)
+        _backfill_demo_history(store, server.simulator, inventory)
     collector = Collector(
         client,
         store,
@@ -98,6 +130,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         check_interval_s=settings.check_interval_s,
         sweep_interval_s=settings.sweep_interval_s,
         concurrency=settings.concurrency,
+        backfill_per_minute=settings.backfill_per_minute,
+        backfill_days=settings.backfill_days,
     )
     actions = Actions(client, store, inventory, concurrency=settings.concurrency)
     runtime = Runtime(settings, inventory, client, store, collector, actions, server, temp_dir)

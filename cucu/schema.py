@@ -83,6 +83,10 @@ day_events = sa.Table(
     sa.Column("fetched_at", UtcDateTime(), nullable=False),
     sa.Column("complete", sa.Boolean, nullable=False),  # the day was over and nothing was open
     sa.Column("events_json", sa.Text, nullable=False),
+    # cucu's list for the day, read after the day was over (False: today's list, or only what the
+    # collector's sweeps observed). Historial's completeness and the backfill count these.
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Index("ix_day_events_day", "day"),
 )
 
 audit_log = sa.Table(
@@ -118,6 +122,17 @@ leases = sa.Table(
 )
 
 
+# A counter per table that pages render from, raised in the transaction of every write to it: a page
+# computes its frames once per version and shares them across sessions (see ui/resources.py).
+data_versions = sa.Table(
+    "data_versions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+VERSIONED = ("pos_status", "day_events", "connectivity_checks")
+
+
 # At most one action in flight per POS, across sessions and processes: the database refuses
 # a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
 one_pending_action_per_pos = sa.Index(
@@ -147,5 +162,19 @@ def _v3(conn: Connection) -> None:
     leases.create(conn, checkfirst=True)
 
 
+def _v4(conn: Connection) -> None:
+    if "verified" not in {c["name"] for c in sa.inspect(conn).get_columns("day_events")}:
+        # Rows written before v4 were cucu's lists; a complete one was read after its day.
+        conn.execute(sa.text("ALTER TABLE day_events ADD COLUMN verified BOOLEAN NOT NULL DEFAULT FALSE"))
+        conn.execute(day_events.update().values(verified=day_events.c.complete))
+    for index in day_events.indexes:
+        index.create(conn, checkfirst=True)
+    data_versions.create(conn, checkfirst=True)
+    present = set(conn.execute(sa.select(data_versions.c.name)).scalars())
+    for name in VERSIONED:
+        if name not in present:
+            conn.execute(data_versions.insert().values(name=name, version=0))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]

@@ -26,6 +26,8 @@ DEFAULT_CONCURRENCY = 16
 DEFAULT_CHECK_INTERVAL_S = 30.0
 DEFAULT_SWEEP_INTERVAL_S = 60.0
 DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out
+DEFAULT_BACKFILL_PER_MINUTE = 300  # calls a minute for reading completed days into the store
+DEFAULT_BACKFILL_DAYS = 62  # how many days before today the backfill completes (Historial's longest range)
 
 
 class SettingsError(ValueError):
@@ -53,6 +55,8 @@ class Settings:
     sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0)
     concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1)
     long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1)
+    backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0)  # 0: no backfill
+    backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1)
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
 

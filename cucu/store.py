@@ -12,13 +12,13 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cucu.connectivity import ConnectivityCheck
 from cucu.models import Event
@@ -28,6 +28,7 @@ from cucu.schema import (
     UtcDateTime,
     audit_log,
     connectivity_checks,
+    data_versions,
     day_events,
     leases,
     pos_status,
@@ -90,12 +91,25 @@ class PosFetch:
 
 @dataclass(frozen=True)
 class DayEvents:
+    """The events of one POS that started on one day, as last read from cucu or observed by a sweep.
+
+    ``complete``: the day was over and none was open (it cannot change; never asked again).
+    ``verified``: this is cucu's list for the day, read after the day was over; False for today's
+    list and for what only the collector's sweeps observed (an event that came and went between two
+    sweeps may be missing). Historial's completeness counts verified days.
+    """
+
     pos_id: str
     branch_id: str
     day: date
     fetched_at: datetime
     complete: bool
     events: tuple[Event, ...]
+    verified: bool = False
+
+    def __post_init__(self) -> None:
+        if self.complete and not self.verified:  # complete implies read after the day
+            object.__setattr__(self, "verified", True)
 
 
 class ActionInProgress(Exception):
@@ -177,6 +191,12 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
 
+    def data_version(self, *tables: str) -> tuple[int, ...]:
+        """The write counters of ``tables`` (see ``cucu.schema.VERSIONED``): equal means nothing was written."""
+        with self.engine.connect() as conn:
+            found: dict[str, int] = dict(conn.execute(sa.select(data_versions.c.name, data_versions.c.version)).all())
+        return tuple(int(found.get(t, 0)) for t in tables)
+
     # ---- connectivity ----------------------------------------------------------------
 
     def add_check(self, check: ConnectivityCheck) -> None:
@@ -202,6 +222,7 @@ class Store:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(connectivity_checks.insert(), rows)
+                _bump(conn, connectivity_checks.name)
 
     def prune_checks(self, before: datetime) -> int:
         with self.engine.begin() as conn:
@@ -251,6 +272,7 @@ class Store:
                     conn.execute(pos_status.update().where(pos_status.c.pos_id == f.pos_id).values(**values))
                 else:
                     conn.execute(pos_status.insert().values(pos_id=f.pos_id, **values))
+            _bump(conn, pos_status.name)
 
     def pos_statuses(self) -> dict[str, PosStatus]:
         with self.engine.connect() as conn:
@@ -289,31 +311,101 @@ class Store:
         return found
 
     def put_days(self, items: Iterable[DayEvents]) -> None:
-        items = list(items)
-        if not items:
+        """Write (or replace) each POS-day, in batches: a backfill round or a demo's history is many rows."""
+        rows = {
+            (item.pos_id, item.day): {
+                "pos_id": item.pos_id,
+                "day": item.day,
+                "branch_id": item.branch_id,
+                "fetched_at": item.fetched_at,
+                "complete": item.complete,
+                "verified": item.verified,
+                "events_json": json.dumps([dict(e.raw) for e in item.events], ensure_ascii=False),
+            }
+            for item in items
+        }
+        if not rows:
             return
+        by_day: dict[date, list[str]] = {}
+        for pos_id, day in rows:
+            by_day.setdefault(day, []).append(pos_id)
+        values = list(rows.values())
         with self.engine.begin() as conn:
-            for item in items:
-                conn.execute(day_events.delete().where(day_events.c.pos_id == item.pos_id, day_events.c.day == item.day))
-                conn.execute(
-                    day_events.insert().values(
-                        pos_id=item.pos_id,
-                        day=item.day,
-                        branch_id=item.branch_id,
-                        fetched_at=item.fetched_at,
-                        complete=item.complete,
-                        events_json=json.dumps([dict(e.raw) for e in item.events], ensure_ascii=False),
-                    )
-                )
+            for day, pos_ids in by_day.items():  # one day and a list of POS: the primary key's index serves it
+                for at in range(0, len(pos_ids), _BATCH):
+                    chunk = pos_ids[at : at + _BATCH]
+                    conn.execute(day_events.delete().where(day_events.c.day == day, day_events.c.pos_id.in_(chunk)))
+            for at in range(0, len(values), _BATCH):
+                conn.execute(day_events.insert(), values[at : at + _BATCH])
+            _bump(conn, day_events.name)
+
+    def observe_events(self, fetches: Iterable[PosFetch]) -> int:
+        """Record the active events a sweep saw, in their start day's row; returns the rows written.
+
+        A new event, or a known one that changed, is written with the time it was seen, so its copy
+        is the newest; a row that already holds the same copy is left alone (a steady sweep writes
+        nothing).
+        """
+        by_key: dict[tuple[str, date], PosFetch] = {}
+        for fetch in fetches:
+            if fetch.event is not None and fetch.event.fecha_inicio is not None:
+                by_key[(fetch.pos_id, fetch.event.fecha_inicio.date())] = fetch
+        if not by_key:
+            return 0
+        stored = self.get_days(list(by_key))
+        changed = []
+        for (pos_id, day), fetch in by_key.items():
+            event, seen_at = fetch.event, fetch.fetched_at
+            assert event is not None
+            row = stored.get((pos_id, day))
+            if row is None:
+                changed.append(DayEvents(pos_id, fetch.branch_id, day, seen_at, False, (event,)))
+                continue
+            known = next((e for e in row.events if e.id == event.id), None)
+            if known is not None and dict(known.raw) == dict(event.raw):
+                continue
+            others = tuple(e for e in row.events if e.id != event.id)
+            changed.append(DayEvents(pos_id, row.branch_id, day, seen_at, False, (*others, event), verified=row.verified))
+        self.put_days(changed)
+        return len(changed)
+
+    def days_with_events(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> list[DayEvents]:
+        """Stored days from ``first`` to ``last`` that hold at least one event (of ``pos_ids`` if given)."""
+        query = sa.select(day_events).where(
+            day_events.c.day >= first, day_events.c.day <= last, day_events.c.events_json != _NO_EVENTS
+        )
+        if pos_ids is not None:
+            query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        return [_day(row) for row in rows]
+
+    def verified_per_day(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[date, int]:
+        """How many POS have a verified row, per day from ``first`` to ``last`` (days without one are absent)."""
+        query = (
+            sa.select(day_events.c.day, sa.func.count())
+            .where(day_events.c.day >= first, day_events.c.day <= last, day_events.c.verified)
+            .group_by(day_events.c.day)
+        )
+        if pos_ids is not None:
+            query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+    def verified_pos(self, day: date) -> set[str]:
+        with self.engine.connect() as conn:
+            query = sa.select(day_events.c.pos_id).where(day_events.c.day == day, day_events.c.verified)
+            return set(conn.execute(query).scalars())
 
     def days_fetched_since(self, when: datetime) -> list[DayEvents]:
-        """Cached days read from cucu at or after ``when``, whatever day they are.
+        """Stored days with events, read from cucu (or observed) at or after ``when``, whatever day they are.
 
         An event that ended in the last 48 h is in a day fetched after it ended, even when it
         started long before (the collector and the actions re-read its start day when it ends).
         """
+        query = sa.select(day_events).where(day_events.c.fetched_at >= when, day_events.c.events_json != _NO_EVENTS)
         with self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(day_events).where(day_events.c.fetched_at >= when)))
+            rows = list(conn.execute(query))
         return [_day(row) for row in rows]
 
     # ---- leases ------------------------------------------------------------------------
@@ -491,6 +583,14 @@ def _error_kind(value: str | None) -> ErrorKind | None:
         return ErrorKind.OTHER
 
 
+def _bump(conn: Connection, table: str) -> None:
+    conn.execute(data_versions.update().where(data_versions.c.name == table).values(version=data_versions.c.version + 1))
+
+
+_BATCH = 500  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
+_NO_EVENTS = "[]"  # how put_days stores a day without events (most days of most POS)
+
+
 def _day(row: sa.Row[Any]) -> DayEvents:
     return DayEvents(
         pos_id=row.pos_id,
@@ -498,6 +598,7 @@ def _day(row: sa.Row[Any]) -> DayEvents:
         day=row.day,
         fetched_at=row.fetched_at,
         complete=row.complete,
+        verified=row.verified,
         events=tuple(Event.from_api(item) for item in json.loads(row.events_json)),
     )
 

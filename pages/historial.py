@@ -1,29 +1,26 @@
 """Historial: the contingency events of a date range, as a timeline, a table and a summary.
 
 Range and filters live in the URL (``?fechas=…&sucursal=…&pos=…&motivo=…``), so a view can
-be shared. What was loaded for a range and set of POS is kept in the session for a few
-minutes: a rerun caused by the motive filter or any other widget does not call cucu again
-(the store already serves completed days without a call).
+be shared. Everything comes from the local database, filled by the collector (its sweeps and its
+backfill of completed days): viewing never calls cucu, and the page says how complete each day is.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import date
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from cucu.figures.timeline import timeline_figure
-from cucu.formatting import fmt_number
-from cucu.history import LoadedRange, load_days
+from cucu.figures.timeline import MAX_LANES, daily_events_figure, timeline_figure
+from cucu.formatting import fmt_count, fmt_number
+from cucu.history import stored_history
 from cucu.history_view import (
     SHOWN_COLUMNS,
-    chosen_pos,
-    errors_text,
+    coverage_frame,
+    coverage_text,
     events_frame,
     filter_events,
-    freshness_text,
     is_total_row,
     lanes,
     pos_choices_of,
@@ -32,13 +29,11 @@ from cucu.history_view import (
     to_csv_bytes,
 )
 from cucu.lapaz import now_la_paz
-from cucu.models import PointOfSale
-from cucu.periods import MAX_RANGE_DAYS, date_range, default_range, picked_range, range_problem
+from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import shell, widgets
 
 STYLED_ROWS = 2000
-_SESSION_KEY = "_historial_carga"
 
 
 page = shell.page_context()
@@ -76,29 +71,6 @@ pos_ids = row2[1].multiselect(
 )
 
 
-def _load(key: tuple[object, ...], pos_list: list[PointOfSale], days: list[date], force: bool) -> LoadedRange:
-    previous = st.session_state.get(_SESSION_KEY)
-    if not force and isinstance(previous, LoadedRange) and previous.key == key and previous.fresh_enough():
-        return previous
-    slot = st.empty()
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total <= 0:
-            return
-        text = f"Consultando cucu: {done} de {total} días de punto de venta…"
-        if bar is None:
-            bar = slot.progress(0.0, text=text)
-        bar.progress(done / total, text=text)
-
-    result = load_days(runtime.client, runtime.store, pos_list, days, concurrency=runtime.settings.concurrency, progress=progress)
-    slot.empty()
-    loaded = LoadedRange(key, result, now_la_paz(), time.monotonic())
-    st.session_state[_SESSION_KEY] = loaded
-    return loaded
-
-
 def _bold_totals(row: pd.Series) -> list[str]:
     return ["font-weight: bold" if is_total_row(row) else ""] * len(row)
 
@@ -114,24 +86,28 @@ def show() -> None:
         st.error(problem, icon=":material/event_busy:")
         return
 
-    force = st.button(
-        "Actualizar",
-        icon=":material/refresh:",
-        key="historial_actualizar",
-        help="Vuelve a consultar a cucu los días que pueden cambiar.",
-    )
-    pos_list = chosen_pos(inventory, pos_ids or pos_choices)
-    days = date_range(start, end)
-    key = (start, end, tuple(p.id for p in pos_list))
-    loaded = _load(key, pos_list, days, force)
-    result = loaded.result
+    shown_pos = pos_ids or pos_choices
+    now = now_la_paz()
+    history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
+    horizon = now.date() - timedelta(days=runtime.settings.backfill_days)
+    text, notice = coverage_text(history, horizon=horizon)
+    if notice:
+        st.info(text, icon=":material/hourglass_top:")
+    else:
+        st.caption(text)
+    if history.coverage:
+        with st.expander("Completitud por día"):
+            st.dataframe(
+                coverage_frame(history),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Día": st.column_config.DateColumn(format="DD/MM/YYYY"),
+                    "Completo": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+                },
+            )
 
-    st.caption(freshness_text(loaded))
-    if result.errors:
-        st.warning(errors_text(result, labels), icon=":material/cloud_off:")
-
-    now = loaded.loaded_at
-    frame = filter_events(events_frame(result.days, inventory, now), branch_ids, pos_ids, motives)
+    frame = filter_events(events_frame(history.days, inventory, now), branch_ids, pos_ids, motives)
     period = f"del {start:%d/%m/%Y} al {end:%d/%m/%Y}" if start != end else f"del {start:%d/%m/%Y}"
 
     if frame.empty:
@@ -147,7 +123,17 @@ def show() -> None:
     )
 
     st.subheader("Línea de tiempo")
-    figure = timeline_figure(frame, now, start, end, lanes=lanes(inventory, [p.id for p in pos_list]))
+    lane_list = lanes(inventory, shown_pos)
+    if len(lane_list) > MAX_LANES:  # a chain: lanes for the POS with events only, if that is few enough
+        lane_list = lanes(inventory, set(frame["pos_id"]))
+    if len(lane_list) <= MAX_LANES:
+        figure = timeline_figure(frame, now, start, end, lanes=lane_list)
+    else:
+        st.caption(
+            f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos iniciados por día. "
+            f"Elija sucursales o puntos de venta (hasta {MAX_LANES} con eventos) para ver uno por carril."
+        )
+        figure = daily_events_figure(frame, start, end)
     st.plotly_chart(figure, config={"displayModeBar": False, "scrollZoom": False})
 
     head = st.columns([3, 1], vertical_alignment="bottom")

@@ -7,9 +7,12 @@ from datetime import datetime, time, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from cucu.client import CucuClient
+from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ, now_la_paz
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
+from cucu.store import Store
 from tests.browser_support import DESKTOP, ROOT, TABLET, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -58,6 +61,13 @@ def scenario(tmp_path_factory):
     assert len(sim.events()) == len(SCENARIO)
     db = tmp_path_factory.mktemp("historial") / "contingencia.db"
     with SimulatorServer(sim) as server:
+        # The store as the collector leaves it (Historial reads only the database): a sweep, then the backfill.
+        with CucuClient(server.base_url, DEFAULT_API_KEY) as client:
+            store = Store(str(db))
+            collector = Collector(client, store, INVENTORY, backfill_days=2)
+            collector.sweep_once()
+            collector.backfill_everything()
+            store.close()
         env = {
             "CUCU_BASE_URL": server.base_url,
             "CUCU_API_KEY": DEFAULT_API_KEY,

@@ -12,6 +12,8 @@ from cucu.simulator import DEFAULT_API_KEY, Faults, Simulator, SimulatorServer
 from cucu.store import Store
 from tests.waiting import wait_until
 
+BY_DATE = "POST /api/v1/events"  # the simulator's route name for "events of a POS on a date"
+
 
 @pytest.fixture
 def client(sim_server):
@@ -121,15 +123,48 @@ def test_ended_event_is_settled_in_the_day_cache(sim, collector, client):
     assert ended.fecha_fin is not None and not ended.active
 
 
-def test_recent_days_refresh_fills_the_48h_window(sim, collector):
-    result = collector.refresh_recent_days()
+def test_every_active_event_a_sweep_sees_is_in_its_start_day_for_historial(sim, collector):
+    collector.sweep_once()
+    stored = collector.store.days_with_events(collector.clock().date() - timedelta(days=30), collector.clock().date())
+    seen = {e.id for day in stored for e in day.events}
+    assert set(active_ids(sim).values()) <= seen and seen  # observed, without one call to list a day
+    assert sim.stats()["by_route"].get(BY_DATE, 0) == 0
+    written = {(d.pos_id, d.day): d.fetched_at for d in stored}
+    collector.sweep_once()  # nothing changed: nothing rewritten
+    again = collector.store.days_with_events(collector.clock().date() - timedelta(days=30), collector.clock().date())
+    assert {(d.pos_id, d.day): d.fetched_at for d in again} == written
+
+
+def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget(sim, client, tmp_path):
+    store = Store(str(tmp_path / "b.db"))
+    collector = Collector(client, store, sim.inventory, concurrency=8, backfill_days=3)
+    n = len(sim.inventory.all_pos)  # 22
     today = collector.clock().date()
-    assert result.fetched == 3 * len(sim.inventory.all_pos) and not result.errors
-    keys = [(pos.id, today - timedelta(days=i)) for pos in sim.inventory.all_pos for i in range(3)]
-    days = {d.day for d in collector.store.get_days(keys).values()}
-    assert days == {today - timedelta(days=i) for i in range(3)}
-    again = collector.refresh_recent_days()
-    assert again.fetched < result.fetched  # completed past days are not asked again
+    yesterday, first = today - timedelta(days=1), today - timedelta(days=3)
+    sim.reset_stats()
+
+    round1 = collector.backfill_once(budget=30)
+    assert sim.stats()["by_route"][BY_DATE] == round1.fetched == 30 and round1.errors == 0
+    # A third of the budget re-reads today (10 POS), the rest goes to the newest completed day.
+    assert store.verified_per_day(first, yesterday) == {yesterday: 20}
+    assert len(round1.listed_today) == 10 and round1.remaining == 3 * n - 20
+
+    round2 = collector.backfill_everything()  # everything that is due
+    assert store.verified_per_day(first, yesterday) == {first: n, first + timedelta(days=1): n, yesterday: n}
+    assert round2.remaining == 0 and round2.fetched == (3 * n - 20) + (n - 10)  # today's other 12 POS too
+    round3 = collector.backfill_everything()
+    assert round3.fetched == 0  # verified days are never read again; today's lists are minutes old
+    store.close()
+
+
+def test_a_failing_backfill_counts_its_errors_and_leaves_the_days_to_verify(sim, client, tmp_path):
+    store = Store(str(tmp_path / "b.db"))
+    collector = Collector(client, store, sim.inventory, concurrency=8, backfill_days=2)
+    sim.update_faults({"error_rate": 1.0})
+    failed = collector.backfill_once(budget=12)
+    assert failed.fetched == 12 and failed.errors == 12 and failed.remaining == 2 * len(sim.inventory.all_pos)
+    assert failed.listed_today == ()  # not remembered as read: due again next round
+    store.close()
 
 
 @pytest.fixture

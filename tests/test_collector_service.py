@@ -86,12 +86,13 @@ def test_service_polls_leads_follows_the_inventory_and_stops_on_sigterm(service_
         web = build_runtime(load_settings({}, env), start_collector=False)
         polled: list[str] = []
         monkeypatch.setattr(web.collector, "check_once", lambda: polled.append("check"))
-        monkeypatch.setattr(web.collector, "_sweep_round", lambda: polled.append("sweep"))
+        monkeypatch.setattr(web.collector, "sweep_once", lambda: polled.append("sweep"))
+        monkeypatch.setattr(web.collector, "backfill_once", lambda: polled.append("backfill"))
         web.collector.start()
         try:
             # Two rounds of each of its loops, standing by.
             wait_until(
-                lambda: min(web.collector.rounds["check"], web.collector.rounds["sweep"]) >= 2,
+                lambda: min(web.collector.rounds[loop] for loop in ("check", "sweep", "backfill")) >= 2,
                 SERVICE_WAIT_S,
                 what="two standby rounds",
             )

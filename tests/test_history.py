@@ -66,3 +66,27 @@ def test_failures_are_reported_and_older_copies_served(env):
     result = load_days(client, store, pos, [today, today - timedelta(days=1)])
     assert len(result.errors) == 4 and all("cucu" in e.message for e in result.errors)
     assert result.stale == 2 and {d.day for d in result.days} == {today}
+
+
+def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env):
+    from cucu.history import stored_history
+    from cucu.lapaz import now_la_paz, to_la_paz
+    from cucu.models import parse_api_datetime
+    from cucu.runtime import build_runtime
+    from cucu.settings import load_settings
+
+    runtime = build_runtime(load_settings({"collector": False}, {}), start_collector=False)
+    try:
+        now = now_la_paz()
+        first = now.date() - timedelta(days=6)
+        history = stored_history(
+            runtime.store, runtime.inventory, [p.id for p in runtime.inventory.all_pos], first, now.date(), now
+        )
+        assert len(history.coverage) == 6 and not history.incomplete  # every closed day, every POS
+        stored = {e.id for d in history.days for e in d.events}
+        assert runtime.simulator is not None
+        starts = {e["id"]: parse_api_datetime(e["fechaInicio"]) for e in runtime.simulator.events()}
+        seeded = {i for i, start in starts.items() if start is not None and to_la_paz(start).date() >= first}
+        assert stored == seeded and stored
+    finally:
+        runtime.close()

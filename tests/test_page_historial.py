@@ -1,4 +1,5 @@
-"""AppTest: the Historial page against the seeded simulator (two weeks of events, some open now)."""
+"""AppTest: the Historial page on a store the collector filled from the seeded simulator (two weeks
+of events, some open now). The page itself never calls cucu."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cucu.history_view import SHOWN_COLUMNS
-from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import now_la_paz
 from cucu.periods import MAX_RANGE_DAYS
-from cucu.store import Store
+from cucu.runtime import build_runtime
+from cucu.settings import load_settings
 from cucu.vocabulary import Motive
 from tests.apptest_support import APP, run_app, texts
 
@@ -26,32 +27,48 @@ def by_date_calls(sim) -> int:
     return sim.stats()["by_route"].get(BY_DATE, 0)
 
 
+@pytest.fixture
+def collected(app_secrets, sim):
+    """The store as a running collector leaves it: a sweep, then the backfill of every due day.
+    Counters reset, so a test sees only the calls the page makes."""
+    runtime = build_runtime(load_settings(app_secrets, {}), start_collector=False)
+    runtime.collector.sweep_once()
+    runtime.collector.backfill_everything()
+    sim.reset_stats()
+    yield runtime
+    runtime.close()
+
+
 def events_table(at):
-    return at.dataframe[0].value
+    return next(d.value for d in at.dataframe if "ID evento" in d.value.columns)
 
 
-def test_default_range_shows_table_timeline_summary_and_download(app_secrets, sim):
+def summary_table(at):
+    return next(d.value for d in at.dataframe if "Horas" in d.value.columns)
+
+
+def test_default_range_shows_table_timeline_summary_and_download(app_secrets, sim, collected):
     at = run_app(app_secrets, page=PAGE)
     assert at.title[0].value == "Historial"
     today = now_la_paz().date()
     assert at.date_input(key="fechas").value == (today - timedelta(days=6), today)
     body = texts(at)
-    assert "154 días de punto de venta: 0 desde la base local, 154 consultados a cucu" in body  # 22 POS x 7 days
-    assert "No se pudieron" not in body
-    assert by_date_calls(sim) == 154
+    assert "Días cerrados completos, verificados con cucu (6)" in body and "Hoy muestra lo que el colector observó" in body
+    assert not at.info
+    assert by_date_calls(sim) == 0  # from the local database only
     table = events_table(at)
     assert len(table) > 0 and set(SHOWN_COLUMNS) <= set(table.columns)
     # The seed has open events: they are in the table, and the header line counts them.
     assert "Activo" in set(table["Estado"]) and "en curso" in body
     assert len(at.get("plotly_chart")) == 1
-    summary = at.dataframe[1].value
+    summary = summary_table(at)
     assert summary.iloc[-1]["Sucursal"] == "Total general" and summary.iloc[-1]["Eventos"] == len(table)
     download = at.get("download_button")
     assert len(download) == 1
     assert not at.exception
 
 
-def test_filters_narrow_rows_without_calling_cucu_again(app_secrets, sim):
+def test_filters_narrow_rows_without_calling_cucu(app_secrets, sim, collected):
     at = run_app(app_secrets, page=PAGE)
     everything = events_table(at)
     calls = by_date_calls(sim)
@@ -60,7 +77,7 @@ def test_filters_narrow_rows_without_calling_cucu_again(app_secrets, sim):
     only_siat = events_table(at)
     assert 0 < len(only_siat) < len(everything)
     assert set(only_siat["Código motivo"]) == {2}
-    assert by_date_calls(sim) == calls  # a motive filter is applied to what was loaded
+    assert by_date_calls(sim) == calls == 0
 
     casa_matriz = "88cbe4eb-6221-5ab1-a711-b5500c4dfbc1"
     at.multiselect(key="motivo").set_value([]).run()
@@ -72,7 +89,7 @@ def test_filters_narrow_rows_without_calling_cucu_again(app_secrets, sim):
     assert not at.exception
 
 
-def test_invalid_ranges_are_refused_in_spanish(app_secrets, sim):
+def test_invalid_ranges_are_refused_in_spanish(app_secrets, sim, collected):
     at = run_app(app_secrets, page=PAGE)
     today = now_la_paz().date()
     calls = by_date_calls(sim)
@@ -89,10 +106,10 @@ def test_invalid_ranges_are_refused_in_spanish(app_secrets, sim):
     at.date_input(key="fechas").set_value((today - timedelta(days=1), today + timedelta(days=2))).run()
     assert at.date_input(key="fechas").value == (today - timedelta(days=6), today)
     assert not at.error and at.dataframe
-    assert by_date_calls(sim) == calls  # nothing refused was asked of cucu; the default is in session
+    assert by_date_calls(sim) == calls == 0
 
 
-def test_url_opens_one_day_of_one_branch(app_secrets, sim):
+def test_url_opens_one_day_of_one_branch(app_secrets, sim, collected):
     """A shared link: ``?fechas=`` (one day; the widget drops a repeated equal date) and names."""
     day = now_la_paz().date() - timedelta(days=2)
     at = AppTest.from_file(str(APP), default_timeout=30)
@@ -104,9 +121,10 @@ def test_url_opens_one_day_of_one_branch(app_secrets, sim):
     assert not at.exception
     assert at.multiselect(key="sucursal").value == [SUCRE]
     assert at.multiselect(key="motivo").value == [1, 2]
-    assert by_date_calls(sim) == 3  # Sucre's 3 POS, one day
-    assert "3 días de punto de venta" in texts(at)
-    if at.dataframe:
+    assert by_date_calls(sim) == 0
+    assert "Días cerrados completos, verificados con cucu (1)" in texts(at)
+    assert at.expander and at.expander[0].dataframe[0].value["Verificados"].tolist() == [3]  # Sucre's 3 POS
+    if any("ID evento" in d.value.columns for d in at.dataframe):
         table = events_table(at)
         assert set(table["Sucursal"]) == {"Sucursal Sucre"} and set(table["Código motivo"]) <= {1, 2}
         assert set(table["Inicio"].dt.date) == {day}
@@ -114,54 +132,41 @@ def test_url_opens_one_day_of_one_branch(app_secrets, sim):
         assert "No hay eventos de contingencia" in at.info[0].value
 
 
-def test_api_failure_gives_a_spanish_warning_and_shows_cached_days(app_secrets, sim):
-    run_app(app_secrets, page=PAGE)  # fills the store
+def test_cucu_down_changes_nothing_the_page_shows(app_secrets, sim, collected):
+    before = events_table(run_app(app_secrets, page=PAGE))
     sim.update_faults({"error_rate": 1.0})
-    at = run_app(app_secrets, page=PAGE)  # a new session: re-reads today and days with open events
-    assert not at.exception
-    warning = at.warning[0].value
-    assert "No se pudieron consultar" in warning and "cucu" in warning
-    assert "copia guardada anteriormente" in warning  # those days were cached by the first visit
-    assert "Traceback" not in texts(at)
-    assert len(events_table(at)) > 0  # completed days come from the store, failed ones from the older copy
+    at = run_app(app_secrets, page=PAGE)
+    assert not at.exception and not at.warning and "Traceback" not in texts(at)
+    assert events_table(at)["ID evento"].tolist() == before["ID evento"].tolist()
 
 
-def test_api_failure_without_cache_says_days_are_missing(app_secrets, sim):
-    sim.update_faults({"error_rate": 1.0})
+def test_days_the_backfill_has_not_reached_are_named_and_observed_events_still_shown(app_secrets, sim):
+    """A collector that has only swept (a fresh database): today's and the open events are shown,
+    and the page says which completed days are still to be verified with cucu."""
+    runtime = build_runtime(load_settings(app_secrets, {}), start_collector=False)
+    runtime.collector.sweep_once()
+    today = now_la_paz().date()
+    yesterday = today - timedelta(days=1)
+    runtime.collector.backfill_days = 1
+    runtime.collector.backfill_once(budget=30)  # today's 10 POS, then 20 of yesterday's 22
+    runtime.close()
+    at = run_app(app_secrets, page=PAGE)
+    notice = at.info[0].value
+    assert "Faltan por verificar con cucu 112 de 132 días de punto de venta" in notice  # 6 closed days x 22
+    assert f"{yesterday:%d/%m} (90,9 %)" in notice and "y 2 días más" in notice
+    coverage = at.expander[0].dataframe[0].value
+    assert coverage["Verificados"].tolist() == [0, 0, 0, 0, 0, 20]
+    table = events_table(at)
+    assert "Activo" in set(table["Estado"])  # what the sweep observed is shown meanwhile
+    assert by_date_calls(sim) == 30  # the backfill's; the page added none
+
+
+def test_a_chain_gets_events_per_day_instead_of_a_lane_per_pos(app_secrets, sim, collected, monkeypatch):
+    import cucu.figures.timeline as timeline
+
+    monkeypatch.setattr(timeline, "MAX_LANES", 5)  # the page imports it at each run: 5 instead of 60
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["cucu"] = app_secrets
-    at.query_params["fechas"] = now_la_paz().date().isoformat()
-    at.query_params["sucursal"] = "Sucursal Sucre"  # 3 POS: 3 failing calls (with their retries)
     at.switch_page(PAGE).run()
     assert not at.exception
-    warning = at.warning[0].value
-    assert "No se pudieron consultar 3 días de punto de venta" in warning
-    assert "Sucursal Sucre · Caja 1" in warning and "no aparecen" in warning
-    assert "Traceback" not in texts(at)
-
-
-def test_second_visit_serves_completed_days_from_the_store(app_secrets, sim):
-    run_app(app_secrets, page=PAGE)
-    store = Store(app_secrets["db"])
-    today = now_la_paz().date()
-    all_pos = [p.id for p in load_inventory(DEMO_INVENTORY_PATH).all_pos]
-    cached = store.get_days([(pos, today - timedelta(days=i)) for pos in all_pos for i in range(7)])
-    store.close()
-    open_days = sum(1 for d in cached.values() if not d.complete)
-    assert len(cached) == 154 and 22 <= open_days < 154  # today, plus days whose event is still open
-
-    sim.reset_stats()
-    at = run_app(app_secrets, page=PAGE)  # a new session: nothing kept in session state
-    assert by_date_calls(sim) == open_days
-    assert f"{154 - open_days} desde la base local, {open_days} consultados a cucu" in texts(at)
-
-
-def test_refresh_button_asks_cucu_again_for_days_that_can_change(app_secrets, sim):
-    # A click on a page other than the default one must reach the page (see ui.shell.page_context).
-    at = run_app(app_secrets, page=PAGE)
-    before = by_date_calls(sim)
-    at.run()
-    assert by_date_calls(sim) == before  # a plain rerun serves the session's copy
-    at.button(key="historial_actualizar").click().run()
-    assert not at.exception
-    assert by_date_calls(sim) > before  # today (at least) fetched again
+    assert "puntos de venta tuvieron eventos: aquí, los eventos iniciados por día" in texts(at)

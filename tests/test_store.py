@@ -144,7 +144,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 3
+    assert store.version() == MIGRATIONS[-1][0] == 4
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -218,11 +218,11 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
     db = str(tmp_path / "cut.db")
     Store(db).close()
     engine = sa.create_engine(f"sqlite:///{db}")
-    with engine.begin() as conn:  # v3's table is there, its version row is not (died before the insert)
-        conn.execute(schema_version.delete().where(schema_version.c.version == 3))
+    with engine.begin() as conn:  # v3's and v4's work is there, their version rows are not (died before the insert)
+        conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == 3
+    assert Store(db).version() == MIGRATIONS[-1][0] == 4
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -246,3 +246,96 @@ def test_one_pending_action_per_pos_is_enforced_by_the_database(db):
     store.audit_begin(replace(pending, pos_id="p2"))
     store.audit_finish(first, completed_at=T0, outcome=Outcome.OK)
     store.audit_begin(pending)  # free again once the first one is decided
+
+
+def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
+    """v4 adds ``verified`` to a day cache written before it: a complete day was read after it ended."""
+    db = str(tmp_path / "v3.db")
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # day_events as v1..v3 created it, with a row of each kind
+        conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE day_events (pos_id VARCHAR(36) NOT NULL, day DATE NOT NULL, branch_id VARCHAR(36) NOT NULL, "
+                "fetched_at DATETIME NOT NULL, complete BOOLEAN NOT NULL, events_json TEXT NOT NULL, PRIMARY KEY (pos_id, day))"
+            )
+        )
+        for pos, complete in (("p1", 1), ("p2", 0)):
+            conn.execute(
+                sa.text(f"INSERT INTO day_events VALUES ('{pos}', '2026-11-20', 'b1', '2026-11-21 12:00:00', {complete}, '[]')")
+            )
+        conn.execute(sa.text("INSERT INTO schema_version VALUES (1), (2), (3)"))
+    engine.dispose()
+    store = Store(db)  # creates the tables v1..v3 would have (checkfirst), then v4
+    assert store.version() == 4
+    assert store.verified_per_day(date(2026, 11, 20), date(2026, 11, 20)) == {date(2026, 11, 20): 1}
+    assert store.verified_pos(date(2026, 11, 20)) == {"p1"}
+
+
+def active_fetch(pos_id: str, event: Event, at: datetime = T0) -> PosFetch:
+    return PosFetch(pos_id, "b1", at, event=event)
+
+
+def test_observed_events_land_in_their_start_day_once(db):
+    store = Store(db)
+    day = date(2026, 11, 24)  # EVENT started that day
+    assert store.observe_events([active_fetch("p1", EVENT), PosFetch("p2", "b1", T0)]) == 1  # p2 has no event
+    row = store.get_days([("p1", day)])[("p1", day)]
+    assert [e.id for e in row.events] == ["e1"] and not row.complete and not row.verified
+    assert store.observe_events([active_fetch("p1", EVENT, T0 + timedelta(minutes=1))]) == 0  # the same copy: no write
+    changed = Event.from_api({**EVENT.raw, "descripcionMotivo": "otra"})
+    assert store.observe_events([active_fetch("p1", changed, T0 + timedelta(minutes=2))]) == 1
+    row = store.get_days([("p1", day)])[("p1", day)]
+    assert row.events[0].raw["descripcionMotivo"] == "otra" and row.fetched_at == T0 + timedelta(minutes=2)
+
+
+def test_an_observed_event_joins_a_listed_day_keeping_its_other_events_and_verification(db):
+    store = Store(db)
+    day = date(2026, 11, 24)  # EVENT started that day
+    ended = Event.from_api(
+        {
+            "id": "e0",
+            "posId": "p1",
+            "codigoMotivo": 2,
+            "fechaInicio": "2026-11-24T06:00:00",
+            "fechaFin": "2026-11-24T06:30:00",
+            "finalizado": True,
+        }
+    )
+    store.put_days([DayEvents("p1", "b1", day, T0, False, (ended,), verified=True)])
+    store.observe_events([active_fetch("p1", EVENT, T0 + timedelta(minutes=1))])
+    row = store.get_days([("p1", day)])[("p1", day)]
+    assert sorted(e.id for e in row.events) == ["e0", "e1"] and row.verified
+
+
+def test_days_with_events_and_verified_counts_per_day(db):
+    store = Store(db)
+    d1, d2 = date(2026, 11, 20), date(2026, 11, 21)
+    store.put_days(
+        [
+            DayEvents("p1", "b1", d1, T0, True, (EVENT,)),
+            DayEvents("p2", "b1", d1, T0, True, ()),
+            DayEvents("p1", "b1", d2, T0, False, ()),  # read while the day was going on
+            DayEvents("p2", "b2", d2, T0, False, (EVENT,), verified=True),  # read after, an event still open
+        ]
+    )
+    assert {(d.pos_id, d.day) for d in store.days_with_events(d1, d2)} == {("p1", d1), ("p2", d2)}
+    assert {(d.pos_id, d.day) for d in store.days_with_events(d1, d2, pos_ids=["p2"])} == {("p2", d2)}
+    assert store.verified_per_day(d1, d2) == {d1: 2, d2: 1}
+    assert store.verified_per_day(d1, d2, pos_ids=["p1"]) == {d1: 1}
+    assert store.verified_pos(d2) == {"p2"}
+
+
+def test_every_write_raises_its_table_version_and_reads_do_not(db):
+    store = Store(db)
+    names = ("pos_status", "day_events", "connectivity_checks")
+    start = store.data_version(*names)
+    store.pos_statuses()
+    store.days_with_events(date(2026, 11, 1), date(2026, 11, 30))
+    assert store.data_version(*names) == start
+    store.save_pos_fetches([PosFetch("p1", "b1", T0)])
+    store.put_days([DayEvents("p1", "b1", date(2026, 11, 20), T0, True, ())])
+    store.add_check(ConnectivityCheck(T0, True))
+    assert store.data_version(*names) == tuple(v + 1 for v in start)
+    assert store.observe_events([active_fetch("p1", EVENT)]) == 1
+    assert store.data_version("day_events") == (start[1] + 2,)

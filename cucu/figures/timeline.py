@@ -36,6 +36,7 @@ OPEN_MARKER_NAME = "En curso (hasta ahora)"
 BAND_COLOR = "rgba(15, 90, 156, 0.06)"  # every other branch's lanes
 NOW_COLOR = "#B91C1C"
 
+MAX_LANES = 60  # beyond this a per-POS timeline is no longer readable: events per day instead
 LANE_PX = 30
 TOP_PX = 80  # legend, then the "ahora" label's row
 NOW_ROW_PX = 25
@@ -248,6 +249,40 @@ def timeline_figure(
         automargin=True,
         title={"text": ""},
     )
+    return fig
+
+
+def daily_events_figure(frame: pd.DataFrame, start: date, end: date) -> go.Figure:
+    """Events that started each day of ``start``..``end``, stacked by motive (colours as in the timeline):
+    the overview when there are too many POS for one lane each."""
+    days = pd.date_range(start, end, freq="D")
+    work = frame[frame["Inicio"].notna()]
+    work = work.assign(
+        _day=work["Inicio"].dt.tz_localize(None).dt.normalize(), _code=work["Código motivo"].fillna(0).astype("int64")
+    )
+    fig = go.Figure()
+    for code, group in work.groupby("_code", sort=True):
+        counts = group.groupby("_day").size().reindex(days, fill_value=0)
+        fig.add_trace(
+            go.Bar(
+                name=_legend_name(int(code), group["Motivo"]),
+                x=[d.strftime("%Y-%m-%d") for d in days],
+                y=counts.tolist(),
+                marker={"color": MOTIVE_COLORS.get(int(code), UNKNOWN_COLOR)},
+                hovertemplate="%{x|%d/%m/%Y}: %{y} eventos<extra>%{fullData.name}</extra>",
+                legendrank=int(code),
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "xanchor": "left", "x": 0},
+        dragmode=False,
+        separators=",.",
+    )
+    fig.update_xaxes(type="date", tickformat="%d/%m", dtick=86_400_000 if len(days) <= 16 else None, fixedrange=True)
+    fig.update_yaxes(title={"text": "Eventos iniciados"}, fixedrange=True, rangemode="tozero")
     return fig
 
 

@@ -353,17 +353,22 @@ class Simulator:
         Conectividad page and its Historial tell one story. Deterministic for a seed.
         """
         with self._lock:
-            outages = [
+            outages = sorted(
                 (e.fecha_inicio, e.fecha_fin)
                 for e in self._events.values()
                 if e.codigo_motivo == Motive.FALLA_SIAT and e.fecha_fin is not None
-            ]
+            )
         rng = random.Random(f"connectivity:{self.seed}")
         now = self.now()
         when = now - timedelta(days=self.history_days)
         history = []
+        # One walk over the outages sorted by start: a generated chain has thousands of them.
+        latest_end, index = when, 0
         while when < now - interval:
-            down = any(start <= when < end for start, end in outages)
+            while index < len(outages) and outages[index][0] <= when:
+                latest_end = max(latest_end, outages[index][1])
+                index += 1
+            down = when < latest_end
             history.append((when, not down, round(max(20.0, rng.gauss(120, 35)), 1)))
             when += interval
         return history
