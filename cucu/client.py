@@ -5,6 +5,10 @@ the key sent by an ``httpx.Auth`` (so it lives in no header dict, repr or log li
 injectable ``transport=`` for tests. Read calls are retried with jittered exponential
 backoff and ``Retry-After``; start and end are never retried (a timeout after sending may
 have taken effect: the caller must verify, see ``CucuConnectionError.request_sent``).
+
+A 429 pauses the whole client, not only the call that got it: every caller sharing it (the
+collector's sweep and backfill, the actions) waits out ``Retry-After`` (or a growing backoff)
+before its next request, so a rate-limited cucu sees the process slow down as one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime
@@ -55,6 +60,45 @@ class _ApiKeyAuth(httpx.Auth):
         return "_ApiKeyAuth(<oculta>)"
 
 
+class RateGate:
+    """Process-wide pause after a 429: ``wait()`` before each request, ``limited()`` on a 429,
+    ``passed()`` on any other answer. Thread-safe."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self._strikes = 0  # 429s in a row, for the backoff when cucu sends no Retry-After
+
+    def wait(self) -> float:
+        """Sleep until the pause is over; returns how long it slept."""
+        with self._lock:
+            remaining = self._until - self._monotonic()
+        if remaining <= 0:
+            return 0.0
+        self._sleep(remaining)
+        return remaining
+
+    def limited(self, retry_after: float | None) -> float:
+        """A 429: pause every caller for ``retry_after`` (capped) or a backoff that doubles; returns the pause."""
+        with self._lock:
+            self._strikes += 1
+            pause = retry_after if retry_after is not None else 0.5 * 2.0 ** (self._strikes - 1)
+            pause = min(pause, MAX_RETRY_AFTER_S)
+            self._until = max(self._until, self._monotonic() + pause)
+            return pause
+
+    def passed(self) -> None:
+        if self._strikes:
+            with self._lock:
+                self._strikes = 0
+
+    @property
+    def paused_until(self) -> float:
+        return self._until
+
+
 class CucuClient:
     """Typed access to the five events calls. Thread-safe; share one per process."""
 
@@ -68,11 +112,13 @@ class CucuClient:
         max_connections: int = 64,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or self.base_url
         self.max_retries = max_retries
         self._sleep = sleep
+        self.gate = RateGate(sleep, monotonic)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=_ApiKeyAuth(api_key),
@@ -136,14 +182,21 @@ class CucuClient:
         attempt = 0
         while True:
             try:
+                self.gate.wait()
                 response = self._send(method, path, json)
+                if response.status_code != 429:
+                    self.gate.passed()
                 return _interpret(response, missing_is_none=missing_is_none)
             except CucuError as exc:
+                if isinstance(exc, CucuRateLimitError):
+                    pause = self.gate.limited(exc.retry_after)
+                    log.warning("cucu %s %s: límite de consultas; todo el proceso espera %.1fs", method, path, pause)
                 delay = self._retry_delay(exc, attempt) if idempotent else None
                 if delay is None:
                     raise
                 log.info("cucu %s %s: %s; reintento %d en %.2fs", method, path, type(exc).__name__, attempt + 1, delay)
-                self._sleep(delay)
+                if not isinstance(exc, CucuRateLimitError):  # a 429's wait is the gate's, at the next try
+                    self._sleep(delay)
                 attempt += 1
 
     def _send(self, method: str, path: str, json: Any) -> httpx.Response:

@@ -271,7 +271,43 @@ def test_reads_honour_retry_after():
     sleeps: list[float] = []
     rec = Recorder(httpx.Response(429, headers={"Retry-After": "3"}, json={"success": False}), ok(True))
     assert make_client(rec, sleep=sleeps.append).check_connection() is True
-    assert sleeps == [3.0]
+    assert sleeps == [pytest.approx(3.0, abs=0.05)]
+
+
+class FakeTime:
+    """A monotonic clock that only moves when someone sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_429_pauses_every_caller_of_the_client_not_only_the_one_that_got_it():
+    clock = FakeTime()
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": "4"}, json={"success": False}), ok(True), ok(EVENT))
+    client = make_client(rec, max_retries=0, sleep=clock.sleep, monotonic=lambda: clock.now)
+    with pytest.raises(CucuRateLimitError):
+        client.check_connection()  # no retries: this caller gives up at once
+    assert clock.sleeps == []
+    # Another caller (the sweep, an action) sends nothing before the pause is over, then goes on.
+    assert client.check_connection() is True
+    assert clock.sleeps == [4.0] and len(rec.requests) == 2
+    client.start_event(POS, BRANCH, 1, "x")  # a write too, but no further wait: the pause is over
+    assert clock.sleeps == [4.0]
+
+
+def test_429s_without_retry_after_back_off_longer_each_time_until_an_answer():
+    clock = FakeTime()
+    limited = httpx.Response(429, json={"success": False})
+    rec = Recorder(limited, limited, limited, ok(True), ok(True))
+    client = make_client(rec, max_retries=3, sleep=clock.sleep, monotonic=lambda: clock.now)
+    assert client.check_connection() is True
+    assert clock.sleeps == [0.5, 1.0, 2.0]  # the gate's pauses, one per 429 in a row
+    assert client.check_connection() is True and clock.sleeps == [0.5, 1.0, 2.0]  # an answer reset it
 
 
 def test_too_long_retry_after_is_not_waited():
