@@ -10,7 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time
-from cucu.frames import BRANCH_COLUMNS, REGISTRATION_WINDOW, Overview, branches_frame, overview, pos_frame, windows_frame
+from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
 from cucu.uptime import siat_rollup
@@ -175,9 +175,8 @@ def all_branches(ov: Overview) -> None:
 def live_overview() -> None:
     now = now_la_paz()
     siat_panel(now)
-    frame = pos_frame(inventory, runtime.store.pos_statuses(), now, settings.long_open_hours)
-    recent = runtime.store.days_fetched_since(now - REGISTRATION_WINDOW)
-    ov = overview(frame, inventory, recent, now)
+    frame = resources.current_pos_frame(runtime)  # shared by every tablet, once per data version
+    ov = resources.current_overview(runtime)
     st.divider()
     kpis(ov, now)
     widgets.collector_notices(runtime, frame)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import time
 
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.connectivity import ConnectivityCheck
+from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame
 from cucu.inventory import inventory_stamp
+from cucu.lapaz import now_la_paz
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings
@@ -60,3 +64,39 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
     """
     latest = None if fresh else runtime.store.latest_check()
     return latest if latest is not None else runtime.collector.check_once()
+
+
+# ---- frames shared by every session of the process ---------------------------------------
+# Computed once per version of the data they read (the store's write counters) and per minute (ages
+# and staleness move with the clock even when nothing is written), then served to every tablet:
+# 30 tablets refreshing every 10 s cost one computation a minute, not 180.
+
+
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pos_frame(
+    _runtime: Runtime, runtime_key: str, version: tuple[int, ...], minute: int, long_open_hours: float
+) -> pd.DataFrame:
+    return pos_frame(_runtime.inventory, _runtime.store.pos_statuses(), now_la_paz(), long_open_hours)
+
+
+def current_pos_frame(runtime: Runtime) -> pd.DataFrame:
+    """Every POS's state (see :func:`cucu.frames.pos_frame`), shared across sessions."""
+    version = runtime.store.data_version("pos_status")
+    return _pos_frame(runtime, runtime.settings.cache_key(), version, _minute(), runtime.settings.long_open_hours)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _overview(_runtime: Runtime, runtime_key: str, versions: tuple[int, ...], minute: int) -> Overview:
+    now = now_la_paz()
+    frame = _pos_frame(_runtime, runtime_key, versions[:1], minute, _runtime.settings.long_open_hours)
+    return overview(frame, _runtime.inventory, _runtime.store.days_fetched_since(now - REGISTRATION_WINDOW), now)
+
+
+def current_overview(runtime: Runtime) -> Overview:
+    """Estado's rollup of every POS and branch, shared across sessions."""
+    versions = runtime.store.data_version("pos_status", "day_events")
+    return _overview(runtime, runtime.settings.cache_key(), versions, _minute())
