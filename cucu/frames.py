@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cucu.formatting import fmt_datetime, fmt_duration, fmt_time
+from cucu.formatting import fmt_duration
+from cucu.lapaz import la_paz_series
 from cucu.models import Event, Inventory, motive_label
 from cucu.settings import DEFAULT_LONG_OPEN_HOURS
 from cucu.store import AuditEntry, DayEvents, PosStatus
@@ -123,8 +124,8 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float) -> pd.DataFrame:
     state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
     shown = rows.assign(
         Estado=state,
-        Inicio=rows["Inicio"].map(fmt_datetime),
-        Consultado=rows["Consultado"].map(fmt_time),
+        Inicio=la_paz_series(rows["Inicio"]).dt.strftime("%d/%m/%Y %H:%M"),
+        Consultado=la_paz_series(rows["Consultado"]).dt.strftime("%H:%M:%S"),
         Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
     )
     return shown[POS_TABLE_COLUMNS].astype("string").fillna("—")

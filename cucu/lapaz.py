@@ -36,6 +36,8 @@ def la_paz_series(values: Iterable[Any]) -> pd.Series:
 
     A Series keeps its index, so the result can be assigned back to the frame it came from.
     """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):  # already a zoned column
+        return values.dt.tz_convert(LA_PAZ).astype(SERIES_DTYPE)
     index = values.index if isinstance(values, pd.Series) else None
     converted = pd.to_datetime(pd.Series(list(values), dtype=object, index=index), utc=True)
     return converted.dt.tz_convert(LA_PAZ).astype(SERIES_DTYPE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -152,9 +153,14 @@ def attention_tiles(ov: Overview) -> None:
 def all_branches(ov: Overview) -> None:
     """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
     st.subheader(f"Todas las sucursales ({fmt_count(ov.branches_total)})")
-    table = branches_frame(ov)
-    table["Eventos"] = widgets.page_urls("eventos", table["branch_id"], labels)
-    table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)
+
+    def build() -> pd.DataFrame:
+        table = branches_frame(ov)
+        table["Eventos"] = widgets.page_urls("eventos", table["branch_id"], labels)
+        table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)
+        return table
+
+    table = resources.per_version(runtime, "estado_branches", ("pos_status", "day_events"), build)
     st.dataframe(
         table,
         hide_index=True,
@@ -187,7 +193,7 @@ def live_overview() -> None:
     if ov.windows:
         with st.expander(f"Eventos finalizados con ventana de registro abierta ({len(ov.windows)})"):
             st.dataframe(
-                windows_frame(ov.windows),
+                resources.per_version(runtime, "estado_windows", ("pos_status", "day_events"), lambda: windows_frame(ov.windows)),
                 hide_index=True,
                 width="stretch",
                 column_config={

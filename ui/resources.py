@@ -6,6 +6,8 @@ import atexit
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -68,35 +70,41 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
 
 # ---- frames shared by every session of the process ---------------------------------------
 # Computed once per version of the data they read (the store's write counters) and per minute (ages
-# and staleness move with the clock even when nothing is written), then served to every tablet:
-# 30 tablets refreshing every 10 s cost one computation a minute, not 180.
+# and staleness move with the clock even when nothing is written), then the same object is served to
+# every tablet: 30 tablets refreshing every 10 s cost one computation a minute, not 180. Held by
+# cache_resource, not cache_data: no pickling per read (a 10 000-row frame costs ~80 ms to unpickle).
+# What it returns is shared: callers must not change it in place.
+
+T = TypeVar("T")
 
 
-def _minute() -> int:
-    return int(time.time() // 60)
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shared(key: tuple[object, ...], _build: Callable[[], T]) -> T:
+    return _build()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _pos_frame(
-    _runtime: Runtime, runtime_key: str, version: tuple[int, ...], minute: int, long_open_hours: float
-) -> pd.DataFrame:
-    return pos_frame(_runtime.inventory, _runtime.store.pos_statuses(), now_la_paz(), long_open_hours)
+def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> T:
+    """``build()``, computed once per version of ``tables`` (and per minute) for the whole process."""
+    key = (runtime.settings.cache_key(), name, runtime.store.data_version(*tables), int(time.time() // 60))
+    return _shared(key, build)
 
 
 def current_pos_frame(runtime: Runtime) -> pd.DataFrame:
-    """Every POS's state (see :func:`cucu.frames.pos_frame`), shared across sessions."""
-    version = runtime.store.data_version("pos_status")
-    return _pos_frame(runtime, runtime.settings.cache_key(), version, _minute(), runtime.settings.long_open_hours)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _overview(_runtime: Runtime, runtime_key: str, versions: tuple[int, ...], minute: int) -> Overview:
-    now = now_la_paz()
-    frame = _pos_frame(_runtime, runtime_key, versions[:1], minute, _runtime.settings.long_open_hours)
-    return overview(frame, _runtime.inventory, _runtime.store.days_fetched_since(now - REGISTRATION_WINDOW), now)
+    """Every POS's state (see :func:`cucu.frames.pos_frame`), shared across sessions; read-only."""
+    return per_version(
+        runtime,
+        "pos_frame",
+        ("pos_status",),
+        lambda: pos_frame(runtime.inventory, runtime.store.pos_statuses(), now_la_paz(), runtime.settings.long_open_hours),
+    )
 
 
 def current_overview(runtime: Runtime) -> Overview:
-    """Estado's rollup of every POS and branch, shared across sessions."""
-    versions = runtime.store.data_version("pos_status", "day_events")
-    return _overview(runtime, runtime.settings.cache_key(), versions, _minute())
+    """Estado's rollup of every POS and branch, shared across sessions; read-only."""
+
+    def build() -> Overview:
+        now = now_la_paz()
+        recent = runtime.store.days_fetched_since(now - REGISTRATION_WINDOW)
+        return overview(current_pos_frame(runtime), runtime.inventory, recent, now)
+
+    return per_version(runtime, "overview", ("pos_status", "day_events"), build)
