@@ -22,7 +22,7 @@ DEFAULT_DB_PATH = "contingencia.db"
 ENV_PREFIX = "CUCU_"  # every setting of [cucu] is also CUCU_<NAME>; [access]'s are CUCU_ACCESS_<NAME>
 
 # Defaults that other modules also use as theirs (a Collector or Actions built without settings).
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32  # 10 000 POS at 100 ms a call: a sweep in ~31 s, within the 60 s interval
 DEFAULT_CHECK_INTERVAL_S = 30.0
 DEFAULT_SWEEP_INTERVAL_S = 60.0
 DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out

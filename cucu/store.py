@@ -252,26 +252,67 @@ class Store:
     # ---- POS status --------------------------------------------------------------------
 
     def save_pos_fetches(self, fetches: Iterable[PosFetch]) -> None:
-        """Record a sweep. A failed fetch keeps the last known event and ``ok_at``, and sets ``error``."""
-        fetches = list(fetches)
+        """Record a sweep. A failed fetch keeps the last known event and ``ok_at``, and sets ``error``.
+
+        In three statements whatever the size (a chain's sweep is 10 000 rows): new POS are inserted,
+        answered and failed ones are updated each with one executemany.
+        """
+        fetches = list({f.pos_id: f for f in fetches}.values())
         if not fetches:
             return
         with self.engine.begin() as conn:
-            existing = {
-                row.pos_id: row
-                for row in conn.execute(
-                    sa.select(pos_status.c.pos_id).where(pos_status.c.pos_id.in_([f.pos_id for f in fetches]))
+            existing: set[str] = set()
+            ids = [f.pos_id for f in fetches]
+            for at in range(0, len(ids), _BATCH):
+                query = sa.select(pos_status.c.pos_id).where(pos_status.c.pos_id.in_(ids[at : at + _BATCH]))
+                existing.update(conn.execute(query).scalars())
+            new = [f for f in fetches if f.pos_id not in existing]
+            if new:
+                conn.execute(
+                    pos_status.insert(),
+                    [
+                        {
+                            "pos_id": f.pos_id,
+                            "branch_id": f.branch_id,
+                            "fetched_at": f.fetched_at,
+                            "error": f.error,
+                            "ok_at": f.fetched_at if f.error is None else None,
+                            "event_json": _event_json(f.event) if f.error is None and f.event else None,
+                        }
+                        for f in new
+                    ],
                 )
-            }
-            for f in fetches:
-                values = {"branch_id": f.branch_id, "fetched_at": f.fetched_at, "error": f.error}
-                if f.error is None:
-                    values["ok_at"] = f.fetched_at
-                    values["event_json"] = _event_json(f.event) if f.event else None
-                if f.pos_id in existing:
-                    conn.execute(pos_status.update().where(pos_status.c.pos_id == f.pos_id).values(**values))
-                else:
-                    conn.execute(pos_status.insert().values(pos_id=f.pos_id, **values))
+            answered = [f for f in fetches if f.pos_id in existing and f.error is None]
+            failed = [f for f in fetches if f.pos_id in existing and f.error is not None]
+            key = pos_status.c.pos_id == sa.bindparam("key")
+            if answered:
+                conn.execute(
+                    pos_status.update()
+                    .where(key)
+                    .values(
+                        branch_id=sa.bindparam("branch"),
+                        fetched_at=sa.bindparam("at"),
+                        ok_at=sa.bindparam("at"),
+                        error=None,
+                        event_json=sa.bindparam("event"),
+                    ),
+                    [
+                        {
+                            "key": f.pos_id,
+                            "branch": f.branch_id,
+                            "at": f.fetched_at,
+                            "event": _event_json(f.event) if f.event else None,
+                        }
+                        for f in answered
+                    ],
+                )
+            if failed:
+                conn.execute(
+                    pos_status.update()
+                    .where(key)
+                    .values(branch_id=sa.bindparam("branch"), fetched_at=sa.bindparam("at"), error=sa.bindparam("error")),
+                    [{"key": f.pos_id, "branch": f.branch_id, "at": f.fetched_at, "error": f.error} for f in failed],
+                )
             _bump(conn, pos_status.name)
 
     def pos_statuses(self) -> dict[str, PosStatus]:

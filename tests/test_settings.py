@@ -16,7 +16,7 @@ def test_nothing_configured_is_demo():
     s = load_settings({}, {})
     assert s.mode is Mode.DEMO and s.base_url is None and s.api_key is None
     assert s.db is None and s.simulator_port == 0
-    assert (s.collector, s.check_interval_s, s.sweep_interval_s, s.concurrency, s.long_open_hours) == (True, 30.0, 60.0, 16, 24.0)
+    assert (s.collector, s.check_interval_s, s.sweep_interval_s, s.concurrency, s.long_open_hours) == (True, 30.0, 60.0, 32, 24.0)
 
 
 def test_collector_settings_from_environment():
