@@ -1,9 +1,9 @@
-"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 10 minutes)."""
+"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 25 minutes)."""
 
 import subprocess
 import sys
 
-BENCHMARKS = ["sweep", "viewers", "history", "eventos_page", "replicas", "pages"]
+BENCHMARKS = ["sweep", "viewers", "tablets", "history", "eventos_page", "replicas", "pages"]
 
 failed = []
 for name in BENCHMARKS:

@@ -1,7 +1,9 @@
-"""Benchmark 3: Historial for 31 days x 100 POS at 100 ms latency.
+"""Benchmark 3: reading 31 days x 100 POS from cucu into the store at 100 ms latency.
 
-first load / repeat load >= 20, and the repeat makes no API call for completed days
-(only today's, which is always fetched fresh).  Run: .venv/bin/python -m benchmarks.history
+What the collector's backfill (and an ended event's re-read) does with ``load_days``; Historial
+itself reads only the store (``benchmarks.pages`` times it in Chromium). First load / repeat load
+>= 20, and the repeat makes no API call for completed days (only today's, which can still change).
+Run: .venv/bin/python -m benchmarks.history
 """
 
 from __future__ import annotations

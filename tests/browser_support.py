@@ -49,11 +49,13 @@ def streamlit_server(
     base_path: str = "",
     port: int | None = None,
     script: Path | None = None,
+    started: list[subprocess.Popen[str]] | None = None,
 ):
     """Start ``streamlit run app.py`` (or ``script``) on a free loopback port; yield its base URL; stop it.
 
     Output goes to ``log_path`` (a temporary file by default: a pipe nobody reads would
-    block a chatty server). ``stopped`` receives the exit code after SIGTERM.
+    block a chatty server). ``stopped`` receives the exit code after SIGTERM; ``started``, the
+    process (a benchmark reads its CPU and memory from /proc).
     """
     port = port or free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
@@ -76,6 +78,8 @@ def streamlit_server(
     ]
     log_file = open(log_path, "w") if log_path else tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+    if started is not None:
+        started.append(proc)
     base_url = f"http://127.0.0.1:{port}"
     try:
         try:
