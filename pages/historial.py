@@ -14,7 +14,7 @@ import streamlit as st
 
 from cucu.figures.timeline import MAX_LANES, daily_events_figure, timeline_figure
 from cucu.formatting import fmt_count, fmt_number
-from cucu.history import stored_history
+from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
     SHOWN_COLUMNS,
     coverage_frame,
@@ -31,7 +31,7 @@ from cucu.history_view import (
 from cucu.lapaz import now_la_paz
 from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
-from ui import shell, widgets
+from ui import resources, shell, widgets
 
 STYLED_ROWS = 2000
 
@@ -87,8 +87,16 @@ def show() -> None:
         return
 
     shown_pos = pos_ids or pos_choices
-    now = now_la_paz()
-    history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
+
+    def read() -> tuple[StoredHistory, pd.DataFrame]:
+        now = now_la_paz()
+        history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
+        return history, events_frame(history.days, inventory, now)
+
+    # Shared by every session and rerun (a motive filter, another tablet) until the store changes.
+    selection = f"historial:{start}:{end}:{','.join(sorted(branch_ids))}:{','.join(sorted(pos_ids))}"
+    history, events = resources.per_version(runtime, selection, ("day_events",), read)
+    now = history.read_at
     horizon = now.date() - timedelta(days=runtime.settings.backfill_days)
     text, notice = coverage_text(history, horizon=horizon)
     if notice:
@@ -107,7 +115,7 @@ def show() -> None:
                 },
             )
 
-    frame = filter_events(events_frame(history.days, inventory, now), branch_ids, pos_ids, motives)
+    frame = filter_events(events, branch_ids, pos_ids, motives)
     period = f"del {start:%d/%m/%Y} al {end:%d/%m/%Y}" if start != end else f"del {start:%d/%m/%Y}"
 
     if frame.empty:

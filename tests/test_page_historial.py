@@ -170,3 +170,26 @@ def test_a_chain_gets_events_per_day_instead_of_a_lane_per_pos(app_secrets, sim,
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "puntos de venta tuvieron eventos: aquí, los eventos iniciados por día" in texts(at)
+
+
+def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, collected, monkeypatch):
+    import cucu.history as history
+    import ui.resources
+    from cucu.store import DayEvents
+
+    monkeypatch.setattr(ui.resources, "_minute", lambda: 0)  # no minute boundary between the runs
+    reads = []
+    original = history.stored_history
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(history, "stored_history", counted)
+    first = events_table(run_app(app_secrets, page=PAGE))
+    second = events_table(run_app(app_secrets, page=PAGE))  # another tablet, same range and filters
+    assert len(reads) == 1 and second["ID evento"].tolist() == first["ID evento"].tolist()
+    pos = collected.inventory.all_pos[0]
+    collected.store.put_days([DayEvents(pos.id, pos.branch_id, now_la_paz().date(), now_la_paz(), False, ())])
+    run_app(app_secrets, page=PAGE)
+    assert len(reads) == 2  # a write to the day cache: read again

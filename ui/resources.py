@@ -78,6 +78,10 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
 T = TypeVar("T")
 
 
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _shared(key: tuple[object, ...], _build: Callable[[], T]) -> T:
     return _build()
@@ -85,7 +89,7 @@ def _shared(key: tuple[object, ...], _build: Callable[[], T]) -> T:
 
 def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> T:
     """``build()``, computed once per version of ``tables`` (and per minute) for the whole process."""
-    key = (runtime.settings.cache_key(), name, runtime.store.data_version(*tables), int(time.time() // 60))
+    key = (runtime.settings.cache_key(), name, runtime.store.data_version(*tables), _minute())
     return _shared(key, build)
 
 
