@@ -1,0 +1,30 @@
+"""CSV exports: Excel on a Spanish Windows, and no cell a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+
+from cucu.export import excel_csv
+
+HOSTILE = ['=HYPERLINK("http://x","clic")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "Corte de internet"]
+
+
+def rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_text_that_starts_like_a_formula_is_written_as_text():
+    frame = pd.DataFrame({"Descripción": HOSTILE, "Horas": [-1.5, 2.0, 0.0, 1.0, 3.0, 4.0, 5.0]})
+    out = rows(excel_csv(frame))
+    assert out[0] == ["Descripción", "Horas"]
+    described = [r[0] for r in out[1:]]
+    assert described[:6] == ["'" + h for h in HOSTILE[:6]] and described[6] == "Corte de internet"
+    assert out[1][1] == "-1,5"  # a negative number stays a number
+
+
+def test_string_dtype_columns_and_missing_values_too():
+    frame = pd.DataFrame({"Sucursal": pd.array(["=1+1", None, "Sucre"], dtype="string")})
+    assert [r[0] for r in rows(excel_csv(frame))[1:]] == ["'=1+1", "", "Sucre"]
