@@ -68,7 +68,7 @@ def branch_labels(inventory: Inventory) -> dict[str, str]:
 def load_inventory(path: str | Path) -> Inventory:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad, Excel's "UTF-8") is not part of the TOML
     except FileNotFoundError:
         raise InventoryError(f"No se encontró el archivo de inventario «{path}».") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -110,6 +110,8 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
         city = raw.get("city")
         if city is not None and (not isinstance(city, str) or not city.strip()):
             raise fail(f"{where} tiene un «city» vacío o que no es texto.")
+        if city is not None:
+            _check_name(city, where, fail, key="city")
         raw_pos = raw.get("pos")
         if not isinstance(raw_pos, list) or not raw_pos:
             raise fail(f"{where} no tiene puntos de venta ([[branches.pos]]).")
@@ -147,7 +149,7 @@ def _entry(
     "el punto de venta 2 («Caja 2») de la sucursal 1 («Centro»)". Returns (that text, id, name).
     """
     name = raw.get("name") if isinstance(raw, dict) else None
-    named = f" («{name.strip()}»)" if isinstance(name, str) and name.strip() else ""
+    named = f" («{_shortened(name.strip())}»)" if isinstance(name, str) and name.strip() else ""
     here = f"{label}{named}{of}"
     if not isinstance(raw, dict):
         raise fail(f"{here} no es una tabla {table}.")
@@ -169,10 +171,20 @@ def _check_id(value: Any, where: str, seen: dict[str, str], fail: Callable[[str]
     return str(value)
 
 
-def _check_name(value: Any, where: str, fail: Callable[[str], InventoryError]) -> str:
+MAX_NAME_LENGTH = 120  # a branch's or POS's name (and a city): what fits a tile, a lane, a table cell
+
+
+def _check_name(value: Any, where: str, fail: Callable[[str], InventoryError], key: str = "name") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise fail(f"{where} no tiene «name» (un nombre no vacío).")
+        raise fail(f"{where} no tiene «{key}» (un nombre no vacío).")
+    if len(value.strip()) > MAX_NAME_LENGTH:
+        raise fail(f"{where} tiene un «{key}» de {len(value.strip())} caracteres; el máximo es {MAX_NAME_LENGTH}.")
     return value.strip()
+
+
+def _shortened(text: str, keep: int = 40) -> str:
+    """A name as an error message quotes it: at most ``keep`` characters."""
+    return text if len(text) <= keep else f"{text[:keep]}…"
 
 
 def _names(keys: set[str]) -> str:

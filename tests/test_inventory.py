@@ -140,3 +140,20 @@ def test_lookups_by_id():
 def _branch(branch_id: str, name: str, city: str | None, pos_id: str) -> str:
     city_line = f'city = "{city}"\n' if city else ""
     return f'[[branches]]\nid = "{branch_id}"\nname = "{name}"\n{city_line}[[branches.pos]]\nid = "{pos_id}"\nname = "Caja 1"\n\n'
+
+
+def test_a_utf8_file_with_a_bom_is_a_valid_inventory(tmp_path):
+    path = tmp_path / "inventario.toml"
+    path.write_bytes(GOOD.encode("utf-8-sig"))  # as Notepad or Excel save "UTF-8"
+    assert [b.name for b in load_inventory(path).branches] == ["Casa Matriz"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [('name = "Caja 1"', f'name = "{"C" * 121}"'), ('city = "La Paz"', f'city = "{"L" * 121}"')]
+)
+def test_names_longer_than_the_cap_are_refused_by_entry(old, new):
+    with pytest.raises(InventoryError) as info:
+        parse_inventory(GOOD.replace(old, new), source="inv.toml")
+    message = str(info.value)
+    assert "121 caracteres; el máximo es 120" in message and len(message) < 300
+    assert ("el punto de venta 1" in message) if "Caja" in old else ("«Casa Matriz»" in message)
