@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from cucu.export import excel_csv
@@ -177,18 +178,18 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({"Eventos": "int64", "Horas": "float64"})
     work = frame.assign(_code=frame["Código motivo"].fillna(99).astype("int64"), _hours=frame["Duración (h)"].fillna(0.0))
-    rows = []
-    for branch, group in work.groupby("Sucursal", sort=True):
-        per_motive = (
-            group.groupby(["_code", "Motivo"], sort=True)
-            .agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum"))
-            .reset_index()
-        )
-        for item in per_motive.itertuples(index=False):
-            rows.append({"Sucursal": branch, "Motivo": item.Motivo, "Eventos": int(item.Eventos), "Horas": float(item.Horas)})
-        rows.append({"Sucursal": branch, "Motivo": BRANCH_TOTAL, "Eventos": len(group), "Horas": float(group["_hours"].sum())})
-    rows.append({"Sucursal": GRAND_TOTAL, "Motivo": "", "Eventos": len(work), "Horas": float(work["_hours"].sum())})
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    # Two groupbys for every branch at once (one per branch cost seconds with a chain's 1 000 branches).
+    per_motive = (
+        work.groupby(["Sucursal", "_code", "Motivo"], sort=True)
+        .agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum"))
+        .reset_index()
+    )
+    per_branch = work.groupby("Sucursal", sort=True).agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum")).reset_index()
+    per_branch = per_branch.assign(Motivo=BRANCH_TOTAL, _code=np.iinfo("int64").max)  # after the branch's motives
+    rows = pd.concat([per_motive, per_branch], ignore_index=True).sort_values(["Sucursal", "_code"], kind="stable")
+    grand = pd.DataFrame([{"Sucursal": GRAND_TOTAL, "Motivo": "", "Eventos": len(work), "Horas": float(work["_hours"].sum())}])
+    rows = pd.concat([rows[SUMMARY_COLUMNS], grand], ignore_index=True)
+    summary = rows.reset_index(drop=True)
     summary["Eventos"] = summary["Eventos"].astype("int64")
     summary["Horas"] = summary["Horas"].round(1)
     return summary

@@ -147,7 +147,7 @@ def show() -> None:
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].subheader("Eventos")
     with head[1]:
-        widgets.csv_download(to_csv_bytes(frame), f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv", "historial_csv")
+        widgets.csv_download(lambda: to_csv_bytes(frame), f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv", "historial_csv")
     # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
     styled = len(frame) <= STYLED_ROWS
     st.dataframe(
@@ -168,12 +168,16 @@ def show() -> None:
 
     st.subheader("Resumen por sucursal y motivo")
     summary = summary_frame(frame)
+    small = len(summary) <= STYLED_ROWS  # a chain's summary (thousands of rows) is plain: a Styler costs seconds
     st.dataframe(
-        summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=","),
+        summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=",") if small else summary,
         hide_index=True,
         width="stretch",
-        height="content",
-        column_config={"Eventos": st.column_config.NumberColumn(format="%d")},
+        height="content" if small else 460,
+        column_config={
+            "Eventos": st.column_config.NumberColumn(format="%d"),
+            "Horas": st.column_config.NumberColumn(format=None if small else "%.1f"),
+        },
     )
 
 
