@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,3 +82,20 @@ def fmt_percent(share: float | None) -> str:
 def in_sentence(label: str) -> str:
     """A label inside a sentence: "Sin conexión con cucu" -> "sin conexión con cucu"; "SIAT …" stays."""
     return label[0].lower() + label[1:] if label[:1].isupper() and not label[:2].isupper() else label
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+_ZWSP = "\u200b"  # invisible: breaks what Streamlit would otherwise turn into a link, an icon or a colour
+
+
+def md_text(text: object) -> str:
+    """``text`` shown literally where Streamlit reads Markdown (alerts, badges, captions, markdown).
+
+    For text nobody here wrote: cucu's messages and descriptions, inventory names, a sign-in name,
+    what a supervisor typed. Markdown punctuation is backslash-escaped; a zero-width space after
+    ``:``, ``@`` and ``www`` keeps Streamlit's directives (``:red[…]``, ``:material/…:``, emoji
+    shortcodes) and GitHub's autolinks (``http://…``, ``www.…``, e-mail addresses) from forming.
+    """
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    escaped = escaped.replace(":", ":" + _ZWSP).replace("@", "@" + _ZWSP)
+    return re.sub(r"(?i)www", lambda m: m.group(0) + _ZWSP, escaped)

@@ -10,7 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from cucu.actions import siat_outage_description
 from cucu.connectivity import diagnose
-from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
@@ -38,7 +38,7 @@ def siat_panel(now: datetime) -> None:
         st.caption(rollup.detail)  # otherwise the alert below says it better
     if diagnosis is not None:
         st.error(
-            f"**{diagnosis.title}**\n\n{diagnosis.explanation}\n\n**Cómo corregirlo:** {diagnosis.fix}",
+            f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
             icon=":material/cloud_off:",
         )
     elif down_since is not None:
@@ -132,8 +132,8 @@ def attention_tiles(ov: Overview) -> None:
     for start in range(0, len(tiles), per_row):
         for col, tile in zip(st.columns(per_row), tiles[start : start + per_row], strict=False):
             with col.container(border=True, key=f"tile_{tile.branch_id}"):
-                city = f" · {tile.city}" if tile.city else ""
-                st.markdown(f"**{tile.name}**{city}")
+                city = f" · {md_text(tile.city)}" if tile.city else ""
+                st.markdown(f"**{md_text(tile.name)}**{city}")
                 if tile.in_contingency:
                     st.markdown(f":red[**{PosState.CONTINGENCIA.icon} {tile.in_contingency} de {tile.total}** en contingencia]")
                 else:

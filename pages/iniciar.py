@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cucu.actions import MAX_DESCRIPTION
+from cucu.formatting import md_text
 from cucu.inventory import branch_labels
 from cucu.vocabulary import Motive
 from ui import actions, shell
@@ -43,7 +44,7 @@ else:
         )
     else:
         pos_ids = list(names)
-        st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de {branch.name}.", icon=":material/store:")
+        st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de {md_text(branch.name)}.", icon=":material/store:")
 
 motive = st.radio(
     "Motivo",

@@ -63,3 +63,13 @@ def test_chart_buckets_and_labels_inside_sentences():
     assert fmt_every(timedelta(hours=6)) == "6 h"
     assert in_sentence("Sin conexión con cucu") == "sin conexión con cucu"
     assert in_sentence("SIAT no responde") == "SIAT no responde"
+
+
+def test_md_text_escapes_markdown_and_breaks_directives_and_autolinks():
+    from cucu.formatting import md_text
+
+    shown = md_text("[clic](http://x.bo) **b** :red[r] :material/home: a@b.bo www.x.bo $1 <b>")
+    for formed in ("[clic](", "**b**", ":red[", ":material/", "http://", "a@b", "www."):
+        assert formed not in shown, formed
+    assert "\\$1" in shown and "\\<b\\>" in shown  # escaped: no math, no HTML
+    assert md_text("Caja 1") == "Caja 1"  # plain names stay as they are

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.actions import ActionError, ActionResult, EndTarget
-from cucu.formatting import fmt_datetime, fmt_duration, fmt_time
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_time, md_text
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
 from cucu.vocabulary import ActionKind, Motive, Outcome
@@ -52,7 +52,7 @@ def request_start(runtime: Runtime, pos_ids: Iterable[str], motive: object, desc
     try:
         code, text, _plan = runtime.actions.check_start(pos_ids, motive, description)
     except ActionError as exc:
-        return str(exc)
+        return md_text(exc)  # shown in an alert; it may quote what a URL or a person typed
     st.session_state[PENDING] = PendingAction(ActionKind.START, pos_ids, code, text)
     return None
 
@@ -62,7 +62,7 @@ def request_end(runtime: Runtime, pos_ids: Iterable[str]) -> str | None:
     try:
         targets = runtime.actions.check_end(pos_ids)
     except ActionError as exc:
-        return str(exc)
+        return md_text(exc)
     st.session_state[PENDING] = PendingAction(ActionKind.END, targets=tuple(targets))
     return None
 
@@ -108,7 +108,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
                 else:
                     results = runtime.actions.end(actor, pending.targets)
             except ActionError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(md_text(exc), icon=":material/error:")
                 return
             except Exception:
                 shell.show_unexpected_error("la acción confirmada")
@@ -130,7 +130,7 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
     inventory = runtime.inventory
     assert pending.motive is not None  # request_start always sets it; a crafted session lands in the caller's guard
     motive = Motive(pending.motive)
-    st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {pending.description}")
+    st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {md_text(pending.description)}")
     if plan.to_start:
         st.markdown(f"Se iniciará un evento de contingencia en **{len(plan.to_start)} punto(s) de venta**:")
         st.dataframe(

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cucu.access import AccessSettings, Decision
 from cucu.connectivity import ConnectivityCheck
-from cucu.formatting import fmt_time
+from cucu.formatting import fmt_time, md_text
 from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.settings import Settings
@@ -120,7 +120,7 @@ def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = F
         if decision is not None and decision.role:
             who = decision.name or decision.user if decision.signed_in else "Sin inicio de sesión"
             st.badge(
-                f"{who} · {decision.role.label}",
+                f"{md_text(who)} · {decision.role.label}",
                 icon=":material/person:",
                 color=decision.role.color,
                 help="Menú lateral (☰): detalle y cerrar sesión.",
@@ -145,9 +145,9 @@ def render_sidebar(decision: Decision, access: AccessSettings) -> None:
     """Who is signed in, their role, and how to sign out."""
     with st.sidebar:
         if decision.signed_in:
-            st.markdown(f"**{decision.name or decision.user}**")
+            st.markdown(f"**{md_text(decision.name or decision.user)}**")
             if decision.name:
-                st.caption(decision.user)
+                st.caption(md_text(decision.user))
         else:
             st.markdown("**Sin inicio de sesión**")
         st.badge(
