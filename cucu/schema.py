@@ -86,7 +86,10 @@ day_events = sa.Table(
     # cucu's list for the day, read after the day was over (False: today's list, or only what the
     # collector's sweeps observed). Historial's completeness and the backfill count these.
     sa.Column("verified", sa.Boolean, nullable=False),
+    # The latest end among its events: Estado's 48 h registration window asks for rows by it.
+    sa.Column("last_end", UtcDateTime(), nullable=True),
     sa.Index("ix_day_events_day", "day"),
+    sa.Index("ix_day_events_last_end", "last_end"),
 )
 
 audit_log = sa.Table(
@@ -163,10 +166,14 @@ def _v3(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
-    if "verified" not in {c["name"] for c in sa.inspect(conn).get_columns("day_events")}:
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("day_events")}
+    if "verified" not in columns:
         # Rows written before v4 were cucu's lists; a complete one was read after its day.
         conn.execute(sa.text("ALTER TABLE day_events ADD COLUMN verified BOOLEAN NOT NULL DEFAULT FALSE"))
         conn.execute(day_events.update().values(verified=day_events.c.complete))
+    if "last_end" not in columns:
+        # Empty for older rows: the collector reads each ended event's day again, which fills it.
+        conn.execute(sa.text(f"ALTER TABLE day_events ADD COLUMN last_end {UtcDateTime().impl.compile(dialect=conn.dialect)}"))
     for index in day_events.indexes:
         index.create(conn, checkfirst=True)
     data_versions.create(conn, checkfirst=True)

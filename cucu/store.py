@@ -361,6 +361,7 @@ class Store:
                 "fetched_at": item.fetched_at,
                 "complete": item.complete,
                 "verified": item.verified,
+                "last_end": max((e.fecha_fin for e in item.events if e.fecha_fin is not None), default=None),
                 "events_json": json.dumps([dict(e.raw) for e in item.events], ensure_ascii=False),
             }
             for item in items
@@ -438,13 +439,13 @@ class Store:
             query = sa.select(day_events.c.pos_id).where(day_events.c.day == day, day_events.c.verified)
             return set(conn.execute(query).scalars())
 
-    def days_fetched_since(self, when: datetime) -> list[DayEvents]:
-        """Stored days with events, read from cucu (or observed) at or after ``when``, whatever day they are.
+    def days_with_ends_since(self, when: datetime) -> list[DayEvents]:
+        """Stored days holding an event that ended at or after ``when``, whatever day it started.
 
-        An event that ended in the last 48 h is in a day fetched after it ended, even when it
-        started long before (the collector and the actions re-read its start day when it ends).
+        An event that ended in the last 48 h is stored with its end even when it started long before:
+        the collector and the actions read its start day again when it ends.
         """
-        query = sa.select(day_events).where(day_events.c.fetched_at >= when, day_events.c.events_json != _NO_EVENTS)
+        query = sa.select(day_events).where(day_events.c.last_end >= when)
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
         return [_day(row) for row in rows]

@@ -103,8 +103,7 @@ def test_day_cache(db):
     assert got[("p1", day)].fetched_at == T0
     store.put_days([DayEvents("p2", "b1", day, T0, True, (EVENT,))])  # replaced, not duplicated
     assert store.get_days([("p2", day)])[("p2", day)].complete
-    assert {d.pos_id for d in store.days_fetched_since(T0)} == {"p1", "p2"}
-    assert store.days_fetched_since(T0 + timedelta(seconds=1)) == []
+    assert store.days_with_ends_since(T0) == []  # EVENT is still open
 
 
 def test_naive_datetimes_are_refused(db):
@@ -159,15 +158,24 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
     assert store.audit_begin(replace(pending, outcome=Outcome.DUPLICATE, message="x"))  # decided rows are not pending
 
 
-def test_days_fetched_since_finds_old_days_read_recently(db):
+def test_days_with_ends_since_finds_old_days_whose_event_ended_recently(db):
     store = Store(db)
+
+    def ended(event_id: str, start: str, end: str) -> Event:
+        return Event.from_api(
+            {"id": event_id, "posId": "p", "codigoMotivo": 1, "fechaInicio": start, "fechaFin": end, "finalizado": True}
+        )
+
+    long_open = ended("largo", "2026-11-01T08:00:00", "2026-11-24T07:00:00")  # five weeks, ended an hour before T0
+    old = ended("viejo", "2026-11-01T08:00:00", "2026-11-01T09:00:00")
     store.put_days(
         [
-            DayEvents("p1", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, ()),  # read long ago
-            DayEvents("p2", "b1", date(2026, 11, 1), T0, True, (EVENT,)),  # an old day, read just now
+            DayEvents("p1", "b1", date(2026, 11, 1), T0, True, (old,)),  # read just now, but ended long ago
+            DayEvents("p2", "b1", date(2026, 11, 1), T0 - timedelta(days=3), True, (long_open, old)),
+            DayEvents("p3", "b1", date(2026, 11, 24), T0, False, (EVENT,)),  # still open
         ]
     )
-    assert [d.pos_id for d in store.days_fetched_since(T0 - timedelta(hours=48))] == ["p2"]
+    assert [d.pos_id for d in store.days_with_ends_since(T0 - timedelta(hours=48))] == ["p2"]
 
 
 def test_lease_one_holder_at_a_time_until_released_or_lapsed(db):

@@ -108,7 +108,7 @@ def current_overview(runtime: Runtime) -> Overview:
 
     def build() -> Overview:
         now = now_la_paz()
-        recent = runtime.store.days_fetched_since(now - REGISTRATION_WINDOW)
+        recent = runtime.store.days_with_ends_since(now - REGISTRATION_WINDOW)
         return overview(current_pos_frame(runtime), runtime.inventory, recent, now)
 
     return per_version(runtime, "overview", ("pos_status", "day_events"), build)
