@@ -1,4 +1,4 @@
-"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 25 minutes)."""
+"""Run every benchmark in turn: .venv/bin/python -m benchmarks (about 30 minutes)."""
 
 import subprocess
 import sys

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,6 +43,55 @@ def simulator_process(*args: str):
     cmd = [sys.executable, "-m", "cucu.simulator", "--port", str(port), *args]
     with served(cmd, f"{base_url}/_sim/faults", "the simulator", cwd=ROOT, env=os.environ.copy()):
         yield base_url
+
+
+@contextmanager
+def deployed_chain(branches: int, pos_per_branch: int, *, history_days: int = 0) -> Iterator[tuple[dict[str, str], str]]:
+    """A chain as deploy/ runs it: the simulator in its own process (standing in for cucu), an
+    inventory file, a database filled by a first sweep (and by the backfill of today and the
+    ``history_days`` before it), and the collector service polling into it from then on. Yields the
+    web server's environment (its own collector off) and the database's path."""
+    from cucu.client import CucuClient
+    from cucu.collector import Collector
+    from cucu.inventory import inventory_to_toml
+    from cucu.settings import ENV_PREFIX
+    from cucu.simulator.seed import synthetic_inventory
+    from cucu.store import Store
+
+    inventory = synthetic_inventory(branches, pos_per_branch)
+    with tempfile.TemporaryDirectory() as tmp, simulator_process("--synthetic", f"{branches}x{pos_per_branch}") as sim_url:
+        path = Path(tmp) / "inventario.toml"
+        path.write_text(inventory_to_toml(inventory), encoding="utf-8")
+        db = str(Path(tmp) / "contingencia.db")
+        started = time.perf_counter()
+        with CucuClient(sim_url, API_KEY, max_connections=68) as client:
+            store = Store(db)
+            collector = Collector(client, store, inventory, concurrency=64, backfill_days=history_days)
+            collector.check_once()
+            collector.sweep_once()
+            if history_days:
+                collector.backfill_everything()
+            collector.stop()
+            store.close()
+        print(
+            f"{len(inventory.all_pos)} puntos de venta en {branches} sucursales; base llenada en {time.perf_counter() - started:.0f} s"
+        )
+        env = {"CUCU_BASE_URL": sim_url, "CUCU_API_KEY": API_KEY, "CUCU_INVENTORY": str(path), "CUCU_DB": db}
+        service_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | env
+        service = subprocess.Popen(
+            [sys.executable, "-m", "cucu.collector_service"],
+            cwd=ROOT,
+            env=service_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            # Sign-in off and everyone a supervisor, as in the demo: every page can be opened.
+            access = {"CUCU_ACCESS_MODE": "off", "CUCU_ACCESS_ALLOW_ANONYMOUS_SUPERVISORS": "true"}
+            yield env | access | {"CUCU_COLLECTOR": "off"}, db
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
 
 
 def sim_calls(base_url: str) -> int:

@@ -1,8 +1,10 @@
 """What a supervisor waits for: every page in Chromium (tablet) against a bare Streamlit page.
 
-Starts the dashboard in DEMO on a generated inventory (``CUCU_DEMO_SIZE``, 1 000 branches x 10 POS
-by default), waits until its collector has swept every POS once, and a second Streamlit server
-with a page that only says ``st.title``. Then loads, alternately in one run, the bare page and
+Runs a chain as deploy/ does (``benchmarks.common.deployed_chain``: a generated inventory of 1 000
+branches x 10 POS by default served by the simulator in its own process, the database filled by a
+first sweep and the backfill of the last week, the collector service polling it), the dashboard on
+that database with its own collector off, and a second Streamlit server with a page that only says
+``st.title``. Then loads, alternately in one run, the bare page and
 each dashboard page in a fresh tab at 820x1180, timing from navigation until Streamlit's run state
 is back to ``notRunning`` with the page's heading drawn. Prints the median ratio page / bare per
 page; absolute times drift on shared machines, ratios hold.
@@ -21,10 +23,9 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from benchmarks.common import Verdicts, inventory_arguments
-from cucu.store import Store
+from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
+from cucu.periods import DEFAULT_RANGE_DAYS
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
-from tests.waiting import wait_until
 
 # path -> (heading that says it is drawn, target ratio). Historial reads history, so it gets 3x.
 PAGES = {
@@ -58,13 +59,13 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=list(PAGES), help="rutas a medir (vacía: Estado)")
     args = parser.parse_args()
     pages = {path: PAGES[path] for path in args.pages}
-    pos_total = args.branches * args.pos_per_branch
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "demo.db")
+    with (
+        deployed_chain(args.branches, args.pos_per_branch, history_days=DEFAULT_RANGE_DAYS - 1) as (env, _db),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_PAGE)
-        env = {"CUCU_DEMO_SIZE": f"{args.branches}x{args.pos_per_branch}", "CUCU_DB": db}
         with (
             streamlit_server(env, timeout_s=300) as url,
             streamlit_server(script=bare) as bare_url,
@@ -73,14 +74,8 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport=TABLET)
             warm = context.new_page()
-            warm.goto(url)  # the first visit builds the runtime and starts the collector
+            warm.goto(url)  # the first visit builds the runtime
             wait_for_app(warm, timeout_ms=LOAD_TIMEOUT_MS)
-            store = Store(db)
-            started = time.perf_counter()
-            wait_until(lambda: len(store.pos_statuses()) >= pos_total, 900, what="the first sweep of every POS", poll_s=1)
-            print(
-                f"{pos_total} puntos de venta en {args.branches} sucursales; primer barrido en {time.perf_counter() - started:.0f} s"
-            )
             warm.close()
 
             times: dict[str, list[float]] = {path: [] for path in pages}

@@ -20,21 +20,15 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from benchmarks.common import API_KEY, ROOT, Verdicts, inventory_arguments, simulator_process
+from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
 from benchmarks.pages import BARE_PAGE, timed_load
-from cucu.inventory import inventory_to_toml
-from cucu.settings import ENV_PREFIX
-from cucu.simulator.seed import synthetic_inventory
-from cucu.store import Store
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
-from tests.waiting import wait_until
 
 PAGES = [("", "Estado"), ("eventos", "Eventos activos")]  # the live pages a supervisor leaves open
 TAB_TIMEOUT_MS = 180_000
@@ -70,71 +64,48 @@ def main() -> None:
     args = parser.parse_args()
     pos_total = args.branches * args.pos_per_branch
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        simulator_process("--synthetic", f"{args.branches}x{args.pos_per_branch}") as sim_url,
-    ):
-        inventory = Path(tmp) / "inventario.toml"
-        inventory.write_text(inventory_to_toml(synthetic_inventory(args.branches, args.pos_per_branch)), encoding="utf-8")
-        db = str(Path(tmp) / "contingencia.db")
+    with deployed_chain(args.branches, args.pos_per_branch) as (env, _db), tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_PAGE)
-        env = {"CUCU_BASE_URL": sim_url, "CUCU_API_KEY": API_KEY, "CUCU_INVENTORY": str(inventory), "CUCU_DB": db}
-        service_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | env
-        service = subprocess.Popen(
-            [sys.executable, "-m", "cucu.collector_service"],
-            cwd=ROOT,
-            env=service_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         procs: list[subprocess.Popen[str]] = []
-        try:
-            Store(db).close()  # the schema, before two processes race to create it
-            store = Store(db)
-            wait_until(lambda: len(store.pos_statuses()) >= pos_total, 900, what="the service's first sweep", poll_s=1)
-            store.close()
-            with (
-                streamlit_server(env | {"CUCU_COLLECTOR": "off"}, timeout_s=300, started=procs) as url,
-                streamlit_server(script=bare) as bare_url,
-                sync_playwright() as p,
-            ):
-                server = procs[0].pid
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                context = browser.new_context(viewport=TABLET)
+        with (
+            streamlit_server(env, timeout_s=300, started=procs) as url,
+            streamlit_server(script=bare) as bare_url,
+            sync_playwright() as p,
+        ):
+            server = procs[0].pid
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport=TABLET)
 
-                def open_tab(i: int) -> Page:
-                    path, heading = PAGES[i % len(PAGES)]
-                    page = context.new_page()
-                    page.goto(f"{url}/{path}", timeout=TAB_TIMEOUT_MS)
-                    page.get_by_role("heading", name=heading).first.wait_for(timeout=TAB_TIMEOUT_MS)
-                    wait_for_app(page, timeout_ms=TAB_TIMEOUT_MS)
-                    return page
+            def open_tab(i: int) -> Page:
+                path, heading = PAGES[i % len(PAGES)]
+                page = context.new_page()
+                page.goto(f"{url}/{path}", timeout=TAB_TIMEOUT_MS)
+                page.get_by_role("heading", name=heading).first.wait_for(timeout=TAB_TIMEOUT_MS)
+                wait_for_app(page, timeout_ms=TAB_TIMEOUT_MS)
+                return page
 
-                tabs = [open_tab(0)]
-                time.sleep(15)  # past the first page's start-up
-                one_cpu = cpu_per_minute(server, args.window_s)
-                one_rss = rss_mb(server)
-                opened = time.perf_counter()
-                tabs += [open_tab(i) for i in range(1, args.viewers)]
-                print(f"{args.viewers - 1} pestañas más abiertas en {time.perf_counter() - opened:.0f} s", flush=True)
-                many_cpu = cpu_per_minute(server, args.window_s)
-                many_rss = rss_mb(server)
+            tabs = [open_tab(0)]
+            time.sleep(15)  # past the first page's start-up
+            one_cpu = cpu_per_minute(server, args.window_s)
+            one_rss = rss_mb(server)
+            opened = time.perf_counter()
+            tabs += [open_tab(i) for i in range(1, args.viewers)]
+            print(f"{args.viewers - 1} pestañas más abiertas en {time.perf_counter() - opened:.0f} s", flush=True)
+            many_cpu = cpu_per_minute(server, args.window_s)
+            many_rss = rss_mb(server)
 
-                new_tab: list[float] = []
-                bare_times: list[float] = []
-                for _ in range(args.runs):
-                    tab = context.new_page()
-                    bare_times.append(timed_load(tab, bare_url, "Bare"))
-                    tab.close()
-                    tab = context.new_page()
-                    new_tab.append(timed_load(tab, url, "Estado"))
-                    tab.close()
-                errors = sum(t.get_by_test_id("stException").count() for t in tabs)
-                browser.close()
-        finally:
-            service.terminate()
-            service.wait(timeout=30)
+            new_tab: list[float] = []
+            bare_times: list[float] = []
+            for _ in range(args.runs):
+                tab = context.new_page()
+                bare_times.append(timed_load(tab, bare_url, "Bare"))
+                tab.close()
+                tab = context.new_page()
+                new_tab.append(timed_load(tab, url, "Estado"))
+                tab.close()
+            errors = sum(t.get_by_test_id("stException").count() for t in tabs)
+            browser.close()
 
     extra = args.viewers - 1
     per_tab = (many_cpu - one_cpu) / extra
