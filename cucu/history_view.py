@@ -78,6 +78,9 @@ def pos_labels(inventory: Inventory) -> dict[str, str]:
     return {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
 
 
+MAX_POS_CHOICES = 300  # beyond this Historial's POS filter waits for a branch filter to narrow it
+
+
 def pos_choices_of(inventory: Inventory, branch_ids: Iterable[str] = ()) -> list[str]:
     """The POS a filter offers: those of the chosen branches, or every POS when none is chosen."""
     chosen = set(branch_ids)

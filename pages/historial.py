@@ -16,6 +16,7 @@ from cucu.figures.timeline import MAX_LANES, daily_events_figure, timeline_figur
 from cucu.formatting import fmt_count, fmt_number
 from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
+    MAX_POS_CHOICES,
     SHOWN_COLUMNS,
     coverage_frame,
     coverage_text,
@@ -61,14 +62,24 @@ row2 = st.columns(2)
 with row2[0]:
     branch_ids = widgets.branch_filter(inventory)
 pos_choices = pos_choices_of(inventory, branch_ids)
-pos_ids = row2[1].multiselect(
-    "Punto de venta",
-    pos_choices,
-    format_func=lambda pos_id: labels.get(pos_id, pos_id),
-    key="pos",
-    bind="query-params",
-    placeholder="Todos los puntos de venta" if not branch_ids else "Todos los de las sucursales elegidas",
-)
+if len(pos_choices) <= MAX_POS_CHOICES:
+    pos_ids = row2[1].multiselect(
+        "Punto de venta",
+        pos_choices,
+        format_func=lambda pos_id: labels.get(pos_id, pos_id),
+        key="pos",
+        bind="query-params",
+        placeholder="Todos los puntos de venta" if not branch_ids else "Todos los de las sucursales elegidas",
+    )
+else:  # a chain: thousands of options nobody scrolls, sent on every run; a branch narrows them first
+    pos_ids = []
+    row2[1].multiselect(
+        "Punto de venta",
+        [],
+        disabled=True,
+        key="pos_sin_sucursal",
+        placeholder=f"Todos ({fmt_count(len(pos_choices))}): elija sucursales para elegir entre sus puntos de venta",
+    )
 
 
 def _bold_totals(row: pd.Series) -> list[str]:

@@ -193,3 +193,17 @@ def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, colle
     collected.store.put_days([DayEvents(pos.id, pos.branch_id, now_la_paz().date(), now_la_paz(), False, ())])
     run_app(app_secrets, page=PAGE)
     assert len(reads) == 2  # a write to the day cache: read again
+
+
+def test_a_chain_narrows_the_pos_filter_by_branch_first(app_secrets, sim, collected, monkeypatch):
+    import cucu.history_view
+
+    monkeypatch.setattr(cucu.history_view, "MAX_POS_CHOICES", 5)  # the demo's 22 POS stand for a chain's 10 000
+    at = run_app(app_secrets, page=PAGE)
+    keys = {m.key for m in at.multiselect}
+    assert "pos" not in keys and "pos_sin_sucursal" in keys
+    assert "Todos (22)" in at.multiselect(key="pos_sin_sucursal").placeholder
+    assert len(events_table(at)) > 0  # every POS is still shown
+    at.multiselect(key="sucursal").set_value([SUCRE]).run()  # 3 POS: few enough to choose from
+    assert len(at.multiselect(key="pos").options) == 3
+    assert not at.exception
