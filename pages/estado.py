@@ -113,7 +113,7 @@ def kpis(ov: Overview, now: datetime) -> None:
     soonest = f"vence en {fmt_duration(ov.windows[0].left)}" if ov.windows else None
     c4.metric(
         "Por registrar (48 h)",
-        len(ov.windows),
+        fmt_count(len(ov.windows)),
         delta=soonest,
         delta_color="off",
         delta_arrow="off",
@@ -191,7 +191,7 @@ def live_overview() -> None:
             f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz)."
         )
     if ov.windows:
-        with st.expander(f"Eventos finalizados con ventana de registro abierta ({len(ov.windows)})"):
+        with st.expander(f"Eventos finalizados con ventana de registro abierta ({fmt_count(len(ov.windows))})"):
             st.dataframe(
                 resources.per_version(runtime, "estado_windows", ("pos_status", "day_events"), lambda: windows_frame(ov.windows)),
                 hide_index=True,

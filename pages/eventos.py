@@ -8,7 +8,7 @@ from typing import Literal
 
 import streamlit as st
 
-from cucu.formatting import fmt_age, fmt_datetime
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime
 from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table
 from cucu.lapaz import now_la_paz
 from cucu.vocabulary import Motive, PosState
@@ -67,8 +67,8 @@ def live_table() -> None:
         else "sin datos del colector todavía"
     )
     st.caption(
-        f"{len(shown)} de {len(frame)} puntos de venta · **{len(active)} en contingencia** · "
-        f"{len(long_open)} abierto(s) hace más de {long_open_hours:g} h · {freshness}."
+        f"{fmt_count(len(shown))} de {fmt_count(len(frame))} puntos de venta · **{fmt_count(len(active))} en contingencia** · "
+        f"{fmt_count(len(long_open))} abierto(s) hace más de {long_open_hours:g} h · {freshness}."
     )
     widgets.collector_notices(runtime, frame)
     if shown.empty:
@@ -77,7 +77,7 @@ def live_table() -> None:
     table = pos_table(shown, long_open_hours)
     if len(long_open):  # they must not hide among thousands of rows
         st.error(
-            f"**{len(long_open)} evento(s) abierto(s) hace más de {long_open_hours:g} h.** "
+            f"**{fmt_count(len(long_open))} evento(s) abierto(s) hace más de {long_open_hours:g} h.** "
             "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento.",
             icon=":material/alarm:",
         )
@@ -104,7 +104,7 @@ def live_table() -> None:
         with buttons:
             if selected:
                 end_button(f"Finalizar seleccionados ({len(selected)})", selected, "finalizar_sel")
-            end_button(f"Finalizar todos los eventos mostrados ({len(active)})", active, "finalizar_todos")
+            end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
         st.caption("Marque filas para finalizar solo esas, o filtre por sucursal, estado o motivo para actuar sobre lo mostrado.")
 
 

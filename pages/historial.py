@@ -137,8 +137,8 @@ def show() -> None:
     hours = float(frame["Duración (h)"].sum())
     hours_text = fmt_number(hours)
     st.markdown(
-        f"**{len(frame)} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
-        + (f" · **{active} en curso**" if active else "")
+        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
+        + (f" · **{fmt_count(active)} en curso**" if active else "")
     )
 
     st.subheader("Línea de tiempo")
