@@ -124,11 +124,16 @@ def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
     return []
 
 
+DEMO_EVERYONE_SUPERVISES = "Modo DEMO: sin inicio de sesión, todos los que abren el tablero son supervisores."
+
+
 def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -> Decision:
     """The role of this person right now. ``identity`` is None when nobody is signed in."""
     if settings.mode == AccessMode.OFF:
-        if demo or settings.allow_anonymous_supervisors:
-            why = "modo DEMO" if demo else "acceso anónimo de supervisores permitido en la configuración"
+        if demo:
+            return Decision("anónimo", None, Role.SUPERVISOR, DEMO_EVERYONE_SUPERVISES, False)
+        if settings.allow_anonymous_supervisors:
+            why = "acceso anónimo de supervisores permitido en la configuración"
             return Decision("anónimo", None, Role.SUPERVISOR, f"Sin inicio de sesión ({why}).", False)
         return Decision("anónimo", None, Role.VIEWER, "Sin inicio de sesión: solo lectura.", False)
     if identity is None:

@@ -92,3 +92,11 @@ def test_unknown_users_may_get_no_access():
     denied = decide(s, Identity("intruso"), demo=False)
     assert denied.role is None and "no tiene un rol" in denied.reason
     assert decide(load_access({"mode": "proxy"}, {}), Identity("alguien"), demo=False).role == Role.VIEWER
+
+
+def test_demo_says_everyone_is_a_supervisor():
+    from cucu.access import DEMO_EVERYONE_SUPERVISES
+
+    decision = decide(load_access({"mode": "off"}, {}), None, demo=True)
+    assert decision.role is Role.SUPERVISOR and decision.reason == DEMO_EVERYONE_SUPERVISES
+    assert "todos" in DEMO_EVERYONE_SUPERVISES and "supervisores" in DEMO_EVERYONE_SUPERVISES

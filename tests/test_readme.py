@@ -14,6 +14,8 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_demo_and_test_commands():
     demo, tests = readme_commands()
     assert "streamlit run app.py" in demo and "requirements.txt" in demo
+    # The demo makes everyone a supervisor: it listens on this machine only.
+    assert "--server.address 127.0.0.1" in demo
     assert "pytest" in tests and "install-debian-packages.sh" in tests
 
 

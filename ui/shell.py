@@ -19,7 +19,7 @@ from cucu.formatting import fmt_time, md_text
 from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.settings import Settings
-from cucu.vocabulary import AccessMode, Mode
+from cucu.vocabulary import AccessMode, Mode, Role
 
 log = logging.getLogger("contingencia")
 
@@ -117,7 +117,14 @@ def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = F
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=mode.icon, color=mode.color, help=mode.description)
-        if decision is not None and decision.role:
+        if decision is not None and decision.role is Role.SUPERVISOR and mode is Mode.DEMO and not decision.signed_in:
+            st.badge(
+                "Todos son supervisores (DEMO)",
+                icon=":material/groups:",
+                color=decision.role.color,
+                help=decision.reason,
+            )
+        elif decision is not None and decision.role:
             who = decision.name or decision.user if decision.signed_in else "Sin inicio de sesión"
             st.badge(
                 f"{md_text(who)} · {decision.role.label}",
