@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -21,22 +22,32 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 
-PAGES = [
-    st.Page("pages/estado.py", title="Estado", icon=":material/monitor_heart:", default=True),
-    # URL paths are the file names, no custom url_path: the first request after a restart is
-    # resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.page_context).
-    st.Page("pages/eventos.py", title="Eventos activos", icon=":material/emergency:"),
-    st.Page("pages/conectividad.py", title="Conectividad", icon=":material/network_check:"),
-    st.Page("pages/historial.py", title="Historial", icon=":material/timeline:"),
-    st.Page("pages/iniciar.py", title="Iniciar evento", icon=":material/add_alert:"),
-    st.Page("pages/bitacora.py", title="Bitácora", icon=":material/receipt_long:"),
+# (file, title, icon). URL paths are the file names, no custom url_path: the first request after a
+# restart is resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.page_context).
+PAGE_FILES = [
+    ("pages/estado.py", "Estado", ":material/monitor_heart:"),
+    ("pages/eventos.py", "Eventos activos", ":material/emergency:"),
+    ("pages/conectividad.py", "Conectividad", ":material/network_check:"),
+    ("pages/historial.py", "Historial", ":material/timeline:"),
+    ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:"),
+    ("pages/bitacora.py", "Bitácora", ":material/receipt_long:"),
 ]
-SUPERVISOR_ONLY = {"Iniciar evento"}  # hidden from viewers; the actions service refuses them anyway
+PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon) in enumerate(PAGE_FILES)]
+SUPERVISOR_ONLY = {"Iniciar evento"}  # explained, not shown, to viewers; the actions service refuses them anyway
+
+
+def _everywhere(render: Callable[[], None], title: str, icon: str) -> None:
+    """``render`` under every URL of the dashboard: a deep link (a shared /eventos before signing in)
+    shows it, in Spanish, instead of Streamlit's English "Page not found" dialog."""
+    pages = [
+        st.Page(render, title=title, icon=icon, url_path=Path(file).stem, default=n == 0)
+        for n, (file, _title, _icon) in enumerate(PAGE_FILES)
+    ]
+    st.navigation(pages, position="hidden").run()
 
 
 def _config_problem(title: str, message: str) -> None:
-    page = st.Page(lambda: shell.render_config_error(title, message), title="Configuración", icon=":material/settings_alert:")
-    st.navigation([page], position="hidden").run()
+    _everywhere(lambda: shell.render_config_error(title, message), "Configuración", ":material/settings_alert:")
 
 
 def main() -> None:
@@ -53,11 +64,22 @@ def main() -> None:
 
     decision = identity.current_decision(access, demo=settings.mode is Mode.DEMO)
     if decision.role is None:  # not signed in (oidc), or no access: nothing else is shown
-        gate = st.Page(lambda: shell.render_gate(decision, access), title="Acceso", icon=":material/lock:")
-        st.navigation([gate], position="hidden").run()
+        _everywhere(lambda: shell.render_gate(decision, access), "Acceso", ":material/lock:")
         return
 
-    pages = PAGES if decision.can_act else [p for p in PAGES if p.title not in SUPERVISOR_ONLY]
+    pages = PAGES
+    if not decision.can_act:  # a viewer's link to /iniciar gets an explanation, not "Page not found"
+        pages = [p for p in PAGES if p.title not in SUPERVISOR_ONLY] + [
+            st.Page(
+                lambda: shell.render_supervisors_only(decision),
+                title=title,
+                icon=icon,
+                url_path=Path(file).stem,
+                visibility="hidden",
+            )
+            for file, title, icon in PAGE_FILES
+            if title in SUPERVISOR_ONLY
+        ]
     navigation = st.navigation(pages, position="top")
     shell.render_sidebar(decision, access)
     sign_in_off = access.mode == AccessMode.OFF and settings.mode is not Mode.DEMO

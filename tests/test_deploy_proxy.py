@@ -79,8 +79,10 @@ def test_viewer_sees_no_action_page(site, browser):
     page = signed_in_page(browser, "beto")
     page.goto(f"{site}/contingencia/iniciar")
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="Estado")).to_be_visible()  # not a page of theirs
+    # Not a page of theirs: told so in Spanish under that URL (it used to be Streamlit's "Page not found").
+    expect(page.get_by_role("heading", name="Solo para supervisores")).to_be_visible()
     expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
     page.context.close()
 

@@ -185,13 +185,25 @@ def render_gate(decision: Decision, access: AccessSettings) -> None:
                     icon=":material/settings_alert:",
                 )
         return
-    who = f" ({decision.user})" if decision.user else ""
+    who = f" ({md_text(decision.user)})" if decision.user else ""
     st.error(
         f"**Su usuario{who} no tiene acceso a este tablero.** {decision.reason} Pida acceso al administrador.",
         icon=":material/lock:",
     )
     if access.mode == AccessMode.OIDC:
         st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
+
+
+def render_supervisors_only(decision: Decision) -> None:
+    """What a viewer sees on a supervisor's page (a shared link to /iniciar)."""
+    role = decision.role.label if decision.role else "sin rol"
+    st.title("Solo para supervisores")
+    st.info(
+        f"Iniciar eventos de contingencia es tarea de un supervisor. Su rol ({role}) permite ver el estado, los "
+        "eventos activos, la conectividad, el historial y la bitácora. Si necesita iniciar eventos, pida el rol "
+        "de supervisor al administrador del tablero.",
+        icon=":material/lock:",
+    )
 
 
 def render_config_error(title: str, message: str) -> None:
