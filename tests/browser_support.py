@@ -33,6 +33,21 @@ DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 
 
+def production_env(base_url: str, db: Path | str, **settings: str) -> dict[str, str]:
+    """The environment of a dashboard in front of a (simulated) cucu at ``base_url``: PRODUCCIÓN mode
+    with the demo inventory, on ``db``; ``settings`` adds CUCU_<NAME> variables."""
+    from cucu.inventory import DEMO_INVENTORY_PATH
+    from cucu.simulator import DEFAULT_API_KEY
+
+    env = {
+        "CUCU_BASE_URL": base_url,
+        "CUCU_API_KEY": DEFAULT_API_KEY,
+        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
+        "CUCU_DB": str(db),
+    }
+    return env | {f"CUCU_{name.upper()}": value for name, value in settings.items()}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,23 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from cucu.inventory import DEMO_INVENTORY_PATH
-from cucu.simulator import DEFAULT_API_KEY
-from tests.browser_support import TABLET, streamlit_server, wait_for_app
+from tests.browser_support import TABLET, production_env, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def served(sim_server, tmp_path, **access: str):
-    env = {
-        "CUCU_BASE_URL": sim_server.base_url,
-        "CUCU_API_KEY": DEFAULT_API_KEY,
-        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
-        "CUCU_DB": str(tmp_path / "contingencia.db"),
-        "CUCU_COLLECTOR": "off",
-        **{f"CUCU_ACCESS_{k.upper()}": v for k, v in access.items()},
-    }
-    return streamlit_server(env)
+    access_settings = {f"access_{name}": value for name, value in access.items()}
+    return streamlit_server(production_env(sim_server.base_url, tmp_path / "contingencia.db", collector="off", **access_settings))
 
 
 def test_a_viewer_on_a_supervisor_link_is_told_why(sim, sim_server, tmp_path, page):

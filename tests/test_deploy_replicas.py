@@ -10,10 +10,8 @@ from collections import defaultdict
 import pytest
 from playwright.sync_api import expect
 
-from cucu.inventory import DEMO_INVENTORY_PATH
-from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
-from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, streamlit_server
+from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, production_env, streamlit_server
 from tests.deploy_support import htpasswd, insecure_client, nginx
 from tests.waiting import wait_until
 
@@ -36,14 +34,7 @@ def replicas(tmp_path_factory, sim_server):
     secrets = directory / "secrets.toml"
     secrets.write_text(SECRETS)
     htpasswd(directory / "htpasswd", PASSWORDS)
-    env = {
-        "CUCU_BASE_URL": sim_server.base_url,
-        "CUCU_API_KEY": DEFAULT_API_KEY,
-        "CUCU_INVENTORY": str(DEMO_INVENTORY_PATH),
-        "CUCU_DB": str(directory / "contingencia.db"),
-        "CUCU_CHECK_INTERVAL_S": "1",
-        "CUCU_SWEEP_INTERVAL_S": "1",
-    }
+    env = production_env(sim_server.base_url, directory / "contingencia.db", check_interval_s="1", sweep_interval_s="1")
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
     ports = [free_port(), free_port()]
     logs = [directory / f"streamlit-{port}.log" for port in ports]
