@@ -54,6 +54,7 @@ def main() -> None:
     try:
         settings = resources.read_settings()
         access = identity.read_access()
+        identity.check_sign_in_secrets(access)
         runtime = resources.get_runtime(settings)
     except (SettingsError, AccessSettingsError) as exc:
         _config_problem("La configuración no es válida", str(exc))

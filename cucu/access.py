@@ -110,6 +110,26 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     )
 
 
+MIN_COOKIE_SECRET_BYTES = 32
+PLACEHOLDER_PREFIX = "reemplace"  # how deploy/secrets/*.example mark a value to fill in
+
+
+def cookie_secret_problem(value: object) -> str | None:
+    """Why ``[auth].cookie_secret`` cannot protect the sign-in cookie, in Spanish; None when it can.
+
+    Streamlit signs the identity cookie with it: a missing, short or example secret lets anyone
+    who reads the example forge a supervisor's session.
+    """
+    fix = "Genere uno con: python3 -c 'import secrets; print(secrets.token_hex(32))' y reinicie el tablero."
+    if not isinstance(value, str) or not value.strip():
+        return f"Falta [auth].cookie_secret en .streamlit/secrets.toml (el modo oidc lo necesita para firmar la sesión). {fix}"
+    if value.strip().lower().startswith(PLACEHOLDER_PREFIX):
+        return f"[auth].cookie_secret es todavía el texto del ejemplo. {fix}"
+    if len(value.encode()) < MIN_COOKIE_SECRET_BYTES:
+        return f"[auth].cookie_secret tiene {len(value.encode())} bytes; se necesitan al menos {MIN_COOKIE_SECRET_BYTES}. {fix}"
+    return None
+
+
 def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
     """The values at a dotted claim path: ``roles``, ``groups``, ``realm_access.roles``…"""
     value: Any = claims

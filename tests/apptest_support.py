@@ -18,6 +18,7 @@ def run_app(
     timeout: float = 30,
     access: dict | None = None,
     user: dict | None = None,
+    auth: dict | None = None,
 ) -> AppTest:
     """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception.
 
@@ -28,6 +29,10 @@ def run_app(
         at.secrets["cucu"] = secrets
     if access is not None:
         at.secrets["access"] = access
+        if access.get("mode") == "oidc" and auth is None:
+            auth = {"cookie_secret": "c" * 64}  # oidc refuses to start without a usable one
+    if auth is not None:
+        at.secrets["auth"] = auth
     if user is not None:
         at.user = user  # what st.user says (OIDC claims)
     at.run()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cucu.access import Identity
 from cucu.vocabulary import ActionKind
-from tests.apptest_support import run_app, texts
+from tests.apptest_support import APP, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -125,3 +126,23 @@ def test_header_says_who_acts_and_with_which_role(sim, seeded_runtime, app_secre
     at = run_app(app_secrets, access=PROXY)
     header = " ".join(m.value for m in at.markdown if "Observador" in m.value)
     assert "beto · Observador" in header
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        ({}, "Falta [auth].cookie_secret"),
+        ({"cookie_secret": "reemplace: python3 -c 'import secrets; print(secrets.token_hex(32))'"}, "texto del ejemplo"),
+        ({"cookie_secret": "corto"}, "tiene 5 bytes; se necesitan al menos 32"),
+    ],
+    ids=["missing", "placeholder", "short"],
+)
+def test_oidc_refuses_to_start_without_a_usable_cookie_secret(sim, app_secrets, auth, expected):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = {"mode": "oidc"}
+    at.secrets["auth"] = auth
+    at.run()
+    assert not at.exception
+    assert "La configuración no es válida" in texts(at) and expected in texts(at)
+    assert not at.get("plotly_chart") and not at.dataframe  # nothing of the dashboard behind it

@@ -13,7 +13,7 @@ import uuid
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from cucu.access import AccessSettings, AccessSettingsError, Decision, Identity, decide, load_access
+from cucu.access import AccessSettings, AccessSettingsError, Decision, Identity, cookie_secret_problem, decide, load_access
 from cucu.actions import Actor
 from cucu.settings import Settings
 from cucu.vocabulary import AccessMode, Mode
@@ -30,6 +30,19 @@ def read_access() -> AccessSettings:
     if not hasattr(section, "keys"):
         raise AccessSettingsError("En .streamlit/secrets.toml, «access» debe ser una tabla [access].")
     return load_access(_plain(section), os.environ)
+
+
+def check_sign_in_secrets(access: AccessSettings) -> None:
+    """In oidc mode, refuse to start without a usable ``[auth].cookie_secret``. Raises ``AccessSettingsError``."""
+    if access.mode != AccessMode.OIDC:
+        return
+    try:
+        auth = st.secrets.get("auth", {})
+    except StreamlitSecretNotFoundError:
+        auth = {}
+    problem = cookie_secret_problem(auth.get("cookie_secret") if hasattr(auth, "get") else None)
+    if problem:
+        raise AccessSettingsError(problem)
 
 
 def signed_in_identity(access: AccessSettings) -> Identity | None:
