@@ -130,6 +130,17 @@ def cookie_secret_problem(value: object) -> str | None:
     return None
 
 
+def oidc_user(claims: Mapping[str, Any]) -> str | None:
+    """Who an OIDC sign-in is, as ``[access.users]`` and the audit log name them: the e-mail when the
+    identity provider says it verified it (``email_verified``), else the subject (``sub``). Never
+    ``preferred_username`` or an unverified e-mail: anyone may set those to a supervisor's address."""
+    email = claims.get("email")
+    if isinstance(email, str) and email.strip() and claims.get("email_verified") is True:
+        return email.strip()
+    subject = claims.get("sub")
+    return str(subject) if subject else None
+
+
 def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
     """The values at a dotted claim path: ``roles``, ``groups``, ``realm_access.roles``…"""
     value: Any = claims

@@ -100,3 +100,18 @@ def test_demo_says_everyone_is_a_supervisor():
     decision = decide(load_access({"mode": "off"}, {}), None, demo=True)
     assert decision.role is Role.SUPERVISOR and decision.reason == DEMO_EVERYONE_SUPERVISES
     assert "todos" in DEMO_EVERYONE_SUPERVISES and "supervisores" in DEMO_EVERYONE_SUPERVISES
+
+
+def test_an_oidc_user_is_a_verified_email_or_the_subject_never_a_chosen_name():
+    from cucu.access import oidc_user
+
+    assert oidc_user({"sub": "s-1", "email": "ana@x.bo", "email_verified": True}) == "ana@x.bo"
+    assert oidc_user({"sub": "s-1", "email": "ana@x.bo", "email_verified": False}) == "s-1"
+    assert oidc_user({"sub": "s-1", "email": "ana@x.bo"}) == "s-1"  # not said verified
+    assert oidc_user({"sub": "s-1", "email": "ana@x.bo", "email_verified": "true"}) == "s-1"  # only a real true
+    assert oidc_user({"sub": "s-1", "preferred_username": "ana@x.bo"}) == "s-1"
+    assert oidc_user({"preferred_username": "ana@x.bo"}) is None
+    # So a self-chosen username in the e-mail namespace cannot take a listed supervisor's role.
+    settings = load_access({"mode": "oidc", "users": {"ana@x.bo": "supervisor"}}, {})
+    impostor = Identity(oidc_user({"sub": "s-9", "preferred_username": "ana@x.bo"}) or "", None, {})
+    assert decide(settings, impostor, demo=False).role is not Role.SUPERVISOR

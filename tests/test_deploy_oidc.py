@@ -37,12 +37,25 @@ class Claims(TypedDict):
 
     sub: str
     email: str
+    email_verified: bool
     name: str
     roles: list[str]
 
 
-ANA: Claims = {"sub": "ana", "email": "ana@empresa.bo", "name": "Ana Quispe", "roles": ["contingencia-supervisor"]}
-BETO: Claims = {"sub": "beto", "email": "beto@empresa.bo", "name": "Beto Mamani", "roles": ["contingencia-lectura"]}
+ANA: Claims = {
+    "sub": "ana",
+    "email": "ana@empresa.bo",
+    "email_verified": True,
+    "name": "Ana Quispe",
+    "roles": ["contingencia-supervisor"],
+}
+BETO: Claims = {
+    "sub": "beto",
+    "email": "beto@empresa.bo",
+    "email_verified": True,
+    "name": "Beto Mamani",
+    "roles": ["contingencia-lectura"],
+}
 
 
 @pytest.fixture(scope="module")

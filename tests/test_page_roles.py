@@ -106,7 +106,7 @@ def test_oidc_asks_to_sign_in(sim, seeded_runtime, app_secrets):
 
 
 def test_oidc_role_from_the_claim(sim, seeded_runtime, app_secrets):
-    sup = {"is_logged_in": True, "email": "ana@empresa.bo", "name": "Ana", "groups": ["contingencia-sup"]}
+    sup = {"is_logged_in": True, "email": "ana@empresa.bo", "email_verified": True, "name": "Ana", "groups": ["contingencia-sup"]}
     access = {"mode": "oidc", "role_claim": "groups", "role_map": {"contingencia-sup": "supervisor"}}
     at = run_app(app_secrets, page="pages/iniciar.py", access=access, user=sup)
     assert "iniciar_revisar" in {b.key for b in at.button}

@@ -13,7 +13,16 @@ import uuid
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from cucu.access import AccessSettings, AccessSettingsError, Decision, Identity, cookie_secret_problem, decide, load_access
+from cucu.access import (
+    AccessSettings,
+    AccessSettingsError,
+    Decision,
+    Identity,
+    cookie_secret_problem,
+    decide,
+    load_access,
+    oidc_user,
+)
 from cucu.actions import Actor
 from cucu.settings import Settings
 from cucu.vocabulary import AccessMode, Mode
@@ -54,8 +63,7 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
             claims = _plain(st.user.to_dict())
         except Exception:  # sign-in not configured: nobody is signed in
             return None
-        user = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
-        return Identity(str(user), claims.get("name"), claims) if user else None
+        return Identity(str(user), claims.get("name"), claims) if (user := oidc_user(claims)) else None
     if access.mode == AccessMode.PROXY:
         user = (st.context.headers.get(access.user_header) or "").strip()
         return Identity(user) if user else None
