@@ -155,7 +155,7 @@ def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
     return []
 
 
-DEMO_EVERYONE_SUPERVISES = "Modo DEMO: sin inicio de sesión, todos los que abren el tablero son supervisores."
+DEMO_EVERYONE_SUPERVISES = "Modo DEMO: todos son supervisores."  # short: the collapsed sidebar must not scroll (axe)
 
 
 def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -> Decision:
