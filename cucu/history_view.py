@@ -21,7 +21,7 @@ from cucu.formatting import fmt_count, fmt_percent, fmt_time
 from cucu.frames import matching
 from cucu.history import StoredHistory
 from cucu.lapaz import la_paz_series
-from cucu.models import Event, Inventory, PointOfSale
+from cucu.models import Event, Inventory
 from cucu.store import DayEvents
 from cucu.vocabulary import EventState
 
@@ -85,12 +85,6 @@ def pos_choices_of(inventory: Inventory, branch_ids: Iterable[str] = ()) -> list
     """The POS a filter offers: those of the chosen branches, or every POS when none is chosen."""
     chosen = set(branch_ids)
     return [p.id for b in inventory.branches if not chosen or b.id in chosen for p in b.pos]
-
-
-def chosen_pos(inventory: Inventory, pos_ids: Iterable[str]) -> list[PointOfSale]:
-    """The POS of ``pos_ids``, in inventory order."""
-    wanted = set(pos_ids)
-    return [p for p in inventory.all_pos if p.id in wanted]
 
 
 # ---- events ---------------------------------------------------------------------------
