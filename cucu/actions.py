@@ -1,15 +1,21 @@
 """Starting and ending contingency events: validated, audited, never doubled, never retried blindly.
 
 Every attempt is written to the audit log before the call and completed after it. The
-database allows one pending attempt per POS, so a double click, a resubmitted form, a
+database allows one open attempt per POS, so a double click, a resubmitted form, a
 rerun or a second tablet cannot send a second start or end for the same POS while one is
 in flight. A write whose outcome is uncertain (timeout or dropped connection after sending,
-5xx) is settled by reading the POS's active event, not by sending it again.
+5xx) is never sent again: it stays "en verificación" while the POS's active event is re-read
+with backoff for ``settle_window_s``; after that the collector's sweeps settle it
+(:func:`reconcile_open_attempts`) with what they see, and after ``VERIFY_FOR`` it is given up
+as uncertain. cucu may still be working on a write (it talks to SIAT), so a read that shows
+nothing proves nothing: only a request that provably never left is "puede intentarlo de nuevo".
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,15 +28,92 @@ from cucu.formatting import fmt_hour
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.models import Event, Inventory, PointOfSale
-from cucu.settings import DEFAULT_CONCURRENCY
+from cucu.settings import DEFAULT_CONCURRENCY, DEFAULT_SETTLE_WINDOW_S
 from cucu.store import ActionInProgress, Attempt, PosFetch, Store
 from cucu.vocabulary import ActionKind, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
+VERIFY_FOR = timedelta(minutes=10)  # an attempt cucu has not shown settled by then is given up as uncertain
+START_CLOCK_SLACK = timedelta(minutes=2)  # cucu's clock and the database's may disagree by this much
+AUDIT_RETRIES = (0.2, 1.0)  # seconds before the second and third try to complete an audit row
+EVENT_ID_COLUMN = 64  # audit_log.event_id's length
+NOT_RECORDED = "No se pudo registrar el intento en la bitácora (base de datos); no se envió a cucu. Intente de nuevo."
+CUT_OFF = "El tablero se detuvo durante la acción: se verifica en cucu si la recibió."
+GIVEN_UP = (
+    "Sin confirmar: cucu no mostró el resultado en {minutes} min. "
+    "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo."
+)
+
+
+def settled_by(action: ActionKind, active: Event | None, *, requested_at: datetime, event_id: str | None) -> bool:
+    """Does the POS's active event (as cucu shows it now) prove that the attempt took effect?
+
+    A start: an event that began at or after the attempt (the POS had none when it was sent). An end:
+    the target event is no longer the active one.
+    """
+    if action == ActionKind.START:
+        return active is not None and (active.fecha_inicio is None or active.fecha_inicio >= requested_at - START_CLOCK_SLACK)
+    return active is None or active.id != event_id
+
+
+def settled_message(action: ActionKind) -> str:
+    return f"Se verificó en cucu: el evento sí se {action.past}."
+
+
+def verifying_message(why: str, action: ActionKind) -> str:
+    return f"{why} Se verifica en cucu si el evento se {action.past}; no lo repita mientras tanto."
+
+
+def age_open_attempts(store: Store) -> tuple[int, int]:
+    """Hand over attempts cut off mid-call, give up those unsettled for too long (database clock)."""
+    return store.age_open_attempts(
+        pending_after=PENDING_EXPIRES,
+        verify_for=VERIFY_FOR,
+        pending_message=CUT_OFF,
+        given_up_message=GIVEN_UP.format(minutes=int(VERIFY_FOR.total_seconds() // 60)),
+    )
+
+
+def reconcile_open_attempts(store: Store, fetches: Sequence[PosFetch]) -> int:
+    """The collector's part: settle attempts under verification with what a sweep just saw.
+
+    Also hands over attempts left pending by a process that died and gives up those that stayed
+    unsettled for ``VERIFY_FOR`` (both by the database's clock). Returns how many it settled.
+    """
+    age_open_attempts(store)
+    seen = {f.pos_id: f.event for f in fetches if f.error is None}
+    settled = 0
+    for entry in store.open_attempts():
+        if entry.pos_id not in seen:
+            continue
+        active = seen[entry.pos_id]
+        if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id):
+            message = f"{entry.message or ''} {settled_message(entry.action)}".strip()
+            event_id = active.id if entry.action == ActionKind.START and active is not None else None
+            if store.audit_settle(entry.id, outcome=Outcome.OK, message=message, event_id=event_id):
+                settled += 1
+                log.info("acciones: registro %d de %s en %s verificado por el colector", entry.id, entry.action, entry.pos_id)
+    return settled
+
+
+@dataclass
+class _Verification:
+    """One attempt whose outcome is being re-read: when next, and until when (``time.monotonic``)."""
+
+    audit_id: int
+    action: ActionKind
+    pos: PointOfSale
+    sent_at: datetime
+    event_id: str | None  # an end's target
+    message: str
+    due: float = 0.0
+    until: float = 0.0
+    delay: float = 1.0
 
 
 class ActionError(ValueError):
@@ -111,13 +194,22 @@ class Actions:
         inventory: Inventory,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        settle_window_s: float = DEFAULT_SETTLE_WINDOW_S,
         clock: Callable[[], datetime] = now_la_paz,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.client = client
         self.store = store
         self.inventory = inventory
         self.concurrency = concurrency
+        self.settle_window_s = settle_window_s
         self.clock = clock
+        self.monotonic = monotonic
+        # Attempts being re-read in the background, by audit id; one thread serves them all.
+        self._verifying: dict[int, _Verification] = {}
+        self._verify_wake = threading.Condition()
+        self._verifier: threading.Thread | None = None
+        self._closed = False
 
     # ---- planning (what the confirmation shows) -----------------------------------
 
@@ -238,8 +330,6 @@ class Actions:
             pos,
             dict(motive=motive, description=description),
             send=lambda: self.client.start_event(pos.id, pos.branch_id, motive, description),
-            # Only POS without a known active event are started, so an active event now is this start's.
-            happened=lambda active: active is not None,
         )
 
     def _end_one(self, actor: Actor, target: EndTarget) -> ActionResult:
@@ -250,7 +340,6 @@ class Actions:
             pos,
             dict(event_id=target.event_id),
             send=lambda: self.client.end_event(pos.id, pos.branch_id, target.event_id),
-            happened=lambda active: active is None or active.id != target.event_id,
             ended_id=target.event_id,
         )
 
@@ -262,14 +351,18 @@ class Actions:
         audit_fields: dict[str, Any],
         *,
         send: Callable[[], Event],
-        happened: Callable[[Event | None], bool],
         ended_id: str | None = None,
     ) -> ActionResult:
-        """Audit, send once, and classify the answer; an uncertain outcome is settled by reading."""
+        """Audit, send once, and classify the answer; an uncertain outcome is verified by reading."""
         past = action.past
-        audit_id = self._begin(actor, action, pos, **audit_fields)
+        try:
+            audit_id = self._begin(actor, action, pos, **audit_fields)
+        except Exception:  # nothing was sent: the attempt must be on record before it is
+            log.exception("acciones: no se pudo registrar el intento de %s en %s", action, pos.id)
+            return ActionResult(pos, action, Outcome.ERROR, NOT_RECORDED)
         if isinstance(audit_id, ActionResult):
             return audit_id
+        sent_at = self.clock()
         try:
             event = send()
         except CucuRejectedError as exc:
@@ -279,12 +372,12 @@ class Actions:
                 return self._finish(
                     audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
                 )
-            return self._settle(audit_id, action, pos, exc.message, happened, ended_id)
+            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, exc.message))
         except CucuError as exc:
             return self._finish(audit_id, pos, action, Outcome.ERROR, exc.message)
         except Exception:
             log.exception("acciones: error inesperado al %s en %s", action, pos.id)
-            return self._settle(audit_id, action, pos, "Error inesperado durante el envío.", happened, ended_id)
+            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, "Error inesperado durante el envío."))
         # The audit row is completed first: the follow-up reads below may be slow or fail.
         if action == ActionKind.START:
             result = self._finish(audit_id, pos, action, Outcome.OK, "Evento iniciado.", event)
@@ -296,43 +389,108 @@ class Actions:
 
     # ---- uncertain outcomes: read what happened, never resend -------------------
 
-    def _settle(
-        self,
-        audit_id: int,
-        action: ActionKind,
-        pos: PointOfSale,
-        why: str,
-        happened: Callable[[Event | None], bool],
-        ended_id: str | None,
-    ) -> ActionResult:
-        past = action.past
+    def _verify(self, verification: _Verification) -> ActionResult:
+        """The request may have reached cucu: read once now, then keep reading in the background.
+
+        ``verification.message`` says why on entry (the error) and what is shown while it lasts.
+        """
+        v = verification
         try:
-            active = self.client.get_active_event(pos.id)
-        except CucuError as check_exc:
-            return self._finish(
-                audit_id,
-                pos,
-                action,
-                Outcome.UNCERTAIN,
-                f"{why} No se pudo confirmar si el evento se {past} ({check_exc.message}). "
-                "Revise el punto de venta en Eventos activos antes de intentarlo de nuevo.",
-            )
-        if happened(active):
+            active = self.client.get_active_event(v.pos.id)
+        except CucuError:
+            active, seen = None, False
+        else:
+            seen = settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id)
+        if seen:
             result = self._finish(
-                audit_id,
-                pos,
-                action,
+                v.audit_id,
+                v.pos,
+                v.action,
                 Outcome.OK,
-                f"{why} Se verificó en cucu: el evento sí se {past}.",
-                active if action == ActionKind.START else None,
+                f"{v.message} {settled_message(v.action)}",
+                active if v.action == ActionKind.START else None,
             )
-            self._remember(pos, active, ended_id=ended_id)
+            self._remember(v.pos, active, ended_id=v.event_id)
             return result
-        result = self._finish(
-            audit_id, pos, action, Outcome.ERROR, f"{why} Se verificó en cucu: el evento no se {past}; puede intentarlo de nuevo."
-        )
-        self._remember(pos, active)
+        v.message = verifying_message(v.message, v.action)
+        result = self._finish(v.audit_id, v.pos, v.action, Outcome.VERIFYING, v.message)
+        self._watch(v)
         return result
+
+    def _watch(self, verification: _Verification) -> None:
+        now = self.monotonic()
+        verification.due, verification.until = now + verification.delay, now + self.settle_window_s
+        with self._verify_wake:
+            if self._closed or self.settle_window_s <= 0:
+                return  # the collector settles it
+            self._verifying[verification.audit_id] = verification
+            if self._verifier is None:
+                self._verifier = threading.Thread(target=self._verify_loop, name="acciones-verificacion", daemon=True)
+                self._verifier.start()
+            self._verify_wake.notify()
+
+    def verifying(self) -> int:
+        """Attempts this process is still re-reading (tests and the status line wait on it)."""
+        with self._verify_wake:
+            return len(self._verifying)
+
+    def close(self) -> None:
+        """Stop re-reading; what is left open is the collector's to settle."""
+        with self._verify_wake:
+            self._closed = True
+            self._verifying.clear()
+            self._verify_wake.notify()
+
+    def _verify_loop(self) -> None:
+        while True:
+            with self._verify_wake:
+                if not self._verifying:
+                    self._verifier = None
+                    return
+                now = self.monotonic()
+                due = [v for v in self._verifying.values() if v.due <= now]
+                if not due:
+                    self._verify_wake.wait(min(v.due for v in self._verifying.values()) - now)
+                    continue
+            for verification, done in zip(due, self._run(self._verify_once, due), strict=True):
+                with self._verify_wake:
+                    if done or self.monotonic() >= verification.until:
+                        self._verifying.pop(verification.audit_id, None)
+                        if not done:
+                            log.info(
+                                "acciones: registro %d sin verificar tras %.0f s; lo sigue el colector",
+                                verification.audit_id,
+                                self.settle_window_s,
+                            )
+                    else:  # backoff, with the last read at the end of the window
+                        verification.delay *= 2
+                        verification.due = min(self.monotonic() + verification.delay, verification.until)
+
+    def _verify_once(self, v: _Verification) -> bool:
+        """One read; True once the attempt is settled (here or by another process)."""
+        try:
+            active = self.client.get_active_event(v.pos.id)
+        except CucuError:
+            return False
+        except Exception:
+            log.exception("acciones: error inesperado al verificar el registro %d", v.audit_id)
+            return False
+        if not settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id):
+            return False
+        try:
+            settled = self.store.audit_settle(
+                v.audit_id,
+                outcome=Outcome.OK,
+                message=f"{v.message} {settled_message(v.action)}",
+                event_id=active.id if v.action == ActionKind.START and active is not None else None,
+                completed_at=self.clock(),
+            )
+        except Exception:
+            log.exception("acciones: no se pudo completar el registro %d (verificado en cucu)", v.audit_id)
+            return False
+        if settled:
+            self._remember(v.pos, active, ended_id=v.event_id)
+        return True
 
     # ---- audit and state ------------------------------------------------------------
 
@@ -361,9 +519,36 @@ class Actions:
     def _finish(
         self, audit_id: int, pos: PointOfSale, action: ActionKind, outcome: Outcome, message: str, event: Event | None = None
     ) -> ActionResult:
-        self.store.audit_finish(
-            audit_id, completed_at=self.clock(), outcome=outcome, event_id=event.id if event else None, message=message
-        )
+        """Complete the audit row; what cucu answered reaches the screen even if the database refuses it.
+
+        Retried (a locked database frees up); the last try keeps an event id too long for its column
+        in the message instead. If every try fails, the event id is logged at ERROR with the audit
+        id, and the row, still open, is settled later by the collector from what cucu shows.
+        """
+        event_id = event.id if event else None
+        completed_at = None if outcome == Outcome.VERIFYING else self.clock()
+        for attempt, pause in enumerate((*AUDIT_RETRIES, None)):
+            stored_id, stored_message = event_id, message
+            if pause is None and event_id is not None and len(event_id) > EVENT_ID_COLUMN:
+                stored_id, stored_message = None, f"{message} ID del evento: {event_id}"
+            try:
+                self.store.audit_finish(
+                    audit_id, completed_at=completed_at, outcome=outcome, event_id=stored_id, message=stored_message
+                )
+                break
+            except Exception:
+                if pause is None:
+                    log.error(
+                        "acciones: cucu respondió (%s, evento %s) pero el registro %d de la bitácora no se pudo completar "
+                        "tras %d intentos; el colector lo verificará",
+                        outcome,
+                        event_id or "—",
+                        audit_id,
+                        attempt + 1,
+                        exc_info=True,
+                    )
+                else:
+                    time.sleep(pause)
         return ActionResult(pos, action, outcome, message, event, audit_id)
 
     def _decided(
@@ -401,10 +586,7 @@ class Actions:
             log.exception("acciones: no se pudo actualizar el estado local de %s", pos.id)
 
     def _expire_stale_pending(self) -> None:
-        self.store.expire_pending(
-            self.clock() - PENDING_EXPIRES,
-            "El tablero se detuvo durante la acción: no se sabe si cucu la recibió. Revise el punto de venta.",
-        )
+        age_open_attempts(self.store)
 
     def _resolve(self, pos_ids: Iterable[str]) -> list[PointOfSale]:
         seen, result = set(), []
@@ -418,7 +600,7 @@ class Actions:
                 raise ActionError(f"El punto de venta {pos_id} no está en el inventario.") from None
         return result
 
-    def _run(self, work: Callable[[T], ActionResult], items: Sequence[T]) -> list[ActionResult]:
+    def _run(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         if not items:
             return []
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(items))), thread_name_prefix="acciones") as pool:

@@ -24,8 +24,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from cucu.actions import reconcile_open_attempts
 from cucu.client import CucuClient
 from cucu.connectivity import ConnectivityCheck, check_connectivity
 from cucu.errors import CucuError
@@ -106,6 +107,10 @@ class Collector:
         self.store.save_pos_fetches(fetches)
         self.store.observe_events(fetches)
         self._settle_ended_events(before, fetches)
+        try:  # starts and ends whose answer never came: what this sweep saw settles them
+            reconcile_open_attempts(self.store, fetches)
+        except Exception:
+            log.exception("colector: no se pudieron verificar las acciones abiertas")
         return fetches
 
     def backfill_once(self, budget: int | None = None) -> BackfillRound:
@@ -175,13 +180,13 @@ class Collector:
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
-    def polling(self, now: datetime) -> Polling:
+    def polling(self) -> Polling:
         """Whether anyone polls cucu for this database: this process's collector (leading or standing
         by), or else a live lease of another process (the collector service, another replica)."""
         if self.running:
             return Polling(True, None)
-        lease = self.store.lease(LEASE)
-        return Polling(lease is not None and lease.live(now), lease.renewed_at if lease is not None else None)
+        lease = self.store.lease(LEASE)  # live by the database's clock, not by this machine's ``now``
+        return Polling(lease is not None and lease.live(self.store.db_now()), lease.renewed_at if lease is not None else None)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop both loops (idempotent); a sweep in flight finishes its current calls first."""
@@ -205,7 +210,7 @@ class Collector:
         with self._lease_lock:
             was = self.leading
             try:
-                self.leading = self.store.acquire_lease(LEASE, self.holder, datetime.now(UTC), self.lease_ttl)
+                self.leading = self.store.acquire_lease(LEASE, self.holder, None, self.lease_ttl)  # the database's clock
             except Exception:  # the database is unreachable: nobody can record results anyway
                 log.exception("colector %s: sin acceso a la base de datos, no consulta cucu", self.holder)
                 self.leading = False

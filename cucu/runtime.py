@@ -48,6 +48,7 @@ class Runtime:
     def close(self) -> None:
         """Idempotent: called when the cache drops the runtime and again at process exit."""
         self.collector.stop()
+        self.actions.close()  # attempts still under verification are the collector's to settle
         self.client.close()
         self.store.close()
         if self.simulator_server is not None:
@@ -133,7 +134,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         backfill_per_minute=settings.backfill_per_minute,
         backfill_days=settings.backfill_days,
     )
-    actions = Actions(client, store, inventory, concurrency=settings.concurrency)
+    actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
     runtime = Runtime(settings, inventory, client, store, collector, actions, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
         collector.start()

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from cucu.lapaz import to_la_paz
-from cucu.vocabulary import Outcome
+from cucu.vocabulary import OPEN_OUTCOMES, Outcome
 
 
 class NaiveDatetimeError(ValueError):
@@ -138,6 +138,7 @@ VERSIONED = ("pos_status", "day_events", "connectivity_checks")
 
 # At most one action in flight per POS, across sessions and processes: the database refuses
 # a second 'pendiente' row for the same POS (a partial unique index, in SQLite and PostgreSQL).
+# Created by v2; v5 replaces it with one_open_action_per_pos.
 one_pending_action_per_pos = sa.Index(
     "ux_audit_one_pending_per_pos",
     audit_log.c.pos_id,
@@ -145,6 +146,16 @@ one_pending_action_per_pos = sa.Index(
     sqlite_where=audit_log.c.outcome == Outcome.PENDING.value,
     postgresql_where=audit_log.c.outcome == Outcome.PENDING.value,
 )
+# Since v5 an attempt whose outcome is being verified ('verificando') holds its POS too: a second
+# start sent while the first may still land in cucu could open two events.
+one_open_action_per_pos = sa.Index(
+    "ux_audit_one_open_per_pos",
+    audit_log.c.pos_id,
+    unique=True,
+    sqlite_where=audit_log.c.outcome.in_([o.value for o in OPEN_OUTCOMES]),
+    postgresql_where=audit_log.c.outcome.in_([o.value for o in OPEN_OUTCOMES]),
+)
+_LATER_INDEXES = (one_pending_action_per_pos, one_open_action_per_pos)
 
 
 # Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
@@ -153,7 +164,7 @@ def _v1(conn: Connection) -> None:
     for table in (connectivity_checks, pos_status, day_events, audit_log):
         table.create(conn, checkfirst=True)
         for index in table.indexes:
-            if index is not one_pending_action_per_pos:  # added by v2
+            if index not in _LATER_INDEXES:  # added by v2 and v5
                 index.create(conn, checkfirst=True)
 
 
@@ -183,5 +194,12 @@ def _v4(conn: Connection) -> None:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
 
+def _v5(conn: Connection) -> None:
+    if not sa.inspect(conn).has_table(audit_log.name):  # a database assembled by hand, without v1's tables
+        _v1(conn)
+    one_open_action_per_pos.create(conn, checkfirst=True)  # first, so no moment without the guarantee
+    one_pending_action_per_pos.drop(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4), (5, _v5)]

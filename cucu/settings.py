@@ -26,6 +26,7 @@ DEFAULT_CONCURRENCY = 32  # 10 000 POS at 100 ms a call: a sweep in ~31 s, withi
 DEFAULT_CHECK_INTERVAL_S = 30.0
 DEFAULT_SWEEP_INTERVAL_S = 60.0
 DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out
+DEFAULT_SETTLE_WINDOW_S = 60.0  # re-reading an uncertain start or end; then the collector's sweeps settle it
 DEFAULT_BACKFILL_PER_MINUTE = 300  # calls a minute for reading completed days into the store
 DEFAULT_BACKFILL_DAYS = 62  # how many days before today the backfill completes (Historial's longest range)
 
@@ -57,6 +58,7 @@ class Settings:
     long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1)
     backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0)  # 0: no backfill
     backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1)
+    settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0)  # 0: only the collector settles
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -153,6 +153,18 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def db_now(self) -> datetime:
+        """The database's clock (UTC, aware): the one clock every process sharing it agrees on.
+
+        Leases and the age of open attempts are measured with it, never with a process's own clock.
+        """
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                text = conn.execute(sa.text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+                return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            value: datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
     # ---- schema --------------------------------------------------------------------
 
@@ -452,13 +464,17 @@ class Store:
 
     # ---- leases ------------------------------------------------------------------------
 
-    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    def acquire_lease(self, name: str, holder: str, now: datetime | None, ttl: timedelta) -> bool:
         """Take or renew ``name`` for ``holder`` until ``now + ttl``; False while another holds it.
+
+        ``now`` None (what the collector passes) is the database's clock: processes on machines
+        whose clocks disagree still agree on when a lease lapses.
 
         One conditional UPDATE (ours, or lapsed) or, when there is no row, one INSERT: atomic in
         SQLite and PostgreSQL, so two processes never both believe they hold it. A standby finds
         the row held and writes nothing.
         """
+        now = now or self.db_now()
         until = now + ttl
         with self.engine.begin() as conn:
             renewed = conn.execute(
@@ -487,6 +503,11 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
 
+    def lease_live(self, name: str) -> bool:
+        """Whether someone holds ``name`` now, by the database's clock."""
+        lease = self.lease(name)
+        return lease is not None and lease.live(self.db_now())
+
     def lease(self, name: str) -> Lease | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(leases).where(leases.c.name == name)).first()
@@ -497,9 +518,15 @@ class Store:
     # ---- audit log ----------------------------------------------------------------------
 
     def audit_begin(self, attempt: Attempt) -> int:
-        """Write an attempt before the call. Raises ``ActionInProgress`` if one is pending for the POS."""
+        """Write an attempt before the call. Raises ``ActionInProgress`` if one is open for the POS.
+
+        A pending attempt is stamped with the database's clock, whatever ``requested_at`` says: its
+        age decides when another process may hand it over (:meth:`age_open_attempts`).
+        """
         values: dict[str, Any] = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
-        if attempt.outcome != Outcome.PENDING:  # a decided attempt (skipped, refused): complete at once
+        if attempt.outcome == Outcome.PENDING:
+            values["requested_at"] = self.db_now()
+        else:  # a decided attempt (skipped, refused): complete at once
             values["completed_at"] = attempt.requested_at
         try:
             with self.engine.begin() as conn:
@@ -509,23 +536,73 @@ class Store:
             raise ActionInProgress(attempt.pos_id) from None
 
     def audit_finish(
-        self, entry_id: int, *, completed_at: datetime, outcome: Outcome, event_id: str | None = None, message: str | None = None
+        self,
+        entry_id: int,
+        *,
+        completed_at: datetime | None,
+        outcome: Outcome,
+        event_id: str | None = None,
+        message: str | None = None,
     ) -> None:
-        """Complete an attempt after the call (or after settling an uncertain outcome)."""
+        """Complete an attempt after the call (``completed_at`` None: it stays open, under verification)."""
         values = {"completed_at": completed_at, "outcome": outcome, "message": message}
         if event_id is not None:
             values["event_id"] = event_id
         with self.engine.begin() as conn:
             conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(**values))
 
-    def expire_pending(self, older_than: datetime, message: str) -> int:
-        """Attempts left 'pendiente' by a process that died mid-call: mark them uncertain, free the POS."""
+    def audit_settle(
+        self, entry_id: int, *, outcome: Outcome, message: str, event_id: str | None = None, completed_at: datetime | None = None
+    ) -> bool:
+        """Settle an attempt under verification, once: False when another process already did."""
+        values: dict[str, Any] = {"outcome": outcome, "message": message, "completed_at": completed_at or self.db_now()}
+        if event_id is not None:
+            values["event_id"] = event_id
         with self.engine.begin() as conn:
-            return conn.execute(
+            return bool(
+                conn.execute(
+                    audit_log.update()
+                    .where(audit_log.c.id == entry_id, audit_log.c.outcome == Outcome.VERIFYING)
+                    .values(**values)
+                ).rowcount
+            )
+
+    def age_open_attempts(
+        self, *, pending_after: timedelta, verify_for: timedelta, pending_message: str, given_up_message: str
+    ) -> tuple[int, int]:
+        """Hand over open attempts by their age on the database's clock; returns (handed over, given up).
+
+        A 'pendiente' attempt older than ``pending_after`` was cut off mid-call (its process died):
+        it goes to 'verificando', for the collector to settle with what cucu shows. One still
+        unsettled ``verify_for`` after it was requested becomes 'incierto' and frees its POS.
+        """
+        now = self.db_now()
+        with self.engine.begin() as conn:
+            handed = conn.execute(
                 audit_log.update()
-                .where(audit_log.c.outcome == Outcome.PENDING, audit_log.c.requested_at < older_than)
-                .values(outcome=Outcome.UNCERTAIN, message=message)
+                .where(audit_log.c.outcome == Outcome.PENDING, audit_log.c.requested_at < now - pending_after)
+                .values(outcome=Outcome.VERIFYING, message=pending_message)
             ).rowcount
+            given_up = conn.execute(
+                audit_log.update()
+                .where(audit_log.c.outcome == Outcome.VERIFYING, audit_log.c.requested_at < now - verify_for)
+                .values(outcome=Outcome.UNCERTAIN, message=given_up_message, completed_at=now)
+            ).rowcount
+        return handed, given_up
+
+    def open_attempts(self, outcome: Outcome = Outcome.VERIFYING) -> list[AuditEntry]:
+        """Attempts still open with ``outcome``, oldest first."""
+        query = sa.select(audit_log).where(audit_log.c.outcome == outcome).order_by(audit_log.c.id)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query)]
+
+    def audit_rows(self, ids: Collection[int]) -> dict[int, AuditEntry]:
+        """The audit rows with these ids (the results of one action, re-read while they settle)."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(audit_log).where(audit_log.c.id.in_(list(ids)))))
+        return {r.id: _entry(r) for r in rows}
 
     def audit_entries(
         self,
@@ -554,17 +631,7 @@ class Store:
                 query = query.where(column.in_(list(values)))
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
-        return [
-            AuditEntry(
-                **{
-                    **r._mapping,
-                    "role": Role(r.role) if r.role else None,
-                    "action": ActionKind(r.action),
-                    "outcome": Outcome(r.outcome),
-                }
-            )
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
 
     def audit_actors(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -609,6 +676,17 @@ def _check(row: sa.Row[Any]) -> ConnectivityCheck:
         latency_ms=row.latency_ms,
         error=row.error,
         error_kind=_error_kind(row.error_kind),
+    )
+
+
+def _entry(r: sa.Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        **{
+            **r._mapping,
+            "role": Role(r.role) if r.role else None,
+            "action": ActionKind(r.action),
+            "outcome": Outcome(r.outcome),
+        }
     )
 
 

@@ -142,7 +142,8 @@ class ActionKind(StrEnum):
 class Outcome(StrEnum):
     """How an audited attempt ended (stored in ``audit_log.outcome``)."""
 
-    PENDING = "pendiente"  # written before the call; the database allows one per POS
+    PENDING = "pendiente"  # written before the call; the database allows one open attempt per POS
+    VERIFYING = "verificando"  # the request may have reached cucu: open until cucu shows what happened
     OK = "ok"
     REJECTED = "rechazado"
     ERROR = "error"
@@ -162,6 +163,7 @@ class Outcome(StrEnum):
 
 _OUTCOME_TEXT = {
     Outcome.PENDING: ("En curso", "⏳"),
+    Outcome.VERIFYING: ("En verificación", "🔎"),
     Outcome.OK: ("Hecho", "✅"),
     Outcome.REJECTED: ("Rechazado por cucu", "⛔"),
     Outcome.ERROR: ("Error", "❌"),
@@ -170,6 +172,8 @@ _OUTCOME_TEXT = {
     Outcome.DUPLICATE: ("Duplicado", "🔁"),
     Outcome.DENIED: ("Sin permiso", "🚫"),
 }
+# Attempts that still hold their POS: nothing else is sent for it until they settle.
+OPEN_OUTCOMES = (Outcome.PENDING, Outcome.VERIFYING)
 
 
 # ---- connectivity -----------------------------------------------------------------------------

@@ -6,8 +6,10 @@ import time
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from cucu.actions import (
+    VERIFY_FOR,
     ActionError,
     Actions,
     Actor,
@@ -20,6 +22,7 @@ from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Attempt, Store
 from cucu.vocabulary import ActionKind, Outcome, Role
+from tests.waiting import wait_until
 
 ANA = Actor("ana@empresa.bo", "Ana Quispe", Role.SUPERVISOR)
 START_ROUTE = "POST /api/v1/events/start"
@@ -32,7 +35,9 @@ def env(sim, sim_server, tmp_path):
     store = Store(str(tmp_path / "a.db"))
     collector = Collector(client, store, sim.inventory, concurrency=8)
     collector.sweep_once()  # the store knows every POS's state, as in the running app
-    yield sim, Actions(client, store, sim.inventory, concurrency=8), store
+    actions = Actions(client, store, sim.inventory, concurrency=8, settle_window_s=3)
+    yield sim, actions, store
+    actions.close()
     collector.stop()
     client.close()
     store.close()
@@ -217,14 +222,41 @@ def test_ending_twice_sends_once(env):
     assert calls(sim, END_ROUTE) == 1
 
 
-def test_stale_pending_attempt_expires(env):
+def backdate(store, minutes: float) -> None:
+    """Every audit row requested ``minutes`` earlier, on the database's clock (what time does to them)."""
+    from cucu.schema import audit_log
+
+    with store.engine.begin() as conn:
+        for row_id, requested_at in list(conn.execute(sa.select(audit_log.c.id, audit_log.c.requested_at))):
+            conn.execute(
+                audit_log.update().where(audit_log.c.id == row_id).values(requested_at=requested_at - timedelta(minutes=minutes))
+            )
+
+
+def test_an_attempt_cut_off_mid_call_is_verified_not_forgotten(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    store.audit_begin(pending_start(pos, "caido", now_la_paz() - timedelta(minutes=10)))
+    store.audit_begin(pending_start(pos, "caido", now_la_paz()))
+    backdate(store, 6)  # its process died six minutes ago, mid-call
+    (result,) = actions.start(ANA, [pos.id], 1, "x")
+    assert result.outcome == Outcome.DUPLICATE and calls(sim, START_ROUTE) == 0  # it may have landed: held
+    old = next(e for e in store.audit_entries() if e.actor == "caido")
+    assert old.outcome == Outcome.VERIFYING and "se detuvo" in old.message
+    backdate(store, 5)  # eleven minutes, and cucu never showed it
     (result,) = actions.start(ANA, [pos.id], 1, "x")
     assert result.outcome == Outcome.OK
     old = next(e for e in store.audit_entries() if e.actor == "caido")
-    assert old.outcome == Outcome.UNCERTAIN and "se detuvo" in old.message
+    assert old.outcome == Outcome.UNCERTAIN and "Revise el punto de venta" in old.message
+
+
+def test_an_attempt_in_flight_is_not_expired_by_a_process_whose_clock_runs_ahead(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    store.audit_begin(pending_start(pos, "tablet-a", now_la_paz()))  # in flight in another process
+    ahead = Actions(actions.client, Store(store.url), sim.inventory, clock=lambda: now_la_paz() + timedelta(minutes=30))
+    (result,) = ahead.start(ANA, [pos.id], 1, "x")
+    assert result.outcome == Outcome.DUPLICATE and calls(sim, START_ROUTE) == 0
+    assert next(e for e in store.audit_entries() if e.actor == "tablet-a").outcome == Outcome.PENDING
 
 
 # ---- end -----------------------------------------------------------------------------
@@ -268,31 +300,133 @@ def test_start_timing_out_after_commit_is_verified_as_done(env):
     assert store.audit_entries()[0].outcome == Outcome.OK
 
 
-def test_start_timing_out_before_commit_is_verified_as_not_done(env):
-    sim, actions, _store = env
+def test_start_timing_out_before_commit_stays_in_verification(env):
+    """A read right after a timeout cannot prove a negative: never "puede intentarlo de nuevo"."""
+    sim, actions, store = env
     pos = idle(sim)[0]
     sim.update_faults({"timeout_rate": 1.0, "hang_s": 2, "fault_routes": [START_ROUTE]})
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == Outcome.ERROR and "no se inició" in result.message
-    assert calls(sim, START_ROUTE) == 1
+    assert result.outcome == Outcome.VERIFYING and "Se verifica en cucu" in result.message
+    assert "intentarlo de nuevo" not in result.message
+    (again,) = actions.start(ANA, [pos.id], 2, "x")  # while it is verified, nothing else goes out for that POS
+    assert again.outcome == Outcome.DUPLICATE and calls(sim, START_ROUTE) == 1
+    wait_until(lambda: actions.verifying() == 0, timeout_s=10, what="the verification window to close")
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert entry.outcome == Outcome.VERIFYING and entry.completed_at is None  # handed to the collector, still open
 
 
-def test_start_on_5xx_is_verified(env):
+def test_start_on_5xx_is_verified_not_called_a_failure(env):
     sim, actions, _ = env
     pos = idle(sim)[0]
     sim.update_faults({"error_rate": 1.0, "fault_routes": [START_ROUTE]})
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == Outcome.ERROR and "Se verificó" in result.message and calls(sim, START_ROUTE) == 1
+    assert result.outcome == Outcome.VERIFYING and calls(sim, START_ROUTE) == 1
 
 
-def test_unverifiable_start_is_uncertain(env):
+def test_unverifiable_start_stays_in_verification_then_is_given_up(env):
     sim, actions, store = env
     pos = idle(sim)[0]
-    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2})  # the check times out too
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 2})  # the reads time out too
     (result,) = actions.start(ANA, [pos.id], 2, "x")
-    assert result.outcome == Outcome.UNCERTAIN and "Revise el punto de venta" in result.message
-    assert store.audit_entries()[0].outcome == Outcome.UNCERTAIN
+    assert result.outcome == Outcome.VERIFYING
+    sim.update_faults({"timeout_rate": 0.0})
+    actions.close()
+    backdate(store, VERIFY_FOR.total_seconds() / 60 + 1)
+    Collector(actions.client, store, sim.inventory, concurrency=8).sweep_once()  # sees no event, and it is too old
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert entry.outcome == Outcome.UNCERTAIN and "Revise el punto de venta" in entry.message
     assert calls(sim, START_ROUTE) == 1
+
+
+def test_a_start_that_lands_after_the_timeout_is_settled_by_the_re_reads(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 1, "late_write_s": 1, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == Outcome.VERIFYING and not any(not e["finalizado"] and e["posId"] == pos.id for e in sim.events())
+    wait_until(lambda: actions.verifying() == 0, timeout_s=10, what="the re-reads to settle it")
+    created = next(e for e in sim.events() if e["posId"] == pos.id and not e["finalizado"])
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert (entry.outcome, entry.event_id) == (Outcome.OK, created["id"]) and "sí se inició" in entry.message
+    assert store.pos_statuses()[pos.id].event.id == created["id"]  # shown at once, without waiting for a sweep
+    assert calls(sim, START_ROUTE) == 1
+
+
+def test_a_start_that_lands_after_the_window_is_settled_by_the_collector(env):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    actions.settle_window_s = 0.5
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 1, "late_write_s": 2, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    wait_until(lambda: actions.verifying() == 0, timeout_s=5, what="the window to close")
+    assert store.audit_rows([result.audit_id])[result.audit_id].outcome == Outcome.VERIFYING
+    wait_until(lambda: any(e["posId"] == pos.id and not e["finalizado"] for e in sim.events()), what="the late write")
+    collector = Collector(actions.client, store, sim.inventory, concurrency=8)
+    collector.sweep_once()
+    created = next(e for e in sim.events() if e["posId"] == pos.id and not e["finalizado"])
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert (entry.outcome, entry.event_id) == (Outcome.OK, created["id"]) and entry.completed_at is not None
+    assert calls(sim, START_ROUTE) == 1
+
+
+def test_an_end_that_lands_after_the_timeout_is_settled(env):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 1, "late_write_s": 1, "fault_routes": [END_ROUTE]})
+    (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
+    assert result.outcome == Outcome.VERIFYING
+    wait_until(lambda: actions.verifying() == 0, timeout_s=10, what="the re-reads to settle it")
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert entry.outcome == Outcome.OK and "sí se finalizó" in entry.message
+    assert store.pos_statuses()[pos.id].event is None and calls(sim, END_ROUTE) == 1
+
+
+def test_an_end_that_lands_after_the_window_is_settled_by_the_collector(env):
+    sim, actions, store = env
+    pos, event_id = busy(sim)
+    actions.settle_window_s = 0.5
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 1, "late_write_s": 2, "fault_routes": [END_ROUTE]})
+    (result,) = actions.end(ANA, [EndTarget(pos, event_id)])
+    wait_until(lambda: actions.verifying() == 0, timeout_s=5, what="the window to close")
+    wait_until(lambda: any(e["id"] == event_id and e["finalizado"] for e in sim.events()), what="the late write")
+    Collector(actions.client, store, sim.inventory, concurrency=8).sweep_once()
+    assert store.audit_rows([result.audit_id])[result.audit_id].outcome == Outcome.OK
+
+
+def test_an_audit_row_the_database_refuses_loses_nothing(env, monkeypatch, caplog):
+    """cucu said yes; completing the audit row fails (locked, then for good on one POS): every POS still
+    gets its result, the retry lands where it can, and the event id is logged at ERROR with the audit id."""
+    sim, actions, store = env
+    first, second, third = idle(sim, 3)
+    real_finish = store.audit_finish
+    tries: dict[int, int] = {}
+    doomed: set[int] = set()
+
+    def flaky_finish(entry_id, **values):
+        tries[entry_id] = tries.get(entry_id, 0) + 1
+        row = store.audit_rows([entry_id])[entry_id]
+        if row.pos_id == second.id and tries[entry_id] == 1:
+            raise sa.exc.OperationalError("UPDATE audit_log", {}, Exception("database is locked"))
+        if row.pos_id == third.id:
+            doomed.add(entry_id)
+            raise sa.exc.OperationalError("UPDATE audit_log", {}, Exception("database is locked"))
+        return real_finish(entry_id, **values)
+
+    monkeypatch.setattr(store, "audit_finish", flaky_finish)
+    with caplog.at_level("ERROR", logger="cucu.actions"):
+        results = actions.start(ANA, [first.id, second.id, third.id], 1, "corte")
+    assert [r.outcome for r in results] == [Outcome.OK] * 3 and all(r.event for r in results)
+    by_pos = {r.pos.id: r for r in results}
+    assert store.audit_rows([by_pos[second.id].audit_id])[by_pos[second.id].audit_id].outcome == Outcome.OK  # retried
+    (doomed_id,) = doomed
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(by_pos[third.id].event.id in m and str(doomed_id) in m for m in logged)
+    monkeypatch.undo()
+    # Still open in the database: the collector settles it from what cucu shows, with the event's id.
+    backdate(store, 6)
+    Collector(actions.client, store, sim.inventory, concurrency=8).sweep_once()
+    entry = store.audit_rows([doomed_id])[doomed_id]
+    assert (entry.outcome, entry.event_id) == (Outcome.OK, by_pos[third.id].event.id)
 
 
 def test_end_timing_out_after_commit_is_verified_as_done(env):

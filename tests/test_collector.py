@@ -229,11 +229,37 @@ def test_polling_is_this_collector_or_another_process_lease(sim, collector):
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    assert collector.polling(now) == Polling(False, None)  # stopped, and no lease anywhere
+    assert collector.polling() == Polling(False, None)  # stopped, and no lease anywhere
     assert collector.store.acquire_lease(LEASE, "servicio:1", now, timedelta(minutes=2))
-    assert collector.polling(now) == Polling(True, collector.store.lease(LEASE).renewed_at)
-    assert not collector.polling(now + timedelta(minutes=3)).active  # that lease lapsed
+    assert collector.polling() == Polling(True, collector.store.lease(LEASE).renewed_at)
+    collector.store.release_lease(LEASE, "servicio:1")
+    assert collector.store.acquire_lease(LEASE, "servicio:1", now - timedelta(minutes=3), timedelta(minutes=2))
+    assert not collector.polling().active  # that lease lapsed
     collector.store.release_lease(LEASE, "servicio:1")
     collector.start()
     wait_until(lambda: collector.rounds["check"] >= 1, what="a first round")
-    assert collector.polling(now + timedelta(minutes=3)).active  # this process polls (or stands by)
+    assert collector.polling().active  # this process polls (or stands by)
+
+
+def test_lease_follows_the_database_clock_not_a_skewed_machine(sim, client, tmp_path, monkeypatch):
+    """Two processes on one database; the second's clock runs an hour ahead. It must neither take
+    the first's live lease nor think it lapsed."""
+    from datetime import UTC, datetime
+
+    import cucu.collector as collector_module
+
+    db = str(tmp_path / "compartida.db")
+    first = Collector(client, Store(db), sim.inventory, check_interval_s=60, sweep_interval_s=60)
+    assert first.lead()
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(hours=1)
+
+    monkeypatch.setattr(collector_module, "datetime", Ahead)  # what "datetime.now()" means in that process
+    second = Collector(client, Store(db), sim.inventory, check_interval_s=60, sweep_interval_s=60, clock=lambda: Ahead.now(UTC))
+    assert not second.lead()
+    assert second.polling().active and not second.running  # first's lease, live by the database's clock
+    lease = first.store.lease(LEASE)
+    assert lease is not None and lease.holder == first.holder

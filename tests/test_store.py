@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from cucu.connectivity import ConnectivityCheck
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event
-from cucu.schema import MIGRATIONS
+from cucu.schema import MIGRATIONS, audit_log
 from cucu.store import Attempt, DayEvents, Lease, PosFetch, Store, database_url
 from cucu.vocabulary import ActionKind, ErrorKind, Outcome
 
@@ -143,7 +143,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 4
+    assert store.version() == MIGRATIONS[-1][0] == 5
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -226,11 +226,11 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
     db = str(tmp_path / "cut.db")
     Store(db).close()
     engine = sa.create_engine(f"sqlite:///{db}")
-    with engine.begin() as conn:  # v3's and v4's work is there, their version rows are not (died before the insert)
+    with engine.begin() as conn:  # the work of v3 on is there, their version rows are not (died before the insert)
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 4
+    assert Store(db).version() == MIGRATIONS[-1][0] == 5
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -256,6 +256,77 @@ def test_one_pending_action_per_pos_is_enforced_by_the_database(db):
     store.audit_begin(pending)  # free again once the first one is decided
 
 
+def test_an_attempt_under_verification_still_holds_its_pos_and_settles_once(db):
+    from cucu.store import ActionInProgress
+
+    store = Store(db)
+    pending = Attempt(
+        requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
+    )
+    first = store.audit_begin(pending)
+    store.audit_finish(first, completed_at=T0, outcome=Outcome.VERIFYING, message="verificando")
+    with pytest.raises(ActionInProgress):  # the first start may still land in cucu
+        store.audit_begin(pending)
+    assert [e.id for e in store.open_attempts()] == [first]
+    assert store.audit_settle(first, outcome=Outcome.OK, message="sí", event_id="ev-1")
+    assert not store.audit_settle(first, outcome=Outcome.UNCERTAIN, message="tarde")  # settled by someone else
+    row = store.audit_rows([first])[first]
+    assert (row.outcome, row.event_id, row.message) == (Outcome.OK, "ev-1", "sí") and row.completed_at is not None
+    store.audit_begin(pending)  # free again
+
+
+def test_open_attempts_age_by_the_database_clock(db):
+    store = Store(db)
+    pending = Attempt(  # requested_at says "a day ago": a skewed process; the database stamps its own time
+        requested_at=datetime.now(UTC) - timedelta(days=1),
+        actor="a",
+        actor_name=None,
+        role=None,
+        action=ActionKind.START,
+        branch_id="b1",
+        pos_id="p1",
+    )
+    entry_id = store.audit_begin(pending)
+    assert abs(store.audit_rows([entry_id])[entry_id].requested_at - datetime.now(UTC)) < timedelta(seconds=5)
+
+    def ages() -> tuple[int, int]:
+        return store.age_open_attempts(
+            pending_after=timedelta(minutes=5), verify_for=timedelta(minutes=10), pending_message="p", given_up_message="g"
+        )
+
+    assert ages() == (0, 0)  # in flight: left alone
+    with store.engine.begin() as conn:  # six minutes later, on the database's clock
+        conn.execute(audit_log.update().values(requested_at=store.db_now() - timedelta(minutes=6)))
+    assert ages() == (1, 0)
+    assert store.audit_rows([entry_id])[entry_id].outcome == Outcome.VERIFYING
+    with store.engine.begin() as conn:
+        conn.execute(audit_log.update().values(requested_at=store.db_now() - timedelta(minutes=11)))
+    assert ages() == (0, 1)
+    assert store.audit_rows([entry_id])[entry_id].outcome == Outcome.UNCERTAIN
+
+
+def test_a_v4_database_with_an_action_in_flight_upgrades(tmp_path):
+    db = str(tmp_path / "v4.db")
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+        for _version, step in MIGRATIONS[:4]:
+            step(conn)
+        conn.execute(sa.text("INSERT INTO schema_version VALUES (4)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (requested_at, actor, action, branch_id, pos_id, outcome) "
+                "VALUES ('2026-11-24 12:00:00', 'a', 'iniciar', 'b1', 'p1', 'pendiente')"
+            )
+        )
+    engine.dispose()
+    store = Store(db)
+    assert store.version() == 5
+    with store.engine.connect() as conn:
+        names = {r[0] for r in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    assert "ux_audit_one_open_per_pos" in names and "ux_audit_one_pending_per_pos" not in names
+
+
 def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
     """v4 adds ``verified`` to a day cache written before it: a complete day was read after it ended."""
     db = str(tmp_path / "v3.db")
@@ -274,8 +345,8 @@ def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
             )
         conn.execute(sa.text("INSERT INTO schema_version VALUES (1), (2), (3)"))
     engine.dispose()
-    store = Store(db)  # creates the tables v1..v3 would have (checkfirst), then v4
-    assert store.version() == 4
+    store = Store(db)  # creates the tables v1..v3 would have (checkfirst), then v4 and on
+    assert store.version() == MIGRATIONS[-1][0]
     assert store.verified_per_day(date(2026, 11, 20), date(2026, 11, 20)) == {date(2026, 11, 20): 1}
     assert store.verified_pos(date(2026, 11, 20)) == {"p1"}
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from cucu.formatting import fmt_datetime
 from cucu.inventory import branch_labels
-from cucu.lapaz import LA_PAZ_NAME, now_la_paz
+from cucu.lapaz import LA_PAZ_NAME
 from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.vocabulary import Motive, PosState
@@ -69,7 +69,7 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     """Say so when what is shown may be old or incomplete."""
     stale = int(frame["Desactualizado"].sum())
     unknown = int((frame["Estado"] == PosState.DESCONOCIDO).sum())
-    polling = runtime.collector.polling(now_la_paz())
+    polling = runtime.collector.polling()
     if not polling.active:
         since = f" desde el {fmt_datetime(polling.last_renewal)} (hora de La Paz)" if polling.last_renewal else ""
         if not runtime.settings.collector:

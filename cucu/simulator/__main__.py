@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--timeout-rate", type=float, default=0.0, help="proporción de llamadas que se cuelgan")
     f.add_argument("--hang-s", type=float, default=30.0)
     f.add_argument("--hang-after-commit", action="store_true", help="aplicar la escritura antes de colgarse")
+    f.add_argument("--late-write-s", type=float, default=0.0, help="la escritura colgada llega N s después del 504")
     f.add_argument("--malformed-rate", type=float, default=0.0, help="proporción de cuerpos que no son el sobre")
     f.add_argument("--reject-key", action="store_true", help="toda llamada recibe 401")
     f.add_argument("--no-active-shape", choices=NO_ACTIVE_SHAPES, default="null")
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 "timeout_rate": args.timeout_rate,
                 "hang_s": args.hang_s,
                 "hang_after_commit": args.hang_after_commit,
+                "late_write_s": args.late_write_s,
                 "malformed_rate": args.malformed_rate,
                 "reject_key": args.reject_key,
                 "no_active_shape": args.no_active_shape,

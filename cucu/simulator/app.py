@@ -9,6 +9,7 @@ The ``/_sim/*`` admin routes are never subject to faults nor to the API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from cucu.models import format_api_datetime
-from cucu.simulator.faults import FaultPlan, FaultsError
+from cucu.simulator.faults import WRITE_ROUTES, FaultPlan, FaultsError
 from cucu.simulator.state import ApiError, Simulator
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -106,6 +107,13 @@ def create_app(simulator: Simulator) -> Starlette:
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "El cuerpo de la solicitud no es JSON válido.", ["body: JSON inválido."]) from None
 
+    late_writes: set[asyncio.Task[None]] = set()  # held until done (the loop keeps only weak references)
+
+    async def land_late(handler: Handler, request: Request, delay_s: float) -> None:
+        if await pause(delay_s):
+            with contextlib.suppress(ApiError):  # refused when it landed (the POS got an event meanwhile)
+                await handler(request)
+
     def api(route: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             status = 500
@@ -136,7 +144,13 @@ def create_app(simulator: Simulator) -> Starlette:
         if plan.error_status is not None:
             return upstream_error(plan)
         if plan.hang_s is not None and not plan.hang_after_commit:
-            # The request never reaches the service: after the hang, the gateway gives up.
+            # The request never reaches the service: after the hang, the gateway gives up. Unless
+            # late_write_s: it did, and the write lands after the answer was due.
+            if plan.late_write_s > 0 and route in WRITE_ROUTES:
+                await request.body()  # read now: the handler runs after this answer is gone
+                late = asyncio.create_task(land_late(handler, request, plan.hang_s + plan.late_write_s))
+                late_writes.add(late)
+                late.add_done_callback(late_writes.discard)
             if not await pause(plan.hang_s):
                 return error(503, "El simulador se está deteniendo.")
             return error(504, "Tiempo de espera agotado en la pasarela.")

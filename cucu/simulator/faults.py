@@ -33,6 +33,9 @@ class Faults:
     timeout_rate: float = 0.0  # share that hang ``hang_s`` seconds
     hang_s: float = 30.0
     hang_after_commit: bool = False  # apply the write first, then hang
+    # > 0: a start or end that hangs (and is not hang_after_commit) still lands, this many seconds
+    # after its answer was due (cucu kept working on it after the gateway gave up).
+    late_write_s: float = 0.0
     malformed_rate: float = 0.0  # share of successful answers replaced by a non-envelope body
     malformed_kind: str = "rotate"  # "rotate" or one of MALFORMED_KINDS
     reject_key: bool = False  # every API call gets 401, as if the key were revoked
@@ -57,7 +60,7 @@ class Faults:
 
 
 _RATE_FIELDS = {"error_rate", "rate_limit_rate", "timeout_rate", "malformed_rate"}
-_NON_NEGATIVE_FIELDS = {"latency_ms", "latency_jitter_ms", "hang_s"}
+_NON_NEGATIVE_FIELDS = {"latency_ms", "latency_jitter_ms", "hang_s", "late_write_s"}
 _BOOL_FIELDS = {"siat_down", "hang_after_commit", "reject_key"}
 
 
@@ -94,6 +97,7 @@ def _check_fault(name: str, value: Any) -> Any:
     raise FaultsError(f"Campo desconocido: {name}.")  # pragma: no cover - guarded by updated()
 
 
+WRITE_ROUTES = ("POST /api/v1/events/start", "POST /api/v1/events/end")
 API_ROUTES = (
     "POST /api/v1/events/start",
     "POST /api/v1/events/end",
@@ -115,4 +119,5 @@ class FaultPlan:
     error_body: str = "json"  # "json", "html" or "text"
     hang_s: float | None = None
     hang_after_commit: bool = False
+    late_write_s: float = 0.0
     malformed: bool = False

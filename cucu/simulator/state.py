@@ -185,6 +185,7 @@ class Simulator:
                 error_body=error_body,
                 hang_s=f.hang_s if r_hang < f.timeout_rate else None,
                 hang_after_commit=f.hang_after_commit,
+                late_write_s=f.late_write_s,
                 malformed=r_malformed < f.malformed_rate,
             )
 
