@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import replace as replace_result
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -61,12 +62,25 @@ def settled_by(action: ActionKind, active: Event | None, *, requested_at: dateti
     return active is None or active.id != event_id
 
 
-def settled_message(action: ActionKind) -> str:
-    return f"Se verificó en cucu: el evento sí se {action.past}."
+_VERIFYING = " Se verifica en cucu si el evento se {past}; no lo repita mientras tanto."
 
 
 def verifying_message(why: str, action: ActionKind) -> str:
-    return f"{why} Se verifica en cucu si el evento se {action.past}; no lo repita mientras tanto."
+    return why + _VERIFYING.format(past=action.past)
+
+
+def settled_message(verifying: str | None, action: ActionKind) -> str:
+    """What a verified attempt says: why it had to be verified, and that it did happen."""
+    why = (verifying or "").removesuffix(_VERIFYING.format(past=action.past))
+    return f"{why} Se verificó en cucu: el evento sí se {action.past}.".strip()
+
+
+def uncertain_why(exc: CucuError) -> str:
+    """Why an answer proves nothing (never the error's own "intente de nuevo": it must not be repeated)."""
+    if isinstance(exc, CucuServerError):
+        status = f" (HTTP {exc.status_code})" if exc.status_code else ""
+        return f"cucu respondió con un error{status} y no se sabe si alcanzó a registrarlo."
+    return exc.message
 
 
 def age_open_attempts(store: Store) -> tuple[int, int]:
@@ -93,7 +107,7 @@ def reconcile_open_attempts(store: Store, fetches: Sequence[PosFetch]) -> int:
             continue
         active = seen[entry.pos_id]
         if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id):
-            message = f"{entry.message or ''} {settled_message(entry.action)}".strip()
+            message = settled_message(entry.message, entry.action)
             event_id = active.id if entry.action == ActionKind.START and active is not None else None
             if store.audit_settle(entry.id, outcome=Outcome.OK, message=message, event_id=event_id):
                 settled += 1
@@ -137,10 +151,28 @@ class ActionResult:
     message: str
     event: Event | None = None
     audit_id: int | None = None
+    event_id: str | None = None  # when only the id is known (settled later, from the audit row)
 
     @property
     def label(self) -> str:
         return self.outcome.label
+
+    @property
+    def shown_event_id(self) -> str | None:
+        return self.event.id if self.event is not None else self.event_id
+
+
+def refreshed(results: Sequence[ActionResult], store: Store) -> tuple[ActionResult, ...]:
+    """``results`` with those under verification brought up to date from their audit rows."""
+    open_ids = [r.audit_id for r in results if r.outcome == Outcome.VERIFYING and r.audit_id is not None]
+    rows = store.audit_rows(open_ids) if open_ids else {}
+    updated = []
+    for r in results:
+        row = rows.get(r.audit_id) if r.audit_id is not None else None
+        if row is not None and row.outcome != r.outcome:
+            r = replace_result(r, outcome=row.outcome, message=row.message or r.message, event_id=row.event_id)
+        updated.append(r)
+    return tuple(updated)
 
 
 @dataclass(frozen=True)
@@ -372,7 +404,7 @@ class Actions:
                 return self._finish(
                     audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
                 )
-            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, exc.message))
+            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, uncertain_why(exc)))
         except CucuError as exc:
             return self._finish(audit_id, pos, action, Outcome.ERROR, exc.message)
         except Exception:
@@ -407,7 +439,7 @@ class Actions:
                 v.pos,
                 v.action,
                 Outcome.OK,
-                f"{v.message} {settled_message(v.action)}",
+                settled_message(v.message, v.action),
                 active if v.action == ActionKind.START else None,
             )
             self._remember(v.pos, active, ended_id=v.event_id)
@@ -481,7 +513,7 @@ class Actions:
             settled = self.store.audit_settle(
                 v.audit_id,
                 outcome=Outcome.OK,
-                message=f"{v.message} {settled_message(v.action)}",
+                message=settled_message(v.message, v.action),
                 event_id=active.id if v.action == ActionKind.START and active is not None else None,
                 completed_at=self.clock(),
             )

@@ -117,3 +117,36 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     assert texts.count(pos.name) == 2
     page.screenshot(path=str(SHOTS / "bitacora-820.png"), full_page=True)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_start_whose_answer_never_came_settles_on_screen_by_itself(demo, page):
+    """cucu answers 504 and creates the event two seconds later: the results table says "En verificación",
+    then "Hecho" with the event's id, with nobody touching the page."""
+    url, sim_url = demo
+    page.set_viewport_size(TABLET)
+    page.goto(f"{url}/iniciar")
+    wait_for_app(page)
+    branch, pos = free_pos(sim_url)
+    late = {"timeout_rate": 1.0, "hang_s": 1.5, "late_write_s": 2.0, "fault_routes": ["POST /api/v1/events/start"]}
+    with httpx.Client(base_url=sim_url) as http:
+        http.put("/_sim/faults", json=late).raise_for_status()
+        try:
+            pick(page, "Sucursal", branch.name)
+            pick(page, "Punto de venta", pos.name)
+            page.get_by_text("1 · Corte de internet").click()
+            page.get_by_label("Descripción").fill("Respuesta tardía")
+            page.get_by_label("Descripción").press("Control+Enter")
+            wait_for_app(page)
+            page.get_by_role("button", name="Revisar y confirmar").click()
+            page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
+            expect(page.get_by_text("0 de 1 iniciados · 1 en verificación")).to_be_visible(timeout=15_000)
+            assert any("En verificación" in t for t in grid_texts(page, "En verificación"))
+            expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=20_000)  # no click, no reload
+        finally:
+            http.put("/_sim/faults", json={"timeout_rate": 0.0, "late_write_s": 0.0, "fault_routes": []})
+        active = http.get(f"/api/v1/events/active/{pos.id}", headers={"X-API-Key": DEFAULT_API_KEY}).json()["data"]
+    texts = grid_texts(page, "Hecho")
+    assert active is not None  # it did land, once, late
+    (detail,) = [t for t in texts if "sí se inició" in t]
+    assert "no lo repita" not in detail and "Intente de nuevo" not in detail
+    expect(page.get_by_test_id("stException")).to_have_count(0)

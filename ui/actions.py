@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from cucu.actions import ActionError, ActionResult, EndTarget
+from cucu.actions import ActionError, ActionResult, EndTarget, refreshed
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_time, md_text
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
@@ -197,7 +197,7 @@ def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
                 "Punto de venta": r.pos.name,
                 "Resultado": f"{r.outcome.icon} {r.label}",
                 "Detalle": r.message,
-                "ID evento": r.event.id if r.event else "—",
+                "ID evento": r.shown_event_id or "—",
                 "CUFD evento": (r.event.cufd_evento or "—") if r.event else "—",
             }
             for r in outcome.results
@@ -206,10 +206,36 @@ def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
     )
 
 
+VERIFY_REFRESH_S = 2.0  # while a result is "En verificación", its table re-reads the audit log this often
+
+
 def show_results(runtime: Runtime) -> None:
     outcome = st.session_state.get(RESULTS)
     if not isinstance(outcome, Finished):
         return
+    if any(r.outcome == Outcome.VERIFYING for r in outcome.results):
+        _results_while_verifying(runtime)
+    else:
+        _draw_results(runtime, outcome)
+
+
+@shell.live(VERIFY_REFRESH_S)
+def _results_while_verifying(runtime: Runtime) -> None:
+    """The results, re-read from the audit log until none is in verification (then a full rerun ends this)."""
+    outcome = st.session_state.get(RESULTS)
+    if not isinstance(outcome, Finished):  # closed meanwhile
+        st.rerun()
+        return
+    results = refreshed(outcome.results, runtime.store)
+    if results != outcome.results:
+        outcome = replace(outcome, results=results)
+        st.session_state[RESULTS] = outcome
+    if not any(r.outcome == Outcome.VERIFYING for r in results):
+        st.rerun()  # settled: the whole page shows the new states, and this fragment stops refreshing
+    _draw_results(runtime, outcome)
+
+
+def _draw_results(runtime: Runtime, outcome: Finished) -> None:
     done = sum(1 for r in outcome.results if r.outcome == Outcome.OK)
     counts = Counter(r.label for r in outcome.results if r.outcome != Outcome.OK)
     verb = outcome.kind.done_plural
