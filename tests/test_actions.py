@@ -517,3 +517,26 @@ def test_siat_outage_plan_is_every_pos_without_an_event(env):
     assert siat_outage_description(datetime(2026, 12, 2, 9, 10, 30, tzinfo=LA_PAZ)) == (
         "SIAT no responde desde las 09:10. Iniciado desde la alerta del tablero."
     )
+
+
+def test_an_event_id_longer_than_its_column_still_completes_the_audit_row(sim, sim_server, db):
+    """PostgreSQL refuses an event id longer than ``audit_log.event_id``: the row is completed with the
+    id in its message instead, and the result on screen keeps the id."""
+    from cucu.models import Event
+
+    store = Store(db)
+    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=0.5, sleep=lambda s: None)
+    actions = Actions(client, store, sim.inventory, concurrency=2, settle_window_s=0)
+    long_id = "ev-" + "x" * 90
+    pos = idle(sim)[0]
+
+    def start_event(pos_id, branch_id, motive, description):
+        return Event.from_api({"id": long_id, "posId": pos_id, "codigoMotivo": motive, "finalizado": False})
+
+    client.start_event = start_event  # type: ignore[method-assign]
+    (result,) = actions.start(ANA, [pos.id], 1, "id larguísimo")
+    assert result.outcome == Outcome.OK and result.shown_event_id == long_id
+    entry = store.audit_rows([result.audit_id])[result.audit_id]
+    assert entry.outcome == Outcome.OK and (entry.event_id == long_id or long_id in (entry.message or ""))
+    client.close()
+    store.close()
