@@ -196,6 +196,7 @@ def live_overview() -> None:
                 resources.per_version(runtime, "estado_windows", ("pos_status", "day_events"), lambda: windows_frame(ov.windows)),
                 hide_index=True,
                 width="stretch",
+                lazy=len(ov.windows) > widgets.LAZY_ROWS,
                 column_config={
                     "Finalizó": widgets.la_paz_column("DD/MM HH:mm"),
                     "Vence": widgets.la_paz_column("DD/MM HH:mm"),

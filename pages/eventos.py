@@ -85,8 +85,16 @@ def live_table() -> None:
             table.loc[long_open], hide_index=True, width="stretch", column_config=COLUMNS, key="tabla_abiertos_hace_mucho"
         )
     height: int | Literal["auto"] = "auto" if len(table) <= 15 else TABLE_HEIGHT
-    if not can_act:
-        st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=COLUMNS, key="tabla_pos")
+    lazy = len(table) > widgets.LAZY_ROWS  # a chain: rows come from the server as the grid scrolls
+    if not can_act or lazy:
+        st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=COLUMNS, key="tabla_pos", lazy=lazy)
+        if can_act and active:  # ticking rows among thousands: a filter first (a lazy grid cannot select)
+            with st.container(horizontal=True):
+                end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
+            st.caption(
+                f"Para marcar filas, filtre a {fmt_count(widgets.LAZY_ROWS)} puntos de venta o menos (por sucursal, estado "
+                "o motivo); o finalice todos los mostrados."
+            )
         return
     buttons = st.container(horizontal=True)  # above the table, filled once the ticks are known
     state = st.dataframe(

@@ -162,9 +162,10 @@ def show() -> None:
     # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
     styled = len(frame) <= STYLED_ROWS
     st.dataframe(
-        frame.style.format({"Duración (h)": "{:.2f}"}, decimal=",", na_rep="") if styled else frame,
+        frame.style.format({"Duración (h)": "{:.2f}"}, decimal=",", na_rep="") if styled else frame[SHOWN_COLUMNS],
         hide_index=True,
         width="stretch",
+        lazy=len(frame) > widgets.LAZY_ROWS,
         column_order=SHOWN_COLUMNS,
         column_config={
             "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
@@ -185,6 +186,7 @@ def show() -> None:
         hide_index=True,
         width="stretch",
         height="content" if small else 460,
+        lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
             "Eventos": st.column_config.NumberColumn(format="%d"),
             "Horas": st.column_config.NumberColumn(format=None if small else "%.1f"),

@@ -181,3 +181,21 @@ def test_unexpected_failure_in_the_dialog_is_explained_not_shown_as_a_traceback(
     assert not at.exception
     body = texts(at)
     assert "Ocurrió un error inesperado" in body and "Bitácora" in body and "database is locked" not in body
+
+
+def test_a_chain_ends_what_is_shown_and_ticks_rows_once_filtered(sim, seeded_runtime, app_secrets, monkeypatch):
+    """Above ``LAZY_ROWS`` the table streams its rows (no selection): "finalizar todos los mostrados" stays,
+    and a filter down to a branch brings the ticks back."""
+    import ui.widgets
+
+    monkeypatch.setattr(ui.widgets, "LAZY_ROWS", 5)  # the demo's 22 POS stand for a chain's 10 000
+    at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
+    assert not any(d.key and d.key.startswith("tabla_pos_") for d in at.dataframe)  # no row selection
+    assert any("Para marcar filas, filtre a 5 puntos de venta o menos" in c.value for c in at.caption)
+    assert f"Finalizar todos los eventos mostrados ({len(active(sim))})" in [b.label for b in at.button]
+    branch = next(b for b in sim.inventory.branches if len(b.pos) <= 5 and any(p.id in active(sim) for p in b.pos))
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    at.query_params["sucursal"] = branch.name  # a link filtered to one branch
+    at.switch_page("pages/eventos.py").run()
+    assert any(d.key and d.key.startswith("tabla_pos_") for d in at.dataframe)  # selectable again
+    assert not any("Para marcar filas" in c.value for c in at.caption)

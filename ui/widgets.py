@@ -16,6 +16,11 @@ from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.vocabulary import Motive, PosState
 
+# Above this many rows a grid gets its rows from the server as it scrolls (``st.dataframe(lazy=True)``):
+# a chain's 10 000-row table is not sent whole to every tablet on every refresh. Such a grid has no
+# search box, no row selection and no Styler; the pages' filters and CSV buttons stand in for them.
+LAZY_ROWS = 1_000
+
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
 
