@@ -252,7 +252,7 @@ class CucuClient:
         """The response with its body read, refused as soon as it passes ``max_body_bytes``."""
         cap = self.max_body_bytes
         too_big = CucuBadResponseError(
-            f"cucu envió una respuesta demasiado grande (más de {cap // 1024} KB).", status_code=response.status_code
+            f"cucu envió una respuesta demasiado grande (más de {_size_text(cap)}).", status_code=response.status_code
         )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap and "Content-Encoding" not in response.headers:
@@ -424,3 +424,7 @@ def _event(data: Any) -> Event:
 
 def _snippet(response: httpx.Response) -> str:
     return response.text[:200]
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1_048_576:.4g} MB" if size >= 1_048_576 else f"{max(1, size // 1024)} KB"

@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--hang-after-commit", action="store_true", help="aplicar la escritura antes de colgarse")
     f.add_argument("--malformed-rate", type=float, default=0.0, help="proporción de cuerpos que no son el sobre")
     f.add_argument("--reject-key", action="store_true", help="toda llamada recibe 401")
+    f.add_argument(
+        "--hostile-rate",
+        type=float,
+        default=0.0,
+        help="proporción de cuerpos hostiles: tipos erróneos, números enormes, anidamiento profundo, "
+        "textos muy largos, Markdown/HTML en los mensajes, cuerpos de más de 2 MB",
+    )
     f.add_argument("--no-active-shape", choices=NO_ACTIVE_SHAPES, default="null")
     return p
 
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 "malformed_rate": args.malformed_rate,
                 "reject_key": args.reject_key,
                 "no_active_shape": args.no_active_shape,
+                "hostile_rate": args.hostile_rate,
             }
         )
         if args.synthetic:
