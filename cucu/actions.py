@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from cucu.client import CucuClient
-from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
 from cucu.formatting import fmt_hour
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
@@ -274,7 +274,8 @@ class Actions:
             event = send()
         except CucuRejectedError as exc:
             return self._finish(audit_id, pos, action, Outcome.REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
-        except (CucuConnectionError, CucuServerError) as exc:
+        except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
+            # A body that cannot be read (a 2xx among them) says nothing of whether the write took effect.
             if isinstance(exc, CucuConnectionError) and not exc.request_sent:
                 return self._finish(
                     audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."

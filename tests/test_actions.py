@@ -285,6 +285,16 @@ def test_start_on_5xx_is_verified(env):
     assert result.outcome == Outcome.ERROR and "Se verificó" in result.message and calls(sim, START_ROUTE) == 1
 
 
+@pytest.mark.parametrize("kind", ["deep_nesting", "oversized", "wrong_types"])
+def test_start_answered_with_a_body_that_cannot_be_read_is_verified(env, kind):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"hostile_rate": 1.0, "hostile_kind": kind, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == Outcome.OK and "sí se inició" in result.message
+    assert calls(sim, START_ROUTE) == 1 and store.pos_statuses()[pos.id].event is not None
+
+
 def test_unverifiable_start_is_uncertain(env):
     sim, actions, store = env
     pos = idle(sim)[0]
