@@ -105,5 +105,6 @@ def md_text(text: object) -> str:
 def plotly_text(text: object) -> str:
     """``text`` shown literally where plotly reads its subset of HTML (trace and legend names, category
     tick labels, hover texts): ``<a href>``, ``<b>``, ``<br>``, ``<span style>``… For the same text as
-    :func:`md_text`; plotly turns ``&lt;`` ``&gt;`` ``&amp;`` ``&quot;`` back into the characters."""
-    return html.escape(str(text))
+    :func:`md_text`. Only ``&``, ``<`` and ``>`` are escaped: plotly turns ``&amp;`` ``&lt;`` ``&gt;`` back
+    into characters but would show ``&quot;`` as typed, and without ``<`` no tag forms."""
+    return html.escape(str(text), quote=False)

@@ -284,9 +284,9 @@ def test_timeline_shows_names_and_motives_from_outside_as_text_never_as_html():
         for tag in ("<a", "<img", "<i>", "<br>Caja"):
             assert tag not in text
         assert text.count("<b>") == text.count("<b>%{customdata[0]}")
-        assert "&lt;a href=&quot;http://x&quot;&gt;y&lt;/a&gt;" in text  # inert, shown as typed
+        assert '&lt;a href=\\"http://x\\"&gt;y&lt;/a&gt;' in text  # inert, shown as typed
     timeline = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(inventory))
     (bar,) = bars(timeline)
-    assert bar.name == "&lt;a href=&quot;http://x&quot;&gt;y&lt;/a&gt;&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;"
+    assert bar.name == '&lt;a href="http://x"&gt;y&lt;/a&gt;&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;'
     assert list(timeline.layout.yaxis.categoryarray) == [f"{bar.name} · &lt;br&gt;Caja &amp; &lt;i&gt;1&lt;/i&gt;"]
     assert list(bar.y) == list(timeline.layout.yaxis.categoryarray)  # the bar sits on its (escaped) lane
