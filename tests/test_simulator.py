@@ -645,3 +645,12 @@ def test_faults_can_target_some_routes(client, server):
     assert client.post("/api/v1/events/start", json=body).status_code >= 500
     bad = client.put("/_sim/faults", json={"fault_routes": ["GET /nada"]})
     assert bad.status_code == 400 and "fault_routes" in bad.json()["message"]
+
+
+def test_the_command_line_switches_hostile_bodies_on():
+    from cucu.simulator.__main__ import build_parser, initial_faults
+
+    parser = build_parser()
+    assert initial_faults(parser.parse_args(["--hostile-rate", "0.5"])).hostile_rate == 0.5
+    assert initial_faults(parser.parse_args([])).hostile_rate == 0.0
+    assert "cuerpos hostiles" in parser.format_help()
