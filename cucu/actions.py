@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from cucu.client import CucuClient
-from cucu.errors import CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
 from cucu.formatting import fmt_hour
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
@@ -42,7 +42,6 @@ PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this wa
 VERIFY_FOR = timedelta(minutes=10)  # an attempt cucu has not shown settled by then is given up as uncertain
 START_CLOCK_SLACK = timedelta(minutes=2)  # cucu's clock and the database's may disagree by this much
 AUDIT_RETRIES = (0.2, 1.0)  # seconds before the second and third try to complete an audit row
-EVENT_ID_COLUMN = 64  # audit_log.event_id's length
 NOT_RECORDED = "No se pudo registrar el intento en la bitácora (base de datos); no se envió a cucu. Intente de nuevo."
 CUT_OFF = "El tablero se detuvo durante la acción: se verifica en cucu si la recibió."
 GIVEN_UP = (
@@ -399,7 +398,8 @@ class Actions:
             event = send()
         except CucuRejectedError as exc:
             return self._finish(audit_id, pos, action, Outcome.REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
-        except (CucuConnectionError, CucuServerError) as exc:
+        except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
+            # A body that cannot be read (a 2xx among them) says nothing of whether the write took effect.
             if isinstance(exc, CucuConnectionError) and not exc.request_sent:
                 return self._finish(
                     audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
@@ -553,20 +553,15 @@ class Actions:
     ) -> ActionResult:
         """Complete the audit row; what cucu answered reaches the screen even if the database refuses it.
 
-        Retried (a locked database frees up); the last try keeps an event id too long for its column
-        in the message instead. If every try fails, the event id is logged at ERROR with the audit
-        id, and the row, still open, is settled later by the collector from what cucu shows.
+        Retried (a locked database frees up). If every try fails, the event id is logged at ERROR with
+        the audit id, and the row, still open, is settled later by the collector from what cucu shows.
+        (An id cannot outgrow its column: ``Event.from_api`` refuses ids over ``MAX_ID_LENGTH``.)
         """
         event_id = event.id if event else None
         completed_at = None if outcome == Outcome.VERIFYING else self.clock()
         for attempt, pause in enumerate((*AUDIT_RETRIES, None)):
-            stored_id, stored_message = event_id, message
-            if pause is None and event_id is not None and len(event_id) > EVENT_ID_COLUMN:
-                stored_id, stored_message = None, f"{message} ID del evento: {event_id}"
             try:
-                self.store.audit_finish(
-                    audit_id, completed_at=completed_at, outcome=outcome, event_id=stored_id, message=stored_message
-                )
+                self.store.audit_finish(audit_id, completed_at=completed_at, outcome=outcome, event_id=event_id, message=message)
                 break
             except Exception:
                 if pause is None:

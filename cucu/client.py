@@ -9,12 +9,20 @@ have taken effect: the caller must verify, see ``CucuConnectionError.request_sen
 A 429 pauses the whole client, not only the call that got it: every caller sharing it (the
 collector's sweep and backfill, the actions) waits out ``Retry-After`` (or a growing backoff)
 before its next request, so a rate-limited cucu sees the process slow down as one.
+
+What cucu sends is checked where it enters, before anything else reads it: a body is read as a
+stream and refused beyond ``MAX_BODY_BYTES`` (decoded, so a small gzip bomb is refused too), JSON
+deeper than ``MAX_JSON_DEPTH`` or with non-finite numbers is refused, and ``Event.from_api`` checks
+each field. Every such refusal is a ``CucuBadResponseError``: a page shows its Spanish message for
+the part that failed, never a traceback.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
+import math
 import random
 import threading
 import time
@@ -36,7 +44,7 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import Event
+from cucu.models import Event, clip_text
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,12 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After is surfaced as an error instead of blocking a page
 USER_AGENT = "contingencia/1.0"
+# An answer of cucu is an envelope around one event or one POS-day's events: a few kB. A megabyte is
+# hundreds of times that and still quick to parse; anything larger is refused unread.
+MAX_BODY_BYTES = 1_048_576
+MAX_JSON_DEPTH = 32  # the envelope, a list, an event, a nested error: 4; json.loads itself recurses
+MAX_MESSAGE_LENGTH = 300  # cucu's own explanation, as an error message quotes it
+MAX_RETRY_AFTER_HEADER_S = 86_400.0  # a longer Retry-After is read as a day (and then not waited, see above)
 
 
 class _ApiKeyAuth(httpx.Auth):
@@ -110,6 +124,7 @@ class CucuClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = 64,
+        max_body_bytes: int = MAX_BODY_BYTES,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -117,6 +132,11 @@ class CucuClient:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or self.base_url
         self.max_retries = max_retries
+        self.max_body_bytes = max_body_bytes
+        read_s = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+        # httpx times each read; a body dripped a byte at a time must also end: three read timeouts in all.
+        self._body_deadline_s = 3 * (read_s or DEFAULT_TIMEOUT.read or 10.0)
+        self._monotonic = monotonic
         self._sleep = sleep
         self.gate = RateGate(sleep, monotonic)
         self._http = httpx.Client(
@@ -201,7 +221,10 @@ class CucuClient:
 
     def _send(self, method: str, path: str, json: Any) -> httpx.Response:
         try:
-            return self._http.request(method, path, json=json)
+            with self._http.stream(method, path, json=json) as response:
+                return self._read_capped(response)
+        except httpx.DecodingError as exc:  # a Content-Encoding that does not decode
+            raise CucuBadResponseError(detail=repr(exc)) from None
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise CucuTimeoutError(
                 f"No se pudo conectar con cucu ({self.host}) a tiempo.", request_sent=False, detail=repr(exc)
@@ -225,6 +248,28 @@ class CucuClient:
                 f"Se cortó la conexión con cucu ({self.host}).", request_sent=True, detail=repr(exc)
             ) from None
 
+    def _read_capped(self, response: httpx.Response) -> httpx.Response:
+        """The response with its body read, refused as soon as it passes ``max_body_bytes``."""
+        cap = self.max_body_bytes
+        too_big = CucuBadResponseError(
+            f"cucu envió una respuesta demasiado grande (más de {_size_text(cap)}).", status_code=response.status_code
+        )
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap and "Content-Encoding" not in response.headers:
+            raise too_big
+        deadline = self._monotonic() + self._body_deadline_s
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():  # decoded: the cap is on what would be parsed
+            size += len(chunk)
+            if size > cap:
+                raise too_big
+            if self._monotonic() > deadline:
+                raise CucuTimeoutError(f"cucu ({self.host}) no terminó de responder a tiempo.", request_sent=True)
+            chunks.append(chunk)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
+
     def _retry_delay(self, exc: CucuError, attempt: int) -> float | None:
         """Seconds to wait before retrying a read call, or ``None`` to give up."""
         if attempt >= self.max_retries:
@@ -246,7 +291,7 @@ def _interpret(response: httpx.Response, *, missing_is_none: bool = False) -> An
     """Turn a response into ``data`` or the right ``CucuError``."""
     status = response.status_code
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         body = None
     api_message = extract_message(body)
@@ -280,6 +325,35 @@ def _interpret(response: httpx.Response, *, missing_is_none: bool = False) -> An
     return body.get("data")
 
 
+def parse_json(content: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON as cucu may send it; ``ValueError`` for broken JSON and for what no answer of cucu holds:
+    nesting deeper than ``max_depth`` (``json.loads`` would raise ``RecursionError`` further down),
+    ``NaN``/``Infinity`` or a number too large for a float, an integer beyond Python's 4300 digits."""
+    try:
+        value = jsonlib.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("JSON anidado demasiado profundo") from None
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:  # iterative: this check must not recurse either
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise ValueError(f"JSON anidado a más de {max_depth} niveles")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"JSON con {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("JSON con un número demasiado grande")
+    return value
+
+
 def extract_message(body: Any) -> str | None:
     """The human message of an error body: ``message``, ``error`` (text or object) or ``errors``."""
     if not isinstance(body, dict):
@@ -306,7 +380,7 @@ def extract_message(body: Any) -> str | None:
                 if isinstance(text, str):
                     parts.append(f"{field}: {text}" if field else text)
     unique = list(dict.fromkeys(p for p in parts if p))
-    return "; ".join(unique) if unique else None
+    return clip_text("; ".join(unique), MAX_MESSAGE_LENGTH) if unique else None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -314,16 +388,18 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf" and "nan" are floats too; round(inf) raised OverflowError when the message was written
+        return min(max(0.0, seconds), MAX_RETRY_AFTER_HEADER_S) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER_HEADER_S)
 
 
 def _as_bool(data: Any) -> bool:
@@ -342,9 +418,13 @@ def _as_bool(data: Any) -> bool:
 def _event(data: Any) -> Event:
     try:
         return Event.from_api(data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # from_api promises ValueError; the others are a guard
         raise CucuBadResponseError(detail=f"evento inválido: {exc}") from None
 
 
 def _snippet(response: httpx.Response) -> str:
     return response.text[:200]
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1_048_576:.4g} MB" if size >= 1_048_576 else f"{max(1, size // 1024)} KB"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,3 +100,11 @@ def md_text(text: object) -> str:
     escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
     escaped = escaped.replace(":", ":" + _ZWSP).replace("@", "@" + _ZWSP)
     return re.sub(r"(?i)www", lambda m: m.group(0) + _ZWSP, escaped)
+
+
+def plotly_text(text: object) -> str:
+    """``text`` shown literally where plotly reads its subset of HTML (trace and legend names, category
+    tick labels, hover texts): ``<a href>``, ``<b>``, ``<br>``, ``<span style>``… For the same text as
+    :func:`md_text`. Only ``&``, ``<`` and ``>`` are escaped: plotly turns ``&amp;`` ``&lt;`` ``&gt;`` back
+    into characters but would show ``&quot;`` as typed, and without ``<`` no tag forms."""
+    return html.escape(str(text), quote=False)

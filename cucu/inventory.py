@@ -65,10 +65,19 @@ def branch_labels(inventory: Inventory) -> dict[str, str]:
     return labels
 
 
+MAX_INVENTORY_BYTES = 16 * 1024 * 1024  # a chain of 20 000 POS (the most DEMO generates) is under 3 MB
+
+
 def load_inventory(path: str | Path) -> Inventory:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad, Excel's "UTF-8") is not part of the TOML
+        with path.open("rb") as file:
+            raw = file.read(MAX_INVENTORY_BYTES + 1)  # never more than the cap into memory
+        if len(raw) > MAX_INVENTORY_BYTES:
+            raise InventoryError(
+                f"El archivo de inventario «{path}» pasa de {MAX_INVENTORY_BYTES // (1024 * 1024)} MB: no parece un inventario."
+            )
+        text = raw.decode("utf-8-sig")  # a BOM (Notepad, Excel's "UTF-8") is not part of the TOML
     except FileNotFoundError:
         raise InventoryError(f"No se encontró el archivo de inventario «{path}».") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -80,6 +89,10 @@ def parse_inventory(text: str, source: str = "inventario") -> Inventory:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        raise InventoryError(f"El inventario «{source}» no es TOML válido: {exc}.") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise InventoryError(f"El inventario «{source}» anida listas o tablas a demasiada profundidad.") from None
+    except ValueError as exc:  # an integer beyond Python's 4300 digits; tomllib does not wrap it
         raise InventoryError(f"El inventario «{source}» no es TOML válido: {exc}.") from None
     return inventory_from_dict(data, source)
 

@@ -16,23 +16,49 @@ from typing import Any
 from cucu.lapaz import LA_PAZ, to_la_paz
 from cucu.vocabulary import Motive
 
+# What an event's fields may be. cucu is another party's service: its data is checked where it enters,
+# so odd values become one documented error (``ValueError`` here, ``CucuBadResponseError`` at the client)
+# instead of an ``OverflowError`` or a ``TypeError`` deep inside a page. Identifiers and codes that are too
+# long are refused (a cut id names another event, a cut CUFD is a wrong one); free text is cut for display.
+MAX_ID_LENGTH = 64  # id, posId, branchId: UUIDs are 36 characters
+MAX_CODE_LENGTH = 200  # cufdEvento, codigoEventoSiat: a CUFD is about 60 characters
+MAX_TEXT_LENGTH = 500  # descripcionMotivo, descripcion: cucu's own limit for a description
+MAX_MOTIVE_CODE = 999  # cucu's codes are 1-4 and SIAT's 1-7; an unknown code in range shows as "Motivo N"
+MAX_DATETIME_LENGTH = 40  # "2026-11-24T08:15:00.123456-04:00" is 32
+# Events are years of today: anything else is a broken value, and outside pandas' nanosecond range
+# (1677-2262) it would break every frame built from it.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+ELLIPSIS = "…"
+
 
 def parse_api_datetime(value: Any) -> datetime | None:
     """Parse an API timestamp into an aware La Paz datetime; ``None`` for empty values.
 
-    Raises ``ValueError`` for text that is not an ISO-8601 date-time.
+    Raises ``ValueError`` for anything but an ISO-8601 date-time text between ``MIN_YEAR`` and ``MAX_YEAR``.
     """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        if len(value) > MAX_DATETIME_LENGTH:
+            raise ValueError(f"fecha no reconocida: un texto de {len(value)} caracteres")
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise ValueError(f"fecha no reconocida: {value!r}") from None
     else:
-        raise ValueError(f"fecha no reconocida: {value!r}")
+        raise ValueError(f"fecha no reconocida: un valor de tipo {type(value).__name__}")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"fecha fuera de rango: año {parsed.year}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=LA_PAZ)
     return to_la_paz(parsed)
+
+
+def clip_text(text: str, limit: int = MAX_TEXT_LENGTH) -> str:
+    """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis (idempotent)."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def format_api_datetime(value: datetime) -> str:
@@ -80,37 +106,95 @@ class Event:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Event:
-        """Build from the API's JSON object. Raises ``ValueError`` when it is not an event."""
+        """Build from the API's JSON object. Raises ``ValueError`` when it is not an event (a wrong type,
+        an out-of-range number or date, an over-long id): never ``TypeError`` or ``OverflowError``."""
         if not isinstance(data, Mapping):
             raise ValueError("el evento no es un objeto JSON")
-        event_id = data.get("id")
-        if event_id in (None, ""):
+        event_id = _identifier(data, "id", MAX_ID_LENGTH)
+        if event_id is None:
             raise ValueError("el evento no tiene id")
         codigo = data.get("codigoMotivo")
-        try:
-            codigo = int(codigo) if codigo is not None else None
-        except (TypeError, ValueError):
-            raise ValueError(f"codigoMotivo no es un número: {codigo!r}") from None
-        fecha_fin = parse_api_datetime(data.get("fechaFin"))
+        if codigo is not None and (isinstance(codigo, bool) or not isinstance(codigo, int)):
+            raise ValueError(f"codigoMotivo no es un número entero: llegó {type(codigo).__name__}")
+        if codigo is not None and not 0 <= codigo <= MAX_MOTIVE_CODE:
+            raise ValueError(f"codigoMotivo fuera de rango (0 a {MAX_MOTIVE_CODE})")
+        fecha_fin = _datetime(data, "fechaFin")
         finalizado = data.get("finalizado")
         if finalizado is None:
             finalizado = fecha_fin is not None
-        siat = data.get("codigoEventoSiat")
+        elif not isinstance(finalizado, bool):
+            raise ValueError(f"finalizado no es true ni false: llegó {type(finalizado).__name__}")
+        descripcion_motivo = _text(data, "descripcionMotivo")
+        descripcion = _text(data, "descripcion")
+        # What the store keeps and reads back: the fields above, texts as cut, nothing else cucu sent.
+        raw = {key: data[key] for key in API_FIELDS if key in data}
+        raw.update({k: v for k, v in (("descripcionMotivo", descripcion_motivo), ("descripcion", descripcion)) if k in raw})
         return cls(
-            id=str(event_id),
-            pos_id=str(data.get("posId") or ""),
+            id=event_id,
+            pos_id=_identifier(data, "posId", MAX_ID_LENGTH, numbers=False) or "",
             codigo_motivo=codigo,
-            descripcion_motivo=data.get("descripcionMotivo") or None,
-            fecha_inicio=parse_api_datetime(data.get("fechaInicio")),
+            descripcion_motivo=descripcion_motivo,
+            fecha_inicio=_datetime(data, "fechaInicio"),
             fecha_fin=fecha_fin,
-            cufd_evento=data.get("cufdEvento") or None,
-            codigo_evento_siat=str(siat) if siat not in (None, "") else None,
-            finalizado=bool(finalizado),
-            created_at=parse_api_datetime(data.get("createdAt")),
-            descripcion=data.get("descripcion") or None,
-            branch_id=data.get("branchId") or None,
-            raw=dict(data),
+            cufd_evento=_identifier(data, "cufdEvento", MAX_CODE_LENGTH, numbers=False),
+            codigo_evento_siat=_identifier(data, "codigoEventoSiat", MAX_CODE_LENGTH),
+            finalizado=finalizado,
+            created_at=_datetime(data, "createdAt"),
+            descripcion=descripcion,
+            branch_id=_identifier(data, "branchId", MAX_ID_LENGTH, numbers=False),
+            raw=raw,
         )
+
+
+API_FIELDS = (
+    "id",
+    "posId",
+    "branchId",
+    "codigoMotivo",
+    "descripcionMotivo",
+    "descripcion",
+    "fechaInicio",
+    "fechaFin",
+    "cufdEvento",
+    "codigoEventoSiat",
+    "finalizado",
+    "createdAt",
+)
+
+
+def _identifier(data: Mapping[str, Any], key: str, limit: int, *, numbers: bool = True) -> str | None:
+    """A text (or, where ``numbers``, a non-negative JSON integer) of at most ``limit`` characters;
+    ``None`` when absent or empty."""
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        # bit_length first: str() of an int beyond 4300 digits raises, and such a number is no code anyway.
+        if value < 0 or value.bit_length() > 3.33 * limit:
+            raise ValueError(f"{key} fuera de rango")
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} no es un texto: llegó {type(value).__name__}")
+    if len(value) > limit:
+        raise ValueError(f"{key} demasiado largo: {len(value)} caracteres (máximo {limit})")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    """Free text, cut to ``MAX_TEXT_LENGTH``; ``None`` when absent or empty."""
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key} no es un texto: llegó {type(value).__name__}")
+    return clip_text(value)
+
+
+def _datetime(data: Mapping[str, Any], key: str) -> datetime | None:
+    try:
+        return parse_api_datetime(data.get(key))
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
 
 
 @dataclass(frozen=True)

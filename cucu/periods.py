@@ -26,13 +26,18 @@ def picked_range(value: object) -> tuple[date, date] | None:
     the widget drops a repeated equal date) is a one-day range.
     """
     if isinstance(value, date):
-        return value, value
-    values = tuple(v for v in value or () if isinstance(v, date)) if isinstance(value, (tuple, list)) else ()
+        return _day(value), _day(value)
+    values = tuple(_day(v) for v in value or () if isinstance(v, date)) if isinstance(value, (tuple, list)) else ()
     if len(values) == 1:
         return values[0], values[0]
     if len(values) == 2:
         return values[0], values[1]
     return None
+
+
+def _day(value: date) -> date:
+    """A day, also from a datetime (a ``date`` subclass that ``range_problem`` could not compare with one)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def date_range(first: date, last: date) -> list[date]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 from collections.abc import Collection, Iterable, Sequence
@@ -38,6 +39,8 @@ from cucu.vocabulary import ActionKind, ErrorKind, Outcome, Role
 
 CHECK_RETENTION = timedelta(days=35)  # uptime is shown over 30 days at most
 PRUNE_EVERY = 200  # inserts between two retention sweeps
+
+log = logging.getLogger(__name__)
 
 
 def database_url(value: str) -> str:
@@ -336,7 +339,7 @@ class Store:
                 branch_id=row.branch_id,
                 fetched_at=row.fetched_at,
                 ok_at=row.ok_at,
-                event=Event.from_api(json.loads(row.event_json)) if row.event_json else None,
+                event=_stored_event(row.event_json) if row.event_json else None,
                 error=row.error,
             )
             for row in rows
@@ -719,8 +722,18 @@ def _day(row: sa.Row[Any]) -> DayEvents:
         fetched_at=row.fetched_at,
         complete=row.complete,
         verified=row.verified,
-        events=tuple(Event.from_api(item) for item in json.loads(row.events_json)),
+        events=tuple(e for e in map(_stored_event, json.loads(row.events_json)) if e is not None),
     )
+
+
+def _stored_event(raw: str | dict[str, Any]) -> Event | None:
+    """An event as the store kept it; ``None`` for one that today's checks refuse (written before them,
+    from a cucu that sent odd data): one unreadable row must not break the page of everyone."""
+    try:
+        return Event.from_api(json.loads(raw) if isinstance(raw, str) else raw)
+    except ValueError as exc:
+        log.warning("almacén: evento guardado ilegible, se omite: %s", exc)
+        return None
 
 
 def _event_json(event: Event) -> str:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from cucu.inventory import DEMO_INVENTORY_PATH
 from cucu.runtime import build_runtime
 from cucu.settings import ENV_PREFIX, load_settings
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
+
+# Hypothesis: a few hundred examples per property keeps tests/test_properties.py within seconds;
+# HYPOTHESIS_PROFILE=thorough searches far longer (by hand, after touching a parser).
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("fast", max_examples=100, deadline=None, suppress_health_check=_SLOW_IS_FINE)
+settings.register_profile("thorough", max_examples=10_000, deadline=None, suppress_health_check=_SLOW_IS_FINE)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
 @pytest.fixture(scope="session")

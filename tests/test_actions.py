@@ -323,6 +323,16 @@ def test_start_on_5xx_is_verified_not_called_a_failure(env):
     assert result.outcome == Outcome.VERIFYING and calls(sim, START_ROUTE) == 1
 
 
+@pytest.mark.parametrize("kind", ["deep_nesting", "oversized", "wrong_types"])
+def test_start_answered_with_a_body_that_cannot_be_read_is_verified(env, kind):
+    sim, actions, store = env
+    pos = idle(sim)[0]
+    sim.update_faults({"hostile_rate": 1.0, "hostile_kind": kind, "fault_routes": [START_ROUTE]})
+    (result,) = actions.start(ANA, [pos.id], 2, "x")
+    assert result.outcome == Outcome.OK and "sí se inició" in result.message
+    assert calls(sim, START_ROUTE) == 1 and store.pos_statuses()[pos.id].event is not None
+
+
 def test_unverifiable_start_stays_in_verification_then_is_given_up(env):
     sim, actions, store = env
     pos = idle(sim)[0]
@@ -517,26 +527,3 @@ def test_siat_outage_plan_is_every_pos_without_an_event(env):
     assert siat_outage_description(datetime(2026, 12, 2, 9, 10, 30, tzinfo=LA_PAZ)) == (
         "SIAT no responde desde las 09:10. Iniciado desde la alerta del tablero."
     )
-
-
-def test_an_event_id_longer_than_its_column_still_completes_the_audit_row(sim, sim_server, db):
-    """PostgreSQL refuses an event id longer than ``audit_log.event_id``: the row is completed with the
-    id in its message instead, and the result on screen keeps the id."""
-    from cucu.models import Event
-
-    store = Store(db)
-    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=0.5, sleep=lambda s: None)
-    actions = Actions(client, store, sim.inventory, concurrency=2, settle_window_s=0)
-    long_id = "ev-" + "x" * 90
-    pos = idle(sim)[0]
-
-    def start_event(pos_id, branch_id, motive, description):
-        return Event.from_api({"id": long_id, "posId": pos_id, "codigoMotivo": motive, "finalizado": False})
-
-    client.start_event = start_event  # type: ignore[method-assign]
-    (result,) = actions.start(ANA, [pos.id], 1, "id larguísimo")
-    assert result.outcome == Outcome.OK and result.shown_event_id == long_id and result.audit_id is not None
-    entry = store.audit_rows([result.audit_id])[result.audit_id]
-    assert entry.outcome == Outcome.OK and (entry.event_id == long_id or long_id in (entry.message or ""))
-    client.close()
-    store.close()

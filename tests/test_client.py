@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from datetime import date, datetime
@@ -9,7 +10,7 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from cucu.client import CucuClient, extract_message, parse_retry_after
+from cucu.client import MAX_BODY_BYTES, MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_retry_after
 from cucu.errors import (
     CucuAuthError,
     CucuBadResponseError,
@@ -247,6 +248,118 @@ def test_body_that_is_not_the_envelope(response):
     with pytest.raises(CucuBadResponseError) as info:
         make_client(Recorder(response), max_retries=0).check_connection()
     assert "no se pudo interpretar" in info.value.message
+
+
+class Drip(httpx.SyncByteStream):
+    """A body of ``total`` bytes in 64 KiB chunks that counts how much the client pulled."""
+
+    def __init__(self, total: int, head: bytes = b'{"success": true, "data": [], "x": "', chunk: int = 65_536):
+        self.total, self.head, self.chunk, self.pulled = total, head, chunk, 0
+
+    def __iter__(self):
+        yield self.head
+        self.pulled = len(self.head)
+        while self.pulled < self.total:
+            self.pulled += self.chunk
+            yield b"x" * self.chunk
+        yield b'"}'
+
+
+def test_a_body_beyond_the_cap_is_refused_without_reading_it_all():
+    stream = Drip(8 * MAX_BODY_BYTES)
+    rec = Recorder(httpx.Response(200, stream=stream))
+    with pytest.raises(CucuBadResponseError) as info:
+        make_client(rec, max_retries=0).list_events(POS, BRANCH, date(2026, 11, 24))
+    assert "demasiado grande" in info.value.message
+    assert stream.pulled <= MAX_BODY_BYTES + stream.chunk
+
+
+def test_a_declared_length_beyond_the_cap_is_refused_before_reading():
+    stream = Drip(2 * MAX_BODY_BYTES)
+    response = httpx.Response(200, stream=stream, headers={"Content-Length": str(2 * MAX_BODY_BYTES + 40)})
+    with pytest.raises(CucuBadResponseError):
+        make_client(Recorder(response), max_retries=0).list_events(POS, BRANCH, date(2026, 11, 24))
+    assert stream.pulled == 0
+
+
+def test_the_cap_is_on_the_decoded_body_a_small_gzip_bomb_is_refused():
+    body = b'{"success": true, "data": [' + b" " * (4 * MAX_BODY_BYTES) + b"]}"
+    packed = gzip.compress(body)
+    assert len(packed) < MAX_BODY_BYTES // 50
+    response = httpx.Response(200, content=packed, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(CucuBadResponseError):
+        make_client(Recorder(response), max_retries=0).list_events(POS, BRANCH, date(2026, 11, 24))
+
+
+def test_a_small_gzip_body_still_reads():
+    packed = gzip.compress(json.dumps({"success": True, "data": [EVENT]}).encode())
+    response = httpx.Response(200, content=packed, headers={"Content-Encoding": "gzip"})
+    assert len(make_client(Recorder(response)).list_events(POS, BRANCH, date(2026, 11, 24))) == 1
+
+
+def test_a_body_dripped_slowly_ends_within_three_read_timeouts():
+    ticks = iter(range(10_000))
+    client = make_client(
+        Recorder(httpx.Response(200, stream=Drip(MAX_BODY_BYTES // 2))),
+        max_retries=0,
+        timeout=1.0,
+        monotonic=lambda: float(next(ticks)),
+    )
+    with pytest.raises(CucuTimeoutError) as info:
+        client.list_events(POS, BRANCH, date(2026, 11, 24))
+    assert info.value.request_sent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"success": true, "data": ' + "[" * 100_000 + "]" * 100_000 + "}",  # json.loads: RecursionError
+        '{"success": true, "data": ' + "[" * 40 + "]" * 40 + "}",
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": 1e400}]}',  # int(inf): OverflowError
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": NaN}]}',
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": -Infinity}]}',
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": ' + "9" * 5000 + "}]}",
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": ' + "9" * 4000 + "}]}",
+        '{"success": true, "data": [{"id": "e", "codigoMotivo": true}]}',
+        '{"success": true, "data": [{"id": "e", "finalizado": "no"}]}',
+        '{"success": true, "data": [{"id": "e", "fechaInicio": "+99999-01-01T00:00:00"}]}',
+        '{"success": true, "data": [["e"]]}',
+        '{"success": true, "data": {"id": "e"}}',
+    ],
+    ids=[
+        "deep",
+        "deeper-than-cap",
+        "1e400",
+        "nan",
+        "infinity",
+        "5000-digits",
+        "4000-digits",
+        "bool-code",
+        "text-bool",
+        "year-99999",
+        "list-for-object",
+        "object-for-list",
+    ],
+)
+def test_hostile_json_is_a_bad_response(text):
+    rec = Recorder(httpx.Response(200, text=text, headers={"Content-Type": "application/json"}))
+    with pytest.raises(CucuBadResponseError):
+        make_client(rec, max_retries=0).list_events(POS, BRANCH, date(2026, 11, 24))
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "-inf"])
+def test_a_non_finite_retry_after_is_ignored(value):
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": value}, json={"success": False}))
+    with pytest.raises(CucuRateLimitError) as info:
+        make_client(rec, max_retries=0).check_connection()
+    assert info.value.retry_after is None
+
+
+def test_cucus_message_is_cut_to_a_sentence():
+    rec = Recorder(httpx.Response(400, json={"success": False, "message": "m" * 100_000}))
+    with pytest.raises(CucuRejectedError) as info:
+        make_client(rec).list_events(POS, BRANCH, date(2026, 11, 24))
+    assert info.value.api_message is not None and len(info.value.api_message) == MAX_MESSAGE_LENGTH
 
 
 def test_invalid_base_url_scheme():

@@ -61,8 +61,10 @@ def test_check_once_records_each_state(sim, collector):
         {"rate_limit_rate": 1.0, "retry_after_s": 0},
         {"reject_key": True},
         {"timeout_rate": 1.0, "hang_s": 1},
+        {"hostile_rate": 1.0, "hostile_kind": "deep_nesting"},
+        {"hostile_rate": 1.0, "hostile_kind": "oversized"},
     ],
-    ids=["5xx", "malformed", "429", "key", "timeout"],
+    ids=["5xx", "malformed", "429", "key", "timeout", "hostile-deep", "hostile-oversized"],
 )
 def test_failures_keep_last_known_state_marked_stale(sim, collector, faults):
     collector.sweep_once()
@@ -75,6 +77,23 @@ def test_failures_keep_last_known_state_marked_stale(sim, collector, faults):
         p: (s.event.id if s.event else None) for p, s in before.items()
     }
     assert all(after[p].ok_at == before[p].ok_at for p in after)
+
+
+def test_every_hostile_body_is_recorded_never_raised(sim, collector):
+    """Rotating hostile bodies: each check, sweep and backfill round ends, and what failed is recorded
+    with a Spanish message; the Markdown kind is read as data (its text is shown as text)."""
+    from cucu.simulator import HOSTILE_KINDS
+
+    collector.sweep_once()
+    sim.update_faults({"hostile_rate": 1.0})
+    checks = [collector.check_once() for _ in HOSTILE_KINDS]
+    assert all(c.siat_ok is None and c.error for c in checks)
+    for _ in range(2):
+        fetches = collector.sweep_once()
+        assert fetches and all(f.error is None or "cucu" in f.error for f in fetches)
+    collector.backfill_once(budget=len(HOSTILE_KINDS) * 2)
+    statuses = collector.store.pos_statuses()
+    assert any(s.stale for s in statuses.values()) and all(s.error is None or "cucu" in s.error for s in statuses.values())
 
 
 def test_loops_survive_faults_and_stop_cleanly(sim, collector):

@@ -123,3 +123,41 @@ def test_timeout_after_commit_leaves_the_event_started(sim, sim_server):
         assert info.value.request_sent is True
         sim.update_faults({"timeout_rate": 0.0})
         assert c.get_active_event(pos.id) is not None  # it did happen: the caller must verify, not retry
+
+
+def test_hostile_bodies_are_only_documented_errors(sim, client):
+    """Every call against every kind of hostile body: a CucuBadResponseError (or cucu's "no" when the
+    kind is Markdown in its message), or, for Markdown in an event's texts, the event with its text
+    kept as it came (the pages show it as text)."""
+    from cucu.simulator import HOSTILE_KINDS
+    from cucu.simulator.hostile import MARKUP
+
+    active = next(p for p in sim.inventory.all_pos if sim.active_event(p.id))
+    idle = idle_pos(sim, client)
+    day = date.fromisoformat(sim.active_event(active.id)["fechaInicio"][:10])
+    calls = {
+        "check": client.check_connection,
+        "active": lambda: client.get_active_event(active.id),
+        "none": lambda: client.get_active_event(idle.id),
+        "list": lambda: client.list_events(active.id, active.branch_id, day),
+        "empty list": lambda: client.list_events(idle.id, idle.branch_id, date(2020, 1, 1)),
+    }
+    outcomes = {}
+    for kind in HOSTILE_KINDS:
+        sim.update_faults({"hostile_rate": 1.0, "hostile_kind": kind})
+        for name, call in calls.items():
+            try:
+                outcomes[kind, name] = call()
+            except (CucuBadResponseError, CucuRejectedError) as exc:
+                outcomes[kind, name] = type(exc)
+    bad = {key for key, value in outcomes.items() if value is CucuBadResponseError}
+    assert bad == {(k, n) for k in HOSTILE_KINDS if k != "markup" for n in calls}
+    assert outcomes["markup", "check"] is CucuRejectedError and outcomes["markup", "empty list"] is CucuRejectedError
+    assert outcomes["markup", "active"].descripcion_motivo == MARKUP and outcomes["markup", "none"] is None
+    assert all(e.descripcion_motivo == MARKUP for e in outcomes["markup", "list"])
+    # A write is answered with a hostile body after it took effect: an error the caller settles by reading.
+    sim.update_faults({"hostile_kind": "deep_nesting"})
+    with pytest.raises(CucuBadResponseError):
+        client.start_event(idle.id, idle.branch_id, 1, "corte")
+    sim.update_faults({"hostile_rate": 0.0})
+    assert client.get_active_event(idle.id) is not None

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from cucu.figures.timeline import MOTIVE_COLORS, OPEN_MARKER_NAME, OPEN_PATTERN, figure_height, timeline_figure
+from cucu.figures.timeline import (
+    MOTIVE_COLORS,
+    OPEN_MARKER_NAME,
+    OPEN_PATTERN,
+    daily_events_figure,
+    figure_height,
+    timeline_figure,
+)
 from cucu.history_view import (
     BRANCH_TOTAL,
     GRAND_TOTAL,
@@ -260,3 +268,25 @@ def test_timeline_without_events_still_draws_the_lanes():
     fig = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(INVENTORY, [P11, P21]))
     assert bars(fig) == []
     assert list(fig.layout.yaxis.categoryarray) == ["Casa Matriz · Caja 1", "Sucursal Sucre · Caja 1"]
+
+
+HOSTILE = '<a href="http://x">y</a><img src=x onerror=alert(1)><b>'
+
+
+def test_timeline_shows_names_and_motives_from_outside_as_text_never_as_html():
+    inventory = Inventory(branches=(Branch(B1, HOSTILE, (PointOfSale(P11, "<br>Caja & <i>1</i>", B1),)),))
+    days = [day_of(P11, B1, event("e1", P11, at(8), at(9), motive=2, text=HOSTILE, api_motive=HOSTILE))]
+    frame = events_frame(days, inventory, NOW)
+    for fig in (timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(inventory)), daily_events_figure(frame, DAY, DAY)):
+        text = json.dumps(json.loads(fig.to_json()))  # plotly writes "/" (and may write "<") escaped
+        # json.dumps writes "<" as is: any tag from the names would be in the text. Ours are only <b> and <br>
+        # in the hover templates, around placeholders.
+        for tag in ("<a", "<img", "<i>", "<br>Caja"):
+            assert tag not in text
+        assert text.count("<b>") == text.count("<b>%{customdata[0]}")
+        assert '&lt;a href=\\"http://x\\"&gt;y&lt;/a&gt;' in text  # inert, shown as typed
+    timeline = timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(inventory))
+    (bar,) = bars(timeline)
+    assert bar.name == '&lt;a href="http://x"&gt;y&lt;/a&gt;&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;'
+    assert list(timeline.layout.yaxis.categoryarray) == [f"{bar.name} · &lt;br&gt;Caja &amp; &lt;i&gt;1&lt;/i&gt;"]
+    assert list(bar.y) == list(timeline.layout.yaxis.categoryarray)  # the bar sits on its (escaped) lane

@@ -157,3 +157,26 @@ def test_names_longer_than_the_cap_are_refused_by_entry(old, new):
     message = str(info.value)
     assert "121 caracteres; el máximo es 120" in message and len(message) < 300
     assert ("el punto de venta 1" in message) if "Caja" in old else ("«Casa Matriz»" in message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 5000 + "]" * 5000,  # tomllib: RecursionError
+        "x = " + "{a = " * 3000 + "1" + "}" * 3000,
+        "x = " + "9" * 5000,  # tomllib: a ValueError of its own, in English
+        "[[branches]]\nid = " + "9" * 5000,
+    ],
+    ids=["deep-array", "deep-table", "huge-int", "huge-id"],
+)
+def test_hostile_toml_is_an_inventory_error_in_spanish(text):
+    with pytest.raises(InventoryError, match="inventario"):
+        parse_inventory(text)
+
+
+def test_a_file_beyond_the_cap_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr("cucu.inventory.MAX_INVENTORY_BYTES", 1000)
+    path = tmp_path / "grande.toml"
+    path.write_text("# " + "x" * 2000 + "\n" + DEMO_INVENTORY_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InventoryError, match="pasa de"):
+        load_inventory(path)

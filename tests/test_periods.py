@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -52,3 +52,12 @@ def test_date_range_and_limits():
     assert "máximo" in refusal(TODAY - timedelta(days=MAX_RANGE_DAYS), TODAY, TODAY)
     assert "anterior" in refusal(TODAY, TODAY - timedelta(days=1), TODAY)
     assert "futuros" in refusal(TODAY, TODAY + timedelta(days=1), TODAY)
+
+
+def test_a_pick_of_datetimes_is_a_range_of_days():
+    # datetime is a date subclass: it was kept, and range_problem then compared it with a date (TypeError).
+    moment = datetime(2026, 11, 20, 15, 30)
+    assert picked_range(moment) == (date(2026, 11, 20), date(2026, 11, 20))
+    assert picked_range((moment, datetime(2026, 11, 21))) == (date(2026, 11, 20), date(2026, 11, 21))
+    first, last = picked_range(moment) or (None, None)
+    assert first is not None and last is not None and range_problem(first, last, date(2026, 11, 24)) is None

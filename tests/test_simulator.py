@@ -16,7 +16,7 @@ import pytest
 
 from cucu.lapaz import LA_PAZ
 from cucu.models import parse_api_datetime
-from cucu.simulator import Faults, Simulator, SimulatorServer, synthetic_inventory
+from cucu.simulator import HOSTILE_KINDS, Faults, Simulator, SimulatorServer, synthetic_inventory
 from tests.waiting import wait_until
 
 KEY = "sk_test_demo"
@@ -462,6 +462,54 @@ def test_malformed_rotates_and_spares_errors(client):
     assert_error(client.get(f"/api/v1/events/active/{uuid.uuid4()}"), 404)
 
 
+def _active_pos(sim: Simulator):
+    return next(p for p in sim.inventory.all_pos if sim.active_event(p.id))
+
+
+def test_hostile_kinds_are_odd_data_in_a_body_that_still_parses(client, sim):
+    """Each kind on the events and connectivity calls: HTTP 200, the envelope (or cucu's "no" with a
+    Markdown message), with data no real answer holds. Oversized and deep bodies are checked unparsed."""
+    pos = _active_pos(sim)
+    for kind in HOSTILE_KINDS:
+        set_faults(client, hostile_rate=1.0, hostile_kind=kind)
+        for r in (client.get("/api/v1/events/check-connection"), client.get(f"/api/v1/events/active/{pos.id}")):
+            assert r.status_code == 200 and r.text.startswith('{"success": ')
+            if kind == "oversized":
+                assert len(r.content) > 2 * 1024 * 1024
+            elif kind == "deep_nesting":
+                assert "[" * 10_000 in r.text
+            elif kind == "huge_numbers":  # valid JSON; Python's own json refuses the 5000-digit integer
+                assert "1e400" in r.text or "9" * 5000 in r.text
+            else:
+                body = json.loads(r.text)
+                assert isinstance(body.get("success"), bool)
+        if kind in ("wrong_types", "long_strings", "markup"):
+            event = client.get(f"/api/v1/events/active/{pos.id}").json()["data"]
+            if kind == "wrong_types":
+                assert isinstance(event["codigoMotivo"], str) and event["finalizado"] == "false"
+            if kind == "long_strings":
+                assert len(event["id"]) > 100_000
+            if kind == "markup":
+                assert "<a href" in event["descripcionMotivo"] and "](http" in event["descripcion"]
+    set_faults(client, hostile_rate=1.0, hostile_kind="huge_numbers")
+    assert "1e400" in client.get("/api/v1/events/check-connection").text
+
+
+def test_hostile_rotates_and_leaves_the_other_faults_draws_alone(client, sim):
+    set_faults(client, hostile_rate=1.0)
+    seen = [client.get("/api/v1/events/check-connection") for _ in HOSTILE_KINDS]
+    assert seen[-1].content[-1:] == b" " and len(seen[-1].content) > 2 * 1024 * 1024  # oversized comes last
+    assert len({r.content[:40] for r in seen}) > 3
+
+    # Same seed, same error draws with and without hostile bodies on (they have their own generator).
+    def errors(**extra) -> list[int]:
+        client.post("/_sim/reset")
+        set_faults(client, error_rate=0.5, **extra)
+        return [client.get("/api/v1/events/check-connection").status_code >= 500 for _ in range(12)]
+
+    assert errors() == errors(hostile_rate=0.5)
+
+
 def test_admin_faults_validation(client):
     for bad in [
         {"nope": 1},
@@ -473,6 +521,9 @@ def test_admin_faults_validation(client):
         {"retry_after_s": 1.5},
         {"no_active_shape": "empty"},
         {"malformed_kind": "xml"},
+        {"hostile_rate": 2},
+        {"hostile_rate": "0.5"},
+        {"hostile_kind": "zip_bomb"},
         [1, 2],
     ]:
         assert_error(client.put("/_sim/faults", json=bad), 400)
@@ -594,3 +645,12 @@ def test_faults_can_target_some_routes(client, server):
     assert client.post("/api/v1/events/start", json=body).status_code >= 500
     bad = client.put("/_sim/faults", json={"fault_routes": ["GET /nada"]})
     assert bad.status_code == 400 and "fault_routes" in bad.json()["message"]
+
+
+def test_the_command_line_switches_hostile_bodies_on():
+    from cucu.simulator.__main__ import build_parser, initial_faults
+
+    parser = build_parser()
+    assert initial_faults(parser.parse_args(["--hostile-rate", "0.5"])).hostile_rate == 0.5
+    assert initial_faults(parser.parse_args([])).hostile_rate == 0.0
+    assert "cuerpos hostiles" in parser.format_help()

@@ -418,3 +418,17 @@ def test_every_write_raises_its_table_version_and_reads_do_not(db):
     assert store.data_version(*names) == tuple(v + 1 for v in start)
     assert store.observe_events([active_fetch("p1", EVENT)]) == 1
     assert store.data_version("day_events") == (start[1] + 2,)
+
+
+def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(tmp_path):
+    """Rows written before Event.from_api checked lengths and types (from a cucu that sent odd data)
+    read back as no event, so one row cannot break Estado, Eventos or Historial for everyone."""
+    store = Store(str(tmp_path / "old.db"))
+    old = replace(EVENT, raw={**EVENT.raw, "id": "x" * 100, "codigoMotivo": True})
+    day = date(2026, 11, 24)
+    store.save_pos_fetches([PosFetch("p1", "b1", T0, event=old), PosFetch("p2", "b1", T0, event=EVENT)])
+    store.put_days([DayEvents("p1", "b1", day, T0, True, (old, EVENT))])
+    statuses = store.pos_statuses()
+    assert statuses["p1"].event is None and statuses["p2"].event == EVENT
+    assert store.get_days([("p1", day)])[("p1", day)].events == (EVENT,)
+    store.close()

@@ -8,7 +8,6 @@ in Spanish, so no plotly locale is needed. The page passes ``config``.
 
 from __future__ import annotations
 
-import html
 import textwrap
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from cucu.formatting import fmt_datetime, fmt_every
+from cucu.formatting import fmt_datetime, fmt_every, plotly_text
 from cucu.lapaz import wall_clock
 from cucu.vocabulary import CheckState
 
@@ -140,4 +139,4 @@ def _hover_heartbeat(when: Any, state: str, latency: Any, error: Any) -> str:
 def _wrap(text: str, width: int = 60) -> str:
     """Hover labels do not wrap on their own; a long error would run off a tablet's screen."""
     lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
-    return "<br>".join(html.escape(line) for line in lines[:4])
+    return "<br>".join(plotly_text(line) for line in lines[:4])

@@ -9,14 +9,13 @@ with a ▶ marker at its open end.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from cucu.formatting import fmt_datetime, fmt_duration
+from cucu.formatting import fmt_datetime, fmt_duration, plotly_text
 from cucu.history_view import Lane, lane_label
 from cucu.lapaz import to_la_paz, wall_clock_text
 from cucu.models import motive_label
@@ -83,8 +82,9 @@ def timeline_figure(
         if pos_id not in known:
             lanes.append(Lane(pos_id, lane_label(branch, pos), branch_id))
             known.add(pos_id)
-    lane_of = {lane.pos_id: lane.label for lane in lanes}
-    labels = [lane.label for lane in lanes]
+    # Lane labels are inventory names and become the y axis' tick labels, which plotly reads as HTML.
+    lane_of = {lane.pos_id: plotly_text(lane.label) for lane in lanes}
+    labels = [lane_of[lane.pos_id] for lane in lanes]
 
     fig = go.Figure()
     now_text = wall_clock_text(now)
@@ -123,10 +123,10 @@ def timeline_figure(
             y = [lane_of[p] for p in group["pos_id"]]
             custom = [
                 [
-                    html.escape(str(r["Sucursal"])),
-                    html.escape(str(r["Punto de venta"])),
-                    html.escape(str(r["Motivo"])),
-                    html.escape(str(r["Descripción"]) or "—"),
+                    plotly_text(r["Sucursal"]),
+                    plotly_text(r["Punto de venta"]),
+                    plotly_text(r["Motivo"]),
+                    plotly_text(r["Descripción"] or "—"),
                     fmt_datetime(r["Inicio"].to_pydatetime()),
                     "en curso" if is_open else fmt_datetime(None if pd.isna(r["Fin"]) else r["Fin"].to_pydatetime()),
                     fmt_duration(timedelta(hours=float(r["Duración (h)"]))) if pd.notna(r["Duración (h)"]) else "—",
@@ -287,9 +287,9 @@ def daily_events_figure(frame: pd.DataFrame, start: date, end: date) -> go.Figur
 
 
 def _legend_name(code: int, texts: pd.Series) -> str:
-    """The API's own motive text where it sent one, else our Spanish label."""
+    """The API's own motive text where it sent one, else our Spanish label (as plotly must show it)."""
     present = [t for t in texts.dropna().tolist() if t]
-    return present[0] if present else motive_label(code or None)
+    return plotly_text(present[0] if present else motive_label(code or None))
 
 
 def _dtick(span: timedelta) -> float | None:

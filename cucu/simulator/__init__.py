@@ -13,6 +13,7 @@ Run standalone with ``python -m cucu.simulator --port 8765``.
 
 from cucu.simulator.app import create_app
 from cucu.simulator.faults import MALFORMED_KINDS, NO_ACTIVE_SHAPES, Faults, FaultsError
+from cucu.simulator.hostile import HOSTILE_KINDS
 from cucu.simulator.seed import synthetic_inventory
 from cucu.simulator.server import SimulatorServer
 from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, ApiError, Simulator
@@ -20,6 +21,7 @@ from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, ApiError, Simula
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SEED",
+    "HOSTILE_KINDS",
     "MALFORMED_KINDS",
     "NO_ACTIVE_SHAPES",
     "ApiError",

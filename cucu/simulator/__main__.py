@@ -53,30 +53,43 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--late-write-s", type=float, default=0.0, help="la escritura colgada llega N s después del 504")
     f.add_argument("--malformed-rate", type=float, default=0.0, help="proporción de cuerpos que no son el sobre")
     f.add_argument("--reject-key", action="store_true", help="toda llamada recibe 401")
+    f.add_argument(
+        "--hostile-rate",
+        type=float,
+        default=0.0,
+        help="proporción de cuerpos hostiles: tipos erróneos, números enormes, anidamiento profundo, "
+        "textos muy largos, Markdown/HTML en los mensajes, cuerpos de más de 2 MB",
+    )
     f.add_argument("--no-active-shape", choices=NO_ACTIVE_SHAPES, default="null")
     return p
+
+
+def initial_faults(args: argparse.Namespace) -> Faults:
+    """The faults the command line asks for; raises :class:`FaultsError` for a bad value."""
+    return Faults().updated(
+        {
+            "siat_down": args.siat_down,
+            "latency_ms": args.latency_ms,
+            "latency_jitter_ms": args.latency_jitter_ms,
+            "error_rate": args.error_rate,
+            "rate_limit_rate": args.rate_limit_rate,
+            "retry_after_s": args.retry_after_s,
+            "timeout_rate": args.timeout_rate,
+            "hang_s": args.hang_s,
+            "hang_after_commit": args.hang_after_commit,
+            "late_write_s": args.late_write_s,
+            "malformed_rate": args.malformed_rate,
+            "reject_key": args.reject_key,
+            "no_active_shape": args.no_active_shape,
+            "hostile_rate": args.hostile_rate,
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        faults = Faults().updated(
-            {
-                "siat_down": args.siat_down,
-                "latency_ms": args.latency_ms,
-                "latency_jitter_ms": args.latency_jitter_ms,
-                "error_rate": args.error_rate,
-                "rate_limit_rate": args.rate_limit_rate,
-                "retry_after_s": args.retry_after_s,
-                "timeout_rate": args.timeout_rate,
-                "hang_s": args.hang_s,
-                "hang_after_commit": args.hang_after_commit,
-                "late_write_s": args.late_write_s,
-                "malformed_rate": args.malformed_rate,
-                "reject_key": args.reject_key,
-                "no_active_shape": args.no_active_shape,
-            }
-        )
+        faults = initial_faults(args)
         if args.synthetic:
             inventory = synthetic_inventory(*args.synthetic)
         elif args.inventory:

@@ -2,7 +2,7 @@
 
 API routes go through :func:`_api_call`, which applies the faults in the order a real
 deployment would show them: network latency, the gateway's key check, rate limiting,
-upstream errors, hangs, the handler itself, and finally a garbled body on the way out.
+upstream errors, hangs, the handler itself, and finally a garbled (or hostile) body on the way out.
 The ``/_sim/*`` admin routes are never subject to faults nor to the API key.
 """
 
@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from cucu.models import format_api_datetime
 from cucu.simulator.faults import WRITE_ROUTES, FaultPlan, FaultsError
+from cucu.simulator.hostile import hostile_response
 from cucu.simulator.state import ApiError, Simulator
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -166,6 +167,8 @@ def create_app(simulator: Simulator) -> Starlette:
         payload = envelope(result)
         if plan.malformed:
             return malformed(payload)
+        if plan.hostile:
+            return hostile_response(sim.next_hostile_kind(), payload)
         return JSONResponse(payload)
 
     # ------------------------------------------------------------------ API handlers

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cucu.simulator.hostile import HOSTILE_KINDS
+
 NO_ACTIVE_SHAPES = ("null", "404", "success_false")
 MALFORMED_KINDS = ("html", "truncated", "no_success")
 
@@ -43,6 +45,9 @@ class Faults:
     # Empty: faults hit every API call. Else only these routes (names as in stats, e.g.
     # "POST /api/v1/events/start"): e.g. writes that time out while reads still answer.
     fault_routes: tuple[str, ...] = ()
+    # Share of successful answers replaced by an envelope with odd data (see cucu.simulator.hostile).
+    hostile_rate: float = 0.0
+    hostile_kind: str = "rotate"  # "rotate" or one of HOSTILE_KINDS
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "fault_routes": list(self.fault_routes)}  # as JSON carries it
@@ -65,6 +70,8 @@ _BOOL_FIELDS = {"siat_down", "hang_after_commit", "reject_key"}
 
 
 def _check_fault(name: str, value: Any) -> Any:
+    if name in ("hostile_rate", "hostile_kind"):
+        return _check_hostile(name, value)
     if name in _BOOL_FIELDS:
         if not isinstance(value, bool):
             raise FaultsError(f"«{name}» debe ser true o false.")
@@ -97,7 +104,18 @@ def _check_fault(name: str, value: Any) -> Any:
     raise FaultsError(f"Campo desconocido: {name}.")  # pragma: no cover - guarded by updated()
 
 
+def _check_hostile(name: str, value: Any) -> Any:
+    if name == "hostile_kind":
+        if value != "rotate" and value not in HOSTILE_KINDS:
+            raise FaultsError(f"«hostile_kind» debe ser «rotate» o uno de: {', '.join(HOSTILE_KINDS)}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise FaultsError("«hostile_rate» es una proporción entre 0 y 1.")
+    return float(value)
+
+
 WRITE_ROUTES = ("POST /api/v1/events/start", "POST /api/v1/events/end")
+
 API_ROUTES = (
     "POST /api/v1/events/start",
     "POST /api/v1/events/end",
@@ -121,3 +139,4 @@ class FaultPlan:
     hang_after_commit: bool = False
     late_write_s: float = 0.0
     malformed: bool = False
+    hostile: bool = False

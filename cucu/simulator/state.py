@@ -24,6 +24,7 @@ from cucu.inventory import DEMO_INVENTORY_PATH, is_uuid, load_inventory
 from cucu.lapaz import now_la_paz, to_la_paz
 from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
+from cucu.simulator.hostile import HOSTILE_KINDS
 from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
 from cucu.vocabulary import Motive
 
@@ -102,6 +103,9 @@ class Simulator:
         self._faults = self._initial_faults
         self._fault_rng = random.Random(f"faults:{self.seed}")
         self._malformed_counter = 0
+        # Its own generator: turning hostile bodies on leaves the draws of every other fault as they were.
+        self._hostile_rng = random.Random(f"hostile:{self.seed}")
+        self._hostile_counter = 0
         self._data_rng = random.Random(f"data:{self.seed}")
         self._events: dict[str, SimEvent] = {}
         self._by_pos: dict[str, list[SimEvent]] = {p.id: [] for p in self.inventory.all_pos}
@@ -187,6 +191,7 @@ class Simulator:
                 hang_after_commit=f.hang_after_commit,
                 late_write_s=f.late_write_s,
                 malformed=r_malformed < f.malformed_rate,
+                hostile=f.hostile_rate > 0 and self._hostile_rng.random() < f.hostile_rate,
             )
 
     def next_malformed_kind(self) -> str:
@@ -195,6 +200,14 @@ class Simulator:
             if kind == "rotate":
                 kind = MALFORMED_KINDS[self._malformed_counter % len(MALFORMED_KINDS)]
                 self._malformed_counter += 1
+            return kind
+
+    def next_hostile_kind(self) -> str:
+        with self._lock:
+            kind = self._faults.hostile_kind
+            if kind == "rotate":
+                kind = HOSTILE_KINDS[self._hostile_counter % len(HOSTILE_KINDS)]
+                self._hostile_counter += 1
             return kind
 
     # ------------------------------------------------------------------ stats
