@@ -96,7 +96,8 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
+    # Indexed by audit_newest_first (v5; v1's index on this column alone was dropped then).
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
     sa.Column("completed_at", UtcDateTime(), nullable=True),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("actor_name", sa.String(200), nullable=True),
@@ -147,13 +148,21 @@ one_pending_action_per_pos = sa.Index(
 )
 
 
+# Bitácora reads the log newest first, counts a filter's rows and pages through them: this index
+# serves that order (``requested_at`` then ``id`` as tie-break, in SQLite and PostgreSQL alike), the
+# date range of every filter, and a page's OFFSET over ids without reading the table's rows.
+audit_newest_first = sa.Index("ix_audit_log_requested_at_id", audit_log.c.requested_at, audit_log.c.id)
+_LATER_INDEXES = (one_pending_action_per_pos, audit_newest_first)
+_V1_AUDIT_TIME_INDEX = "ix_audit_log_requested_at"  # v1's, on requested_at alone; dropped by v5
+
+
 # Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
 # that died mid-step leaves tables without the version row. Steps therefore create what is missing.
 def _v1(conn: Connection) -> None:
     for table in (connectivity_checks, pos_status, day_events, audit_log):
         table.create(conn, checkfirst=True)
         for index in table.indexes:
-            if index is not one_pending_action_per_pos:  # added by v2
+            if not any(index is later for later in _LATER_INDEXES):  # each added by its own step
                 index.create(conn, checkfirst=True)
 
 
@@ -183,5 +192,12 @@ def _v4(conn: Connection) -> None:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
 
+def _v5(conn: Connection) -> None:
+    audit_log.create(conn, checkfirst=True)  # with every index, on a database that somehow lacks it
+    audit_newest_first.create(conn, checkfirst=True)
+    # v1's index on requested_at alone: the new one serves all it did, and its order without a sort.
+    conn.execute(sa.text(f"DROP INDEX IF EXISTS {_V1_AUDIT_TIME_INDEX}"))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4), (5, _v5)]

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -141,6 +141,27 @@ class AuditEntry(Attempt):
 
     id: int
     completed_at: datetime | None
+
+
+AUDIT_PAGE_SIZE = 200  # Bitácora's rows per page: a few screens on a tablet, one quick query
+AUDIT_CHUNK = 5000  # rows per query when every row of a filter is read (the CSV)
+
+
+def page_count(total: int, size: int = AUDIT_PAGE_SIZE) -> int:
+    """Pages of ``size`` rows that ``total`` rows fill; at least one (an empty filter still has its page)."""
+    return max(1, -(-total // size))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditFilter:
+    """Which attempts Bitácora shows: requested in ``[since, until)``, and in each non-empty list (empty means all)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    branch_ids: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
 
 
 class Store:
@@ -527,44 +548,56 @@ class Store:
                 .values(outcome=Outcome.UNCERTAIN, message=message)
             ).rowcount
 
-    def audit_entries(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        branch_ids: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        outcomes: Sequence[str] = (),
-        actors: Sequence[str] = (),
-        limit: int = 5000,
-    ) -> list[AuditEntry]:
-        """Newest first; empty filters mean all."""
-        query = sa.select(audit_log).order_by(audit_log.c.requested_at.desc(), audit_log.c.id.desc()).limit(limit)
-        if since is not None:
-            query = query.where(audit_log.c.requested_at >= since)
-        if until is not None:
-            query = query.where(audit_log.c.requested_at < until)
-        for column, values in (
-            (audit_log.c.branch_id, branch_ids),
-            (audit_log.c.action, actions),
-            (audit_log.c.outcome, outcomes),
-            (audit_log.c.actor, actors),
-        ):
-            if values:
-                query = query.where(column.in_(list(values)))
+    def audit_count(self, where: AuditFilter = AuditFilter()) -> int:
+        """How many attempts match ``where`` (an index range scan: see ``cucu.schema.audit_newest_first``)."""
+        query = sa.select(sa.func.count()).select_from(audit_log).where(*_audit_conditions(where))
         with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
-        return [
-            AuditEntry(
-                **{
-                    **r._mapping,
-                    "role": Role(r.role) if r.role else None,
-                    "action": ActionKind(r.action),
-                    "outcome": Outcome(r.outcome),
-                }
-            )
-            for r in rows
-        ]
+            return int(conn.execute(query).scalar() or 0)
+
+    def audit_page(self, where: AuditFilter = AuditFilter(), *, page: int = 1, size: int = AUDIT_PAGE_SIZE) -> list[AuditEntry]:
+        """Page ``page`` (from 1) of ``size`` attempts matching ``where``, newest first; a page past the end is empty.
+
+        The OFFSET is taken over ids alone (the index holds them), and only the page's rows are read
+        whole: a deep page skips index entries, not table rows.
+        """
+        if page < 1 or size < 1:
+            return []
+        ids = (
+            sa.select(audit_log.c.id)
+            .where(*_audit_conditions(where))
+            .order_by(*_NEWEST_FIRST)
+            .limit(size)
+            .offset((page - 1) * size)
+            .subquery("page_ids")
+        )
+        query = sa.select(audit_log).join(ids, audit_log.c.id == ids.c.id)
+        with self.engine.connect() as conn:
+            entries = [_audit_entry(row) for row in conn.execute(query)]
+        return sorted(entries, key=lambda e: (e.requested_at, e.id), reverse=True)  # the page's rows only
+
+    def audit_chunks(self, where: AuditFilter = AuditFilter(), *, size: int = AUDIT_CHUNK) -> Iterator[list[AuditEntry]]:
+        """Every attempt matching ``where``, newest first, ``size`` at a time (for a CSV of any length).
+
+        Each chunk is one short query that continues after the last row of the one before (keyset on
+        the newest-first order), so no transaction stays open between chunks and an attempt written
+        meanwhile (always newer) is neither repeated nor makes a row be skipped.
+        """
+        after: tuple[datetime, int] | None = None
+        while True:
+            query = sa.select(audit_log).where(*_audit_conditions(where)).order_by(*_NEWEST_FIRST).limit(size)
+            if after is not None:
+                query = query.where(_after(*after))
+            with self.engine.connect() as conn:
+                chunk = [_audit_entry(row) for row in conn.execute(query)]
+            if chunk:
+                yield chunk
+            if len(chunk) < size:
+                return
+            after = (chunk[-1].requested_at, chunk[-1].id)
+
+    def audit_entries(self, where: AuditFilter = AuditFilter()) -> list[AuditEntry]:
+        """Every attempt matching ``where``, newest first (a short log, or a test's)."""
+        return [entry for chunk in self.audit_chunks(where) for entry in chunk]
 
     def audit_actors(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -623,6 +656,45 @@ def _error_kind(value: str | None) -> ErrorKind | None:
         return ErrorKind(value)
     except ValueError:  # a value this version does not know (a newer process wrote it)
         return ErrorKind.OTHER
+
+
+_NEWEST_FIRST = (audit_log.c.requested_at.desc(), audit_log.c.id.desc())  # the order audit_newest_first serves
+
+
+def _audit_conditions(where: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.since is not None:
+        conditions.append(audit_log.c.requested_at >= where.since)
+    if where.until is not None:
+        conditions.append(audit_log.c.requested_at < where.until)
+    for column, values in (
+        (audit_log.c.branch_id, where.branch_ids),
+        (audit_log.c.action, where.actions),
+        (audit_log.c.outcome, where.outcomes),
+        (audit_log.c.actor, where.actors),
+    ):
+        if values:
+            conditions.append(column.in_(list(values)))
+    return conditions
+
+
+def _after(requested_at: datetime, entry_id: int) -> sa.ColumnElement[bool]:
+    """Rows that come after (``requested_at``, ``entry_id``) newest first: one row-value comparison the index serves."""
+    return sa.tuple_(audit_log.c.requested_at, audit_log.c.id) < sa.tuple_(
+        sa.literal(requested_at, UtcDateTime()), sa.literal(entry_id, sa.Integer())
+    )
+
+
+def _audit_entry(row: sa.Row[Any]) -> AuditEntry:
+    values = row._mapping
+    return AuditEntry(
+        **{
+            **values,
+            "role": Role(values["role"]) if values["role"] else None,
+            "action": ActionKind(values["action"]),
+            "outcome": Outcome(values["outcome"]),
+        }
+    )
 
 
 def _bump(conn: Connection, table: str) -> None:

@@ -143,7 +143,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 4
+    assert store.version() == MIGRATIONS[-1][0] == 5
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -230,7 +230,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 4
+    assert Store(db).version() == MIGRATIONS[-1][0] == 5
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -275,7 +275,7 @@ def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
         conn.execute(sa.text("INSERT INTO schema_version VALUES (1), (2), (3)"))
     engine.dispose()
     store = Store(db)  # creates the tables v1..v3 would have (checkfirst), then v4
-    assert store.version() == 4
+    assert store.version() == 5
     assert store.verified_per_day(date(2026, 11, 20), date(2026, 11, 20)) == {date(2026, 11, 20): 1}
     assert store.verified_pos(date(2026, 11, 20)) == {"p1"}
 
@@ -347,3 +347,108 @@ def test_every_write_raises_its_table_version_and_reads_do_not(db):
     assert store.data_version(*names) == tuple(v + 1 for v in start)
     assert store.observe_events([active_fetch("p1", EVENT)]) == 1
     assert store.data_version("day_events") == (start[1] + 2,)
+
+
+# ---- the audit log at Bitácora's scale -------------------------------------------------------
+
+PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]
+
+
+def test_a_v4_audit_log_gains_the_newest_first_index_and_keeps_its_rows(tmp_path):
+    from cucu.schema import audit_log, schema_version
+
+    db = str(tmp_path / "v4.db")
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # a database as version 4 left it, with an attempt in its log
+        schema_version.create(conn)
+        for version, step in MIGRATIONS[:4]:
+            step(conn)
+            conn.execute(schema_version.insert().values(version=version))
+        conn.execute(sa.text("DROP INDEX ix_audit_log_requested_at_id"))  # v1 created this one instead:
+        conn.execute(sa.text("CREATE INDEX ix_audit_log_requested_at ON audit_log (requested_at)"))
+        conn.execute(
+            audit_log.insert().values(requested_at=T0, actor="a", action="iniciar", branch_id="b", pos_id="p", outcome="ok")
+        )
+    engine.dispose()
+    store = Store(db)
+    assert store.version() == 5
+    with store.engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("audit_log")}
+    assert "ix_audit_log_requested_at_id" in indexes and "ix_audit_log_requested_at" not in indexes
+    assert store.audit_count() == 1 and store.audit_page()[0].actor == "a"
+
+
+def test_twelve_thousand_attempts_are_counted_paged_and_read_in_chunks_all_of_them(db):
+    from cucu.store import AUDIT_CHUNK, AuditFilter, page_count
+    from tests.audit_support import audit_rows, insert_audit_rows
+
+    store = Store(db)
+    rows = list(audit_rows(12_000, T0, PLACES))
+    assert insert_audit_rows(store, iter(rows)) == 12_000
+    newest_first = [i + 1 for i in sorted(range(len(rows)), key=lambda i: (rows[i]["requested_at"], i + 1), reverse=True)]
+    assert store.audit_count() == 12_000
+
+    size = 500
+    pages = [store.audit_page(page=n, size=size) for n in range(1, page_count(12_000, size) + 1)]
+    assert [len(p) for p in pages] == [size] * 24
+    assert [e.id for p in pages for e in p] == newest_first  # every row once, newest first, ties by id
+    assert pages[-1][-1].requested_at == min(r["requested_at"] for r in rows)  # the last page reaches the oldest
+    assert store.audit_page(page=25, size=size) == [] and store.audit_page(page=0) == []
+
+    chunks = list(store.audit_chunks())
+    assert [len(c) for c in chunks] == [AUDIT_CHUNK, AUDIT_CHUNK, 2_000]
+    assert [e.id for c in chunks for e in c] == newest_first
+
+    where = AuditFilter(
+        since=T0 - timedelta(hours=30),
+        until=T0 - timedelta(hours=10),
+        branch_ids=("b1", "b3"),
+        outcomes=(Outcome.OK, Outcome.ERROR),
+        actors=("usuario2@empresa.bo", "usuario5@empresa.bo", "nadie"),
+    )
+    wanted = [
+        i
+        for i in newest_first
+        if where.since <= rows[i - 1]["requested_at"] < where.until
+        and rows[i - 1]["branch_id"] in where.branch_ids
+        and rows[i - 1]["outcome"] in where.outcomes
+        and rows[i - 1]["actor"] in where.actors
+    ]
+    assert wanted and store.audit_count(where) == len(wanted)
+    assert [e.id for n in range(1, page_count(len(wanted), 7) + 1) for e in store.audit_page(where, page=n, size=7)] == wanted
+    assert [e.id for e in store.audit_entries(where)] == wanted
+    assert store.audit_count(replace(where, actions=(ActionKind.START,))) == sum(
+        rows[i - 1]["action"] == ActionKind.START for i in wanted
+    )
+
+
+def test_count_and_pages_of_the_audit_log_are_read_through_its_index(tmp_path):
+    """What keeps Bitácora quick on a million rows: no scan of the table and no sort, for the count,
+    a first page, a deep one and a CSV chunk (SQLite's plans; PostgreSQL has the same index)."""
+    from cucu.periods import day_bounds
+    from cucu.store import AuditFilter
+
+    store = Store(str(tmp_path / "plan.db"))
+    since, until = day_bounds(date(2026, 11, 18), date(2026, 11, 24))
+    captured: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    for where in (AuditFilter(since=since, until=until), AuditFilter(), AuditFilter(since=since, outcomes=(Outcome.ERROR,))):
+        store.audit_count(where)
+        store.audit_page(where, page=1)
+        store.audit_page(where, page=400)
+        list(store.audit_chunks(where))
+    sa.event.remove(store.engine, "before_cursor_execute", keep)
+    assert len(captured) == 12
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for statement, parameters in captured:
+            plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            on_the_log = [step for step in plan if "audit_log" in step]
+            assert any("ix_audit_log_requested_at_id" in step for step in on_the_log), plan
+            assert all("INDEX" in step or "PRIMARY KEY" in step for step in on_the_log), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
