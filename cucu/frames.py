@@ -15,7 +15,7 @@ from cucu.lapaz import la_paz_series
 from cucu.models import Event, Inventory, motive_label
 from cucu.settings import DEFAULT_LONG_OPEN_HOURS
 from cucu.store import AuditEntry, AuditFilter, DayEvents, PosStatus, Store, page_count
-from cucu.vocabulary import PosState
+from cucu.vocabulary import PosState, stored_label
 
 REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: register an event within 48 h after it ends
 
@@ -363,13 +363,13 @@ class _AuditNames:
                 "Fecha": e.requested_at,
                 "Usuario": e.actor,
                 "Nombre": e.actor_name,
-                "Rol": e.role.label if e.role else None,
-                "Acción": e.action.label,
+                "Rol": stored_label(e.role) if e.role else None,
+                "Acción": stored_label(e.action),
                 "Sucursal": self.branches.get(e.branch_id, e.branch_id),
                 "Punto de venta": self.pos_names.get(e.pos_id, e.pos_id),
                 "Motivo": motive_label(e.motive) if e.motive else None,
                 "Descripción": e.description,
-                "Resultado": e.outcome.label,
+                "Resultado": stored_label(e.outcome),
                 "Detalle": e.message,
                 "ID evento": e.event_id,
                 "Completado": e.completed_at,

@@ -15,7 +15,8 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -136,11 +137,28 @@ class Attempt:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AuditEntry(Attempt):
-    """An audit row as read back: the attempt, its id, and when it was completed."""
+class AuditEntry:
+    """An audit row as read back: the attempt, its id, and when it was completed.
+
+    Its stored vocabulary is read leniently: a value this version does not know (written by a newer
+    process, or by hand) comes back as the raw string instead of the member, so one odd row cannot
+    keep the whole log from being read (``cucu.vocabulary.stored_label`` shows it marked unknown).
+    """
 
     id: int
+    requested_at: datetime
     completed_at: datetime | None
+    actor: str
+    actor_name: str | None
+    role: Role | str | None
+    action: ActionKind | str
+    branch_id: str
+    pos_id: str
+    motive: int | None
+    description: str | None
+    event_id: str | None
+    outcome: Outcome | str
+    message: str | None
 
 
 AUDIT_PAGE_SIZE = 200  # Bitácora's rows per page: a few screens on a tablet, one quick query
@@ -658,6 +676,7 @@ def _error_kind(value: str | None) -> ErrorKind | None:
         return ErrorKind.OTHER
 
 
+_E = TypeVar("_E", bound=StrEnum)
 _NEWEST_FIRST = (audit_log.c.requested_at.desc(), audit_log.c.id.desc())  # the order audit_newest_first serves
 
 
@@ -685,14 +704,22 @@ def _after(requested_at: datetime, entry_id: int) -> sa.ColumnElement[bool]:
     )
 
 
+def _lenient(kind: type[_E], value: str) -> _E | str:
+    """The member for a stored ``value``, or the value itself when this version does not know it."""
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
 def _audit_entry(row: sa.Row[Any]) -> AuditEntry:
     values = row._mapping
     return AuditEntry(
         **{
             **values,
-            "role": Role(values["role"]) if values["role"] else None,
-            "action": ActionKind(values["action"]),
-            "outcome": Outcome(values["outcome"]),
+            "role": _lenient(Role, values["role"]) if values["role"] else None,
+            "action": _lenient(ActionKind, values["action"]),
+            "outcome": _lenient(Outcome, values["outcome"]),
         }
     )
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from cucu.frames import audit_csv
 from cucu.lapaz import now_la_paz
 from cucu.periods import day_bounds, default_range
+from cucu.schema import audit_log
 from cucu.store import AUDIT_CHUNK, AUDIT_PAGE_SIZE, AuditFilter
 from tests.apptest_support import APP, run_app, texts
 from tests.audit_support import audit_rows, insert_audit_rows
@@ -102,3 +103,25 @@ def test_the_csv_holds_every_row_of_the_filter_read_in_chunks(long_log, seeded_r
     expected = [("'" if r["description"].startswith("=") else "") + r["description"] for r in long_log]
     assert [r[described] for r in body] == expected  # newest first, each once; formulas written as text
     assert sum(r[described].startswith("'=") for r in body) == ROWS // 1000
+
+
+def test_an_unknown_stored_value_is_shown_not_a_traceback(seeded_runtime, app_secrets):
+    with seeded_runtime.store.engine.begin() as conn:  # as a newer version (or a person) might write it
+        conn.execute(
+            audit_log.insert().values(
+                requested_at=now_la_paz() - timedelta(minutes=5),
+                actor="ana",
+                role="auditor",
+                action="anular",
+                branch_id="b",
+                pos_id="p",
+                outcome="reintentado",
+            )
+        )
+    at = run_app(app_secrets, page=PAGE)
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["Acción"], row["Resultado"], row["Rol"]) == (
+        "⚠ anular (desconocido)",
+        "⚠ reintentado (desconocido)",
+        "⚠ auditor (desconocido)",
+    )

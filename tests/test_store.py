@@ -452,3 +452,39 @@ def test_count_and_pages_of_the_audit_log_are_read_through_its_index(tmp_path):
             assert any("ix_audit_log_requested_at_id" in step for step in on_the_log), plan
             assert all("INDEX" in step or "PRIMARY KEY" in step for step in on_the_log), plan
             assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_an_unknown_stored_outcome_action_or_role_is_read_as_its_raw_value(db):
+    """A value this version does not know (a newer process wrote it, or a person by hand) must not keep
+    the log from being read: it comes back as the raw text, which Bitácora shows marked unknown."""
+    from cucu.schema import audit_log
+    from cucu.vocabulary import Role, stored_label
+
+    store = Store(db)
+    known = Attempt(
+        requested_at=T0, actor="a", actor_name=None, role=Role.SUPERVISOR, action=ActionKind.END, branch_id="b", pos_id="p1"
+    )
+    store.audit_begin(replace(known, outcome=Outcome.OK))
+    with store.engine.begin() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                requested_at=T0 + timedelta(minutes=1),
+                actor="b",
+                role="auditor",
+                action="anular",
+                branch_id="b",
+                pos_id="p2",
+                outcome="reintentado",
+            )
+        )
+    newest, oldest = store.audit_entries()
+    assert (newest.role, newest.action, newest.outcome) == ("auditor", "anular", "reintentado")
+    assert newest.role is not None
+    assert [stored_label(v) for v in (newest.role, newest.action, newest.outcome)] == [
+        "⚠ auditor (desconocido)",
+        "⚠ anular (desconocido)",
+        "⚠ reintentado (desconocido)",
+    ]
+    assert (oldest.role, oldest.action, oldest.outcome) == (Role.SUPERVISOR, ActionKind.END, Outcome.OK)
+    assert stored_label(oldest.outcome) == "Hecho"
+    assert store.audit_count() == 2 and [e.actor for e in store.audit_page()] == ["b", "a"]
