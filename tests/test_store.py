@@ -143,7 +143,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 5
+    assert store.version() == MIGRATIONS[-1][0] == 6
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -230,7 +230,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 5
+    assert Store(db).version() == MIGRATIONS[-1][0] == 6
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -275,7 +275,7 @@ def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
         conn.execute(sa.text("INSERT INTO schema_version VALUES (1), (2), (3)"))
     engine.dispose()
     store = Store(db)  # creates the tables v1..v3 would have (checkfirst), then v4
-    assert store.version() == 5
+    assert store.version() == 6
     assert store.verified_per_day(date(2026, 11, 20), date(2026, 11, 20)) == {date(2026, 11, 20): 1}
     assert store.verified_pos(date(2026, 11, 20)) == {"p1"}
 
@@ -354,7 +354,7 @@ def test_every_write_raises_its_table_version_and_reads_do_not(db):
 PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]
 
 
-def test_a_v4_audit_log_gains_the_newest_first_index_and_keeps_its_rows(tmp_path):
+def test_a_v4_audit_log_gains_bitacoras_indexes_and_keeps_its_rows(tmp_path):
     from cucu.schema import audit_log, schema_version
 
     db = str(tmp_path / "v4.db")
@@ -364,17 +364,19 @@ def test_a_v4_audit_log_gains_the_newest_first_index_and_keeps_its_rows(tmp_path
         for version, step in MIGRATIONS[:4]:
             step(conn)
             conn.execute(schema_version.insert().values(version=version))
-        conn.execute(sa.text("DROP INDEX ix_audit_log_requested_at_id"))  # v1 created this one instead:
+        for name in ("requested_at_id", "branch_requested_at_id", "actor_requested_at_id", "outcome_requested_at_id"):
+            conn.execute(sa.text(f"DROP INDEX ix_audit_log_{name}"))  # v1 created only this one:
         conn.execute(sa.text("CREATE INDEX ix_audit_log_requested_at ON audit_log (requested_at)"))
         conn.execute(
             audit_log.insert().values(requested_at=T0, actor="a", action="iniciar", branch_id="b", pos_id="p", outcome="ok")
         )
     engine.dispose()
     store = Store(db)
-    assert store.version() == 5
+    assert store.version() == 6
     with store.engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("audit_log")}
-    assert "ix_audit_log_requested_at_id" in indexes and "ix_audit_log_requested_at" not in indexes
+    assert "ix_audit_log_requested_at" not in indexes
+    assert {f"ix_audit_log_{c}requested_at_id" for c in ("", "branch_", "actor_", "outcome_")} <= indexes
     assert store.audit_count() == 1 and store.audit_page()[0].actor == "a"
 
 
@@ -422,36 +424,56 @@ def test_twelve_thousand_attempts_are_counted_paged_and_read_in_chunks_all_of_th
     )
 
 
-def test_count_and_pages_of_the_audit_log_are_read_through_its_index(tmp_path):
-    """What keeps Bitácora quick on a million rows: no scan of the table and no sort, for the count,
-    a first page, a deep one and a CSV chunk (SQLite's plans; PostgreSQL has the same index)."""
+def test_count_pages_and_users_of_the_audit_log_are_read_through_its_indexes(tmp_path):
+    """What keeps Bitácora quick on a million rows (see benchmarks.bitacora): for the count, a first
+    page, a deep one and a CSV chunk, each filter is an index search, never a scan of the log, and with
+    one value per list the index gives the order too (no sort). SQLite's plans, without statistics
+    (the store never runs ANALYZE); PostgreSQL has the same indexes."""
     from cucu.periods import day_bounds
     from cucu.store import AuditFilter
 
     store = Store(str(tmp_path / "plan.db"))
     since, until = day_bounds(date(2026, 11, 18), date(2026, 11, 24))
+    week = AuditFilter(since=since, until=until)
+    cases = {
+        "ix_audit_log_requested_at_id": [week, AuditFilter(), replace(week, actions=(ActionKind.START,))],
+        "ix_audit_log_branch_requested_at_id": [replace(week, branch_ids=("b1",)), AuditFilter(branch_ids=("b1",))],
+        "ix_audit_log_actor_requested_at_id": [replace(week, actors=("ana",))],
+        "ix_audit_log_outcome_requested_at_id": [replace(week, outcomes=(Outcome.ERROR,))],
+    }
+    several = replace(week, branch_ids=("b1", "b2"))  # each branch's rows from the index, then their order
     captured: list[tuple[str, object]] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):
         captured.append((statement, parameters))
 
-    sa.event.listen(store.engine, "before_cursor_execute", keep)
-    for where in (AuditFilter(since=since, until=until), AuditFilter(), AuditFilter(since=since, outcomes=(Outcome.ERROR,))):
+    def plans(where: AuditFilter) -> list[list[str]]:
+        captured.clear()
         store.audit_count(where)
         store.audit_page(where, page=1)
         store.audit_page(where, page=400)
         list(store.audit_chunks(where))
-    sa.event.remove(store.engine, "before_cursor_execute", keep)
-    assert len(captured) == 12
-    with store.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        for statement, parameters in captured:
-            plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
-            on_the_log = [step for step in plan if "audit_log" in step]
-            assert any("ix_audit_log_requested_at_id" in step for step in on_the_log), plan
-            assert all("INDEX" in step or "PRIMARY KEY" in step for step in on_the_log), plan
-            assert not any("TEMP B-TREE" in step for step in plan), plan
+        assert len(captured) == 4
+        return [
+            [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)] for statement, parameters in captured
+        ]
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    raw = store.engine.raw_connection()
+    for index, filters in cases.items():
+        for where in filters:
+            for plan in plans(where):
+                on_the_log = [step for step in plan if "audit_log" in step]
+                assert on_the_log and all(index in step or "PRIMARY KEY" in step for step in on_the_log), (where, plan)
+                assert not any("TEMP B-TREE" in step for step in plan), (where, plan)
+    for plan in plans(several):
+        assert all("ix_audit_log_branch_requested_at_id" in step or "PRIMARY KEY" in step for step in plan if "audit_log" in step)
+    captured.clear()
+    store.audit_actors()
+    (statement, parameters), *_ = captured
+    plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert all("ix_audit_log_actor_requested_at_id" in step for step in plan if "audit_log" in step), plan
+    raw.close()
 
 
 def test_an_unknown_stored_outcome_action_or_role_is_read_as_its_raw_value(db):
@@ -488,3 +510,15 @@ def test_an_unknown_stored_outcome_action_or_role_is_read_as_its_raw_value(db):
     assert (oldest.role, oldest.action, oldest.outcome) == (Role.SUPERVISOR, ActionKind.END, Outcome.OK)
     assert stored_label(oldest.outcome) == "Hecho"
     assert store.audit_count() == 2 and [e.actor for e in store.audit_page()] == ["b", "a"]
+
+
+def test_the_user_list_is_everyone_in_the_log_once_sorted(db):
+    from tests.audit_support import ACTORS, audit_rows, insert_audit_rows
+
+    store = Store(db)
+    assert store.audit_actors() == []
+    insert_audit_rows(store, audit_rows(200, T0, PLACES))
+    late = Attempt(requested_at=T0, actor="Zoe", actor_name=None, role=None, action=ActionKind.START, branch_id="b", pos_id="p")
+    store.audit_begin(replace(late, outcome=Outcome.DENIED))
+    store.audit_begin(replace(late, actor="sesión 0f3a", outcome=Outcome.DENIED))
+    assert store.audit_actors() == sorted({*ACTORS, "Zoe", "sesión 0f3a"})
