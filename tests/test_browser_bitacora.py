@@ -14,6 +14,7 @@ from cucu.lapaz import now_la_paz
 from cucu.store import Store
 from tests.audit_support import audit_rows, insert_audit_rows
 from tests.browser_support import TABLET, production_env, streamlit_server, wait_for_app
+from tests.test_browser_a11y import BLOCKING, axe_script, violations  # noqa: F401 - axe_script is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def site(sim_server, tmp_path_factory):
         yield url, rows
 
 
-def test_every_row_is_counted_paged_and_downloaded(site, browser):
+def test_every_row_is_counted_paged_and_downloaded(site, browser, axe_script):  # noqa: F811
     url, rows = site
     page = browser.new_page(viewport=TABLET, accept_downloads=True)
     page.goto(f"{url}/bitacora?pagina=60")
@@ -44,6 +45,8 @@ def test_every_row_is_counted_paged_and_downloaded(site, browser):
     first_shown = f"{rows[newest_first[11_800]]['requested_at']:%Y-%m-%d %H:%M:%S}-04:00"  # the grid's accessible value
     cells = page.locator('[data-testid="stDataFrame"] table td')  # the cells in view only
     expect(cells.filter(has_text=first_shown).first).to_be_attached(timeout=15_000)
+    blocking = [v for v in violations(page, axe_script) if v["impact"] in BLOCKING]  # the pager too
+    assert blocking == [], blocking
 
     page.goto(f"{url}/bitacora?pagina=muchas")  # garbage in a shared link: the first page, no traceback
     wait_for_app(page)
