@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-BENCHMARKS = ["sweep", "viewers", "tablets", "history", "eventos_page", "replicas", "pages"]
+BENCHMARKS = ["sweep", "viewers", "tablets", "history", "eventos_page", "bitacora", "replicas", "pages"]
 
 failed = []
 for name in BENCHMARKS:

@@ -102,7 +102,7 @@ def reconcile_open_attempts(store: Store, fetches: Sequence[PosFetch]) -> int:
     seen = {f.pos_id: f.event for f in fetches if f.error is None}
     settled = 0
     for entry in store.open_attempts():
-        if entry.pos_id not in seen:
+        if entry.pos_id not in seen or not isinstance(entry.action, ActionKind):  # an action this version does not know
             continue
         active = seen[entry.pos_id]
         if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id):
@@ -168,7 +168,7 @@ def refreshed(results: Sequence[ActionResult], store: Store) -> tuple[ActionResu
     updated = []
     for r in results:
         row = rows.get(r.audit_id) if r.audit_id is not None else None
-        if row is not None and row.outcome != r.outcome:
+        if row is not None and isinstance(row.outcome, Outcome) and row.outcome != r.outcome:
             r = replace_result(r, outcome=row.outcome, message=row.message or r.message, event_id=row.event_id)
         updated.append(r)
     return tuple(updated)

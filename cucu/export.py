@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import io
+from collections.abc import Collection, Iterable
 
 import pandas as pd
 
@@ -26,6 +27,31 @@ def excel_csv(frame: pd.DataFrame, *, time_columns: Collection[str] = (), sep: s
     file in a single column. Text that a spreadsheet would run as a formula (a description typed
     in cucu, a name in the inventory) is written as text (see ``FORMULA_START``).
     """
+    return BOM + _csv_text(frame, time_columns=time_columns, sep=sep, decimal=decimal, header=True).encode("utf-8")
+
+
+def excel_csv_file(
+    frames: Iterable[pd.DataFrame], *, time_columns: Collection[str] = (), sep: str = ";", decimal: str = ","
+) -> io.BytesIO:
+    """``excel_csv`` of the frames one after another (one header, the first frame's), each written as it comes.
+
+    For a file of any length: the caller reads its rows in chunks, so only one chunk is ever a frame
+    (Bitácora's log may be a million rows). An empty iterable gives an empty file.
+    """
+    out = io.BytesIO()
+    out.write(BOM)
+    header = True
+    for frame in frames:
+        out.write(_csv_text(frame, time_columns=time_columns, sep=sep, decimal=decimal, header=header).encode("utf-8"))
+        header = False
+    out.seek(0)
+    return out
+
+
+BOM = "\ufeff".encode()  # Excel reads the file as UTF-8 only with it
+
+
+def _csv_text(frame: pd.DataFrame, *, time_columns: Collection[str], sep: str, decimal: str, header: bool) -> str:
     out = frame.copy()
     for column in out.columns:
         if column not in time_columns and (out[column].dtype == object or pd.api.types.is_string_dtype(out[column])):
@@ -33,5 +59,5 @@ def excel_csv(frame: pd.DataFrame, *, time_columns: Collection[str] = (), sep: s
     for column in time_columns:
         times = la_paz_series(out[column])
         out[column] = times.dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
-    text: str = out.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
+    text: str = out.to_csv(index=False, header=header, sep=sep, decimal=decimal, lineterminator="\r\n")
+    return text

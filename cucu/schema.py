@@ -96,7 +96,8 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
+    # Indexed by audit_newest_first (v5; v1's index on this column alone was dropped then).
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
     sa.Column("completed_at", UtcDateTime(), nullable=True),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("actor_name", sa.String(200), nullable=True),
@@ -155,7 +156,25 @@ one_open_action_per_pos = sa.Index(
     sqlite_where=audit_log.c.outcome.in_([o.value for o in OPEN_OUTCOMES]),
     postgresql_where=audit_log.c.outcome.in_([o.value for o in OPEN_OUTCOMES]),
 )
-_LATER_INDEXES = (one_pending_action_per_pos, one_open_action_per_pos)
+
+
+# Bitácora reads the log newest first, counts a filter's rows and pages through them: this index
+# serves that order (``requested_at`` then ``id`` as tie-break, in SQLite and PostgreSQL alike), the
+# date range of every filter, and a page's OFFSET over ids without reading the table's rows.
+audit_newest_first = sa.Index("ix_audit_log_requested_at_id", audit_log.c.requested_at, audit_log.c.id)
+# A filter on a branch (Estado's links open Bitácora so), a user or a result (the errors, the
+# unconfirmed) would otherwise read every row of the period to find its own (half a second over a
+# million rows): these give its count and pages straight from an index, and the user list, asked on
+# every load, without reading the log (a loose index scan: one seek per user). The log is written
+# once per person's action, so the writes cost nothing anyone waits for; the space does (about 60 MB
+# per index and million rows), so the action (two values, half the rows each) has none: over a
+# long period it is counted by the date index alone.
+audit_by_branch = sa.Index("ix_audit_log_branch_requested_at_id", audit_log.c.branch_id, audit_log.c.requested_at, audit_log.c.id)
+audit_by_actor = sa.Index("ix_audit_log_actor_requested_at_id", audit_log.c.actor, audit_log.c.requested_at, audit_log.c.id)
+audit_by_outcome = sa.Index("ix_audit_log_outcome_requested_at_id", audit_log.c.outcome, audit_log.c.requested_at, audit_log.c.id)
+_BY_FILTER = (audit_by_branch, audit_by_actor, audit_by_outcome)
+_LATER_INDEXES = (one_pending_action_per_pos, one_open_action_per_pos, audit_newest_first, *_BY_FILTER)
+_V1_AUDIT_TIME_INDEX = "ix_audit_log_requested_at"  # v1's, on requested_at alone; dropped by v6
 
 
 # Each step may find part of itself done: SQLite (pysqlite) commits DDL as it goes, so a process
@@ -164,7 +183,7 @@ def _v1(conn: Connection) -> None:
     for table in (connectivity_checks, pos_status, day_events, audit_log):
         table.create(conn, checkfirst=True)
         for index in table.indexes:
-            if index not in _LATER_INDEXES:  # added by v2 and v5
+            if not any(index is later for later in _LATER_INDEXES):  # each added by its own step
                 index.create(conn, checkfirst=True)
 
 
@@ -201,5 +220,25 @@ def _v5(conn: Connection) -> None:
     one_pending_action_per_pos.drop(conn, checkfirst=True)
 
 
+def _v6(conn: Connection) -> None:
+    audit_log.create(conn, checkfirst=True)  # with every index, on a database that somehow lacks it
+    audit_newest_first.create(conn, checkfirst=True)
+    # v1's index on requested_at alone: the new one serves all it did, and its order without a sort.
+    conn.execute(sa.text(f"DROP INDEX IF EXISTS {_V1_AUDIT_TIME_INDEX}"))
+
+
+def _v7(conn: Connection) -> None:
+    for index in _BY_FILTER:
+        index.create(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4), (5, _v5)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+    (5, _v5),
+    (6, _v6),
+    (7, _v7),
+]

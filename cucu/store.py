@@ -13,10 +13,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -139,11 +140,49 @@ class Attempt:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AuditEntry(Attempt):
-    """An audit row as read back: the attempt, its id, and when it was completed."""
+class AuditEntry:
+    """An audit row as read back: the attempt, its id, and when it was completed.
+
+    Its stored vocabulary is read leniently: a value this version does not know (written by a newer
+    process, or by hand) comes back as the raw string instead of the member, so one odd row cannot
+    keep the whole log from being read (``cucu.vocabulary.stored_label`` shows it marked unknown).
+    """
 
     id: int
+    requested_at: datetime
     completed_at: datetime | None
+    actor: str
+    actor_name: str | None
+    role: Role | str | None
+    action: ActionKind | str
+    branch_id: str
+    pos_id: str
+    motive: int | None
+    description: str | None
+    event_id: str | None
+    outcome: Outcome | str
+    message: str | None
+
+
+AUDIT_PAGE_SIZE = 200  # Bitácora's rows per page: a few screens on a tablet, one quick query
+AUDIT_CHUNK = 5000  # rows per query when every row of a filter is read (the CSV)
+
+
+def page_count(total: int, size: int = AUDIT_PAGE_SIZE) -> int:
+    """Pages of ``size`` rows that ``total`` rows fill; at least one (an empty filter still has its page)."""
+    return max(1, -(-total // size))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditFilter:
+    """Which attempts Bitácora shows: requested in ``[since, until)``, and in each non-empty list (empty means all)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    branch_ids: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
 
 
 class Store:
@@ -597,7 +636,7 @@ class Store:
         """Attempts still open with ``outcome``, oldest first."""
         query = sa.select(audit_log).where(audit_log.c.outcome == outcome).order_by(audit_log.c.id)
         with self.engine.connect() as conn:
-            return [_entry(r) for r in conn.execute(query)]
+            return [_audit_entry(r) for r in conn.execute(query)]
 
     def audit_rows(self, ids: Collection[int]) -> dict[int, AuditEntry]:
         """The audit rows with these ids (the results of one action, re-read while they settle)."""
@@ -605,40 +644,67 @@ class Store:
             return {}
         with self.engine.connect() as conn:
             rows = list(conn.execute(sa.select(audit_log).where(audit_log.c.id.in_(list(ids)))))
-        return {r.id: _entry(r) for r in rows}
+        return {r.id: _audit_entry(r) for r in rows}
 
-    def audit_entries(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        branch_ids: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        outcomes: Sequence[str] = (),
-        actors: Sequence[str] = (),
-        limit: int = 5000,
-    ) -> list[AuditEntry]:
-        """Newest first; empty filters mean all."""
-        query = sa.select(audit_log).order_by(audit_log.c.requested_at.desc(), audit_log.c.id.desc()).limit(limit)
-        if since is not None:
-            query = query.where(audit_log.c.requested_at >= since)
-        if until is not None:
-            query = query.where(audit_log.c.requested_at < until)
-        for column, values in (
-            (audit_log.c.branch_id, branch_ids),
-            (audit_log.c.action, actions),
-            (audit_log.c.outcome, outcomes),
-            (audit_log.c.actor, actors),
-        ):
-            if values:
-                query = query.where(column.in_(list(values)))
+    def audit_count(self, where: AuditFilter = AuditFilter()) -> int:
+        """How many attempts match ``where`` (an index range scan: see ``cucu.schema.audit_newest_first``)."""
+        query = sa.select(sa.func.count()).select_from(audit_log).where(*_audit_conditions(where))
         with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
-        return [_entry(r) for r in rows]
+            return int(conn.execute(query).scalar() or 0)
+
+    def audit_page(self, where: AuditFilter = AuditFilter(), *, page: int = 1, size: int = AUDIT_PAGE_SIZE) -> list[AuditEntry]:
+        """Page ``page`` (from 1) of ``size`` attempts matching ``where``, newest first; a page past the end is empty.
+
+        The OFFSET is taken over ids alone (the index holds them), and only the page's rows are read
+        whole: a deep page skips index entries, not table rows.
+        """
+        if page < 1 or size < 1:
+            return []
+        ids = (
+            sa.select(audit_log.c.id)
+            .where(*_audit_conditions(where))
+            .order_by(*_NEWEST_FIRST)
+            .limit(size)
+            .offset((page - 1) * size)
+            .subquery("page_ids")
+        )
+        query = sa.select(audit_log).join(ids, audit_log.c.id == ids.c.id)
+        with self.engine.connect() as conn:
+            entries = [_audit_entry(row) for row in conn.execute(query)]
+        return sorted(entries, key=lambda e: (e.requested_at, e.id), reverse=True)  # the page's rows only
+
+    def audit_chunks(self, where: AuditFilter = AuditFilter(), *, size: int = AUDIT_CHUNK) -> Iterator[list[AuditEntry]]:
+        """Every attempt matching ``where``, newest first, ``size`` at a time (for a CSV of any length).
+
+        Each chunk is one short query that continues after the last row of the one before (keyset on
+        the newest-first order), so no transaction stays open between chunks and an attempt written
+        meanwhile (always newer) is neither repeated nor makes a row be skipped.
+        """
+        after: tuple[datetime, int] | None = None
+        while True:
+            query = sa.select(audit_log).where(*_audit_conditions(where)).order_by(*_NEWEST_FIRST).limit(size)
+            if after is not None:
+                query = query.where(_after(*after))
+            with self.engine.connect() as conn:
+                chunk = [_audit_entry(row) for row in conn.execute(query)]
+            if chunk:
+                yield chunk
+            if len(chunk) < size:
+                return
+            after = (chunk[-1].requested_at, chunk[-1].id)
+
+    def audit_entries(self, where: AuditFilter = AuditFilter()) -> list[AuditEntry]:
+        """Every attempt matching ``where``, newest first (a short log, or a test's)."""
+        return [entry for chunk in self.audit_chunks(where) for entry in chunk]
 
     def audit_actors(self) -> list[str]:
+        """Everyone in the log, sorted: one index seek per person (a DISTINCT would read every row, on every
+        load of Bitácora), the next name after the last one found, until there is none."""
+        found = sa.select(sa.func.min(audit_log.c.actor).label("actor")).cte("actors", recursive=True)
+        after = sa.select(sa.func.min(audit_log.c.actor)).where(audit_log.c.actor > found.c.actor).scalar_subquery()
+        found = found.union_all(sa.select(after).where(found.c.actor.is_not(None)))
         with self.engine.connect() as conn:
-            return sorted(r[0] for r in conn.execute(sa.select(audit_log.c.actor).distinct()))
+            return sorted(r[0] for r in conn.execute(sa.select(found.c.actor).where(found.c.actor.is_not(None))))
 
 
 # ---- helpers ------------------------------------------------------------------------
@@ -682,17 +748,6 @@ def _check(row: sa.Row[Any]) -> ConnectivityCheck:
     )
 
 
-def _entry(r: sa.Row[Any]) -> AuditEntry:
-    return AuditEntry(
-        **{
-            **r._mapping,
-            "role": Role(r.role) if r.role else None,
-            "action": ActionKind(r.action),
-            "outcome": Outcome(r.outcome),
-        }
-    )
-
-
 def _no_key() -> int:
     raise RuntimeError("the database returned no id for the new audit row")
 
@@ -704,6 +759,54 @@ def _error_kind(value: str | None) -> ErrorKind | None:
         return ErrorKind(value)
     except ValueError:  # a value this version does not know (a newer process wrote it)
         return ErrorKind.OTHER
+
+
+_E = TypeVar("_E", bound=StrEnum)
+_NEWEST_FIRST = (audit_log.c.requested_at.desc(), audit_log.c.id.desc())  # the order audit_newest_first serves
+
+
+def _audit_conditions(where: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.since is not None:
+        conditions.append(audit_log.c.requested_at >= where.since)
+    if where.until is not None:
+        conditions.append(audit_log.c.requested_at < where.until)
+    for column, values in (
+        (audit_log.c.branch_id, where.branch_ids),
+        (audit_log.c.action, where.actions),
+        (audit_log.c.outcome, where.outcomes),
+        (audit_log.c.actor, where.actors),
+    ):
+        if values:
+            conditions.append(column.in_(list(values)))
+    return conditions
+
+
+def _after(requested_at: datetime, entry_id: int) -> sa.ColumnElement[bool]:
+    """Rows that come after (``requested_at``, ``entry_id``) newest first: one row-value comparison the index serves."""
+    return sa.tuple_(audit_log.c.requested_at, audit_log.c.id) < sa.tuple_(
+        sa.literal(requested_at, UtcDateTime()), sa.literal(entry_id, sa.Integer())
+    )
+
+
+def _lenient(kind: type[_E], value: str) -> _E | str:
+    """The member for a stored ``value``, or the value itself when this version does not know it."""
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
+def _audit_entry(row: sa.Row[Any]) -> AuditEntry:
+    values = row._mapping
+    return AuditEntry(
+        **{
+            **values,
+            "role": _lenient(Role, values["role"]) if values["role"] else None,
+            "action": _lenient(ActionKind, values["action"]),
+            "outcome": _lenient(Outcome, values["outcome"]),
+        }
+    )
 
 
 def _bump(conn: Connection, table: str) -> None:

@@ -176,6 +176,14 @@ _OUTCOME_TEXT = {
 OPEN_OUTCOMES = (Outcome.PENDING, Outcome.VERIFYING)
 
 
+def stored_label(value: Role | ActionKind | Outcome | str) -> str:
+    """The label of a value read from the audit log, or the raw value marked unknown when this version
+    does not know it (the store reads those columns leniently: one odd row must not hide the others)."""
+    if isinstance(value, Role | ActionKind | Outcome):
+        return value.label
+    return f"⚠ {value} (desconocido)"
+
+
 # ---- connectivity -----------------------------------------------------------------------------
 
 

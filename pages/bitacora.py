@@ -1,15 +1,16 @@
-"""Bitácora: every start and end attempt, who made it and how it ended; filters and CSV."""
+"""Bitácora: every start and end attempt, who made it and how it ended; filters, pages and CSV of every row."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cucu.export import excel_csv
-from cucu.frames import audit_frame
+from cucu.formatting import fmt_count
+from cucu.frames import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
 from cucu.lapaz import now_la_paz
 from cucu.periods import day_bounds, default_range, picked_range
-from cucu.vocabulary import ActionKind, Outcome
-from ui import shell, widgets
+from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
+from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
+from ui import resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
@@ -21,17 +22,36 @@ st.caption(
 
 today = now_la_paz().date()
 row1 = st.columns(2)
-picked = row1[0].date_input("Período", value=default_range(today), max_value=today, format="DD/MM/YYYY", key="bitacora_fechas")
+picked = row1[0].date_input(
+    "Período",
+    value=default_range(today),
+    max_value=today,
+    format="DD/MM/YYYY",
+    key="bitacora_fechas",
+    on_change=widgets.first_page,
+)
 with row1[1]:
-    branch_ids = widgets.branch_filter(inventory)
+    branch_ids = widgets.branch_filter(inventory, on_change=widgets.first_page)
 row2 = st.columns(3)
 actions_chosen = row2[0].multiselect(
-    "Acción", list(ActionKind), format_func=lambda kind: ActionKind(kind).label, key="bitacora_accion", placeholder="Todas"
+    "Acción",
+    list(ActionKind),
+    format_func=lambda kind: ActionKind(kind).label,
+    key="bitacora_accion",
+    placeholder="Todas",
+    on_change=widgets.first_page,
 )
 outcomes = row2[1].multiselect(
-    "Resultado", list(Outcome), format_func=lambda outcome: Outcome(outcome).label, key="bitacora_resultado", placeholder="Todos"
+    "Resultado",
+    list(Outcome),
+    format_func=lambda outcome: Outcome(outcome).label,
+    key="bitacora_resultado",
+    placeholder="Todos",
+    on_change=widgets.first_page,
 )
-actors = row2[2].multiselect("Usuario", runtime.store.audit_actors(), key="bitacora_usuario", placeholder="Todos")
+actors = row2[2].multiselect(
+    "Usuario", runtime.store.audit_actors(), key="bitacora_usuario", placeholder="Todos", on_change=widgets.first_page
+)
 
 chosen = picked_range(picked)
 if chosen is None:
@@ -39,29 +59,67 @@ if chosen is None:
     st.stop()
 first, last = chosen
 since, until = day_bounds(first, last)
-entries = runtime.store.audit_entries(
-    since=since, until=until, branch_ids=branch_ids, actions=actions_chosen, outcomes=outcomes, actors=actors
+where = AuditFilter(
+    since=since,
+    until=until,
+    branch_ids=tuple(branch_ids),
+    actions=tuple(actions_chosen),
+    outcomes=tuple(outcomes),
+    actors=tuple(actors),
 )
-frame = audit_frame(entries, inventory)
+total = runtime.store.audit_count(where)
 
-if frame.empty:
+if not total:
     st.info("No hay acciones registradas con esos filtros.", icon=":material/receipt_long:")
     st.stop()
 
 head = st.columns([3, 1], vertical_alignment="bottom")
-head[0].markdown(f"**{len(frame)} intento(s)** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
+head[0].markdown(f"**{fmt_count(total)} {'registro' if total == 1 else 'registros'}** del {first:%d/%m/%Y} al {last:%d/%m/%Y}.")
 with head[1]:
     widgets.csv_download(
-        excel_csv(frame, time_columns=("Fecha", "Completado")), f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv", "bitacora_csv"
+        lambda: audit_csv(runtime.store, where, inventory),  # built on click, a chunk at a time
+        f"bitacora_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv",
+        "bitacora_csv",
+        help="Todos los registros del filtro, no solo esta página; separados por punto y coma, para Excel.",
     )
-TEXT_COLUMNS = [c for c in frame.columns if c not in ("Fecha", "Completado")]
-st.dataframe(
-    frame.fillna(dict.fromkeys(TEXT_COLUMNS, "—")),  # the CSV keeps empty cells empty
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
-        "Completado": widgets.la_paz_column("HH:mm:ss"),
-        "Detalle": st.column_config.TextColumn(width="large"),
-    },
-)
+
+number = 1
+with st.container(horizontal=True, vertical_alignment="center"):
+    if page_count(total) > 1:  # a page number in the URL that is out of range or not a number opens page 1
+        number = st.pagination(page_count(total), key=widgets.PAGE_PARAM, bind="query-params")
+    st.caption(page_sentence(number, total, AUDIT_PAGE_SIZE))
+
+
+def draw(entries: list[AuditEntry]) -> None:
+    frame = audit_frame(entries, inventory)
+    text_columns = [c for c in frame.columns if c not in AUDIT_TIME_COLUMNS]
+    st.dataframe(
+        frame.fillna(dict.fromkeys(text_columns, "—")),  # the CSV keeps empty cells empty
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+            "Completado": widgets.la_paz_column("HH:mm:ss"),
+            "Detalle": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def still_open(entries: list[AuditEntry]) -> bool:
+    return any(e.outcome in OPEN_OUTCOMES for e in entries)
+
+
+@shell.live(resources.OPEN_REFRESH_S)
+def live_page() -> None:
+    """A page with attempts in flight or in verification follows them until they settle, then stops."""
+    entries = runtime.store.audit_page(where, page=number)
+    if not still_open(entries):
+        st.rerun()
+    draw(entries)
+
+
+entries = runtime.store.audit_page(where, page=number)
+if still_open(entries):
+    live_page()
+else:
+    draw(entries)

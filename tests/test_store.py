@@ -143,7 +143,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 5
+    assert store.version() == MIGRATIONS[-1][0] == 7
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -230,7 +230,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 5
+    assert Store(db).version() == MIGRATIONS[-1][0] == 7
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -321,7 +321,7 @@ def test_a_v4_database_with_an_action_in_flight_upgrades(tmp_path):
         )
     engine.dispose()
     store = Store(db)
-    assert store.version() == 5
+    assert store.version() == MIGRATIONS[-1][0]
     with store.engine.connect() as conn:
         names = {r[0] for r in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
     assert "ux_audit_one_open_per_pos" in names and "ux_audit_one_pending_per_pos" not in names
@@ -432,3 +432,178 @@ def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(tmp_path):
     assert statuses["p1"].event is None and statuses["p2"].event == EVENT
     assert store.get_days([("p1", day)])[("p1", day)].events == (EVENT,)
     store.close()
+
+
+# ---- the audit log at Bitácora's scale -------------------------------------------------------
+
+PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]
+
+
+def test_a_v4_audit_log_gains_bitacoras_indexes_and_keeps_its_rows(tmp_path):
+    from cucu.schema import audit_log, schema_version
+
+    db = str(tmp_path / "v4.db")
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # a database as version 4 left it, with an attempt in its log
+        schema_version.create(conn)
+        for version, step in MIGRATIONS[:4]:
+            step(conn)
+            conn.execute(schema_version.insert().values(version=version))
+        for name in ("requested_at_id", "branch_requested_at_id", "actor_requested_at_id", "outcome_requested_at_id"):
+            conn.execute(sa.text(f"DROP INDEX ix_audit_log_{name}"))  # v1 created only this one:
+        conn.execute(sa.text("CREATE INDEX ix_audit_log_requested_at ON audit_log (requested_at)"))
+        conn.execute(
+            audit_log.insert().values(requested_at=T0, actor="a", action="iniciar", branch_id="b", pos_id="p", outcome="ok")
+        )
+    engine.dispose()
+    store = Store(db)
+    assert store.version() == MIGRATIONS[-1][0]
+    with store.engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("audit_log")}
+    assert "ix_audit_log_requested_at" not in indexes
+    assert {f"ix_audit_log_{c}requested_at_id" for c in ("", "branch_", "actor_", "outcome_")} <= indexes
+    assert store.audit_count() == 1 and store.audit_page()[0].actor == "a"
+
+
+def test_twelve_thousand_attempts_are_counted_paged_and_read_in_chunks_all_of_them(db):
+    from cucu.store import AUDIT_CHUNK, AuditFilter, page_count
+    from tests.audit_support import audit_rows, insert_audit_rows
+
+    store = Store(db)
+    rows = list(audit_rows(12_000, T0, PLACES))
+    assert insert_audit_rows(store, iter(rows)) == 12_000
+    newest_first = [i + 1 for i in sorted(range(len(rows)), key=lambda i: (rows[i]["requested_at"], i + 1), reverse=True)]
+    assert store.audit_count() == 12_000
+
+    size = 500
+    pages = [store.audit_page(page=n, size=size) for n in range(1, page_count(12_000, size) + 1)]
+    assert [len(p) for p in pages] == [size] * 24
+    assert [e.id for p in pages for e in p] == newest_first  # every row once, newest first, ties by id
+    assert pages[-1][-1].requested_at == min(r["requested_at"] for r in rows)  # the last page reaches the oldest
+    assert store.audit_page(page=25, size=size) == [] and store.audit_page(page=0) == []
+
+    chunks = list(store.audit_chunks())
+    assert [len(c) for c in chunks] == [AUDIT_CHUNK, AUDIT_CHUNK, 2_000]
+    assert [e.id for c in chunks for e in c] == newest_first
+
+    where = AuditFilter(
+        since=T0 - timedelta(hours=30),
+        until=T0 - timedelta(hours=10),
+        branch_ids=("b1", "b3"),
+        outcomes=(Outcome.OK, Outcome.ERROR),
+        actors=("usuario2@empresa.bo", "usuario5@empresa.bo", "nadie"),
+    )
+    wanted = [
+        i
+        for i in newest_first
+        if where.since <= rows[i - 1]["requested_at"] < where.until
+        and rows[i - 1]["branch_id"] in where.branch_ids
+        and rows[i - 1]["outcome"] in where.outcomes
+        and rows[i - 1]["actor"] in where.actors
+    ]
+    assert wanted and store.audit_count(where) == len(wanted)
+    assert [e.id for n in range(1, page_count(len(wanted), 7) + 1) for e in store.audit_page(where, page=n, size=7)] == wanted
+    assert [e.id for e in store.audit_entries(where)] == wanted
+    assert store.audit_count(replace(where, actions=(ActionKind.START,))) == sum(
+        rows[i - 1]["action"] == ActionKind.START for i in wanted
+    )
+
+
+def test_count_pages_and_users_of_the_audit_log_are_read_through_its_indexes(tmp_path):
+    """What keeps Bitácora quick on a million rows (see benchmarks.bitacora): for the count, a first
+    page, a deep one and a CSV chunk, each filter is an index search, never a scan of the log, and with
+    one value per list the index gives the order too (no sort). SQLite's plans, without statistics
+    (the store never runs ANALYZE); PostgreSQL has the same indexes."""
+    from cucu.periods import day_bounds
+    from cucu.store import AuditFilter
+
+    store = Store(str(tmp_path / "plan.db"))
+    since, until = day_bounds(date(2026, 11, 18), date(2026, 11, 24))
+    week = AuditFilter(since=since, until=until)
+    cases = {
+        "ix_audit_log_requested_at_id": [week, AuditFilter(), replace(week, actions=(ActionKind.START,))],
+        "ix_audit_log_branch_requested_at_id": [replace(week, branch_ids=("b1",)), AuditFilter(branch_ids=("b1",))],
+        "ix_audit_log_actor_requested_at_id": [replace(week, actors=("ana",))],
+        "ix_audit_log_outcome_requested_at_id": [replace(week, outcomes=(Outcome.ERROR,))],
+    }
+    several = replace(week, branch_ids=("b1", "b2"))  # each branch's rows from the index, then their order
+    captured: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    def plans(where: AuditFilter) -> list[list[str]]:
+        captured.clear()
+        store.audit_count(where)
+        store.audit_page(where, page=1)
+        store.audit_page(where, page=400)
+        list(store.audit_chunks(where))
+        assert len(captured) == 4
+        return [
+            [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)] for statement, parameters in captured
+        ]
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    raw = store.engine.raw_connection()
+    for index, filters in cases.items():
+        for where in filters:
+            for plan in plans(where):
+                on_the_log = [step for step in plan if "audit_log" in step]
+                assert on_the_log and all(index in step or "PRIMARY KEY" in step for step in on_the_log), (where, plan)
+                assert not any("TEMP B-TREE" in step for step in plan), (where, plan)
+    for plan in plans(several):
+        assert all("ix_audit_log_branch_requested_at_id" in step or "PRIMARY KEY" in step for step in plan if "audit_log" in step)
+    captured.clear()
+    store.audit_actors()
+    (statement, parameters), *_ = captured
+    plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert all("ix_audit_log_actor_requested_at_id" in step for step in plan if "audit_log" in step), plan
+    raw.close()
+
+
+def test_an_unknown_stored_outcome_action_or_role_is_read_as_its_raw_value(db):
+    """A value this version does not know (a newer process wrote it, or a person by hand) must not keep
+    the log from being read: it comes back as the raw text, which Bitácora shows marked unknown."""
+    from cucu.schema import audit_log
+    from cucu.vocabulary import Role, stored_label
+
+    store = Store(db)
+    known = Attempt(
+        requested_at=T0, actor="a", actor_name=None, role=Role.SUPERVISOR, action=ActionKind.END, branch_id="b", pos_id="p1"
+    )
+    store.audit_begin(replace(known, outcome=Outcome.OK))
+    with store.engine.begin() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                requested_at=T0 + timedelta(minutes=1),
+                actor="b",
+                role="auditor",
+                action="anular",
+                branch_id="b",
+                pos_id="p2",
+                outcome="reintentado",
+            )
+        )
+    newest, oldest = store.audit_entries()
+    assert (newest.role, newest.action, newest.outcome) == ("auditor", "anular", "reintentado")
+    assert newest.role is not None
+    assert [stored_label(v) for v in (newest.role, newest.action, newest.outcome)] == [
+        "⚠ auditor (desconocido)",
+        "⚠ anular (desconocido)",
+        "⚠ reintentado (desconocido)",
+    ]
+    assert (oldest.role, oldest.action, oldest.outcome) == (Role.SUPERVISOR, ActionKind.END, Outcome.OK)
+    assert stored_label(oldest.outcome) == "Hecho"
+    assert store.audit_count() == 2 and [e.actor for e in store.audit_page()] == ["b", "a"]
+
+
+def test_the_user_list_is_everyone_in_the_log_once_sorted(db):
+    from tests.audit_support import ACTORS, audit_rows, insert_audit_rows
+
+    store = Store(db)
+    assert store.audit_actors() == []
+    insert_audit_rows(store, audit_rows(200, T0, PLACES))
+    late = Attempt(requested_at=T0, actor="Zoe", actor_name=None, role=None, action=ActionKind.START, branch_id="b", pos_id="p")
+    store.audit_begin(replace(late, outcome=Outcome.DENIED))
+    store.audit_begin(replace(late, actor="sesión 0f3a", outcome=Outcome.DENIED))
+    assert store.audit_actors() == sorted({*ACTORS, "Zoe", "sesión 0f3a"})

@@ -21,7 +21,7 @@ from cucu.formatting import fmt_datetime, fmt_duration, fmt_time, md_text
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
 from cucu.vocabulary import ActionKind, Motive, Outcome
-from ui import identity, shell
+from ui import identity, resources, shell
 
 PENDING = "accion_pendiente"
 RESULTS = "accion_resultados"
@@ -206,9 +206,6 @@ def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
     )
 
 
-VERIFY_REFRESH_S = 2.0  # while a result is "En verificación", its table re-reads the audit log this often
-
-
 def show_results(runtime: Runtime) -> None:
     outcome = st.session_state.get(RESULTS)
     if not isinstance(outcome, Finished):
@@ -219,7 +216,7 @@ def show_results(runtime: Runtime) -> None:
         _draw_results(runtime, outcome)
 
 
-@shell.live(VERIFY_REFRESH_S)
+@shell.live(resources.OPEN_REFRESH_S)
 def _results_while_verifying(runtime: Runtime) -> None:
     """The results, re-read from the audit log until none is in verification (then a full rerun ends this)."""
     outcome = st.session_state.get(RESULTS)

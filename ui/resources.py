@@ -25,6 +25,7 @@ log = logging.getLogger("contingencia")
 configure_logging(os.environ)
 
 LIVE_REFRESH_S = 10  # live fragments re-read the store this often (cheap: no call to cucu)
+OPEN_REFRESH_S = 2  # results and Bitácora rows still "en verificación" are re-read this often, until settled
 
 
 def read_settings() -> Settings:

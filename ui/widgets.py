@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -23,6 +23,7 @@ LAZY_ROWS = 1_000
 
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
+PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
 
 
 def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -> list[str]:
@@ -30,7 +31,7 @@ def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -
     return [f"{page}?{urlencode({BRANCH_PARAM: labels[branch_id]})}" for branch_id in branch_ids]
 
 
-def branch_filter(inventory: Inventory, *, label: str = "Sucursal") -> list[str]:
+def branch_filter(inventory: Inventory, *, label: str = "Sucursal", on_change: Callable[[], None] | None = None) -> list[str]:
     labels = branch_labels(inventory)
     return st.multiselect(
         label,
@@ -39,7 +40,13 @@ def branch_filter(inventory: Inventory, *, label: str = "Sucursal") -> list[str]
         key=BRANCH_PARAM,
         bind="query-params",
         placeholder="Todas",
+        on_change=on_change,
     )
+
+
+def first_page() -> None:
+    """A filter changed: its table opens at its first page (page 30 of other rows means nothing)."""
+    st.session_state[PAGE_PARAM] = 1
 
 
 def motive_filter() -> list[int]:
@@ -98,13 +105,14 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
 
 
 def csv_download(
-    data: bytes | Callable[[], bytes],
+    data: bytes | Callable[[], bytes | BinaryIO],
     file_name: str,
     key: str,
     help: str = "Las columnas de la tabla, separadas por punto y coma, para Excel.",
 ) -> None:
     """The pages' one CSV button: no rerun on click. ``data`` may be a callable, built only when the
-    button is clicked (a chain's week is 15 000 rows: a third of a second on every run otherwise)."""
+    button is clicked (a chain's week is 15 000 rows: a third of a second on every run otherwise), and may
+    then return a file written as its rows were read (``cucu.export.excel_csv_file``)."""
     st.download_button(
         "Descargar CSV",
         data=data,
