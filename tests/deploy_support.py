@@ -7,6 +7,7 @@ password-file paths, and the snippet's location. Everything else runs as shipped
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from tests.waiting import wait_until
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# What the README's step 3 writes into both secrets.toml ([access].proxy_secret) and nginx's secret file.
+PROXY_SECRET = secrets.token_hex(32)
 
 
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
@@ -56,9 +59,22 @@ def htpasswd(path: Path, users: dict[str, str]) -> None:
     path.write_text("".join(f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=6)).decode()}\n" for u, p in users.items()))
 
 
-def render_site(site: str, directory: Path, *, app_ports: Sequence[int], https_port: int, http_port: int) -> Path:
+def render_secret(directory: Path, proxy_secret: str) -> Path:
+    """deploy/nginx/contingencia-secret.conf.example with the secret filled in, as step 3 does."""
+    text = (DEPLOY / "nginx" / "contingencia-secret.conf.example").read_text()
+    assert text.count('default "reemplace";') == 1
+    path = directory / "contingencia-secret.conf"
+    path.write_text(text.replace('default "reemplace";', f'default "{proxy_secret}";'))
+    path.chmod(0o600)
+    return path
+
+
+def render_site(
+    site: str, directory: Path, *, app_ports: Sequence[int], https_port: int, http_port: int, proxy_secret: str = PROXY_SECRET
+) -> Path:
     cert, key = self_signed_cert(directory)
     text = (DEPLOY / "nginx" / site).read_text()
+    optional = ("/etc/nginx/contingencia.htpasswd", "/etc/nginx/contingencia-secret.conf")  # the basic-auth site's
     for old, new in {
         "contingencia.example.bo": "localhost",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
@@ -68,8 +84,9 @@ def render_site(site: str, directory: Path, *, app_ports: Sequence[int], https_p
         "/etc/ssl/contingencia/key.pem": str(key),
         "/etc/nginx/snippets/contingencia-proxy.conf": str(DEPLOY / "nginx" / "contingencia-proxy.conf"),
         "/etc/nginx/contingencia.htpasswd": str(directory / "htpasswd"),
+        "/etc/nginx/contingencia-secret.conf": str(render_secret(directory, proxy_secret)),
     }.items():
-        assert old in text or old in ("/etc/nginx/contingencia.htpasswd",), f"{site} no longer contains {old!r}"
+        assert old in text or old in optional, f"{site} no longer contains {old!r}"
         text = text.replace(old, new)
     path = directory / site
     path.write_text(text)
@@ -77,14 +94,24 @@ def render_site(site: str, directory: Path, *, app_ports: Sequence[int], https_p
 
 
 @contextmanager
-def nginx(site: str, directory: Path, *, app_port: int | Sequence[int], https_port: int | None = None):
-    """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port (or several).
+def nginx(
+    site: str,
+    directory: Path,
+    *,
+    app_port: int | Sequence[int],
+    https_port: int | None = None,
+    proxy_secret: str = PROXY_SECRET,
+):
+    """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port (or several),
+    with ``proxy_secret`` in its secret file (the basic-auth site sends it to the app).
 
     ``directory / "access.log"`` has one line per request: route cookie, upstream, status, request.
     """
     https_port, http_port = https_port or free_port(), free_port()
     app_ports = [app_port] if isinstance(app_port, int) else list(app_port)
-    site_path = render_site(site, directory, app_ports=app_ports, https_port=https_port, http_port=http_port)
+    site_path = render_site(
+        site, directory, app_ports=app_ports, https_port=https_port, http_port=http_port, proxy_secret=proxy_secret
+    )
     temp = directory / "nginx-tmp"
     temp.mkdir(exist_ok=True)
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read files in a root-only temp dir

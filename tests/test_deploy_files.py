@@ -9,21 +9,37 @@ import tomllib
 
 import pytest
 
-from cucu.access import load_access
+from cucu.access import cookie_secret_problem, load_access, proxy_secret_problem
 from tests.deploy_support import DEPLOY
+
+
+def locations(site: str) -> list[tuple[str, str]]:
+    text = (DEPLOY / "nginx" / site).read_text()
+    return re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{(.*?)\n    \}", text, flags=re.S)
 
 
 @pytest.mark.parametrize("site", ["contingencia.conf", "contingencia-basic-auth.conf"])
 def test_every_location_includes_the_snippet_and_sets_the_user_header_once(site):
-    text = (DEPLOY / "nginx" / site).read_text()
-    locations = re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{(.*?)\n    \}", text, flags=re.S)
-    proxied = [(path, body) for path, body in locations if "proxy_pass" in body]
+    proxied = [(path, body) for path, body in locations(site) if "proxy_pass" in body]
     assert proxied
     for path, body in proxied:
         assert body.count("include /etc/nginx/snippets/contingencia-proxy.conf;") == 1, path
+        # Both identity headers, set by nginx in every location: a client-sent copy never passes.
         assert len(re.findall(r"proxy_set_header X-Remote-User", body)) == 1, path
+        assert len(re.findall(r"proxy_set_header X-Proxy-Secret", body)) == 1, path
         if "auth_basic_user_file" not in body:
             assert 'proxy_set_header X-Remote-User "";' in body, path  # never trust the browser's
+            assert 'proxy_set_header X-Proxy-Secret "";' in body, path
+        else:
+            assert "proxy_set_header X-Proxy-Secret $contingencia_proxy_secret;" in body, path
+
+
+def test_the_proxy_secret_lives_outside_the_world_readable_site():
+    site = (DEPLOY / "nginx" / "contingencia-basic-auth.conf").read_text()
+    assert "include /etc/nginx/contingencia-secret.conf;" in site and 'default "' not in site
+    example = (DEPLOY / "nginx" / "contingencia-secret.conf.example").read_text()
+    assert re.search(r'^map "" \$contingencia_proxy_secret \{\n    default "reemplace";\n\}$', example, re.M)
+    assert "X-Proxy-Secret" not in (DEPLOY / "nginx" / "contingencia.conf").read_text().replace('X-Proxy-Secret "";', "")
 
 
 def test_the_snippet_keeps_websockets_and_long_timeouts():
@@ -71,9 +87,15 @@ def test_both_units_run_with_the_same_user_settings_and_database():
 @pytest.mark.parametrize("name", ["oidc", "proxy", "off"])
 def test_secrets_examples_are_valid(name):
     data = tomllib.loads((DEPLOY / "secrets" / f"{name}.secrets.toml.example").read_text())
-    assert load_access(data["access"], {}).mode == name
+    access = load_access(data["access"], {})
+    assert access.mode == name
     if name == "oidc":
         assert data["auth"]["redirect_uri"].endswith("/contingencia/oauth2callback")
+        assert "ejemplo" in (cookie_secret_problem(data["auth"]["cookie_secret"]) or "")  # step 3 must replace it
+    if name == "proxy":
+        # The header nginx's basic-auth site sets; a placeholder value that refuses to start until step 3 fills it.
+        assert access.proxy_secret_header == "X-Proxy-Secret"
+        assert "ejemplo" in (proxy_secret_problem(access.proxy_secret) or "")
 
 
 def test_env_example_names_only_known_settings():

@@ -1,6 +1,8 @@
 """The README's two commands stay true: CI runs exactly the documented test command."""
 
+import os
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +56,54 @@ def test_deployment_steps_are_runnable_blocks():
     # Every file the steps copy out of the repository exists.
     for path in re.findall(r"\bdeploy/[\w./@-]+", "\n".join(names.values())):
         assert (ROOT / path).exists(), path
+
+
+def step_code(number: int) -> str:
+    from tests.fresh_debian.readme_steps import deploy_steps
+
+    return next(code for n, _, code in deploy_steps((ROOT / "README.md").read_text()) if n == number)
+
+
+def run_traced(script: str, tmp_path: Path, stdin: str = "") -> str:
+    """Run ``script`` in bash under strace; return every exec'd command line and environment, as strace
+    prints them: what ``ps`` or /proc/PID/cmdline would have shown another user on the server."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("strace") is None:
+        pytest.skip("strace not installed: cannot see the command lines a README block runs")
+    trace = tmp_path / "execve.trace"
+    command = ["strace", "-f", "-qq", "-v", "-s", "65536", "-e", "trace=execve", "-o", str(trace)]
+    # python3 with bcrypt, as step 1 installs it on the server: here, this virtualenv's.
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    subprocess.run(
+        [*command, "bash", "-euo", "pipefail", "-c", script],
+        input=stdin,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=os.environ | {"PATH": path},
+    )
+    return trace.read_text()
+
+
+def test_step_3_writes_one_fresh_proxy_secret_to_the_app_and_to_nginx_on_no_command_line(tmp_path):
+    import tomllib
+
+    from cucu.access import load_access, proxy_secret_problem
+
+    code = step_code(3)
+    block = code[code.index("PROXY_SECRET=") : code.index("unset PROXY_SECRET")]
+    secrets_toml, nginx_secret = tmp_path / "secrets.toml", tmp_path / "contingencia-secret.conf"
+    secrets_toml.write_text((ROOT / "deploy" / "secrets" / "proxy.secrets.toml.example").read_text())
+    block = block.replace("/etc/nginx/contingencia-secret.conf", str(nginx_secret)).replace(
+        " .streamlit/secrets.toml", f" {secrets_toml}"
+    )
+    trace = run_traced(block, tmp_path)
+    secret = load_access(tomllib.loads(secrets_toml.read_text())["access"], {}).proxy_secret
+    assert proxy_secret_problem(secret) is None and len(secret) == 64
+    assert f'    default "{secret}";' in nginx_secret.read_text()  # what nginx sends is what the app expects
+    assert nginx_secret.stat().st_mode & 0o777 == 0o600  # nginx's master reads it as root; nobody else
+    assert "execve" in trace and secret not in trace

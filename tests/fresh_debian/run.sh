@@ -70,7 +70,10 @@ while IFS=$'\t' read -r number title; do
     guest "$PRELUDE
 $(cat "$WORK/steps/step-$number.sh")" || fail "step $number of the README"
     case "$number" in
-        3) say "step 3, the operator's edits"; operator_edits ;;
+        3) say "step 3, the operator's edits"; operator_edits
+           guest 'test "$(stat -c "%a %U %G" /etc/nginx/contingencia-secret.conf)" = "600 root root"
+               ! grep -q reemplace /etc/nginx/contingencia-secret.conf && grep -Eq "default \"[0-9a-f]{64}\";" /etc/nginx/contingencia-secret.conf' \
+               && echo "nginx's proxy secret: fresh, root only" || fail "step 3 left nginx's proxy secret unusable" ;;
         4) say "the collector service polls from boot"; collector_polls_before_any_visit || fail "the collector service did not poll" ;;
         6) say "Chromium on the host: a supervisor signs in at https://$HOST/contingencia/"
            "$PY" "$ROOT/tests/fresh_debian/supervisor.py" --host "$HOST" --user carla --name "Carla Flores" \
