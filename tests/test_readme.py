@@ -107,3 +107,36 @@ def test_step_3_writes_one_fresh_proxy_secret_to_the_app_and_to_nginx_on_no_comm
     assert f'    default "{secret}";' in nginx_secret.read_text()  # what nginx sends is what the app expects
     assert nginx_secret.stat().st_mode & 0o777 == 0o600  # nginx's master reads it as root; nobody else
     assert "execve" in trace and secret not in trace
+
+
+def test_step_7_adds_a_password_0640_root_www_data_never_on_a_command_line(tmp_path):
+    import grp
+    import os
+    import stat
+
+    import bcrypt
+    import pytest
+
+    try:
+        www_data = grp.getgrnam("www-data").gr_gid
+    except KeyError:
+        pytest.skip("no www-data group on this machine (Debian's nginx runs its workers as www-data)")
+    if os.geteuid() != 0:
+        pytest.skip("the block runs as root (chown root:www-data)")
+    htpasswd = tmp_path / "contingencia.htpasswd"
+    block = step_code(7).replace("/etc/nginx/contingencia.htpasswd", str(htpasswd))
+    assert "/etc/nginx" not in block
+    traces = [run_traced(block, tmp_path, stdin=f"{user}\n{password}\n") for user, password in PEOPLE]
+    info = htpasswd.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 0, www_data)
+    lines = htpasswd.read_text().splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [user for user, _ in PEOPLE]  # added, never truncated
+    for line, (_, password) in zip(lines, PEOPLE, strict=True):
+        assert bcrypt.checkpw(password.encode(), line.split(":", 1)[1].encode())
+        assert not bcrypt.checkpw((password + "x").encode(), line.split(":", 1)[1].encode())
+    for trace, (user, password) in zip(traces, PEOPLE, strict=True):
+        assert user in trace  # the trace does see the command lines (the user name is on one)
+        assert password not in trace
+
+
+PEOPLE = [("ana", "Clave de Ana 2026!"), ("beto", "otra-clave-de-beto")]

@@ -15,6 +15,7 @@ HOST=contingencia.test
 SIM_PORT=${SIM_PORT:-18765}
 IDP_PORT=${IDP_PORT:-19400}
 API_KEY=sk_live_fresh_debian_$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+BASIC_USER=ana BASIC_PASSWORD="Clave de Ana $(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')"
 PY="$ROOT/.venv/bin/python"
 SUPERVISOR='{"sub":"carla","email":"carla.flores@empresa.bo","name":"Carla Flores","realm_access":{"roles":["contingencia-supervisor"]}}'
 VIEWER='{"sub":"luis","email":"luis.mamani@empresa.bo","name":"Luis Mamani","realm_access":{"roles":["contingencia-lectura"]}}'
@@ -67,13 +68,19 @@ while IFS=$'\t' read -r number title; do
     if [ ! -f "$WORK/steps/step-$number.sh" ]; then say "step $number: $title (nothing to run)"; continue; fi
     say "step $number: $title"
     sed 's/^/    /' "$WORK/steps/step-$number.sh"
+    # What the operator types at the step's prompts (step 7: a user name and a password, not echoed).
+    typed=/dev/null; [ "$number" = 7 ] && typed=<(printf '%s\n%s\n' "$BASIC_USER" "$BASIC_PASSWORD")
     guest "$PRELUDE
-$(cat "$WORK/steps/step-$number.sh")" || fail "step $number of the README"
+$(cat "$WORK/steps/step-$number.sh")" <"$typed" || fail "step $number of the README"
     case "$number" in
         3) say "step 3, the operator's edits"; operator_edits
            guest 'test "$(stat -c "%a %U %G" /etc/nginx/contingencia-secret.conf)" = "600 root root"
                ! grep -q reemplace /etc/nginx/contingencia-secret.conf && grep -Eq "default \"[0-9a-f]{64}\";" /etc/nginx/contingencia-secret.conf' \
                && echo "nginx's proxy secret: fresh, root only" || fail "step 3 left nginx's proxy secret unusable" ;;
+        7) guest 'stat -c "%a %U %G" /etc/nginx/contingencia.htpasswd | grep -qx "640 root www-data"
+               python3 -c "import bcrypt, sys; user, password = sys.stdin.read().splitlines()[:2]; name, hashed = open(sys.argv[1]).read().strip().split(sys.argv[2], 1); sys.exit(not (name == user and bcrypt.checkpw(password.encode(), hashed.encode())))" /etc/nginx/contingencia.htpasswd :' \
+               < <(printf '%s\n%s\n' "$BASIC_USER" "$BASIC_PASSWORD") \
+               && echo "htpasswd: 0640 root:www-data, the typed password checks" || fail "step 7's password file" ;;
         4) say "the collector service polls from boot"; collector_polls_before_any_visit || fail "the collector service did not poll" ;;
         6) say "Chromium on the host: a supervisor signs in at https://$HOST/contingencia/"
            "$PY" "$ROOT/tests/fresh_debian/supervisor.py" --host "$HOST" --user carla --name "Carla Flores" \
