@@ -7,11 +7,12 @@ password-file paths, and the snippet's location. Everything else runs as shipped
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -149,3 +150,50 @@ def nginx(
 
 def insecure_client() -> httpx.Client:
     return httpx.Client(verify=False, timeout=10, follow_redirects=False)
+
+
+# What both shipped sites send with every answer (issue 13: the deployment).
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=31536000",
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def missing_security_headers(headers: Mapping[str, str]) -> dict[str, str | None]:
+    """Each security header that is absent or not exactly as shipped (sent twice reads "v, v"): name -> what came."""
+    got = {name.lower(): value for name, value in headers.items()}
+    return {name: got.get(name) for name, value in SECURITY_HEADERS.items() if got.get(name) != value}
+
+
+def answers_of_every_kind(http: httpx.Client, site: str, auth: tuple[str, str] | None = None) -> dict[str, httpx.Response]:
+    """One answer from each kind of place in the site: the page, a static asset of it, the health
+    check, the sub-path's redirect, a path outside /contingencia/ (nginx's own 404) and, behind basic
+    auth, a missing and a wrong password (401)."""
+    page = http.get(f"{site}/contingencia/", auth=auth or httpx.USE_CLIENT_DEFAULT)
+    asset = re.search(r'(?:src|href)="\.?/?(static/[^"]+\.(?:js|css))"', page.text)
+    assert asset, page.text[:500]
+    answers = {
+        "page": page,
+        "static asset": http.get(f"{site}/contingencia/{asset.group(1)}", auth=auth or httpx.USE_CLIENT_DEFAULT),
+        "health": http.get(f"{site}/contingencia/_stcore/health"),
+        "redirect": http.get(f"{site}/contingencia"),
+        "not found": http.get(f"{site}/no-existe"),
+    }
+    if auth:
+        answers["no password"] = http.get(f"{site}/contingencia/")
+        answers["wrong password"] = http.get(f"{site}/contingencia/", auth=(auth[0], auth[1] + "-mala"))
+    return answers
+
+
+@contextmanager
+def security_headers_checked(page, site: str) -> Iterator[None]:
+    """Around a browser's visit: every answer from ``site`` that reached the browser (documents,
+    scripts, styles, fonts, media, downloads, redirects) carried the security headers."""
+    responses: list = []
+    page.on("response", lambda response: responses.append(response) if response.url.startswith(site) else None)
+    yield
+    missing = {f"{r.status} {r.url}": m for r in responses if (m := missing_security_headers(r.all_headers()))}
+    assert len(responses) > 5 and missing == {}

@@ -10,7 +10,7 @@ import tomllib
 import pytest
 
 from cucu.access import cookie_secret_problem, load_access, proxy_secret_problem
-from tests.deploy_support import DEPLOY
+from tests.deploy_support import DEPLOY, SECURITY_HEADERS
 
 
 def locations(site: str) -> list[tuple[str, str]]:
@@ -32,6 +32,16 @@ def test_every_location_includes_the_snippet_and_sets_the_user_header_once(site)
             assert 'proxy_set_header X-Proxy-Secret "";' in body, path
         else:
             assert "proxy_set_header X-Proxy-Secret $contingencia_proxy_secret;" in body, path
+
+
+@pytest.mark.parametrize("site", ["contingencia.conf", "contingencia-basic-auth.conf"])
+def test_security_headers_are_set_at_server_level_always_and_no_location_drops_them(site):
+    tls_server = (DEPLOY / "nginx" / site).read_text().split("listen 443 ssl;", 1)[1]
+    server_level = re.sub(r"\n    location[^{]*\{.*?\n    \}", "", tls_server, flags=re.S)
+    for name, value in SECURITY_HEADERS.items():
+        assert re.search(rf'^    add_header {name} "{re.escape(value)}" always;$', server_level, re.M | re.I), name
+    # nginx's rule: a location with an add_header of its own inherits none of the server's.
+    assert [path for path, body in locations(site) if "add_header" in body] == []
 
 
 def test_the_proxy_secret_lives_outside_the_world_readable_site():

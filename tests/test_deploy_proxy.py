@@ -14,7 +14,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
-from tests.deploy_support import PROXY_SECRET, htpasswd, insecure_client, nginx
+from tests.deploy_support import (
+    PROXY_SECRET,
+    answers_of_every_kind,
+    htpasswd,
+    insecure_client,
+    missing_security_headers,
+    nginx,
+    security_headers_checked,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +74,21 @@ def test_passwords_are_checked_and_health_is_open(site):
         assert http.get(f"{site}/contingencia/_stcore/health").text == "ok"
         redirect = http.get(f"{site}/contingencia")
         assert redirect.status_code == 301 and redirect.headers["location"].endswith("/contingencia/")
+
+
+def test_every_kind_of_answer_carries_the_security_headers(site):
+    with insecure_client() as http:
+        answers = answers_of_every_kind(http, site, auth=("ana", PASSWORDS["ana"]))
+    assert {what: r.status_code for what, r in answers.items()} == {
+        "page": 200,
+        "static asset": 200,
+        "health": 200,
+        "redirect": 301,
+        "not found": 404,
+        "no password": 401,
+        "wrong password": 401,
+    }
+    assert {what: missing_security_headers(r.headers) for what, r in answers.items()} == {what: {} for what in answers}
 
 
 def test_the_authenticated_user_is_shown_not_a_spoofed_header(site, browser):
@@ -123,6 +146,12 @@ def test_viewer_sees_no_action_page(site, browser):
 
 def test_links_filters_downloads_work_under_the_sub_path(site, browser):
     page = signed_in_page(browser, "ana")
+    with security_headers_checked(page, site):  # and through them: they break none of it
+        links_filters_downloads(page, site)
+    page.context.close()
+
+
+def links_filters_downloads(page, site):
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     page.get_by_role("link", name="Eventos activos").click()
@@ -144,4 +173,3 @@ def test_links_filters_downloads_work_under_the_sub_path(site, browser):
     with open(download.value.path(), encoding="utf-8-sig") as csv_file:
         assert "Punto de venta" in csv_file.readline()
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    page.context.close()
