@@ -80,6 +80,34 @@ def test_systemd_units_verify(tmp_path, unit, instance):
     assert complaints == []  # only the virtualenv, which an operator creates, is missing here
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+@pytest.mark.parametrize(
+    ("unit", "instance"),
+    [("contingencia@.service", "contingencia@8501.service"), ("contingencia-colector.service", "contingencia-colector.service")],
+)
+def test_systemd_units_are_sandboxed_to_an_exposure_of_2_5_or_lower(tmp_path, unit, instance):
+    """systemd's own measure of what a compromised service could do (it was 7.3, "MEDIUM", for both)."""
+    (tmp_path / instance).write_text((DEPLOY / "systemd" / unit).read_text())
+    run = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", str(tmp_path / instance)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    level = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", run.stdout)
+    assert level, run.stdout + run.stderr
+    assert float(level.group(1)) <= 2.5, run.stdout
+
+
+def test_both_units_share_one_sandbox():
+    """The same hardening in both: the collector and the web process read the same files and write one database."""
+    web, collector = (
+        (DEPLOY / "systemd" / name).read_text().split("StateDirectory=contingencia", 1)[1]
+        for name in ("contingencia@.service", "contingencia-colector.service")
+    )
+    assert web.split("[Install]")[0] == collector.split("[Install]")[0]
+
+
 def test_both_units_run_with_the_same_user_settings_and_database():
     web, collector = (
         (DEPLOY / "systemd" / name).read_text() for name in ("contingencia@.service", "contingencia-colector.service")
