@@ -48,10 +48,10 @@ def served(tmp_path_factory):
     app_port = free_port()
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
     with (
-        streamlit_server(args=args, base_path="/contingencia", port=app_port),
+        streamlit_server(args=args, base_path="/contingencia", port=app_port, log_path=directory / "streamlit.log"),
         nginx("contingencia-basic-auth.conf", directory, app_port=app_port) as url,
     ):
-        yield url, f"http://127.0.0.1:{app_port}"
+        yield url, f"http://127.0.0.1:{app_port}", directory / "streamlit.log"
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,9 @@ def test_a_process_past_nginx_is_nobody_without_the_proxy_secret(served, browser
     expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
     expect(page.get_by_text("ana", exact=True)).to_have_count(0)
     page.context.close()
+    log = served[2].read_text()
+    assert "cabecera X-Remote-User sin el secreto del proxy válido en X-Proxy-Secret: se ignora" in log  # the operator is told
+    assert PROXY_SECRET not in log and (secret is None or secret not in log)  # and no secret is written
 
 
 def test_the_proxy_secret_is_what_makes_the_user_header_count(served, browser):

@@ -7,6 +7,7 @@ parameters or anything else the browser controls. Tests replace :func:`signed_in
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 
@@ -30,6 +31,8 @@ from cucu.settings import Settings
 from cucu.vocabulary import AccessMode, Mode
 
 _SESSION_KEY = "_contingencia_sesion"
+_IGNORED_USER_KEY = "_contingencia_usuario_sin_secreto"  # warned once per session, not at every rerun
+log = logging.getLogger("contingencia")
 
 
 def read_access() -> AccessSettings:
@@ -70,7 +73,16 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
             return None
         return Identity(str(user), claims.get("name"), claims) if (user := oidc_user(claims)) else None
     if access.mode == AccessMode.PROXY:
-        return proxy_identity(access, st.context.headers.get_all)
+        identity = proxy_identity(access, st.context.headers.get_all)
+        if identity is None and st.context.headers.get_all(access.user_header) and _IGNORED_USER_KEY not in st.session_state:
+            st.session_state[_IGNORED_USER_KEY] = True
+            # For the operator: a request past nginx, or nginx and secrets.toml holding different secrets.
+            log.warning(
+                "cabecera %s sin el secreto del proxy válido en %s: se ignora (la sesión no tiene usuario)",
+                access.user_header,
+                access.proxy_secret_header,
+            )
+        return identity
     return None
 
 
