@@ -5,6 +5,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,8 +72,6 @@ def run_traced(script: str, tmp_path: Path, stdin: str = "") -> str:
     import shutil
     import subprocess
 
-    import pytest
-
     if shutil.which("strace") is None:
         pytest.skip("strace not installed: cannot see the command lines a README block runs")
     trace = tmp_path / "execve.trace"
@@ -89,24 +89,42 @@ def run_traced(script: str, tmp_path: Path, stdin: str = "") -> str:
     return trace.read_text()
 
 
-def test_step_3_writes_one_fresh_proxy_secret_to_the_app_and_to_nginx_on_no_command_line(tmp_path):
+@pytest.mark.parametrize("mode", ["oidc", "proxy"])
+def test_step_3_writes_fresh_secrets_on_no_command_line(tmp_path, mode):
+    """The cookie secrets and the proxy secret (the same in secrets.toml and in nginx's file)."""
     import tomllib
 
-    from cucu.access import load_access, proxy_secret_problem
+    from cucu.access import cookie_secret_problem, load_access, proxy_secret_problem
 
     code = step_code(3)
-    block = code[code.index("PROXY_SECRET=") : code.index("unset PROXY_SECRET")]
-    secrets_toml, nginx_secret = tmp_path / "secrets.toml", tmp_path / "contingencia-secret.conf"
-    secrets_toml.write_text((ROOT / "deploy" / "secrets" / "proxy.secrets.toml.example").read_text())
-    block = block.replace("/etc/nginx/contingencia-secret.conf", str(nginx_secret)).replace(
-        " .streamlit/secrets.toml", f" {secrets_toml}"
-    )
-    trace = run_traced(block, tmp_path)
-    secret = load_access(tomllib.loads(secrets_toml.read_text())["access"], {}).proxy_secret
-    assert proxy_secret_problem(secret) is None and len(secret) == 64
-    assert f'    default "{secret}";' in nginx_secret.read_text()  # what nginx sends is what the app expects
+    block = code[code.index('sed -i "s|contingencia.example.bo|$HOST|"') : code.index("unset PROXY_SECRET")]
+    env, secrets_toml, nginx_secret = tmp_path / "contingencia.env", tmp_path / "secrets.toml", tmp_path / "secret.conf"
+    env.write_text((ROOT / "deploy" / "contingencia.env.example").read_text())
+    secrets_toml.write_text((ROOT / "deploy" / "secrets" / f"{mode}.secrets.toml.example").read_text())
+    for old, new in {
+        "/etc/contingencia/contingencia.env": env,
+        "/etc/nginx/contingencia-secret.conf": nginx_secret,
+        " .streamlit/secrets.toml": f" {secrets_toml}",
+    }.items():
+        assert old in block
+        block = block.replace(old, str(new))
+    trace = run_traced("HOST=contingencia.empresa.bo\n" + block, tmp_path)
+    data = tomllib.loads(secrets_toml.read_text())
+    fresh = [re.search(r"^STREAMLIT_SERVER_COOKIE_SECRET=([0-9a-f]{64})$", env.read_text(), re.M)]
+    fresh.append(re.search(r'^    default "([0-9a-f]{64})";$', nginx_secret.read_text(), re.M))
+    assert all(fresh), (env.read_text(), nginx_secret.read_text())
+    secrets = [match.group(1) for match in fresh if match]
+    if mode == "oidc":
+        assert cookie_secret_problem(data["auth"]["cookie_secret"]) is None
+        assert data["auth"]["redirect_uri"] == "https://contingencia.empresa.bo/contingencia/oauth2callback"
+        secrets.append(data["auth"]["cookie_secret"])
+    else:
+        proxy_secret = load_access(data["access"], {}).proxy_secret
+        assert proxy_secret_problem(proxy_secret) is None and proxy_secret == secrets[1]  # nginx sends what the app expects
+    assert len(set(secrets)) == len(secrets)  # each one fresh
     assert nginx_secret.stat().st_mode & 0o777 == 0o600  # nginx's master reads it as root; nobody else
-    assert "execve" in trace and secret not in trace
+    assert "execve" in trace and "sed" in trace
+    assert [secret for secret in secrets if secret in trace] == []
 
 
 def test_step_7_adds_a_password_0640_root_www_data_never_on_a_command_line(tmp_path):
@@ -115,7 +133,6 @@ def test_step_7_adds_a_password_0640_root_www_data_never_on_a_command_line(tmp_p
     import stat
 
     import bcrypt
-    import pytest
 
     try:
         www_data = grp.getgrnam("www-data").gr_gid
