@@ -6,7 +6,10 @@ Pure logic: the Streamlit side (``ui/identity.py``) gathers what the sign-in mec
 - ``oidc``: Streamlit's native sign-in; the role comes from a claim path (``roles``,
   ``groups``, ``realm_access.roles``…) mapped to our roles by ``role_map``.
 - ``proxy``: a reverse proxy authenticated the user and passes the name in ``user_header``;
-  the header is trusted in this mode only.
+  the header is trusted in this mode only, and only on a request that also carries the shared
+  secret the proxy adds (``proxy_secret_header``: ``proxy_secret``). Streamlit listens on
+  127.0.0.1, but any process on the machine can reach that port and send any user name: without
+  the secret it is nobody.
 - ``off``: no sign-in. In DEMO everyone is a supervisor; in SANDBOX and PRODUCCIÓN everyone
   is a viewer unless ``allow_anonymous_supervisors`` says otherwise.
 
@@ -17,7 +20,8 @@ revoked at once although OIDC claims stay frozen in the session cookie until sig
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import hmac
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +42,8 @@ class AccessSettings:
     role_claim: str = "roles"
     role_map: Mapping[str, Role] = field(default_factory=lambda: {r.value: r for r in Role})
     user_header: str = "X-Remote-User"
+    proxy_secret_header: str = "X-Proxy-Secret"
+    proxy_secret: str = field(default="", repr=False)  # never in a log line or a traceback's locals
     default_role: str = Role.VIEWER.value  # for a signed-in user with no role: viewer, or none (no access)
     allow_anonymous_supervisors: bool = False
     users: Mapping[str, str] = field(default_factory=dict)  # allow-list: user -> viewer / supervisor / none
@@ -99,6 +105,8 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         role_claim=str(raw["role_claim"] or defaults.role_claim).strip(),
         role_map={str(k): Role(str(v).lower()) for k, v in role_map.items()},
         user_header=str(raw["user_header"] or defaults.user_header),
+        proxy_secret_header=str(raw["proxy_secret_header"] or defaults.proxy_secret_header),
+        proxy_secret=str(raw["proxy_secret"] or defaults.proxy_secret),
         default_role=default_role,
         allow_anonymous_supervisors=parse_switch(
             raw["allow_anonymous_supervisors"],
@@ -110,8 +118,20 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     )
 
 
-MIN_COOKIE_SECRET_BYTES = 32
+MIN_SECRET_BYTES = 32
 PLACEHOLDER_PREFIX = "reemplace"  # how deploy/secrets/*.example mark a value to fill in
+_NEW_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _secret_problem(value: object, name: str, missing: str, fix: str) -> str | None:
+    """Why a shared secret cannot protect what it signs or proves, in Spanish; never its value."""
+    if not isinstance(value, str) or not value.strip():
+        return f"Falta {name} en .streamlit/secrets.toml ({missing}). {fix}"
+    if value.strip().lower().startswith(PLACEHOLDER_PREFIX):
+        return f"{name} es todavía el texto del ejemplo. {fix}"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"{name} tiene {len(value.encode())} bytes; se necesitan al menos {MIN_SECRET_BYTES}. {fix}"
+    return None
 
 
 def cookie_secret_problem(value: object) -> str | None:
@@ -120,14 +140,45 @@ def cookie_secret_problem(value: object) -> str | None:
     Streamlit signs the identity cookie with it: a missing, short or example secret lets anyone
     who reads the example forge a supervisor's session.
     """
-    fix = "Genere uno con: python3 -c 'import secrets; print(secrets.token_hex(32))' y reinicie el tablero."
-    if not isinstance(value, str) or not value.strip():
-        return f"Falta [auth].cookie_secret en .streamlit/secrets.toml (el modo oidc lo necesita para firmar la sesión). {fix}"
-    if value.strip().lower().startswith(PLACEHOLDER_PREFIX):
-        return f"[auth].cookie_secret es todavía el texto del ejemplo. {fix}"
-    if len(value.encode()) < MIN_COOKIE_SECRET_BYTES:
-        return f"[auth].cookie_secret tiene {len(value.encode())} bytes; se necesitan al menos {MIN_COOKIE_SECRET_BYTES}. {fix}"
-    return None
+    return _secret_problem(
+        value,
+        "[auth].cookie_secret",
+        "el modo oidc lo necesita para firmar la sesión",
+        f"Genere uno con: {_NEW_SECRET} y reinicie el tablero.",
+    )
+
+
+def proxy_secret_problem(value: object) -> str | None:
+    """Why ``[access].proxy_secret`` cannot tell nginx's requests from anyone else's, in Spanish; None when it can.
+
+    A missing, short or example secret lets any process that reaches Streamlit's port claim to be a
+    supervisor by sending the user header itself.
+    """
+    return _secret_problem(
+        value,
+        "[access].proxy_secret",
+        "el modo proxy lo necesita para confiar en la cabecera del usuario",
+        f"Genere uno con: {_NEW_SECRET}, póngalo también en /etc/nginx/contingencia-secret.conf "
+        "(vea el README) y reinicie el tablero.",
+    )
+
+
+def proxy_identity(settings: AccessSettings, header_values: Callable[[str], Sequence[str]]) -> Identity | None:
+    """Who the proxy says this request is, or None (nobody).
+
+    ``header_values(name)`` gives every value of a request header (``st.context.headers.get_all``).
+    The user header counts only next to exactly one copy of the proxy's secret, compared in
+    constant time; a request with two user names is nobody rather than a guess between them.
+    """
+    if settings.mode != AccessMode.PROXY or proxy_secret_problem(settings.proxy_secret):
+        return None
+    secrets = header_values(settings.proxy_secret_header)
+    if len(secrets) != 1 or not hmac.compare_digest(secrets[0].encode(), settings.proxy_secret.encode()):
+        return None
+    users = [u.strip() for u in header_values(settings.user_header)]
+    if len(users) != 1 or not users[0]:
+        return None
+    return Identity(users[0])
 
 
 def oidc_user(claims: Mapping[str, Any]) -> str | None:

@@ -28,9 +28,11 @@ def run_app(
     if secrets is not None:
         at.secrets["cucu"] = secrets
     if access is not None:
-        at.secrets["access"] = access
         if access.get("mode") == "oidc" and auth is None:
             auth = {"cookie_secret": "c" * 64}  # oidc refuses to start without a usable one
+        if access.get("mode") == "proxy":
+            access = {"proxy_secret": "p" * 64, **access}  # and proxy without its proxy secret
+        at.secrets["access"] = access
     if auth is not None:
         at.secrets["auth"] = auth
     if user is not None:

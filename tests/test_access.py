@@ -115,3 +115,83 @@ def test_an_oidc_user_is_a_verified_email_or_the_subject_never_a_chosen_name():
     settings = load_access({"mode": "oidc", "users": {"ana@x.bo": "supervisor"}}, {})
     impostor = Identity(oidc_user({"sub": "s-9", "preferred_username": "ana@x.bo"}) or "", None, {})
     assert decide(settings, impostor, demo=False).role is not Role.SUPERVISOR
+
+
+PROXY_SECRET = "f" * 64
+
+
+def headers(**values: str | list[str]):
+    """``header_values`` as Streamlit's ``st.context.headers.get_all`` gives it: case-insensitive, every copy."""
+    table = {name.replace("_", "-").lower(): value if isinstance(value, list) else [value] for name, value in values.items()}
+    return lambda name: table.get(name.lower(), [])
+
+
+def test_the_proxy_user_header_counts_only_next_to_the_proxy_secret():
+    from cucu.access import proxy_identity
+
+    s = load_access({"mode": "proxy", "proxy_secret": PROXY_SECRET}, {})
+    assert proxy_identity(s, headers(x_remote_user=" ana ", x_proxy_secret=PROXY_SECRET)) == Identity("ana")
+    for nobody in (
+        headers(x_remote_user="ana"),  # a process on the machine that reached 127.0.0.1:8501 itself
+        headers(x_remote_user="ana", x_proxy_secret="f" * 63 + "0"),
+        headers(x_remote_user="ana", x_proxy_secret="f" * 63),
+        headers(x_remote_user="ana", x_proxy_secret=""),
+        headers(x_remote_user="ana", x_proxy_secret=["adivinado", PROXY_SECRET]),  # one copy, nginx's
+        headers(x_remote_user=["ana", "beto"], x_proxy_secret=PROXY_SECRET),  # which one? neither
+        headers(x_remote_user=" ", x_proxy_secret=PROXY_SECRET),
+        headers(x_proxy_secret=PROXY_SECRET),
+    ):
+        assert proxy_identity(s, nobody) is None
+    # Another mode never reads the header; an unusable secret never lets it count.
+    assert proxy_identity(load_access({"mode": "oidc"}, {}), headers(x_remote_user="ana", x_proxy_secret=PROXY_SECRET)) is None
+    for weak in ("", "corto", "reemplace: " + "x" * 40):
+        s = load_access({"mode": "proxy", "proxy_secret": weak}, {})
+        assert proxy_identity(s, headers(x_remote_user="ana", x_proxy_secret=weak)) is None
+
+
+def test_the_proxy_secret_is_compared_in_constant_time(monkeypatch):
+    import hmac
+
+    from cucu.access import proxy_identity
+
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    s = load_access({"mode": "proxy", "proxy_secret": PROXY_SECRET}, {})
+    assert proxy_identity(s, headers(x_remote_user="ana", x_proxy_secret=PROXY_SECRET)) == Identity("ana")
+    assert compared == [(PROXY_SECRET.encode(), PROXY_SECRET.encode())]
+
+
+def test_the_proxy_secret_header_and_value_are_settings_and_the_value_is_never_shown():
+    s = load_access({"mode": "proxy", "proxy_secret_header": "X-Nginx", "proxy_secret": PROXY_SECRET}, {})
+    assert (s.proxy_secret_header, s.proxy_secret) == ("X-Nginx", PROXY_SECRET)
+    assert load_access({}, {}).proxy_secret_header == "X-Proxy-Secret"
+    env = load_access(
+        {"proxy_secret": "a" * 40}, {"CUCU_ACCESS_PROXY_SECRET": PROXY_SECRET, "CUCU_ACCESS_PROXY_SECRET_HEADER": "X-N"}
+    )
+    assert (env.proxy_secret, env.proxy_secret_header) == (PROXY_SECRET, "X-N")
+    assert PROXY_SECRET not in repr(s) and PROXY_SECRET not in str(s)  # a logged settings object keeps it
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (None, "Falta [access].proxy_secret"),
+        ("   ", "Falta [access].proxy_secret"),
+        ("reemplace: python3 -c 'import secrets; print(secrets.token_hex(32))'", "texto del ejemplo"),
+        ("secreto-corto", "tiene 13 bytes; se necesitan al menos 32"),
+    ],
+    ids=["missing", "blank", "placeholder", "short"],
+)
+def test_an_unusable_proxy_secret_is_explained_without_its_value(value, fragment):
+    from cucu.access import proxy_secret_problem
+
+    problem = proxy_secret_problem(value)
+    assert problem and fragment in problem and "contingencia-secret.conf" in problem
+    assert value is None or not value.strip() or value not in problem
+    assert proxy_secret_problem(PROXY_SECRET) is None

@@ -31,7 +31,7 @@ def test_a_viewer_on_a_supervisor_link_is_told_why(sim, sim_server, tmp_path, pa
 
 
 def test_a_deep_link_without_access_shows_the_gate(sim, sim_server, tmp_path, page):
-    with served(sim_server, tmp_path, mode="proxy") as url:  # no user header: nobody
+    with served(sim_server, tmp_path, mode="proxy", proxy_secret="p" * 64) as url:  # no user header: nobody
         for path in ("eventos", "historial", "iniciar"):
             page.goto(f"{url}/{path}")
             wait_for_app(page)

@@ -26,7 +26,13 @@ from tests.browser_support import (
     streamlit_server,
     wait_for_app,
 )
-from tests.deploy_support import nginx
+from tests.deploy_support import (
+    answers_of_every_kind,
+    insecure_client,
+    missing_security_headers,
+    nginx,
+    security_headers_checked,
+)
 from tests.waiting import served
 
 pytestmark = pytest.mark.browser
@@ -98,8 +104,7 @@ role_claim = "roles"
         yield url
 
 
-def sign_in(browser, site: str, who: Claims):
-    page = browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page()
+def sign_in(page, site: str, who: Claims):
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     page.get_by_role("button", name="Iniciar sesión").click()
@@ -111,8 +116,28 @@ def sign_in(browser, site: str, who: Claims):
     return page
 
 
+def test_every_kind_of_answer_carries_the_security_headers(site):
+    with insecure_client() as http:
+        answers = answers_of_every_kind(http, site)
+    assert {what: r.status_code for what, r in answers.items()} == {
+        "page": 200,
+        "static asset": 200,
+        "health": 200,
+        "redirect": 301,
+        "not found": 404,
+    }
+    assert {what: missing_security_headers(r.headers) for what, r in answers.items()} == {what: {} for what in answers}
+
+
 def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
-    page = sign_in(browser, site, ANA)
+    page = browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page()
+    with security_headers_checked(page, site):  # sign-in, websocket, dialogs and reloads work through them
+        supervisor_signs_in_acts_and_is_in_bitacora(page, site)
+    page.context.close()
+
+
+def supervisor_signs_in_acts_and_is_in_bitacora(page, site):
+    sign_in(page, site, ANA)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Supervisor")
     page.reload()
     wait_for_app(page)
@@ -131,11 +156,10 @@ def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     expect(page.get_by_role("button", name="Iniciar sesión")).to_be_visible()
-    page.context.close()
 
 
 def test_viewer_sees_pages_and_no_action_control(site, browser):
-    page = sign_in(browser, site, BETO)
+    page = sign_in(browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page(), site, BETO)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
     for path, heading in (
         ("", "Estado"),

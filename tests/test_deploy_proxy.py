@@ -1,8 +1,9 @@
 """Deployment, proxy mode: the shipped nginx basic-auth site with TLS in front of the app on /contingencia/.
 
-A wrong password gets 401; a client-sent user header is overwritten; the user shown is the
-authenticated one; page links, shareable filtered URLs, downloads and the health check work
-under the sub-path.
+A wrong password gets 401; a client-sent user header (and proxy secret) is overwritten; the user
+shown is the authenticated one; a process that reaches Streamlit's port itself, past nginx, is
+nobody without the proxy's secret; page links, shareable filtered URLs, downloads and the health
+check work under the sub-path.
 """
 
 from __future__ import annotations
@@ -13,15 +14,24 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
-from tests.deploy_support import htpasswd, insecure_client, nginx
+from tests.deploy_support import (
+    PROXY_SECRET,
+    answers_of_every_kind,
+    htpasswd,
+    insecure_client,
+    missing_security_headers,
+    nginx,
+    security_headers_checked,
+)
 
 pytestmark = pytest.mark.browser
 
 PASSWORDS = {"ana": "clave-de-ana", "beto": "clave-de-beto"}
-SECRETS = """
+SECRETS = f"""
 [access]
 mode = "proxy"
 default_role = "none"
+proxy_secret = "{PROXY_SECRET}"
 
 [access.users]
 ana = "supervisor"
@@ -30,7 +40,7 @@ beto = "viewer"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def served(tmp_path_factory):
     directory = tmp_path_factory.mktemp("proxy")
     secrets = directory / "secrets.toml"
     secrets.write_text(SECRETS)
@@ -38,10 +48,15 @@ def site(tmp_path_factory):
     app_port = free_port()
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
     with (
-        streamlit_server(args=args, base_path="/contingencia", port=app_port),
+        streamlit_server(args=args, base_path="/contingencia", port=app_port, log_path=directory / "streamlit.log"),
         nginx("contingencia-basic-auth.conf", directory, app_port=app_port) as url,
     ):
-        yield url
+        yield url, f"http://127.0.0.1:{app_port}", directory / "streamlit.log"
+
+
+@pytest.fixture(scope="module")
+def site(served):
+    return served[0]
 
 
 def signed_in_page(browser, user: str, **extra):
@@ -61,8 +76,23 @@ def test_passwords_are_checked_and_health_is_open(site):
         assert redirect.status_code == 301 and redirect.headers["location"].endswith("/contingencia/")
 
 
+def test_every_kind_of_answer_carries_the_security_headers(site):
+    with insecure_client() as http:
+        answers = answers_of_every_kind(http, site, auth=("ana", PASSWORDS["ana"]))
+    assert {what: r.status_code for what, r in answers.items()} == {
+        "page": 200,
+        "static asset": 200,
+        "health": 200,
+        "redirect": 301,
+        "not found": 404,
+        "no password": 401,
+        "wrong password": 401,
+    }
+    assert {what: missing_security_headers(r.headers) for what, r in answers.items()} == {what: {} for what in answers}
+
+
 def test_the_authenticated_user_is_shown_not_a_spoofed_header(site, browser):
-    page = signed_in_page(browser, "ana", extra_http_headers={"X-Remote-User": "beto"})
+    page = signed_in_page(browser, "ana", extra_http_headers={"X-Remote-User": "beto", "X-Proxy-Secret": "adivinado"})
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     sidebar = page.get_by_test_id("stSidebar")
@@ -72,6 +102,36 @@ def test_the_authenticated_user_is_shown_not_a_spoofed_header(site, browser):
     page.goto(f"{site}/contingencia/iniciar")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Iniciar evento")).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("secret", [None, "adivinado", PROXY_SECRET[:-1] + "0"], ids=["without", "wrong", "almost"])
+def test_a_process_past_nginx_is_nobody_without_the_proxy_secret(served, browser, secret):
+    """Any process on the server can reach 127.0.0.1:<port> and send a user name; only nginx knows the secret."""
+    direct = served[1]
+    headers = {"X-Remote-User": "ana"} | ({"X-Proxy-Secret": secret} if secret else {})
+    page = browser.new_context(viewport=TABLET, extra_http_headers=headers).new_page()
+    page.goto(f"{direct}/contingencia/iniciar")
+    wait_for_app(page)
+    expect(page.get_by_text("no tiene acceso a este tablero")).to_be_visible()
+    expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
+    expect(page.get_by_text("ana", exact=True)).to_have_count(0)
+    page.context.close()
+    log = served[2].read_text()
+    assert "cabecera X-Remote-User sin el secreto del proxy válido en X-Proxy-Secret: se ignora" in log  # the operator is told
+    assert PROXY_SECRET not in log and (secret is None or secret not in log)  # and no secret is written
+
+
+def test_the_proxy_secret_is_what_makes_the_user_header_count(served, browser):
+    """The control for the test above: with nginx's secret the same direct request is ana (so the
+    browser does send these headers, and the test above fails for the secret, not for them)."""
+    page = browser.new_context(
+        viewport=TABLET, extra_http_headers={"X-Remote-User": "ana", "X-Proxy-Secret": PROXY_SECRET}
+    ).new_page()
+    page.goto(f"{served[1]}/contingencia/iniciar")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Iniciar evento")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("ana")
     page.context.close()
 
 
@@ -89,6 +149,12 @@ def test_viewer_sees_no_action_page(site, browser):
 
 def test_links_filters_downloads_work_under_the_sub_path(site, browser):
     page = signed_in_page(browser, "ana")
+    with security_headers_checked(page, site):  # and through them: they break none of it
+        links_filters_downloads(page, site)
+    page.context.close()
+
+
+def links_filters_downloads(page, site):
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     page.get_by_role("link", name="Eventos activos").click()
@@ -110,4 +176,3 @@ def test_links_filters_downloads_work_under_the_sub_path(site, browser):
     with open(download.value.path(), encoding="utf-8-sig") as csv_file:
         assert "Punto de venta" in csv_file.readline()
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    page.context.close()

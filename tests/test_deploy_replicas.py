@@ -12,15 +12,16 @@ from playwright.sync_api import expect
 
 from cucu.store import Store
 from tests.browser_support import TABLET, bitacora_cells, end_first_branch, free_port, production_env, streamlit_server
-from tests.deploy_support import htpasswd, insecure_client, nginx
+from tests.deploy_support import PROXY_SECRET, htpasswd, insecure_client, nginx
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 PASSWORDS = {"ana": "clave-de-ana", "beto": "clave-de-beto"}
-SECRETS = """
+SECRETS = f"""
 [access]
 mode = "proxy"
+proxy_secret = "{PROXY_SECRET}"
 
 [access.users]
 ana = "supervisor"

@@ -146,3 +146,24 @@ def test_oidc_refuses_to_start_without_a_usable_cookie_secret(sim, app_secrets, 
     assert not at.exception
     assert "La configuración no es válida" in texts(at) and expected in texts(at)
     assert not at.get("plotly_chart") and not at.dataframe  # nothing of the dashboard behind it
+
+
+@pytest.mark.parametrize(
+    ("proxy_secret", "expected"),
+    [
+        (None, "Falta [access].proxy_secret"),
+        ("reemplace: python3 -c 'import secrets; print(secrets.token_hex(32))'", "texto del ejemplo"),
+        ("corto-pero-secreto", "tiene 18 bytes; se necesitan al menos 32"),
+    ],
+    ids=["missing", "placeholder", "short"],
+)
+def test_proxy_refuses_to_start_without_a_usable_proxy_secret(sim, app_secrets, as_user, proxy_secret, expected):
+    as_user("ana")  # even a user the header would name gets nothing but the explanation
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = PROXY | ({"proxy_secret": proxy_secret} if proxy_secret else {})
+    at.run()
+    assert not at.exception
+    assert "La configuración no es válida" in texts(at) and expected in texts(at)
+    assert proxy_secret is None or proxy_secret not in texts(at)  # the value is never shown
+    assert not at.get("plotly_chart") and not at.dataframe and "ana" not in texts(at)

@@ -1,12 +1,13 @@
 """Who is using this browser session, and their role: the one place that reads identity.
 
 Identity comes only from the configured mechanism: OIDC claims (``st.user``) in ``oidc``
-mode, the proxy's user header in ``proxy`` mode, nothing in ``off`` mode. Never from query
+mode, the proxy's user header next to the proxy's shared secret in ``proxy`` mode, nothing in ``off`` mode. Never from query
 parameters or anything else the browser controls. Tests replace :func:`signed_in_identity`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 
@@ -22,12 +23,16 @@ from cucu.access import (
     decide,
     load_access,
     oidc_user,
+    proxy_identity,
+    proxy_secret_problem,
 )
 from cucu.actions import Actor
 from cucu.settings import Settings
 from cucu.vocabulary import AccessMode, Mode
 
 _SESSION_KEY = "_contingencia_sesion"
+_IGNORED_USER_KEY = "_contingencia_usuario_sin_secreto"  # warned once per session, not at every rerun
+log = logging.getLogger("contingencia")
 
 
 def read_access() -> AccessSettings:
@@ -42,7 +47,10 @@ def read_access() -> AccessSettings:
 
 
 def check_sign_in_secrets(access: AccessSettings) -> None:
-    """In oidc mode, refuse to start without a usable ``[auth].cookie_secret``. Raises ``AccessSettingsError``."""
+    """Refuse to start without the secret the mode's trust rests on: ``[auth].cookie_secret`` in oidc,
+    ``[access].proxy_secret`` in proxy. Raises ``AccessSettingsError``."""
+    if access.mode == AccessMode.PROXY and (problem := proxy_secret_problem(access.proxy_secret)):
+        raise AccessSettingsError(problem)
     if access.mode != AccessMode.OIDC:
         return
     try:
@@ -65,8 +73,16 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
             return None
         return Identity(str(user), claims.get("name"), claims) if (user := oidc_user(claims)) else None
     if access.mode == AccessMode.PROXY:
-        user = (st.context.headers.get(access.user_header) or "").strip()
-        return Identity(user) if user else None
+        identity = proxy_identity(access, st.context.headers.get_all)
+        if identity is None and st.context.headers.get_all(access.user_header) and _IGNORED_USER_KEY not in st.session_state:
+            st.session_state[_IGNORED_USER_KEY] = True
+            # For the operator: a request past nginx, or nginx and secrets.toml holding different secrets.
+            log.warning(
+                "cabecera %s sin el secreto del proxy válido en %s: se ignora (la sesión no tiene usuario)",
+                access.user_header,
+                access.proxy_secret_header,
+            )
+        return identity
     return None
 
 

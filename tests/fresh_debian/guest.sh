@@ -28,9 +28,14 @@ guest_boot() {  # guest_boot NAME: unpack, boot and wait until systemd says the 
     # This workplace inspects TLS with its own authority; a real server needs nothing of the kind.
     cp /usr/local/share/ca-certificates/*.crt "$dir/root/usr/local/share/ca-certificates/" 2>/dev/null || true
 
+    # A git worktree's .git names a directory of the main checkout: the guest's "git clone" needs it too.
+    local binds=(--bind-ro="$ROOT:/srv/contingencia") common
+    common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+    case "$common" in "" | "$ROOT"/*) ;; *) binds+=(--bind-ro="$common") ;; esac
+
     say "boot the guest with systemd"
     setsid systemd-nspawn -D "$dir/root" -b --register=no --keep-unit --console=passive --machine "$name" \
-        --bind-ro="$ROOT:/srv/contingencia" >"$dir/boot.log" 2>&1 </dev/null &
+        "${binds[@]}" >"$dir/boot.log" 2>&1 </dev/null &
     NSPAWN=$!
     trap guest_cleanup EXIT
     for _ in $(seq 60); do LEADER=$(pgrep -P "$NSPAWN" -x systemd || true); [ -n "$LEADER" ] && break; sleep 0.5; done

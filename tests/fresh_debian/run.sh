@@ -15,9 +15,10 @@ HOST=contingencia.test
 SIM_PORT=${SIM_PORT:-18765}
 IDP_PORT=${IDP_PORT:-19400}
 API_KEY=sk_live_fresh_debian_$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+BASIC_USER=ana BASIC_PASSWORD="Clave de Ana $(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')"
 PY="$ROOT/.venv/bin/python"
-SUPERVISOR='{"sub":"carla","email":"carla.flores@empresa.bo","name":"Carla Flores","realm_access":{"roles":["contingencia-supervisor"]}}'
-VIEWER='{"sub":"luis","email":"luis.mamani@empresa.bo","name":"Luis Mamani","realm_access":{"roles":["contingencia-lectura"]}}'
+SUPERVISOR='{"sub":"carla","email":"carla.flores@empresa.bo","email_verified":true,"name":"Carla Flores","realm_access":{"roles":["contingencia-supervisor"]}}'
+VIEWER='{"sub":"luis","email":"luis.mamani@empresa.bo","email_verified":true,"name":"Luis Mamani","realm_access":{"roles":["contingencia-lectura"]}}'
 
 [ -x "$PY" ] || fail "falta $PY: instale primero el entorno de pruebas (README, Tests)"
 for port in 80 443 8501 "$SIM_PORT" "$IDP_PORT"; do  # the guest shares this network
@@ -67,12 +68,36 @@ while IFS=$'\t' read -r number title; do
     if [ ! -f "$WORK/steps/step-$number.sh" ]; then say "step $number: $title (nothing to run)"; continue; fi
     say "step $number: $title"
     sed 's/^/    /' "$WORK/steps/step-$number.sh"
+    # What the operator types at the step's prompts (step 7: a user name and a password, not echoed).
+    typed=""; [ "$number" != 7 ] || typed=$(printf '%s\n%s' "$BASIC_USER" "$BASIC_PASSWORD")
     guest "$PRELUDE
-$(cat "$WORK/steps/step-$number.sh")" || fail "step $number of the README"
+$(cat "$WORK/steps/step-$number.sh")" <<<"$typed" || fail "step $number of the README"
     case "$number" in
-        3) say "step 3, the operator's edits"; operator_edits ;;
-        4) say "the collector service polls from boot"; collector_polls_before_any_visit || fail "the collector service did not poll" ;;
-        6) say "Chromium on the host: a supervisor signs in at https://$HOST/contingencia/"
+        3) say "step 3, the operator's edits"; operator_edits
+           guest 'test "$(stat -c "%a %U %G" /etc/nginx/contingencia-secret.conf)" = "600 root root"
+               ! grep -q reemplace /etc/nginx/contingencia-secret.conf && grep -Eq "default \"[0-9a-f]{64}\";" /etc/nginx/contingencia-secret.conf' \
+               && echo "nginx's proxy secret: fresh, root only" || fail "step 3 left nginx's proxy secret unusable" ;;
+        7) guest 'stat -c "%a %U %G" /etc/nginx/contingencia.htpasswd | grep -qx "640 root www-data"
+               python3 -c "import bcrypt, sys; user, password = sys.stdin.read().splitlines()[:2]; name, hashed = open(sys.argv[1]).read().strip().split(sys.argv[2], 1); sys.exit(not (name == user and bcrypt.checkpw(password.encode(), hashed.encode())))" /etc/nginx/contingencia.htpasswd :' \
+               < <(printf '%s\n%s\n' "$BASIC_USER" "$BASIC_PASSWORD") \
+               && echo "htpasswd: 0640 root:www-data, the typed password checks" || fail "step 7's password file" ;;
+        4) say "the collector service polls from boot"; collector_polls_before_any_visit || fail "the collector service did not poll"
+           say "both services run in their sandbox"
+           guest 'for unit in contingencia-colector contingencia@8501; do
+               systemd-analyze security --no-pager "$unit" | tail -1
+               systemd-analyze security --no-pager --threshold=25 "$unit" >/dev/null
+               test "$(systemctl show -p UMask,PrivateUsers,ProtectSystem --value "$unit" | paste -sd" ")" = "0077 yes strict"
+           done' || fail "a service runs without its sandbox" ;;
+        6) say "the installed site's security headers, on a page and on an error"
+           for path in contingencia/ no-existe; do
+               headers=$(curl -sk -o /dev/null -D - --resolve "$HOST:443:127.0.0.1" "https://$HOST/$path")
+               for header in "Strict-Transport-Security: max-age=31536000" "X-Frame-Options: DENY" \
+                   "Content-Security-Policy: frame-ancestors 'none'" "X-Content-Type-Options: nosniff" "Referrer-Policy: same-origin"; do
+                   grep -qiF "$header" <<<"$headers" || fail "https://$HOST/$path lacks $header"
+               done
+               echo "/$path: $(head -1 <<<"$headers" | tr -d '\r'), all five security headers"
+           done
+           say "Chromium on the host: a supervisor signs in at https://$HOST/contingencia/"
            "$PY" "$ROOT/tests/fresh_debian/supervisor.py" --host "$HOST" --user carla --name "Carla Flores" \
                --email carla.flores@empresa.bo --shots "$ROOT/screenshots/fresh-debian" || fail "the supervisor's visit"
            guest 'pid=$(systemctl show -p MainPID --value contingencia-colector)
