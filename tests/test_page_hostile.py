@@ -20,7 +20,9 @@ PAGES = ["pages/estado.py", "pages/eventos.py", "pages/historial.py", "pages/con
 @pytest.fixture
 def hostile(app_secrets, sim):
     """A store the collector filled while cucu answered well, then through every kind of hostile body."""
-    runtime = build_runtime(load_settings(app_secrets, {}), start_collector=False)
+    # One call at a time: the kinds rotate call by call, so which POS gets which kind must not depend
+    # on how 32 concurrent calls happen to reach the simulator.
+    runtime = build_runtime(load_settings({**app_secrets, "concurrency": 1}, {}), start_collector=False)
     runtime.client.max_retries = 0  # what is recorded matters here, not the backoff before it
     collector = runtime.collector
     collector.check_once()
