@@ -31,6 +31,7 @@ PAGE_FILES = [
     ("pages/historial.py", "Historial", ":material/timeline:"),
     ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:"),
     ("pages/bitacora.py", "Bitácora", ":material/receipt_long:"),
+    ("pages/alertas.py", "Alertas", ":material/notifications:"),
 ]
 PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon) in enumerate(PAGE_FILES)]
 SUPERVISOR_ONLY = {"Iniciar evento"}  # explained, not shown, to viewers; the actions service refuses them anyway

@@ -46,11 +46,15 @@ def simulator_process(*args: str):
 
 
 @contextmanager
-def deployed_chain(branches: int, pos_per_branch: int, *, history_days: int = 0) -> Iterator[tuple[dict[str, str], str]]:
+def deployed_chain(
+    branches: int, pos_per_branch: int, *, history_days: int = 0, latency_ms: float = 100.0
+) -> Iterator[tuple[dict[str, str], str]]:
     """A chain as deploy/ runs it: the simulator in its own process (standing in for cucu), an
     inventory file, a database filled by a first sweep (and by the backfill of today and the
-    ``history_days`` before it), and the collector service polling into it from then on. Yields the
-    web server's environment (its own collector off) and the database's path."""
+    ``history_days`` before it), and the collector service polling into it from then on, with
+    cucu answering in ``latency_ms`` as a remote service does (the fill runs without it): a sweep
+    spreads over half the interval instead of a burst that takes both cores. Yields the web
+    server's environment (its own collector off) and the database's path."""
     from cucu.client import CucuClient
     from cucu.collector import Collector
     from cucu.inventory import inventory_to_toml
@@ -73,8 +77,10 @@ def deployed_chain(branches: int, pos_per_branch: int, *, history_days: int = 0)
                 collector.backfill_everything()
             collector.stop()
             store.close()
+        httpx.put(f"{sim_url}/_sim/faults", json={"latency_ms": latency_ms}, timeout=5).raise_for_status()
         print(
-            f"{len(inventory.all_pos)} puntos de venta en {branches} sucursales; base llenada en {time.perf_counter() - started:.0f} s"
+            f"{len(inventory.all_pos)} puntos de venta en {branches} sucursales; base llenada en {time.perf_counter() - started:.0f} s;"
+            f" cucu responde en {latency_ms:.0f} ms"
         )
         env = {"CUCU_BASE_URL": sim_url, "CUCU_API_KEY": API_KEY, "CUCU_INVENTORY": str(path), "CUCU_DB": db}
         service_env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | env

@@ -92,6 +92,8 @@ class Collector:
         self._lease_lock = threading.Lock()
         # Rounds each loop has finished (led or stood by), so a test waits on rounds, not on time.
         self.rounds: Counter[str] = Counter()
+        # Called with the job's name after each round it ran (the alerts decide right after a check).
+        self.on_round: list[Callable[[str], object]] = []
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------
 
@@ -227,6 +229,8 @@ class Collector:
             try:
                 if self.lead():
                     job()
+                    for listener in self.on_round:
+                        listener(name)
             except Exception:  # the collector outlives every fault; the log keeps the detail
                 log.exception("colector: %s falló", name)
             self.rounds[name] += 1

@@ -38,13 +38,13 @@ class ServiceError(Exception):
 
 
 def read_settings(secrets_path: Path, environ: Mapping[str, str]) -> Settings:
-    section = {}
+    secrets = {}
     if secrets_path.exists():
         try:
-            section = tomllib.loads(secrets_path.read_text(encoding="utf-8")).get("cucu", {})
+            secrets = tomllib.loads(secrets_path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ServiceError(f"No se pudo leer {secrets_path}: {exc}.") from None
-    settings = load_settings(section, environ)
+    settings = load_settings(secrets.get("cucu", {}), environ, alerts=secrets.get("alerts", {}))
     if settings.mode is Mode.DEMO:
         raise ServiceError(
             "Falta CUCU_BASE_URL: en modo DEMO el tablero consulta su simulador por sí mismo y "
@@ -76,7 +76,7 @@ def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, w
                 continue
             runtime.close()
             runtime = fresh
-            runtime.collector.start()
+            runtime.start()
             log.info("inventario modificado: %d puntos de venta", len(runtime.inventory.all_pos))
     finally:
         runtime.close()

@@ -14,7 +14,7 @@ from cucu.formatting import fmt_count, fmt_duration
 from cucu.lapaz import la_paz_series
 from cucu.models import Event, Inventory, motive_label
 from cucu.settings import DEFAULT_LONG_OPEN_HOURS
-from cucu.store import AuditEntry, AuditFilter, DayEvents, PosStatus, Store, page_count
+from cucu.store import AuditEntry, AuditFilter, DayEvents, Incident, OutboxEntry, PosStatus, Store, page_count
 from cucu.vocabulary import PosState, stored_label
 
 REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: register an event within 48 h after it ends
@@ -177,6 +177,8 @@ class OpenWindow:
     event: Event
     deadline: datetime
     left: timedelta
+    branch_id: str = ""
+    pos_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,7 @@ def open_windows(inventory: Inventory, recent_days: Iterable[DayEvents], now: da
             deadline = event.fecha_fin + REGISTRATION_WINDOW
             if event.fecha_fin <= now < deadline:
                 branch_name, pos = names[day.pos_id]
-                windows.append(OpenWindow(branch_name, pos.name, event, deadline, deadline - now))
+                windows.append(OpenWindow(branch_name, pos.name, event, deadline, deadline - now, pos.branch_id, pos.id))
     return sorted(windows, key=lambda w: w.deadline)
 
 
@@ -377,3 +379,50 @@ class _AuditNames:
             for e in entries
         ]
         return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+# ---- Alertas ------------------------------------------------------------------------------
+
+INCIDENT_COLUMNS = ["Alerta", "Asunto", "Desde", "Detalle", "Último aviso", "Recordatorios", "Resuelta"]
+OUTBOX_COLUMNS = ["Creado", "Mensaje", "Asunto", "Entrega", "Canal", "Intentos", "Entregado", "Último error"]
+
+
+def incidents_frame(incidents: Iterable[Incident]) -> pd.DataFrame:
+    """One row per incident, as the store gives them (the Alertas page: open ones, then the recent)."""
+    rows = [
+        {
+            "Alerta": stored_label(i.rule),
+            "Asunto": i.title,
+            "Desde": i.opened_at,
+            "Detalle": i.body,
+            "Último aviso": i.notified_at,
+            "Recordatorios": i.reminders,
+            "Resuelta": i.closed_at,
+        }
+        for i in incidents
+    ]
+    frame = pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
+    for column in ("Desde", "Último aviso", "Resuelta"):
+        frame[column] = la_paz_series(frame[column])
+    return frame
+
+
+def outbox_frame(entries: Iterable[OutboxEntry]) -> pd.DataFrame:
+    """One row per message to one channel: what was sent where, and whether it was delivered."""
+    rows = [
+        {
+            "Creado": e.created_at,
+            "Mensaje": stored_label(e.kind),
+            "Asunto": e.title,
+            "Entrega": e.delivery.label,
+            "Canal": e.channel_label,
+            "Intentos": e.attempts,
+            "Entregado": e.delivered_at,
+            "Último error": e.last_error or "",
+        }
+        for e in entries
+    ]
+    frame = pd.DataFrame(rows, columns=OUTBOX_COLUMNS)
+    for column in ("Creado", "Entregado"):
+        frame[column] = la_paz_series(frame[column])
+    return frame

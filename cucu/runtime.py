@@ -10,16 +10,18 @@ import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cucu.actions import Actions
+from cucu.alerts import Alerter
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Inventory
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
+from cucu.shared_reads import SharedReads
 from cucu.store import Store
 from cucu.vocabulary import Mode
 
@@ -37,16 +39,26 @@ class Runtime:
     store: Store
     collector: Collector
     actions: Actions
+    alerter: Alerter
     simulator_server: SimulatorServer | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
+    # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
+    shared: SharedReads = field(default_factory=SharedReads, repr=False)
 
     @property
     def simulator(self) -> Simulator | None:
         """The in-process simulator (DEMO only), for the demo's fault switches."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
+    def start(self) -> Runtime:
+        """Poll cucu (when this process holds the lease) and decide and send alerts."""
+        self.collector.start()
+        self.alerter.start()
+        return self
+
     def close(self) -> None:
         """Idempotent: called when the cache drops the runtime and again at process exit."""
+        self.alerter.stop()
         self.collector.stop()
         self.actions.close()  # attempts still under verification are the collector's to settle
         self.client.close()
@@ -135,7 +147,25 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         backfill_days=settings.backfill_days,
     )
     actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
-    runtime = Runtime(settings, inventory, client, store, collector, actions, server, temp_dir)
+    alerter = Alerter(
+        store,
+        inventory,
+        settings.alerts,
+        leading=lambda: bool(collector.leading),
+        polling=lambda: _polling(collector),
+        holder=collector.holder,
+        long_open_hours=settings.long_open_hours,
+        check_interval_s=settings.check_interval_s,
+    )
+    collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
+    runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
-        collector.start()
+        runtime.start()
+    elif not settings.collector:  # a web process that never polls still watches that someone does
+        alerter.start()
     return runtime
+
+
+def _polling(collector: Collector) -> tuple[bool, datetime | None]:
+    polling = collector.polling()
+    return polling.active, polling.last_renewal

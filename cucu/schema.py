@@ -126,6 +126,66 @@ leases = sa.Table(
 )
 
 
+# Alerts (cucu/alerts.py). An incident is one condition a rule found (SIAT down, a branch in
+# contingency too long…), open until the rule no longer holds; at most one open per key, enforced by
+# the database, so two processes that both decide cannot open it twice.
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "key", sa.String(120), nullable=False
+    ),  # the rule and what it is about: "siat_caido", "contingencia_larga:<branch id>"
+    sa.Column("rule", sa.String(32), nullable=False),  # an AlertRule
+    sa.Column("branch_id", sa.String(36), nullable=True),  # a branch's incident goes to its channels (tags)
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("notified_at", UtcDateTime(), nullable=False),  # its last message (opening or reminder)
+    sa.Column("reminders", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("closed_at", UtcDateTime(), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),  # the latest wording, as the Alertas page shows it
+    sa.Column("body", sa.Text, nullable=False),
+)
+one_open_incident_per_key = sa.Index(
+    "ux_incidents_open_key",
+    incidents.c.key,
+    unique=True,
+    sqlite_where=incidents.c.closed_at.is_(None),
+    postgresql_where=incidents.c.closed_at.is_(None),
+)
+incidents_newest_first = sa.Index("ix_incidents_opened_at", incidents.c.opened_at)
+
+# Every message to every channel is written here, in the transaction that decides it, before it is
+# sent; a sender claims a row for a while (so two processes never send it both), sends it, and marks
+# it delivered, or puts it off with a backoff, or gives it up. A restart finds what is left to send.
+alert_outbox = sa.Table(
+    "alert_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Integer, nullable=True),  # NULL: a test message
+    sa.Column("kind", sa.String(16), nullable=False),  # an AlertKind
+    sa.Column("channel", sa.String(16), nullable=False),  # the channel's fingerprint, never its URL
+    sa.Column("channel_label", sa.String(300), nullable=False),  # the URL with its secrets masked
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),  # the next attempt
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(200), nullable=True),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("gave_up_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),  # redacted: no part of the URL's secrets
+)
+outbox_due = sa.Index(
+    "ix_alert_outbox_due",
+    alert_outbox.c.due_at,
+    sqlite_where=sa.and_(alert_outbox.c.delivered_at.is_(None), alert_outbox.c.gave_up_at.is_(None)),
+    postgresql_where=sa.and_(alert_outbox.c.delivered_at.is_(None), alert_outbox.c.gave_up_at.is_(None)),
+)
+outbox_newest_first = sa.Index("ix_alert_outbox_created_at", alert_outbox.c.created_at)
+outbox_by_incident = sa.Index("ix_alert_outbox_incident", alert_outbox.c.incident_id)
+
+
 # A counter per table that pages render from, raised in the transaction of every write to it: a page
 # computes its frames once per version and shares them across sessions (see ui/resources.py).
 data_versions = sa.Table(
@@ -174,6 +234,7 @@ audit_by_actor = sa.Index("ix_audit_log_actor_requested_at_id", audit_log.c.acto
 audit_by_outcome = sa.Index("ix_audit_log_outcome_requested_at_id", audit_log.c.outcome, audit_log.c.requested_at, audit_log.c.id)
 _BY_FILTER = (audit_by_branch, audit_by_actor, audit_by_outcome)
 _LATER_INDEXES = (one_pending_action_per_pos, one_open_action_per_pos, audit_newest_first, *_BY_FILTER)
+_ALERT_TABLES = (incidents, alert_outbox)
 _V1_AUDIT_TIME_INDEX = "ix_audit_log_requested_at"  # v1's, on requested_at alone; dropped by v6
 
 
@@ -232,6 +293,13 @@ def _v7(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _v8(conn: Connection) -> None:
+    for table in _ALERT_TABLES:
+        table.create(conn, checkfirst=True)
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -241,4 +309,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (5, _v5),
     (6, _v6),
     (7, _v7),
+    (8, _v8),
 ]

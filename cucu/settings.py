@@ -61,6 +61,8 @@ class Settings:
     settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0)  # 0: only the collector settles
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
+    # The [alerts] table (its own table and CUCU_ALERTS_* variables; see load_alerts).
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
     @property
     def mode(self) -> Mode:
@@ -85,12 +87,18 @@ def env_sources(fields: Iterable[dataclasses.Field[Any]], env_prefix: str) -> di
     return {f.name: (f"{env_prefix}{f.name.upper()}", f.name) for f in fields}
 
 
-_SOURCES = env_sources(dataclasses.fields(Settings), ENV_PREFIX)
+_SUBTABLES = {"alerts"}  # fields read from tables of their own
+_SOURCES = env_sources((f for f in dataclasses.fields(Settings) if f.name not in _SUBTABLES), ENV_PREFIX)
 _NUMBERS = {f.name: f for f in dataclasses.fields(Settings) if "minimum" in f.metadata}
 
 
-def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Merge ``[cucu]`` secrets with environment overrides and validate the result."""
+def load_settings(
+    secrets: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    alerts: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge ``[cucu]`` secrets (and the ``[alerts]`` table) with environment overrides and validate the result."""
     secrets = dict(secrets or {})
     environ = environ or {}
     known_keys = {key for _, key in _SOURCES.values()}
@@ -145,6 +153,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         db=str(raw["db"]) if raw["db"] is not None else None,
         collector=parse_switch(raw["collector"], f"{_SOURCES['collector'][0]} / [cucu].collector", default=Settings.collector),
         demo_size=demo_size,
+        alerts=load_alerts(alerts, environ),
         **numbers,
     )
 
@@ -197,6 +206,15 @@ def merge_sources(
     return raw
 
 
+def plain_data(value: Any) -> Any:
+    """Streamlit's attribute dicts (secrets, user info) as plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
+    return value
+
+
 def parse_switch(value: Any, name: str, *, default: bool, error: type[ValueError] = SettingsError) -> bool:
     """on/off from TOML booleans or environment text; anything else is refused, never guessed."""
     if value is None:
@@ -209,3 +227,140 @@ def parse_switch(value: Any, name: str, *, default: bool, error: type[ValueError
     if text in ("0", "false", "off", "no"):
         return False
     raise error(f"{name} debe ser on u off; se recibió «{value}».")
+
+
+# ---- [alerts] ---------------------------------------------------------------------------------
+
+ALERTS_ENV_PREFIX = f"{ENV_PREFIX}ALERTS_"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where alerts go: an Apprise URL (it holds tokens: never in a repr, a log or the browser).
+
+    ``tags`` route a branch's alerts (see ``cucu.alerts.audience``): an untagged channel gets every
+    alert, a branch's in a summary of all branches; a tagged one the company's alerts and those of
+    each branch whose tags it shares (``[alerts.branch_tags]``).
+    """
+
+    url: str = field(repr=False)
+    tags: frozenset[str] = frozenset()
+    label: str = ""  # the URL with its secrets masked, what the Alertas page and the outbox show
+    fingerprint: str = ""  # stable id of the URL, stored with each message instead of the URL
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]`` of secrets.toml; the numbers are also ``CUCU_ALERTS_<NAME>`` in the environment,
+    and ``CUCU_ALERTS_URLS`` adds untagged channels (URLs separated by spaces)."""
+
+    channels: tuple[Channel, ...] = ()
+    branch_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # branch id or name -> tags
+    disabled: frozenset[str] = frozenset()  # AlertRule values switched off in [alerts.rules]
+    public_url: str | None = None  # the dashboard's address as people open it, for links in messages
+    remind_minutes: float = _number(float, 60, 0)  # 0: no reminders
+    window_closing_hours: float = _number(float, 6, 0.1)  # an ended event's 48 h window closes within this
+    cucu_failing_minutes: float = _number(float, 5, 1)  # cucu unreachable or refusing the key this long
+    unsettled_minutes: float = _number(float, 15, 1)  # a start or end still unconfirmed this long
+    retry_s: float = _number(float, 30, 0.1)  # first wait after a failed delivery; doubling up to 15 min
+
+    def tags_of(self, branch_id: str, branch_name: str) -> frozenset[str]:
+        return self.branch_tags.get(branch_id, frozenset()) | self.branch_tags.get(branch_name, frozenset())
+
+
+_ALERT_TABLES = {"channels", "branch_tags", "rules"}
+_ALERT_SOURCES = env_sources(
+    (f for f in dataclasses.fields(AlertSettings) if f.name not in _ALERT_TABLES | {"disabled"}), ALERTS_ENV_PREFIX
+)
+_ALERT_NUMBERS = {f.name: f for f in dataclasses.fields(AlertSettings) if "minimum" in f.metadata}
+
+
+def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -> AlertSettings:
+    """``[alerts]`` merged with its environment overrides; every channel's URL must be one Apprise knows."""
+    from cucu.vocabulary import AlertRule
+
+    section = dict(section or {})
+    known = {key for _, key in _ALERT_SOURCES.values()} | _ALERT_TABLES
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise SettingsError(
+            f"La tabla [alerts] tiene claves desconocidas: {', '.join(unknown)}. Se admiten: {', '.join(sorted(known))}."
+        )
+    raw = merge_sources(_ALERT_SOURCES, section, environ)
+    numbers = {
+        name: _parse_number(
+            raw[name],
+            spec.default,
+            f"{_ALERT_SOURCES[name][0]} / [alerts].{name}",
+            spec.metadata["kind"],
+            minimum=spec.metadata["minimum"],
+        )
+        for name, spec in _ALERT_NUMBERS.items()
+    }
+    listed = section.get("channels", [])
+    if not isinstance(listed, list) or not all(isinstance(c, Mapping) for c in listed):
+        raise SettingsError(
+            '[alerts] channels es una lista de tablas: [[alerts.channels]] con url = "…" y, si quiere, tags = ["…"].'
+        )
+    specs: list[tuple[str, Any, Any]] = []
+    for n, entry in enumerate(listed, start=1):
+        extra = sorted(set(entry) - {"url", "tags"})
+        if extra:
+            raise SettingsError(
+                f"El canal {n} de [[alerts.channels]] tiene claves desconocidas: {', '.join(extra)} (se admiten url y tags)."
+            )
+        specs.append((f"el canal {n} de [[alerts.channels]]", entry.get("url"), entry.get("tags", [])))
+    for n, url in enumerate((environ.get(f"{ALERTS_ENV_PREFIX}URLS") or "").split(), start=1):
+        specs.append((f"la dirección {n} de {ALERTS_ENV_PREFIX}URLS", url, []))
+    channels = tuple(_channel(where, url, tags) for where, url, tags in specs)
+    branch_tags = section.get("branch_tags", {})
+    if not isinstance(branch_tags, Mapping) or not all(_is_tag_list(v) for v in branch_tags.values()):
+        raise SettingsError('[alerts.branch_tags] asigna etiquetas a sucursales (por nombre o id): "Sucursal Norte" = ["norte"].')
+    rules = section.get("rules", {})
+    names = {r.value for r in AlertRule}
+    if not isinstance(rules, Mapping) or set(rules) - names or not all(isinstance(v, bool) for v in rules.values()):
+        raise SettingsError(
+            f"[alerts.rules] enciende o apaga reglas con true o false; las reglas son: {', '.join(sorted(names))}."
+        )
+    public_url = raw["public_url"]
+    if public_url is not None:
+        public_url = str(public_url).rstrip("/")
+        if urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname:
+            raise SettingsError(
+                f"[alerts].public_url ({_ALERT_SOURCES['public_url'][0]}) es la dirección del tablero, p. ej. "
+                f"https://contingencia.empresa.bo/contingencia; se recibió «{public_url}»."
+            )
+    return AlertSettings(
+        channels=channels,
+        branch_tags={str(k): frozenset(str(t) for t in v) for k, v in branch_tags.items()},
+        disabled=frozenset(name for name, on in rules.items() if not on),
+        public_url=public_url,
+        **numbers,
+    )
+
+
+def _is_tag_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(t, str) and t.strip() for t in value)
+
+
+def _channel(where: str, url: Any, tags: Any) -> Channel:
+    """A channel, its URL checked and masked by Apprise; an error names the channel and its scheme, never the URL."""
+    if not isinstance(url, str) or "://" not in url:
+        raise SettingsError(
+            f'{where} necesita url = "servicio://…" (una dirección de Apprise, p. ej. mailto://, tgram://, json://).'
+        )
+    if not _is_tag_list(tags):
+        raise SettingsError(f'{where}: tags es una lista de textos, p. ej. tags = ["santa-cruz"].')
+    import apprise  # only a configuration with channels needs it
+
+    plugin = apprise.Apprise.instantiate(url.strip())
+    scheme = url.split("://", 1)[0]
+    if plugin is None:
+        raise SettingsError(f"{where} ({scheme}://…) no es una dirección que Apprise entienda: revise el servicio y sus datos.")
+    masked = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]  # the query may carry tokens
+    return Channel(
+        url=url.strip(),
+        tags=frozenset(str(t).strip() for t in tags),
+        label=masked[:300],
+        fingerprint=hashlib.sha256(url.strip().encode()).hexdigest()[:12],
+    )

@@ -28,15 +28,17 @@ from cucu.schema import (
     MIGRATIONS,
     NaiveDatetimeError,
     UtcDateTime,
+    alert_outbox,
     audit_log,
     connectivity_checks,
     data_versions,
     day_events,
+    incidents,
     leases,
     pos_status,
     schema_version,
 )
-from cucu.vocabulary import ActionKind, ErrorKind, Outcome, Role
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, Outcome, Role
 
 CHECK_RETENTION = timedelta(days=35)  # uptime is shown over 30 days at most
 PRUNE_EVERY = 200  # inserts between two retention sweeps
@@ -183,6 +185,56 @@ class AuditFilter:
     actions: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A condition an alert rule found, open until the rule no longer holds (see cucu/alerts.py)."""
+
+    id: int
+    key: str
+    rule: AlertRule | str  # a str: written by a newer version (read leniently)
+    branch_id: str | None
+    opened_at: datetime
+    notified_at: datetime  # its last message (opening or reminder)
+    reminders: int
+    closed_at: datetime | None
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One message to one channel, as the decision writes it to the outbox."""
+
+    kind: AlertKind
+    channel: str  # the channel's fingerprint
+    channel_label: str  # its URL with the secrets masked
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    incident_id: int | None
+    kind: AlertKind | str
+    channel: str
+    channel_label: str
+    title: str
+    body: str
+    created_at: datetime
+    due_at: datetime
+    attempts: int
+    delivered_at: datetime | None
+    gave_up_at: datetime | None
+    last_error: str | None
+
+    @property
+    def delivery(self) -> Delivery:
+        if self.delivered_at is not None:
+            return Delivery.DELIVERED
+        return Delivery.GAVE_UP if self.gave_up_at is not None else Delivery.WAITING
 
 
 class Store:
@@ -405,8 +457,14 @@ class Store:
                 found[key] = _day(row)
         return found
 
-    def put_days(self, items: Iterable[DayEvents]) -> None:
-        """Write (or replace) each POS-day, in batches: a backfill round or a demo's history is many rows."""
+    def put_days(self, items: Iterable[DayEvents]) -> int:
+        """Write (or replace) each POS-day, in batches: a backfill round or a demo's history is many rows.
+
+        A POS-day whose stored row already says the same (events, completeness, verification) is
+        left alone, with the time that copy was first read: the backfill re-reads today's lists
+        all day, and a round that learns nothing must not count as a change, or every shared
+        Historial read would be rebuilt after every round. Returns the rows written.
+        """
         rows = {
             (item.pos_id, item.day): {
                 "pos_id": item.pos_id,
@@ -421,19 +479,36 @@ class Store:
             for item in items
         }
         if not rows:
-            return
+            return 0
         by_day: dict[date, list[str]] = {}
         for pos_id, day in rows:
             by_day.setdefault(day, []).append(pos_id)
-        values = list(rows.values())
         with self.engine.begin() as conn:
+            for day, pos_ids in by_day.items():
+                for at in range(0, len(pos_ids), _BATCH):
+                    chunk = pos_ids[at : at + _BATCH]
+                    stored = conn.execute(
+                        sa.select(*(day_events.c[name] for name in ("pos_id", "day", *_DAY_CONTENT))).where(
+                            day_events.c.day == day, day_events.c.pos_id.in_(chunk)
+                        )
+                    )
+                    for row in stored:
+                        new = rows.get((row.pos_id, row.day))
+                        if new is not None and all(new[name] == getattr(row, name) for name in _DAY_CONTENT):
+                            del rows[(row.pos_id, row.day)]
+                            by_day[day].remove(row.pos_id)
+            if not rows:
+                return 0
+            values = list(rows.values())
             for day, pos_ids in by_day.items():  # one day and a list of POS: the primary key's index serves it
                 for at in range(0, len(pos_ids), _BATCH):
                     chunk = pos_ids[at : at + _BATCH]
-                    conn.execute(day_events.delete().where(day_events.c.day == day, day_events.c.pos_id.in_(chunk)))
+                    if chunk:
+                        conn.execute(day_events.delete().where(day_events.c.day == day, day_events.c.pos_id.in_(chunk)))
             for at in range(0, len(values), _BATCH):
                 conn.execute(day_events.insert(), values[at : at + _BATCH])
             _bump(conn, day_events.name)
+        return len(values)
 
     def observe_events(self, fetches: Iterable[PosFetch]) -> int:
         """Record the active events a sweep saw, in their start day's row; returns the rows written.
@@ -706,6 +781,152 @@ class Store:
         with self.engine.connect() as conn:
             return sorted(r[0] for r in conn.execute(sa.select(found.c.actor).where(found.c.actor.is_not(None))))
 
+    # ---- alerts: incidents and the outbox -------------------------------------------------
+
+    def open_incidents(self) -> list[Incident]:
+        query = sa.select(incidents).where(incidents.c.closed_at.is_(None)).order_by(incidents.c.opened_at, incidents.c.id)
+        with self.engine.connect() as conn:
+            return [_incident(row) for row in conn.execute(query)]
+
+    def recent_incidents(self, limit: int) -> list[Incident]:
+        """The last ``limit`` incidents opened, open or closed, newest first."""
+        query = sa.select(incidents).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_incident(row) for row in conn.execute(query)]
+
+    def incident_open(
+        self,
+        *,
+        key: str,
+        rule: AlertRule,
+        branch_id: str | None,
+        opened_at: datetime,
+        now: datetime,
+        title: str,
+        body: str,
+        messages: Sequence[OutboxMessage],
+    ) -> int | None:
+        """Open an incident and queue its messages, in one transaction; None when one is already open
+        under ``key`` (another process decided it first: the database refuses a second)."""
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    incidents.insert().values(
+                        key=key,
+                        rule=rule,
+                        branch_id=branch_id,
+                        opened_at=opened_at,
+                        notified_at=now,
+                        reminders=0,
+                        title=title,
+                        body=body,
+                    )
+                ).inserted_primary_key
+                incident_id = int(row[0]) if row is not None else _no_key()
+                _queue(conn, incident_id, messages, now)
+                return incident_id
+        except sa.exc.IntegrityError:
+            return None
+
+    def incident_remind(
+        self, incident: Incident, *, now: datetime, title: str, body: str, messages: Sequence[OutboxMessage]
+    ) -> bool:
+        """Record a reminder and queue it, once: False when the incident moved on meanwhile (closed, or
+        reminded by another process)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                incidents.update()
+                .where(
+                    incidents.c.id == incident.id, incidents.c.closed_at.is_(None), incidents.c.reminders == incident.reminders
+                )
+                .values(notified_at=now, reminders=incident.reminders + 1, title=title, body=body)
+            ).rowcount
+            if done:
+                _queue(conn, incident.id, messages, now)
+            return bool(done)
+
+    def incident_close(
+        self, incident_id: int, *, now: datetime, title: str, body: str, messages: Sequence[OutboxMessage]
+    ) -> bool:
+        """Close an incident and queue its recovery message, once: False when it was already closed."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                incidents.update()
+                .where(incidents.c.id == incident_id, incidents.c.closed_at.is_(None))
+                .values(closed_at=now, title=title, body=body)
+            ).rowcount
+            if done:
+                _queue(conn, incident_id, messages, now)
+            return bool(done)
+
+    def outbox_add(self, messages: Sequence[OutboxMessage], now: datetime) -> None:
+        """Queue messages that belong to no incident (a supervisor's test)."""
+        with self.engine.begin() as conn:
+            _queue(conn, None, messages, now)
+
+    def outbox_claim(self, holder: str, *, for_: timedelta, limit: int) -> list[OutboxEntry]:
+        """Take up to ``limit`` messages that are due and nobody else is sending, for ``for_`` by the
+        database's clock: a sender that dies mid-send leaves them to the next one when it lapses."""
+        now = self.db_now()
+        free = sa.or_(alert_outbox.c.claimed_until.is_(None), alert_outbox.c.claimed_until < now)
+        waiting = sa.and_(alert_outbox.c.delivered_at.is_(None), alert_outbox.c.gave_up_at.is_(None))
+        with self.engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(alert_outbox.c.id)
+                    .where(waiting, alert_outbox.c.due_at <= now, free)
+                    .order_by(alert_outbox.c.due_at, alert_outbox.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+            if not ids:
+                return []
+            until = now + for_
+            conn.execute(
+                alert_outbox.update()
+                .where(alert_outbox.c.id.in_(ids), waiting, free)  # again: another sender may have won a row
+                .values(claimed_by=holder, claimed_until=until)
+            )
+            rows = conn.execute(
+                sa.select(alert_outbox)
+                .where(alert_outbox.c.id.in_(ids), alert_outbox.c.claimed_by == holder, alert_outbox.c.claimed_until == until)
+                .order_by(alert_outbox.c.id)
+            )
+            return [_outbox(row) for row in rows]
+
+    def outbox_delivered(self, entry_id: int, holder: str) -> bool:
+        return self._outbox_settle(entry_id, holder, delivered_at=self.db_now(), attempts=alert_outbox.c.attempts + 1)
+
+    def outbox_retry(self, entry_id: int, holder: str, *, after: timedelta, error: str) -> bool:
+        return self._outbox_settle(
+            entry_id, holder, due_at=self.db_now() + after, attempts=alert_outbox.c.attempts + 1, last_error=error
+        )
+
+    def outbox_give_up(self, entry_id: int, holder: str, *, error: str) -> bool:
+        return self._outbox_settle(
+            entry_id, holder, gave_up_at=self.db_now(), attempts=alert_outbox.c.attempts + 1, last_error=error
+        )
+
+    def _outbox_settle(self, entry_id: int, holder: str, **values: Any) -> bool:
+        """Only the holder of the claim writes the outcome of its attempt (False: the claim lapsed and
+        another sender took the row)."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    alert_outbox.update()
+                    .where(alert_outbox.c.id == entry_id, alert_outbox.c.claimed_by == holder)
+                    .values(claimed_by=None, claimed_until=None, **values)
+                ).rowcount
+            )
+
+    def outbox_entries(self, limit: int, *, incident_id: int | None = None) -> list[OutboxEntry]:
+        """The last ``limit`` messages queued (of one incident), newest first."""
+        query = sa.select(alert_outbox).order_by(alert_outbox.c.created_at.desc(), alert_outbox.c.id.desc()).limit(limit)
+        if incident_id is not None:
+            query = query.where(alert_outbox.c.incident_id == incident_id)
+        with self.engine.connect() as conn:
+            return [_outbox(row) for row in conn.execute(query)]
+
 
 # ---- helpers ------------------------------------------------------------------------
 
@@ -814,6 +1035,8 @@ def _bump(conn: Connection, table: str) -> None:
 
 
 _BATCH = 500  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
+# What a POS-day says; put_days leaves a row alone when these are unchanged (``fetched_at`` is not among them)
+_DAY_CONTENT = ("branch_id", "complete", "verified", "events_json")
 _NO_EVENTS = "[]"  # how put_days stores a day without events (most days of most POS)
 
 
@@ -841,3 +1064,57 @@ def _stored_event(raw: str | dict[str, Any]) -> Event | None:
 
 def _event_json(event: Event) -> str:
     return json.dumps(dict(event.raw), ensure_ascii=False)
+
+
+def _queue(conn: Connection, incident_id: int | None, messages: Sequence[OutboxMessage], now: datetime) -> None:
+    if messages:
+        conn.execute(
+            alert_outbox.insert(),
+            [
+                {
+                    "incident_id": incident_id,
+                    "kind": m.kind,
+                    "channel": m.channel,
+                    "channel_label": m.channel_label,
+                    "title": m.title,
+                    "body": m.body,
+                    "created_at": now,
+                    "due_at": now,
+                    "attempts": 0,
+                }
+                for m in messages
+            ],
+        )
+
+
+def _incident(row: sa.Row[Any]) -> Incident:
+    return Incident(
+        id=row.id,
+        key=row.key,
+        rule=_lenient(AlertRule, row.rule),
+        branch_id=row.branch_id,
+        opened_at=row.opened_at,
+        notified_at=row.notified_at,
+        reminders=row.reminders,
+        closed_at=row.closed_at,
+        title=row.title,
+        body=row.body,
+    )
+
+
+def _outbox(row: sa.Row[Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        incident_id=row.incident_id,
+        kind=_lenient(AlertKind, row.kind),
+        channel=row.channel,
+        channel_label=row.channel_label,
+        title=row.title,
+        body=row.body,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        attempts=row.attempts,
+        delivered_at=row.delivered_at,
+        gave_up_at=row.gave_up_at,
+        last_error=row.last_error,
+    )

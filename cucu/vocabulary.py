@@ -176,10 +176,10 @@ _OUTCOME_TEXT = {
 OPEN_OUTCOMES = (Outcome.PENDING, Outcome.VERIFYING)
 
 
-def stored_label(value: Role | ActionKind | Outcome | str) -> str:
-    """The label of a value read from the audit log, or the raw value marked unknown when this version
+def stored_label(value: Role | ActionKind | Outcome | AlertRule | AlertKind | str) -> str:
+    """The label of a value read from the database, or the raw value marked unknown when this version
     does not know it (the store reads those columns leniently: one odd row must not hide the others)."""
-    if isinstance(value, Role | ActionKind | Outcome):
+    if isinstance(value, Role | ActionKind | Outcome | AlertRule | AlertKind):
         return value.label
     return f"⚠ {value} (desconocido)"
 
@@ -287,3 +287,63 @@ class PosState(StrEnum):
     @property
     def icon(self) -> str:
         return {PosState.NORMAL: "🟢", PosState.CONTINGENCIA: "🔴", PosState.DESCONOCIDO: "⚪"}[self]
+
+
+# ---- alerts -----------------------------------------------------------------------------------
+
+
+class AlertRule(StrEnum):
+    """What an incident is about (stored in ``incidents.rule``); each has its switch in ``[alerts.rules]``."""
+
+    SIAT_DOWN = "siat_caido"
+    LONG_OPEN = "contingencia_larga"
+    WINDOW_CLOSING = "ventana_por_cerrar"
+    NO_COLLECTOR = "sin_colector"
+    CUCU_FAILING = "cucu_no_responde"
+    UNSETTLED = "acciones_sin_resolver"
+
+    @property
+    def label(self) -> str:
+        return _ALERT_RULE_LABELS[self]
+
+
+_ALERT_RULE_LABELS = {
+    AlertRule.SIAT_DOWN: "SIAT caído",
+    AlertRule.LONG_OPEN: "Contingencia prolongada",
+    AlertRule.WINDOW_CLOSING: "Plazo de registro por vencer",
+    AlertRule.NO_COLLECTOR: "Nadie consulta cucu",
+    AlertRule.CUCU_FAILING: "cucu no responde o rechaza la clave",
+    AlertRule.UNSETTLED: "Acciones sin resolver",
+}
+
+
+class AlertKind(StrEnum):
+    """Which message of an incident a delivery carries (stored in ``alert_outbox.kind``)."""
+
+    OPENED = "apertura"
+    REMINDER = "recordatorio"
+    CLOSED = "cierre"
+    TEST = "prueba"  # a supervisor's test message to every channel, with no incident
+
+    @property
+    def label(self) -> str:
+        return {
+            AlertKind.OPENED: "Alerta",
+            AlertKind.REMINDER: "Recordatorio",
+            AlertKind.CLOSED: "Resuelta",
+            AlertKind.TEST: "Prueba",
+        }[self]
+
+
+class Delivery(StrEnum):
+    """Where a message to one channel stands (derived from its outbox row, not stored)."""
+
+    WAITING = "en_cola"
+    DELIVERED = "entregado"
+    GAVE_UP = "abandonado"
+
+    @property
+    def label(self) -> str:
+        return {Delivery.WAITING: "⏳ En cola", Delivery.DELIVERED: "✅ Entregado", Delivery.GAVE_UP: "❌ No se pudo entregar"}[
+            self
+        ]

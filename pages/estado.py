@@ -14,9 +14,11 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
+from cucu.shared_reads import Shared
 from cucu.uptime import siat_rollup
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
+from ui.resources import EstadoFrames
 
 page = shell.page_context()
 runtime, settings, inventory = page.runtime, page.settings, page.inventory
@@ -150,8 +152,9 @@ def attention_tiles(ov: Overview) -> None:
         st.caption(f"Y {affected - len(tiles)} sucursal(es) más con avisos: vea la tabla de abajo.")
 
 
-def all_branches(ov: Overview) -> None:
+def all_branches(shared: Shared[EstadoFrames]) -> None:
     """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
+    ov = shared.value.overview
     st.subheader(f"Todas las sucursales ({fmt_count(ov.branches_total)})")
 
     def build() -> pd.DataFrame:
@@ -160,7 +163,7 @@ def all_branches(ov: Overview) -> None:
         table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)
         return table
 
-    table = resources.per_version(runtime, "estado_branches", ("pos_status", "day_events"), build)
+    table = resources.derived(runtime, shared, "estado_branches", build)
     st.dataframe(
         table,
         hide_index=True,
@@ -181,8 +184,8 @@ def all_branches(ov: Overview) -> None:
 def live_overview() -> None:
     now = now_la_paz()
     siat_panel(now)
-    frame = resources.current_pos_frame(runtime)  # shared by every tablet, once per data version
-    ov = resources.current_overview(runtime)
+    shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
+    frame, ov = shared.value.pos, shared.value.overview
     st.divider()
     kpis(ov, now)
     widgets.collector_notices(runtime, frame)
@@ -193,7 +196,7 @@ def live_overview() -> None:
     if ov.windows:
         with st.expander(f"Eventos finalizados con ventana de registro abierta ({fmt_count(len(ov.windows))})"):
             st.dataframe(
-                resources.per_version(runtime, "estado_windows", ("pos_status", "day_events"), lambda: windows_frame(ov.windows)),
+                resources.derived(runtime, shared, "estado_windows", lambda: windows_frame(ov.windows)),
                 hide_index=True,
                 width="stretch",
                 lazy=len(ov.windows) > widgets.LAZY_ROWS,
@@ -203,7 +206,7 @@ def live_overview() -> None:
                 },
             )
     attention_tiles(ov)
-    all_branches(ov)
+    all_branches(shared)
 
 
 live_overview()

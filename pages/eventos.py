@@ -56,7 +56,7 @@ def end_button(label: str, pos_ids: Iterable[str], key: str) -> None:
 @shell.live(resources.LIVE_REFRESH_S)
 def live_table() -> None:
     now = now_la_paz()
-    frame = resources.current_pos_frame(runtime)  # shared by every tablet, once per data version
+    frame = resources.current_frames(runtime).value.pos  # shared by every tablet, once per data version
     shown = filter_pos_frame(frame, branch_filter, state_filter, motive_filter)
     active = active_pos_ids(shown)
     long_open = long_open_first(shown)

@@ -8,12 +8,13 @@ backfill of completed days): viewing never calls cucu, and the page says how com
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cucu.figures.timeline import MAX_LANES, daily_events_figure, timeline_figure
+from cucu.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
 from cucu.formatting import fmt_count, fmt_number
 from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
@@ -107,7 +108,8 @@ def show() -> None:
 
     # Shared by every session and rerun (a motive filter, another tablet) until the store changes.
     selection = f"historial:{start}:{end}:{','.join(sorted(branch_ids))}:{','.join(sorted(pos_ids))}"
-    history, events = resources.per_version(runtime, selection, ("day_events",), read)
+    shared = resources.per_version(runtime, selection, ("day_events",), read)
+    history, events = shared.value
     now = history.read_at
     horizon = now.date() - timedelta(days=runtime.settings.backfill_days)
     text, notice = coverage_text(history, horizon=horizon)
@@ -144,7 +146,7 @@ def show() -> None:
 
     st.subheader("Línea de tiempo")
 
-    def draw_timeline() -> tuple[go.Figure, str | None]:
+    def draw_timeline() -> tuple[go.Figure | dict[str, Any], str | None]:
         lane_list = lanes(inventory, shown_pos)
         if len(lane_list) > MAX_LANES:  # a chain: lanes for the POS with events only, if that is few enough
             lane_list = lanes(inventory, set(frame["pos_id"]))
@@ -154,14 +156,16 @@ def show() -> None:
             f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos iniciados por día. "
             f"Elija sucursales o puntos de venta (hasta {MAX_LANES} con eventos) para ver uno por carril."
         )
-        return daily_events_figure(frame, start, end), note
+        return daily_events_chart(frame, start, end), note
 
     # Building a chain's figure takes ~0.3 s: once per data version and view, for every session.
     view = f"{selection}:{','.join(str(m) for m in sorted(motives))}"
-    figure, note = resources.per_version(runtime, f"{view}:figura", ("day_events",), draw_timeline)
-    if note:
+    figure, note = resources.derived(runtime, shared, f"{view}:figura", draw_timeline)
+    if isinstance(figure, go.Figure):
+        st.plotly_chart(figure, config={"displayModeBar": False, "scrollZoom": False})
+    else:  # a chain's events per day
         st.caption(note)
-    st.plotly_chart(figure, config={"displayModeBar": False, "scrollZoom": False})
+        st.vega_lite_chart(spec=figure, width="stretch")
 
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].subheader("Eventos")
@@ -187,7 +191,7 @@ def show() -> None:
     )
 
     st.subheader("Resumen por sucursal y motivo")
-    summary = resources.per_version(runtime, f"{view}:resumen", ("day_events",), lambda: summary_frame(frame))
+    summary = resources.derived(runtime, shared, f"{view}:resumen", lambda: summary_frame(frame))
     small = len(summary) <= STYLED_ROWS  # a chain's summary (thousands of rows) is plain: a Styler costs seconds
     st.dataframe(
         summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=",") if small else summary,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 AXE_VERSION = "4.14.1"  # the one tests/fetch-axe-core.sh pins
 AXE = ROOT / "tests" / ".axe-core" / f"axe-{AXE_VERSION}.min.js"
 PAGES = {"": "Estado", "eventos": "Eventos activos", "conectividad": "Conectividad", "historial": "Historial",
-         "iniciar": "Iniciar evento", "bitacora": "Bitácora"}  # fmt: skip
+         "iniciar": "Iniciar evento", "bitacora": "Bitácora", "alertas": "Alertas"}  # fmt: skip
 BLOCKING = ("serious", "critical")
 
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations

@@ -13,7 +13,7 @@ from cucu.figures.timeline import (
     MOTIVE_COLORS,
     OPEN_MARKER_NAME,
     OPEN_PATTERN,
-    daily_events_figure,
+    daily_events_chart,
     figure_height,
     timeline_figure,
 )
@@ -277,7 +277,9 @@ def test_timeline_shows_names_and_motives_from_outside_as_text_never_as_html():
     inventory = Inventory(branches=(Branch(B1, HOSTILE, (PointOfSale(P11, "<br>Caja & <i>1</i>", B1),)),))
     days = [day_of(P11, B1, event("e1", P11, at(8), at(9), motive=2, text=HOSTILE, api_motive=HOSTILE))]
     frame = events_frame(days, inventory, NOW)
-    for fig in (timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(inventory)), daily_events_figure(frame, DAY, DAY)):
+    daily = json.dumps(daily_events_chart(frame, DAY, DAY))
+    assert HOSTILE not in daily and "<a" not in daily and "Falla SIAT" in daily  # our labels, never cucu's text
+    for fig in (timeline_figure(frame, NOW, DAY, DAY, lanes=lanes(inventory)),):
         text = json.dumps(json.loads(fig.to_json()))  # plotly writes "/" (and may write "<") escaped
         # json.dumps writes "<" as is: any tag from the names would be in the text. Ours are only <b> and <br>
         # in the hover templates, around placeholders.

@@ -3,6 +3,8 @@ of events, some open now). The page itself never calls cucu."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import timedelta
 
 import pytest
@@ -170,6 +172,12 @@ def test_a_chain_gets_events_per_day_instead_of_a_lane_per_pos(app_secrets, sim,
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "puntos de venta tuvieron eventos: aquí, los eventos iniciados por día" in texts(at)
+    (chart,) = at.get("vega_lite_chart")
+    import pyarrow.ipc
+
+    per_day = pyarrow.ipc.open_stream(chart.proto.data.data).read_all().to_pandas()  # Streamlit sends the values as Arrow
+    assert "Motivo" in json.loads(chart.proto.spec)["encoding"]["color"]["field"]
+    assert per_day["Eventos"].sum() == len(events_table(at)) and not at.get("plotly_chart")  # every event of the week
 
 
 def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, collected, monkeypatch):
@@ -190,9 +198,13 @@ def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, colle
     second = events_table(run_app(app_secrets, page=PAGE))  # another tablet, same range and filters
     assert len(reads) == 1 and second["ID evento"].tolist() == first["ID evento"].tolist()
     pos = collected.inventory.all_pos[0]
-    collected.store.put_days([DayEvents(pos.id, pos.branch_id, now_la_paz().date(), now_la_paz(), False, ())])
+    same = DayEvents(pos.id, pos.branch_id, now_la_paz().date(), now_la_paz(), False, ())
+    collected.store.put_days([same])  # today's list read again, unchanged: not a change
     run_app(app_secrets, page=PAGE)
-    assert len(reads) == 2  # a write to the day cache: read again
+    assert len(reads) == 1
+    collected.store.put_days([dataclasses.replace(same, complete=True)])
+    run_app(app_secrets, page=PAGE)
+    assert len(reads) == 2  # a change in the day cache: read again
 
 
 def test_a_chain_narrows_the_pos_filter_by_branch_first(app_secrets, sim, collected, monkeypatch):

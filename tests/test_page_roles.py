@@ -11,7 +11,14 @@ from tests.apptest_support import APP, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
-READ_PAGES = ["pages/estado.py", "pages/eventos.py", "pages/conectividad.py", "pages/historial.py", "pages/bitacora.py"]
+READ_PAGES = [
+    "pages/estado.py",
+    "pages/eventos.py",
+    "pages/conectividad.py",
+    "pages/historial.py",
+    "pages/bitacora.py",
+    "pages/alertas.py",
+]
 ACTION_KEYS = ("estado_sugerido", "finalizar_todos", "iniciar_revisar")
 PROXY = {"mode": "proxy", "users": {"ana": "supervisor", "beto": "viewer", "carla": "none"}}
 

@@ -106,6 +106,25 @@ def test_day_cache(db):
     assert store.days_with_ends_since(T0) == []  # EVENT is still open
 
 
+def test_a_day_read_again_unchanged_is_not_a_change(db):
+    # The backfill re-reads today's lists all day; only what changed may invalidate shared reads.
+    store = Store(db)
+    day = date(2026, 11, 20)
+    first = [DayEvents("p1", "b1", day, T0, False, (EVENT,)), DayEvents("p2", "b1", day, T0, False, ())]
+    assert store.put_days(first) == 2
+    before = store.data_version("day_events")
+    later = T0 + timedelta(minutes=10)
+    again = [DayEvents("p1", "b1", day, later, False, (EVENT,)), DayEvents("p2", "b1", day, later, False, ())]
+    assert store.put_days(again) == 0
+    assert store.data_version("day_events") == before
+    assert store.get_days([("p1", day)])[("p1", day)].fetched_at == T0  # when this copy was first read
+    changed = [DayEvents("p1", "b1", day, later, False, (EVENT,)), DayEvents("p2", "b1", day, later, True, ())]
+    assert store.put_days(changed) == 1
+    assert store.data_version("day_events") > before
+    assert store.get_days([("p2", day)])[("p2", day)].complete
+    assert store.get_days([("p2", day)])[("p2", day)].fetched_at == later
+
+
 def test_naive_datetimes_are_refused(db):
     store = Store(db)
     try:
@@ -143,7 +162,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 7
+    assert store.version() == MIGRATIONS[-1][0] == 8
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -230,7 +249,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 7
+    assert Store(db).version() == MIGRATIONS[-1][0] == 8
 
 
 def test_concurrent_first_start_migrates_once(db):

@@ -27,7 +27,7 @@ from cucu.access import (
     proxy_secret_problem,
 )
 from cucu.actions import Actor
-from cucu.settings import Settings
+from cucu.settings import Settings, plain_data
 from cucu.vocabulary import AccessMode, Mode
 
 _SESSION_KEY = "_contingencia_sesion"
@@ -43,7 +43,7 @@ def read_access() -> AccessSettings:
         section = {}  # read_settings() already explained a broken secrets file
     if not hasattr(section, "keys"):
         raise AccessSettingsError("En .streamlit/secrets.toml, «access» debe ser una tabla [access].")
-    return load_access(_plain(section), os.environ)
+    return load_access(plain_data(section), os.environ)
 
 
 def check_sign_in_secrets(access: AccessSettings) -> None:
@@ -68,7 +68,7 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
         try:
             if not st.user.is_logged_in:
                 return None
-            claims = _plain(st.user.to_dict())
+            claims = plain_data(st.user.to_dict())
         except Exception:  # sign-in not configured: nobody is signed in
             return None
         return Identity(str(user), claims.get("name"), claims) if (user := oidc_user(claims)) else None
@@ -101,15 +101,6 @@ def current_actor(access: AccessSettings, *, demo: bool) -> Actor:
     session = st.session_state[_SESSION_KEY]
     ip = getattr(st.context, "ip_address", None)
     return Actor(f"sesión {session}", f"Sesión {session}" + (f" ({ip})" if ip else ""), decision.role)
-
-
-def _plain(value):
-    """Streamlit's attribute dicts (secrets, user info) as plain dicts and lists."""
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def actor_now(settings: Settings) -> Actor:

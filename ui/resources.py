@@ -7,7 +7,8 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +20,8 @@ from cucu.inventory import inventory_stamp
 from cucu.lapaz import now_la_paz
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
-from cucu.settings import Settings, SettingsError, load_settings
+from cucu.settings import Settings, SettingsError, load_settings, plain_data
+from cucu.shared_reads import Shared
 
 log = logging.getLogger("contingencia")
 configure_logging(os.environ)
@@ -31,17 +33,18 @@ OPEN_REFRESH_S = 2  # results and Bitácora rows still "en verificación" are re
 def read_settings() -> Settings:
     """Settings from ``st.secrets["cucu"]`` and the environment. Raises ``SettingsError``."""
     try:
-        section = st.secrets.get("cucu", {})
+        section, alerts = st.secrets.get("cucu", {}), st.secrets.get("alerts", {})
     except StreamlitSecretNotFoundError as exc:
         if getattr(exc, "error_id", None) != "no-secrets-found":
             raise SettingsError(
                 "El archivo .streamlit/secrets.toml no se pudo leer (¿TOML mal escrito?). "
                 "Corríjalo o bórrelo; vea .streamlit/secrets.toml.example."
             ) from None
-        section = {}
-    if not hasattr(section, "keys"):
-        raise SettingsError("En .streamlit/secrets.toml, «cucu» debe ser una tabla [cucu].")
-    return load_settings(dict(section), os.environ)
+        section, alerts = {}, {}
+    for name, table in (("cucu", section), ("alerts", alerts)):
+        if not hasattr(table, "keys"):
+            raise SettingsError(f"En .streamlit/secrets.toml, «{name}» debe ser una tabla [{name}].")
+    return load_settings(plain_data(section), os.environ, alerts=plain_data(alerts))
 
 
 # max_entries=1: a changed configuration (an edited inventory, new secrets) releases the old
@@ -72,8 +75,9 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
 # ---- frames shared by every session of the process ---------------------------------------
 # Computed once per version of the data they read (the store's write counters) and per minute (ages
 # and staleness move with the clock even when nothing is written), then the same object is served to
-# every tablet: 30 tablets refreshing every 10 s cost one computation a minute, not 180. Held by
-# cache_resource, not cache_data: no pickling per read (a 10 000-row frame costs ~80 ms to unpickle).
+# every tablet: 30 tablets refreshing every 10 s cost one computation a minute, not 180. A new version
+# is built in the background while the last one is served (``cucu.shared_reads``), so no viewer waits
+# for a chain's rebuild. No pickling per read (a 10 000-row frame costs ~80 ms to unpickle).
 # What it returns is shared: callers must not change it in place.
 
 T = TypeVar("T")
@@ -83,33 +87,36 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _shared(key: tuple[object, ...], _build: Callable[[], T]) -> T:
-    return _build()
+def data_version(runtime: Runtime, tables: tuple[str, ...]) -> tuple[object, ...]:
+    return (*runtime.store.data_version(*tables), _minute())
 
 
-def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> T:
-    """``build()``, computed once per version of ``tables`` (and per minute) for the whole process."""
-    key = (runtime.settings.cache_key(), name, runtime.store.data_version(*tables), _minute())
-    return _shared(key, build)
+def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T]:
+    """``build()`` for the current version of ``tables`` (and minute), shared by the whole process; while
+    a newer version builds in the background, the last one built (see ``Shared.version``)."""
+    return runtime.shared.behind(name, data_version(runtime, tables), build)
 
 
-def current_pos_frame(runtime: Runtime) -> pd.DataFrame:
-    """Every POS's state (see :func:`cucu.frames.pos_frame`), shared across sessions; read-only."""
-    return per_version(
-        runtime,
-        "pos_frame",
-        ("pos_status",),
-        lambda: pos_frame(runtime.inventory, runtime.store.pos_statuses(), now_la_paz(), runtime.settings.long_open_hours),
-    )
+def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:
+    """A value built from ``source`` (a figure from a frame): once per version of it, always matching it."""
+    return runtime.shared.now(name, source.version, build).value
 
 
-def current_overview(runtime: Runtime) -> Overview:
-    """Estado's rollup of every POS and branch, shared across sessions; read-only."""
+@dataclass(frozen=True)
+class EstadoFrames:
+    """What Estado and Eventos activos show of every POS, built together so they always agree."""
 
-    def build() -> Overview:
+    pos: pd.DataFrame  # cucu.frames.pos_frame
+    overview: Overview
+
+
+def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
+    """Every POS's state and Estado's rollup, shared across sessions; read-only."""
+
+    def build() -> EstadoFrames:
         now = now_la_paz()
+        frame = pos_frame(runtime.inventory, runtime.store.pos_statuses(), now, runtime.settings.long_open_hours)
         recent = runtime.store.days_with_ends_since(now - REGISTRATION_WINDOW)
-        return overview(current_pos_frame(runtime), runtime.inventory, recent, now)
+        return EstadoFrames(frame, overview(frame, runtime.inventory, recent, now))
 
-    return per_version(runtime, "overview", ("pos_status", "day_events"), build)
+    return per_version(runtime, "estado", ("pos_status", "day_events"), build)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -252,38 +253,66 @@ def timeline_figure(
     return fig
 
 
-def daily_events_figure(frame: pd.DataFrame, start: date, end: date) -> go.Figure:
+def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str, Any]:
     """Events that started each day of ``start``..``end``, stacked by motive (colours as in the timeline):
-    the overview when there are too many POS for one lane each."""
+    the overview when there are too many POS for one lane each.
+
+    A Vega-Lite spec (Streamlit's own charts), not plotly: a fresh tab draws it in a fraction of what
+    plotly.js needs to start, and this is the first thing a chain's Historial shows. Motives are named
+    by our labels, never by text from cucu.
+    """
     days = pd.date_range(start, end, freq="D")
     work = frame[frame["Inicio"].notna()]
-    work = work.assign(
-        _day=work["Inicio"].dt.tz_localize(None).dt.normalize(), _code=work["Código motivo"].fillna(0).astype("int64")
-    )
-    fig = go.Figure()
-    for code, group in work.groupby("_code", sort=True):
-        counts = group.groupby("_day").size().reindex(days, fill_value=0)
-        fig.add_trace(
-            go.Bar(
-                name=_legend_name(int(code), group["Motivo"]),
-                x=[d.strftime("%Y-%m-%d") for d in days],
-                y=counts.tolist(),
-                marker={"color": MOTIVE_COLORS.get(int(code), UNKNOWN_COLOR)},
-                hovertemplate="%{x|%d/%m/%Y}: %{y} eventos<extra>%{fullData.name}</extra>",
-                legendrank=int(code),
-            )
-        )
-    fig.update_layout(
-        barmode="stack",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "xanchor": "left", "x": 0},
-        dragmode=False,
-        separators=",.",
-    )
-    fig.update_xaxes(type="date", tickformat="%d/%m", dtick=86_400_000 if len(days) <= 16 else None, fixedrange=True)
-    fig.update_yaxes(title={"text": "Eventos iniciados"}, fixedrange=True, rangemode="tozero")
-    return fig
+    day = work["Inicio"].dt.tz_localize(None).dt.normalize()
+    code = work["Código motivo"].fillna(0).astype("int64")
+    counts = pd.crosstab(day, code).reindex(days, fill_value=0) if len(work) else pd.DataFrame(index=days)
+    codes = sorted(int(c) for c in counts.columns)
+    names = {c: motive_label(c or None) for c in codes}
+    rows = [
+        {
+            "Día": d.strftime("%d/%m"),
+            "Fecha": d.strftime("%d/%m/%Y"),
+            "Motivo": names[c],
+            "Código": c,
+            "Eventos": int(counts.at[d, c]),
+        }
+        for d in days
+        for c in codes
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": rows},
+        "mark": {"type": "bar"},
+        "height": 320,
+        "encoding": {
+            "x": {
+                "field": "Día",
+                "type": "ordinal",
+                "sort": [d.strftime("%d/%m") for d in days],
+                "title": None,
+                "axis": {"labelAngle": 0},
+            },
+            "y": {
+                "field": "Eventos",
+                "type": "quantitative",
+                "stack": "zero",
+                "title": "Eventos iniciados",
+                "axis": {"format": "d"},
+            },
+            "color": {
+                "field": "Motivo",
+                "type": "nominal",
+                "scale": {"domain": [names[c] for c in codes], "range": [MOTIVE_COLORS.get(c, UNKNOWN_COLOR) for c in codes]},
+                "legend": {"orient": "top", "title": None},
+            },
+            "order": {"field": "Código", "type": "quantitative"},
+            "tooltip": [
+                {"field": "Fecha", "type": "nominal"},
+                {"field": "Motivo", "type": "nominal"},
+                {"field": "Eventos", "type": "quantitative", "format": "d"},
+            ],
+        },
+    }
 
 
 def _legend_name(code: int, texts: pd.Series) -> str:

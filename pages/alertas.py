@@ -1,0 +1,111 @@
+"""Alertas: what the dashboard told people outside it, the incidents still open, and a test message."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cucu.formatting import fmt_count
+from cucu.frames import incidents_frame, outbox_frame
+from cucu.vocabulary import Delivery, Mode
+from ui import resources, shell, widgets
+
+page = shell.page_context()
+runtime, settings = page.runtime, page.settings
+alerts = settings.alerts
+HISTORY_ROWS = 200  # the newest messages; the outbox keeps every one
+RECENT_INCIDENTS = 50
+
+st.title("Alertas")
+st.caption(
+    "Avisos por correo, Telegram, Slack, Teams o webhooks cuando SIAT cae, una sucursal sigue en contingencia "
+    "demasiado tiempo, vence un plazo de registro, nadie consulta cucu o una acción no se confirma. Horas de La Paz."
+)
+
+if not alerts.channels:
+    st.info(
+        "No hay canales configurados: las alertas quedan registradas aquí, pero no se envían. "
+        "Agregue direcciones de Apprise en la tabla [alerts] de secrets.toml (vea el README).",
+        icon=":material/notifications_off:",
+    )
+else:
+    with st.expander(f"Canales ({fmt_count(len(alerts.channels))})"):
+        for channel in alerts.channels:
+            tags = f" · etiquetas: {', '.join(sorted(channel.tags))}" if channel.tags else " · todas las alertas"
+            st.text(f"{channel.label}{tags}")  # plain text: the operator's URL, masked, never Markdown
+    if page.can_act and st.button("Enviar mensaje de prueba a todos los canales", icon=":material/send:", key="alertas_prueba"):
+        queued = runtime.alerter.queue_test(page.decision.name or page.decision.user)
+        st.success(
+            f"Mensaje de prueba en cola para {queued} canal(es): su entrega aparece abajo.", icon=":material/schedule_send:"
+        )
+
+if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act:
+    with st.expander("Simulador (DEMO): provocar una falla"):
+        down = st.toggle(
+            "SIAT no responde",
+            value=runtime.simulator.faults.siat_down,
+            key="alertas_demo_siat",
+            help="El simulador de cucu responde que SIAT no está disponible: tras tres comprobaciones, la alerta.",
+        )
+        if down != runtime.simulator.faults.siat_down:
+            runtime.simulator.update_faults({"siat_down": down})
+
+
+@shell.live(resources.LIVE_REFRESH_S)
+def live_alerts() -> None:
+    open_now = runtime.store.open_incidents()
+    st.subheader(f"Abiertas ({fmt_count(len(open_now))})")
+    if not open_now:
+        st.success("Ninguna alerta abierta.", icon=":material/check_circle:")
+    else:
+        st.dataframe(
+            incidents_frame(open_now).drop(columns=["Resuelta"]),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Detalle": st.column_config.TextColumn(width="large"),
+                "Desde": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+                "Último aviso": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+            },
+        )
+
+    entries = runtime.store.outbox_entries(HISTORY_ROWS)
+    waiting = sum(1 for e in entries if e.delivery is Delivery.WAITING)
+    failed = sum(1 for e in entries if e.delivery is Delivery.GAVE_UP)
+    st.subheader("Mensajes enviados")
+    if not entries:
+        st.caption("Todavía no se envió ningún mensaje.")
+    else:
+        notes = [f"Los {fmt_count(len(entries))} más recientes, un mensaje por canal"]
+        if waiting:
+            notes.append(f"{fmt_count(waiting)} en cola (se reintentan)")
+        if failed:
+            notes.append(f"{fmt_count(failed)} no se pudieron entregar")
+        st.caption(" · ".join(notes))
+        st.dataframe(
+            outbox_frame(entries),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Creado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+                "Entregado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+                "Último error": st.column_config.TextColumn(width="medium"),
+            },
+        )
+
+    recent = [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None]
+    if recent:
+        with st.expander(f"Resueltas recientemente ({fmt_count(len(recent))})"):
+            st.dataframe(
+                incidents_frame(recent),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Detalle": st.column_config.TextColumn(width="large"),
+                    "Desde": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+                    "Último aviso": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+                    "Resuelta": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
+                },
+            )
+
+
+live_alerts()

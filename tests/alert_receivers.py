@@ -1,0 +1,93 @@
+"""Real receivers on loopback for Apprise: a JSON webhook (``json://``) and an SMTP server (``mailto://``)."""
+
+from __future__ import annotations
+
+import email
+import email.header
+import json
+import threading
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.browser_support import free_port
+
+
+class WebhookReceiver:
+    """Records every JSON body posted to it; answers 503 while ``failing``."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.refused = 0
+        self.failing = False
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.failing:
+                    with receiver._lock:
+                        receiver.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                with receiver._lock:
+                    receiver.posts.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/alertas"
+
+    def titles(self) -> list[str]:
+        with self._lock:
+            return [str(p.get("title", "")) for p in self.posts]
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class SmtpReceiver:
+    """An SMTP server that keeps every message it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.port = free_port()
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                receiver.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=alertas@empresa.bo&to=supervisor@empresa.bo"
+
+    def subjects(self) -> list[str]:
+        return [str(email.header.make_header(email.header.decode_header(m["Subject"]))) for m in list(self.messages)]
+
+    def __enter__(self) -> SmtpReceiver:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()

@@ -1,0 +1,376 @@
+"""Alerts: [alerts] settings, the rules, one incident per condition, the outbox and its delivery."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from cucu.alerts import Round, Snapshot, conditions, decide, deliver, redact, trial_messages
+from cucu.connectivity import ConnectivityCheck
+from cucu.formatting import fmt_count
+from cucu.lapaz import LA_PAZ
+from cucu.models import Branch, Event, Inventory, PointOfSale
+from cucu.settings import AlertSettings, SettingsError, load_alerts
+from cucu.store import Attempt, DayEvents, PosStatus, Store
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, Outcome
+
+T0 = datetime(2026, 12, 3, 3, 0, tzinfo=LA_PAZ)
+TOKEN = "s3cr3tT0ken99"
+NORTE, SUR = "b-norte", "b-sur"
+INVENTORY = Inventory(
+    (
+        Branch(NORTE, "Sucursal Norte", (PointOfSale("p1", "Caja 1", NORTE), PointOfSale("p2", "Caja 2", NORTE)), "Santa Cruz"),
+        Branch(SUR, "Sucursal Sur", (PointOfSale("p3", "Caja 3", SUR),), "Tarija"),
+    )
+)
+
+
+def channels(**extra):
+    section = {
+        "channels": [
+            {"url": f"json://alertas:{TOKEN}@127.0.0.1:9/todo"},
+            {"url": f"json://norte:{TOKEN}@127.0.0.1:9/norte", "tags": ["norte"]},
+        ],
+        "branch_tags": {"Sucursal Norte": ["norte"]},
+        **extra,
+    }
+    return load_alerts(section, {})
+
+
+def checks(*states, start=T0, every=30):
+    return [ConnectivityCheck(start + timedelta(seconds=every * i), ok) for i, ok in enumerate(states)]
+
+
+def snapshot(now=T0, *, checks_=(), statuses=None, days=(), attempts=(), polling=True, last_poll=None):
+    return Snapshot(now, list(checks_), statuses or {}, list(days), list(attempts), polling, last_poll)
+
+
+def found(snap, settings=None, **kw):
+    return conditions(snap, INVENTORY, settings or AlertSettings(), long_open_hours=kw.get("hours", 24), check_interval_s=30)
+
+
+def event(eid, pos, start, end=None):
+    raw = {
+        "id": eid,
+        "posId": pos,
+        "codigoMotivo": 2,
+        "fechaInicio": start.strftime("%Y-%m-%dT%H:%M:%S"),
+        "finalizado": end is not None,
+    }
+    if end is not None:
+        raw["fechaFin"] = end.strftime("%Y-%m-%dT%H:%M:%S")
+    return Event.from_api(raw)
+
+
+# ---- settings ------------------------------------------------------------------------------
+
+
+def test_channels_are_masked_and_never_in_a_repr():
+    settings = channels()
+    assert [c.tags for c in settings.channels] == [frozenset(), frozenset({"norte"})]
+    assert all(TOKEN not in c.label and "****" in c.label for c in settings.channels)
+    assert TOKEN not in repr(settings) and TOKEN not in repr(settings.channels[0])
+    assert settings.tags_of(NORTE, "Sucursal Norte") == {"norte"} and settings.tags_of(SUR, "Sucursal Sur") == frozenset()
+
+
+def test_environment_adds_untagged_channels_and_overrides_numbers():
+    settings = load_alerts(
+        {"remind_minutes": 30},
+        {"CUCU_ALERTS_URLS": f"json://a:{TOKEN}@h/x  json://b:{TOKEN}@h/y", "CUCU_ALERTS_REMIND_MINUTES": "0"},
+    )
+    assert len(settings.channels) == 2 and settings.remind_minutes == 0
+
+
+@pytest.mark.parametrize(
+    ("section", "says"),
+    [
+        ({"canales": []}, "claves desconocidas"),
+        ({"channels": [{"url": f"nada://{TOKEN}"}]}, "canal 1"),
+        ({"channels": [{"url": "json://h/x", "tags": "norte"}]}, "tags"),
+        ({"channels": [{"url": "json://h/x", "token": "x"}]}, "claves desconocidas"),
+        ({"rules": {"siat": False}}, "reglas"),
+        ({"branch_tags": {"Norte": "norte"}}, "branch_tags"),
+        ({"public_url": "contingencia.empresa.bo"}, "public_url"),
+        ({"remind_minutes": -1}, "remind_minutes"),
+    ],
+)
+def test_a_broken_alerts_table_is_explained_without_its_secrets(section, says):
+    with pytest.raises(SettingsError) as err:
+        load_alerts(section, {})
+    assert says in str(err.value) and TOKEN not in str(err.value)
+
+
+def test_redact_removes_every_secret_piece_of_the_url():
+    url = f"tgram://123456789:{TOKEN}/-100555"
+    assert TOKEN not in redact(f"HTTP 401 from https://api.telegram.org/bot123456789:{TOKEN}/sendMessage", url)
+
+
+# ---- rules ---------------------------------------------------------------------------------
+
+
+def test_siat_down_is_the_same_rule_as_estado():
+    two = checks(True, False, False)
+    assert AlertRule.SIAT_DOWN.value not in found(snapshot(T0 + timedelta(minutes=2), checks_=two))
+    three = checks(True, False, False, False)
+    cond = found(snapshot(T0 + timedelta(minutes=2), checks_=three))[AlertRule.SIAT_DOWN.value]
+    assert cond.since == three[1].checked_at and "03:00" in cond.body and "motivo 2" in cond.body
+
+
+def test_cucu_failing_waits_its_minutes_and_names_a_refused_key():
+    refused = [
+        ConnectivityCheck(T0 + timedelta(seconds=30 * i), None, error="Clave rechazada", error_kind=ErrorKind.AUTH)
+        for i in range(12)
+    ]
+    assert AlertRule.CUCU_FAILING.value not in found(snapshot(T0 + timedelta(minutes=4), checks_=refused[:8]))
+    cond = found(snapshot(T0 + timedelta(minutes=6), checks_=refused))[AlertRule.CUCU_FAILING.value]
+    assert cond.title == "cucu rechaza la clave API" and "CUCU_API_KEY" in cond.body
+
+
+def test_nobody_polling_after_two_intervals():
+    assert not found(snapshot(T0, polling=False, last_poll=T0 - timedelta(seconds=59)))
+    cond = found(snapshot(T0, polling=False, last_poll=T0 - timedelta(seconds=61)))[AlertRule.NO_COLLECTOR.value]
+    assert "contingencia-colector" in cond.body
+    assert not found(snapshot(T0, polling=True, last_poll=T0 - timedelta(hours=1)))
+
+
+def test_long_open_is_a_company_summary_and_one_incident_per_branch_with_channels_of_its_own():
+    statuses = {
+        "p1": PosStatus("p1", NORTE, T0, T0, event("e1", "p1", T0 - timedelta(hours=30)), None),
+        "p2": PosStatus("p2", NORTE, T0, T0, event("e2", "p2", T0 - timedelta(hours=25)), None),
+        "p3": PosStatus("p3", SUR, T0, T0, event("e3", "p3", T0 - timedelta(hours=26)), None),
+    }
+    result = found(snapshot(statuses=statuses), channels())  # Norte has a tag, Sur none
+    assert set(result) == {AlertRule.LONG_OPEN.value, f"{AlertRule.LONG_OPEN.value}:{NORTE}"}
+    summary = result[AlertRule.LONG_OPEN.value]
+    assert summary.summary and summary.branch_id is None
+    assert "3 punto(s) de venta en 2 sucursal(es)" in summary.body
+    assert summary.body.index("Sucursal Norte (Caja 1") < summary.body.index("Sucursal Sur (Caja 3")  # oldest first
+    norte = result[f"{AlertRule.LONG_OPEN.value}:{NORTE}"]
+    assert norte.branch_id == NORTE and "2 punto(s)" in norte.body and "Caja 1" in norte.body and "sucursal=" in norte.path
+    assert set(found(snapshot(statuses={"p3": statuses["p3"]}))) == {AlertRule.LONG_OPEN.value}
+
+
+def test_a_chain_of_a_thousand_branches_gets_one_summary_not_a_thousand_messages(db):
+    branches = tuple(Branch(f"b{i}", f"Sucursal {i:04}", (PointOfSale(f"p{i}", "Caja 1", f"b{i}"),), None) for i in range(1000))
+    chain = Inventory(branches)
+    statuses = {
+        f"p{i}": PosStatus(f"p{i}", f"b{i}", T0, T0, event(f"e{i}", f"p{i}", T0 - timedelta(hours=30 + i % 7)), None)
+        for i in range(1000)
+    }
+    store = Store(db)
+    settings = load_alerts({"channels": [{"url": "json://127.0.0.1:9/empresa"}]}, {})
+    decide(store, chain, settings, snapshot(statuses=statuses), long_open_hours=24, check_interval_s=30, leading=True)
+    (message,) = store.outbox_entries(10)
+    assert f"{fmt_count(1000)} punto(s) de venta en {fmt_count(1000)} sucursal(es)" in message.body
+
+
+def test_window_closing_only_within_its_hours():
+    ended_long_ago = T0 - timedelta(hours=43)  # its 48 h window closes in 5 h
+    ended_now = T0 - timedelta(hours=1)  # 47 h left
+    days = [
+        DayEvents(
+            "p1",
+            NORTE,
+            ended_long_ago.date(),
+            T0,
+            True,
+            (event("e1", "p1", ended_long_ago - timedelta(hours=1), ended_long_ago),),
+        ),
+        DayEvents("p3", SUR, ended_now.date(), T0, True, (event("e3", "p3", ended_now - timedelta(hours=1), ended_now),)),
+    ]
+    result = found(snapshot(days=days), channels())
+    assert set(result) == {AlertRule.WINDOW_CLOSING.value, f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"}
+    assert "1 evento(s) finalizado(s) en 1 sucursal(es)" in result[AlertRule.WINDOW_CLOSING.value].body
+    assert "quedan 5 h" in result[f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"].body
+
+
+def test_unsettled_attempts_after_their_minutes(tmp_path):
+    store = Store(str(tmp_path / "a.db"))
+    store.audit_begin(
+        Attempt(requested_at=T0, actor="ana", actor_name=None, role=None, action=ActionKind.START, branch_id=NORTE, pos_id="p1")
+    )
+    attempts = store.open_attempts(Outcome.PENDING)
+    started = attempts[0].requested_at
+    assert not found(snapshot(started + timedelta(minutes=14), attempts=attempts))
+    assert "Caja 1" in found(snapshot(started + timedelta(minutes=16), attempts=attempts))[AlertRule.UNSETTLED.value].body
+
+
+def test_a_rule_switched_off_finds_nothing():
+    settings = load_alerts({"rules": {AlertRule.SIAT_DOWN.value: False}}, {})
+    assert not found(snapshot(T0 + timedelta(minutes=2), checks_=checks(False, False, False, False)), settings)
+
+
+# ---- decisions -----------------------------------------------------------------------------
+
+
+def run(store, snap, settings, leading=True):
+    return decide(store, INVENTORY, settings, snap, long_open_hours=24, check_interval_s=30, leading=leading)
+
+
+def down(now):
+    return snapshot(now, checks_=checks(True, False, False, False))
+
+
+def up(now):
+    return snapshot(now, checks_=checks(True, False, False, False, True))
+
+
+def test_one_incident_opens_once_reminds_on_time_and_closes_with_recovery(db):
+    store = Store(db)
+    settings = channels(remind_minutes=30)
+    assert run(store, down(T0 + timedelta(minutes=2)), settings).opened == 1
+    assert run(store, down(T0 + timedelta(minutes=3)), settings).opened == 0  # still open: nothing new
+    assert run(store, down(T0 + timedelta(minutes=31)), settings).reminded == 0  # 29 min after the alert
+    assert run(store, down(T0 + timedelta(minutes=33)), settings).reminded == 1
+    assert run(store, up(T0 + timedelta(minutes=40)), settings).closed == 1
+    assert not store.open_incidents()
+    sent = list(reversed(store.outbox_entries(20)))
+    assert [m.kind for m in sent] == [AlertKind.OPENED] * 2 + [AlertKind.REMINDER] * 2 + [AlertKind.CLOSED] * 2  # 2 channels each
+    closing = sent[-1]
+    assert "SIAT responde de nuevo" in closing.title and "03:02" in closing.body  # back at the fifth check
+    assert "estuvo sin responder" in closing.body
+
+
+def test_a_branch_alert_goes_to_its_tagged_channels_and_the_summary_to_the_untagged_ones(db):
+    store = Store(db)
+    settings = channels()  # [0] untagged, [1] tagged "norte"; Sucursal Norte carries "norte"
+    untagged, norte_channel = (c.label for c in settings.channels)
+    statuses = {
+        "p1": PosStatus("p1", NORTE, T0, T0, event("e1", "p1", T0 - timedelta(hours=30)), None),
+        "p3": PosStatus("p3", SUR, T0, T0, event("e3", "p3", T0 - timedelta(hours=30)), None),
+    }
+    run(store, snapshot(statuses=statuses), settings)
+    by_key = {i.key: i.id for i in store.open_incidents()}
+    assert set(by_key) == {AlertRule.LONG_OPEN.value, f"{AlertRule.LONG_OPEN.value}:{NORTE}"}  # Sur has no channel of its own
+    summary = {m.channel_label for m in store.outbox_entries(10, incident_id=by_key[AlertRule.LONG_OPEN.value])}
+    norte = {m.channel_label for m in store.outbox_entries(10, incident_id=by_key[f"{AlertRule.LONG_OPEN.value}:{NORTE}"])}
+    assert summary == {untagged} and norte == {norte_channel}
+    siat = run(store, dataclasses.replace(down(T0 + timedelta(minutes=2)), statuses=statuses), settings)
+    assert siat == Round(opened=1)
+    assert len(store.outbox_entries(100)) == 2 + 2  # the whole company's alert: every channel
+
+
+def test_the_public_url_links_to_the_page_that_shows_it(db):
+    store = Store(db)
+    settings = load_alerts(
+        {"channels": [{"url": "json://127.0.0.1:9/x"}], "public_url": "https://contingencia.empresa.bo/contingencia/"}, {}
+    )
+    statuses = {"p1": PosStatus("p1", NORTE, T0, T0, event("e1", "p1", T0 - timedelta(hours=30)), None)}
+    run(store, snapshot(statuses=statuses), settings)
+    body = store.outbox_entries(1)[0].body
+    assert body.endswith("\nhttps://contingencia.empresa.bo/contingencia/eventos")
+
+
+def test_two_deciders_at_once_open_one_incident(db):
+    stores = [Store(db), Store(db)]
+    settings = channels()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def decide_now(store):
+        barrier.wait()
+        results.append(run(store, down(T0 + timedelta(minutes=2)), settings).opened)
+
+    threads = [threading.Thread(target=decide_now, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 1] and len(stores[0].open_incidents()) == 1
+    assert len(stores[0].outbox_entries(10)) == 2  # one per channel, not two
+
+
+def test_a_process_that_does_not_poll_only_opens_nobody_polling(db):
+    store = Store(db)
+    settings = channels()
+    run(store, down(T0 + timedelta(minutes=2)), settings)  # the poller opened SIAT down
+    stale = snapshot(T0 + timedelta(minutes=10), polling=False, last_poll=T0)  # SIAT's checks are gone from it
+    assert run(store, stale, settings, leading=False).opened == 1
+    assert run(store, stale, settings, leading=False).opened == 0
+    keys = {i.key for i in store.open_incidents()}
+    assert keys == {AlertRule.SIAT_DOWN.value, AlertRule.NO_COLLECTOR.value}  # it closed nothing it does not evaluate
+
+
+# ---- delivery ------------------------------------------------------------------------------
+
+
+class Receiver:
+    """A sender that fails while ``down`` and records what it delivered."""
+
+    def __init__(self):
+        self.down = False
+        self.got: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, channel, title, body):
+        if self.down:
+            return f"HTTP 503 para {channel.url}"
+        with self.lock:
+            self.got.append((channel.fingerprint, title))
+        return None
+
+
+def test_a_failing_channel_is_retried_with_backoff_and_the_error_is_redacted(db):
+    store = Store(db)
+    settings = channels()
+    run(store, down(T0 + timedelta(minutes=2)), settings)
+    receiver = Receiver()
+    receiver.down = True
+    assert deliver(store, settings.channels, "me", send=receiver, retry_first=timedelta(seconds=0)) == 0
+    waiting = store.outbox_entries(10)
+    assert all(m.delivery is Delivery.WAITING and m.attempts == 1 for m in waiting)
+    assert all(TOKEN not in (m.last_error or "") and "503" in (m.last_error or "") for m in waiting)
+    receiver.down = False
+    assert deliver(store, settings.channels, "me", send=receiver, retry_first=timedelta(seconds=0)) == 2
+    assert deliver(store, settings.channels, "me", send=receiver) == 0  # delivered once, never again
+    assert len(receiver.got) == 2 and all(m.delivery is Delivery.DELIVERED for m in store.outbox_entries(10))
+
+
+def test_a_retry_waits_its_backoff(db):
+    store = Store(db)
+    settings = channels()
+    run(store, down(T0 + timedelta(minutes=2)), settings)
+    receiver = Receiver()
+    receiver.down = True
+    deliver(store, settings.channels, "me", send=receiver)  # next attempt in 30 s
+    receiver.down = False
+    assert deliver(store, settings.channels, "me", send=receiver) == 0 and not receiver.got
+
+
+def test_two_senders_at_once_send_each_message_once(db):
+    store = Store(db)
+    settings = load_alerts({"channels": [{"url": f"json://127.0.0.1:9/{n}"} for n in range(10)]}, {})
+    run(store, down(T0 + timedelta(minutes=2)), settings)
+    receiver = Receiver()
+    barrier = threading.Barrier(2)
+
+    def send_now(holder):
+        barrier.wait()
+        deliver(Store(db), settings.channels, holder, send=receiver)
+
+    threads = [threading.Thread(target=send_now, args=(h,)) for h in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(f for f, _ in receiver.got) == sorted(c.fingerprint for c in settings.channels)
+
+
+def test_a_message_for_a_channel_no_longer_configured_is_given_up(db):
+    store = Store(db)
+    run(store, down(T0 + timedelta(minutes=2)), channels())
+    deliver(store, (), "me", send=Receiver())
+    assert {m.delivery for m in store.outbox_entries(10)} == {Delivery.GAVE_UP}
+    assert "ya no está configurado" in (store.outbox_entries(1)[0].last_error or "")
+
+
+def test_a_test_message_goes_to_every_channel(db):
+    store = Store(db)
+    settings = channels()
+    store.outbox_add(trial_messages(settings, "ana@empresa.bo", T0), T0)
+    receiver = Receiver()
+    assert deliver(store, settings.channels, "me", send=receiver) == 2
+    assert {m.kind for m in store.outbox_entries(10)} == {AlertKind.TEST}

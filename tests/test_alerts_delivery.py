@@ -1,0 +1,196 @@
+"""Alerts end to end, through Apprise to real receivers on loopback: a JSON webhook and an SMTP server.
+
+The simulator's SIAT goes down: the alert arrives once at each receiver, reminders arrive, SIAT comes
+back and the recovery arrives. A receiver that fails for a while gets the alert once it is back. Two
+collector processes on one database send each alert once, and a restart in the middle loses none.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cucu.runtime import build_runtime
+from cucu.settings import load_settings
+from cucu.simulator import DEFAULT_API_KEY
+from cucu.store import Store
+from cucu.vocabulary import AlertKind, Delivery
+from tests.alert_receivers import SmtpReceiver, WebhookReceiver
+from tests.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "t0k3nS3cr3t"
+WAIT_S = 30  # rounds of processes on a busy 2-core machine
+# Exact titles: the demo's data opens other incidents too (a branch in contingency for days).
+OPENED = "Contingencia · SIAT no responde"
+REMINDED = "Contingencia · Recordatorio: SIAT no responde"
+BACK = "Contingencia · Resuelta: SIAT responde de nuevo"
+
+
+@pytest.fixture
+def webhook():
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def mailbox():
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+def count(titles, title):
+    return sum(1 for t in titles if t == title)
+
+
+def runtime_for(tmp_path, sim_server, demo_inventory_path, alerts):
+    settings = load_settings(
+        {
+            "base_url": sim_server.base_url,
+            "api_key": DEFAULT_API_KEY,
+            "inventory": demo_inventory_path,
+            "db": str(tmp_path / "alertas.db"),
+            "check_interval_s": 1,
+            "sweep_interval_s": 2,
+            "backfill_per_minute": 0,
+        },
+        {},
+        alerts=alerts,
+    )
+    return build_runtime(settings, start_collector=True)
+
+
+def test_siat_down_alerts_once_reminds_and_recovers_by_webhook_and_email(
+    tmp_path, sim, sim_server, demo_inventory_path, webhook, mailbox
+):
+    alerts = {"channels": [{"url": webhook.url}, {"url": mailbox.url}], "remind_minutes": 0.05, "retry_s": 0.2}
+    runtime = runtime_for(tmp_path, sim_server, demo_inventory_path, alerts)
+    try:
+        wait_until(lambda: runtime.collector.rounds["check"] >= 2, WAIT_S, what="the first checks")
+        sim.update_faults({"siat_down": True})
+        wait_until(lambda: count(webhook.titles(), OPENED) and count(mailbox.subjects(), OPENED), WAIT_S, what="the alert")
+        wait_until(lambda: count(webhook.titles(), REMINDED), WAIT_S, what="a reminder, 3 s later")
+        sim.update_faults({"siat_down": False})
+        wait_until(lambda: count(webhook.titles(), BACK) and count(mailbox.subjects(), BACK), WAIT_S, what="the recovery")
+        body = next(p["message"] for p in webhook.posts if p["title"] == BACK)
+        assert "estuvo sin responder" in body and "hora de La Paz" in body
+        for titles in (webhook.titles(), mailbox.subjects()):
+            assert count(titles, OPENED) == 1 and count(titles, REMINDED) >= 1 and count(titles, BACK) == 1
+        assert all(i.title != "SIAT no responde" for i in runtime.store.open_incidents())
+        assert {e.delivery for e in runtime.store.outbox_entries(100)} == {Delivery.DELIVERED}
+    finally:
+        runtime.close()
+        sim.update_faults({"siat_down": False})
+
+
+def test_a_receiver_that_fails_for_a_while_gets_the_alert_once_it_is_back(
+    tmp_path, sim, sim_server, demo_inventory_path, webhook
+):
+    alerts = {"channels": [{"url": webhook.url}], "remind_minutes": 0, "retry_s": 0.3}
+    webhook.failing = True
+    runtime = runtime_for(tmp_path, sim_server, demo_inventory_path, alerts)
+    try:
+        sim.update_faults({"siat_down": True})
+        wait_until(
+            lambda: any(e.title == OPENED and e.attempts >= 2 for e in runtime.store.outbox_entries(10)),
+            WAIT_S,
+            what="two refused attempts",
+        )
+        assert all(e.delivery is Delivery.WAITING and "503" in (e.last_error or "") for e in runtime.store.outbox_entries(10))
+        webhook.failing = False
+        wait_until(lambda: count(webhook.titles(), OPENED), WAIT_S, what="the alert after the receiver is back")
+        wait_until(
+            lambda: {e.delivery for e in runtime.store.outbox_entries(10)} == {Delivery.DELIVERED},
+            WAIT_S,
+            what="marked delivered",
+        )
+        assert count(webhook.titles(), OPENED) == 1
+    finally:
+        runtime.close()
+        sim.update_faults({"siat_down": False})
+
+
+# ---- collector processes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(tmp_path, sim, sim_server, demo_inventory_path, webhook):
+    """Starts ``python -m cucu.collector_service`` processes on one database, alerting to ``webhook``."""
+    secrets = tmp_path / "secrets.toml"
+    url = webhook.url.replace("json://", f"json://alertas:{TOKEN}@")  # a URL with a secret, as real ones have
+    secrets.write_text(f'[alerts]\nremind_minutes = 0\nretry_s = 0.3\n[[alerts.channels]]\nurl = "{url}"\n', encoding="utf-8")
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "CUCU_BASE_URL": sim_server.base_url,
+        "CUCU_API_KEY": DEFAULT_API_KEY,
+        "CUCU_INVENTORY": demo_inventory_path,
+        "CUCU_DB": str(tmp_path / "contingencia.db"),
+        "CUCU_CHECK_INTERVAL_S": "1",
+        "CUCU_SWEEP_INTERVAL_S": "2",
+        "CUCU_BACKFILL_PER_MINUTE": "0",
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cucu.collector_service", "--secrets", str(secrets)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start, Store(env["CUCU_DB"])
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    sim.update_faults({"siat_down": False})
+    logs = "".join(p.read_text(encoding="utf-8", errors="replace") for p in tmp_path.glob("*.log"))
+    assert "Traceback" not in logs, logs
+    assert TOKEN not in logs  # the channel's secret is in no log line
+
+
+def test_two_collector_processes_send_each_alert_once(service, sim, webhook):
+    start, store = service
+    start("a"), start("b")
+    wait_until(lambda: store.latest_check() is not None and store.lease("collector"), WAIT_S, what="a process polling")
+    sim.update_faults({"siat_down": True})
+    wait_until(lambda: count(webhook.titles(), OPENED), WAIT_S, what="the alert")
+    sim.update_faults({"siat_down": False})
+    wait_until(lambda: count(webhook.titles(), BACK), WAIT_S, what="the recovery")
+    # Both processes had every round in between to send it again: neither did.
+    assert count(webhook.titles(), OPENED) == 1 and count(webhook.titles(), BACK) == 1
+    assert len(webhook.titles()) == len(set(webhook.titles()))  # no message twice, whatever the incident
+
+
+def test_a_restart_in_the_middle_loses_no_alert(service, sim, webhook):
+    start, store = service
+    first = start("a")
+    wait_until(lambda: store.latest_check() is not None, WAIT_S, what="the first check")
+    webhook.failing = True
+    sim.update_faults({"siat_down": True})
+
+    def siat_alerts():
+        return [e for e in store.outbox_entries(20) if e.title == OPENED]
+
+    wait_until(lambda: any(e.attempts for e in siat_alerts()), WAIT_S, what="an attempt the receiver refused")
+    first.send_signal(signal.SIGTERM)  # systemctl restart: the message is still to send
+    assert first.wait(timeout=30) == 0
+    (siat,) = siat_alerts()
+    assert siat.kind is AlertKind.OPENED and siat.delivery is Delivery.WAITING
+    webhook.failing = False
+    start("b")
+    wait_until(lambda: count(webhook.titles(), OPENED), WAIT_S, what="the alert, sent by the new process")
+    sim.update_faults({"siat_down": False})
+    wait_until(lambda: count(webhook.titles(), BACK), WAIT_S, what="the recovery")
+    assert count(webhook.titles(), OPENED) == 1 and len(webhook.titles()) == len(set(webhook.titles()))

@@ -1,0 +1,83 @@
+"""AppTest: the Alertas page — open incidents, what was sent where, the test message, DEMO's fault switch."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cucu.store import OutboxMessage
+from cucu.vocabulary import AlertKind, AlertRule, Delivery
+from tests.apptest_support import APP, SUPERVISOR_OFF, texts
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+PAGE = "pages/alertas.py"
+TOKEN = "t0k3nS3cr3t"
+CHANNEL = f"json://alertas:{TOKEN}@127.0.0.1:9/hook"
+
+
+def open_page(secrets=None, alerts=None, access=SUPERVISOR_OFF):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    if secrets is not None:
+        at.secrets["cucu"] = secrets
+    if alerts is not None:
+        at.secrets["alerts"] = alerts
+    at.secrets["access"] = access
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_secrets, seeded_runtime):
+    now = seeded_runtime.collector.clock()
+    seeded_runtime.store.incident_open(
+        key=AlertRule.SIAT_DOWN.value,
+        rule=AlertRule.SIAT_DOWN,
+        branch_id=None,
+        opened_at=now,
+        now=now,
+        title="SIAT no responde",
+        body="SIAT no responde desde las 03:00.",
+        messages=[
+            OutboxMessage(AlertKind.OPENED, "abc", "json://alertas:****@127.0.0.1:9/hook", "Contingencia · SIAT no responde", "…")
+        ],
+    )
+    at = open_page(app_secrets)
+    assert "No hay canales configurados" in texts(at)
+    incidents, sent = at.dataframe[0].value, at.dataframe[1].value
+    assert incidents["Asunto"].tolist() == ["SIAT no responde"] and incidents["Alerta"].tolist() == [AlertRule.SIAT_DOWN.label]
+    assert sent["Canal"].tolist() == ["json://alertas:****@127.0.0.1:9/hook"]
+    # Its channel is not configured here: the page's own process gives it up, soon or already.
+    assert sent["Entrega"].iloc[0] in (Delivery.WAITING.label, Delivery.GAVE_UP.label)
+    assert not any(b.key == "alertas_prueba" for b in at.button)
+
+
+def test_a_supervisor_sends_a_test_message_to_every_channel_and_no_token_reaches_the_page(app_secrets):
+    at = open_page(app_secrets, {"channels": [{"url": CHANNEL}, {"url": CHANNEL.replace("hook", "otro"), "tags": ["norte"]}]})
+    assert TOKEN not in str(at._tree) and "etiquetas: norte" in "\n".join(t.value for t in at.text)
+    at.button(key="alertas_prueba").click().run()
+    assert not at.exception and "Mensaje de prueba en cola para 2 canal(es)" in texts(at)
+    sent = at.dataframe[-1].value
+    assert (sent["Mensaje"] == AlertKind.TEST.label).sum() == 2
+    assert TOKEN not in str(at._tree)
+
+
+def test_a_viewer_gets_no_test_button(app_secrets):
+    viewer = {"mode": "off"}  # SANDBOX/PRODUCCIÓN without sign-in: viewers
+    at = open_page(app_secrets, {"channels": [{"url": CHANNEL}]}, access=viewer)
+    assert not any(b.key == "alertas_prueba" for b in at.button)
+
+
+def test_demo_has_a_fault_switch_that_makes_siat_fail(clean_env):
+    at = open_page()
+    toggle = at.toggle(key="alertas_demo_siat")
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception
+    from ui.resources import get_runtime, read_settings
+
+    simulator = get_runtime(read_settings()).simulator
+    wait_until(lambda: simulator is not None and simulator.faults.siat_down, what="the simulator's SIAT down")
+    at.toggle(key="alertas_demo_siat").set_value(False).run()
+    assert simulator is not None and not simulator.faults.siat_down
