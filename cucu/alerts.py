@@ -28,6 +28,7 @@ from cucu.frames import OpenWindow, open_windows
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
+from cucu.policy import Policy, PolicyStatus, policy_condition
 from cucu.settings import AlertSettings, Channel
 from cucu.store import AuditEntry, DayEvents, Incident, OutboxMessage, PosStatus, Store
 from cucu.uptime import siat_down_since
@@ -329,6 +330,11 @@ def recovery(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, st
         return "cucu se consulta de nuevo", f"Un proceso consulta cucu de nuevo (nadie lo hizo durante {lasted})."
     if rule is AlertRule.UNSETTLED:
         return "Acciones confirmadas", "Las acciones que esperaban confirmación se resolvieron; vea el resultado en Bitácora."
+    if rule is AlertRule.POLICY:
+        return (
+            "Política automática: sin eventos abiertos",
+            f"La política automática ya no tiene eventos abiertos ({lasted} en curso).",
+        )
     if incident.branch_id is None:  # a branch rule's company summary
         if rule is AlertRule.LONG_OPEN:
             return "Sin contingencia prolongada", "Ningún punto de venta sigue en contingencia prolongada."
@@ -407,11 +413,15 @@ def decide(
     long_open_hours: float,
     check_interval_s: float,
     leading: bool,
+    extra: Mapping[str, Condition] | None = None,
 ) -> Round:
-    """Open, remind and close incidents from ``snap``. Only the lease holder (``leading``) decides every
-    rule; another process only opens "nobody polls cucu" (it cannot close what it does not evaluate)."""
+    """Open, remind and close incidents from ``snap`` (and ``extra``: what the policy did). Only the lease
+    holder (``leading``) decides every rule; another process only opens "nobody polls cucu" (it cannot
+    close what it does not evaluate)."""
     only = None if leading else (AlertRule.NO_COLLECTOR,)
     found = conditions(snap, inventory, settings, long_open_hours=long_open_hours, check_interval_s=check_interval_s, only=only)
+    if leading and extra:
+        found.update(extra)
     open_now = {i.key: i for i in store.open_incidents()}
     opened = reminded = closed = 0
     for key, cond in found.items():
@@ -597,6 +607,7 @@ class Alerter:
         check_interval_s: float,
         send: Sender = apprise_send,
         clock: Callable[[], datetime] = now_la_paz,
+        policy: Policy | None = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -607,6 +618,8 @@ class Alerter:
         self.long_open_hours = long_open_hours
         self.check_interval_s = check_interval_s
         self.send = send
+        self.policy = policy
+        self.last_policy: PolicyStatus | None = None  # what the policy did in this process's last round
         self.clock = clock
         self.rounds = 0
         self._wake = threading.Event()
@@ -621,6 +634,14 @@ class Alerter:
         done = Round()
         try:
             snap = read_snapshot(self.store, polling=polling, last_poll=last_poll, now=now)
+            extra = {}
+            if leading and self.policy is not None:
+                try:  # the policy acts before the alerts are decided, so they say what it did
+                    self.last_policy = self.policy.run_once(now, snap.checks, snap.statuses)
+                except Exception:
+                    log.exception("política automática: no se pudo ejecutar esta ronda")
+                for key, (title, body) in policy_condition(self.last_policy, self.policy.settings).items():
+                    extra[key] = Condition(key, AlertRule.POLICY, None, title, body, path="bitacora")
             done = decide(
                 self.store,
                 self.inventory,
@@ -629,6 +650,7 @@ class Alerter:
                 long_open_hours=self.long_open_hours,
                 check_interval_s=self.check_interval_s,
                 leading=leading,
+                extra=extra,
             )
         except Exception:
             log.exception("alertas: no se pudo decidir esta ronda")

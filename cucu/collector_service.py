@@ -44,7 +44,7 @@ def read_settings(secrets_path: Path, environ: Mapping[str, str]) -> Settings:
             secrets = tomllib.loads(secrets_path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ServiceError(f"No se pudo leer {secrets_path}: {exc}.") from None
-    settings = load_settings(secrets.get("cucu", {}), environ, alerts=secrets.get("alerts", {}))
+    settings = load_settings(secrets.get("cucu", {}), environ, alerts=secrets.get("alerts", {}), policy=secrets.get("policy", {}))
     if settings.mode is Mode.DEMO:
         raise ServiceError(
             "Falta CUCU_BASE_URL: en modo DEMO el tablero consulta su simulador por sí mismo y "

@@ -367,8 +367,8 @@ class _AuditNames:
                 "Nombre": e.actor_name,
                 "Rol": stored_label(e.role) if e.role else None,
                 "Acción": stored_label(e.action),
-                "Sucursal": self.branches.get(e.branch_id, e.branch_id),
-                "Punto de venta": self.pos_names.get(e.pos_id, e.pos_id),
+                "Sucursal": self.branches.get(e.branch_id, e.branch_id) or "—",  # "—": the policy's pause
+                "Punto de venta": self.pos_names.get(e.pos_id, e.pos_id) or "—",
                 "Motivo": motive_label(e.motive) if e.motive else None,
                 "Descripción": e.description,
                 "Resultado": stored_label(e.outcome),

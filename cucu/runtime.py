@@ -20,6 +20,7 @@ from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.models import Inventory
+from cucu.policy import Policy
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.shared_reads import SharedReads
 from cucu.store import Store
@@ -40,6 +41,7 @@ class Runtime:
     collector: Collector
     actions: Actions
     alerter: Alerter
+    policy: Policy
     simulator_server: SimulatorServer | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
     # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
@@ -147,6 +149,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         backfill_days=settings.backfill_days,
     )
     actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
+    policy = Policy(store, inventory, actions, settings.policy)
     alerter = Alerter(
         store,
         inventory,
@@ -156,9 +159,10 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         holder=collector.holder,
         long_open_hours=settings.long_open_hours,
         check_interval_s=settings.check_interval_s,
+        policy=policy,
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
-    runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, server, temp_dir)
+    runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
         runtime.start()
     elif not settings.collector:  # a web process that never polls still watches that someone does

@@ -186,6 +186,17 @@ outbox_newest_first = sa.Index("ix_alert_outbox_created_at", alert_outbox.c.crea
 outbox_by_incident = sa.Index("ix_alert_outbox_incident", alert_outbox.c.incident_id)
 
 
+# The automatic policy's pause (cucu/policy.py): one row, in the database so every process obeys it.
+policy_state = sa.Table(
+    "policy_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("changed_by", sa.String(200), nullable=True),
+    sa.Column("changed_at", UtcDateTime(), nullable=True),
+)
+
+
 # A counter per table that pages render from, raised in the transaction of every write to it: a page
 # computes its frames once per version and shares them across sessions (see ui/resources.py).
 data_versions = sa.Table(
@@ -300,6 +311,10 @@ def _v8(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _v9(conn: Connection) -> None:
+    policy_state.create(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -310,4 +325,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (6, _v6),
     (7, _v7),
     (8, _v8),
+    (9, _v9),
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cucu.vocabulary import Mode
+from cucu.vocabulary import Mode, PolicyMode
 
 SANDBOX_HOST = "sandbox.cucu.bo"
 DEFAULT_DB_PATH = "contingencia.db"
@@ -61,8 +61,9 @@ class Settings:
     settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0)  # 0: only the collector settles
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
-    # The [alerts] table (its own table and CUCU_ALERTS_* variables; see load_alerts).
+    # The [alerts] and [policy] tables (their own tables and CUCU_ALERTS_* / CUCU_POLICY_* variables).
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
+    policy: PolicySettings = field(default_factory=lambda: PolicySettings())
 
     @property
     def mode(self) -> Mode:
@@ -87,7 +88,7 @@ def env_sources(fields: Iterable[dataclasses.Field[Any]], env_prefix: str) -> di
     return {f.name: (f"{env_prefix}{f.name.upper()}", f.name) for f in fields}
 
 
-_SUBTABLES = {"alerts"}  # fields read from tables of their own
+_SUBTABLES = {"alerts", "policy"}  # fields read from tables of their own
 _SOURCES = env_sources((f for f in dataclasses.fields(Settings) if f.name not in _SUBTABLES), ENV_PREFIX)
 _NUMBERS = {f.name: f for f in dataclasses.fields(Settings) if "minimum" in f.metadata}
 
@@ -97,8 +98,10 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     alerts: Mapping[str, Any] | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Merge ``[cucu]`` secrets (and the ``[alerts]`` table) with environment overrides and validate the result."""
+    """Merge ``[cucu]`` secrets (and the ``[alerts]`` and ``[policy]`` tables) with environment overrides
+    and validate the result."""
     secrets = dict(secrets or {})
     environ = environ or {}
     known_keys = {key for _, key in _SOURCES.values()}
@@ -140,12 +143,7 @@ def load_settings(
                 "y sin inventario propio (CUCU_BASE_URL y CUCU_INVENTORY sin definir)."
             )
 
-    numbers = {}
-    for name, spec in _NUMBERS.items():
-        env_var, key = _SOURCES[name]
-        numbers[name] = _parse_number(
-            raw[name], spec.default, f"{env_var} / [cucu].{key}", spec.metadata["kind"], minimum=spec.metadata["minimum"]
-        )
+    numbers = _table_numbers(raw, _SOURCES, _NUMBERS, "cucu")
     return Settings(
         base_url=base_url,
         api_key=str(raw["api_key"]) if raw["api_key"] is not None else None,
@@ -154,6 +152,7 @@ def load_settings(
         collector=parse_switch(raw["collector"], f"{_SOURCES['collector'][0]} / [cucu].collector", default=Settings.collector),
         demo_size=demo_size,
         alerts=load_alerts(alerts, environ),
+        policy=load_policy(policy, environ),
         **numbers,
     )
 
@@ -287,16 +286,7 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             f"La tabla [alerts] tiene claves desconocidas: {', '.join(unknown)}. Se admiten: {', '.join(sorted(known))}."
         )
     raw = merge_sources(_ALERT_SOURCES, section, environ)
-    numbers = {
-        name: _parse_number(
-            raw[name],
-            spec.default,
-            f"{_ALERT_SOURCES[name][0]} / [alerts].{name}",
-            spec.metadata["kind"],
-            minimum=spec.metadata["minimum"],
-        )
-        for name, spec in _ALERT_NUMBERS.items()
-    }
+    numbers = _table_numbers(raw, _ALERT_SOURCES, _ALERT_NUMBERS, "alerts")
     listed = section.get("channels", [])
     if not isinstance(listed, list) or not all(isinstance(c, Mapping) for c in listed):
         raise SettingsError(
@@ -339,6 +329,22 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     )
 
 
+def _table_numbers(
+    raw: Mapping[str, Any], sources: Mapping[str, tuple[str, str]], specs: Mapping[str, dataclasses.Field[Any]], table: str
+) -> dict[str, Any]:
+    """The numeric settings of a table, each checked against its field's type and minimum."""
+    return {
+        name: _parse_number(
+            raw[name],
+            spec.default,
+            f"{sources[name][0]} / [{table}].{name}",
+            spec.metadata["kind"],
+            minimum=spec.metadata["minimum"],
+        )
+        for name, spec in specs.items()
+    }
+
+
 def _is_tag_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(t, str) and t.strip() for t in value)
 
@@ -364,3 +370,47 @@ def _channel(where: str, url: Any, tags: Any) -> Channel:
         label=masked[:300],
         fingerprint=hashlib.sha256(url.strip().encode()).hexdigest()[:12],
     )
+
+
+# ---- [policy] ---------------------------------------------------------------------------------
+
+POLICY_ENV_PREFIX = f"{ENV_PREFIX}POLICY_"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """``[policy]`` of secrets.toml (numbers and mode also ``CUCU_POLICY_<NAME>``): the automatic
+    contingency, off unless configured (see cucu/policy.py)."""
+
+    mode: PolicyMode = PolicyMode.OFF
+    down_minutes: float = _number(float, 5, 1)  # SIAT down this long: start motive 2 where there is no event
+    up_checks: int = _number(int, 3, 1)  # SIAT answering this many checks in a row: end what the policy started
+    max_pos_per_run: int = _number(int, 1000, 1)  # POS started or ended per round at most; the next round goes on
+    branches: tuple[str, ...] = ()  # the scope: branch names or ids; empty: every branch
+
+
+_POLICY_SOURCES = env_sources((f for f in dataclasses.fields(PolicySettings) if f.name != "branches"), POLICY_ENV_PREFIX)
+_POLICY_NUMBERS = {f.name: f for f in dataclasses.fields(PolicySettings) if "minimum" in f.metadata}
+
+
+def load_policy(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -> PolicySettings:
+    section = dict(section or {})
+    known = {key for _, key in _POLICY_SOURCES.values()} | {"branches"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise SettingsError(
+            f"La tabla [policy] tiene claves desconocidas: {', '.join(unknown)}. Se admiten: {', '.join(sorted(known))}."
+        )
+    raw = merge_sources(_POLICY_SOURCES, section, environ)
+    mode = str(raw["mode"] or PolicyMode.OFF.value).strip().lower()
+    if mode not in tuple(PolicyMode):
+        raise SettingsError(
+            f"[policy].mode ({_POLICY_SOURCES['mode'][0]}) es off, dry-run (solo avisa lo que haría) u on; se recibió «{raw['mode']}»."
+        )
+    branches = section.get("branches", [])
+    if not _is_tag_list(branches) and branches != []:
+        raise SettingsError(
+            '[policy].branches es una lista de sucursales (nombres o ids), p. ej. branches = ["Casa Matriz"]; vacía: todas.'
+        )
+    numbers = _table_numbers(raw, _POLICY_SOURCES, _POLICY_NUMBERS, "policy")
+    return PolicySettings(mode=PolicyMode(mode), branches=tuple(str(b).strip() for b in branches), **numbers)

@@ -35,6 +35,7 @@ from cucu.schema import (
     day_events,
     incidents,
     leases,
+    policy_state,
     pos_status,
     schema_version,
 )
@@ -927,6 +928,38 @@ class Store:
         with self.engine.connect() as conn:
             return [_outbox(row) for row in conn.execute(query)]
 
+    # ---- the automatic policy's pause ---------------------------------------------------------
+
+    def policy_paused_by(self) -> str | None:
+        """Who paused the automatic policy, or None while it runs."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(policy_state).where(policy_state.c.name == _POLICY)).first()
+        return (row.changed_by or "?") if row is not None and row.paused else None
+
+    def set_policy_paused(self, paused: bool, attempt: Attempt) -> None:
+        """Pause or resume the policy and audit it (``attempt``: who, decided) in one transaction."""
+        values = {"paused": paused, "changed_by": attempt.actor_name or attempt.actor, "changed_at": attempt.requested_at}
+        with self.engine.begin() as conn:
+            if conn.execute(policy_state.update().where(policy_state.c.name == _POLICY).values(**values)).rowcount == 0:
+                conn.execute(policy_state.insert().values(name=_POLICY, **values))
+            row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
+            conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at))
+
+    def audit_by_actor(self, actor: str, *, since: datetime, action: ActionKind, outcome: Outcome) -> list[AuditEntry]:
+        """One actor's attempts of one kind and outcome since ``since`` (the policy's own starts), oldest first."""
+        query = (
+            sa.select(audit_log)
+            .where(
+                audit_log.c.actor == actor,
+                audit_log.c.requested_at >= since,
+                audit_log.c.action == action,
+                audit_log.c.outcome == outcome,
+            )
+            .order_by(audit_log.c.requested_at, audit_log.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_audit_entry(row) for row in conn.execute(query)]
+
 
 # ---- helpers ------------------------------------------------------------------------
 
@@ -1034,6 +1067,7 @@ def _bump(conn: Connection, table: str) -> None:
     conn.execute(data_versions.update().where(data_versions.c.name == table).values(version=data_versions.c.version + 1))
 
 
+_POLICY = "policy"  # policy_state's one row
 _BATCH = 500  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
 # What a POS-day says; put_days leaves a row alone when these are unchanged (``fetched_at`` is not among them)
 _DAY_CONTENT = ("branch_id", "complete", "verified", "events_json")

@@ -119,24 +119,45 @@ class Role(StrEnum):
 
 
 class ActionKind(StrEnum):
-    """What an audited attempt tried (stored in ``audit_log.action``)."""
+    """What an audited attempt tried (stored in ``audit_log.action``). Pausing and resuming the automatic
+    policy are audited too; they concern no POS (their rows carry empty branch and POS ids)."""
 
     START = "iniciar"
     END = "finalizar"
+    PAUSE_POLICY = "pausar_politica"
+    RESUME_POLICY = "reanudar_politica"
 
     @property
     def label(self) -> str:
-        return {ActionKind.START: "Iniciar", ActionKind.END: "Finalizar"}[self]
+        return {
+            ActionKind.START: "Iniciar",
+            ActionKind.END: "Finalizar",
+            ActionKind.PAUSE_POLICY: "Pausar política",
+            ActionKind.RESUME_POLICY: "Reanudar política",
+        }[self]
 
     @property
     def past(self) -> str:
         """As in "el evento se inició"."""
-        return {ActionKind.START: "inició", ActionKind.END: "finalizó"}[self]
+        return {
+            ActionKind.START: "inició",
+            ActionKind.END: "finalizó",
+            ActionKind.PAUSE_POLICY: "pausó",
+            ActionKind.RESUME_POLICY: "reanudó",
+        }[self]
 
     @property
     def done_plural(self) -> str:
         """As in "3 de 4 iniciados"."""
-        return {ActionKind.START: "iniciados", ActionKind.END: "finalizados"}[self]
+        return {
+            ActionKind.START: "iniciados",
+            ActionKind.END: "finalizados",
+            ActionKind.PAUSE_POLICY: "pausados",
+            ActionKind.RESUME_POLICY: "reanudados",
+        }[self]
+
+
+EVENT_ACTIONS = (ActionKind.START, ActionKind.END)  # the actions that call cucu for a POS
 
 
 class Outcome(StrEnum):
@@ -301,6 +322,7 @@ class AlertRule(StrEnum):
     NO_COLLECTOR = "sin_colector"
     CUCU_FAILING = "cucu_no_responde"
     UNSETTLED = "acciones_sin_resolver"
+    POLICY = "politica_automatica"  # what the automatic policy did (or, in dry run, would do)
 
     @property
     def label(self) -> str:
@@ -314,6 +336,7 @@ _ALERT_RULE_LABELS = {
     AlertRule.NO_COLLECTOR: "Nadie consulta cucu",
     AlertRule.CUCU_FAILING: "cucu no responde o rechaza la clave",
     AlertRule.UNSETTLED: "Acciones sin resolver",
+    AlertRule.POLICY: "Política automática",
 }
 
 
@@ -347,3 +370,49 @@ class Delivery(StrEnum):
         return {Delivery.WAITING: "⏳ En cola", Delivery.DELIVERED: "✅ Entregado", Delivery.GAVE_UP: "❌ No se pudo entregar"}[
             self
         ]
+
+
+# ---- the automatic policy ---------------------------------------------------------------------
+
+
+class PolicyMode(StrEnum):
+    """``[policy].mode``: off (the default), a dry run that only says what it would do, or on."""
+
+    OFF = "off"
+    DRY_RUN = "dry-run"
+    ON = "on"
+
+    @property
+    def label(self) -> str:
+        return {PolicyMode.OFF: "Apagada", PolicyMode.DRY_RUN: "Simulación", PolicyMode.ON: "Activa"}[self]
+
+
+class PolicyState(StrEnum):
+    """Where the automatic policy stands (derived each round, not stored)."""
+
+    OFF = "apagada"
+    PAUSED = "en_pausa"
+    ARMED = "armada"
+    WAITING = "esperando"
+    ACTING = "actuando"
+
+    @property
+    def label(self) -> str:
+        return {
+            PolicyState.OFF: "Apagada",
+            PolicyState.PAUSED: "En pausa",
+            PolicyState.ARMED: "Armada",
+            PolicyState.WAITING: "Esperando",
+            PolicyState.ACTING: "Actuando",
+        }[self]
+
+    @property
+    def color(self) -> Color:
+        colors: dict[PolicyState, Color] = {
+            PolicyState.OFF: "gray",
+            PolicyState.PAUSED: "orange",
+            PolicyState.ARMED: "green",
+            PolicyState.WAITING: "yellow",
+            PolicyState.ACTING: "red",
+        }
+        return colors[self]

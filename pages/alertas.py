@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_count
@@ -50,6 +51,21 @@ if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act
             runtime.simulator.update_faults({"siat_down": down})
 
 
+def incidents_table(frame: pd.DataFrame) -> None:
+    when = widgets.la_paz_column("DD/MM/YYYY HH:mm")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Detalle": st.column_config.TextColumn(width="large"),
+            "Desde": when,
+            "Último aviso": when,
+            "Resuelta": when,
+        },
+    )
+
+
 @shell.live(resources.LIVE_REFRESH_S)
 def live_alerts() -> None:
     open_now = runtime.store.open_incidents()
@@ -57,16 +73,7 @@ def live_alerts() -> None:
     if not open_now:
         st.success("Ninguna alerta abierta.", icon=":material/check_circle:")
     else:
-        st.dataframe(
-            incidents_frame(open_now).drop(columns=["Resuelta"]),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "Detalle": st.column_config.TextColumn(width="large"),
-                "Desde": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-                "Último aviso": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-            },
-        )
+        incidents_table(incidents_frame(open_now).drop(columns=["Resuelta"]))
 
     entries = runtime.store.outbox_entries(HISTORY_ROWS)
     waiting = sum(1 for e in entries if e.delivery is Delivery.WAITING)
@@ -95,17 +102,7 @@ def live_alerts() -> None:
     recent = [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None]
     if recent:
         with st.expander(f"Resueltas recientemente ({fmt_count(len(recent))})"):
-            st.dataframe(
-                incidents_frame(recent),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "Detalle": st.column_config.TextColumn(width="large"),
-                    "Desde": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-                    "Último aviso": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-                    "Resuelta": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-                },
-            )
+            incidents_table(incidents_frame(recent))
 
 
 live_alerts()

@@ -8,16 +8,17 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from cucu.actions import siat_outage_description
+from cucu.actions import ActionError, siat_outage_description
 from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.lapaz import now_la_paz
+from cucu.policy import set_paused
 from cucu.shared_reads import Shared
 from cucu.uptime import siat_rollup
-from cucu.vocabulary import Motive, PosState
-from ui import actions, resources, shell, widgets
+from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState
+from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
 
 page = shell.page_context()
@@ -70,6 +71,36 @@ def siat_panel(now: datetime) -> None:
 
 def check_now() -> None:
     resources.connectivity(runtime, fresh=True)
+
+
+def policy_panel() -> None:
+    """The automatic policy's state, when it is configured, and the supervisors' pause switch."""
+    status = resources.current_policy(runtime)
+    if status is None:
+        return
+    dry = " (simulación)" if status.mode is PolicyMode.DRY_RUN else ""
+    with st.container(horizontal=True, vertical_alignment="center", key="estado_politica"):
+        st.badge(f"Política automática: {status.state.label}{dry}", color=status.state.color, icon=":material/smart_toy:")
+        st.caption(md_text(status.sentence))
+        if page.can_act:
+            paused = status.state is PolicyState.PAUSED
+            st.button(
+                "Reanudar" if paused else "Pausar",
+                icon=":material/play_arrow:" if paused else ":material/pause:",
+                key="estado_politica_pausa",
+                on_click=toggle_policy,
+                args=(not paused,),
+            )
+    problem = st.session_state.pop("estado_politica_error", None)
+    if problem:
+        st.warning(problem, icon=":material/block:")
+
+
+def toggle_policy(pause: bool) -> None:
+    try:
+        set_paused(runtime.store, identity.actor_now(settings), pause, now_la_paz())
+    except ActionError as exc:  # the role is read afresh: a revoked supervisor is refused here
+        st.session_state["estado_politica_error"] = str(exc)
 
 
 def suggest_contingency(since: datetime) -> None:
@@ -184,6 +215,7 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
 def live_overview() -> None:
     now = now_la_paz()
     siat_panel(now)
+    policy_panel()
     shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
     frame, ov = shared.value.pos, shared.value.overview
     st.divider()

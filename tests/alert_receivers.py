@@ -6,6 +6,7 @@ import email
 import email.header
 import json
 import threading
+import time
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,6 +21,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.arrived: list[float] = []  # time.time() of each post kept (benchmarks.alerts times them)
         self.refused = 0
         self.failing = False
         self._lock = threading.Lock()
@@ -36,6 +38,7 @@ class WebhookReceiver:
                     return
                 with receiver._lock:
                     receiver.posts.append(json.loads(body))
+                    receiver.arrived.append(time.time())
                 self.send_response(200)
                 self.end_headers()
 

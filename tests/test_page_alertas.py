@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cucu.store import OutboxMessage
-from cucu.vocabulary import AlertKind, AlertRule, Delivery
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery
 from tests.apptest_support import APP, SUPERVISOR_OFF, texts
 from tests.waiting import wait_until
 
@@ -81,3 +81,26 @@ def test_demo_has_a_fault_switch_that_makes_siat_fail(clean_env):
     wait_until(lambda: simulator is not None and simulator.faults.siat_down, what="the simulator's SIAT down")
     at.toggle(key="alertas_demo_siat").set_value(False).run()
     assert simulator is not None and not simulator.faults.siat_down
+
+
+def test_estado_shows_the_policy_and_a_supervisor_pauses_and_resumes_it(app_secrets, seeded_runtime):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["policy"] = {"mode": "on", "down_minutes": 5}
+    at.secrets["access"] = SUPERVISOR_OFF
+    at.run()
+    assert not at.exception
+    assert "Política automática: Armada" in texts(at) and "si SIAT no responde 5 min" in texts(at)
+    at.button(key="estado_politica_pausa").click().run()
+    assert not at.exception and "En pausa por" in texts(at)
+    assert seeded_runtime.store.policy_paused_by() is not None
+    at.button(key="estado_politica_pausa").click().run()
+    assert seeded_runtime.store.policy_paused_by() is None and "Armada" in texts(at)
+    kinds = [e.action for e in seeded_runtime.store.audit_entries()]
+    assert ActionKind.PAUSE_POLICY in kinds and ActionKind.RESUME_POLICY in kinds  # in Bitácora
+
+
+def test_without_a_policy_estado_says_nothing_of_it(app_secrets, seeded_runtime):
+    at = open_page(app_secrets)
+    at.switch_page("pages/estado.py").run()
+    assert "Política automática" not in texts(at) and not any(b.key == "estado_politica_pausa" for b in at.button)

@@ -7,12 +7,15 @@ import pytest
 from cucu.vocabulary import (
     AccessMode,
     ActionKind,
+    AlertKind,
+    AlertRule,
     CheckState,
     ErrorKind,
     EventState,
     Mode,
     Motive,
     Outcome,
+    PolicyMode,
     PosState,
     Role,
     SiatStatus,
@@ -26,7 +29,13 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [o.value for o in Outcome] == [
         "pendiente", "verificando", "ok", "rechazado", "error", "incierto", "omitido", "duplicado", "denegado",
     ]  # fmt: skip
-    assert [a.value for a in ActionKind] == ["iniciar", "finalizar"]
+    assert [a.value for a in ActionKind] == ["iniciar", "finalizar", "pausar_politica", "reanudar_politica"]
+    assert [r.value for r in AlertRule] == [
+        "siat_caido", "contingencia_larga", "ventana_por_cerrar", "sin_colector", "cucu_no_responde",
+        "acciones_sin_resolver", "politica_automatica",
+    ]  # fmt: skip
+    assert [k.value for k in AlertKind] == ["apertura", "recordatorio", "cierre", "prueba"]
+    assert [m.value for m in PolicyMode] == ["off", "dry-run", "on"]  # written in [policy].mode
     assert [r.value for r in Role] == ["viewer", "supervisor"]
     assert [m.value for m in AccessMode] == ["oidc", "proxy", "off"]
     assert [k.value for k in ErrorKind] == ["auth", "rate_limit", "timeout", "connection", "server", "bad_response", "other"]

@@ -14,14 +14,17 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from cucu.alerts import CHECK_HISTORY
 from cucu.connectivity import ConnectivityCheck
 from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame
 from cucu.inventory import inventory_stamp
 from cucu.lapaz import now_la_paz
 from cucu.logs import configure_logging
+from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.shared_reads import Shared
+from cucu.vocabulary import PolicyMode
 
 log = logging.getLogger("contingencia")
 configure_logging(os.environ)
@@ -33,18 +36,18 @@ OPEN_REFRESH_S = 2  # results and Bitácora rows still "en verificación" are re
 def read_settings() -> Settings:
     """Settings from ``st.secrets["cucu"]`` and the environment. Raises ``SettingsError``."""
     try:
-        section, alerts = st.secrets.get("cucu", {}), st.secrets.get("alerts", {})
+        section, alerts, policy = st.secrets.get("cucu", {}), st.secrets.get("alerts", {}), st.secrets.get("policy", {})
     except StreamlitSecretNotFoundError as exc:
         if getattr(exc, "error_id", None) != "no-secrets-found":
             raise SettingsError(
                 "El archivo .streamlit/secrets.toml no se pudo leer (¿TOML mal escrito?). "
                 "Corríjalo o bórrelo; vea .streamlit/secrets.toml.example."
             ) from None
-        section, alerts = {}, {}
-    for name, table in (("cucu", section), ("alerts", alerts)):
+        section, alerts, policy = {}, {}, {}
+    for name, table in (("cucu", section), ("alerts", alerts), ("policy", policy)):
         if not hasattr(table, "keys"):
             raise SettingsError(f"En .streamlit/secrets.toml, «{name}» debe ser una tabla [{name}].")
-    return load_settings(plain_data(section), os.environ, alerts=plain_data(alerts))
+    return load_settings(plain_data(section), os.environ, alerts=plain_data(alerts), policy=plain_data(policy))
 
 
 # max_entries=1: a changed configuration (an edited inventory, new secrets) releases the old
@@ -120,3 +123,17 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
         return EstadoFrames(frame, overview(frame, runtime.inventory, recent, now))
 
     return per_version(runtime, "estado", ("pos_status", "day_events"), build)
+
+
+def current_policy(runtime: Runtime) -> PolicyStatus | None:
+    """Where the automatic policy stands (None when it is off), shared across sessions; the pause is read
+    each time (one row), so pausing shows at once."""
+    if runtime.settings.policy.mode is PolicyMode.OFF:
+        return None
+    paused_by = runtime.store.policy_paused_by()
+
+    def build() -> PolicyStatus:
+        return runtime.policy.status(now_la_paz(), runtime.store.recent_checks(CHECK_HISTORY), runtime.store.pos_statuses())
+
+    version = (*data_version(runtime, ("pos_status", "connectivity_checks")), paused_by)
+    return runtime.shared.behind("policy", version, build).value
