@@ -9,7 +9,7 @@ import streamlit as st
 from cucu import uptime
 from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_figure, latency_figure
+from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
 from cucu.lapaz import now_la_paz
 from cucu.store import Store
@@ -18,7 +18,6 @@ from ui import resources, shell, widgets
 
 runtime = shell.page_context().runtime
 STORE_KEY = f"{runtime.store.url}#{id(runtime.store)}"  # a rebuilt runtime gets a fresh history
-PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False, "displaylogo": False}
 DEFAULT_WINDOW = "24h"
 
 
@@ -82,7 +81,7 @@ def summary() -> None:
 
     st.markdown("**Últimas comprobaciones**")
     frame = uptime.heartbeat_frame(checks, limit=HEARTBEAT_SLOTS)
-    st.plotly_chart(heartbeat_figure(frame), config=PLOTLY_CONFIG, key="heartbeat")
+    st.vega_lite_chart(spec=heartbeat_chart(frame), width="stretch", key="heartbeat")
     with st.container(horizontal=True, horizontal_alignment="distribute", key="heartbeat_axis"):
         st.caption(fmt_age(frame["Hora"].iloc[0].to_pydatetime(), now), width="content")
         st.caption(" · ".join(f":{s.color}[■] {in_sentence(s.label)}" for s in CheckState), width="content")
@@ -118,9 +117,10 @@ def history(window: str) -> None:
     st.markdown("**Tiempo de respuesta de cucu**")
     first, latest = in_window[0].checked_at, in_window[-1].checked_at
     frame, bucket = _latency(STORE_KEY, window, first, latest, len(in_window), in_window)
-    st.plotly_chart(latency_figure(frame, bucket=bucket, height=280), config=PLOTLY_CONFIG, key="latency")
+    st.vega_lite_chart(spec=latency_chart(frame, bucket=bucket, height=280), width="stretch", key="latency")
     every = "cada comprobación" if bucket is None else f"promedio cada {fmt_every(bucket)}"
-    marks = ", ".join(f":{s.color}[{in_sentence(s.label)}]" for s in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE))
+    # The colour on the square only: coloured caption text is too pale to read (axe-core's contrast rule).
+    marks = ", ".join(f":{s.color}[■] {in_sentence(s.label)}" for s in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE))
     st.caption(
         f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: {marks}.{uptime.partial_history_note(first, since)}"
     )

@@ -23,7 +23,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def charts(at) -> list[str]:
-    return [el.proto.spec for el in at.get("plotly_chart")]
+    return [el.proto.spec for el in at.get("vega_lite_chart")]
 
 
 def test_no_checks_yet_is_explained(app_secrets, monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 from cucu import uptime
 from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import heartbeat_figure, latency_figure
+from cucu.figures.connectivity import heartbeat_chart, latency_chart
 from cucu.lapaz import LA_PAZ
 from cucu.vocabulary import CheckState, ErrorKind
 
@@ -258,58 +258,56 @@ def test_check_history_loads_once_then_tops_up():
 # ---- figures ---------------------------------------------------------------------------
 
 
-def test_heartbeat_figure_colours_and_hover():
+def test_heartbeat_chart_colours_and_hover():
     checks = series("...x?")
     checks[-1] = ConnectivityCheck(NOW, None, error="No hubo <respuesta> de cucu")
-    fig = heartbeat_figure(uptime.heartbeat_frame(checks))
-    by_name = {t.name: t for t in fig.data}
-    assert set(by_name) == {"SIAT en línea", "SIAT no responde", "Sin conexión con cucu"}
-    assert by_name["SIAT en línea"].marker.color == CheckState.ONLINE.chart_color == "#1f9d55"
-    assert by_name["SIAT no responde"].marker.color == CheckState.SIAT_DOWN.chart_color
-    assert by_name["Sin conexión con cucu"].marker.color == CheckState.CUCU_UNREACHABLE.chart_color
-    assert all(t.type == "bar" and set(t.y) == {1} for t in fig.data)
-    assert list(by_name["Sin conexión con cucu"].x) == [89]  # right-aligned: the newest in the last slot
-    assert list(by_name["SIAT en línea"].x) == [85, 86, 87]
-    hover = by_name["SIAT no responde"].customdata[0][0]
-    assert "24/11/2026 11:59:30" in hover and "103 ms" in hover
-    assert "&lt;respuesta&gt;" in by_name["Sin conexión con cucu"].customdata[0][0]
-    assert fig.layout.height == 90 and fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    spec = heartbeat_chart(uptime.heartbeat_frame(checks))
+    rows = {r["Posición"]: r for r in spec["data"]["values"]}
+    scale = spec["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "SIAT en línea": CheckState.ONLINE.chart_color,
+        "SIAT no responde": CheckState.SIAT_DOWN.chart_color,
+        "Sin conexión con cucu": CheckState.CUCU_UNREACHABLE.chart_color,
+    }
+    assert CheckState.ONLINE.chart_color == "#1f9d55"
+    assert rows[89]["Estado"] == "Sin conexión con cucu"  # right-aligned: the newest in the last slot
+    assert [rows[i]["Estado"] for i in (85, 86, 87)] == ["SIAT en línea"] * 3 and min(rows) == 85
+    assert (
+        rows[88]["Estado"] == "SIAT no responde"
+        and rows[88]["Hora"] == "24/11/2026 11:59:30"
+        and rows[88]["Latencia"] == "103 ms"
+    )
+    assert rows[89]["Error"] == "No hubo <respuesta> de cucu"  # Vega's tooltips show text, never HTML
+    assert spec["height"] == 90 and spec["encoding"]["x"]["axis"] is None
+    assert spec["encoding"]["x"]["scale"]["domain"] == list(range(90))  # one slot per check, whatever the states
 
 
-def test_heartbeat_figure_empty():
-    assert len(heartbeat_figure(uptime.heartbeat_frame([])).data) == 0
+def test_heartbeat_chart_empty():
+    assert heartbeat_chart(uptime.heartbeat_frame([]))["data"]["values"] == []
 
 
-def latency_chart(checks, bucket="auto"):
-    """What Conectividad draws: a bucket chosen from the span, then the figure of the frame."""
+def latency_spec(checks, bucket="auto"):
+    """What Conectividad draws: a bucket chosen from the span, then the chart of the frame."""
     if bucket == "auto":
         bucket = uptime.auto_bucket(checks[-1].checked_at - checks[0].checked_at)
-    return latency_figure(uptime.latency_frame(checks, bucket), bucket=bucket)
+    return latency_chart(uptime.latency_frame(checks, bucket), bucket=bucket)
 
 
-def test_latency_figure_raw_marks_failures():
-    fig = latency_chart(series("..x..?.."))
-    names = [t.name for t in fig.data]
-    assert names == ["Latencia", "SIAT no responde", "Sin conexión con cucu"]
-    line, siat, cucu = fig.data
-    assert line.mode == "lines+markers" and len(line.x) == 8 and line.connectgaps is False
-    assert siat.marker.color == CheckState.SIAT_DOWN.chart_color and list(siat.y) == [0]
-    assert cucu.marker.color == CheckState.CUCU_UNREACHABLE.chart_color
-    # La Paz wall-clock times, without zone (plotly has none).
-    assert pd.Timestamp(line.x[-1]) == pd.Timestamp("2026-11-24 12:00:00")
-    assert "ms" in line.hovertemplate and fig.layout.yaxis.title.text == "ms"
+def test_latency_chart_raw_marks_failures():
+    spec = latency_spec(series("..x..?.."))
+    line, siat, cucu = spec["layer"]
+    assert line["mark"]["type"] == "line" and siat["mark"]["color"] == CheckState.SIAT_DOWN.chart_color
+    assert cucu["mark"]["color"] == CheckState.CUCU_UNREACHABLE.chart_color
+    rows = spec["data"]["values"]
+    assert len(rows) == 8 and sum(r["ms"] is None for r in rows) == 2  # the failures are gaps in the line
+    # La Paz wall-clock times on a UTC scale: the browser's zone never shifts them.
+    assert rows[-1]["t"] == "2026-11-24T12:00:00Z" and line["encoding"]["x"]["scale"]["type"] == "utc"
+    assert line["encoding"]["y"]["title"] == "ms"
 
 
-def test_latency_figure_bucketed_for_long_windows():
+def test_latency_chart_bucketed_for_long_windows():
     checks = series("." * 2000 + "xx" + "." * 1000, step=timedelta(minutes=5))  # ~10 days
-    fig = latency_chart(checks)
-    line = fig.data[0]
-    assert len(line.x) <= 260 and "media" in line.hovertemplate
-    assert [t.name for t in fig.data] == ["Latencia", "SIAT no responde"]
-    assert len(latency_chart(series("...."), bucket=None).data) == 1
-
-
-def test_heartbeat_bars_keep_one_slot_each_when_a_state_is_sparse():
-    # Two red checks far apart: without an explicit width plotly would draw them 50 slots wide.
-    fig = heartbeat_figure(uptime.heartbeat_frame(series("x" + "." * 50 + "x")))
-    assert all(set(t.width) == {0.75} for t in fig.data)
+    spec = latency_spec(checks)
+    assert len(spec["data"]["values"]) <= 260 and "media" in str(spec["layer"][0]["encoding"]["tooltip"])
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["line", "tick"]
+    assert len(latency_spec(series("...."), bucket=None)["layer"]) == 1
