@@ -633,7 +633,12 @@ class Alerter:
         polling, last_poll = (True, None) if leading else self.polling()
         done = Round()
         try:
-            snap = read_snapshot(self.store, polling=polling, last_poll=last_poll, now=now)
+            # A process that does not poll watches only for nobody polling: it reads nothing else.
+            snap = (
+                read_snapshot(self.store, polling=polling, last_poll=last_poll, now=now)
+                if leading
+                else Snapshot(now, [], {}, [], [], polling, last_poll)
+            )
             extra = {}
             if leading and self.policy is not None:
                 try:  # the policy acts before the alerts are decided, so they say what it did
