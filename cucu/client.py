@@ -28,8 +28,8 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -44,8 +44,9 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import Event, clip_text
+from cucu.models import MAX_PAGE_SIZE, Cufd, Event, InvoicePage, InvoiceStatus, clip_text
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -195,6 +196,30 @@ class CucuClient:
     def end_event(self, pos_id: str, branch_id: str, evento_id: str) -> Event:
         body = {"posId": pos_id, "branchId": branch_id, "eventoId": evento_id}
         return _event(self._call("POST", "/api/v1/events/end", json=body, idempotent=False))
+
+    # ---- CUFD and invoices ----------------------------------------------------------
+
+    def get_cufd(self, pos_id: str) -> Cufd | None:
+        """The POS's active CUFD, or ``None`` when cucu has none for it (a 404 or an empty body)."""
+        data = self._call("GET", f"/api/v1/codes/cufd/{quote(pos_id, safe='')}", idempotent=True, missing_is_none=True)
+        if data is None or data == {}:
+            return None
+        return _parsed(Cufd.from_api, data, "CUFD")
+
+    def renew_cufd(self, pos_id: str) -> Cufd:
+        """A new CUFD for the POS. A write: never retried blindly (like starting an event)."""
+        return _parsed(Cufd.from_api, self._call("POST", "/api/v1/codes/cufd", json={"posId": pos_id}, idempotent=False), "CUFD")
+
+    def list_invoices(self, page: int = 0, size: int = MAX_PAGE_SIZE) -> InvoicePage:
+        """One page of invoices, newest first (pages from 0; ``size`` 1 to 50)."""
+        if not 1 <= size <= MAX_PAGE_SIZE or page < 0:
+            raise ValueError(f"page desde 0 y size de 1 a {MAX_PAGE_SIZE}")
+        data = self._call("GET", f"/api/v1/invoices?page={int(page)}&size={int(size)}", idempotent=True)
+        return _parsed(InvoicePage.from_api, data, "página de facturas")
+
+    def invoice_status(self, invoice_id: str) -> InvoiceStatus:
+        data = self._call("GET", f"/api/v1/invoices/{quote(invoice_id, safe='')}/status", idempotent=True)
+        return _parsed(InvoiceStatus.from_api, data, "estado de factura")
 
     # ---- transport, retries, envelope -----------------------------------------------
 
@@ -416,10 +441,14 @@ def _as_bool(data: Any) -> bool:
 
 
 def _event(data: Any) -> Event:
+    return _parsed(Event.from_api, data, "evento")
+
+
+def _parsed(build: Callable[[Any], T], data: Any, what: str) -> T:
     try:
-        return Event.from_api(data)
+        return build(data)
     except (ValueError, TypeError, OverflowError) as exc:  # from_api promises ValueError; the others are a guard
-        raise CucuBadResponseError(detail=f"evento inválido: {exc}") from None
+        raise CucuBadResponseError(detail=f"{what} inválido: {exc}") from None
 
 
 def _snippet(response: httpx.Response) -> str:

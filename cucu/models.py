@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from cucu.lapaz import LA_PAZ, to_la_paz
-from cucu.vocabulary import Motive
+from cucu.vocabulary import InvoiceState, Motive
 
 # What an event's fields may be. cucu is another party's service: its data is checked where it enters,
 # so odd values become one documented error (``ValueError`` here, ``CucuBadResponseError`` at the client)
@@ -237,3 +237,153 @@ class Inventory:
     def pos(self, pos_id: str) -> PointOfSale:
         """Raises ``KeyError`` for an id that is not in the inventory."""
         return self._pos_by_id[pos_id]
+
+
+# ---- CUFD and invoices (``/api/v1/codes/cufd``, ``/api/v1/invoices``) -----------------------------
+
+MAX_PAGE_SIZE = 50  # cucu's limit for GET /api/v1/invoices
+
+
+@dataclass(frozen=True)
+class Cufd:
+    """A POS's daily invoicing code: without a valid, active one the POS cannot invoice at all."""
+
+    cufd: str
+    codigo_control: str | None
+    vigencia: datetime | None  # until when it is valid (La Paz)
+    activo: bool
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.activo and self.vigencia is not None and self.vigencia > now
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Cufd:
+        if not isinstance(data, Mapping):
+            raise ValueError("el CUFD no es un objeto JSON")
+        code = _identifier(data, "cufd", MAX_CODE_LENGTH, numbers=False)
+        if code is None:
+            raise ValueError("la respuesta no trae el cufd")
+        activo = data.get("activo", True)  # a freshly issued CUFD comes without the flag: it is the active one
+        if not isinstance(activo, bool):
+            raise ValueError(f"activo no es true ni false: llegó {type(activo).__name__}")
+        return cls(code, _identifier(data, "codigoControl", MAX_CODE_LENGTH), _datetime(data, "vigencia"), activo)
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An invoice in cucu's list. ``pos_id`` only when cucu names the POS (undocumented: ``posId`` or
+    ``pointOfSaleId``); without it the invoice counts at company level."""
+
+    id: str
+    invoice_number: str | None
+    cuf: str | None
+    state: InvoiceState | str
+    pos_id: str | None
+    client_name: str | None
+    amount_total: float | None
+    emission_date: datetime | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Invoice:
+        if not isinstance(data, Mapping):
+            raise ValueError("la factura no es un objeto JSON")
+        invoice_id = _identifier(data, "id", MAX_ID_LENGTH)
+        if invoice_id is None:
+            raise ValueError("la factura no tiene id")
+        amount = data.get("amountTotal")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float) or not -1e12 < amount < 1e12):
+            raise ValueError("amountTotal no es un importe")
+        return cls(
+            id=invoice_id,
+            invoice_number=_identifier(data, "invoiceNumber", MAX_ID_LENGTH),
+            cuf=_identifier(data, "cuf", MAX_CODE_LENGTH, numbers=False),
+            state=_state(data),
+            pos_id=_identifier(data, "posId", MAX_ID_LENGTH, numbers=False)
+            or _identifier(data, "pointOfSaleId", MAX_ID_LENGTH, numbers=False),
+            client_name=_text(data, "clientBusinessName"),
+            amount_total=float(amount) if amount is not None else None,
+            emission_date=_datetime(data, "emissionDate"),
+        )
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    """One page of ``GET /api/v1/invoices`` (pages from 0, newest ``emissionDate`` first)."""
+
+    items: tuple[Invoice, ...]
+    page: int
+    size: int
+    total_elements: int
+    total_pages: int
+    first: bool
+    last: bool
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> InvoicePage:
+        if not isinstance(data, Mapping) or not isinstance(data.get("content"), list):
+            raise ValueError("la página de facturas no trae content")
+        numbers = {}
+        for key in ("page", "size", "totalElements", "totalPages"):
+            value = data.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
+                raise ValueError(f"{key} no es un número de página válido")
+            numbers[key] = value
+        flags = {}
+        for key in ("first", "last"):
+            value = data.get(key)
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} no es true ni false")
+            flags[key] = value
+        return cls(
+            items=tuple(Invoice.from_api(item) for item in data["content"]),
+            page=numbers["page"],
+            size=numbers["size"],
+            total_elements=numbers["totalElements"],
+            total_pages=numbers["totalPages"],
+            **flags,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    """``GET /api/v1/invoices/{id}/status``: where the invoice stands with SIAT."""
+
+    id: str
+    invoice_number: str | None
+    cuf: str | None
+    state: InvoiceState | str
+    siat_code: int | None  # e.g. 908 validated, 902 rejected
+    siat_description: str | None
+    emission_type: str | None  # NORMAL, or offline
+    last_checked: datetime | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> InvoiceStatus:
+        if not isinstance(data, Mapping):
+            raise ValueError("el estado de la factura no es un objeto JSON")
+        invoice_id = _identifier(data, "id", MAX_ID_LENGTH)
+        if invoice_id is None:
+            raise ValueError("el estado no trae el id de la factura")
+        code = data.get("siatCode")
+        if code is not None and (isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= 99_999):
+            raise ValueError("siatCode no es un código de SIAT")
+        return cls(
+            id=invoice_id,
+            invoice_number=_identifier(data, "invoiceNumber", MAX_ID_LENGTH),
+            cuf=_identifier(data, "cuf", MAX_CODE_LENGTH, numbers=False),
+            state=_state(data),
+            siat_code=code,
+            siat_description=_text(data, "siatDescription"),
+            emission_type=_identifier(data, "emissionType", MAX_ID_LENGTH, numbers=False),
+            last_checked=_datetime(data, "lastChecked"),
+        )
+
+
+def _state(data: Mapping[str, Any]) -> InvoiceState | str:
+    raw = _identifier(data, "state", MAX_ID_LENGTH, numbers=False)
+    if raw is None:
+        raise ValueError("la factura no trae su estado (state)")
+    try:
+        return InvoiceState(raw.upper())
+    except ValueError:
+        return raw  # a state this version does not know: shown as it came, never a crash

@@ -416,3 +416,26 @@ class PolicyState(StrEnum):
             PolicyState.ACTING: "red",
         }
         return colors[self]
+
+
+# ---- invoicing ----------------------------------------------------------------------------
+
+
+class InvoiceState(StrEnum):
+    """An invoice's state as cucu sends it (``state``); an unknown one is kept as its raw text."""
+
+    PENDING = "PENDING"
+    VALIDATED = "VALIDATED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    CONTINGENCY = "CONTINGENCY"  # issued offline during an event, still to be sent to SIAT
+
+    @property
+    def label(self) -> str:
+        return {
+            InvoiceState.PENDING: "Pendiente",
+            InvoiceState.VALIDATED: "Validada",
+            InvoiceState.REJECTED: "Rechazada",
+            InvoiceState.CANCELLED: "Anulada",
+            InvoiceState.CONTINGENCY: "Por enviar (fuera de línea)",
+        }[self]

@@ -200,6 +200,18 @@ def create_app(simulator: Simulator) -> Starlette:
     async def check_connection(request: Request) -> Any:
         return sim.siat_up()
 
+    async def cufd(request: Request) -> Any:
+        return sim.cufd(request.path_params["pos_id"])
+
+    async def renew_cufd(request: Request) -> Any:
+        return sim.renew_cufd(await read_json(request))
+
+    async def invoices(request: Request) -> Any:
+        return sim.invoices_page(request.query_params.get("page"), request.query_params.get("size"))
+
+    async def invoice_status(request: Request) -> Any:
+        return sim.invoice_status(request.path_params["invoice_id"])
+
     # ------------------------------------------------------------------ admin handlers
 
     async def admin_read_json(request: Request) -> Any:
@@ -242,6 +254,10 @@ def create_app(simulator: Simulator) -> Starlette:
             methods=["GET"],
         ),
         Route("/api/v1/events/active/{pos_id}", api("GET /api/v1/events/active/{posId}", active), methods=["GET"]),
+        Route("/api/v1/codes/cufd/{pos_id}", api("GET /api/v1/codes/cufd/{posId}", cufd), methods=["GET"]),
+        Route("/api/v1/codes/cufd", api("POST /api/v1/codes/cufd", renew_cufd), methods=["POST"]),
+        Route("/api/v1/invoices", api("GET /api/v1/invoices", invoices), methods=["GET"]),
+        Route("/api/v1/invoices/{invoice_id}/status", api("GET /api/v1/invoices/{id}/status", invoice_status), methods=["GET"]),
         Route("/_sim/faults", faults, methods=["GET", "PUT"]),
         Route("/_sim/reset", reset, methods=["POST"]),
         Route("/_sim/stats", get_stats, methods=["GET"]),

@@ -114,7 +114,7 @@ def _check_hostile(name: str, value: Any) -> Any:
     return float(value)
 
 
-WRITE_ROUTES = ("POST /api/v1/events/start", "POST /api/v1/events/end")
+WRITE_ROUTES = ("POST /api/v1/events/start", "POST /api/v1/events/end", "POST /api/v1/codes/cufd")
 
 API_ROUTES = (
     "POST /api/v1/events/start",

@@ -25,6 +25,7 @@ from cucu.lapaz import now_la_paz, to_la_paz
 from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
 from cucu.simulator.hostile import HOSTILE_KINDS
+from cucu.simulator.invoicing import SimInvoicing
 from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
 from cucu.vocabulary import Motive
 
@@ -113,6 +114,7 @@ class Simulator:
         self._next_siat_code = self._data_rng.randint(1_200_000, 1_900_000)
         self._reset_stats_locked()
         self._seed_locked()
+        self._invoicing = SimInvoicing(self.seed, [p.id for p in self.inventory.all_pos], list(self._events.values()), self.now())
 
     def _seed_locked(self) -> None:
         rng = self._data_rng
@@ -346,6 +348,51 @@ class Simulator:
                 raise ApiError(404, f"No existe el punto de venta {pos_id}.")
             event = self._active.get(pos.id)
             return event.to_api() if event else None
+
+    # ------------------------------------------------------------------ CUFD and invoices
+
+    def cufd(self, pos_id: str) -> dict[str, Any]:
+        with self._lock:
+            pos = self._known_pos(pos_id)
+            return dict(self._invoicing.cufds[pos.id])
+
+    def renew_cufd(self, body: Any) -> dict[str, Any]:
+        data = _require_object(body)
+        pos_id = data.get("posId")
+        if not isinstance(pos_id, str) or not is_uuid(pos_id):
+            raise ApiError(400, "posId: no es un UUID válido.", ["posId: no es un UUID válido."])
+        with self._lock:
+            pos = self._known_pos(pos_id)
+            return self._invoicing.renew(pos.id, self.now())
+
+    def invoices_page(self, page: Any, size: Any) -> dict[str, Any]:
+        try:
+            page_n, size_n = int(page if page is not None else 0), int(size if size is not None else 20)
+        except (TypeError, ValueError):
+            raise ApiError(400, "page y size deben ser números enteros.") from None
+        if page_n < 0 or not 1 <= size_n <= 50:
+            raise ApiError(400, "page desde 0; size de 1 a 50.", ["size: como máximo 50."])
+        with self._lock:
+            return self._invoicing.page(page_n, size_n, self._event_end, self.now())
+
+    def invoice_status(self, invoice_id: str) -> dict[str, Any]:
+        with self._lock:
+            invoice = self._invoicing.by_id.get(invoice_id.lower())
+            if invoice is None:
+                raise ApiError(404, f"No existe la factura {invoice_id}.")
+            return self._invoicing.status(invoice, self._event_end(invoice.event_id), self.now())
+
+    def _event_end(self, event_id: str | None) -> datetime | None:
+        event = self._events.get(event_id) if event_id else None
+        return event.fecha_fin if event is not None else None
+
+    def _known_pos(self, pos_id: str) -> PointOfSale:
+        if not is_uuid(pos_id):
+            raise ApiError(400, "posId: no es un UUID válido.", ["posId: no es un UUID válido."])
+        pos = self._pos.get(pos_id.lower())
+        if pos is None:
+            raise ApiError(404, f"No existe el punto de venta {pos_id}.")
+        return pos
 
     def _locate_pos(self, pos_id: str, branch_id: str) -> PointOfSale:
         branch = self._branches.get(branch_id.lower())
