@@ -231,7 +231,11 @@ class Collector:
                     job()
                     for listener in self.on_round:
                         listener(name)
-            except Exception:  # the collector outlives every fault; the log keeps the detail
+            except Exception as exc:  # the collector outlives every fault; the log keeps the detail
+                if isinstance(exc, RuntimeError) and "interpreter shutdown" in str(exc):
+                    # The process is exiting (SIGTERM): its thread pools take no more work, nothing is wrong.
+                    log.info("colector: %s se detiene con el proceso", name)
+                    return
                 log.exception("colector: %s falló", name)
             self.rounds[name] += 1
             self._stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
