@@ -297,8 +297,10 @@ def _unsettled(snap: Snapshot, inventory: Inventory, settings: AlertSettings) ->
     if not old:
         return []
     first = min(old, key=lambda a: a.requested_at)
-    known = {p.id: p.name for p in inventory.all_pos}
-    where = f" (la primera en {known[first.pos_id]})" if first.pos_id in known else ""
+    try:
+        where = f" (la primera en {inventory.pos(first.pos_id).name})"
+    except KeyError:  # a POS no longer in the inventory
+        where = ""
     return [
         Condition(
             key=AlertRule.UNSETTLED.value,
@@ -377,8 +379,11 @@ def audience(
         return list(channels)
     if branch_id is None:  # the company's summary
         return [c for c in channels if not c.tags]
-    branch = next((b for b in inventory.branches if b.id == branch_id), None)
-    tags = settings.tags_of(branch.id, branch.name) if branch is not None else frozenset()
+    try:
+        branch = inventory.branch(branch_id)
+    except KeyError:  # a branch no longer in the inventory: nobody's own channel
+        return []
+    tags = settings.tags_of(branch.id, branch.name)
     return [c for c in channels if c.tags & tags]
 
 

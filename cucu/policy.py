@@ -22,8 +22,8 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_hour
 from cucu.models import Inventory
 from cucu.settings import PolicySettings
-from cucu.store import Attempt, PosStatus, Store
-from cucu.uptime import siat_down_since
+from cucu.store import Attempt, AuditFilter, PosStatus, Store
+from cucu.uptime import ok_streak, siat_down_since
 from cucu.vocabulary import ActionKind, AlertRule, Motive, Outcome, PolicyMode, PolicyState, Role
 
 log = logging.getLogger(__name__)
@@ -51,19 +51,11 @@ def scope_pos(inventory: Inventory, settings: PolicySettings) -> list[str]:
     return [p.id for b in inventory.branches if not chosen or b.id in chosen or b.name in chosen for p in b.pos]
 
 
-def _ok_streak(checks: Sequence[ConnectivityCheck]) -> int:
-    streak = 0
-    for check in reversed(checks):
-        if check.failed:
-            break
-        streak += 1
-    return streak
-
-
 def policy_events(store: Store, since: datetime) -> dict[str, tuple[str, datetime]]:
     """POS id -> (event id, when) of the events the policy started since ``since`` (the latest per POS)."""
     started: dict[str, tuple[str, datetime]] = {}
-    for entry in store.audit_by_actor(POLICY_ACTOR.id, since=since, action=ActionKind.START, outcome=Outcome.OK):
+    policy_starts = AuditFilter(since=since, actors=(POLICY_ACTOR.id,), actions=(ActionKind.START,), outcomes=(Outcome.OK,))
+    for entry in store.audit_entries(policy_starts):  # the actor's index serves it
         if entry.event_id and (entry.pos_id not in started or entry.requested_at > started[entry.pos_id][1]):
             started[entry.pos_id] = (entry.event_id, entry.requested_at)
     return started
@@ -112,7 +104,7 @@ def evaluate(
         sentence = f"SIAT no responde desde las {fmt_hour(down_since)}: {fmt_count(len(open_now))} punto(s) de venta en contingencia por la política."
         return PolicyStatus(PolicyState.ACTING, sentence, mode, open_events=len(open_now)), to_start, []
     if open_now:
-        streak = _ok_streak(checks)
+        streak = ok_streak(checks)
         if streak < settings.up_checks:
             sentence = (
                 f"SIAT responde de nuevo: finalizará los {fmt_count(len(open_now))} evento(s) que inició tras "

@@ -945,21 +945,6 @@ class Store:
             row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
             conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at))
 
-    def audit_by_actor(self, actor: str, *, since: datetime, action: ActionKind, outcome: Outcome) -> list[AuditEntry]:
-        """One actor's attempts of one kind and outcome since ``since`` (the policy's own starts), oldest first."""
-        query = (
-            sa.select(audit_log)
-            .where(
-                audit_log.c.actor == actor,
-                audit_log.c.requested_at >= since,
-                audit_log.c.action == action,
-                audit_log.c.outcome == outcome,
-            )
-            .order_by(audit_log.c.requested_at, audit_log.c.id)
-        )
-        with self.engine.connect() as conn:
-            return [_audit_entry(row) for row in conn.execute(query)]
-
 
 # ---- helpers ------------------------------------------------------------------------
 

@@ -323,6 +323,16 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
 # ---- helpers ---------------------------------------------------------------------------
 
 
+def ok_streak(checks: Sequence[ConnectivityCheck]) -> int:
+    """How many of the latest checks answered in a row (the automatic policy waits for a few)."""
+    streak = 0
+    for check in reversed(checks):
+        if check.failed:
+            break
+        streak += 1
+    return streak
+
+
 def _failed_streak(checks: Sequence[ConnectivityCheck]) -> int:
     streak = 0
     for check in reversed(checks):
