@@ -30,6 +30,7 @@ PAGE_FILES = [
     ("pages/conectividad.py", "Conectividad", ":material/network_check:"),
     ("pages/historial.py", "Historial", ":material/timeline:"),
     ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:"),
+    ("pages/facturas.py", "Facturas", ":material/receipt:"),
     ("pages/bitacora.py", "Bitácora", ":material/receipt_long:"),
     ("pages/alertas.py", "Alertas", ":material/notifications:"),
 ]

@@ -25,13 +25,13 @@ from typing import Any, TypeVar
 
 from cucu.client import CucuClient
 from cucu.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
-from cucu.formatting import fmt_hour
+from cucu.formatting import fmt_datetime, fmt_hour
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
-from cucu.models import Event, Inventory, PointOfSale
+from cucu.models import Cufd, Event, Inventory, PointOfSale
 from cucu.settings import DEFAULT_CONCURRENCY, DEFAULT_SETTLE_WINDOW_S
-from cucu.store import ActionInProgress, Attempt, PosFetch, Store
-from cucu.vocabulary import ActionKind, Motive, Outcome, Role
+from cucu.store import ActionInProgress, Attempt, CufdFetch, PosFetch, Store
+from cucu.vocabulary import EVENT_ACTIONS, ActionKind, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +82,10 @@ def uncertain_why(exc: CucuError) -> str:
     return exc.message
 
 
+def renewed_message(cufd: Cufd) -> str:
+    return f"CUFD renovado: vigente hasta {fmt_datetime(cufd.vigencia)}." if cufd.vigencia else "CUFD renovado."
+
+
 def age_open_attempts(store: Store) -> tuple[int, int]:
     """Hand over attempts cut off mid-call, give up those unsettled for too long (database clock)."""
     return store.age_open_attempts(
@@ -102,7 +106,8 @@ def reconcile_open_attempts(store: Store, fetches: Sequence[PosFetch]) -> int:
     seen = {f.pos_id: f.event for f in fetches if f.error is None}
     settled = 0
     for entry in store.open_attempts():
-        if entry.pos_id not in seen or not isinstance(entry.action, ActionKind):  # an action this version does not know
+        # A CUFD renewal is not settled by an event read; an unknown action (a newer version's) neither.
+        if entry.pos_id not in seen or not isinstance(entry.action, ActionKind) or entry.action not in EVENT_ACTIONS:
             continue
         active = seen[entry.pos_id]
         if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id):
@@ -352,6 +357,69 @@ class Actions:
         results += self._run(lambda t: self._end_one(actor, t), to_send)
         return results
 
+    def renew_cufd(self, actor: Actor, pos_ids: Iterable[str]) -> list[ActionResult]:
+        """A new CUFD for each POS (concurrently), audited; sent once, never retried blindly."""
+        targets = self._resolve(pos_ids)
+        if not targets:
+            raise ActionError(NO_POS_CHOSEN)
+        if not can_act(actor):
+            return [
+                self._decided(actor, ActionKind.RENEW_CUFD, pos, Outcome.DENIED, self._denied_message(actor)) for pos in targets
+            ]
+        self._expire_stale_pending()
+        before = self.store.cufds()
+        return self._run(lambda pos: self._renew_one(actor, pos, before.get(pos.id)), targets)
+
+    def _renew_one(self, actor: Actor, pos: PointOfSale, before: Any) -> ActionResult:
+        old = before.cufd if before is not None else None
+        old_text = f"vencía {fmt_datetime(old.vigencia)}" if old is not None and old.vigencia else "sin CUFD conocido"
+        try:
+            audit_id = self._begin(actor, ActionKind.RENEW_CUFD, pos, description=f"CUFD anterior: {old_text}")
+        except Exception:
+            log.exception("acciones: no se pudo registrar la renovación del CUFD de %s", pos.id)
+            return ActionResult(pos, ActionKind.RENEW_CUFD, Outcome.ERROR, NOT_RECORDED)
+        if isinstance(audit_id, ActionResult):
+            return audit_id
+        try:
+            fresh = self.client.renew_cufd(pos.id)
+        except CucuRejectedError as exc:
+            message = f"cucu no lo renovó: {exc.api_message or exc.message}"
+            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.REJECTED, message)
+        except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
+            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
+                message = f"{exc.message} No se envió; puede intentarlo de nuevo."
+                return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.ERROR, message)
+            return self._verify_renewal(audit_id, pos, old, uncertain_why(exc))
+        except CucuError as exc:
+            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.ERROR, exc.message)
+        except Exception:
+            log.exception("acciones: error inesperado al renovar el CUFD de %s", pos.id)
+            return self._verify_renewal(audit_id, pos, old, "Error inesperado durante el envío.")
+        result = self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.OK, renewed_message(fresh))
+        self._remember_cufd(pos, fresh)
+        return result
+
+    def _verify_renewal(self, audit_id: int, pos: PointOfSale, old: Cufd | None, why: str) -> ActionResult:
+        """The request may have reached cucu: read the POS's CUFD once. A different, valid one proves it;
+        otherwise the attempt is left unconfirmed (renewing again issues yet another CUFD: a person decides)."""
+        try:
+            current = self.client.get_cufd(pos.id)
+        except CucuError:
+            current = None
+        if current is not None and current.valid_at(self.clock()) and (old is None or current.cufd != old.cufd):
+            self._remember_cufd(pos, current)
+            message = f"{why} Se verificó en cucu: el CUFD sí se renovó. {renewed_message(current)}"
+            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.OK, message)
+        message = f"{why} cucu no muestra un CUFD nuevo todavía: revise el punto de venta en Facturas antes de repetirlo."
+        return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.UNCERTAIN, message)
+
+    def _remember_cufd(self, pos: PointOfSale, cufd: Cufd) -> None:
+        """Show the new CUFD at once, without waiting for the collector's next read."""
+        try:
+            self.store.save_cufds([CufdFetch(pos.id, pos.branch_id, self.clock(), cufd=cufd)])
+        except Exception:
+            log.exception("acciones: no se pudo guardar el CUFD nuevo de %s", pos.id)
+
     # ---- one POS -------------------------------------------------------------------
 
     def _start_one(self, actor: Actor, pos: PointOfSale, motive: int, description: str) -> ActionResult:
@@ -596,7 +664,7 @@ class Actions:
     @staticmethod
     def _denied_message(actor: Actor) -> str:
         role = Role(actor.role).label if actor.role in tuple(Role) else (actor.role or "sin rol")
-        return f"Su rol ({role}) no permite iniciar ni finalizar eventos; no se envió nada a cucu."
+        return f"Su rol ({role}) no permite iniciar ni finalizar eventos ni renovar CUFD; no se envió nada a cucu."
 
     def _remember(
         self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -26,13 +26,14 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour
 from cucu.frames import OpenWindow, open_windows
 from cucu.inventory import branch_labels
+from cucu.invoicing import InvoicePicture, cufd_health, invoice_picture
 from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
-from cucu.settings import AlertSettings, Channel
-from cucu.store import AuditEntry, DayEvents, Incident, OutboxMessage, PosStatus, Store
+from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
+from cucu.store import AuditEntry, DayEvents, Incident, OutboxMessage, PosStatus, Store, StoredCufd
 from cucu.uptime import siat_down_since
-from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, ErrorKind
+from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class Snapshot:
     open_attempts: Sequence[AuditEntry]
     polling: bool  # someone holds a live collector lease
     last_poll: datetime | None  # when a lease was last renewed
+    cufds: Mapping[str, StoredCufd] = field(default_factory=dict)
+    invoices: InvoicePicture | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def conditions(
     long_open_hours: float,
     check_interval_s: float,
     only: Iterable[AlertRule] | None = None,
+    cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
 ) -> dict[str, Condition]:
     """Every condition the rules find in ``snap`` (switched-off rules skipped), by key."""
     wanted = set(AlertRule if only is None else only) - {AlertRule(r) for r in settings.disabled}
@@ -105,7 +109,110 @@ def conditions(
         found += _window_closing(snap, inventory, settings)
     if AlertRule.UNSETTLED in wanted:
         found += _unsettled(snap, inventory, settings)
+    if AlertRule.CUFD in wanted:
+        found += _cufd(snap, inventory, cufd_expiring_hours)
+    if AlertRule.INVOICES_DEADLINE in wanted:
+        found += _invoices_deadline(snap, settings)
+    if AlertRule.INVOICES_REJECTED in wanted:
+        found += _invoices_rejected(snap)
     return {c.key: c for c in found}
+
+
+def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[Condition]:
+    """POS whose CUFD is expired, inactive or missing (they cannot invoice at all), or expires within
+    ``expiring_hours``: one incident for the company, with the first ones named."""
+    if not snap.cufds:
+        return []
+    soon = timedelta(hours=expiring_hours)
+    blocked: list[tuple[str, str]] = []
+    expiring: list[tuple[datetime, str]] = []
+    for branch in inventory.branches:
+        for pos in branch.pos:
+            stored = snap.cufds.get(pos.id)
+            health = cufd_health(stored, snap.now, soon)
+            where = f"{branch.name} · {pos.name}"
+            if health in (CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING):
+                blocked.append((where, health.value.lower()))
+            elif health is CufdHealth.EXPIRING and stored is not None and stored.cufd and stored.cufd.vigencia:
+                expiring.append((stored.cufd.vigencia, where))
+    if not blocked and not expiring:
+        return []
+    parts = []
+    if blocked:
+        named = "; ".join(f"{where} ({state})" for where, state in blocked[:SUMMARY_BRANCHES])
+        parts.append(f"{fmt_count(len(blocked))} punto(s) de venta no pueden facturar (CUFD {named}).")
+    if expiring:
+        expiring.sort()
+        named = "; ".join(f"{where} a las {fmt_hour(until)}" for until, where in expiring[:SUMMARY_BRANCHES])
+        parts.append(f"{fmt_count(len(expiring))} lo tienen por vencer en menos de {expiring_hours:g} h: {named}.")
+    parts.append("Renuévelos desde Facturas.")
+    return [
+        Condition(
+            key=AlertRule.CUFD.value,
+            rule=AlertRule.CUFD,
+            branch_id=None,
+            title="CUFD vencidos o por vencer" if blocked else "CUFD por vencer",
+            body=" ".join(parts),
+            path="facturas",
+        )
+    ]
+
+
+def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
+    """Offline invoices still to send whose deadline (48 h after their event ended) is within
+    ``window_closing_hours``, or already past."""
+    if snap.invoices is None:
+        return []
+    soon = snap.now + timedelta(hours=settings.window_closing_hours)
+    close = [
+        a
+        for a in snap.invoices.invoices
+        if a.invoice.state is InvoiceState.CONTINGENCY and a.deadline is not None and a.deadline <= soon
+    ]
+    if not close:
+        return []
+    first = min(close, key=lambda a: a.deadline or snap.now)
+    assert first.deadline is not None
+    late = sum(1 for a in close if a.deadline is not None and a.deadline <= snap.now)
+    left = (
+        f"el primer plazo vence a las {fmt_hour(first.deadline)} del {first.deadline:%d/%m} "
+        f"(quedan {fmt_duration(first.deadline - snap.now)})"
+        if first.deadline > snap.now
+        else f"{fmt_count(late)} ya pasaron el plazo"
+    )
+    return [
+        Condition(
+            key=AlertRule.INVOICES_DEADLINE.value,
+            rule=AlertRule.INVOICES_DEADLINE,
+            branch_id=None,
+            title="Facturas fuera de línea por vencer",
+            body=(
+                f"{fmt_count(len(close))} factura(s) emitidas fuera de línea siguen sin enviarse a SIAT y su plazo "
+                f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}."
+            ),
+            path="facturas",
+        )
+    ]
+
+
+def _invoices_rejected(snap: Snapshot) -> list[Condition]:
+    if snap.invoices is None:
+        return []
+    rejected = [a.invoice for a in snap.invoices.invoices if a.invoice.state is InvoiceState.REJECTED]
+    if not rejected:
+        return []
+    codes = sorted({f"{i.siat_code} {i.siat_description or ''}".strip() for i in rejected if i.siat_code is not None})
+    why = f" Códigos de SIAT: {'; '.join(codes[:SUMMARY_BRANCHES])}." if codes else ""
+    return [
+        Condition(
+            key=AlertRule.INVOICES_REJECTED.value,
+            rule=AlertRule.INVOICES_REJECTED,
+            branch_id=None,
+            title="Facturas rechazadas por SIAT",
+            body=f"SIAT rechazó {fmt_count(len(rejected))} factura(s).{why} Vea el detalle en Facturas.",
+            path=f"facturas?{urlencode({'estado_factura': InvoiceState.REJECTED.label})}",
+        )
+    ]
 
 
 def _siat_down(snap: Snapshot) -> list[Condition]:
@@ -332,6 +439,12 @@ def recovery(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, st
         return "cucu se consulta de nuevo", f"Un proceso consulta cucu de nuevo (nadie lo hizo durante {lasted})."
     if rule is AlertRule.UNSETTLED:
         return "Acciones confirmadas", "Las acciones que esperaban confirmación se resolvieron; vea el resultado en Bitácora."
+    if rule is AlertRule.CUFD:
+        return "CUFD al día", f"Todos los puntos de venta tienen de nuevo un CUFD vigente ({lasted} con avisos)."
+    if rule is AlertRule.INVOICES_DEADLINE:
+        return "Facturas enviadas", "Ya no quedan facturas fuera de línea con el plazo por vencer pronto."
+    if rule is AlertRule.INVOICES_REJECTED:
+        return "Sin facturas rechazadas", "Ya no hay facturas rechazadas pendientes en las últimas horas."
     if rule is AlertRule.POLICY:
         return (
             "Política automática: sin eventos abiertos",
@@ -350,8 +463,16 @@ def recovery(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, st
 # ---- the decision -----------------------------------------------------------------------
 
 
-def read_snapshot(store: Store, *, polling: bool, last_poll: datetime | None, now: datetime) -> Snapshot:
-    from cucu.frames import REGISTRATION_WINDOW
+def read_snapshot(
+    store: Store,
+    *,
+    polling: bool,
+    last_poll: datetime | None,
+    now: datetime,
+    inventory: Inventory | None = None,
+    invoice_window: timedelta = timedelta(hours=DEFAULT_INVOICE_WINDOW_HOURS),
+) -> Snapshot:
+    from cucu.models import REGISTRATION_WINDOW
 
     attempts = [a for outcome in OPEN_OUTCOMES for a in store.open_attempts(outcome)]
     return Snapshot(
@@ -362,6 +483,8 @@ def read_snapshot(store: Store, *, polling: bool, last_poll: datetime | None, no
         open_attempts=attempts,
         polling=polling,
         last_poll=last_poll,
+        cufds=store.cufds(),
+        invoices=invoice_picture(store, inventory, now, invoice_window, open_only=True) if inventory is not None else None,
     )
 
 
@@ -419,12 +542,21 @@ def decide(
     check_interval_s: float,
     leading: bool,
     extra: Mapping[str, Condition] | None = None,
+    cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
 ) -> Round:
     """Open, remind and close incidents from ``snap`` (and ``extra``: what the policy did). Only the lease
     holder (``leading``) decides every rule; another process only opens "nobody polls cucu" (it cannot
     close what it does not evaluate)."""
     only = None if leading else (AlertRule.NO_COLLECTOR,)
-    found = conditions(snap, inventory, settings, long_open_hours=long_open_hours, check_interval_s=check_interval_s, only=only)
+    found = conditions(
+        snap,
+        inventory,
+        settings,
+        long_open_hours=long_open_hours,
+        check_interval_s=check_interval_s,
+        only=only,
+        cufd_expiring_hours=cufd_expiring_hours,
+    )
     if leading and extra:
         found.update(extra)
     open_now = {i.key: i for i in store.open_incidents()}
@@ -613,6 +745,8 @@ class Alerter:
         send: Sender = apprise_send,
         clock: Callable[[], datetime] = now_la_paz,
         policy: Policy | None = None,
+        cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
+        invoice_window_hours: float = DEFAULT_INVOICE_WINDOW_HOURS,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -622,6 +756,8 @@ class Alerter:
         self.holder = holder
         self.long_open_hours = long_open_hours
         self.check_interval_s = check_interval_s
+        self.cufd_expiring_hours = cufd_expiring_hours
+        self.invoice_window = timedelta(hours=invoice_window_hours)
         self.send = send
         self.policy = policy
         self.last_policy: PolicyStatus | None = None  # what the policy did in this process's last round
@@ -640,7 +776,14 @@ class Alerter:
         try:
             # A process that does not poll watches only for nobody polling: it reads nothing else.
             snap = (
-                read_snapshot(self.store, polling=polling, last_poll=last_poll, now=now)
+                read_snapshot(
+                    self.store,
+                    polling=polling,
+                    last_poll=last_poll,
+                    now=now,
+                    inventory=self.inventory,
+                    invoice_window=self.invoice_window,
+                )
                 if leading
                 else Snapshot(now, [], {}, [], [], polling, last_poll)
             )
@@ -661,6 +804,7 @@ class Alerter:
                 check_interval_s=self.check_interval_s,
                 leading=leading,
                 extra=extra,
+                cufd_expiring_hours=self.cufd_expiring_hours,
             )
         except Exception:
             log.exception("alertas: no se pudo decidir esta ronda")

@@ -5,7 +5,8 @@ open. Three loops run in background threads: connectivity (``check-connection``)
 every POS's active event with bounded concurrency, which records every event it sees and reads
 again the start day of each one that ended (for Historial and the 48 h registration-window KPI);
 and the backfill, which reads the completed days the store has not verified, newest first,
-within a budget of calls per minute. Every failure is recorded, never raised.
+within a budget of calls per minute. Every failure is recorded, never raised. Two more loops serve invoicing (:mod:`cucu.invoicing`):
+each POS's CUFD on its own interval, and the walk of cucu's invoice list with its status follow-ups.
 
 Processes sharing one database (web replicas, the collector service ``python -m
 cucu.collector_service``) each run a collector, but only the holder of the database lease
@@ -15,6 +16,7 @@ cucu.collector_service``) each run a collector, but only the holder of the datab
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -31,6 +33,7 @@ from cucu.client import CucuClient
 from cucu.connectivity import ConnectivityCheck, check_connectivity
 from cucu.errors import CucuError
 from cucu.history import BackfillRound, backfill, load_days
+from cucu.invoicing import INVOICE_JOB, InvoiceRound, InvoiceWalk, cufd_round, invoice_round
 from cucu.lapaz import now_la_paz
 from cucu.models import Inventory, PointOfSale
 from cucu.settings import (
@@ -38,12 +41,18 @@ from cucu.settings import (
     DEFAULT_BACKFILL_PER_MINUTE,
     DEFAULT_CHECK_INTERVAL_S,
     DEFAULT_CONCURRENCY,
+    DEFAULT_CUFD_INTERVAL_S,
+    DEFAULT_INVOICE_INTERVAL_S,
+    DEFAULT_INVOICE_PAGES,
+    DEFAULT_INVOICE_STATUSES,
+    DEFAULT_INVOICE_WINDOW_HOURS,
     DEFAULT_SWEEP_INTERVAL_S,
 )
-from cucu.store import PosFetch, PosStatus, Store
+from cucu.store import CufdFetch, PosFetch, PosStatus, Store
 
 log = logging.getLogger(__name__)
 
+CUFD_ROUND_S = 60.0  # at most: a round reads only the CUFDs due, so one that cannot invoice waits a minute at most
 BACKFILL_INTERVAL_S = 60.0  # at most; with a faster sweep the backfill runs as often, with its share of the budget
 LEASE = "collector"
 
@@ -69,6 +78,11 @@ class Collector:
         backfill_per_minute: int = DEFAULT_BACKFILL_PER_MINUTE,
         backfill_days: int = DEFAULT_BACKFILL_DAYS,
         lease_ttl_s: float | None = None,
+        cufd_interval_s: float = DEFAULT_CUFD_INTERVAL_S,
+        invoice_interval_s: float = DEFAULT_INVOICE_INTERVAL_S,
+        invoice_window_hours: float = DEFAULT_INVOICE_WINDOW_HOURS,
+        invoice_pages_per_round: int = DEFAULT_INVOICE_PAGES,
+        invoice_statuses_per_round: int = DEFAULT_INVOICE_STATUSES,
         clock: Callable[[], datetime] = now_la_paz,
     ):
         self.client = client
@@ -80,6 +94,13 @@ class Collector:
         self.backfill_per_minute = backfill_per_minute
         self.backfill_days = backfill_days
         self.backfill_interval_s = min(BACKFILL_INTERVAL_S, sweep_interval_s)
+        self.cufd_interval = timedelta(seconds=cufd_interval_s)
+        self.cufd_round_s = min(CUFD_ROUND_S, cufd_interval_s)
+        self.invoice_interval_s = invoice_interval_s
+        self.invoice_window = timedelta(hours=invoice_window_hours)
+        self.invoice_pages_per_round = invoice_pages_per_round
+        self.invoice_statuses_per_round = invoice_statuses_per_round
+        self.invoice_walk = InvoiceWalk()
         self.clock = clock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -114,6 +135,45 @@ class Collector:
         except Exception:
             log.exception("colector: no se pudieron verificar las acciones abiertas")
         return fetches
+
+    def cufd_once(self) -> list[CufdFetch]:
+        """Read the CUFD of every POS that is due (see :func:`cucu.invoicing.cufd_due`) and record it."""
+        # Twice a round's fair share of the interval: the reads spread out, and a backlog clears.
+        share = math.ceil(2 * len(self.inventory.all_pos) * self.cufd_round_s / self.cufd_interval.total_seconds())
+        return cufd_round(
+            self.client,
+            self.store,
+            self.inventory,
+            self._pool,
+            now=self.clock(),
+            interval=self.cufd_interval,
+            limit=share,
+            clock=self.clock,
+            stopping=self._stop.is_set,
+        )
+
+    def invoices_once(self) -> InvoiceRound:
+        """One round of the invoice walk and its status follow-ups, within the per-round budgets."""
+        now = self.clock()
+        done = invoice_round(
+            self.client,
+            self.store,
+            self.invoice_walk,
+            self._pool,
+            now=now,
+            window=self.invoice_window,
+            page_budget=self.invoice_pages_per_round,
+            status_budget=self.invoice_statuses_per_round,
+            clock=self.clock,
+            stopping=self._stop.is_set,
+        )
+        self.store.record_job(INVOICE_JOB, now, done.error)
+        if done.pass_done:
+            # Settled invoices older than the window (and a margin) are no longer shown anywhere.
+            self.store.prune_invoices(now - self.invoice_window - timedelta(days=1))
+        if done.error is not None:
+            log.warning("colector: lectura de facturas interrumpida: %s", done.error)
+        return done
 
     def backfill_once(self, budget: int | None = None) -> BackfillRound:
         """Read up to ``budget`` (default: one round's share of the per-minute budget) POS-days from
@@ -164,6 +224,20 @@ class Collector:
                 target=self._loop, args=("sweep", self.sweep_interval_s, self.sweep_once), name="collector-sweep", daemon=True
             ),
         ]
+        self._threads.append(
+            threading.Thread(
+                target=self._loop, args=("cufd", self.cufd_round_s, self.cufd_once), name="collector-cufd", daemon=True
+            )
+        )
+        if self.invoice_pages_per_round > 0:
+            self._threads.append(
+                threading.Thread(
+                    target=self._loop,
+                    args=("invoices", self.invoice_interval_s, self.invoices_once),
+                    name="collector-invoices",
+                    daemon=True,
+                )
+            )
         if self.backfill_per_minute > 0:
             self._threads.append(
                 threading.Thread(

@@ -11,13 +11,12 @@ import pandas as pd
 
 from cucu.export import excel_csv_file
 from cucu.formatting import fmt_count, fmt_duration
-from cucu.lapaz import la_paz_series
-from cucu.models import Event, Inventory, motive_label
-from cucu.settings import DEFAULT_LONG_OPEN_HOURS
-from cucu.store import AuditEntry, AuditFilter, DayEvents, Incident, OutboxEntry, PosStatus, Store, page_count
-from cucu.vocabulary import PosState, stored_label
-
-REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: register an event within 48 h after it ends
+from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
+from cucu.lapaz import la_paz_series, now_la_paz
+from cucu.models import REGISTRATION_WINDOW, Event, Inventory, motive_label
+from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_LONG_OPEN_HOURS
+from cucu.store import AuditEntry, AuditFilter, DayEvents, Incident, OutboxEntry, PosStatus, Store, StoredCufd, page_count
+from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, PosState, stored_label
 
 
 def pos_state(status: PosStatus | None) -> PosState:
@@ -46,17 +45,28 @@ POS_COLUMNS = [
     "Consultado",
     "Desactualizado",
     "Error",
+    "CUFD",  # a CufdHealth value
+    "CUFD vence",  # its vigencia
+    "Puede facturar",
 ]
 
 
 def pos_frame(
-    inventory: Inventory, statuses: Mapping[str, PosStatus], now: datetime, long_open_hours: float = DEFAULT_LONG_OPEN_HOURS
+    inventory: Inventory,
+    statuses: Mapping[str, PosStatus],
+    now: datetime,
+    long_open_hours: float = DEFAULT_LONG_OPEN_HOURS,
+    cufds: Mapping[str, StoredCufd] | None = None,
+    cufd_expiring: timedelta = timedelta(hours=DEFAULT_CUFD_EXPIRING_HOURS),
 ) -> pd.DataFrame:
-    """One row per inventory POS, in inventory order (grouped by branch)."""
+    """One row per inventory POS, in inventory order (grouped by branch), with its CUFD's health."""
     rows = []
+    cufds = cufds or {}
     for branch in inventory.branches:
         for pos in branch.pos:
             status = statuses.get(pos.id)
+            code = cufds.get(pos.id)
+            health = cufd_health(code, now, cufd_expiring)
             event = status.event if status is not None and status.known else None
             open_for = now - event.fecha_inicio if event is not None and event.fecha_inicio else None
             hours = open_for.total_seconds() / 3600 if open_for is not None else None
@@ -80,6 +90,9 @@ def pos_frame(
                     "Consultado": status.fetched_at if status else None,
                     "Desactualizado": bool(status is not None and status.stale),
                     "Error": status.error if status else None,
+                    "CUFD": health.value,
+                    "CUFD vence": code.cufd.vigencia if code is not None and code.cufd is not None else None,
+                    "Puede facturar": health.can_invoice,
                 }
             )
     frame = pd.DataFrame(rows, columns=POS_COLUMNS)
@@ -113,14 +126,30 @@ def active_pos_ids(frame: pd.DataFrame) -> list[str]:
 # What Eventos activos shows of each POS, in this order (the rest of pos_frame stays for filtering).
 POS_TABLE_COLUMNS = [
     "Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Inicio", "Transcurrido", "Código SIAT",
-    "Consultado", "Aviso", "CUFD evento",
+    "Consultado", "Aviso", "CUFD", "CUFD evento",
 ]  # fmt: skip
 
 
-def pos_table(rows: pd.DataFrame, long_open_hours: float) -> pd.DataFrame:
+def cufd_texts(rows: pd.DataFrame, now: datetime) -> pd.Series:
+    """ "🟢 vence en 5 h 10 min", "🔴 vencido hace 3 h", "🔴 inactivo"… for each row of a pos_frame."""
+    icons = {h.value: h.icon for h in CufdHealth}
+
+    def text(health: str, until: datetime | None) -> str:
+        icon = icons.get(health, "")
+        if health in (CufdHealth.VALID, CufdHealth.EXPIRING) and until is not None and not pd.isna(until):
+            return f"{icon} vence en {fmt_duration(until - now)}"
+        if health == CufdHealth.EXPIRED and until is not None and not pd.isna(until):
+            return f"{icon} vencido hace {fmt_duration(now - until)}"
+        return f"{icon} {health.lower()}"
+
+    return pd.Series([text(h, u) for h, u in zip(rows["CUFD"], rows["CUFD vence"], strict=True)], index=rows.index)
+
+
+def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None = None) -> pd.DataFrame:
     """``rows`` of a pos_frame as the text a table shows: "—" where there is nothing, La Paz times,
     the state with its icon and a ⏰ when open too long, the last error of a stale POS. Vectorised:
     10 000 rows take milliseconds, with the index kept so a selection maps back to ``rows``."""
+    now = now or now_la_paz()
     icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
     state = rows["Estado"].map(icons)
     state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
@@ -129,6 +158,7 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float) -> pd.DataFrame:
         Inicio=la_paz_series(rows["Inicio"]).dt.strftime("%d/%m/%Y %H:%M"),
         Consultado=la_paz_series(rows["Consultado"]).dt.strftime("%H:%M:%S"),
         Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
+        CUFD=cufd_texts(rows, now),
     )
     return shown[POS_TABLE_COLUMNS].astype("string").fillna("—")
 
@@ -193,6 +223,9 @@ class Overview:
     windows: list[OpenWindow]  # soonest deadline first
     tiles: list[BranchTile]
     fetched_at: datetime | None  # the oldest "Consultado" among POS: how fresh the whole picture is
+    pos_can_invoice: int = 0  # with a valid, active CUFD
+    pos_cufd_expiring: int = 0  # valid, expiring within the setting
+    pos_cufd_unread: int = 0
 
     def tiles_by_attention(self) -> list[BranchTile]:
         """Affected branches first: with many branches, those are the ones a supervisor looks for."""
@@ -246,6 +279,9 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
         windows=open_windows(inventory, recent_days, now),
         tiles=tiles,
         fetched_at=min(fetched) if len(fetched) else None,
+        pos_can_invoice=int(frame["Puede facturar"].sum()),
+        pos_cufd_expiring=int((frame["CUFD"] == CufdHealth.EXPIRING).sum()),
+        pos_cufd_unread=int((frame["CUFD"] == CufdHealth.UNKNOWN).sum()),
     )
 
 
@@ -424,5 +460,114 @@ def outbox_frame(entries: Iterable[OutboxEntry]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=OUTBOX_COLUMNS)
     for column in ("Creado", "Entregado"):
+        frame[column] = la_paz_series(frame[column])
+    return frame
+
+
+# ---- Facturas ------------------------------------------------------------------------
+
+INVOICE_COLUMNS = [
+    "Sucursal", "Punto de venta", "Número", "Estado", "Emitida", "Queda", "Plazo", "Cliente", "Importe",
+    "Código SIAT", "Descripción SIAT", "Evento", "Estado leído",
+]  # fmt: skip
+INVOICE_TIME_COLUMNS = ("Emitida", "Plazo", "Estado leído")
+NO_POS = "(sin punto de venta)"  # cucu's list did not name it: counted at company level
+
+
+def invoice_state_label(state: InvoiceState | str) -> str:
+    return state.label if isinstance(state, InvoiceState) else str(state)
+
+
+def time_left_text(deadline: datetime | None, now: datetime, *, event_open: bool = False) -> str:
+    if deadline is None:
+        return "evento abierto" if event_open else "—"
+    if deadline <= now:
+        return f"vencido hace {fmt_duration(now - deadline)}"
+    return fmt_duration(deadline - now)
+
+
+def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now: datetime) -> pd.DataFrame:
+    """One row per invoice, the columns Facturas shows (plus ids and the raw state for filtering)."""
+    rows = []
+    for a in items:
+        pos = inventory.pos(a.pos_id) if a.pos_id else None
+        branch = inventory.branch(a.branch_id) if a.branch_id else None
+        span = a.event
+        event_text = None
+        if span is not None:
+            event_text = (
+                f"{span.start:%d/%m %H:%M} – {span.end:%d/%m %H:%M}" if span.end else f"abierto desde {span.start:%d/%m %H:%M}"
+            )
+        invoice = a.invoice
+        rows.append(
+            {
+                "invoice_id": invoice.id,
+                "branch_id": a.branch_id or "",
+                "pos_id": a.pos_id or "",
+                "state": str(invoice.state),
+                "Sucursal": branch.name if branch else NO_POS,
+                "Punto de venta": pos.name if pos else (invoice.pos_id or "—"),
+                "Número": invoice.invoice_number,
+                "Estado": invoice_state_label(invoice.state),
+                "Emitida": invoice.emission_date,
+                "Queda": time_left_text(a.deadline, now, event_open=span is not None and span.end is None)
+                if invoice.state in (InvoiceState.CONTINGENCY, InvoiceState.PENDING)
+                else "—",
+                "Plazo": a.deadline,
+                "Cliente": invoice.client_name,
+                "Importe": invoice.amount_total,
+                "Código SIAT": invoice.siat_code,
+                "Descripción SIAT": invoice.siat_description or (invoice.status_error and f"⚠ {invoice.status_error}"),
+                "Evento": event_text,
+                "Estado leído": invoice.status_at,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["invoice_id", "branch_id", "pos_id", "state", *INVOICE_COLUMNS])
+    frame["Código SIAT"] = frame["Código SIAT"].astype("Int64")
+    for column in INVOICE_TIME_COLUMNS:  # a typed column: an empty cell, not "None"
+        frame[column] = la_paz_series(frame[column])
+    return frame
+
+
+CLOSE_COLUMNS = [
+    "Sucursal", "Punto de venta", "Cierre", "Emitidas", "Por enviar", "Validadas", "Rechazadas", "Otras", "Inicio", "Fin",
+    "Plazo", "Queda",
+]  # fmt: skip
+
+
+def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: datetime) -> pd.DataFrame:
+    """Per ended event: its offline invoices and its closing state ("Cerrado" when all are validated)."""
+    icons = {
+        EventClosing.CLOSED: "✅",
+        EventClosing.TO_SEND: "🟠",
+        EventClosing.REJECTED: "🔴",
+        EventClosing.NO_INVOICES: "⚪",
+    }
+    rows = []
+    known = {p.id: p for p in inventory.all_pos}
+    for c in closes:
+        pos = known.get(c.span.pos_id)
+        branch = inventory.branch(pos.branch_id) if pos is not None else None
+        rows.append(
+            {
+                "event_id": c.span.event_id,
+                "branch_id": c.span.branch_id,
+                "closing": c.closing.value,
+                "Sucursal": branch.name if branch else "—",
+                "Punto de venta": pos.name if pos else c.span.pos_id,
+                "Cierre": f"{icons[c.closing]} {c.closing.value}",
+                "Emitidas": c.issued,
+                "Por enviar": c.to_send,
+                "Validadas": c.validated,
+                "Rechazadas": c.rejected,
+                "Otras": c.other,
+                "Inicio": c.span.start,
+                "Fin": c.span.end,
+                "Plazo": c.deadline,
+                "Queda": time_left_text(c.deadline, now) if c.closing is EventClosing.TO_SEND else "—",
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["event_id", "branch_id", "closing", *CLOSE_COLUMNS])
+    for column in ("Inicio", "Fin", "Plazo"):
         frame[column] = la_paz_series(frame[column])
     return frame

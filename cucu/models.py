@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +20,7 @@ from cucu.vocabulary import InvoiceState, Motive
 # so odd values become one documented error (``ValueError`` here, ``CucuBadResponseError`` at the client)
 # instead of an ``OverflowError`` or a ``TypeError`` deep inside a page. Identifiers and codes that are too
 # long are refused (a cut id names another event, a cut CUFD is a wrong one); free text is cut for display.
+REGISTRATION_WINDOW = timedelta(hours=48)  # SIAT: an event, and its offline invoices, within 48 h after it ends
 MAX_ID_LENGTH = 64  # id, posId, branchId: UUIDs are 36 characters
 MAX_CODE_LENGTH = 200  # cufdEvento, codigoEventoSiat: a CUFD is about 60 characters
 MAX_TEXT_LENGTH = 500  # descripcionMotivo, descripcion: cucu's own limit for a description

@@ -147,6 +147,11 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         concurrency=settings.concurrency,
         backfill_per_minute=settings.backfill_per_minute,
         backfill_days=settings.backfill_days,
+        cufd_interval_s=settings.cufd_interval_s,
+        invoice_interval_s=settings.invoice_interval_s,
+        invoice_window_hours=settings.invoice_window_hours,
+        invoice_pages_per_round=settings.invoice_pages_per_round,
+        invoice_statuses_per_round=settings.invoice_statuses_per_round,
     )
     actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
     policy = Policy(store, inventory, actions, settings.policy)
@@ -160,6 +165,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         long_open_hours=settings.long_open_hours,
         check_interval_s=settings.check_interval_s,
         policy=policy,
+        cufd_expiring_hours=settings.cufd_expiring_hours,
+        invoice_window_hours=settings.invoice_window_hours,
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)

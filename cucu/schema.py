@@ -197,6 +197,55 @@ policy_state = sa.Table(
 )
 
 
+# Invoicing (cucu/invoicing.py). A POS's active CUFD as the collector last read it: without a valid one
+# the POS cannot invoice at all, online or offline.
+pos_cufd = sa.Table(
+    "pos_cufd",
+    metadata,
+    sa.Column("pos_id", sa.String(36), primary_key=True),
+    sa.Column("branch_id", sa.String(36), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),  # last attempt
+    sa.Column("ok_at", UtcDateTime(), nullable=True),  # last answer
+    sa.Column("cufd", sa.Text, nullable=True),  # NULL after an answer: cucu has no CUFD for the POS
+    sa.Column("vigencia", UtcDateTime(), nullable=True),
+    sa.Column("activo", sa.Boolean, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),  # last attempt's error; NULL when it succeeded
+)
+
+# The company's invoices of the last days as cucu's list and status calls gave them: what was issued
+# offline and is still to reach SIAT, what SIAT rejected and why, and each ended event's closing state.
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("invoice_number", sa.String(64), nullable=True),
+    sa.Column("cuf", sa.Text, nullable=True),
+    sa.Column("pos_id", sa.String(64), nullable=True),  # NULL: cucu's list did not name the POS
+    sa.Column("state", sa.String(32), nullable=False),  # an InvoiceState, or what cucu sent
+    sa.Column("client_name", sa.Text, nullable=True),
+    sa.Column("amount_total", sa.Float, nullable=True),
+    sa.Column("emission_date", UtcDateTime(), nullable=True),
+    sa.Column("listed_at", UtcDateTime(), nullable=False),  # last seen in the list
+    sa.Column("status_at", UtcDateTime(), nullable=True),  # last status call answered
+    sa.Column("siat_code", sa.Integer, nullable=True),
+    sa.Column("siat_description", sa.Text, nullable=True),
+    sa.Column("emission_type", sa.String(64), nullable=True),
+    sa.Column("status_error", sa.Text, nullable=True),  # last status call's error
+    sa.Index("ix_invoices_emission_date", "emission_date"),
+    sa.Index("ix_invoices_state_status_at", "state", "status_at"),  # the follow-ups: unsettled, oldest read first
+)
+
+# The last round of each collector job that has no table of its own to tell it (the invoice walk):
+# when it ran, when it last succeeded and its last error, so a page says how fresh its data is.
+job_runs = sa.Table(
+    "job_runs",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("ran_at", UtcDateTime(), nullable=False),
+    sa.Column("ok_at", UtcDateTime(), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),  # NULL when the last round succeeded
+)
+
 # A counter per table that pages render from, raised in the transaction of every write to it: a page
 # computes its frames once per version and shares them across sessions (see ui/resources.py).
 data_versions = sa.Table(
@@ -205,7 +254,8 @@ data_versions = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
-VERSIONED = ("pos_status", "day_events", "connectivity_checks")
+VERSIONED = ("pos_status", "day_events", "connectivity_checks", "pos_cufd", "invoices")
+_V4_VERSIONED = VERSIONED[:3]  # the counters v4 created; v10 adds the invoicing ones
 
 
 # At most one action in flight per POS, across sessions and processes: the database refuses
@@ -280,7 +330,7 @@ def _v4(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
     data_versions.create(conn, checkfirst=True)
     present = set(conn.execute(sa.select(data_versions.c.name)).scalars())
-    for name in VERSIONED:
+    for name in _V4_VERSIONED:
         if name not in present:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
@@ -315,6 +365,17 @@ def _v9(conn: Connection) -> None:
     policy_state.create(conn, checkfirst=True)
 
 
+def _v10(conn: Connection) -> None:
+    for table in (pos_cufd, invoices, job_runs):
+        table.create(conn, checkfirst=True)
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    present = set(conn.execute(sa.select(data_versions.c.name)).scalars())
+    for name in (pos_cufd.name, invoices.name):
+        if name not in present:
+            conn.execute(data_versions.insert().values(name=name, version=0))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -326,4 +387,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (7, _v7),
     (8, _v8),
     (9, _v9),
+    (10, _v10),
 ]

@@ -29,6 +29,12 @@ DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out
 DEFAULT_SETTLE_WINDOW_S = 60.0  # re-reading an uncertain start or end; then the collector's sweeps settle it
 DEFAULT_BACKFILL_PER_MINUTE = 300  # calls a minute for reading completed days into the store
 DEFAULT_BACKFILL_DAYS = 62  # how many days before today the backfill completes (Historial's longest range)
+DEFAULT_CUFD_INTERVAL_S = 600.0  # each POS's CUFD; one that cannot invoice is read again within a minute
+DEFAULT_CUFD_EXPIRING_HOURS = 2.0  # a CUFD expiring within this is shown and alerted as "vence pronto"
+DEFAULT_INVOICE_INTERVAL_S = 60.0
+DEFAULT_INVOICE_WINDOW_HOURS = 72.0  # how far back the invoice walk reads cucu's list
+DEFAULT_INVOICE_PAGES = 20  # list calls a round (50 invoices each)
+DEFAULT_INVOICE_STATUSES = 50  # status calls a round
 
 
 class SettingsError(ValueError):
@@ -59,6 +65,12 @@ class Settings:
     backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0)  # 0: no backfill
     backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1)
     settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0)  # 0: only the collector settles
+    cufd_interval_s: float = _number(float, DEFAULT_CUFD_INTERVAL_S, 10.0)
+    cufd_expiring_hours: float = _number(float, DEFAULT_CUFD_EXPIRING_HOURS, 0)
+    invoice_interval_s: float = _number(float, DEFAULT_INVOICE_INTERVAL_S, 5.0)
+    invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0)
+    invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0)  # 0: invoices are not read
+    invoice_statuses_per_round: int = _number(int, DEFAULT_INVOICE_STATUSES, 0)
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
     # The [alerts] and [policy] tables (their own tables and CUCU_ALERTS_* / CUCU_POLICY_* variables).

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.models import Event
+from cucu.models import Cufd, Event, Invoice, InvoiceStatus
 from cucu.schema import (
     MIGRATIONS,
     NaiveDatetimeError,
@@ -34,12 +34,15 @@ from cucu.schema import (
     data_versions,
     day_events,
     incidents,
+    invoices,
+    job_runs,
     leases,
     policy_state,
+    pos_cufd,
     pos_status,
     schema_version,
 )
-from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, Outcome, Role
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome, Role
 
 CHECK_RETENTION = timedelta(days=35)  # uptime is shown over 30 days at most
 PRUNE_EVERY = 200  # inserts between two retention sweeps
@@ -117,6 +120,69 @@ class DayEvents:
     def __post_init__(self) -> None:
         if self.complete and not self.verified:  # complete implies read after the day
             object.__setattr__(self, "verified", True)
+
+
+@dataclass(frozen=True)
+class CufdFetch:
+    """One read of a POS's active CUFD: ``cufd`` None with no ``error`` means cucu has none for it."""
+
+    pos_id: str
+    branch_id: str
+    fetched_at: datetime
+    cufd: Cufd | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredCufd:
+    """A POS's CUFD as last read: ``cufd`` from the last answer (``ok_at``), ``error`` from the last attempt."""
+
+    pos_id: str
+    branch_id: str
+    fetched_at: datetime
+    ok_at: datetime | None
+    cufd: Cufd | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredInvoice:
+    """An invoice as the list and the last status call left it."""
+
+    id: str
+    invoice_number: str | None
+    cuf: str | None
+    pos_id: str | None
+    state: InvoiceState | str
+    client_name: str | None
+    amount_total: float | None
+    emission_date: datetime | None
+    listed_at: datetime
+    status_at: datetime | None = None
+    siat_code: int | None = None
+    siat_description: str | None = None
+    emission_type: str | None = None
+    status_error: str | None = None
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """A collector job's last round: ``error`` None when it succeeded (``ok_at`` is the last success)."""
+
+    name: str
+    ran_at: datetime
+    ok_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StatusRead:
+    """One status call's outcome for an invoice: its answer, or the error."""
+
+    invoice_id: str
+    read_at: datetime
+    status: InvoiceStatus | None = None
+    error: str | None = None
 
 
 class ActionInProgress(Exception):
@@ -945,8 +1011,216 @@ class Store:
             row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
             conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at))
 
+    # ---- helpers ------------------------------------------------------------------------
 
-# ---- helpers ------------------------------------------------------------------------
+    # ---- CUFD per POS and invoices (cucu/invoicing.py) -------------------------------
+
+    def save_cufds(self, fetches: Iterable[CufdFetch]) -> int:
+        """Record CUFD reads; a failed one keeps the last answer and sets ``error``. Returns the rows whose
+        content changed (the counter moves only then: a read that finds the same CUFD is not a change)."""
+        fetches = list({f.pos_id: f for f in fetches}.values())
+        if not fetches:
+            return 0
+        changed = 0
+        with self.engine.begin() as conn:
+            old: dict[str, sa.Row[Any]] = {}
+            ids = [f.pos_id for f in fetches]
+            for at in range(0, len(ids), _BATCH):
+                query = sa.select(pos_cufd).where(pos_cufd.c.pos_id.in_(ids[at : at + _BATCH]))
+                old.update((row.pos_id, row) for row in conn.execute(query))
+            inserts, updates = [], []
+            for f in fetches:
+                row = old.get(f.pos_id)
+                values: dict[str, Any] = {"branch_id": f.branch_id, "fetched_at": f.fetched_at, "error": f.error}
+                if f.error is None:
+                    values |= {
+                        "ok_at": f.fetched_at,
+                        "cufd": f.cufd.cufd if f.cufd else None,
+                        "vigencia": f.cufd.vigencia if f.cufd else None,
+                        "activo": f.cufd.activo if f.cufd else None,
+                    }
+                if row is None:
+                    inserts.append({"pos_id": f.pos_id, "ok_at": None, "cufd": None, "vigencia": None, "activo": None} | values)
+                    changed += 1
+                    continue
+                updates.append({"key": f.pos_id, **{k: row._mapping[k] for k in _CUFD_WRITTEN}, **values})
+                if any(updates[-1][k] != row._mapping[k] for k in _CUFD_CONTENT):
+                    changed += 1
+            if inserts:
+                conn.execute(pos_cufd.insert(), inserts)
+            if updates:
+                conn.execute(
+                    pos_cufd.update()
+                    .where(pos_cufd.c.pos_id == sa.bindparam("key"))
+                    .values({k: sa.bindparam(k) for k in _CUFD_WRITTEN}),
+                    updates,
+                )
+            if changed:
+                _bump(conn, pos_cufd.name)
+        return changed
+
+    def cufds(self) -> dict[str, StoredCufd]:
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(pos_cufd)))
+        return {
+            row.pos_id: StoredCufd(
+                pos_id=row.pos_id,
+                branch_id=row.branch_id,
+                fetched_at=row.fetched_at,
+                ok_at=row.ok_at,
+                cufd=Cufd(row.cufd, None, row.vigencia, bool(row.activo)) if row.cufd is not None else None,
+                error=row.error,
+            )
+            for row in rows
+        }
+
+    def save_invoices(self, items: Iterable[Invoice], listed_at: datetime) -> tuple[int, int]:
+        """Record what the list showed. Returns (invoices not seen before, known ones whose content changed);
+        an unchanged invoice is not written."""
+        items = list({i.id: i for i in items}.values())
+        if not items:
+            return 0, 0
+        with self.engine.begin() as conn:
+            old: dict[str, sa.Row[Any]] = {}
+            ids = [i.id for i in items]
+            for at in range(0, len(ids), _BATCH):
+                query = sa.select(invoices).where(invoices.c.id.in_(ids[at : at + _BATCH]))
+                old.update((row.id, row) for row in conn.execute(query))
+            inserts, updates = [], []
+            for item in items:
+                values = {
+                    "invoice_number": item.invoice_number,
+                    "cuf": item.cuf,
+                    "pos_id": item.pos_id,
+                    "state": str(item.state),
+                    "client_name": item.client_name,
+                    "amount_total": item.amount_total,
+                    "emission_date": item.emission_date,
+                }
+                row = old.get(item.id)
+                if row is None:
+                    inserts.append({"id": item.id, "listed_at": listed_at, **values})
+                elif any(values[k] != row._mapping[k] for k in values):
+                    # A new state makes the last status answer stale: forget it, so a rejection is read anew.
+                    fresh = row.state == values["state"]
+                    stale = {"siat_code": row.siat_code, "siat_description": row.siat_description, "status_at": row.status_at}
+                    updates.append(
+                        {"key": item.id, "listed_at": listed_at, **values} | (stale if fresh else dict.fromkeys(stale))
+                    )
+            if inserts:
+                conn.execute(invoices.insert(), inserts)
+            if updates:
+                conn.execute(
+                    invoices.update()
+                    .where(invoices.c.id == sa.bindparam("key"))
+                    .values({k: sa.bindparam(k) for k in updates[0] if k != "key"}),
+                    updates,
+                )
+            if inserts or updates:
+                _bump(conn, invoices.name)
+        return len(inserts), len(updates)
+
+    def known_invoice_ids(self, ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        listed = list(ids)
+        with self.engine.connect() as conn:
+            for at in range(0, len(listed), _BATCH):
+                found.update(conn.execute(sa.select(invoices.c.id).where(invoices.c.id.in_(listed[at : at + _BATCH]))).scalars())
+        return found
+
+    def unsettled_invoices(self, states: Collection[str]) -> list[tuple[str, str | None, datetime | None]]:
+        """(id, POS id, last status read) of every invoice in ``states``: the follow-ups choose among them."""
+        query = sa.select(invoices.c.id, invoices.c.pos_id, invoices.c.status_at).where(invoices.c.state.in_(list(states)))
+        with self.engine.connect() as conn:
+            return [(row.id, row.pos_id, row.status_at) for row in conn.execute(query)]
+
+    def save_invoice_statuses(self, reads: Iterable[StatusRead]) -> int:
+        """Record status calls. An answer sets the state and SIAT's code and description; an error keeps
+        them. Returns the invoices whose state or SIAT answer changed (the counter moves only then)."""
+        reads = list({r.invoice_id: r for r in reads}.values())
+        if not reads:
+            return 0
+        changed = 0
+        with self.engine.begin() as conn:
+            old: dict[str, sa.Row[Any]] = {}
+            ids = [r.invoice_id for r in reads]
+            for at in range(0, len(ids), _BATCH):
+                query = sa.select(invoices).where(invoices.c.id.in_(ids[at : at + _BATCH]))
+                old.update((row.id, row) for row in conn.execute(query))
+            updates = []
+            for read in reads:
+                row = old.get(read.invoice_id)
+                if row is None:  # a status for an invoice the list never showed: nothing to attach it to
+                    continue
+                values = {k: row._mapping[k] for k in _STATUS_CONTENT}
+                if read.status is not None:
+                    values |= {
+                        "state": str(read.status.state),
+                        "siat_code": read.status.siat_code,
+                        "siat_description": read.status.siat_description,
+                        "emission_type": read.status.emission_type,
+                    }
+                if any(values[k] != row._mapping[k] for k in _STATUS_CONTENT) or (row.status_error is None) != (
+                    read.error is None
+                ):
+                    changed += 1
+                updates.append({"key": read.invoice_id, "status_at": read.read_at, "status_error": read.error, **values})
+            if updates:
+                conn.execute(
+                    invoices.update()
+                    .where(invoices.c.id == sa.bindparam("key"))
+                    .values({k: sa.bindparam(k) for k in updates[0] if k != "key"}),
+                    updates,
+                )
+            if changed:
+                _bump(conn, invoices.name)
+        return changed
+
+    def invoices_since(self, when: datetime, *, states: Collection[str] | None = None) -> list[StoredInvoice]:
+        """Invoices emitted at or after ``when`` and every unsettled one (offline or rejected) of any age,
+        newest first; an invoice without an emission date counts as recent. ``states``: only those."""
+        query = sa.select(invoices).where(
+            sa.or_(
+                invoices.c.emission_date >= when,
+                invoices.c.emission_date.is_(None),
+                invoices.c.state.in_([InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]),
+            )
+        )
+        if states is not None:
+            query = query.where(invoices.c.state.in_(list(states)))
+        query = query.order_by(invoices.c.emission_date.desc())
+        with self.engine.connect() as conn:
+            return [_stored_invoice(row) for row in conn.execute(query)]
+
+    def record_job(self, name: str, ran_at: datetime, error: str | None) -> None:
+        """A collector round of ``name`` ran; ``error`` None when it succeeded."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                job_runs.update()
+                .where(job_runs.c.name == name)
+                .values(ran_at=ran_at, error=error, **({"ok_at": ran_at} if error is None else {}))
+            ).rowcount
+            if not done:
+                conn.execute(
+                    job_runs.insert().values(name=name, ran_at=ran_at, error=error, ok_at=ran_at if error is None else None)
+                )
+
+    def job_run(self, name: str) -> JobRun | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(job_runs).where(job_runs.c.name == name)).first()
+        return JobRun(row.name, row.ran_at, row.ok_at, row.error) if row is not None else None
+
+    def prune_invoices(self, before: datetime) -> int:
+        """Forget settled invoices emitted before ``before`` (offline and rejected ones stay until settled)."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                invoices.delete()
+                .where(invoices.c.emission_date < before)
+                .where(invoices.c.state.not_in([InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]))
+            ).rowcount
+            if gone:
+                _bump(conn, invoices.name)
+        return gone
 
 
 def _make_engine(url: str) -> Engine:
@@ -1053,10 +1327,32 @@ def _bump(conn: Connection, table: str) -> None:
 
 
 _POLICY = "policy"  # policy_state's one row
+_CUFD_WRITTEN = ("branch_id", "fetched_at", "ok_at", "cufd", "vigencia", "activo", "error")
+_CUFD_CONTENT = ("branch_id", "cufd", "vigencia", "activo", "error")  # ``fetched_at`` and ``ok_at`` are not a change
+_STATUS_CONTENT = ("state", "siat_code", "siat_description", "emission_type")
 _BATCH = 500  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
 # What a POS-day says; put_days leaves a row alone when these are unchanged (``fetched_at`` is not among them)
 _DAY_CONTENT = ("branch_id", "complete", "verified", "events_json")
 _NO_EVENTS = "[]"  # how put_days stores a day without events (most days of most POS)
+
+
+def _stored_invoice(row: sa.Row[Any]) -> StoredInvoice:
+    return StoredInvoice(
+        id=row.id,
+        invoice_number=row.invoice_number,
+        cuf=row.cuf,
+        pos_id=row.pos_id,
+        state=_lenient(InvoiceState, row.state),
+        client_name=row.client_name,
+        amount_total=row.amount_total,
+        emission_date=row.emission_date,
+        listed_at=row.listed_at,
+        status_at=row.status_at,
+        siat_code=row.siat_code,
+        siat_description=row.siat_description,
+        emission_type=row.emission_type,
+        status_error=row.status_error,
+    )
 
 
 def _day(row: sa.Row[Any]) -> DayEvents:

@@ -126,6 +126,7 @@ class ActionKind(StrEnum):
     END = "finalizar"
     PAUSE_POLICY = "pausar_politica"
     RESUME_POLICY = "reanudar_politica"
+    RENEW_CUFD = "renovar_cufd"
 
     @property
     def label(self) -> str:
@@ -134,6 +135,7 @@ class ActionKind(StrEnum):
             ActionKind.END: "Finalizar",
             ActionKind.PAUSE_POLICY: "Pausar política",
             ActionKind.RESUME_POLICY: "Reanudar política",
+            ActionKind.RENEW_CUFD: "Renovar CUFD",
         }[self]
 
     @property
@@ -144,6 +146,7 @@ class ActionKind(StrEnum):
             ActionKind.END: "finalizó",
             ActionKind.PAUSE_POLICY: "pausó",
             ActionKind.RESUME_POLICY: "reanudó",
+            ActionKind.RENEW_CUFD: "renovó",
         }[self]
 
     @property
@@ -154,10 +157,11 @@ class ActionKind(StrEnum):
             ActionKind.END: "finalizados",
             ActionKind.PAUSE_POLICY: "pausados",
             ActionKind.RESUME_POLICY: "reanudados",
+            ActionKind.RENEW_CUFD: "renovados",
         }[self]
 
 
-EVENT_ACTIONS = (ActionKind.START, ActionKind.END)  # the actions that call cucu for a POS
+EVENT_ACTIONS = (ActionKind.START, ActionKind.END)  # the actions on a POS's contingency event
 
 
 class Outcome(StrEnum):
@@ -323,6 +327,9 @@ class AlertRule(StrEnum):
     CUCU_FAILING = "cucu_no_responde"
     UNSETTLED = "acciones_sin_resolver"
     POLICY = "politica_automatica"  # what the automatic policy did (or, in dry run, would do)
+    CUFD = "cufd_por_vencer"  # POS that cannot invoice, or whose CUFD expires soon
+    INVOICES_DEADLINE = "facturas_por_vencer"  # offline invoices whose 48 h deadline is close
+    INVOICES_REJECTED = "facturas_rechazadas"
 
     @property
     def label(self) -> str:
@@ -337,6 +344,9 @@ _ALERT_RULE_LABELS = {
     AlertRule.CUCU_FAILING: "cucu no responde o rechaza la clave",
     AlertRule.UNSETTLED: "Acciones sin resolver",
     AlertRule.POLICY: "Política automática",
+    AlertRule.CUFD: "CUFD vencido o por vencer",
+    AlertRule.INVOICES_DEADLINE: "Facturas fuera de línea por vencer",
+    AlertRule.INVOICES_REJECTED: "Facturas rechazadas",
 }
 
 
@@ -439,3 +449,38 @@ class InvoiceState(StrEnum):
             InvoiceState.CANCELLED: "Anulada",
             InvoiceState.CONTINGENCY: "Por enviar (fuera de línea)",
         }[self]
+
+
+class CufdHealth(StrEnum):
+    """Can a POS invoice? From its active CUFD as last read. The values are the labels (filters carry them)."""
+
+    VALID = "Vigente"
+    EXPIRING = "Vence pronto"  # valid, but within the alert setting (2 h by default)
+    EXPIRED = "Vencido"
+    INACTIVE = "Inactivo"
+    MISSING = "Sin CUFD"  # cucu has none for the POS
+    UNKNOWN = "Sin leer"  # never read, or never answered
+
+    @property
+    def can_invoice(self) -> bool:
+        return self in (CufdHealth.VALID, CufdHealth.EXPIRING)
+
+    @property
+    def icon(self) -> str:
+        return {
+            CufdHealth.VALID: "🟢",
+            CufdHealth.EXPIRING: "🟠",
+            CufdHealth.EXPIRED: "🔴",
+            CufdHealth.INACTIVE: "🔴",
+            CufdHealth.MISSING: "🔴",
+            CufdHealth.UNKNOWN: "⚪",
+        }[self]
+
+
+class EventClosing(StrEnum):
+    """Where an ended event's offline invoices stand. The values are the labels."""
+
+    CLOSED = "Cerrado"  # every invoice issued while it was open is validated (or cancelled)
+    TO_SEND = "Por enviar"
+    REJECTED = "Con rechazos"
+    NO_INVOICES = "Sin facturas"

@@ -13,6 +13,7 @@ from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
+from cucu.invoicing import INVOICE_JOB
 from cucu.lapaz import now_la_paz
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
@@ -154,6 +155,50 @@ def kpis(ov: Overview, now: datetime) -> None:
     )
 
 
+def invoicing_kpis(ov: Overview, now: datetime) -> None:
+    """Can every POS invoice, and what is still to be sent (the Facturas page has the detail)."""
+    picture = resources.current_invoices(runtime).value
+    todo = picture.backlog
+    c1, c2, c3, c4 = st.columns(4)
+    unread = f" · {fmt_count(ov.pos_cufd_unread)} sin leer" if ov.pos_cufd_unread else ""
+    count_of(
+        c1,
+        "POS que pueden facturar",
+        ov.pos_can_invoice,
+        ov.pos_total,
+        help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
+    )
+    c2.metric(
+        f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
+        fmt_count(ov.pos_cufd_expiring),
+        help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
+    )
+    detail = None
+    if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
+        detail = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+    left = todo.time_left(now)
+    if left is not None:
+        detail = f"{detail} · " if detail else ""
+        detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
+    c3.metric(
+        "Facturas por enviar",
+        fmt_count(todo.count),
+        delta=detail,
+        delta_color="off",
+        delta_arrow="off",
+        help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
+    )
+    c4.metric("Facturas rechazadas", fmt_count(todo.rejected), help="Rechazadas por SIAT: vea el código en Facturas.")
+    run = runtime.store.job_run(INVOICE_JOB)
+    if run is not None and run.error is not None:
+        st.warning(
+            f"La última lectura de facturas falló ({md_text(run.error)}); se muestra lo leído "
+            f"{fmt_age(run.ok_at, now) if run.ok_at else 'nunca'}.",
+            icon=":material/sync_problem:",
+        )
+    st.page_link("pages/facturas.py", label="Ver facturas por enviar y rechazadas", icon=":material/receipt_long:")
+
+
 def attention_tiles(ov: Overview) -> None:
     """The few branches to look at first, with links to their events and history."""
     st.subheader("Sucursales que requieren atención")
@@ -220,6 +265,7 @@ def live_overview() -> None:
     frame, ov = shared.value.pos, shared.value.overview
     st.divider()
     kpis(ov, now)
+    invoicing_kpis(ov, now)
     widgets.collector_notices(runtime, frame)
     if ov.fetched_at is not None:
         st.caption(

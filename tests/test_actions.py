@@ -527,3 +527,68 @@ def test_siat_outage_plan_is_every_pos_without_an_event(env):
     assert siat_outage_description(datetime(2026, 12, 2, 9, 10, 30, tzinfo=LA_PAZ)) == (
         "SIAT no responde desde las 09:10. Iniciado desde la alerta del tablero."
     )
+
+
+# ---- renewing a CUFD ------------------------------------------------------------------
+
+RENEW_ROUTE = "POST /api/v1/codes/cufd"
+
+
+def test_renewing_one_cufd_is_sent_once_audited_and_shown_at_once(env):
+    sim, actions, store = env
+    expired = sim.inventory.all_pos[1]
+    [result] = actions.renew_cufd(ANA, [expired.id])
+    assert result.outcome == Outcome.OK and result.message.startswith("CUFD renovado: vigente hasta")
+    assert sim.stats()["by_route"].get(RENEW_ROUTE) == 1
+    stored = store.cufds()[expired.id]  # before the collector's next read
+    assert stored.cufd is not None and stored.cufd.valid_at(now_la_paz())
+    [entry] = [e for e in store.audit_page() if e.action == ActionKind.RENEW_CUFD]
+    assert (entry.actor, entry.pos_id, entry.outcome) == (ANA.id, expired.id, Outcome.OK)
+
+
+def test_renewing_several_and_a_refusal_and_a_viewer(env):
+    sim, actions, _store = env
+    several = [p.id for p in sim.inventory.all_pos[:3]]
+    assert [r.outcome for r in actions.renew_cufd(ANA, several)] == [Outcome.OK] * 3
+    viewer = Actor("beto", "Beto", Role.VIEWER)
+    [denied] = actions.renew_cufd(viewer, [several[0]])
+    assert denied.outcome == Outcome.DENIED and "renovar CUFD" in denied.message
+    with pytest.raises(ActionError):
+        actions.renew_cufd(ANA, [])
+    with pytest.raises(ActionError):
+        actions.renew_cufd(ANA, ["00000000-0000-4000-8000-000000000000"])
+    sim.update_faults({"error_rate": 1.0, "fault_routes": [RENEW_ROUTE]})
+    [uncertain] = actions.renew_cufd(ANA, [several[0]])
+    # a 5xx may have renewed it: read, never resent; cucu shows the CUFD of a moment ago, so unconfirmed
+    assert uncertain.outcome == Outcome.UNCERTAIN and "revise" in uncertain.message
+    assert sim.stats()["by_route"].get(RENEW_ROUTE) == 4
+
+
+def test_a_renewal_whose_answer_was_lost_is_confirmed_by_reading_the_new_cufd(env):
+    sim, actions, store = env
+    expired = sim.inventory.all_pos[1]
+    sim.update_faults({"timeout_rate": 1.0, "hang_s": 1, "hang_after_commit": True, "fault_routes": [RENEW_ROUTE]})
+    [result] = actions.renew_cufd(ANA, [expired.id])
+    assert result.outcome == Outcome.OK and "Se verificó en cucu: el CUFD sí se renovó" in result.message
+    assert sim.stats()["by_route"].get(RENEW_ROUTE) == 1  # never sent twice
+    stored = store.cufds()[expired.id]
+    assert stored.cufd is not None and stored.cufd.valid_at(now_la_paz())
+
+
+def test_a_collector_sweep_does_not_settle_a_renewal_as_if_it_were_an_event(env, sim):
+    _sim, actions, store = env
+    pos = sim.inventory.all_pos[0]
+    audit_id = store.audit_begin(
+        Attempt(
+            requested_at=now_la_paz(),
+            actor="x",
+            actor_name=None,
+            role=Role.SUPERVISOR,
+            action=ActionKind.RENEW_CUFD,
+            branch_id=pos.branch_id,
+            pos_id=pos.id,
+        )
+    )
+    store.audit_finish(audit_id, completed_at=None, outcome=Outcome.VERIFYING, event_id=None, message="?")
+    Collector(actions.client, store, sim.inventory, concurrency=8).sweep_once()
+    assert store.audit_rows([audit_id])[audit_id].outcome == Outcome.VERIFYING

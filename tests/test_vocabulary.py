@@ -10,8 +10,10 @@ from cucu.vocabulary import (
     AlertKind,
     AlertRule,
     CheckState,
+    CufdHealth,
     ErrorKind,
     EventState,
+    InvoiceState,
     Mode,
     Motive,
     Outcome,
@@ -29,11 +31,13 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [o.value for o in Outcome] == [
         "pendiente", "verificando", "ok", "rechazado", "error", "incierto", "omitido", "duplicado", "denegado",
     ]  # fmt: skip
-    assert [a.value for a in ActionKind] == ["iniciar", "finalizar", "pausar_politica", "reanudar_politica"]
+    assert [a.value for a in ActionKind] == ["iniciar", "finalizar", "pausar_politica", "reanudar_politica", "renovar_cufd"]
     assert [r.value for r in AlertRule] == [
         "siat_caido", "contingencia_larga", "ventana_por_cerrar", "sin_colector", "cucu_no_responde",
-        "acciones_sin_resolver", "politica_automatica",
+        "acciones_sin_resolver", "politica_automatica", "cufd_por_vencer", "facturas_por_vencer", "facturas_rechazadas",
     ]  # fmt: skip
+    # invoices.state holds cucu's own words
+    assert [s.value for s in InvoiceState] == ["PENDING", "VALIDATED", "REJECTED", "CANCELLED", "CONTINGENCY"]
     assert [k.value for k in AlertKind] == ["apertura", "recordatorio", "cierre", "prueba"]
     assert [m.value for m in PolicyMode] == ["off", "dry-run", "on"]  # written in [policy].mode
     assert [r.value for r in Role] == ["viewer", "supervisor"]
@@ -42,6 +46,7 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [int(m) for m in Motive] == [1, 2, 3, 4]
     # Carried in shared links (?estado=En+contingencia): a bookmark keeps working.
     assert [s.value for s in PosState] == ["Normal", "En contingencia", "Desconocido"]
+    assert {s.label for s in InvoiceState} >= {"Por enviar (fuera de línea)", "Pendiente", "Rechazada"}  # ?estado_factura=
 
 
 @pytest.mark.parametrize("members", [Outcome, ActionKind, Role, CheckState, SiatStatus, PosState, EventState, Mode, Motive])
@@ -50,7 +55,7 @@ def test_every_member_has_a_spanish_label(members):
     assert all(labels) and len(set(labels)) == len(labels)
 
 
-@pytest.mark.parametrize("members", [Outcome, CheckState, PosState])
+@pytest.mark.parametrize("members", [Outcome, CheckState, PosState, CufdHealth])
 def test_members_shown_with_an_icon_have_one(members):
     assert all(m.icon for m in members)
 

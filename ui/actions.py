@@ -18,6 +18,7 @@ import streamlit as st
 
 from cucu.actions import ActionError, ActionResult, EndTarget, refreshed
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_time, md_text
+from cucu.frames import cufd_texts
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
 from cucu.vocabulary import ActionKind, Motive, Outcome
@@ -67,6 +68,20 @@ def request_end(runtime: Runtime, pos_ids: Iterable[str]) -> str | None:
     return None
 
 
+def request_renew_cufd(runtime: Runtime, pos_ids: Iterable[str]) -> str | None:
+    """Queue a CUFD renewal of each POS for confirmation."""
+    pos_ids = tuple(dict.fromkeys(pos_ids))
+    if not pos_ids:
+        return "Elija al menos un punto de venta."
+    for pos_id in pos_ids:
+        try:
+            runtime.inventory.pos(pos_id)
+        except KeyError:
+            return md_text(f"El punto de venta {pos_id} no está en el inventario.")
+    st.session_state[PENDING] = PendingAction(ActionKind.RENEW_CUFD, pos_ids)
+    return None
+
+
 def tables_version() -> int:
     return st.session_state.get(TABLES_VERSION, 0)
 
@@ -89,6 +104,9 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
         if pending.kind == ActionKind.START:
             count = _describe_start(runtime, pending)
             label = f"Iniciar contingencia en {count} punto(s) de venta"
+        elif pending.kind == ActionKind.RENEW_CUFD:
+            count = _describe_renewal(runtime, pending)
+            label = f"Renovar el CUFD de {count} punto(s) de venta"
         else:
             count = _describe_end(runtime, pending)
             label = f"Finalizar {count} evento(s)"
@@ -105,6 +123,8 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
                 actor = identity.actor_now(runtime.settings)  # and the service checks the role again, now
                 if pending.kind == ActionKind.START:
                     results = runtime.actions.start(actor, pending.pos_ids, pending.motive, pending.description)
+                elif pending.kind == ActionKind.RENEW_CUFD:
+                    results = runtime.actions.renew_cufd(actor, pending.pos_ids)
                 else:
                     results = runtime.actions.end(actor, pending.targets)
             except ActionError as exc:
@@ -162,6 +182,29 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
             height=min(38 + 35 * len(plan.skipped), 200),
         )
     return len(plan.to_start)
+
+
+def _describe_renewal(runtime: Runtime, pending: PendingAction) -> int:
+    inventory = runtime.inventory
+    frame = resources.current_frames(runtime).value.pos.set_index("pos_id")
+    now = now_la_paz()
+    rows = []
+    for pos_id in pending.pos_ids:
+        pos = inventory.pos(pos_id)
+        row = frame.loc[pos_id] if pos_id in frame.index else None
+        rows.append(
+            {
+                "Sucursal": inventory.branch(pos.branch_id).name,
+                "Punto de venta": pos.name,
+                "CUFD actual": cufd_texts(frame.loc[[pos_id]], now).iloc[0] if row is not None else "—",
+            }
+        )
+    st.markdown(
+        f"Se pedirá a cucu un **CUFD nuevo para {len(rows)} punto(s) de venta** (vigente por un día). "
+        "Cada pedido se envía una sola vez y queda en la Bitácora."
+    )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+    return len(rows)
 
 
 def _describe_end(runtime: Runtime, pending: PendingAction) -> int:

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -16,10 +17,12 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
 from cucu.connectivity import ConnectivityCheck
-from cucu.frames import REGISTRATION_WINDOW, Overview, overview, pos_frame
+from cucu.frames import Overview, overview, pos_frame
 from cucu.inventory import inventory_stamp
+from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.lapaz import now_la_paz
 from cucu.logs import configure_logging
+from cucu.models import REGISTRATION_WINDOW
 from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
@@ -118,11 +121,28 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
 
     def build() -> EstadoFrames:
         now = now_la_paz()
-        frame = pos_frame(runtime.inventory, runtime.store.pos_statuses(), now, runtime.settings.long_open_hours)
+        frame = pos_frame(
+            runtime.inventory,
+            runtime.store.pos_statuses(),
+            now,
+            runtime.settings.long_open_hours,
+            runtime.store.cufds(),
+            timedelta(hours=runtime.settings.cufd_expiring_hours),
+        )
         recent = runtime.store.days_with_ends_since(now - REGISTRATION_WINDOW)
         return EstadoFrames(frame, overview(frame, runtime.inventory, recent, now))
 
-    return per_version(runtime, "estado", ("pos_status", "day_events"), build)
+    return per_version(runtime, "estado", ("pos_status", "day_events", "pos_cufd"), build)
+
+
+def current_invoices(runtime: Runtime) -> Shared[InvoicePicture]:
+    """The invoices of the window with their events, deadlines and each ended event's closing; read-only."""
+
+    def build() -> InvoicePicture:
+        window = timedelta(hours=runtime.settings.invoice_window_hours)
+        return invoice_picture(runtime.store, runtime.inventory, now_la_paz(), window)
+
+    return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
 
 
 def current_policy(runtime: Runtime) -> PolicyStatus | None:

@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--synthetic", metavar="SUCURSALESxPUNTOS", type=_synthetic, help="inventario sintético, p. ej. 50x4")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="semilla de los datos y de las fallas")
     p.add_argument("--history-days", type=int, default=14, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument(
+        "--invoices-per-day",
+        type=int,
+        default=None,
+        help="facturas emitidas al día en la empresa (por defecto 24 por punto, hasta 10 000)",
+    )
     p.add_argument("--active-share", type=float, default=0.25, help="proporción de puntos en contingencia al iniciar")
     f = p.add_argument_group("fallas iniciales (se cambian en marcha con PUT /_sim/faults)")
     f.add_argument("--siat-down", action="store_true", help="check-connection responde false")
@@ -102,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             history_days=args.history_days,
             active_share=args.active_share,
+            invoices_per_day=args.invoices_per_day,
             faults=faults,
         )
     except (FaultsError, InventoryError, ValueError) as exc:

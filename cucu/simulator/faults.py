@@ -122,6 +122,10 @@ API_ROUTES = (
     "POST /api/v1/events",
     "GET /api/v1/events/active/{posId}",
     "GET /api/v1/events/check-connection",
+    "GET /api/v1/codes/cufd/{posId}",
+    "POST /api/v1/codes/cufd",
+    "GET /api/v1/invoices",
+    "GET /api/v1/invoices/{id}/status",
 )
 
 

@@ -6,6 +6,10 @@ expired, one inactive. Invoices: ordinary ones, validated; during each recent ev
 (``CONTINGENCY``). An ended event's offline invoices move along a few minutes after its end: most
 to ``VALIDATED`` (908), a few to ``REJECTED`` with a SIAT code; an open event's stay ``CONTINGENCY``.
 The state is worked out when asked, from the event's end, so ending an event moves its invoices.
+
+Invoices keep arriving at ``invoices_per_day`` across the company (by default 24 a POS a day, at most
+10 000), spread over the POS; one issued at a POS in contingency is an offline one of its event. The
+last 72 h are seeded at the same rate, so a chain's list is as long as a real one's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ CUFD_VALIDITY = timedelta(hours=24)
 RECENT = timedelta(hours=72)  # events whose offline invoices are seeded
 SETTLE_AFTER = (timedelta(minutes=1), timedelta(minutes=6))  # after an event ends, its invoices move along
 REJECTIONS = ((902, "Rechazada: el NIT del cliente no es válido."), (1040, "Fecha de emisión fuera del rango del evento."))
+DEFAULT_PER_POS_PER_DAY = 24
+MAX_DEFAULT_PER_DAY = 10_000
+MAX_CATCH_UP = 200_000  # invoices issued in one go after a long idle (a clock jumped): the rest are skipped
 CLIENTS = ("Comercial Andina SRL", "Ferretería El Progreso", "Farmacia Illimani", "Juan Pérez", "Distribuidora Oruro")
 
 
@@ -59,10 +66,24 @@ class SimInvoice:
 class SimInvoicing:
     """CUFDs per POS and the company's invoices; the simulator holds its lock around every call."""
 
-    def __init__(self, seed: int, pos_ids: Sequence[str], events: Sequence[Any], now: datetime) -> None:
+    def __init__(
+        self,
+        seed: int,
+        pos_ids: Sequence[str],
+        events: Sequence[Any],
+        now: datetime,
+        *,
+        invoices_per_day: int | None = None,
+    ) -> None:
         self.rng = random.Random(f"invoicing:{seed}")
+        self.pos_ids = list(pos_ids)
+        self.per_day = (
+            invoices_per_day
+            if invoices_per_day is not None
+            else min(MAX_DEFAULT_PER_DAY, DEFAULT_PER_POS_PER_DAY * len(self.pos_ids))
+        )
         self.cufds: dict[str, dict[str, Any]] = {}
-        for n, pos_id in enumerate(pos_ids):
+        for n, pos_id in enumerate(self.pos_ids):
             if n == 1:
                 until, active = now - timedelta(hours=3), True  # expired this morning
             elif n == 2:
@@ -72,25 +93,59 @@ class SimInvoicing:
             else:
                 until, active = now + timedelta(hours=self.rng.randint(3, 23)), True
             self.cufds[pos_id] = self._code(until, active)
-        self.invoices: list[SimInvoice] = []
-        number = 1000
+        self.invoices: list[SimInvoice] = []  # newest first
+        self.by_id: dict[str, SimInvoice] = {}
+        self.number = 1000
+        self._spans: dict[str, list[tuple[datetime, datetime | None, str]]] = {}  # POS -> (start, end, event id)
+        told = []
         for event in sorted(events, key=lambda e: e.fecha_inicio):
+            self.note_event(event)
             if now - (event.fecha_fin or now) > RECENT:
                 continue
             end = event.fecha_fin or now
-            for _ in range(self.rng.randint(1, 3)):
-                number += 1
-                span = max(1, int((end - event.fecha_inicio).total_seconds()))
-                self.invoices.append(
-                    self._invoice(
-                        number, event.pos_id, event.fecha_inicio + timedelta(seconds=self.rng.randrange(span)), event.id
-                    )
+            span = max(1, int((end - event.fecha_inicio).total_seconds()))
+            for _ in range(self.rng.randint(1, 3)):  # every recent event has offline invoices to tell of
+                told.append(
+                    self._invoice(event.pos_id, event.fecha_inicio + timedelta(seconds=self.rng.randrange(span)), event.id)
                 )
-        for pos_id in pos_ids[: min(len(pos_ids), 200)]:  # ordinary invoices of the last day
-            number += 1
-            self.invoices.append(self._invoice(number, pos_id, now - timedelta(minutes=self.rng.randint(5, 1440)), None))
+        self._insert(told)
+        self.issued_until = now - RECENT
+        self.issue_until(now)
+
+    def note_event(self, event: Any) -> None:
+        """An event started or ended: invoices issued at its POS while it is open are offline ones."""
+        spans = self._spans.setdefault(event.pos_id, [])
+        spans[:] = [s for s in spans if s[2] != event.id]
+        spans.append((event.fecha_inicio, event.fecha_fin, event.id))
+
+    def issue_until(self, now: datetime) -> None:
+        """The invoices the company issued since the last call, at ``per_day`` spread over its POS."""
+        if self.per_day <= 0 or not self.pos_ids or now <= self.issued_until:
+            return
+        gap = timedelta(days=1) / self.per_day
+        due = min(MAX_CATCH_UP, int((now - self.issued_until) / gap))
+        if due <= 0:
+            return
+        start = max(self.issued_until, now - gap * due)
+        fresh = []
+        for n in range(1, due + 1):
+            when = start + gap * n
+            pos_id = self.rng.choice(self.pos_ids)
+            fresh.append(self._invoice(pos_id, when, self._event_at(pos_id, when)))
+        self.issued_until = start + gap * due
+        self._insert(fresh)
+
+    def _event_at(self, pos_id: str, when: datetime) -> str | None:
+        for start, end, event_id in self._spans.get(pos_id, ()):
+            if start <= when and (end is None or when < end):
+                return event_id
+        return None
+
+    def _insert(self, fresh: list[SimInvoice]) -> None:
+        for invoice in fresh:
+            self.by_id[invoice.id] = invoice
+        self.invoices.extend(fresh)
         self.invoices.sort(key=lambda i: i.emitted, reverse=True)
-        self.by_id = {i.id: i for i in self.invoices}
 
     def _code(self, until: datetime, active: bool) -> dict[str, Any]:
         return {
@@ -100,12 +155,13 @@ class SimInvoicing:
             "activo": active,
         }
 
-    def _invoice(self, number: int, pos_id: str, emitted: datetime, event_id: str | None) -> SimInvoice:
+    def _invoice(self, pos_id: str, emitted: datetime, event_id: str | None) -> SimInvoice:
         rejected = event_id is not None and self.rng.random() < 0.08
+        self.number += 1
         return SimInvoice(
             id=random_uuid(self.rng),
-            number=number,
-            cuf=random_cufd(self.rng)[:40],
+            number=self.number,
+            cuf=f"{self.rng.getrandbits(160):040X}",  # a CUF-like code; cheap, as a chain seeds 50 000
             pos_id=pos_id,
             client=self.rng.choice(CLIENTS),
             amount=round(self.rng.uniform(5, 2500), 2),

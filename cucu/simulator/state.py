@@ -68,6 +68,7 @@ class Simulator:
         history_days: int = 14,
         active_share: float = 0.25,
         faults: Faults | None = None,
+        invoices_per_day: int | None = None,
     ):
         if history_days < 0 or not 0 <= active_share <= 1:
             raise ValueError("history_days debe ser >= 0 y active_share estar entre 0 y 1.")
@@ -76,6 +77,7 @@ class Simulator:
         self.seed = seed
         self.history_days = history_days
         self.active_share = active_share
+        self.invoices_per_day = invoices_per_day  # None: 24 a POS a day, at most 10 000
         self._now = now
         self._initial_faults = faults or Faults()
         self._lock = threading.Lock()
@@ -114,7 +116,13 @@ class Simulator:
         self._next_siat_code = self._data_rng.randint(1_200_000, 1_900_000)
         self._reset_stats_locked()
         self._seed_locked()
-        self._invoicing = SimInvoicing(self.seed, [p.id for p in self.inventory.all_pos], list(self._events.values()), self.now())
+        self._invoicing = SimInvoicing(
+            self.seed,
+            [p.id for p in self.inventory.all_pos],
+            list(self._events.values()),
+            self.now(),
+            invoices_per_day=self.invoices_per_day,
+        )
 
     def _seed_locked(self) -> None:
         rng = self._data_rng
@@ -296,7 +304,9 @@ class Simulator:
                 codigo_evento_siat=None if self._faults.siat_down else self._take_siat_code(),
                 created_at=now,
             )
+            self._invoicing.issue_until(now)  # what was issued before it stays an ordinary invoice
             self._store(event)
+            self._invoicing.note_event(event)
             return event.to_api()
 
     def end_event(self, body: Any) -> dict[str, Any]:
@@ -311,7 +321,9 @@ class Simulator:
                 raise ApiError(404, f"El evento {event.id} no pertenece al punto de venta «{pos.name}».")
             if event.fecha_fin is not None:
                 raise ApiError(409, f"El evento {event.id} ya fue finalizado el {format_api_datetime(event.fecha_fin)}.")
+            self._invoicing.issue_until(self.now())  # what was issued until now is offline, of this event
             event.fecha_fin = max(self.now(), event.fecha_inicio)
+            self._invoicing.note_event(event)
             # Registered with SIAT at the end if it could not be at the start (and SIAT is back).
             if event.codigo_evento_siat is None and not self._faults.siat_down:
                 event.codigo_evento_siat = self._take_siat_code()
@@ -373,10 +385,12 @@ class Simulator:
         if page_n < 0 or not 1 <= size_n <= 50:
             raise ApiError(400, "page desde 0; size de 1 a 50.", ["size: como máximo 50."])
         with self._lock:
+            self._invoicing.issue_until(self.now())
             return self._invoicing.page(page_n, size_n, self._event_end, self.now())
 
     def invoice_status(self, invoice_id: str) -> dict[str, Any]:
         with self._lock:
+            self._invoicing.issue_until(self.now())
             invoice = self._invoicing.by_id.get(invoice_id.lower())
             if invoice is None:
                 raise ApiError(404, f"No existe la factura {invoice_id}.")

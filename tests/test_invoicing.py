@@ -1,0 +1,460 @@
+"""Invoicing: CUFD reads and the invoice walk against the simulator over HTTP, the store's tables, and
+what the invoices mean (attribution to events, deadlines, each ended event's closing state)."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from cucu.client import CucuClient
+from cucu.collector import Collector
+from cucu.invoicing import (
+    INVOICE_JOB,
+    EventSpan,
+    InvoiceRound,
+    InvoiceWalk,
+    attribute,
+    backlog,
+    cufd_due,
+    cufd_health,
+    event_closes,
+    invoice_round,
+)
+from cucu.lapaz import now_la_paz
+from cucu.models import Cufd, Invoice, InvoiceStatus
+from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
+from cucu.simulator.seed import synthetic_inventory
+from cucu.store import CufdFetch, StatusRead, Store, StoredCufd, StoredInvoice
+from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
+
+NOW = now_la_paz().replace(microsecond=0)
+TWO_HOURS = timedelta(hours=2)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = now_la_paz().replace(microsecond=0)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def world(clock, tmp_path):
+    """A simulator on the test's clock, a client and a collector on it (nothing runs in the background)."""
+    sim = Simulator(now=clock)
+    with SimulatorServer(sim) as server, CucuClient(server.base_url, DEFAULT_API_KEY, timeout=5, sleep=lambda s: None) as client:
+        store = Store(str(tmp_path / "i.db"))
+        collector = Collector(client, store, sim.inventory, concurrency=8, invoice_pages_per_round=20, clock=clock)
+        yield sim, client, store, collector
+        collector.stop()
+        store.close()
+
+
+def stored(pos_id="p", *, cufd=None, ok=True, error=None, fetched=NOW):
+    return StoredCufd(pos_id, "b", fetched, fetched if ok else None, cufd, error)
+
+
+# ---- CUFD ---------------------------------------------------------------------------
+
+
+def test_cufd_health_from_the_last_answer():
+    assert cufd_health(None, NOW, TWO_HOURS) is CufdHealth.UNKNOWN
+    assert cufd_health(stored(ok=False, error="x"), NOW, TWO_HOURS) is CufdHealth.UNKNOWN
+    assert cufd_health(stored(), NOW, TWO_HOURS) is CufdHealth.MISSING
+    assert cufd_health(stored(cufd=Cufd("C", None, NOW + timedelta(hours=5), False)), NOW, TWO_HOURS) is CufdHealth.INACTIVE
+    assert cufd_health(stored(cufd=Cufd("C", None, NOW - timedelta(seconds=1), True)), NOW, TWO_HOURS) is CufdHealth.EXPIRED
+    assert cufd_health(stored(cufd=Cufd("C", None, NOW + TWO_HOURS, True)), NOW, TWO_HOURS) is CufdHealth.EXPIRING
+    valid = stored(cufd=Cufd("C", None, NOW + TWO_HOURS + timedelta(seconds=1), True))
+    assert cufd_health(valid, NOW, TWO_HOURS) is CufdHealth.VALID
+    # read as valid, its vigencia has since passed: expired now, whatever the last read said
+    assert cufd_health(valid, NOW + timedelta(hours=3), TWO_HOURS) is CufdHealth.EXPIRED
+    assert CufdHealth.EXPIRING.can_invoice and not CufdHealth.EXPIRED.can_invoice
+
+
+def test_a_cufd_is_due_on_its_interval_and_sooner_when_it_cannot_invoice():
+    interval = timedelta(minutes=10)
+    good = stored(cufd=Cufd("C", None, NOW + timedelta(hours=8), True))
+    assert cufd_due(None, NOW, interval)
+    assert not cufd_due(good, NOW + timedelta(minutes=9), interval)
+    assert cufd_due(good, NOW + timedelta(minutes=10), interval)
+    expired = stored(cufd=Cufd("C", None, NOW - timedelta(hours=1), True))
+    assert not cufd_due(expired, NOW + timedelta(seconds=59), interval)
+    assert cufd_due(expired, NOW + timedelta(minutes=1), interval)
+    assert cufd_due(stored(ok=False, error="cucu no responde"), NOW + timedelta(minutes=1), interval)
+    assert cufd_due(stored(), NOW + timedelta(minutes=1), interval)  # cucu has none: asked again soon
+
+
+def test_the_collector_reads_every_cufd_then_only_what_is_due(world, clock):
+    sim, client, store, collector = world
+    first = collector.cufd_once()
+    assert {f.pos_id for f in first} == {p.id for p in sim.inventory.all_pos} and all(f.error is None for f in first)
+    health = {p: cufd_health(s, clock(), TWO_HOURS) for p, s in store.cufds().items()}
+    expired, inactive = sim.inventory.all_pos[1].id, sim.inventory.all_pos[2].id
+    assert health[expired] is CufdHealth.EXPIRED and health[inactive] is CufdHealth.INACTIVE
+    assert CufdHealth.EXPIRING in health.values() and CufdHealth.VALID in health.values()
+    assert collector.cufd_once() == []  # nothing due a moment later
+    clock.advance(minutes=1)
+    again = {f.pos_id for f in collector.cufd_once()}
+    assert {expired, inactive} <= again and len(again) < len(first)  # the troubled ones only
+    client.renew_cufd(expired)
+    clock.advance(minutes=1)
+    collector.cufd_once()
+    assert cufd_health(store.cufds()[expired], clock(), TWO_HOURS) is CufdHealth.VALID
+
+
+def test_a_failed_cufd_read_keeps_the_last_answer(world, clock):
+    sim, _client, store, collector = world
+    collector.cufd_once()
+    before = store.cufds()
+    version = store.data_version("pos_cufd")
+    sim.update_faults({"error_rate": 1.0})
+    clock.advance(minutes=11)
+    fetches = collector.cufd_once()
+    assert fetches and all(f.error for f in fetches)
+    after = store.cufds()
+    assert all(after[f.pos_id].cufd == before[f.pos_id].cufd and after[f.pos_id].error for f in fetches)
+    assert store.data_version("pos_cufd") != version  # the error is news to the pages
+    sim.update_faults({"error_rate": 0.0})
+
+
+def test_cufd_reads_spread_over_the_interval_instead_of_coming_back_together(world, clock):
+    sim, _client, _store, collector = world
+    total = len(sim.inventory.all_pos)
+    assert len(collector.cufd_once()) == total  # a start reads them all
+    share = -(-2 * total * 60 // 600)  # twice a minute's fair share of a 10 min interval
+    clock.advance(minutes=10)
+    rounds = []
+    for _ in range(10):
+        rounds.append(len(collector.cufd_once()))
+        clock.advance(minutes=1)
+    assert max(rounds) <= share and sum(rounds) >= total  # each read again, none in a burst
+
+
+def test_saving_the_same_cufd_again_is_not_a_change(tmp_path):
+    store = Store(str(tmp_path / "c.db"))
+    code = Cufd("C", "K", NOW + timedelta(hours=4), True)
+    assert store.save_cufds([CufdFetch("p", "b", NOW, cufd=code)]) == 1
+    version = store.data_version("pos_cufd")
+    assert store.save_cufds([CufdFetch("p", "b", NOW + timedelta(minutes=10), cufd=code)]) == 0
+    assert store.data_version("pos_cufd") == version
+    assert store.cufds()["p"].fetched_at == NOW + timedelta(minutes=10)
+    assert store.save_cufds([CufdFetch("p", "b", NOW, cufd=None)]) == 1  # cucu has none now
+    assert store.cufds()["p"].cufd is None and store.cufds()["p"].ok_at is not None
+
+
+# ---- the invoice walk ---------------------------------------------------------------
+
+
+def sim_ids_within(sim, since):
+    return {i.id for i in sim._invoicing.invoices if i.emitted >= since}
+
+
+def test_a_full_pass_reads_every_invoice_of_the_window_within_the_page_budget(world, clock):
+    sim, _client, store, collector = world
+    total = len(sim._invoicing.invoices)
+    rounds: list[InvoiceRound] = []
+    while not rounds or not rounds[-1].pass_done:
+        rounds.append(collector.invoices_once())
+        assert rounds[-1].pages <= 20 and rounds[-1].statuses <= 50 and rounds[-1].error is None
+        assert len(rounds) < 10
+    pages = math.ceil(total / 50)
+    assert len(rounds) == math.ceil(pages / 20)  # pages of 50, 20 a round
+    held = {i.id for i in store.invoices_since(clock() - timedelta(hours=72))}
+    assert held >= sim_ids_within(sim, clock() - timedelta(hours=72))
+    assert store.job_run(INVOICE_JOB).error is None
+    # the next round reads the top, finds it known, and goes on where the pass stands
+    assert collector.invoices_once().pages >= 1
+
+
+def test_invoices_arriving_on_top_during_a_pass_are_not_skipped(world, clock):
+    sim, _client, store, collector = world
+    collector.invoice_pages_per_round = 3
+    for _ in range(40):
+        done = collector.invoices_once()
+        clock.advance(minutes=7)  # about 2 invoices a minute arrive on top of the list
+        if done.pass_done and collector.invoice_walk.passes >= 1:
+            break
+    assert collector.invoice_walk.passes >= 1
+    window_start = clock() - timedelta(hours=72) + timedelta(minutes=7 * 40)  # what was in the window all along
+    held = {i.id for i in store.invoices_since(window_start - timedelta(days=1))}
+    assert sim_ids_within(sim, window_start) - held == set()
+
+
+def test_offline_invoices_are_followed_up_and_settle_after_their_event_ends(world, clock):
+    sim, client, store, collector = world
+    while not collector.invoices_once().pass_done:
+        pass
+    offline = [i for i in store.invoices_since(clock() - timedelta(days=4)) if i.state is InvoiceState.CONTINGENCY]
+    assert offline
+    read = [i for i in offline if i.status_at is not None]
+    assert read and all(i.siat_code == 901 for i in read)  # "pendiente de envío"
+    active = {e["id"]: e for e in sim.events() if not e["finalizado"]}
+    target = next(i for i in sim._invoicing.invoices if i.event_id in active)
+    event = active[target.event_id]
+    client.end_event(event["posId"], event["branchId"], event["id"])
+    clock.advance(minutes=7)  # past the simulator's settling (1-6 min)
+    for _ in range(30):
+        collector.invoices_once()
+        now_held = {i.id: i for i in store.invoices_since(clock() - timedelta(days=4))}
+        if now_held[target.id].state is not InvoiceState.CONTINGENCY:
+            break
+        clock.advance(minutes=6)
+    settled = now_held[target.id]
+    assert settled.state in (InvoiceState.VALIDATED, InvoiceState.REJECTED)
+    # the pending answer (901) is not kept beside the new state; a rejection is read again for its code
+    assert settled.siat_code != 901
+    if settled.state is InvoiceState.REJECTED:
+        collector.invoices_once()
+        settled = {i.id: i for i in store.invoices_since(clock() - timedelta(days=4))}[target.id]
+        assert settled.siat_code in (902, 1040) and settled.siat_description
+
+
+def test_a_failing_list_keeps_the_walk_where_it_was_and_says_so(world, clock):
+    sim, _client, store, collector = world
+    collector.invoices_once()
+    offset = collector.invoice_walk.offset
+    sim.update_faults({"error_rate": 1.0})
+    done = collector.invoices_once()
+    assert done.error and done.pages == 1 and collector.invoice_walk.offset == offset
+    run = store.job_run(INVOICE_JOB)
+    assert done.statuses == 0  # no follow-ups into a failing cucu
+    assert run.error == done.error and run.ok_at is not None and run.ok_at <= run.ran_at
+    sim.update_faults({"error_rate": 0.0})
+
+
+def test_the_calls_per_round_stay_within_the_budgets_at_a_chain_s_volume(clock, tmp_path):
+    sim = Simulator(synthetic_inventory(100, 10), now=clock, invoices_per_day=10_000)
+    with SimulatorServer(sim) as server, CucuClient(server.base_url, DEFAULT_API_KEY, timeout=10, sleep=lambda s: None) as client:
+        store = Store(str(tmp_path / "chain.db"))
+        with ThreadPoolExecutor(8) as pool:
+            walk = InvoiceWalk()
+            for _ in range(3):
+                done = invoice_round(
+                    client,
+                    store,
+                    walk,
+                    pool,
+                    now=clock(),
+                    window=timedelta(hours=72),
+                    page_budget=5,
+                    status_budget=7,
+                    clock=clock,
+                )
+                assert done.pages <= 5 and done.statuses <= 7 and done.error is None
+                clock.advance(minutes=1)
+        store.close()
+
+
+# ---- the store's invoices -----------------------------------------------------------
+
+
+def invoice(id_, state=InvoiceState.CONTINGENCY, *, pos="p1", at=NOW):
+    return Invoice(id_, "1", "CUF", state, pos, "Cliente", 10.0, at)
+
+
+def test_saving_invoices_counts_new_and_changed_and_skips_the_unchanged(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    assert store.save_invoices([invoice("a"), invoice("b")], NOW) == (2, 0)
+    version = store.data_version("invoices")
+    assert store.save_invoices([invoice("a"), invoice("b")], NOW) == (0, 0)
+    assert store.data_version("invoices") == version
+    assert store.save_invoices([invoice("a", InvoiceState.VALIDATED)], NOW) == (0, 1)
+    assert store.known_invoice_ids(["a", "z"]) == {"a"}
+    assert store.unsettled_invoices(["CONTINGENCY"]) == [("b", "p1", None)]
+    status = InvoiceStatus("b", "1", "CUF", InvoiceState.REJECTED, 902, "NIT inválido", "CONTINGENCIA", NOW)
+    assert store.save_invoice_statuses([StatusRead("b", NOW, status=status), StatusRead("gone", NOW, error="x")]) == 1
+    b = {i.id: i for i in store.invoices_since(NOW - timedelta(days=1))}["b"]
+    assert b.state is InvoiceState.REJECTED and b.siat_code == 902 and b.siat_description == "NIT inválido"
+    assert store.save_invoice_statuses([StatusRead("b", NOW, error="cucu no responde")]) == 1
+    b = {i.id: i for i in store.invoices_since(NOW - timedelta(days=1))}["b"]
+    assert b.siat_code == 902 and b.status_error == "cucu no responde"  # the last answer stays
+
+
+def test_pruning_forgets_old_settled_invoices_only(tmp_path):
+    store = Store(str(tmp_path / "p.db"))
+    old = NOW - timedelta(days=6)
+    store.save_invoices(
+        [invoice("v", InvoiceState.VALIDATED, at=old), invoice("c", at=old), invoice("n", InvoiceState.VALIDATED)], NOW
+    )
+    assert store.prune_invoices(NOW - timedelta(days=4)) == 1
+    assert {i.id for i in store.invoices_since(NOW - timedelta(days=1))} == {"c", "n"}  # offline ones of any age
+
+
+# ---- what the invoices mean ----------------------------------------------------------
+
+
+def stored_invoice(id_, state, *, pos="p1", at=NOW):
+    return StoredInvoice(id_, None, None, pos, state, None, None, at, NOW)
+
+
+def test_invoices_are_attributed_to_the_event_open_when_they_were_issued(sim):
+    inv = sim.inventory
+    pos = inv.all_pos[0]
+    ended = EventSpan("e1", pos.id, pos.branch_id, NOW - timedelta(hours=12), NOW - timedelta(hours=8))
+    open_ = EventSpan("e2", pos.id, pos.branch_id, NOW - timedelta(hours=2), None)
+    items = [
+        stored_invoice("in-ended", InvoiceState.CONTINGENCY, pos=pos.id, at=NOW - timedelta(hours=10)),
+        stored_invoice("in-open", InvoiceState.CONTINGENCY, pos=pos.id.upper(), at=NOW - timedelta(hours=1)),
+        stored_invoice("between", InvoiceState.VALIDATED, pos=pos.id, at=NOW - timedelta(hours=5)),
+        stored_invoice("nobody", InvoiceState.CONTINGENCY, pos=None, at=NOW - timedelta(hours=30)),
+        stored_invoice("rejected", InvoiceState.REJECTED, pos=pos.id, at=NOW - timedelta(hours=9)),
+    ]
+    got = {a.invoice.id: a for a in attribute(items, inv, [ended, open_])}
+    assert ended.end is not None
+    assert got["in-ended"].event == ended and got["in-ended"].deadline == ended.end + timedelta(hours=48)
+    assert got["in-open"].event == open_ and got["in-open"].deadline is None and got["in-open"].pos_id == pos.id
+    assert got["between"].event is None
+    assert got["nobody"].pos_id is None and got["nobody"].deadline == NOW - timedelta(hours=30) + timedelta(hours=48)
+    summary = backlog(list(got.values()))
+    assert summary.count == 3 and summary.rejected == 1 and summary.unattributed == 1
+    assert summary.oldest is not None and summary.nearest is not None
+    assert summary.oldest.invoice.id == "nobody" and summary.nearest.invoice.id == "nobody"
+    assert summary.time_left(NOW) == timedelta(hours=18)
+    closes = event_closes(got.values(), [ended, open_], NOW - timedelta(hours=72))
+    assert [c.span.event_id for c in closes] == ["e1"]  # the open one has not ended
+    assert closes[0].issued == 2 and closes[0].to_send == 1 and closes[0].rejected == 1
+    assert closes[0].closing is EventClosing.TO_SEND
+
+
+def test_an_event_is_closed_when_all_its_invoices_are_validated():
+    span = EventSpan("e", "p1", "b", NOW - timedelta(hours=3), NOW - timedelta(hours=1))
+    from cucu.invoicing import AttributedInvoice, EventClose
+
+    def close(*states):
+        items = [AttributedInvoice(stored_invoice(str(n), s), "p1", "b", span) for n, s in enumerate(states)]
+        return event_closes(items, [span], NOW - timedelta(days=1))[0]
+
+    assert close(InvoiceState.VALIDATED, InvoiceState.VALIDATED).closing is EventClosing.CLOSED
+    assert close(InvoiceState.VALIDATED, InvoiceState.REJECTED).closing is EventClosing.REJECTED
+    assert close(InvoiceState.VALIDATED, InvoiceState.CONTINGENCY).closing is EventClosing.TO_SEND
+    assert close().closing is EventClosing.NO_INVOICES
+    assert span.end is not None and isinstance(close(), EventClose)
+    assert close().deadline == span.end + timedelta(hours=48)
+
+
+def test_follow_ups_go_first_to_invoices_whose_event_has_ended(tmp_path):
+    from cucu.invoicing import follow_statuses
+
+    store = Store(str(tmp_path / "f.db"))
+    store.save_invoices(
+        [invoice("open-never", pos="P-OPEN"), invoice("ended-old", pos="p2"), invoice("ended-never", pos="p3")], NOW
+    )
+    read = InvoiceStatus("ended-old", None, None, InvoiceState.CONTINGENCY, 901, "Pendiente", "CONTINGENCIA", NOW)
+    store.save_invoice_statuses([StatusRead("ended-old", NOW - timedelta(minutes=10), status=read)])
+    asked = []
+
+    class Client:
+        def invoice_status(self, invoice_id):
+            asked.append(invoice_id)
+            return InvoiceStatus(invoice_id, None, None, InvoiceState.VALIDATED, 908, "Validada", "CONTINGENCIA", NOW)
+
+    with ThreadPoolExecutor(1) as pool:
+        client: Any = Client()  # the one call follow_statuses makes
+        calls, changed = follow_statuses(client, store, pool, now=NOW, budget=2, clock=lambda: NOW, in_contingency={"p-open"})
+    assert (calls, changed) == (2, 2) and asked == ["ended-never", "ended-old"]
+    with ThreadPoolExecutor(1) as pool:  # read a moment ago: not again before STATUS_EVERY
+        assert follow_statuses(client, store, pool, now=NOW, budget=5, clock=lambda: NOW)[0] == 1
+    assert asked[-1] == "open-never"
+
+
+# ---- the alerts of invoicing ------------------------------------------------------------
+
+
+def test_the_cufd_and_invoice_alerts_fire_at_their_thresholds_and_name_what_to_do(sim):
+    from cucu.alerts import Snapshot, conditions
+    from cucu.invoicing import InvoicePicture
+    from cucu.settings import AlertSettings
+    from cucu.vocabulary import AlertRule
+
+    inv = sim.inventory
+    first, second = inv.all_pos[0], inv.all_pos[1]
+
+    def snap(cufds=None, invoices=None):
+        return Snapshot(NOW, [], {}, [], [], True, None, cufds=cufds or {}, invoices=invoices)
+
+    def rules(s, **kw):
+        return {c.rule: c for c in conditions(s, inv, AlertSettings(), long_open_hours=24, check_interval_s=30, **kw).values()}
+
+    good = {
+        p.id: StoredCufd(p.id, p.branch_id, NOW, NOW, Cufd("C", None, NOW + timedelta(hours=8), True), None) for p in inv.all_pos
+    }
+    assert AlertRule.CUFD not in rules(snap(good))
+    expiring = dict(good) | {
+        first.id: StoredCufd(first.id, first.branch_id, NOW, NOW, Cufd("C", None, NOW + timedelta(hours=1), True), None)
+    }
+    cond = rules(snap(expiring))[AlertRule.CUFD]
+    assert cond.title == "CUFD por vencer" and first.name in cond.body and cond.path == "facturas"
+    assert AlertRule.CUFD not in rules(snap(expiring), cufd_expiring_hours=0.5)  # the setting decides "soon"
+    blocked = dict(expiring) | {
+        second.id: StoredCufd(second.id, second.branch_id, NOW, NOW, Cufd("C", None, NOW - timedelta(hours=1), True), None)
+    }
+    cond = rules(snap(blocked))[AlertRule.CUFD]
+    assert cond.title == "CUFD vencidos o por vencer" and "no pueden facturar" in cond.body and second.name in cond.body
+
+    span = EventSpan("e", first.id, first.branch_id, NOW - timedelta(hours=50), NOW - timedelta(hours=44))
+    from cucu.invoicing import AttributedInvoice
+
+    def picture(*items):
+        return InvoicePicture(list(items), backlog(list(items)), [])
+
+    late_soon = AttributedInvoice(
+        stored_invoice("x", InvoiceState.CONTINGENCY, at=NOW - timedelta(hours=46)), first.id, first.branch_id, span
+    )
+    found = rules(snap(good, picture(late_soon)))
+    assert "quedan 4 h" in found[AlertRule.INVOICES_DEADLINE].body  # 48 h after the end, 44 h ago
+    assert AlertRule.INVOICES_REJECTED not in found
+    far = EventSpan("f", first.id, first.branch_id, NOW - timedelta(hours=3), NOW - timedelta(hours=1))
+    relaxed = AttributedInvoice(
+        stored_invoice("y", InvoiceState.CONTINGENCY, at=NOW - timedelta(hours=2)), first.id, first.branch_id, far
+    )
+    assert AlertRule.INVOICES_DEADLINE not in rules(snap(good, picture(relaxed)))
+    rejected = StoredInvoice("r", "9", None, first.id, InvoiceState.REJECTED, None, None, NOW, NOW, NOW, 902, "NIT inválido")
+    cond = rules(snap(good, picture(AttributedInvoice(rejected, first.id, first.branch_id, far))))[AlertRule.INVOICES_REJECTED]
+    assert "902 NIT inválido" in cond.body and "estado_factura" in cond.path
+
+
+def test_a_cufd_alert_reaches_the_channels_once_and_recovers(tmp_path, sim):
+    from cucu.alerts import Snapshot, decide
+    from cucu.settings import load_alerts
+    from cucu.vocabulary import AlertKind
+
+    store = Store(str(tmp_path / "a.db"))
+    settings = load_alerts({"channels": [{"url": "json://127.0.0.1:9/x"}]}, {})
+    pos = sim.inventory.all_pos[1]
+    bad = {pos.id: StoredCufd(pos.id, pos.branch_id, NOW, NOW, Cufd("C", None, NOW - timedelta(hours=1), True), None)}
+    for _ in range(2):
+        decide(
+            store,
+            sim.inventory,
+            settings,
+            Snapshot(NOW, [], {}, [], [], True, None, cufds=bad),
+            long_open_hours=24,
+            check_interval_s=30,
+            leading=True,
+        )
+    sent = store.outbox_entries(10)
+    assert [m.kind for m in sent] == [AlertKind.OPENED] and "no pueden facturar" in sent[0].body
+    good = {pos.id: StoredCufd(pos.id, pos.branch_id, NOW, NOW, Cufd("D", None, NOW + timedelta(hours=20), True), None)}
+    decide(
+        store,
+        sim.inventory,
+        settings,
+        Snapshot(NOW, [], {}, [], [], True, None, cufds=good),
+        long_open_hours=24,
+        check_interval_s=30,
+        leading=True,
+    )
+    assert {m.kind for m in store.outbox_entries(10)} == {AlertKind.OPENED, AlertKind.CLOSED}

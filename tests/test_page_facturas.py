@@ -1,0 +1,115 @@
+"""AppTest: Facturas (CUFD per POS, offline invoices still to send, rejected ones, each ended event's
+closing state), Estado's invoicing KPIs, Eventos activos' CUFD column, and renewing a CUFD."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cucu.vocabulary import ActionKind, CufdHealth, InvoiceState, Outcome
+from tests.apptest_support import APP, SUPERVISOR_OFF, texts
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+PAGE = "pages/facturas.py"
+
+
+def open_page(secrets, page=PAGE, access=SUPERVISOR_OFF):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = secrets
+    at.secrets["access"] = access
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def invoicing_runtime(seeded_runtime):
+    """The seeded runtime after one CUFD round and invoice rounds until a full pass."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.backfill_days = 4  # the ended events the invoices of 72 h belong to
+    seeded_runtime.collector.backfill_everything()
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    return seeded_runtime
+
+
+def test_estado_says_how_many_pos_can_invoice_and_what_is_to_send(app_secrets, invoicing_runtime, sim):
+    at = open_page(app_secrets, page=None)
+    metrics = {m.label: m.value for m in at.metric}
+    cufds = invoicing_runtime.store.cufds()
+    now = invoicing_runtime.collector.clock()
+    can = sum(1 for c in cufds.values() if c.cufd is not None and c.cufd.valid_at(now))
+    assert metrics["POS que pueden facturar"] == str(can) and can == len(sim.inventory.all_pos) - 2  # one expired, one inactive
+    held = invoicing_runtime.store.invoices_since(now.replace(year=now.year - 1))
+    assert metrics["Facturas por enviar"] == str(sum(1 for i in held if i.state is InvoiceState.CONTINGENCY))
+    assert int(metrics["CUFD por vencer (2 h)"]) > 0
+
+
+def test_eventos_activos_shows_each_pos_cufd(app_secrets, invoicing_runtime, sim):
+    at = open_page(app_secrets, page="pages/eventos.py")
+    table = max((df.value for df in at.dataframe), key=len)  # every POS (the long-open one is also listed above)
+    column = table["CUFD"].tolist()
+    assert any(text.startswith("🔴 vencido hace") for text in column)
+    assert any(text == "🔴 inactivo" for text in column)
+    assert any(text.startswith("🟢 vence en") for text in column) and any(text.startswith("🟠 vence en") for text in column)
+
+
+def test_facturas_lists_offline_and_rejected_invoices_and_event_closing(app_secrets, invoicing_runtime, sim):
+    at = open_page(app_secrets)
+    body = texts(at)
+    assert "Facturas leídas de cucu" in body
+    tables = {tuple(df.value.columns[:4]): df.value for df in at.dataframe}
+    invoices = next(v for k, v in tables.items() if "invoice_id" in k)
+    assert set(invoices["state"]) <= {"CONTINGENCY", "PENDING", "REJECTED"} and "CONTINGENCY" in set(invoices["state"])
+    pos_names = {p.name for p in sim.inventory.all_pos}
+    assert set(invoices["Punto de venta"]) <= pos_names
+    closes = next(v for k, v in tables.items() if "event_id" in k)
+    assert len(closes) and set(closes["closing"]) <= {"Cerrado", "Por enviar", "Con rechazos", "Sin facturas"}
+    # the state filter narrows the list
+    at.button_group(key="estado_factura").set_value([InvoiceState.CONTINGENCY.label]).run()
+    assert not at.exception
+    invoices = next(df.value for df in at.dataframe if "invoice_id" in df.value.columns)
+    assert set(invoices["state"]) == {"CONTINGENCY"}
+
+
+def test_the_state_filter_comes_from_the_url(app_secrets, invoicing_runtime):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = SUPERVISOR_OFF
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["estado_factura"] = InvoiceState.CONTINGENCY.label
+    at.run()
+    assert not at.exception
+    invoices = next(df.value for df in at.dataframe if "invoice_id" in df.value.columns)
+    assert set(invoices["state"]) == {"CONTINGENCY"}
+
+
+def test_renewing_the_expired_cufd_lets_the_pos_invoice_and_is_audited(app_secrets, invoicing_runtime, sim):
+    expired = sim.inventory.all_pos[1]
+    at = open_page(app_secrets)
+    at.button(key="facturas_renovar_todos").click().run()
+    assert not at.exception
+    assert "CUFD nuevo" in texts(at)  # the confirmation says what happens
+    at.button(key="accion_confirmar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    body = texts(at)
+    assert "renovados" in body
+    now = invoicing_runtime.collector.clock()
+    stored = invoicing_runtime.store.cufds()[expired.id]
+    assert stored.cufd is not None and stored.cufd.valid_at(now)
+    entries = [e for e in invoicing_runtime.store.audit_page() if e.action == ActionKind.RENEW_CUFD]
+    assert entries and {e.outcome for e in entries} == {Outcome.OK}
+    assert expired.id in {e.pos_id for e in entries}
+    at.button(key="accion_cerrar").click().run()
+    # on the next run the POS is no longer among those that cannot invoice
+    metrics = {m.label: m.value for m in open_page(app_secrets, page=None).metric}
+    assert metrics["POS que pueden facturar"] == str(len(sim.inventory.all_pos))
+
+
+def test_a_viewer_sees_no_renewal_control(app_secrets, invoicing_runtime):
+    at = open_page(app_secrets, access={"mode": "off", "allow_anonymous_supervisors": False})
+    assert not [b for b in at.button if b.key and b.key.startswith("facturas_renovar")]
+    assert CufdHealth.EXPIRED.value.lower() in texts(at).lower() or len(at.dataframe) >= 1
