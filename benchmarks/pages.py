@@ -36,6 +36,7 @@ PAGES = {
     "historial": ("Historial", 3.0),
     "iniciar": ("Iniciar evento", 2.0),
     "bitacora": ("Bitácora", 2.0),
+    "facturas": ("Facturas", 2.0),
 }
 BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\n'
 LOAD_TIMEOUT_MS = 180_000
