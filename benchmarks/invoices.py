@@ -59,6 +59,7 @@ def main() -> None:
 
         store = Store(str(Path(tmp) / "b.db"))
         collector = Collector(client, store, inventory, concurrency=32, clock=clock)
+        collector.sweep_once()  # which POS are in contingency: the follow-ups put ended events first
         pages, statuses, cufd_calls, pass_rounds = [], [], [], []
         rounds_in_pass = 0
         ended_at_round: int | None = None
@@ -80,6 +81,7 @@ def main() -> None:
                 watched = {i.id for i in sim._invoicing.invoices if i.event_id in {e["id"] for e in chosen}}
                 for event in chosen:
                     client.end_event(event["posId"], event["branchId"], event["id"])
+                collector.sweep_once()  # as the running collector's next sweep would
                 ended_at_round = n
             elif ended_at_round is not None and settled_after is None and watched:
                 held = {i.id: i.state for i in store.invoices_since(clock() - timedelta(days=5)) if i.id in watched}
