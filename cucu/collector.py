@@ -306,8 +306,9 @@ class Collector:
                     for listener in self.on_round:
                         listener(name)
             except Exception as exc:  # the collector outlives every fault; the log keeps the detail
-                if isinstance(exc, RuntimeError) and "interpreter shutdown" in str(exc):
-                    # The process is exiting (SIGTERM): its thread pools take no more work, nothing is wrong.
+                if isinstance(exc, RuntimeError) and (self._stop.is_set() or "interpreter shutdown" in str(exc)):
+                    # Stopping (a round outlived stop()'s wait, or the process exits on SIGTERM): the
+                    # thread pools take no more work, nothing is wrong.
                     log.info("colector: %s se detiene con el proceso", name)
                     return
                 log.exception("colector: %s falló", name)

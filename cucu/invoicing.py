@@ -157,7 +157,7 @@ def invoice_round(
         walk.pass_started = now
     try:
         head = 0  # pages read from the top: what arrived since the last round
-        while pages < page_budget and not pass_done:
+        while pages < page_budget and not pass_done and not stopping():
             pages += 1  # a call made, answered or not
             page = client.list_invoices(head, size)
             head += 1
@@ -187,6 +187,8 @@ def invoice_round(
             walk.offset = offset
     except CucuError as exc:  # the walk stays where it was, and no follow-ups: the next round tries again
         return InvoiceRound(pages, 0, new, changed, False, exc.message)
+    if stopping():  # the collector is stopping: its pool takes no more work
+        return InvoiceRound(pages, 0, new, changed, pass_done)
     in_contingency = [p for p, status in store.pos_statuses().items() if status.known and status.event is not None]
     statuses, moved = follow_statuses(
         client, store, pool, now=now, budget=status_budget, clock=clock, in_contingency=in_contingency, stopping=stopping
@@ -225,7 +227,7 @@ def follow_statuses(
 
     ids = chosen(UNSETTLED, STATUS_EVERY, budget)
     ids += chosen((InvoiceState.REJECTED,), REJECTED_STATUS_EVERY, budget - len(ids))
-    if not ids:
+    if not ids or stopping():
         return 0, 0
 
     def read(invoice_id: str) -> StatusRead | None:

@@ -282,3 +282,22 @@ def test_lease_follows_the_database_clock_not_a_skewed_machine(sim, client, tmp_
     assert second.polling().active and not second.running  # first's lease, live by the database's clock
     lease = first.store.lease(LEASE)
     assert lease is not None and lease.holder == first.holder
+
+
+def test_a_round_that_outlives_the_stop_ends_quietly(tmp_path, caplog):
+    """stop() waits a bounded time; an invoice round still reading then sees the stop and ends without
+    handing work to the shut pool (once a traceback in the server's log at SIGTERM)."""
+    with SimulatorServer(Simulator(faults=Faults(latency_ms=300))) as server:
+        sim = server.simulator
+        with CucuClient(server.base_url, DEFAULT_API_KEY, max_retries=0) as own_client:
+            col = Collector(own_client, Store(str(tmp_path / "s.db")), sim.inventory, check_interval_s=60, sweep_interval_s=60)
+            col.start()
+            threads = list(col._threads)
+            wait_until(lambda: sim.stats()["by_route"].get("GET /api/v1/invoices", 0) >= 1, what="an invoice round reading")
+            col.stop(timeout=0.01)  # the round is mid-call: stop() returns before it ends
+            for thread in threads:
+                thread.join(10)
+            assert not any(t.is_alive() for t in threads)
+            col.store.close()
+    failures = [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+    assert failures == []
