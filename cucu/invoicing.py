@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cucu.client import CucuClient
@@ -354,7 +354,6 @@ class EventClose:
     validated: int
     rejected: int
     other: int = 0  # cancelled, or a state this version does not know
-    invoice_ids: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def closing(self) -> EventClosing:
@@ -392,7 +391,6 @@ def event_closes(invoices: Iterable[AttributedInvoice], spans: Iterable[EventSpa
                 validated,
                 rejected,
                 len(states) - to_send - validated - rejected,
-                tuple(i.id for i in counts.get(event_id, ())),
             )
         )
     out.sort(key=lambda c: c.span.end or since, reverse=True)

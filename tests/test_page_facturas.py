@@ -93,6 +93,9 @@ def test_renewing_the_expired_cufd_lets_the_pos_invoice_and_is_audited(app_secre
     at.button(key="facturas_renovar_todos").click().run()
     assert not at.exception
     assert "CUFD nuevo" in texts(at)  # the confirmation says what happens
+    listed = next(d.value for d in at.dataframe if "CUFD actual" in d.value.columns)
+    row = listed[listed["Punto de venta"] == expired.name]
+    assert len(row) == 1 and row["CUFD actual"].iloc[0].startswith("🔴 vencido hace")
     at.button(key="accion_confirmar").click().run()
     assert not at.exception, [e.value for e in at.exception]
     body = texts(at)

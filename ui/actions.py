@@ -185,25 +185,21 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
 
 
 def _describe_renewal(runtime: Runtime, pending: PendingAction) -> int:
-    inventory = runtime.inventory
-    frame = resources.current_frames(runtime).value.pos.set_index("pos_id")
-    now = now_la_paz()
-    rows = []
-    for pos_id in pending.pos_ids:
-        pos = inventory.pos(pos_id)
-        row = frame.loc[pos_id] if pos_id in frame.index else None
-        rows.append(
-            {
-                "Sucursal": inventory.branch(pos.branch_id).name,
-                "Punto de venta": pos.name,
-                "CUFD actual": cufd_texts(frame.loc[[pos_id]], now).iloc[0] if row is not None else "—",
-            }
-        )
+    frame = resources.current_frames(runtime).value.pos
+    # One selection of the POS frame (every POS of the inventory has its row): "renew all" may be 2 000 rows.
+    chosen = frame[frame["pos_id"].isin(pending.pos_ids)]
+    rows = pd.DataFrame(
+        {
+            "Sucursal": chosen["Sucursal"],
+            "Punto de venta": chosen["Punto de venta"],
+            "CUFD actual": cufd_texts(chosen, now_la_paz()),
+        }
+    )
     st.markdown(
         f"Se pedirá a cucu un **CUFD nuevo para {len(rows)} punto(s) de venta** (vigente por un día). "
         "Cada pedido se envía una sola vez y queda en la Bitácora."
     )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
     return len(rows)
 
 
