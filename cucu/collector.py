@@ -306,10 +306,10 @@ class Collector:
                     for listener in self.on_round:
                         listener(name)
             except Exception as exc:  # the collector outlives every fault; the log keeps the detail
-                if isinstance(exc, RuntimeError) and (self._stop.is_set() or "interpreter shutdown" in str(exc)):
-                    # Stopping (a round outlived stop()'s wait, or the process exits on SIGTERM): the
-                    # thread pools take no more work, nothing is wrong.
-                    log.info("colector: %s se detiene con el proceso", name)
+                if self._stop.is_set() or (isinstance(exc, RuntimeError) and "interpreter shutdown" in str(exc)):
+                    # Stopping: a round that outlived stop()'s wait meets a shut pool, a closed client or
+                    # store; or the process exits on SIGTERM and its pools take no more work. Nothing is wrong.
+                    log.info("colector: %s se detiene con el proceso (%s)", name, type(exc).__name__)
                     return
                 log.exception("colector: %s falló", name)
             self.rounds[name] += 1

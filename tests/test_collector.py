@@ -301,3 +301,19 @@ def test_a_round_that_outlives_the_stop_ends_quietly(tmp_path, caplog):
             col.store.close()
     failures = [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
     assert failures == []
+
+
+def test_a_failure_once_stopping_is_not_logged_as_one(collector, caplog):
+    """A round abandoned by stop() may meet the store or client already closed: not an error to report."""
+    import logging
+    import sqlite3
+
+    caplog.set_level(logging.INFO, logger="cucu.collector")
+
+    def job():
+        collector._stop.set()  # stop() gave up waiting; runtime.close() went on to close the store
+        raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+    collector._loop("invoices", 0.0, job)  # returns: the loop ends with the stop
+    assert [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info] == []
+    assert "se detiene" in caplog.text
