@@ -70,16 +70,24 @@ def deployed_chain(
         started = time.perf_counter()
         with CucuClient(sim_url, API_KEY, max_connections=68) as client:
             store = Store(db)
-            collector = Collector(client, store, inventory, concurrency=64, backfill_days=history_days)
+            # No page budget in the fill: the window's invoices are read in one go, as after a day of rounds.
+            collector = Collector(
+                client, store, inventory, concurrency=64, backfill_days=history_days, invoice_pages_per_round=10_000
+            )
             collector.check_once()
             collector.sweep_once()
             if history_days:
                 collector.backfill_everything()
+            collector.cufd_once()
+            while not collector.invoices_once().pass_done:
+                pass
+            invoices = len(store.invoices_since(collector.clock() - collector.invoice_window))
             collector.stop()
             store.close()
         httpx.put(f"{sim_url}/_sim/faults", json={"latency_ms": latency_ms}, timeout=5).raise_for_status()
         print(
-            f"{len(inventory.all_pos)} puntos de venta en {branches} sucursales; base llenada en {time.perf_counter() - started:.0f} s;"
+            f"{len(inventory.all_pos)} puntos de venta en {branches} sucursales, {invoices} facturas de "
+            f"{collector.invoice_window.total_seconds() / 3600:g} h; base llenada en {time.perf_counter() - started:.0f} s;"
             f" cucu responde en {latency_ms:.0f} ms"
         )
         env = {"CUCU_BASE_URL": sim_url, "CUCU_API_KEY": API_KEY, "CUCU_INVENTORY": str(path), "CUCU_DB": db}

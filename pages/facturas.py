@@ -3,8 +3,11 @@ rejected and why, and each ended event's closing state. Filters in the URL, CSV 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from cucu.export import excel_csv
@@ -31,6 +34,8 @@ SHOWN_STATES = {  # what this page lists: still to send, and rejected
     InvoiceState.PENDING.label: InvoiceState.PENDING.value,
     InvoiceState.REJECTED.label: InvoiceState.REJECTED.value,
 }
+VIEWS = ("Por enviar y rechazadas", "CUFD", "Cierre de eventos")  # the tabs; the label is what the URL carries
+PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # what the closing list opens on
 
 st.title("Facturas")
 st.caption(
@@ -43,35 +48,43 @@ actions.confirmation_and_results(runtime)
 branches = widgets.branch_filter(inventory)
 
 
-def cufd_section(now) -> None:
-    frames = resources.current_frames(runtime)
-    frame = frames.value.pos
+def cufd_summary() -> pd.DataFrame:
+    """The count line above the tabs; returns the shown POS whose CUFD is not valid or is about to expire."""
+    frame = resources.current_frames(runtime).value.pos
     shown = frame[matching(frame, {"branch_id": branches})]
     troubled = shown[~shown["Puede facturar"] | (shown["CUFD"] == CufdHealth.EXPIRING)]
-    can = int(shown["Puede facturar"].sum())
-    st.subheader("CUFD de los puntos de venta")
-    st.caption(
-        f"**{fmt_count(can)} de {fmt_count(len(shown))}** pueden facturar · {fmt_count(len(troubled))} con el CUFD "
-        f"vencido, inactivo, sin leer o por vencer en {settings.cufd_expiring_hours:g} h."
+    st.markdown(
+        f"**CUFD:** {fmt_count(int(shown['Puede facturar'].sum()))} de {fmt_count(len(shown))} pueden facturar · "
+        f"{fmt_count(len(troubled))} con el CUFD vencido, inactivo, sin leer o por vencer en {settings.cufd_expiring_hours:g} h."
     )
+    return troubled
+
+
+def cufd_section(troubled: pd.DataFrame, now) -> None:
     if troubled.empty:
         st.success("Todos los puntos de venta elegidos tienen un CUFD vigente.", icon=":material/check_circle:")
         return
     table = troubled.assign(**{"CUFD": cufd_texts(troubled, now)})
+    # A chain's hundreds of expiring CUFDs: rows streamed as the grid scrolls, and no ticks (a lazy grid cannot select).
+    lazy = len(table) > widgets.LAZY_ROWS
+    selectable = page.can_act and not lazy
     selection = st.dataframe(
         table[["Sucursal", "Punto de venta", "CUFD", "Estado"]],
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 10 else TABLE_HEIGHT,
-        on_select="rerun" if page.can_act else "ignore",
+        on_select="rerun" if selectable else "ignore",
         selection_mode="multi-row",
         key=f"facturas_cufd_{actions.tables_version()}",
         column_config={"Estado": st.column_config.TextColumn("Contingencia")},
+        lazy=lazy,
     )
-    if page.can_act:
-        rows = selection.selection.rows if page.can_act else []  # type: ignore[union-attr]  # on_select: a DataframeState
+    if not page.can_act:
+        return
+    cols = st.columns(2)
+    if selectable:
+        rows = selection.selection.rows  # type: ignore[union-attr]  # on_select: a DataframeState
         picked = [str(troubled.iloc[i]["pos_id"]) for i in rows if i < len(troubled)]
-        cols = st.columns(2)
         if cols[0].button(
             f"Renovar CUFD de los {fmt_count(len(picked))} elegidos" if picked else "Renovar CUFD de los elegidos",
             icon=":material/autorenew:",
@@ -79,12 +92,16 @@ def cufd_section(now) -> None:
             key="facturas_renovar_elegidos",
         ):
             request(picked)
-        if cols[1].button(
-            f"Renovar todos los vencidos o por vencer ({fmt_count(len(troubled))})",
-            icon=":material/autorenew:",
-            key="facturas_renovar_todos",
-        ):
-            request([str(p) for p in troubled["pos_id"]])
+    else:
+        cols[0].caption(
+            f"Para marcar filas, filtre a {fmt_count(widgets.LAZY_ROWS)} puntos de venta o menos (por sucursal); o renueve todos."
+        )
+    if cols[1].button(
+        f"Renovar todos los vencidos o por vencer ({fmt_count(len(troubled))})",
+        icon=":material/autorenew:",
+        key="facturas_renovar_todos",
+    ):
+        request([str(p) for p in troubled["pos_id"]])
 
 
 def request(pos_ids: list[str]) -> None:
@@ -95,12 +112,19 @@ def request(pos_ids: list[str]) -> None:
         st.rerun(scope="app")
 
 
-def invoices_section(now) -> None:
-    shared = resources.current_invoices(runtime)
-    picture = shared.value
-    todo = picture.backlog
-    st.subheader("Facturas por enviar y rechazadas")
+def invoices_summary(now) -> None:
+    """When invoices were last read, the backlog, and a deadline about to pass: above the tabs."""
+    todo = resources.current_invoices(runtime).value.backlog
     run = runtime.store.job_run(INVOICE_JOB)
+    st.markdown(
+        f"**Facturas:** {fmt_count(todo.count)} por enviar · {fmt_count(todo.rejected)} rechazada(s)"
+        + (
+            f" · leídas de cucu {fmt_age(run.ok_at, now)} ({fmt_datetime(run.ok_at, seconds=True)})"
+            if run is not None and run.ok_at is not None
+            else ""
+        )
+        + "."
+    )
     if run is None:
         st.info("Todavía no se leyeron facturas de cucu: el colector las está consultando.", icon=":material/hourglass_top:")
     elif run.error is not None:
@@ -109,8 +133,6 @@ def invoices_section(now) -> None:
             f"{fmt_age(run.ok_at, now) if run.ok_at else 'nunca'}.",
             icon=":material/sync_problem:",
         )
-    else:
-        st.caption(f"Facturas leídas de cucu {fmt_age(run.ok_at, now)} ({fmt_datetime(run.ok_at, seconds=True)}).")
     left = todo.time_left(now)
     if todo.nearest is not None and left is not None and left <= timedelta(hours=settings.alerts.window_closing_hours):
         verb = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"el plazo venció hace {fmt_duration(-left)}"
@@ -120,6 +142,11 @@ def invoices_section(now) -> None:
             f"{fmt_count(todo.unattributed)} factura(s) por enviar sin punto de venta: cucu no lo indica; "
             "se cuentan para toda la empresa."
         )
+
+
+def invoices_section(now) -> None:
+    shared = resources.current_invoices(runtime)
+    picture = shared.value
     everything = resources.derived(
         runtime, shared, "facturas_tabla", lambda: invoices_frame(picture.open_invoices, inventory, now)
     )
@@ -135,21 +162,14 @@ def invoices_section(now) -> None:
     if branches:
         filters["branch_id"] = branches
     shown = everything[matching(everything, filters)]
-    st.caption(
-        f"{fmt_count(len(shown))} factura(s) · {fmt_count(todo.count)} por enviar en total · "
-        f"{fmt_count(todo.rejected)} rechazada(s)."
-    )
+    st.caption(f"{fmt_count(len(shown))} factura(s) con estos filtros.")
     if shown.empty:
         st.success("No hay facturas por enviar ni rechazadas con estos filtros.", icon=":material/check_circle:")
     else:
-        st.dataframe(
+        grid(
             shown,
-            hide_index=True,
-            width="stretch",
-            height="auto" if len(shown) <= 10 else TABLE_HEIGHT,
-            column_order=INVOICE_COLUMNS,
-            column_config={
-                "Sucursal": st.column_config.TextColumn(pinned=True),
+            INVOICE_COLUMNS,
+            {
                 "Emitida": widgets.la_paz_column("DD/MM HH:mm"),
                 "Plazo": widgets.la_paz_column("DD/MM HH:mm", help="48 h después del fin de su evento"),
                 "Estado leído": widgets.la_paz_column("DD/MM HH:mm"),
@@ -157,14 +177,14 @@ def invoices_section(now) -> None:
                 "Código SIAT": st.column_config.NumberColumn(format="%d"),
             },
             key="facturas_tabla",
-        )
-        widgets.csv_download(
-            lambda: excel_csv(shown[INVOICE_COLUMNS], time_columns=INVOICE_TIME_COLUMNS),
-            "facturas.csv",
-            key="facturas_csv",
+            csv_name="facturas.csv",
+            time_columns=INVOICE_TIME_COLUMNS,
         )
 
-    st.subheader("Cierre de los eventos finalizados")
+
+def closes_section(now) -> None:
+    shared = resources.current_invoices(runtime)
+    picture = shared.value
     closes = resources.derived(runtime, shared, "facturas_cierres", lambda: closes_frame(picture.closes, inventory, now))
     if branches:
         closes = closes[closes["branch_id"].isin(branches)]
@@ -176,33 +196,74 @@ def invoices_section(now) -> None:
         " · ".join(f"{label}: {fmt_count(int(counts.get(label, 0)))}" for label in (c.value for c in EventClosing))
         + ". «Cerrado»: todas sus facturas fuera de línea fueron validadas."
     )
-    st.dataframe(
+    # A chain closes thousands of events in the window: the list opens on those still needing work.
+    closings = st.pills(
+        "Cierre",
+        options=[c.value for c in EventClosing],  # the values are the labels: they are what the URL carries
+        selection_mode="multi",
+        default=list(PENDING_CLOSINGS),
+        key="cierre",
+        bind="query-params",
+        help="Sin ninguno elegido, se muestran todos.",
+    )
+    closes = closes[closes["closing"].isin(closings or [c.value for c in EventClosing])]
+    if closes.empty:
+        st.success("Ningún evento finalizado con facturas por enviar o rechazadas.", icon=":material/check_circle:")
+        return
+    grid(
         closes,
-        hide_index=True,
-        width="stretch",
-        height="auto" if len(closes) <= 10 else TABLE_HEIGHT,
-        column_order=CLOSE_COLUMNS,
-        column_config={
-            "Sucursal": st.column_config.TextColumn(pinned=True),
+        CLOSE_COLUMNS,
+        {
             "Inicio": widgets.la_paz_column("DD/MM HH:mm"),
             "Fin": widgets.la_paz_column("DD/MM HH:mm"),
             "Plazo": widgets.la_paz_column("DD/MM HH:mm"),
         },
         key="facturas_cierres",
+        csv_name="cierre_eventos.csv",
+        time_columns=("Inicio", "Fin", "Plazo"),
     )
-    widgets.csv_download(
-        lambda: excel_csv(closes[CLOSE_COLUMNS], time_columns=("Inicio", "Fin", "Plazo")),
-        "cierre_eventos.csv",
-        key="facturas_cierres_csv",
+
+
+def grid(
+    frame: pd.DataFrame,
+    columns: list[str],
+    config: dict[str, Any],
+    *,
+    key: str,
+    csv_name: str,
+    time_columns: Sequence[str],
+) -> None:
+    """A table of this page (a chain's thousands of rows streamed as it scrolls) and its CSV button."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(frame) <= 10 else TABLE_HEIGHT,
+        column_order=columns,
+        column_config={"Sucursal": st.column_config.TextColumn(pinned=True)} | config,
+        key=key,
+        lazy=len(frame) > widgets.LAZY_ROWS,
     )
+    widgets.csv_download(lambda: excel_csv(frame[columns], time_columns=time_columns), csv_name, key=f"{key}_csv")
 
 
 @shell.live(resources.LIVE_REFRESH_S)
 def live() -> None:
     now = now_la_paz()
-    cufd_section(now)
-    st.divider()
-    invoices_section(now)
+    troubled = cufd_summary()
+    invoices_summary(now)
+    # Only the open tab runs and is sent: a chain's three grids of thousands of rows on one load were
+    # what a supervisor waited for. The tab is in the URL (?vista=CUFD).
+    to_send, cufd, closing = st.tabs(list(VIEWS), key="vista", bind="query-params")
+    if to_send.open:
+        with to_send:
+            invoices_section(now)
+    if cufd.open:
+        with cufd:
+            cufd_section(troubled, now)
+    if closing.open:
+        with closing:
+            closes_section(now)
 
 
 live()

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 AXE_VERSION = "4.14.1"  # the one tests/fetch-axe-core.sh pins
 AXE = ROOT / "tests" / ".axe-core" / f"axe-{AXE_VERSION}.min.js"
 PAGES = {"": "Estado", "eventos": "Eventos activos", "conectividad": "Conectividad", "historial": "Historial",
-         "iniciar": "Iniciar evento", "bitacora": "Bitácora", "alertas": "Alertas"}  # fmt: skip
+         "iniciar": "Iniciar evento", "bitacora": "Bitácora", "alertas": "Alertas", "facturas": "Facturas",
+         "facturas?vista=CUFD": "Facturas"}  # fmt: skip
 BLOCKING = ("serious", "critical")
 
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -45,7 +46,7 @@ def violations(page, axe_script: Path) -> list[dict]:
     return page.evaluate(RUN_AXE)
 
 
-@pytest.mark.parametrize("path", list(PAGES), ids=list(PAGES.values()))
+@pytest.mark.parametrize("path", list(PAGES), ids=[f"{h} {p}".strip() for p, h in PAGES.items()])
 def test_no_serious_or_critical_accessibility_violation(site, page, axe_script, path):
     page.set_viewport_size(TABLET)
     page.goto(f"{site}/{path}")

@@ -42,6 +42,10 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
 
     page.goto(f"{url}/facturas")
     wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"CUFD: \d+ de \d+ pueden facturar"))).to_be_visible()
+    page.get_by_role("tab", name="CUFD").click()  # the tab is then in the URL
+    wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"vista=CUFD"))
     cells = page.locator('[data-testid="stDataFrame"] table td')
     expect(cells.filter(has_text=expired.name).first).to_be_attached(timeout=15_000)
     expect(cells.filter(has_text=re.compile("vencido hace")).first).to_be_attached()
