@@ -524,9 +524,11 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
         )
     frame = pd.DataFrame(rows, columns=["invoice_id", "branch_id", "pos_id", "state", *INVOICE_COLUMNS])
     frame["Código SIAT"] = frame["Código SIAT"].astype("Int64")
-    for column in INVOICE_TIME_COLUMNS:  # a typed column: an empty cell, not "None"
+    for column in INVOICE_TIME_COLUMNS:  # typed: sorts as time, and the CSV writes it in full
         frame[column] = la_paz_series(frame[column])
-    return frame
+    # The nearest deadline first (what is about to be late), those of open events last; newest first within.
+    frame = frame.sort_values("Emitida", ascending=False, kind="stable", na_position="last")
+    return frame.sort_values("Plazo", kind="stable", na_position="last").reset_index(drop=True)
 
 
 CLOSE_COLUMNS = [

@@ -171,7 +171,9 @@ def invoices_section(now) -> None:
             INVOICE_COLUMNS,
             {
                 "Emitida": widgets.la_paz_column("DD/MM HH:mm"),
-                "Plazo": widgets.la_paz_column("DD/MM HH:mm", help="48 h después del fin de su evento"),
+                "Plazo": widgets.la_paz_column(
+                    "DD/MM HH:mm", help="48 h después del fin de su evento; sin valor mientras el evento sigue abierto."
+                ),
                 "Estado leído": widgets.la_paz_column("DD/MM HH:mm"),
                 "Importe": st.column_config.NumberColumn(format="%.2f"),
                 "Código SIAT": st.column_config.NumberColumn(format="%d"),

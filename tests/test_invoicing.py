@@ -327,6 +327,16 @@ def test_invoices_are_attributed_to_the_event_open_when_they_were_issued(sim):
     assert [c.span.event_id for c in closes] == ["e1"]  # the open one has not ended
     assert closes[0].issued == 2 and closes[0].to_send == 1 and closes[0].rejected == 1
     assert closes[0].closing is EventClosing.TO_SEND
+    # Facturas lists the open ones nearest deadline first, those of the open event (no deadline yet) last
+    from cucu.frames import invoices_frame
+
+    open_ones = [a for a in got.values() if a.invoice.state is not InvoiceState.VALIDATED]
+    assert list(invoices_frame(open_ones, inv, NOW)["invoice_id"]) == [
+        "nobody",
+        "rejected",
+        "in-ended",
+        "in-open",
+    ]  # same deadline: newest first
 
 
 def test_an_event_is_closed_when_all_its_invoices_are_validated():
