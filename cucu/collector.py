@@ -306,9 +306,11 @@ class Collector:
                     for listener in self.on_round:
                         listener(name)
             except Exception as exc:  # the collector outlives every fault; the log keeps the detail
-                if self._stop.is_set() or (isinstance(exc, RuntimeError) and "interpreter shutdown" in str(exc)):
+                if self._stop.is_set() or (isinstance(exc, RuntimeError) and "cannot schedule new futures" in str(exc)):
                     # Stopping: a round that outlived stop()'s wait meets a shut pool, a closed client or
-                    # store; or the process exits on SIGTERM and its pools take no more work. Nothing is wrong.
+                    # store. Or the process exits on SIGTERM: Python shuts every thread pool before the atexit
+                    # hook stops this collector, and a worker that sees it marks our pool shut ("after
+                    # shutdown", not "after interpreter shutdown"). Nothing is wrong either way.
                     log.info("colector: %s se detiene con el proceso (%s)", name, type(exc).__name__)
                     return
                 log.exception("colector: %s falló", name)

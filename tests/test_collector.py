@@ -303,17 +303,50 @@ def test_a_round_that_outlives_the_stop_ends_quietly(tmp_path, caplog):
     assert failures == []
 
 
-def test_a_failure_once_stopping_is_not_logged_as_one(collector, caplog):
-    """A round abandoned by stop() may meet the store or client already closed: not an error to report."""
+@pytest.mark.parametrize(
+    ("stopping", "error"),
+    [
+        # stop() gave up waiting on a round; runtime.close() went on to close the store
+        (True, "closed-store"),
+        # SIGTERM: Python's exit shuts every thread pool before the atexit hook stops the collector, and
+        # a pool worker that sees it marks the pool shut; submit then says "after shutdown"
+        (False, "cannot schedule new futures after shutdown"),
+        (False, "cannot schedule new futures after interpreter shutdown"),
+    ],
+)
+def test_a_failure_of_the_stop_is_not_logged_as_one(collector, caplog, stopping, error):
     import logging
     import sqlite3
 
     caplog.set_level(logging.INFO, logger="cucu.collector")
 
-    def job():
-        collector._stop.set()  # stop() gave up waiting; runtime.close() went on to close the store
-        raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+    calls = []
 
-    collector._loop("invoices", 0.0, job)  # returns: the loop ends with the stop
+    def job():
+        calls.append(1)
+        if len(calls) > 1:  # a loop that went on ends here (and the test fails on the logged error)
+            collector._stop.set()
+            return
+        if stopping:
+            collector._stop.set()
+        if error == "closed-store":
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        raise RuntimeError(error)
+
+    collector._loop("invoices", 0.0, job)
+    assert calls == [1]  # the loop ended with the stop
     assert [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info] == []
     assert "se detiene" in caplog.text
+
+
+def test_any_other_failure_is_logged_and_the_loop_goes_on(collector, caplog):
+    calls = []
+
+    def job():
+        calls.append(1)
+        if len(calls) == 2:
+            collector._stop.set()  # ends the loop after its second round
+        raise RuntimeError("cucu did something new")
+
+    collector._loop("invoices", 0.0, job)
+    assert len(calls) == 2 and "invoices falló" in caplog.text
