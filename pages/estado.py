@@ -157,7 +157,7 @@ def kpis(ov: Overview, now: datetime) -> None:
 
 def invoicing_kpis(ov: Overview, now: datetime) -> None:
     """Can every POS invoice, and what is still to be sent (the Facturas page has the detail)."""
-    picture = resources.current_invoices(runtime).value
+    picture = resources.current_invoices(runtime).value.picture
     todo = picture.backlog
     c1, c2, c3, c4 = st.columns(4)
     unread = f" · {fmt_count(ov.pos_cufd_unread)} sin leer" if ov.pos_cufd_unread else ""

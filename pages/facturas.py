@@ -16,9 +16,7 @@ from cucu.frames import (
     CLOSE_COLUMNS,
     INVOICE_COLUMNS,
     INVOICE_TIME_COLUMNS,
-    closes_frame,
     cufd_texts,
-    invoices_frame,
     matching,
 )
 from cucu.invoicing import INVOICE_JOB
@@ -114,7 +112,7 @@ def request(pos_ids: list[str]) -> None:
 
 def invoices_summary(now) -> None:
     """When invoices were last read, the backlog, and a deadline about to pass: above the tabs."""
-    todo = resources.current_invoices(runtime).value.backlog
+    todo = resources.current_invoices(runtime).value.picture.backlog
     run = runtime.store.job_run(INVOICE_JOB)
     st.markdown(
         f"**Facturas:** {fmt_count(todo.count)} por enviar · {fmt_count(todo.rejected)} rechazada(s)"
@@ -145,11 +143,7 @@ def invoices_summary(now) -> None:
 
 
 def invoices_section(now) -> None:
-    shared = resources.current_invoices(runtime)
-    picture = shared.value
-    everything = resources.derived(
-        runtime, shared, "facturas_tabla", lambda: invoices_frame(picture.open_invoices, inventory, now)
-    )
+    everything = resources.current_invoices(runtime).value.open_invoices
     states = st.pills(
         "Estado",
         options=list(SHOWN_STATES),
@@ -185,9 +179,7 @@ def invoices_section(now) -> None:
 
 
 def closes_section(now) -> None:
-    shared = resources.current_invoices(runtime)
-    picture = shared.value
-    closes = resources.derived(runtime, shared, "facturas_cierres", lambda: closes_frame(picture.closes, inventory, now))
+    closes = resources.current_invoices(runtime).value.closes
     if branches:
         closes = closes[closes["branch_id"].isin(branches)]
     if closes.empty:

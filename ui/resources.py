@@ -17,7 +17,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
 from cucu.connectivity import ConnectivityCheck
-from cucu.frames import Overview, overview, pos_frame
+from cucu.frames import Overview, closes_frame, invoices_frame, overview, pos_frame
 from cucu.inventory import inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.lapaz import now_la_paz
@@ -135,12 +135,28 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
     return per_version(runtime, "estado", ("pos_status", "day_events", "pos_cufd"), build)
 
 
-def current_invoices(runtime: Runtime) -> Shared[InvoicePicture]:
+@dataclass(frozen=True)
+class InvoiceTables:
+    """The invoices of the window and the two frames Facturas lists, built together in the background:
+    a chain's frames (6 600 open invoices, 7 300 ended events) cost a viewer nothing after a change."""
+
+    picture: InvoicePicture
+    open_invoices: pd.DataFrame  # cucu.frames.invoices_frame of the picture's open invoices
+    closes: pd.DataFrame  # cucu.frames.closes_frame
+
+
+def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
     """The invoices of the window with their events, deadlines and each ended event's closing; read-only."""
 
-    def build() -> InvoicePicture:
+    def build() -> InvoiceTables:
+        now = now_la_paz()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
-        return invoice_picture(runtime.store, runtime.inventory, now_la_paz(), window)
+        picture = invoice_picture(runtime.store, runtime.inventory, now, window)
+        return InvoiceTables(
+            picture,
+            invoices_frame(picture.open_invoices, runtime.inventory, now),
+            closes_frame(picture.closes, runtime.inventory, now),
+        )
 
     return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
 
