@@ -179,7 +179,7 @@ def invoices_section(now) -> None:
 
 
 def closes_section(now) -> None:
-    closes = resources.current_invoices(runtime).value.closes
+    closes = resources.current_closes(runtime).value
     if branches:
         closes = closes[closes["branch_id"].isin(branches)]
     if closes.empty:
