@@ -216,37 +216,18 @@ class Collector:
         if self._threads:
             return self
         self._stop.clear()
-        self._threads = [
-            threading.Thread(
-                target=self._loop, args=("check", self.check_interval_s, self.check_once), name="collector-check", daemon=True
-            ),
-            threading.Thread(
-                target=self._loop, args=("sweep", self.sweep_interval_s, self.sweep_once), name="collector-sweep", daemon=True
-            ),
+        loops: list[tuple[str, float, Callable[[], object], bool]] = [
+            ("check", self.check_interval_s, self.check_once, True),
+            ("sweep", self.sweep_interval_s, self.sweep_once, True),
+            ("cufd", self.cufd_round_s, self.cufd_once, True),
+            ("invoices", self.invoice_interval_s, self.invoices_once, self.invoice_pages_per_round > 0),
+            ("backfill", self.backfill_interval_s, self.backfill_once, self.backfill_per_minute > 0),
         ]
-        self._threads.append(
-            threading.Thread(
-                target=self._loop, args=("cufd", self.cufd_round_s, self.cufd_once), name="collector-cufd", daemon=True
-            )
-        )
-        if self.invoice_pages_per_round > 0:
-            self._threads.append(
-                threading.Thread(
-                    target=self._loop,
-                    args=("invoices", self.invoice_interval_s, self.invoices_once),
-                    name="collector-invoices",
-                    daemon=True,
-                )
-            )
-        if self.backfill_per_minute > 0:
-            self._threads.append(
-                threading.Thread(
-                    target=self._loop,
-                    args=("backfill", self.backfill_interval_s, self.backfill_once),
-                    name="collector-backfill",
-                    daemon=True,
-                )
-            )
+        self._threads = [
+            threading.Thread(target=self._loop, args=(name, interval, job), name=f"collector-{name}", daemon=True)
+            for name, interval, job, enabled in loops
+            if enabled
+        ]
         for thread in self._threads:
             thread.start()
         log.info("colector iniciado: %d puntos de venta, concurrencia %d", len(self.inventory.all_pos), self.concurrency)
