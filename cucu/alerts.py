@@ -32,7 +32,7 @@ from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
 from cucu.store import AuditEntry, DayEvents, Incident, OutboxMessage, PosStatus, Store, StoredCufd
-from cucu.uptime import siat_down_since
+from cucu.uptime import rule_checks, siat_down_since
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def _siat_down(snap: Snapshot) -> list[Condition]:
 def _cucu_failing(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
     """cucu itself unreachable, or refusing the key, in every check of the last ``cucu_failing_minutes``."""
     run = []
-    for check in reversed(snap.checks):
+    for check in reversed(rule_checks(snap.checks)):
         if check.siat_ok is not None:
             break
         run.append(check)

@@ -15,6 +15,7 @@ cucu.collector_service``) each run a collector, but only the holder of the datab
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 CUFD_ROUND_S = 60.0  # at most: a round reads only the CUFDs due, so one that cannot invoice waits a minute at most
 BACKFILL_INTERVAL_S = 60.0  # at most; with a faster sweep the backfill runs as often, with its share of the budget
 LEASE = "collector"
+REQUEST_EVERY_S = 10.0  # "Comprobar ahora": at most one call to cucu per this many seconds per process
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,28 @@ class Collector:
         self.rounds: Counter[str] = Counter()
         # Called with the job's name after each round it ran (the alerts decide right after a check).
         self.on_round: list[Callable[[str], object]] = []
+        self._request_lock = threading.Lock()
+        self._last_request: float | None = None  # monotonic time of the last check a person asked for
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------
 
     def check_once(self) -> ConnectivityCheck:
         check = check_connectivity(self.client, self.clock)
+        self.store.add_check(check)
+        return check
+
+    def check_on_request(self) -> ConnectivityCheck:
+        """A check a person asked for ("Comprobar ahora"): stored and shown, but counted by no rule
+        (``ConnectivityCheck.on_request``); at most one per ``REQUEST_EVERY_S`` in this process, so
+        clicks from every tablet cost cucu one call (the others get the latest check)."""
+        with self._request_lock:
+            now = time.monotonic()
+            if self._last_request is not None and now - self._last_request < REQUEST_EVERY_S:
+                latest = self.store.latest_check()
+                if latest is not None:
+                    return latest
+            self._last_request = now
+        check = dataclasses.replace(check_connectivity(self.client, self.clock), on_request=True)
         self.store.add_check(check)
         return check
 

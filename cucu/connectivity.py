@@ -31,6 +31,9 @@ class ConnectivityCheck:
     latency_ms: float | None = None
     error: str | None = None
     error_kind: ErrorKind | None = None
+    # Asked by a person ("Comprobar ahora"): shown, but counted by no rule (SIAT down, the policy's
+    # up_checks, the alerts), so nobody steers the automatic policy with clicks.
+    on_request: bool = False
 
     @property
     def state(self) -> CheckState:

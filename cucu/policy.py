@@ -1,35 +1,58 @@
 """The automatic contingency policy (``[policy]``, off unless configured).
 
-When SIAT has been down for ``down_minutes``, start motive 2 (Falla SIAT) on every POS of the scope
-that has no active event; when SIAT has answered ``up_checks`` checks in a row, end the events the
-policy started and that are still open (never one a person started; one a person ended is gone).
-Every call goes through the actions service with the actor "Política automática", so the audit log,
-one open attempt per POS and the handling of uncertain outcomes all apply. It runs in the process
-that holds the collector lease, after each check (cucu/alerts.py's loop), at most
-``max_pos_per_run`` POS per round. In dry run it only says, through an alert, what it would do. A
-supervisor can pause it from Estado (audited); the pause is in the database, for every process.
+When cucu has said SIAT is down for ``down_minutes`` (never when cucu only failed to answer: that is
+"cucu no responde", which alerts but acts on nothing), start motive 2 (Falla SIAT) on every POS of
+the scope that has no active event; when SIAT has answered ``up_checks`` checks in a row, end the
+events the policy started, by the event ids it recorded (never one a person started; one a person
+ended is gone). Every call goes through the actions service with the actor "Política automática",
+so the audit log, one open attempt per POS and the handling of uncertain outcomes all apply.
+
+What keeps it safe under faults, every figure read from the audit log by the database's clock (so
+any process that takes the lease knows what the last one did):
+
+- a POS with an open attempt (anyone's) is skipped, so nothing is sent twice or written "Duplicado";
+- a POS whose start or end failed waits ``backoff_minutes``, doubled per failure in a row (1 h max);
+- starts are capped per outage, per hour and per POS per day; ``refusals_to_halt`` failed starts in
+  a row halt it (an alert, and Estado) until a supervisor resumes it;
+- once it ended events, it re-arms only after SIAT stayed up ``rearm_minutes`` (a flapping SIAT);
+  a POS whose event was ended, by anyone, waits ``cooldown_minutes``, and one a person ended is not
+  started again in the same outage;
+- a check a person asked for ("Comprobar ahora") counts for no rule;
+- the pause (Estado, audited, in the database for every process) is read again between batches.
+
+It runs in the process that holds the collector lease, after each check (cucu/alerts.py's loop), at
+most ``max_pos_per_run`` POS per round. In dry run it only says, through an alert, what it would do.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cucu.actions import ActionError, Actions, Actor, can_act
+from cucu.actions import ActionError, Actions, Actor, EndTarget, can_act
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_hour
 from cucu.models import Inventory
 from cucu.settings import PolicySettings
-from cucu.store import Attempt, AuditFilter, PosStatus, Store
-from cucu.uptime import ok_streak, siat_down_since
-from cucu.vocabulary import ActionKind, AlertRule, Motive, Outcome, PolicyMode, PolicyState, Role
+from cucu.store import Attempt, AuditEntry, AuditFilter, PosStatus, Store
+from cucu.uptime import cucu_silent_since, ok_streak, rule_checks, siat_down_since
+from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, AlertRule, Motive, Outcome, PolicyMode, PolicyState, Role
 
 log = logging.getLogger(__name__)
 
 POLICY_ACTOR = Actor(id="politica-automatica", name="Política automática", role=Role.SUPERVISOR)
 HISTORY = timedelta(days=14)  # how far back the policy looks for the events it started
+DAY = timedelta(hours=24)
+HOUR = timedelta(hours=1)
+BACKOFF_MAX = timedelta(hours=1)
+# Attempts that reached (or may have reached) cucu: they count towards the caps and the backoff.
+SENT = (Outcome.PENDING, Outcome.VERIFYING, Outcome.OK, Outcome.REJECTED, Outcome.ERROR, Outcome.UNCERTAIN)
+STARTED = (Outcome.PENDING, Outcome.VERIFYING, Outcome.OK)  # a start that took effect, or may have
+FAILED = (Outcome.REJECTED, Outcome.ERROR, Outcome.UNCERTAIN)
+REFUSED = (Outcome.REJECTED, Outcome.ERROR)
+HALTED_KEY = f"{AlertRule.POLICY.value}:detenida"
 
 
 @dataclass(frozen=True)
@@ -40,9 +63,20 @@ class PolicyStatus:
     sentence: str  # Spanish, for Estado and the alert
     mode: PolicyMode
     paused_by: str | None = None
-    open_events: int = 0  # events the policy started that are still open
+    open_events: int = 0  # events the policy started that are still open (or whose start is being verified)
     started: Sequence[str] = field(default_factory=tuple)  # POS ids started (or, in dry run, to start) this round
     ended: Sequence[str] = field(default_factory=tuple)  # POS ids ended (or, in dry run, to end) this round
+    refusals: int = 0  # failed starts in a row (HALTED once it reaches ``refusals_to_halt``)
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """What the audit log says of the policy's attempts and of everyone's ends, read once a round."""
+
+    own: tuple[AuditEntry, ...] = ()  # the policy's starts and ends that reached cucu, oldest first
+    ends: tuple[AuditEntry, ...] = ()  # ends by anyone that took effect, oldest first
+    open_pos: frozenset[str] = frozenset()  # POS with an open attempt, anyone's
+    resumed_after: int = 0  # the audit id of a supervisor's last "Reanudar" (ids order what happened)
 
 
 def scope_pos(inventory: Inventory, settings: PolicySettings) -> list[str]:
@@ -51,14 +85,59 @@ def scope_pos(inventory: Inventory, settings: PolicySettings) -> list[str]:
     return [p.id for b in inventory.branches if not chosen or b.id in chosen or b.name in chosen for p in b.pos]
 
 
-def policy_events(store: Store, since: datetime) -> dict[str, tuple[str, datetime]]:
-    """POS id -> (event id, when) of the events the policy started since ``since`` (the latest per POS)."""
-    started: dict[str, tuple[str, datetime]] = {}
-    policy_starts = AuditFilter(since=since, actors=(POLICY_ACTOR.id,), actions=(ActionKind.START,), outcomes=(Outcome.OK,))
-    for entry in store.audit_entries(policy_starts):  # the actor's index serves it
-        if entry.event_id and (entry.pos_id not in started or entry.requested_at > started[entry.pos_id][1]):
-            started[entry.pos_id] = (entry.event_id, entry.requested_at)
-    return started
+def read_record(store: Store, now: datetime, settings: PolicySettings) -> PolicyRecord:
+    """The policy's memory, all of it in the database (by its clock): a process that takes the lease
+    knows what the last one did."""
+    own = store.audit_entries(
+        AuditFilter(since=now - HISTORY, actors=(POLICY_ACTOR.id,), actions=(ActionKind.START, ActionKind.END), outcomes=SENT)
+    )
+    window = max(timedelta(minutes=settings.cooldown_minutes), DAY)
+    ends = store.audit_entries(
+        AuditFilter(since=now - window, actions=(ActionKind.END,), outcomes=(Outcome.OK, Outcome.VERIFYING))
+    )
+    resumes = store.audit_entries(AuditFilter(since=now - HISTORY, actions=(ActionKind.RESUME_POLICY,)))
+    open_pos = frozenset(e.pos_id for o in OPEN_OUTCOMES for e in store.open_attempts(o))
+    return PolicyRecord(
+        own=tuple(sorted(own, key=lambda e: e.id)),
+        ends=tuple(sorted(ends, key=lambda e: e.id)),
+        open_pos=open_pos,
+        resumed_after=max((e.id for e in resumes), default=0),
+    )
+
+
+def policy_events(record: PolicyRecord) -> dict[str, AuditEntry]:
+    """POS id -> the policy's latest start that took effect (or may have: still verified)."""
+    latest: dict[str, AuditEntry] = {}
+    for entry in record.own:
+        if entry.action == ActionKind.START and entry.outcome in STARTED:
+            latest[entry.pos_id] = entry
+    return latest
+
+
+def _failures_in_a_row(entries: Iterable[AuditEntry]) -> tuple[int, datetime | None]:
+    """How many of the latest attempts failed in a row, and when the last one was made."""
+    count, last = 0, None
+    for entry in reversed(list(entries)):
+        if entry.outcome not in FAILED:
+            break
+        count += 1
+        last = last or entry.requested_at
+    return count, last
+
+
+def _backing_off(entries: Sequence[AuditEntry], now: datetime, settings: PolicySettings) -> bool:
+    failures, last = _failures_in_a_row(entries)
+    if not failures or last is None:
+        return False
+    wait = min(BACKOFF_MAX, timedelta(minutes=settings.backoff_minutes) * (1 << min(failures - 1, 16)))
+    return now < last + wait
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: PolicyStatus
+    to_start: list[str]
+    to_end: list[tuple[str, str]]  # (POS id, the event id the policy recorded)
 
 
 def evaluate(
@@ -68,56 +147,145 @@ def evaluate(
     checks: Sequence[ConnectivityCheck],
     statuses: Mapping[str, PosStatus],
     scope: Iterable[str],
-    started: Mapping[str, tuple[str, datetime]],
+    record: PolicyRecord,
     now: datetime,
-) -> tuple[PolicyStatus, list[str], list[str]]:
-    """The state, and the POS to start and to end now (before the cap), from what the store holds."""
+) -> Decision:
+    """The state, and the POS to start and the events to end now (the per-round cap aside), from what
+    the store holds. Pure: the invariants' test drives it with every sequence of faults."""
     mode = settings.mode
-    open_now = [
-        pos_id
-        for pos_id, (event_id, _) in started.items()
-        if (s := statuses.get(pos_id)) is not None and s.event is not None and s.event.active and s.event.id == event_id
-    ]
+    mine = policy_events(record)
+
+    def current(pos_id: str) -> str | None:
+        s = statuses.get(pos_id)
+        return s.event.id if s is not None and s.event is not None and s.event.active else None
+
+    # Its open events: a start done whose event the POS still shows, or one still being verified.
+    endable = [(pos_id, e.event_id) for pos_id, e in mine.items() if e.event_id and current(pos_id) == e.event_id]
+    verifying = [pos_id for pos_id, e in mine.items() if e.outcome in OPEN_OUTCOMES]
+    open_count = len(endable) + len(verifying)
+
+    def status(state: PolicyState, sentence: str, *, paused_by: str | None = None, refusals: int = 0) -> PolicyStatus:
+        return PolicyStatus(state, sentence, mode, paused_by, open_events=open_count, refusals=refusals)
+
     if mode is PolicyMode.OFF:
-        return PolicyStatus(PolicyState.OFF, "La política automática está apagada.", mode), [], []
+        return Decision(PolicyStatus(PolicyState.OFF, "La política automática está apagada.", mode), [], [])
     if paused_by is not None:
         sentence = f"En pausa por {paused_by}: no inicia ni finaliza nada hasta que se reanude."
-        if open_now:
-            sentence += f" {fmt_count(len(open_now))} evento(s) que inició siguen abiertos."
-        return PolicyStatus(PolicyState.PAUSED, sentence, mode, paused_by, len(open_now)), [], []
-    down_since = siat_down_since(checks)
-    wait = timedelta(minutes=settings.down_minutes)
+        if open_count:
+            sentence += f" {fmt_count(open_count)} evento(s) que inició siguen abiertos."
+        return Decision(status(PolicyState.PAUSED, sentence, paused_by=paused_by), [], [])
+    counted = rule_checks(checks)
+    down_since = siat_down_since(counted)
     if down_since is not None:
-        act_at = down_since + wait
-        if now < act_at:
-            sentence = (
-                f"SIAT no responde desde las {fmt_hour(down_since)}: iniciará contingencia a las {fmt_hour(act_at)} si sigue así."
-            )
-            return PolicyStatus(PolicyState.WAITING, sentence, mode, open_events=len(open_now)), [], []
-        # Once per outage: a POS it already started in this outage is not started again (a person may have ended it).
-        already = {pos_id for pos_id, (_, at) in started.items() if at >= down_since}
-        to_start = [
-            pos_id
-            for pos_id in scope
-            if pos_id not in already and not ((s := statuses.get(pos_id)) is not None and s.event is not None and s.event.active)
-        ]
-        sentence = f"SIAT no responde desde las {fmt_hour(down_since)}: {fmt_count(len(open_now))} punto(s) de venta en contingencia por la política."
-        return PolicyStatus(PolicyState.ACTING, sentence, mode, open_events=len(open_now)), to_start, []
-    if open_now:
-        streak = ok_streak(checks)
+        return _while_down(settings, counted, statuses, scope, record, mine, now, down_since, status, current)
+    silent = cucu_silent_since(counted)
+    if silent is not None or (counted and counted[-1].siat_ok is None):
+        sentence = "Sin respuesta de cucu: no se sabe si SIAT responde, así que no inicia ni finaliza nada."
+        if silent is not None:
+            sentence = f"Sin respuesta de cucu desde las {fmt_hour(silent)}: no se sabe si SIAT responde, así que no inicia ni finaliza nada."
+        return Decision(status(PolicyState.WAITING, sentence), [], [])
+    if endable or verifying:
+        streak = ok_streak(counted)
         if streak < settings.up_checks:
             sentence = (
-                f"SIAT responde de nuevo: finalizará los {fmt_count(len(open_now))} evento(s) que inició tras "
+                f"SIAT responde de nuevo: finalizará los {fmt_count(open_count)} evento(s) que inició tras "
                 f"{settings.up_checks} comprobaciones seguidas (van {streak})."
             )
-            return PolicyStatus(PolicyState.WAITING, sentence, mode, open_events=len(open_now)), [], []
-        sentence = f"SIAT responde: finaliza los {fmt_count(len(open_now))} evento(s) que inició."
-        return PolicyStatus(PolicyState.ACTING, sentence, mode, open_events=len(open_now)), [], open_now
+            return Decision(status(PolicyState.WAITING, sentence), [], [])
+        by_pos = _by_pos(record.own, ActionKind.END)
+        to_end = [
+            (pos_id, event_id)
+            for pos_id, event_id in endable
+            if pos_id not in record.open_pos and not _backing_off(by_pos.get(pos_id, ()), now, settings)
+        ]
+        sentence = f"SIAT responde: finaliza los {fmt_count(open_count)} evento(s) que inició."
+        return Decision(status(PolicyState.ACTING, sentence), [], to_end)
     sentence = (
-        f"Armada: si SIAT no responde {settings.down_minutes:g} min, inicia contingencia por {Motive.FALLA_SIAT.label} "
-        "en los puntos de venta sin evento."
+        f"Armada: si cucu dice que SIAT no responde durante {settings.down_minutes:g} min, inicia contingencia por "
+        f"{Motive.FALLA_SIAT.label} en los puntos de venta sin evento."
     )
-    return PolicyStatus(PolicyState.ARMED, sentence, mode), [], []
+    return Decision(status(PolicyState.ARMED, sentence), [], [])
+
+
+def _by_pos(entries: Iterable[AuditEntry], action: ActionKind) -> dict[str, list[AuditEntry]]:
+    found: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        if entry.action == action:
+            found.setdefault(entry.pos_id, []).append(entry)
+    return found
+
+
+def _while_down(
+    settings: PolicySettings,
+    checks: Sequence[ConnectivityCheck],
+    statuses: Mapping[str, PosStatus],
+    scope: Iterable[str],
+    record: PolicyRecord,
+    mine: Mapping[str, AuditEntry],
+    now: datetime,
+    down_since: datetime,
+    status: Callable[..., PolicyStatus],
+    current: Callable[[str], str | None],
+) -> Decision:
+    act_at = down_since + timedelta(minutes=settings.down_minutes)
+    if now < act_at:
+        sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: iniciará contingencia a las {fmt_hour(act_at)} si sigue así."
+        return Decision(status(PolicyState.WAITING, sentence), [], [])
+    own_ends = [e for e in record.own if e.action == ActionKind.END]
+    last_end = max((e.requested_at for e in own_ends), default=None)
+    if last_end is not None and last_end > down_since - timedelta(minutes=settings.rearm_minutes):
+        rearm = last_end + timedelta(minutes=settings.rearm_minutes)
+        sentence = (
+            f"SIAT no responde desde las {fmt_hour(down_since)}, pero volvió hace poco (finalizó eventos a las "
+            f"{fmt_hour(last_end)}): no actúa en este corte; se rearma si SIAT sigue estable hasta las {fmt_hour(rearm)}."
+        )
+        return Decision(status(PolicyState.WAITING, sentence), [], [])
+    starts = [e for e in record.own if e.action == ActionKind.START]
+    # Failed starts in a row, in this outage and since a supervisor last resumed it.
+    since_resume = [e for e in starts if e.requested_at >= down_since and e.id > record.resumed_after]
+    refusals = 0
+    for entry in reversed(since_resume):
+        if entry.outcome not in REFUSED:
+            break
+        refusals += 1
+    if refusals >= settings.refusals_to_halt:
+        sentence = (
+            f"Detenida: cucu rechazó {fmt_count(refusals)} inicios seguidos en este corte. No inicia nada más hasta que "
+            "un supervisor la reanude (vea el motivo en Bitácora)."
+        )
+        return Decision(status(PolicyState.HALTED, sentence, refusals=refusals), [], [])
+    in_outage = sum(1 for e in starts if e.requested_at >= down_since)
+    in_hour = sum(1 for e in starts if e.requested_at >= now - HOUR)
+    room = min(settings.max_starts_per_outage - in_outage, settings.max_starts_per_hour - in_hour)
+    cooldown_from = now - timedelta(minutes=settings.cooldown_minutes)
+    cooled: set[str] = set()
+    for end in record.ends:
+        if end.requested_at >= cooldown_from or (end.actor != POLICY_ACTOR.id and end.requested_at >= down_since):
+            cooled.add(end.pos_id)
+    starts_by_pos = _by_pos(starts, ActionKind.START)
+    day_from = now - DAY
+    to_start = []
+    for pos_id in scope:
+        tried = starts_by_pos.get(pos_id, [])
+        if (
+            current(pos_id) is not None
+            or pos_id in record.open_pos
+            or pos_id in cooled
+            or (pos_id in mine and mine[pos_id].requested_at >= down_since)  # once per outage
+            or sum(1 for e in tried if e.requested_at >= day_from) >= settings.max_starts_per_pos_per_day
+            or _backing_off(tried, now, settings)
+        ):
+            continue
+        to_start.append(pos_id)
+    capped = len(to_start) > max(0, room)
+    to_start = to_start[: max(0, room)]
+    sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: la política inicia contingencia por {Motive.FALLA_SIAT.label}."
+    if capped:
+        sentence += (
+            f" Alcanzó su límite ({fmt_count(settings.max_starts_per_outage)} inicios por corte, "
+            f"{fmt_count(settings.max_starts_per_hour)} por hora): los demás esperan."
+        )
+    return Decision(status(PolicyState.ACTING, sentence, refusals=refusals), to_start, [])
 
 
 class Policy:
@@ -130,48 +298,71 @@ class Policy:
         self.settings = settings
 
     def status(self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]) -> PolicyStatus:
-        status, _, _ = self._evaluate(now, checks, statuses)
-        return status
+        return self._evaluate(now, checks, statuses).status
 
-    def _evaluate(
-        self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]
-    ) -> tuple[PolicyStatus, list[str], list[str]]:
+    def _evaluate(self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]) -> Decision:
         return evaluate(
             self.settings,
             paused_by=self.store.policy_paused_by(),
             checks=checks,
             statuses=statuses,
             scope=scope_pos(self.inventory, self.settings),
-            started=policy_events(self.store, now - HISTORY),
+            record=read_record(self.store, now, self.settings) if self.settings.mode is not PolicyMode.OFF else PolicyRecord(),
             now=now,
         )
 
     def run_once(self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]) -> PolicyStatus:
-        status, to_start, to_end = self._evaluate(now, checks, statuses)
+        decision = self._evaluate(now, checks, statuses)
+        status = decision.status
         cap = self.settings.max_pos_per_run
-        to_start, to_end = to_start[:cap], to_end[: max(0, cap - len(to_start))]
+        to_start = decision.to_start[:cap]
+        to_end = decision.to_end[: max(0, cap - len(to_start))]
         if not (to_start or to_end):
             return status
         if self.settings.mode is PolicyMode.DRY_RUN:
             log.info("política (simulación): iniciaría %d, finalizaría %d puntos de venta", len(to_start), len(to_end))
-            return PolicyStatus(
-                status.state, status.sentence, status.mode, open_events=status.open_events, started=to_start, ended=to_end
-            )
+            return _with(status, started=to_start, ended=[pos_id for pos_id, _ in to_end])
         started: list[str] = []
         ended: list[str] = []
+        batch = max(1, self.actions.concurrency)
         if to_start:
             down_since = siat_down_since(checks) or now
             description = f"SIAT no responde desde las {fmt_hour(down_since)}. Iniciado por la política automática del tablero."
-            results = self.actions.start(POLICY_ACTOR, to_start, Motive.FALLA_SIAT, description)
-            started = [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
+            for at in range(0, len(to_start), batch):
+                if self._paused_meanwhile():
+                    break
+                results = self.actions.start(POLICY_ACTOR, to_start[at : at + batch], Motive.FALLA_SIAT, description)
+                started += [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
             log.info("política: contingencia iniciada en %d de %d puntos de venta", len(started), len(to_start))
         if to_end:
-            results = self.actions.end(POLICY_ACTOR, self.actions.end_targets(to_end))
-            ended = [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
+            targets = [EndTarget(self.inventory.pos(pos_id), event_id) for pos_id, event_id in to_end]  # its own ids
+            for at in range(0, len(targets), batch):
+                if self._paused_meanwhile():
+                    break
+                results = self.actions.end(POLICY_ACTOR, targets[at : at + batch])
+                ended += [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
             log.info("política: %d de %d eventos finalizados", len(ended), len(to_end))
-        return PolicyStatus(
-            status.state, status.sentence, status.mode, open_events=status.open_events, started=started, ended=ended
-        )
+        return _with(status, started=started, ended=ended)
+
+    def _paused_meanwhile(self) -> bool:
+        """Read between batches: a supervisor's pause stops a round already under way."""
+        paused = self.store.policy_paused_by()
+        if paused is not None:
+            log.info("política: en pausa por %s a mitad de la ronda; no envía más", paused)
+        return paused is not None
+
+
+def _with(status: PolicyStatus, *, started: Sequence[str], ended: Sequence[str]) -> PolicyStatus:
+    return PolicyStatus(
+        status.state,
+        status.sentence,
+        status.mode,
+        status.paused_by,
+        open_events=status.open_events,
+        started=tuple(started),
+        ended=tuple(ended),
+        refusals=status.refusals,
+    )
 
 
 def set_paused(store: Store, actor: Actor, paused: bool, now: datetime) -> None:
@@ -200,6 +391,16 @@ def policy_condition(status: PolicyStatus | None, settings: PolicySettings) -> d
     run, while it would act); nothing otherwise (an open incident then closes)."""
     if status is None or status.mode is PolicyMode.OFF:
         return {}
+    found: dict[str, tuple[str, str]] = {}
+    if status.state is PolicyState.HALTED:
+        found[HALTED_KEY] = (
+            "Política automática detenida",
+            f"{status.sentence} Un supervisor puede reanudarla en Estado cuando sepa por qué cucu rechaza los inicios.",
+        )
+    return found | _acting_condition(status, settings)
+
+
+def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[str, tuple[str, str]]:
     key = AlertRule.POLICY.value
     if status.mode is PolicyMode.DRY_RUN:
         if not (status.started or status.ended):

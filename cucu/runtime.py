@@ -152,8 +152,13 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_window_hours=settings.invoice_window_hours,
         invoice_pages_per_round=settings.invoice_pages_per_round,
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
+        clock=store.now,
     )
-    actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
+    # One clock for every process (the database's): what is stamped and what it is compared with agree
+    # even when this machine's clock is ahead, behind or stepped.
+    actions = Actions(
+        client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s, clock=store.now
+    )
     policy = Policy(store, inventory, actions, settings.policy)
     alerter = Alerter(
         store,
@@ -167,6 +172,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         policy=policy,
         cufd_expiring_hours=settings.cufd_expiring_hours,
         invoice_window_hours=settings.invoice_window_hours,
+        clock=store.now,
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)

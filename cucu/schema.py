@@ -61,6 +61,8 @@ connectivity_checks = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("error_kind", sa.String(32), nullable=True),  # an ErrorKind
+    # v13: a check a person asked for ("Comprobar ahora"): shown, but counted by no rule.
+    sa.Column("on_request", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 pos_status = sa.Table(
@@ -376,6 +378,12 @@ def _v10(conn: Connection) -> None:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
 
+def _v13(conn: Connection) -> None:
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(connectivity_checks.name)}
+    if "on_request" not in columns:
+        conn.execute(sa.text("ALTER TABLE connectivity_checks ADD COLUMN on_request BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -388,4 +396,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _v8),
     (9, _v9),
     (10, _v10),
+    (13, _v13),  # 11 and 12 are taken by work in flight on other branches
 ]

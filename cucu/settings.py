@@ -398,6 +398,14 @@ class PolicySettings:
     down_minutes: float = _number(float, 5, 1)  # SIAT down this long: start motive 2 where there is no event
     up_checks: int = _number(int, 3, 1)  # SIAT answering this many checks in a row: end what the policy started
     max_pos_per_run: int = _number(int, 1000, 1)  # POS started or ended per round at most; the next round goes on
+    # What keeps it from acting on noise, storming or flapping (README, "Política automática"):
+    max_starts_per_outage: int = _number(int, 10000, 1)  # starts sent in one SIAT outage at most
+    max_starts_per_hour: int = _number(int, 10000, 1)  # starts sent in any hour at most
+    max_starts_per_pos_per_day: int = _number(int, 3, 1)  # starts of one POS in 24 h at most
+    backoff_minutes: float = _number(float, 2, 0.1)  # a POS whose start or end failed waits this, doubled per failure (1 h max)
+    refusals_to_halt: int = _number(int, 5, 1)  # this many failed starts in a row: it stops and alerts until resumed
+    rearm_minutes: float = _number(float, 15, 0)  # after it ended events, SIAT stable this long before it acts again
+    cooldown_minutes: float = _number(float, 30, 0)  # a POS whose event was ended is not started again within this
     branches: tuple[str, ...] = ()  # the scope: branch names or ids; empty: every branch
 
 

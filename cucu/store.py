@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cucu.connectivity import ConnectivityCheck
+from cucu.lapaz import LA_PAZ
 from cucu.models import Cufd, Event, Invoice, InvoiceStatus
 from cucu.schema import (
     MIGRATIONS,
@@ -304,12 +305,18 @@ class OutboxEntry:
         return Delivery.GAVE_UP if self.gave_up_at is not None else Delivery.WAITING
 
 
+CLOCK_RESYNC_S = 10.0  # how often ``Store.now`` reads the database's clock again
+
+
 class Store:
-    def __init__(self, db: str):
+    def __init__(self, db: str, *, clock: Callable[[], datetime] | None = None):
+        """``clock`` stands in for the database's clock (tests: a skewed or stepped database)."""
         self.url = database_url(db)
         self.engine: Engine = _make_engine(self.url)
         self._inserts = 0
         self._lock = threading.Lock()
+        self._clock = clock
+        self._clock_base: tuple[datetime, float] | None = None  # (database time, monotonic) at the last read
         self.migrate()
 
     def close(self) -> None:
@@ -320,12 +327,34 @@ class Store:
 
         Leases and the age of open attempts are measured with it, never with a process's own clock.
         """
+        if self._clock is not None:
+            return self._clock().astimezone(UTC)
         with self.engine.connect() as conn:
             if self.engine.dialect.name == "sqlite":
                 text = conn.execute(sa.text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
                 return datetime.fromisoformat(text).replace(tzinfo=UTC)
             value: datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """The one clock of every process (La Paz time): the database's, read at most every
+        ``CLOCK_RESYNC_S`` and carried forward on the monotonic clock in between.
+
+        Every time written to the store and every comparison with one uses it, so a process whose
+        own clock is ahead, behind or stepped neither reorders checks, nor acts early, nor forgets
+        what it did (a sweep of 10 000 POS stamps each fetch without 10 000 queries).
+        """
+        if self._clock is not None:
+            return self._clock().astimezone(LA_PAZ)
+        mono = time.monotonic()
+        with self._lock:
+            base = self._clock_base
+        if base is None or mono - base[1] >= CLOCK_RESYNC_S:
+            base = (self.db_now(), time.monotonic())
+            with self._lock:
+                self._clock_base = base
+            mono = base[1]
+        return (base[0] + timedelta(seconds=mono - base[1])).astimezone(LA_PAZ)
 
     # ---- schema --------------------------------------------------------------------
 
@@ -389,6 +418,7 @@ class Store:
                 "latency_ms": c.latency_ms,
                 "error": c.error,
                 "error_kind": c.error_kind,
+                "on_request": c.on_request,
             }
             for c in checks
         ]
@@ -406,14 +436,14 @@ class Store:
         query = (
             sa.select(connectivity_checks)
             .where(connectivity_checks.c.checked_at >= since)
-            .order_by(connectivity_checks.c.checked_at)
+            .order_by(connectivity_checks.c.id)  # the order they were made: a clock step cannot reorder them
         )
         with self.engine.connect() as conn:
             return [_check(row) for row in conn.execute(query)]
 
     def recent_checks(self, limit: int) -> list[ConnectivityCheck]:
         """The last ``limit`` checks, oldest first."""
-        query = sa.select(connectivity_checks).order_by(connectivity_checks.c.checked_at.desc()).limit(limit)
+        query = sa.select(connectivity_checks).order_by(connectivity_checks.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
         return [_check(row) for row in reversed(rows)]
@@ -875,6 +905,7 @@ class Store:
     ) -> int | None:
         """Open an incident and queue its messages, in one transaction; None when one is already open
         under ``key`` (another process decided it first: the database refuses a second)."""
+        queued_at = self.db_now()
         try:
             with self.engine.begin() as conn:
                 row = conn.execute(
@@ -890,7 +921,7 @@ class Store:
                     )
                 ).inserted_primary_key
                 incident_id = int(row[0]) if row is not None else _no_key()
-                _queue(conn, incident_id, messages, now)
+                _queue(conn, incident_id, messages, queued_at)
                 return incident_id
         except sa.exc.IntegrityError:
             return None
@@ -900,6 +931,7 @@ class Store:
     ) -> bool:
         """Record a reminder and queue it, once: False when the incident moved on meanwhile (closed, or
         reminded by another process)."""
+        queued_at = self.db_now()
         with self.engine.begin() as conn:
             done = conn.execute(
                 incidents.update()
@@ -909,13 +941,14 @@ class Store:
                 .values(notified_at=now, reminders=incident.reminders + 1, title=title, body=body)
             ).rowcount
             if done:
-                _queue(conn, incident.id, messages, now)
+                _queue(conn, incident.id, messages, queued_at)
             return bool(done)
 
     def incident_close(
         self, incident_id: int, *, now: datetime, title: str, body: str, messages: Sequence[OutboxMessage]
     ) -> bool:
         """Close an incident and queue its recovery message, once: False when it was already closed."""
+        queued_at = self.db_now()
         with self.engine.begin() as conn:
             done = conn.execute(
                 incidents.update()
@@ -923,13 +956,14 @@ class Store:
                 .values(closed_at=now, title=title, body=body)
             ).rowcount
             if done:
-                _queue(conn, incident_id, messages, now)
+                _queue(conn, incident_id, messages, queued_at)
             return bool(done)
 
     def outbox_add(self, messages: Sequence[OutboxMessage], now: datetime) -> None:
         """Queue messages that belong to no incident (a supervisor's test)."""
+        queued_at = self.db_now()
         with self.engine.begin() as conn:
-            _queue(conn, None, messages, now)
+            _queue(conn, None, messages, queued_at)
 
     def outbox_claim(self, holder: str, *, for_: timedelta, limit: int) -> list[OutboxEntry]:
         """Take up to ``limit`` messages that are due and nobody else is sending, for ``for_`` by the
@@ -1258,6 +1292,7 @@ def _check(row: sa.Row[Any]) -> ConnectivityCheck:
         latency_ms=row.latency_ms,
         error=row.error,
         error_kind=_error_kind(row.error_kind),
+        on_request=bool(row.on_request),
     )
 
 
@@ -1382,6 +1417,7 @@ def _event_json(event: Event) -> str:
 
 
 def _queue(conn: Connection, incident_id: int | None, messages: Sequence[OutboxMessage], now: datetime) -> None:
+    """``now``: the database's clock, which claims and give-ups compare ``due_at`` and ``created_at`` with."""
     if messages:
         conn.execute(
             alert_outbox.insert(),

@@ -74,22 +74,21 @@ class Rollup:
 def siat_rollup(
     checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S
 ) -> Rollup:
-    """SIAT's state in one word, from the most recent checks.
+    """SIAT's state in one word, from the most recent checks the rules count (not those a person
+    asked for: :func:`rule_checks`).
 
     Rule, evaluated in this order:
 
     - **Sin datos** (gray): there is no check, or the latest is older than
       ``3 × check_interval_s`` (the collector is not reporting, so nothing current is known).
-    - **Caído** (red): the latest ``DOWN_AFTER`` (3) or more consecutive checks all failed
-      (:func:`siat_down_since`).
-    - **Operativo** (green): every check of the recent window (the last 6) succeeded.
-    - **Intermitente** (orange): otherwise, i.e. some check of the window failed, but not the
-      latest 3 in a row.
-
-    A check failed when ``siat_ok`` is not True. The detail says whether the failures were SIAT
-    not answering (``False``) or cucu itself unreachable (``None``: "sin conexión con cucu"),
-    because then nothing is known about SIAT and the fix is on our side.
+    - **Caído** (red): cucu said SIAT does not answer (:func:`siat_down_since`).
+    - **cucu no responde** (gray): cucu itself gave no answer in the latest ``DOWN_AFTER`` checks
+      (:func:`cucu_silent_since`): nothing is known of SIAT, and the fix is on our side. Never
+      "Caído": the automatic policy starts nothing on it.
+    - **Operativo** (green): every check of the recent window (the last 6) said SIAT answers.
+    - **Intermitente** (orange): otherwise.
     """
+    checks = rule_checks(checks)
     if not checks:
         return Rollup(SiatStatus.SIN_DATOS, "Todavía no hay comprobaciones de conectividad registradas.")
     latest = checks[-1]
@@ -102,28 +101,24 @@ def siat_rollup(
     window = list(checks[-ROLLUP_WINDOW:])
     down_since = siat_down_since(checks)
     if down_since is not None:
-        streak = _failed_streak(checks)
-        run = checks[len(checks) - streak :]
-        since = fmt_time(run[0].checked_at)
-        cause = _cause(run)
-        if cause == CAUSE_SIAT:
-            detail = f"SIAT no responde desde las {since} ({streak} comprobaciones seguidas)."
-        elif cause == CAUSE_CUCU:
-            detail = (
-                f"Sin conexión con cucu desde las {since}: no se sabe si SIAT responde. "
-                "Revise la red del servidor o la configuración de cucu."
-            )
-        else:
-            detail = f"Desde las {since} SIAT no responde o no hay conexión con cucu ({streak} comprobaciones seguidas)."
+        said = sum(1 for c in checks if c.siat_ok is False and c.checked_at >= down_since)
+        detail = f"SIAT no responde desde las {fmt_time(down_since)} (cucu lo dijo en {said} comprobaciones)."
         return Rollup(SiatStatus.CAIDO, detail, latest, down_since)
+    silent_since = cucu_silent_since(checks)
+    if silent_since is not None:
+        detail = (
+            f"Sin respuesta de cucu desde las {fmt_time(silent_since)}: no se sabe si SIAT responde. "
+            "Revise la red del servidor o la configuración de cucu."
+        )
+        return Rollup(SiatStatus.SIN_CUCU, detail, latest)
     bad = [c for c in window if c.failed]
     if not bad:
         n = len(window)
         detail = "SIAT respondió en la última comprobación." if n == 1 else f"SIAT respondió en las últimas {n} comprobaciones."
         return Rollup(SiatStatus.OPERATIVO, detail, latest)
     cause = _cause(bad)
-    what = {CAUSE_SIAT: "SIAT no respondió", CAUSE_CUCU: "sin conexión con cucu"}.get(
-        cause, "SIAT no respondió o no hubo conexión con cucu"
+    what = {CAUSE_SIAT: "SIAT no respondió", CAUSE_CUCU: "sin respuesta de cucu"}.get(
+        cause, "SIAT no respondió o no hubo respuesta de cucu"
     )
     detail = f"{len(bad)} de las últimas {len(window)} comprobaciones fallaron ({what})."
     if latest.failed:
@@ -131,17 +126,46 @@ def siat_rollup(
     return Rollup(SiatStatus.INTERMITENTE, detail, latest)
 
 
-def siat_down_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
-    """The rule "SIAT is down": the latest ``DOWN_AFTER`` or more consecutive checks failed.
+def rule_checks(checks: Sequence[ConnectivityCheck]) -> list[ConnectivityCheck]:
+    """The checks a rule may count: the collector's, not those a person asked for (``on_request``)."""
+    return [c for c in checks if not c.on_request]
 
-    Returns the time of the first failure of that run, or ``None`` while SIAT is not down (two
-    failures in a row are "Intermitente", not yet a reason to declare contingency). "Failed"
-    includes cucu being unreachable (``siat_ok is None``); the latest check's ``label`` words it.
+
+def siat_down_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
+    """The rule "SIAT is down": cucu **said** so (``siat_ok is False``), in the latest check and in at
+    least ``DOWN_AFTER`` checks since it first said so, with no answer "SIAT responds" in between.
+
+    Returns the time of the first of those answers, or ``None``. A check where cucu itself gave no
+    answer (``siat_ok is None``: 5xx, 429, 401, timeout, garbage) says nothing of SIAT: it neither
+    starts nor ends the run, and a latest check without an answer is not "down" (the automatic policy
+    acts only on a positive signal). Checks a person asked for count for nothing.
     """
-    streak = _failed_streak(checks)
-    if streak < DOWN_AFTER:
+    said_down = 0
+    since = None
+    counted = rule_checks(checks)
+    if not counted or counted[-1].siat_ok is not False:
         return None
-    return checks[len(checks) - streak].checked_at
+    for check in reversed(counted):
+        if check.siat_ok is True:
+            break
+        if check.siat_ok is False:
+            said_down += 1
+            since = check.checked_at
+    return since if said_down >= DOWN_AFTER else None
+
+
+def cucu_silent_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
+    """cucu gave no answer in the latest ``DOWN_AFTER`` or more checks: nothing is known of SIAT.
+
+    Its own state ("cucu no responde"), never "SIAT caído": it alerts, it starts nothing.
+    """
+    counted = rule_checks(checks)
+    streak = 0
+    for check in reversed(counted):
+        if check.siat_ok is not None:
+            break
+        streak += 1
+    return counted[len(counted) - streak].checked_at if streak >= DOWN_AFTER else None
 
 
 # ---- uptime --------------------------------------------------------------------------
@@ -324,19 +348,11 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
 
 
 def ok_streak(checks: Sequence[ConnectivityCheck]) -> int:
-    """How many of the latest checks answered in a row (the automatic policy waits for a few)."""
+    """How many of the latest checks said "SIAT responds" in a row (the automatic policy waits for a
+    few); a check without an answer breaks the streak, one a person asked for is not counted."""
     streak = 0
-    for check in reversed(checks):
+    for check in reversed(rule_checks(checks)):
         if check.failed:
-            break
-        streak += 1
-    return streak
-
-
-def _failed_streak(checks: Sequence[ConnectivityCheck]) -> int:
-    streak = 0
-    for check in reversed(checks):
-        if not check.failed:
             break
         streak += 1
     return streak

@@ -270,6 +270,7 @@ class SiatStatus(StrEnum):
     OPERATIVO = "operativo"
     INTERMITENTE = "intermitente"
     CAIDO = "caido"
+    SIN_CUCU = "sin_cucu"  # cucu gave no answer: nothing is known of SIAT (never "Caído")
     SIN_DATOS = "sin_datos"
 
     @property
@@ -291,6 +292,7 @@ _SIAT_STYLE: dict[SiatStatus, tuple[str, Color, str]] = {
     SiatStatus.OPERATIVO: ("Operativo", "green", "check_circle"),
     SiatStatus.INTERMITENTE: ("Intermitente", "orange", "warning"),
     SiatStatus.CAIDO: ("Caído", "red", "error"),
+    SiatStatus.SIN_CUCU: ("cucu no responde", "gray", "cloud_off"),
     SiatStatus.SIN_DATOS: ("Sin datos", "gray", "help"),
 }
 
@@ -405,6 +407,7 @@ class PolicyState(StrEnum):
     ARMED = "armada"
     WAITING = "esperando"
     ACTING = "actuando"
+    HALTED = "detenida"  # stopped by itself after repeated refusals, until a supervisor resumes it
 
     @property
     def label(self) -> str:
@@ -414,6 +417,7 @@ class PolicyState(StrEnum):
             PolicyState.ARMED: "Armada",
             PolicyState.WAITING: "Esperando",
             PolicyState.ACTING: "Actuando",
+            PolicyState.HALTED: "Detenida",
         }[self]
 
     @property
@@ -424,6 +428,7 @@ class PolicyState(StrEnum):
             PolicyState.ARMED: "green",
             PolicyState.WAITING: "yellow",
             PolicyState.ACTING: "red",
+            PolicyState.HALTED: "red",
         }
         return colors[self]
 

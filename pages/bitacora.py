@@ -6,7 +6,6 @@ import streamlit as st
 
 from cucu.formatting import fmt_count
 from cucu.frames import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
-from cucu.lapaz import now_la_paz
 from cucu.periods import day_bounds, default_range, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
@@ -20,7 +19,7 @@ st.caption(
     "Cada intento de iniciar o finalizar un evento: se registra antes de llamar a cucu y se completa después. Horas de La Paz."
 )
 
-today = now_la_paz().date()
+today = runtime.store.now().date()
 row1 = st.columns(2)
 picked = row1[0].date_input(
     "Período",

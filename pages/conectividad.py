@@ -11,7 +11,6 @@ from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
 from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
-from cucu.lapaz import now_la_paz
 from cucu.store import Store
 from cucu.vocabulary import CheckState
 from ui import resources, shell, widgets
@@ -47,7 +46,7 @@ st.caption(
 
 @shell.live(resources.LIVE_REFRESH_S)
 def summary() -> None:
-    now = now_la_paz()
+    now = runtime.store.now()
     checks = load_checks(now)
     if not checks:
         st.info(
@@ -104,7 +103,7 @@ window = st.segmented_control(
 @shell.live(resources.LIVE_REFRESH_S)
 def history(window: str) -> None:
     label, length = uptime.WINDOWS[window]
-    now = now_la_paz()
+    now = runtime.store.now()
     checks = load_checks(now)
     since = now - length
     in_window = uptime.checks_in_window(checks, since)

@@ -14,7 +14,6 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB
-from cucu.lapaz import now_la_paz
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
 from cucu.uptime import siat_rollup
@@ -84,7 +83,8 @@ def policy_panel() -> None:
         st.badge(f"Política automática: {status.state.label}{dry}", color=status.state.color, icon=":material/smart_toy:")
         st.caption(md_text(status.sentence))
         if page.can_act:
-            paused = status.state is PolicyState.PAUSED
+            # Halted after refusals: resuming (audited) counts the refusals afresh.
+            paused = status.state in (PolicyState.PAUSED, PolicyState.HALTED)
             st.button(
                 "Reanudar" if paused else "Pausar",
                 icon=":material/play_arrow:" if paused else ":material/pause:",
@@ -99,7 +99,7 @@ def policy_panel() -> None:
 
 def toggle_policy(pause: bool) -> None:
     try:
-        set_paused(runtime.store, identity.actor_now(settings), pause, now_la_paz())
+        set_paused(runtime.store, identity.actor_now(settings), pause, runtime.store.now())
     except ActionError as exc:  # the role is read afresh: a revoked supervisor is refused here
         st.session_state["estado_politica_error"] = str(exc)
 
@@ -258,7 +258,7 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
 
 @shell.live(resources.LIVE_REFRESH_S)
 def live_overview() -> None:
-    now = now_la_paz()
+    now = runtime.store.now()
     siat_panel(now)
     policy_panel()
     shared = resources.current_frames(runtime)  # shared by every tablet, once per data version

@@ -10,7 +10,6 @@ import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime
 from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table
-from cucu.lapaz import now_la_paz
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -55,7 +54,7 @@ def end_button(label: str, pos_ids: Iterable[str], key: str) -> None:
 
 @shell.live(resources.LIVE_REFRESH_S)
 def live_table() -> None:
-    now = now_la_paz()
+    now = runtime.store.now()
     frame = resources.current_frames(runtime).value.pos  # shared by every tablet, once per data version
     shown = filter_pos_frame(frame, branch_filter, state_filter, motive_filter)
     active = active_pos_ids(shown)

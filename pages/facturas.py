@@ -20,7 +20,6 @@ from cucu.frames import (
     matching,
 )
 from cucu.invoicing import INVOICE_JOB
-from cucu.lapaz import now_la_paz
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 
@@ -243,7 +242,7 @@ def grid(
 
 @shell.live(resources.LIVE_REFRESH_S)
 def live() -> None:
-    now = now_la_paz()
+    now = runtime.store.now()
     troubled = cufd_summary()
     invoices_summary(now)
     # Only the open tab runs and is sent: a chain's three grids of thousands of rows on one load were

@@ -31,7 +31,6 @@ from cucu.history_view import (
     summary_frame,
     to_csv_bytes,
 )
-from cucu.lapaz import now_la_paz
 from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import resources, shell, widgets
@@ -46,7 +45,7 @@ labels = pos_labels(inventory)
 st.title("Historial")
 st.caption("Eventos de contingencia por punto de venta que empezaron en el período elegido, en hora de La Paz.")
 
-today = now_la_paz().date()
+today = runtime.store.now().date()
 
 row1 = st.columns(2)
 picked = row1[0].date_input(
@@ -94,7 +93,7 @@ def show() -> None:
         st.info("Elija en el calendario el primer y el último día del período.", icon=":material/date_range:")
         return
     start, end = chosen
-    problem = range_problem(start, end, now_la_paz().date())
+    problem = range_problem(start, end, runtime.store.now().date())
     if problem:
         st.error(problem, icon=":material/event_busy:")
         return
@@ -102,7 +101,7 @@ def show() -> None:
     shown_pos = pos_ids or pos_choices
 
     def read() -> tuple[StoredHistory, pd.DataFrame]:
-        now = now_la_paz()
+        now = runtime.store.now()
         history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
         return history, events_frame(history.days, inventory, now)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -12,7 +13,7 @@ from cucu.check_history import CheckHistory
 from cucu.connectivity import ConnectivityCheck
 from cucu.figures.connectivity import heartbeat_chart, latency_chart
 from cucu.lapaz import LA_PAZ
-from cucu.vocabulary import CheckState, ErrorKind
+from cucu.vocabulary import CheckState, ErrorKind, SiatStatus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 STEP = timedelta(seconds=30)
@@ -71,16 +72,27 @@ def test_rollup_caido_counts_the_whole_run():
     assert r.word == "Caído" and "desde las 11:56:00" in r.detail and "9 comprobaciones" in r.detail
 
 
-def test_rollup_cucu_unreachable_says_so():
+def test_rollup_cucu_unreachable_is_its_own_state_never_caido():
+    """cucu giving no answer says nothing of SIAT: "cucu no responde", grey, never "Caído"."""
     r = uptime.siat_rollup(series("...???"), NOW)
-    assert r.word == "Caído" and "Sin conexión con cucu" in r.detail and "no se sabe si SIAT responde" in r.detail
+    assert (r.word, r.color, r.status) == ("cucu no responde", "gray", SiatStatus.SIN_CUCU) and r.down_since is None
+    assert "Sin respuesta de cucu desde las 11:59:00" in r.detail and "no se sabe si SIAT responde" in r.detail
+    assert uptime.siat_rollup(series("xxxxx???"), NOW).word == "cucu no responde"  # what SIAT was is not what it is
     r = uptime.siat_rollup(series("..?..."), NOW)
-    assert r.word == "Intermitente" and "sin conexión con cucu" in r.detail
+    assert r.word == "Intermitente" and "sin respuesta de cucu" in r.detail
 
 
-def test_rollup_mixed_causes():
-    r = uptime.siat_rollup(series("..x?x?"), NOW)
-    assert r.word == "Caído" and "no responde o no hay conexión con cucu" in r.detail
+def test_rollup_unknowns_inside_a_run_cucu_called_down_neither_start_nor_end_it():
+    r = uptime.siat_rollup(series("..x?xx"), NOW)
+    assert r.word == "Caído" and "desde las 11:58:30" in r.detail and "3 comprobaciones" in r.detail
+    assert uptime.siat_rollup(series("..x?x?"), NOW).word == "Intermitente"  # the latest said nothing of SIAT
+
+
+def test_a_check_a_person_asked_for_counts_for_no_rule():
+    asked = [dataclasses.replace(c, on_request=True) for c in series("xxxxx", end=NOW + STEP)]
+    checks = series("......") + asked
+    assert uptime.siat_down_since(checks) is None and uptime.siat_rollup(checks, NOW + STEP).word == "Operativo"
+    assert uptime.ok_streak(series("xxx") + [dataclasses.replace(c, on_request=True) for c in series("...")]) == 0
 
 
 def test_rollup_sin_datos():
@@ -109,12 +121,16 @@ def test_down_since():
     assert uptime.siat_down_since(series("..xxx")) == NOW - 2 * STEP
     assert uptime.siat_down_since(series("..x.x")) is None  # one failure: not yet
     assert uptime.siat_down_since(series("xx...")) is None
-    assert uptime.siat_down_since(series("x?x")) == NOW - 2 * STEP  # cucu unreachable counts too
+    assert uptime.siat_down_since(series("x?x")) is None  # cucu unreachable is not SIAT down
+    assert uptime.siat_down_since(series("x?xx")) == NOW - 3 * STEP  # nor does it break what cucu said
+    assert uptime.siat_down_since(series("???")) is None and uptime.siat_down_since(series("xxx?")) is None
     assert uptime.siat_down_since([]) is None
     assert uptime.siat_down_since(series("..")) is None
 
 
-@pytest.mark.parametrize(("pattern", "down"), [("...xx", False), ("..xxx", True), ("x..?x", False), ("..x?x", True)])
+@pytest.mark.parametrize(
+    ("pattern", "down"), [("...xx", False), ("..xxx", True), ("x..?x", False), ("..x?x", False), ("x?x?xx", True)]
+)
 def test_one_rule_decides_down_for_the_rollup_and_the_alert(pattern, down):
     """At the boundary (two failures, then three) the word and the alert's rule agree."""
     checks = series(pattern)

@@ -20,7 +20,6 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.frames import Overview, closes_frame, invoices_frame, overview, pos_frame
 from cucu.inventory import inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
-from cucu.lapaz import now_la_paz
 from cucu.logs import configure_logging
 from cucu.models import REGISTRATION_WINDOW
 from cucu.policy import PolicyStatus
@@ -71,11 +70,12 @@ def get_runtime(settings: Settings) -> Runtime:
 def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
     """The collector's latest check from the store.
 
-    ``fresh`` asks cucu right now (one call, for "Comprobar ahora"); so does the very first
-    view before the collector has stored anything, so no page starts on "no data".
+    ``fresh`` asks cucu right now (one call, for "Comprobar ahora", throttled per process and counted
+    by no rule); so does the very first view before the collector has stored anything, so no page
+    starts on "no data".
     """
     latest = None if fresh else runtime.store.latest_check()
-    return latest if latest is not None else runtime.collector.check_once()
+    return latest if latest is not None else runtime.collector.check_on_request()
 
 
 # ---- frames shared by every session of the process ---------------------------------------
@@ -120,7 +120,7 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
     """Every POS's state and Estado's rollup, shared across sessions; read-only."""
 
     def build() -> EstadoFrames:
-        now = now_la_paz()
+        now = runtime.store.now()
         frame = pos_frame(
             runtime.inventory,
             runtime.store.pos_statuses(),
@@ -149,7 +149,7 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
     deadlines; read-only. Only the open ones: the whole window (50 000 at a chain) is read for the closings."""
 
     def build() -> InvoiceTables:
-        now = now_la_paz()
+        now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
         picture = invoice_picture(runtime.store, runtime.inventory, now, window, open_only=True)
         return InvoiceTables(picture, invoices_frame(picture.invoices, runtime.inventory, now))
@@ -162,7 +162,7 @@ def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
     only when someone opens Facturas' closing tab, in the background after that."""
 
     def build() -> pd.DataFrame:
-        now = now_la_paz()
+        now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
         return closes_frame(invoice_picture(runtime.store, runtime.inventory, now, window).closes, runtime.inventory, now)
 
@@ -177,7 +177,9 @@ def current_policy(runtime: Runtime) -> PolicyStatus | None:
     paused_by = runtime.store.policy_paused_by()
 
     def build() -> PolicyStatus:
-        return runtime.policy.status(now_la_paz(), runtime.store.recent_checks(CHECK_HISTORY), runtime.store.pos_statuses())
+        return runtime.policy.status(
+            runtime.store.now(), runtime.store.recent_checks(CHECK_HISTORY), runtime.store.pos_statuses()
+        )
 
     version = (*data_version(runtime, ("pos_status", "connectivity_checks")), paused_by)
     return runtime.shared.behind("policy", version, build).value
