@@ -279,7 +279,7 @@ def test_a_pause_during_a_round_stops_the_next_batches(world):
         set_paused(world.store, SUPERVISOR, True, world.store.now())  # a supervisor clicks "Pausar" meanwhile
         return results
 
-    world.actions.start = start_then_pause  # type: ignore[method-assign]
+    world.actions.start = start_then_pause
     world.checks("x" * 11, pol)
     assert len(sent) == 1 and world.calls(START) == 2
 
