@@ -41,14 +41,14 @@ ROUTES = (
     "POST /api/v1/events/start",
     "POST /api/v1/events/end",
 )
-FAULTS = {
+FAULTS: dict[str, dict[str, object]] = {
     "5xx": {"error_rate": 1.0},
     "401": {"reject_key": True},
     "429": {"rate_limit_rate": 1.0, "retry_after_s": 0},
     "timeout": {"timeout_rate": 1.0, "hang_s": 0.3},
     "late write": {"timeout_rate": 1.0, "hang_s": 0.3, "hang_after_commit": True},
 }
-CLEAR = {
+CLEAR: dict[str, object] = {
     "error_rate": 0.0,
     "reject_key": False,
     "rate_limit_rate": 0.0,
