@@ -14,7 +14,13 @@ Pure logic: the Streamlit side (``ui/identity.py``) gathers what the sign-in mec
   is a viewer unless ``allow_anonymous_supervisors`` says otherwise.
 
 The allow-list ``users`` (user -> role, or ``none``) overrides the claim, so access can be
-revoked at once although OIDC claims stay frozen in the session cookie until sign-out.
+revoked at once although OIDC claims stay frozen in the session cookie until sign-out. Revocation
+wins: a ``none`` entry is compared with every name the sign-in carries (subject, e-mail verified or
+not, ``preferred_username``), since a revoked person must not get back in because the identity
+provider left out ``email_verified``; a role is granted only to what nobody can choose for
+themselves (a verified e-mail, the subject). So an OIDC key says which of the two it is: an e-mail
+(with @, or ``email:``) or ``sub:``; a bare ``ana`` could be a subject or a chosen user name and is
+refused at start unless it is a ``none``, where every reading revokes.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from cucu.settings import ENV_PREFIX, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
 NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
+EMAIL_KEY, SUBJECT_KEY = "email:", "sub:"  # how an [access.users] key in oidc mode says what it names
 _TABLES = {"role_map", "users"}  # sub-tables of [access]: no environment variable
 
 
@@ -46,7 +53,9 @@ class AccessSettings:
     proxy_secret: str = field(default="", repr=False)  # never in a log line or a traceback's locals
     default_role: str = Role.VIEWER.value  # for a signed-in user with no role: viewer, or none (no access)
     allow_anonymous_supervisors: bool = False
-    users: Mapping[str, str] = field(default_factory=dict)  # allow-list: user -> viewer / supervisor / none
+    # allow-list: user -> viewer / supervisor / none. Keys lower-case; in oidc "email:…" or "sub:…", or a
+    # bare name for a "none" (any identifier), see _user_key.
+    users: Mapping[str, str] = field(default_factory=dict)
 
 
 _SOURCES = env_sources((f for f in dataclasses.fields(AccessSettings) if f.name not in _TABLES), f"{ENV_PREFIX}ACCESS_")
@@ -56,7 +65,7 @@ _SOURCES = env_sources((f for f in dataclasses.fields(AccessSettings) if f.name 
 class Identity:
     """What the sign-in mechanism says about the person (nothing from the browser's own requests)."""
 
-    user: str  # e-mail, subject or user name: the key of the allow-list and the audit log
+    user: str  # e-mail, subject or user name: the audit log's name (the allow-list also reads the claims)
     name: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)
 
@@ -90,6 +99,7 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     default_role = str(raw["default_role"] or defaults.default_role).strip().lower()
     if default_role not in (Role.VIEWER, NO_ACCESS):
         raise AccessSettingsError(f"[access].default_role debe ser {Role.VIEWER} o {NO_ACCESS} (sin acceso).")
+    mode = AccessMode(mode)
     role_map = section.get("role_map", defaults.role_map)
     users = section.get("users", {})
     roles = tuple(r.value for r in Role)
@@ -101,7 +111,7 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             first = next(iter(bad))
             raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
     return AccessSettings(
-        mode=AccessMode(mode),
+        mode=mode,
         role_claim=str(raw["role_claim"] or defaults.role_claim).strip(),
         role_map={str(k): Role(str(v).lower()) for k, v in role_map.items()},
         user_header=str(raw["user_header"] or defaults.user_header),
@@ -114,8 +124,71 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             default=defaults.allow_anonymous_supervisors,
             error=AccessSettingsError,
         ),
-        users={str(k).strip().lower(): str(v).lower() for k, v in users.items()},
+        users=_user_keys(mode, users),
     )
+
+
+def _looks_like_email(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(at and local and domain) and "@" not in domain and not any(c.isspace() for c in text)
+
+
+def _listed_name(key: str) -> str:
+    """The name an [access.users] key compares, without its ``email:``/``sub:``."""
+    for prefix in (EMAIL_KEY, SUBJECT_KEY):
+        if key.startswith(prefix):
+            return key.removeprefix(prefix)
+    return key
+
+
+def _user_key(mode: AccessMode, written: str, role: str) -> str:
+    """One [access.users] key as :func:`decide` looks it up, or AccessSettingsError when it could be read two ways."""
+    key = written.strip().lower()
+    prefix = next((p for p in (EMAIL_KEY, SUBJECT_KEY) if key.startswith(p)), "")
+    if mode == AccessMode.PROXY:
+        if prefix:  # nginx sends the user name only; "sub:" would never match, and a "none" would not revoke
+            raise AccessSettingsError(
+                f"[access.users] «{written}»: en modo proxy la clave es el usuario que envía nginx, "
+                f"sin «{EMAIL_KEY}» ni «{SUBJECT_KEY}»."
+            )
+        return key
+    if mode != AccessMode.OIDC:
+        return key  # mode off reads no list
+    if prefix:
+        name = key.removeprefix(prefix).strip()
+        if not name:
+            raise AccessSettingsError(f"[access.users] «{written}»: falta lo que va después de «{prefix}».")
+        if prefix == EMAIL_KEY and not _looks_like_email(name):
+            raise AccessSettingsError(f"[access.users] «{written}»: «{name}» no es una dirección de correo.")
+        return prefix + name
+    if _looks_like_email(key):
+        return EMAIL_KEY + key
+    if role == NO_ACCESS:
+        return key  # subject or user name: either reading revokes, so both do
+    raise AccessSettingsError(
+        f"[access.users] «{written}»: puede ser el sujeto (sub) de una cuenta o un nombre de usuario "
+        "(preferred_username), que la persona puede elegir, y un rol solo se da a lo primero. "
+        f"Escriba «{SUBJECT_KEY}{written.strip()}» si es el sujeto que envía el proveedor de identidad, "
+        "o use el correo de la persona."
+    )
+
+
+def _user_keys(mode: AccessMode, users: Mapping[str, Any]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    written_as: dict[str, str] = {}  # the compared name -> the key as written, to name both in a refusal
+    for written, value in users.items():
+        role = str(value).lower()
+        key = _user_key(mode, str(written), role)
+        name = _listed_name(key)
+        if mode != AccessMode.OFF and name in written_as:
+            # One text as two keys ("Ana" and "ana", or "sub:x" and the e-mail x): which line holds?
+            raise AccessSettingsError(
+                f"[access.users] «{written_as[name]}» y «{written}» nombran lo mismo («{name}»): "
+                "deje una sola línea para esa persona."
+            )
+        written_as[name] = str(written)
+        keys[key] = role
+    return keys
 
 
 MIN_SECRET_BYTES = 32
@@ -182,9 +255,9 @@ def proxy_identity(settings: AccessSettings, header_values: Callable[[str], Sequ
 
 
 def oidc_user(claims: Mapping[str, Any]) -> str | None:
-    """Who an OIDC sign-in is, as ``[access.users]`` and the audit log name them: the e-mail when the
-    identity provider says it verified it (``email_verified``), else the subject (``sub``). Never
-    ``preferred_username`` or an unverified e-mail: anyone may set those to a supervisor's address."""
+    """Who an OIDC sign-in is, as the audit log names them: the e-mail when the identity provider says
+    it verified it (``email_verified``), else the subject (``sub``). Never ``preferred_username`` or
+    an unverified e-mail: anyone may set those to a supervisor's address."""
     email = claims.get("email")
     if isinstance(email, str) and email.strip() and claims.get("email_verified") is True:
         return email.strip()
@@ -206,6 +279,30 @@ def claim_values(claims: Mapping[str, Any], path: str) -> list[str]:
     return []
 
 
+def _claim_text(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    text = str(value).strip().lower() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text or None
+
+
+def _names(settings: AccessSettings, identity: Identity) -> tuple[set[str], set[str]]:
+    """Every name the sign-in carries (what a "none" is compared with), and the [access.users] keys
+    that may grant it a role."""
+    user = identity.user.strip().lower()
+    if settings.mode != AccessMode.OIDC:
+        return {user}, {user}
+    claims = identity.claims
+    email, subject, username = (_claim_text(claims, n) for n in ("email", "sub", "preferred_username"))
+    grants = set()
+    if email and claims.get("email_verified") is True:
+        grants.add(EMAIL_KEY + email)
+    if subject:
+        grants.add(SUBJECT_KEY + subject)
+    if not grants:  # an Identity made without its claims: its user is a verified e-mail or the subject
+        grants.add((EMAIL_KEY if _looks_like_email(user) else SUBJECT_KEY) + user)
+    return {n for n in (user, email, subject, username) if n}, grants
+
+
 DEMO_EVERYONE_SUPERVISES = "Modo DEMO: todos son supervisores."  # short: the collapsed sidebar must not scroll (axe)
 
 
@@ -221,11 +318,13 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
     if identity is None:
         return Decision("", None, None, "Debe iniciar sesión.", False)
 
-    listed = settings.users.get(identity.user.strip().lower())
-    if listed is not None:
-        if listed == NO_ACCESS:
-            return Decision(identity.user, identity.name, None, "Su acceso fue retirado en la lista de usuarios.", True)
-        return Decision(identity.user, identity.name, Role(listed), "Rol asignado en la lista de usuarios.", True)
+    names, grant_keys = _names(settings, identity)
+    if any(role == NO_ACCESS and _listed_name(key) in names for key, role in settings.users.items()):
+        return Decision(identity.user, identity.name, None, "Su acceso fue retirado en la lista de usuarios.", True)
+    listed = {Role(role) for key, role in settings.users.items() if key in grant_keys and role != NO_ACCESS}
+    if listed:  # the e-mail's line and the subject's disagree: the lesser (Role lists the least first)
+        role = min(listed, key=list(Role).index)
+        return Decision(identity.user, identity.name, role, "Rol asignado en la lista de usuarios.", True)
     if settings.mode == AccessMode.OIDC:
         mapped = {settings.role_map[v] for v in claim_values(identity.claims, settings.role_claim) if v in settings.role_map}
         if Role.SUPERVISOR in mapped:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cucu.access import AccessSettingsError, Identity, claim_values, decide, load_access
 from cucu.vocabulary import Role
@@ -195,3 +198,109 @@ def test_an_unusable_proxy_secret_is_explained_without_its_value(value, fragment
     assert problem and fragment in problem and "contingencia-secret.conf" in problem
     assert value is None or not value.strip() or value not in problem
     assert proxy_secret_problem(PROXY_SECRET) is None
+
+
+# ---- revocation wins (issue 22, item 6) ---------------------------------------------------------
+
+ELENA = {"sub": "u-3104", "email": "elena@empresa.bo", "name": "Elena", "roles": ["supervisor"]}  # no email_verified
+
+
+def oidc_identity(claims: dict) -> Identity | None:
+    """As ``ui.identity`` builds it from ``st.user``."""
+    from cucu.access import oidc_user
+
+    user = oidc_user(claims)
+    return Identity(user, claims.get("name"), claims) if user else None
+
+
+@pytest.mark.parametrize(
+    ("claims", "listed"),
+    [
+        (ELENA, "elena@empresa.bo"),  # the provider never says email_verified
+        (ELENA | {"email_verified": False}, "Elena@Empresa.bo"),
+        (ELENA | {"email_verified": True}, "email:elena@empresa.bo"),
+        (ELENA | {"preferred_username": "elena.r"}, "elena.r"),  # matched by the name she signs in with
+        (ELENA | {"preferred_username": "elena@empresa.bo", "email": None}, "elena@empresa.bo"),
+        (ELENA, "sub:u-3104"),
+        (ELENA, "U-3104"),  # a bare revocation is compared with every identifier
+    ],
+    ids=["unverified", "said-unverified", "verified", "username", "username-like-email", "subject", "bare-subject"],
+)
+def test_none_matches_every_identifier_the_sign_in_carries_whatever_the_claim_says(claims, listed):
+    s = load_access({"mode": "oidc", "users": {listed: "none"}, "role_map": {"supervisor": "supervisor"}}, {})
+    decision = decide(s, oidc_identity(claims), demo=False)
+    assert decision.role is None and "retirado" in decision.reason
+
+
+def test_revocation_wins_over_a_grant_of_the_same_person_under_another_identifier():
+    s = load_access({"mode": "oidc", "users": {"sub:u-3104": "none", "elena@empresa.bo": "supervisor"}}, {})
+    assert decide(s, oidc_identity(ELENA | {"email_verified": True}), demo=False).role is None
+
+
+def test_grants_still_need_a_verified_email_or_the_subject():
+    s = load_access({"mode": "oidc", "users": {"elena@empresa.bo": "supervisor", "sub:u-9": "supervisor"}}, {})
+    for not_verified in (ELENA, ELENA | {"email_verified": False}, ELENA | {"email_verified": "true"}):
+        assert decide(s, oidc_identity(not_verified | {"roles": []}), demo=False).role is Role.VIEWER
+    impostor = {"sub": "u-5", "preferred_username": "elena@empresa.bo"}
+    assert decide(s, oidc_identity(impostor), demo=False).role is Role.VIEWER
+    assert decide(s, oidc_identity({"sub": "u-9", "preferred_username": "x"}), demo=False).role is Role.SUPERVISOR
+    assert decide(s, oidc_identity(ELENA | {"email_verified": True, "roles": []}), demo=False).role is Role.SUPERVISOR
+    # A subject that looks like an e-mail grants only written as one: the bare key names the e-mail.
+    subject_like_email = {"sub": "elena@empresa.bo", "email": "otra@empresa.bo", "email_verified": True}
+    assert decide(s, oidc_identity(subject_like_email), demo=False).role is Role.VIEWER
+
+
+def test_two_grants_for_one_sign_in_give_the_lesser_role():
+    s = load_access({"mode": "oidc", "users": {"elena@empresa.bo": "supervisor", "sub:u-3104": "viewer"}}, {})
+    assert decide(s, oidc_identity(ELENA | {"email_verified": True}), demo=False).role is Role.VIEWER
+
+
+@pytest.mark.parametrize(
+    ("mode", "users", "fragment"),
+    [
+        ("oidc", {"ana": "supervisor"}, "«ana»: puede ser el sujeto (sub) de una cuenta o un nombre de usuario"),
+        ("oidc", {"ana": "viewer"}, "Escriba «sub:ana»"),
+        ("oidc", {"sub:": "viewer"}, "«sub:»: falta"),
+        ("oidc", {"email:ana": "viewer"}, "«email:ana»: «ana» no es una dirección de correo"),
+        ("oidc", {"ana@x.bo": "none", "Ana@X.bo": "supervisor"}, "«ana@x.bo» y «Ana@X.bo» nombran lo mismo"),
+        ("oidc", {"sub:ana@x.bo": "supervisor", "ana@x.bo": "supervisor"}, "nombran lo mismo («ana@x.bo»)"),
+        ("oidc", {"sub:ana": "supervisor", "ana": "none"}, "nombran lo mismo («ana»)"),
+        ("proxy", {"sub:ana": "supervisor"}, "en modo proxy la clave es el usuario que envía nginx"),
+        ("proxy", {"ana": "none", "ANA": "supervisor"}, "nombran lo mismo («ana»)"),
+    ],
+)
+def test_a_user_key_that_can_be_read_two_ways_is_refused_at_start(mode, users, fragment):
+    with pytest.raises(AccessSettingsError, match=re.escape(fragment)):
+        load_access({"mode": mode, "users": users}, {})
+
+
+def test_unambiguous_user_lists_keep_working():
+    oidc = {"ana.quispe@empresa.bo": "supervisor", "ex.empleado@empresa.bo": "none", "sub:00u1AbC": "viewer", "pablo": "none"}
+    load_access({"mode": "oidc", "users": oidc}, {})
+    load_access({"mode": "proxy", "users": {"ana": "supervisor", "beto": "viewer", "ana@x.bo": "none"}}, {})
+    load_access({"mode": "off", "users": {"ana": "supervisor"}}, {})  # not read in mode off
+    s = load_access({"mode": "oidc", "users": {"sub:00u1AbC": "supervisor"}}, {})
+    assert decide(s, oidc_identity({"sub": "00u1abc"}), demo=False).role is Role.SUPERVISOR  # as before: any case
+
+
+def test_the_configuration_page_explains_an_ambiguous_key(sim, app_secrets, streamlit_caches):
+    from tests.apptest_support import APP, texts
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = {"mode": "oidc", "users": {"ana": "supervisor"}}
+    at.secrets["auth"] = {"cookie_secret": "c" * 64}
+    at.user = {"is_logged_in": True, "sub": "ana", "name": "Ana", "roles": ["supervisor"]}
+    at.run()
+    assert not at.exception
+    assert "La configuración no es válida" in texts(at) and "«sub:ana»" in texts(at)
+    assert not at.get("plotly_chart") and not at.dataframe  # nothing of the dashboard behind it
+
+
+def test_a_revoked_oidc_user_gets_the_no_access_page(sim, app_secrets, streamlit_caches):
+    from tests.apptest_support import run_app, texts
+
+    access = {"mode": "oidc", "users": {"elena@empresa.bo": "none"}}
+    at = run_app(app_secrets, access=access, user={"is_logged_in": True, **ELENA})
+    assert "no tiene acceso a este tablero" in texts(at) and "retirado" in texts(at)
+    assert not at.get("plotly_chart") and not at.dataframe and "Estado" not in [t.value for t in at.title]

@@ -3,7 +3,9 @@ signing in at a local OpenID Connect provider (oidc-provider-mock) with a superv
 
 The supervisor signs in, starts and ends an event on the simulator and finds their name in
 Bitácora; the viewer sees every page and no action control; a reload keeps both signed in;
-signing out works.
+signing out works. People whose role claim says supervisor but whom [access.users] lists as "none"
+(by an e-mail the provider does not say is verified, by preferred_username, by subject) get the
+"sin acceso" page on every URL.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TypedDict
+from typing import Required, TypedDict
 
 import pytest
 from playwright.sync_api import expect
@@ -38,13 +40,14 @@ from tests.waiting import served
 pytestmark = pytest.mark.browser
 
 
-class Claims(TypedDict):
+class Claims(TypedDict, total=False):
     """What oidc-provider-mock signs in as (``--user-claims``)."""
 
-    sub: str
+    sub: Required[str]
+    name: Required[str]
     email: str
     email_verified: bool
-    name: str
+    preferred_username: str
     roles: list[str]
 
 
@@ -62,13 +65,31 @@ BETO: Claims = {
     "name": "Beto Mamani",
     "roles": ["contingencia-lectura"],
 }
+# Revoked in [access.users], each under another identifier; each one's role claim says supervisor.
+SUPERVISOR_CLAIM = ["contingencia-supervisor"]
+ELENA: Claims = {
+    "sub": "u-3104",
+    "email": "elena@empresa.bo",
+    "name": "Elena Choque",
+    "roles": SUPERVISOR_CLAIM,
+}  # no email_verified
+PABLO: Claims = {"sub": "u-5521", "preferred_username": "pablo.r", "name": "Pablo Rojas", "roles": SUPERVISOR_CLAIM}
+RUTH: Claims = {  # her verified e-mail is granted supervisor, her subject is revoked: revocation wins
+    "sub": "u-8830",
+    "email": "ruth@empresa.bo",
+    "email_verified": True,
+    "name": "Ruth Flores",
+    "roles": SUPERVISOR_CLAIM,
+}
 
 
 @pytest.fixture(scope="module")
 def provider():
     port = free_port()
     cli = Path(sys.executable).with_name("oidc-provider-mock")
-    cmd = [str(cli), "-H", "127.0.0.1", "-p", str(port), "--user-claims", json.dumps(ANA), "--user-claims", json.dumps(BETO)]
+    cmd = [str(cli), "-H", "127.0.0.1", "-p", str(port)]
+    for who in (ANA, BETO, ELENA, PABLO, RUTH):
+        cmd += ["--user-claims", json.dumps(who)]
     url = f"http://127.0.0.1:{port}"
     with served(cmd, f"{url}/.well-known/openid-configuration", "oidc-provider-mock", timeout_s=20):
         yield url
@@ -95,6 +116,12 @@ role_claim = "roles"
 [access.role_map]
 "contingencia-supervisor" = "supervisor"
 "contingencia-lectura" = "viewer"
+
+[access.users]
+"elena@empresa.bo" = "none"
+"pablo.r" = "none"
+"sub:u-8830" = "none"
+"ruth@empresa.bo" = "supervisor"
 """)
     args = ("--server.baseUrlPath", "contingencia", "--secrets.files", str(secrets))
     with (
@@ -104,7 +131,7 @@ role_claim = "roles"
         yield url
 
 
-def sign_in(page, site: str, who: Claims):
+def sign_in_at_provider(page, site: str, who: Claims):
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
     page.get_by_role("button", name="Iniciar sesión").click()
@@ -112,6 +139,11 @@ def sign_in(page, site: str, who: Claims):
     page.get_by_role("button", name=re.compile(who["sub"])).first.click()
     page.wait_for_url(re.compile(r"/contingencia/"))
     wait_for_app(page)
+    return page
+
+
+def sign_in(page, site: str, who: Claims):
+    sign_in_at_provider(page, site, who)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(who["name"], timeout=15_000)
     return page
 
@@ -178,4 +210,17 @@ def test_viewer_sees_pages_and_no_action_control(site, browser):
     page.reload()
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(BETO["name"])
+    page.context.close()
+
+
+@pytest.mark.parametrize("who", [ELENA, PABLO, RUTH], ids=["unverified-email", "preferred-username", "subject"])
+def test_a_revoked_person_gets_no_access_whatever_the_role_claim_says(site, browser, who):
+    page = sign_in_at_provider(browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page(), site, who)
+    for path in ("", "eventos", "iniciar"):  # the home page and deep links alike
+        if path:
+            page.goto(f"{site}/contingencia/{path}")
+            wait_for_app(page)
+        expect(page.get_by_text("no tiene acceso a este tablero")).to_be_visible(timeout=15_000)
+        expect(page.get_by_text("Su acceso fue retirado en la lista de usuarios.")).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"^(Estado|Eventos activos|Iniciar evento)$"))).to_have_count(0)
     page.context.close()
