@@ -343,19 +343,21 @@ def test_a_v4_database_with_an_action_in_flight_upgrades(db):
     assert "ux_audit_one_open_per_pos" in names and "ux_audit_one_pending_per_pos" not in names
 
 
-def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
+def test_a_v3_day_cache_gains_verified_from_complete(db):
     """v4 adds ``verified`` to a day cache written before it: a complete day was read after it ended."""
-    db = str(tmp_path / "v3.db")
-    engine = sa.create_engine(f"sqlite:///{db}")
+    from cucu.schema import UtcDateTime
+
+    engine = sa.create_engine(database_url(db))
+    timestamp = UtcDateTime().impl.compile(dialect=engine.dialect)  # as v1 created it on each backend
     with engine.begin() as conn:  # day_events as v1..v3 created it, with a row of each kind
         conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
         conn.execute(
             sa.text(
                 "CREATE TABLE day_events (pos_id VARCHAR(36) NOT NULL, day DATE NOT NULL, branch_id VARCHAR(36) NOT NULL, "
-                "fetched_at DATETIME NOT NULL, complete BOOLEAN NOT NULL, events_json TEXT NOT NULL, PRIMARY KEY (pos_id, day))"
+                f"fetched_at {timestamp} NOT NULL, complete BOOLEAN NOT NULL, events_json TEXT NOT NULL, PRIMARY KEY (pos_id, day))"
             )
         )
-        for pos, complete in (("p1", 1), ("p2", 0)):
+        for pos, complete in (("p1", "TRUE"), ("p2", "FALSE")):
             conn.execute(
                 sa.text(f"INSERT INTO day_events VALUES ('{pos}', '2026-11-20', 'b1', '2026-11-21 12:00:00', {complete}, '[]')")
             )
