@@ -31,12 +31,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cucu.models import clip_text
 from cucu.settings import ENV_PREFIX, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
 NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
 EMAIL_KEY, SUBJECT_KEY = "email:", "sub:"  # how an [access.users] key in oidc mode says what it names
 _TABLES = {"role_map", "users"}  # sub-tables of [access]: no environment variable
+# What the audit log keeps of a person (its columns, cucu/schema.py, are as wide). A user is the key of
+# every row and is never cut: an e-mail address has at most 320 characters, an OIDC subject 255; a
+# longer one is no identity anyone was given, and may not use the dashboard. A display name is only
+# shown: a longer one (an identity provider may send any) is cut, so its owner can still act.
+MAX_USER_LENGTH = 320
+MAX_NAME_LENGTH = 200
 
 
 class AccessSettingsError(ValueError):
@@ -66,8 +73,19 @@ class Identity:
     """What the sign-in mechanism says about the person (nothing from the browser's own requests)."""
 
     user: str  # e-mail, subject or user name: the audit log's name (the allow-list also reads the claims)
-    name: str | None = None
+    name: str | None = None  # as the audit log keeps it: see person_name
     claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", person_name(self.name))
+
+
+def person_name(value: object) -> str | None:
+    """A sign-in's display name as the dashboard keeps it: text, trimmed, cut to ``MAX_NAME_LENGTH``;
+    None for anything else (a claim may hold a number or a list)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return clip_text(value.strip(), MAX_NAME_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -317,6 +335,9 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
         return Decision("anónimo", None, Role.VIEWER, "Sin inicio de sesión: solo lectura.", False)
     if identity is None:
         return Decision("", None, None, "Debe iniciar sesión.", False)
+    if len(identity.user) > MAX_USER_LENGTH:
+        why = f"Su identificador de usuario tiene {len(identity.user)} caracteres; el máximo es {MAX_USER_LENGTH}."
+        return Decision(identity.user, identity.name, None, why, True)
 
     names, grant_keys = _names(settings, identity)
     if any(role == NO_ACCESS and _listed_name(key) in names for key, role in settings.users.items()):

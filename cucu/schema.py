@@ -101,10 +101,11 @@ audit_log = sa.Table(
     # Indexed by audit_newest_first (v5; v1's index on this column alone was dropped then).
     sa.Column("requested_at", UtcDateTime(), nullable=False),
     sa.Column("completed_at", UtcDateTime(), nullable=True),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("actor_name", sa.String(200), nullable=True),
+    # Since v11 (v1 made it 200): any user a sign-in may carry, cucu.access.MAX_USER_LENGTH.
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=True),  # cut to it at sign-in: cucu.access.MAX_NAME_LENGTH
     sa.Column("role", sa.String(32), nullable=True),  # a Role
-    sa.Column("action", sa.String(16), nullable=False),  # an ActionKind
+    sa.Column("action", sa.String(32), nullable=False),  # an ActionKind (v1 made it 16: "reanudar_politica" is 17)
     sa.Column("branch_id", sa.String(36), nullable=False),
     sa.Column("pos_id", sa.String(36), nullable=False),
     sa.Column("motive", sa.Integer, nullable=True),
@@ -194,7 +195,7 @@ policy_state = sa.Table(
     metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("paused", sa.Boolean, nullable=False),
-    sa.Column("changed_by", sa.String(200), nullable=True),
+    sa.Column("changed_by", sa.String(320), nullable=True),  # the actor's name, else its id (v9 made it 200)
     sa.Column("changed_at", UtcDateTime(), nullable=True),
 )
 
@@ -223,7 +224,8 @@ invoices = sa.Table(
     sa.Column("invoice_number", sa.String(64), nullable=True),
     sa.Column("cuf", sa.Text, nullable=True),
     sa.Column("pos_id", sa.String(64), nullable=True),  # NULL: cucu's list did not name the POS
-    sa.Column("state", sa.String(32), nullable=False),  # an InvoiceState, or what cucu sent
+    # An InvoiceState, or what cucu sent: up to cucu.models.MAX_ID_LENGTH (v10 made it 32).
+    sa.Column("state", sa.String(64), nullable=False),
     sa.Column("client_name", sa.Text, nullable=True),
     sa.Column("amount_total", sa.Float, nullable=True),
     sa.Column("emission_date", UtcDateTime(), nullable=True),
@@ -378,6 +380,20 @@ def _v10(conn: Connection) -> None:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
 
+# Columns v1..v10 made narrower than what the code writes: PostgreSQL refused the longer values (resuming
+# the policy, an invoice state of 33-64 characters, a long user id), SQLite never checked. Widths as shipped
+# by v11, not read from the tables above: a later widening is a step of its own.
+_V11_WIDER = ((audit_log, "action", 32), (audit_log, "actor", 320), (policy_state, "changed_by", 320), (invoices, "state", 64))
+
+
+def _v11(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return  # SQLite keeps text of any length in a VARCHAR(n) column: nothing to widen
+    for table, column, length in _V11_WIDER:
+        # A longer VARCHAR is a change of the catalogue only: no rewrite of the table or its indexes.
+        conn.execute(sa.text(f"ALTER TABLE {table.name} ALTER COLUMN {column} TYPE VARCHAR({length})"))
+
+
 def _v13(conn: Connection) -> None:
     columns = {c["name"] for c in sa.inspect(conn).get_columns(connectivity_checks.name)}
     if "on_request" not in columns:
@@ -396,5 +412,6 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _v8),
     (9, _v9),
     (10, _v10),
-    (13, _v13),  # 11 and 12 are taken by work in flight on other branches
+    (11, _v11),
+    (13, _v13),  # 12 is taken by work in flight on another branch
 ]

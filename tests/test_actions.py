@@ -30,9 +30,9 @@ END_ROUTE = "POST /api/v1/events/end"
 
 
 @pytest.fixture
-def env(sim, sim_server, tmp_path):
+def env(sim, sim_server, db):
     client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=0.5, sleep=lambda s: None)
-    store = Store(str(tmp_path / "a.db"))
+    store = Store(db)
     collector = Collector(client, store, sim.inventory, concurrency=8)
     collector.sweep_once()  # the store knows every POS's state, as in the running app
     actions = Actions(client, store, sim.inventory, concurrency=8, settle_window_s=3)
@@ -465,11 +465,11 @@ def test_the_key_is_in_no_audit_row(env):
     assert all(DEFAULT_API_KEY not in str(v) for v in entry.__dict__.values())
 
 
-def test_audit_log_survives_a_restart(sim, app_secrets):
+def test_audit_log_survives_a_restart(sim, app_secrets, db):
     from cucu.runtime import build_runtime
     from cucu.settings import load_settings
 
-    settings = load_settings(app_secrets, {})
+    settings = load_settings({**app_secrets, "db": db}, {})
     first = build_runtime(settings, start_collector=False)
     first.collector.sweep_once()
     pos = idle(sim)[0]

@@ -187,8 +187,8 @@ def test_window_closing_only_within_its_hours():
     assert "quedan 5 h" in result[f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"].body
 
 
-def test_unsettled_attempts_after_their_minutes(tmp_path):
-    store = Store(str(tmp_path / "a.db"))
+def test_unsettled_attempts_after_their_minutes(db):
+    store = Store(db)
     store.audit_begin(
         Attempt(requested_at=T0, actor="ana", actor_name=None, role=None, action=ActionKind.START, branch_id=NORTE, pos_id="p1")
     )

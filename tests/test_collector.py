@@ -23,8 +23,8 @@ def client(sim_server):
 
 
 @pytest.fixture
-def collector(sim, client, tmp_path):
-    store = Store(str(tmp_path / "c.db"))
+def collector(sim, client, db):
+    store = Store(db)
     col = Collector(client, store, sim.inventory, check_interval_s=0.2, sweep_interval_s=0.3, concurrency=8)
     yield col
     col.stop()
@@ -115,12 +115,12 @@ def test_loops_survive_faults_and_stop_cleanly(sim, collector):
     assert not collector.running
 
 
-def test_concurrency_is_bounded(tmp_path):
+def test_concurrency_is_bounded(db):
     # A simulator of its own: the session's may still be answering calls another test left hanging.
     with SimulatorServer(Simulator(faults=Faults(latency_ms=150))) as server:
         sim = server.simulator
         with CucuClient(server.base_url, DEFAULT_API_KEY, max_retries=0) as own_client:
-            col = Collector(own_client, Store(str(tmp_path / "b.db")), sim.inventory, concurrency=4)
+            col = Collector(own_client, Store(db), sim.inventory, concurrency=4)
             col.sweep_once()
             col.stop()
         stats = sim.stats()
@@ -154,8 +154,8 @@ def test_every_active_event_a_sweep_sees_is_in_its_start_day_for_historial(sim, 
     assert {(d.pos_id, d.day): d.fetched_at for d in again} == written
 
 
-def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget(sim, client, tmp_path):
-    store = Store(str(tmp_path / "b.db"))
+def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget(sim, client, db):
+    store = Store(db)
     collector = Collector(client, store, sim.inventory, concurrency=8, backfill_days=3)
     n = len(sim.inventory.all_pos)  # 22
     today = collector.clock().date()
@@ -176,8 +176,8 @@ def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget
     store.close()
 
 
-def test_a_failing_backfill_counts_its_errors_and_leaves_the_days_to_verify(sim, client, tmp_path):
-    store = Store(str(tmp_path / "b.db"))
+def test_a_failing_backfill_counts_its_errors_and_leaves_the_days_to_verify(sim, client, db):
+    store = Store(db)
     collector = Collector(client, store, sim.inventory, concurrency=8, backfill_days=2)
     sim.update_faults({"error_rate": 1.0})
     failed = collector.backfill_once(budget=12)
@@ -187,12 +187,11 @@ def test_a_failing_backfill_counts_its_errors_and_leaves_the_days_to_verify(sim,
 
 
 @pytest.fixture
-def shared_pair(sim, client, tmp_path, monkeypatch):
+def shared_pair(sim, client, db, monkeypatch):
     """Two processes' collectors on one database, each counting its own check-connection calls.
 
     No invoice walk: its first round (1 600 invoices, 50 status calls) holds the database for longer than
     the 0.6 s lease on a busy machine, and these tests are about the lease (production's is 60 s or more)."""
-    db = str(tmp_path / "shared.db")
     pair = [
         Collector(
             client,
@@ -272,14 +271,13 @@ def test_polling_is_this_collector_or_another_process_lease(sim, collector):
     assert collector.polling().active  # this process polls (or stands by)
 
 
-def test_lease_follows_the_database_clock_not_a_skewed_machine(sim, client, tmp_path, monkeypatch):
+def test_lease_follows_the_database_clock_not_a_skewed_machine(sim, client, db, monkeypatch):
     """Two processes on one database; the second's clock runs an hour ahead. It must neither take
     the first's live lease nor think it lapsed."""
     from datetime import UTC, datetime
 
     import cucu.collector as collector_module
 
-    db = str(tmp_path / "compartida.db")
     first = Collector(client, Store(db), sim.inventory, check_interval_s=60, sweep_interval_s=60)
     assert first.lead()
 
@@ -296,13 +294,13 @@ def test_lease_follows_the_database_clock_not_a_skewed_machine(sim, client, tmp_
     assert lease is not None and lease.holder == first.holder
 
 
-def test_a_round_that_outlives_the_stop_ends_quietly(tmp_path, caplog):
+def test_a_round_that_outlives_the_stop_ends_quietly(db, caplog):
     """stop() waits a bounded time; an invoice round still reading then sees the stop and ends without
     handing work to the shut pool (once a traceback in the server's log at SIGTERM)."""
     with SimulatorServer(Simulator(faults=Faults(latency_ms=300))) as server:
         sim = server.simulator
         with CucuClient(server.base_url, DEFAULT_API_KEY, max_retries=0) as own_client:
-            col = Collector(own_client, Store(str(tmp_path / "s.db")), sim.inventory, check_interval_s=60, sweep_interval_s=60)
+            col = Collector(own_client, Store(db), sim.inventory, check_interval_s=60, sweep_interval_s=60)
             col.start()
             threads = list(col._threads)
             wait_until(lambda: sim.stats()["by_route"].get("GET /api/v1/invoices", 0) >= 1, what="an invoice round reading")

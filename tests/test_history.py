@@ -15,9 +15,9 @@ from cucu.store import Store
 
 
 @pytest.fixture
-def env(sim, sim_server, tmp_path):
+def env(sim, sim_server, db):
     client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=2, sleep=lambda s: None)
-    store = Store(str(tmp_path / "h.db"))
+    store = Store(db)
     yield sim, client, store
     client.close()
     store.close()

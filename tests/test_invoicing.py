@@ -52,11 +52,11 @@ def clock():
 
 
 @pytest.fixture
-def world(clock, tmp_path):
+def world(clock, db):
     """A simulator on the test's clock, a client and a collector on it (nothing runs in the background)."""
     sim = Simulator(now=clock)
     with SimulatorServer(sim) as server, CucuClient(server.base_url, DEFAULT_API_KEY, timeout=5, sleep=lambda s: None) as client:
-        store = Store(str(tmp_path / "i.db"))
+        store = Store(db)
         collector = Collector(client, store, sim.inventory, concurrency=8, invoice_pages_per_round=20, clock=clock)
         yield sim, client, store, collector
         collector.stop()
@@ -143,8 +143,8 @@ def test_cufd_reads_spread_over_the_interval_instead_of_coming_back_together(wor
     assert max(rounds) <= share and sum(rounds) >= total  # each read again, none in a burst
 
 
-def test_saving_the_same_cufd_again_is_not_a_change(tmp_path):
-    store = Store(str(tmp_path / "c.db"))
+def test_saving_the_same_cufd_again_is_not_a_change(db):
+    store = Store(db)
     code = Cufd("C", "K", NOW + timedelta(hours=4), True)
     assert store.save_cufds([CufdFetch("p", "b", NOW, cufd=code)]) == 1
     version = store.data_version("pos_cufd")
@@ -235,10 +235,10 @@ def test_a_failing_list_keeps_the_walk_where_it_was_and_says_so(world, clock):
     sim.update_faults({"error_rate": 0.0})
 
 
-def test_the_calls_per_round_stay_within_the_budgets_at_a_chain_s_volume(clock, tmp_path):
+def test_the_calls_per_round_stay_within_the_budgets_at_a_chain_s_volume(clock, db):
     sim = Simulator(synthetic_inventory(100, 10), now=clock, invoices_per_day=10_000)
     with SimulatorServer(sim) as server, CucuClient(server.base_url, DEFAULT_API_KEY, timeout=10, sleep=lambda s: None) as client:
-        store = Store(str(tmp_path / "chain.db"))
+        store = Store(db)
         with ThreadPoolExecutor(8) as pool:
             walk = InvoiceWalk()
             for _ in range(3):
@@ -265,8 +265,8 @@ def invoice(id_, state=InvoiceState.CONTINGENCY, *, pos="p1", at=NOW):
     return Invoice(id_, "1", "CUF", state, pos, "Cliente", 10.0, at)
 
 
-def test_saving_invoices_counts_new_and_changed_and_skips_the_unchanged(tmp_path):
-    store = Store(str(tmp_path / "s.db"))
+def test_saving_invoices_counts_new_and_changed_and_skips_the_unchanged(db):
+    store = Store(db)
     assert store.save_invoices([invoice("a"), invoice("b")], NOW) == (2, 0)
     version = store.data_version("invoices")
     assert store.save_invoices([invoice("a"), invoice("b")], NOW) == (0, 0)
@@ -283,8 +283,8 @@ def test_saving_invoices_counts_new_and_changed_and_skips_the_unchanged(tmp_path
     assert b.siat_code == 902 and b.status_error == "cucu no responde"  # the last answer stays
 
 
-def test_pruning_forgets_old_settled_invoices_only(tmp_path):
-    store = Store(str(tmp_path / "p.db"))
+def test_pruning_forgets_old_settled_invoices_only(db):
+    store = Store(db)
     old = NOW - timedelta(days=6)
     store.save_invoices(
         [invoice("v", InvoiceState.VALIDATED, at=old), invoice("c", at=old), invoice("n", InvoiceState.VALIDATED)], NOW
@@ -355,10 +355,10 @@ def test_an_event_is_closed_when_all_its_invoices_are_validated():
     assert close().deadline == span.end + timedelta(hours=48)
 
 
-def test_follow_ups_go_first_to_invoices_whose_event_has_ended(tmp_path):
+def test_follow_ups_go_first_to_invoices_whose_event_has_ended(db):
     from cucu.invoicing import follow_statuses
 
-    store = Store(str(tmp_path / "f.db"))
+    store = Store(db)
     store.save_invoices(
         [invoice("open-never", pos="P-OPEN"), invoice("ended-old", pos="p2"), invoice("ended-never", pos="p3")], NOW
     )
@@ -436,12 +436,12 @@ def test_the_cufd_and_invoice_alerts_fire_at_their_thresholds_and_name_what_to_d
     assert "902 NIT inválido" in cond.body and "estado_factura" in cond.path
 
 
-def test_a_cufd_alert_reaches_the_channels_once_and_recovers(tmp_path, sim):
+def test_a_cufd_alert_reaches_the_channels_once_and_recovers(db, sim):
     from cucu.alerts import Snapshot, decide
     from cucu.settings import load_alerts
     from cucu.vocabulary import AlertKind
 
-    store = Store(str(tmp_path / "a.db"))
+    store = Store(db)
     settings = load_alerts({"channels": [{"url": "json://127.0.0.1:9/x"}]}, {})
     pos = sim.inventory.all_pos[1]
     bad = {pos.id: StoredCufd(pos.id, pos.branch_id, NOW, NOW, Cufd("C", None, NOW - timedelta(hours=1), True), None)}

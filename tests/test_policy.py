@@ -26,9 +26,9 @@ SUPERVISOR = Actor("ana@empresa.bo", "Ana", Role.SUPERVISOR)
 
 
 @pytest.fixture
-def env(sim, sim_server, tmp_path):
+def env(sim, sim_server, db):
     client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=2, sleep=lambda s: None)
-    store = Store(str(tmp_path / "p.db"))
+    store = Store(db)
     collector = Collector(client, store, sim.inventory, concurrency=8)
     collector.sweep_once()
     actions = Actions(client, store, sim.inventory, concurrency=8, settle_window_s=3)

@@ -150,12 +150,11 @@ def test_add_checks_in_bulk(db):
     assert len(checks) == 30 and [c.siat_ok for c in checks[:3]] == [False, True, True]
 
 
-def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path):
+def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(db):
     from cucu.schema import schema_version
     from cucu.store import ActionInProgress
 
-    db = str(tmp_path / "old.db")
-    engine = sa.create_engine(f"sqlite:///{db}")
+    engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:  # a database as version 1 left it
         schema_version.create(conn)
         MIGRATIONS[0][1](conn)
@@ -239,16 +238,15 @@ def test_racing_standbys_take_a_lapsed_lease_once(db):
     assert lease_of(stores[0], "collector").holder == f"h{won.index(True)}"
 
 
-def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
+def test_a_migration_cut_short_is_completed_at_the_next_start(db):
     from cucu.schema import leases, schema_version
 
-    db = str(tmp_path / "cut.db")
     Store(db).close()
-    engine = sa.create_engine(f"sqlite:///{db}")
+    engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:  # the work of v3 on is there, their version rows are not (died before the insert)
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
-    assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
+    assert leases.name in sa.inspect(engine).get_table_names()
     assert Store(db).version() == MIGRATIONS[-1][0] == 13
 
 
@@ -324,9 +322,8 @@ def test_open_attempts_age_by_the_database_clock(db):
     assert store.audit_rows([entry_id])[entry_id].outcome == Outcome.UNCERTAIN
 
 
-def test_a_v4_database_with_an_action_in_flight_upgrades(tmp_path):
-    db = str(tmp_path / "v4.db")
-    engine = sa.create_engine(f"sqlite:///{db}")
+def test_a_v4_database_with_an_action_in_flight_upgrades(db):
+    engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
         for _version, step in MIGRATIONS[:4]:
@@ -342,23 +339,25 @@ def test_a_v4_database_with_an_action_in_flight_upgrades(tmp_path):
     store = Store(db)
     assert store.version() == MIGRATIONS[-1][0]
     with store.engine.connect() as conn:
-        names = {r[0] for r in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+        names = {i["name"] for i in sa.inspect(conn).get_indexes(audit_log.name)}
     assert "ux_audit_one_open_per_pos" in names and "ux_audit_one_pending_per_pos" not in names
 
 
-def test_a_v3_day_cache_gains_verified_from_complete(tmp_path):
+def test_a_v3_day_cache_gains_verified_from_complete(db):
     """v4 adds ``verified`` to a day cache written before it: a complete day was read after it ended."""
-    db = str(tmp_path / "v3.db")
-    engine = sa.create_engine(f"sqlite:///{db}")
+    from cucu.schema import UtcDateTime
+
+    engine = sa.create_engine(database_url(db))
+    timestamp = UtcDateTime().impl.compile(dialect=engine.dialect)  # as v1 created it on each backend
     with engine.begin() as conn:  # day_events as v1..v3 created it, with a row of each kind
         conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
         conn.execute(
             sa.text(
                 "CREATE TABLE day_events (pos_id VARCHAR(36) NOT NULL, day DATE NOT NULL, branch_id VARCHAR(36) NOT NULL, "
-                "fetched_at DATETIME NOT NULL, complete BOOLEAN NOT NULL, events_json TEXT NOT NULL, PRIMARY KEY (pos_id, day))"
+                f"fetched_at {timestamp} NOT NULL, complete BOOLEAN NOT NULL, events_json TEXT NOT NULL, PRIMARY KEY (pos_id, day))"
             )
         )
-        for pos, complete in (("p1", 1), ("p2", 0)):
+        for pos, complete in (("p1", "TRUE"), ("p2", "FALSE")):
             conn.execute(
                 sa.text(f"INSERT INTO day_events VALUES ('{pos}', '2026-11-20', 'b1', '2026-11-21 12:00:00', {complete}, '[]')")
             )
@@ -439,10 +438,10 @@ def test_every_write_raises_its_table_version_and_reads_do_not(db):
     assert store.data_version("day_events") == (start[1] + 2,)
 
 
-def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(tmp_path):
+def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(db):
     """Rows written before Event.from_api checked lengths and types (from a cucu that sent odd data)
     read back as no event, so one row cannot break Estado, Eventos or Historial for everyone."""
-    store = Store(str(tmp_path / "old.db"))
+    store = Store(db)
     old = replace(EVENT, raw={**EVENT.raw, "id": "x" * 100, "codigoMotivo": True})
     day = date(2026, 11, 24)
     store.save_pos_fetches([PosFetch("p1", "b1", T0, event=old), PosFetch("p2", "b1", T0, event=EVENT)])
@@ -458,11 +457,10 @@ def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(tmp_path):
 PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]
 
 
-def test_a_v4_audit_log_gains_bitacoras_indexes_and_keeps_its_rows(tmp_path):
+def test_a_v4_audit_log_gains_bitacoras_indexes_and_keeps_its_rows(db):
     from cucu.schema import audit_log, schema_version
 
-    db = str(tmp_path / "v4.db")
-    engine = sa.create_engine(f"sqlite:///{db}")
+    engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:  # a database as version 4 left it, with an attempt in its log
         schema_version.create(conn)
         for version, step in MIGRATIONS[:4]:
