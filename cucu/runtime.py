@@ -153,7 +153,15 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_pages_per_round=settings.invoice_pages_per_round,
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
     )
-    actions = Actions(client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s)
+    actions = Actions(
+        client,
+        store,
+        inventory,
+        concurrency=settings.concurrency,
+        settle_window_s=settings.settle_window_s,
+        cufd_expiring_hours=settings.cufd_expiring_hours,
+        renew_cooldown_s=settings.cufd_renew_cooldown_s,
+    )
     policy = Policy(store, inventory, actions, settings.policy)
     alerter = Alerter(
         store,

@@ -36,6 +36,7 @@ DEFAULT_INVOICE_INTERVAL_S = 60.0
 DEFAULT_INVOICE_WINDOW_HOURS = 72.0  # how far back the invoice walk reads cucu's list
 DEFAULT_INVOICE_PAGES = 20  # list calls a round (50 invoices each)
 DEFAULT_INVOICE_STATUSES = 50  # status calls a round
+DEFAULT_CUFD_RENEW_COOLDOWN_S = 300.0  # a POS's CUFD is not renewed again within this (two supervisors, one list)
 
 
 _DAY_S = 86_400.0  # no interval is useful past a day
@@ -73,6 +74,7 @@ class Settings:
     settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0, 600)  # 0: only the collector settles
     cufd_interval_s: float = _number(float, DEFAULT_CUFD_INTERVAL_S, 10.0, _DAY_S)
     cufd_expiring_hours: float = _number(float, DEFAULT_CUFD_EXPIRING_HOURS, 0, 24)
+    cufd_renew_cooldown_s: float = _number(float, DEFAULT_CUFD_RENEW_COOLDOWN_S, 0, 3600)  # 0: no cooldown
     invoice_interval_s: float = _number(float, DEFAULT_INVOICE_INTERVAL_S, 5.0, _DAY_S)
     invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0, 744)
     invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0, 1000)  # 0: invoices are not read
