@@ -152,6 +152,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_window_hours=settings.invoice_window_hours,
         invoice_pages_per_round=settings.invoice_pages_per_round,
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
+        invoice_max_open=settings.invoice_max_open,
     )
     actions = Actions(
         client,

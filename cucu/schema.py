@@ -244,6 +244,8 @@ job_runs = sa.Table(
     sa.Column("ran_at", UtcDateTime(), nullable=False),
     sa.Column("ok_at", UtcDateTime(), nullable=True),
     sa.Column("error", sa.Text, nullable=True),  # NULL when the last round succeeded
+    # v12: what the invoice walk left out of the store, counted over its last passes (see cucu.invoicing).
+    *(sa.Column(name, sa.Integer, nullable=False, server_default="0") for name in ("future", "undated", "over_cap")),
 )
 
 # A counter per table that pages render from, raised in the transaction of every write to it: a page
@@ -376,6 +378,14 @@ def _v10(conn: Connection) -> None:
             conn.execute(data_versions.insert().values(name=name, version=0))
 
 
+def _v12(conn: Connection) -> None:
+    # v10 creates job_runs from the current definition: a database made since has the columns already.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(job_runs.name)}
+    for name in ("future", "undated", "over_cap"):
+        if name not in columns:
+            conn.execute(sa.text(f"ALTER TABLE {job_runs.name} ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -388,4 +398,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _v8),
     (9, _v9),
     (10, _v10),
+    (12, _v12),  # 11 is another change's, merged separately
 ]

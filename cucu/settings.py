@@ -36,6 +36,7 @@ DEFAULT_INVOICE_INTERVAL_S = 60.0
 DEFAULT_INVOICE_WINDOW_HOURS = 72.0  # how far back the invoice walk reads cucu's list
 DEFAULT_INVOICE_PAGES = 20  # list calls a round (50 invoices each)
 DEFAULT_INVOICE_STATUSES = 50  # status calls a round
+DEFAULT_INVOICE_MAX_OPEN = 50_000  # open invoices kept; a chain holds ~6 600 in 72 h: past this it is a flood
 DEFAULT_CUFD_RENEW_COOLDOWN_S = 300.0  # a POS's CUFD is not renewed again within this (two supervisors, one list)
 
 
@@ -79,6 +80,7 @@ class Settings:
     invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0, 744)
     invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0, 1000)  # 0: invoices are not read
     invoice_statuses_per_round: int = _number(int, DEFAULT_INVOICE_STATUSES, 0, 10_000)
+    invoice_max_open: int = _number(int, DEFAULT_INVOICE_MAX_OPEN, 100, 1_000_000)
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
     # The [alerts] and [policy] tables (their own tables and CUCU_ALERTS_* / CUCU_POLICY_* variables).

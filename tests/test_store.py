@@ -162,7 +162,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(tmp_path)
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 10
+    assert store.version() == MIGRATIONS[-1][0] == 12
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -249,7 +249,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(tmp_path):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 10
+    assert Store(db).version() == MIGRATIONS[-1][0] == 12
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -626,3 +626,24 @@ def test_the_user_list_is_everyone_in_the_log_once_sorted(db):
     store.audit_begin(replace(late, outcome=Outcome.DENIED))
     store.audit_begin(replace(late, actor="sesión 0f3a", outcome=Outcome.DENIED))
     assert store.audit_actors() == sorted({*ACTORS, "Zoe", "sesión 0f3a"})
+
+
+def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
+    from cucu.schema import job_runs, schema_version
+    from cucu.store import JobNotes
+
+    store = Store(db)
+    store.record_job("facturas", T0, None)
+    with store.engine.begin() as conn:  # job_runs as v10 left it: without the counts, and no v12 row
+        for name in ("future", "undated", "over_cap"):
+            conn.execute(sa.text(f"ALTER TABLE {job_runs.name} DROP COLUMN {name}"))
+        conn.execute(schema_version.delete().where(schema_version.c.version == 12))
+    store.close()
+    store = Store(db)
+    assert store.version() == 12
+    old = store.job_run("facturas")
+    assert old is not None and old.notes == JobNotes()  # an older row reads as nothing left out
+    store.record_job("facturas", T0 + timedelta(minutes=1), "falló", JobNotes(future=2, undated=1, over_cap=40))
+    run = store.job_run("facturas")
+    assert run is not None and run.notes == JobNotes(2, 1, 40) and run.error == "falló" and run.ok_at == T0
+    store.close()
