@@ -226,3 +226,19 @@ def test_a_nan_check_interval_is_refused_in_spanish():
         load_settings({}, {"CUCU_CHECK_INTERVAL_S": "nan"})
     with pytest.raises(SettingsError, match="debe ser como máximo 86400"):
         load_settings({"check_interval_s": 1e9}, {})
+
+
+@pytest.mark.usefixtures("streamlit_caches")
+@pytest.mark.parametrize(("key", "value"), [("check_interval_s", float("nan")), ("timeout_s", float("inf"))])
+def test_the_app_shows_the_configuration_page_for_a_number_that_cannot_work(app_secrets, key, value):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_support import APP, SUPERVISOR_OFF, texts
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = {**app_secrets, key: value}
+    at.secrets["access"] = SUPERVISOR_OFF
+    at.run()
+    assert not at.exception
+    assert "La configuración no es válida" in texts(at) and f"[cucu].{key} debe ser un número finito" in texts(at)
+    assert not at.get("plotly_chart") and not at.dataframe
