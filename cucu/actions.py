@@ -25,13 +25,19 @@ from typing import Any, TypeVar
 
 from cucu.client import CucuClient
 from cucu.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
-from cucu.formatting import fmt_datetime, fmt_hour
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour
 from cucu.history import load_days
+from cucu.invoicing import cufd_health, read_cufd
 from cucu.lapaz import now_la_paz
 from cucu.models import Cufd, Event, Inventory, PointOfSale
-from cucu.settings import DEFAULT_CONCURRENCY, DEFAULT_SETTLE_WINDOW_S
-from cucu.store import ActionInProgress, Attempt, CufdFetch, PosFetch, Store
-from cucu.vocabulary import EVENT_ACTIONS, ActionKind, Motive, Outcome, Role
+from cucu.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_CUFD_EXPIRING_HOURS,
+    DEFAULT_CUFD_RENEW_COOLDOWN_S,
+    DEFAULT_SETTLE_WINDOW_S,
+)
+from cucu.store import ActionInProgress, Attempt, AuditFilter, CufdFetch, PosFetch, Store, StoredCufd
+from cucu.vocabulary import EVENT_ACTIONS, ActionKind, CufdHealth, Motive, Outcome, Role
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +47,9 @@ MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
 VERIFY_FOR = timedelta(minutes=10)  # an attempt cucu has not shown settled by then is given up as uncertain
 START_CLOCK_SLACK = timedelta(minutes=2)  # cucu's clock and the database's may disagree by this much
+FRESH_CUFD = timedelta(seconds=15)  # a CUFD read this recently is not read again when a renewal is confirmed
+# Renewals that may have reached cucu: within the cooldown they hold the POS (a refusal or an error did not).
+RENEWAL_SENT = (Outcome.OK, Outcome.VERIFYING, Outcome.UNCERTAIN, Outcome.PENDING)
 AUDIT_RETRIES = (0.2, 1.0)  # seconds before the second and third try to complete an audit row
 NOT_RECORDED = "No se pudo registrar el intento en la bitácora (base de datos); no se envió a cucu. Intente de nuevo."
 CUT_OFF = "El tablero se detuvo durante la acción: se verifica en cucu si la recibió."
@@ -231,6 +240,8 @@ class Actions:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         settle_window_s: float = DEFAULT_SETTLE_WINDOW_S,
+        cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
+        renew_cooldown_s: float = DEFAULT_CUFD_RENEW_COOLDOWN_S,
         clock: Callable[[], datetime] = now_la_paz,
         monotonic: Callable[[], float] = time.monotonic,
     ):
@@ -239,6 +250,8 @@ class Actions:
         self.inventory = inventory
         self.concurrency = concurrency
         self.settle_window_s = settle_window_s
+        self.cufd_expiring = timedelta(hours=cufd_expiring_hours)
+        self.renew_cooldown = timedelta(seconds=renew_cooldown_s)
         self.clock = clock
         self.monotonic = monotonic
         # Attempts being re-read in the background, by audit id; one thread serves them all.
@@ -358,7 +371,12 @@ class Actions:
         return results
 
     def renew_cufd(self, actor: Actor, pos_ids: Iterable[str]) -> list[ActionResult]:
-        """A new CUFD for each POS (concurrently), audited; sent once, never retried blindly."""
+        """A new CUFD for each POS (concurrently), audited; sent once, never retried blindly.
+
+        The list the person confirmed may be stale (another supervisor renewed from the same list):
+        each POS's CUFD is read again first and one now valid, not about to expire, is skipped; and a
+        POS renewed within the cooldown (by the audit log, on the database's clock) is refused.
+        """
         targets = self._resolve(pos_ids)
         if not targets:
             raise ActionError(NO_POS_CHOSEN)
@@ -370,16 +388,25 @@ class Actions:
         before = self.store.cufds()
         return self._run(lambda pos: self._renew_one(actor, pos, before.get(pos.id)), targets)
 
-    def _renew_one(self, actor: Actor, pos: PointOfSale, before: Any) -> ActionResult:
-        old = before.cufd if before is not None else None
+    def _renew_one(self, actor: Actor, pos: PointOfSale, before: StoredCufd | None) -> ActionResult:
+        current = self._current_cufd(pos, before)
+        old = current.cufd if current is not None else None
         old_text = f"vencía {fmt_datetime(old.vigencia)}" if old is not None and old.vigencia else "sin CUFD conocido"
+        description = f"CUFD anterior: {old_text}"
         try:
-            audit_id = self._begin(actor, ActionKind.RENEW_CUFD, pos, description=f"CUFD anterior: {old_text}")
+            if cufd_health(current, self.clock(), self.cufd_expiring) is CufdHealth.VALID and old is not None:
+                message = f"Ya vigente hasta {fmt_datetime(old.vigencia)} (leído en cucu al confirmar); no se envió."
+                return self._decided(actor, ActionKind.RENEW_CUFD, pos, Outcome.SKIPPED, message, description=description)
+            audit_id = self._begin(actor, ActionKind.RENEW_CUFD, pos, description=description)
         except Exception:
             log.exception("acciones: no se pudo registrar la renovación del CUFD de %s", pos.id)
             return ActionResult(pos, ActionKind.RENEW_CUFD, Outcome.ERROR, NOT_RECORDED)
         if isinstance(audit_id, ActionResult):
             return audit_id
+        # Checked after this attempt is on record: of two confirmations racing, the later one sees the other.
+        cooling = self._renewal_cooldown(pos, audit_id)
+        if cooling is not None:
+            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.SKIPPED, cooling)
         try:
             fresh = self.client.renew_cufd(pos.id)
         except CucuRejectedError as exc:
@@ -398,6 +425,47 @@ class Actions:
         result = self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.OK, renewed_message(fresh))
         self._remember_cufd(pos, fresh)
         return result
+
+    def _current_cufd(self, pos: PointOfSale, stored: StoredCufd | None) -> StoredCufd | None:
+        """The POS's CUFD as cucu shows it now: the stored read when only seconds old, else one GET
+        (recorded, so the page shows it too). A failed read leaves what was stored: it proves nothing."""
+        if stored is not None and stored.error is None and self.clock() - stored.fetched_at <= FRESH_CUFD:
+            return stored
+        fetch = read_cufd(self.client, pos, self.clock)
+        if fetch.error is not None:
+            return stored
+        try:
+            self.store.save_cufds([fetch])
+        except Exception:
+            log.exception("acciones: no se pudo guardar el CUFD leído de %s", pos.id)
+        return StoredCufd(pos.id, pos.branch_id, fetch.fetched_at, fetch.fetched_at, fetch.cufd, None)
+
+    def _renewal_cooldown(self, pos: PointOfSale, audit_id: int) -> str | None:
+        """Why a renewal of ``pos`` must wait: another one that may have reached cucu within the cooldown."""
+        if self.renew_cooldown <= timedelta(0):
+            return None
+        now = self.store.db_now()  # a sent attempt's time is the database's (see Store.audit_begin)
+        recent = [
+            e
+            for e in self.store.audit_entries(
+                AuditFilter(
+                    since=now - self.renew_cooldown,
+                    branch_ids=(pos.branch_id,),
+                    actions=(ActionKind.RENEW_CUFD.value,),
+                    outcomes=tuple(o.value for o in RENEWAL_SENT),
+                )
+            )
+            if e.pos_id == pos.id and e.id != audit_id
+        ]
+        if not recent:
+            return None
+        last = recent[0]  # newest first
+        who = last.actor_name or last.actor
+        wait = max(timedelta(seconds=1), last.requested_at + self.renew_cooldown - now)
+        return (
+            f"Ya se pidió renovar este CUFD hace {fmt_duration(max(timedelta(0), now - last.requested_at))} ({who}); "
+            f"espere {fmt_duration(wait)} y revise el punto de venta en Facturas antes de repetirlo. No se envió."
+        )
 
     def _verify_renewal(self, audit_id: int, pos: PointOfSale, old: Cufd | None, why: str) -> ActionResult:
         """The request may have reached cucu: read the POS's CUFD once. A different, valid one proves it;

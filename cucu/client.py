@@ -44,7 +44,8 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
-from cucu.models import MAX_PAGE_SIZE, Cufd, Event, InvoicePage, InvoiceStatus, clip_text
+from cucu.formatting import fmt_count
+from cucu.models import MAX_PAGE_SIZE, Cufd, Event, InvoicePage, InvoiceStatus, OverlongPageError, clip_text
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ class CucuClient:
         if not 1 <= size <= MAX_PAGE_SIZE or page < 0:
             raise ValueError(f"page desde 0 y size de 1 a {MAX_PAGE_SIZE}")
         data = self._call("GET", f"/api/v1/invoices?page={int(page)}&size={int(size)}", idempotent=True)
-        return _parsed(InvoicePage.from_api, data, "página de facturas")
+        return _parsed(lambda d: InvoicePage.from_api(d, asked=size), data, "página de facturas")
 
     def invoice_status(self, invoice_id: str) -> InvoiceStatus:
         data = self._call("GET", f"/api/v1/invoices/{quote(invoice_id, safe='')}/status", idempotent=True)
@@ -448,7 +449,13 @@ def _parsed(build: Callable[[Any], T], data: Any, what: str) -> T:
     try:
         return build(data)
     except (ValueError, TypeError, OverflowError) as exc:  # from_api promises ValueError; the others are a guard
-        raise CucuBadResponseError(detail=f"{what} inválido: {exc}") from None
+        message = None
+        if isinstance(exc, OverlongPageError):  # refused whole: say why, not only "unreadable"
+            message = (
+                f"cucu envió una página de facturas con {fmt_count(exc.count)} facturas cuando se pidieron {exc.asked}: "
+                "no es una respuesta válida y no se guardó nada de ella."
+            )
+        raise CucuBadResponseError(message, detail=f"{what} inválido: {exc}") from None
 
 
 def _snippet(response: httpx.Response) -> str:

@@ -44,6 +44,7 @@ from cucu.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CUFD_INTERVAL_S,
     DEFAULT_INVOICE_INTERVAL_S,
+    DEFAULT_INVOICE_MAX_OPEN,
     DEFAULT_INVOICE_PAGES,
     DEFAULT_INVOICE_STATUSES,
     DEFAULT_INVOICE_WINDOW_HOURS,
@@ -85,6 +86,7 @@ class Collector:
         invoice_window_hours: float = DEFAULT_INVOICE_WINDOW_HOURS,
         invoice_pages_per_round: int = DEFAULT_INVOICE_PAGES,
         invoice_statuses_per_round: int = DEFAULT_INVOICE_STATUSES,
+        invoice_max_open: int = DEFAULT_INVOICE_MAX_OPEN,
         clock: Callable[[], datetime] = now_la_paz,
     ):
         self.client = client
@@ -102,6 +104,7 @@ class Collector:
         self.invoice_window = timedelta(hours=invoice_window_hours)
         self.invoice_pages_per_round = invoice_pages_per_round
         self.invoice_statuses_per_round = invoice_statuses_per_round
+        self.invoice_max_open = invoice_max_open
         self.invoice_walk = InvoiceWalk()
         self.clock = clock
         self._stop = threading.Event()
@@ -185,8 +188,9 @@ class Collector:
             status_budget=self.invoice_statuses_per_round,
             clock=self.clock,
             stopping=self._stop.is_set,
+            max_open=self.invoice_max_open,
         )
-        self.store.record_job(INVOICE_JOB, now, done.error)
+        self.store.record_job(INVOICE_JOB, now, done.error, done.notes)
         if done.pass_done:
             # Settled invoices older than the window (and a margin) are no longer shown anywhere.
             self.store.prune_invoices(now - self.invoice_window - timedelta(days=1))

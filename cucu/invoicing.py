@@ -8,21 +8,28 @@ of its own. No Streamlit here: the pages and the alert rules read what this modu
 cucu's list pages by offset, newest first, and grows on top while it is read: the walk keeps an
 offset into it and shifts it by the invoices that arrived since, so it does not skip (at worst it
 reads a few again). A full pass ends at the first page older than the window (72 h by default).
+
+What comes from cucu is bounded before it reaches the store: a page with more items than asked is
+refused (the client), rows dated in the future or not dated are set aside, and new open invoices stop
+being stored at a maximum (``CUCU_INVOICE_MAX_OPEN``). The rows left out are counted by id over the
+last passes and recorded with the round (``job_runs``), for Facturas to say so.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cucu.client import CucuClient
 from cucu.errors import CucuError
-from cucu.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, PointOfSale
-from cucu.store import CufdFetch, DayEvents, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
+from cucu.formatting import fmt_count
+from cucu.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
+from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
+from cucu.store import CufdFetch, DayEvents, JobNotes, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ REJECTED_STATUS_EVERY = timedelta(hours=1)  # a rejected one seldom moves: once 
 INVOICE_JOB = "facturas"  # its row in job_runs
 UNSETTLED = (InvoiceState.CONTINGENCY, InvoiceState.PENDING)  # still to reach SIAT
 OPEN_STATES = (*UNSETTLED, InvoiceState.REJECTED)  # what Facturas lists
+FUTURE_SLACK = timedelta(minutes=10)  # cucu's clock may run ahead of ours; a later emission date is set aside
+MAX_LEFT_OUT = 20_000  # ids of left-out rows remembered between rounds: a flood costs this much memory at most
 
 
 # ---- CUFD ----------------------------------------------------------------------------
@@ -118,6 +127,13 @@ class InvoiceWalk:
     passes: int = 0  # full passes down to the window
     pass_started: datetime | None = None
     last_pass: timedelta | None = None  # how long the last full pass took
+    # Rows not stored, by id: why (a JobNotes field) and the round that last saw them; kept for the pass
+    # just completed and the current one, so the counts hold still while rounds read different pages.
+    left_out: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    def notes(self) -> JobNotes:
+        counts = Counter(why for why, _ in self.left_out.values())
+        return JobNotes(future=counts["future"], undated=counts["undated"], over_cap=counts["over_cap"])
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ class InvoiceRound:
     changed: int  # known invoices whose list content or status changed
     pass_done: bool
     error: str | None = None
+    notes: JobNotes = field(default_factory=JobNotes)  # what the walk left out of the store (InvoiceWalk.left_out)
 
     @property
     def calls(self) -> int:
@@ -146,54 +163,125 @@ def invoice_round(
     status_budget: int,
     clock: Callable[[], datetime],
     stopping: Callable[[], bool] = lambda: False,
+    max_open: int = DEFAULT_INVOICE_MAX_OPEN,
 ) -> InvoiceRound:
     """One round: the newest pages until one holds known invoices, then the walk's next pages, then the
-    status follow-ups; at most ``page_budget`` list calls and ``status_budget`` status calls."""
-    pages = new = changed = 0
+    status follow-ups; at most ``page_budget`` list calls and ``status_budget`` status calls. At most
+    ``max_open`` open invoices are kept: past it, new ones are left out (and counted)."""
+    pages = new = changed = arrived_aside = 0
     pass_done = False
     oldest_wanted = now - window
     size = MAX_PAGE_SIZE
     if walk.pass_started is None:
         walk.pass_started = now
+    sorter = _Sorter(store, walk, now, max_open)
     try:
         head = 0  # pages read from the top: what arrived since the last round
         while pages < page_budget and not pass_done and not stopping():
             pages += 1  # a call made, answered or not
             page = client.list_invoices(head, size)
             head += 1
-            known = store.known_invoice_ids([i.id for i in page.items])
-            added, moved = store.save_invoices(page.items, now)
+            kept, seen = sorter.keep(page.items)
+            added, moved = store.save_invoices(kept, now)
             new, changed = new + added, changed + moved
+            stored_ids = {i.id for i in kept}
+            arrived_aside += sum(1 for i in page.items if i.id not in stored_ids and i.id not in seen)
             if page.last or not page.items or _older_than(page.items[-1].emission_date, oldest_wanted):
                 pass_done = True  # read from the top down to the window's end in this round
-            elif known:
+            elif seen:  # stored, or left out in an earlier round: what follows was read before
                 break
         # The walk resumes where it stopped, pushed down by what arrived on top, and never re-reads the head.
-        offset = max(walk.offset + new, head * size)
+        offset = max(walk.offset + new + arrived_aside, head * size)
         while pages < page_budget and not pass_done and not stopping():
             number = offset // size
             pages += 1
             page = client.list_invoices(number, size)
-            added, moved = store.save_invoices(page.items, now)
+            kept, _seen = sorter.keep(page.items)
+            added, moved = store.save_invoices(kept, now)
             new, changed = new + added, changed + moved
             offset = (number + 1) * size
             if page.last or not page.items or _older_than(page.items[-1].emission_date, oldest_wanted):
                 pass_done = True
         if pass_done:
+            # What the pass just completed did not see again is no longer in cucu's list (or the window).
+            started = walk.pass_started
+            walk.left_out = {k: v for k, v in walk.left_out.items() if v[1] >= started}
             walk.offset, walk.passes = 0, walk.passes + 1
             walk.last_pass = now - walk.pass_started
             walk.pass_started = None
         else:
             walk.offset = offset
     except CucuError as exc:  # the walk stays where it was, and no follow-ups: the next round tries again
-        return InvoiceRound(pages, 0, new, changed, False, exc.message)
+        return InvoiceRound(pages, 0, new, changed, False, exc.message, sorter.notes())
     if stopping():  # the collector is stopping: its pool takes no more work
-        return InvoiceRound(pages, 0, new, changed, pass_done)
+        return InvoiceRound(pages, 0, new, changed, pass_done, notes=sorter.notes())
     in_contingency = [p for p, status in store.pos_statuses().items() if status.known and status.event is not None]
     statuses, moved = follow_statuses(
         client, store, pool, now=now, budget=status_budget, clock=clock, in_contingency=in_contingency, stopping=stopping
     )
-    return InvoiceRound(pages, statuses, new, changed + moved, pass_done)
+    return InvoiceRound(pages, statuses, new, changed + moved, pass_done, notes=sorter.notes())
+
+
+class _Sorter:
+    """Splits a page of cucu's list into what is stored and what is left out, remembering the latter."""
+
+    def __init__(self, store: Store, walk: InvoiceWalk, now: datetime, max_open: int):
+        self.store, self.walk, self.now, self.max_open = store, walk, now, max_open
+        self.held_open = store.count_invoices([s.value for s in OPEN_STATES])
+        self.capped = 0  # new open invoices left out in this round
+
+    def keep(self, items: Sequence[Invoice]) -> tuple[list[Invoice], set[str]]:
+        """(the invoices to store, the ids of the page seen before: stored, or left out in an earlier round)."""
+        known = self.store.known_invoice_ids([i.id for i in items])
+        seen = known | {i.id for i in items if i.id in self.walk.left_out}
+        kept = []
+        for item in items:
+            why = None
+            if item.emission_date is None:
+                why = "undated"
+            elif item.emission_date > self.now + FUTURE_SLACK:
+                why = "future"
+            elif item.id not in known and item.state in OPEN_STATES:
+                if self.held_open >= self.max_open:
+                    why = "over_cap"
+                    self.capped += 1
+                else:
+                    self.held_open += 1
+            self.walk.left_out.pop(item.id, None)  # re-inserted last: the oldest are the first forgotten
+            if why is None:
+                kept.append(item)
+            else:
+                self.walk.left_out[item.id] = (why, self.now)
+        for oldest in list(self.walk.left_out)[: max(0, len(self.walk.left_out) - MAX_LEFT_OUT)]:
+            del self.walk.left_out[oldest]
+        return kept, seen
+
+    def notes(self) -> JobNotes:
+        if self.capped:
+            log.warning(
+                "facturas: %d facturas abiertas guardadas, el máximo (CUCU_INVOICE_MAX_OPEN); %d nuevas no se guardaron",
+                self.held_open,
+                self.capped,
+            )
+        return self.walk.notes()
+
+
+def left_out_sentences(notes: JobNotes, max_open: int) -> tuple[str | None, str | None]:
+    """What Facturas says of the rows the walk left out: (the cap reached, the rows set aside)."""
+    cap = None
+    if notes.over_cap:
+        cap = (
+            f"Se guardan como máximo {fmt_count(max_open)} facturas por enviar o rechazadas (CUCU_INVOICE_MAX_OPEN) "
+            f"y se alcanzó ese máximo: {fmt_count(notes.over_cap)} factura(s) nueva(s) de cucu no se guardaron. "
+            "Revise con cucu por qué hay tantas."
+        )
+    aside = None
+    if notes.future or notes.undated:
+        aside = (
+            f"{fmt_count(notes.future + notes.undated)} fila(s) de la lista de cucu apartadas, no se guardan como facturas: "
+            f"{fmt_count(notes.future)} con fecha de emisión futura y {fmt_count(notes.undated)} sin fecha de emisión."
+        )
+    return cap, aside
 
 
 def follow_statuses(

@@ -307,6 +307,14 @@ class Invoice:
         )
 
 
+class OverlongPageError(ValueError):
+    """A list page with more items than its ``size`` asked for: not an answer cucu gives."""
+
+    def __init__(self, count: int, asked: int):
+        super().__init__(f"la página trae {count} facturas y se pidieron a lo sumo {asked}")
+        self.count, self.asked = count, asked
+
+
 @dataclass(frozen=True)
 class InvoicePage:
     """One page of ``GET /api/v1/invoices`` (pages from 0, newest ``emissionDate`` first)."""
@@ -320,9 +328,13 @@ class InvoicePage:
     last: bool
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> InvoicePage:
+    def from_api(cls, data: Mapping[str, Any], *, asked: int = MAX_PAGE_SIZE) -> InvoicePage:
+        """``asked``: the ``size`` requested; a page holding more items is refused whole, before any is read
+        (a hostile answer of thousands of rows a page once put 400 000 rows in the store in 5 rounds)."""
         if not isinstance(data, Mapping) or not isinstance(data.get("content"), list):
             raise ValueError("la página de facturas no trae content")
+        if len(data["content"]) > asked:
+            raise OverlongPageError(len(data["content"]), asked)
         numbers = {}
         for key in ("page", "size", "totalElements", "totalPages"):
             value = data.get(key)

@@ -152,12 +152,20 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_window_hours=settings.invoice_window_hours,
         invoice_pages_per_round=settings.invoice_pages_per_round,
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
+        invoice_max_open=settings.invoice_max_open,
         clock=store.now,
     )
     # One clock for every process (the database's): what is stamped and what it is compared with agree
     # even when this machine's clock is ahead, behind or stepped.
     actions = Actions(
-        client, store, inventory, concurrency=settings.concurrency, settle_window_s=settings.settle_window_s, clock=store.now
+        client,
+        store,
+        inventory,
+        concurrency=settings.concurrency,
+        settle_window_s=settings.settle_window_s,
+        cufd_expiring_hours=settings.cufd_expiring_hours,
+        renew_cooldown_s=settings.cufd_renew_cooldown_s,
+        clock=store.now,
     )
     policy = Policy(store, inventory, actions, settings.policy)
     alerter = Alerter(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,15 +36,22 @@ DEFAULT_INVOICE_INTERVAL_S = 60.0
 DEFAULT_INVOICE_WINDOW_HOURS = 72.0  # how far back the invoice walk reads cucu's list
 DEFAULT_INVOICE_PAGES = 20  # list calls a round (50 invoices each)
 DEFAULT_INVOICE_STATUSES = 50  # status calls a round
+DEFAULT_INVOICE_MAX_OPEN = 50_000  # open invoices kept; a chain holds ~6 600 in 72 h: past this it is a flood
+DEFAULT_CUFD_RENEW_COOLDOWN_S = 300.0  # a POS's CUFD is not renewed again within this (two supervisors, one list)
+
+
+_DAY_S = 86_400.0  # no interval is useful past a day
+_YEAR_H = 8_760.0
 
 
 class SettingsError(ValueError):
     """The configuration cannot work; ``str(err)`` says what and how to fix it, in Spanish."""
 
 
-def _number(kind: type[int] | type[float], default: float, minimum: float) -> Any:
-    """A numeric setting: its type, its default, and the smallest value that can work."""
-    return field(default=kind(default), metadata={"kind": kind, "minimum": minimum})
+def _number(kind: type[int] | type[float], default: float, minimum: float, maximum: float) -> Any:
+    """A numeric setting: its type, its default, and the range that can work (both ends required: a
+    value past any sane bound, like NaN, turned an interval into a busy loop)."""
+    return field(default=kind(default), metadata={"kind": kind, "minimum": minimum, "maximum": maximum})
 
 
 @dataclass(frozen=True)
@@ -55,22 +63,24 @@ class Settings:
     inventory: Path | None = None
     # None: DEFAULT_DB_PATH, or a throw-away file in DEMO. Out of repr: a PostgreSQL URL may hold a password.
     db: str | None = field(default=None, repr=False)
-    timeout_s: float = _number(float, 10, 0.5)
-    simulator_port: int = _number(int, 0, 0)  # DEMO only: 0 picks a free loopback port
+    timeout_s: float = _number(float, 10, 0.5, 300)
+    simulator_port: int = _number(int, 0, 0, 65535)  # DEMO only: 0 picks a free loopback port
     collector: bool = True  # off: pages show what the database holds, nothing polls cucu
-    check_interval_s: float = _number(float, DEFAULT_CHECK_INTERVAL_S, 1.0)
-    sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0)
-    concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1)
-    long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1)
-    backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0)  # 0: no backfill
-    backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1)
-    settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0)  # 0: only the collector settles
-    cufd_interval_s: float = _number(float, DEFAULT_CUFD_INTERVAL_S, 10.0)
-    cufd_expiring_hours: float = _number(float, DEFAULT_CUFD_EXPIRING_HOURS, 0)
-    invoice_interval_s: float = _number(float, DEFAULT_INVOICE_INTERVAL_S, 5.0)
-    invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0)
-    invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0)  # 0: invoices are not read
-    invoice_statuses_per_round: int = _number(int, DEFAULT_INVOICE_STATUSES, 0)
+    check_interval_s: float = _number(float, DEFAULT_CHECK_INTERVAL_S, 1.0, _DAY_S)
+    sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0, _DAY_S)
+    concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1, 256)
+    long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1, _YEAR_H)
+    backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0, 60_000)  # 0: no backfill
+    backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1, 366)
+    settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0, 600)  # 0: only the collector settles
+    cufd_interval_s: float = _number(float, DEFAULT_CUFD_INTERVAL_S, 10.0, _DAY_S)
+    cufd_expiring_hours: float = _number(float, DEFAULT_CUFD_EXPIRING_HOURS, 0, 24)
+    cufd_renew_cooldown_s: float = _number(float, DEFAULT_CUFD_RENEW_COOLDOWN_S, 0, 3600)  # 0: no cooldown
+    invoice_interval_s: float = _number(float, DEFAULT_INVOICE_INTERVAL_S, 5.0, _DAY_S)
+    invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0, 744)
+    invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0, 1000)  # 0: invoices are not read
+    invoice_statuses_per_round: int = _number(int, DEFAULT_INVOICE_STATUSES, 0, 10_000)
+    invoice_max_open: int = _number(int, DEFAULT_INVOICE_MAX_OPEN, 100, 1_000_000)
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
     # The [alerts] and [policy] tables (their own tables and CUCU_ALERTS_* / CUCU_POLICY_* variables).
@@ -183,17 +193,23 @@ def parse_size(value: Any, name: str) -> tuple[int, int]:
     return branches, per_branch
 
 
-def _parse_number(value: Any, default: Any, name: str, kind: type[int] | type[float], *, minimum: float) -> Any:
+def _parse_number(value: Any, default: Any, name: str, kind: type[int] | type[float], *, minimum: float, maximum: float) -> Any:
+    """The one check of every numeric setting: a finite number of its kind within [minimum, maximum].
+    NaN compares false with everything, so it slipped past a bare ``<`` (a check every millisecond)."""
     if value is None:
         return default
     if isinstance(value, bool):
         raise SettingsError(f"{name} debe ser un número; se recibió «{value}».")
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # int(inf) overflows; int("nan") is a ValueError
         raise SettingsError(f"{name} debe ser un número; se recibió «{value}».") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} debe ser un número finito; se recibió «{value}».")
     if number < minimum:
-        raise SettingsError(f"{name} debe ser al menos {minimum}; se recibió «{value}».")
+        raise SettingsError(f"{name} debe ser al menos {minimum:g}; se recibió «{value}».")
+    if number > maximum:
+        raise SettingsError(f"{name} debe ser como máximo {maximum:g}; se recibió «{value}».")
     return number
 
 
@@ -269,11 +285,11 @@ class AlertSettings:
     branch_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # branch id or name -> tags
     disabled: frozenset[str] = frozenset()  # AlertRule values switched off in [alerts.rules]
     public_url: str | None = None  # the dashboard's address as people open it, for links in messages
-    remind_minutes: float = _number(float, 60, 0)  # 0: no reminders
-    window_closing_hours: float = _number(float, 6, 0.1)  # an ended event's 48 h window closes within this
-    cucu_failing_minutes: float = _number(float, 5, 1)  # cucu unreachable or refusing the key this long
-    unsettled_minutes: float = _number(float, 15, 1)  # a start or end still unconfirmed this long
-    retry_s: float = _number(float, 30, 0.1)  # first wait after a failed delivery; doubling up to 15 min
+    remind_minutes: float = _number(float, 60, 0, 10_080)  # 0: no reminders
+    window_closing_hours: float = _number(float, 6, 0.1, 48)  # an ended event's 48 h window closes within this
+    cucu_failing_minutes: float = _number(float, 5, 1, 1440)  # cucu unreachable or refusing the key this long
+    unsettled_minutes: float = _number(float, 15, 1, 1440)  # a start or end still unconfirmed this long
+    retry_s: float = _number(float, 30, 0.1, 900)  # first wait after a failed delivery; doubling up to 15 min
 
     def tags_of(self, branch_id: str, branch_name: str) -> frozenset[str]:
         return self.branch_tags.get(branch_id, frozenset()) | self.branch_tags.get(branch_name, frozenset())
@@ -344,7 +360,7 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
 def _table_numbers(
     raw: Mapping[str, Any], sources: Mapping[str, tuple[str, str]], specs: Mapping[str, dataclasses.Field[Any]], table: str
 ) -> dict[str, Any]:
-    """The numeric settings of a table, each checked against its field's type and minimum."""
+    """The numeric settings of a table, each checked against its field's type and range."""
     return {
         name: _parse_number(
             raw[name],
@@ -352,6 +368,7 @@ def _table_numbers(
             f"{sources[name][0]} / [{table}].{name}",
             spec.metadata["kind"],
             minimum=spec.metadata["minimum"],
+            maximum=spec.metadata["maximum"],
         )
         for name, spec in specs.items()
     }
@@ -395,17 +412,19 @@ class PolicySettings:
     contingency, off unless configured (see cucu/policy.py)."""
 
     mode: PolicyMode = PolicyMode.OFF
-    down_minutes: float = _number(float, 5, 1)  # SIAT down this long: start motive 2 where there is no event
-    up_checks: int = _number(int, 3, 1)  # SIAT answering this many checks in a row: end what the policy started
-    max_pos_per_run: int = _number(int, 1000, 1)  # POS started or ended per round at most; the next round goes on
+    down_minutes: float = _number(float, 5, 1, 1440)  # SIAT down this long: start motive 2 where there is no event
+    up_checks: int = _number(int, 3, 1, 1000)  # SIAT answering this many checks in a row: end what the policy started
+    max_pos_per_run: int = _number(int, 1000, 1, 100_000)  # POS started or ended per round at most; the next round goes on
     # What keeps it from acting on noise, storming or flapping (README, "Política automática"):
-    max_starts_per_outage: int = _number(int, 10000, 1)  # starts sent in one SIAT outage at most
-    max_starts_per_hour: int = _number(int, 10000, 1)  # starts sent in any hour at most
-    max_starts_per_pos_per_day: int = _number(int, 3, 1)  # starts of one POS in 24 h at most
-    backoff_minutes: float = _number(float, 2, 0.1)  # a POS whose start or end failed waits this, doubled per failure (1 h max)
-    refusals_to_halt: int = _number(int, 5, 1)  # this many failed starts in a row: it stops and alerts until resumed
-    rearm_minutes: float = _number(float, 15, 0)  # after it ended events, SIAT stable this long before it acts again
-    cooldown_minutes: float = _number(float, 30, 0)  # a POS whose event was ended is not started again within this
+    max_starts_per_outage: int = _number(int, 10000, 1, 1_000_000)  # starts sent in one SIAT outage at most
+    max_starts_per_hour: int = _number(int, 10000, 1, 1_000_000)  # starts sent in any hour at most
+    max_starts_per_pos_per_day: int = _number(int, 3, 1, 100)  # starts of one POS in 24 h at most
+    backoff_minutes: float = _number(
+        float, 2, 0.1, 1440
+    )  # a POS whose start or end failed waits this, doubled per failure (1 h max)
+    refusals_to_halt: int = _number(int, 5, 1, 100_000)  # this many failed starts in a row: it stops and alerts until resumed
+    rearm_minutes: float = _number(float, 15, 0, 1440)  # after it ended events, SIAT stable this long before it acts again
+    cooldown_minutes: float = _number(float, 30, 0, 10_080)  # a POS whose event was ended is not started again within this
     branches: tuple[str, ...] = ()  # the scope: branch names or ids; empty: every branch
 
 

@@ -174,6 +174,16 @@ class JobRun:
     ran_at: datetime
     ok_at: datetime | None
     error: str | None
+    notes: JobNotes = dataclasses.field(default_factory=lambda: JobNotes())
+
+
+@dataclass(frozen=True)
+class JobNotes:
+    """What the invoice walk left out of the store (rows of cucu's list it did not keep as invoices)."""
+
+    future: int = 0  # emission date later than now: set aside
+    undated: int = 0  # no emission date: set aside
+    over_cap: int = 0  # new open invoices not stored: the store held its maximum
 
 
 @dataclass(frozen=True)
@@ -1226,23 +1236,34 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_invoice(row) for row in conn.execute(query)]
 
-    def record_job(self, name: str, ran_at: datetime, error: str | None) -> None:
+    def record_job(self, name: str, ran_at: datetime, error: str | None, notes: JobNotes | None = None) -> None:
         """A collector round of ``name`` ran; ``error`` None when it succeeded."""
+        counts = dataclasses.asdict(notes or JobNotes())
         with self.engine.begin() as conn:
             done = conn.execute(
                 job_runs.update()
                 .where(job_runs.c.name == name)
-                .values(ran_at=ran_at, error=error, **({"ok_at": ran_at} if error is None else {}))
+                .values(ran_at=ran_at, error=error, **counts, **({"ok_at": ran_at} if error is None else {}))
             ).rowcount
             if not done:
                 conn.execute(
-                    job_runs.insert().values(name=name, ran_at=ran_at, error=error, ok_at=ran_at if error is None else None)
+                    job_runs.insert().values(
+                        name=name, ran_at=ran_at, error=error, ok_at=ran_at if error is None else None, **counts
+                    )
                 )
 
     def job_run(self, name: str) -> JobRun | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(job_runs).where(job_runs.c.name == name)).first()
-        return JobRun(row.name, row.ran_at, row.ok_at, row.error) if row is not None else None
+        if row is None:
+            return None
+        return JobRun(row.name, row.ran_at, row.ok_at, row.error, JobNotes(row.future, row.undated, row.over_cap))
+
+    def count_invoices(self, states: Collection[str]) -> int:
+        """How many stored invoices are in ``states`` (the walk's cap on open ones)."""
+        query = sa.select(sa.func.count()).select_from(invoices).where(invoices.c.state.in_(list(states)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def prune_invoices(self, before: datetime) -> int:
         """Forget settled invoices emitted before ``before`` (offline and rejected ones stay until settled)."""

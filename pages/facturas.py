@@ -19,7 +19,7 @@ from cucu.frames import (
     cufd_texts,
     matching,
 )
-from cucu.invoicing import INVOICE_JOB
+from cucu.invoicing import INVOICE_JOB, left_out_sentences
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 
@@ -134,6 +134,11 @@ def invoices_summary(now) -> None:
     if todo.nearest is not None and left is not None and left <= timedelta(hours=settings.alerts.window_closing_hours):
         verb = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"el plazo venció hace {fmt_duration(-left)}"
         st.error(f"**Facturas fuera de línea con el plazo de SIAT por vencer:** {verb}.", icon=":material/timer:")
+    over_cap, set_aside = left_out_sentences(run.notes, settings.invoice_max_open) if run is not None else (None, None)
+    if over_cap:
+        st.warning(over_cap, icon=":material/database:")
+    if set_aside:
+        st.caption(set_aside)
     if todo.unattributed:
         st.caption(
             f"{fmt_count(todo.unattributed)} factura(s) por enviar sin punto de venta: cucu no lo indica; "

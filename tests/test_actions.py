@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
-from cucu.store import Attempt, Store
+from cucu.store import Attempt, CufdFetch, Store
 from cucu.vocabulary import ActionKind, Outcome, Role
 from tests.waiting import wait_until
 
@@ -548,7 +549,7 @@ def test_renewing_one_cufd_is_sent_once_audited_and_shown_at_once(env):
 
 def test_renewing_several_and_a_refusal_and_a_viewer(env):
     sim, actions, _store = env
-    several = [p.id for p in sim.inventory.all_pos[:3]]
+    several = [p.id for p in sim.inventory.all_pos[1:4]]  # expired, inactive, expiring within 2 h
     assert [r.outcome for r in actions.renew_cufd(ANA, several)] == [Outcome.OK] * 3
     viewer = Actor("beto", "Beto", Role.VIEWER)
     [denied] = actions.renew_cufd(viewer, [several[0]])
@@ -558,7 +559,7 @@ def test_renewing_several_and_a_refusal_and_a_viewer(env):
     with pytest.raises(ActionError):
         actions.renew_cufd(ANA, ["00000000-0000-4000-8000-000000000000"])
     sim.update_faults({"error_rate": 1.0, "fault_routes": [RENEW_ROUTE]})
-    [uncertain] = actions.renew_cufd(ANA, [several[0]])
+    [uncertain] = actions.renew_cufd(ANA, [sim.inventory.all_pos[8].id])  # expiring; not renewed within the cooldown
     # a 5xx may have renewed it: read, never resent; cucu shows the CUFD of a moment ago, so unconfirmed
     assert uncertain.outcome == Outcome.UNCERTAIN and "revise" in uncertain.message
     assert sim.stats()["by_route"].get(RENEW_ROUTE) == 4
@@ -592,3 +593,101 @@ def test_a_collector_sweep_does_not_settle_a_renewal_as_if_it_were_an_event(env,
     store.audit_finish(audit_id, completed_at=None, outcome=Outcome.VERIFYING, event_id=None, message="?")
     Collector(actions.client, store, sim.inventory, concurrency=8).sweep_once()
     assert store.audit_rows([audit_id])[audit_id].outcome == Outcome.VERIFYING
+
+
+# ---- a renewal confirmed from a stale list: re-read first, and a cooldown per POS -----------------
+
+CUFD_READ_ROUTE = "GET /api/v1/codes/cufd/{posId}"
+BETO = Actor("beto@empresa.bo", "Beto Mamani", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def renewals(sim, sim_server, db):
+    """Actions on a store of each backend, with nothing read yet (the stale list is the test's)."""
+    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=0.5, sleep=lambda s: None)
+    store = Store(db)
+    store.migrate()
+    actions = Actions(client, store, sim.inventory, concurrency=8, settle_window_s=0, renew_cooldown_s=300)
+    yield sim, actions, store
+    actions.close()
+    client.close()
+    store.close()
+
+
+def stale_expired(store, pos, *, at):
+    """What a supervisor's list showed: the POS's CUFD expired, as read at ``at``."""
+    from cucu.models import Cufd
+    from cucu.store import CufdFetch
+
+    store.save_cufds([CufdFetch(pos.id, pos.branch_id, at, cufd=Cufd("VIEJO", None, at - timedelta(hours=1), True))])
+
+
+def test_a_cufd_found_valid_when_the_renewal_is_confirmed_is_skipped_after_one_read(renewals):
+    sim, actions, store = renewals
+    valid, expiring = sim.inventory.all_pos[0], sim.inventory.all_pos[3]  # valid for hours; expires within 2 h
+    for pos in (valid, expiring):
+        stale_expired(store, pos, at=now_la_paz() - timedelta(hours=2))
+    skipped, renewed = actions.renew_cufd(ANA, [valid.id, expiring.id])
+    assert skipped.outcome == Outcome.SKIPPED and skipped.message.startswith("Ya vigente hasta")
+    assert skipped.label == "Omitido" and "no se envió" in skipped.message
+    assert renewed.outcome == Outcome.OK  # about to expire: renewed
+    assert calls(sim, RENEW_ROUTE) == 1 and calls(sim, CUFD_READ_ROUTE) == 2  # one read per POS
+    assert store.cufds()[valid.id].cufd.cufd != "VIEJO"  # the read is kept: the list shows it valid now
+    [entry] = [e for e in store.audit_entries() if e.pos_id == valid.id]
+    assert entry.outcome == Outcome.SKIPPED and entry.actor == ANA.id
+
+
+def test_a_cufd_read_seconds_ago_is_not_read_again(renewals):
+    sim, actions, store = renewals
+    valid = sim.inventory.all_pos[0]
+    store.save_cufds([CufdFetch(valid.id, valid.branch_id, now_la_paz(), cufd=actions.client.get_cufd(valid.id))])
+    reads = calls(sim, CUFD_READ_ROUTE)
+    [skipped] = actions.renew_cufd(ANA, [valid.id])
+    assert skipped.outcome == Outcome.SKIPPED
+    assert calls(sim, CUFD_READ_ROUTE) == reads and calls(sim, RENEW_ROUTE) == 0
+
+
+def test_a_second_renewal_of_a_pos_within_the_cooldown_is_refused_in_spanish(renewals):
+    sim, actions, store = renewals
+    expired = sim.inventory.all_pos[1]
+    sim.update_faults({"error_rate": 1.0, "fault_routes": [RENEW_ROUTE]})
+    [first] = actions.renew_cufd(ANA, [expired.id])  # a 5xx: it may have renewed; cucu still shows the old one
+    assert first.outcome == Outcome.UNCERTAIN
+    sim.update_faults({"error_rate": 0.0})
+    [second] = actions.renew_cufd(BETO, [expired.id])
+    assert second.outcome == Outcome.SKIPPED and calls(sim, RENEW_ROUTE) == 1
+    assert second.message.startswith("Ya se pidió renovar este CUFD hace") and "(Ana Quispe)" in second.message
+    assert "espere" in second.message and "No se envió" in second.message
+    assert store.audit_rows([second.audit_id])[second.audit_id].outcome == Outcome.SKIPPED
+    # a refusal by cucu did not renew it: no cooldown after one
+    other = sim.inventory.all_pos[2]
+    refused = Attempt(
+        requested_at=store.db_now(),
+        actor=ANA.id,
+        actor_name=ANA.name,
+        role=ANA.role,
+        action=ActionKind.RENEW_CUFD,
+        branch_id=other.branch_id,
+        pos_id=other.id,
+        outcome=Outcome.REJECTED,
+        message="cucu no lo renovó",
+    )
+    store.audit_begin(refused)
+    assert actions.renew_cufd(ANA, [other.id])[0].outcome == Outcome.OK
+    # without a cooldown the second is sent
+    actions.renew_cooldown = timedelta(0)
+    assert actions.renew_cufd(BETO, [expired.id])[0].outcome == Outcome.OK
+
+
+def test_two_supervisors_renewing_from_one_stale_list_send_one_renewal_per_pos(renewals):
+    sim, actions, store = renewals
+    two = sim.inventory.all_pos[1:3]  # expired and inactive
+    for pos in two:
+        stale_expired(store, pos, at=now_la_paz() - timedelta(minutes=5))
+    ids = [p.id for p in two]
+    with ThreadPoolExecutor(2) as pool:
+        results = [*pool.submit(actions.renew_cufd, ANA, ids).result(), *pool.submit(actions.renew_cufd, BETO, ids).result()]
+    assert calls(sim, RENEW_ROUTE) == 2  # it was 4
+    assert sorted(r.outcome for r in results if r.outcome == Outcome.OK) == [Outcome.OK, Outcome.OK]
+    assert {r.pos.id for r in results if r.outcome == Outcome.OK} == set(ids)
+    assert all(r.outcome in (Outcome.OK, Outcome.SKIPPED, Outcome.DUPLICATE) for r in results)

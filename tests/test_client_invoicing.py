@@ -117,3 +117,18 @@ def test_odd_data_is_one_documented_error(call, data):
         {"cufd": lambda: client.get_cufd(POS), "page": client.list_invoices, "status": lambda: client.invoice_status("f1")}[
             call
         ]()
+
+
+@pytest.mark.parametrize(("size", "count"), [(50, 51), (20, 21), (50, 4000)])
+def test_a_page_with_more_invoices_than_asked_is_refused_whole_with_a_clear_error(size, count):
+    items = [{**INVOICE, "id": f"f{n:07d}"} for n in range(count)]
+    client = make_client(Recorder(ok({**PAGE, "content": items, "size": size})))
+    with pytest.raises(CucuBadResponseError) as refused:
+        client.list_invoices(size=size)
+    assert refused.value.message.startswith(f"cucu envió una página de facturas con {count:,}".replace(",", " "))
+    assert f"cuando se pidieron {size}" in refused.value.message and "no se guardó nada" in refused.value.message
+
+
+def test_a_page_of_exactly_size_invoices_is_read():
+    items = [{**INVOICE, "id": f"f{n:07d}"} for n in range(20)]
+    assert len(make_client(Recorder(ok({**PAGE, "content": items, "size": 20}))).list_invoices(size=20).items) == 20

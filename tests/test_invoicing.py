@@ -14,6 +14,7 @@ from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.invoicing import (
     INVOICE_JOB,
+    OPEN_STATES,
     EventSpan,
     InvoiceRound,
     InvoiceWalk,
@@ -23,12 +24,13 @@ from cucu.invoicing import (
     cufd_health,
     event_closes,
     invoice_round,
+    left_out_sentences,
 )
 from cucu.lapaz import now_la_paz
 from cucu.models import Cufd, Invoice, InvoiceStatus
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 from cucu.simulator.seed import synthetic_inventory
-from cucu.store import CufdFetch, StatusRead, Store, StoredCufd, StoredInvoice
+from cucu.store import CufdFetch, JobNotes, StatusRead, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 
 NOW = now_la_paz().replace(microsecond=0)
@@ -468,3 +470,130 @@ def test_a_cufd_alert_reaches_the_channels_once_and_recovers(db, sim):
         leading=True,
     )
     assert {m.kind for m in store.outbox_entries(10)} == {AlertKind.OPENED, AlertKind.CLOSED}
+
+
+# ---- bounded outside data: what a hostile list cannot put in the store ---------------------------
+
+
+class HostileList:
+    """A cucu whose invoice list is ``rows`` (newest first, as dicts), paged as asked; ``flood`` makes
+    every page a full one of invoices never seen before, and ``oversized`` pages hold that many rows."""
+
+    def __init__(self, rows=(), *, flood_state=None, oversized=0):
+        self.rows = list(rows)
+        self.flood_state = flood_state
+        self.oversized = oversized
+        self.pages_served = 0
+        self.minted = 0
+
+    def item(self, n, state, at):
+        return {"id": f"f{n:08d}", "invoiceNumber": n, "state": state, "emissionDate": at}
+
+    def __call__(self, request):
+        import httpx
+
+        page, size = int(request.url.params["page"]), int(request.url.params["size"])
+        self.pages_served += 1
+        at = NOW.strftime("%Y-%m-%dT%H:%M:%S")
+        if self.oversized:
+            content = [self.item(n, "CONTINGENCY", at) for n in range(self.oversized)]
+        elif self.flood_state is not None:
+            content = [self.item(self.minted + n, self.flood_state, at) for n in range(size)]
+            self.minted += size
+        else:
+            content = self.rows[page * size : (page + 1) * size]
+        total = 10**6 if self.flood_state else len(self.rows)
+        last = self.flood_state is None and (page + 1) * size >= len(self.rows)
+        data = {"content": content, "page": page, "size": size, "totalElements": total, "totalPages": 1, "first": page == 0}
+        return httpx.Response(200, json={"success": True, "data": {**data, "last": last}})
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """A collector on a hostile cucu (``httpx.MockTransport``) and a store; the test sets the list."""
+    import httpx
+
+    cucu = HostileList()
+    client = CucuClient("https://cucu.test", "sk_test_x", transport=httpx.MockTransport(cucu), sleep=lambda s: None)
+    store = Store(str(tmp_path / "h.db"))
+    collector = Collector(client, store, synthetic_inventory(1, 1), concurrency=2, invoice_pages_per_round=5)
+    collector.invoice_statuses_per_round = 0
+    yield cucu, store, collector
+    collector.stop()
+    client.close()
+    store.close()
+
+
+def test_an_oversized_page_stores_nothing_and_is_recorded_as_a_failed_read(hostile):
+    cucu, store, collector = hostile
+    cucu.oversized = 4000  # the flood that put 400 000 rows in the store in 5 rounds
+    for _ in range(5):
+        done = collector.invoices_once()
+        assert done.error is not None and "4 000 facturas cuando se pidieron 50" in done.error and done.pages == 1
+    assert store.count_invoices([s.value for s in InvoiceState]) == 0
+    run = store.job_run(INVOICE_JOB)
+    assert run is not None and run.error == done.error and run.ok_at is None
+
+
+def test_open_invoices_stop_being_stored_at_the_maximum_and_it_is_said(hostile):
+    cucu, store, collector = hostile
+    collector.invoice_max_open = 120
+    cucu.flood_state = "CONTINGENCY"  # every page 50 new offline invoices, without end
+    first = collector.invoices_once()
+    assert first.pages == 5 and first.new == 120 and first.notes.over_cap == 130
+    for _ in range(3):
+        done = collector.invoices_once()
+    assert store.count_invoices([s.value for s in OPEN_STATES]) == 120  # it was 400 000 rows in 5 rounds
+    assert done.notes.over_cap >= 130 and done.error is None
+    run = store.job_run(INVOICE_JOB)
+    assert run is not None and run.notes.over_cap == done.notes.over_cap
+    cap, aside = left_out_sentences(run.notes, 120)
+    assert cap is not None and cap.startswith("Se guardan como máximo 120 facturas por enviar o rechazadas")
+    assert "CUCU_INVOICE_MAX_OPEN" in cap and aside is None
+    # settled invoices are not open: a flood of validated ones is not what the cap counts
+    cucu.flood_state = "VALIDATED"
+    assert collector.invoices_once().new == 250
+
+
+def test_future_dated_and_undated_rows_are_set_aside_and_counted(hostile):
+    cucu, store, collector = hostile
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    soon, later = NOW + timedelta(minutes=5), NOW + timedelta(days=400)
+    rows = [
+        {"id": "futura", "state": "CONTINGENCY", "emissionDate": later.strftime(fmt)},
+        {"id": "sin-fecha", "state": "CONTINGENCY"},
+        {"id": "reloj-adelantado", "state": "CONTINGENCY", "emissionDate": soon.strftime(fmt)},  # within the slack
+        *({"id": f"f{n}", "state": "VALIDATED", "emissionDate": (NOW - timedelta(hours=n)).strftime(fmt)} for n in range(60)),
+    ]
+    cucu.rows = rows
+    first = collector.invoices_once()
+    assert first.pass_done and first.notes.future == 1 and first.notes.undated == 1
+    held = {i.id for i in store.invoices_since(NOW - timedelta(days=30))}
+    assert "futura" not in held and "sin-fecha" not in held and {"reloj-adelantado", "f0", "f59"} <= held
+    again = collector.invoices_once()  # read again: the same rows, the same counts
+    assert (again.notes.future, again.notes.undated) == (1, 1)
+    run = store.job_run(INVOICE_JOB)
+    assert run is not None and (run.notes.future, run.notes.undated) == (1, 1)
+    cap, aside = left_out_sentences(run.notes, 50_000)
+    assert cap is None and aside == (
+        "2 fila(s) de la lista de cucu apartadas, no se guardan como facturas: 1 con fecha de emisión futura y 1 sin fecha de emisión."
+    )
+    cucu.rows = rows[2:]  # cucu no longer lists them: gone from the count after a pass without them
+    collector.invoices_once()
+    assert collector.invoices_once().notes == JobNotes()
+
+
+def test_a_page_of_rows_set_aside_does_not_hold_the_walk_at_the_top(hostile):
+    cucu, _store, collector = hostile
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    future = [{"id": f"x{n}", "state": "VALIDATED", "emissionDate": (NOW + timedelta(days=2)).strftime(fmt)} for n in range(100)]
+    older = [
+        {"id": f"f{n}", "state": "VALIDATED", "emissionDate": (NOW - timedelta(minutes=n)).strftime(fmt)} for n in range(400)
+    ]
+    cucu.rows = future + older
+    collector.invoice_pages_per_round = 3
+    collector.invoices_once()  # two pages of future rows, then one of invoices
+    served = cucu.pages_served
+    second = collector.invoices_once()
+    # the top (set aside last round) is read once, then the walk goes on where it stopped
+    assert second.pages == 3 and second.new == 100 and cucu.pages_served - served == 3

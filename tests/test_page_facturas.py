@@ -137,3 +137,18 @@ def test_a_viewer_sees_no_renewal_control(app_secrets, invoicing_runtime):
     assert not [b for b in at.button if b.key and b.key.startswith("facturas_renovar")]
     cufd = next(df.value for df in at.dataframe if "CUFD" in df.value.columns)  # the viewer still sees them
     assert any(text.startswith("🔴 vencido hace") for text in cufd["CUFD"])
+
+
+def test_facturas_says_what_the_walk_left_out(app_secrets, invoicing_runtime):
+    from cucu.invoicing import INVOICE_JOB
+    from cucu.store import JobNotes
+
+    at = open_page(app_secrets)
+    assert "apartadas" not in texts(at) and not [w for w in at.warning if "CUCU_INVOICE_MAX_OPEN" in w.value]
+    run = invoicing_runtime.store.job_run(INVOICE_JOB)
+    invoicing_runtime.store.record_job(INVOICE_JOB, run.ran_at, None, JobNotes(future=3, undated=1, over_cap=1200))
+    at.run()
+    assert not at.exception
+    [cap] = [w.value for w in at.warning if "CUCU_INVOICE_MAX_OPEN" in w.value]
+    assert cap.startswith("Se guardan como máximo 50 000 facturas") and "1 200 factura(s) nueva(s) de cucu no se guardaron" in cap
+    assert "4 fila(s) de la lista de cucu apartadas" in texts(at) and "3 con fecha de emisión futura y 1 sin fecha" in texts(at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,88 @@ def test_a_generated_demo_inventory_is_what_the_runtime_and_its_simulator_serve(
         runtime.client.get_active_event(pos.id)  # the simulator knows the generated POS
     finally:
         runtime.close()
+
+
+# ---- every numeric setting is finite and within its range (one helper: cucu.settings._parse_number) ----
+
+
+def _numeric_settings():
+    """(table, environment variable, key, field) of every numeric setting of [cucu], [alerts] and [policy]."""
+    import dataclasses
+
+    from cucu.settings import ALERTS_ENV_PREFIX, ENV_PREFIX, POLICY_ENV_PREFIX, AlertSettings, PolicySettings, Settings
+
+    out = []
+    for table, cls, prefix in (
+        ("cucu", Settings, ENV_PREFIX),
+        ("alerts", AlertSettings, ALERTS_ENV_PREFIX),
+        ("policy", PolicySettings, POLICY_ENV_PREFIX),
+    ):
+        for f in dataclasses.fields(cls):
+            if f.type in ("int", "float"):
+                out.append((table, f"{prefix}{f.name.upper()}", f.name, f))
+    return out
+
+
+NUMERIC = _numeric_settings()
+
+
+def _load(table, env_var, key, value, *, from_env):
+    """Load with ``value`` for one setting, from the environment (text) or from its secrets.toml table."""
+    if from_env:
+        return load_settings({}, {env_var: str(value)})
+    if table == "cucu":
+        return load_settings({key: value}, {})
+    return load_settings({}, {}, **{table: {key: value}})
+
+
+def test_every_numeric_setting_declares_a_range():
+    # A new int or float setting made without _number(kind, default, minimum, maximum) fails here.
+    assert len(NUMERIC) >= 22
+    for _table, env_var, _key, f in NUMERIC:
+        assert {"kind", "minimum", "maximum"} <= set(f.metadata), f"{env_var} no declara su rango"
+        assert f.metadata["minimum"] <= f.default <= f.metadata["maximum"], env_var
+
+
+@pytest.mark.parametrize("from_env", [True, False], ids=["env", "secrets"])
+@pytest.mark.parametrize(("table", "env_var", "key", "spec"), NUMERIC, ids=[n[1] for n in NUMERIC])
+def test_every_numeric_setting_refuses_nan_infinity_and_values_out_of_range(table, env_var, key, spec, from_env):
+    minimum, maximum = spec.metadata["minimum"], spec.metadata["maximum"]
+    bad: list[object] = [float("nan"), float("inf"), float("-inf"), -1, maximum * 10 + 1, 10**30]
+    if from_env:
+        bad += ["nan", "NaN", "inf", "-inf", "Infinity", "1e400"]
+    if minimum > 0:
+        bad.append(0)
+    for value in bad:
+        with pytest.raises(SettingsError, match=f"{env_var} / \\[{table}\\].{key} debe ser"):
+            _load(table, env_var, key, value, from_env=from_env)
+    # the ends of the range are accepted
+    for value in (minimum, maximum):
+        loaded = _load(table, env_var, key, spec.metadata["kind"](value), from_env=from_env)
+        held = getattr(loaded if table == "cucu" else getattr(loaded, table), key)
+        assert held == spec.metadata["kind"](value)
+
+
+def test_a_nan_check_interval_is_refused_in_spanish():
+    with pytest.raises(
+        SettingsError, match=re.escape("CUCU_CHECK_INTERVAL_S / [cucu].check_interval_s debe ser un número finito")
+    ):
+        load_settings({}, {"CUCU_CHECK_INTERVAL_S": "nan"})
+    with pytest.raises(SettingsError, match="debe ser como máximo 86400"):
+        load_settings({"check_interval_s": 1e9}, {})
+
+
+@pytest.mark.usefixtures("streamlit_caches")
+@pytest.mark.parametrize(("key", "value"), [("check_interval_s", float("nan")), ("timeout_s", float("inf"))])
+def test_the_app_shows_the_configuration_page_for_a_number_that_cannot_work(app_secrets, key, value):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_support import APP, SUPERVISOR_OFF, texts
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = {**app_secrets, key: value}
+    at.secrets["access"] = SUPERVISOR_OFF
+    at.run()
+    assert not at.exception
+    assert "La configuración no es válida" in texts(at) and f"[cucu].{key} debe ser un número finito" in texts(at)
+    assert not at.get("plotly_chart") and not at.dataframe

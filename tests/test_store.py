@@ -624,3 +624,24 @@ def test_the_user_list_is_everyone_in_the_log_once_sorted(db):
     store.audit_begin(replace(late, outcome=Outcome.DENIED))
     store.audit_begin(replace(late, actor="sesión 0f3a", outcome=Outcome.DENIED))
     assert store.audit_actors() == sorted({*ACTORS, "Zoe", "sesión 0f3a"})
+
+
+def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
+    from cucu.schema import job_runs, schema_version
+    from cucu.store import JobNotes
+
+    store = Store(db)
+    store.record_job("facturas", T0, None)
+    with store.engine.begin() as conn:  # job_runs as v10 left it: without the counts, and no v12 row
+        for name in ("future", "undated", "over_cap"):
+            conn.execute(sa.text(f"ALTER TABLE {job_runs.name} DROP COLUMN {name}"))
+        conn.execute(schema_version.delete().where(schema_version.c.version == 12))
+    store.close()
+    store = Store(db)
+    assert store.version() == 12
+    old = store.job_run("facturas")
+    assert old is not None and old.notes == JobNotes()  # an older row reads as nothing left out
+    store.record_job("facturas", T0 + timedelta(minutes=1), "falló", JobNotes(future=2, undated=1, over_cap=40))
+    run = store.job_run("facturas")
+    assert run is not None and run.notes == JobNotes(2, 1, 40) and run.error == "falló" and run.ok_at == T0
+    store.close()
