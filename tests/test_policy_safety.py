@@ -298,3 +298,32 @@ def test_a_clock_stepped_back_does_not_reorder_checks(world):
     statuses = world.checks("." * 10, pol)
     assert siat_rollup(world.store.recent_checks(20), world.store.now()).word == "Operativo"
     assert set(statuses[2].ended) == mine and not (mine & world.active())
+
+
+def test_a_process_whose_clock_runs_ahead_stamps_and_compares_with_the_database_clock(clean_env, tmp_path, monkeypatch):
+    """Seen: a process 10 min ahead took the lease and acted after 3 checks instead of 5 minutes, and a
+    database 10 min behind restarted an event a supervisor ended. The runtime wires the database's clock
+    into every component, so this process's own clock is read by none of them."""
+    import cucu.lapaz as lapaz
+    from cucu.runtime import build_runtime
+    from cucu.settings import load_settings
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.now(tz) + timedelta(minutes=10)
+
+    monkeypatch.setattr(lapaz, "datetime", Ahead)  # what this process's clock says
+    assert lapaz.now_la_paz() - datetime.now(lapaz.LA_PAZ) > timedelta(minutes=9)
+    runtime = build_runtime(load_settings({"db": str(tmp_path / "c.db")}, {}), start_collector=False)
+    try:
+        store = runtime.store
+        assert runtime.collector.clock == store.now and runtime.actions.clock == store.now
+        assert runtime.alerter.clock == store.now
+        check = runtime.collector.check_once()
+        assert abs(check.checked_at - store.db_now()) < timedelta(minutes=1)  # not 10 min ahead
+        result = runtime.actions.start(SUPERVISOR, [runtime.inventory.all_pos[0].id], 1, "Corte de internet")[0]
+        row = store.audit_rows([result.audit_id])[result.audit_id]
+        assert abs(row.requested_at - store.db_now()) < timedelta(minutes=1)
+    finally:
+        runtime.close()
