@@ -310,7 +310,7 @@ def test_a_process_whose_clock_runs_ahead_stamps_and_compares_with_the_database_
 
     class Ahead(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
+        def now(cls, tz=None):
             return datetime.now(tz) + timedelta(minutes=10)
 
     monkeypatch.setattr(lapaz, "datetime", Ahead)  # what this process's clock says
@@ -323,6 +323,7 @@ def test_a_process_whose_clock_runs_ahead_stamps_and_compares_with_the_database_
         check = runtime.collector.check_once()
         assert abs(check.checked_at - store.db_now()) < timedelta(minutes=1)  # not 10 min ahead
         result = runtime.actions.start(SUPERVISOR, [runtime.inventory.all_pos[0].id], 1, "Corte de internet")[0]
+        assert result.audit_id is not None
         row = store.audit_rows([result.audit_id])[result.audit_id]
         assert abs(row.requested_at - store.db_now()) < timedelta(minutes=1)
     finally:
