@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Collection, Iterable
 
 import pandas as pd
@@ -13,11 +14,37 @@ CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection):
 # a leading apostrophe makes them show it as text. Numbers are left alone (a negative is a number).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SIGNS = ("=", "+", "-", "@")
 
 
 def as_text(value: object) -> object:
     """``value`` with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    return f"'{value}" if isinstance(value, str) and looks_like_formula(value) else value
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula, whatever hides its first sign.
+
+    Seen passing a plain ``startswith``: full-width ``＝＋－＠`` (NFKC makes them ASCII), and a
+    formula behind a space or a newline (spreadsheets skip them). Both the text as written and its
+    NFKC form are read after skipping leading whitespace, control and format characters (U+200B,
+    a BOM): ``=`` followed by U+0338 composes to ``≠`` under NFKC, yet a spreadsheet still sees ``=``.
+    """
+    first = text[:1]
+    if first.isascii() and first.isprintable() and not first.isspace():  # nearly every cell: no normalising
+        return first in _FORMULA_SIGNS
+    if text.startswith(FORMULA_START):
+        return True
+    normalised = unicodedata.normalize("NFKC", text)
+    return _significant(text).startswith(_FORMULA_SIGNS) or _significant(normalised).startswith(_FORMULA_SIGNS)
+
+
+def _significant(text: str) -> str:
+    """``text`` from its first character that is not whitespace, a control or a format character."""
+    for index, char in enumerate(text):
+        if not (char.isspace() or unicodedata.category(char)[0] in "CZ"):
+            return text[index:]
+    return ""
 
 
 def excel_csv(frame: pd.DataFrame, *, time_columns: Collection[str] = (), sep: str = ";", decimal: str = ",") -> bytes:
@@ -25,7 +52,7 @@ def excel_csv(frame: pd.DataFrame, *, time_columns: Collection[str] = (), sep: s
 
     Semicolon and decimal comma by default: on a Spanish Windows, Excel opens a comma-separated
     file in a single column. Text that a spreadsheet would run as a formula (a description typed
-    in cucu, a name in the inventory) is written as text (see ``FORMULA_START``).
+    in cucu, a name in the inventory) is written as text (see ``looks_like_formula``).
     """
     return BOM + _csv_text(frame, time_columns=time_columns, sep=sep, decimal=decimal, header=True).encode("utf-8")
 

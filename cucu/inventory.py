@@ -50,19 +50,31 @@ def inventory_stamp(path: str | Path | None) -> str:
 
 
 def branch_labels(inventory: Inventory) -> dict[str, str]:
-    """Branch id -> how a filter names it. Filters bound to the URL carry labels, so they must be unique:
-    a repeated name gets its city, or the start of its id when the city repeats too."""
-    names = Counter(b.name for b in inventory.branches)
-    places = Counter((b.name, b.city) for b in inventory.branches)
-    labels = {}
-    for b in inventory.branches:
-        if names[b.name] == 1:
-            labels[b.id] = b.name
-        elif b.city and places[(b.name, b.city)] == 1:
-            labels[b.id] = f"{b.name} ({b.city})"
-        else:
-            labels[b.id] = f"{b.name} ({b.id[:8]})"
-    return labels
+    """Branch id -> how a filter names it. Filters bound to the URL carry labels and Streamlit reads a
+    label back to the last option that has it, so labels must be unique whatever the names and ids.
+
+    A branch is named by its name; a name that repeats gets its city, then the start of its id, longer
+    (8, 13, 18, 23 characters) while it still repeats, at last the whole id. Each round lengthens every
+    label that repeats, whichever step it came from: "Centro (La Paz)" may be one branch's name and
+    another's name with its city. The last step ends in the whole id (a UUID, which no other branch has),
+    so the loop ends with unique labels, which depend on the inventory alone.
+    """
+    choices = {b.id: _label_choices(b) for b in inventory.branches}
+    step = dict.fromkeys(choices, 0)
+    while True:
+        labels = {branch_id: choices[branch_id][step[branch_id]] for branch_id in choices}
+        count = Counter(labels.values())
+        repeated = [i for i, label in labels.items() if count[label] > 1 and step[i] < len(choices[i]) - 1]
+        if not repeated:
+            return labels
+        for branch_id in repeated:
+            step[branch_id] += 1
+
+
+def _label_choices(branch: Branch) -> list[str]:
+    """A branch's labels, from the shortest; the last one holds the whole id."""
+    with_city = [f"{branch.name} ({branch.city})"] if branch.city else []
+    return [branch.name, *with_city, *(f"{branch.name} ({branch.id[:n]})" for n in (8, 13, 18, 23, len(branch.id)))]
 
 
 MAX_INVENTORY_BYTES = 16 * 1024 * 1024  # a chain of 20 000 POS (the most DEMO generates) is under 3 MB

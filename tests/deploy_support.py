@@ -106,7 +106,7 @@ def nginx(
     """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port (or several),
     with ``proxy_secret`` in its secret file (the basic-auth site sends it to the app).
 
-    ``directory / "access.log"`` has one line per request: route cookie, upstream, status, request.
+    ``directory / "access.log"`` has one line per request: route cookie, upstream, status, request, client address.
     """
     https_port, http_port = https_port or free_port(), free_port()
     app_ports = [app_port] if isinstance(app_port, int) else list(app_port)
@@ -120,7 +120,7 @@ def nginx(
     conf.write_text(
         f"{user}worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
         "events { worker_connections 256; }\n"
-        "http {\n  log_format routes '$st_route $upstream_addr $status \"$request\"';\n"
+        "http {\n  log_format routes '$st_route $upstream_addr $status \"$request\" $remote_addr';\n"
         f"  access_log {directory}/access.log routes;\n"
         + "".join(f"  {kind}_temp_path {temp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         + f"  include {site_path};\n}}\n"
@@ -148,8 +148,27 @@ def nginx(
         proc.wait(timeout=10)
 
 
-def insecure_client() -> httpx.Client:
-    return httpx.Client(verify=False, timeout=10, follow_redirects=False)
+def insecure_client(source: str | None = None) -> httpx.Client:
+    """A client that trusts the test's self-signed certificate; ``source`` a loopback address it
+    connects from (127.0.0.2...), for a client nginx's per-address limit tells from this machine's others."""
+    if source is None:
+        return httpx.Client(verify=False, timeout=10, follow_redirects=False)
+    transport = httpx.HTTPTransport(verify=False, local_address=source)
+    return httpx.Client(transport=transport, timeout=10, follow_redirects=False)
+
+
+def plain_http_url(directory: Path) -> str:
+    """The base URL of the site's port-80 server (it redirects to HTTPS), as ``nginx()`` rendered it."""
+    site = next(path for path in directory.glob("contingencia*.conf") if "secret" not in path.name)
+    port = re.search(r"listen 127\.0\.0\.1:(\d+);", site.read_text())
+    assert port, site
+    return f"http://localhost:{port.group(1)}"
+
+
+def shown_version(response: httpx.Response) -> str | None:
+    """nginx's version where an answer shows it (the Server header, an error page), else None."""
+    found = re.search(r"nginx/\d[\d.]*", response.headers.get("server", "") + " " + response.text)
+    return found.group(0) if found else None
 
 
 # What both shipped sites send with every answer (issue 13: the deployment).

@@ -131,3 +131,17 @@ def test_server_stops_cleanly_with_its_collector(page, tmp_path):
     log = log_path.read_text()
     assert "colector iniciado" in log and "colector detenido" in log
     assert "Traceback" not in log
+
+
+def test_grids_offer_no_csv_download_of_their_own(demo, page, console_errors):
+    """The grid toolbar's "Download as CSV" writes cells unguarded (client.disableDataExport hides it)."""
+    url, _ = demo
+    page.set_viewport_size(TABLET)
+    page.goto(f"{url}/eventos")
+    wait_for_app(page)
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.hover()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name="Search")).to_be_visible()  # the toolbar is there
+    expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
+    assert console_errors == []

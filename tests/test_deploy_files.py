@@ -1,16 +1,35 @@
-"""The shipped deployment files, checked without running them (the e2e tests run nginx)."""
+"""The shipped deployment files, checked as text; and nginx's own answers from the shipped sites run on
+loopback with no app behind them (the e2e tests run nginx in front of the app)."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import time
 import tomllib
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from cucu.access import cookie_secret_problem, load_access, proxy_secret_problem
-from tests.deploy_support import DEPLOY, SECURITY_HEADERS
+from tests.browser_support import free_port
+from tests.deploy_support import (
+    DEPLOY,
+    NGINX,
+    SECURITY_HEADERS,
+    htpasswd,
+    insecure_client,
+    missing_security_headers,
+    nginx,
+    plain_http_url,
+    shown_version,
+)
+from tests.waiting import wait_until
+
+SITES = ["contingencia.conf", "contingencia-basic-auth.conf"]
+needs_nginx = pytest.mark.skipif(not shutil.which(NGINX), reason="nginx not installed")
 
 
 def locations(site: str) -> list[tuple[str, str]]:
@@ -42,6 +61,81 @@ def test_security_headers_are_set_at_server_level_always_and_no_location_drops_t
         assert re.search(rf'^    add_header {name} "{re.escape(value)}" always;$', server_level, re.M | re.I), name
     # nginx's rule: a location with an add_header of its own inherits none of the server's.
     assert [path for path, body in locations(site) if "add_header" in body] == []
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_server_hides_nginx_version(site):
+    text = (DEPLOY / "nginx" / site).read_text()
+    servers = re.split(r"^server \{", text, flags=re.M)[1:]
+    assert len(servers) == 2 and all("\n    server_tokens off;" in server for server in servers)
+
+
+def test_every_password_check_is_rate_limited_per_client_address():
+    text = (DEPLOY / "nginx" / "contingencia-basic-auth.conf").read_text()
+    zone = re.search(r"^limit_req_zone \$binary_remote_addr zone=contingencia_auth:\d+m rate=(\d+)r/s;$", text, re.M)
+    assert zone, "one zone, keyed on the client's address"
+    checked = {path: body for path, body in locations("contingencia-basic-auth.conf") if "auth_basic_user_file" in body}
+    assert list(checked) == ["/contingencia/"]
+    for path, body in checked.items():
+        limit = re.search(r"\n        limit_req zone=contingencia_auth burst=(\d+) nodelay;\n        limit_req_status 429;", body)
+        assert limit, path
+        # A tablet's page load is about 8 checked requests: a few tablets behind one address load at once.
+        assert int(limit.group(1)) >= 40, path
+    # What is open without a password: the redirect, the health check and Streamlit's script bundle (no data).
+    unchecked = [path for path, body in locations("contingencia-basic-auth.conf") if "auth_basic_user_file" not in body]
+    assert unchecked == ["/contingencia", "/contingencia/_stcore/health", "/contingencia/static/"]
+
+
+@needs_nginx
+@pytest.mark.parametrize("site", SITES)
+def test_no_answer_of_either_site_shows_nginx_version(tmp_path, site):
+    """nginx's own answers (the port-80 redirect, 401, 404, 502 with no app behind, 429) name no version."""
+    htpasswd(tmp_path / "htpasswd", {"ana": "clave-de-ana"})
+    with nginx(site, tmp_path, app_port=free_port()) as url, insecure_client() as http:
+        answers = {
+            "page": http.get(f"{url}/contingencia/"),  # 401 behind basic auth, else 502: no app listens
+            "not found": http.get(f"{url}/no-existe"),
+            "plain http": http.get(f"{plain_http_url(tmp_path)}/contingencia/"),
+        }
+        if "basic-auth" in site:
+            answers["wrong password"] = http.get(f"{url}/contingencia/", auth=("ana", "mala"))
+            with insecure_client("127.0.0.9") as other:
+                answers["too many"] = next(
+                    r
+                    for r in (other.get(f"{url}/contingencia/", auth=("ana", "mala")) for _ in range(200))
+                    if r.status_code == 429
+                )
+    assert {what: shown_version(r) for what, r in answers.items()} == dict.fromkeys(answers)
+    assert {what: r.headers.get("server") for what, r in answers.items()} == dict.fromkeys(answers, "nginx")
+
+
+@needs_nginx
+def test_a_burst_of_wrong_guesses_gets_429_while_the_rate_is_exceeded(tmp_path):
+    """Seen: 200 concurrent wrong guesses took a real request from 0.19 s to 14.9 s, each one a bcrypt
+    check in nginx's worker. Past the burst, a guess is answered 429 without a check; other addresses
+    are not limited; once the rate allows, the right password gets in again."""
+    htpasswd(tmp_path / "htpasswd", {"ana": "clave-de-ana"})
+    burst, rate = 40, 2  # the shipped site's (checked above)
+    with nginx("contingencia-basic-auth.conf", tmp_path, app_port=free_port()) as url, insecure_client("127.0.0.7") as http:
+        started = time.monotonic()
+        with ThreadPoolExecutor(20) as pool:
+            guesses = list(pool.map(lambda i: http.get(f"{url}/contingencia/", auth=("ana", f"mala-{i}")), range(200)))
+        elapsed = time.monotonic() - started
+        with insecure_client("127.0.0.8") as other:  # another tablet, another address: checked as ever
+            assert other.get(f"{url}/contingencia/", auth=("ana", "mala")).status_code == 401
+        # Not a ban: once the rate allows, the right password reaches the app (502: no app listens here).
+        wait_until(
+            lambda: http.get(f"{url}/contingencia/", auth=("ana", "clave-de-ana")).status_code == 502,
+            10,
+            what="the right password to pass the limit",
+            poll_s=1 / rate,
+        )
+    statuses = Counter(r.status_code for r in guesses)
+    assert set(statuses) == {401, 429}
+    assert statuses[401] <= burst + 1 + rate * (elapsed + 1)  # the first, the burst, and the rate over the run
+    assert statuses[429] >= 200 - (burst + 1 + rate * (elapsed + 1))
+    too_many = next(r for r in guesses if r.status_code == 429)
+    assert missing_security_headers(too_many.headers) == {} and shown_version(too_many) is None
 
 
 def test_the_proxy_secret_lives_outside_the_world_readable_site():

@@ -34,6 +34,7 @@ from tests.deploy_support import (
     missing_security_headers,
     nginx,
     security_headers_checked,
+    shown_version,
 )
 from tests.waiting import served
 
@@ -159,6 +160,7 @@ def test_every_kind_of_answer_carries_the_security_headers(site):
         "not found": 404,
     }
     assert {what: missing_security_headers(r.headers) for what, r in answers.items()} == {what: {} for what in answers}
+    assert {what: shown_version(r) for what, r in answers.items()} == dict.fromkeys(answers)  # server_tokens off
 
 
 def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cucu.inventory import DEMO_INVENTORY_PATH, InventoryError, is_uuid, load_inventory, parse_inventory
 
@@ -127,6 +131,66 @@ def test_branch_labels_are_unique_for_url_filters():
     )
     labels = branch_labels(parse_inventory(text))
     assert list(labels.values()) == ["Centro (La Paz)", "Centro (12111111)", "Centro (13111111)", "Norte"]
+
+
+def test_branch_labels_stay_unique_when_name_city_and_id_start_repeat():
+    """Seen (issue 22): two "Centro" in El Alto whose ids share 8 characters had one label, so a filter
+    link selected the wrong one; and a branch may be named like another's label."""
+    from cucu.inventory import branch_labels
+
+    text = (
+        _branch("13111111-1111-4111-8111-111111111111", "Centro", "El Alto", "23111111-1111-4111-8111-111111111111")
+        + _branch("13111111-2222-4111-8111-111111111111", "Centro", "El Alto", "24111111-1111-4111-8111-111111111111")
+        + _branch("13111111-2222-4111-8111-222222222222", "Centro", "El Alto", "25111111-1111-4111-8111-111111111111")
+        + _branch("14111111-1111-4111-8111-111111111111", "Centro", "La Paz", "26111111-1111-4111-8111-111111111111")
+        + _branch("15111111-1111-4111-8111-111111111111", "Centro (La Paz)", None, "27111111-1111-4111-8111-111111111111")
+        + _branch("16111111-1111-4111-8111-111111111111", "Norte", None, "28111111-1111-4111-8111-111111111111")
+        + _branch("17111111-1111-4111-8111-111111111111", "Norte", "Sucre", "29111111-1111-4111-8111-111111111111")
+    )
+    labels = branch_labels(parse_inventory(text))
+    assert list(labels.values()) == [
+        "Centro (13111111-1111)",
+        "Centro (13111111-2222-4111-8111-111111111111)",
+        "Centro (13111111-2222-4111-8111-222222222222)",
+        "Centro (14111111)",  # "Centro (La Paz)" is another branch's name: both move on
+        "Centro (La Paz) (15111111)",
+        "Norte (16111111)",  # no city: straight to the id
+        "Norte (Sucre)",
+    ]
+
+
+_PIECES = [("11111111", "1111111A"), ("2222", "222a"), ("4333", "433a"), ("8444", "844a"), ("555555555555", "55555555555a")]
+_label_ids = st.tuples(*(st.sampled_from(p) for p in _PIECES)).map("-".join)
+_label_names = st.sampled_from(["Centro", "Centro (La Paz)", "Centro (11111111)", "Centro (11111111-2222)", "Norte"])
+_label_cities = st.sampled_from([None, "La Paz", "El Alto", "11111111"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_label_ids, _label_names, _label_cities), max_size=12, unique_by=lambda row: row[0].lower()),
+    st.randoms(use_true_random=False),
+)
+def test_branch_labels_are_unique_and_read_back_to_their_branch(rows, random):
+    """Any inventory: every branch has a label, no two share one, and Streamlit's option lookup (what a
+    filter in the URL goes through) gives back the branch; the order of the branches changes no label."""
+    from streamlit.elements.lib.options_selector_utils import create_mappings
+
+    from cucu.inventory import branch_labels, inventory_from_dict
+
+    branches = [
+        {"id": b_id, "name": name, **({"city": city} if city else {}), "pos": [{"id": str(uuid.UUID(int=i)), "name": "Caja"}]}
+        for i, (b_id, name, city) in enumerate(rows)
+    ]
+    if not branches:
+        return
+    inventory = inventory_from_dict({"branches": branches})
+    labels = branch_labels(inventory)
+    ids = [b.id for b in inventory.branches]
+    assert list(labels) == ids and len(set(labels.values())) == len(ids)
+    _, index_of = create_mappings(ids, labels.__getitem__)
+    assert all(ids[index_of[labels[branch_id]]] == branch_id for branch_id in ids)
+    random.shuffle(branches)
+    assert branch_labels(inventory_from_dict({"branches": branches})) == labels
 
 
 def test_lookups_by_id():
