@@ -28,6 +28,7 @@ from cucu.alerts import (
     plain,
     plain_title,
     redact,
+    send_url,
     trial_messages,
 )
 from cucu.connectivity import ConnectivityCheck
@@ -179,6 +180,14 @@ def test_no_piece_of_a_channel_url_reaches_the_outbox_or_the_log(db, caplog):
         shown = LABEL.fullmatch(channel.label)
         assert shown is not None
         assert not [piece for piece in secret_pieces(url, shown["server"]) if piece in seen], url
+
+
+def test_every_send_asks_for_plain_text_and_the_timeouts_whatever_the_url_says():
+    url = send_url("sms://cuenta/?to=+59170000000&format=html&cto=5&rto=90&mdv=v1", 20)
+    assert url.startswith("sms://cuenta/?to=+59170000000&")  # the operator's values, not re-encoded
+    assert "format=text" in url and "format=html" not in url and "mdv" not in url
+    assert "cto=5" in url and "rto=20" in url  # a shorter timeout of the URL's own is kept, a longer one is not
+    assert send_url(f"tgram://123456789:{TOKEN}/-100555", 20).endswith("?format=markdown&mdv=v2&cto=20&rto=20")
 
 
 def test_redact_removes_every_secret_piece_of_the_url():
@@ -493,7 +502,7 @@ def test_a_short_claim_still_sends_each_message_once(db, monkeypatch):
     lock = threading.Lock()
 
     def slow(channel, title, body):
-        time.sleep(0.4)
+        time.sleep(0.3)  # five of them outlast the claim; one does not
         with lock:
             sent.append(title)
 

@@ -302,11 +302,11 @@ def test_a_send_to_a_server_that_never_greets_ends_at_its_timeout():
     assert error is not None and took < 5, (error, took)
 
 
-def test_a_channel_that_never_greets_delays_neither_the_others_nor_the_decisions(tmp_path, webhook):
+def test_a_channel_that_never_greets_delays_neither_the_others_nor_the_decisions(db, webhook):
     """Seen: an SMTP server that never greets made one round take 60 s for 4 messages, the policy's and
     the alerts' decisions waiting behind it."""
     with SilentSmtp() as silent:
-        store = Store(str(tmp_path / "alertas.db"))
+        store = Store(db)
         settings = load_alerts({"channels": [{"url": silent.url}, {"url": webhook.url}]}, {})
         alerter = Alerter(
             store,
