@@ -6,8 +6,11 @@ too long, …). A condition with no open incident opens one; an open incident wh
 closes with a recovery message; one still open is reminded every ``remind_minutes``. The messages
 for every channel are written to the outbox in the same transaction as the incident's change, and
 the database allows one open incident per key: two deciders cannot open it twice, a restart finds
-what is still to send. Any process then sends what is due, claiming each row for a while (two
-senders never send one message both), retrying with backoff until delivered or given up.
+what is still to send. Any process then sends what is due, each channel from a thread of its own,
+claiming one row at a time (two senders never send one message both), retrying with backoff until
+delivered or given up. Messages go as plain text, outside text capped and its mention and link syntax
+broken; a channel is shown by scheme, server and fingerprint only. When the database itself fails, one
+message goes straight to the company's channels, at most every DB_DOWN_EVERY.
 
 "Nobody polls cucu" cannot be decided by the poller: every process watches for it (the one-open
 index keeps it to one incident) and sends it. Delivery failures are recorded, never raised.
@@ -15,8 +18,13 @@ index keeps it to one incident) and sends it. Delivery failures are recorded, ne
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import queue
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +39,17 @@ from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
-from cucu.store import AuditEntry, DayEvents, Incident, OutboxMessage, PosStatus, Store, StoredCufd
+from cucu.store import (
+    AuditEntry,
+    DayEvents,
+    Incident,
+    OutboxEntry,
+    OutboxMessage,
+    PosStatus,
+    Store,
+    StoredCufd,
+    database_failed,
+)
 from cucu.uptime import rule_checks, siat_down_since
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState
 
@@ -43,6 +61,40 @@ RETRY_MAX = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(hours=24)  # a message older than this is given up (recorded), not sent late
 SEND_BATCH = 50  # messages claimed per round
 CHECK_HISTORY = 240  # checks read per round: enough for any "unreachable for N minutes" up to 2 h at 30 s
+OUTSIDE_MAX = 120  # characters kept of a piece of outside text: cucu's message, SIAT's description, a name
+TITLE_MAX = 200
+BODY_MAX = 2000
+DB_DOWN_EVERY = timedelta(minutes=30)  # one direct message per process at most this often while the database fails
+
+
+# ---- plain text ---------------------------------------------------------------------------
+# Messages carry text from outside (cucu's errors, SIAT's descriptions, inventory names, a sign-in name).
+# They go as plain text (see apprise_send), and whatever a channel's own syntax would still read in plain
+# text is broken here: Slack's <!channel>, <@user>, <http://x|label> (and Discord's <@id>, <#id>, <t:…>)
+# get a look-alike "‹", mass mentions a zero-width space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # a body keeps \t and \n
+_ANGLE_MARKUP = re.compile(r"<(?=[!@#:]|[A-Za-z][A-Za-z0-9+.-]*:)")
+_MASS_MENTION = re.compile(r"@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def outside(text: object, limit: int = OUTSIDE_MAX) -> str:
+    """A piece of outside text as one line of at most ``limit`` characters (no line breaks to fake a
+    message's own lines)."""
+    return _cap(" ".join(_CONTROL.sub(" ", str(text)).split()), limit)
+
+
+def plain(text: str, limit: int = BODY_MAX) -> str:
+    """A message's text, safe in every channel's syntax, at most ``limit`` characters (idempotent)."""
+    text = _MASS_MENTION.sub("@\u200b", _ANGLE_MARKUP.sub("‹", _CONTROL.sub(" ", text)))
+    return _cap(text, limit)
+
+
+def plain_title(text: str) -> str:
+    return plain(" ".join(text.split()), TITLE_MAX)
 
 
 @dataclass(frozen=True)
@@ -130,7 +182,7 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
         for pos in branch.pos:
             stored = snap.cufds.get(pos.id)
             health = cufd_health(stored, snap.now, soon)
-            where = f"{branch.name} · {pos.name}"
+            where = f"{outside(branch.name)} · {outside(pos.name)}"
             if health in (CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING):
                 blocked.append((where, health.value.lower()))
             elif health is CufdHealth.EXPIRING and stored is not None and stored.cufd and stored.cufd.vigencia:
@@ -201,7 +253,7 @@ def _invoices_rejected(snap: Snapshot) -> list[Condition]:
     rejected = [a.invoice for a in snap.invoices.invoices if a.invoice.state is InvoiceState.REJECTED]
     if not rejected:
         return []
-    codes = sorted({f"{i.siat_code} {i.siat_description or ''}".strip() for i in rejected if i.siat_code is not None})
+    codes = sorted({f"{i.siat_code} {outside(i.siat_description or '')}".strip() for i in rejected if i.siat_code is not None})
     why = f" Códigos de SIAT: {'; '.join(codes[:SUMMARY_BRANCHES])}." if codes else ""
     return [
         Condition(
@@ -260,7 +312,7 @@ def _cucu_failing(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
             branch_id=None,
             title=what,
             since=since,
-            body=f"{what} desde las {fmt_hour(since)} (hace {fmt_duration(snap.now - since)}): {latest.error or 'sin respuesta'}. {fix}",
+            body=f"{what} desde las {fmt_hour(since)} (hace {fmt_duration(snap.now - since)}): {outside(latest.error or 'sin respuesta')}. {fix}",
             path="conectividad",
         )
     ]
@@ -303,7 +355,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
             event = status.event if status is not None else None
             start = (event.fecha_inicio or event.created_at) if event is not None and event.active else None
             if start is not None and snap.now - start >= limit:
-                old.append((start, pos.name))
+                old.append((start, outside(pos.name)))
         if old:
             start, name = min(old)
             per_branch.append((start, name, branch, len(old)))
@@ -316,7 +368,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
         return f"{name}, desde el {fmt_datetime(start)} (hace {fmt_duration(snap.now - start)})"
 
     pos_total = sum(n for *_, n in per_branch)
-    named = "; ".join(f"{b.name} ({oldest(start, name)})" for start, name, b, _ in per_branch[:SUMMARY_BRANCHES])
+    named = "; ".join(f"{outside(b.name)} ({oldest(start, name)})" for start, name, b, _ in per_branch[:SUMMARY_BRANCHES])
     found = [
         Condition(
             key=AlertRule.LONG_OPEN.value,
@@ -338,8 +390,8 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
                     key=f"{AlertRule.LONG_OPEN.value}:{branch.id}",
                     rule=AlertRule.LONG_OPEN,
                     branch_id=branch.id,
-                    title=f"{branch.name}: contingencia de más de {hours}",
-                    body=f"{branch.name}: {fmt_count(n)} punto(s) de venta en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
+                    title=f"{outside(branch.name)}: contingencia de más de {hours}",
+                    body=f"{outside(branch.name)}: {fmt_count(n)} punto(s) de venta en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
                     path=f"eventos?{urlencode({'sucursal': labels[branch.id]})}",
                 )
             )
@@ -359,11 +411,11 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
         return []
 
     def deadline(w: OpenWindow) -> str:
-        return f"a las {fmt_hour(w.deadline)} del {w.deadline:%d/%m} ({w.pos}, quedan {fmt_duration(w.left)})"
+        return f"a las {fmt_hour(w.deadline)} del {w.deadline:%d/%m} ({outside(w.pos)}, quedan {fmt_duration(w.left)})"
 
     firsts = sorted((min(ws, key=lambda w: w.deadline) for ws in per_branch.values()), key=lambda w: w.deadline)
     events = sum(len(ws) for ws in per_branch.values())
-    named = "; ".join(f"{w.branch} {deadline(w)}" for w in firsts[:SUMMARY_BRANCHES])
+    named = "; ".join(f"{outside(w.branch)} {deadline(w)}" for w in firsts[:SUMMARY_BRANCHES])
     found = [
         Condition(
             key=AlertRule.WINDOW_CLOSING.value,
@@ -386,9 +438,9 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
                     key=f"{AlertRule.WINDOW_CLOSING.value}:{branch.id}",
                     rule=AlertRule.WINDOW_CLOSING,
                     branch_id=branch.id,
-                    title=f"{branch.name}: plazo de registro por vencer",
+                    title=f"{outside(branch.name)}: plazo de registro por vencer",
                     body=(
-                        f"{branch.name}: {fmt_count(len(windows))} evento(s) finalizado(s) deben registrarse en SIAT; "
+                        f"{outside(branch.name)}: {fmt_count(len(windows))} evento(s) finalizado(s) deben registrarse en SIAT; "
                         f"el primer plazo vence {deadline(first)}."
                     ),
                     path=f"?{urlencode({'sucursal': labels[branch.id]})}",
@@ -405,7 +457,7 @@ def _unsettled(snap: Snapshot, inventory: Inventory, settings: AlertSettings) ->
         return []
     first = min(old, key=lambda a: a.requested_at)
     try:
-        where = f" (la primera en {inventory.pos(first.pos_id).name})"
+        where = f" (la primera en {outside(inventory.pos(first.pos_id).name)})"
     except KeyError:  # a POS no longer in the inventory
         where = ""
     return [
@@ -527,7 +579,7 @@ def messages_for(
     heading = f"{TITLE_PREFIX} · {kind.label}: {title}" if kind is not AlertKind.OPENED else f"{TITLE_PREFIX} · {title}"
     text = f"{body}{link}"
     return [
-        OutboxMessage(kind, c.fingerprint, c.label, heading, text)
+        OutboxMessage(kind, c.fingerprint, c.label, plain_title(heading), plain(text))
         for c in audience(channels, settings, inventory, rule, branch_id)
     ]
 
@@ -619,10 +671,11 @@ def decide(
 
 
 def trial_messages(settings: AlertSettings, actor: str, now: datetime) -> list[OutboxMessage]:
-    body = f"Mensaje de prueba enviado por {actor} el {fmt_datetime(now)} (hora de La Paz). Si lo recibe, este canal funciona."
+    body = f"Mensaje de prueba enviado por {outside(actor)} el {fmt_datetime(now)} (hora de La Paz). Si lo recibe, este canal funciona."
     link = f"\n{settings.public_url}/alertas" if settings.public_url else ""
     return [
-        OutboxMessage(AlertKind.TEST, c.fingerprint, c.label, f"{TITLE_PREFIX} · Prueba", body + link) for c in settings.channels
+        OutboxMessage(AlertKind.TEST, c.fingerprint, c.label, f"{TITLE_PREFIX} · Prueba", plain(body + link))
+        for c in settings.channels
     ]
 
 
@@ -630,54 +683,139 @@ def trial_messages(settings: AlertSettings, actor: str, now: datetime) -> list[O
 
 Sender = Callable[[Channel, str, str], str | None]  # (channel, title, body) -> None when delivered, else why not
 
-
-class _Captured(logging.Handler):
-    """Apprise's own log lines of one send, kept for the outbox's error (redacted), never logged:
-    they may quote a URL with its token."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING:
-            self.lines.append(record.getMessage())
+# What every send asks of Apprise, whatever the operator's URL says: plain text (Apprise then escapes it
+# for a channel that speaks only HTML or Markdown; an e-mail goes as text/plain alone). Telegram has no
+# plain mode in Apprise: MarkdownV2, where Apprise escapes every reserved character and Telegram refuses a
+# message with one unescaped rather than render it (HTML mode let outside text become links).
+_FORMAT_ARGS: Mapping[str, Mapping[str, str]] = {"tgram": {"format": "markdown", "mdv": "v2"}}
+_PLAIN_ARGS: Mapping[str, str] = {"format": "text"}
+_TIMEOUT_ARGS = ("cto", "rto")  # Apprise's connect and read timeouts, per channel
 
 
-_apprise_lock = threading.Lock()  # one send at a time: the capture handler is the apprise logger's
+def send_url(url: str, timeout_s: float) -> str:
+    """The channel's URL with the format and the timeouts every send uses (the operator's own ``cto`` and
+    ``rto`` are kept when shorter). The query is edited as text: decoding and encoding it again would
+    change values (a ``+`` in a phone number)."""
+    base, _, query = url.partition("?")
+    forced = _FORMAT_ARGS.get(base.split("://", 1)[0].lower(), _PLAIN_ARGS)
+    timeouts = dict.fromkeys(_TIMEOUT_ARGS, timeout_s)
+    kept = []
+    for pair in filter(None, query.split("&")):
+        key, _, value = pair.partition("=")
+        key = key.strip().lower()
+        if key in timeouts:
+            try:
+                own = float(value)
+            except ValueError:
+                continue
+            if 0 < own < timeouts[key]:  # NaN is neither
+                timeouts[key] = own
+        elif key not in ("format", "mdv"):
+            kept.append(pair)
+    args = [*kept, *(f"{k}={v}" for k, v in forced.items()), *(f"{k}={v:g}" for k, v in timeouts.items())]
+    return f"{base}?{'&'.join(args)}"
 
 
-def apprise_send(channel: Channel, title: str, body: str) -> str | None:
+def apprise_send(channel: Channel, title: str, body: str, *, timeout_s: float = AlertSettings.send_timeout_s) -> str | None:
+    """Send one message to one channel as plain text, within ``timeout_s``; None when it was accepted."""
     import apprise
 
-    logger = logging.getLogger("apprise")
-    logger.propagate = False  # nothing of Apprise reaches the server's log (URLs hold tokens)
-    with _apprise_lock:
-        captured = _Captured()
-        logger.addHandler(captured)
-        try:
-            sender = apprise.Apprise()
-            if not sender.add(channel.url):
-                return "Apprise no reconoce la dirección del canal."
-            ok = sender.notify(title=title, body=body)
-        except Exception as exc:  # a plugin's bug must not stop the others
-            return redact(f"{type(exc).__name__}: {exc}", channel.url)
-        finally:
-            logger.removeHandler(captured)
-    if ok:
+    logging.getLogger("apprise").propagate = False  # nothing of Apprise reaches the server's log (URLs hold tokens)
+    try:
+        sender = apprise.Apprise()
+        if not sender.add(send_url(channel.url, timeout_s)):
+            return "Apprise no reconoce la dirección del canal."
+        # The call's own deadline as well: a plugin that does not use cto/rto is not waited for past it.
+        result = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT, timeout=timeout_s)
+    except Exception as exc:  # a plugin's bug must not stop the others
+        return redact(f"{type(exc).__name__}: {exc}", channel.url)
+    if result:
         return None
-    return redact("; ".join(captured.lines[-3:]) or "el servicio no aceptó el mensaje", channel.url)
+    # Apprise's own lines of this call (they may quote the URL: redacted, kept for the outbox, never logged).
+    said = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
+    return redact("; ".join(said[-3:]) or "el servicio no aceptó el mensaje", channel.url)
 
 
 def redact(text: str, url: str) -> str:
     """``text`` without any piece of ``url`` that could be a secret (user, password, token, path, query)."""
-    import re
-
     rest = url.split("://", 1)[-1]
     for piece in sorted(set(re.split(r"[/:@?&=#,+]", rest)), key=len, reverse=True):
         if len(piece) >= 4:
             text = text.replace(piece, "****")
     return text[:500]
+
+
+GONE = "El canal ya no está configurado en [alerts]."
+
+
+_LABEL = re.compile(r"[a-z0-9+.-]{1,20}://[^ /@?]+ · [0-9a-f]{12}")
+
+
+def scrubbed_label(label: str, fingerprint: str) -> str:
+    """A label stored by an older version (Apprise's masked URL, which kept paths and topics) as the
+    scheme and the fingerprint only."""
+    if _LABEL.fullmatch(label):
+        return label
+    scheme = label.split("://", 1)[0].lower() if "://" in label else ""
+    return f"{scheme if re.fullmatch(r'[a-z0-9+.-]{1,20}', scheme) else '?'}://… · {fingerprint}"
+
+
+def give_up_unconfigured(store: Store, channels: Sequence[Channel], holder: str) -> int:
+    """Give up (recorded) the due messages of channels no longer in [alerts]; returns how many."""
+    entries = store.outbox_claim(holder, for_=CLAIM_FOR, limit=SEND_BATCH, other_than=[c.fingerprint for c in channels])
+    for entry in entries:
+        store.outbox_give_up(entry.id, holder, error=GONE)
+    return len(entries)
+
+
+def deliver_to(
+    store: Store,
+    channel: Channel,
+    holder: str,
+    *,
+    send: Sender = apprise_send,
+    retry_first: timedelta = timedelta(seconds=30),
+    claim_for: timedelta | None = None,
+) -> int:
+    """Send what is due to ``channel``, one message at a time: claim one, send it, settle it. A claim so
+    covers one send (bounded by the channel's timeout), never a batch whose last sends could outlast it
+    and be claimed and sent again by another process. Returns how many were delivered."""
+    delivered, last = 0, None
+    for _ in range(SEND_BATCH):
+        claimed = store.outbox_claim(holder, for_=claim_for or CLAIM_FOR, limit=1, channels=[channel.fingerprint], after_id=last)
+        if not claimed:
+            break
+        last = claimed[0].id  # one attempt per message per pass, however short its backoff
+        delivered += _send_one(store, channel, holder, claimed[0], send, retry_first)
+    return delivered
+
+
+def _send_one(store: Store, channel: Channel, holder: str, entry: OutboxEntry, send: Sender, retry_first: timedelta) -> int:
+    try:
+        # Plain again at the last step: a row queued by an older version goes out as safe as a new one.
+        error = send(channel, plain_title(entry.title), plain(entry.body))
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    if error is None:
+        if not store.outbox_delivered(entry.id, holder):
+            log.warning("alerta %d entregada a %s cuando su reserva ya había vencido", entry.id, channel.label)
+        return 1
+    error = redact(error, channel.url)  # whatever the sender says, no piece of the URL is kept
+    age = store.db_now() - entry.created_at
+    if age >= GIVE_UP_AFTER:
+        store.outbox_give_up(entry.id, holder, error=error)
+        log.error("alerta %d no entregada a %s tras %d intentos: se abandona", entry.id, channel.label, entry.attempts + 1)
+    else:
+        wait = min(RETRY_MAX, retry_first * (2**entry.attempts))
+        store.outbox_retry(entry.id, holder, after=wait, error=error)
+        log.warning(
+            "alerta %d no entregada a %s (intento %d); otra vez en %s",
+            entry.id,
+            channel.label,
+            entry.attempts + 1,
+            fmt_duration(wait),
+        )
+    return 0
 
 
 def deliver(
@@ -687,49 +825,90 @@ def deliver(
     *,
     send: Sender = apprise_send,
     retry_first: timedelta = timedelta(seconds=30),
+    claim_for: timedelta | None = None,
 ) -> int:
-    """Send what is due (claimed first); returns how many were delivered. A failure waits ``retry_first``,
-    then twice as long each time, up to RETRY_MAX; a message not delivered within GIVE_UP_AFTER is given up."""
-    by_fingerprint = {c.fingerprint: c for c in channels}
-    delivered = 0
-    for entry in store.outbox_claim(holder, for_=CLAIM_FOR, limit=SEND_BATCH):
-        channel = by_fingerprint.get(entry.channel)
-        if channel is None:
-            store.outbox_give_up(entry.id, holder, error="El canal ya no está configurado en [alerts].")
-            continue
-        try:
-            error = send(channel, entry.title, entry.body)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        if error is not None:
-            error = redact(error, channel.url)  # whatever the sender says, no piece of the URL is kept
-        if error is None:
-            store.outbox_delivered(entry.id, holder)
-            delivered += 1
-            continue
-        age = store.db_now() - entry.created_at
-        if age >= GIVE_UP_AFTER:
-            store.outbox_give_up(entry.id, holder, error=error)
-            log.error("alerta %d no entregada a %s tras %d intentos: se abandona", entry.id, channel.label, entry.attempts + 1)
-        else:
-            wait = min(RETRY_MAX, retry_first * (2**entry.attempts))
-            store.outbox_retry(entry.id, holder, after=wait, error=error)
-            log.warning(
-                "alerta %d no entregada a %s (intento %d); otra vez en %s",
-                entry.id,
-                channel.label,
-                entry.attempts + 1,
-                fmt_duration(wait),
-            )
-    return delivered
+    """Send what is due to every channel in turn, and give up the messages of channels no longer
+    configured; returns how many were delivered. A failure waits ``retry_first``, then twice as long each
+    time, up to RETRY_MAX; a message not delivered within GIVE_UP_AFTER is given up. (The Alerter sends
+    to each channel from a thread of its own instead: ``deliver_to``.)"""
+    give_up_unconfigured(store, channels, holder)
+    return sum(deliver_to(store, c, holder, send=send, retry_first=retry_first, claim_for=claim_for) for c in channels)
+
+
+def database_down_message(settings: AlertSettings, now: datetime) -> tuple[str, str]:
+    """The one message that goes out without the outbox, when the database itself fails."""
+    link = f"\n{settings.public_url}" if settings.public_url else ""
+    return (
+        f"{TITLE_PREFIX} · Falla la base de datos del tablero",
+        f"El tablero no puede usar su base de datos (a las {fmt_hour(now)}, hora de La Paz): no guarda comprobaciones "
+        "ni alertas, y las alertas en cola no se envían. Revise el disco y la base de datos del servidor. Este aviso "
+        f"se repite como mucho cada {fmt_duration(DB_DOWN_EVERY)} mientras dure.{link}",
+    )
+
+
+class _Courier:
+    """One channel's sender, in a thread of its own: a channel that is slow or never answers delays only its
+    own messages, and the decisions (and the policy) never wait on a send."""
+
+    def __init__(self, alerter: Alerter, channel: Channel) -> None:
+        self.alerter = alerter
+        self.channel = channel
+        self.wake = threading.Event()
+        self.direct: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()  # sent without the outbox
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._loop, name=f"alerts-{self.channel.fingerprint}", daemon=True)
+            self.thread.start()
+
+    def _loop(self) -> None:
+        alerter, channel = self.alerter, self.channel
+        database_failing = False
+        while not alerter._stop.is_set():
+            self.wake.clear()
+            self._send_direct()
+            try:
+                deliver_to(
+                    alerter.store,
+                    channel,
+                    alerter.holder,
+                    send=alerter.send,
+                    retry_first=timedelta(seconds=alerter.settings.retry_s),
+                    claim_for=alerter.claim_for,
+                )
+                database_failing = False
+            except Exception as exc:
+                if not database_failed(exc):
+                    log.exception("alertas: no se pudo enviar a %s", channel.label)
+                elif not database_failing:  # once per outage: the decision loop says the rest
+                    database_failing = True
+                    log.warning("alertas: sin base de datos, los mensajes en cola para %s esperan", channel.label)
+            self.wake.wait(alerter.check_interval_s)
+
+    def _send_direct(self) -> None:
+        while True:
+            try:
+                title, body = self.direct.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                error = self.alerter.send(self.channel, plain_title(title), plain(body))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            if error is None:
+                log.warning("alertas: aviso directo entregado a %s", self.channel.label)
+            else:
+                log.error("alertas: aviso directo no entregado a %s: %s", self.channel.label, redact(error, self.channel.url))
 
 
 # ---- the loop -----------------------------------------------------------------------------
 
 
 class Alerter:
-    """Decides and sends alerts in a background thread of its own: after each connectivity check of
-    this process's collector (``wake``), and at least every ``interval_s``."""
+    """Decides alerts in a background thread of its own: after each connectivity check of this process's
+    collector (``wake``), and at least every ``check_interval_s``. Each channel's messages are sent from a
+    thread of that channel's (``_Courier``), woken after each decision."""
 
     def __init__(
         self,
@@ -742,7 +921,7 @@ class Alerter:
         holder: str,
         long_open_hours: float,
         check_interval_s: float,
-        send: Sender = apprise_send,
+        send: Sender | None = None,
         clock: Callable[[], datetime] = now_la_paz,
         policy: Policy | None = None,
         cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
@@ -758,7 +937,11 @@ class Alerter:
         self.check_interval_s = check_interval_s
         self.cufd_expiring_hours = cufd_expiring_hours
         self.invoice_window = timedelta(hours=invoice_window_hours)
-        self.send = send
+        self.send: Sender = send or functools.partial(apprise_send, timeout_s=settings.send_timeout_s)
+        # A claim outlasts the longest send it covers, whatever the timeout is set to.
+        self.claim_for = max(CLAIM_FOR, timedelta(seconds=3 * settings.send_timeout_s))
+        self._couriers = {c.fingerprint: _Courier(self, c) for c in settings.channels}
+        self._direct_at: float | None = None  # time.monotonic() of the last direct message (the database failing)
         self.policy = policy
         self.last_policy: PolicyStatus | None = None  # what the policy did in this process's last round
         self.clock = clock
@@ -768,12 +951,12 @@ class Alerter:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> Round:
-        """One decision (if this process leads, or watches for nobody polling) and one delivery round."""
+        """One decision (if this process leads, or watches for nobody polling); the channels' threads send."""
         now = self.clock()
-        leading = self.leading()
-        polling, last_poll = (True, None) if leading else self.polling()
         done = Round()
         try:
+            leading = self.leading()
+            polling, last_poll = (True, None) if leading else self.polling()
             # A process that does not poll watches only for nobody polling: it reads nothing else.
             snap = (
                 read_snapshot(
@@ -806,44 +989,90 @@ class Alerter:
                 extra=extra,
                 cufd_expiring_hours=self.cufd_expiring_hours,
             )
-        except Exception:
-            log.exception("alertas: no se pudo decidir esta ronda")
+        except Exception as exc:
+            self._failed(exc, "alertas: no se pudo decidir esta ronda")
         try:
-            deliver(
-                self.store,
-                self.settings.channels,
-                self.holder,
-                send=self.send,
-                retry_first=timedelta(seconds=self.settings.retry_s),
-            )
-        except Exception:
-            log.exception("alertas: no se pudo enviar esta ronda")
+            give_up_unconfigured(self.store, self.settings.channels, self.holder)
+        except Exception as exc:
+            self._failed(exc, "alertas: no se pudieron descartar los mensajes de canales quitados")
+        self._wake_couriers()
         self.rounds += 1
         return done
+
+    def _failed(self, exc: Exception, what: str) -> None:
+        if not database_failed(exc):
+            log.exception(what)
+            return
+        # The outbox cannot be written: one message straight to the company's (untagged) channels, at most
+        # every DB_DOWN_EVERY per process; the log says each time.
+        detail = f"{type(exc).__name__}: {outside(getattr(exc, 'orig', None) or exc, 300)}"
+        if self._direct_at is not None and time.monotonic() - self._direct_at < DB_DOWN_EVERY.total_seconds():
+            log.error(
+                "%s: la base de datos falla (%s); el aviso directo ya salió hace menos de %s",
+                what,
+                detail,
+                fmt_duration(DB_DOWN_EVERY),
+            )
+            return
+        self._direct_at = time.monotonic()
+        title, body = database_down_message(self.settings, self.clock())
+        targets = [c for c in self.settings.channels if not c.tags]
+        for channel in targets:
+            courier = self._couriers[channel.fingerprint]
+            courier.direct.put((title, body))
+            courier.wake.set()
+        log.error(
+            "%s: la base de datos falla (%s), la cola de alertas no se puede escribir; aviso directo, sin la cola, a %s canal(es) sin etiqueta",
+            what,
+            detail,
+            fmt_count(len(targets)),
+        )
+
+    def _wake_couriers(self) -> None:
+        for courier in self._couriers.values():
+            courier.wake.set()
 
     def queue_test(self, actor: str) -> int:
         """A test message to every channel, sent by the next round (at once: it wakes the loop)."""
         messages = trial_messages(self.settings, actor, self.clock())
         self.store.outbox_add(messages, self.clock())
-        self.wake()
+        self._wake_couriers()
         return len(messages)
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> Alerter:
+        # Rows an older version stored: a label that kept a URL's path or topic, and a fingerprint made by a
+        # fast hash (today's is slow), which would leave their messages to no channel.
+        legacy = {hashlib.sha256(c.url.encode()).hexdigest()[:12]: (c.fingerprint, c.label) for c in self.settings.channels}
+        try:
+            if relabeled := self.store.outbox_relabel(scrubbed_label, legacy):
+                log.info("alertas: %s mensaje(s) guardados con la dirección de su canal, ahora sin ella", fmt_count(relabeled))
+        except Exception:
+            log.exception("alertas: no se pudieron limpiar las etiquetas de canal guardadas")
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="alerts", daemon=True)
             self._thread.start()
+        for courier in self._couriers.values():
+            courier.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop deciding and sending; a send under way is not waited for past ``timeout`` (its thread is a
+        daemon, and its message, unsettled, is sent again once its claim lapses)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._wake_couriers()
+        deadline = time.monotonic() + timeout
+        threads = [self._thread, *(c.thread for c in self._couriers.values())]
+        for thread in threads:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self._thread = None
+        for courier in self._couriers.values():
+            courier.thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

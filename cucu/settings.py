@@ -272,7 +272,7 @@ class Channel:
 
     url: str = field(repr=False)
     tags: frozenset[str] = frozenset()
-    label: str = ""  # the URL with its secrets masked, what the Alertas page and the outbox show
+    label: str = ""  # scheme, server and fingerprint (never a secret): what the Alertas page, the outbox and the log show
     fingerprint: str = ""  # stable id of the URL, stored with each message instead of the URL
 
 
@@ -290,6 +290,7 @@ class AlertSettings:
     cucu_failing_minutes: float = _number(float, 5, 1, 1440)  # cucu unreachable or refusing the key this long
     unsettled_minutes: float = _number(float, 15, 1, 1440)  # a start or end still unconfirmed this long
     retry_s: float = _number(float, 30, 0.1, 900)  # first wait after a failed delivery; doubling up to 15 min
+    send_timeout_s: float = _number(float, 20, 1, 600)  # one message to one channel, at most (connect, read, the whole send)
 
     def tags_of(self, branch_id: str, branch_name: str) -> frozenset[str]:
         return self.branch_tags.get(branch_id, frozenset()) | self.branch_tags.get(branch_name, frozenset())
@@ -392,13 +393,28 @@ def _channel(where: str, url: Any, tags: Any) -> Channel:
     scheme = url.split("://", 1)[0]
     if plugin is None:
         raise SettingsError(f"{where} ({scheme}://…) no es una dirección que Apprise entienda: revise el servicio y sus datos.")
-    masked = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]  # the query may carry tokens
+    # A slow hash: the fingerprint is shown to viewers, and a fast one would let them test guesses of a
+    # weak password (the rest of the URL is known) offline.
+    fingerprint = hashlib.pbkdf2_hmac("sha256", url.strip().encode(), b"contingencia/alerts", 50_000).hex()[:12]
     return Channel(
         url=url.strip(),
         tags=frozenset(str(t).strip() for t in tags),
-        label=masked[:300],
-        fingerprint=hashlib.sha256(url.strip().encode()).hexdigest()[:12],
+        label=_channel_label(scheme, getattr(plugin, "host", None), fingerprint),
+        fingerprint=fingerprint,
     )
+
+
+# A server's name or address. For some services (Telegram, Slack, Discord) what Apprise calls the host is a
+# bot id or a token: those are not shown.
+_SERVER = re.compile(r"localhost|(?=[^.]*\.)[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+def _channel_label(scheme: str, host: object, fingerprint: str) -> str:
+    """What people see of a channel (Alertas, the outbox, the log): the scheme, the server when it is one,
+    and the fingerprint. Apprise's masked URL keeps paths and topics (json://host/hook/SECRET,
+    ntfy://ntfy.sh/SECRET-TOPIC), so nothing of the path, user, password or query is shown."""
+    server = str(host or "")
+    return f"{scheme.lower()[:20]}://{server if _SERVER.fullmatch(server) else '…'} · {fingerprint}"
 
 
 # ---- [policy] ---------------------------------------------------------------------------------

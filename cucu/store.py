@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -975,17 +975,34 @@ class Store:
         with self.engine.begin() as conn:
             _queue(conn, None, messages, queued_at)
 
-    def outbox_claim(self, holder: str, *, for_: timedelta, limit: int) -> list[OutboxEntry]:
+    def outbox_claim(
+        self,
+        holder: str,
+        *,
+        for_: timedelta,
+        limit: int,
+        channels: Collection[str] | None = None,
+        other_than: Collection[str] = (),
+        after_id: int | None = None,
+    ) -> list[OutboxEntry]:
         """Take up to ``limit`` messages that are due and nobody else is sending, for ``for_`` by the
-        database's clock: a sender that dies mid-send leaves them to the next one when it lapses."""
+        database's clock: a sender that dies mid-send leaves them to the next one when it lapses.
+        ``channels``: only these fingerprints; ``other_than``: none of these; ``after_id``: rows after it only."""
         now = self.db_now()
         free = sa.or_(alert_outbox.c.claimed_until.is_(None), alert_outbox.c.claimed_until < now)
         waiting = sa.and_(alert_outbox.c.delivered_at.is_(None), alert_outbox.c.gave_up_at.is_(None))
+        which: list[sa.ColumnElement[bool]] = []
+        if channels is not None:
+            which.append(alert_outbox.c.channel.in_(list(channels)))
+        if other_than:
+            which.append(alert_outbox.c.channel.not_in(list(other_than)))
+        if after_id is not None:
+            which.append(alert_outbox.c.id > after_id)
         with self.engine.begin() as conn:
             ids = list(
                 conn.execute(
                     sa.select(alert_outbox.c.id)
-                    .where(waiting, alert_outbox.c.due_at <= now, free)
+                    .where(waiting, alert_outbox.c.due_at <= now, free, *which)
                     .order_by(alert_outbox.c.due_at, alert_outbox.c.id)
                     .limit(limit)
                 ).scalars()
@@ -1029,6 +1046,26 @@ class Store:
                     .values(claimed_by=None, claimed_until=None, **values)
                 ).rowcount
             )
+
+    def outbox_relabel(self, label: Callable[[str, str], str], rekey: Mapping[str, tuple[str, str]] = {}) -> int:
+        """Move the rows of each fingerprint in ``rekey`` to its new (fingerprint, label), then rewrite every
+        other stored label as ``label(label, fingerprint)`` says; returns the rows changed."""
+        changed = 0
+        with self.engine.begin() as conn:
+            for old_key, (key, key_label) in rekey.items():
+                changed += conn.execute(
+                    alert_outbox.update().where(alert_outbox.c.channel == old_key).values(channel=key, channel_label=key_label)
+                ).rowcount
+            pairs = conn.execute(sa.select(alert_outbox.c.channel_label, alert_outbox.c.channel).distinct()).all()
+            for old, fingerprint in pairs:
+                new = label(old, fingerprint)
+                if new != old:
+                    changed += conn.execute(
+                        alert_outbox.update()
+                        .where(alert_outbox.c.channel_label == old, alert_outbox.c.channel == fingerprint)
+                        .values(channel_label=new)
+                    ).rowcount
+        return changed
 
     def outbox_entries(self, limit: int, *, incident_id: int | None = None) -> list[OutboxEntry]:
         """The last ``limit`` messages queued (of one incident), newest first."""
@@ -1435,6 +1472,11 @@ def _stored_event(raw: str | dict[str, Any]) -> Event | None:
 
 def _event_json(event: Event) -> str:
     return json.dumps(dict(event.raw), ensure_ascii=False)
+
+
+def database_failed(exc: BaseException) -> bool:
+    """The database itself failed (gone, disk full, connection lost), as opposed to a query it refused."""
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
 def _queue(conn: Connection, incident_id: int | None, messages: Sequence[OutboxMessage], now: datetime) -> None:

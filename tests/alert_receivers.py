@@ -94,3 +94,64 @@ class SmtpReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self._controller.stop()
+
+
+class SilentSmtp:
+    """A TCP server that accepts connections and never says a word: an SMTP server that never greets."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.accepted: list[Any] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:  # closed
+                return
+            self.accepted.append(conn)  # held open, silent
+
+    @property
+    def url(self) -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=alertas@empresa.bo&to=mudo@empresa.bo"
+
+    def __enter__(self) -> SilentSmtp:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+class HttpCapture:
+    """What Apprise would POST to a cloud service (Slack, Telegram), caught at requests' transport: each
+    request is recorded and answered as the service would accept it, and nothing leaves the machine."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        import requests
+        from requests.models import Response
+
+        self.requests: list[Any] = []
+
+        def send(adapter: Any, request: Any, **kwargs: Any) -> Response:
+            self.requests.append(request)
+            response = Response()
+            response.status_code = 200
+            response.request, response.url = request, request.url
+            if "hooks.slack.com" in request.url:
+                response._content = b"ok"
+            else:
+                response._content = b'{"ok": true, "result": {"message_id": 1}}'
+                response.headers["Content-Type"] = "application/json"
+            return response
+
+        monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+
+    def json_to(self, host: str) -> list[dict[str, Any]]:
+        return [json.loads(r.body) for r in self.requests if host in r.url]

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import logging
+import re
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
-from cucu.alerts import Round, Snapshot, conditions, decide, deliver, redact, trial_messages
+from cucu import alerts
+from cucu.alerts import (
+    BODY_MAX,
+    OUTSIDE_MAX,
+    Alerter,
+    Round,
+    Snapshot,
+    apprise_send,
+    conditions,
+    decide,
+    deliver,
+    outside,
+    plain,
+    plain_title,
+    redact,
+    send_url,
+    trial_messages,
+)
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count
 from cucu.lapaz import LA_PAZ
+from cucu.logs import LOGGERS
 from cucu.models import Branch, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
-from cucu.store import Attempt, DayEvents, PosStatus, Store
+from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, Outcome
+from tests.waiting import wait_until
 
 T0 = datetime(2026, 12, 3, 3, 0, tzinfo=LA_PAZ)
 TOKEN = "s3cr3tT0ken99"
@@ -71,7 +95,7 @@ def event(eid, pos, start, end=None):
 def test_channels_are_masked_and_never_in_a_repr():
     settings = channels()
     assert [c.tags for c in settings.channels] == [frozenset(), frozenset({"norte"})]
-    assert all(TOKEN not in c.label and "****" in c.label for c in settings.channels)
+    assert [c.label for c in settings.channels] == [f"json://127.0.0.1 · {c.fingerprint}" for c in settings.channels]
     assert TOKEN not in repr(settings) and TOKEN not in repr(settings.channels[0])
     assert settings.tags_of(NORTE, "Sucursal Norte") == {"norte"} and settings.tags_of(SUR, "Sucursal Sur") == frozenset()
 
@@ -103,12 +127,101 @@ def test_a_broken_alerts_table_is_explained_without_its_secrets(section, says):
     assert says in str(err.value) and TOKEN not in str(err.value)
 
 
+# Channel URLs whose secret is in every place a URL can hold one: path, topic, user, password, query.
+SECRET_URLS = [
+    "json://hooks.empresa.bo/webhook/SECRETPATH",
+    "ntfy://ntfy.sh/SECRET-TOPIC",
+    "ntfy://SECRET-TOPIC",
+    f"json://usuario-json:{TOKEN}@127.0.0.1:9/gancho/SECRETPATH?token=QUERYSECRET",
+    f"mailtos://usuario.alertas:{TOKEN}@empresa.bo?to=soporte.interno@empresa.bo",
+    f"tgram://123456789:{TOKEN}/-1001234567890",
+    "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#alertas",
+    "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js",
+]
+LABEL = re.compile(r"(?P<scheme>[a-z]+)://(?P<server>[^ ]+) · [0-9a-f]{12}")
+
+
+def secret_pieces(url, server):
+    """Every piece of ``url`` but its scheme and the server its label shows: path, user, password, query."""
+    pieces = set(re.split(r"[/:@?&=#,]", url.split("://", 1)[1])) - {server}
+    return {p for p in pieces if len(p) >= 4}
+
+
+def test_a_channel_label_is_its_scheme_server_and_fingerprint_only():
+    settings = load_alerts({"channels": [{"url": u} for u in SECRET_URLS]}, {})
+    servers = []
+    for url, channel in zip(SECRET_URLS, settings.channels, strict=True):
+        shown = LABEL.fullmatch(channel.label)
+        assert shown is not None and shown["scheme"] == url.split("://")[0], channel.label
+        assert not any(piece in channel.label for piece in secret_pieces(url, shown["server"])), channel.label
+        servers.append(shown["server"])
+    # A server's name is shown; a bot id or token that Apprise reads as the host is not.
+    assert servers == ["hooks.empresa.bo", "ntfy.sh", "…", "127.0.0.1", "empresa.bo", "…", "…", "…"]
+
+
+def test_no_piece_of_a_channel_url_reaches_the_outbox_or_the_log(db, caplog):
+    store = Store(db)
+    settings = load_alerts({"channels": [{"url": u} for u in SECRET_URLS]}, {})
+    store.outbox_add(trial_messages(settings, "ana@empresa.bo", T0), store.db_now())
+    receiver = Receiver()
+    receiver.down = True
+    with caplog.at_level(logging.DEBUG):
+        deliver(store, settings.channels, "me", send=receiver, retry_first=timedelta(0))
+        local = settings.channels[3]  # a real Apprise send, refused on loopback: its error and log lines
+        apprise_failure = apprise_send(local, "t", "b", timeout_s=2)
+        receiver.down = False
+        assert deliver(store, settings.channels, "me", send=receiver) == len(SECRET_URLS)
+    # The server's log is our loggers' (cucu/logs.py); Apprise's own lines (they quote URLs) never reach it.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.split(".")[0] in LOGGERS)
+    assert logging.getLogger("apprise").propagate is False
+    seen = logged + repr(store.outbox_entries(100)) + (apprise_failure or "")
+    assert apprise_failure and "alerta" in logged  # the failures were logged, by label
+    for url, channel in zip(SECRET_URLS, settings.channels, strict=True):
+        shown = LABEL.fullmatch(channel.label)
+        assert shown is not None
+        assert not [piece for piece in secret_pieces(url, shown["server"]) if piece in seen], url
+
+
+def test_every_send_asks_for_plain_text_and_the_timeouts_whatever_the_url_says():
+    url = send_url("sms://cuenta/?to=+59170000000&format=html&cto=5&rto=90&mdv=v1", 20)
+    assert url.startswith("sms://cuenta/?to=+59170000000&")  # the operator's values, not re-encoded
+    assert "format=text" in url and "format=html" not in url and "mdv" not in url
+    assert "cto=5" in url and "rto=20" in url  # a shorter timeout of the URL's own is kept, a longer one is not
+    assert send_url(f"tgram://123456789:{TOKEN}/-100555", 20).endswith("?format=markdown&mdv=v2&cto=20&rto=20")
+
+
 def test_redact_removes_every_secret_piece_of_the_url():
     url = f"tgram://123456789:{TOKEN}/-100555"
     assert TOKEN not in redact(f"HTTP 401 from https://api.telegram.org/bot123456789:{TOKEN}/sendMessage", url)
 
 
 # ---- rules ---------------------------------------------------------------------------------
+
+
+HOSTILE = (
+    "<!channel> <@U024BE7LH> <#C024BE7LR> <http://evil.example|Ingrese al portal SIAT> <mailto:a@evil.example|SIN> "
+    "@everyone @here"
+)
+
+
+def test_plain_text_breaks_every_mention_and_link_syntax_and_is_capped():
+    text = plain(HOSTILE)
+    for markup in ("<!", "<@", "<#", "<http", "<mailto", "@everyone", "@here"):
+        assert markup not in text
+    assert "Ingrese al portal SIAT" in text and "evil.example" in text  # the words stay, as words
+    assert plain(text) == text  # a second pass (at send time) changes nothing
+    assert len(plain("y" * 10_000)) == BODY_MAX and len(plain_title("t" * 1000)) <= 200
+    assert outside("a\nhttps://evil.example\r\nb\x00c") == "a https://evil.example b c"  # no line of its own
+    assert len(outside("x" * 10_000)) == OUTSIDE_MAX
+
+
+def test_outside_text_in_a_rule_is_capped_to_one_line():
+    hostile = "Falla\n\nhttps://evil.example/ingrese " + HOSTILE + " x" * 5000
+    failing = [
+        ConnectivityCheck(T0 + timedelta(seconds=30 * i), None, error=hostile, error_kind=ErrorKind.SERVER) for i in range(12)
+    ]
+    cond = found(snapshot(T0 + timedelta(minutes=6), checks_=failing))[AlertRule.CUCU_FAILING.value]
+    assert len(cond.body) < OUTSIDE_MAX + 300 and "\n" not in cond.body
 
 
 def test_siat_down_is_the_same_rule_as_estado():
@@ -374,3 +487,109 @@ def test_a_test_message_goes_to_every_channel(db):
     receiver = Receiver()
     assert deliver(store, settings.channels, "me", send=receiver) == 2
     assert {m.kind for m in store.outbox_entries(10)} == {AlertKind.TEST}
+
+
+def test_a_short_claim_still_sends_each_message_once(db, monkeypatch):
+    """Seen: with a 1 s claim, 5 messages were sent 9 times (a batch claimed at once outlived its claim while
+    its first messages were sent, and another sender took the rest). One claim covers one send now."""
+    monkeypatch.setattr(alerts, "CLAIM_FOR", timedelta(seconds=1))
+    store = Store(db)
+    settings = load_alerts({"channels": [{"url": "json://127.0.0.1:9/uno"}]}, {})
+    (channel,) = settings.channels
+    now = store.db_now()
+    store.outbox_add([OutboxMessage(AlertKind.TEST, channel.fingerprint, channel.label, f"m{n}", "…") for n in range(5)], now)
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def slow(channel, title, body):
+        time.sleep(0.3)  # five of them outlast the claim; one does not
+        with lock:
+            sent.append(title)
+
+    def sender(holder):
+        mine = Store(db)
+        until = time.monotonic() + 3.5
+        while time.monotonic() < until:
+            deliver(mine, settings.channels, holder, send=slow)
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=sender, args=(h,)) for h in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(sent) == [f"m{n}" for n in range(5)]
+    assert {e.delivery for e in store.outbox_entries(10)} == {Delivery.DELIVERED}
+
+
+def break_database(store, tmp_path):
+    """The store's database gone, as with PostgreSQL stopped or the disk full: every read and write raises
+    OperationalError."""
+    if store.engine.dialect.name == "sqlite":
+        store.engine = sa.create_engine(f"sqlite:///{tmp_path}/no-such-dir/gone.db")
+    else:
+        store.engine = sa.create_engine(store.engine.url.set(port=1))
+
+
+def test_when_the_database_fails_one_direct_message_goes_to_the_untagged_channels(db, tmp_path, caplog):
+    store = Store(db)
+    settings = channels()  # [0] untagged, [1] tagged "norte"
+    receiver = Receiver()
+    alerter = Alerter(
+        store,
+        INVENTORY,
+        settings,
+        leading=lambda: True,
+        polling=lambda: (True, None),
+        holder="yo",
+        long_open_hours=24,
+        check_interval_s=0.05,
+        send=receiver,
+    )
+    break_database(store, tmp_path)
+    with caplog.at_level(logging.INFO, logger="cucu.alerts"):
+        alerter.start()
+        try:
+            wait_until(lambda: receiver.got, 10, what="the direct message")
+            rounds = alerter.rounds
+            wait_until(lambda: alerter.rounds >= rounds + 5, 10, what="more rounds, the database still failing")
+        finally:
+            alerter.stop()
+    # Once for the whole outage (rate-limited), to the company's channel only.
+    assert receiver.got == [(settings.channels[0].fingerprint, "Contingencia · Falla la base de datos del tablero")]
+    assert "la base de datos falla" in caplog.text and "aviso directo, sin la cola, a 1 canal(es) sin etiqueta" in caplog.text
+    assert "aviso directo entregado a json://127.0.0.1" in caplog.text and TOKEN not in caplog.text
+
+
+def test_labels_an_older_version_stored_lose_their_path_at_start(db):
+    store = Store(db)
+    settings = channels()
+    old = OutboxMessage(AlertKind.TEST, "0123456789ab", "json://alertas:****@127.0.0.1:9/webhook/SECRETPATH", "t", "b")
+    new = trial_messages(settings, "ana", T0)
+    # Queued by an older version for a channel still configured: its fingerprint was sha256(url)[:12].
+    legacy = hashlib.sha256(settings.channels[1].url.encode()).hexdigest()[:12]
+    waiting = OutboxMessage(AlertKind.TEST, legacy, "json://norte:****@127.0.0.1:9/norte", "t", "b")
+    store.outbox_add([old, *new, waiting], store.db_now())
+    alerter = Alerter(
+        store,
+        INVENTORY,
+        settings,
+        leading=lambda: False,
+        polling=lambda: (True, None),
+        holder="yo",
+        long_open_hours=24,
+        check_interval_s=30,
+        send=Receiver(),
+    )
+    alerter.start()
+    alerter.stop()
+    labels = [(e.channel, e.channel_label) for e in store.outbox_entries(10)]
+    assert ("0123456789ab", "json://… · 0123456789ab") in labels
+    # Today's labels untouched; the older row is the channel's own again (sent, not given up as unknown).
+    assert sorted(labels) == sorted(
+        [
+            ("0123456789ab", "json://… · 0123456789ab"),
+            *[(c.fingerprint, c.label) for c in settings.channels],
+            (settings.channels[1].fingerprint, settings.channels[1].label),
+        ]
+    )

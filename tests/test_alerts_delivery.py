@@ -3,24 +3,30 @@
 The simulator's SIAT goes down: the alert arrives once at each receiver, reminders arrive, SIAT comes
 back and the recovery arrives. A receiver that fails for a while gets the alert once it is back. Two
 collector processes on one database send each alert once, and a restart in the middle loses none.
+Text from outside arrives as plain text (a real SMTP server; Slack's and Telegram's payloads as Apprise
+builds them), and a channel that never answers delays neither the others nor the decisions.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from cucu.alerts import Alerter, apprise_send, deliver, messages_for
+from cucu.models import Inventory
 from cucu.runtime import build_runtime
-from cucu.settings import load_settings
+from cucu.settings import load_alerts, load_settings
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
 from cucu.vocabulary import AlertKind, Delivery
-from tests.alert_receivers import SmtpReceiver, WebhookReceiver
+from tests.alert_receivers import HttpCapture, SilentSmtp, SmtpReceiver, WebhookReceiver
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,3 +212,122 @@ def test_a_restart_in_the_middle_loses_no_alert(service, sim, webhook):
     sim.update_faults({"siat_down": False})
     wait_until(lambda: count(webhook.titles(), BACK), WAIT_S, what="the recovery")
     assert count(webhook.titles(), OPENED) == 1 and len(webhook.titles()) == len(set(webhook.titles()))
+
+
+# ---- plain text ------------------------------------------------------------------------------
+
+# What cucu, SIAT or a name may carry into a message: HTML, Slack's mention and link syntax, Markdown.
+HOSTILE = (
+    'Error de cucu: <img src=x onerror="alert(1)"> <script>alert(document.cookie)</script> '
+    '<a href="http://evil.example/login">Ingrese al portal SIAT</a> <!channel> <@U024BE7LH> '
+    "<http://evil.example|Ingrese al portal SIAT> [Ingrese al portal SIAT](http://evil.example)"
+)
+SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#alertas"
+TELEGRAM = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-1001234567890"
+
+
+def queue_hostile(db, urls):
+    """A message whose body carries HOSTILE, queued for each channel as a decision queues it."""
+    store = Store(db)
+    settings = load_alerts({"channels": [{"url": u} for u in urls]}, {})
+    messages = messages_for(
+        settings.channels,
+        settings,
+        Inventory(()),
+        AlertKind.OPENED,
+        rule="cucu_no_responde",
+        branch_id=None,
+        title="cucu <b>no</b> responde",
+        body=f"Sin conexión con cucu: {HOSTILE}.",
+        path="",
+    )
+    store.outbox_add(messages, store.db_now())
+    return store, settings
+
+
+def strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def test_an_email_carries_outside_text_as_plain_text_only(db, mailbox):
+    store, settings = queue_hostile(db, [mailbox.url])
+    assert deliver(store, settings.channels, "me") == 1
+    (message,) = mailbox.messages
+    parts = [(p.get_content_type(), p.get_payload(decode=True).decode()) for p in message.walk() if not p.is_multipart()]
+    assert [kind for kind, _ in parts] == ["text/plain"]  # no HTML part to carry a tag, live or not
+    text = parts[0][1]
+    assert "Ingrese al portal SIAT" in text and "onerror" in text  # the words arrive, as words
+    assert "<!channel>" not in text and "<http://evil" not in text
+
+
+def test_slack_and_telegram_get_outside_text_that_cannot_mention_link_or_render(db, monkeypatch):
+    http = HttpCapture(monkeypatch)
+    # The operator's own ?format= does not bring markup back.
+    urls = [SLACK, TELEGRAM, f"{SLACK}?format=markdown", f"{TELEGRAM}?format=html"]
+    store, settings = queue_hostile(db, urls)
+    assert deliver(store, settings.channels, "me") == len(urls)
+    slack = http.json_to("hooks.slack.com")
+    assert len(slack) == 2
+    for payload in slack:
+        assert payload.get("mrkdwn") is False
+        for text in strings(payload):
+            for markup in ("<!", "<@", "<http", "<script", "<img", "<a "):
+                assert markup not in text, text
+    assert any("Ingrese al portal SIAT" in text for text in strings(slack[0]))
+    telegram = http.json_to("api.telegram.org")
+    assert len(telegram) == 2
+    for payload in telegram:
+        assert payload["parse_mode"] == "MarkdownV2"  # never HTML
+        # MarkdownV2: every reserved character escaped, so no link, bold or tag can form.
+        assert not re.search(r"(?<!\\)[\[\]()<>|]", payload["text"].replace("*Contingencia", "", 1)), payload["text"]
+        assert "Ingrese al portal SIAT" in payload["text"]
+
+
+# ---- one slow channel --------------------------------------------------------------------------
+
+
+def test_a_send_to_a_server_that_never_greets_ends_at_its_timeout():
+    with SilentSmtp() as silent:
+        (channel,) = load_alerts({"channels": [{"url": silent.url}]}, {}).channels
+        started = time.monotonic()
+        error = apprise_send(channel, "Contingencia · Prueba", "…", timeout_s=1)
+        took = time.monotonic() - started
+    assert error is not None and took < 5, (error, took)
+
+
+def test_a_channel_that_never_greets_delays_neither_the_others_nor_the_decisions(db, webhook):
+    """Seen: an SMTP server that never greets made one round take 60 s for 4 messages, the policy's and
+    the alerts' decisions waiting behind it."""
+    with SilentSmtp() as silent:
+        store = Store(db)
+        settings = load_alerts({"channels": [{"url": silent.url}, {"url": webhook.url}]}, {})
+        alerter = Alerter(
+            store,
+            Inventory(()),
+            settings,
+            leading=lambda: False,
+            polling=lambda: (True, None),
+            holder="yo",
+            long_open_hours=24,
+            check_interval_s=0.2,
+        )
+        alerter.start()
+        try:
+            wait_until(lambda: alerter.rounds, what="the first round")
+            alerter.queue_test("ana@empresa.bo")
+            wait_until(lambda: webhook.titles(), 5, what="the good channel's message, while the other hangs")
+            wait_until(lambda: silent.accepted, what="the silent server reached")
+            rounds = alerter.rounds
+            wait_until(lambda: alerter.rounds >= rounds + 5, 5, what="decision rounds while a send hangs")
+            mute = next(e for e in store.outbox_entries(10) if e.channel == settings.channels[0].fingerprint)
+            assert mute.delivery is Delivery.WAITING and mute.attempts == 0  # still hanging, within its timeout
+        finally:
+            alerter.stop(timeout=1)
+    assert webhook.titles() == ["Contingencia · Prueba"]

@@ -40,14 +40,16 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
         title="SIAT no responde",
         body="SIAT no responde desde las 03:00.",
         messages=[
-            OutboxMessage(AlertKind.OPENED, "abc", "json://alertas:****@127.0.0.1:9/hook", "Contingencia · SIAT no responde", "…")
+            OutboxMessage(
+                AlertKind.OPENED, "0123456789ab", "json://127.0.0.1 · 0123456789ab", "Contingencia · SIAT no responde", "…"
+            )
         ],
     )
     at = open_page(app_secrets)
     assert "No hay canales configurados" in texts(at)
     incidents, sent = at.dataframe[0].value, at.dataframe[1].value
     assert incidents["Asunto"].tolist() == ["SIAT no responde"] and incidents["Alerta"].tolist() == [AlertRule.SIAT_DOWN.label]
-    assert sent["Canal"].tolist() == ["json://alertas:****@127.0.0.1:9/hook"]
+    assert sent["Canal"].tolist() == ["json://127.0.0.1 · 0123456789ab"]
     # Its channel is not configured here: the page's own process gives it up, soon or already.
     assert sent["Entrega"].iloc[0] in (Delivery.WAITING.label, Delivery.GAVE_UP.label)
     assert not any(b.key == "alertas_prueba" for b in at.button)
@@ -104,3 +106,16 @@ def test_without_a_policy_estado_says_nothing_of_it(app_secrets, seeded_runtime)
     at = open_page(app_secrets)
     at.switch_page("pages/estado.py").run()
     assert "Política automática" not in texts(at) and not any(b.key == "estado_politica_pausa" for b in at.button)
+
+
+def test_a_channel_shows_its_scheme_server_and_fingerprint_never_its_path_or_topic(app_secrets):
+    """Seen: json://host/webhook/SECRETPATH and ntfy://ntfy.sh/SECRET-TOPIC kept their secret in the "masked"
+    label, shown to viewers here and stored in the outbox."""
+    channels = [{"url": "json://127.0.0.1:9/webhook/SECRETPATH"}, {"url": "ntfy://127.0.0.1:9/SECRET-TOPIC"}]
+    at = open_page(app_secrets, {"channels": channels})
+    shown = "\n".join(t.value for t in at.text)
+    assert "json://127.0.0.1 · " in shown and "ntfy://127.0.0.1 · " in shown
+    at.button(key="alertas_prueba").click().run()
+    assert not at.exception and (at.dataframe[-1].value["Mensaje"] == AlertKind.TEST.label).sum() == 2
+    for secret in ("SECRETPATH", "SECRET-TOPIC", "webhook"):
+        assert secret not in str(at._tree)
