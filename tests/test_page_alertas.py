@@ -92,7 +92,7 @@ def test_estado_shows_the_policy_and_a_supervisor_pauses_and_resumes_it(app_secr
     at.secrets["access"] = SUPERVISOR_OFF
     at.run()
     assert not at.exception
-    assert "Política automática: Armada" in texts(at) and "si SIAT no responde 5 min" in texts(at)
+    assert "Política automática: Armada" in texts(at) and "si cucu dice que SIAT no responde durante 5 min" in texts(at)
     at.button(key="estado_politica_pausa").click().run()
     assert not at.exception and "En pausa por" in texts(at)
     assert seeded_runtime.store.policy_paused_by() is not None
