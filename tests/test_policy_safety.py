@@ -328,3 +328,38 @@ def test_a_process_whose_clock_runs_ahead_stamps_and_compares_with_the_database_
         assert abs(row.requested_at - store.db_now()) < timedelta(minutes=1)
     finally:
         runtime.close()
+
+
+def test_a_database_behind_this_process_does_not_restart_an_event_a_supervisor_ended(clean_env, tmp_path, monkeypatch):
+    """Seen: with the database 10 min behind the process, the policy's start (stamped by the database)
+    looked older than the outage (stamped by the process), so an event a supervisor ended was started
+    again. Through the runtime's own wiring and the lease holder's loop, with this process 10 min ahead."""
+    import cucu.lapaz as lapaz
+    from cucu.runtime import build_runtime
+    from cucu.settings import load_settings
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(minutes=10)
+
+    monkeypatch.setattr(lapaz, "datetime", Ahead)
+    settings = load_settings({"db": str(tmp_path / "c.db")}, {}, policy={"mode": "on", "down_minutes": 1, "cooldown_minutes": 0})
+    runtime = build_runtime(settings, start_collector=False)
+    try:
+        store, alerter = runtime.store, runtime.alerter
+        alerter.leading = lambda: True
+        runtime.collector.sweep_once()
+        for i in range(4):  # cucu said "SIAT does not respond" over the last 2 minutes (the database's)
+            store.add_check(ConnectivityCheck(store.now() - timedelta(seconds=120 - 30 * i), False))
+        alerter.run_once()
+        started = {e.pos_id: e.event_id for e in store.audit_entries(AuditFilter(actors=(POLICY_ACTOR.id,)))}
+        assert started and all(started.values())
+        by_hand = sorted(started)[0]
+        runtime.actions.end(SUPERVISOR, runtime.actions.end_targets([by_hand]))
+        store.add_check(ConnectivityCheck(store.now(), False))
+        alerter.run_once()
+        again = store.audit_entries(AuditFilter(actors=(POLICY_ACTOR.id,), actions=(ActionKind.START,)))
+        assert [e.pos_id for e in again].count(by_hand) == 1  # not started again
+    finally:
+        runtime.close()
