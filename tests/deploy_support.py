@@ -157,6 +157,21 @@ def insecure_client(source: str | None = None) -> httpx.Client:
     return httpx.Client(transport=transport, timeout=10, follow_redirects=False)
 
 
+def wrong_guesses(url: str, source: str, count: int = 200) -> list[httpx.Response | None]:
+    """``count`` concurrent requests to ``url`` with wrong passwords from ``source``: each one's answer, or
+    None for one still waiting its turn in nginx's limit after 3 s (the site delays some before refusing)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(http: httpx.Client, n: int) -> httpx.Response | None:
+        try:
+            return http.get(url, auth=("ana", f"mala-{n}"), timeout=3)
+        except httpx.TimeoutException:
+            return None
+
+    with insecure_client(source) as http, ThreadPoolExecutor(50) as pool:
+        return list(pool.map(lambda n: guess(http, n), range(count)))
+
+
 def plain_http_url(directory: Path) -> str:
     """The base URL of the site's port-80 server (it redirects to HTTPS), as ``nginx()`` rendered it."""
     site = next(path for path in directory.glob("contingencia*.conf") if "secret" not in path.name)
