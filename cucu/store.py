@@ -446,13 +446,15 @@ class Store:
         query = (
             sa.select(connectivity_checks)
             .where(connectivity_checks.c.checked_at >= since)
-            .order_by(connectivity_checks.c.id)  # the order they were made: a clock step cannot reorder them
+            # A history for charts and uptime, by time (the rules read recent_checks, by id).
+            .order_by(connectivity_checks.c.checked_at, connectivity_checks.c.id)
         )
         with self.engine.connect() as conn:
             return [_check(row) for row in conn.execute(query)]
 
     def recent_checks(self, limit: int) -> list[ConnectivityCheck]:
-        """The last ``limit`` checks, oldest first."""
+        """The last ``limit`` checks in the order they were made (by id, so a clock step cannot reorder
+        them): what every rule reads (SIAT down, the policy's streak, the alerts)."""
         query = sa.select(connectivity_checks).order_by(connectivity_checks.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))

@@ -60,7 +60,7 @@ def test_siat_down_is_caido_with_an_ongoing_outage(sim, seeded_runtime, app_secr
         seeded_runtime.collector.check_once()
     at = run_app(app_secrets, page=PAGE)
     body = texts(at)
-    assert "Caído" in body and "SIAT no responde desde las" in body and "3 comprobaciones seguidas" in body
+    assert "Caído" in body and "SIAT no responde desde las" in body and "cucu lo dijo en 3 comprobaciones" in body
     assert "1 caída en los últimos 24 h" in body and "sigue en curso" in body
     table = at.dataframe[0].value
     assert len(table) == 1
@@ -70,7 +70,7 @@ def test_siat_down_is_caido_with_an_ongoing_outage(sim, seeded_runtime, app_secr
     assert metrics(at)["Disponibilidad 24 h"] == "25,0 %"  # 1 of 4 checks: the seeded one
 
 
-def test_cucu_unreachable_does_not_count_against_siat(seeded_runtime, app_secrets):
+def test_cucu_unreachable_does_not_count_against_siat_and_is_never_caido(seeded_runtime, app_secrets):
     seeded = seeded_runtime.store.latest_check().checked_at
     for i in range(1, 4):  # after the seeded (successful) check
         seeded_runtime.store.add_check(
@@ -78,7 +78,7 @@ def test_cucu_unreachable_does_not_count_against_siat(seeded_runtime, app_secret
         )
     at = run_app(app_secrets, page=PAGE)
     body = texts(at)
-    assert "Caído" in body and "Sin conexión con cucu desde las" in body
+    assert "cucu no responde" in body and "Sin respuesta de cucu desde las" in body and "Caído" not in body
     assert metrics(at)["Disponibilidad 24 h"] == "100,00 %"
     assert at.dataframe[0].value.iloc[0]["Causa"] == "Sin conexión con cucu"
 
