@@ -46,6 +46,7 @@ R = TypeVar("R")
 MAX_DESCRIPTION = 500
 PENDING_EXPIRES = timedelta(minutes=5)  # an attempt still pending after this was cut off mid-call
 VERIFY_FOR = timedelta(minutes=10)  # an attempt cucu has not shown settled by then is given up as uncertain
+LATE_START_WINDOW = timedelta(hours=1)  # a start given up uncertain is still settled if its event shows up within this
 START_CLOCK_SLACK = timedelta(minutes=2)  # cucu's clock and the database's may disagree by this much
 FRESH_CUFD = timedelta(seconds=15)  # a CUFD read this recently is not read again when a renewal is confirmed
 # Renewals that may have reached cucu: within the cooldown they hold the POS (a refusal or an error did not).
@@ -59,14 +60,19 @@ GIVEN_UP = (
 )
 
 
-def settled_by(action: ActionKind, active: Event | None, *, requested_at: datetime, event_id: str | None) -> bool:
+def settled_by(
+    action: ActionKind, active: Event | None, *, requested_at: datetime, event_id: str | None, motive: int | None = None
+) -> bool:
     """Does the POS's active event (as cucu shows it now) prove that the attempt took effect?
 
-    A start: an event that began at or after the attempt (the POS had none when it was sent). An end:
-    the target event is no longer the active one.
+    A start: an event of the motive sent that began at or after the attempt (the POS had none when it
+    was sent): one of another motive was declared by someone else, and is not credited to this
+    attempt (the policy would later end it). An end: the target event is no longer the active one.
     """
     if action == ActionKind.START:
-        return active is not None and (active.fecha_inicio is None or active.fecha_inicio >= requested_at - START_CLOCK_SLACK)
+        if active is None or (motive is not None and active.codigo_motivo is not None and active.codigo_motivo != motive):
+            return False
+        return active.fecha_inicio is None or active.fecha_inicio >= requested_at - START_CLOCK_SLACK
     return active is None or active.id != event_id
 
 
@@ -119,12 +125,33 @@ def reconcile_open_attempts(store: Store, fetches: Sequence[PosFetch]) -> int:
         if entry.pos_id not in seen or not isinstance(entry.action, ActionKind) or entry.action not in EVENT_ACTIONS:
             continue
         active = seen[entry.pos_id]
-        if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id):
+        if settled_by(entry.action, active, requested_at=entry.requested_at, event_id=entry.event_id, motive=entry.motive):
             message = settled_message(entry.message, entry.action)
             event_id = active.id if entry.action == ActionKind.START and active is not None else None
             if store.audit_settle(entry.id, outcome=Outcome.OK, message=message, event_id=event_id):
                 settled += 1
                 log.info("acciones: registro %d de %s en %s verificado por el colector", entry.id, entry.action, entry.pos_id)
+    # A start given up unconfirmed whose event shows up later (a late write): settled after all, so
+    # whoever started it (the automatic policy among them) knows the event is theirs to end.
+    since = store.db_now() - LATE_START_WINDOW
+    uncertain = store.audit_entries(AuditFilter(since=since, actions=(ActionKind.START,), outcomes=(Outcome.UNCERTAIN,)))
+    if not uncertain:
+        return settled
+    # An event another start is credited with (a person's, after the POS was freed) is never this one's.
+    claimed = {
+        e.event_id for e in store.audit_entries(AuditFilter(since=since, actions=(ActionKind.START,), outcomes=(Outcome.OK,)))
+    }
+    for entry in uncertain:
+        active = seen.get(entry.pos_id)
+        if (
+            active is not None
+            and active.id not in claimed
+            and settled_by(ActionKind.START, active, requested_at=entry.requested_at, event_id=None, motive=entry.motive)
+        ):
+            message = f"{entry.message or ''} Se verificó más tarde en cucu: el evento sí se inició.".strip()
+            if store.audit_settle(entry.id, outcome=Outcome.OK, message=message, event_id=active.id, was=Outcome.UNCERTAIN):
+                settled += 1
+                log.info("acciones: registro %d sin confirmar, verificado más tarde por el colector", entry.id)
     return settled
 
 
@@ -138,6 +165,7 @@ class _Verification:
     sent_at: datetime
     event_id: str | None  # an end's target
     message: str
+    motive: int | None = None  # a start's
     due: float = 0.0
     until: float = 0.0
     delay: float = 1.0
@@ -540,12 +568,18 @@ class Actions:
                 return self._finish(
                     audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
                 )
-            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, uncertain_why(exc)))
+            return self._verify(
+                _Verification(audit_id, action, pos, sent_at, ended_id, uncertain_why(exc), audit_fields.get("motive"))
+            )
         except CucuError as exc:
             return self._finish(audit_id, pos, action, Outcome.ERROR, exc.message)
         except Exception:
             log.exception("acciones: error inesperado al %s en %s", action, pos.id)
-            return self._verify(_Verification(audit_id, action, pos, sent_at, ended_id, "Error inesperado durante el envío."))
+            return self._verify(
+                _Verification(
+                    audit_id, action, pos, sent_at, ended_id, "Error inesperado durante el envío.", audit_fields.get("motive")
+                )
+            )
         # The audit row is completed first: the follow-up reads below may be slow or fail.
         if action == ActionKind.START:
             result = self._finish(audit_id, pos, action, Outcome.OK, "Evento iniciado.", event)
@@ -568,7 +602,7 @@ class Actions:
         except CucuError:
             active, seen = None, False
         else:
-            seen = settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id)
+            seen = settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id, motive=v.motive)
         if seen:
             result = self._finish(
                 v.audit_id,
@@ -643,7 +677,7 @@ class Actions:
         except Exception:
             log.exception("acciones: error inesperado al verificar el registro %d", v.audit_id)
             return False
-        if not settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id):
+        if not settled_by(v.action, active, requested_at=v.sent_at, event_id=v.event_id, motive=v.motive):
             return False
         try:
             settled = self.store.audit_settle(

@@ -50,7 +50,7 @@ from cucu.store import (
     StoredCufd,
     database_failed,
 )
-from cucu.uptime import rule_checks, siat_down_since
+from cucu.uptime import checks_for_rules, rule_checks, siat_down_since
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState
 
 log = logging.getLogger(__name__)
@@ -271,7 +271,7 @@ def _siat_down(snap: Snapshot) -> list[Condition]:
     since = siat_down_since(snap.checks)
     if since is None:
         return []
-    latest = snap.checks[-1]
+    latest = rule_checks(snap.checks)[-1]  # not a check a person asked for
     return [
         Condition(
             key=AlertRule.SIAT_DOWN.value,
@@ -529,7 +529,7 @@ def read_snapshot(
     attempts = [a for outcome in OPEN_OUTCOMES for a in store.open_attempts(outcome)]
     return Snapshot(
         now=now,
-        checks=store.recent_checks(CHECK_HISTORY),
+        checks=checks_for_rules(store.recent_checks, store.checks_before, CHECK_HISTORY),
         statuses=store.pos_statuses(),
         recent_days=store.days_with_ends_since(now - REGISTRATION_WINDOW),
         open_attempts=attempts,

@@ -130,6 +130,11 @@ class Collector:
         self.store.add_check(check)
         return check
 
+    def holds_lease(self) -> bool:
+        """Whether this process holds the lease now, by the database (not the cached ``leading``)."""
+        lease = self.store.lease(LEASE)
+        return lease is not None and lease.holder == self.holder and lease.live(self.store.db_now())
+
     def check_on_request(self) -> ConnectivityCheck:
         """A check a person asked for ("Comprobar ahora"): stored and shown, but counted by no rule
         (``ConnectivityCheck.on_request``); at most one per ``REQUEST_EVERY_S`` in this process, so

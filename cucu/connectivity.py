@@ -34,6 +34,7 @@ class ConnectivityCheck:
     # Asked by a person ("Comprobar ahora"): shown, but counted by no rule (SIAT down, the policy's
     # up_checks, the alerts), so nobody steers the automatic policy with clicks.
     on_request: bool = False
+    id: int | None = None  # the store's id: the order checks were made in (None until stored)
 
     @property
     def state(self) -> CheckState:

@@ -95,23 +95,40 @@ def read_record(store: Store, now: datetime, settings: PolicySettings) -> Policy
     ends = store.audit_entries(
         AuditFilter(since=now - window, actions=(ActionKind.END,), outcomes=(Outcome.OK, Outcome.VERIFYING))
     )
-    resumes = store.audit_entries(AuditFilter(since=now - HISTORY, actions=(ActionKind.RESUME_POLICY,)))
     open_pos = frozenset(e.pos_id for o in OPEN_OUTCOMES for e in store.open_attempts(o))
     return PolicyRecord(
         own=tuple(sorted(own, key=lambda e: e.id)),
         ends=tuple(sorted(ends, key=lambda e: e.id)),
         open_pos=open_pos,
-        resumed_after=max((e.id for e in resumes), default=0),
+        resumed_after=store.policy_resumed_after(),
     )
 
 
 def policy_events(record: PolicyRecord) -> dict[str, AuditEntry]:
-    """POS id -> the policy's latest start that took effect (or may have: still verified)."""
+    """POS id -> the policy's latest start that took effect, or may have (still verified, or given
+    up unconfirmed: "Sin confirmar")."""
     latest: dict[str, AuditEntry] = {}
     for entry in record.own:
-        if entry.action == ActionKind.START and entry.outcome in STARTED:
+        if entry.action == ActionKind.START and entry.outcome in (*STARTED, Outcome.UNCERTAIN):
             latest[entry.pos_id] = entry
     return latest
+
+
+def refusals_in_a_row(record: PolicyRecord) -> int:
+    """Its starts that cucu refused or failed, in a row up to now, since a supervisor last resumed it
+    and since its last start that took effect (in any outage: a halt lasts until a person resumes)."""
+    count = 0
+    for entry in reversed(record.own):
+        if entry.id <= record.resumed_after:
+            break
+        if entry.action != ActionKind.START:
+            continue
+        if entry.outcome not in REFUSED:
+            if entry.outcome in STARTED:
+                break
+            continue
+        count += 1
+    return count
 
 
 def _failures_in_a_row(entries: Iterable[AuditEntry]) -> tuple[int, datetime | None]:
@@ -159,13 +176,24 @@ def evaluate(
         s = statuses.get(pos_id)
         return s.event.id if s is not None and s.event is not None and s.event.active else None
 
-    # Its open events: a start done whose event the POS still shows, or one still being verified.
+    # Its open events: a start done whose event the POS still shows, or one still being verified, or
+    # one given up unconfirmed while the POS shows an event (counted, never ended by it: a person checks).
     endable = [(pos_id, e.event_id) for pos_id, e in mine.items() if e.event_id and current(pos_id) == e.event_id]
     verifying = [pos_id for pos_id, e in mine.items() if e.outcome in OPEN_OUTCOMES]
-    open_count = len(endable) + len(verifying)
+    unconfirmed = [pos_id for pos_id, e in mine.items() if e.outcome == Outcome.UNCERTAIN and current(pos_id) is not None]
+    open_count = len(endable) + len(verifying) + len(unconfirmed)
+    refusals = refusals_in_a_row(record)
+    halted = refusals >= settings.refusals_to_halt
 
-    def status(state: PolicyState, sentence: str, *, paused_by: str | None = None, refusals: int = 0) -> PolicyStatus:
+    def status(state: PolicyState, sentence: str, *, paused_by: str | None = None) -> PolicyStatus:
+        if unconfirmed:
+            sentence += f" {fmt_count(len(unconfirmed))} inicio(s) sin confirmar: revíselos en Bitácora."
         return PolicyStatus(state, sentence, mode, paused_by, open_events=open_count, refusals=refusals)
+
+    halted_sentence = (
+        f"Detenida: cucu rechazó o falló {fmt_count(refusals)} inicios seguidos. No inicia nada más hasta que un "
+        "supervisor la reanude (vea el motivo en Bitácora); sigue finalizando los eventos que inició."
+    )
 
     if mode is PolicyMode.OFF:
         return Decision(PolicyStatus(PolicyState.OFF, "La política automática está apagada.", mode), [], [])
@@ -177,6 +205,8 @@ def evaluate(
     counted = rule_checks(checks)
     down_since = siat_down_since(counted)
     if down_since is not None:
+        if halted:
+            return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
         return _while_down(settings, counted, statuses, scope, record, mine, now, down_since, status, current)
     silent = cucu_silent_since(counted)
     if silent is not None or (counted and counted[-1].siat_ok is None):
@@ -188,7 +218,7 @@ def evaluate(
         streak = ok_streak(counted)
         if streak < settings.up_checks:
             sentence = (
-                f"SIAT responde de nuevo: finalizará los {fmt_count(open_count)} evento(s) que inició tras "
+                f"Finalizará los {fmt_count(open_count)} evento(s) que inició cuando SIAT responda "
                 f"{settings.up_checks} comprobaciones seguidas (van {streak})."
             )
             return Decision(status(PolicyState.WAITING, sentence), [], [])
@@ -200,6 +230,8 @@ def evaluate(
         ]
         sentence = f"SIAT responde: finaliza los {fmt_count(open_count)} evento(s) que inició."
         return Decision(status(PolicyState.ACTING, sentence), [], to_end)
+    if halted:
+        return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
     sentence = (
         f"Armada: si cucu dice que SIAT no responde durante {settings.down_minutes:g} min, inicia contingencia por "
         f"{Motive.FALLA_SIAT.label} en los puntos de venta sin evento."
@@ -236,24 +268,12 @@ def _while_down(
     if last_end is not None and last_end > down_since - timedelta(minutes=settings.rearm_minutes):
         rearm = last_end + timedelta(minutes=settings.rearm_minutes)
         sentence = (
-            f"SIAT no responde desde las {fmt_hour(down_since)}, pero volvió hace poco (finalizó eventos a las "
-            f"{fmt_hour(last_end)}): no actúa en este corte; se rearma si SIAT sigue estable hasta las {fmt_hour(rearm)}."
+            f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}, pero SIAT había vuelto hace poco (la "
+            f"política finalizó eventos a las {fmt_hour(last_end)}): no actúa en este corte; actuará en uno que "
+            f"empiece después de las {fmt_hour(rearm)}."
         )
         return Decision(status(PolicyState.WAITING, sentence), [], [])
     starts = [e for e in record.own if e.action == ActionKind.START]
-    # Failed starts in a row, in this outage and since a supervisor last resumed it.
-    since_resume = [e for e in starts if e.requested_at >= down_since and e.id > record.resumed_after]
-    refusals = 0
-    for entry in reversed(since_resume):
-        if entry.outcome not in REFUSED:
-            break
-        refusals += 1
-    if refusals >= settings.refusals_to_halt:
-        sentence = (
-            f"Detenida: cucu rechazó {fmt_count(refusals)} inicios seguidos en este corte. No inicia nada más hasta que "
-            "un supervisor la reanude (vea el motivo en Bitácora)."
-        )
-        return Decision(status(PolicyState.HALTED, sentence, refusals=refusals), [], [])
     in_outage = sum(1 for e in starts if e.requested_at >= down_since)
     in_hour = sum(1 for e in starts if e.requested_at >= now - HOUR)
     room = min(settings.max_starts_per_outage - in_outage, settings.max_starts_per_hour - in_hour)
@@ -279,23 +299,39 @@ def _while_down(
         to_start.append(pos_id)
     capped = len(to_start) > max(0, room)
     to_start = to_start[: max(0, room)]
-    sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: la política inicia contingencia por {Motive.FALLA_SIAT.label}."
+    sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: "
+    sentence += (
+        f"inicia contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(len(to_start))} punto(s) de venta."
+        if to_start
+        else "no queda ningún punto de venta que deba iniciar ahora."
+    )
     if capped:
         sentence += (
             f" Alcanzó su límite ({fmt_count(settings.max_starts_per_outage)} inicios por corte, "
             f"{fmt_count(settings.max_starts_per_hour)} por hora): los demás esperan."
         )
-    return Decision(status(PolicyState.ACTING, sentence, refusals=refusals), to_start, [])
+    return Decision(status(PolicyState.ACTING, sentence), to_start, [])
 
 
 class Policy:
     """Runs the policy once per round of the lease holder (see cucu/alerts.py's loop)."""
 
-    def __init__(self, store: Store, inventory: Inventory, actions: Actions, settings: PolicySettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        inventory: Inventory,
+        actions: Actions,
+        settings: PolicySettings,
+        *,
+        leading: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.store = store
         self.inventory = inventory
         self.actions = actions
         self.settings = settings
+        # Whether this process still holds the collector lease (read in the database before each batch):
+        # a holder that stalled and lost it must not act beside the new one.
+        self.leading = leading
 
     def status(self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]) -> PolicyStatus:
         return self._evaluate(now, checks, statuses).status
@@ -345,11 +381,16 @@ class Policy:
         return _with(status, started=started, ended=ended)
 
     def _paused_meanwhile(self) -> bool:
-        """Read between batches: a supervisor's pause stops a round already under way."""
+        """Read between batches: a supervisor's pause, or the lease passing to another process, stops a
+        round already under way."""
         paused = self.store.policy_paused_by()
         if paused is not None:
             log.info("política: en pausa por %s a mitad de la ronda; no envía más", paused)
-        return paused is not None
+            return True
+        if not self.leading():
+            log.info("política: otro proceso tomó la concesión a mitad de la ronda; no envía más")
+            return True
+        return False
 
 
 def _with(status: PolicyStatus, *, started: Sequence[str], ended: Sequence[str]) -> PolicyStatus:
@@ -419,7 +460,7 @@ def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[st
     return {
         key: (
             "Política automática: contingencia en curso",
-            f"La política automática inició contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(total)} punto(s) de venta "
-            f"(en Bitácora, «{POLICY_ACTOR.name}»). Los finalizará cuando SIAT responda {settings.up_checks} comprobaciones seguidas.",
+            f"La política automática inició contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(total)} punto(s) de venta, "
+            f"contados los que aún se verifican (en Bitácora, «{POLICY_ACTOR.name}»). Los finalizará cuando SIAT responda {settings.up_checks} comprobaciones seguidas.",
         )
     }

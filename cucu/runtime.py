@@ -167,7 +167,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         renew_cooldown_s=settings.cufd_renew_cooldown_s,
         clock=store.now,
     )
-    policy = Policy(store, inventory, actions, settings.policy)
+    policy = Policy(store, inventory, actions, settings.policy, leading=collector.holds_lease)
     alerter = Alerter(
         store,
         inventory,

@@ -197,6 +197,8 @@ policy_state = sa.Table(
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("changed_by", sa.String(320), nullable=True),  # the actor's name, else its id (v9 made it 200)
     sa.Column("changed_at", UtcDateTime(), nullable=True),
+    # v13: the audit row of that change: the policy counts refusals after a resume by id, not by time.
+    sa.Column("audit_id", sa.Integer, nullable=True),
 )
 
 
@@ -405,9 +407,12 @@ def _v12(conn: Connection) -> None:
 
 
 def _v13(conn: Connection) -> None:
+    # v1 and v9 create these tables from the current definitions: a database made since has the columns.
     columns = {c["name"] for c in sa.inspect(conn).get_columns(connectivity_checks.name)}
     if "on_request" not in columns:
         conn.execute(sa.text("ALTER TABLE connectivity_checks ADD COLUMN on_request BOOLEAN NOT NULL DEFAULT FALSE"))
+    if "audit_id" not in {c["name"] for c in sa.inspect(conn).get_columns(policy_state.name)}:
+        conn.execute(sa.text("ALTER TABLE policy_state ADD COLUMN audit_id INTEGER"))
 
 
 # Ordered; never change what a shipped step creates, append a new one.

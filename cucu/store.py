@@ -327,6 +327,8 @@ class Store:
         self._lock = threading.Lock()
         self._clock = clock
         self._clock_base: tuple[datetime, float] | None = None  # (database time, monotonic) at the last read
+        self._clock_lock = threading.Lock()
+        self._clock_retry_at = 0.0  # monotonic: after a failed read, when to try the database again
         self.migrate()
 
     def close(self) -> None:
@@ -352,19 +354,38 @@ class Store:
 
         Every time written to the store and every comparison with one uses it, so a process whose
         own clock is ahead, behind or stepped neither reorders checks, nor acts early, nor forgets
-        what it did (a sweep of 10 000 POS stamps each fetch without 10 000 queries).
+        what it did (a sweep of 10 000 POS stamps each fetch without 10 000 queries). It never
+        raises: while the database cannot be read, the last reading goes on (the process's clock
+        before any), so the threads that need a time to say the database failed still get one.
         """
         if self._clock is not None:
             return self._clock().astimezone(LA_PAZ)
-        mono = time.monotonic()
-        with self._lock:
+        base, mono = self._clock_base, time.monotonic()
+        if base is None or (mono - base[1] >= CLOCK_RESYNC_S and mono >= self._clock_retry_at):
+            base = self._resync_clock(base)
+        return (base[0] + timedelta(seconds=time.monotonic() - base[1])).astimezone(LA_PAZ)
+
+    def _resync_clock(self, seen: tuple[datetime, float] | None) -> tuple[datetime, float]:
+        with self._clock_lock:  # one reader at a time: 32 sweep workers do not all query at once
             base = self._clock_base
-        if base is None or mono - base[1] >= CLOCK_RESYNC_S:
-            base = (self.db_now(), time.monotonic())
-            with self._lock:
-                self._clock_base = base
-            mono = base[1]
-        return (base[0] + timedelta(seconds=mono - base[1])).astimezone(LA_PAZ)
+            if base is not seen and base is not None:
+                return base  # another thread read it meanwhile
+            before = time.monotonic()
+            try:
+                db_time = self.db_now()
+            except Exception:
+                self._clock_retry_at = time.monotonic() + CLOCK_RESYNC_S  # not a query per call while it fails
+                if base is None:
+                    log.warning("reloj: no se pudo leer la hora de la base de datos; se usa la del proceso", exc_info=True)
+                    base = (datetime.now(UTC), time.monotonic())
+                    self._clock_base = base
+                    return base
+                log.warning("reloj: no se pudo leer la hora de la base de datos; sigue la última lectura", exc_info=True)
+                return base
+            # The database read its clock somewhere within the query: pair it with the middle.
+            base = (db_time, (before + time.monotonic()) / 2)
+            self._clock_base = base
+            return base
 
     # ---- schema --------------------------------------------------------------------
 
@@ -456,6 +477,18 @@ class Store:
         """The last ``limit`` checks in the order they were made (by id, so a clock step cannot reorder
         them): what every rule reads (SIAT down, the policy's streak, the alerts)."""
         query = sa.select(connectivity_checks).order_by(connectivity_checks.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        return [_check(row) for row in reversed(rows)]
+
+    def checks_before(self, before_id: int, limit: int) -> list[ConnectivityCheck]:
+        """The ``limit`` checks made just before the one with ``before_id``, in the order they were made."""
+        query = (
+            sa.select(connectivity_checks)
+            .where(connectivity_checks.c.id < before_id)
+            .order_by(connectivity_checks.c.id.desc())
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
         return [_check(row) for row in reversed(rows)]
@@ -778,18 +811,24 @@ class Store:
             conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(**values))
 
     def audit_settle(
-        self, entry_id: int, *, outcome: Outcome, message: str, event_id: str | None = None, completed_at: datetime | None = None
+        self,
+        entry_id: int,
+        *,
+        outcome: Outcome,
+        message: str,
+        event_id: str | None = None,
+        completed_at: datetime | None = None,
+        was: Outcome = Outcome.VERIFYING,
     ) -> bool:
-        """Settle an attempt under verification, once: False when another process already did."""
+        """Settle an attempt under verification (or given up, ``was``), once: False when another
+        process already did."""
         values: dict[str, Any] = {"outcome": outcome, "message": message, "completed_at": completed_at or self.db_now()}
         if event_id is not None:
             values["event_id"] = event_id
         with self.engine.begin() as conn:
             return bool(
                 conn.execute(
-                    audit_log.update()
-                    .where(audit_log.c.id == entry_id, audit_log.c.outcome == Outcome.VERIFYING)
-                    .values(**values)
+                    audit_log.update().where(audit_log.c.id == entry_id, audit_log.c.outcome == was).values(**values)
                 ).rowcount
             )
 
@@ -1087,12 +1126,24 @@ class Store:
 
     def set_policy_paused(self, paused: bool, attempt: Attempt) -> None:
         """Pause or resume the policy and audit it (``attempt``: who, decided) in one transaction."""
-        values = {"paused": paused, "changed_by": attempt.actor_name or attempt.actor, "changed_at": attempt.requested_at}
         with self.engine.begin() as conn:
+            row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
+            inserted = conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at)).inserted_primary_key
+            values = {
+                "paused": paused,
+                "changed_by": attempt.actor_name or attempt.actor,
+                "changed_at": attempt.requested_at,
+                "audit_id": int(inserted[0]) if inserted is not None else _no_key(),
+            }
             if conn.execute(policy_state.update().where(policy_state.c.name == _POLICY).values(**values)).rowcount == 0:
                 conn.execute(policy_state.insert().values(name=_POLICY, **values))
-            row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
-            conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at))
+
+    def policy_resumed_after(self) -> int:
+        """The audit id of the last "Reanudar política" (0: never resumed): the policy counts its
+        refusals after it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(policy_state).where(policy_state.c.name == _POLICY)).first()
+        return int(row.audit_id or 0) if row is not None and not row.paused else 0
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -1353,6 +1404,7 @@ def _check(row: sa.Row[Any]) -> ConnectivityCheck:
         error=row.error,
         error_kind=_error_kind(row.error_kind),
         on_request=bool(row.on_request),
+        id=row.id,
     )
 
 

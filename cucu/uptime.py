@@ -13,7 +13,7 @@ availability; outages and the rollup count both kinds of failure and say which o
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -136,22 +136,57 @@ def siat_down_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
     least ``DOWN_AFTER`` checks since it first said so, with no answer "SIAT responds" in between.
 
     Returns the time of the first of those answers, or ``None``. A check where cucu itself gave no
-    answer (``siat_ok is None``: 5xx, 429, 401, timeout, garbage) says nothing of SIAT: it neither
-    starts nor ends the run, and a latest check without an answer is not "down" (the automatic policy
-    acts only on a positive signal). Checks a person asked for count for nothing.
+    answer (``siat_ok is None``: 5xx, 429, 401, timeout, garbage) says nothing of SIAT: a few of them
+    neither start nor end the run, but ``DOWN_AFTER`` in a row end it (what SIAT was before cucu went
+    silent is not what it is after), and a latest check without an answer is not "down" (the
+    automatic policy acts only on a positive signal). Checks a person asked for count for nothing.
     """
-    said_down = 0
-    since = None
+    return _down_run(checks)[0]
+
+
+def down_run_is_whole(checks: Sequence[ConnectivityCheck]) -> bool:
+    """Whether the checks reach back past the start of SIAT's current down run (or there is none), so
+    :func:`siat_down_since` read on them is the outage's true start, however long it has lasted."""
+    return _down_run(checks)[1]
+
+
+def _down_run(checks: Sequence[ConnectivityCheck]) -> tuple[datetime | None, bool]:
     counted = rule_checks(checks)
     if not counted or counted[-1].siat_ok is not False:
-        return None
+        return None, True
+    said_down, since, silent = 0, None, 0
     for check in reversed(counted):
+        if check.siat_ok is None:
+            silent += 1
+            if silent >= DOWN_AFTER:
+                break
+            continue
         if check.siat_ok is True:
             break
-        if check.siat_ok is False:
-            said_down += 1
-            since = check.checked_at
-    return since if said_down >= DOWN_AFTER else None
+        said_down, since, silent = said_down + 1, check.checked_at, 0
+    else:  # the list ended inside the run: it may have started earlier
+        return (since if said_down >= DOWN_AFTER else None), False
+    return (since if said_down >= DOWN_AFTER else None), True
+
+
+OLDER_CHECKS = 1000  # checks read at a time further back, while an outage outlasts the recent ones
+
+
+def checks_for_rules(
+    recent: Callable[[int], list[ConnectivityCheck]],
+    before: Callable[[int, int], list[ConnectivityCheck]],
+    limit: int,
+) -> list[ConnectivityCheck]:
+    """The last ``limit`` checks (``Store.recent_checks``), reaching further back (``Store.checks_before``)
+    while SIAT's current down run started before them: an outage of any length keeps its start, so
+    "once per outage", its caps and "desde las …" do not restart when it outlasts ``limit`` checks."""
+    checks = recent(limit)
+    while checks and not down_run_is_whole(checks) and checks[0].id is not None:
+        older = before(checks[0].id, OLDER_CHECKS)
+        if not older:
+            break
+        checks = older + checks
+    return checks
 
 
 def cucu_silent_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:

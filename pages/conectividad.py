@@ -56,7 +56,7 @@ def summary() -> None:
         )
         return
     # The word from the checks in the order they were made, as Estado and the alerts read them.
-    rollup = uptime.siat_rollup(runtime.store.recent_checks(20), now, check_interval_s=runtime.settings.check_interval_s)
+    rollup = uptime.siat_rollup(resources.rule_checks(runtime), now, check_interval_s=runtime.settings.check_interval_s)
     latest = checks[-1]
     with st.container(border=True, key="rollup"):
         st.markdown(f"## :{rollup.color}[:material/{rollup.icon}: {rollup.word}]", anchors=False)

@@ -32,7 +32,7 @@ actions.confirmation_and_results(runtime)
 
 def siat_panel(now: datetime) -> None:
     latest = resources.connectivity(runtime)
-    checks = runtime.store.recent_checks(20) or [latest]
+    checks = resources.rule_checks(runtime) or [latest]
     rollup = siat_rollup(checks, now, check_interval_s=settings.check_interval_s)
     st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
     diagnosis = diagnose(latest, settings)

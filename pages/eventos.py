@@ -73,7 +73,7 @@ def live_table() -> None:
     if shown.empty:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
-    table = pos_table(shown, long_open_hours)
+    table = pos_table(shown, long_open_hours, now)
     if len(long_open):  # they must not hide among thousands of rows
         st.error(
             f"**{fmt_count(len(long_open))} evento(s) abierto(s) hace más de {long_open_hours:g} h.** "

@@ -16,7 +16,7 @@ clock the machine moves (the store's clock stands in for the database's).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from cucu.actions import Actions, Actor
+from cucu.alerts import CHECK_HISTORY
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.lapaz import now_la_paz
@@ -32,7 +33,7 @@ from cucu.policy import POLICY_ACTOR, STARTED, Policy, set_paused
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
-from cucu.uptime import siat_down_since
+from cucu.uptime import checks_for_rules
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Motive, Role
 
 ROUTES = (
@@ -112,6 +113,7 @@ def machine(sim_server, new_db):
             self.store = self.processes[0].store
             self.pos_ids = [p.id for p in sim.inventory.all_pos]
             self.processes[0].collector.sweep_once()
+            self.said: list[tuple[datetime, bool | None]] = []
 
         def teardown(self) -> None:
             for process in getattr(self, "processes", []):
@@ -133,7 +135,8 @@ def machine(sim_server, new_db):
                 sim.update_faults(CLEAR | {"error_rate": 1.0, "fault_routes": [route]})
             for _ in range(checks):
                 self.clock.at += timedelta(seconds=30)
-                self.here.collector.check_once()
+                check = self.here.collector.check_once()
+                self.said.append((check.checked_at, check.siat_ok))  # the test's own record of what cucu said
                 self.policy_round()
             if siat == "unknown":
                 sim.update_faults({k: getattr(saved, k) for k in CLEAR} | {"fault_routes": list(saved.fault_routes)})
@@ -176,14 +179,22 @@ def machine(sim_server, new_db):
 
         @rule()
         def policy_round(self) -> None:
-            checks = self.store.recent_checks(400)
+            checks = checks_for_rules(self.store.recent_checks, self.store.checks_before, CHECK_HISTORY)  # as the loop
             before = {e.id for e in self._policy_starts()}
             self.here.policy.run_once(self.store.now(), checks, self.store.pos_statuses())
             new = [e for e in self._policy_starts() if e.id not in before]
-            if new:  # no start without cucu having said SIAT is down for down_minutes
-                down = siat_down_since(checks)
-                assert down is not None, "the policy started events while cucu had not said SIAT is down"
-                assert all(e.requested_at - down >= timedelta(minutes=cap.down_minutes) for e in new)
+            if new:
+                self._cucu_said_down_long_enough(min(e.requested_at for e in new))
+
+        def _cucu_said_down_long_enough(self, at: datetime) -> None:
+            """No start without cucu having said SIAT is down for down_minutes, read from the test's own
+            record (not the rule under test): the latest answer said down, and the first "down" since the
+            last "SIAT responds" is at least down_minutes old."""
+            answers = [(when, ok) for when, ok in self.said if ok is not None]
+            assert answers and answers[-1][1] is False, "a start while cucu's latest answer was not 'SIAT down'"
+            last_up = max((i for i, (_, ok) in enumerate(answers) if ok), default=-1)
+            first_down = answers[last_up + 1][0]
+            assert at - first_down >= timedelta(minutes=cap.down_minutes), "a start before down_minutes had passed"
 
         # ---- invariants ----
 

@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cucu.actions import Actions, Actor
+from cucu.actions import Actions, Actor, settled_by
+from cucu.alerts import CHECK_HISTORY
 from cucu.client import CucuClient
 from cucu.collector import Collector
 from cucu.connectivity import ConnectivityCheck
+from cucu.formatting import fmt_hour
 from cucu.lapaz import now_la_paz
 from cucu.policy import HALTED_KEY, POLICY_ACTOR, Policy, policy_condition, set_paused
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
-from cucu.uptime import siat_rollup
+from cucu.uptime import checks_for_rules, siat_rollup
 from cucu.vocabulary import ActionKind, Outcome, PolicyState, Role
 
 START = "POST /api/v1/events/start"
@@ -69,7 +71,8 @@ class World:
         return done
 
     def run(self, pol: Policy):
-        return pol.run_once(self.store.now(), self.store.recent_checks(400), self.store.pos_statuses())
+        checks = checks_for_rules(self.store.recent_checks, self.store.checks_before, CHECK_HISTORY)  # as the alerts' loop
+        return pol.run_once(self.store.now(), checks, self.store.pos_statuses())
 
     def calls(self, route: str) -> int:
         return self.sim.stats()["by_route"].get(route, 0)  # type: ignore[attr-defined]
@@ -151,6 +154,9 @@ def test_refused_starts_are_not_retried_every_round_and_halt_it_with_an_alert(wo
     halted = statuses[-1]
     assert halted.state is PolicyState.HALTED and halted.refusals == len(idle)
     assert HALTED_KEY in policy_condition(halted, pol.settings)
+    # SIAT comes back and goes down again: still halted, until a person resumes it.
+    world.checks("." * 4 + "x" * 12, pol)
+    assert world.calls(START) == len(idle) and world.run(pol).state is PolicyState.HALTED
     # A supervisor resumes it (audited): one more try per POS, refused again, halts again.
     set_paused(world.store, SUPERVISOR, False, world.store.now())
     world.checks("x", pol)
@@ -348,6 +354,7 @@ def test_a_database_behind_this_process_does_not_restart_an_event_a_supervisor_e
     runtime = build_runtime(settings, start_collector=False)
     try:
         store, alerter = runtime.store, runtime.alerter
+        assert runtime.collector.lead()  # this process holds the lease, as the lease holder's loop does
         alerter.leading = lambda: True
         runtime.collector.sweep_once()
         for i in range(4):  # cucu said "SIAT does not respond" over the last 2 minutes (the database's)
@@ -363,3 +370,92 @@ def test_a_database_behind_this_process_does_not_restart_an_event_a_supervisor_e
         assert [e.pos_id for e in again].count(by_hand) == 1  # not started again
     finally:
         runtime.close()
+
+
+# ---- what the review found -------------------------------------------------------------------------
+
+
+def test_an_outage_longer_than_the_checks_read_keeps_its_start(world):
+    """An outage of 2 h 30 min outlasts the 240 checks a round reads: it is still one outage, so a
+    POS a person ended in it is not started again once the cooldown has passed, and its start stays."""
+    pol = world.policy(cooldown_minutes=30)
+    world.checks("x" * 11, pol)
+    first = world.store.checks_before(10**9, 11)[0].checked_at
+    world.collector.sweep_once()
+    by_hand = sorted(r.pos_id for r in world.policy_rows())[0]
+    world.actions.end(SUPERVISOR, world.actions.end_targets([by_hand]))
+    world.checks("x" * 300)  # 2 h 30 min more, no "SIAT responde" in between
+    world.collector.sweep_once()
+    status = world.run(pol)
+    assert by_hand not in status.started and world.calls(START) == len(world.policy_rows())
+    assert fmt_hour(first) in status.sentence
+
+
+def test_a_silent_cucu_ends_what_cucu_said_before(world):
+    """Down, then an hour with no answer from cucu, then down again: a new run, not an hour-old one."""
+    pol = world.policy()
+    world.checks("xx" + "?" * 120 + "xxx", pol)
+    assert world.calls(START) == 0
+
+
+def test_a_start_given_up_unconfirmed_is_settled_when_its_event_shows_up(world, monkeypatch):
+    monkeypatch.setattr(world.sim, "_now", world.clock)  # cucu's clock follows the test's
+    pol = world.policy()
+    world.sim.update_faults({"error_rate": 1.0, "fault_routes": [START]})
+    world.checks("x" * 11, pol)
+    rows = world.policy_rows()
+    assert rows and {r.outcome for r in rows} == {Outcome.VERIFYING}
+    world.clock.advance(minutes=11)
+    world.collector.sweep_once()  # ages them: "Sin confirmar"
+    assert {r.outcome for r in world.policy_rows()} == {Outcome.UNCERTAIN}
+    late = rows[0]  # its write landed late after all
+    pos = world.sim.inventory.pos(late.pos_id)
+    world.sim.start_event({"posId": pos.id, "branchId": pos.branch_id, "codigoMotivo": 2, "descripcion": "tarde"})
+    world.collector.sweep_once()
+    settled = {r.pos_id: r for r in world.policy_rows()}[late.pos_id]
+    assert settled.outcome is Outcome.OK and settled.event_id
+    assert world.run(pol).open_events == 1
+
+
+def test_an_event_of_another_motive_is_not_credited_to_a_start():
+    from cucu.models import Event
+
+    at = now_la_paz()
+    event = Event.from_api(
+        {"id": "e1", "posId": "p", "codigoMotivo": 1, "fechaInicio": at.strftime("%Y-%m-%dT%H:%M:%S"), "finalizado": False}
+    )
+    assert settled_by(ActionKind.START, event, requested_at=at, event_id=None, motive=1)
+    assert not settled_by(ActionKind.START, event, requested_at=at, event_id=None, motive=2)
+
+
+def test_a_process_that_lost_the_lease_mid_round_sends_no_more_batches(world):
+    held = [True]
+    pol = world.policy()
+    pol.leading = lambda: held[0]
+    world.actions.concurrency = 2
+    original = world.actions.start
+
+    def start_then_lose_the_lease(actor, pos_ids, motive, description):
+        results = original(actor, pos_ids, motive, description)
+        held[0] = False  # another process took the lease meanwhile
+        return results
+
+    world.actions.start = start_then_lose_the_lease
+    world.checks("x" * 11, pol)
+    assert world.calls(START) == 2
+
+
+def test_the_database_clock_never_raises_while_the_database_fails(db, monkeypatch):
+    store = Store(db)
+    before = store.now()
+    base = store._clock_base
+    assert base is not None
+    store._clock_base = (base[0], base[1] - 60)  # due for a new reading
+
+    def failing():
+        raise RuntimeError("la base de datos no responde")
+
+    monkeypatch.setattr(store, "db_now", failing)
+    later = store.now()  # the last reading carried on
+    assert timedelta(seconds=59) <= later - before <= timedelta(minutes=5)
+    store.close()

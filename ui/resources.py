@@ -26,6 +26,7 @@ from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.shared_reads import Shared
+from cucu.uptime import checks_for_rules
 from cucu.vocabulary import PolicyMode
 
 log = logging.getLogger("contingencia")
@@ -65,6 +66,12 @@ def _runtime(cache_key: str, inventory_stamp: str, _settings: Settings) -> Runti
 def get_runtime(settings: Settings) -> Runtime:
     """Raises ``InventoryError`` when the inventory is unusable."""
     return _runtime(settings.cache_key(), inventory_stamp(settings.inventory), settings)
+
+
+def rule_checks(runtime: Runtime, limit: int = 20) -> list[ConnectivityCheck]:
+    """The checks SIAT's word is read from, as the alerts and the policy read them (an outage of any
+    length keeps its start)."""
+    return checks_for_rules(runtime.store.recent_checks, runtime.store.checks_before, limit)
 
 
 def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
@@ -177,9 +184,7 @@ def current_policy(runtime: Runtime) -> PolicyStatus | None:
     paused_by = runtime.store.policy_paused_by()
 
     def build() -> PolicyStatus:
-        return runtime.policy.status(
-            runtime.store.now(), runtime.store.recent_checks(CHECK_HISTORY), runtime.store.pos_statuses()
-        )
+        return runtime.policy.status(runtime.store.now(), rule_checks(runtime, CHECK_HISTORY), runtime.store.pos_statuses())
 
     version = (*data_version(runtime, ("pos_status", "connectivity_checks")), paused_by)
     return runtime.shared.behind("policy", version, build).value
