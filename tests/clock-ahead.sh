@@ -12,4 +12,10 @@ chmod 755 "$dir"  # PostgreSQL runs as postgres when the tests run as root: it m
 trap 'rm -rf "$dir"' EXIT
 command -v cc >/dev/null || { echo "Falta un compilador de C: bash tests/install-debian-packages.sh" >&2; exit 2; }
 cc -O2 -shared -fPIC -o "$dir/clock_ahead.so" "$(dirname "$0")/clock_ahead.c" -ldl
-CLOCK_AHEAD_DAYS=$days LD_PRELOAD="$dir/clock_ahead.so${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+# Run inside a run already ahead (tests/test_clock_ahead.py in such a run): DAYS more than the clock the
+# caller reads, by one library in place of the caller's, as two stacked would both add the sum.
+IFS=': ' read -r -a preloaded <<< "${LD_PRELOAD:-}"
+others=()
+for lib in "${preloaded[@]}"; do [[ $lib == */clock_ahead.so ]] || others+=("$lib"); done
+others_joined=$(IFS=:; echo "${others[*]}")
+CLOCK_AHEAD_DAYS=$((${CLOCK_AHEAD_DAYS:-0} + days)) LD_PRELOAD="$dir/clock_ahead.so${others_joined:+:$others_joined}" "$@"
