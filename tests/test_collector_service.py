@@ -17,6 +17,7 @@ from cucu.runtime import build_runtime
 from cucu.settings import load_settings
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
+from tests.clock_ahead import inherited_clock
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ def service_env(tmp_path, sim, sim_server, demo_inventory_path):
         "CUCU_DB": str(tmp_path / "contingencia.db"),
         "CUCU_CHECK_INTERVAL_S": "1",
         "CUCU_SWEEP_INTERVAL_S": "1",
+        # The service shares its SQLite database, and so the clock SQLite reads, with this test.
+        **inherited_clock(),
     }
     return env, inventory
 

@@ -229,7 +229,7 @@ def test_event_from_api_raises_only_value_error_and_what_it_accepts_is_safe(data
     frame = events_frame([day], INVENTORY, NOW)
     timeline_figure(frame, NOW, moment.date(), moment.date(), lanes=lanes(INVENTORY)).to_json()
     status = PosStatus(P1, B1, NOW, NOW, event if event.active else None, None)
-    pos_table(pos_frame(INVENTORY, {P1: status}, NOW), 24.0)
+    pos_table(pos_frame(INVENTORY, {P1: status}, NOW), 24.0, NOW)
 
 
 @given(value=st.one_of(odd_texts, odd_numbers, st.none(), st.datetimes(timezones=st.just(LA_PAZ)), st.datetimes()))
