@@ -27,6 +27,7 @@ from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Store
 from cucu.vocabulary import AlertKind, Delivery
 from tests.alert_receivers import HttpCapture, SilentSmtp, SmtpReceiver, WebhookReceiver
+from tests.clock_ahead import inherited_clock
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +153,7 @@ def service(tmp_path, sim, sim_server, demo_inventory_path, webhook):
         "CUCU_CHECK_INTERVAL_S": "1",
         "CUCU_SWEEP_INTERVAL_S": "2",
         "CUCU_BACKFILL_PER_MINUTE": "0",
+        **inherited_clock(),  # a run a year ahead (tests/clock-ahead.sh) shifts these processes too
     }
     procs: list[subprocess.Popen[bytes]] = []
 
