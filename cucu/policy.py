@@ -364,11 +364,17 @@ class Policy:
         if to_start:
             down_since = siat_down_since(checks) or now
             description = f"SIAT no responde desde las {fmt_hour(down_since)}. Iniciado por la política automática del tablero."
+            refusals = status.refusals
             for at in range(0, len(to_start), batch):
                 if self._paused_meanwhile():
                     break
+                if refusals >= self.settings.refusals_to_halt:  # halted within this round: no more batches
+                    log.warning("política: %d inicios seguidos rechazados; se detiene hasta que la reanuden", refusals)
+                    break
                 results = self.actions.start(POLICY_ACTOR, to_start[at : at + batch], Motive.FALLA_SIAT, description)
                 started += [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
+                for result in results:
+                    refusals = refusals + 1 if result.outcome in REFUSED else 0 if result.outcome in STARTED else refusals
             log.info("política: contingencia iniciada en %d de %d puntos de venta", len(started), len(to_start))
         if to_end:
             targets = [EndTarget(self.inventory.pos(pos_id), event_id) for pos_id, event_id in to_end]  # its own ids

@@ -147,27 +147,40 @@ def test_it_starts_once_cucu_said_down_for_down_minutes(world):
 def test_refused_starts_are_not_retried_every_round_and_halt_it_with_an_alert(world):
     """Seen: 160 calls and 160 audit rows in 10 rounds for 16 POS."""
     pol = world.policy(refusals_to_halt=5)
+    batch = world.actions.concurrency  # 8: the pause, the lease and the halt are read between batches
     world.sim.update_faults({"reject_key": True, "fault_routes": [START]})
     idle = world.idle()
+    assert len(idle) > batch
     statuses = world.checks("x" * 21, pol)  # 10 rounds once down for 5 min
-    assert world.calls(START) == len(idle) and len(world.policy_rows()) == len(idle)
+    assert world.calls(START) == batch and len(world.policy_rows()) == batch  # one batch, then halted
     halted = statuses[-1]
-    assert halted.state is PolicyState.HALTED and halted.refusals == len(idle)
+    assert halted.state is PolicyState.HALTED and halted.refusals == batch
     assert HALTED_KEY in policy_condition(halted, pol.settings)
     # SIAT comes back and goes down again: still halted, until a person resumes it.
     world.checks("." * 4 + "x" * 12, pol)
-    assert world.calls(START) == len(idle) and world.run(pol).state is PolicyState.HALTED
-    # A supervisor resumes it (audited): one more try per POS, refused again, halts again.
+    assert world.calls(START) == batch and world.run(pol).state is PolicyState.HALTED
+    # A supervisor resumes it (audited): one more batch (their backoff is over), refused again, halts again.
     set_paused(world.store, SUPERVISOR, False, world.store.now())
     world.checks("x", pol)
-    assert world.calls(START) == 2 * len(idle) and world.run(pol).state is PolicyState.HALTED
-    # cucu accepts again and a supervisor resumes: each POS waits its doubled backoff (4 min) first.
+    assert world.calls(START) == 2 * batch and world.run(pol).state is PolicyState.HALTED
+    # cucu accepts again and a supervisor resumes: the POS never tried go at once; those refused twice
+    # wait their doubled backoff (4 min) first.
     world.sim.update_faults({"reject_key": False})
     set_paused(world.store, SUPERVISOR, False, world.store.now())
-    world.checks("x" * 7, pol)
-    assert world.calls(START) == 2 * len(idle)
     world.checks("x", pol)
-    assert world.calls(START) == 3 * len(idle) and world.active() >= idle
+    assert world.calls(START) == 2 * batch + (len(idle) - batch)
+    world.checks("x" * 6, pol)
+    assert world.calls(START) == 2 * batch + (len(idle) - batch)
+    world.checks("x", pol)
+    assert world.calls(START) == 2 * batch + len(idle) and world.active() >= idle
+
+
+def test_refusals_halt_it_between_the_batches_of_one_round(world):
+    pol = world.policy(refusals_to_halt=5)
+    world.actions.concurrency = 2
+    world.sim.update_faults({"reject_key": True, "fault_routes": [START]})
+    world.checks("x" * 11, pol)
+    assert world.calls(START) == 6  # three batches of two: the fifth refusal halts it before the fourth
 
 
 def test_a_start_left_in_verification_is_not_sent_again_nor_written_duplicate(world):
