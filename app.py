@@ -11,7 +11,7 @@ from cucu.access import AccessSettingsError
 from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
 from cucu.vocabulary import AccessMode, Mode
-from ui import identity, resources, shell
+from ui import identity, resources, shell, watchdog
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
 # The sidebar (who, role, sign-out) starts closed: on an 820 px tablet it would squeeze every page.
@@ -90,6 +90,7 @@ def main() -> None:
     @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
         shell.render_header(settings.mode, resources.connectivity(runtime), sign_in_off=sign_in_off, decision=decision)
+        watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
 
     try:
         live_header()

@@ -1,0 +1,106 @@
+// The tablet's watchdog: Streamlit runs the page on the server, so only the browser can tell that the
+// server stopped answering. Installed once per page load; every run of the live header refreshes the
+// data-cucu-datos mark that it reads (a new value means fresh data).
+(() => {
+  const CONFIG = __CONFIG__;
+  const existing = window.cucuWatchdog;
+  if (existing) { existing.tick(); return; }
+
+  const doc = document;
+  const since = () => performance.now();  // the browser's own monotonic clock: no server clock needed
+  let lastMark = null, lastMarkAt = since(), lastHour = "—";
+  let healthy = true, healthyPolls = 0, offlineSince = null, markAtOffline = null;
+
+  const style = doc.createElement("style");
+  style.textContent = `
+    body.cucu-sin-conexion [data-testid="stMain"],
+    body.cucu-sin-conexion [data-testid="stHeader"],
+    body.cucu-sin-conexion [data-testid="stSidebar"] { filter: grayscale(1); opacity: 0.45; }
+    [data-testid="stElementContainer"]:has([data-cucu-datos]) { display: none; }
+    body.cucu-sin-conexion .cucu-aviso-ingles { display: none !important; }
+    #cucu-sin-conexion { display: none; position: fixed; left: 0; right: 0; top: 0; z-index: 1000100;
+      padding: 0.9rem 1.25rem; background: #3d3d3d; color: #fff; border-bottom: 6px solid #ff4b4b;
+      font: 600 1.1rem/1.4 "Source Sans", "Source Sans Pro", sans-serif; text-align: center; }
+    body.cucu-sin-conexion #cucu-sin-conexion { display: block; }`;
+  doc.head.appendChild(style);
+  // Outside React's tree, so neither a rerun nor a lost session removes it.
+  const banner = doc.createElement("div");
+  banner.id = "cucu-sin-conexion";
+  banner.setAttribute("role", "alert");
+  banner.dataset.testid = "cucuSinConexion";
+  doc.body.appendChild(banner);
+
+  // Like cucu.formatting.fmt_duration: 40 s, 7 min, 5 h 12 min, 2 d 3 h.
+  const duration = (ms) => {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    if (d) return `${d} d ${h} h`;
+    if (h) return `${h} h ${m} min`;
+    if (m) return `${m} min`;
+    return `${s % 60} s`;
+  };
+
+  const readMark = () => {
+    const marks = doc.querySelectorAll("[data-cucu-datos]");
+    const mark = marks[marks.length - 1];
+    if (mark && mark.dataset.cucuCorrida !== lastMark) {
+      lastMark = mark.dataset.cucuCorrida;
+      lastHour = mark.dataset.cucuDatos;
+      lastMarkAt = since();
+    }
+  };
+
+  const streamlitDown = () => {
+    const app = doc.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute("data-test-connection-state");
+    return ["PINGING_SERVER", "DISCONNECTED_FOREVER"].includes(state);
+  };
+
+  // Streamlit's own English "Connection error" dialog: the banner says it in Spanish.
+  const hideEnglishDialog = () => {
+    doc.querySelectorAll('[role="dialog"]').forEach((dialog) => {
+      if (/^\s*Connection error/.test(dialog.textContent || "")) {
+        const layer = dialog.closest('[data-baseweb="modal"]') || dialog;
+        layer.classList.add("cucu-aviso-ingles");
+      }
+    });
+  };
+
+  const tick = () => {
+    readMark();
+    const offline = !healthy || streamlitDown();
+    if (offline && offlineSince === null) { offlineSince = since(); markAtOffline = lastMark; }
+    if (!offline && offlineSince !== null && lastMark !== markAtOffline) { offlineSince = null; }
+    const shown = offlineSince !== null;
+    doc.body.classList.toggle("cucu-sin-conexion", shown);
+    if (shown) {
+      hideEnglishDialog();
+      banner.textContent = `Sin conexión con el servidor del tablero: lo que ve no está al día. ` +
+        `Datos de las ${lastHour} (hace ${duration(since() - lastMarkAt)}). ` +
+        `La página se actualiza sola cuando el servidor vuelva.`;
+    }
+  };
+
+  const poll = async () => {
+    let ok = false;
+    try {
+      const r = await fetch(CONFIG.health, { cache: "no-store", signal: AbortSignal.timeout(CONFIG.timeoutMs) });
+      ok = r.ok && (await r.text()).trim() === "ok";  // not a proxy's error or sign-in page
+    } catch (e) { ok = false; }
+    healthy = ok;
+    healthyPolls = ok ? healthyPolls + 1 : 0;
+    // The server answers again but no fresh data came (Streamlit gave up reconnecting, or its new
+    // session did not rerun the page): load the page again.
+    // A live header reruns every few seconds while Streamlit is connected, so wait longer then.
+    const polls = streamlitDown() ? CONFIG.reloadAfterPolls : CONFIG.reloadConnectedAfterPolls;
+    if (offlineSince !== null && healthyPolls >= polls && lastMark === markAtOffline) {
+      window.location.reload();
+    }
+    tick();
+  };
+
+  window.cucuWatchdog = { tick };
+  setInterval(tick, 1000);
+  setInterval(poll, CONFIG.pollMs);
+  tick();
+})();
