@@ -36,9 +36,9 @@ from cucu.formatting import fmt_count
 from cucu.invoicing import AttributedInvoice, EventSpan, InvoicePicture, backlog, unclosed_events
 from cucu.lapaz import LA_PAZ
 from cucu.logs import LOGGERS
-from cucu.models import Branch, Event, Inventory, PointOfSale
+from cucu.models import Branch, Cufd, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
-from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store, StoredInvoice
+from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome
 from tests.waiting import wait_until
 
@@ -319,6 +319,15 @@ def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_
             ]
         )
     )
+
+
+def test_the_cufd_alert_gives_estados_figure_of_those_that_can_invoice():
+    """ "1 punto(s) de venta no pueden facturar" says beside it how many can, as Estado counts them (one not read yet)."""
+    ok = StoredCufd("p1", NORTE, T0, T0, Cufd("C", None, T0 + timedelta(hours=8), True), None)
+    expired = StoredCufd("p2", NORTE, T0, T0, Cufd("C", None, T0 - timedelta(hours=1), True), None)
+    snap = dataclasses.replace(snapshot(), cufds={"p1": ok, "p2": expired})
+    body = found(snap)[AlertRule.CUFD.value].body
+    assert "1 punto(s) de venta no pueden facturar" in body and "Pueden facturar 1 de 3." in body
 
 
 def test_unsettled_attempts_after_their_minutes(db):
