@@ -89,7 +89,13 @@ def main() -> None:
 
     @shell.live(resources.LIVE_REFRESH_S)
     def live_header() -> None:
-        shell.render_header(settings.mode, resources.connectivity(runtime), sign_in_off=sign_in_off, decision=decision)
+        shell.render_header(
+            settings.mode,
+            resources.connectivity(runtime),
+            sign_in_off=sign_in_off,
+            decision=decision,
+            open_alerts=resources.open_alert_count(runtime),
+        )
         watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
 
     try:

@@ -32,9 +32,8 @@ from urllib.parse import urlencode
 
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour
-from cucu.frames import OpenWindow, open_windows
 from cucu.inventory import branch_labels
-from cucu.invoicing import InvoicePicture, cufd_health, invoice_picture
+from cucu.invoicing import EventClose, InvoicePicture, cufd_health, invoice_picture, unclosed_events
 from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
@@ -178,10 +177,13 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
     soon = timedelta(hours=expiring_hours)
     blocked: list[tuple[str, str]] = []
     expiring: list[tuple[datetime, str]] = []
+    can = total = 0
     for branch in inventory.branches:
         for pos in branch.pos:
             stored = snap.cufds.get(pos.id)
             health = cufd_health(stored, snap.now, soon)
+            total += 1
+            can += health.can_invoice
             where = f"{outside(branch.name)} · {outside(pos.name)}"
             if health in (CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING):
                 blocked.append((where, health.value.lower()))
@@ -197,7 +199,8 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
         expiring.sort()
         named = "; ".join(f"{where} a las {fmt_hour(until)}" for until, where in expiring[:SUMMARY_BRANCHES])
         parts.append(f"{fmt_count(len(expiring))} lo tienen por vencer en menos de {expiring_hours:g} h: {named}.")
-    parts.append("Renuévelos desde Facturas.")
+    # Estado's figure beside it, so the two never seem to disagree (POS not read yet are neither).
+    parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(total)}. Renuévelos desde Facturas.")
     return [
         Condition(
             key=AlertRule.CUFD.value,
@@ -399,51 +402,64 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
 
 
 def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSettings) -> list[Condition]:
-    """Ended events whose 48 h registration window closes within ``window_closing_hours``: one summary
-    for the company, and one incident per branch that has channels of its own (tags)."""
-    soon = timedelta(hours=settings.window_closing_hours)
+    """Ended events whose offline invoices are not all validated (to send or rejected) and whose 48 h
+    deadline closes within ``window_closing_hours`` or has passed: one summary for the company, and one
+    incident per branch that has channels of its own (tags). Whether an event is registered with SIAT
+    the product cannot know; whether its invoices reached SIAT it can (Facturas › Cierre de eventos)."""
+    if snap.invoices is None:
+        return []
+    soon = snap.now + timedelta(hours=settings.window_closing_hours)
     labels = branch_labels(inventory)
-    per_branch: dict[str, list[OpenWindow]] = {}
-    for window in open_windows(inventory, snap.recent_days, snap.now):
-        if window.left <= soon:
-            per_branch.setdefault(window.branch_id, []).append(window)
+    names = {p.id: outside(p.name) for p in inventory.all_pos}
+    per_branch: dict[str, list[EventClose]] = {}
+    for close in unclosed_events(snap.invoices.invoices):
+        if close.deadline is not None and close.deadline <= soon and close.span.branch_id in labels:
+            per_branch.setdefault(close.span.branch_id, []).append(close)  # nearest deadline first
     if not per_branch:
         return []
 
-    def deadline(w: OpenWindow) -> str:
-        return f"a las {fmt_hour(w.deadline)} del {w.deadline:%d/%m} ({outside(w.pos)}, quedan {fmt_duration(w.left)})"
+    def deadline(c: EventClose) -> str:
+        assert c.deadline is not None
+        where = names.get(c.span.pos_id, outside(c.span.pos_id))
+        if c.deadline <= snap.now:
+            return f"venció a las {fmt_hour(c.deadline)} del {c.deadline:%d/%m} ({where}, hace {fmt_duration(snap.now - c.deadline)})"
+        return (
+            f"vence a las {fmt_hour(c.deadline)} del {c.deadline:%d/%m} ({where}, quedan {fmt_duration(c.deadline - snap.now)})"
+        )
 
-    firsts = sorted((min(ws, key=lambda w: w.deadline) for ws in per_branch.values()), key=lambda w: w.deadline)
-    events = sum(len(ws) for ws in per_branch.values())
-    named = "; ".join(f"{outside(w.branch)} {deadline(w)}" for w in firsts[:SUMMARY_BRANCHES])
+    branch_names = {b.id: outside(b.name) for b in inventory.branches}
+    firsts = sorted((cs[0] for cs in per_branch.values()), key=lambda c: c.deadline or snap.now)
+    events = sum(len(cs) for cs in per_branch.values())
+    named = "; ".join(f"{branch_names[c.span.branch_id]}: {deadline(c)}" for c in firsts[:SUMMARY_BRANCHES])
     found = [
         Condition(
             key=AlertRule.WINDOW_CLOSING.value,
             rule=AlertRule.WINDOW_CLOSING,
             branch_id=None,
             summary=True,
-            title="Plazos de registro por vencer",
+            title="Eventos por cerrar con el plazo cerca",
             body=(
-                f"{fmt_count(events)} evento(s) finalizado(s) en {fmt_count(len(per_branch))} sucursal(es) deben registrarse en SIAT "
-                f"en menos de {settings.window_closing_hours:g} h; los primeros plazos vencen: {named}."
+                f"{fmt_count(events)} evento(s) finalizado(s) en {fmt_count(len(per_branch))} sucursal(es) tienen facturas "
+                f"fuera de línea por enviar o rechazadas y su plazo de 48 h vence en menos de "
+                f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}."
             ),
+            path=f"facturas?{urlencode({'vista': 'Cierre de eventos'})}",
         )
     ]
     for branch in inventory.branches:
-        windows = per_branch.get(branch.id)
-        if windows and settings.tags_of(branch.id, branch.name):
-            first = min(windows, key=lambda w: w.deadline)
+        closes = per_branch.get(branch.id)
+        if closes and settings.tags_of(branch.id, branch.name):
             found.append(
                 Condition(
                     key=f"{AlertRule.WINDOW_CLOSING.value}:{branch.id}",
                     rule=AlertRule.WINDOW_CLOSING,
                     branch_id=branch.id,
-                    title=f"{outside(branch.name)}: plazo de registro por vencer",
+                    title=f"{outside(branch.name)}: eventos por cerrar con el plazo cerca",
                     body=(
-                        f"{outside(branch.name)}: {fmt_count(len(windows))} evento(s) finalizado(s) deben registrarse en SIAT; "
-                        f"el primer plazo vence {deadline(first)}."
+                        f"{outside(branch.name)}: {fmt_count(len(closes))} evento(s) finalizado(s) tienen facturas fuera de "
+                        f"línea por enviar o rechazadas; el primer plazo {deadline(closes[0])}."
                     ),
-                    path=f"?{urlencode({'sucursal': labels[branch.id]})}",
+                    path=f"facturas?{urlencode({'vista': 'Cierre de eventos', 'sucursal': labels[branch.id]})}",
                 )
             )
     return found
@@ -505,11 +521,14 @@ def recovery(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, st
     if incident.branch_id is None:  # a branch rule's company summary
         if rule is AlertRule.LONG_OPEN:
             return "Sin contingencia prolongada", "Ningún punto de venta sigue en contingencia prolongada."
-        return "Sin plazos por vencer", "Ya no hay eventos con el plazo de registro por vencer pronto."
+        return "Eventos cerrados", "Ya no hay eventos finalizados con facturas sin validar y el plazo por vencer pronto."
     subject = incident.title.split(":", 1)[0]
     if rule is AlertRule.LONG_OPEN:
         return f"{subject}: sin contingencia prolongada", f"{subject}: ningún punto de venta sigue en contingencia prolongada."
-    return f"{subject}: sin plazos por vencer", f"{subject}: ya no hay eventos con el plazo de registro por vencer pronto."
+    return (
+        f"{subject}: eventos cerrados",
+        f"{subject}: ya no hay eventos finalizados con facturas sin validar y el plazo por vencer pronto.",
+    )
 
 
 # ---- the decision -----------------------------------------------------------------------
@@ -616,7 +635,9 @@ def decide(
     for key, cond in found.items():
         incident = open_now.get(key)
 
-        def msgs(kind: AlertKind, c: Condition = cond) -> list[OutboxMessage]:
+        def msgs(kind: AlertKind, c: Condition = cond, since: datetime | None = None) -> list[OutboxMessage]:
+            # A reminder carries the current figure and says since when the alert is open.
+            opened = f" Alerta abierta desde el {fmt_datetime(since)} (hora de La Paz)." if since is not None else ""
             return messages_for(
                 settings.channels,
                 settings,
@@ -625,7 +646,7 @@ def decide(
                 rule=c.rule,
                 branch_id=c.branch_id,
                 title=c.title,
-                body=c.body,
+                body=c.body + opened,
                 path=c.path,
             )
 
@@ -645,9 +666,19 @@ def decide(
         elif (
             settings.remind_minutes
             and snap.now - incident.notified_at >= timedelta(minutes=settings.remind_minutes)
-            and store.incident_remind(incident, now=snap.now, title=cond.title, body=cond.body, messages=msgs(AlertKind.REMINDER))
+            and store.incident_remind(
+                incident,
+                now=snap.now,
+                title=cond.title,
+                body=cond.body,
+                messages=msgs(AlertKind.REMINDER, since=incident.opened_at),
+            )
         ):
             reminded += 1
+        elif (incident.title, incident.body) != (cond.title, cond.body):
+            # The figure moved while the incident is open: Alertas and the next reminder show the current
+            # one ("SIAT rechazó 584", not the 2 of the opening); no message until a reminder is due.
+            store.incident_update(incident, title=cond.title, body=cond.body)
     if leading:
         for key, incident in open_now.items():
             if key in found:

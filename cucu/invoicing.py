@@ -485,6 +485,22 @@ def event_closes(invoices: Iterable[AttributedInvoice], spans: Iterable[EventSpa
     return out
 
 
+UNCLOSED = (EventClosing.TO_SEND, EventClosing.REJECTED)  # an ended event whose invoices still need a person
+
+
+def unclosed_events(invoices: Sequence[AttributedInvoice], since: datetime | None = None) -> list[EventClose]:
+    """Ended events (at or after ``since``) whose offline invoices are not all validated: "Por enviar" or
+    "Con rechazos", the nearest deadline first. The open invoices are enough (a picture with
+    ``open_only``): an event has one of those closings exactly when one of its invoices is still open.
+    This is what the product knows of an ended event; whether it is registered with SIAT it cannot know."""
+    spans = {a.event.event_id: a.event for a in invoices if a.event is not None}
+    start = since if since is not None else min((s.end for s in spans.values() if s.end is not None), default=None)
+    if start is None:
+        return []
+    closes = [c for c in event_closes(invoices, spans.values(), start) if c.closing in UNCLOSED]
+    return sorted(closes, key=lambda c: (c.deadline or start, c.span.event_id))
+
+
 @dataclass(frozen=True)
 class InvoicePicture:
     """Everything the pages show of the invoices of the window, built once per data version."""

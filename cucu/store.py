@@ -936,6 +936,14 @@ class Store:
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 
+    def open_incident_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(incidents).where(incidents.c.closed_at.is_(None))
+                ).scalar_one()
+            )
+
     def recent_incidents(self, limit: int) -> list[Incident]:
         """The last ``limit`` incidents opened, open or closed, newest first."""
         query = sa.select(incidents).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc()).limit(limit)
@@ -994,6 +1002,22 @@ class Store:
             if done:
                 _queue(conn, incident.id, messages, queued_at)
             return bool(done)
+
+    def incident_update(self, incident: Incident, *, title: str, body: str) -> bool:
+        """Bring an open incident's text to its condition's current figure, with no message (a reminder
+        carries it when due): False when it is closed meanwhile or already says so."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    incidents.update()
+                    .where(
+                        incidents.c.id == incident.id,
+                        incidents.c.closed_at.is_(None),
+                        sa.or_(incidents.c.title != title, incidents.c.body != body),
+                    )
+                    .values(title=title, body=body)
+                ).rowcount
+            )
 
     def incident_close(
         self, incident_id: int, *, now: datetime, title: str, body: str, messages: Sequence[OutboxMessage]

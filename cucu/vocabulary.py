@@ -324,7 +324,7 @@ class AlertRule(StrEnum):
 
     SIAT_DOWN = "siat_caido"
     LONG_OPEN = "contingencia_larga"
-    WINDOW_CLOSING = "ventana_por_cerrar"
+    WINDOW_CLOSING = "ventana_por_cerrar"  # the stored name stays: ended events whose invoices are not all validated
     NO_COLLECTOR = "sin_colector"
     CUCU_FAILING = "cucu_no_responde"
     UNSETTLED = "acciones_sin_resolver"
@@ -341,7 +341,7 @@ class AlertRule(StrEnum):
 _ALERT_RULE_LABELS = {
     AlertRule.SIAT_DOWN: "SIAT caído",
     AlertRule.LONG_OPEN: "Contingencia prolongada",
-    AlertRule.WINDOW_CLOSING: "Plazo de registro por vencer",
+    AlertRule.WINDOW_CLOSING: "Eventos por cerrar",
     AlertRule.NO_COLLECTOR: "Nadie consulta cucu",
     AlertRule.CUCU_FAILING: "cucu no responde o rechaza la clave",
     AlertRule.UNSETTLED: "Acciones sin resolver",

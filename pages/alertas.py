@@ -19,7 +19,7 @@ RECENT_INCIDENTS = 50
 st.title("Alertas")
 st.caption(
     "Avisos por correo, Telegram, Slack, Teams o webhooks cuando SIAT cae, una sucursal sigue en contingencia "
-    "demasiado tiempo, vence un plazo de registro, nadie consulta cucu o una acción no se confirma. Horas de La Paz."
+    "demasiado tiempo, vence el plazo de facturas sin validar, nadie consulta cucu o una acción no se confirma. Horas de La Paz."
 )
 
 if not alerts.channels:

@@ -11,9 +11,9 @@ from streamlit.delta_generator import DeltaGenerator
 from cucu.actions import ActionError, siat_outage_description
 from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
-from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame, windows_frame
+from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.inventory import branch_labels
-from cucu.invoicing import INVOICE_JOB
+from cucu.invoicing import INVOICE_JOB, unclosed_events
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
 from cucu.uptime import siat_rollup
@@ -144,14 +144,33 @@ def kpis(ov: Overview, now: datetime) -> None:
         )
     else:
         c3.metric("Evento abierto más largo", "—")
-    soonest = f"vence en {fmt_duration(ov.windows[0].left)}" if ov.windows else None
-    c4.metric(
-        "Por registrar (48 h)",
-        fmt_count(len(ov.windows)),
-        delta=soonest,
+    unclosed_kpi(c4, now)
+
+
+def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
+    """Ended events whose offline invoices are not all validated, counted as Facturas › Cierre de eventos
+    counts them ("Por enviar" and "Con rechazos"). Whether an event is registered with SIAT is not known here."""
+    shared = resources.current_invoices(runtime)
+    since = now - timedelta(hours=settings.invoice_window_hours)
+    unclosed = resources.derived(
+        runtime, shared, "estado_unclosed", lambda: unclosed_events(shared.value.picture.invoices, since)
+    )
+    late = sum(1 for c in unclosed if c.deadline is not None and c.deadline <= now)
+    nearest = next((c.deadline for c in unclosed if c.deadline is not None and c.deadline > now), None)
+    parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
+    if late:
+        parts.append(f"{fmt_count(late)} con el plazo vencido")
+    column.metric(
+        "Eventos por cerrar",
+        fmt_count(len(unclosed)),
+        delta=" · ".join(parts) or None,
         delta_color="off",
         delta_arrow="off",
-        help="Eventos finalizados en las últimas 48 h: SIAT acepta su registro hasta 48 h después del cierre.",
+        help=(
+            f"Eventos finalizados en las últimas {settings.invoice_window_hours:g} h con facturas fuera de línea por enviar "
+            "o rechazadas; el plazo es el más cercano (SIAT las acepta hasta 48 h después del fin del evento). "
+            "Detalle en Facturas › Cierre de eventos."
+        ),
     )
 
 
@@ -271,18 +290,6 @@ def live_overview() -> None:
         st.caption(
             f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz)."
         )
-    if ov.windows:
-        with st.expander(f"Eventos finalizados con ventana de registro abierta ({fmt_count(len(ov.windows))})"):
-            st.dataframe(
-                resources.derived(runtime, shared, "estado_windows", lambda: windows_frame(ov.windows)),
-                hide_index=True,
-                width="stretch",
-                lazy=len(ov.windows) > widgets.LAZY_ROWS,
-                column_config={
-                    "Finalizó": widgets.la_paz_column("DD/MM HH:mm"),
-                    "Vence": widgets.la_paz_column("DD/MM HH:mm"),
-                },
-            )
     attention_tiles(ov)
     all_branches(shared)
 

@@ -33,12 +33,13 @@ from cucu.alerts import (
 )
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count
+from cucu.invoicing import AttributedInvoice, EventSpan, InvoicePicture, backlog, unclosed_events
 from cucu.lapaz import LA_PAZ
 from cucu.logs import LOGGERS
-from cucu.models import Branch, Event, Inventory, PointOfSale
+from cucu.models import Branch, Cufd, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
-from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store
-from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, Outcome
+from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome
 from tests.waiting import wait_until
 
 T0 = datetime(2026, 12, 3, 3, 0, tzinfo=LA_PAZ)
@@ -280,24 +281,53 @@ def test_a_chain_of_a_thousand_branches_gets_one_summary_not_a_thousand_messages
     assert f"{fmt_count(1000)} punto(s) de venta en {fmt_count(1000)} sucursal(es)" in message.body
 
 
-def test_window_closing_only_within_its_hours():
-    ended_long_ago = T0 - timedelta(hours=43)  # its 48 h window closes in 5 h
-    ended_now = T0 - timedelta(hours=1)  # 47 h left
-    days = [
-        DayEvents(
-            "p1",
-            NORTE,
-            ended_long_ago.date(),
-            T0,
-            True,
-            (event("e1", "p1", ended_long_ago - timedelta(hours=1), ended_long_ago),),
-        ),
-        DayEvents("p3", SUR, ended_now.date(), T0, True, (event("e3", "p3", ended_now - timedelta(hours=1), ended_now),)),
+def offline(iid, pos, branch, state, span):
+    stored = StoredInvoice(iid, "1", None, pos, state, None, None, span.start, span.start, span.start)
+    return AttributedInvoice(stored, pos, branch, span)
+
+
+def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_near_their_deadline():
+    """Not every ended event (whether it is registered with SIAT is not known here): those whose offline
+    invoices are still to send or rejected, with the deadline within the hours or past."""
+    closing_soon = EventSpan("e1", "p1", NORTE, T0 - timedelta(hours=44), T0 - timedelta(hours=43))  # 5 h left
+    all_validated = EventSpan("e2", "p2", NORTE, T0 - timedelta(hours=45), T0 - timedelta(hours=44))  # 4 h left, done
+    far = EventSpan("e3", "p3", SUR, T0 - timedelta(hours=2), T0 - timedelta(hours=1))  # 47 h left
+    rejected_late = EventSpan("e4", "p3", SUR, T0 - timedelta(hours=51), T0 - timedelta(hours=50))  # 2 h past
+    items = [
+        offline("a", "p1", NORTE, InvoiceState.CONTINGENCY, closing_soon),
+        offline("c", "p3", SUR, InvoiceState.CONTINGENCY, far),
+        offline("d", "p3", SUR, InvoiceState.REJECTED, rejected_late),
     ]
-    result = found(snapshot(days=days), channels())
+    picture = InvoicePicture(items, backlog(items), [])
+    snap = dataclasses.replace(snapshot(), invoices=picture)
+    assert [c.span.event_id for c in unclosed_events(items)] == ["e4", "e1", "e3"]  # nearest deadline first
+    assert all_validated.event_id not in {c.span.event_id for c in unclosed_events(items)}
+    result = {k: c for k, c in found(snap, channels()).items() if c.rule is AlertRule.WINDOW_CLOSING}
     assert set(result) == {AlertRule.WINDOW_CLOSING.value, f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"}
-    assert "1 evento(s) finalizado(s) en 1 sucursal(es)" in result[AlertRule.WINDOW_CLOSING.value].body
+    summary = result[AlertRule.WINDOW_CLOSING.value]
+    assert "2 evento(s) finalizado(s) en 2 sucursal(es)" in summary.body and "por enviar o rechazadas" in summary.body
+    assert "registr" not in summary.body + summary.title  # nothing said of SIAT's registration
+    assert "venció" in summary.body and "Cierre+de+eventos" in summary.path
     assert "quedan 5 h" in result[f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"].body
+    assert AlertRule.WINDOW_CLOSING.label == "Eventos por cerrar"
+    assert not found(
+        snapshot(
+            days=[
+                DayEvents(
+                    "p1", NORTE, T0.date(), T0, True, (event("e9", "p1", T0 - timedelta(hours=44), T0 - timedelta(hours=43)),)
+                )
+            ]
+        )
+    )
+
+
+def test_the_cufd_alert_gives_estados_figure_of_those_that_can_invoice():
+    """ "1 punto(s) de venta no pueden facturar" says beside it how many can, as Estado counts them (one not read yet)."""
+    ok = StoredCufd("p1", NORTE, T0, T0, Cufd("C", None, T0 + timedelta(hours=8), True), None)
+    expired = StoredCufd("p2", NORTE, T0, T0, Cufd("C", None, T0 - timedelta(hours=1), True), None)
+    snap = dataclasses.replace(snapshot(), cufds={"p1": ok, "p2": expired})
+    body = found(snap)[AlertRule.CUFD.value].body
+    assert "1 punto(s) de venta no pueden facturar" in body and "Pueden facturar 1 de 3." in body
 
 
 def test_unsettled_attempts_after_their_minutes(db):
@@ -345,6 +375,40 @@ def test_one_incident_opens_once_reminds_on_time_and_closes_with_recovery(db):
     closing = sent[-1]
     assert "SIAT responde de nuevo" in closing.title and "03:02" in closing.body  # back at the fifth check
     assert "estuvo sin responder" in closing.body
+
+
+def test_an_open_incident_follows_its_figure_and_a_reminder_carries_it_with_since_when(db):
+    store = Store(db)
+    settings = channels(remind_minutes=30)
+
+    def rejected(n):
+        cond = alerts.Condition(
+            AlertRule.INVOICES_REJECTED.value,
+            AlertRule.INVOICES_REJECTED,
+            None,
+            "Facturas rechazadas por SIAT",
+            f"SIAT rechazó {n} factura(s).",
+        )
+        return {cond.key: cond}
+
+    def decide_with(now, n):
+        return decide(
+            store, INVENTORY, settings, snapshot(now), long_open_hours=24, check_interval_s=30, leading=True, extra=rejected(n)
+        )
+
+    assert decide_with(T0, 2).opened == 1
+    queued = len(store.outbox_entries(50))
+    assert decide_with(T0 + timedelta(minutes=5), 584) == Round()
+    (incident,) = store.open_incidents()
+    assert incident.body == "SIAT rechazó 584 factura(s)." and incident.opened_at == T0  # the figure moves, not the start
+    assert len(store.outbox_entries(50)) == queued  # no message until a reminder is due
+    assert not store.incident_update(incident, title=incident.title, body=incident.body)  # already says so: no write
+    assert decide_with(T0 + timedelta(minutes=31), 590).reminded == 1
+    reminder = store.outbox_entries(1)[0]
+    assert reminder.kind is AlertKind.REMINDER and "SIAT rechazó 590 factura(s)." in reminder.body
+    assert f"Alerta abierta desde el {T0:%d/%m/%Y %H:%M}" in reminder.body
+    assert store.open_incidents()[0].body == "SIAT rechazó 590 factura(s)."
+    assert store.open_incident_count() == 1
 
 
 def test_a_branch_alert_goes_to_its_tagged_channels_and_the_summary_to_the_untagged_ones(db):

@@ -55,6 +55,32 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
     assert not any(b.key == "alertas_prueba" for b in at.button)
 
 
+def alerts_link(at):
+    return next((link.proto for link in at.get("page_link") if "abierta" in link.proto.label), None)
+
+
+def test_every_page_shows_the_count_of_open_alerts_in_the_header(app_secrets, seeded_runtime, monkeypatch):
+    from app import PAGE_FILES
+    from ui import resources
+
+    monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)  # no cached count between the two states
+    now = seeded_runtime.collector.clock()
+    for n, rule in enumerate((AlertRule.SIAT_DOWN, AlertRule.INVOICES_REJECTED)):
+        seeded_runtime.store.incident_open(
+            key=rule.value, rule=rule, branch_id=None, opened_at=now, now=now, title=f"t{n}", body="b", messages=[]
+        )
+    at = open_page(app_secrets)
+    for file, *_ in PAGE_FILES:
+        at.switch_page(file).run()
+        assert not at.exception, (file, [e.value for e in at.exception])
+        link = alerts_link(at)
+        assert link is not None and "2 alertas abiertas" in link.label and link.page.endswith("alertas"), file
+    (first, _) = seeded_runtime.store.open_incidents()
+    seeded_runtime.store.incident_close(first.id, now=now, title="x", body="y", messages=[])
+    at.run()
+    assert "1 alerta abierta" in alerts_link(at).label
+
+
 def test_a_supervisor_sends_a_test_message_to_every_channel_and_no_token_reaches_the_page(app_secrets):
     at = open_page(app_secrets, {"channels": [{"url": CHANNEL}, {"url": CHANNEL.replace("hook", "otro"), "tags": ["norte"]}]})
     assert TOKEN not in str(at._tree) and "etiquetas: norte" in "\n".join(t.value for t in at.text)

@@ -47,6 +47,23 @@ def test_estado_says_how_many_pos_can_invoice_and_what_is_to_send(app_secrets, i
     assert int(metrics["CUFD por vencer (2 h)"]) > 0
 
 
+def test_estado_counts_the_events_facturas_has_still_to_close(app_secrets, invoicing_runtime, sim):
+    """ "Eventos por cerrar" is what the product knows: ended events whose offline invoices are not all
+    validated, as Facturas › Cierre de eventos counts them on the same data; not every ended event."""
+    at = open_page(app_secrets, page=None)
+    metric = next(m for m in at.metric if m.label == "Eventos por cerrar")
+    assert "Por registrar (48 h)" not in {m.label for m in at.metric}
+    at.switch_page(PAGE)
+    at.session_state["vista"] = "Cierre de eventos"
+    at.run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Cerrado:"))
+    counts = dict(part.split(": ") for part in caption.split(". ")[0].split(" · "))
+    assert int(metric.value) == int(counts["Por enviar"]) + int(counts["Con rechazos"]) > 0
+    ended = sum(int(v.replace("\u202f", "").replace(" ", "")) for v in counts.values())
+    assert int(counts["Cerrado"]) > 0 and int(metric.value) < ended  # an event whose invoices are all validated is not counted
+    assert metric.proto.delta.startswith("vence en") or "plazo vencido" in metric.proto.delta
+
+
 def test_eventos_activos_shows_each_pos_cufd(app_secrets, invoicing_runtime, sim):
     at = open_page(app_secrets, page="pages/eventos.py")
     table = max((df.value for df in at.dataframe), key=len)  # every POS (the long-open one is also listed above)

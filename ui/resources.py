@@ -85,6 +85,16 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
     return latest if latest is not None else runtime.collector.check_on_request()
 
 
+OPEN_ALERTS_EVERY_S = 5  # the header's count of open alerts is read at most this often per process
+
+
+def open_alert_count(runtime: Runtime) -> int:
+    """Open incidents, for the header of every page: one read per process every few seconds."""
+    return runtime.shared.now(
+        "open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), lambda: runtime.store.open_incident_count()
+    ).value
+
+
 # ---- frames shared by every session of the process ---------------------------------------
 # Computed once per version of the data they read (the store's write counters) and per minute (ages
 # and staleness move with the clock even when nothing is written), then the same object is served to

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cucu.access import AccessSettings, Decision
 from cucu.connectivity import ConnectivityCheck
-from cucu.formatting import fmt_time, md_text
+from cucu.formatting import fmt_count, fmt_time, md_text
 from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.settings import Settings
@@ -113,7 +113,14 @@ def page_context() -> PageContext:
     raise AssertionError("unreachable")  # st.stop raises
 
 
-def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = False, decision: Decision | None = None) -> None:
+def render_header(
+    mode: Mode,
+    check: ConnectivityCheck,
+    *,
+    sign_in_off: bool = False,
+    decision: Decision | None = None,
+    open_alerts: int | None = None,
+) -> None:
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=mode.icon, color=mode.color, help=mode.description)
@@ -146,6 +153,20 @@ def render_header(mode: Mode, check: ConnectivityCheck, *, sign_in_off: bool = F
             color=state.color,
             help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)",
         )
+        if open_alerts is not None:
+            alerts_badge(open_alerts)
+
+
+def alerts_badge(count: int) -> None:
+    """ "N alertas abiertas", a link to Alertas: every page says whether something is waiting for a person."""
+    label = "1 alerta abierta" if count == 1 else f"{fmt_count(count)} alertas abiertas"
+    st.page_link(
+        "pages/alertas.py",
+        label=f":red-badge[{label}]" if count else f":gray-badge[{label}]",
+        icon=":material/notifications_active:" if count else ":material/notifications:",
+        help="Alertas: lo que el tablero avisó y sigue abierto",
+        width="content",
+    )
 
 
 def render_sidebar(decision: Decision, access: AccessSettings) -> None:
