@@ -74,6 +74,10 @@ def test_the_date_sensitive_tests_pass_a_year_ahead(tmp_path):
         "no:cacheprovider",
         "--basetemp",
         str(tmp_path / "ahead"),
+        # SQLite's clock moves with the process (the probe above shows PostgreSQL's does too): no
+        # second cluster to start inside the suite's budget.
+        "-k",
+        "not postgresql",
         *DATE_SENSITIVE,
         timeout=300,
     )
