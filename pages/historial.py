@@ -43,7 +43,10 @@ runtime, inventory = page.runtime, page.inventory
 labels = pos_labels(inventory)
 
 st.title("Historial")
-st.caption("Eventos de contingencia por punto de venta que empezaron en el período elegido, en hora de La Paz.")
+st.caption(
+    "Eventos de contingencia por punto de venta que ocurrieron en el período elegido, aunque hayan empezado antes "
+    "o sigan después, en hora de La Paz."
+)
 
 today = runtime.store.now().date()
 
@@ -103,7 +106,7 @@ def show() -> None:
     def read() -> tuple[StoredHistory, pd.DataFrame]:
         now = runtime.store.now()
         history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
-        return history, events_frame(history.days, inventory, now)
+        return history, events_frame(history.days, inventory, now, history.bounds)
 
     # Shared by every session and rerun (a motive filter, another tablet) until the store changes.
     selection = f"historial:{start}:{end}:{','.join(sorted(branch_ids))}:{','.join(sorted(pos_ids))}"
@@ -136,10 +139,10 @@ def show() -> None:
         return
 
     active = int((frame["Estado"] == EventState.ACTIVE).sum())
-    hours = float(frame["Duración (h)"].sum())
+    hours = float(frame["En el período (h)"].sum())
     hours_text = fmt_number(hours)
     st.markdown(
-        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
+        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia dentro del período"
         + (f" · **{fmt_count(active)} en curso**" if active else "")
     )
 

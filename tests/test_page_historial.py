@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -219,3 +219,35 @@ def test_a_chain_narrows_the_pos_filter_by_branch_first(app_secrets, sim, collec
     at.multiselect(key="sucursal").set_value([SUCRE]).run()  # 3 POS: few enough to choose from
     assert len(at.multiselect(key="pos").options) == 3
     assert not at.exception
+
+
+def test_an_event_that_began_the_day_before_shows_in_the_range_with_its_continues_mark(app_secrets, sim, collected):
+    """Casa Matriz · Caja 6 in contingency all of yesterday, since the evening before: its lane is not empty."""
+    from cucu.figures.timeline import CONTINUES_MARKER_NAME
+    from cucu.lapaz import LA_PAZ
+    from cucu.models import Event
+    from cucu.store import DayEvents
+
+    yesterday = now_la_paz().date() - timedelta(days=1)
+    before = yesterday - timedelta(days=1)
+    pos = collected.inventory.all_pos[0]
+    began = datetime(before.year, before.month, before.day, 21, 10, tzinfo=LA_PAZ)
+    event = Event.from_api(
+        {"id": "evento-de-anoche", "posId": pos.id, "codigoMotivo": 1, "fechaInicio": began.isoformat(), "finalizado": False}
+    )
+    stored = collected.store.get_days([(pos.id, before)]).get((pos.id, before))
+    stored = stored or DayEvents(pos.id, pos.branch_id, before, began, False, ())
+    collected.store.put_days([dataclasses.replace(stored, complete=False, events=(*stored.events, event))])
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.query_params["fechas"] = [yesterday.isoformat(), yesterday.isoformat()]
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    row = events_table(at).set_index("ID evento").loc["evento-de-anoche"]
+    assert row["En el período (h)"] == pytest.approx(24.0)  # all of yesterday, not the hours since 21:10
+    (chart,) = at.get("plotly_chart")
+    marks = [t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == CONTINUES_MARKER_NAME]
+    texts_of = {(t["marker"]["symbol"], text) for t in marks for text in t["text"]}
+    assert ("triangle-left", f"Empezó el {began:%d/%m} 21:10, antes del período") in texts_of
+    assert ("triangle-right", "Sigue abierto") in texts_of
