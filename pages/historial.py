@@ -155,10 +155,10 @@ def show() -> None:
         if len(lane_list) <= MAX_LANES:
             return timeline_figure(frame, now, start, end, lanes=lane_list), None
         note = (
-            f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos iniciados por día. "
+            f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos en curso cada día. "
             f"Elija sucursales o puntos de venta (hasta {MAX_LANES} con eventos) para ver uno por carril."
         )
-        return daily_events_chart(frame, start, end), note
+        return daily_events_chart(frame, start, end, now), note
 
     # Building a chain's figure takes ~0.3 s: once per data version and view, for every session.
     view = f"{selection}:{','.join(str(m) for m in sorted(motives))}"

@@ -359,3 +359,18 @@ def test_timeline_cuts_bars_at_the_range_and_marks_where_they_continue(crossing)
     assert [t.showlegend for t in marks].count(True) == 1  # one legend entry for both edges
     # "now" is after the range: no ▶ at now (it would sit off the axis), the edge mark says it is open.
     assert not [t for t in fig.data if t.name == OPEN_MARKER_NAME]
+
+
+def test_daily_chart_counts_an_event_on_every_day_it_was_open_also_when_it_began_before(crossing):
+    later = LATER - timedelta(days=1)  # DAY + 1 at 15:00: "open" is still open, the range is DAY and the next day
+    frame = events_frame(crossing, INVENTORY, later, (RANGE[0], RANGE[1] + timedelta(days=1)))
+    spec = daily_events_chart(frame, DAY, DAY + timedelta(days=1), later)
+    per_day = {(r["Día"], r["Motivo"]): r["Eventos"] for r in spec["data"]["values"]}
+    # "open" (Falla SIAT, since the day before) on both days; "late" (Corte, 22:00 to 02:00) on both; "inside" on DAY.
+    assert per_day == {
+        ("20/11", "Corte de internet"): 2,
+        ("21/11", "Corte de internet"): 1,
+        ("20/11", "Falla SIAT"): 1,
+        ("21/11", "Falla SIAT"): 1,
+    }
+    assert spec["encoding"]["y"]["title"] == "Eventos en curso"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -294,9 +295,11 @@ def timeline_figure(
     return fig
 
 
-def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str, Any]:
-    """Events that started each day of ``start``..``end``, stacked by motive (colours as in the timeline):
-    the overview when there are too many POS for one lane each.
+def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetime | None = None) -> dict[str, Any]:
+    """Events in contingency on each day of ``start``..``end`` (an event counts on every day it
+    overlaps, also one that began before the range), stacked by motive (colours as in the timeline):
+    the overview when there are too many POS for one lane each. An open event runs to ``now`` (without
+    it, to the range's end).
 
     A Vega-Lite spec (Streamlit's own charts), not plotly: a fresh tab draws it in a fraction of what
     plotly.js needs to start, and this is the first thing a chain's Historial shows. Motives are named
@@ -304,9 +307,17 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str,
     """
     days = pd.date_range(start, end, freq="D")
     work = frame[frame["Inicio"].notna()]
-    day = work["Inicio"].dt.tz_localize(None).dt.normalize()
-    code = work["Código motivo"].fillna(0).astype("int64")
-    counts = pd.crosstab(day, code).reindex(days, fill_value=0) if len(work) else pd.DataFrame(index=days)
+    until = _as_datetime(end, end=True) if now is None else min(to_la_paz(now), _as_datetime(end, end=True))
+    first = work["Inicio"].dt.tz_localize(None).dt.normalize()
+    ends = work["Fin"].where(work["Estado"] != EventState.ACTIVE).fillna(pd.Timestamp(until)).dt.tz_localize(None)
+    # The day of the last instant the event was open (an end at midnight does not count that day).
+    last = (ends - pd.Timedelta(microseconds=1)).where(ends > work["Inicio"].dt.tz_localize(None), ends).dt.normalize()
+    first, last = first.clip(lower=days[0]), last.clip(upper=days[-1])
+    spans = ((last - first).dt.days + 1).clip(lower=0).to_numpy()
+    offsets = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)  # 0, 1, … within each event
+    touched = (first.repeat(spans) + pd.to_timedelta(offsets, unit="D")).to_numpy()
+    code = work["Código motivo"].fillna(0).astype("int64").repeat(spans).to_numpy()
+    counts = pd.crosstab(touched, code).reindex(days, fill_value=0) if len(touched) else pd.DataFrame(index=days)
     codes = sorted(int(c) for c in counts.columns)
     names = {c: motive_label(c or None) for c in codes}
     rows = [
@@ -337,7 +348,7 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str,
                 "field": "Eventos",
                 "type": "quantitative",
                 "stack": "zero",
-                "title": "Eventos iniciados",
+                "title": "Eventos en curso",
                 "axis": {"format": "d"},
             },
             "color": {
