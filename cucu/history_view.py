@@ -41,6 +41,7 @@ SHOWN_COLUMNS = [
     "Código SIAT",
     "ID evento",
 ]
+HOUR_COLUMNS = ["Duración (h)", "En el período (h)"]  # hours as numbers (CSV, sums); durations on screen
 # Kept for filtering, for the timeline's lanes and its "continues" marks; hidden in the table, absent from the CSV.
 # ``from_before``: the event began before the range; ``runs_after``: it ends after the range (or is still open then).
 ID_COLUMNS = ["branch_id", "pos_id", "from_before", "runs_after"]
@@ -171,6 +172,13 @@ def events_frame(
         frame[column] = frame[column].astype(object)
     frame = frame.sort_values(["Inicio", "Sucursal", "Punto de venta", "ID evento"], kind="stable", na_position="last")
     return frame.reset_index(drop=True)
+
+
+def as_durations(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``frame`` with the hour columns ``columns`` as durations (timedelta, to the minute): what
+    Historial's grids show, one format for a time span at any size that sorts by value (decimal
+    hours showed a comma or a point depending on the table's size)."""
+    return frame.assign(**{c: pd.to_timedelta(frame[c], unit="h").dt.round("min") for c in columns})
 
 
 def filter_events(

@@ -15,11 +15,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cucu.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
-from cucu.formatting import fmt_count, fmt_number
+from cucu.formatting import fmt_count, fmt_duration
 from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
+    HOUR_COLUMNS,
     MAX_POS_CHOICES,
     SHOWN_COLUMNS,
+    as_durations,
     coverage_frame,
     coverage_text,
     events_frame,
@@ -35,7 +37,7 @@ from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_prob
 from cucu.vocabulary import EventState
 from ui import resources, shell, widgets
 
-STYLED_ROWS = 300  # a Styler (decimal comma, bold totals) costs ~0.35 s a run at a few thousand rows: plain above this
+STYLED_ROWS = 300  # a Styler (bold totals) costs ~0.35 s a run at a few thousand rows: plain above this
 
 
 page = shell.page_context()
@@ -84,6 +86,12 @@ else:  # a chain: thousands of options nobody scrolls, sent on every run; a bran
         key="pos_sin_sucursal",
         placeholder=f"Todos ({fmt_count(len(pos_choices))}): elija sucursales para elegir entre sus puntos de venta",
     )
+
+
+def _elapsed(label: str, help: str) -> Any:
+    """A duration column as elapsed hours ("43:54:00", hours past 24 not wrapped into days): sorts by value
+    and reads the same in any browser language (Streamlit's humanized durations follow the browser's)."""
+    return st.column_config.NumberColumn(label, format="compact", help=help)
 
 
 def _bold_totals(row: pd.Series) -> list[str]:
@@ -140,9 +148,9 @@ def show() -> None:
 
     active = int((frame["Estado"] == EventState.ACTIVE).sum())
     hours = float(frame["En el período (h)"].sum())
-    hours_text = fmt_number(hours)
+    hours_text = fmt_duration(timedelta(hours=hours))
     st.markdown(
-        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia dentro del período"
+        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text}** en contingencia dentro del período"
         + (f" · **{fmt_count(active)} en curso**" if active else "")
     )
 
@@ -173,10 +181,10 @@ def show() -> None:
     head[0].subheader("Eventos")
     with head[1]:
         widgets.csv_download(lambda: to_csv_bytes(frame), f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv", "historial_csv")
-    # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
-    styled = len(frame) <= STYLED_ROWS
+    # Durations typed (sorted by value) and shown as elapsed hours, the same at any size: a Styler's decimal
+    # comma cost seconds past a few thousand rows, and without it the grid wrote a point.
     st.dataframe(
-        frame.style.format({"Duración (h)": "{:.2f}"}, decimal=",", na_rep="") if styled else frame[SHOWN_COLUMNS],
+        as_durations(frame[SHOWN_COLUMNS], HOUR_COLUMNS),
         hide_index=True,
         width="stretch",
         lazy=len(frame) > widgets.LAZY_ROWS,
@@ -184,9 +192,8 @@ def show() -> None:
         column_config={
             "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
             "Fin": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo."),
-            "Duración (h)": st.column_config.NumberColumn(
-                format=None if styled else "%.2f", help="Horas; un evento activo cuenta hasta ahora."
-            ),
+            "Duración (h)": _elapsed("Duración", "Todo el evento, en horas:minutos; uno activo cuenta hasta ahora."),
+            "En el período (h)": _elapsed("En el período", "La parte del evento dentro del período elegido, en horas:minutos."),
             "Código motivo": st.column_config.NumberColumn(format="%d"),
             "Descripción": st.column_config.TextColumn(width="medium"),
         },
@@ -195,15 +202,16 @@ def show() -> None:
     st.subheader("Resumen por sucursal y motivo")
     summary = resources.derived(runtime, shared, f"{view}:resumen", lambda: summary_frame(frame))
     small = len(summary) <= STYLED_ROWS  # a chain's summary (thousands of rows) is plain: a Styler costs seconds
+    shown_summary = as_durations(summary, ["Horas"])
     st.dataframe(
-        summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=",") if small else summary,
+        shown_summary.style.apply(_bold_totals, axis=1) if small else shown_summary,
         hide_index=True,
         width="stretch",
         height="content" if small else 460,
         lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
             "Eventos": st.column_config.NumberColumn(format="%d"),
-            "Horas": st.column_config.NumberColumn(format=None if small else "%.1f"),
+            "Horas": _elapsed("En contingencia", "Horas:minutos dentro del período elegido."),
         },
     )
 

@@ -21,8 +21,10 @@ from cucu.figures.timeline import (
 from cucu.history_view import (
     BRANCH_TOTAL,
     GRAND_TOTAL,
+    HOUR_COLUMNS,
     ID_COLUMNS,
     SHOWN_COLUMNS,
+    as_durations,
     events_frame,
     filter_events,
     lanes,
@@ -374,3 +376,13 @@ def test_daily_chart_counts_an_event_on_every_day_it_was_open_also_when_it_began
         ("21/11", "Falla SIAT"): 1,
     }
     assert spec["encoding"]["y"]["title"] == "Eventos en curso"
+
+
+def test_grids_show_hours_as_durations_that_sort_by_value(crossing):
+    frame = events_frame(crossing, INVENTORY, LATER, RANGE)
+    shown = as_durations(frame, HOUR_COLUMNS).set_index("ID evento")
+    assert shown.loc["open", "Duración (h)"] == pd.Timedelta(days=2, hours=17, minutes=50)
+    assert shown.loc["late", "En el período (h)"] == pd.Timedelta(hours=2)
+    by_length = shown.sort_values("Duración (h)", ascending=False).index.tolist()
+    assert by_length == ["open", "late", "inside"]  # 2 d 17 h before 4 h before 1 h 30 min: by value, not as text
+    assert frame["Duración (h)"].dtype == "float64"  # the frame (CSV, sums) keeps hours as numbers

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -65,6 +66,8 @@ def test_default_range_shows_table_timeline_summary_and_download(app_secrets, si
     assert len(at.get("plotly_chart")) == 1
     summary = summary_table(at)
     assert summary.iloc[-1]["Sucursal"] == "Total general" and summary.iloc[-1]["Eventos"] == len(table)
+    # Durations typed, so the grid sorts them by value and shows them the same way at any size.
+    assert pd.api.types.is_timedelta64_dtype(table["Duración (h)"]) and pd.api.types.is_timedelta64_dtype(summary["Horas"])
     download = at.get("download_button")
     assert len(download) == 1
     assert not at.exception
@@ -251,7 +254,7 @@ def test_an_event_that_began_the_day_before_shows_in_the_range_with_its_continue
     at.switch_page(PAGE).run()
     assert not at.exception
     row = events_table(at).set_index("ID evento").loc["evento-de-anoche"]
-    assert row["En el período (h)"] == pytest.approx(24.0)  # all of yesterday, not the hours since 21:10
+    assert row["En el período (h)"] == pd.Timedelta(hours=24)  # all of yesterday, not the hours since 21:10
     (chart,) = at.get("plotly_chart")
     marks = [t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == CONTINUES_MARKER_NAME]
     texts_of = {(t["marker"]["symbol"], text) for t in marks for text in t["text"]}
