@@ -181,6 +181,14 @@ def as_durations(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return frame.assign(**{c: pd.to_timedelta(frame[c], unit="h").dt.round("min") for c in columns})
 
 
+def total_hours_text(hours: float) -> str:
+    """A range's time in contingency summed over POS, in hours as the grids show it (not wrapped into days,
+    which read oddly for a sum over many POS): ``37 637 h 12 min``, ``45 min``."""
+    minutes = max(0, round(hours * 60))
+    whole, rest = divmod(minutes, 60)
+    return f"{fmt_count(whole)} h {rest:02d} min" if whole else f"{rest} min"
+
+
 def filter_events(
     frame: pd.DataFrame,
     branch_ids: Iterable[str] | None = None,

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cucu.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
-from cucu.formatting import fmt_count, fmt_duration
+from cucu.formatting import fmt_count
 from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
     HOUR_COLUMNS,
@@ -32,6 +32,7 @@ from cucu.history_view import (
     pos_labels,
     summary_frame,
     to_csv_bytes,
+    total_hours_text,
 )
 from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
@@ -148,7 +149,7 @@ def show() -> None:
 
     active = int((frame["Estado"] == EventState.ACTIVE).sum())
     hours = float(frame["En el período (h)"].sum())
-    hours_text = fmt_duration(timedelta(hours=hours))
+    hours_text = total_hours_text(hours)
     st.markdown(
         f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text}** en contingencia dentro del período"
         + (f" · **{fmt_count(active)} en curso**" if active else "")

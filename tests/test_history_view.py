@@ -30,6 +30,7 @@ from cucu.history_view import (
     lanes,
     summary_frame,
     to_csv_bytes,
+    total_hours_text,
 )
 from cucu.lapaz import LA_PAZ
 from cucu.models import Branch, Event, Inventory, PointOfSale
@@ -386,3 +387,9 @@ def test_grids_show_hours_as_durations_that_sort_by_value(crossing):
     by_length = shown.sort_values("Duración (h)", ascending=False).index.tolist()
     assert by_length == ["open", "late", "inside"]  # 2 d 17 h before 4 h before 1 h 30 min: by value, not as text
     assert frame["Duración (h)"].dtype == "float64"  # the frame (CSV, sums) keeps hours as numbers
+
+
+def test_the_total_time_reads_in_hours_at_any_size():
+    assert total_hours_text(37_637.2) == "37 637 h 12 min"  # a chain's week, not "1568 d 5 h"
+    assert total_hours_text(139.3) == "139 h 18 min"
+    assert total_hours_text(0.75) == "45 min"
