@@ -20,13 +20,16 @@ from cucu.client import CucuClient
 from cucu.errors import CucuError
 from cucu.lapaz import now_la_paz
 from cucu.models import Inventory, PointOfSale
-from cucu.periods import date_range
+from cucu.periods import MAX_RANGE_DAYS, date_range, day_bounds
 from cucu.settings import DEFAULT_CONCURRENCY
 from cucu.store import DayEvents, Store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
+# How far before a range Historial looks for events still running into it: as many days as the
+# backfill keeps (an event that began earlier still is left out).
+LOOKBACK_DAYS = MAX_RANGE_DAYS
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,13 @@ class StoredHistory:
     coverage: list[DayCoverage]  # each day of the range before today, oldest first
     includes_today: bool
     read_at: datetime
+    first: date | None = None  # the range; events of ``days`` outside it are left out by Historial's frame
+    last: date | None = None
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime] | None:
+        """The range as La Paz moments (its first midnight to the one after its last day)."""
+        return None if self.first is None or self.last is None else day_bounds(self.first, self.last)
 
     @property
     def incomplete(self) -> list[DayCoverage]:
@@ -242,9 +252,14 @@ def stored_history(
 ) -> StoredHistory:
     """From the store alone: the days with events of ``pos_ids`` and each completed day's coverage."""
     selected = None if len(set(pos_ids)) >= len(inventory.all_pos) else pos_ids  # no list of 10 000 ids
-    days = store.days_with_events(first, last, pos_ids=selected)
+    # An event is stored in its start day's row: one that began before the range and runs into it
+    # is in an earlier row, found by its end (or its day not being complete, while it may be open).
+    before = store.days_reaching(
+        first - timedelta(days=LOOKBACK_DAYS), first - timedelta(days=1), day_bounds(first, first)[0], pos_ids=selected
+    )
+    days = before + store.days_with_events(first, last, pos_ids=selected)
     today = now.date()
     verified = store.verified_per_day(first, min(last, today - timedelta(days=1)), pos_ids=selected)
     total = len(set(pos_ids))
     coverage = [DayCoverage(day, min(total, verified.get(day, 0)), total) for day in date_range(first, last) if day < today]
-    return StoredHistory(days, coverage, last >= today, now)
+    return StoredHistory(days, coverage, last >= today, now, first, last)

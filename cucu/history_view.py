@@ -35,13 +35,16 @@ SHOWN_COLUMNS = [
     "Inicio",
     "Fin",
     "Duración (h)",
+    "En el período (h)",
     "Estado",
     "CUFD evento",
     "Código SIAT",
     "ID evento",
 ]
-# Kept for filtering and for the timeline's lanes; hidden in the table, absent from the CSV.
-ID_COLUMNS = ["branch_id", "pos_id"]
+HOUR_COLUMNS = ["Duración (h)", "En el período (h)"]  # hours as numbers (CSV, sums); durations on screen
+# Kept for filtering, for the timeline's lanes and its "continues" marks; hidden in the table, absent from the CSV.
+# ``from_before``: the event began before the range; ``runs_after``: it ends after the range (or is still open then).
+ID_COLUMNS = ["branch_id", "pos_id", "from_before", "runs_after"]
 COLUMNS = SHOWN_COLUMNS + ID_COLUMNS
 
 SUMMARY_COLUMNS = ["Sucursal", "Motivo", "Eventos", "Horas"]
@@ -90,11 +93,15 @@ def pos_choices_of(inventory: Inventory, branch_ids: Iterable[str] = ()) -> list
 # ---- events ---------------------------------------------------------------------------
 
 
-def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime) -> pd.DataFrame:
+def events_frame(
+    days: Sequence[DayEvents], inventory: Inventory, now: datetime, period: tuple[datetime, datetime] | None = None
+) -> pd.DataFrame:
     """One row per event (deduplicated by id), sorted by start; see ``COLUMNS``.
 
     An event seen in several answers keeps the most recently fetched copy. An active event's
-    duration runs to ``now``; its ``Fin`` is NaT.
+    duration runs to ``now``; its ``Fin`` is NaT. With ``period`` (La Paz moments, start included,
+    end excluded) only the events that overlap it are kept, whatever day they began, and
+    ``En el período (h)`` counts the hours inside it; without, it equals ``Duración (h)``.
     """
     branch_names = {b.id: b.name for b in inventory.branches}
     pos_by_id = {p.id: p for p in inventory.all_pos}
@@ -114,6 +121,13 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
         end = None if event.active else event.fecha_fin
         until = end if end is not None else (now if event.active else None)
         hours = (until - start).total_seconds() / 3600 if start is not None and until is not None else None
+        inside, from_before, runs_after = hours, False, False
+        if period is not None and start is not None:
+            from_before = start < period[0]
+            if start >= period[1] or (from_before and (until is None or until <= period[0])):
+                continue  # outside the range (one that starts inside it stays, however short)
+            runs_after = until is not None and until > period[1]
+            inside = None if until is None else (min(until, period[1]) - max(start, period[0])).total_seconds() / 3600
         rows.append(
             {
                 "Sucursal": branch_names.get(branch_id, branch_id or "—"),
@@ -124,19 +138,25 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
                 "Inicio": start,
                 "Fin": end,
                 "Duración (h)": max(0.0, hours) if hours is not None else None,
+                "En el período (h)": max(0.0, inside) if inside is not None else None,
                 "Estado": (EventState.ACTIVE if event.active else EventState.ENDED).value,
                 "CUFD evento": event.cufd_evento or "",
                 "Código SIAT": event.codigo_evento_siat or "",
                 "ID evento": event.id,
                 "branch_id": branch_id or "",
                 "pos_id": pos_id,
+                "from_before": from_before,
+                "runs_after": runs_after,
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in ("Inicio", "Fin"):
         frame[column] = la_paz_series(frame[column])
     frame["Código motivo"] = frame["Código motivo"].astype("Int64")
-    frame["Duración (h)"] = frame["Duración (h)"].astype("float64")
+    for column in ("Duración (h)", "En el período (h)"):
+        frame[column] = frame[column].astype("float64")
+    for column in ("from_before", "runs_after"):
+        frame[column] = frame[column].astype("bool")
     for column in (
         "Sucursal",
         "Punto de venta",
@@ -152,6 +172,21 @@ def events_frame(days: Sequence[DayEvents], inventory: Inventory, now: datetime)
         frame[column] = frame[column].astype(object)
     frame = frame.sort_values(["Inicio", "Sucursal", "Punto de venta", "ID evento"], kind="stable", na_position="last")
     return frame.reset_index(drop=True)
+
+
+def as_durations(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``frame`` with the hour columns ``columns`` as durations (timedelta, to the minute): what
+    Historial's grids show, one format for a time span at any size that sorts by value (decimal
+    hours showed a comma or a point depending on the table's size)."""
+    return frame.assign(**{c: pd.to_timedelta(frame[c], unit="h").dt.round("min") for c in columns})
+
+
+def total_hours_text(hours: float) -> str:
+    """A range's time in contingency summed over POS, in hours as the grids show it (not wrapped into days,
+    which read oddly for a sum over many POS): ``37 637 h 12 min``, ``45 min``."""
+    minutes = max(0, round(hours * 60))
+    whole, rest = divmod(minutes, 60)
+    return f"{fmt_count(whole)} h {rest:02d} min" if whole else f"{rest} min"
 
 
 def filter_events(
@@ -170,11 +205,12 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
     Branches by name, motives by code within each; a ``Total sucursal`` row closes each
     branch and a ``Total general`` row the table. Hours are summed unrounded, then rounded
-    to one decimal (an active event counts up to ``now``, as in ``events_frame``).
+    to one decimal: the hours inside the range (``En el período (h)``; an active event counts up to
+    ``now``, as in ``events_frame``).
     """
     if frame.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({"Eventos": "int64", "Horas": "float64"})
-    work = frame.assign(_code=frame["Código motivo"].fillna(99).astype("int64"), _hours=frame["Duración (h)"].fillna(0.0))
+    work = frame.assign(_code=frame["Código motivo"].fillna(99).astype("int64"), _hours=frame["En el período (h)"].fillna(0.0))
     # Two groupbys for every branch at once (one per branch cost seconds with a chain's 1 000 branches).
     per_motive = (
         work.groupby(["Sucursal", "_code", "Motivo"], sort=True)
@@ -195,7 +231,8 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
     """Exactly ``SHOWN_COLUMNS``, for Excel (see :func:`cucu.export.excel_csv`)."""
     out = frame[SHOWN_COLUMNS].copy()
-    out["Duración (h)"] = out["Duración (h)"].round(2)
+    for column in ("Duración (h)", "En el período (h)"):
+        out[column] = out[column].round(2)
     return excel_csv(out, time_columns=("Inicio", "Fin"), sep=sep, decimal=decimal)
 
 

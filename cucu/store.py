@@ -693,6 +693,24 @@ class Store:
             rows = list(conn.execute(query))
         return [_day(row) for row in rows]
 
+    def days_reaching(
+        self, first: date, last: date, when: datetime, *, pos_ids: Collection[str] | None = None
+    ) -> list[DayEvents]:
+        """Stored days from ``first`` to ``last`` whose events may still run at ``when``: one of them
+        ended at or after it, or the day is not complete (an event may be open). Historial reads the
+        days before its range with this, for the events that started before it and overlap it."""
+        query = sa.select(day_events).where(
+            day_events.c.day >= first,
+            day_events.c.day <= last,
+            day_events.c.events_json != _NO_EVENTS,
+            sa.or_(day_events.c.last_end >= when, sa.not_(day_events.c.complete)),
+        )
+        if pos_ids is not None:
+            query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        return [_day(row) for row in rows]
+
     def verified_per_day(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[date, int]:
         """How many POS have a verified row, per day from ``first`` to ``last`` (days without one are absent)."""
         query = (

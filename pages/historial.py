@@ -15,11 +15,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cucu.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
-from cucu.formatting import fmt_count, fmt_number
+from cucu.formatting import fmt_count
 from cucu.history import StoredHistory, stored_history
 from cucu.history_view import (
+    HOUR_COLUMNS,
     MAX_POS_CHOICES,
     SHOWN_COLUMNS,
+    as_durations,
     coverage_frame,
     coverage_text,
     events_frame,
@@ -30,12 +32,13 @@ from cucu.history_view import (
     pos_labels,
     summary_frame,
     to_csv_bytes,
+    total_hours_text,
 )
 from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import resources, shell, widgets
 
-STYLED_ROWS = 300  # a Styler (decimal comma, bold totals) costs ~0.35 s a run at a few thousand rows: plain above this
+STYLED_ROWS = 300  # a Styler (bold totals) costs ~0.35 s a run at a few thousand rows: plain above this
 
 
 page = shell.page_context()
@@ -43,7 +46,10 @@ runtime, inventory = page.runtime, page.inventory
 labels = pos_labels(inventory)
 
 st.title("Historial")
-st.caption("Eventos de contingencia por punto de venta que empezaron en el período elegido, en hora de La Paz.")
+st.caption(
+    "Eventos de contingencia por punto de venta que ocurrieron en el período elegido, aunque hayan empezado antes "
+    "o sigan después, en hora de La Paz."
+)
 
 today = runtime.store.now().date()
 
@@ -83,6 +89,12 @@ else:  # a chain: thousands of options nobody scrolls, sent on every run; a bran
     )
 
 
+def _elapsed(label: str, help: str) -> Any:
+    """A duration column as elapsed hours ("43:54:00", hours past 24 not wrapped into days): sorts by value
+    and reads the same in any browser language (Streamlit's humanized durations follow the browser's)."""
+    return st.column_config.NumberColumn(label, format="compact", help=help)
+
+
 def _bold_totals(row: pd.Series) -> list[str]:
     return ["font-weight: bold" if is_total_row(row) else ""] * len(row)
 
@@ -103,7 +115,7 @@ def show() -> None:
     def read() -> tuple[StoredHistory, pd.DataFrame]:
         now = runtime.store.now()
         history = stored_history(runtime.store, inventory, shown_pos, start, end, now)
-        return history, events_frame(history.days, inventory, now)
+        return history, events_frame(history.days, inventory, now, history.bounds)
 
     # Shared by every session and rerun (a motive filter, another tablet) until the store changes.
     selection = f"historial:{start}:{end}:{','.join(sorted(branch_ids))}:{','.join(sorted(pos_ids))}"
@@ -136,10 +148,10 @@ def show() -> None:
         return
 
     active = int((frame["Estado"] == EventState.ACTIVE).sum())
-    hours = float(frame["Duración (h)"].sum())
-    hours_text = fmt_number(hours)
+    hours = float(frame["En el período (h)"].sum())
+    hours_text = total_hours_text(hours)
     st.markdown(
-        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text} horas** en contingencia"
+        f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text}** en contingencia dentro del período"
         + (f" · **{fmt_count(active)} en curso**" if active else "")
     )
 
@@ -152,10 +164,10 @@ def show() -> None:
         if len(lane_list) <= MAX_LANES:
             return timeline_figure(frame, now, start, end, lanes=lane_list), None
         note = (
-            f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos iniciados por día. "
+            f"{fmt_count(len(lane_list))} puntos de venta tuvieron eventos: aquí, los eventos en curso cada día. "
             f"Elija sucursales o puntos de venta (hasta {MAX_LANES} con eventos) para ver uno por carril."
         )
-        return daily_events_chart(frame, start, end), note
+        return daily_events_chart(frame, start, end, now), note
 
     # Building a chain's figure takes ~0.3 s: once per data version and view, for every session.
     view = f"{selection}:{','.join(str(m) for m in sorted(motives))}"
@@ -170,10 +182,10 @@ def show() -> None:
     head[0].subheader("Eventos")
     with head[1]:
         widgets.csv_download(lambda: to_csv_bytes(frame), f"historial_{start:%Y-%m-%d}_{end:%Y-%m-%d}.csv", "historial_csv")
-    # Decimal comma through a Styler; past a few thousand rows its cost shows, so plain numbers.
-    styled = len(frame) <= STYLED_ROWS
+    # Durations typed (sorted by value) and shown as elapsed hours, the same at any size: a Styler's decimal
+    # comma cost seconds past a few thousand rows, and without it the grid wrote a point.
     st.dataframe(
-        frame.style.format({"Duración (h)": "{:.2f}"}, decimal=",", na_rep="") if styled else frame[SHOWN_COLUMNS],
+        as_durations(frame[SHOWN_COLUMNS], HOUR_COLUMNS),
         hide_index=True,
         width="stretch",
         lazy=len(frame) > widgets.LAZY_ROWS,
@@ -181,9 +193,8 @@ def show() -> None:
         column_config={
             "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
             "Fin": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo."),
-            "Duración (h)": st.column_config.NumberColumn(
-                format=None if styled else "%.2f", help="Horas; un evento activo cuenta hasta ahora."
-            ),
+            "Duración (h)": _elapsed("Duración", "Todo el evento, en horas:minutos; uno activo cuenta hasta ahora."),
+            "En el período (h)": _elapsed("En el período", "La parte del evento dentro del período elegido, en horas:minutos."),
             "Código motivo": st.column_config.NumberColumn(format="%d"),
             "Descripción": st.column_config.TextColumn(width="medium"),
         },
@@ -192,15 +203,16 @@ def show() -> None:
     st.subheader("Resumen por sucursal y motivo")
     summary = resources.derived(runtime, shared, f"{view}:resumen", lambda: summary_frame(frame))
     small = len(summary) <= STYLED_ROWS  # a chain's summary (thousands of rows) is plain: a Styler costs seconds
+    shown_summary = as_durations(summary, ["Horas"])
     st.dataframe(
-        summary.style.apply(_bold_totals, axis=1).format({"Horas": "{:.1f}"}, decimal=",") if small else summary,
+        shown_summary.style.apply(_bold_totals, axis=1) if small else shown_summary,
         hide_index=True,
         width="stretch",
         height="content" if small else 460,
         lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
             "Eventos": st.column_config.NumberColumn(format="%d"),
-            "Horas": st.column_config.NumberColumn(format=None if small else "%.1f"),
+            "Horas": _elapsed("En contingencia", "Horas:minutos dentro del período elegido."),
         },
     )
 

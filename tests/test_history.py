@@ -92,3 +92,57 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
         assert stored == seeded and stored
     finally:
         runtime.close()
+
+
+def test_stored_history_finds_the_events_that_began_before_the_range_and_run_into_it(db):
+    from datetime import date, datetime
+
+    from cucu.history import LOOKBACK_DAYS, stored_history
+    from cucu.history_view import events_frame
+    from cucu.lapaz import LA_PAZ
+    from cucu.models import Branch, Event, Inventory, PointOfSale
+    from cucu.store import DayEvents
+
+    b = "11111111-1111-4111-8111-111111111111"
+    p1, p2 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
+    inventory = Inventory(branches=(Branch(b, "Casa Matriz", (PointOfSale(p1, "Caja 1", b), PointOfSale(p2, "Caja 2", b))),))
+    first = date(2026, 11, 20)
+    now = datetime(2026, 11, 21, 12, tzinfo=LA_PAZ)
+
+    def moment(day: date, hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, tzinfo=LA_PAZ)
+
+    def stored(event_id, pos, day, start_hour, end=None):
+        event = Event.from_api(
+            {
+                "id": event_id,
+                "posId": pos,
+                "codigoMotivo": 1,
+                "fechaInicio": moment(day, start_hour).isoformat(),
+                "fechaFin": end.isoformat() if end else None,
+                "finalizado": end is not None,
+            }
+        )
+        return DayEvents(pos, b, day, now, end is not None, (event,), verified=True)
+
+    before, long_ago = first - timedelta(days=1), first - timedelta(days=3)
+    store = Store(db)
+    try:
+        store.put_days(
+            [
+                stored("open", p1, before, 21),  # open since the evening before: Caja 6's empty lane
+                stored("over", p2, before, 8, moment(before, 9)),  # over before the range
+                stored("long", p2, long_ago, 8, moment(first, 3)),  # three days, into the range
+                stored("ancient", p2, first - timedelta(days=LOOKBACK_DAYS + 1), 8),  # open beyond the look-back
+                stored("inside", p1, first, 10, moment(first, 11)),
+            ]
+        )
+        history = stored_history(store, inventory, [p1, p2], first, first, now)
+        frame = events_frame(history.days, inventory, now, history.bounds).set_index("ID evento")
+        assert sorted(frame.index) == ["inside", "long", "open"]
+        assert frame.loc["open", "En el período (h)"] == pytest.approx(24.0)
+        assert frame.loc["long", "En el período (h)"] == pytest.approx(3.0)
+        only_p1 = stored_history(store, inventory, [p1], first, first, now)  # a POS filter applies before too
+        assert {e.id for d in only_p1.days for e in d.events} == {"open", "inside"}
+    finally:
+        store.close()

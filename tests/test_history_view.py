@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from cucu.figures.timeline import (
+    CONTINUES_MARKER_NAME,
     MOTIVE_COLORS,
     OPEN_MARKER_NAME,
     OPEN_PATTERN,
@@ -20,13 +21,16 @@ from cucu.figures.timeline import (
 from cucu.history_view import (
     BRANCH_TOTAL,
     GRAND_TOTAL,
+    HOUR_COLUMNS,
     ID_COLUMNS,
     SHOWN_COLUMNS,
+    as_durations,
     events_frame,
     filter_events,
     lanes,
     summary_frame,
     to_csv_bytes,
+    total_hours_text,
 )
 from cucu.lapaz import LA_PAZ
 from cucu.models import Branch, Event, Inventory, PointOfSale
@@ -292,3 +296,100 @@ def test_timeline_shows_names_and_motives_from_outside_as_text_never_as_html():
     assert bar.name == '&lt;a href="http://x"&gt;y&lt;/a&gt;&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;'
     assert list(timeline.layout.yaxis.categoryarray) == [f"{bar.name} · &lt;br&gt;Caja &amp; &lt;i&gt;1&lt;/i&gt;"]
     assert list(bar.y) == list(timeline.layout.yaxis.categoryarray)  # the bar sits on its (escaped) lane
+
+
+# ---- events that cross the range's edges ------------------------------------------------------
+
+PREVIOUS = DAY - timedelta(days=1)
+RANGE = (at(0), at(0, day=DAY + timedelta(days=1)))  # DAY, La Paz midnight to midnight
+LATER = datetime(2026, 11, 22, 15, 0, tzinfo=LA_PAZ)  # two days after DAY: an open event runs past it
+
+
+@pytest.fixture
+def crossing():
+    """Casa Matriz · Caja 1 open since the evening before DAY; Caja 2 from DAY 22:00 to the next day 02:00;
+    Sucre · Caja 1 an event over before DAY; Sucre · Caja 2 one inside DAY."""
+    return [
+        day_of(P11, B1, event("open", P11, at(21, 10, PREVIOUS), None, motive=2), day=PREVIOUS),
+        day_of(P12, B1, event("late", P12, at(22), at(2, day=DAY + timedelta(days=1)))),
+        day_of(P21, B2, event("gone", P21, at(8, day=PREVIOUS), at(9, day=PREVIOUS)), day=PREVIOUS),
+        day_of(P22, B2, event("inside", P22, at(10), at(11, 30))),
+    ]
+
+
+def test_an_event_that_began_before_the_range_is_kept_and_counted_within_it(crossing):
+    frame = events_frame(crossing, INVENTORY, LATER, RANGE).set_index("ID evento")
+    assert sorted(frame.index) == ["inside", "late", "open"]  # "gone" ended before the range
+    # Open since the day before and still open: all of DAY in the range, 2 d 17 h 50 min in all.
+    assert frame.loc["open", "En el período (h)"] == pytest.approx(24.0)
+    assert frame.loc["open", "Duración (h)"] == pytest.approx(2 * 24 + 17 + 50 / 60)
+    assert frame.loc["open", "from_before"] and frame.loc["open", "runs_after"]
+    assert frame.loc["late", "En el período (h)"] == pytest.approx(2.0)  # 22:00 to midnight of 4 h
+    assert not frame.loc["late", "from_before"] and frame.loc["late", "runs_after"]
+    assert frame.loc["inside", "En el período (h)"] == frame.loc["inside", "Duración (h)"] == pytest.approx(1.5)
+    assert not frame.loc["inside", "from_before"] and not frame.loc["inside", "runs_after"]
+    summary = summary_frame(frame.reset_index())
+    assert summary.iloc[-1]["Horas"] == pytest.approx(27.5)  # the range's hours, not the events' 73,3
+    # Without a range (callers that want whole events) nothing is left out and nothing cut.
+    whole = events_frame(crossing, INVENTORY, LATER).set_index("ID evento")
+    assert len(whole) == 4 and (whole["En el período (h)"] == whole["Duración (h)"]).all()
+
+
+def test_an_event_that_starts_after_the_range_is_left_out(crossing):
+    after = [day_of(P11, B1, event("next", P11, at(1, day=DAY + timedelta(days=1))), day=DAY + timedelta(days=1))]
+    assert events_frame(crossing + after, INVENTORY, LATER, RANGE)["ID evento"].tolist().count("next") == 0
+
+
+def test_timeline_cuts_bars_at_the_range_and_marks_where_they_continue(crossing):
+    frame = events_frame(crossing, INVENTORY, LATER, RANGE)
+    fig = timeline_figure(frame, LATER, DAY, DAY, lanes=lanes(INVENTORY))
+    siat = next(t for t in bars(fig) if t.marker.color == MOTIVE_COLORS[2])
+    index = list(siat.y).index("Casa Matriz · Caja 1")
+    start = pd.Timestamp(siat.base[index])
+    assert start == pd.Timestamp("2026-11-20 00:00:00")  # drawn from the range's start, not the day before
+    assert start + pd.Timedelta(milliseconds=siat.x[index]) == pd.Timestamp("2026-11-21 00:00:00")
+    assert siat.customdata[index][4] == "19/11/2026 21:10"  # the hover keeps the real start
+    marks = [t for t in fig.data if t.name == CONTINUES_MARKER_NAME]
+    left = next(t for t in marks if t.marker.symbol == "triangle-left")
+    right = next(t for t in marks if t.marker.symbol == "triangle-right")
+    assert list(left.y) == ["Casa Matriz · Caja 1"] and list(left.x) == ["2026-11-20 00:00:00"]
+    assert list(left.text) == ["Empezó el 19/11 21:10, antes del período"]
+    assert dict(zip(right.y, right.text, strict=True)) == {
+        "Casa Matriz · Caja 1": "Sigue abierto",
+        "Casa Matriz · Caja 2": "Terminó el 21/11 02:00, después del período",
+    }
+    assert set(right.x) == {"2026-11-21 00:00:00"}
+    assert [t.showlegend for t in marks].count(True) == 1  # one legend entry for both edges
+    # "now" is after the range: no ▶ at now (it would sit off the axis), the edge mark says it is open.
+    assert not [t for t in fig.data if t.name == OPEN_MARKER_NAME]
+
+
+def test_daily_chart_counts_an_event_on_every_day_it_was_open_also_when_it_began_before(crossing):
+    later = LATER - timedelta(days=1)  # DAY + 1 at 15:00: "open" is still open, the range is DAY and the next day
+    frame = events_frame(crossing, INVENTORY, later, (RANGE[0], RANGE[1] + timedelta(days=1)))
+    spec = daily_events_chart(frame, DAY, DAY + timedelta(days=1), later)
+    per_day = {(r["Día"], r["Motivo"]): r["Eventos"] for r in spec["data"]["values"]}
+    # "open" (Falla SIAT, since the day before) on both days; "late" (Corte, 22:00 to 02:00) on both; "inside" on DAY.
+    assert per_day == {
+        ("20/11", "Corte de internet"): 2,
+        ("21/11", "Corte de internet"): 1,
+        ("20/11", "Falla SIAT"): 1,
+        ("21/11", "Falla SIAT"): 1,
+    }
+    assert spec["encoding"]["y"]["title"] == "Eventos en curso"
+
+
+def test_grids_show_hours_as_durations_that_sort_by_value(crossing):
+    frame = events_frame(crossing, INVENTORY, LATER, RANGE)
+    shown = as_durations(frame, HOUR_COLUMNS).set_index("ID evento")
+    assert shown.loc["open", "Duración (h)"] == pd.Timedelta(days=2, hours=17, minutes=50)
+    assert shown.loc["late", "En el período (h)"] == pd.Timedelta(hours=2)
+    by_length = shown.sort_values("Duración (h)", ascending=False).index.tolist()
+    assert by_length == ["open", "late", "inside"]  # 2 d 17 h before 4 h before 1 h 30 min: by value, not as text
+    assert frame["Duración (h)"].dtype == "float64"  # the frame (CSV, sums) keeps hours as numbers
+
+
+def test_the_total_time_reads_in_hours_at_any_size():
+    assert total_hours_text(37_637.2) == "37 637 h 12 min"  # a chain's week, not "1568 d 5 h"
+    assert total_hours_text(139.3) == "139 h 18 min"
+    assert total_hours_text(0.75) == "45 min"

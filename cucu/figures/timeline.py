@@ -4,7 +4,9 @@ Bars are ``go.Bar(orientation="h")`` with ``base`` = start and ``x`` = duration 
 date axis (what ``px.timeline`` does), one trace per motive so the legend names each motive
 once and its colour never changes. Times are drawn as naive La Paz wall-clock times: the
 axis *is* La Paz time, whatever the browser's zone. An active event runs to ``now``, hatched,
-with a ▶ marker at its open end.
+with a ▶ marker at its open end. Bars are cut at the range's edges; an event that began before
+the range gets a ◀ at its start edge, one that runs past it a ▶ at its end edge, each with a hover
+text that says when it began or ended ("sigue abierto" for an open one).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -33,6 +36,7 @@ MOTIVE_COLORS: dict[int, str] = {
 UNKNOWN_COLOR = "#B8860B"
 OPEN_PATTERN = "/"  # hatching of a bar whose event is still open
 OPEN_MARKER_NAME = "En curso (hasta ahora)"
+CONTINUES_MARKER_NAME = "Sigue fuera del período"  # ◀ / ▶ at an edge of the range where an event is cut
 BAND_COLOR = "rgba(15, 90, 156, 0.06)"  # every other branch's lanes
 NOW_COLOR = "#B91C1C"
 
@@ -105,6 +109,10 @@ def timeline_figure(
 
     open_x: list[str] = []
     open_y: list[str] = []
+    before_y: list[str] = []  # lanes whose event began before the range, with the hover text saying when
+    before_text: list[str] = []
+    after_y: list[str] = []  # lanes whose event runs past the range (ended later, or still open)
+    after_text: list[str] = []
     if not frame.empty:
         work = frame[frame["Inicio"].notna()].copy()
         work["_code"] = work["Código motivo"].fillna(0).astype("int64")
@@ -113,11 +121,22 @@ def timeline_figure(
         for code, group in work.groupby("_code", sort=True):
             code = int(code)
             active = (group["Estado"] == EventState.ACTIVE).tolist()
-            starts = [wall_clock_text(v) for v in group["Inicio"]]
-            ends = [
-                wall_clock_text(now) if is_open or pd.isna(fin) else wall_clock_text(fin)
+            # Drawn within the range: an event that began before it or runs past it is cut at its edge
+            # and marked there (``_continues``).
+            real_starts = [to_la_paz(v.to_pydatetime()) for v in group["Inicio"]]
+            real_ends = [
+                to_la_paz(now) if is_open or pd.isna(fin) else to_la_paz(fin.to_pydatetime())
                 for is_open, fin in zip(active, group["Fin"], strict=True)
             ]
+            starts = [wall_clock_text(max(v, x_start)) for v in real_starts]
+            ends = [wall_clock_text(min(v, x_end)) for v in real_ends]
+            for lane, begun, finish, is_open in zip(group["pos_id"], real_starts, real_ends, active, strict=True):
+                if begun < x_start:
+                    before_y.append(lane_of[lane])
+                    before_text.append(f"Empezó el {begun:%d/%m %H:%M}, antes del período")
+                if finish > x_end:
+                    after_y.append(lane_of[lane])
+                    after_text.append("Sigue abierto" if is_open else f"Terminó el {finish:%d/%m %H:%M}, después del período")
             widths = [
                 max(0.0, (pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000) for s, e in zip(starts, ends, strict=True)
             ]
@@ -167,8 +186,10 @@ def timeline_figure(
                     legendrank=code,
                 )
             )
-            open_x += [now_text for o in active if o]
-            open_y += [lane for lane, o in zip(y, active, strict=True) if o]
+            # An open event's ▶ at now, when now is within the range (past it, the "continues" mark says so).
+            shown = [o and now <= x_end for o in active]
+            open_x += [now_text for o in shown if o]
+            open_y += [lane for lane, o in zip(y, shown, strict=True) if o]
 
     if open_x:
         fig.add_trace(
@@ -182,6 +203,27 @@ def timeline_figure(
                 legendrank=100,
             )
         )
+
+    for edge, lanes_at, texts, symbol in (
+        (x_start, before_y, before_text, "triangle-left"),
+        (x_end, after_y, after_text, "triangle-right"),
+    ):
+        if lanes_at:
+            fig.add_trace(
+                go.Scatter(
+                    name=CONTINUES_MARKER_NAME,
+                    x=[wall_clock_text(edge)] * len(lanes_at),
+                    y=lanes_at,
+                    mode="markers",
+                    marker={"symbol": symbol, "size": 12, "color": "#111827", "line": {"color": "white", "width": 1}},
+                    text=texts,
+                    hovertemplate="%{text}<extra></extra>",
+                    cliponaxis=False,  # a mark at the axis' edge stays whole
+                    legendgroup=CONTINUES_MARKER_NAME,
+                    showlegend=symbol == "triangle-left" or not before_y,  # one legend entry for both edges
+                    legendrank=101,
+                )
+            )
 
     _branch_bands(fig, lanes)
     now_shown = x_start <= now <= x_end
@@ -253,9 +295,11 @@ def timeline_figure(
     return fig
 
 
-def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str, Any]:
-    """Events that started each day of ``start``..``end``, stacked by motive (colours as in the timeline):
-    the overview when there are too many POS for one lane each.
+def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetime | None = None) -> dict[str, Any]:
+    """Events in contingency on each day of ``start``..``end`` (an event counts on every day it
+    overlaps, also one that began before the range), stacked by motive (colours as in the timeline):
+    the overview when there are too many POS for one lane each. An open event runs to ``now`` (without
+    it, to the range's end).
 
     A Vega-Lite spec (Streamlit's own charts), not plotly: a fresh tab draws it in a fraction of what
     plotly.js needs to start, and this is the first thing a chain's Historial shows. Motives are named
@@ -263,9 +307,17 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str,
     """
     days = pd.date_range(start, end, freq="D")
     work = frame[frame["Inicio"].notna()]
-    day = work["Inicio"].dt.tz_localize(None).dt.normalize()
-    code = work["Código motivo"].fillna(0).astype("int64")
-    counts = pd.crosstab(day, code).reindex(days, fill_value=0) if len(work) else pd.DataFrame(index=days)
+    until = _as_datetime(end, end=True) if now is None else min(to_la_paz(now), _as_datetime(end, end=True))
+    first = work["Inicio"].dt.tz_localize(None).dt.normalize()
+    ends = work["Fin"].where(work["Estado"] != EventState.ACTIVE).fillna(pd.Timestamp(until)).dt.tz_localize(None)
+    # The day of the last instant the event was open (an end at midnight does not count that day).
+    last = (ends - pd.Timedelta(microseconds=1)).where(ends > work["Inicio"].dt.tz_localize(None), ends).dt.normalize()
+    first, last = first.clip(lower=days[0]), last.clip(upper=days[-1])
+    spans = ((last - first).dt.days + 1).clip(lower=0).to_numpy()
+    offsets = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)  # 0, 1, … within each event
+    touched = (first.repeat(spans) + pd.to_timedelta(offsets, unit="D")).to_numpy()
+    code = work["Código motivo"].fillna(0).astype("int64").repeat(spans).to_numpy()
+    counts = pd.crosstab(touched, code).reindex(days, fill_value=0) if len(touched) else pd.DataFrame(index=days)
     codes = sorted(int(c) for c in counts.columns)
     names = {c: motive_label(c or None) for c in codes}
     rows = [
@@ -296,7 +348,7 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date) -> dict[str,
                 "field": "Eventos",
                 "type": "quantitative",
                 "stack": "zero",
-                "title": "Eventos iniciados",
+                "title": "Eventos en curso",
                 "axis": {"format": "d"},
             },
             "color": {
