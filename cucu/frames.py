@@ -37,7 +37,6 @@ POS_COLUMNS = [
     "Código motivo",
     "Descripción",
     "Inicio",
-    "Transcurrido",
     "Horas abierto",
     "Abierto hace mucho",
     "CUFD evento",
@@ -82,7 +81,6 @@ def pos_frame(
                     "Código motivo": event.codigo_motivo if event else None,
                     "Descripción": event.descripcion if event else None,
                     "Inicio": event.fecha_inicio if event else None,
-                    "Transcurrido": fmt_duration(open_for) if open_for is not None else None,
                     "Horas abierto": round(hours, 2) if hours is not None else None,
                     "Abierto hace mucho": bool(hours is not None and hours >= long_open_hours),
                     "CUFD evento": event.cufd_evento if event else None,
@@ -145,22 +143,57 @@ def cufd_texts(rows: pd.DataFrame, now: datetime) -> pd.Series:
     return pd.Series([text(h, u) for h, u in zip(rows["CUFD"], rows["CUFD vence"], strict=True)], index=rows.index)
 
 
+POS_TABLE_TEXT = ["Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Código SIAT", "Aviso", "CUFD", "CUFD evento"]
+
+
 def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None = None) -> pd.DataFrame:
-    """``rows`` of a pos_frame as the text a table shows: "—" where there is nothing, La Paz times,
-    the state with its icon and a ⏰ when open too long, the last error of a stale POS. Vectorised:
-    10 000 rows take milliseconds, with the index kept so a selection maps back to ``rows``."""
+    """``rows`` of a pos_frame as a table shows them: the state with its icon and a ⏰ when open too long,
+    the last error of a stale POS; times and durations stay typed (La Paz datetimes, a timedelta), so the
+    grid sorts them by value, and the page formats them. Text cells without a value are "—"; a typed
+    cell without one is empty (NaT), for the grid's placeholder. Vectorised: 10 000 rows take
+    milliseconds, with the index kept so a selection maps back to ``rows``."""
     now = now or now_la_paz()
     icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
     state = rows["Estado"].map(icons)
     state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
+    started = la_paz_series(rows["Inicio"])
     shown = rows.assign(
         Estado=state,
-        Inicio=la_paz_series(rows["Inicio"]).dt.strftime("%d/%m/%Y %H:%M"),
-        Consultado=la_paz_series(rows["Consultado"]).dt.strftime("%H:%M:%S"),
+        Inicio=started,
+        Transcurrido=(pd.Timestamp(now) - started).dt.floor("min"),  # ages with every refresh, not with the data
+        Consultado=la_paz_series(rows["Consultado"]),
         Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
         CUFD=cufd_texts(rows, now),
+    )[POS_TABLE_COLUMNS]
+    return shown.assign(**{c: shown[c].astype("string").fillna("—") for c in POS_TABLE_TEXT})
+
+
+def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
+    """A pos_frame (or part) in the order a person should look at it: POS in contingency, the longest open
+    first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
+    rank = rows["Estado"].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
+    rank = rank.where(~(rows["Desactualizado"] & (rank == 2)), 1)
+    order = pd.DataFrame({"rank": rank, "hours": rows["Horas abierto"]}, index=rows.index)
+    order = order.sort_values(["rank", "hours"], ascending=[True, False], kind="stable", na_position="last")
+    return rows.loc[order.index]
+
+
+CUFD_URGENCY = {
+    CufdHealth.EXPIRED.value: 0,
+    CufdHealth.INACTIVE.value: 0,
+    CufdHealth.MISSING.value: 0,
+    CufdHealth.UNKNOWN.value: 1,
+}
+
+
+def cufd_urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a pos_frame, those that cannot invoice first (expired, inactive, without CUFD; then never
+    read), then by the nearest expiry: a chain's hundred blocked POS do not hide among 1 900 expiring later."""
+    order = pd.DataFrame(
+        {"rank": rows["CUFD"].map(CUFD_URGENCY).fillna(2), "until": la_paz_series(rows["CUFD vence"])}, index=rows.index
     )
-    return shown[POS_TABLE_COLUMNS].astype("string").fillna("—")
+    order = order.sort_values(["rank", "until"], kind="stable", na_position="first")
+    return rows.loc[order.index]
 
 
 def long_open_first(rows: pd.DataFrame) -> pd.Index:
@@ -332,7 +365,7 @@ def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
                 "Motivo": w.event.motive_text,
                 "Finalizó": w.event.fecha_fin,
                 "Vence": w.deadline,
-                "Queda": fmt_duration(w.left),
+                "Queda": w.left,  # a timedelta: sorts by value
                 "Código SIAT": w.event.codigo_evento_siat,
             }
             for w in windows
@@ -478,12 +511,10 @@ def invoice_state_label(state: InvoiceState | str) -> str:
     return state.label if isinstance(state, InvoiceState) else str(state)
 
 
-def time_left_text(deadline: datetime | None, now: datetime, *, event_open: bool = False) -> str:
-    if deadline is None:
-        return "evento abierto" if event_open else "—"
-    if deadline <= now:
-        return f"vencido hace {fmt_duration(now - deadline)}"
-    return fmt_duration(deadline - now)
+def time_left(deadlines: pd.Series, now: datetime, pending: pd.Series) -> pd.Series:
+    """Until each deadline, as a timedelta (negative once past), where ``pending``; empty elsewhere and
+    while an event is open (no deadline yet). Typed, so the grid sorts it by value."""
+    return (deadlines - pd.Timestamp(now)).where(pending)
 
 
 def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now: datetime) -> pd.DataFrame:
@@ -510,9 +541,7 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
                 "Número": invoice.invoice_number,
                 "Estado": invoice_state_label(invoice.state),
                 "Emitida": invoice.emission_date,
-                "Queda": time_left_text(a.deadline, now, event_open=span is not None and span.end is None)
-                if invoice.state in (InvoiceState.CONTINGENCY, InvoiceState.PENDING)
-                else "—",
+                "Queda": None,  # below, from "Plazo", typed
                 "Plazo": a.deadline,
                 "Cliente": invoice.client_name,
                 "Importe": invoice.amount_total,
@@ -526,6 +555,7 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
     frame["Código SIAT"] = frame["Código SIAT"].astype("Int64")
     for column in INVOICE_TIME_COLUMNS:  # typed: sorts as time, and the CSV writes it in full
         frame[column] = la_paz_series(frame[column])
+    frame["Queda"] = time_left(frame["Plazo"], now, frame["state"].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING]))
     # The nearest deadline first (what is about to be late), those of open events last; newest first within.
     frame = frame.sort_values("Emitida", ascending=False, kind="stable", na_position="last")
     return frame.sort_values("Plazo", kind="stable", na_position="last").reset_index(drop=True)
@@ -566,10 +596,11 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: dateti
                 "Inicio": c.span.start,
                 "Fin": c.span.end,
                 "Plazo": c.deadline,
-                "Queda": time_left_text(c.deadline, now) if c.closing is EventClosing.TO_SEND else "—",
+                "Queda": None,  # below, from "Plazo", typed
             }
         )
     frame = pd.DataFrame(rows, columns=["event_id", "branch_id", "closing", *CLOSE_COLUMNS])
     for column in ("Inicio", "Fin", "Plazo"):
         frame[column] = la_paz_series(frame[column])
+    frame["Queda"] = time_left(frame["Plazo"], now, frame["closing"] == EventClosing.TO_SEND.value)
     return frame

@@ -101,6 +101,7 @@ def draw(entries: list[AuditEntry]) -> None:
             "Completado": widgets.la_paz_column("HH:mm:ss"),
             "Detalle": st.column_config.TextColumn(width="large"),
         },
+        placeholder=widgets.NO_VALUE,  # an attempt not completed yet: "—", not a grey "None"
     )
 
 

@@ -240,7 +240,11 @@ def attention_tiles(ov: Overview) -> None:
                     st.caption(" · ".join(notes))
                 links = st.columns(2)
                 filtered = {widgets.BRANCH_PARAM: labels[tile.branch_id]}
-                links[0].page_link("pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered)
+                # Its POS in contingency, what the tile is about; a tile only stale or without data opens them all.
+                in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCIA.value} if tile.in_contingency else {}
+                links[0].page_link(
+                    "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered | in_contingency
+                )
                 links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
     affected = sum(1 for t in ov.tiles if t.needs_attention)
     if affected > len(tiles):

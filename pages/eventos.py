@@ -9,7 +9,7 @@ from typing import Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime
-from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table
+from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table, urgent_first
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -30,10 +30,11 @@ COLUMNS = {
     "Estado": st.column_config.TextColumn(width="medium"),
     "Motivo": st.column_config.TextColumn(),
     "Descripción": st.column_config.TextColumn(),
-    "Inicio": st.column_config.TextColumn(help="Hora de La Paz"),
-    "Transcurrido": st.column_config.TextColumn(),
+    # Typed, so a click on the header sorts by time, not by the text (see cucu.frames.pos_table).
+    "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz"),
+    "Transcurrido": widgets.elapsed_column(),
     "Código SIAT": st.column_config.TextColumn(),
-    "Consultado": st.column_config.TextColumn(help="Cuándo respondió cucu por última vez (hora de La Paz)"),
+    "Consultado": widgets.la_paz_column("HH:mm:ss", help="Cuándo respondió cucu por última vez (hora de La Paz)"),
     "Aviso": st.column_config.TextColumn(width="medium"),
     "CUFD evento": st.column_config.TextColumn(
         width="small", help="CUFD vigente antes del corte, con el que se facturó fuera de línea"
@@ -56,7 +57,8 @@ def end_button(label: str, pos_ids: Iterable[str], key: str) -> None:
 def live_table() -> None:
     now = runtime.store.now()
     frame = resources.current_frames(runtime).value.pos  # shared by every tablet, once per data version
-    shown = filter_pos_frame(frame, branch_filter, state_filter, motive_filter)
+    # What needs a person first: in contingency (longest open first), then unknown or stale, then normal.
+    shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter))
     active = active_pos_ids(shown)
     long_open = long_open_first(shown)
     fetched = frame["Consultado"].dropna()
@@ -81,12 +83,26 @@ def live_table() -> None:
             icon=":material/alarm:",
         )
         st.dataframe(
-            table.loc[long_open], hide_index=True, width="stretch", column_config=COLUMNS, key="tabla_abiertos_hace_mucho"
+            table.loc[long_open],
+            hide_index=True,
+            width="stretch",
+            column_config=COLUMNS,
+            placeholder=widgets.NO_VALUE,
+            key="tabla_abiertos_hace_mucho",
         )
     height: int | Literal["auto"] = "auto" if len(table) <= 15 else TABLE_HEIGHT
     lazy = len(table) > widgets.LAZY_ROWS  # a chain: rows come from the server as the grid scrolls
     if not can_act or lazy:
-        st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=COLUMNS, key="tabla_pos", lazy=lazy)
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=height,
+            column_config=COLUMNS,
+            placeholder=widgets.NO_VALUE,
+            key="tabla_pos",
+            lazy=lazy,
+        )
         if can_act and active:  # ticking rows among thousands: a filter first (a lazy grid cannot select)
             with st.container(horizontal=True):
                 end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
@@ -102,6 +118,7 @@ def live_table() -> None:
         width="stretch",
         height=height,
         column_config=COLUMNS,
+        placeholder=widgets.NO_VALUE,
         key=f"tabla_pos_{actions.tables_version()}",  # a finished action clears the ticks
         on_select="rerun",
         selection_mode="multi-row",

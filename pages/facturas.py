@@ -17,9 +17,11 @@ from cucu.frames import (
     INVOICE_COLUMNS,
     INVOICE_TIME_COLUMNS,
     cufd_texts,
+    cufd_urgent_first,
     matching,
 )
 from cucu.invoicing import INVOICE_JOB, left_out_sentences
+from cucu.lapaz import la_paz_series
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 
@@ -32,6 +34,7 @@ SHOWN_STATES = {  # what this page lists: still to send, and rejected
     InvoiceState.REJECTED.label: InvoiceState.REJECTED.value,
 }
 VIEWS = ("Por enviar y rechazadas", "CUFD", "Cierre de eventos")  # the tabs; the label is what the URL carries
+QUEDA_HELP = "Hasta el plazo de SIAT, en horas:minutos:segundos; negativo si ya venció."
 PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # what the closing list opens on
 
 st.title("Facturas")
@@ -61,19 +64,25 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
     if troubled.empty:
         st.success("Todos los puntos de venta elegidos tienen un CUFD vigente.", icon=":material/check_circle:")
         return
-    table = troubled.assign(**{"CUFD": cufd_texts(troubled, now)})
+    # Those that cannot invoice first, then the nearest expiry; "Vence" typed, so it sorts as time.
+    ordered = cufd_urgent_first(troubled)
+    table = ordered.assign(CUFD=cufd_texts(ordered, now), Vence=la_paz_series(ordered["CUFD vence"]))
     # A chain's hundreds of expiring CUFDs: rows streamed as the grid scrolls, and no ticks (a lazy grid cannot select).
     lazy = len(table) > widgets.LAZY_ROWS
     selectable = page.can_act and not lazy
     selection = st.dataframe(
-        table[["Sucursal", "Punto de venta", "CUFD", "Estado"]],
+        table[["Sucursal", "Punto de venta", "CUFD", "Vence", "Estado"]],
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 10 else TABLE_HEIGHT,
         on_select="rerun" if selectable else "ignore",
         selection_mode="multi-row",
         key=f"facturas_cufd_{actions.tables_version()}",
-        column_config={"Estado": st.column_config.TextColumn("Contingencia")},
+        column_config={
+            "Vence": widgets.la_paz_column("DD/MM HH:mm", help="Vigencia del CUFD (hora de La Paz)"),
+            "Estado": st.column_config.TextColumn("Contingencia"),
+        },
+        placeholder=widgets.NO_VALUE,
         lazy=lazy,
     )
     if not page.can_act:
@@ -81,7 +90,7 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
     cols = st.columns(2)
     if selectable:
         rows = selection.selection.rows  # type: ignore[union-attr]  # on_select: a DataframeState
-        picked = [str(troubled.iloc[i]["pos_id"]) for i in rows if i < len(troubled)]
+        picked = [str(table.iloc[i]["pos_id"]) for i in rows if i < len(table)]
         if cols[0].button(
             f"Renovar CUFD de los {fmt_count(len(picked))} elegidos" if picked else "Renovar CUFD de los elegidos",
             icon=":material/autorenew:",
@@ -173,6 +182,7 @@ def invoices_section(now) -> None:
                     "DD/MM HH:mm", help="48 h después del fin de su evento; sin valor mientras el evento sigue abierto."
                 ),
                 "Estado leído": widgets.la_paz_column("DD/MM HH:mm"),
+                "Queda": widgets.elapsed_column(help=QUEDA_HELP),
                 "Importe": st.column_config.NumberColumn(format="%.2f"),
                 "Código SIAT": st.column_config.NumberColumn(format="%d"),
             },
@@ -215,6 +225,7 @@ def closes_section(now) -> None:
             "Inicio": widgets.la_paz_column("DD/MM HH:mm"),
             "Fin": widgets.la_paz_column("DD/MM HH:mm"),
             "Plazo": widgets.la_paz_column("DD/MM HH:mm"),
+            "Queda": widgets.elapsed_column(help=QUEDA_HELP),
         },
         key="facturas_cierres",
         csv_name="cierre_eventos.csv",
@@ -239,10 +250,19 @@ def grid(
         height="auto" if len(frame) <= 10 else TABLE_HEIGHT,
         column_order=columns,
         column_config={"Sucursal": st.column_config.TextColumn(pinned=True)} | config,
+        placeholder=widgets.NO_VALUE,
         key=key,
         lazy=len(frame) > widgets.LAZY_ROWS,
     )
-    widgets.csv_download(lambda: excel_csv(frame[columns], time_columns=time_columns), csv_name, key=f"{key}_csv")
+    widgets.csv_download(lambda: excel_csv(csv_frame(frame[columns]), time_columns=time_columns), csv_name, key=f"{key}_csv")
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Durations as hours with decimals, "Queda (h)": a number a spreadsheet can sort and add (pandas would
+    write "0 days 03:00:00")."""
+    durations = [c for c in frame.columns if pd.api.types.is_timedelta64_dtype(frame[c])]
+    hours = {c: (frame[c].dt.total_seconds() / 3600).round(2) for c in durations}
+    return frame.assign(**hours).rename(columns={c: f"{c} (h)" for c in durations})
 
 
 @shell.live(resources.LIVE_REFRESH_S)

@@ -89,12 +89,6 @@ else:  # a chain: thousands of options nobody scrolls, sent on every run; a bran
     )
 
 
-def _elapsed(label: str, help: str) -> Any:
-    """A duration column as elapsed hours ("43:54:00", hours past 24 not wrapped into days): sorts by value
-    and reads the same in any browser language (Streamlit's humanized durations follow the browser's)."""
-    return st.column_config.NumberColumn(label, format="compact", help=help)
-
-
 def _bold_totals(row: pd.Series) -> list[str]:
     return ["font-weight: bold" if is_total_row(row) else ""] * len(row)
 
@@ -193,8 +187,12 @@ def show() -> None:
         column_config={
             "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
             "Fin": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo."),
-            "Duración (h)": _elapsed("Duración", "Todo el evento, en horas:minutos; uno activo cuenta hasta ahora."),
-            "En el período (h)": _elapsed("En el período", "La parte del evento dentro del período elegido, en horas:minutos."),
+            "Duración (h)": widgets.elapsed_column(
+                label="Duración", help="Todo el evento, en horas:minutos; uno activo cuenta hasta ahora."
+            ),
+            "En el período (h)": widgets.elapsed_column(
+                label="En el período", help="La parte del evento dentro del período elegido, en horas:minutos."
+            ),
             "Código motivo": st.column_config.NumberColumn(format="%d"),
             "Descripción": st.column_config.TextColumn(width="medium"),
         },
@@ -212,7 +210,7 @@ def show() -> None:
         lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
             "Eventos": st.column_config.NumberColumn(format="%d"),
-            "Horas": _elapsed("En contingencia", "Horas:minutos dentro del período elegido."),
+            "Horas": widgets.elapsed_column(label="En contingencia", help="Horas:minutos dentro del período elegido."),
         },
     )
 

@@ -91,9 +91,9 @@ def test_eventos_filtered_link(demo, page, console_errors, viewport):
     page.wait_for_url(re.compile(r"/eventos\?sucursal=Casa\+Matriz"))  # the previous run may still look idle
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Eventos activos")).to_be_visible()
-    assert "sucursal=Casa+Matriz" in page.url
-    # One table, filtered to the branch's 6 POS of the demo's 22.
-    expect(page.get_by_text(re.compile(r"^6 de 22 puntos de venta"))).to_be_visible()
+    assert "sucursal=Casa+Matriz" in page.url and "estado=En+contingencia" in page.url
+    # One table, filtered to the branch's POS in contingency (of its 6; the demo's 22): what the tile is about.
+    expect(page.get_by_text(re.compile(r"^([1-6]) de 22 puntos de venta · \1 en contingencia"))).to_be_visible()
     expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("Casa Matriz")
     shot(page, f"eventos-{viewport['width']}")
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
+
 from cucu.frames import (
+    cufd_urgent_first,
     filter_pos_frame,
     open_windows,
     overview,
     pos_frame,
+    pos_table,
+    urgent_first,
     windows_frame,
 )
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event, format_api_datetime
 from cucu.store import DayEvents, PosStatus
-from cucu.vocabulary import PosState
+from cucu.vocabulary import CufdHealth, PosState
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 INV = load_inventory(DEMO_INVENTORY_PATH)
@@ -61,13 +66,51 @@ def test_pos_frame_rows_and_states():
     by_pos = frame.set_index("pos_id")
     p1, p2, p3 = B1.pos[:3]
     assert by_pos.loc[p1.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p1.id, "Abierto hace mucho"]
-    assert by_pos.loc[p1.id, "Transcurrido"] == "1 d 6 h" and by_pos.loc[p1.id, "Horas abierto"] == 30.0
+    assert by_pos.loc[p1.id, "Horas abierto"] == 30.0
     assert by_pos.loc[p1.id, "Motivo"] == "Falla SIAT" and by_pos.loc[p1.id, "Código SIAT"] == "77"
     assert by_pos.loc[p2.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p2.id, "Desactualizado"]
     assert not by_pos.loc[p2.id, "Abierto hace mucho"]
     assert by_pos.loc[p3.id, "Estado"] == PosState.NORMAL
     assert by_pos.loc[B2.pos[0].id, "Estado"] == PosState.DESCONOCIDO  # never answered
     assert by_pos.loc[B2.pos[1].id, "Estado"] == PosState.DESCONOCIDO  # never asked
+
+
+def test_pos_table_keeps_times_and_durations_typed():
+    """As text, "Transcurrido" sorted "44 min" above "1 d 19 h" and "Inicio" as DD/MM/YYYY."""
+    frame = pos_frame(INV, statuses(), NOW)
+    table = pos_table(frame, 24.0, NOW + timedelta(minutes=5)).set_index(frame["pos_id"])
+    p1, _, p3 = B1.pos[:3]
+    assert str(table["Inicio"].dt.tz) == "America/La_Paz" and str(table["Consultado"].dt.tz) == "America/La_Paz"
+    assert table.loc[p1.id, "Inicio"] == NOW - timedelta(hours=30)
+    assert table.loc[p1.id, "Transcurrido"] == timedelta(hours=30, minutes=5)  # at the table's now: it ages
+    assert pd.isna(table.loc[p3.id, "Transcurrido"]) and pd.isna(table.loc[p3.id, "Inicio"])  # the grid's placeholder
+    assert table.loc[p3.id, "Motivo"] == "—"
+
+
+def test_urgent_first_puts_the_longest_contingency_on_top():
+    p1, p2, p3 = B1.pos[:3]
+    q2 = B2.pos[1]
+    given = statuses() | {q2.id: status(q2, event(q2, NOW - timedelta(hours=40)))}
+    frame = pos_frame(INV, given, NOW)
+    order = list(urgent_first(frame)["pos_id"])
+    assert order[:3] == [q2.id, p1.id, p2.id]  # in contingency, longest open first, across branches
+    assert order[-1] == p3.id  # the one normal POS last; unknown ones between, in inventory order
+    unknown = [p.id for p in INV.all_pos if p.id not in (p1.id, p2.id, p3.id, q2.id)]
+    assert order[3:-1] == unknown
+
+
+def test_cufd_list_opens_on_those_that_cannot_invoice():
+    EXPIRING, EXPIRED, UNKNOWN, MISSING, INACTIVE = (
+        CufdHealth.EXPIRING, CufdHealth.EXPIRED, CufdHealth.UNKNOWN, CufdHealth.MISSING, CufdHealth.INACTIVE,
+    )  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "pos_id": ["later", "expired", "soon", "unread", "missing", "inactive"],
+            "CUFD": [str(h) for h in (EXPIRING, EXPIRED, EXPIRING, UNKNOWN, MISSING, INACTIVE)],
+            "CUFD vence": [NOW + timedelta(hours=2), NOW - timedelta(hours=1), NOW + timedelta(minutes=5), None, None, NOW],
+        }
+    )
+    assert list(cufd_urgent_first(rows)["pos_id"]) == ["missing", "expired", "inactive", "unread", "soon", "later"]
 
 
 def test_long_open_threshold_is_a_setting():
@@ -118,4 +161,4 @@ def test_registration_windows():
     assert [w.event.id for w in windows] == ["b", "a"]  # soonest deadline first, no duplicate
     assert windows[0].left == timedelta(hours=1) and windows[1].left == timedelta(hours=38)
     table = windows_frame(windows)
-    assert list(table["Queda"]) == ["1 h 0 min", "1 d 14 h"]
+    assert list(table["Queda"]) == [timedelta(hours=1), timedelta(hours=38)]  # typed: sorts by value

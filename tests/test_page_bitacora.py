@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -79,6 +80,16 @@ def test_one_page_has_no_pager_and_says_one_record(seeded_runtime, app_secrets):
     at = run_app(app_secrets, page=PAGE)
     assert "**1 registro**" in texts(at) and "Página 1 de 1 · registros 1–1" in texts(at)
     assert not at.get("pagination")
+
+
+def test_an_empty_time_shows_a_dash_not_none(seeded_runtime, app_secrets):
+    """Streamlit draws a missing value as a grey "None" unless the grid has a placeholder; the times stay typed."""
+    places = [(p.branch_id, p.id) for p in seeded_runtime.inventory.all_pos]
+    insert_audit_rows(seeded_runtime.store, audit_rows(1, now_la_paz() - timedelta(minutes=1), places))
+    at = run_app(app_secrets, page=PAGE)
+    grid = at.dataframe[0]
+    assert grid.proto.placeholder == "—"
+    assert pd.api.types.is_datetime64_any_dtype(grid.value["Fecha"])
 
 
 def test_the_csv_holds_every_row_of_the_filter_read_in_chunks(long_log, seeded_runtime, monkeypatch):

@@ -37,7 +37,9 @@ def test_branches_needing_attention_first_and_every_branch_in_one_table(sim, see
     assert len(links) == 2 * len(affected)  # a tile, with Eventos and Historial, per branch needing attention
     targets = {(link.proto.label, link.proto.query_string) for link in links}
     branch = sim.inventory.branches[0]
-    assert branch in affected and ("Eventos", "sucursal=" + branch.name.replace(" ", "+")) in targets
+    # A tile's "Eventos" opens its branch filtered to the POS in contingency, not all its POS.
+    in_contingency = "sucursal=" + branch.name.replace(" ", "+") + "&estado=En+contingencia"
+    assert branch in affected and ("Eventos", in_contingency) in targets
     table = next(d.value for d in at.dataframe if "Sucursal" in d.value.columns and "Ciudad" in d.value.columns)
     assert len(table) == len(sim.inventory.branches)
     assert set(table["Sucursal"][: len(affected)]) == {b.name for b in affected}  # those first,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from tests.apptest_support import run_app, texts
@@ -27,18 +28,37 @@ def active_pos(sim):
     return {e["posId"] for e in sim.events() if not e["finalizado"]}
 
 
-def test_every_pos_in_one_table_in_inventory_order(sim, seeded_runtime, app_secrets):
+def test_every_pos_in_one_table_urgent_first(sim, seeded_runtime, app_secrets):
     at = run_app(app_secrets, page=PAGE)
     frames = shown_rows(at)
     assert len(frames) == 1  # one table, whatever the number of branches: the grid scrolls
     table = frames[0]
-    assert list(zip(table["Sucursal"], table["Punto de venta"], strict=True)) == [
-        (b.name, p.name) for b in sim.inventory.branches for p in b.pos
-    ]
-    in_contingency = sum(f["Estado"].str.contains("En contingencia").sum() for f in frames)
-    assert in_contingency == len(active_pos(sim))
-    assert f"{len(active_pos(sim))} en contingencia" in texts(at)
+    inventory_order = [(b.name, p.name) for b in sim.inventory.branches for p in b.pos]
+    rows = list(zip(table["Sucursal"], table["Punto de venta"], strict=True))
+    assert sorted(rows) == sorted(inventory_order)
+    # What needs a person first: every POS in contingency, the longest open on top; the normal ones after,
+    # in inventory order (the old order interleaved them by branch).
+    in_contingency = table["Estado"].str.contains("En contingencia")
+    active = len(active_pos(sim))
+    assert in_contingency.sum() == active and in_contingency[:active].all()
+    elapsed = table["Transcurrido"][:active]
+    assert list(elapsed) == sorted(elapsed, reverse=True)
+    assert list(table["Inicio"][:active]) == sorted(table["Inicio"][:active])
+    assert rows[active:] == [r for r in inventory_order if r in set(rows[active:])]
+    assert f"{active} en contingencia" in texts(at)
     assert "datos consultados hace" in texts(at)
+
+
+def test_times_and_durations_are_typed_so_they_sort_by_value(sim, seeded_runtime, app_secrets):
+    """ "Transcurrido" as text sorted "44 min" > "4 h 54 min" > "1 d 19 h"; "Inicio" as DD/MM/YYYY text."""
+    at = run_app(app_secrets, page=PAGE)
+    table = shown_rows(at)[0]
+    assert pd.api.types.is_datetime64_any_dtype(table["Inicio"])
+    assert pd.api.types.is_datetime64_any_dtype(table["Consultado"])
+    assert pd.api.types.is_timedelta64_dtype(table["Transcurrido"])
+    normal = ~table["Estado"].str.contains("En contingencia")
+    assert table.loc[normal, "Transcurrido"].isna().all()  # empty, shown as the placeholder: not "None"
+    assert at.dataframe[-1].proto.placeholder == "—"
 
 
 def test_long_open_events_stand_out(sim, seeded_runtime, app_secrets):
@@ -54,8 +74,8 @@ def test_long_open_threshold_is_a_setting(sim, seeded_runtime, app_secrets):
     at = run_app({**app_secrets, "long_open_hours": 0.1}, page=PAGE)
     marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
     assert len(marked) == len(active_pos(sim))
-    hours = [float(t.split(" d")[0]) * 24 if " d" in t else 0 for t in long_open_table(at)["Transcurrido"]]
-    assert hours == sorted(hours, reverse=True)  # longest first
+    elapsed = list(long_open_table(at)["Transcurrido"])
+    assert elapsed == sorted(elapsed, reverse=True)  # longest first
 
 
 def test_filters_come_from_the_url(sim, seeded_runtime, app_secrets):

@@ -3,6 +3,7 @@ closing state), Estado's invoicing KPIs, Eventos activos' CUFD column, and renew
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -169,3 +170,17 @@ def test_facturas_says_what_the_walk_left_out(app_secrets, invoicing_runtime):
     [cap] = [w.value for w in at.warning if "CUCU_INVOICE_MAX_OPEN" in w.value]
     assert cap.startswith("Se guardan como máximo 50 000 facturas") and "1 200 factura(s) nueva(s) de cucu no se guardaron" in cap
     assert "4 fila(s) de la lista de cucu apartadas" in texts(at) and "3 con fecha de emisión futura y 1 sin fecha" in texts(at)
+
+
+def test_cufd_list_opens_on_those_that_cannot_invoice_then_the_nearest_expiry(app_secrets, invoicing_runtime):
+    at = open_page(app_secrets)
+    at.session_state["vista"] = "CUFD"
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Vence" in d.value.columns)
+    blocked = ~table["CUFD"].str.startswith(("🟠", "🟢"))
+    assert blocked.any() and (~blocked).any()  # the seed has both
+    assert list(blocked) == sorted(blocked, reverse=True)  # every POS that cannot invoice above the rest
+    assert pd.api.types.is_datetime64_any_dtype(table["Vence"])  # sorts as time, not as "vence en 5 h" text
+    expiring = table.loc[~blocked, "Vence"]
+    assert list(expiring) == sorted(expiring)  # then the nearest expiry first

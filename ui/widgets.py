@@ -24,6 +24,9 @@ LAZY_ROWS = 1_000
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
 PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
+# What a grid shows in a cell without a value (``st.dataframe(placeholder=...)``): Streamlit's default is
+# a grey "None". Typed columns keep their empty cells empty (NaT, <NA>), so they still sort by value.
+NO_VALUE = "—"
 
 
 def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -> list[str]:
@@ -129,3 +132,11 @@ def csv_download(
 def la_paz_column(format: str, **kwargs: Any) -> Any:
     """A table column of aware times shown in La Paz time, whatever the browser's zone."""
     return st.column_config.DatetimeColumn(format=format, timezone=LA_PAZ_NAME, **kwargs)
+
+
+def elapsed_column(**kwargs: Any) -> Any:
+    """A column of durations (timedelta) as an elapsed-time clock, "43:54:00" (hours not wrapped at 24):
+    it sorts by value, and reads the same in any browser language; Streamlit's humanized durations
+    ("2 hours") follow the browser's and are English on most tablets."""
+    kwargs.setdefault("help", "Horas:minutos:segundos")
+    return st.column_config.NumberColumn(format="compact", **kwargs)
