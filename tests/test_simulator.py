@@ -654,3 +654,27 @@ def test_the_command_line_switches_hostile_bodies_on():
     assert initial_faults(parser.parse_args(["--hostile-rate", "0.5"])).hostile_rate == 0.5
     assert initial_faults(parser.parse_args([])).hostile_rate == 0.0
     assert "cuerpos hostiles" in parser.format_help()
+
+
+@pytest.mark.parametrize("inventory", [None, synthetic_inventory(100, 10)], ids=["demo", "generated"])
+def test_the_seeded_check_history_and_events_tell_one_siat_story(inventory):
+    # The chain demo once showed SIAT down for 6 d 23 h (any of thousands of events open) while Estado said Operativo.
+    sim = Simulator(inventory, now=lambda: FIXED_NOW)
+    history = sim.connectivity_history()
+    interval = history[1][0] - history[0][0]
+    outages, down_since = [], None  # as a collector would see them: from the last good check to the next good one
+    for when, ok, _ in history:
+        if not ok and down_since is None:
+            down_since = when - interval
+        elif ok and down_since is not None:
+            outages.append((down_since, when))
+            down_since = None
+    assert history[-1][1] and down_since is None, "SIAT is up now, as Estado says"
+    assert 3 <= len(outages) <= 10
+    assert all(timedelta(minutes=5) <= b - a <= timedelta(hours=5) for a, b in outages), "minutes to hours"
+    siat = [api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2]
+    assert len(siat) >= len(outages)
+    assert all(any(a <= start < b for a, b in outages) for start in siat), "every 'Falla SIAT' began in an outage"
+    day = [ok for when, ok, _ in history if when >= FIXED_NOW - timedelta(hours=24)]
+    assert 0.85 <= sum(day) / len(day) < 1  # the last outage ended an hour or so ago
+    assert 0.95 <= sum(ok for _, ok, _ in history) / len(history) < 0.995
