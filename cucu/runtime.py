@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,8 +29,13 @@ from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
     from cucu.simulator import Simulator, SimulatorServer
+    from cucu.simulator.server import RemoteSimulator, SimulatorProcess
 
 log = logging.getLogger(__name__)
+
+# From this many generated POS the demo's simulator runs in its own process: in this one it shares
+# the interpreter with Streamlit and the collector, and a chain's first sweep took minutes.
+DEMO_PROCESS_POS = 1000
 
 
 @dataclass
@@ -42,14 +48,14 @@ class Runtime:
     actions: Actions
     alerter: Alerter
     policy: Policy
-    simulator_server: SimulatorServer | None = None  # DEMO mode only
+    simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
     # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
     shared: SharedReads = field(default_factory=SharedReads, repr=False)
 
     @property
-    def simulator(self) -> Simulator | None:
-        """The in-process simulator (DEMO only), for the demo's fault switches."""
+    def simulator(self) -> Simulator | RemoteSimulator | None:
+        """The demo's simulator (DEMO only), for its fault switches: in this process, or a chain's in its own."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
     def start(self) -> Runtime:
@@ -69,6 +75,12 @@ class Runtime:
             self.simulator_server.stop()
         if self._temp_dir:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+
+def backfill_demo(store: Store, simulator: Simulator) -> None:
+    """A fresh demo database gets the seeded history: the checks, then every POS-day."""
+    _backfill_demo_connectivity(store, simulator)
+    _backfill_demo_history(store, simulator, simulator.inventory)
 
 
 def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
@@ -119,25 +131,32 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
     db = settings.db
-    server = None
+    server: SimulatorServer | SimulatorProcess | None = None
     if settings.mode is Mode.DEMO:
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
+        from cucu.simulator.server import SimulatorProcess
 
-        server = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
-        client = CucuClient(
-            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
-        )
         if db is None:  # demo data is regenerated at every start: so is its database
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
+        store = Store(db)
+        fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
+        if settings.demo_size is not None and len(inventory.all_pos) >= DEMO_PROCESS_POS:
+            # A chain: the simulator seeds, serves and fills the fresh database in its own process.
+            server = SimulatorProcess(settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None)
+            server.start()
+        else:
+            server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
+            if fresh:
+                backfill_demo(store, in_process.simulator)
+        client = CucuClient(
+            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
+        )
     else:
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
-    store = Store(db or DEFAULT_DB_PATH)
-    if server is not None and store.latest_check() is None:  # a fresh demo database (throw-away or CUCU_DB)
-        _backfill_demo_connectivity(store, server.simulator)
-        _backfill_demo_history(store, server.simulator, inventory)
+        store = Store(db or DEFAULT_DB_PATH)
     collector = Collector(
         client,
         store,
@@ -185,10 +204,22 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
-        runtime.start()
+        if isinstance(server, SimulatorProcess):  # the first page does not wait for the child to seed the chain
+            threading.Thread(target=_start_when_ready, args=(runtime, server), name="demo-simulator-wait", daemon=True).start()
+        else:
+            runtime.start()
     elif not settings.collector:  # a web process that never polls still watches that someone does
         alerter.start()
     return runtime
+
+
+def _start_when_ready(runtime: Runtime, server: SimulatorProcess) -> None:
+    """Poll the chain's simulator once it answers: a first check against a child still seeding would
+    say that cucu does not answer."""
+    if server.wait_ready():
+        runtime.start()
+    elif server.running or server.started:  # not stopped by close(): it ended or never answered
+        log.error("El simulador de la demo no respondió; el tablero no consultará cucu.")
 
 
 def _polling(collector: Collector) -> tuple[bool, datetime | None]:
