@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -144,7 +143,10 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         if settings.demo_size is not None and len(inventory.all_pos) >= DEMO_PROCESS_POS:
             # A chain: the simulator seeds, serves and fills the fresh database in its own process.
             server = SimulatorProcess(settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None)
-            server.start()
+            # Wait until it answers (it seeds first): a first check before that would say cucu does not answer.
+            if not server.start().wait_ready():
+                server.stop()
+                raise RuntimeError("No se pudo iniciar el simulador de la demostración.")
         else:
             server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
             if fresh:
@@ -204,22 +206,10 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)
     if settings.collector if start_collector is None else start_collector:
-        if isinstance(server, SimulatorProcess):  # the first page does not wait for the child to seed the chain
-            threading.Thread(target=_start_when_ready, args=(runtime, server), name="demo-simulator-wait", daemon=True).start()
-        else:
-            runtime.start()
+        runtime.start()
     elif not settings.collector:  # a web process that never polls still watches that someone does
         alerter.start()
     return runtime
-
-
-def _start_when_ready(runtime: Runtime, server: SimulatorProcess) -> None:
-    """Poll the chain's simulator once it answers: a first check against a child still seeding would
-    say that cucu does not answer."""
-    if server.wait_ready():
-        runtime.start()
-    elif server.running or server.started:  # not stopped by close(): it ended or never answered
-        log.error("El simulador de la demo no respondió; el tablero no consultará cucu.")
 
 
 def _polling(collector: Collector) -> tuple[bool, datetime | None]:

@@ -134,8 +134,8 @@ class SimulatorProcess:
     In the web process, a simulator answering a sweep of thousands of POS competes with
     Streamlit and the collector for one interpreter (a first sweep of 10 000 POS took 5 minutes
     instead of half a minute). The child seeds the chain itself and, given ``backfill_db``, fills
-    that fresh database with the seeded history once it serves, so the first page does not wait
-    for either. It stops with its parent.
+    that fresh database with the seeded history once it serves, so the first page waits for
+    neither the backfill nor this interpreter's share of the seed. It stops with its parent.
     """
 
     def __init__(
@@ -161,11 +161,6 @@ class SimulatorProcess:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
-
-    @property
-    def started(self) -> bool:
-        """Started and not stopped (the child may have ended on its own)."""
-        return self._process is not None
 
     def start(self) -> SimulatorProcess:
         if self.port == 0:  # a free port now, so that base_url is known before the child listens
