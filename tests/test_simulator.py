@@ -670,6 +670,7 @@ def test_the_seeded_check_history_and_events_tell_one_siat_story(inventory):
             outages.append((down_since, when))
             down_since = None
     assert history[-1][1] and down_since is None, "SIAT is up now, as Estado says"
+    assert history[-1][0] == FIXED_NOW  # a first page before the collector's first check finds a fresh one
     assert 3 <= len(outages) <= 10
     assert all(timedelta(minutes=5) <= b - a <= timedelta(hours=5) for a, b in outages), "minutes to hours"
     siat = [api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2]

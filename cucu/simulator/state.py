@@ -439,13 +439,18 @@ class Simulator:
         history = []
         # One walk over the outages sorted by start: a generated chain has thousands of them.
         latest_end, index = when, 0
-        while when < now - interval:
+        times = []
+        while when < now:
+            times.append(when)
+            when += interval
+        # The last check is "now": a page drawn before the collector's first one does not find the
+        # checks minutes old (a chain's simulator process fills the database after the dashboard starts).
+        for when in [*times, now]:
             while index < len(outages) and outages[index][0] <= when:
                 latest_end = max(latest_end, outages[index][1])
                 index += 1
             down = when < latest_end
             history.append((when, not down, round(max(20.0, rng.gauss(120, 35)), 1)))
-            when += interval
         return history
 
     def events(self, pos_id: str | None = None) -> list[dict[str, Any]]:
