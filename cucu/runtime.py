@@ -123,9 +123,12 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     if settings.demo_size is not None:
         from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
-
+    # A generated chain's simulator runs in its own process (DEMO_PROCESS_POS); its inventory is made below.
+    size = settings.demo_size
+    chain = settings.mode is Mode.DEMO and size is not None and size[0] * size[1] >= DEMO_PROCESS_POS
+    if settings.demo_size is not None and not chain:
         inventory = synthetic_inventory(*settings.demo_size)
-    else:
+    elif settings.demo_size is None:
         inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
@@ -140,11 +143,13 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             db = str(Path(temp_dir) / "demo.db")
         store = Store(db)
         fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
-        if settings.demo_size is not None and len(inventory.all_pos) >= DEMO_PROCESS_POS:
+        if chain and settings.demo_size is not None:
             # A chain: the simulator seeds, serves and fills the fresh database in its own process.
             server = SimulatorProcess(settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None)
+            server.start()
+            inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
             # Wait until it answers (it seeds first): a first check before that would say cucu does not answer.
-            if not server.start().wait_ready():
+            if not server.wait_ready():
                 server.stop()
                 raise RuntimeError("No se pudo iniciar el simulador de la demostración.")
         else:
