@@ -247,7 +247,7 @@ def test_the_policy_invariants_hold_under_any_sequence(sim_server, new_db):
     run_state_machine_as_test(
         machine(sim_server, new_db),
         settings=settings(
-            max_examples=15,
+            max_examples=10,
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
