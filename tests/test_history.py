@@ -87,8 +87,12 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
         assert len(history.coverage) == 6 and not history.incomplete  # every closed day, every POS
         stored = {e.id for d in history.days for e in d.events}
         assert runtime.simulator is not None
-        starts = {e["id"]: parse_api_datetime(e["fechaInicio"]) for e in runtime.simulator.events()}
-        seeded = {i for i, start in starts.items() if start is not None and to_la_paz(start).date() >= first}
+        # Historial shows every event that reaches into the range, also one begun the day before
+        seeded = set()
+        for event in runtime.simulator.events():
+            start, end = parse_api_datetime(event["fechaInicio"]), parse_api_datetime(event["fechaFin"])
+            if start is not None and (end is None or to_la_paz(end).date() >= first):
+                seeded.add(event["id"])
         assert stored == seeded and stored
     finally:
         runtime.close()
