@@ -87,6 +87,7 @@ def period_input(
         on_change=_apply_preset,
         args=(key, today, on_change),
         label_visibility="collapsed",
+        wrap=True,  # in a column they would scroll sideways, "Mes anterior" cut at the tablet's edge
     )
     return picked
 
