@@ -11,7 +11,7 @@ from cucu.access import AccessSettingsError
 from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
 from cucu.vocabulary import AccessMode, Mode
-from ui import identity, resources, shell, watchdog
+from ui import identity, resources, shell, spanish, watchdog
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
 # The sidebar (who, role, sign-out) starts closed: on an 820 px tablet it would squeeze every page.
@@ -22,20 +22,34 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 
-# (file, title, icon). URL paths are the file names, no custom url_path: the first request after a
+# (file, title, icon, section). URL paths are the file names, no custom url_path: the first request after a
 # restart is resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.page_context).
+# The top bar folds what does not fit into an English "2 more" (820 px fits about six links): what a
+# supervisor reads over time sits in one "Registros" menu, so the bar has six items at any width.
+RECORDS = "Registros"
 PAGE_FILES = [
-    ("pages/estado.py", "Estado", ":material/monitor_heart:"),
-    ("pages/eventos.py", "Eventos activos", ":material/emergency:"),
-    ("pages/conectividad.py", "Conectividad", ":material/network_check:"),
-    ("pages/historial.py", "Historial", ":material/timeline:"),
-    ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:"),
-    ("pages/facturas.py", "Facturas", ":material/receipt:"),
-    ("pages/bitacora.py", "Bitácora", ":material/receipt_long:"),
-    ("pages/alertas.py", "Alertas", ":material/notifications:"),
+    ("pages/estado.py", "Estado", ":material/monitor_heart:", ""),
+    ("pages/eventos.py", "Eventos activos", ":material/emergency:", ""),
+    ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:", ""),
+    ("pages/facturas.py", "Facturas", ":material/receipt:", ""),
+    ("pages/alertas.py", "Alertas", ":material/notifications:", ""),
+    ("pages/historial.py", "Historial", ":material/timeline:", RECORDS),
+    ("pages/conectividad.py", "Conectividad", ":material/network_check:", RECORDS),
+    ("pages/bitacora.py", "Bitácora", ":material/receipt_long:", RECORDS),
 ]
-PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon) in enumerate(PAGE_FILES)]
+PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]
 SUPERVISOR_ONLY = {"Iniciar evento"}  # explained, not shown, to viewers; the actions service refuses them anyway
+
+
+def sections(can_act: bool, supervisors_only: Callable[[], None]) -> dict[str, list[st.Page]]:
+    """The pages as the top bar shows them: "" (links of their own) first, then each menu. A viewer's
+    link to a supervisor's page gets ``supervisors_only`` (an explanation, not "Page not found")."""
+    grouped: dict[str, list[st.Page]] = {}
+    for page, (file, title, icon, section) in zip(PAGES, PAGE_FILES, strict=True):
+        if title in SUPERVISOR_ONLY and not can_act:
+            page = st.Page(supervisors_only, title=title, icon=icon, url_path=Path(file).stem, visibility="hidden")
+        grouped.setdefault(section, []).append(page)
+    return grouped
 
 
 def _everywhere(render: Callable[[], None], title: str, icon: str) -> None:
@@ -43,8 +57,9 @@ def _everywhere(render: Callable[[], None], title: str, icon: str) -> None:
     shows it, in Spanish, instead of Streamlit's English "Page not found" dialog."""
     pages = [
         st.Page(render, title=title, icon=icon, url_path=Path(file).stem, default=n == 0)
-        for n, (file, _title, _icon) in enumerate(PAGE_FILES)
+        for n, (file, *_) in enumerate(PAGE_FILES)
     ]
+    spanish.render_spanish()
     st.navigation(pages, position="hidden").run()
 
 
@@ -70,20 +85,8 @@ def main() -> None:
         _everywhere(lambda: shell.render_gate(decision, access), "Acceso", ":material/lock:")
         return
 
-    pages = PAGES
-    if not decision.can_act:  # a viewer's link to /iniciar gets an explanation, not "Page not found"
-        pages = [p for p in PAGES if p.title not in SUPERVISOR_ONLY] + [
-            st.Page(
-                lambda: shell.render_supervisors_only(decision),
-                title=title,
-                icon=icon,
-                url_path=Path(file).stem,
-                visibility="hidden",
-            )
-            for file, title, icon in PAGE_FILES
-            if title in SUPERVISOR_ONLY
-        ]
-    navigation = st.navigation(pages, position="top")
+    navigation = st.navigation(sections(decision.can_act, lambda: shell.render_supervisors_only(decision)), position="top")
+    spanish.render_spanish()
     shell.render_sidebar(decision, access)
     sign_in_off = access.mode == AccessMode.OFF and settings.mode is not Mode.DEMO
 

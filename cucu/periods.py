@@ -7,11 +7,56 @@ tuple of one or two dates while the second click is pending, and a URL may carry
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from cucu.lapaz import LA_PAZ
 
 DEFAULT_RANGE_DAYS = 7  # the last week, today included
 MAX_RANGE_DAYS = 62  # a longer range is refused (the backfill keeps as many days, CUCU_BACKFILL_DAYS)
+# How far back the calendar goes. Streamlit's range picker adds English quick-select presets ("Past
+# Week" … "Past 2 Years", four of them longer than MAX_RANGE_DAYS) whenever its first allowed day is
+# more than two years before the browser's today; a month short of that keeps them away for any
+# browser clock, and the Spanish shortcuts below stand in for them.
+EARLIEST_DAYS = 700
+
+
+class Preset(StrEnum):
+    """The period shortcuts beside the calendar, each within MAX_RANGE_DAYS."""
+
+    TODAY = "hoy"
+    YESTERDAY = "ayer"
+    LAST_7 = "7-dias"
+    LAST_30 = "30-dias"
+    LAST_MONTH = "mes-anterior"
+
+    @property
+    def label(self) -> str:
+        return _PRESET_LABELS[self]
+
+    def range(self, today: date) -> tuple[date, date]:
+        """The (first, last) day of this shortcut on ``today``."""
+        if self is Preset.TODAY:
+            return today, today
+        if self is Preset.YESTERDAY:
+            return today - timedelta(days=1), today - timedelta(days=1)
+        if self is Preset.LAST_MONTH:
+            last = today.replace(day=1) - timedelta(days=1)
+            return last.replace(day=1), last
+        return default_range(today, 7 if self is Preset.LAST_7 else 30)
+
+
+_PRESET_LABELS = {
+    Preset.TODAY: "Hoy",
+    Preset.YESTERDAY: "Ayer",
+    Preset.LAST_7: "Últimos 7 días",
+    Preset.LAST_30: "Últimos 30 días",
+    Preset.LAST_MONTH: "Mes anterior",
+}
+
+
+def earliest_day(today: date) -> date:
+    """The first day the calendar offers (see EARLIEST_DAYS)."""
+    return today - timedelta(days=EARLIEST_DAYS)
 
 
 def default_range(today: date, days: int = DEFAULT_RANGE_DAYS) -> tuple[date, date]:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cucu.formatting import fmt_count
 from cucu.frames import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
-from cucu.periods import day_bounds, default_range, picked_range
+from cucu.periods import day_bounds, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
 from ui import resources, shell, widgets
@@ -21,14 +21,7 @@ st.caption(
 
 today = runtime.store.now().date()
 row1 = st.columns(2)
-picked = row1[0].date_input(
-    "Período",
-    value=default_range(today),
-    max_value=today,
-    format="DD/MM/YYYY",
-    key="bitacora_fechas",
-    on_change=widgets.first_page,
-)
+picked = widgets.period_input(row1[0], today, key="bitacora_fechas", on_change=widgets.first_page)
 with row1[1]:
     branch_ids = widgets.branch_filter(inventory, on_change=widgets.first_page)
 row2 = st.columns(3)

@@ -34,7 +34,7 @@ from cucu.history_view import (
     to_csv_bytes,
     total_hours_text,
 )
-from cucu.periods import MAX_RANGE_DAYS, default_range, picked_range, range_problem
+from cucu.periods import picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import resources, shell, widgets
 
@@ -54,15 +54,7 @@ st.caption(
 today = runtime.store.now().date()
 
 row1 = st.columns(2)
-picked = row1[0].date_input(
-    "Período",
-    value=default_range(today),
-    max_value=today,
-    format="DD/MM/YYYY",
-    key="fechas",
-    bind="query-params",
-    help=f"Primer y último día, ambos incluidos (hasta {MAX_RANGE_DAYS} días).",
-)
+picked = widgets.period_input(row1[0], today, key="fechas", bind="query-params")
 with row1[1]:
     motives = widgets.motive_filter()
 row2 = st.columns(2)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cucu.history_view import SHOWN_COLUMNS
 from cucu.lapaz import now_la_paz
-from cucu.periods import MAX_RANGE_DAYS
+from cucu.periods import MAX_RANGE_DAYS, Preset, earliest_day
 from cucu.runtime import build_runtime
 from cucu.settings import load_settings
 from cucu.vocabulary import Motive
@@ -112,6 +112,19 @@ def test_invalid_ranges_are_refused_in_spanish(app_secrets, sim, collected):
     assert at.date_input(key="fechas").value == (today - timedelta(days=6), today)
     assert not at.error and at.dataframe
     assert by_date_calls(sim) == calls == 0
+
+
+def test_the_period_shortcuts_set_the_calendar(app_secrets, sim, collected):
+    """Spanish shortcuts in place of Streamlit's English presets, which the calendar's first day keeps away."""
+    at = run_app(app_secrets, page=PAGE)
+    today = now_la_paz().date()
+    assert at.date_input(key="fechas").min == earliest_day(today)
+    for preset in Preset:
+        at.button_group(key="fechas_atajo").set_value(preset).run()
+        assert at.date_input(key="fechas").value == preset.range(today), preset
+        assert at.button_group(key="fechas_atajo").value is None  # an action, not a state left lit
+        assert not at.error and not at.exception
+    assert at.query_params["fechas"] == [str(d) for d in Preset.LAST_MONTH.range(today)]  # still a shareable link
 
 
 def test_url_opens_one_day_of_one_branch(app_secrets, sim, collected):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, BinaryIO
+from datetime import date
+from typing import Any, BinaryIO, Literal
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -13,6 +14,7 @@ from cucu.formatting import fmt_datetime
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.models import Inventory
+from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
 from cucu.vocabulary import Motive, PosState
 
@@ -50,6 +52,54 @@ def branch_filter(inventory: Inventory, *, label: str = "Sucursal", on_change: C
 def first_page() -> None:
     """A filter changed: its table opens at its first page (page 30 of other rows means nothing)."""
     st.session_state[PAGE_PARAM] = 1
+
+
+def period_input(
+    container: Any,
+    today: date,
+    *,
+    key: str,
+    bind: Literal["query-params"] | None = None,
+    on_change: Callable[[], None] | None = None,
+) -> object:
+    """The "Período" range picker with Spanish shortcuts under it; returns the picker's value (see
+    ``cucu.periods.picked_range``). ``today`` is La Paz's, not the browser's.
+
+    The calendar starts ``EARLIEST_DAYS`` back, which keeps Streamlit's English "Date range" presets away
+    (four of them were longer than the 62-day maximum); the pills set the picker's value instead.
+    """
+    picked = container.date_input(
+        "Período",
+        value=default_range(today),
+        min_value=earliest_day(today),
+        max_value=today,
+        format="DD/MM/YYYY",
+        key=key,
+        bind=bind,
+        on_change=on_change,
+        help=f"Primer y último día, ambos incluidos (hasta {MAX_RANGE_DAYS} días).",
+    )
+    container.pills(
+        "Atajos del período",
+        list(Preset),
+        format_func=lambda preset: Preset(preset).label,
+        key=f"{key}_atajo",
+        on_change=_apply_preset,
+        args=(key, today, on_change),
+        label_visibility="collapsed",
+        wrap=True,  # in a column they would scroll sideways, "Mes anterior" cut at the tablet's edge
+    )
+    return picked
+
+
+def _apply_preset(key: str, today: date, on_change: Callable[[], None] | None) -> None:
+    preset = st.session_state.get(f"{key}_atajo")
+    if preset is None:  # the pill was clicked off
+        return
+    st.session_state[key] = Preset(preset).range(today)
+    st.session_state[f"{key}_atajo"] = None  # a shortcut is an action, not a state that outlives a calendar pick
+    if on_change is not None:
+        on_change()
 
 
 def motive_filter() -> list[int]:
