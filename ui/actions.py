@@ -191,7 +191,7 @@ def _show_reach(reach: Reach, detail: pd.DataFrame) -> None:
     if reach.needs_acknowledgement:
         table = reach.breakdown()
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300))
-        with st.expander(f"Ver {plural(reach.count, 'el punto de venta', 'los puntos de venta')}"):
+        with st.expander(f"Ver los {plural(reach.count, 'punto de venta', 'puntos de venta')}"):
             st.dataframe(detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 300))
     else:
         st.dataframe(detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 300))
