@@ -57,9 +57,12 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
     expect(dialog).to_contain_text("CUFD nuevo")
     confirm = dialog.get_by_role("button", name=re.compile(r"^Renovar el CUFD de \d+ punto"))
     expect(confirm).to_be_visible()  # drawn last: the whole dialog is there
-    if dialog.get_by_text(re.compile(r"^Entiendo que afecta a \d+ sucursales")).count():  # more than one branch
-        dialog.get_by_text(re.compile(r"^Ver los \d+ puntos de venta")).click()  # the POS, behind the breakdown
-        dialog.get_by_text(re.compile(r"^Entiendo que afecta a \d+ sucursales")).click()
+    wait_for_app(page)
+    acknowledge = dialog.get_by_role("checkbox", name=re.compile(r"^Entiendo que afecta a \d+ sucursales"))
+    if acknowledge.count():  # more than one branch
+        expect(confirm).to_be_disabled()
+        acknowledge.check(force=True)  # Streamlit draws its own box over the input
+        wait_for_app(page)
     expect(dialog).to_contain_text(expired.name)
     expect(confirm).to_be_enabled()
     confirm.click()

@@ -70,7 +70,7 @@ def test_a_company_wide_start_is_broken_down_and_acknowledged_before_anything_is
     assert list(breakdown.columns) == ["Sucursal", "Puntos de venta", "Motivo"]
     assert breakdown["Puntos de venta"].sum() == len(free) and len(breakdown) == len(branches)
     assert set(breakdown["Motivo"]) == {"1 · Corte de internet"}
-    assert [e.label for e in at.expander] == [f"Ver los {len(free)} puntos de venta"]
+    assert f"Los {len(free)} puntos de venta, uno por uno:" in texts(at)
     tick = at.checkbox(key="accion_entiendo")
     assert tick.label == f"Entiendo que afecta a {len(branches)} sucursales" and not tick.value
     confirm = at.button(key="accion_confirmar")

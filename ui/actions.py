@@ -184,17 +184,17 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
 
 
 def _show_reach(reach: Reach, detail: pd.DataFrame) -> None:
-    """The one line; above one branch, the breakdown by branch and motive, with the POS behind a detail."""
+    """The one line; above one branch, the breakdown by branch and motive first, then the POS themselves."""
     st.markdown(reach.headline)
     if reach.count <= 1:
         return
     if reach.needs_acknowledgement:
         table = reach.breakdown()
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300))
-        with st.expander(f"Ver los {plural(reach.count, 'punto de venta', 'puntos de venta')}"):
-            st.dataframe(detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 300))
-    else:
-        st.dataframe(detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 300))
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 250))
+        st.caption(f"Los {plural(reach.count, 'punto de venta', 'puntos de venta')}, uno por uno:")
+    st.dataframe(
+        detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 250 if reach.needs_acknowledgement else 300)
+    )
 
 
 def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
