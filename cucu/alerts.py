@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from cucu.connectivity import ConnectivityCheck
-from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import EventClose, InvoicePicture, cufd_health, invoice_picture, unclosed_events
 from cucu.lapaz import now_la_paz
@@ -194,11 +194,11 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
     parts = []
     if blocked:
         named = "; ".join(f"{where} ({state})" for where, state in blocked[:SUMMARY_BRANCHES])
-        parts.append(f"{fmt_count(len(blocked))} punto(s) de venta no pueden facturar (CUFD {named}).")
+        parts.append(f"{plural(len(blocked), 'punto de venta no puede', 'puntos de venta no pueden')} facturar (CUFD {named}).")
     if expiring:
         expiring.sort()
         named = "; ".join(f"{where} a las {fmt_hour(until)}" for until, where in expiring[:SUMMARY_BRANCHES])
-        parts.append(f"{fmt_count(len(expiring))} lo tienen por vencer en menos de {expiring_hours:g} h: {named}.")
+        parts.append(f"{plural(len(expiring), 'lo tiene', 'lo tienen')} por vencer en menos de {expiring_hours:g} h: {named}.")
     # Estado's figure beside it, so the two never seem to disagree (POS not read yet are neither).
     parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(total)}. Renuévelos desde Facturas.")
     return [
@@ -242,7 +242,7 @@ def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Conditio
             branch_id=None,
             title="Facturas fuera de línea por vencer",
             body=(
-                f"{fmt_count(len(close))} factura(s) emitidas fuera de línea siguen sin enviarse a SIAT y su plazo "
+                f"{plural(len(close), 'factura emitida fuera de línea sigue', 'facturas emitidas fuera de línea siguen')} sin enviarse a SIAT y su plazo "
                 f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}."
             ),
             path="facturas",
@@ -264,7 +264,7 @@ def _invoices_rejected(snap: Snapshot) -> list[Condition]:
             rule=AlertRule.INVOICES_REJECTED,
             branch_id=None,
             title="Facturas rechazadas por SIAT",
-            body=f"SIAT rechazó {fmt_count(len(rejected))} factura(s).{why} Vea el detalle en Facturas.",
+            body=f"SIAT rechazó {plural(len(rejected), 'factura', 'facturas')}.{why} Vea el detalle en Facturas.",
             path=f"facturas?{urlencode({'estado_factura': InvoiceState.REJECTED.label})}",
         )
     ]
@@ -380,7 +380,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
             summary=True,
             title=f"Contingencia de más de {hours}",
             body=(
-                f"{fmt_count(pos_total)} punto(s) de venta en {fmt_count(len(per_branch))} sucursal(es) en contingencia hace más de "
+                f"{plural(pos_total, 'punto de venta', 'puntos de venta')} en {plural(len(per_branch), 'sucursal', 'sucursales')} en contingencia hace más de "
                 f"{hours}; los más antiguos: {named}."
             ),
             path="eventos",
@@ -394,7 +394,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
                     rule=AlertRule.LONG_OPEN,
                     branch_id=branch.id,
                     title=f"{outside(branch.name)}: contingencia de más de {hours}",
-                    body=f"{outside(branch.name)}: {fmt_count(n)} punto(s) de venta en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
+                    body=f"{outside(branch.name)}: {plural(n, 'punto de venta', 'puntos de venta')} en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
                     path=f"eventos?{urlencode({'sucursal': labels[branch.id]})}",
                 )
             )
@@ -439,7 +439,7 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
             summary=True,
             title="Eventos por cerrar con el plazo cerca",
             body=(
-                f"{fmt_count(events)} evento(s) finalizado(s) en {fmt_count(len(per_branch))} sucursal(es) tienen facturas "
+                f"{plural(events, 'evento finalizado', 'eventos finalizados')} en {plural(len(per_branch), 'sucursal', 'sucursales')} tienen facturas "
                 f"fuera de línea por enviar o rechazadas y su plazo de 48 h vence en menos de "
                 f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}."
             ),
@@ -456,7 +456,7 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
                     branch_id=branch.id,
                     title=f"{outside(branch.name)}: eventos por cerrar con el plazo cerca",
                     body=(
-                        f"{outside(branch.name)}: {fmt_count(len(closes))} evento(s) finalizado(s) tienen facturas fuera de "
+                        f"{outside(branch.name)}: {plural(len(closes), 'evento finalizado tiene', 'eventos finalizados tienen')} facturas fuera de "
                         f"línea por enviar o rechazadas; el primer plazo {deadline(closes[0])}."
                     ),
                     path=f"facturas?{urlencode({'vista': 'Cierre de eventos', 'sucursal': labels[branch.id]})}",
@@ -483,7 +483,7 @@ def _unsettled(snap: Snapshot, inventory: Inventory, settings: AlertSettings) ->
             branch_id=None,
             title="Acciones sin confirmar",
             body=(
-                f"{fmt_count(len(old))} acción(es) de iniciar o finalizar siguen sin confirmarse en cucu desde las "
+                f"{plural(len(old), 'acción de iniciar o finalizar sigue', 'acciones de iniciar o finalizar siguen')} sin confirmarse en cucu desde las "
                 f"{fmt_hour(first.requested_at)}{where}. Nada más se envía para esos puntos de venta hasta saberlo; vea Bitácora."
             ),
             path="bitacora",
@@ -1053,10 +1053,10 @@ class Alerter:
             courier.direct.put((title, body))
             courier.wake.set()
         log.error(
-            "%s: la base de datos falla (%s), la cola de alertas no se puede escribir; aviso directo, sin la cola, a %s canal(es) sin etiqueta",
+            "%s: la base de datos falla (%s), la cola de alertas no se puede escribir; aviso directo, sin la cola, a %s sin etiqueta",
             what,
             detail,
-            fmt_count(len(targets)),
+            plural(len(targets), "canal", "canales"),
         )
 
     def _wake_couriers(self) -> None:
@@ -1079,7 +1079,10 @@ class Alerter:
         legacy = {hashlib.sha256(c.url.encode()).hexdigest()[:12]: (c.fingerprint, c.label) for c in self.settings.channels}
         try:
             if relabeled := self.store.outbox_relabel(scrubbed_label, legacy):
-                log.info("alertas: %s mensaje(s) guardados con la dirección de su canal, ahora sin ella", fmt_count(relabeled))
+                log.info(
+                    "alertas: %s con la dirección de su canal, ahora sin ella",
+                    plural(relabeled, "mensaje guardado", "mensajes guardados"),
+                )
         except Exception:
             log.exception("alertas: no se pudieron limpiar las etiquetas de canal guardadas")
         if self._thread is None or not self._thread.is_alive():

@@ -72,6 +72,12 @@ def fmt_count(value: int) -> str:
     return fmt_number(value, 0)
 
 
+def plural(n: int, singular: str, plural: str) -> str:
+    """``1 evento abierto``, ``2 500 eventos abiertos``, ``0 eventos abiertos``: a count and its noun in
+    real Spanish (never a noun with a bracketed plural), the count with its thousands apart as :func:`fmt_count` writes it."""
+    return f"{fmt_count(n)} {singular if n == 1 else plural}"
+
+
 def fmt_percent(share: float | None) -> str:
     """A share (0–1) as ``99,95 %``: two decimals near 100 %, where the difference matters; ``—`` when unknown."""
     if share is None:

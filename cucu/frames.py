@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.export import excel_csv_file
-from cucu.formatting import fmt_count, fmt_duration
+from cucu.formatting import fmt_count, fmt_duration, plural
 from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
 from cucu.lapaz import la_paz_series, now_la_paz
 from cucu.models import REGISTRATION_WINDOW, Event, Inventory, motive_label
@@ -223,11 +223,11 @@ class BranchTile:
         """What else a supervisor should know about the branch, shortest first."""
         notes = []
         if self.long_open:
-            notes.append(f"⏰ {self.long_open} abierto(s) hace más de {long_open_hours:g} h")
+            notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
         if self.stale:
-            notes.append(f"⚠ {self.stale} sin respuesta reciente")
+            notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
         if self.unknown:
-            notes.append(f"{PosState.DESCONOCIDO.icon} {self.unknown} sin datos")
+            notes.append(f"{PosState.DESCONOCIDO.icon} {fmt_count(self.unknown)} sin datos")
         return notes
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cucu.export import excel_csv
-from cucu.formatting import fmt_count, fmt_percent, fmt_time
+from cucu.formatting import fmt_count, fmt_percent, fmt_time, plural
 from cucu.frames import matching
 from cucu.history import StoredHistory
 from cucu.lapaz import la_paz_series
@@ -265,7 +265,7 @@ def coverage_text(history: StoredHistory, *, horizon: date | None = None) -> tup
     listed = ", ".join(
         f"{c.day:%d/%m} ({fmt_percent(c.verified / c.total if c.total else 0)})" for c in reversed(missing[-MAX_LISTED_DAYS:])
     )
-    more = f" y {len(missing) - MAX_LISTED_DAYS} días más" if len(missing) > MAX_LISTED_DAYS else ""
+    more = f" y {plural(len(missing) - MAX_LISTED_DAYS, 'día', 'días')} más" if len(missing) > MAX_LISTED_DAYS else ""
     old = [c for c in missing if horizon is not None and c.day < horizon]
     beyond = (
         f" Los días anteriores al {horizon:%d/%m/%Y} no se completan solos (CUCU_BACKFILL_DAYS)."

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from cucu.client import CucuClient
 from cucu.errors import CucuError
-from cucu.formatting import fmt_count
+from cucu.formatting import fmt_count, plural
 from cucu.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
 from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
 from cucu.store import CufdFetch, DayEvents, JobNotes, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
@@ -272,13 +272,13 @@ def left_out_sentences(notes: JobNotes, max_open: int) -> tuple[str | None, str 
     if notes.over_cap:
         cap = (
             f"Se guardan como máximo {fmt_count(max_open)} facturas por enviar o rechazadas (CUCU_INVOICE_MAX_OPEN) "
-            f"y se alcanzó ese máximo: {fmt_count(notes.over_cap)} factura(s) nueva(s) de cucu no se guardaron. "
+            f"y se alcanzó ese máximo: {plural(notes.over_cap, 'factura nueva de cucu no se guardó', 'facturas nuevas de cucu no se guardaron')}. "
             "Revise con cucu por qué hay tantas."
         )
     aside = None
     if notes.future or notes.undated:
         aside = (
-            f"{fmt_count(notes.future + notes.undated)} fila(s) de la lista de cucu apartadas, no se guardan como facturas: "
+            f"{plural(notes.future + notes.undated, 'fila de la lista de cucu apartada', 'filas de la lista de cucu apartadas')}, no se guardan como facturas: "
             f"{fmt_count(notes.future)} con fecha de emisión futura y {fmt_count(notes.undated)} sin fecha de emisión."
         )
     return cap, aside

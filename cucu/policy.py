@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from cucu.actions import ActionError, Actions, Actor, EndTarget, can_act
 from cucu.connectivity import ConnectivityCheck
-from cucu.formatting import fmt_count, fmt_hour
+from cucu.formatting import fmt_count, fmt_hour, plural
 from cucu.models import Inventory
 from cucu.settings import PolicySettings
 from cucu.store import Attempt, AuditEntry, AuditFilter, PosStatus, Store
@@ -187,7 +187,9 @@ def evaluate(
 
     def status(state: PolicyState, sentence: str, *, paused_by: str | None = None) -> PolicyStatus:
         if unconfirmed:
-            sentence += f" {fmt_count(len(unconfirmed))} inicio(s) sin confirmar: revíselos en Bitácora."
+            sentence += (
+                f" {plural(len(unconfirmed), 'inicio sin confirmar: revíselo', 'inicios sin confirmar: revíselos')} en Bitácora."
+            )
         return PolicyStatus(state, sentence, mode, paused_by, open_events=open_count, refusals=refusals)
 
     halted_sentence = (
@@ -200,7 +202,7 @@ def evaluate(
     if paused_by is not None:
         sentence = f"En pausa por {paused_by}: no inicia ni finaliza nada hasta que se reanude."
         if open_count:
-            sentence += f" {fmt_count(open_count)} evento(s) que inició siguen abiertos."
+            sentence += f" {plural(open_count, 'evento que inició sigue abierto', 'eventos que inició siguen abiertos')}."
         return Decision(status(PolicyState.PAUSED, sentence, paused_by=paused_by), [], [])
     counted = rule_checks(checks)
     down_since = siat_down_since(counted)
@@ -218,7 +220,7 @@ def evaluate(
         streak = ok_streak(counted)
         if streak < settings.up_checks:
             sentence = (
-                f"Finalizará los {fmt_count(open_count)} evento(s) que inició cuando SIAT responda "
+                f"Finalizará {plural(open_count, 'evento', 'eventos')} que inició cuando SIAT responda "
                 f"{settings.up_checks} comprobaciones seguidas (van {streak})."
             )
             return Decision(status(PolicyState.WAITING, sentence), [], [])
@@ -228,7 +230,7 @@ def evaluate(
             for pos_id, event_id in endable
             if pos_id not in record.open_pos and not _backing_off(by_pos.get(pos_id, ()), now, settings)
         ]
-        sentence = f"SIAT responde: finaliza los {fmt_count(open_count)} evento(s) que inició."
+        sentence = f"SIAT responde: finaliza {plural(open_count, 'evento', 'eventos')} que inició."
         return Decision(status(PolicyState.ACTING, sentence), [], to_end)
     if halted:
         return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
@@ -301,7 +303,7 @@ def _while_down(
     to_start = to_start[: max(0, room)]
     sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: "
     sentence += (
-        f"inicia contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(len(to_start))} punto(s) de venta."
+        f"inicia contingencia por {Motive.FALLA_SIAT.label} en {plural(len(to_start), 'punto de venta', 'puntos de venta')}."
         if to_start
         else "no queda ningún punto de venta que deba iniciar ahora."
     )
@@ -455,10 +457,10 @@ def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[st
         what = []
         if status.started:
             what.append(
-                f"iniciaría contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(len(status.started))} punto(s) de venta"
+                f"iniciaría contingencia por {Motive.FALLA_SIAT.label} en {plural(len(status.started), 'punto de venta', 'puntos de venta')}"
             )
         if status.ended:
-            what.append(f"finalizaría {fmt_count(len(status.ended))} evento(s)")
+            what.append(f"finalizaría {plural(len(status.ended), 'evento', 'eventos')}")
         return {key: ("Política automática (simulación)", f"Simulación, nada se envió a cucu: la política {' y '.join(what)}.")}
     total = status.open_events + len(status.started)
     if not total:
@@ -466,7 +468,7 @@ def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[st
     return {
         key: (
             "Política automática: contingencia en curso",
-            f"La política automática inició contingencia por {Motive.FALLA_SIAT.label} en {fmt_count(total)} punto(s) de venta, "
+            f"La política automática inició contingencia por {Motive.FALLA_SIAT.label} en {plural(total, 'punto de venta', 'puntos de venta')}, "
             f"contados los que aún se verifican (en Bitácora, «{POLICY_ACTOR.name}»). Los finalizará cuando SIAT responda {settings.up_checks} comprobaciones seguidas.",
         )
     }

@@ -12,8 +12,62 @@ import enum
 from enum import StrEnum
 from typing import Literal
 
+from cucu.formatting import plural
+
 # The colour names Streamlit's badges and coloured text accept (no Streamlit import here).
 Color = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+
+
+class Tone(StrEnum):
+    """What a colour means: one meaning on every page, for tiles, KPIs, badges, grid cells and charts.
+
+    Contingency is the expected, managed state: amber, never red. Red is for what stops invoicing or
+    needs a person now (SIAT down, an expired CUFD, a rejection, a deadline passed). Grey is not known.
+    A figure that asks nothing of anyone has no colour at all, so the coloured ones stand out.
+    """
+
+    OK = "ok"
+    MANAGED = "gestionado"  # in contingency, due soon, intermittent: watched, handled
+    PROBLEM = "problema"
+    UNKNOWN = "desconocido"
+    NONE = "neutro"
+
+    @property
+    def color(self) -> Color:
+        """Streamlit's colour name (badges, coloured text, a metric's delta)."""
+        return _TONE_STYLE[self][0]
+
+    @property
+    def icon(self) -> str:
+        """An emoji for table cells and text ("" for no tone)."""
+        return _TONE_STYLE[self][1]
+
+    @property
+    def chart_color(self) -> str:
+        return _TONE_STYLE[self][2]
+
+    @property
+    def material(self) -> str:
+        """A Material icon name, for alerts and badges."""
+        return _TONE_STYLE[self][3]
+
+    @property
+    def asks_action(self) -> bool:
+        return self in (Tone.MANAGED, Tone.PROBLEM)
+
+    def if_any(self, count: int | None) -> Tone:
+        """This tone when ``count`` is above zero, none otherwise: a KPI is coloured only when it asks for action."""
+        return self if count else Tone.NONE
+
+
+_TONE_STYLE: dict[Tone, tuple[Color, str, str, str]] = {
+    Tone.OK: ("green", "🟢", "#1f9d55", "check_circle"),
+    Tone.MANAGED: ("orange", "🟠", "#e8710a", "warning"),
+    Tone.PROBLEM: ("red", "🔴", "#d93025", "error"),
+    Tone.UNKNOWN: ("gray", "⚪", "#9aa0a6", "help"),
+    Tone.NONE: ("gray", "", "#5f6368", "info"),
+}
+
 
 # ---- the cucu API ------------------------------------------------------------------------
 
@@ -185,7 +239,22 @@ class Outcome(StrEnum):
     def icon(self) -> str:
         return _OUTCOME_TEXT[self][1]
 
+    def counted(self, n: int) -> str:
+        """As in "2 de 6 iniciados · 4 omitidos": ``1 omitido``, ``4 omitidos``, ``1 con error``."""
+        return plural(n, *_OUTCOME_COUNTED[self])
 
+
+_OUTCOME_COUNTED = {
+    Outcome.PENDING: ("en curso", "en curso"),
+    Outcome.VERIFYING: ("en verificación", "en verificación"),
+    Outcome.OK: ("hecho", "hechos"),
+    Outcome.REJECTED: ("rechazado por cucu", "rechazados por cucu"),
+    Outcome.ERROR: ("con error", "con error"),
+    Outcome.UNCERTAIN: ("sin confirmar", "sin confirmar"),
+    Outcome.SKIPPED: ("omitido", "omitidos"),
+    Outcome.DUPLICATE: ("duplicado", "duplicados"),
+    Outcome.DENIED: ("sin permiso", "sin permiso"),
+}
 _OUTCOME_TEXT = {
     Outcome.PENDING: ("En curso", "⏳"),
     Outcome.VERIFYING: ("En verificación", "🔎"),
@@ -231,23 +300,27 @@ class CheckState(StrEnum):
         return self.value
 
     @property
-    def color(self) -> Color:
-        """Streamlit's colour name (badges, coloured text)."""
+    def tone(self) -> Tone:
         return _CHECK_STYLE[self][0]
 
     @property
+    def color(self) -> Color:
+        """Streamlit's colour name (badges, coloured text)."""
+        return self.tone.color
+
+    @property
     def chart_color(self) -> str:
-        return _CHECK_STYLE[self][1]
+        return self.tone.chart_color
 
     @property
     def icon(self) -> str:
-        return _CHECK_STYLE[self][2]
+        return _CHECK_STYLE[self][1]
 
 
-_CHECK_STYLE: dict[CheckState, tuple[Color, str, str]] = {
-    CheckState.ONLINE: ("green", "#1f9d55", ":material/check_circle:"),
-    CheckState.SIAT_DOWN: ("red", "#d93025", ":material/error:"),
-    CheckState.CUCU_UNREACHABLE: ("gray", "#9aa0a6", ":material/cloud_off:"),
+_CHECK_STYLE: dict[CheckState, tuple[Tone, str]] = {
+    CheckState.ONLINE: (Tone.OK, ":material/check_circle:"),
+    CheckState.SIAT_DOWN: (Tone.PROBLEM, ":material/error:"),
+    CheckState.CUCU_UNREACHABLE: (Tone.UNKNOWN, ":material/cloud_off:"),
 }
 MIXED_CAUSE = "SIAT no responde y sin conexión con cucu"  # an outage whose failed checks were of both kinds
 
@@ -278,9 +351,13 @@ class SiatStatus(StrEnum):
         return _SIAT_STYLE[self][0]
 
     @property
+    def tone(self) -> Tone:
+        return _SIAT_STYLE[self][1]
+
+    @property
     def color(self) -> Color:
         """Streamlit's colour name. Contingency is amber elsewhere; SIAT down is red here."""
-        return _SIAT_STYLE[self][1]
+        return self.tone.color
 
     @property
     def icon(self) -> str:
@@ -288,12 +365,12 @@ class SiatStatus(StrEnum):
         return _SIAT_STYLE[self][2]
 
 
-_SIAT_STYLE: dict[SiatStatus, tuple[str, Color, str]] = {
-    SiatStatus.OPERATIVO: ("Operativo", "green", "check_circle"),
-    SiatStatus.INTERMITENTE: ("Intermitente", "orange", "warning"),
-    SiatStatus.CAIDO: ("Caído", "red", "error"),
-    SiatStatus.SIN_CUCU: ("cucu no responde", "gray", "cloud_off"),
-    SiatStatus.SIN_DATOS: ("Sin datos", "gray", "help"),
+_SIAT_STYLE: dict[SiatStatus, tuple[str, Tone, str]] = {
+    SiatStatus.OPERATIVO: ("Operativo", Tone.OK, "check_circle"),
+    SiatStatus.INTERMITENTE: ("Intermitente", Tone.MANAGED, "warning"),
+    SiatStatus.CAIDO: ("Caído", Tone.PROBLEM, "error"),
+    SiatStatus.SIN_CUCU: ("cucu no responde", Tone.UNKNOWN, "cloud_off"),
+    SiatStatus.SIN_DATOS: ("Sin datos", Tone.UNKNOWN, "help"),
 }
 
 
@@ -312,8 +389,13 @@ class PosState(StrEnum):
         return self.value
 
     @property
+    def tone(self) -> Tone:
+        """Contingency is managed (amber): the POS invoices offline, as it should while SIAT cannot be reached."""
+        return {PosState.NORMAL: Tone.OK, PosState.CONTINGENCIA: Tone.MANAGED, PosState.DESCONOCIDO: Tone.UNKNOWN}[self]
+
+    @property
     def icon(self) -> str:
-        return {PosState.NORMAL: "🟢", PosState.CONTINGENCIA: "🔴", PosState.DESCONOCIDO: "⚪"}[self]
+        return self.tone.icon
 
 
 # ---- alerts -----------------------------------------------------------------------------------
@@ -421,16 +503,21 @@ class PolicyState(StrEnum):
         }[self]
 
     @property
-    def color(self) -> Color:
-        colors: dict[PolicyState, Color] = {
-            PolicyState.OFF: "gray",
-            PolicyState.PAUSED: "orange",
-            PolicyState.ARMED: "green",
-            PolicyState.WAITING: "yellow",
-            PolicyState.ACTING: "red",
-            PolicyState.HALTED: "red",
+    def tone(self) -> Tone:
+        """Acting means starting contingency, the managed state (amber); halted waits for a person (red)."""
+        tones = {
+            PolicyState.OFF: Tone.NONE,
+            PolicyState.PAUSED: Tone.MANAGED,
+            PolicyState.ARMED: Tone.OK,
+            PolicyState.WAITING: Tone.MANAGED,
+            PolicyState.ACTING: Tone.MANAGED,
+            PolicyState.HALTED: Tone.PROBLEM,
         }
-        return colors[self]
+        return tones[self]
+
+    @property
+    def color(self) -> Color:
+        return self.tone.color
 
 
 # ---- invoicing ----------------------------------------------------------------------------
@@ -471,15 +558,20 @@ class CufdHealth(StrEnum):
         return self in (CufdHealth.VALID, CufdHealth.EXPIRING)
 
     @property
-    def icon(self) -> str:
+    def tone(self) -> Tone:
+        """Without a valid CUFD a POS cannot invoice at all, not even offline: red."""
         return {
-            CufdHealth.VALID: "🟢",
-            CufdHealth.EXPIRING: "🟠",
-            CufdHealth.EXPIRED: "🔴",
-            CufdHealth.INACTIVE: "🔴",
-            CufdHealth.MISSING: "🔴",
-            CufdHealth.UNKNOWN: "⚪",
+            CufdHealth.VALID: Tone.OK,
+            CufdHealth.EXPIRING: Tone.MANAGED,
+            CufdHealth.EXPIRED: Tone.PROBLEM,
+            CufdHealth.INACTIVE: Tone.PROBLEM,
+            CufdHealth.MISSING: Tone.PROBLEM,
+            CufdHealth.UNKNOWN: Tone.UNKNOWN,
         }[self]
+
+    @property
+    def icon(self) -> str:
+        return self.tone.icon
 
 
 class EventClosing(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cucu.formatting import fmt_count
+from cucu.formatting import fmt_count, plural
 from cucu.frames import incidents_frame, outbox_frame
 from cucu.vocabulary import Delivery, Mode
 from ui import resources, shell, widgets
@@ -36,7 +36,8 @@ else:
     if page.can_act and st.button("Enviar mensaje de prueba a todos los canales", icon=":material/send:", key="alertas_prueba"):
         queued = runtime.alerter.queue_test(page.decision.name or page.decision.user)
         st.success(
-            f"Mensaje de prueba en cola para {queued} canal(es): su entrega aparece abajo.", icon=":material/schedule_send:"
+            f"Mensaje de prueba en cola para {plural(queued, 'canal', 'canales')}: su entrega aparece abajo.",
+            icon=":material/schedule_send:",
         )
 
 if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act:

@@ -10,14 +10,14 @@ from streamlit.delta_generator import DeltaGenerator
 
 from cucu.actions import ActionError, siat_outage_description
 from cucu.connectivity import diagnose
-from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
 from cucu.uptime import siat_rollup
-from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState
+from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, Tone
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
 
@@ -111,7 +111,7 @@ def suggest_contingency(since: datetime) -> None:
         st.caption("Todos los puntos de venta ya tienen un evento activo.")
         return
     if st.button(
-        f"Iniciar contingencia por {Motive.FALLA_SIAT.label} en {len(free)} punto(s) de venta",
+        f"Iniciar contingencia por {Motive.FALLA_SIAT.label} en {plural(len(free), 'punto de venta', 'puntos de venta')}",
         type="primary",
         icon=":material/add_alert:",
         key="estado_sugerido",
@@ -123,24 +123,33 @@ def suggest_contingency(since: datetime) -> None:
             st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
-def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None) -> None:
+def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None, tone: Tone = Tone.NONE) -> None:
     """A KPI "how many of how many". The total goes under the figure: "2 500 de 10 000" does not fit a
     quarter of a tablet's width."""
-    column.metric(label, fmt_count(count), delta=f"de {fmt_count(total)}", delta_color="off", delta_arrow="off", help=help)
+    widgets.metric(column, label, fmt_count(count), delta=f"de {fmt_count(total)}", help=help, tone=tone)
 
 
 def kpis(ov: Overview, now: datetime) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    count_of(c1, "POS en contingencia", ov.pos_in_contingency, ov.pos_total, help="Puntos de venta con un evento activo")
-    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total)
+    in_contingency = Tone.MANAGED.if_any(ov.pos_in_contingency)  # managed, expected: amber, never red
+    count_of(
+        c1,
+        "POS en contingencia",
+        ov.pos_in_contingency,
+        ov.pos_total,
+        help="Puntos de venta con un evento activo",
+        tone=in_contingency,
+    )
+    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total, tone=in_contingency)
     if ov.longest_open is not None:
         row = ov.longest_open
-        c3.metric(
+        hours = float(row["Horas abierto"])
+        widgets.metric(
+            c3,
             "Evento abierto más largo",
-            fmt_duration(timedelta(hours=float(row["Horas abierto"]))),
+            fmt_duration(timedelta(hours=hours)),
             delta=f"{row['Sucursal']} · {row['Punto de venta']}",
-            delta_color="off",
-            delta_arrow="off",
+            tone=Tone.MANAGED if hours >= settings.long_open_hours else Tone.NONE,
         )
     else:
         c3.metric("Evento abierto más largo", "—")
@@ -160,12 +169,12 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
     if late:
         parts.append(f"{fmt_count(late)} con el plazo vencido")
-    column.metric(
+    widgets.metric(
+        column,
         "Eventos por cerrar",
         fmt_count(len(unclosed)),
         delta=" · ".join(parts) or None,
-        delta_color="off",
-        delta_arrow="off",
+        tone=Tone.PROBLEM if late else Tone.MANAGED.if_any(len(unclosed)),
         help=(
             f"Eventos finalizados en las últimas {settings.invoice_window_hours:g} h con facturas fuera de línea por enviar "
             "o rechazadas; el plazo es el más cercano (SIAT las acepta hasta 48 h después del fin del evento). "
@@ -186,10 +195,13 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         ov.pos_can_invoice,
         ov.pos_total,
         help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
+        tone=Tone.PROBLEM.if_any(ov.pos_total - ov.pos_can_invoice - ov.pos_cufd_unread),  # an expired CUFD stops invoicing
     )
-    c2.metric(
+    widgets.metric(
+        c2,
         f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
         fmt_count(ov.pos_cufd_expiring),
+        tone=Tone.MANAGED.if_any(ov.pos_cufd_expiring),
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
     detail = None
@@ -199,15 +211,21 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     if left is not None:
         detail = f"{detail} · " if detail else ""
         detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
-    c3.metric(
+    widgets.metric(
+        c3,
         "Facturas por enviar",
         fmt_count(todo.count),
         delta=detail,
-        delta_color="off",
-        delta_arrow="off",
+        tone=Tone.PROBLEM if left is not None and left <= timedelta(0) else Tone.MANAGED.if_any(todo.count),
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
     )
-    c4.metric("Facturas rechazadas", fmt_count(todo.rejected), help="Rechazadas por SIAT: vea el código en Facturas.")
+    widgets.metric(
+        c4,
+        "Facturas rechazadas",
+        fmt_count(todo.rejected),
+        tone=Tone.PROBLEM.if_any(todo.rejected),
+        help="Rechazadas por SIAT: vea el código en Facturas.",
+    )
     run = runtime.store.job_run(INVOICE_JOB)
     if run is not None and run.error is not None:
         st.warning(
@@ -232,9 +250,12 @@ def attention_tiles(ov: Overview) -> None:
                 city = f" · {md_text(tile.city)}" if tile.city else ""
                 st.markdown(f"**{md_text(tile.name)}**{city}")
                 if tile.in_contingency:
-                    st.markdown(f":red[**{PosState.CONTINGENCIA.icon} {tile.in_contingency} de {tile.total}** en contingencia]")
+                    state = PosState.CONTINGENCIA
+                    shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
+                    st.markdown(f":{state.tone.color}[{shown}]")
                 else:
-                    st.markdown(f":green[{PosState.NORMAL.icon} Sin contingencia] · {tile.total} POS")
+                    state = PosState.NORMAL
+                    st.markdown(f":{state.tone.color}[{state.icon} Sin contingencia] · {fmt_count(tile.total)} POS")
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
@@ -248,7 +269,7 @@ def attention_tiles(ov: Overview) -> None:
                 links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
     affected = sum(1 for t in ov.tiles if t.needs_attention)
     if affected > len(tiles):
-        st.caption(f"Y {affected - len(tiles)} sucursal(es) más con avisos: vea la tabla de abajo.")
+        st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
 
 
 def all_branches(shared: Shared[EstadoFrames]) -> None:

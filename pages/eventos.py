@@ -8,7 +8,7 @@ from typing import Literal
 
 import streamlit as st
 
-from cucu.formatting import fmt_age, fmt_count, fmt_datetime
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
 from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table, urgent_first
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
@@ -69,16 +69,16 @@ def live_table() -> None:
     )
     st.caption(
         f"{fmt_count(len(shown))} de {fmt_count(len(frame))} puntos de venta · **{fmt_count(len(active))} en contingencia** · "
-        f"{fmt_count(len(long_open))} abierto(s) hace más de {long_open_hours:g} h · {freshness}."
+        f"{plural(len(long_open), 'abierto', 'abiertos')} hace más de {long_open_hours:g} h · {freshness}."
     )
     widgets.collector_notices(runtime, frame)
     if shown.empty:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = pos_table(shown, long_open_hours, now)
-    if len(long_open):  # they must not hide among thousands of rows
-        st.error(
-            f"**{fmt_count(len(long_open))} evento(s) abierto(s) hace más de {long_open_hours:g} h.** "
+    if len(long_open):  # they must not hide among thousands of rows; still contingency, so amber (not red)
+        st.warning(
+            f"**{plural(len(long_open), 'evento abierto', 'eventos abiertos')} hace más de {long_open_hours:g} h.** "
             "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento.",
             icon=":material/alarm:",
         )
@@ -127,7 +127,7 @@ def live_table() -> None:
     if active:
         with buttons:
             if selected:
-                end_button(f"Finalizar seleccionados ({len(selected)})", selected, "finalizar_sel")
+                end_button(f"Finalizar seleccionados ({fmt_count(len(selected))})", selected, "finalizar_sel")
             end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
         st.caption("Marque filas para finalizar solo esas, o filtre por sucursal, estado o motivo para actuar sobre lo mostrado.")
 

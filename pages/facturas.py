@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.export import excel_csv
-from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_text
+from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_text, plural
 from cucu.frames import (
     CLOSE_COLUMNS,
     INVOICE_COLUMNS,
@@ -92,7 +92,7 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
         rows = selection.selection.rows  # type: ignore[union-attr]  # on_select: a DataframeState
         picked = [str(table.iloc[i]["pos_id"]) for i in rows if i < len(table)]
         if cols[0].button(
-            f"Renovar CUFD de los {fmt_count(len(picked))} elegidos" if picked else "Renovar CUFD de los elegidos",
+            f"Renovar CUFD de {plural(len(picked), 'el elegido', 'los elegidos')}" if picked else "Renovar CUFD de los elegidos",
             icon=":material/autorenew:",
             disabled=not picked,
             key="facturas_renovar_elegidos",
@@ -123,7 +123,7 @@ def invoices_summary(now) -> None:
     todo = resources.current_invoices(runtime).value.picture.backlog
     run = runtime.store.job_run(INVOICE_JOB)
     st.markdown(
-        f"**Facturas:** {fmt_count(todo.count)} por enviar · {fmt_count(todo.rejected)} rechazada(s)"
+        f"**Facturas:** {fmt_count(todo.count)} por enviar · {plural(todo.rejected, 'rechazada', 'rechazadas')}"
         + (
             f" · leídas de cucu {fmt_age(run.ok_at, now)} ({fmt_datetime(run.ok_at, seconds=True)})"
             if run is not None and run.ok_at is not None
@@ -142,7 +142,8 @@ def invoices_summary(now) -> None:
     left = todo.time_left(now)
     if todo.nearest is not None and left is not None and left <= timedelta(hours=settings.alerts.window_closing_hours):
         verb = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"el plazo venció hace {fmt_duration(-left)}"
-        st.error(f"**Facturas fuera de línea con el plazo de SIAT por vencer:** {verb}.", icon=":material/timer:")
+        box = st.error if left <= timedelta(0) else st.warning  # red once passed; due soon is amber (Tone)
+        box(f"**Facturas fuera de línea con el plazo de SIAT por vencer:** {verb}.", icon=":material/timer:")
     over_cap, set_aside = left_out_sentences(run.notes, settings.invoice_max_open) if run is not None else (None, None)
     if over_cap:
         st.warning(over_cap, icon=":material/database:")
@@ -150,7 +151,7 @@ def invoices_summary(now) -> None:
         st.caption(set_aside)
     if todo.unattributed:
         st.caption(
-            f"{fmt_count(todo.unattributed)} factura(s) por enviar sin punto de venta: cucu no lo indica; "
+            f"{plural(todo.unattributed, 'factura', 'facturas')} por enviar sin punto de venta: cucu no lo indica; "
             "se cuentan para toda la empresa."
         )
 
@@ -169,7 +170,7 @@ def invoices_section(now) -> None:
     if branches:
         filters["branch_id"] = branches
     shown = everything[matching(everything, filters)]
-    st.caption(f"{fmt_count(len(shown))} factura(s) con estos filtros.")
+    st.caption(f"{plural(len(shown), 'factura', 'facturas')} con estos filtros.")
     if shown.empty:
         st.success("No hay facturas por enviar ni rechazadas con estos filtros.", icon=":material/check_circle:")
     else:

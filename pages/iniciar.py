@@ -1,11 +1,14 @@
-"""Iniciar evento: one POS, several, a whole branch or every branch; confirmed, then reported POS by POS."""
+"""Iniciar evento: one POS, several, a whole branch or every branch; confirmed, then reported POS by POS.
+
+Nothing is chosen for the person (no branch, no POS, no motive), and once an action is done or cancelled
+the form starts clean: a cancelled company-wide start's text is not carried into the next one."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from cucu.actions import MAX_DESCRIPTION
-from cucu.formatting import md_text
+from cucu.formatting import fmt_count, md_text
 from cucu.inventory import branch_labels
 from cucu.vocabulary import Motive
 from ui import actions, shell
@@ -21,30 +24,63 @@ st.caption(
 actions.confirmation_and_results(runtime)
 
 ONE, SEVERAL, BRANCH, ALL = "Un punto de venta", "Varios puntos de venta", "Toda una sucursal", "Todas las sucursales"
-scope = st.segmented_control("Alcance", [ONE, SEVERAL, BRANCH, ALL], default=ONE, key="iniciar_alcance", width="stretch") or ONE
+# Each widget's key and the value it starts from: restored by ui.actions once the action is done or cancelled.
+FORM: dict[str, object] = {
+    "iniciar_alcance": ONE,
+    "iniciar_sucursal": None,
+    "iniciar_pos": None,
+    "iniciar_varios": [],
+    "iniciar_motivo": None,
+    "iniciar_descripcion": "",
+}
+st.session_state.setdefault("iniciar_alcance", ONE)  # not default=: a value set by the reset would then warn
+scope = st.segmented_control("Alcance", [ONE, SEVERAL, BRANCH, ALL], key="iniciar_alcance", width="stretch") or ONE
 
 labels = branch_labels(inventory)
 pos_ids: list[str] = []
 if scope == ALL:
     pos_ids = [p.id for p in inventory.all_pos]
     st.info(
-        f"Se incluyen los {len(pos_ids)} puntos de venta de las {len(inventory.branches)} sucursales.",
+        f"Se incluyen todos los puntos de venta ({fmt_count(len(pos_ids))}) de todas las sucursales "
+        f"({fmt_count(len(inventory.branches))}).",
         icon=":material/select_all:",
     )
 else:
-    branch_id = st.selectbox("Sucursal", list(labels), format_func=labels.__getitem__, key="iniciar_sucursal")
-    branch = inventory.branch(branch_id)
-    names = {p.id: p.name for p in branch.pos}
+    branch_id = st.selectbox(
+        "Sucursal",
+        list(labels),
+        format_func=labels.__getitem__,
+        index=None,
+        placeholder="Elija una sucursal",
+        key="iniciar_sucursal",
+    )
+    names = {p.id: p.name for p in inventory.branch(branch_id).pos} if branch_id else {}
     if scope == ONE:
-        chosen = st.selectbox("Punto de venta", list(names), format_func=names.__getitem__, key="iniciar_pos")
+        chosen = st.selectbox(
+            "Punto de venta",
+            list(names),
+            format_func=names.__getitem__,
+            index=None,
+            placeholder="Elija un punto de venta" if names else "Elija primero la sucursal",
+            disabled=not names,
+            key="iniciar_pos",
+        )
         pos_ids = [chosen] if chosen else []
     elif scope == SEVERAL:
         pos_ids = st.multiselect(
-            "Puntos de venta", list(names), format_func=names.__getitem__, key="iniciar_varios", placeholder="Elija uno o más"
+            "Puntos de venta",
+            list(names),
+            format_func=names.__getitem__,
+            key="iniciar_varios",
+            placeholder="Elija uno o más" if names else "Elija primero la sucursal",
+            disabled=not names,
         )
-    else:
+    elif branch_id:
         pos_ids = list(names)
-        st.info(f"Se incluyen los {len(pos_ids)} puntos de venta de {md_text(branch.name)}.", icon=":material/store:")
+        st.info(
+            f"Se incluyen todos los puntos de venta de {md_text(inventory.branch(branch_id).name)} ({fmt_count(len(pos_ids))}).",
+            icon=":material/store:",
+        )
 
 motive = st.radio(
     "Motivo",
@@ -61,7 +97,7 @@ description = st.text_area(
     key="iniciar_descripcion",
 )
 if st.button("Revisar y confirmar", type="primary", icon=":material/fact_check:", key="iniciar_revisar"):
-    problem = actions.request_start(runtime, pos_ids, motive, description)
+    problem = actions.request_start(runtime, pos_ids, motive, description, form=FORM)
     if problem:
         st.error(problem, icon=":material/error:")
     else:

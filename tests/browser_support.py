@@ -133,10 +133,19 @@ def end_first_branch(page, site: str, branch: str = "Casa Matriz") -> None:
     expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
 
 
+def pick_first(page, label: str) -> None:
+    """Choose the first option of the select box labelled ``label`` (Iniciar evento preselects nothing)."""
+    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option").first.click()
+    wait_for_app(page)
+
+
 def start_one_event(page, site: str, description: str) -> None:
-    """On Iniciar evento, start a motive-2 event on the preselected POS, through the dialog."""
+    """On Iniciar evento, start a motive-2 event on the first branch's first POS, through the dialog."""
     page.goto(f"{site}/iniciar")
     wait_for_app(page)
+    pick_first(page, "Sucursal")
+    pick_first(page, "Punto de venta")
     page.get_by_text("2 · Falla SIAT").click()
     page.get_by_label("Descripción").fill(description)
     page.get_by_label("Descripción").press("Control+Enter")

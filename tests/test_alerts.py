@@ -260,10 +260,10 @@ def test_long_open_is_a_company_summary_and_one_incident_per_branch_with_channel
     assert set(result) == {AlertRule.LONG_OPEN.value, f"{AlertRule.LONG_OPEN.value}:{NORTE}"}
     summary = result[AlertRule.LONG_OPEN.value]
     assert summary.summary and summary.branch_id is None
-    assert "3 punto(s) de venta en 2 sucursal(es)" in summary.body
+    assert "3 puntos de venta en 2 sucursales" in summary.body
     assert summary.body.index("Sucursal Norte (Caja 1") < summary.body.index("Sucursal Sur (Caja 3")  # oldest first
     norte = result[f"{AlertRule.LONG_OPEN.value}:{NORTE}"]
-    assert norte.branch_id == NORTE and "2 punto(s)" in norte.body and "Caja 1" in norte.body and "sucursal=" in norte.path
+    assert norte.branch_id == NORTE and "2 puntos de venta" in norte.body and "Caja 1" in norte.body and "sucursal=" in norte.path
     assert set(found(snapshot(statuses={"p3": statuses["p3"]}))) == {AlertRule.LONG_OPEN.value}
 
 
@@ -278,7 +278,7 @@ def test_a_chain_of_a_thousand_branches_gets_one_summary_not_a_thousand_messages
     settings = load_alerts({"channels": [{"url": "json://127.0.0.1:9/empresa"}]}, {})
     decide(store, chain, settings, snapshot(statuses=statuses), long_open_hours=24, check_interval_s=30, leading=True)
     (message,) = store.outbox_entries(10)
-    assert f"{fmt_count(1000)} punto(s) de venta en {fmt_count(1000)} sucursal(es)" in message.body
+    assert f"{fmt_count(1000)} puntos de venta en {fmt_count(1000)} sucursales" in message.body
 
 
 def offline(iid, pos, branch, state, span):
@@ -305,7 +305,7 @@ def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_
     result = {k: c for k, c in found(snap, channels()).items() if c.rule is AlertRule.WINDOW_CLOSING}
     assert set(result) == {AlertRule.WINDOW_CLOSING.value, f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"}
     summary = result[AlertRule.WINDOW_CLOSING.value]
-    assert "2 evento(s) finalizado(s) en 2 sucursal(es)" in summary.body and "por enviar o rechazadas" in summary.body
+    assert "2 eventos finalizados en 2 sucursales" in summary.body and "por enviar o rechazadas" in summary.body
     assert "registr" not in summary.body + summary.title  # nothing said of SIAT's registration
     assert "venció" in summary.body and "Cierre+de+eventos" in summary.path
     assert "quedan 5 h" in result[f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"].body
@@ -322,12 +322,12 @@ def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_
 
 
 def test_the_cufd_alert_gives_estados_figure_of_those_that_can_invoice():
-    """ "1 punto(s) de venta no pueden facturar" says beside it how many can, as Estado counts them (one not read yet)."""
+    """ "1 punto de venta no puede facturar" says beside it how many can, as Estado counts them (one not read yet)."""
     ok = StoredCufd("p1", NORTE, T0, T0, Cufd("C", None, T0 + timedelta(hours=8), True), None)
     expired = StoredCufd("p2", NORTE, T0, T0, Cufd("C", None, T0 - timedelta(hours=1), True), None)
     snap = dataclasses.replace(snapshot(), cufds={"p1": ok, "p2": expired})
     body = found(snap)[AlertRule.CUFD.value].body
-    assert "1 punto(s) de venta no pueden facturar" in body and "Pueden facturar 1 de 3." in body
+    assert "1 punto de venta no puede facturar" in body and "Pueden facturar 1 de 3." in body
 
 
 def test_unsettled_attempts_after_their_minutes(db):
@@ -387,7 +387,7 @@ def test_an_open_incident_follows_its_figure_and_a_reminder_carries_it_with_sinc
             AlertRule.INVOICES_REJECTED,
             None,
             "Facturas rechazadas por SIAT",
-            f"SIAT rechazó {n} factura(s).",
+            f"SIAT rechazó {n} facturas.",
         )
         return {cond.key: cond}
 
@@ -400,14 +400,14 @@ def test_an_open_incident_follows_its_figure_and_a_reminder_carries_it_with_sinc
     queued = len(store.outbox_entries(50))
     assert decide_with(T0 + timedelta(minutes=5), 584) == Round()
     (incident,) = store.open_incidents()
-    assert incident.body == "SIAT rechazó 584 factura(s)." and incident.opened_at == T0  # the figure moves, not the start
+    assert incident.body == "SIAT rechazó 584 facturas." and incident.opened_at == T0  # the figure moves, not the start
     assert len(store.outbox_entries(50)) == queued  # no message until a reminder is due
     assert not store.incident_update(incident, title=incident.title, body=incident.body)  # already says so: no write
     assert decide_with(T0 + timedelta(minutes=31), 590).reminded == 1
     reminder = store.outbox_entries(1)[0]
-    assert reminder.kind is AlertKind.REMINDER and "SIAT rechazó 590 factura(s)." in reminder.body
+    assert reminder.kind is AlertKind.REMINDER and "SIAT rechazó 590 facturas." in reminder.body
     assert f"Alerta abierta desde el {T0:%d/%m/%Y %H:%M}" in reminder.body
-    assert store.open_incidents()[0].body == "SIAT rechazó 590 factura(s)."
+    assert store.open_incidents()[0].body == "SIAT rechazó 590 facturas."
     assert store.open_incident_count() == 1
 
 
@@ -621,7 +621,7 @@ def test_when_the_database_fails_one_direct_message_goes_to_the_untagged_channel
             alerter.stop()
     # Once for the whole outage (rate-limited), to the company's channel only.
     assert receiver.got == [(settings.channels[0].fingerprint, "Contingencia · Falla la base de datos del tablero")]
-    assert "la base de datos falla" in caplog.text and "aviso directo, sin la cola, a 1 canal(es) sin etiqueta" in caplog.text
+    assert "la base de datos falla" in caplog.text and "aviso directo, sin la cola, a 1 canal sin etiqueta" in caplog.text
     assert "aviso directo entregado a json://127.0.0.1" in caplog.text and TOKEN not in caplog.text
 
 

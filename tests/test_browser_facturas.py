@@ -55,8 +55,17 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
     page.get_by_role("button", name=re.compile(r"^Renovar todos los vencidos o por vencer")).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("CUFD nuevo")
+    confirm = dialog.get_by_role("button", name=re.compile(r"^Renovar el CUFD de \d+ punto"))
+    expect(confirm).to_be_visible()  # drawn last: the whole dialog is there
+    wait_for_app(page)
+    acknowledge = dialog.get_by_role("checkbox", name=re.compile(r"^Entiendo que afecta a \d+ sucursales"))
+    if acknowledge.count():  # more than one branch
+        expect(confirm).to_be_disabled()
+        acknowledge.check(force=True)  # Streamlit draws its own box over the input
+        wait_for_app(page)
     expect(dialog).to_contain_text(expired.name)
-    dialog.get_by_role("button", name=re.compile(r"^Renovar el CUFD de \d+ punto")).click()
+    expect(confirm).to_be_enabled()
+    confirm.click()
     expect(page.get_by_text(re.compile(r"(\d+) de \1 renovados"))).to_be_visible(timeout=20_000)
 
     # cucu itself now gives the POS a valid CUFD, and the dashboard says every POS can invoice.

@@ -414,7 +414,12 @@ def test_the_cufd_and_invoice_alerts_fire_at_their_thresholds_and_name_what_to_d
         second.id: StoredCufd(second.id, second.branch_id, NOW, NOW, Cufd("C", None, NOW - timedelta(hours=1), True), None)
     }
     cond = rules(snap(blocked))[AlertRule.CUFD]
-    assert cond.title == "CUFD vencidos o por vencer" and "no pueden facturar" in cond.body and second.name in cond.body
+    assert (
+        cond.title == "CUFD vencidos o por vencer"
+        and "1 punto de venta no puede facturar" in cond.body
+        and "1 lo tiene por vencer" in cond.body
+        and second.name in cond.body
+    )
 
     span = EventSpan("e", first.id, first.branch_id, NOW - timedelta(hours=50), NOW - timedelta(hours=44))
     from cucu.invoicing import AttributedInvoice
@@ -458,7 +463,7 @@ def test_a_cufd_alert_reaches_the_channels_once_and_recovers(db, sim):
             leading=True,
         )
     sent = store.outbox_entries(10)
-    assert [m.kind for m in sent] == [AlertKind.OPENED] and "no pueden facturar" in sent[0].body
+    assert [m.kind for m in sent] == [AlertKind.OPENED] and "1 punto de venta no puede facturar" in sent[0].body
     good = {pos.id: StoredCufd(pos.id, pos.branch_id, NOW, NOW, Cufd("D", None, NOW + timedelta(hours=20), True), None)}
     decide(
         store,
@@ -576,7 +581,7 @@ def test_future_dated_and_undated_rows_are_set_aside_and_counted(hostile):
     assert run is not None and (run.notes.future, run.notes.undated) == (1, 1)
     cap, aside = left_out_sentences(run.notes, 50_000)
     assert cap is None and aside == (
-        "2 fila(s) de la lista de cucu apartadas, no se guardan como facturas: 1 con fecha de emisión futura y 1 sin fecha de emisión."
+        "2 filas de la lista de cucu apartadas, no se guardan como facturas: 1 con fecha de emisión futura y 1 sin fecha de emisión."
     )
     cucu.rows = rows[2:]  # cucu no longer lists them: gone from the count after a pass without them
     collector.invoices_once()

@@ -21,9 +21,13 @@ def active(sim):
     return {e["posId"]: e["id"] for e in sim.events() if not e["finalizado"]}
 
 
-def fill_start(at, *, scope=None, branch=None, pos=None, motive=2, description="SIAT no responde desde las 09:10"):
+def fill_start(at, *, scope=None, branch=None, pos=None, motive=2, description="SIAT no responde desde las 09:10", sim=None):
+    """Fill Iniciar evento; nothing is preselected, so one POS is picked when none is given (``sim``: the first free one)."""
     if scope:
         at.button_group(key="iniciar_alcance").set_value(scope).run()
+    if sim is not None and branch is None and pos is None:
+        pos = free_pos(sim)
+        branch = sim.inventory.branch(pos.branch_id)
     if branch:
         at.selectbox(key="iniciar_sucursal").set_value(branch.id).run()
     if pos:
@@ -47,7 +51,7 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     branch = sim.inventory.branch(pos.branch_id)
     at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=access), branch=branch, pos=pos)
     body = texts(at)
-    assert "Se iniciará un evento de contingencia en **1 punto(s) de venta**" in body
+    assert f"Se iniciará un evento de contingencia en **{branch.name} · {pos.name}**." in body
     assert calls(sim, START_ROUTE) == 0  # nothing sent before the confirmation
     at.button(key="accion_confirmar").click().run()
     assert not at.exception
@@ -73,14 +77,16 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     ids=["no-motive", "blank-description"],
 )
 def test_form_refusals_are_explained_and_not_sent(sim, seeded_runtime, app_secrets, motive, description, message):
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), motive=motive, description=description)
+    at = fill_start(
+        run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), motive=motive, description=description, sim=sim
+    )
     assert message in at.error[0].value
     assert "accion_confirmar" not in [b.key for b in at.button]
     assert calls(sim, START_ROUTE) == 0
 
 
 def test_cancel_sends_nothing(sim, seeded_runtime, app_secrets):
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF))
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), sim=sim)
     at.button(key="accion_cancelar").click().run()
     assert not at.exception and "accion_confirmar" not in [b.key for b in at.button]
     at.run()
@@ -94,7 +100,12 @@ def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, ap
         run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), scope="Toda una sucursal", branch=branch
     )
     body = texts(at)
-    assert f"**{len(branch.pos) - len(busy)} punto(s) de venta**" in body and f"Se omiten **{len(busy)}**" in body
+    starting, skipped = len(branch.pos) - len(busy), len(busy)
+    assert f"**{starting} puntos de venta** de {branch.name}." in body
+    assert (
+        f"**{skipped} {'punto de venta que ya está' if skipped == 1 else 'puntos de venta que ya están'} en contingencia**"
+        in body
+    )
     at.button(key="accion_confirmar").click().run()
     assert f"{len(branch.pos) - len(busy)} de {len(branch.pos)} iniciados" in texts(at)
     assert calls(sim, START_ROUTE) == len(branch.pos) - len(busy)
@@ -110,7 +121,7 @@ def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secre
     assert f"Finalizar todos los eventos mostrados ({len(busy)})" in [b.label for b in at.button]
     at.button(key="finalizar_todos").click().run()
     assert not at.exception
-    assert f"Se finalizará el evento activo de **{len(busy)} punto(s) de venta**" in texts(at)
+    assert f"Se finalizará el evento activo de **{len(busy)} puntos de venta** de {branch.name}." in texts(at)
     at.button(key="accion_confirmar").click().run()
     assert f"{len(busy)} de {len(busy)} finalizados" in texts(at)
     assert calls(sim, END_ROUTE) == len(busy) and not any(p.id in active(sim) for p in branch.pos)
@@ -125,6 +136,7 @@ def test_end_everything_shown(sim, seeded_runtime, app_secrets):
     at = run_app(app_secrets, page="pages/eventos.py", access=SUPERVISOR_OFF)
     before = {d.key for d in at.dataframe if d.key and d.key.startswith("tabla_")}
     at.button(key="finalizar_todos").click().run()
+    at.checkbox(key="accion_entiendo").check().run()  # every branch: the reach is acknowledged first
     at.button(key="accion_confirmar").click().run()
     assert f"{n} de {n} finalizados" in texts(at) and not active(sim)
     after = {d.key for d in at.dataframe if d.key and d.key.startswith("tabla_")}
@@ -140,7 +152,8 @@ def test_siat_down_alert_offers_motive_2_on_every_free_pos(sim, seeded_runtime, 
     at.button(key="estado_sugerido").click().run()
     assert not at.exception
     body = texts(at)
-    assert "2 · Falla SIAT" in body and f"**{len(free)} punto(s) de venta**" in body
+    assert "2 · Falla SIAT" in body and f"**{len(free)} puntos de venta**" in body
+    at.checkbox(key="accion_entiendo").check().run()
     at.button(key="accion_confirmar").click().run()
     assert f"{len(free)} de {len(free)} iniciados" in texts(at)
     started = [e for e in sim.events() if not e["finalizado"] and e["posId"] in {p.id for p in free}]
@@ -157,6 +170,7 @@ def test_bitacora_lists_filters_and_downloads(sim, seeded_runtime, app_secrets):
     ended = len(active(sim))  # the one just started included
     at.switch_page("pages/eventos.py").run()
     at.button(key="finalizar_todos").click().run()
+    at.checkbox(key="accion_entiendo").check().run()
     at.button(key="accion_confirmar").click().run()
     at.switch_page("pages/bitacora.py").run()
     assert not at.exception
@@ -176,7 +190,7 @@ def test_unexpected_failure_in_the_dialog_is_explained_not_shown_as_a_traceback(
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr("cucu.actions.Actions.start", broken)
-    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF))
+    at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), sim=sim)
     at.button(key="accion_confirmar").click().run()
     assert not at.exception
     body = texts(at)

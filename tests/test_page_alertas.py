@@ -85,7 +85,7 @@ def test_a_supervisor_sends_a_test_message_to_every_channel_and_no_token_reaches
     at = open_page(app_secrets, {"channels": [{"url": CHANNEL}, {"url": CHANNEL.replace("hook", "otro"), "tags": ["norte"]}]})
     assert TOKEN not in str(at._tree) and "etiquetas: norte" in "\n".join(t.value for t in at.text)
     at.button(key="alertas_prueba").click().run()
-    assert not at.exception and "Mensaje de prueba en cola para 2 canal(es)" in texts(at)
+    assert not at.exception and "Mensaje de prueba en cola para 2 canales" in texts(at)
     sent = at.dataframe[-1].value
     assert (sent["Mensaje"] == AlertKind.TEST.label).sum() == 2
     assert TOKEN not in str(at._tree)

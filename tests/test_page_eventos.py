@@ -67,7 +67,7 @@ def test_long_open_events_stand_out(sim, seeded_runtime, app_secrets):
     assert len(marked) >= 1  # the seed has at least one event open for more than 24 h
     summary = long_open_table(at)
     assert summary is not None and len(summary) == len(marked)
-    assert f"{len(marked)} evento(s) abierto(s) hace más de 24 h" in texts(at)
+    assert f"{len(marked)} {'evento abierto' if len(marked) == 1 else 'eventos abiertos'} hace más de 24 h" in texts(at)
 
 
 def test_long_open_threshold_is_a_setting(sim, seeded_runtime, app_secrets):

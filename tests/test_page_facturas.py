@@ -132,6 +132,7 @@ def test_renewing_the_expired_cufd_lets_the_pos_invoice_and_is_audited(app_secre
     listed = next(d.value for d in at.dataframe if "CUFD actual" in d.value.columns)
     row = listed[listed["Punto de venta"] == expired.name]
     assert len(row) == 1 and row["CUFD actual"].iloc[0].startswith("🔴 vencido hace")
+    at.checkbox(key="accion_entiendo").check().run()  # every branch: the reach is acknowledged first
     at.button(key="accion_confirmar").click().run()
     assert not at.exception, [e.value for e in at.exception]
     body = texts(at)
@@ -168,8 +169,8 @@ def test_facturas_says_what_the_walk_left_out(app_secrets, invoicing_runtime):
     at.run()
     assert not at.exception
     [cap] = [w.value for w in at.warning if "CUCU_INVOICE_MAX_OPEN" in w.value]
-    assert cap.startswith("Se guardan como máximo 50 000 facturas") and "1 200 factura(s) nueva(s) de cucu no se guardaron" in cap
-    assert "4 fila(s) de la lista de cucu apartadas" in texts(at) and "3 con fecha de emisión futura y 1 sin fecha" in texts(at)
+    assert cap.startswith("Se guardan como máximo 50 000 facturas") and "1 200 facturas nuevas de cucu no se guardaron" in cap
+    assert "4 filas de la lista de cucu apartadas" in texts(at) and "3 con fecha de emisión futura y 1 sin fecha" in texts(at)
 
 
 def test_cufd_list_opens_on_those_that_cannot_invoice_then_the_nearest_expiry(app_secrets, invoicing_runtime):

@@ -115,7 +115,7 @@ def test_dry_run_sends_no_write_and_says_what_it_would_do(env):
     status = run(env, pol, down_for(6, now_la_paz()))
     assert status.started and writes(sim) == 0 and not store.audit_entries(AuditFilter(actors=(POLICY_ACTOR.id,)))
     ((title, body),) = policy_condition(status, pol.settings).values()  # the alert says what it would do
-    assert "simulación" in title and f"en {len(status.started)} punto(s) de venta" in body and "nada se envió" in body
+    assert "simulación" in title and f"en {len(status.started)} puntos de venta" in body and "nada se envió" in body
 
 
 def test_the_pause_holds_and_is_audited_and_only_a_supervisor_may_pause(env):

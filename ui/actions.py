@@ -4,12 +4,16 @@ dialog that lists exactly which POS are touched, and the results POS by POS.
 The dialog is driven from session state (not from the button that asked for it), so a
 rerun, a fragment refresh or AppTest can open, confirm and cancel it; the pending action
 is removed before the calls are made, so a second click or a rerun cannot send it twice.
+It says what it touches in one line whatever the size (see ``cucu.confirmation``); above one
+branch the confirm button waits for the person to acknowledge how many branches it reaches.
+A form that asked for the action names its widgets' defaults: once the action is done or
+cancelled, they are put back, so its text is never carried into the next action.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -17,7 +21,8 @@ import pandas as pd
 import streamlit as st
 
 from cucu.actions import ActionError, ActionResult, EndTarget, refreshed
-from cucu.formatting import fmt_datetime, fmt_duration, fmt_time, md_text
+from cucu.confirmation import BRANCH, MOTIVE, POS, Reach
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_time, md_text, plural
 from cucu.frames import cufd_texts
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
@@ -27,6 +32,7 @@ from ui import identity, resources, shell
 PENDING = "accion_pendiente"
 RESULTS = "accion_resultados"
 TABLES_VERSION = "tablas_version"  # part of selectable tables' keys: a new value clears their ticks
+ACKNOWLEDGE = "accion_entiendo"  # the "Entiendo que afecta a N sucursales" tick of a mass action
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class PendingAction:
     motive: int | None = None
     description: str | None = None
     targets: tuple[EndTarget, ...] = ()
+    form: tuple[tuple[str, object], ...] = ()  # widget keys of the asking form, and their defaults
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,21 @@ class Finished:
     finished_at: datetime = field(default_factory=now_la_paz)
 
 
-def request_start(runtime: Runtime, pos_ids: Iterable[str], motive: object, description: str | None) -> str | None:
-    """Queue a start for confirmation. Returns a Spanish problem instead, when there is one."""
+def request_start(
+    runtime: Runtime,
+    pos_ids: Iterable[str],
+    motive: object,
+    description: str | None,
+    form: Mapping[str, object] | None = None,
+) -> str | None:
+    """Queue a start for confirmation. Returns a Spanish problem instead, when there is one (the form keeps
+    what was typed). ``form``: the asking form's widget keys and defaults, restored once done or cancelled."""
     pos_ids = tuple(pos_ids)
     try:
         code, text, _plan = runtime.actions.check_start(pos_ids, motive, description)
     except ActionError as exc:
         return md_text(exc)  # shown in an alert; it may quote what a URL or a person typed
-    st.session_state[PENDING] = PendingAction(ActionKind.START, pos_ids, code, text)
+    st.session_state[PENDING] = PendingAction(ActionKind.START, pos_ids, code, text, form=tuple((form or {}).items()))
     return None
 
 
@@ -94,29 +108,53 @@ def confirmation_and_results(runtime: Runtime) -> None:
     show_results(runtime)
 
 
+def _reset_form(pending: object) -> None:
+    """Put the asking form back to its defaults. Runs before the form's widgets are drawn (in a callback, or
+    before the rerun that draws them), which is when Streamlit lets a widget's value be set."""
+    if isinstance(pending, PendingAction):
+        for key, default in pending.form:
+            st.session_state[key] = default
+    st.session_state.pop(ACKNOWLEDGE, None)
+
+
 def _cancel() -> None:
-    st.session_state.pop(PENDING, None)
+    _reset_form(st.session_state.pop(PENDING, None))
 
 
 @st.dialog("Confirme la acción", width="large", on_dismiss=_cancel)
 def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
+    reach: Reach | None = None
     try:
         if pending.kind == ActionKind.START:
-            count = _describe_start(runtime, pending)
-            label = f"Iniciar contingencia en {count} punto(s) de venta"
+            reach = _describe_start(runtime, pending)
         elif pending.kind == ActionKind.RENEW_CUFD:
-            count = _describe_renewal(runtime, pending)
-            label = f"Renovar el CUFD de {count} punto(s) de venta"
+            reach = _describe_renewal(runtime, pending)
         else:
-            count = _describe_end(runtime, pending)
-            label = f"Finalizar {count} evento(s)"
+            reach = _describe_end(runtime, pending)
     except Exception:
         shell.show_unexpected_error("la confirmación")
-        count, label = 0, ""
+        reach = None
+    acknowledged = True
+    if reach is not None and reach.count and reach.needs_acknowledgement:
+        acknowledged = st.checkbox(reach.acknowledgement, key=ACKNOWLEDGE)
     confirm_col, cancel_col = st.columns(2)
-    if count and confirm_col.button(label, type="primary", icon=":material/check:", key="accion_confirmar", width="stretch"):
+    if (
+        reach is not None
+        and reach.count
+        and confirm_col.button(
+            reach.button,
+            type="primary",
+            icon=":material/check:",
+            key="accion_confirmar",
+            width="stretch",
+            disabled=not acknowledged,
+            help=None if acknowledged else "Marque antes que entiende a cuántas sucursales afecta.",
+        )
+        and acknowledged  # a disabled button cannot be clicked in a browser; a crafted rerun is refused too
+    ):
         if st.session_state.pop(PENDING, None) is None:  # already sent by a previous click
             st.rerun()
+        _reset_form(pending)
         # The dialog's own reruns do not pass through app.py's guard: failures are caught here.
         with st.spinner("Enviando a cucu…"):
             try:
@@ -145,26 +183,40 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
         st.rerun()
 
 
-def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
+def _show_reach(reach: Reach, detail: pd.DataFrame) -> None:
+    """The one line; above one branch, the breakdown by branch and motive first, then the POS themselves."""
+    st.markdown(reach.headline)
+    if reach.count <= 1:
+        return
+    if reach.needs_acknowledgement:
+        table = reach.breakdown()
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 250))
+        st.caption(f"Los {plural(reach.count, 'punto de venta', 'puntos de venta')}, uno por uno:")
+    st.dataframe(
+        detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 250 if reach.needs_acknowledgement else 300)
+    )
+
+
+def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
     plan = runtime.actions.plan_start(pending.pos_ids)
     inventory = runtime.inventory
     assert pending.motive is not None  # request_start always sets it; a crafted session lands in the caller's guard
     motive = Motive(pending.motive)
     st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {md_text(pending.description)}")
+    rows = pd.DataFrame(
+        [{BRANCH: inventory.branch(p.branch_id).name, POS: p.name} for p in plan.to_start], columns=[BRANCH, POS]
+    ).assign(**{MOTIVE: f"{motive.value} · {motive.label}"})
+    reach = Reach(ActionKind.START, rows)
     if plan.to_start:
-        st.markdown(f"Se iniciará un evento de contingencia en **{len(plan.to_start)} punto(s) de venta**:")
-        st.dataframe(
-            pd.DataFrame([{"Sucursal": inventory.branch(p.branch_id).name, "Punto de venta": p.name} for p in plan.to_start]),
-            hide_index=True,
-            width="stretch",
-            height=min(38 + 35 * len(plan.to_start), 300),
-        )
+        _show_reach(reach, rows[[BRANCH, POS]])
     else:
         st.warning(
             "Ninguno de los puntos de venta elegidos puede iniciar: todos tienen ya un evento activo.", icon=":material/block:"
         )
     if plan.skipped:
-        st.markdown(f"Se omiten **{len(plan.skipped)}** que ya están en contingencia (un evento activo por punto de venta):")
+        n = len(plan.skipped)
+        skipped = plural(n, "punto de venta que ya está en contingencia", "puntos de venta que ya están en contingencia")
+        st.markdown(f"{'Se omite' if n == 1 else 'Se omiten'} **{skipped}** (un evento activo por punto de venta):")
         st.dataframe(
             pd.DataFrame(
                 [
@@ -181,10 +233,10 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> int:
             width="stretch",
             height=min(38 + 35 * len(plan.skipped), 200),
         )
-    return len(plan.to_start)
+    return reach
 
 
-def _describe_renewal(runtime: Runtime, pending: PendingAction) -> int:
+def _describe_renewal(runtime: Runtime, pending: PendingAction) -> Reach:
     frame = resources.current_frames(runtime).value.pos
     # One selection of the POS frame (every POS of the inventory has its row): "renew all" may be 2 000 rows.
     chosen = frame[frame["pos_id"].isin(pending.pos_ids)]
@@ -195,15 +247,13 @@ def _describe_renewal(runtime: Runtime, pending: PendingAction) -> int:
             "CUFD actual": cufd_texts(chosen, now_la_paz()),
         }
     )
-    st.markdown(
-        f"Se pedirá a cucu un **CUFD nuevo para {len(rows)} punto(s) de venta** (vigente por un día). "
-        "Cada pedido se envía una sola vez y queda en la Bitácora."
-    )
-    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
-    return len(rows)
+    reach = Reach(ActionKind.RENEW_CUFD, rows.reset_index(drop=True))
+    _show_reach(reach, rows)
+    st.caption("Cada pedido se envía una sola vez y queda en la Bitácora.")
+    return reach
 
 
-def _describe_end(runtime: Runtime, pending: PendingAction) -> int:
+def _describe_end(runtime: Runtime, pending: PendingAction) -> Reach:
     inventory = runtime.inventory
     statuses = runtime.store.pos_statuses()
     now = now_la_paz()
@@ -219,12 +269,11 @@ def _describe_end(runtime: Runtime, pending: PendingAction) -> int:
                 "Abierto": fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
             }
         )
-    st.markdown(
-        f"Se finalizará el evento activo de **{len(rows)} punto(s) de venta**. "
-        "Después, cucu lo registra ante SIAT (plazo: 48 h desde el cierre)."
-    )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
-    return len(rows)
+    frame = pd.DataFrame(rows, columns=[BRANCH, POS, MOTIVE, "Desde", "Abierto"])
+    reach = Reach(ActionKind.END, frame)
+    _show_reach(reach, frame)
+    st.caption("Después, cucu registra cada evento ante SIAT (plazo: 48 h desde el cierre).")
+    return reach
 
 
 def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
@@ -273,9 +322,11 @@ def _results_while_verifying(runtime: Runtime) -> None:
 
 def _draw_results(runtime: Runtime, outcome: Finished) -> None:
     done = sum(1 for r in outcome.results if r.outcome == Outcome.OK)
-    counts = Counter(r.label for r in outcome.results if r.outcome != Outcome.OK)
+    counts = Counter(r.outcome for r in outcome.results if r.outcome != Outcome.OK)
     verb = outcome.kind.done_plural
-    summary = f"**{done} de {len(outcome.results)} {verb}**" + "".join(f" · {n} {label.lower()}" for label, n in counts.items())
+    summary = f"**{fmt_count(done)} de {fmt_count(len(outcome.results))} {verb}**" + "".join(
+        f" · {o.counted(n)}" for o, n in counts.items()
+    )
     box = st.success if done == len(outcome.results) else st.warning
     with st.container(border=True, key="resultado_accion"):
         box(f"{summary} (a las {fmt_time(outcome.finished_at)}).", icon=":material/task_alt:")

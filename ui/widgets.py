@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from cucu.formatting import fmt_datetime
+from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.models import Inventory
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
-from cucu.vocabulary import Motive, PosState
+from cucu.vocabulary import Motive, PosState, Tone
 
 # Above this many rows a grid gets its rows from the server as it scrolls (``st.dataframe(lazy=True)``):
 # a chain's 10 000-row table is not sent whole to every tablet on every refresh. Such a grid has no
@@ -150,7 +150,8 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
             )
     if stale:
         st.warning(
-            f"{stale} punto(s) de venta no respondieron en la última consulta: se muestra su último estado conocido (marcado con ⚠).",
+            f"{plural(stale, 'punto de venta no respondió', 'puntos de venta no respondieron')} en la última consulta: "
+            "se muestra su último estado conocido (marcado con ⚠).",
             icon=":material/sync_problem:",
         )
     if unknown and unknown == len(frame) and not stale and polling.active:  # else the notice above says why
@@ -190,3 +191,25 @@ def elapsed_column(**kwargs: Any) -> Any:
     ("2 hours") follow the browser's and are English on most tablets."""
     kwargs.setdefault("help", "Horas:minutos:segundos")
     return st.column_config.NumberColumn(format="compact", **kwargs)
+
+
+def metric(
+    column: Any,
+    label: str,
+    value: str,
+    *,
+    tone: Tone = Tone.NONE,
+    delta: str | None = None,
+    help: str | None = None,
+) -> None:
+    """A KPI coloured by what it asks of a person (``cucu.vocabulary.Tone``): amber or red, with the tone's
+    icon, only when it needs action; every other figure stays grey, so the coloured ones stand out."""
+    column.metric(
+        label,
+        value,
+        delta=delta,
+        delta_color=tone.color if tone.asks_action else "off",
+        delta_arrow="off",
+        icon=tone.icon if tone.asks_action else None,
+        help=help,
+    )

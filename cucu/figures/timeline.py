@@ -26,9 +26,10 @@ from cucu.models import motive_label
 from cucu.periods import day_bounds
 from cucu.vocabulary import EventState, Motive
 
-# Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors).
+# Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors). Every bar is
+# contingency, the managed state: no red among them (red means SIAT down or a rejection, see Tone).
 MOTIVE_COLORS: dict[int, str] = {
-    Motive.CORTE_INTERNET: "#D55E00",
+    Motive.CORTE_INTERNET: "#E69F00",
     Motive.FALLA_SIAT: "#0072B2",
     Motive.VIRUS: "#CC79A7",
     Motive.OTRO: "#6B7280",
@@ -38,7 +39,7 @@ OPEN_PATTERN = "/"  # hatching of a bar whose event is still open
 OPEN_MARKER_NAME = "En curso (hasta ahora)"
 CONTINUES_MARKER_NAME = "Sigue fuera del período"  # ◀ / ▶ at an edge of the range where an event is cut
 BAND_COLOR = "rgba(15, 90, 156, 0.06)"  # every other branch's lanes
-NOW_COLOR = "#B91C1C"
+NOW_COLOR = "#374151"  # a neutral mark: "now" is not an alarm
 
 MAX_LANES = 60  # beyond this a per-POS timeline is no longer readable: events per day instead
 LANE_PX = 30

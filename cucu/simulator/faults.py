@@ -59,7 +59,7 @@ class Faults:
         known = {f.name: f for f in dataclasses.fields(self)}
         unknown = sorted(set(partial) - set(known))
         if unknown:
-            raise FaultsError(f"Campo(s) desconocido(s): {', '.join(unknown)}. Campos válidos: {', '.join(known)}.")
+            raise FaultsError(f"Campos desconocidos: {', '.join(unknown)}. Campos válidos: {', '.join(known)}.")
         changes = {name: _check_fault(name, value) for name, value in partial.items()}
         return dataclasses.replace(self, **changes)
 
