@@ -268,12 +268,18 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 12 else 460,
-        column_order=[*BRANCH_COLUMNS, "Eventos", "Historial"],
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): the city is on the tiles and in the column menu.
+        column_order=[c for c in BRANCH_COLUMNS if c != "Ciudad"] + ["Eventos", "Historial"],
         column_config={
-            "Sucursal": st.column_config.TextColumn(pinned=True),
-            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h"),
-            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos"),
-            "Historial": st.column_config.LinkColumn(display_text="Ver historial"),
+            "Sucursal": st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
+            "Ciudad": st.column_config.TextColumn(width=150),
+            "POS": st.column_config.NumberColumn(width=50),
+            "En contingencia": st.column_config.NumberColumn(width=112),
+            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h", width=105),
+            "Sin respuesta": st.column_config.NumberColumn(width=98),
+            "Sin datos": st.column_config.NumberColumn(width=72),
+            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos", width=95),
+            "Historial": st.column_config.LinkColumn(display_text="Ver historial", width=100),
         },
         key="tabla_sucursales",
     )

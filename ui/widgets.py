@@ -140,3 +140,38 @@ def elapsed_column(**kwargs: Any) -> Any:
     ("2 hours") follow the browser's and are English on most tablets."""
     kwargs.setdefault("help", "Horas:minutos:segundos")
     return st.column_config.NumberColumn(format="compact", **kwargs)
+
+
+# ---- grids laid out for a tablet ------------------------------------------------------------------------
+# The narrowest screen a supervisor uses is a tablet upright, 820 px: a grid there is 786 px wide, 32 px of
+# it the tick column when rows can be marked. Every grid names the columns it shows by default, in the order
+# that matters, each with a width in pixels, and they add up to no more than that: none is cut or falls off
+# the screen, whatever branch or description is shown; on a wider screen the unpinned ones grow to fill it.
+# The frame's other columns (raw CUFDs and ids, lower-value detail) stay out of the default view: the grid's
+# column menu shows them, and the CSV has them.
+TABLET_GRID_PX = 786
+TICK_COLUMN_PX = 32
+# Widths shared by several grids (Source Sans 14 px, plus the cell's 8 px padding each side).
+BRANCH_PX = 150  # "Sucursal Cochabamba"
+POS_PX = 70  # "Caja 10", under the header "POS"
+DAY_TIME_PX = 95  # "04/12 04:40"
+DATE_TIME_PX = 125  # "04/12/2026 04:40"
+DATE_TIME_SECONDS_PX = 145  # "04/12/2026 04:40:42"
+ELAPSED_PX = 95  # "143:54:00", under the header "Transcurrido"
+
+
+def pos_columns(pinned: bool = True) -> dict[str, Any]:
+    """Which branch and POS: a grid's first two columns, pinned (they stay while it scrolls sideways)."""
+    return {
+        "Sucursal": st.column_config.TextColumn(pinned=pinned, width=BRANCH_PX),
+        "Punto de venta": st.column_config.TextColumn("POS", pinned=pinned, width=POS_PX, help="Punto de venta"),
+    }
+
+
+def default_width(column_order: Iterable[str], column_config: Mapping[str, Any], *, ticks: bool = False) -> int:
+    """The width in pixels of a grid's default view; ValueError names a shown column without a pixel width."""
+    widths = {name: (column_config.get(name) or {}).get("width") for name in column_order}
+    unsized = [name for name, width in widths.items() if not isinstance(width, int)]
+    if unsized:
+        raise ValueError(f"columnas sin ancho en píxeles: {unsized}")
+    return sum(int(w) for w in widths.values() if w) + (TICK_COLUMN_PX if ticks else 0)

@@ -1,0 +1,80 @@
+"""AppTest: every grid of every page fits a tablet upright (820 px) whatever it shows — each column of its
+default view has a width in pixels and together they fit the tablet's grid — and raw ids stay out of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cucu.lapaz import now_la_paz
+from tests.apptest_support import SUPERVISOR_OFF, run_app
+from tests.audit_support import audit_rows, insert_audit_rows
+from ui.widgets import TABLET_GRID_PX, default_width
+
+pytestmark = pytest.mark.usefixtures("streamlit_caches")
+
+RAW = {"CUFD evento", "ID evento", "Evento", "event_id", "pos_id", "branch_id", "invoice_id"}  # ids and raw CUFDs
+VIEWS: list[tuple[str, dict[str, object]]] = [
+    ("pages/estado.py", {}),
+    ("pages/eventos.py", {}),
+    ("pages/facturas.py", {"vista": "Por enviar y rechazadas"}),
+    ("pages/facturas.py", {"vista": "CUFD"}),
+    ("pages/facturas.py", {"vista": "Cierre de eventos", "cierre": []}),  # every closing, not only the pending
+    ("pages/historial.py", {}),
+    ("pages/conectividad.py", {}),
+    ("pages/bitacora.py", {}),
+    ("pages/alertas.py", {}),
+]
+
+
+def default_views(at: AppTest) -> list[tuple[list[str], int]]:
+    """Each grid on the page: the columns it shows by default, and their width in pixels on a tablet."""
+    views = []
+    for grid in at.dataframe:
+        proto = grid.proto
+        shown = list(proto.column_order) or list(grid.value.columns)
+        config = json.loads(proto.columns) if proto.columns else {}
+        views.append((shown, default_width(shown, config, ticks=bool(proto.selection_mode))))
+    return views
+
+
+@pytest.fixture
+def everything_shown(sim, seeded_runtime):
+    """Something in every grid: CUFDs and invoices read, the history backfilled, attempts in Bitácora."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.backfill_days = 4
+    seeded_runtime.collector.backfill_everything()
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    places = [(p.branch_id, p.id) for p in sim.inventory.all_pos]
+    insert_audit_rows(seeded_runtime.store, audit_rows(30, now_la_paz() - timedelta(minutes=1), places))
+    return seeded_runtime
+
+
+def test_every_grid_fits_a_tablet_and_keeps_raw_ids_out_of_view(everything_shown, app_secrets):
+    """As a supervisor (the grid of Eventos activos and Facturas' CUFD then have a tick column)."""
+    seen = []
+    for page, state in VIEWS:
+        at = run_app(app_secrets, access=SUPERVISOR_OFF)
+        at.switch_page(page)
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        for shown, width in default_views(at):
+            assert width <= TABLET_GRID_PX, (page, state, shown, width)
+            assert not RAW & set(shown), (page, shown)
+            seen.append(shown[:3])
+    for first in (["Sucursal", "POS", "En contingencia"], ["Fecha", "Acción", "Sucursal"]):
+        assert first in seen  # Estado's and Bitácora's grids were there
+    grids_of_pos = [s for s in seen if s[:2] == ["Sucursal", "Punto de venta"]]
+    assert len(grids_of_pos) >= 5, seen  # Eventos (two), Facturas' three tabs, Historial: none skipped
+
+
+def test_a_shown_column_without_a_width_in_pixels_is_a_mistake():
+    with pytest.raises(ValueError, match="Descripción"):
+        default_width(["Sucursal", "Descripción"], {"Sucursal": {"width": 150}, "Descripción": {"width": "medium"}})
+    assert default_width(["Sucursal"], {"Sucursal": {"width": 150}}, ticks=True) == 150 + 32
