@@ -135,12 +135,11 @@ def kpis(ov: Overview, now: datetime) -> None:
     count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total)
     if ov.longest_open is not None:
         row = ov.longest_open
-        c3.metric(
+        widgets.kpi(
+            c3,
             "Evento abierto más largo",
             fmt_duration(timedelta(hours=float(row["Horas abierto"]))),
-            delta=f"{row['Sucursal']} · {row['Punto de venta']}",
-            delta_color="off",
-            delta_arrow="off",
+            [f"{row['Sucursal']} · {row['Punto de venta']}"],
         )
     else:
         c3.metric("Evento abierto más largo", "—")
@@ -157,15 +156,13 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     )
     late = sum(1 for c in unclosed if c.deadline is not None and c.deadline <= now)
     nearest = next((c.deadline for c in unclosed if c.deadline is not None and c.deadline > now), None)
-    parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
-    if late:
-        parts.append(f"{fmt_count(late)} con el plazo vencido")
-    column.metric(
+    notes = [f"{fmt_count(late)} con el plazo vencido" if late else None]  # the more urgent note first
+    notes.append(f"vence en {fmt_duration(nearest - now)}" if nearest is not None else None)
+    widgets.kpi(
+        column,
         "Eventos por cerrar",
         fmt_count(len(unclosed)),
-        delta=" · ".join(parts) or None,
-        delta_color="off",
-        delta_arrow="off",
+        notes,
         help=(
             f"Eventos finalizados en las últimas {settings.invoice_window_hours:g} h con facturas fuera de línea por enviar "
             "o rechazadas; el plazo es el más cercano (SIAT las acepta hasta 48 h después del fin del evento). "
@@ -192,19 +189,17 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         fmt_count(ov.pos_cufd_expiring),
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
-    detail = None
-    if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
-        detail = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+    notes: list[str | None] = [None, None]  # the deadline first, then the oldest one's age
     left = todo.time_left(now)
     if left is not None:
-        detail = f"{detail} · " if detail else ""
-        detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
-    c3.metric(
+        notes[0] = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
+    if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
+        notes[1] = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+    widgets.kpi(
+        c3,
         "Facturas por enviar",
         fmt_count(todo.count),
-        delta=detail,
-        delta_color="off",
-        delta_arrow="off",
+        notes,
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
     )
     c4.metric("Facturas rechazadas", fmt_count(todo.rejected), help="Rechazadas por SIAT: vea el código en Facturas.")

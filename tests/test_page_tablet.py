@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from cucu.lapaz import now_la_paz
 from tests.apptest_support import SUPERVISOR_OFF, run_app
 from tests.audit_support import audit_rows, insert_audit_rows
-from ui.widgets import TABLET_GRID_PX, default_width
+from ui.widgets import KPI_NOTE_CHARS, TABLET_GRID_PX, default_width
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -78,3 +78,28 @@ def test_a_shown_column_without_a_width_in_pixels_is_a_mistake():
     with pytest.raises(ValueError, match="Descripción"):
         default_width(["Sucursal", "Descripción"], {"Sucursal": {"width": 150}, "Descripción": {"width": "medium"}})
     assert default_width(["Sucursal"], {"Sucursal": {"width": 150}}, ticks=True) == 150 + 32
+
+
+def test_a_kpi_note_fits_its_column_and_the_others_wrap_below():
+    """Streamlit ends a KPI note wider than a quarter of a tablet with "…": under the figure goes the first note
+    if it is short; the others, or a long one, go to a caption, which wraps."""
+
+    def notes_app():
+        import streamlit as st
+
+        from ui.widgets import kpi
+
+        kpi(st, "Facturas por enviar", "65", ["quedan 6 h 19 min", "la más antigua hace 1 d 19 h"])
+        kpi(st, "Eventos por cerrar", "3", [None, "vence en 6 h 19 min"])
+        kpi(st, "Evento abierto más largo", "1 d 19 h", ["Sucursal Cochabamba Centro · Caja 10"])
+
+    at = AppTest.from_function(notes_app).run()
+    assert not at.exception
+    assert [m.proto.delta for m in at.metric] == ["quedan 6 h 19 min", "vence en 6 h 19 min", ""]
+    assert [c.value for c in at.caption] == ["la más antigua hace 1 d 19 h", "Sucursal Cochabamba Centro · Caja 10"]
+
+
+def test_estado_kpi_notes_fit_a_tablet(everything_shown, app_secrets):
+    at = run_app(app_secrets)
+    notes = {m.label: m.proto.delta for m in at.metric}
+    assert all(len(note) <= KPI_NOTE_CHARS for note in notes.values()), notes

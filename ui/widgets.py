@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
@@ -127,6 +127,21 @@ def csv_download(
         key=key,
         help=help,
     )
+
+
+# A KPI's note (st.metric's delta) is one line that Streamlit ends with "…" past its column: a quarter of a
+# tablet upright holds about this many characters.
+KPI_NOTE_CHARS = 28
+
+
+def kpi(column: Any, label: str, value: str, notes: Sequence[str | None] = (), help: str | None = None) -> None:
+    """A KPI whose notes are never cut: the first, if short, under the figure; the others in a caption, which wraps."""
+    shown = [n for n in notes if n]
+    note = shown[0] if shown and len(shown[0]) <= KPI_NOTE_CHARS else None
+    column.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help)
+    rest = shown[1:] if note else shown
+    if rest:
+        column.caption(" · ".join(rest))
 
 
 def la_paz_column(format: str, **kwargs: Any) -> Any:
