@@ -103,3 +103,16 @@ def test_estado_kpi_notes_fit_a_tablet(everything_shown, app_secrets):
     at = run_app(app_secrets)
     notes = {m.label: m.proto.delta for m in at.metric}
     assert all(len(note) <= KPI_NOTE_CHARS for note in notes.values()), notes
+
+
+def test_nothing_in_a_sidebar_to_squeeze_a_tablet_who_and_the_role_are_in_the_session_menu(app_secrets):
+    """Opened on an 820 px tablet, Streamlit's sidebar squeezed every page until closed: with nothing in it there
+    is none; who is signed in, the role and how to sign out are in the "Sesión" menu on top of the page."""
+    at = run_app(app_secrets)
+    assert not at.sidebar.children
+    (menu,) = [
+        block for block in at.main.children.values() if getattr(block.proto, "popover", None) and block.proto.popover.label
+    ]
+    assert menu.proto.popover.label == "Sesión"
+    shown = [m.value for m in menu.markdown]
+    assert "**Sin inicio de sesión**" in shown and any("Observador" in text for text in shown)  # the role's badge
