@@ -116,3 +116,15 @@ def test_nothing_in_a_sidebar_to_squeeze_a_tablet_who_and_the_role_are_in_the_se
     assert menu.proto.popover.label == "Sesión"
     shown = [m.value for m in menu.markdown]
     assert "**Sin inicio de sesión**" in shown and any("Observador" in text for text in shown)  # the role's badge
+
+
+def test_the_stale_notice_joins_eventos_activos_next_to_the_state_only_while_some_pos_did_not_answer(
+    sim, seeded_runtime, app_secrets
+):
+    at = run_app(app_secrets, page="pages/eventos.py")
+    assert "Aviso" not in at.dataframe[-1].proto.column_order
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.sweep_once()
+    at = run_app(app_secrets, page="pages/eventos.py")
+    order = list(at.dataframe[-1].proto.column_order)
+    assert order[order.index("Estado") + 1] == "Aviso"  # "marcado con ⚠", as the notice above the table says
