@@ -53,15 +53,21 @@ if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act
 
 
 def incidents_table(frame: pd.DataFrame) -> None:
-    when = widgets.la_paz_column("DD/MM/YYYY HH:mm")
+    """Fits a tablet (ui.widgets.TABLET_GRID_PX): what, since when, the text; reminders in the column menu."""
+    when = widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX)
+    shown = ["Alerta", "Asunto", "Desde", *(["Resuelta"] if "Resuelta" in frame.columns else []), "Detalle"]
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
+        column_order=shown,
         column_config={
-            "Detalle": st.column_config.TextColumn(width="large"),
+            "Alerta": st.column_config.TextColumn(width=170),
+            "Asunto": st.column_config.TextColumn(width=190),
+            "Detalle": st.column_config.TextColumn(width=150),
             "Desde": when,
             "Último aviso": when,
+            "Recordatorios": st.column_config.NumberColumn(width=110),
             "Resuelta": when,
         },
     )
@@ -93,10 +99,17 @@ def live_alerts() -> None:
             outbox_frame(entries),
             hide_index=True,
             width="stretch",
+            # Fits a tablet (ui.widgets.TABLET_GRID_PX); attempts and delivery time in the column menu.
+            column_order=["Creado", "Mensaje", "Asunto", "Canal", "Entrega", "Último error"],
             column_config={
-                "Creado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
-                "Entregado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
-                "Último error": st.column_config.TextColumn(width="medium"),
+                "Creado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+                "Mensaje": st.column_config.TextColumn(width=120),
+                "Asunto": st.column_config.TextColumn(width=170),
+                "Canal": st.column_config.TextColumn(width=110),
+                "Entrega": st.column_config.TextColumn(width=110),
+                "Intentos": st.column_config.NumberColumn(width=80),
+                "Entregado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+                "Último error": st.column_config.TextColumn(width=120),
             },
         )
 

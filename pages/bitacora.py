@@ -89,10 +89,22 @@ def draw(entries: list[AuditEntry]) -> None:
         frame.fillna(dict.fromkeys(text_columns, "—")),  # the CSV keeps empty cells empty
         hide_index=True,
         width="stretch",
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): when, what, where, the outcome, who and its detail; the
+        # motive, description, names and the event id in the grid's column menu and in the CSV.
+        column_order=["Fecha", "Acción", "Sucursal", "Punto de venta", "Resultado", "Usuario", "Detalle"],
         column_config={
-            "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
-            "Completado": widgets.la_paz_column("HH:mm:ss"),
-            "Detalle": st.column_config.TextColumn(width="large"),
+            "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+            "Acción": st.column_config.TextColumn(width=105),
+            **widgets.pos_columns(pinned=False),  # after the time and the action
+            "Resultado": st.column_config.TextColumn(width=115),  # "En verificación"
+            "Usuario": st.column_config.TextColumn(width=90),
+            "Detalle": st.column_config.TextColumn(width=110),
+            "Motivo": st.column_config.TextColumn(width=125),
+            "Descripción": st.column_config.TextColumn(width=200),
+            "Nombre": st.column_config.TextColumn(width=150),
+            "Rol": st.column_config.TextColumn(width=100),
+            "ID evento": st.column_config.TextColumn(width=200),
+            "Completado": widgets.la_paz_column("HH:mm:ss", width=widgets.DAY_TIME_PX),
         },
         placeholder=widgets.NO_VALUE,  # an attempt not completed yet: "—", not a grey "None"
     )

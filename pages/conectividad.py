@@ -140,15 +140,16 @@ def history(window: str) -> None:
         column_order=["Inicio", "Fin", "Duración", "Causa", "Comprobaciones fallidas"],
         placeholder="en curso",  # only "Fin" can be empty: the outage goes on
         column_config={
-            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss"),
+            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
             "Fin": widgets.la_paz_column(
                 "DD/MM/YYYY HH:mm:ss",
                 help="Primera comprobación exitosa después de la caída; «en curso» mientras sigue.",
+                width=widgets.DATE_TIME_SECONDS_PX,
             ),
-            "Duración": st.column_config.TextColumn(width="small"),
-            "Causa": st.column_config.TextColumn(width="medium"),
+            "Duración": st.column_config.TextColumn(width=115),  # "1 d 19 h 44 min"
+            "Causa": st.column_config.TextColumn(width=200),
             "Comprobaciones fallidas": st.column_config.NumberColumn(
-                "Fallidas", format="%d", width="small", help="Comprobaciones fallidas seguidas."
+                "Fallidas", format="%d", width=80, help="Comprobaciones fallidas seguidas."
             ),
         },
     )

@@ -126,7 +126,7 @@ def suggest_contingency(since: datetime) -> None:
 def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None, tone: Tone = Tone.NONE) -> None:
     """A KPI "how many of how many". The total goes under the figure: "2 500 de 10 000" does not fit a
     quarter of a tablet's width."""
-    widgets.metric(column, label, fmt_count(count), delta=f"de {fmt_count(total)}", help=help, tone=tone)
+    widgets.kpi(column, label, fmt_count(count), [f"de {fmt_count(total)}"], help=help, tone=tone)
 
 
 def kpis(ov: Overview, now: datetime) -> None:
@@ -144,11 +144,11 @@ def kpis(ov: Overview, now: datetime) -> None:
     if ov.longest_open is not None:
         row = ov.longest_open
         hours = float(row["Horas abierto"])
-        widgets.metric(
+        widgets.kpi(
             c3,
             "Evento abierto más largo",
             fmt_duration(timedelta(hours=hours)),
-            delta=f"{row['Sucursal']} · {row['Punto de venta']}",
+            [f"{row['Sucursal']} · {row['Punto de venta']}"],
             tone=Tone.MANAGED if hours >= settings.long_open_hours else Tone.NONE,
         )
     else:
@@ -166,14 +166,13 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     )
     late = sum(1 for c in unclosed if c.deadline is not None and c.deadline <= now)
     nearest = next((c.deadline for c in unclosed if c.deadline is not None and c.deadline > now), None)
-    parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
-    if late:
-        parts.append(f"{fmt_count(late)} con el plazo vencido")
-    widgets.metric(
+    notes = [f"{fmt_count(late)} con el plazo vencido" if late else None]  # the more urgent note first
+    notes.append(f"vence en {fmt_duration(nearest - now)}" if nearest is not None else None)
+    widgets.kpi(
         column,
         "Eventos por cerrar",
         fmt_count(len(unclosed)),
-        delta=" · ".join(parts) or None,
+        notes,
         tone=Tone.PROBLEM if late else Tone.MANAGED.if_any(len(unclosed)),
         help=(
             f"Eventos finalizados en las últimas {settings.invoice_window_hours:g} h con facturas fuera de línea por enviar "
@@ -197,29 +196,28 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
         tone=Tone.PROBLEM.if_any(ov.pos_total - ov.pos_can_invoice - ov.pos_cufd_unread),  # an expired CUFD stops invoicing
     )
-    widgets.metric(
+    widgets.kpi(
         c2,
         f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
         fmt_count(ov.pos_cufd_expiring),
         tone=Tone.MANAGED.if_any(ov.pos_cufd_expiring),
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
-    detail = None
-    if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
-        detail = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+    notes: list[str | None] = [None, None]  # the deadline first, then the oldest one's age
     left = todo.time_left(now)
     if left is not None:
-        detail = f"{detail} · " if detail else ""
-        detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
-    widgets.metric(
+        notes[0] = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
+    if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
+        notes[1] = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+    widgets.kpi(
         c3,
         "Facturas por enviar",
         fmt_count(todo.count),
-        delta=detail,
+        notes,
         tone=Tone.PROBLEM if left is not None and left <= timedelta(0) else Tone.MANAGED.if_any(todo.count),
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
     )
-    widgets.metric(
+    widgets.kpi(
         c4,
         "Facturas rechazadas",
         fmt_count(todo.rejected),
@@ -289,12 +287,18 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 12 else 460,
-        column_order=[*BRANCH_COLUMNS, "Eventos", "Historial"],
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): the city is on the tiles and in the column menu.
+        column_order=[c for c in BRANCH_COLUMNS if c != "Ciudad"] + ["Eventos", "Historial"],
         column_config={
-            "Sucursal": st.column_config.TextColumn(pinned=True),
-            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h"),
-            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos"),
-            "Historial": st.column_config.LinkColumn(display_text="Ver historial"),
+            "Sucursal": st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
+            "Ciudad": st.column_config.TextColumn(width=150),
+            "POS": st.column_config.NumberColumn(width=50),
+            "En contingencia": st.column_config.NumberColumn(width=112),
+            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h", width=105),
+            "Sin respuesta": st.column_config.NumberColumn(width=98),
+            "Sin datos": st.column_config.NumberColumn(width=72),
+            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos", width=95),
+            "Historial": st.column_config.LinkColumn(display_text="Ver historial", width=100),
         },
         key="tabla_sucursales",
     )

@@ -24,22 +24,43 @@ actions.confirmation_and_results(runtime)
 # Filters live in the URL (bind="query-params"), so a filtered view can be shared as a link.
 branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory)
 
+# What a supervisor reads first, sized to fit a tablet with the tick column (see ui.widgets.TABLET_GRID_PX):
+# which POS, its state, for how long, why. Inicio, Consultado, the SIAT code and the CUFDs are one click away
+# in the grid's column menu; "Aviso" joins the view only when some POS did not answer.
 COLUMNS = {
-    "Sucursal": st.column_config.TextColumn(pinned=True),
-    "Punto de venta": st.column_config.TextColumn(pinned=True),
-    "Estado": st.column_config.TextColumn(width="medium"),
-    "Motivo": st.column_config.TextColumn(),
-    "Descripción": st.column_config.TextColumn(),
+    **widgets.pos_columns(),
+    "Estado": st.column_config.TextColumn(width=190),  # "🔴 En contingencia ⏰ +24 h"
     # Typed, so a click on the header sorts by time, not by the text (see cucu.frames.pos_table).
-    "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz"),
-    "Transcurrido": widgets.elapsed_column(),
-    "Código SIAT": st.column_config.TextColumn(),
-    "Consultado": widgets.la_paz_column("HH:mm:ss", help="Cuándo respondió cucu por última vez (hora de La Paz)"),
-    "Aviso": st.column_config.TextColumn(width="medium"),
+    "Transcurrido": widgets.elapsed_column(width=widgets.ELAPSED_PX),
+    "Motivo": st.column_config.TextColumn(width=125),  # "Virus informático"
+    "Descripción": st.column_config.TextColumn(width=120),
+}
+STALE_COLUMN = {"Aviso": st.column_config.TextColumn(width=240)}
+DETAIL_COLUMNS = {
+    "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz", width=widgets.DATE_TIME_PX),
+    "Código SIAT": st.column_config.TextColumn(width=100),
+    "Consultado": widgets.la_paz_column(
+        "HH:mm:ss", help="Cuándo respondió cucu por última vez (hora de La Paz)", width=widgets.DAY_TIME_PX
+    ),
+    "CUFD": st.column_config.TextColumn(width=170),
     "CUFD evento": st.column_config.TextColumn(
-        width="small", help="CUFD vigente antes del corte, con el que se facturó fuera de línea"
+        width=200, help="CUFD vigente antes del corte, con el que se facturó fuera de línea"
     ),
 }
+
+
+def column_order(stale: bool) -> list[str]:
+    """The grid's default view; with the stale POS' notice next to the state it qualifies (what the notice above
+    the table points to, "marcado con ⚠"), past a tablet's width then."""
+    order = list(COLUMNS)
+    if stale:
+        order.insert(order.index("Estado") + 1, "Aviso")
+    return order
+
+
+COLUMN_CONFIG = COLUMNS | STALE_COLUMN | DETAIL_COLUMNS
+
+
 TABLE_HEIGHT = 560  # about 15 rows: the grid scrolls the rest (10 000 rows natively)
 
 
@@ -76,6 +97,7 @@ def live_table() -> None:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = pos_table(shown, long_open_hours, now)
+    order = column_order(bool(shown["Desactualizado"].any()))
     if len(long_open):  # they must not hide among thousands of rows; still contingency, so amber (not red)
         st.warning(
             f"**{plural(len(long_open), 'evento abierto', 'eventos abiertos')} hace más de {long_open_hours:g} h.** "
@@ -86,7 +108,8 @@ def live_table() -> None:
             table.loc[long_open],
             hide_index=True,
             width="stretch",
-            column_config=COLUMNS,
+            column_order=order,
+            column_config=COLUMN_CONFIG,
             placeholder=widgets.NO_VALUE,
             key="tabla_abiertos_hace_mucho",
         )
@@ -98,7 +121,8 @@ def live_table() -> None:
             hide_index=True,
             width="stretch",
             height=height,
-            column_config=COLUMNS,
+            column_order=order,
+            column_config=COLUMN_CONFIG,
             placeholder=widgets.NO_VALUE,
             key="tabla_pos",
             lazy=lazy,
@@ -117,7 +141,8 @@ def live_table() -> None:
         hide_index=True,
         width="stretch",
         height=height,
-        column_config=COLUMNS,
+        column_order=order,
+        column_config=COLUMN_CONFIG,
         placeholder=widgets.NO_VALUE,
         key=f"tabla_pos_{actions.tables_version()}",  # a finished action clears the ticks
         on_select="rerun",

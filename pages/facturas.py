@@ -37,6 +37,46 @@ VIEWS = ("Por enviar y rechazadas", "CUFD", "Cierre de eventos")  # the tabs; th
 QUEDA_HELP = "Hasta el plazo de SIAT, en horas:minutos:segundos; negativo si ya venció."
 PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # what the closing list opens on
 
+# Each grid's default view fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, what is wrong, the deadline;
+# the rest is in the grid's column menu and the CSV.
+DEADLINE_CONFIG = {
+    "Plazo": widgets.la_paz_column(
+        "DD/MM HH:mm",
+        help="48 h después del fin de su evento; sin valor mientras el evento sigue abierto.",
+        width=widgets.DAY_TIME_PX,
+    ),
+    "Queda": widgets.elapsed_column(help=QUEDA_HELP, width=80),
+}
+CUFD_COLUMNS = ["Sucursal", "Punto de venta", "CUFD", "Vence", "Estado"]
+CUFD_CONFIG = {
+    **widgets.pos_columns(),
+    "CUFD": st.column_config.TextColumn(width=190),  # "🔴 vencido hace 1 d 19 h"
+    "Vence": widgets.la_paz_column("DD/MM HH:mm", help="Vigencia del CUFD (hora de La Paz)", width=widgets.DAY_TIME_PX),
+    "Estado": st.column_config.TextColumn("Contingencia", width=140),
+}
+INVOICE_SHOWN = ["Sucursal", "Punto de venta", "Número", "Estado", "Queda", "Plazo", "Descripción SIAT"]
+INVOICE_CONFIG = {
+    **widgets.pos_columns(),
+    "Número": st.column_config.Column(width=70),
+    "Estado": st.column_config.TextColumn(width=170),
+    **DEADLINE_CONFIG,
+    "Descripción SIAT": st.column_config.TextColumn(width=130),  # why SIAT rejected it, or why it could not be read
+    "Emitida": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    "Estado leído": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    "Importe": st.column_config.NumberColumn(format="%.2f", width=90),
+    "Código SIAT": st.column_config.NumberColumn(format="%d", width=90),
+}
+CLOSE_SHOWN = ["Sucursal", "Punto de venta", "Cierre", "Por enviar", "Rechazadas", "Fin", "Plazo", "Queda"]
+CLOSE_CONFIG = {
+    **widgets.pos_columns(),
+    "Cierre": st.column_config.TextColumn(width=120),
+    "Por enviar": st.column_config.Column(width=80),
+    "Rechazadas": st.column_config.Column(width=90),
+    "Fin": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    **DEADLINE_CONFIG,
+    "Inicio": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+}
+
 st.title("Facturas")
 st.caption(
     "Si cada punto de venta puede facturar (CUFD vigente), las facturas emitidas fuera de línea que faltan enviar a "
@@ -71,17 +111,14 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
     lazy = len(table) > widgets.LAZY_ROWS
     selectable = page.can_act and not lazy
     selection = st.dataframe(
-        table[["Sucursal", "Punto de venta", "CUFD", "Vence", "Estado"]],
+        table[CUFD_COLUMNS],
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 10 else TABLE_HEIGHT,
         on_select="rerun" if selectable else "ignore",
         selection_mode="multi-row",
         key=f"facturas_cufd_{actions.tables_version()}",
-        column_config={
-            "Vence": widgets.la_paz_column("DD/MM HH:mm", help="Vigencia del CUFD (hora de La Paz)"),
-            "Estado": st.column_config.TextColumn("Contingencia"),
-        },
+        column_config=CUFD_CONFIG,
         placeholder=widgets.NO_VALUE,
         lazy=lazy,
     )
@@ -177,16 +214,8 @@ def invoices_section(now) -> None:
         grid(
             shown,
             INVOICE_COLUMNS,
-            {
-                "Emitida": widgets.la_paz_column("DD/MM HH:mm"),
-                "Plazo": widgets.la_paz_column(
-                    "DD/MM HH:mm", help="48 h después del fin de su evento; sin valor mientras el evento sigue abierto."
-                ),
-                "Estado leído": widgets.la_paz_column("DD/MM HH:mm"),
-                "Queda": widgets.elapsed_column(help=QUEDA_HELP),
-                "Importe": st.column_config.NumberColumn(format="%.2f"),
-                "Código SIAT": st.column_config.NumberColumn(format="%d"),
-            },
+            INVOICE_SHOWN,
+            INVOICE_CONFIG,
             key="facturas_tabla",
             csv_name="facturas.csv",
             time_columns=INVOICE_TIME_COLUMNS,
@@ -222,12 +251,8 @@ def closes_section(now) -> None:
     grid(
         closes,
         CLOSE_COLUMNS,
-        {
-            "Inicio": widgets.la_paz_column("DD/MM HH:mm"),
-            "Fin": widgets.la_paz_column("DD/MM HH:mm"),
-            "Plazo": widgets.la_paz_column("DD/MM HH:mm"),
-            "Queda": widgets.elapsed_column(help=QUEDA_HELP),
-        },
+        CLOSE_SHOWN,
+        CLOSE_CONFIG,
         key="facturas_cierres",
         csv_name="cierre_eventos.csv",
         time_columns=("Inicio", "Fin", "Plazo"),
@@ -237,20 +262,22 @@ def closes_section(now) -> None:
 def grid(
     frame: pd.DataFrame,
     columns: list[str],
+    shown: list[str],
     config: dict[str, Any],
     *,
     key: str,
     csv_name: str,
     time_columns: Sequence[str],
 ) -> None:
-    """A table of this page (a chain's thousands of rows streamed as it scrolls) and its CSV button."""
+    """A table of this page (a chain's thousands of rows streamed as it scrolls) and its CSV button: ``shown``
+    by default, every one of ``columns`` in the grid's column menu and in the CSV."""
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         height="auto" if len(frame) <= 10 else TABLE_HEIGHT,
-        column_order=columns,
-        column_config={"Sucursal": st.column_config.TextColumn(pinned=True)} | config,
+        column_order=shown,
+        column_config=config,
         placeholder=widgets.NO_VALUE,
         key=key,
         lazy=len(frame) > widgets.LAZY_ROWS,

@@ -121,8 +121,10 @@ def show() -> None:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "Día": st.column_config.DateColumn(format="DD/MM/YYYY"),
-                    "Completo": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+                    "Día": st.column_config.DateColumn(format="DD/MM/YYYY", width=110),
+                    "Verificados": st.column_config.NumberColumn(width=100),
+                    "Puntos de venta": st.column_config.NumberColumn(width=120),
+                    "Completo": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=150),
                 },
             )
 
@@ -175,18 +177,28 @@ def show() -> None:
         hide_index=True,
         width="stretch",
         lazy=len(frame) > widgets.LAZY_ROWS,
-        column_order=SHOWN_COLUMNS,
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, when, how long, why; the rest (the end, the
+        # part in the period, codes and the CUFD) in the grid's column menu and in the CSV.
+        column_order=["Sucursal", "Punto de venta", "Inicio", "Duración (h)", "Estado", "Motivo", "Descripción"],
         column_config={
-            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm"),
-            "Fin": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo."),
+            **widgets.pos_columns(),
+            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            "Fin": widgets.la_paz_column(
+                "DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo.", width=widgets.DATE_TIME_PX
+            ),
             "Duración (h)": widgets.elapsed_column(
-                label="Duración", help="Todo el evento, en horas:minutos; uno activo cuenta hasta ahora."
+                label="Duración", help="Todo el evento, en horas:minutos; uno activo cuenta hasta ahora.", width=85
             ),
             "En el período (h)": widgets.elapsed_column(
-                label="En el período", help="La parte del evento dentro del período elegido, en horas:minutos."
+                label="En el período", help="La parte del evento dentro del período elegido, en horas:minutos.", width=105
             ),
-            "Código motivo": st.column_config.NumberColumn(format="%d"),
-            "Descripción": st.column_config.TextColumn(width="medium"),
+            "Estado": st.column_config.TextColumn(width=90),  # "Finalizado"
+            "Motivo": st.column_config.TextColumn(width=125),
+            "Código motivo": st.column_config.NumberColumn(format="%d", width=105),
+            "Descripción": st.column_config.TextColumn(width=140),
+            "CUFD evento": st.column_config.TextColumn(width=200),
+            "Código SIAT": st.column_config.Column(width=100),
+            "ID evento": st.column_config.TextColumn(width=200),
         },
     )
 
@@ -201,8 +213,10 @@ def show() -> None:
         height="content" if small else 460,
         lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
-            "Eventos": st.column_config.NumberColumn(format="%d"),
-            "Horas": widgets.elapsed_column(label="En contingencia", help="Horas:minutos dentro del período elegido."),
+            "Sucursal": st.column_config.TextColumn(width=widgets.BRANCH_PX),
+            "Motivo": st.column_config.TextColumn(width=125),
+            "Eventos": st.column_config.NumberColumn(format="%d", width=80),
+            "Horas": widgets.elapsed_column(label="En contingencia", help="Horas:minutos dentro del período elegido.", width=120),
         },
     )
 

@@ -121,6 +121,14 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
 
 
+def session_menu(page, timeout_ms: float = 5_000):
+    """The "Sesión" menu at the top of every page (who is signed in, the role, sign-out), opened."""
+    body = page.get_by_test_id("stPopoverBody")
+    if not body.is_visible():
+        page.locator(".st-key-sesion button").first.click(timeout=timeout_ms)
+    return body
+
+
 # ---- a supervisor's round, shared by the deployment tests and tests/fresh_debian ----------------
 
 

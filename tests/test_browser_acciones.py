@@ -162,3 +162,48 @@ def test_a_start_whose_answer_never_came_settles_on_screen_by_itself(demo, page)
     assert any("Hecho" in t for t in grid_texts(other, "Hecho"))
     for tab in (page, other):
         expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+# Every page with a grid, and Facturas' three tabs (each runs only when open); with the grids a fresh demo
+# shows at once (the others fill as its collector reads history and invoices: checked when there).
+GRID_VIEWS = {
+    "": 1,
+    "eventos": 1,
+    "facturas": 0,
+    "facturas?vista=CUFD": 1,
+    "facturas?vista=Cierre+de+eventos": 0,
+    "historial": 0,
+    "conectividad": 0,
+    "bitacora": 0,
+    "alertas": 0,
+}
+# Each shown grid: its scroller's full and visible width (a column past the screen makes the first larger:
+# the grid draws to a canvas, so its cells' widths are not in the page), and its right edge.
+GRID_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(grid => grid.checkVisibility())  // not one in a closed expander
+    .map(grid => {
+        const scroller = grid.querySelector('.dvn-scroller');
+        return {full: scroller ? scroller.scrollWidth : null, visible: scroller ? scroller.clientWidth : null,
+                right: grid.getBoundingClientRect().right};
+    })"""
+
+
+def test_every_grid_fits_a_tablet_upright(demo, page):
+    """At 820x1180 no grid's default columns fall off the screen: the columns that matter come first, sized
+    to fit (the rest are in the grid's column menu)."""
+    url, _sim_url = demo
+    page.set_viewport_size(TABLET)
+    too_wide = []
+    for view, at_once in GRID_VIEWS.items():
+        page.goto(f"{url}/{view}")
+        wait_for_app(page)
+        if at_once:
+            expect(page.get_by_test_id("stDataFrame").nth(at_once - 1)).to_be_visible()
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+                .every(grid => !grid.checkVisibility() || grid.querySelector('.dvn-scroller'))"""
+        )
+        for grid in page.evaluate(GRID_WIDTHS):
+            if grid["full"] is None or grid["full"] > grid["visible"] + 1 or grid["right"] > TABLET["width"]:
+                too_wide.append((view, grid))
+    assert not too_wide, too_wide

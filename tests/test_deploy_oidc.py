@@ -24,6 +24,7 @@ from tests.browser_support import (
     bitacora_cells,
     end_first_branch,
     free_port,
+    session_menu,
     start_one_event,
     streamlit_server,
     wait_for_app,
@@ -145,7 +146,7 @@ def sign_in_at_provider(page, site: str, who: Claims):
 
 def sign_in(page, site: str, who: Claims):
     sign_in_at_provider(page, site, who)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text(who["name"], timeout=15_000)
+    expect(session_menu(page, timeout_ms=15_000)).to_contain_text(who["name"])
     return page
 
 
@@ -172,18 +173,17 @@ def test_supervisor_signs_in_acts_and_is_in_bitacora(site, browser):
 
 def supervisor_signs_in_acts_and_is_in_bitacora(page, site):
     sign_in(page, site, ANA)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Supervisor")
+    expect(session_menu(page)).to_contain_text("Supervisor")
     page.reload()
     wait_for_app(page)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text(ANA["name"])  # a reload keeps the session
+    expect(session_menu(page)).to_contain_text(ANA["name"])  # a reload keeps the session
 
     end_first_branch(page, f"{site}/contingencia")
     start_one_event(page, f"{site}/contingencia", "Prueba OIDC")
     texts = bitacora_cells(page, f"{site}/contingencia", ANA["email"]).all_inner_texts()
     assert "Iniciar" in texts and "Finalizar" in texts
 
-    page.get_by_test_id("stExpandSidebarButton").click()  # the sidebar starts closed (tablets)
-    page.get_by_role("button", name="Cerrar sesión").click()
+    session_menu(page).get_by_role("button", name="Cerrar sesión").click()
     page.wait_for_url(re.compile(r"127\.0\.0\.1:\d+/"))  # the provider's end-session page
     page.get_by_role("button", name=re.compile("End session", re.I)).click()
     page.wait_for_load_state()
@@ -194,7 +194,7 @@ def supervisor_signs_in_acts_and_is_in_bitacora(page, site):
 
 def test_viewer_sees_pages_and_no_action_control(site, browser):
     page = sign_in(browser.new_context(viewport=TABLET, ignore_https_errors=True).new_page(), site, BETO)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
+    expect(session_menu(page)).to_contain_text("Observador")
     for path, heading in (
         ("", "Estado"),
         ("eventos", "Eventos activos"),
@@ -211,7 +211,7 @@ def test_viewer_sees_pages_and_no_action_control(site, browser):
     expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
     page.reload()
     wait_for_app(page)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text(BETO["name"])
+    expect(session_menu(page)).to_contain_text(BETO["name"])
     page.context.close()
 
 

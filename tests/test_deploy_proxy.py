@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
+from tests.browser_support import TABLET, free_port, session_menu, streamlit_server, wait_for_app
 from tests.deploy_support import (
     PROXY_SECRET,
     answers_of_every_kind,
@@ -143,10 +143,10 @@ def test_the_authenticated_user_is_shown_not_a_spoofed_header(site, browser):
     page = signed_in_page(browser, "ana", extra_http_headers={"X-Remote-User": "beto", "X-Proxy-Secret": "adivinado"})
     page.goto(f"{site}/contingencia/")
     wait_for_app(page)
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar).to_contain_text("ana")
-    expect(sidebar).to_contain_text("Supervisor")
-    expect(sidebar).not_to_contain_text("beto")
+    menu = session_menu(page)
+    expect(menu).to_contain_text("ana")
+    expect(menu).to_contain_text("Supervisor")
+    expect(menu).not_to_contain_text("beto")
     page.goto(f"{site}/contingencia/iniciar")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Iniciar evento")).to_be_visible()
@@ -183,7 +183,7 @@ def test_the_proxy_secret_is_what_makes_the_user_header_count(served, browser):
     page.goto(f"{served[1]}/contingencia/iniciar")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Iniciar evento")).to_be_visible()
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("ana")
+    expect(session_menu(page)).to_contain_text("ana")
     page.context.close()
 
 
@@ -195,7 +195,7 @@ def test_viewer_sees_no_action_page(site, browser):
     expect(page.get_by_role("heading", name="Solo para supervisores")).to_be_visible()
     expect(page.get_by_role("heading", name="Iniciar evento")).to_have_count(0)
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Observador")
+    expect(session_menu(page)).to_contain_text("Observador")
     page.context.close()
 
 

@@ -137,7 +137,7 @@ def render_header(
                 f"{md_text(who)} · {decision.role.label}",
                 icon=":material/person:",
                 color=decision.role.color,
-                help="Menú lateral (☰): detalle y cerrar sesión.",
+                help=f"Menú «{SESSION_MENU}», arriba: detalle y cerrar sesión.",
             )
         if sign_in_off:
             st.badge(
@@ -169,9 +169,14 @@ def alerts_badge(count: int) -> None:
     )
 
 
+SESSION_MENU = "Sesión"
+
+
 def render_sidebar(decision: Decision, access: AccessSettings) -> None:
-    """Who is signed in, their role, and how to sign out."""
-    with st.sidebar:
+    """Who is signed in, their role, and how to sign out: a menu at the top of the page. Not Streamlit's
+    sidebar: opened on an 820 px tablet it squeezed every page ("POS en conti…") until closed; with nothing
+    in it, Streamlit shows no sidebar."""
+    with st.popover(SESSION_MENU, icon=":material/account_circle:", type="tertiary", key="sesion"):
         if decision.signed_in:
             st.markdown(f"**{md_text(decision.name or decision.user)}**")
             if decision.name:

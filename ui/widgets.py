@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, BinaryIO, Literal
 from urllib.parse import urlencode
@@ -180,6 +180,41 @@ def csv_download(
     )
 
 
+# A KPI's note (st.metric's delta) is one line that Streamlit ends with "…" past its column: a quarter of a
+# tablet upright holds about this many characters.
+KPI_NOTE_CHARS = 28
+
+
+def kpi(
+    column: Any,
+    label: str,
+    value: str,
+    notes: Sequence[str | None] = (),
+    *,
+    tone: Tone = Tone.NONE,
+    help: str | None = None,
+) -> None:
+    """A KPI whose notes are never cut, coloured by what it asks of a person (``cucu.vocabulary.Tone``).
+
+    The first note, if short, sits under the figure; the others go in a caption, which wraps. Amber or red,
+    with the tone's icon, only when it needs action; every other figure stays grey, so the coloured ones
+    stand out."""
+    shown = [n for n in notes if n]
+    note = shown[0] if shown and len(shown[0]) <= KPI_NOTE_CHARS else None
+    column.metric(
+        label,
+        value,
+        delta=note,
+        delta_color=tone.color if tone.asks_action else "off",
+        delta_arrow="off",
+        icon=tone.icon if tone.asks_action else None,
+        help=help,
+    )
+    rest = shown[1:] if note else shown
+    if rest:
+        column.caption(" · ".join(rest))
+
+
 def la_paz_column(format: str, **kwargs: Any) -> Any:
     """A table column of aware times shown in La Paz time, whatever the browser's zone."""
     return st.column_config.DatetimeColumn(format=format, timezone=LA_PAZ_NAME, **kwargs)
@@ -193,23 +228,36 @@ def elapsed_column(**kwargs: Any) -> Any:
     return st.column_config.NumberColumn(format="compact", **kwargs)
 
 
-def metric(
-    column: Any,
-    label: str,
-    value: str,
-    *,
-    tone: Tone = Tone.NONE,
-    delta: str | None = None,
-    help: str | None = None,
-) -> None:
-    """A KPI coloured by what it asks of a person (``cucu.vocabulary.Tone``): amber or red, with the tone's
-    icon, only when it needs action; every other figure stays grey, so the coloured ones stand out."""
-    column.metric(
-        label,
-        value,
-        delta=delta,
-        delta_color=tone.color if tone.asks_action else "off",
-        delta_arrow="off",
-        icon=tone.icon if tone.asks_action else None,
-        help=help,
-    )
+# ---- grids laid out for a tablet ------------------------------------------------------------------------
+# The narrowest screen a supervisor uses is a tablet upright, 820 px: a grid there is 786 px wide, 32 px of
+# it the tick column when rows can be marked. Every grid names the columns it shows by default, in the order
+# that matters, each with a width in pixels, and they add up to no more than that: none is cut or falls off
+# the screen, whatever branch or description is shown; on a wider screen the unpinned ones grow to fill it.
+# The frame's other columns (raw CUFDs and ids, lower-value detail) stay out of the default view: the grid's
+# column menu shows them, and the CSV has them.
+TABLET_GRID_PX = 786
+TICK_COLUMN_PX = 32
+# Widths shared by several grids (Source Sans 14 px, plus the cell's 8 px padding each side).
+BRANCH_PX = 150  # "Sucursal Cochabamba"
+POS_PX = 70  # "Caja 10", under the header "POS"
+DAY_TIME_PX = 95  # "04/12 04:40"
+DATE_TIME_PX = 125  # "04/12/2026 04:40"
+DATE_TIME_SECONDS_PX = 145  # "04/12/2026 04:40:42"
+ELAPSED_PX = 95  # "143:54:00", under the header "Transcurrido"
+
+
+def pos_columns(pinned: bool = True) -> dict[str, Any]:
+    """Which branch and POS: a grid's first two columns, pinned (they stay while it scrolls sideways)."""
+    return {
+        "Sucursal": st.column_config.TextColumn(pinned=pinned, width=BRANCH_PX),
+        "Punto de venta": st.column_config.TextColumn("POS", pinned=pinned, width=POS_PX, help="Punto de venta"),
+    }
+
+
+def default_width(column_order: Iterable[str], column_config: Mapping[str, Any], *, ticks: bool = False) -> int:
+    """The width in pixels of a grid's default view; ValueError names a shown column without a pixel width."""
+    widths = {name: (column_config.get(name) or {}).get("width") for name in column_order}
+    unsized = [name for name, width in widths.items() if not isinstance(width, int)]
+    if unsized:
+        raise ValueError(f"columnas sin ancho en píxeles: {unsized}")
+    return sum(int(w) for w in widths.values() if w) + (TICK_COLUMN_PX if ticks else 0)
