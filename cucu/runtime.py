@@ -28,8 +28,13 @@ from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
     from cucu.simulator import Simulator, SimulatorServer
+    from cucu.simulator.server import RemoteSimulator, SimulatorProcess
 
 log = logging.getLogger(__name__)
+
+# From this many generated POS the demo's simulator runs in its own process: in this one it shares
+# the interpreter with Streamlit and the collector, and a chain's first sweep took minutes.
+DEMO_PROCESS_POS = 1000
 
 
 @dataclass
@@ -42,14 +47,14 @@ class Runtime:
     actions: Actions
     alerter: Alerter
     policy: Policy
-    simulator_server: SimulatorServer | None = None  # DEMO mode only
+    simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
     # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
     shared: SharedReads = field(default_factory=SharedReads, repr=False)
 
     @property
-    def simulator(self) -> Simulator | None:
-        """The in-process simulator (DEMO only), for the demo's fault switches."""
+    def simulator(self) -> Simulator | RemoteSimulator | None:
+        """The demo's simulator (DEMO only), for its fault switches: in this process, or a chain's in its own."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
     def start(self) -> Runtime:
@@ -69,6 +74,12 @@ class Runtime:
             self.simulator_server.stop()
         if self._temp_dir:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+
+def backfill_demo(store: Store, simulator: Simulator) -> None:
+    """A fresh demo database gets the seeded history: the checks, then every POS-day."""
+    _backfill_demo_connectivity(store, simulator)
+    _backfill_demo_history(store, simulator, simulator.inventory)
 
 
 def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
@@ -112,32 +123,47 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     if settings.demo_size is not None:
         from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
-
+    # A generated chain's simulator runs in its own process (DEMO_PROCESS_POS); its inventory is made below.
+    size = settings.demo_size
+    chain = settings.mode is Mode.DEMO and size is not None and size[0] * size[1] >= DEMO_PROCESS_POS
+    if settings.demo_size is not None and not chain:
         inventory = synthetic_inventory(*settings.demo_size)
-    else:
+    elif settings.demo_size is None:
         inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
     db = settings.db
-    server = None
+    server: SimulatorServer | SimulatorProcess | None = None
     if settings.mode is Mode.DEMO:
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
+        from cucu.simulator.server import SimulatorProcess
 
-        server = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
-        client = CucuClient(
-            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
-        )
         if db is None:  # demo data is regenerated at every start: so is its database
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
+        store = Store(db)
+        fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
+        if chain and settings.demo_size is not None:
+            # A chain: the simulator seeds, serves and fills the fresh database in its own process.
+            server = SimulatorProcess(settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None)
+            server.start()
+            inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
+            # Wait until it answers (it seeds first): a first check before that would say cucu does not answer.
+            if not server.wait_ready():
+                server.stop()
+                raise RuntimeError("No se pudo iniciar el simulador de la demostración.")
+        else:
+            server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
+            if fresh:
+                backfill_demo(store, in_process.simulator)
+        client = CucuClient(
+            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
+        )
     else:
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
-    store = Store(db or DEFAULT_DB_PATH)
-    if server is not None and store.latest_check() is None:  # a fresh demo database (throw-away or CUCU_DB)
-        _backfill_demo_connectivity(store, server.simulator)
-        _backfill_demo_history(store, server.simulator, inventory)
+        store = Store(db or DEFAULT_DB_PATH)
     collector = Collector(
         client,
         store,

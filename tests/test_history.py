@@ -10,7 +10,7 @@ from cucu.client import CucuClient
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.periods import date_range
-from cucu.simulator import DEFAULT_API_KEY
+from cucu.simulator import DEFAULT_API_KEY, Simulator
 from cucu.store import Store
 
 
@@ -86,7 +86,7 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
         )
         assert len(history.coverage) == 6 and not history.incomplete  # every closed day, every POS
         stored = {e.id for d in history.days for e in d.events}
-        assert runtime.simulator is not None
+        assert isinstance(runtime.simulator, Simulator)
         starts = {e["id"]: parse_api_datetime(e["fechaInicio"]) for e in runtime.simulator.events()}
         seeded = {i for i, start in starts.items() if start is not None and to_la_paz(start).date() >= first}
         assert stored == seeded and stored

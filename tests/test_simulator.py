@@ -654,3 +654,55 @@ def test_the_command_line_switches_hostile_bodies_on():
     assert initial_faults(parser.parse_args(["--hostile-rate", "0.5"])).hostile_rate == 0.5
     assert initial_faults(parser.parse_args([])).hostile_rate == 0.0
     assert "cuerpos hostiles" in parser.format_help()
+
+
+@pytest.mark.parametrize("inventory", [None, synthetic_inventory(100, 10)], ids=["demo", "generated"])
+def test_the_seeded_check_history_and_events_tell_one_siat_story(inventory):
+    # The chain demo once showed SIAT down for 6 d 23 h (any of thousands of events open) while Estado said Operativo.
+    sim = Simulator(inventory, now=lambda: FIXED_NOW)
+    history = sim.connectivity_history()
+    interval = history[1][0] - history[0][0]
+    outages, down_since = [], None  # as a collector would see them: from the last good check to the next good one
+    for when, ok, _ in history:
+        if not ok and down_since is None:
+            down_since = when - interval
+        elif ok and down_since is not None:
+            outages.append((down_since, when))
+            down_since = None
+    assert history[-1][1] and down_since is None, "SIAT is up now, as Estado says"
+    assert history[-1][0] == FIXED_NOW  # a first page before the collector's first check finds a fresh one
+    assert 3 <= len(outages) <= 10
+    assert all(timedelta(minutes=5) <= b - a <= timedelta(hours=5) for a, b in outages), "minutes to hours"
+    siat = [api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2]
+    assert len(siat) >= len(outages)
+    assert all(any(a <= start < b for a, b in outages) for start in siat), "every 'Falla SIAT' began in an outage"
+    day = [ok for when, ok, _ in history if when >= FIXED_NOW - timedelta(hours=24)]
+    assert 0.85 <= sum(day) / len(day) < 1  # the last outage ended an hour or so ago
+    assert 0.95 <= sum(ok for _, ok, _ in history) / len(history) < 0.995
+
+
+def test_a_chain_demo_runs_its_simulator_in_its_own_process(tmp_path):
+    # In the web process a chain's simulator shared the interpreter with Streamlit: a first sweep of 10 000 POS took 5 min.
+    from cucu.runtime import DEMO_PROCESS_POS, build_runtime
+    from cucu.settings import load_settings
+    from cucu.simulator.server import RemoteSimulator, SimulatorProcess
+
+    branches = DEMO_PROCESS_POS // 10
+    settings = load_settings({"demo_size": f"{branches}x10", "db": str(tmp_path / "d.db")}, {})
+    runtime = build_runtime(settings, start_collector=False)
+    server = runtime.simulator_server
+    try:
+        assert isinstance(server, SimulatorProcess) and isinstance(runtime.simulator, RemoteSimulator)
+        assert server.wait_ready(60)
+        pos = runtime.inventory.all_pos[-1]
+        runtime.client.get_active_event(pos.id)  # the child serves the same generated POS
+        runtime.simulator.update_faults({"siat_down": True})  # Alertas' demo switch works across processes
+        assert runtime.simulator.faults.siat_down and runtime.client.check_connection() is False
+        # The child fills the fresh database with the seeded history, as the in-process demo does.
+        latest = wait_until(runtime.store.latest_check, 60, what="the seeded checks")
+        assert latest is not None and latest.siat_ok
+        today = latest.checked_at.date()
+        wait_until(lambda: runtime.store.days_with_events(today - timedelta(days=13), today), 60, what="the seeded days")
+    finally:
+        runtime.close()
+    assert not server.running

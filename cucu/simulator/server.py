@@ -7,17 +7,25 @@ so the host program (Streamlit, pytest) keeps its own Ctrl-C handling.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
 from cucu.simulator.app import create_app
-from cucu.simulator.state import Simulator
+from cucu.simulator.faults import Faults, FaultsError
+from cucu.simulator.state import DEFAULT_API_KEY, Simulator
 
 _START_TIMEOUT_S = 5.0
+BACKFILL_DB_ENV = "SIMULATOR_BACKFILL_DB"  # see SimulatorProcess
 
 
 class SimulatorServer:
@@ -97,3 +105,98 @@ class SimulatorServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class RemoteSimulator:
+    """The demo's fault switches on a simulator in another process, through its ``/_sim/faults`` route."""
+
+    def __init__(self, base_url: str, api_key: str):
+        self.base_url = base_url
+        self.api_key = api_key
+
+    @property
+    def faults(self) -> Faults:
+        answer = httpx.get(f"{self.base_url}/_sim/faults", timeout=5)
+        answer.raise_for_status()
+        return Faults().updated(answer.json()["data"])
+
+    def update_faults(self, partial: Mapping[str, Any]) -> Faults:
+        answer = httpx.put(f"{self.base_url}/_sim/faults", json=dict(partial), timeout=5)
+        if answer.status_code == 400:
+            raise FaultsError(answer.json().get("message", "Fallas no válidas."))
+        answer.raise_for_status()
+        return Faults().updated(answer.json()["data"])
+
+
+class SimulatorProcess:
+    """``python -m cucu.simulator`` for a generated chain, in a child process: its own GIL.
+
+    In the web process, a simulator answering a sweep of thousands of POS competes with
+    Streamlit and the collector for one interpreter (a first sweep of 10 000 POS took 5 minutes
+    instead of half a minute). The child seeds the chain itself and, given ``backfill_db``, fills
+    that fresh database with the seeded history once it serves, so the first page waits for
+    neither the backfill nor this interpreter's share of the seed. It stops with its parent.
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        backfill_db: str | None = None,
+    ):
+        self.size = size
+        self.host = host
+        self.port = port
+        self.backfill_db = backfill_db
+        self.simulator = RemoteSimulator(self.base_url, api_key)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> SimulatorProcess:
+        if self.port == 0:  # a free port now, so that base_url is known before the child listens
+            with socket.socket() as probe:
+                probe.bind((self.host, 0))
+                self.port = probe.getsockname()[1]
+            self.simulator.base_url = self.base_url
+        branches, per_branch = self.size
+        command = [sys.executable, "-m", "cucu.simulator", "--host", self.host, "--port", str(self.port)]
+        command += ["--synthetic", f"{branches}x{per_branch}", "--api-key", self.simulator.api_key]
+        command += ["--parent-pid", str(os.getpid())]
+        env = {k: v for k, v in os.environ.items() if k != BACKFILL_DB_ENV}
+        if self.backfill_db:  # by the environment: a PostgreSQL URL's password stays out of the process list
+            env[BACKFILL_DB_ENV] = self.backfill_db
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+        return self
+
+    def wait_ready(self, timeout_s: float = 120.0) -> bool:
+        """True once the child answers; False if it ended, was stopped or took longer than ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while self.running and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/_sim/faults", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)

@@ -26,7 +26,7 @@ from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
 from cucu.simulator.hostile import HOSTILE_KINDS
 from cucu.simulator.invoicing import SimInvoicing
-from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
+from cucu.simulator.seed import SimEvent, plan_seed, plan_siat_outages, random_cufd, random_uuid, seed_description, seed_motive
 from cucu.vocabulary import Motive
 
 DEFAULT_API_KEY = "sk_test_demo"
@@ -126,11 +126,14 @@ class Simulator:
 
     def _seed_locked(self) -> None:
         rng = self._data_rng
-        planned = plan_seed(rng, list(self.inventory.all_pos), self.now(), self.history_days, self.active_share)
+        now = self.now()
+        # SIAT's own story first, from its own generator: the events and the check history follow it.
+        self._siat_outages = plan_siat_outages(random.Random(f"siat:{self.seed}"), now, self.history_days)
+        planned = plan_seed(rng, list(self.inventory.all_pos), now, self.history_days, self.active_share, self._siat_outages)
         # Materialise oldest first, so SIAT codes grow with time as they would.
         planned.sort(key=lambda item: item[1])
-        for pos, start, end in planned:
-            motive = seed_motive(rng)
+        for pos, start, end, siat in planned:
+            motive = Motive.FALLA_SIAT if siat else seed_motive(rng)
             # An open "Falla SIAT" event was started while SIAT was down: no SIAT code yet.
             siat_code = None if (end is None and motive == Motive.FALLA_SIAT) else self._take_siat_code()
             self._store(
@@ -424,28 +427,30 @@ class Simulator:
     def connectivity_history(self, interval: timedelta = timedelta(minutes=5)) -> list[tuple[datetime, bool, float]]:
         """What a collector would have recorded over the seeded history: ``(when, siat_ok, latency_ms)``.
 
-        SIAT was down while the seed's ended "Falla SIAT" events were open, so the demo's
-        Conectividad page and its Historial tell one story. Deterministic for a seed.
+        SIAT was down during the seed's SIAT outages (:func:`plan_siat_outages`), the ones its
+        "Falla SIAT" events began in, so the demo's Conectividad, Estado and Historial tell one
+        story. Deterministic for a seed.
         """
         with self._lock:
-            outages = sorted(
-                (e.fecha_inicio, e.fecha_fin)
-                for e in self._events.values()
-                if e.codigo_motivo == Motive.FALLA_SIAT and e.fecha_fin is not None
-            )
+            outages = list(self._siat_outages)
         rng = random.Random(f"connectivity:{self.seed}")
         now = self.now()
         when = now - timedelta(days=self.history_days)
         history = []
         # One walk over the outages sorted by start: a generated chain has thousands of them.
         latest_end, index = when, 0
-        while when < now - interval:
+        times = []
+        while when < now:
+            times.append(when)
+            when += interval
+        # The last check is "now": a page drawn before the collector's first one does not find the
+        # checks minutes old (a chain's simulator process fills the database after the dashboard starts).
+        for when in [*times, now]:
             while index < len(outages) and outages[index][0] <= when:
                 latest_end = max(latest_end, outages[index][1])
                 index += 1
             down = when < latest_end
             history.append((when, not down, round(max(20.0, rng.gauss(120, 35)), 1)))
-            when += interval
         return history
 
     def events(self, pos_id: str | None = None) -> list[dict[str, Any]]:
