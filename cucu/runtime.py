@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -83,10 +84,16 @@ def backfill_demo(store: Store, simulator: Simulator) -> None:
 
 
 def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
-    """A fresh demo database gets the checks a collector would have made over the seeded history."""
+    """A fresh demo database gets the checks a collector would have made over the seeded history, unless
+    a chain demo's web process already wrote them (``build_runtime``)."""
+    if store.latest_check() is None:
+        _backfill_demo_checks(store, simulator.connectivity_history())
+
+
+def _backfill_demo_checks(store: Store, history: Iterable[tuple[datetime, bool, float]]) -> None:
     from cucu.connectivity import ConnectivityCheck
 
-    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history())
+    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in history)
 
 
 def _backfill_demo_history(store: Store, simulator: Simulator, inventory: Inventory) -> None:
@@ -135,29 +142,39 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     db = settings.db
     server: SimulatorServer | SimulatorProcess | None = None
     if settings.mode is Mode.DEMO:
+        from cucu.lapaz import now_la_paz
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
+        from cucu.simulator.seed import story_checks
         from cucu.simulator.server import SimulatorProcess
+        from cucu.simulator.state import DEFAULT_HISTORY_DAYS, DEFAULT_SEED
 
         if db is None:  # demo data is regenerated at every start: so is its database
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
         store = Store(db)
         fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
+        transport = None
         if chain and settings.demo_size is not None:
-            # A chain: the simulator seeds, serves and fills the fresh database in its own process.
-            server = SimulatorProcess(settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None)
-            server.start()
+            # A chain: the simulator seeds, serves and fills the fresh database in its own process, and
+            # nothing here waits for it (the first page within 5 s): the client's calls wait instead.
+            seed_time = now_la_paz().replace(microsecond=0)  # whole seconds, as the child reads it back
+            if fresh:  # SIAT's seeded story, the one the child's events follow: the first page has a fresh check
+                _backfill_demo_checks(store, story_checks(DEFAULT_SEED, seed_time, DEFAULT_HISTORY_DAYS))
+            server = SimulatorProcess(
+                settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None, seed_time=seed_time
+            ).start()
+            transport = server.transport(max_connections)
             inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
-            # Wait until it answers (it seeds first): a first check before that would say cucu does not answer.
-            if not server.wait_ready():
-                server.stop()
-                raise RuntimeError("No se pudo iniciar el simulador de la demostración.")
         else:
             server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
             if fresh:
                 backfill_demo(store, in_process.simulator)
         client = CucuClient(
-            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
+            server.base_url,
+            server.simulator.api_key,
+            timeout=settings.timeout_s,
+            max_connections=max_connections,
+            transport=transport,
         )
     else:
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not

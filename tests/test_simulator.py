@@ -693,16 +693,34 @@ def test_a_chain_demo_runs_its_simulator_in_its_own_process(tmp_path):
     server = runtime.simulator_server
     try:
         assert isinstance(server, SimulatorProcess) and isinstance(runtime.simulator, RemoteSimulator)
-        assert server.wait_ready(60)
+        # The first page waits for nothing the child does (it took 7-12 s at 10 000 POS): the runtime is
+        # back before the child answers, with SIAT's seeded checks already in the database, up to now.
+        assert not server.wait_ready(0)
+        latest = runtime.store.latest_check()
+        assert latest is not None and latest.siat_ok and latest.checked_at == server.seed_time
+        # A call made while the child seeds is late, not failed ("cucu no responde" would be false).
+        assert runtime.client.check_connection() is True
         pos = runtime.inventory.all_pos[-1]
         runtime.client.get_active_event(pos.id)  # the child serves the same generated POS
         runtime.simulator.update_faults({"siat_down": True})  # Alertas' demo switch works across processes
         assert runtime.simulator.faults.siat_down and runtime.client.check_connection() is False
         # The child fills the fresh database with the seeded history, as the in-process demo does.
-        latest = wait_until(runtime.store.latest_check, 60, what="the seeded checks")
-        assert latest is not None and latest.siat_ok
         today = latest.checked_at.date()
         wait_until(lambda: runtime.store.days_with_events(today - timedelta(days=13), today), 60, what="the seeded days")
     finally:
         runtime.close()
     assert not server.running
+
+
+def test_the_web_process_writes_the_check_history_of_the_story_its_simulator_process_seeds():
+    # A chain demo's web process writes the checks (its first page needs a fresh one) while the child seeds the
+    # events: both from the same seed and instant, so every "Falla SIAT" event began while the checks said down.
+    from cucu.simulator.seed import siat_story, story_checks
+
+    seed_time = FIXED_NOW - timedelta(seconds=7)  # the child starts seconds after the instant it is given
+    sim = Simulator(now=lambda: FIXED_NOW, seed_time=seed_time)
+    checks = story_checks(sim.seed, seed_time, sim.history_days)
+    assert checks == Simulator(now=lambda: seed_time).connectivity_history()
+    siat = {api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2}
+    outages = siat_story(sim.seed, seed_time, sim.history_days)
+    assert outages and {start for start, _ in outages} <= siat, "the first cashier started as each outage began"

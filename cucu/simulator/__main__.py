@@ -7,13 +7,14 @@ import os
 import signal
 import sys
 import time
+from datetime import datetime
 
 from cucu.inventory import InventoryError, load_inventory
 from cucu.settings import SettingsError, parse_size
 from cucu.simulator.faults import NO_ACTIVE_SHAPES, Faults, FaultsError
 from cucu.simulator.seed import synthetic_inventory
 from cucu.simulator.server import BACKFILL_DB_ENV, SimulatorServer
-from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, Simulator
+from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_HISTORY_DAYS, DEFAULT_SEED, Simulator
 
 
 def _synthetic(value: str) -> tuple[int, int]:
@@ -21,6 +22,16 @@ def _synthetic(value: str) -> tuple[int, int]:
         return parse_size(value, "--synthetic")
     except SettingsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed-time: «{value}» no es un instante ISO 8601.") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError("--seed-time: falta la zona horaria (p. ej. -04:00).")
+    return when
 
 
 def _backfill(simulator: Simulator, db: str) -> None:
@@ -52,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--inventory", metavar="PATH", help="inventario TOML (por defecto el de demostración)")
     source.add_argument("--synthetic", metavar="SUCURSALESxPUNTOS", type=_synthetic, help="inventario sintético, p. ej. 50x4")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="semilla de los datos y de las fallas")
-    p.add_argument("--history-days", type=int, default=14, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument(
+        "--seed-time",
+        type=_instant,
+        metavar="ISO",
+        help="instante desde el que se siembran los datos, p. ej. 2026-12-05T08:00:00-04:00 (por defecto, ahora)",
+    )
     p.add_argument(
         "--invoices-per-day",
         type=int,
@@ -133,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             active_share=args.active_share,
             invoices_per_day=args.invoices_per_day,
             faults=faults,
+            seed_time=args.seed_time,
         )
     except (FaultsError, InventoryError, ValueError) as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -149,6 +149,45 @@ def plan_siat_outages(rng: random.Random, now: datetime, history_days: int) -> l
     return [(a.replace(microsecond=0), b.replace(microsecond=0)) for a, b in outages]
 
 
+def siat_story(seed: int, now: datetime, history_days: int) -> list[tuple[datetime, datetime]]:
+    """The simulator's SIAT outages for ``seed`` (:func:`plan_siat_outages`, from their own generator): a
+    chain demo's web process writes the check history from them while its simulator process seeds the events."""
+    return plan_siat_outages(random.Random(f"siat:{seed}"), now, history_days)
+
+
+def check_history(
+    outages: list[tuple[datetime, datetime]],
+    seed: int,
+    now: datetime,
+    history_days: int,
+    interval: timedelta = timedelta(minutes=5),
+) -> list[tuple[datetime, bool, float]]:
+    """What a collector would have recorded over the seeded history, ``(when, siat_ok, latency_ms)``: down
+    exactly during ``outages`` (sorted by start). Deterministic for a seed."""
+    rng = random.Random(f"connectivity:{seed}")
+    when = now - timedelta(days=history_days)
+    times = []
+    while when < now:
+        times.append(when)
+        when += interval
+    history = []
+    # One walk over the outages sorted by start.
+    latest_end, index = now - timedelta(days=history_days), 0
+    # The last check is "now": a page drawn before the collector's first check finds a fresh one.
+    for when in [*times, now]:
+        while index < len(outages) and outages[index][0] <= when:
+            latest_end = max(latest_end, outages[index][1])
+            index += 1
+        history.append((when, when >= latest_end, round(max(20.0, rng.gauss(120, 35)), 1)))
+    return history
+
+
+def story_checks(seed: int, now: datetime, history_days: int) -> list[tuple[datetime, bool, float]]:
+    """The check history of :func:`siat_story`: what ``Simulator(seed=seed, seed_time=now)`` seeds its events
+    from and would give as ``connectivity_history()`` at ``now``."""
+    return check_history(siat_story(seed, now, history_days), seed, now, history_days)
+
+
 def plan_seed(
     rng: random.Random,
     pos_list: list[PointOfSale],

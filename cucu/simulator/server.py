@@ -7,13 +7,15 @@ so the host program (Streamlit, pytest) keeps its own Ctrl-C handling.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,6 +28,8 @@ from cucu.simulator.state import DEFAULT_API_KEY, Simulator
 
 _START_TIMEOUT_S = 5.0
 BACKFILL_DB_ENV = "SIMULATOR_BACKFILL_DB"  # see SimulatorProcess
+
+log = logging.getLogger(__name__)
 
 
 class SimulatorServer:
@@ -108,19 +112,26 @@ class SimulatorServer:
 
 
 class RemoteSimulator:
-    """The demo's fault switches on a simulator in another process, through its ``/_sim/faults`` route."""
+    """The demo's fault switches on a simulator in another process, through its ``/_sim/faults`` route.
 
-    def __init__(self, base_url: str, api_key: str):
+    ``ready`` is waited for before each call (a chain's simulator process may still be seeding)."""
+
+    def __init__(self, base_url: str, api_key: str, ready: Callable[[], object] | None = None):
         self.base_url = base_url
         self.api_key = api_key
+        self._ready = ready
 
     @property
     def faults(self) -> Faults:
+        if self._ready is not None:
+            self._ready()
         answer = httpx.get(f"{self.base_url}/_sim/faults", timeout=5)
         answer.raise_for_status()
         return Faults().updated(answer.json()["data"])
 
     def update_faults(self, partial: Mapping[str, Any]) -> Faults:
+        if self._ready is not None:
+            self._ready()
         answer = httpx.put(f"{self.base_url}/_sim/faults", json=dict(partial), timeout=5)
         if answer.status_code == 400:
             raise FaultsError(answer.json().get("message", "Fallas no válidas."))
@@ -133,9 +144,10 @@ class SimulatorProcess:
 
     In the web process, a simulator answering a sweep of thousands of POS competes with
     Streamlit and the collector for one interpreter (a first sweep of 10 000 POS took 5 minutes
-    instead of half a minute). The child seeds the chain itself and, given ``backfill_db``, fills
-    that fresh database with the seeded history once it serves, so the first page waits for
-    neither the backfill nor this interpreter's share of the seed. It stops with its parent.
+    instead of half a minute). The child seeds the chain itself (from ``seed_time``) and, given
+    ``backfill_db``, fills that fresh database with the seeded history once it serves. Nobody in
+    the web process waits for it: calls go through :meth:`transport`, which holds each one until
+    the child answers (about 3 s at 10 000 POS). It stops with its parent.
     """
 
     def __init__(
@@ -146,13 +158,19 @@ class SimulatorProcess:
         port: int = 0,
         api_key: str = DEFAULT_API_KEY,
         backfill_db: str | None = None,
+        seed_time: datetime | None = None,
+        ready_timeout_s: float = 120.0,
     ):
         self.size = size
         self.host = host
         self.port = port
         self.backfill_db = backfill_db
-        self.simulator = RemoteSimulator(self.base_url, api_key)
+        self.seed_time = seed_time
+        self.ready_timeout_s = ready_timeout_s
+        self.simulator = RemoteSimulator(self.base_url, api_key, ready=self.wait_ready)
         self._process: subprocess.Popen[bytes] | None = None
+        self._settled = threading.Event()  # the child answered, ended, was stopped or timed out
+        self._ready = False
 
     @property
     def base_url(self) -> str:
@@ -172,26 +190,47 @@ class SimulatorProcess:
         command = [sys.executable, "-m", "cucu.simulator", "--host", self.host, "--port", str(self.port)]
         command += ["--synthetic", f"{branches}x{per_branch}", "--api-key", self.simulator.api_key]
         command += ["--parent-pid", str(os.getpid())]
+        if self.seed_time is not None:
+            command += ["--seed-time", self.seed_time.isoformat()]
         env = {k: v for k, v in os.environ.items() if k != BACKFILL_DB_ENV}
         if self.backfill_db:  # by the environment: a PostgreSQL URL's password stays out of the process list
             env[BACKFILL_DB_ENV] = self.backfill_db
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+        threading.Thread(target=self._watch_start, name=f"cucu-simulator-start:{self.port}", daemon=True).start()
         return self
 
-    def wait_ready(self, timeout_s: float = 120.0) -> bool:
-        """True once the child answers; False if it ended, was stopped or took longer than ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        while self.running and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/_sim/faults", timeout=2).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        return False
+    def _watch_start(self) -> None:
+        """One poller for every waiter: until the child answers, ends or ``ready_timeout_s`` passes."""
+        deadline = time.monotonic() + self.ready_timeout_s
+        with httpx.Client(timeout=2) as http:
+            while self.running and time.monotonic() < deadline:
+                try:
+                    if http.get(f"{self.base_url}/_sim/faults").status_code == 200:
+                        self._ready = True
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+        if not self._ready and self._process is not None:
+            log.error("el simulador de la demostración no respondió en %s", self.base_url)
+        self._settled.set()
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        """True once the child answers; False if it ended, was stopped or did not answer in time."""
+        self._settled.wait(self.ready_timeout_s if timeout_s is None else timeout_s)
+        return self._ready and self.running
+
+    def transport(self, max_connections: int) -> httpx.BaseTransport:
+        """The dashboard client's transport: each call waits until the child answers, so a call made
+        while it seeds is late, not failed (a failed check would say cucu does not answer)."""
+        return _AfterReady(
+            self,
+            httpx.HTTPTransport(limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)),
+        )
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
+        self._settled.set()  # nobody waits for a child that is going away
         if process is None:
             return
         process.terminate()
@@ -200,3 +239,17 @@ class SimulatorProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+
+
+class _AfterReady(httpx.BaseTransport):
+    def __init__(self, process: SimulatorProcess, inner: httpx.BaseTransport):
+        self._process = process
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._process.wait_ready():
+            raise httpx.ConnectError("El simulador de la demostración no está en marcha.", request=request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
