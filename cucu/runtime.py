@@ -141,6 +141,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     temp_dir = None
     db = settings.db
     server: SimulatorServer | SimulatorProcess | None = None
+    wait_for_cucu = None  # a chain demo's simulator process, until it answers
     if settings.mode is Mode.DEMO:
         from cucu.lapaz import now_la_paz
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
@@ -163,7 +164,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             server = SimulatorProcess(
                 settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None, seed_time=seed_time
             ).start()
-            transport = server.transport(max_connections)
+            transport, wait_for_cucu = server.transport(max_connections), server.wait_ready
             inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
         else:
             server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
@@ -197,6 +198,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
         invoice_max_open=settings.invoice_max_open,
         clock=store.now,
+        wait_for_cucu=wait_for_cucu,
     )
     # One clock for every process (the database's): what is stamped and what it is compared with agree
     # even when this machine's clock is ahead, behind or stepped.

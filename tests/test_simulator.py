@@ -724,3 +724,30 @@ def test_the_web_process_writes_the_check_history_of_the_story_its_simulator_pro
     siat = {api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2}
     outages = siat_story(sim.seed, seed_time, sim.history_days)
     assert outages and {start for start, _ in outages} <= siat, "the first cashier started as each outage began"
+
+
+def test_a_collector_that_waits_for_its_simulator_process_does_not_time_the_wait_as_cucu(sim, sim_server, db):
+    # A chain demo's first check waited for the child's seed inside the call: Conectividad drew a 10 s answer.
+    from cucu.client import CucuClient
+    from cucu.collector import Collector
+    from cucu.store import Store
+
+    waited: list[float] = []
+
+    def seeding() -> None:  # what SimulatorProcess.wait_ready does while the child seeds
+        time.sleep(1.0)
+        waited.append(1.0)
+
+    store = Store(db)
+    client = CucuClient(sim_server.base_url, sim.api_key, max_retries=0)
+    collector = Collector(
+        client, store, sim.inventory, check_interval_s=60, backfill_per_minute=0, invoice_pages_per_round=0, wait_for_cucu=seeding
+    )
+    try:
+        collector.start()
+        check = wait_until(store.latest_check, 30, what="the first check")
+        assert check is not None and waited and check.siat_ok and check.latency_ms is not None and check.latency_ms < 1000
+    finally:
+        collector.stop()
+        client.close()
+        store.close()
