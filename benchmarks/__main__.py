@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-BENCHMARKS = ["sweep", "viewers", "tablets", "history", "eventos_page", "bitacora", "replicas", "pages", "alerts"]
+BENCHMARKS = ["sweep", "viewers", "tablets", "history", "eventos_page", "bitacora", "replicas", "pages", "alerts", "demo_start"]
 
 failed = []
 for name in BENCHMARKS:

@@ -88,8 +88,12 @@ class Collector:
         invoice_statuses_per_round: int = DEFAULT_INVOICE_STATUSES,
         invoice_max_open: int = DEFAULT_INVOICE_MAX_OPEN,
         clock: Callable[[], datetime] = now_la_paz,
+        wait_for_cucu: Callable[[], object] | None = None,
     ):
         self.client = client
+        # Waited for before a round (a chain demo's simulator process still seeding): the wait is not cucu's
+        # latency, so the first check must not time it.
+        self.wait_for_cucu = wait_for_cucu
         self.store = store
         self.inventory = inventory
         self.check_interval_s = check_interval_s
@@ -311,6 +315,8 @@ class Collector:
             started = time.monotonic()
             try:
                 if self.lead():
+                    if self.wait_for_cucu is not None:
+                        self.wait_for_cucu()
                     job()
                     for listener in self.on_round:
                         listener(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,8 +29,13 @@ from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
     from cucu.simulator import Simulator, SimulatorServer
+    from cucu.simulator.server import RemoteSimulator, SimulatorProcess
 
 log = logging.getLogger(__name__)
+
+# From this many generated POS the demo's simulator runs in its own process: in this one it shares
+# the interpreter with Streamlit and the collector, and a chain's first sweep took minutes.
+DEMO_PROCESS_POS = 1000
 
 
 @dataclass
@@ -42,14 +48,14 @@ class Runtime:
     actions: Actions
     alerter: Alerter
     policy: Policy
-    simulator_server: SimulatorServer | None = None  # DEMO mode only
+    simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
     # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
     shared: SharedReads = field(default_factory=SharedReads, repr=False)
 
     @property
-    def simulator(self) -> Simulator | None:
-        """The in-process simulator (DEMO only), for the demo's fault switches."""
+    def simulator(self) -> Simulator | RemoteSimulator | None:
+        """The demo's simulator (DEMO only), for its fault switches: in this process, or a chain's in its own."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
 
     def start(self) -> Runtime:
@@ -71,11 +77,23 @@ class Runtime:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
+def backfill_demo(store: Store, simulator: Simulator) -> None:
+    """A fresh demo database gets the seeded history: the checks, then every POS-day."""
+    _backfill_demo_connectivity(store, simulator)
+    _backfill_demo_history(store, simulator, simulator.inventory)
+
+
 def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
-    """A fresh demo database gets the checks a collector would have made over the seeded history."""
+    """A fresh demo database gets the checks a collector would have made over the seeded history, unless
+    a chain demo's web process already wrote them (``build_runtime``)."""
+    if store.latest_check() is None:
+        _backfill_demo_checks(store, simulator.connectivity_history())
+
+
+def _backfill_demo_checks(store: Store, history: Iterable[tuple[datetime, bool, float]]) -> None:
     from cucu.connectivity import ConnectivityCheck
 
-    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in simulator.connectivity_history())
+    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in history)
 
 
 def _backfill_demo_history(store: Store, simulator: Simulator, inventory: Inventory) -> None:
@@ -112,32 +130,58 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
     if settings.demo_size is not None:
         from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
-
+    # A generated chain's simulator runs in its own process (DEMO_PROCESS_POS); its inventory is made below.
+    size = settings.demo_size
+    chain = settings.mode is Mode.DEMO and size is not None and size[0] * size[1] >= DEMO_PROCESS_POS
+    if settings.demo_size is not None and not chain:
         inventory = synthetic_inventory(*settings.demo_size)
-    else:
+    elif settings.demo_size is None:
         inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
     db = settings.db
-    server = None
+    server: SimulatorServer | SimulatorProcess | None = None
+    wait_for_cucu = None  # a chain demo's simulator process, until it answers
     if settings.mode is Mode.DEMO:
+        from cucu.lapaz import now_la_paz
         from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
+        from cucu.simulator.seed import story_checks
+        from cucu.simulator.server import SimulatorProcess
+        from cucu.simulator.state import DEFAULT_HISTORY_DAYS, DEFAULT_SEED
 
-        server = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
-        client = CucuClient(
-            server.base_url, server.simulator.api_key, timeout=settings.timeout_s, max_connections=max_connections
-        )
         if db is None:  # demo data is regenerated at every start: so is its database
             temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
             db = str(Path(temp_dir) / "demo.db")
+        store = Store(db)
+        fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
+        transport = None
+        if chain and settings.demo_size is not None:
+            # A chain: the simulator seeds, serves and fills the fresh database in its own process, and
+            # nothing here waits for it (the first page within 5 s): the client's calls wait instead.
+            seed_time = now_la_paz().replace(microsecond=0)  # whole seconds, as the child reads it back
+            if fresh:  # SIAT's seeded story, the one the child's events follow: the first page has a fresh check
+                _backfill_demo_checks(store, story_checks(DEFAULT_SEED, seed_time, DEFAULT_HISTORY_DAYS))
+            server = SimulatorProcess(
+                settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None, seed_time=seed_time
+            ).start()
+            transport, wait_for_cucu = server.transport(max_connections), server.wait_ready
+            inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
+        else:
+            server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
+            if fresh:
+                backfill_demo(store, in_process.simulator)
+        client = CucuClient(
+            server.base_url,
+            server.simulator.api_key,
+            timeout=settings.timeout_s,
+            max_connections=max_connections,
+            transport=transport,
+        )
     else:
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
-    store = Store(db or DEFAULT_DB_PATH)
-    if server is not None and store.latest_check() is None:  # a fresh demo database (throw-away or CUCU_DB)
-        _backfill_demo_connectivity(store, server.simulator)
-        _backfill_demo_history(store, server.simulator, inventory)
+        store = Store(db or DEFAULT_DB_PATH)
     collector = Collector(
         client,
         store,
@@ -154,6 +198,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         invoice_statuses_per_round=settings.invoice_statuses_per_round,
         invoice_max_open=settings.invoice_max_open,
         clock=store.now,
+        wait_for_cucu=wait_for_cucu,
     )
     # One clock for every process (the database's): what is stamped and what it is compared with agree
     # even when this machine's clock is ahead, behind or stepped.

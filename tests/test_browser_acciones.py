@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from cucu.history_view import lane_label
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.simulator import DEFAULT_API_KEY
 from tests.browser_support import ROOT, TABLET, free_port, streamlit_server, wait_for_app
@@ -100,8 +102,11 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     page.screenshot(path=str(SHOTS / "finalizar-resultado-820.png"), full_page=True)
     expect(page.get_by_text("1 en contingencia")).to_have_count(0)
 
-    # Historial: the event, ended (read from the CSV: a tablet draws only the first columns of the grid)
-    page.goto(f"{url}/historial?sucursal={branch.name}")
+    # Historial: the event, ended (read from the CSV: a tablet draws only the first columns of the grid).
+    # Narrowed to its POS, as a supervisor looking for it would: a grid draws only the rows in view, and
+    # the branch's whole week can hold more events than that (the newest, this one, last).
+    query = urlencode({"sucursal": branch.name, "pos": lane_label(branch.name, pos.name)})
+    page.goto(f"{url}/historial?{query}")
     wait_for_app(page)
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
     grid_texts(page, DESCRIPTION)
@@ -109,6 +114,7 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
         page.get_by_role("button", name="Descargar CSV").click()
     rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     header = rows[0].split(";")
+    assert {dict(zip(header, r.split(";"), strict=False))["Punto de venta"] for r in rows[1:]} == {pos.name}
     row = dict(zip(header, next(r for r in rows if DESCRIPTION in r).split(";"), strict=True))
     assert (row["Punto de venta"], row["Estado"], row["Motivo"]) == (pos.name, "Finalizado", "Corte de internet")
     assert row["Inicio"] and row["Fin"] >= row["Inicio"]

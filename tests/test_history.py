@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from cucu.client import CucuClient
 from cucu.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.periods import date_range
-from cucu.simulator import DEFAULT_API_KEY
+from cucu.simulator import DEFAULT_API_KEY, Simulator
 from cucu.store import Store
 
 
@@ -74,6 +74,7 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
     from cucu.history import stored_history
     from cucu.lapaz import now_la_paz, to_la_paz
     from cucu.models import parse_api_datetime
+    from cucu.periods import day_bounds
     from cucu.runtime import build_runtime
     from cucu.settings import load_settings
 
@@ -86,13 +87,25 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
         )
         assert len(history.coverage) == 6 and not history.incomplete  # every closed day, every POS
         stored = {e.id for d in history.days for e in d.events}
-        assert runtime.simulator is not None
-        # Historial shows every event that reaches into the range, also one begun the day before
-        seeded = set()
-        for event in runtime.simulator.events():
-            start, end = parse_api_datetime(event["fechaInicio"]), parse_api_datetime(event["fechaFin"])
-            if start is not None and (end is None or to_la_paz(end).date() >= first):
-                seeded.add(event["id"])
+        assert isinstance(runtime.simulator, Simulator)
+        # Events are stored by start day: the range's days, and the earlier POS-days with an event that
+        # reaches into the range (open, or ended after it began: Historial shows what overlaps it).
+        first_instant = day_bounds(first, first)[0]
+
+        def at(value: str) -> datetime:
+            when = parse_api_datetime(value)
+            assert when is not None
+            return to_la_paz(when)
+
+        by_day: dict[tuple[str, date], list[dict]] = {}
+        for e in runtime.simulator.events():
+            by_day.setdefault((e["posId"], at(e["fechaInicio"]).date()), []).append(e)
+        seeded = {
+            e["id"]
+            for (_, day), events in by_day.items()
+            if day >= first or any(e["fechaFin"] is None or at(e["fechaFin"]) >= first_instant for e in events)
+            for e in events
+        }
         assert stored == seeded and stored
     finally:
         runtime.close()

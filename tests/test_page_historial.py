@@ -219,8 +219,12 @@ def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, colle
     first = events_table(run_app(app_secrets, page=PAGE))
     second = events_table(run_app(app_secrets, page=PAGE))  # another tablet, same range and filters
     assert len(reads) == 1 and second["ID evento"].tolist() == first["ID evento"].tolist()
-    pos = collected.inventory.all_pos[0]
-    same = DayEvents(pos.id, pos.branch_id, now_la_paz().date(), now_la_paz(), False, ())
+    today = now_la_paz().date()
+    # A POS with no event today, whatever the hour: its empty list read again is no change.
+    pos = next(
+        p for p in collected.inventory.all_pos if all(e["fechaInicio"][:10] != today.isoformat() for e in sim.events(p.id))
+    )
+    same = DayEvents(pos.id, pos.branch_id, today, now_la_paz(), False, ())
     collected.store.put_days([same])  # today's list read again, unchanged: not a change
     run_app(app_secrets, page=PAGE)
     assert len(reads) == 1

@@ -148,11 +148,12 @@ def test_demo_size_refusals(secrets, env, fragment):
 
 def test_a_generated_demo_inventory_is_what_the_runtime_and_its_simulator_serve(tmp_path):
     from cucu.runtime import build_runtime
+    from cucu.simulator import Simulator
 
     runtime = build_runtime(load_settings({"demo_size": "3x2", "db": str(tmp_path / "d.db")}, {}), start_collector=False)
     try:
         assert [len(b.pos) for b in runtime.inventory.branches] == [2, 2, 2]
-        assert runtime.simulator is not None and runtime.simulator.inventory == runtime.inventory
+        assert isinstance(runtime.simulator, Simulator) and runtime.simulator.inventory == runtime.inventory
         pos = runtime.inventory.all_pos[-1]
         runtime.client.get_active_event(pos.id)  # the simulator knows the generated POS
     finally:

@@ -654,3 +654,100 @@ def test_the_command_line_switches_hostile_bodies_on():
     assert initial_faults(parser.parse_args(["--hostile-rate", "0.5"])).hostile_rate == 0.5
     assert initial_faults(parser.parse_args([])).hostile_rate == 0.0
     assert "cuerpos hostiles" in parser.format_help()
+
+
+@pytest.mark.parametrize("inventory", [None, synthetic_inventory(100, 10)], ids=["demo", "generated"])
+def test_the_seeded_check_history_and_events_tell_one_siat_story(inventory):
+    # The chain demo once showed SIAT down for 6 d 23 h (any of thousands of events open) while Estado said Operativo.
+    sim = Simulator(inventory, now=lambda: FIXED_NOW)
+    history = sim.connectivity_history()
+    interval = history[1][0] - history[0][0]
+    outages, down_since = [], None  # as a collector would see them: from the last good check to the next good one
+    for when, ok, _ in history:
+        if not ok and down_since is None:
+            down_since = when - interval
+        elif ok and down_since is not None:
+            outages.append((down_since, when))
+            down_since = None
+    assert history[-1][1] and down_since is None, "SIAT is up now, as Estado says"
+    assert history[-1][0] == FIXED_NOW  # a first page before the collector's first check finds a fresh one
+    assert 3 <= len(outages) <= 10
+    assert all(timedelta(minutes=5) <= b - a <= timedelta(hours=5) for a, b in outages), "minutes to hours"
+    siat = [api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2]
+    assert len(siat) >= len(outages)
+    assert all(any(a <= start < b for a, b in outages) for start in siat), "every 'Falla SIAT' began in an outage"
+    day = [ok for when, ok, _ in history if when >= FIXED_NOW - timedelta(hours=24)]
+    assert 0.85 <= sum(day) / len(day) < 1  # the last outage ended an hour or so ago
+    assert 0.95 <= sum(ok for _, ok, _ in history) / len(history) < 0.995
+
+
+def test_a_chain_demo_runs_its_simulator_in_its_own_process(tmp_path):
+    # In the web process a chain's simulator shared the interpreter with Streamlit: a first sweep of 10 000 POS took 5 min.
+    from cucu.runtime import DEMO_PROCESS_POS, build_runtime
+    from cucu.settings import load_settings
+    from cucu.simulator.server import RemoteSimulator, SimulatorProcess
+
+    branches = DEMO_PROCESS_POS // 10
+    settings = load_settings({"demo_size": f"{branches}x10", "db": str(tmp_path / "d.db")}, {})
+    runtime = build_runtime(settings, start_collector=False)
+    server = runtime.simulator_server
+    try:
+        assert isinstance(server, SimulatorProcess) and isinstance(runtime.simulator, RemoteSimulator)
+        # The first page waits for nothing the child does (it took 7-12 s at 10 000 POS): the runtime is
+        # back before the child answers, with SIAT's seeded checks already in the database, up to now.
+        assert not server.wait_ready(0)
+        latest = runtime.store.latest_check()
+        assert latest is not None and latest.siat_ok and latest.checked_at == server.seed_time
+        # A call made while the child seeds is late, not failed ("cucu no responde" would be false).
+        assert runtime.client.check_connection() is True
+        pos = runtime.inventory.all_pos[-1]
+        runtime.client.get_active_event(pos.id)  # the child serves the same generated POS
+        runtime.simulator.update_faults({"siat_down": True})  # Alertas' demo switch works across processes
+        assert runtime.simulator.faults.siat_down and runtime.client.check_connection() is False
+        # The child fills the fresh database with the seeded history, as the in-process demo does.
+        today = latest.checked_at.date()
+        wait_until(lambda: runtime.store.days_with_events(today - timedelta(days=13), today), 60, what="the seeded days")
+    finally:
+        runtime.close()
+    assert not server.running
+
+
+def test_the_web_process_writes_the_check_history_of_the_story_its_simulator_process_seeds():
+    # A chain demo's web process writes the checks (its first page needs a fresh one) while the child seeds the
+    # events: both from the same seed and instant, so every "Falla SIAT" event began while the checks said down.
+    from cucu.simulator.seed import siat_story, story_checks
+
+    seed_time = FIXED_NOW - timedelta(seconds=7)  # the child starts seconds after the instant it is given
+    sim = Simulator(now=lambda: FIXED_NOW, seed_time=seed_time)
+    checks = story_checks(sim.seed, seed_time, sim.history_days)
+    assert checks == Simulator(now=lambda: seed_time).connectivity_history()
+    siat = {api_time(e["fechaInicio"]) for e in sim.events() if e["codigoMotivo"] == 2}
+    outages = siat_story(sim.seed, seed_time, sim.history_days)
+    assert outages and {start for start, _ in outages} <= siat, "the first cashier started as each outage began"
+
+
+def test_a_collector_that_waits_for_its_simulator_process_does_not_time_the_wait_as_cucu(sim, sim_server, db):
+    # A chain demo's first check waited for the child's seed inside the call: Conectividad drew a 10 s answer.
+    from cucu.client import CucuClient
+    from cucu.collector import Collector
+    from cucu.store import Store
+
+    waited: list[float] = []
+
+    def seeding() -> None:  # what SimulatorProcess.wait_ready does while the child seeds
+        time.sleep(1.0)
+        waited.append(1.0)
+
+    store = Store(db)
+    client = CucuClient(sim_server.base_url, sim.api_key, max_retries=0)
+    collector = Collector(
+        client, store, sim.inventory, check_interval_s=60, backfill_per_minute=0, invoice_pages_per_round=0, wait_for_cucu=seeding
+    )
+    try:
+        collector.start()
+        check = wait_until(store.latest_check, 30, what="the first check")
+        assert check is not None and waited and check.siat_ok and check.latency_ms is not None and check.latency_ms < 1000
+    finally:
+        collector.stop()
+        client.close()
+        store.close()

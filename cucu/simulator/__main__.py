@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
+from datetime import datetime
 
 from cucu.inventory import InventoryError, load_inventory
 from cucu.settings import SettingsError, parse_size
 from cucu.simulator.faults import NO_ACTIVE_SHAPES, Faults, FaultsError
 from cucu.simulator.seed import synthetic_inventory
-from cucu.simulator.server import SimulatorServer
-from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_SEED, Simulator
+from cucu.simulator.server import BACKFILL_DB_ENV, SimulatorServer
+from cucu.simulator.state import DEFAULT_API_KEY, DEFAULT_HISTORY_DAYS, DEFAULT_SEED, Simulator
 
 
 def _synthetic(value: str) -> tuple[int, int]:
@@ -20,6 +22,29 @@ def _synthetic(value: str) -> tuple[int, int]:
         return parse_size(value, "--synthetic")
     except SettingsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed-time: «{value}» no es un instante ISO 8601.") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError("--seed-time: falta la zona horaria (p. ej. -04:00).")
+    return when
+
+
+def _backfill(simulator: Simulator, db: str) -> None:
+    """What the DEMO runtime does for a fresh database, here so that the dashboard does not wait for it."""
+    from cucu.runtime import backfill_demo
+    from cucu.store import Store
+
+    store = Store(db)
+    try:
+        backfill_demo(store, simulator)
+    finally:
+        store.close()
+    print("  Historial sembrado copiado a la base del tablero", flush=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -38,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--inventory", metavar="PATH", help="inventario TOML (por defecto el de demostración)")
     source.add_argument("--synthetic", metavar="SUCURSALESxPUNTOS", type=_synthetic, help="inventario sintético, p. ej. 50x4")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="semilla de los datos y de las fallas")
-    p.add_argument("--history-days", type=int, default=14, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS, help="días de historial sembrado (0 = ninguno)")
+    p.add_argument(
+        "--seed-time",
+        type=_instant,
+        metavar="ISO",
+        help="instante desde el que se siembran los datos, p. ej. 2026-12-05T08:00:00-04:00 (por defecto, ahora)",
+    )
     p.add_argument(
         "--invoices-per-day",
         type=int,
@@ -46,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="facturas emitidas al día en la empresa (por defecto 24 por punto, hasta 10 000)",
     )
     p.add_argument("--active-share", type=float, default=0.25, help="proporción de puntos en contingencia al iniciar")
+    p.add_argument(
+        "--backfill-db",
+        metavar="URL",
+        # From the environment by default: a PostgreSQL URL's password stays out of the process list.
+        default=os.environ.get(BACKFILL_DB_ENV),
+        help=f"base nueva del tablero que se llena, una vez en marcha, con el historial sembrado (como el modo DEMO; "
+        f"por defecto la variable {BACKFILL_DB_ENV})",
+    )
+    p.add_argument("--parent-pid", type=int, help="terminar cuando termine este proceso (el tablero que lo inició)")
     f = p.add_argument_group("fallas iniciales (se cambian en marcha con PUT /_sim/faults)")
     f.add_argument("--siat-down", action="store_true", help="check-connection responde false")
     f.add_argument("--latency-ms", type=float, default=0.0)
@@ -110,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             active_share=args.active_share,
             invoices_per_day=args.invoices_per_day,
             faults=faults,
+            seed_time=args.seed_time,
         )
     except (FaultsError, InventoryError, ValueError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -139,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     # Stop as cleanly on SIGTERM (service managers, `kill`) as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        while server.running:
+        if args.backfill_db:
+            _backfill(simulator, args.backfill_db)
+        while server.running and (args.parent_pid is None or os.getppid() == args.parent_pid):
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nDeteniendo…")

@@ -150,7 +150,7 @@ class SimInvoicing:
     def _code(self, until: datetime, active: bool) -> dict[str, Any]:
         return {
             "cufd": random_cufd(self.rng),
-            "codigoControl": "".join(self.rng.choice("0123456789ABCDEF") for _ in range(15)),
+            "codigoControl": f"{self.rng.getrandbits(60):015X}",  # one draw, not 15: a chain seeds 10 000
             "vigencia": format_api_datetime(until),
             "activo": active,
         }

@@ -26,10 +26,20 @@ from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
 from cucu.simulator.hostile import HOSTILE_KINDS
 from cucu.simulator.invoicing import SimInvoicing
-from cucu.simulator.seed import SimEvent, plan_seed, random_cufd, random_uuid, seed_description, seed_motive
+from cucu.simulator.seed import (
+    SimEvent,
+    check_history,
+    plan_seed,
+    random_cufd,
+    random_uuid,
+    seed_description,
+    seed_motive,
+    siat_story,
+)
 from cucu.vocabulary import Motive
 
 DEFAULT_API_KEY = "sk_test_demo"
+DEFAULT_HISTORY_DAYS = 14
 DEFAULT_SEED = 20261124
 MAX_DESCRIPTION = 500
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -55,7 +65,7 @@ class Simulator:
 
     ``history_days`` and ``active_share`` shape the seed: use ``history_days=0,
     active_share=0`` for an empty slate. ``faults`` are the initial faults, restored by
-    :meth:`reset`.
+    :meth:`reset`. ``seed_time`` is the instant the data is seeded from (the clock's now by default).
     """
 
     def __init__(
@@ -65,10 +75,11 @@ class Simulator:
         seed: int = DEFAULT_SEED,
         now: Callable[[], datetime] = now_la_paz,
         *,
-        history_days: int = 14,
+        history_days: int = DEFAULT_HISTORY_DAYS,
         active_share: float = 0.25,
         faults: Faults | None = None,
         invoices_per_day: int | None = None,
+        seed_time: datetime | None = None,
     ):
         if history_days < 0 or not 0 <= active_share <= 1:
             raise ValueError("history_days debe ser >= 0 y active_share estar entre 0 y 1.")
@@ -79,6 +90,9 @@ class Simulator:
         self.active_share = active_share
         self.invoices_per_day = invoices_per_day  # None: 24 a POS a day, at most 10 000
         self._now = now
+        # The instant the data is seeded from (default: the clock at each seed), given by a chain demo's
+        # web process, which writes the check history from the same SIAT story (``seed.siat_story``).
+        self._seed_time = to_la_paz(seed_time).replace(microsecond=0) if seed_time is not None else None
         self._initial_faults = faults or Faults()
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -120,17 +134,20 @@ class Simulator:
             self.seed,
             [p.id for p in self.inventory.all_pos],
             list(self._events.values()),
-            self.now(),
+            self._seed_time or self.now(),
             invoices_per_day=self.invoices_per_day,
         )
 
     def _seed_locked(self) -> None:
         rng = self._data_rng
-        planned = plan_seed(rng, list(self.inventory.all_pos), self.now(), self.history_days, self.active_share)
+        now = self._seed_time or self.now()
+        # SIAT's own story first, from its own generator: the events and the check history follow it.
+        self._siat_outages = siat_story(self.seed, now, self.history_days)
+        planned = plan_seed(rng, list(self.inventory.all_pos), now, self.history_days, self.active_share, self._siat_outages)
         # Materialise oldest first, so SIAT codes grow with time as they would.
         planned.sort(key=lambda item: item[1])
-        for pos, start, end in planned:
-            motive = seed_motive(rng)
+        for pos, start, end, siat in planned:
+            motive = Motive.FALLA_SIAT if siat else seed_motive(rng)
             # An open "Falla SIAT" event was started while SIAT was down: no SIAT code yet.
             siat_code = None if (end is None and motive == Motive.FALLA_SIAT) else self._take_siat_code()
             self._store(
@@ -424,29 +441,13 @@ class Simulator:
     def connectivity_history(self, interval: timedelta = timedelta(minutes=5)) -> list[tuple[datetime, bool, float]]:
         """What a collector would have recorded over the seeded history: ``(when, siat_ok, latency_ms)``.
 
-        SIAT was down while the seed's ended "Falla SIAT" events were open, so the demo's
-        Conectividad page and its Historial tell one story. Deterministic for a seed.
+        SIAT was down during the seed's SIAT outages (:func:`plan_siat_outages`), the ones its
+        "Falla SIAT" events began in, so the demo's Conectividad, Estado and Historial tell one
+        story. Deterministic for a seed.
         """
         with self._lock:
-            outages = sorted(
-                (e.fecha_inicio, e.fecha_fin)
-                for e in self._events.values()
-                if e.codigo_motivo == Motive.FALLA_SIAT and e.fecha_fin is not None
-            )
-        rng = random.Random(f"connectivity:{self.seed}")
-        now = self.now()
-        when = now - timedelta(days=self.history_days)
-        history = []
-        # One walk over the outages sorted by start: a generated chain has thousands of them.
-        latest_end, index = when, 0
-        while when < now - interval:
-            while index < len(outages) and outages[index][0] <= when:
-                latest_end = max(latest_end, outages[index][1])
-                index += 1
-            down = when < latest_end
-            history.append((when, not down, round(max(20.0, rng.gauss(120, 35)), 1)))
-            when += interval
-        return history
+            outages = list(self._siat_outages)
+        return check_history(outages, self.seed, self.now(), self.history_days, interval)
 
     def events(self, pos_id: str | None = None) -> list[dict[str, Any]]:
         """All events (or one POS's), oldest first, in the API's JSON shape."""
