@@ -16,8 +16,7 @@ from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
-from cucu.uptime import siat_rollup
-from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState
+from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
 
@@ -31,20 +30,13 @@ actions.confirmation_and_results(runtime)
 
 
 def siat_panel(now: datetime) -> None:
-    latest = resources.connectivity(runtime)
-    checks = resources.rule_checks(runtime) or [latest]
-    rollup = siat_rollup(checks, now, check_interval_s=settings.check_interval_s)
+    """SIAT's word and its box, from the one state the header shows too (``shell.siat``)."""
+    rollup = shell.siat(lambda: resources.siat_state(runtime))
     st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
-    diagnosis = diagnose(latest, settings)
+    newest = rollup.asked or rollup.latest  # a check a person asked for is shown, and changes no state
+    diagnosis = diagnose(newest, settings) if newest is not None else None
     down_since = rollup.down_since
-    if diagnosis is None and down_since is None:
-        st.caption(rollup.detail)  # otherwise the alert below says it better
-    if diagnosis is not None:
-        st.error(
-            f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
-            icon=":material/cloud_off:",
-        )
-    elif down_since is not None:
+    if rollup.status is SiatStatus.CAIDO and down_since is not None:
         siat_motive = f"el motivo {Motive.FALLA_SIAT.value} ({Motive.FALLA_SIAT.label})"
         st.error(
             f"**SIAT no responde desde las {fmt_hour(down_since)}** ({fmt_age(down_since, now)}). "
@@ -54,23 +46,33 @@ def siat_panel(now: datetime) -> None:
         )
         if page.can_act:  # viewers see no action control
             suggest_contingency(down_since)
-    elif latest.siat_ok:
-        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
-    latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(f"Última comprobación: {fmt_datetime(latest.checked_at, seconds=True)} (hora de La Paz){latency}.")
-        # The callback runs before the rerun, so this run already shows the new check.
-        st.button(
-            "Comprobar ahora",
-            icon=":material/refresh:",
-            key="estado_refresh",
-            help="Consulta a cucu en este momento",
-            on_click=check_now,
+    elif diagnosis is not None:  # cucu gave no answer: what to fix is on our side
+        if rollup.status is not SiatStatus.SIN_CUCU:
+            st.caption(rollup.detail)
+        st.error(
+            f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
+            icon=":material/cloud_off:",
         )
-
-
-def check_now() -> None:
-    resources.connectivity(runtime, fresh=True)
+    elif rollup.status is SiatStatus.OPERATIVO:
+        st.caption(rollup.detail)
+        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
+    elif rollup.status is SiatStatus.INTERMITENTE:
+        st.warning(f"**SIAT falla a ratos.** {rollup.detail}", icon=":material/warning:")
+    else:  # Sin datos, or cucu silent with nothing to diagnose
+        st.info(rollup.detail, icon=f":material/{rollup.icon}:")
+    if rollup.asked_note:
+        st.caption(rollup.asked_note)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if newest is not None:
+            latency = f" · respuesta en {newest.latency_ms:.0f} ms" if newest.latency_ms is not None else ""
+            st.caption(
+                f"Última comprobación: {fmt_datetime(newest.checked_at, seconds=True)} (hora de La Paz) · "
+                f"{newest.label}{latency}."
+            )
+        # The whole app reruns, not only this live part: the header shows the same state as the page.
+        if st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento"):
+            resources.connectivity(runtime, fresh=True)
+            st.rerun(scope="app")
 
 
 def policy_panel() -> None:

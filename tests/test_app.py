@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("streamlit_caches")
 def test_demo_shows_mode_siat_and_inventory():
     at = run_app()
     body = texts(at)
-    assert "DEMO" in body and "SIAT en línea" in body
+    assert "DEMO" in body and "SIAT: Operativo" in body  # the header says SIAT's state, not one check's
     assert "Todos son supervisores (DEMO)" in body  # nobody signs in: the header says what that means
     assert at.title[0].value == "Estado"
     assert "hora de La Paz" in body

@@ -71,8 +71,8 @@ def test_estado_on_the_demo(demo, page, console_errors, viewport):
     expect(page.get_by_role("heading", name="Estado")).to_be_visible()
     header = page.locator(".st-key-shell_header")
     expect(header).to_contain_text("DEMO")
-    expect(header).to_contain_text("SIAT en línea")
-    expect(page.get_by_text("Operativo")).to_be_visible()
+    expect(header).to_contain_text("SIAT: Operativo")  # the one state, as the page says it
+    expect(page.get_by_role("heading", name="SIAT: Operativo")).to_be_visible()
     expect(page.get_by_text("POS en contingencia")).to_be_visible()
     expect(page.get_by_role("heading", name="Sucursales que requieren atención")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(r"^Todas las sucursales"))).to_be_visible()

@@ -83,3 +83,76 @@ def test_stale_data_is_flagged(sim, seeded_runtime, app_secrets):
     sim.update_faults({"error_rate": 1.0})
     seeded_runtime.collector.sweep_once()
     assert "no respondieron en la última consulta" in texts(run_app(app_secrets))
+
+
+# ---- one state for SIAT on the whole screen (issue 23, rule 2) ----------------------------
+
+
+def header_siat(at) -> str:
+    """The header's SIAT badge, as its Markdown (":orange-badge[:material/warning: SIAT: Intermitente]")."""
+    badges = [m.value for m in at.markdown if "-badge[" in m.value and "SIAT" in m.value]
+    assert len(badges) == 1, badges
+    return badges[0]
+
+
+def page_word(at) -> str:
+    """Estado's word, "Operativo" out of "## SIAT: :green[Operativo]"."""
+    heading = next(m.value for m in at.markdown if m.value.startswith("## SIAT: "))
+    return heading.split("[", 1)[1].rstrip("]")
+
+
+def test_recovering_siat_is_intermittent_in_the_header_the_word_and_the_box(sim, seeded_runtime, app_secrets):
+    """Seen: "SIAT: Intermitente · 5 de las últimas 6 comprobaciones fallaron" above a green "SIAT
+    responde", with "SIAT en línea" in the header."""
+    sim.update_faults({"siat_down": True})
+    for _ in range(5):
+        seeded_runtime.collector.check_once()
+    sim.update_faults({"siat_down": False})
+    seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Intermitente"
+    assert header_siat(at).startswith(":orange-badge[") and "SIAT: Intermitente" in header_siat(at)
+    assert not [s.value for s in at.success if "SIAT responde" in s.value]  # no green box under an orange word
+    assert any("5 de las últimas 6" in w.value and "vuelve a Operativo" in w.value for w in at.warning)
+
+
+def test_intermittent_clears_on_the_third_answer_everywhere(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(5):
+        seeded_runtime.collector.check_once()
+    sim.update_faults({"siat_down": False})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Operativo" and "SIAT: Operativo" in header_siat(at)
+
+
+def test_siat_down_is_caido_in_the_header_too(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Caído" and header_siat(at).startswith(":red-badge[") and "SIAT: Caído" in header_siat(at)
+
+
+def test_check_now_shows_the_persons_check_without_a_second_state(sim, seeded_runtime, app_secrets):
+    """Seen: after "Comprobar ahora" the page and the header said different things. The person's check
+    is shown beside the one state; it counts for no rule (issue 22), so it changes the state nowhere."""
+    at = run_app(app_secrets)
+    sim.update_faults({"siat_down": True})
+    at.button(key="estado_refresh").click().run()
+    assert not at.exception
+    assert page_word(at) == "Operativo" and "SIAT: Operativo" in header_siat(at)
+    assert "Comprobación pedida a las" in texts(at) and "SIAT no responde" in texts(at)
+    badge = next(m for m in at.markdown if "SIAT: Operativo" in m.value and "-badge[" in m.value)
+    assert "Comprobación pedida a las" in badge.proto.help  # the badge's help says it too
+
+
+def test_check_now_reruns_the_whole_app():
+    """A click inside Estado's live part reruns only that part unless it asks for the app: the header
+    would keep its state for up to 10 s (AppTest always reruns everything, so this reads the page)."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "pages" / "estado.py").read_text(encoding="utf-8")
+    button = source[source.index('"Comprobar ahora"') :]
+    assert 'st.rerun(scope="app")' in button[: button.index("\n\n")]
