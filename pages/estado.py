@@ -125,16 +125,33 @@ def suggest_contingency(since: datetime) -> None:
             st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
-def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None) -> None:
+def count_of(
+    column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None, *, known: int | None = None
+) -> None:
     """A KPI "how many of how many". The total goes under the figure: "2 500 de 10 000" does not fit a
-    quarter of a tablet's width."""
-    column.metric(label, fmt_count(count), delta=f"de {fmt_count(total)}", delta_color="off", delta_arrow="off", help=help)
+    quarter of a tablet's width. Until all ``total`` are ``known``, the figure counts only the known ones
+    and says so; with none known it is "—", never a 0 that reads as "none"."""
+    if known is not None and known < total:
+        value, delta = (fmt_count(count), f"de {fmt_count(known)} con datos") if known else ("—", "sin datos todavía")
+    else:
+        value, delta = fmt_count(count), f"de {fmt_count(total)}"
+    column.metric(label, value, delta=delta, delta_color="off", delta_arrow="off", help=help)
 
 
 def kpis(ov: Overview, now: datetime) -> None:
+    note = ov.unknown_note()
+    if note:
+        st.caption(note)
     c1, c2, c3, c4 = st.columns(4)
-    count_of(c1, "POS en contingencia", ov.pos_in_contingency, ov.pos_total, help="Puntos de venta con un evento activo")
-    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total)
+    count_of(
+        c1,
+        "POS en contingencia",
+        ov.pos_in_contingency,
+        ov.pos_total,
+        help="Puntos de venta con un evento activo",
+        known=ov.pos_known,
+    )
+    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total, known=ov.branches_known)
     if ov.longest_open is not None:
         row = ov.longest_open
         c3.metric(
@@ -145,7 +162,13 @@ def kpis(ov: Overview, now: datetime) -> None:
             delta_arrow="off",
         )
     else:
-        c3.metric("Evento abierto más largo", "—")
+        c3.metric(
+            "Evento abierto más largo",
+            "—",
+            delta=None if ov.pos_known else "sin datos todavía",
+            delta_color="off",
+            delta_arrow="off",
+        )
     unclosed_kpi(c4, now)
 
 
@@ -180,6 +203,11 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     """Can every POS invoice, and what is still to be sent (the Facturas page has the detail)."""
     picture = resources.current_invoices(runtime).value.picture
     todo = picture.backlog
+    if ov.pos_cufd_unread:
+        st.caption(
+            f"CUFD leídos: {fmt_count(ov.pos_cufd_read)} de {fmt_count(ov.pos_total)} puntos de venta. "
+            "Las cifras de CUFD cuentan solo los leídos."
+        )
     c1, c2, c3, c4 = st.columns(4)
     unread = f" · {fmt_count(ov.pos_cufd_unread)} sin leer" if ov.pos_cufd_unread else ""
     count_of(
@@ -188,10 +216,15 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         ov.pos_can_invoice,
         ov.pos_total,
         help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
+        known=ov.pos_cufd_read,
     )
+    partial = ov.pos_cufd_unread > 0
     c2.metric(
         f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
-        fmt_count(ov.pos_cufd_expiring),
+        fmt_count(ov.pos_cufd_expiring) if ov.pos_cufd_read else "—",
+        delta=(f"de {fmt_count(ov.pos_cufd_read)} leídos" if ov.pos_cufd_read else "sin datos todavía") if partial else None,
+        delta_color="off",
+        delta_arrow="off",
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
     detail = None
@@ -235,6 +268,10 @@ def attention_tiles(ov: Overview) -> None:
                 st.markdown(f"**{md_text(tile.name)}**{city}")
                 if tile.in_contingency:
                     st.markdown(f":red[**{PosState.CONTINGENCIA.icon} {tile.in_contingency} de {tile.total}** en contingencia]")
+                elif not tile.known:  # nothing read yet: unknown, never green
+                    st.markdown(f":gray[{PosState.DESCONOCIDO.icon} Sin datos] · {tile.total} POS")
+                elif tile.unknown:
+                    st.markdown(f":gray[Sin contingencia en {tile.known} de {tile.total} POS]")  # the note says how many unread
                 else:
                     st.markdown(f":green[{PosState.NORMAL.icon} Sin contingencia] · {tile.total} POS")
                 notes = tile.notes(settings.long_open_hours)

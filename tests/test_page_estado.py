@@ -156,3 +156,47 @@ def test_check_now_reruns_the_whole_app():
     source = (Path(__file__).resolve().parent.parent / "pages" / "estado.py").read_text(encoding="utf-8")
     button = source[source.index('"Comprobar ahora"') :]
     assert 'st.rerun(scope="app")' in button[: button.index("\n\n")]
+
+
+# ---- unknown is not green and not zero (issue 23, rule 1) ---------------------------------
+
+
+def tile_lines(at) -> list[str]:
+    words = ("Sin contingencia", "Sin datos", "en contingencia")
+    return [m.value for m in at.markdown if any(w in m.value for w in words) and "SIAT" not in m.value]
+
+
+def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_green(sim, app_secrets):
+    """Seen at chain size after a restart: "POS en contingencia 0 de 10 000", "POS que pueden facturar 0 de
+    10 000" and every tile "🟢 Sin contingencia · 10 POS · 10 sin datos" until the first sweep ended."""
+    at = run_app(app_secrets)  # nothing swept, no CUFD read
+    m = metrics(at)
+    deltas = {metric.label: metric.proto.delta for metric in at.metric}
+    total = len(sim.inventory.all_pos)
+    for label in ("POS en contingencia", "Sucursales afectadas", "POS que pueden facturar", "CUFD por vencer (2 h)"):
+        assert (m[label], deltas[label]) == ("—", "sin datos todavía"), label
+    body = texts(at)
+    assert f"Primer barrido en curso: 0 de {total} puntos de venta consultados" in body
+    assert f"CUFD leídos: 0 de {total}" in body
+    lines = tile_lines(at)
+    assert lines and all(line.startswith(":gray[⚪ Sin datos]") for line in lines), lines
+    assert ":green[" not in "\n".join(lines)
+
+
+def test_a_partly_read_chain_counts_only_what_it_read_and_says_so(sim, seeded_runtime, app_secrets):
+    from cucu.schema import pos_status
+
+    everyone = sim.inventory.all_pos
+    active_all = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    branch = next(b for b in sim.inventory.branches if len(b.pos) > 1 and not any(p.id in active_all for p in b.pos))
+    unread = [p.id for p in branch.pos[1:]]
+    with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet
+        conn.execute(pos_status.delete().where(pos_status.c.pos_id.in_(unread)))
+    at = run_app(app_secrets)
+    m = metrics(at)
+    deltas = {metric.label: metric.proto.delta for metric in at.metric}
+    known = len(everyone) - len(unread)
+    assert (m["POS en contingencia"], deltas["POS en contingencia"]) == (str(len(active_all)), f"de {known} con datos")
+    assert f"Primer barrido en curso: {known} de {len(everyone)} puntos de venta consultados" in texts(at)
+    assert f":gray[Sin contingencia en 1 de {len(branch.pos)} POS]" in tile_lines(at)
+    assert f"⚪ {len(unread)} sin datos" in texts(at)  # how many of the branch are unread
