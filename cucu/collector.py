@@ -203,7 +203,9 @@ class Collector:
             stopping=self._stop.is_set,
             max_open=self.invoice_max_open,
         )
-        self.store.record_job(INVOICE_JOB, now, done.error, done.notes)
+        self.store.record_job(
+            INVOICE_JOB, now, done.error, done.notes, pass_pages=self.invoice_walk.pass_pages, passed=done.pass_done
+        )
         if done.pass_done:
             # Settled invoices older than the window (and a margin) are no longer shown anywhere.
             self.store.prune_invoices(now - self.invoice_window - timedelta(days=1))

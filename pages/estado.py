@@ -13,7 +13,7 @@ from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.inventory import branch_labels
-from cucu.invoicing import INVOICE_JOB, unclosed_events
+from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
 from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus
@@ -218,15 +218,16 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
         known=ov.pos_cufd_read,
     )
-    partial = ov.pos_cufd_unread > 0
+    cufd_partial = ov.pos_cufd_unread > 0
     c2.metric(
         f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
         fmt_count(ov.pos_cufd_expiring) if ov.pos_cufd_read else "—",
-        delta=(f"de {fmt_count(ov.pos_cufd_read)} leídos" if ov.pos_cufd_read else "sin datos todavía") if partial else None,
+        delta=(f"de {fmt_count(ov.pos_cufd_read)} leídos" if ov.pos_cufd_read else "sin datos todavía") if cufd_partial else None,
         delta_color="off",
         delta_arrow="off",
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
+    run = runtime.store.job_run(INVOICE_JOB)
     detail = None
     if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
         detail = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
@@ -234,16 +235,28 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     if left is not None:
         detail = f"{detail} · " if detail else ""
         detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
+    # Nothing read yet is "—", not 0; a first pass under way says its figures are partial (they only grow).
+    partial = "lectura parcial" if run is not None and run.passed_at is None else None
+    never_read = run is None
     c3.metric(
         "Facturas por enviar",
-        fmt_count(todo.count),
-        delta=detail,
+        "—" if never_read else fmt_count(todo.count),
+        delta="sin datos todavía" if never_read else (f"{partial} · {detail}" if partial and detail else partial or detail),
         delta_color="off",
         delta_arrow="off",
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
     )
-    c4.metric("Facturas rechazadas", fmt_count(todo.rejected), help="Rechazadas por SIAT: vea el código en Facturas.")
-    run = runtime.store.job_run(INVOICE_JOB)
+    c4.metric(
+        "Facturas rechazadas",
+        "—" if never_read else fmt_count(todo.rejected),
+        delta="sin datos todavía" if never_read else partial,
+        delta_color="off",
+        delta_arrow="off",
+        help="Rechazadas por SIAT: vea el código en Facturas.",
+    )
+    progress = walk_progress(run, settings.invoice_window_hours)
+    if progress:
+        st.caption(progress)
     if run is not None and run.error is not None:
         st.warning(
             f"La última lectura de facturas falló ({md_text(run.error)}); se muestra lo leído "
