@@ -16,6 +16,7 @@ from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
+from cucu.store import JobRun
 from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
@@ -172,6 +173,14 @@ def kpis(ov: Overview, now: datetime) -> None:
     unclosed_kpi(c4, now)
 
 
+def invoice_reading(run: JobRun | None) -> str | None:
+    """What the invoice figures can claim: none read yet ("—", not 0), or partial until the walk's first
+    full pass over the window (they only grow until then); ``None`` once complete."""
+    if run is None:
+        return "sin datos todavía"
+    return "lectura parcial" if run.passed_at is None else None
+
+
 def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     """Ended events whose offline invoices are not all validated, counted as Facturas › Cierre de eventos
     counts them ("Por enviar" and "Con rechazos"). Whether an event is registered with SIAT is not known here."""
@@ -185,9 +194,12 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
     if late:
         parts.append(f"{fmt_count(late)} con el plazo vencido")
+    reading = invoice_reading(runtime.store.job_run(INVOICE_JOB))  # it counts from the invoices read
+    if reading:
+        parts.insert(0, reading)
     column.metric(
         "Eventos por cerrar",
-        fmt_count(len(unclosed)),
+        "—" if reading == "sin datos todavía" else fmt_count(len(unclosed)),
         delta=" · ".join(parts) or None,
         delta_color="off",
         delta_arrow="off",
@@ -235,13 +247,12 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     if left is not None:
         detail = f"{detail} · " if detail else ""
         detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
-    # Nothing read yet is "—", not 0; a first pass under way says its figures are partial (they only grow).
-    partial = "lectura parcial" if run is not None and run.passed_at is None else None
+    reading = invoice_reading(run)
     never_read = run is None
     c3.metric(
         "Facturas por enviar",
         "—" if never_read else fmt_count(todo.count),
-        delta="sin datos todavía" if never_read else (f"{partial} · {detail}" if partial and detail else partial or detail),
+        delta=" · ".join(p for p in (reading, detail) if p) or None,
         delta_color="off",
         delta_arrow="off",
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
@@ -249,7 +260,7 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     c4.metric(
         "Facturas rechazadas",
         "—" if never_read else fmt_count(todo.rejected),
-        delta="sin datos todavía" if never_read else partial,
+        delta=reading,
         delta_color="off",
         delta_arrow="off",
         help="Rechazadas por SIAT: vea el código en Facturas.",

@@ -191,12 +191,14 @@ def test_a_first_pass_under_way_says_its_invoice_figures_are_partial(app_secrets
     at = open_page(app_secrets, page=None)
     deltas = {m.label: (m.value, m.proto.delta) for m in at.metric}
     assert deltas["Facturas rechazadas"] == ("—", "sin datos todavía")  # nothing read: not 0
+    assert deltas["Eventos por cerrar"] == ("—", "sin datos todavía")  # counted from the invoices
     seeded_runtime.collector.invoice_pages_per_round = 1
     assert not seeded_runtime.collector.invoices_once().pass_done
     at = open_page(app_secrets, page=None)
     deltas = {m.label: (m.value, m.proto.delta) for m in at.metric}
     assert deltas["Facturas rechazadas"][1] == "lectura parcial"
     assert deltas["Facturas por enviar"][1].startswith("lectura parcial")
+    assert deltas["Eventos por cerrar"][1].startswith("lectura parcial")
     assert "Primer recorrido de las facturas en curso: 1 página de cucu leída," in texts(at)
     at.switch_page(PAGE).run()
     assert any(i.value.startswith("Primer recorrido de las facturas en curso") for i in at.info)
