@@ -173,11 +173,15 @@ def kpis(ov: Overview, now: datetime) -> None:
     unclosed_kpi(c4, now)
 
 
-def invoice_reading(run: JobRun | None) -> str | None:
+NOTHING_READ = "sin datos todavía"
+
+
+def invoice_reading(run: JobRun | None, stored: bool) -> str | None:
     """What the invoice figures can claim: none read yet ("—", not 0), or partial until the walk's first
-    full pass over the window (they only grow until then); ``None`` once complete."""
+    full pass over the window (they only grow until then); ``None`` once complete. ``stored``: some open
+    invoice is in the database already (the first round saves its pages before it records itself)."""
     if run is None:
-        return "sin datos todavía"
+        return "lectura parcial" if stored else NOTHING_READ
     return "lectura parcial" if run.passed_at is None else None
 
 
@@ -194,12 +198,13 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     parts = [f"vence en {fmt_duration(nearest - now)}"] if nearest is not None else []
     if late:
         parts.append(f"{fmt_count(late)} con el plazo vencido")
-    reading = invoice_reading(runtime.store.job_run(INVOICE_JOB))  # it counts from the invoices read
+    # It counts from the invoices read.
+    reading = invoice_reading(runtime.store.job_run(INVOICE_JOB), bool(shared.value.picture.invoices))
     if reading:
         parts.insert(0, reading)
     column.metric(
         "Eventos por cerrar",
-        "—" if reading == "sin datos todavía" else fmt_count(len(unclosed)),
+        "—" if reading == NOTHING_READ else fmt_count(len(unclosed)),
         delta=" · ".join(parts) or None,
         delta_color="off",
         delta_arrow="off",
@@ -247,8 +252,8 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     if left is not None:
         detail = f"{detail} · " if detail else ""
         detail += f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
-    reading = invoice_reading(run)
-    never_read = run is None
+    reading = invoice_reading(run, bool(picture.invoices))
+    never_read = reading == NOTHING_READ
     c3.metric(
         "Facturas por enviar",
         "—" if never_read else fmt_count(todo.count),
