@@ -50,7 +50,9 @@ def siat_panel(now: datetime) -> None:
     elif diagnosis is not None:  # cucu gave no answer: what to fix is on our side
         if rollup.status is not SiatStatus.SIN_CUCU:
             st.caption(rollup.detail)
-        st.error(
+        # Red only when nothing is known of SIAT; beside "Intermitente" it is one of its failures, in its colour.
+        box = st.error if rollup.status in (SiatStatus.SIN_CUCU, SiatStatus.SIN_DATOS) else st.warning
+        box(
             f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
             icon=":material/cloud_off:",
         )

@@ -135,6 +135,15 @@ def test_siat_down_is_caido_in_the_header_too(sim, seeded_runtime, app_secrets):
     assert page_word(at) == "Caído" and header_siat(at).startswith(":red-badge[") and "SIAT: Caído" in header_siat(at)
 
 
+def test_a_check_cucu_did_not_answer_beside_intermittent_is_in_its_colour(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Intermitente" and "SIAT: Intermitente" in header_siat(at)
+    assert not at.error  # a red box under an orange word was a second state
+    assert any("cucu respondió con un error" in w.value for w in at.warning)
+
+
 def test_check_now_shows_the_persons_check_without_a_second_state(sim, seeded_runtime, app_secrets):
     """Seen: after "Comprobar ahora" the page and the header said different things. The person's check
     is shown beside the one state; it counts for no rule (issue 22), so it changes the state nowhere."""
