@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest_support import run_app, texts
+from tests.apptest_support import header_siat, page_word, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -86,19 +86,6 @@ def test_stale_data_is_flagged(sim, seeded_runtime, app_secrets):
 
 
 # ---- one state for SIAT on the whole screen (issue 23, rule 2) ----------------------------
-
-
-def header_siat(at) -> str:
-    """The header's SIAT badge, as its Markdown (":orange-badge[:material/warning: SIAT: Intermitente]")."""
-    badges = [m.value for m in at.markdown if "-badge[" in m.value and "SIAT" in m.value]
-    assert len(badges) == 1, badges
-    return badges[0]
-
-
-def page_word(at) -> str:
-    """Estado's word, "Operativo" out of "## SIAT: :green[Operativo]"."""
-    heading = next(m.value for m in at.markdown if m.value.startswith("## SIAT: "))
-    return heading.split("[", 1)[1].rstrip("]")
 
 
 def test_recovering_siat_is_intermittent_in_the_header_the_word_and_the_box(sim, seeded_runtime, app_secrets):
