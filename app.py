@@ -94,7 +94,7 @@ def main() -> None:
     def live_header() -> None:
         shell.render_header(
             settings.mode,
-            resources.connectivity(runtime),
+            shell.siat(lambda: resources.siat_state(runtime)),
             sign_in_off=sign_in_off,
             decision=decision,
             open_alerts=resources.open_alert_count(runtime),
@@ -102,9 +102,11 @@ def main() -> None:
         watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
 
     try:
-        live_header()
-        with shell.page_scope(shell.PageContext(settings, access, runtime, decision)):
-            navigation.run()
+        # One SIAT state for the whole run: the header and the page draw the same object.
+        with shell.siat_scope(resources.siat_state(runtime)):
+            live_header()
+            with shell.page_scope(shell.PageContext(settings, access, runtime, decision)):
+                navigation.run()
     except Exception:  # a supervisor never sees a traceback; the server log keeps it
         shell.show_unexpected_error(f"la página {navigation.title}")
 

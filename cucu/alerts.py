@@ -49,8 +49,8 @@ from cucu.store import (
     StoredCufd,
     database_failed,
 )
-from cucu.uptime import checks_for_rules, rule_checks, siat_down_since
-from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState
+from cucu.uptime import Rollup, checks_for_rules, rule_checks, siat_rollup
+from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState, SiatStatus
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def conditions(
     wanted = set(AlertRule if only is None else only) - {AlertRule(r) for r in settings.disabled}
     found: list[Condition] = []
     if AlertRule.SIAT_DOWN in wanted:
-        found += _siat_down(snap)
+        found += _siat_down(snap, siat_rollup(snap.checks, snap.now, check_interval_s=check_interval_s))
     if AlertRule.CUCU_FAILING in wanted:
         found += _cucu_failing(snap, settings)
     if AlertRule.NO_COLLECTOR in wanted:
@@ -270,11 +270,11 @@ def _invoices_rejected(snap: Snapshot) -> list[Condition]:
     ]
 
 
-def _siat_down(snap: Snapshot) -> list[Condition]:
-    since = siat_down_since(snap.checks)
-    if since is None:
+def _siat_down(snap: Snapshot, rollup: Rollup) -> list[Condition]:
+    """SIAT "Caído", as the header and Estado say it: the alert reads the same state (``siat_rollup``)."""
+    since = rollup.down_since
+    if rollup.status is not SiatStatus.CAIDO or since is None or rollup.latest is None:
         return []
-    latest = rule_checks(snap.checks)[-1]  # not a check a person asked for
     return [
         Condition(
             key=AlertRule.SIAT_DOWN.value,
@@ -284,11 +284,18 @@ def _siat_down(snap: Snapshot) -> list[Condition]:
             since=since,
             body=(
                 f"SIAT no responde desde las {fmt_hour(since)} (hora de La Paz), hace {fmt_duration(snap.now - since)}. "
-                f"Última comprobación: {latest.label.lower()}. Los puntos de venta pueden facturar fuera de línea "
+                f"Última comprobación: {rollup.latest.label.lower()}. Los puntos de venta pueden facturar fuera de línea "
                 "con un evento de contingencia (motivo 2, Falla SIAT)."
             ),
         )
     ]
+
+
+def siat_known(snap: Snapshot, check_interval_s: float) -> bool:
+    """Whether cucu said, lately, whether SIAT answers: "cucu no responde" or "Sin datos" is not "SIAT
+    responde de nuevo", so a SIAT alert stays open through them (unknown never closes it)."""
+    status = siat_rollup(snap.checks, snap.now, check_interval_s=check_interval_s).status
+    return status not in (SiatStatus.SIN_CUCU, SiatStatus.SIN_DATOS)
 
 
 def _cucu_failing(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
@@ -496,7 +503,11 @@ def recovery(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, st
     lasted = fmt_duration(now - incident.opened_at)
     rule = incident.rule
     if rule is AlertRule.SIAT_DOWN:
-        back = next((c.checked_at for c in reversed(snap.checks) if not c.failed), now)
+        back = now  # the first of the answers since the last failure
+        for check in reversed(rule_checks(snap.checks)):
+            if check.failed:
+                break
+            back = check.checked_at
         return (
             "SIAT responde de nuevo",
             f"SIAT responde de nuevo desde las {fmt_hour(back)} (hora de La Paz); estuvo sin responder {lasted}.",
@@ -682,6 +693,8 @@ def decide(
     if leading:
         for key, incident in open_now.items():
             if key in found:
+                continue
+            if incident.rule is AlertRule.SIAT_DOWN and not siat_known(snap, check_interval_s):
                 continue
             title, body = recovery(incident, snap.now, snap)
             messages = messages_for(

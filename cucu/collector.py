@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 CUFD_ROUND_S = 60.0  # at most: a round reads only the CUFDs due, so one that cannot invoice waits a minute at most
 BACKFILL_INTERVAL_S = 60.0  # at most; with a faster sweep the backfill runs as often, with its share of the budget
 LEASE = "collector"
+FIRST_SWEEP_SAVE_EVERY = 500  # POS a first sweep saves at a time
 REQUEST_EVERY_S = 10.0  # "Comprobar ahora": at most one call to cucu per this many seconds per process
 
 
@@ -157,8 +158,15 @@ class Collector:
     def sweep_once(self) -> list[PosFetch]:
         """Fetch every POS's active event (bounded concurrency) and record the results."""
         before = self.store.pos_statuses()
-        fetches = list(self._pool.map(self._fetch_active, self.inventory.all_pos))
-        self.store.save_pos_fetches(fetches)
+        everyone = self.inventory.all_pos
+        # While some POS were never asked (a chain's first sweep takes minutes), save as the answers come,
+        # so Estado says "primer barrido: 3 200 de 10 000 consultados" instead of 0 until the end.
+        step = FIRST_SWEEP_SAVE_EVERY if len(before) < len(everyone) else max(1, len(everyone))
+        fetches: list[PosFetch] = []
+        for start in range(0, len(everyone), step):
+            part = list(self._pool.map(self._fetch_active, everyone[start : start + step]))
+            self.store.save_pos_fetches(part)
+            fetches += part
         self.store.observe_events(fetches)
         self._settle_ended_events(before, fetches)
         try:  # starts and ends whose answer never came: what this sweep saw settles them
@@ -199,7 +207,9 @@ class Collector:
             stopping=self._stop.is_set,
             max_open=self.invoice_max_open,
         )
-        self.store.record_job(INVOICE_JOB, now, done.error, done.notes)
+        self.store.record_job(
+            INVOICE_JOB, now, done.error, done.notes, pass_pages=self.invoice_walk.pass_pages, passed=done.pass_done
+        )
         if done.pass_done:
             # Settled invoices older than the window (and a margin) are no longer shown anywhere.
             self.store.prune_invoices(now - self.invoice_window - timedelta(days=1))

@@ -219,6 +219,11 @@ class BranchTile:
     def needs_attention(self) -> bool:
         return bool(self.in_contingency or self.stale or self.unknown)
 
+    @property
+    def known(self) -> int:
+        """Its POS with a state read from cucu: what "Sin contingencia" may speak for."""
+        return self.total - self.unknown
+
     def notes(self, long_open_hours: float) -> list[str]:
         """What else a supervisor should know about the branch, shortest first."""
         notes = []
@@ -226,7 +231,7 @@ class BranchTile:
             notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
         if self.stale:
             notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
-        if self.unknown:
+        if self.unknown and self.known:  # a branch without any data says so in its headline
             notes.append(f"{PosState.DESCONOCIDO.icon} {fmt_count(self.unknown)} sin datos")
         return notes
 
@@ -259,6 +264,29 @@ class Overview:
     pos_can_invoice: int = 0  # with a valid, active CUFD
     pos_cufd_expiring: int = 0  # valid, expiring within the setting
     pos_cufd_unread: int = 0
+    pos_asked: int = 0  # POS the collector has asked cucu about, answered or not (the first sweep's progress)
+    branches_known: int = 0  # branches with at least one POS whose state is known
+
+    @property
+    def pos_known(self) -> int:
+        """POS whose state cucu told: the counts of POS in contingency speak only for these."""
+        return self.pos_total - self.pos_unknown
+
+    @property
+    def pos_cufd_read(self) -> int:
+        return self.pos_total - self.pos_cufd_unread
+
+    def unknown_note(self) -> str | None:
+        """One Spanish sentence when some POS's state is not known yet (the figures count only the others)."""
+        if not self.pos_unknown:
+            return None
+        counted = "Las cifras cuentan solo los puntos de venta con datos."
+        if self.pos_asked < self.pos_total:
+            return (
+                f"Primer barrido en curso: {fmt_count(self.pos_asked)} de {fmt_count(self.pos_total)} puntos de venta "
+                f"consultados. {counted}"
+            )
+        return f"Sin datos de {fmt_count(self.pos_unknown)} de {fmt_count(self.pos_total)} puntos de venta: cucu no respondió por ellos. {counted}"
 
     def tiles_by_attention(self) -> list[BranchTile]:
         """Affected branches first: with many branches, those are the ones a supervisor looks for."""
@@ -315,6 +343,8 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
         pos_can_invoice=int(frame["Puede facturar"].sum()),
         pos_cufd_expiring=int((frame["CUFD"] == CufdHealth.EXPIRING).sum()),
         pos_cufd_unread=int((frame["CUFD"] == CufdHealth.UNKNOWN).sum()),
+        pos_asked=int(frame["Consultado"].notna().sum()),
+        branches_known=sum(1 for t in tiles if t.known),
     )
 
 

@@ -29,7 +29,7 @@ from cucu.errors import CucuError
 from cucu.formatting import fmt_count, plural
 from cucu.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
 from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
-from cucu.store import CufdFetch, DayEvents, JobNotes, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
+from cucu.store import CufdFetch, DayEvents, JobNotes, JobRun, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ class InvoiceWalk:
     passes: int = 0  # full passes down to the window
     pass_started: datetime | None = None
     last_pass: timedelta | None = None  # how long the last full pass took
+    pass_pages: int = 0  # pages read in the pass under way (recorded with the round: job_runs.pass_pages)
     # Rows not stored, by id: why (a JobNotes field) and the round that last saw them; kept for the pass
     # just completed and the current one, so the counts hold still while rounds read different pages.
     left_out: dict[str, tuple[str, datetime]] = field(default_factory=dict)
@@ -209,9 +210,12 @@ def invoice_round(
             walk.offset, walk.passes = 0, walk.passes + 1
             walk.last_pass = now - walk.pass_started
             walk.pass_started = None
+            walk.pass_pages = 0
         else:
             walk.offset = offset
+            walk.pass_pages += pages
     except CucuError as exc:  # the walk stays where it was, and no follow-ups: the next round tries again
+        walk.pass_pages += pages
         return InvoiceRound(pages, 0, new, changed, False, exc.message, sorter.notes())
     if stopping():  # the collector is stopping: its pool takes no more work
         return InvoiceRound(pages, 0, new, changed, pass_done, notes=sorter.notes())
@@ -220,6 +224,19 @@ def invoice_round(
         client, store, pool, now=now, budget=status_budget, clock=clock, in_contingency=in_contingency, stopping=stopping
     )
     return InvoiceRound(pages, statuses, new, changed + moved, pass_done, notes=sorter.notes())
+
+
+def walk_progress(run: JobRun | None, window_hours: float) -> str | None:
+    """Said beside the invoice figures until the walk has read the whole window once (``job_runs.passed_at``):
+    until then they count only the pages read, and grow as it goes (36, 46, 502, 584 rejected...)."""
+    if run is None or run.passed_at is not None:
+        return None
+    plural = "" if run.pass_pages == 1 else "s"
+    return (
+        f"Primer recorrido de las facturas en curso: {fmt_count(run.pass_pages)} página{plural} de cucu "
+        f"leída{plural}, de las últimas {window_hours:g} h. "
+        "Las cifras de facturas cuentan solo lo leído y crecerán hasta completarlo."
+    )
 
 
 class _Sorter:

@@ -252,6 +252,10 @@ job_runs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),  # NULL when the last round succeeded
     # v12: what the invoice walk left out of the store, counted over its last passes (see cucu.invoicing).
     *(sa.Column(name, sa.Integer, nullable=False, server_default="0") for name in ("future", "undated", "over_cap")),
+    # v14: when the walk last completed a full pass over the window (NULL: never, its figures are partial),
+    # and the pages read so far in the pass under way.
+    sa.Column("passed_at", UtcDateTime(), nullable=True),
+    sa.Column("pass_pages", sa.Integer, nullable=False, server_default="0"),
 )
 
 # A counter per table that pages render from, raised in the transaction of every write to it: a page
@@ -415,6 +419,17 @@ def _v13(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE policy_state ADD COLUMN audit_id INTEGER"))
 
 
+def _v14(conn: Connection) -> None:
+    # v10 creates job_runs from the current definition: a database made since has the columns already.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(job_runs.name)}
+    if "passed_at" not in columns:
+        conn.execute(
+            sa.text(f"ALTER TABLE {job_runs.name} ADD COLUMN passed_at {UtcDateTime().impl.compile(dialect=conn.dialect)}")
+        )
+    if "pass_pages" not in columns:
+        conn.execute(sa.text(f"ALTER TABLE {job_runs.name} ADD COLUMN pass_pages INTEGER NOT NULL DEFAULT 0"))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -430,4 +445,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (11, _v11),
     (12, _v12),
     (13, _v13),
+    (14, _v14),
 ]

@@ -175,6 +175,8 @@ class JobRun:
     ok_at: datetime | None
     error: str | None
     notes: JobNotes = dataclasses.field(default_factory=lambda: JobNotes())
+    passed_at: datetime | None = None  # the last full pass over the window; None: never, what was read is partial
+    pass_pages: int = 0  # pages read so far in the pass under way
 
 
 @dataclass(frozen=True)
@@ -1368,9 +1370,21 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_invoice(row) for row in conn.execute(query)]
 
-    def record_job(self, name: str, ran_at: datetime, error: str | None, notes: JobNotes | None = None) -> None:
-        """A collector round of ``name`` ran; ``error`` None when it succeeded."""
-        counts = dataclasses.asdict(notes or JobNotes())
+    def record_job(
+        self,
+        name: str,
+        ran_at: datetime,
+        error: str | None,
+        notes: JobNotes | None = None,
+        *,
+        pass_pages: int = 0,
+        passed: bool = False,
+    ) -> None:
+        """A collector round of ``name`` ran; ``error`` None when it succeeded; ``passed`` when it completed a
+        full pass (``pass_pages``: the pages read in the pass under way)."""
+        counts: dict[str, object] = {**dataclasses.asdict(notes or JobNotes()), "pass_pages": pass_pages}
+        if passed:
+            counts["passed_at"] = ran_at
         with self.engine.begin() as conn:
             done = conn.execute(
                 job_runs.update()
@@ -1389,7 +1403,8 @@ class Store:
             row = conn.execute(sa.select(job_runs).where(job_runs.c.name == name)).first()
         if row is None:
             return None
-        return JobRun(row.name, row.ran_at, row.ok_at, row.error, JobNotes(row.future, row.undated, row.over_cap))
+        notes = JobNotes(row.future, row.undated, row.over_cap)
+        return JobRun(row.name, row.ran_at, row.ok_at, row.error, notes, row.passed_at, row.pass_pages)
 
     def count_invoices(self, states: Collection[str]) -> int:
         """How many stored invoices are in ``states`` (the walk's cap on open ones)."""

@@ -24,12 +24,15 @@ from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time, in_sentence
 from cucu.lapaz import la_paz_from_epoch, la_paz_series
 from cucu.settings import DEFAULT_CHECK_INTERVAL_S
-from cucu.vocabulary import MIXED_CAUSE, CheckState, SiatStatus
+from cucu.vocabulary import MIXED_CAUSE, CheckState, Color, SiatStatus
 
-ROLLUP_WINDOW = 6  # checks looked at for the rollup (3 min at the default 30 s interval)
+ROLLUP_WINDOW = 6  # checks an "Intermitente" detail counts its failures over (3 min at the default 30 s)
 # Consecutive failed checks, the latest included, that make SIAT "Caído": the rollup word, Estado's
 # alert and its suggested contingency all ask siat_down_since, so they never disagree.
 DOWN_AFTER = 3
+# Answers in a row that make SIAT "Operativo" again after a failure: as many as make it "Caído" (and the
+# policy's default ``up_checks``). A window of 6 kept "Intermitente" 2.5 min after SIAT came back.
+UP_AFTER = DOWN_AFTER
 STALE_AFTER_INTERVALS = 3  # no check for this many intervals: the collector is not reporting
 
 CAUSE_SIAT = CheckState.SIAT_DOWN.label
@@ -55,15 +58,33 @@ class Rollup:
 
     status: SiatStatus
     detail: str  # one short Spanish sentence
-    latest: ConnectivityCheck | None = None
+    latest: ConnectivityCheck | None = None  # the latest check the rule counted
     down_since: datetime | None = None  # set while Caído: the first failed check of the run
+    # A check a person asked for ("Comprobar ahora") newer than ``latest``: shown beside the state, which
+    # it does not change (it counts for no rule, as for the alerts and the policy).
+    asked: ConnectivityCheck | None = None
 
     @property
     def word(self) -> str:
         return self.status.label
 
     @property
-    def color(self) -> str:
+    def key(self) -> tuple[SiatStatus, datetime | None]:
+        """What a screen must never show two of at once: the word (and, while Caído, since when)."""
+        return self.status, self.down_since
+
+    @property
+    def asked_note(self) -> str:
+        """One Spanish sentence about a newer check a person asked for, or ""."""
+        if self.asked is None:
+            return ""
+        return (
+            f"Comprobación pedida a las {fmt_time(self.asked.checked_at)}: {in_sentence(self.asked.label)}. "
+            "El estado lo deciden las comprobaciones periódicas del colector."
+        )
+
+    @property
+    def color(self) -> Color:
         return self.status.color
 
     @property
@@ -75,7 +96,8 @@ def siat_rollup(
     checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S
 ) -> Rollup:
     """SIAT's state in one word, from the most recent checks the rules count (not those a person
-    asked for: :func:`rule_checks`).
+    asked for: :func:`rule_checks`). The one function every place that shows or tells SIAT's state
+    asks: the header, Estado's word and box, Conectividad and the SIAT alerts.
 
     Rule, evaluated in this order:
 
@@ -85,37 +107,42 @@ def siat_rollup(
     - **cucu no responde** (gray): cucu itself gave no answer in the latest ``DOWN_AFTER`` checks
       (:func:`cucu_silent_since`): nothing is known of SIAT, and the fix is on our side. Never
       "Caído": the automatic policy starts nothing on it.
-    - **Operativo** (green): every check of the recent window (the last 6) said SIAT answers.
-    - **Intermitente** (orange): otherwise.
+    - **Operativo** (green): SIAT answered in each of the latest ``UP_AFTER`` checks (3).
+    - **Intermitente** (orange): otherwise: one of the latest 3 failed, without making SIAT Caído.
     """
-    checks = rule_checks(checks)
-    if not checks:
-        return Rollup(SiatStatus.SIN_DATOS, "Todavía no hay comprobaciones de conectividad registradas.")
-    latest = checks[-1]
+    counted = rule_checks(checks)
+    asked = next((c for c in reversed(checks) if c.on_request), None)
+    if asked is not None and counted and asked.checked_at <= counted[-1].checked_at:
+        asked = None  # the collector has checked since
+    if not counted:
+        return Rollup(SiatStatus.SIN_DATOS, "Todavía no hay comprobaciones de conectividad registradas.", asked=asked)
+    latest = counted[-1]
     if now - latest.checked_at > timedelta(seconds=STALE_AFTER_INTERVALS * check_interval_s):
         return Rollup(
             SiatStatus.SIN_DATOS,
             f"La última comprobación fue {fmt_age(latest.checked_at, now)}: el colector no está informando.",
             latest,
+            asked=asked,
         )
-    window = list(checks[-ROLLUP_WINDOW:])
-    down_since = siat_down_since(checks)
+    down_since = siat_down_since(counted)
     if down_since is not None:
-        said = sum(1 for c in checks if c.siat_ok is False and c.checked_at >= down_since)
+        said = sum(1 for c in counted if c.siat_ok is False and c.checked_at >= down_since)
         detail = f"SIAT no responde desde las {fmt_time(down_since)} (cucu lo dijo en {said} comprobaciones)."
-        return Rollup(SiatStatus.CAIDO, detail, latest, down_since)
-    silent_since = cucu_silent_since(checks)
+        return Rollup(SiatStatus.CAIDO, detail, latest, down_since, asked)
+    silent_since = cucu_silent_since(counted)
     if silent_since is not None:
         detail = (
             f"Sin respuesta de cucu desde las {fmt_time(silent_since)}: no se sabe si SIAT responde. "
             "Revise la red del servidor o la configuración de cucu."
         )
-        return Rollup(SiatStatus.SIN_CUCU, detail, latest)
-    bad = [c for c in window if c.failed]
-    if not bad:
-        n = len(window)
+        return Rollup(SiatStatus.SIN_CUCU, detail, latest, asked=asked)
+    streak = ok_streak(counted)
+    if streak >= UP_AFTER or streak == len(counted):
+        n = min(streak, ROLLUP_WINDOW)
         detail = "SIAT respondió en la última comprobación." if n == 1 else f"SIAT respondió en las últimas {n} comprobaciones."
-        return Rollup(SiatStatus.OPERATIVO, detail, latest)
+        return Rollup(SiatStatus.OPERATIVO, detail, latest, asked=asked)
+    window = counted[-ROLLUP_WINDOW:]
+    bad = [c for c in window if c.failed]
     cause = _cause(bad)
     what = {CAUSE_SIAT: "SIAT no respondió", CAUSE_CUCU: "sin respuesta de cucu"}.get(
         cause, "SIAT no respondió o no hubo respuesta de cucu"
@@ -123,7 +150,10 @@ def siat_rollup(
     detail = f"{len(bad)} de las últimas {len(window)} comprobaciones fallaron ({what})."
     if latest.failed:
         detail += " La última falló."
-    return Rollup(SiatStatus.INTERMITENTE, detail, latest)
+    else:
+        answered = "la última" if streak == 1 else f"las últimas {streak}"
+        detail += f" SIAT respondió en {answered}: vuelve a Operativo con {UP_AFTER} respuestas seguidas."
+    return Rollup(SiatStatus.INTERMITENTE, detail, latest, asked=asked)
 
 
 def rule_checks(checks: Sequence[ConnectivityCheck]) -> list[ConnectivityCheck]:

@@ -55,12 +55,12 @@ def summary() -> None:
             icon=":material/hourglass_empty:",
         )
         return
-    # The word from the checks in the order they were made, as Estado and the alerts read them.
-    rollup = uptime.siat_rollup(resources.rule_checks(runtime), now, check_interval_s=runtime.settings.check_interval_s)
+    # The one state the header shows too (the checks in the order they were made, as the alerts read them).
+    rollup = shell.siat(lambda: resources.siat_state(runtime))
     latest = checks[-1]
     with st.container(border=True, key="rollup"):
         st.markdown(f"## :{rollup.color}[:material/{rollup.icon}: {rollup.word}]", anchors=False)
-        st.markdown(rollup.detail)
+        st.markdown(f"{rollup.detail} {rollup.asked_note}".strip())
         latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
         st.caption(
             f"Última comprobación {fmt_age(latest.checked_at, now)} ({fmt_datetime(latest.checked_at, seconds=True)}){latency}."

@@ -13,11 +13,11 @@ from cucu.connectivity import diagnose
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
 from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.inventory import branch_labels
-from cucu.invoicing import INVOICE_JOB, unclosed_events
+from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.policy import set_paused
 from cucu.shared_reads import Shared
-from cucu.uptime import siat_rollup
-from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, Tone
+from cucu.store import JobRun
+from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
 
@@ -31,20 +31,13 @@ actions.confirmation_and_results(runtime)
 
 
 def siat_panel(now: datetime) -> None:
-    latest = resources.connectivity(runtime)
-    checks = resources.rule_checks(runtime) or [latest]
-    rollup = siat_rollup(checks, now, check_interval_s=settings.check_interval_s)
+    """SIAT's word and its box, from the one state the header shows too (``shell.siat``)."""
+    rollup = shell.siat(lambda: resources.siat_state(runtime))
     st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
-    diagnosis = diagnose(latest, settings)
+    newest = rollup.asked or rollup.latest  # a check a person asked for is shown, and changes no state
+    diagnosis = diagnose(newest, settings) if newest is not None else None
     down_since = rollup.down_since
-    if diagnosis is None and down_since is None:
-        st.caption(rollup.detail)  # otherwise the alert below says it better
-    if diagnosis is not None:
-        st.error(
-            f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
-            icon=":material/cloud_off:",
-        )
-    elif down_since is not None:
+    if rollup.status is SiatStatus.CAIDO and down_since is not None:
         siat_motive = f"el motivo {Motive.FALLA_SIAT.value} ({Motive.FALLA_SIAT.label})"
         st.error(
             f"**SIAT no responde desde las {fmt_hour(down_since)}** ({fmt_age(down_since, now)}). "
@@ -54,23 +47,35 @@ def siat_panel(now: datetime) -> None:
         )
         if page.can_act:  # viewers see no action control
             suggest_contingency(down_since)
-    elif latest.siat_ok:
-        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
-    latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(f"Última comprobación: {fmt_datetime(latest.checked_at, seconds=True)} (hora de La Paz){latency}.")
-        # The callback runs before the rerun, so this run already shows the new check.
-        st.button(
-            "Comprobar ahora",
-            icon=":material/refresh:",
-            key="estado_refresh",
-            help="Consulta a cucu en este momento",
-            on_click=check_now,
+    elif diagnosis is not None:  # cucu gave no answer: what to fix is on our side
+        if rollup.status is not SiatStatus.SIN_CUCU:
+            st.caption(rollup.detail)
+        # Red only when nothing is known of SIAT; beside "Intermitente" it is one of its failures, in its colour.
+        box = st.error if rollup.status in (SiatStatus.SIN_CUCU, SiatStatus.SIN_DATOS) else st.warning
+        box(
+            f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
+            icon=":material/cloud_off:",
         )
-
-
-def check_now() -> None:
-    resources.connectivity(runtime, fresh=True)
+    elif rollup.status is SiatStatus.OPERATIVO:
+        st.caption(rollup.detail)
+        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
+    elif rollup.status is SiatStatus.INTERMITENTE:
+        st.warning(f"**SIAT falla a ratos.** {rollup.detail}", icon=":material/warning:")
+    else:  # Sin datos, or cucu silent with nothing to diagnose
+        st.info(rollup.detail, icon=f":material/{rollup.icon}:")
+    if rollup.asked_note:
+        st.caption(rollup.asked_note)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if newest is not None:
+            latency = f" · respuesta en {newest.latency_ms:.0f} ms" if newest.latency_ms is not None else ""
+            st.caption(
+                f"Última comprobación: {fmt_datetime(newest.checked_at, seconds=True)} (hora de La Paz) · "
+                f"{newest.label}{latency}."
+            )
+        # The whole app reruns, not only this live part: the header shows the same state as the page.
+        if st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento"):
+            resources.connectivity(runtime, fresh=True)
+            st.rerun(scope="app")
 
 
 def policy_panel() -> None:
@@ -123,13 +128,30 @@ def suggest_contingency(since: datetime) -> None:
             st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
 
 
-def count_of(column: DeltaGenerator, label: str, count: int, total: int, help: str | None = None, tone: Tone = Tone.NONE) -> None:
+def count_of(
+    column: DeltaGenerator,
+    label: str,
+    count: int,
+    total: int,
+    help: str | None = None,
+    *,
+    known: int | None = None,
+    tone: Tone = Tone.NONE,
+) -> None:
     """A KPI "how many of how many". The total goes under the figure: "2 500 de 10 000" does not fit a
-    quarter of a tablet's width."""
-    widgets.kpi(column, label, fmt_count(count), [f"de {fmt_count(total)}"], help=help, tone=tone)
+    quarter of a tablet's width. Until all ``total`` are ``known``, the figure counts only the known ones
+    and says so; with none known it is "—", never a 0 that reads as "none", and takes no colour."""
+    if known is not None and known < total:
+        value, note = (fmt_count(count), f"de {fmt_count(known)} con datos") if known else ("—", "sin datos todavía")
+    else:
+        value, note = fmt_count(count), f"de {fmt_count(total)}"
+    widgets.kpi(column, label, value, [note], help=help, tone=tone if value != "—" else Tone.NONE)
 
 
 def kpis(ov: Overview, now: datetime) -> None:
+    note = ov.unknown_note()
+    if note:
+        st.caption(note)
     c1, c2, c3, c4 = st.columns(4)
     in_contingency = Tone.MANAGED.if_any(ov.pos_in_contingency)  # managed, expected: amber, never red
     count_of(
@@ -138,9 +160,10 @@ def kpis(ov: Overview, now: datetime) -> None:
         ov.pos_in_contingency,
         ov.pos_total,
         help="Puntos de venta con un evento activo",
+        known=ov.pos_known,
         tone=in_contingency,
     )
-    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total, tone=in_contingency)
+    count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total, known=ov.branches_known, tone=in_contingency)
     if ov.longest_open is not None:
         row = ov.longest_open
         hours = float(row["Horas abierto"])
@@ -152,8 +175,26 @@ def kpis(ov: Overview, now: datetime) -> None:
             tone=Tone.MANAGED if hours >= settings.long_open_hours else Tone.NONE,
         )
     else:
-        c3.metric("Evento abierto más largo", "—")
+        c3.metric(
+            "Evento abierto más largo",
+            "—",
+            delta=None if ov.pos_known else "sin datos todavía",
+            delta_color="off",
+            delta_arrow="off",
+        )
     unclosed_kpi(c4, now)
+
+
+NOTHING_READ = "sin datos todavía"
+
+
+def invoice_reading(run: JobRun | None, stored: bool) -> str | None:
+    """What the invoice figures can claim: none read yet ("—", not 0), or partial until the walk's first
+    full pass over the window (they only grow until then); ``None`` once complete. ``stored``: some open
+    invoice is in the database already (the first round saves its pages before it records itself)."""
+    if run is None:
+        return "lectura parcial" if stored else NOTHING_READ
+    return "lectura parcial" if run.passed_at is None else None
 
 
 def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
@@ -166,14 +207,17 @@ def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:
     )
     late = sum(1 for c in unclosed if c.deadline is not None and c.deadline <= now)
     nearest = next((c.deadline for c in unclosed if c.deadline is not None and c.deadline > now), None)
-    notes = [f"{fmt_count(late)} con el plazo vencido" if late else None]  # the more urgent note first
+    # It counts from the invoices read: what is not read yet is unknown, and a first pass is partial.
+    reading = invoice_reading(runtime.store.job_run(INVOICE_JOB), bool(shared.value.picture.invoices))
+    notes = [reading, f"{fmt_count(late)} con el plazo vencido" if late else None]  # the more urgent note first
     notes.append(f"vence en {fmt_duration(nearest - now)}" if nearest is not None else None)
+    never_read = reading == NOTHING_READ
     widgets.kpi(
         column,
         "Eventos por cerrar",
-        fmt_count(len(unclosed)),
+        "—" if never_read else fmt_count(len(unclosed)),
         notes,
-        tone=Tone.PROBLEM if late else Tone.MANAGED.if_any(len(unclosed)),
+        tone=Tone.NONE if never_read else Tone.PROBLEM if late else Tone.MANAGED.if_any(len(unclosed)),
         help=(
             f"Eventos finalizados en las últimas {settings.invoice_window_hours:g} h con facturas fuera de línea por enviar "
             "o rechazadas; el plazo es el más cercano (SIAT las acepta hasta 48 h después del fin del evento). "
@@ -186,6 +230,11 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     """Can every POS invoice, and what is still to be sent (the Facturas page has the detail)."""
     picture = resources.current_invoices(runtime).value.picture
     todo = picture.backlog
+    if ov.pos_cufd_unread:
+        st.caption(
+            f"CUFD leídos: {fmt_count(ov.pos_cufd_read)} de {fmt_count(ov.pos_total)} puntos de venta. "
+            "Las cifras de CUFD cuentan solo los leídos."
+        )
     c1, c2, c3, c4 = st.columns(4)
     unread = f" · {fmt_count(ov.pos_cufd_unread)} sin leer" if ov.pos_cufd_unread else ""
     count_of(
@@ -194,37 +243,50 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
         ov.pos_can_invoice,
         ov.pos_total,
         help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
+        known=ov.pos_cufd_read,
         tone=Tone.PROBLEM.if_any(ov.pos_total - ov.pos_can_invoice - ov.pos_cufd_unread),  # an expired CUFD stops invoicing
     )
+    cufd_partial = ov.pos_cufd_unread > 0
     widgets.kpi(
         c2,
         f"CUFD por vencer ({settings.cufd_expiring_hours:g} h)",
-        fmt_count(ov.pos_cufd_expiring),
+        fmt_count(ov.pos_cufd_expiring) if ov.pos_cufd_read else "—",
+        [(f"de {fmt_count(ov.pos_cufd_read)} leídos" if ov.pos_cufd_read else "sin datos todavía") if cufd_partial else None],
         tone=Tone.MANAGED.if_any(ov.pos_cufd_expiring),
         help="Vigentes que vencen dentro del plazo configurado (CUCU_CUFD_EXPIRING_HOURS): conviene renovarlos.",
     )
-    notes: list[str | None] = [None, None]  # the deadline first, then the oldest one's age
+    run = runtime.store.job_run(INVOICE_JOB)
+    reading = invoice_reading(run, bool(picture.invoices))
+    never_read = reading == NOTHING_READ
+    notes: list[str | None] = [reading, None, None]  # partial first, then the deadline, then the oldest one's age
     left = todo.time_left(now)
     if left is not None:
-        notes[0] = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
+        notes[1] = f"quedan {fmt_duration(left)}" if left > timedelta(0) else f"plazo vencido hace {fmt_duration(-left)}"
     if todo.oldest is not None and todo.oldest.invoice.emission_date is not None:
-        notes[1] = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
+        notes[2] = f"la más antigua hace {fmt_duration(now - todo.oldest.invoice.emission_date)}"
     widgets.kpi(
         c3,
         "Facturas por enviar",
-        fmt_count(todo.count),
+        "—" if never_read else fmt_count(todo.count),
         notes,
-        tone=Tone.PROBLEM if left is not None and left <= timedelta(0) else Tone.MANAGED.if_any(todo.count),
+        tone=Tone.NONE
+        if never_read
+        else Tone.PROBLEM
+        if left is not None and left <= timedelta(0)
+        else Tone.MANAGED.if_any(todo.count),
         help="Emitidas fuera de línea y todavía en CONTINGENCY. SIAT las acepta hasta 48 h después del fin de su evento.",
     )
     widgets.kpi(
         c4,
         "Facturas rechazadas",
-        fmt_count(todo.rejected),
-        tone=Tone.PROBLEM.if_any(todo.rejected),
+        "—" if never_read else fmt_count(todo.rejected),
+        [reading],
+        tone=Tone.NONE if never_read else Tone.PROBLEM.if_any(todo.rejected),
         help="Rechazadas por SIAT: vea el código en Facturas.",
     )
-    run = runtime.store.job_run(INVOICE_JOB)
+    progress = walk_progress(run, settings.invoice_window_hours)
+    if progress:
+        st.caption(progress)
     if run is not None and run.error is not None:
         st.warning(
             f"La última lectura de facturas falló ({md_text(run.error)}); se muestra lo leído "
@@ -251,6 +313,14 @@ def attention_tiles(ov: Overview) -> None:
                     state = PosState.CONTINGENCIA
                     shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
                     st.markdown(f":{state.tone.color}[{shown}]")
+                elif not tile.known:  # nothing read yet: unknown, never green
+                    unknown = PosState.DESCONOCIDO
+                    st.markdown(f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(tile.total)} POS")
+                elif tile.unknown:  # the note says how many are unread
+                    unknown = PosState.DESCONOCIDO
+                    st.markdown(
+                        f":{unknown.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]"
+                    )
                 else:
                     state = PosState.NORMAL
                     st.markdown(f":{state.tone.color}[{state.icon} Sin contingencia] · {fmt_count(tile.total)} POS")

@@ -20,7 +20,7 @@ from cucu.frames import (
     cufd_urgent_first,
     matching,
 )
-from cucu.invoicing import INVOICE_JOB, left_out_sentences
+from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
 from cucu.lapaz import la_paz_series
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
@@ -168,6 +168,9 @@ def invoices_summary(now) -> None:
         )
         + "."
     )
+    progress = walk_progress(run, settings.invoice_window_hours)
+    if progress:  # the figures above count only what was read: they grow until the first pass ends
+        st.info(progress, icon=":material/hourglass_top:")
     if run is None:
         st.info("Todavía no se leyeron facturas de cucu: el colector las está consultando.", icon=":material/hourglass_top:")
     elif run.error is not None:

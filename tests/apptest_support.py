@@ -51,3 +51,16 @@ def texts(at: AppTest) -> str:
     parts += [s.value for s in at.success] + [i.value for i in at.info] + [c.value for c in at.caption]
     parts += [t.value for t in at.title] + [h.value for h in at.header] + [h.value for h in at.subheader]
     return "\n".join(str(p) for p in parts)
+
+
+def header_siat(at: AppTest) -> str:
+    """The header's SIAT badge, as its Markdown (":orange-badge[:material/warning: SIAT: Intermitente]")."""
+    badges = [m.value for m in at.markdown if "-badge[" in m.value and "SIAT" in m.value]
+    assert len(badges) == 1, badges
+    return badges[0]
+
+
+def page_word(at: AppTest) -> str:
+    """Estado's word, "Operativo" out of "## SIAT: :green[Operativo]"."""
+    heading = next(m.value for m in at.markdown if m.value.startswith("## SIAT: "))
+    return heading.split("[", 1)[1].rstrip("]")

@@ -354,11 +354,12 @@ def run(store, snap, settings, leading=True):
 
 
 def down(now):
-    return snapshot(now, checks_=checks(True, False, False, False))
+    """The checks up to ``now``: SIAT's state is read from current checks (older ones are "Sin datos")."""
+    return snapshot(now, checks_=checks(True, False, False, False, start=now - timedelta(seconds=90)))
 
 
 def up(now):
-    return snapshot(now, checks_=checks(True, False, False, False, True))
+    return snapshot(now, checks_=checks(True, False, False, False, True, start=now - timedelta(seconds=120)))
 
 
 def test_one_incident_opens_once_reminds_on_time_and_closes_with_recovery(db):
@@ -373,8 +374,35 @@ def test_one_incident_opens_once_reminds_on_time_and_closes_with_recovery(db):
     sent = list(reversed(store.outbox_entries(20)))
     assert [m.kind for m in sent] == [AlertKind.OPENED] * 2 + [AlertKind.REMINDER] * 2 + [AlertKind.CLOSED] * 2  # 2 channels each
     closing = sent[-1]
-    assert "SIAT responde de nuevo" in closing.title and "03:02" in closing.body  # back at the fifth check
+    assert "SIAT responde de nuevo" in closing.title and "03:40" in closing.body  # back at the fifth check
     assert "estuvo sin responder" in closing.body
+
+
+def test_siat_alert_reads_the_state_the_screen_shows(db):
+    """One state (cucu.uptime.siat_rollup): "Caído" opens it; "cucu no responde" or no current check is
+    not "SIAT responde de nuevo", so it stays open; it closes when SIAT answers, saying since when."""
+    store = Store(db)
+    settings = channels()
+    now = T0 + timedelta(minutes=5)
+    assert run(store, down(now), settings).opened == 1
+    silent = checks(True, False, False, False, None, None, None, start=now - timedelta(seconds=180))
+    assert run(store, snapshot(now + timedelta(minutes=1), checks_=silent), settings) == Round()
+    stale = checks(True, False, False, False, start=now - timedelta(seconds=90))
+    assert run(store, snapshot(now + timedelta(minutes=10), checks_=stale), settings) == Round()
+    assert store.open_incidents()[0].rule is AlertRule.SIAT_DOWN
+    back = checks(False, False, False, None, True, start=now + timedelta(minutes=20) - timedelta(seconds=120))
+    assert run(store, snapshot(now + timedelta(minutes=20), checks_=back), settings).closed == 1
+    closing = store.outbox_entries(1)[0]
+    assert closing.title.endswith("SIAT responde de nuevo") and "desde las 03:25" in closing.body
+
+
+def test_siat_alert_opens_exactly_when_the_word_says_caido():
+    for states, word in (((True, False, False), "Intermitente"), ((True, False, False, False), "Caído")):
+        snap = snapshot(
+            T0 + timedelta(minutes=2),
+            checks_=checks(*states, start=T0 + timedelta(minutes=2) - timedelta(seconds=30 * (len(states) - 1))),
+        )
+        assert (AlertRule.SIAT_DOWN.value in found(snap)) is (word == "Caído")
 
 
 def test_an_open_incident_follows_its_figure_and_a_reminder_carries_it_with_since_when(db):

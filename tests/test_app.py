@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.apptest_support import run_app, texts
+from tests.apptest_support import header_siat, page_word, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -14,7 +14,8 @@ pytestmark = pytest.mark.usefixtures("streamlit_caches")
 def test_demo_shows_mode_siat_and_inventory():
     at = run_app()
     body = texts(at)
-    assert "DEMO" in body and "SIAT en línea" in body
+    assert "DEMO" in body
+    assert f"SIAT: {page_word(at)}]" in header_siat(at)  # the header says SIAT's state as Estado does, not one check's
     assert "Todos son supervisores (DEMO)" in body  # nobody signs in: the header says what that means
     assert at.title[0].value == "Estado"
     assert "hora de La Paz" in body

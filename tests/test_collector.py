@@ -43,6 +43,26 @@ def test_sweep_records_every_pos(sim, collector):
     assert not any(s.stale for s in statuses.values())
 
 
+def test_a_first_sweep_saves_as_it_goes_then_a_sweep_saves_once(sim, collector, monkeypatch):
+    """A chain's first sweep takes minutes: Estado counts what it has read so far, not 0 until the end."""
+    monkeypatch.setattr("cucu.collector.FIRST_SWEEP_SAVE_EVERY", 5)
+    saved: list[int] = []
+    save = collector.store.save_pos_fetches
+
+    def counted(fetches):
+        saved.append(len(fetches))
+        save(fetches)
+
+    monkeypatch.setattr(collector.store, "save_pos_fetches", counted)
+    total = len(sim.inventory.all_pos)
+    collector.sweep_once()
+    assert saved == [min(5, total - n) for n in range(0, total, 5)] and len(saved) > 1
+    assert set(collector.store.pos_statuses()) == {p.id for p in sim.inventory.all_pos}
+    saved.clear()
+    collector.sweep_once()  # every POS asked once: one save, one new version of the data
+    assert saved == [total]
+
+
 def test_check_once_records_each_state(sim, collector):
     assert collector.check_once().siat_ok is True
     sim.update_faults({"siat_down": True})

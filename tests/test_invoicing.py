@@ -25,6 +25,7 @@ from cucu.invoicing import (
     event_closes,
     invoice_round,
     left_out_sentences,
+    walk_progress,
 )
 from cucu.lapaz import now_la_paz
 from cucu.models import Cufd, Invoice, InvoiceStatus
@@ -179,6 +180,27 @@ def test_a_full_pass_reads_every_invoice_of_the_window_within_the_page_budget(wo
     assert store.job_run(INVOICE_JOB).error is None
     # the next round reads the top, finds it known, and goes on where the pass stands
     assert collector.invoices_once().pages >= 1
+
+
+def test_the_figures_say_they_are_partial_until_the_first_full_pass(world, clock):
+    """Seen: the rejected count went 36, 46, 502, 584 while the page said only "leídas de cucu hace 58 s"."""
+    _sim, _client, store, collector = world
+    collector.invoice_pages_per_round = 2
+    done = collector.invoices_once()
+    assert not done.pass_done
+    run = store.job_run(INVOICE_JOB)
+    assert run.passed_at is None and run.pass_pages == 2
+    assert walk_progress(run, 72) == (
+        "Primer recorrido de las facturas en curso: 2 páginas de cucu leídas, de las últimas 72 h. "
+        "Las cifras de facturas cuentan solo lo leído y crecerán hasta completarlo."
+    )
+    collector.invoices_once()
+    assert store.job_run(INVOICE_JOB).pass_pages == 4
+    while not collector.invoices_once().pass_done:
+        pass
+    run = store.job_run(INVOICE_JOB)
+    assert run.passed_at is not None and walk_progress(run, 72) is None
+    assert walk_progress(None, 72) is None  # nothing read at all: the pages say so their own way
 
 
 def test_invoices_arriving_on_top_during_a_pass_are_not_skipped(world, clock):

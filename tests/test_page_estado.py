@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest_support import run_app, texts
+from tests.apptest_support import header_siat, page_word, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -83,3 +83,116 @@ def test_stale_data_is_flagged(sim, seeded_runtime, app_secrets):
     sim.update_faults({"error_rate": 1.0})
     seeded_runtime.collector.sweep_once()
     assert "no respondieron en la última consulta" in texts(run_app(app_secrets))
+
+
+# ---- one state for SIAT on the whole screen (issue 23, rule 2) ----------------------------
+
+
+def test_recovering_siat_is_intermittent_in_the_header_the_word_and_the_box(sim, seeded_runtime, app_secrets):
+    """Seen: "SIAT: Intermitente · 5 de las últimas 6 comprobaciones fallaron" above a green "SIAT
+    responde", with "SIAT en línea" in the header."""
+    sim.update_faults({"siat_down": True})
+    for _ in range(5):
+        seeded_runtime.collector.check_once()
+    sim.update_faults({"siat_down": False})
+    seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Intermitente"
+    assert header_siat(at).startswith(":orange-badge[") and "SIAT: Intermitente" in header_siat(at)
+    assert not [s.value for s in at.success if "SIAT responde" in s.value]  # no green box under an orange word
+    assert any("5 de las últimas 6" in w.value and "vuelve a Operativo" in w.value for w in at.warning)
+
+
+def test_intermittent_clears_on_the_third_answer_everywhere(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(5):
+        seeded_runtime.collector.check_once()
+    sim.update_faults({"siat_down": False})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Operativo" and "SIAT: Operativo" in header_siat(at)
+
+
+def test_siat_down_is_caido_in_the_header_too(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"siat_down": True})
+    for _ in range(3):
+        seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Caído" and header_siat(at).startswith(":red-badge[") and "SIAT: Caído" in header_siat(at)
+
+
+def test_a_check_cucu_did_not_answer_beside_intermittent_is_in_its_colour(sim, seeded_runtime, app_secrets):
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.check_once()
+    at = run_app(app_secrets)
+    assert page_word(at) == "Intermitente" and "SIAT: Intermitente" in header_siat(at)
+    assert not at.error  # a red box under an orange word was a second state
+    assert any("cucu respondió con un error" in w.value for w in at.warning)
+
+
+def test_check_now_shows_the_persons_check_without_a_second_state(sim, seeded_runtime, app_secrets):
+    """Seen: after "Comprobar ahora" the page and the header said different things. The person's check
+    is shown beside the one state; it counts for no rule (issue 22), so it changes the state nowhere."""
+    at = run_app(app_secrets)
+    sim.update_faults({"siat_down": True})
+    at.button(key="estado_refresh").click().run()
+    assert not at.exception
+    assert page_word(at) == "Operativo" and "SIAT: Operativo" in header_siat(at)
+    assert "Comprobación pedida a las" in texts(at) and "SIAT no responde" in texts(at)
+    badge = next(m for m in at.markdown if "SIAT: Operativo" in m.value and "-badge[" in m.value)
+    assert "Comprobación pedida a las" in badge.proto.help  # the badge's help says it too
+
+
+def test_check_now_reruns_the_whole_app():
+    """A click inside Estado's live part reruns only that part unless it asks for the app: the header
+    would keep its state for up to 10 s (AppTest always reruns everything, so this reads the page)."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "pages" / "estado.py").read_text(encoding="utf-8")
+    button = source[source.index('"Comprobar ahora"') :]
+    assert 'st.rerun(scope="app")' in button[: button.index("\n\n")]
+
+
+# ---- unknown is not green and not zero (issue 23, rule 1) ---------------------------------
+
+
+def tile_lines(at) -> list[str]:
+    words = ("Sin contingencia", "Sin datos", "en contingencia")
+    return [m.value for m in at.markdown if any(w in m.value for w in words) and "SIAT" not in m.value]
+
+
+def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_green(sim, app_secrets):
+    """Seen at chain size after a restart: "POS en contingencia 0 de 10 000", "POS que pueden facturar 0 de
+    10 000" and every tile "🟢 Sin contingencia · 10 POS · 10 sin datos" until the first sweep ended."""
+    at = run_app(app_secrets)  # nothing swept, no CUFD read
+    m = metrics(at)
+    deltas = {metric.label: metric.proto.delta for metric in at.metric}
+    total = len(sim.inventory.all_pos)
+    for label in ("POS en contingencia", "Sucursales afectadas", "POS que pueden facturar", "CUFD por vencer (2 h)"):
+        assert (m[label], deltas[label]) == ("—", "sin datos todavía"), label
+    body = texts(at)
+    assert f"Primer barrido en curso: 0 de {total} puntos de venta consultados" in body
+    assert f"CUFD leídos: 0 de {total}" in body
+    lines = tile_lines(at)
+    assert lines and all(line.startswith(":gray[⚪ Sin datos]") for line in lines), lines
+    assert ":green[" not in "\n".join(lines)
+
+
+def test_a_partly_read_chain_counts_only_what_it_read_and_says_so(sim, seeded_runtime, app_secrets):
+    from cucu.schema import pos_status
+
+    everyone = sim.inventory.all_pos
+    active_all = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    branch = next(b for b in sim.inventory.branches if len(b.pos) > 1 and not any(p.id in active_all for p in b.pos))
+    unread = [p.id for p in branch.pos[1:]]
+    with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet
+        conn.execute(pos_status.delete().where(pos_status.c.pos_id.in_(unread)))
+    at = run_app(app_secrets)
+    m = metrics(at)
+    deltas = {metric.label: metric.proto.delta for metric in at.metric}
+    known = len(everyone) - len(unread)
+    assert (m["POS en contingencia"], deltas["POS en contingencia"]) == (str(len(active_all)), f"de {known} con datos")
+    assert f"Primer barrido en curso: {known} de {len(everyone)} puntos de venta consultados" in texts(at)
+    assert f":gray[Sin contingencia en 1 de {len(branch.pos)} POS]" in tile_lines(at)
+    assert f"⚪ {len(unread)} sin datos" in texts(at)  # how many of the branch are unread

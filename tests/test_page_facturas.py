@@ -185,3 +185,27 @@ def test_cufd_list_opens_on_those_that_cannot_invoice_then_the_nearest_expiry(ap
     assert pd.api.types.is_datetime64_any_dtype(table["Vence"])  # sorts as time, not as "vence en 5 h" text
     expiring = table.loc[~blocked, "Vence"]
     assert list(expiring) == sorted(expiring)  # then the nearest expiry first
+
+
+def test_a_first_pass_under_way_says_its_invoice_figures_are_partial(app_secrets, seeded_runtime):
+    """Seen: "Facturas rechazadas" went 36, 46, 502, 584 while the page said only "leídas de cucu hace 58 s"."""
+    at = open_page(app_secrets, page=None)
+    deltas = {m.label: (m.value, m.proto.delta) for m in at.metric}
+    assert deltas["Facturas rechazadas"] == ("—", "sin datos todavía")  # nothing read: not 0
+    assert deltas["Eventos por cerrar"] == ("—", "sin datos todavía")  # counted from the invoices
+    seeded_runtime.collector.invoice_pages_per_round = 1
+    assert not seeded_runtime.collector.invoices_once().pass_done
+    at = open_page(app_secrets, page=None)
+    deltas = {m.label: (m.value, m.proto.delta) for m in at.metric}
+    assert deltas["Facturas rechazadas"][1] == "lectura parcial"
+    assert deltas["Facturas por enviar"][1].startswith("lectura parcial")
+    assert deltas["Eventos por cerrar"][1].startswith("lectura parcial")
+    assert "Primer recorrido de las facturas en curso: 1 página de cucu leída," in texts(at)
+    at.switch_page(PAGE).run()
+    assert any(i.value.startswith("Primer recorrido de las facturas en curso") for i in at.info)
+    seeded_runtime.collector.invoice_pages_per_round = 20
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    at = open_page(app_secrets, page=None)
+    assert "Primer recorrido" not in texts(at)
+    assert "lectura parcial" not in {m.proto.delta for m in at.metric}

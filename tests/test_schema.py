@@ -67,6 +67,7 @@ NOT_STORED = {
     vocabulary.CheckState,
     vocabulary.SiatStatus,
     vocabulary.PosState,
+    vocabulary.Tone,
     vocabulary.Delivery,  # read from the outbox's times
     vocabulary.PolicyMode,
     vocabulary.PolicyState,

@@ -161,7 +161,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(db):
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 13
+    assert store.version() == MIGRATIONS[-1][0] == 14
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -247,7 +247,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(engine).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 13
+    assert Store(db).version() == MIGRATIONS[-1][0] == 14
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -638,10 +638,35 @@ def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 12))
     store.close()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 13
+    assert store.version() == MIGRATIONS[-1][0] == 14
     old = store.job_run("facturas")
     assert old is not None and old.notes == JobNotes()  # an older row reads as nothing left out
     store.record_job("facturas", T0 + timedelta(minutes=1), "falló", JobNotes(future=2, undated=1, over_cap=40))
     run = store.job_run("facturas")
     assert run is not None and run.notes == JobNotes(2, 1, 40) and run.error == "falló" and run.ok_at == T0
+    store.close()
+
+
+def test_v14_job_runs_record_whether_the_walk_ever_completed_a_pass(db):
+    """The invoice figures are partial until the walk has read its whole window once; that survives a
+    restart (the walk's own memory does not), and an older row reads as "never"."""
+    from cucu.schema import job_runs, schema_version
+
+    store = Store(db)
+    store.record_job("facturas", T0, None)
+    with store.engine.begin() as conn:  # job_runs as v13 left it
+        for name in ("passed_at", "pass_pages"):
+            conn.execute(sa.text(f"ALTER TABLE {job_runs.name} DROP COLUMN {name}"))
+        conn.execute(schema_version.delete().where(schema_version.c.version >= 14))
+    store.close()
+    store = Store(db)
+    old = store.job_run("facturas")
+    assert old is not None and (old.passed_at, old.pass_pages) == (None, 0)
+    store.record_job("facturas", T0 + timedelta(minutes=1), None, pass_pages=7)
+    partial = store.job_run("facturas")
+    assert partial is not None and (partial.passed_at, partial.pass_pages) == (None, 7)
+    store.record_job("facturas", T0 + timedelta(minutes=2), None, passed=True)
+    store.record_job("facturas", T0 + timedelta(minutes=3), "falló", pass_pages=2)  # a new pass under way
+    run = store.job_run("facturas")
+    assert run is not None and run.passed_at == T0 + timedelta(minutes=2) and run.pass_pages == 2
     store.close()

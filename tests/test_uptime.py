@@ -51,9 +51,29 @@ def test_rollup_operativo_with_a_single_check():
 
 
 def test_rollup_intermitente():
-    r = uptime.siat_rollup(series("..x..."), NOW)
+    r = uptime.siat_rollup(series("...x.."), NOW)
     assert (r.word, r.color) == ("Intermitente", "orange")
     assert "1 de las últimas 6" in r.detail and "SIAT no respondió" in r.detail
+    assert "SIAT respondió en las últimas 2" in r.detail and "vuelve a Operativo con 3 respuestas seguidas" in r.detail
+
+
+@pytest.mark.parametrize(
+    ("pattern", "word"),
+    [
+        ("xxxxxxxx.", "Intermitente"),
+        ("xxxxxxxx..", "Intermitente"),
+        ("xxxxxxxx...", "Operativo"),  # a window of 6 kept "Intermitente" for three more checks (1.5 min)
+        ("x.x.x...", "Operativo"),
+        ("??????...", "Operativo"),
+        ("....x...", "Operativo"),
+    ],
+)
+def test_intermitente_clears_on_the_third_answer_in_a_row(pattern, word):
+    """The rule's own count, as many answers as failures make it Caído: not a window that lingers."""
+    r = uptime.siat_rollup(series(pattern), NOW)
+    assert r.word == word
+    if word == "Operativo":
+        assert "SIAT respondió en las últimas 3 comprobaciones" in r.detail
 
 
 def test_rollup_two_latest_failures_are_not_yet_down():
@@ -78,7 +98,7 @@ def test_rollup_cucu_unreachable_is_its_own_state_never_caido():
     assert (r.word, r.color, r.status) == ("cucu no responde", "gray", SiatStatus.SIN_CUCU) and r.down_since is None
     assert "Sin respuesta de cucu desde las 11:59:00" in r.detail and "no se sabe si SIAT responde" in r.detail
     assert uptime.siat_rollup(series("xxxxx???"), NOW).word == "cucu no responde"  # what SIAT was is not what it is
-    r = uptime.siat_rollup(series("..?..."), NOW)
+    r = uptime.siat_rollup(series("...?.."), NOW)
     assert r.word == "Intermitente" and "sin respuesta de cucu" in r.detail
 
 
@@ -93,6 +113,23 @@ def test_a_check_a_person_asked_for_counts_for_no_rule():
     checks = series("......") + asked
     assert uptime.siat_down_since(checks) is None and uptime.siat_rollup(checks, NOW + STEP).word == "Operativo"
     assert uptime.ok_streak(series("xxx") + [dataclasses.replace(c, on_request=True) for c in series("...")]) == 0
+
+
+def test_a_check_a_person_asked_for_is_shown_beside_the_state_it_does_not_change():
+    asked = dataclasses.replace(series("x", end=NOW + STEP)[0], on_request=True)
+    r = uptime.siat_rollup([*series("......"), asked], NOW + STEP)
+    assert r.word == "Operativo" and r.asked == asked and r.latest is not None and r.latest.checked_at == NOW
+    assert "Comprobación pedida a las 12:00:30: SIAT no responde" in r.asked_note
+    assert "comprobaciones periódicas" in r.asked_note
+    # Once the collector checked again, the person's check is history like any other.
+    later = series(".", end=NOW + 2 * STEP)
+    assert uptime.siat_rollup([*series("......"), asked, *later], NOW + 2 * STEP).asked is None
+
+
+def test_rollup_key_is_the_word_and_since_when():
+    caido = uptime.siat_rollup(series("...xxx"), NOW)
+    assert caido.key == (SiatStatus.CAIDO, NOW - 2 * STEP)
+    assert uptime.siat_rollup(series("......"), NOW).key == (SiatStatus.OPERATIVO, None)
 
 
 def test_rollup_sin_datos():

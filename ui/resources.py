@@ -26,7 +26,7 @@ from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.shared_reads import Shared
-from cucu.uptime import checks_for_rules
+from cucu.uptime import Rollup, checks_for_rules, siat_rollup
 from cucu.vocabulary import PolicyMode
 
 log = logging.getLogger("contingencia")
@@ -83,6 +83,15 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
     """
     latest = None if fresh else runtime.store.latest_check()
     return latest if latest is not None else runtime.collector.check_on_request()
+
+
+def siat_state(runtime: Runtime) -> Rollup:
+    """SIAT's one state now (:func:`cucu.uptime.siat_rollup` over the rule's checks). Read once per run of
+    the app (``ui.shell.siat``): the header and the page draw the same object."""
+    checks = rule_checks(runtime)
+    if not checks:  # the very first view asks cucu once (counted by no rule: "Sin datos" until the collector's)
+        checks = [connectivity(runtime)]
+    return siat_rollup(checks, runtime.store.now(), check_interval_s=runtime.settings.check_interval_s)
 
 
 OPEN_ALERTS_EVERY_S = 5  # the header's count of open alerts is read at most this often per process

@@ -14,11 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from cucu.access import AccessSettings, Decision
-from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_time, md_text
 from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.settings import Settings
+from cucu.uptime import Rollup
 from cucu.vocabulary import AccessMode, Mode, Role
 
 log = logging.getLogger("contingencia")
@@ -113,9 +113,41 @@ def page_context() -> PageContext:
     raise AssertionError("unreachable")  # st.stop raises
 
 
+_SIAT: contextvars.ContextVar[Rollup | None] = contextvars.ContextVar("contingencia_siat", default=None)
+SIAT_DRAWN = "siat_drawn"  # session state: the SIAT state the last whole run of the app drew
+
+
+@contextmanager
+def siat_scope(rollup: Rollup) -> Iterator[None]:
+    """app.py runs the header and the page inside this scope: every part of one run draws ``rollup``."""
+    st.session_state[SIAT_DRAWN] = rollup
+    token = _SIAT.set(rollup)
+    try:
+        yield
+    finally:
+        _SIAT.reset(token)
+
+
+def siat(read: Callable[[], Rollup]) -> Rollup:
+    """SIAT's one state for whatever draws it (the header, Estado's word and box, Conectividad).
+
+    In a run of the whole app, the object app.py read: the header and the page cannot disagree. A live
+    part (``st.fragment``) re-running alone reads it afresh (``read``); when it is no longer what the
+    header shows, it reruns the whole app, so the header changes with the page, never 10 s after it.
+    """
+    in_run = _SIAT.get()
+    if in_run is not None:
+        return in_run
+    fresh = read()
+    drawn = st.session_state.get(SIAT_DRAWN)
+    if not isinstance(drawn, Rollup) or drawn.key != fresh.key:
+        st.rerun(scope="app")
+    return fresh
+
+
 def render_header(
     mode: Mode,
-    check: ConnectivityCheck,
+    rollup: Rollup,
     *,
     sign_in_off: bool = False,
     decision: Decision | None = None,
@@ -146,12 +178,12 @@ def render_header(
                 color="orange",
                 help="[access].mode = off: nadie inicia sesión; cualquiera que abra el tablero lo ve.",
             )
-        state = check.state
+        checked = f" Comprobado a las {fmt_time(rollup.latest.checked_at)} (hora de La Paz)." if rollup.latest else ""
         st.badge(
-            state.label,
-            icon=state.icon,
-            color=state.color,
-            help=f"Comprobado a las {fmt_time(check.checked_at)} (hora de La Paz)",
+            f"SIAT: {rollup.word}",
+            icon=f":material/{rollup.icon}:",
+            color=rollup.color,
+            help=f"{rollup.detail}{checked} {rollup.asked_note}".strip(),
         )
         if open_alerts is not None:
             alerts_badge(open_alerts)
