@@ -87,7 +87,6 @@ def main() -> None:
 
     navigation = st.navigation(sections(decision.can_act, lambda: shell.render_supervisors_only(decision)), position="top")
     spanish.render_spanish()
-    shell.render_sidebar(decision, access)
     sign_in_off = access.mode == AccessMode.OFF and settings.mode is not Mode.DEMO
 
     @shell.live(resources.LIVE_REFRESH_S)
@@ -104,7 +103,10 @@ def main() -> None:
     try:
         # One SIAT state for the whole run: the header and the page draw the same object.
         with shell.siat_scope(resources.siat_state(runtime)):
-            live_header()
+            # The session menu on the header's line: a tablet's first screen is for the figures.
+            with st.container(horizontal=True, vertical_alignment="center", gap="small", key="shell_top"):
+                shell.render_sidebar(decision, access)
+                live_header()
             with shell.page_scope(shell.PageContext(settings, access, runtime, decision)):
                 navigation.run()
     except Exception:  # a supervisor never sees a traceback; the server log keeps it

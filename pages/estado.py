@@ -239,10 +239,10 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     unread = f" · {fmt_count(ov.pos_cufd_unread)} sin leer" if ov.pos_cufd_unread else ""
     count_of(
         c1,
-        "POS que pueden facturar",
+        "Pueden facturar",
         ov.pos_can_invoice,
         ov.pos_total,
-        help=f"Con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
+        help=f"Puntos de venta con un CUFD vigente y activo: sin él un punto de venta no puede facturar, ni en línea ni fuera de línea.{unread}",
         known=ov.pos_cufd_read,
         tone=Tone.PROBLEM.if_any(ov.pos_total - ov.pos_can_invoice - ov.pos_cufd_unread),  # an expired CUFD stops invoicing
     )

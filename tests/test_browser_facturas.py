@@ -38,7 +38,7 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
     page.goto(f"{url}/")
     wait_for_app(page)
     # The collector reads every CUFD at its start; the live part shows it within a refresh.
-    expect(kpi(page, "POS que pueden facturar")).to_contain_text(f"{total - 2}de {total}", timeout=30_000)
+    expect(kpi(page, "Pueden facturar")).to_contain_text(f"{total - 2}de {total}", timeout=30_000)
 
     page.goto(f"{url}/facturas")
     wait_for_app(page)
@@ -76,5 +76,5 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
     expect(page.get_by_text("Todos los puntos de venta elegidos tienen un CUFD vigente.")).to_be_visible(timeout=15_000)
     page.goto(f"{url}/")
     wait_for_app(page)
-    expect(kpi(page, "POS que pueden facturar")).to_contain_text(f"{total}de {total}", timeout=15_000)
+    expect(kpi(page, "Pueden facturar")).to_contain_text(f"{total}de {total}", timeout=15_000)
     page.screenshot(path=str(SHOTS / "estado-facturar-tablet.png"), full_page=True)

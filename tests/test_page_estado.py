@@ -169,7 +169,7 @@ def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_g
     m = metrics(at)
     deltas = {metric.label: metric.proto.delta for metric in at.metric}
     total = len(sim.inventory.all_pos)
-    for label in ("POS en contingencia", "Sucursales afectadas", "POS que pueden facturar", "CUFD por vencer (2 h)"):
+    for label in ("POS en contingencia", "Sucursales afectadas", "Pueden facturar", "CUFD por vencer (2 h)"):
         assert (m[label], deltas[label]) == ("—", "sin datos todavía"), label
     body = texts(at)
     assert f"Primer barrido en curso: 0 de {total} puntos de venta consultados" in body

@@ -42,7 +42,7 @@ def test_estado_says_how_many_pos_can_invoice_and_what_is_to_send(app_secrets, i
     cufds = invoicing_runtime.store.cufds()
     now = invoicing_runtime.collector.clock()
     can = sum(1 for c in cufds.values() if c.cufd is not None and c.cufd.valid_at(now))
-    assert metrics["POS que pueden facturar"] == str(can) and can == len(sim.inventory.all_pos) - 2  # one expired, one inactive
+    assert metrics["Pueden facturar"] == str(can) and can == len(sim.inventory.all_pos) - 2  # one expired, one inactive
     held = invoicing_runtime.store.invoices_since(now.replace(year=now.year - 1))
     assert metrics["Facturas por enviar"] == str(sum(1 for i in held if i.state is InvoiceState.CONTINGENCY))
     assert int(metrics["CUFD por vencer (2 h)"]) > 0
@@ -146,7 +146,7 @@ def test_renewing_the_expired_cufd_lets_the_pos_invoice_and_is_audited(app_secre
     at.button(key="accion_cerrar").click().run()
     # on the next run the POS is no longer among those that cannot invoice
     metrics = {m.label: m.value for m in open_page(app_secrets, page=None).metric}
-    assert metrics["POS que pueden facturar"] == str(len(sim.inventory.all_pos))
+    assert metrics["Pueden facturar"] == str(len(sim.inventory.all_pos))
 
 
 def test_a_viewer_sees_no_renewal_control(app_secrets, invoicing_runtime):

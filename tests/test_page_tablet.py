@@ -110,9 +110,14 @@ def test_nothing_in_a_sidebar_to_squeeze_a_tablet_who_and_the_role_are_in_the_se
     is none; who is signed in, the role and how to sign out are in the "Sesión" menu on top of the page."""
     at = run_app(app_secrets)
     assert not at.sidebar.children
-    (menu,) = [
-        block for block in at.main.children.values() if getattr(block.proto, "popover", None) and block.proto.popover.label
-    ]
+
+    def popovers(node):
+        for child in getattr(node, "children", {}).values():
+            if getattr(child.proto, "popover", None) and child.proto.popover.label:
+                yield child
+            yield from popovers(child)
+
+    (menu,) = popovers(at.main)  # on the header's line
     assert menu.proto.popover.label == "Sesión"
     shown = [m.value for m in menu.markdown]
     assert "**Sin inicio de sesión**" in shown and any("Observador" in text for text in shown)  # the role's badge

@@ -37,7 +37,7 @@ def test_contingency_is_never_red_and_siat_down_is(sim, seeded_runtime, app_secr
     colors = metric_colors(at)
     assert colors["POS en contingencia"][1] == "🟠" and colors["Sucursales afectadas"][1] == "🟠"
     # A figure that asks nothing has no colour: the demo's POS can all invoice.
-    assert colors["POS que pueden facturar"][1] == "" and colors["Facturas rechazadas"][1] in ("", "🔴")
+    assert colors["Pueden facturar"][1] == "" and colors["Facturas rechazadas"][1] in ("", "🔴")
     assert "SIAT: :green[Operativo]" in texts(at)
     at.switch_page("pages/eventos.py").run()
     states = at.dataframe[-1].value["Estado"]
