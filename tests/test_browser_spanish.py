@@ -1,9 +1,10 @@
-"""No English word where a supervisor looks: every page on a tablet, its date picker, its grids' toolbar,
-the navigation, an unknown URL, and the lost-server state.
+"""No English word where a supervisor looks: every page on a tablet, its date picker, the toolbar of its
+grids and charts (each button hovered until its tooltip shows; on Eventos activos the search typed into,
+the column chooser, a selection and full screen), the navigation, an unknown URL, and the lost-server state.
 
 Streamlit hard-codes some English (the top bar's "N more", the date picker's quick-select presets, the
-grid toolbar, the connection dialog); the app avoids each through its layout or configuration (see the
-README's "Español en toda la pantalla"), and this walk is what keeps it so.
+toolbar, the connection dialog); the app avoids or translates each (see the README's "Español en toda la
+pantalla"), and this walk is what keeps it so.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from tests.test_browser_offline import NetworkPath
 pytestmark = pytest.mark.browser
 
 # Whole words, case-sensitive: "more" is the top bar's overflow ("2 more"); the capitalised ones are
-# Streamlit's labels (date picker, grid toolbar, connection and page-not-found dialogs).
-ENGLISH = re.compile(r"\b(?:more|Skip|Connection|Select|Past|Week|Month|Download|Search|Fullscreen)\b|Show/hide|Page not found")
+# Streamlit's labels (date picker, toolbar and its tooltips, connection and page-not-found dialogs); the
+# rest, the toolbar's "Close fullscreen", "Clear selection", "Show data" and the search bar's "Type to
+# search", "3 of 12 results", "over 1000", and the column chooser's "(index)".
+ENGLISH = re.compile(
+    r"\b(?:more|Skip|Connection|Select|Past|Week|Month|Download|Search|Fullscreen|fullscreen|Clear|Show|Copy|search"
+    r"|results?|Result|over)\b|Show/hide|Page not found|\(index\)"
+)
 MONTHS = re.compile(r"^(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)", re.I)
 PAGES = ["", "eventos", "conectividad", "historial", "iniciar", "facturas", "facturas?vista=CUFD", "bitacora", "alertas",
          "no-existe"]  # fmt: skip
@@ -50,6 +56,82 @@ def english_in(page, where: str, within_ms: int = 2_000) -> list[str]:
     return said
 
 
+def toolbar_button(page, element, name: str):
+    """``element``'s toolbar button ``name``, the mouse on it (the toolbar shows while its element is hovered)."""
+    element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10})
+    button = element.get_by_test_id("stElementToolbar").get_by_role("button", name=name, exact=True)
+    box = button.bounding_box()  # straight there: a hover's scrolling could move the element from under the mouse
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    return button
+
+
+def show_tooltip(page, element, label: str, where: str) -> None:
+    """The mouse on ``element``'s button ``label`` until its tooltip shows. Streamlit opens it 1 s after the
+    mouse enters, and in this headless Chromium a single move sometimes opens none: the mouse goes back
+    into the element and onto the button again."""
+    tooltip = page.get_by_test_id("stTooltipContent")
+    for _ in range(3):
+        toolbar_button(page, element, label)
+        try:
+            expect(tooltip).to_be_visible(timeout=2_500)
+            return
+        except AssertionError:
+            continue
+    expect(tooltip, f"{where}: no tooltip on {label}").to_be_visible()
+
+
+def toolbars_english(page, where: str, hovered: set[str]) -> list[str]:
+    """English in the toolbar of every grid and chart shown (not in a closed expander)."""
+    found: list[str] = []
+    frames = page.get_by_test_id("stFullScreenFrame")
+    for n in range(frames.count()):  # a Plotly chart without its mode bar (Historial) has no toolbar
+        if frames.nth(n).is_visible() and frames.nth(n).get_by_test_id("stElementToolbar").count():
+            found += toolbar_english(page, frames.nth(n), f"{where} element {n}", hovered)
+    return found
+
+
+def toolbar_english(page, element, where: str, hovered: set[str]) -> list[str]:
+    """English in ``element``'s toolbar: hovered, and each button not yet in ``hovered`` until its tooltip
+    shows (one tooltip of a label is enough: the same text is said the same way everywhere)."""
+    element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10})
+    toolbar = element.get_by_test_id("stElementToolbar")
+    expect(toolbar).to_be_visible()
+    labels = toolbar.get_by_role("button").evaluate_all("bs => bs.map(b => b.ariaLabel)")
+    found = english_in(page, where)
+    for label in labels:
+        if label not in hovered:
+            hovered.add(label)
+            show_tooltip(page, element, label, where)
+            found += english_in(page, f"{where} tooltip {label}")
+    return found
+
+
+def grid_tools_english(page, grid, hovered: set[str]) -> list[str]:
+    """English in a grid's search (typed into, a result chosen), column chooser, selection and full screen."""
+    found: list[str] = []
+    toolbar_button(page, grid, "Buscar").click()
+    found += english_in(page, "search open")
+    page.keyboard.type("Caja")
+    expect(grid.get_by_test_id("search-result-area")).to_be_visible()
+    page.keyboard.press("Enter")  # "1 of 22 results"
+    expect(grid.get_by_test_id("search-result-area")).to_contain_text("1 de")
+    found += english_in(page, "search typed")
+    page.keyboard.press("Escape")
+    toolbar_button(page, grid, "Mostrar u ocultar columnas").click()
+    expect(page.get_by_test_id("stDataFrameColumnVisibilityMenu")).to_be_visible()
+    found += english_in(page, "column chooser")
+    page.keyboard.press("Escape")
+    grid.click(position={"x": 16, "y": 53})  # the first row's checkbox
+    wait_for_app(page)
+    found += toolbar_english(page, grid, "selection", hovered)  # "Limpiar selección" joins the toolbar
+    toolbar_button(page, grid, "Limpiar selección").click()
+    wait_for_app(page)
+    toolbar_button(page, grid, "Pantalla completa").click()
+    found += toolbar_english(page, grid, "full screen", hovered)  # "Salir de pantalla completa"
+    page.get_by_role("button", name="Salir de pantalla completa").click()
+    return found
+
+
 @pytest.fixture(scope="module")
 def site():
     """The demo app behind a network path that the test can cut (the lost-server state)."""
@@ -67,14 +149,22 @@ def test_no_english_word_where_a_supervisor_looks(site, page):
     url = f"http://127.0.0.1:{site.port}"
     page.set_viewport_size(TABLET)
     found: list[str] = []
+    hovered: set[str] = set()
     for path in PAGES:
         page.goto(f"{url}/{path}")
         wait_for_app(page)
-        grids = page.get_by_test_id("stDataFrame")
-        for n in range(grids.count()):  # the grid toolbar appears on hover
-            if grids.nth(n).is_visible() and not page.get_by_role("dialog").count():  # not in a closed expander
-                grids.nth(n).hover()
-                found += english_in(page, f"/{path} grid {n}")
+        if path == "conectividad":  # its charts load after the page's script has run
+            expect(page.locator(".stVegaLiteChart").first).to_be_visible()
+        if not page.get_by_role("dialog").count():
+            found += toolbars_english(page, f"/{path}", hovered)
+        if path == "eventos":
+            found += grid_tools_english(page, page.get_by_test_id("stDataFrame").last, hovered)
+        if path == "conectividad":  # a chart's data, shown instead of it, has its own toolbar
+            elements = page.get_by_test_id("stElementContainer")  # by place: the chart is about to go
+            chart = elements.nth(elements.evaluate_all("es => es.findIndex(e => e.querySelector('.stVegaLiteChart'))"))
+            toolbar_button(page, chart, "Mostrar datos").click()
+            expect(chart.get_by_test_id("stDataFrame").locator("canvas").first).to_be_visible()  # the grid, loaded
+            found += toolbars_english(page, "/conectividad datos", hovered)
         if path == "no-existe":  # Streamlit's dialog for an unknown address, over the main page
             expect(page.get_by_role("dialog")).to_be_visible()
         found += english_in(page, f"/{path}")

@@ -5,12 +5,16 @@ sections (app.py), the date picker's English presets by its first day (``cucu.pe
 the connection dialog by the watchdog's banner. What is left is done here, and the browser test
 ``tests/test_browser_spanish.py`` walks every page for any of it:
 
-- the toolbar Streamlit puts over grids and charts ("Search", "Fullscreen", "Show/hide columns",
-  "Download as PNG", "Clear selection", in buttons and tooltips) is hidden with CSS: each page's filters
-  and CSV button stand in for it, and a selection is cleared in its checkboxes;
-- the calendar's language (Streamlit takes the browser's) is set to es-BO, and the keyboard's "Skip to
-  main content" link, the unknown address's "Page not found" dialog and the dialogs' "Close" are said
-  in Spanish, by ``spanish.js``.
+- the calendar's language (Streamlit takes the browser's) is set to es-BO;
+- ``spanish.js`` says in Spanish, by exact match, each fixed English text Streamlit draws: the toolbar over
+  grids and charts (its buttons' labels and the tooltips shown on hover: "Buscar", "Pantalla completa",
+  "Salir de pantalla completa", "Mostrar u ocultar columnas", "Limpiar selección", "Descargar como PNG",
+  "Mostrar datos"), the grid's search bar ("Escriba para buscar", "3 de 12 resultados") and column chooser
+  ("Seleccionar todas"), the keyboard's "Skip to main content" link, the unknown address's "Page not
+  found" dialog and the dialogs' "Close". A MutationObserver does it as they appear (a tooltip on hover, a
+  count as one types), before the page is painted. A chart's "Copy Vega-Lite spec" (a developer's tool) is
+  hidden. The grids' own CSV download stays off (``client.disableDataExport``): each page's CSV button
+  goes through ``cucu.export``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import streamlit as st
 
 STYLE = """<style>
 [data-testid="stElementContainer"]:has(#cucu-espanol) { display: none; }
-[data-testid="stElementToolbar"] { display: none; }
+[data-testid="stElementToolbarButton"]:has(button[aria-label^="Copy Vega-Lite spec"], button[aria-label="Copied!"]) {
+  display: none;
+}
 </style>"""
 
 
