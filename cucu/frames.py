@@ -173,8 +173,10 @@ def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
     rank = rows["Estado"].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
     rank = rank.where(~(rows["Desactualizado"] & (rank == 2)), 1)
-    order = pd.DataFrame({"rank": rank, "hours": rows["Horas abierto"]}, index=rows.index)
-    order = order.sort_values(["rank", "hours"], ascending=[True, False], kind="stable", na_position="last")
+    # By the start itself: "Horas abierto" is rounded to 0,01 h, and its ties kept inventory order.
+    started = pd.to_datetime(rows["Inicio"], utc=True)
+    order = pd.DataFrame({"rank": rank, "started": started}, index=rows.index)
+    order = order.sort_values(["rank", "started"], ascending=[True, True], kind="stable", na_position="last")
     return rows.loc[order.index]
 
 

@@ -99,6 +99,20 @@ def test_urgent_first_puts_the_longest_contingency_on_top():
     assert order[3:-1] == unknown
 
 
+def test_urgent_first_orders_by_the_start_not_by_rounded_hours():
+    """Seen at chain size: 05:57, 05:55, 05:56 down the grid; hours rounded to 0,01 h (36 s) tied and the
+    tie kept inventory order."""
+    p1, p2 = B1.pos[:2]
+    later_start = NOW - timedelta(hours=5, minutes=55, seconds=50)
+    earlier_start = NOW - timedelta(hours=5, minutes=56, seconds=5)  # same 5,93 h once rounded
+    given = statuses() | {
+        p1.id: status(p1, event(p1, later_start)),
+        p2.id: status(p2, event(p2, earlier_start)),
+    }
+    order = list(urgent_first(pos_frame(INV, given, NOW))["pos_id"])
+    assert order[:2] == [p2.id, p1.id]
+
+
 def test_cufd_list_opens_on_those_that_cannot_invoice():
     EXPIRING, EXPIRED, UNKNOWN, MISSING, INACTIVE = (
         CufdHealth.EXPIRING, CufdHealth.EXPIRED, CufdHealth.UNKNOWN, CufdHealth.MISSING, CufdHealth.INACTIVE,
