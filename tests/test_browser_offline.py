@@ -112,6 +112,8 @@ def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_n
     english = page.locator('[role="dialog"]', has_text="Connection error")  # Streamlit's own dialog
     expect(english).to_have_count(1)
     expect(english).to_be_hidden()
+    # Nor its modal layer: Streamlit's backdrop (the dialog's stDialog overlay) tinted the grey page under the banner.
+    expect(page.locator('[data-testid="stDialog"]:visible, [role="dialog"]:visible')).to_have_count(0)
 
     path.start()
     expect(banner).to_be_hidden(timeout=30_000)

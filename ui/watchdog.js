@@ -13,6 +13,7 @@
 
   const style = doc.createElement("style");
   style.textContent = `
+    /* stSidebar: the app draws none, but below 768 px Streamlit moves the top navigation into one. */
     body.cucu-sin-conexion [data-testid="stMain"],
     body.cucu-sin-conexion [data-testid="stHeader"],
     body.cucu-sin-conexion [data-testid="stSidebar"] { filter: grayscale(1); opacity: 0.45; }
@@ -56,11 +57,12 @@
     return ["PINGING_SERVER", "DISCONNECTED_FOREVER"].includes(state);
   };
 
-  // Streamlit's own English "Connection error" dialog: the banner says it in Spanish.
+  // Streamlit's own English "Connection error" dialog: the banner says it in Spanish. Hidden with its
+  // modal layer (Streamlit 1.67's stDialog overlay, the backdrop), which would tint the grey page.
   const hideEnglishDialog = () => {
     doc.querySelectorAll('[role="dialog"]').forEach((dialog) => {
       if (/^\s*Connection error/.test(dialog.textContent || "")) {
-        const layer = dialog.closest('[data-baseweb="modal"]') || dialog;
+        const layer = dialog.closest('[data-testid="stDialog"]') || dialog;
         layer.classList.add("cucu-aviso-ingles");
       }
     });
