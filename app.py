@@ -14,12 +14,12 @@ from cucu.vocabulary import AccessMode, Mode
 from ui import identity, resources, shell, spanish, watchdog
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
-# The sidebar (who, role, sign-out) starts closed: on an 820 px tablet it would squeeze every page.
+# No initial_sidebar_state: the app draws no sidebar (who and the role are in the "Sesión" menu). Below
+# 768 px Streamlit moves the top navigation into one, and its default ("auto") starts it closed there.
 st.set_page_config(
     page_title="Contingencia",
     page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
     layout="wide",
-    initial_sidebar_state="collapsed",
 )
 
 # (file, title, icon, section). URL paths are the file names, no custom url_path: the first request after a
