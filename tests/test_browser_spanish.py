@@ -111,11 +111,16 @@ def grid_tools_english(page, grid, hovered: set[str]) -> list[str]:
     found: list[str] = []
     toolbar_button(page, grid, "Buscar").click()
     found += english_in(page, "search open")
+    count = grid.get_by_test_id("search-result-area")
     page.keyboard.type("Caja")
-    expect(grid.get_by_test_id("search-result-area")).to_be_visible()
-    page.keyboard.press("Enter")  # "1 of 22 results"
-    expect(grid.get_by_test_id("search-result-area")).to_contain_text("1 de")
+    expect(count).to_have_text(re.compile(r"^\d+ resultados$"))  # "22 results"
+    page.keyboard.press("Enter")
+    expect(count).to_have_text(re.compile(r"^1 de \d+ resultados$"))  # "1 of 22 results"
     found += english_in(page, "search typed")
+    page.keyboard.type(" 6")  # one POS: a real singular, never "resultado(s)"
+    expect(count).to_have_text("1 resultado")
+    page.keyboard.press("Enter")
+    expect(count).to_have_text("1 de 1 resultado")
     page.keyboard.press("Escape")
     toolbar_button(page, grid, "Mostrar u ocultar columnas").click()
     expect(page.get_by_test_id("stDataFrameColumnVisibilityMenu")).to_be_visible()
