@@ -177,12 +177,12 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
     soon = timedelta(hours=expiring_hours)
     blocked: list[tuple[str, str]] = []
     expiring: list[tuple[datetime, str]] = []
-    can = total = 0
+    can = unread = 0
     for branch in inventory.branches:
         for pos in branch.pos:
             stored = snap.cufds.get(pos.id)
             health = cufd_health(stored, snap.now, soon)
-            total += 1
+            unread += health is CufdHealth.UNKNOWN
             can += health.can_invoice
             where = f"{outside(branch.name)} · {outside(pos.name)}"
             if health in (CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING):
@@ -191,16 +191,23 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
                 expiring.append((stored.cufd.vigencia, where))
     if not blocked and not expiring:
         return []
+    # Estado's figure: only the POS whose CUFD was read count (unread ones are neither fine nor blocked,
+    # so they never open nor close this alert), and how many are unread while some are.
+    read = len(inventory.all_pos) - unread
+    scope = f"de {fmt_count(read)} con CUFD leído; {fmt_count(unread)} sin leer todavía" if unread else ""
     parts = []
     if blocked:
         named = "; ".join(f"{where} ({state})" for where, state in blocked[:SUMMARY_BRANCHES])
-        parts.append(f"{plural(len(blocked), 'punto de venta no puede', 'puntos de venta no pueden')} facturar (CUFD {named}).")
+        within = f" ({scope})" if scope else ""
+        parts.append(
+            f"{plural(len(blocked), 'punto de venta no puede', 'puntos de venta no pueden')} facturar{within}: CUFD {named}."
+        )
     if expiring:
         expiring.sort()
         named = "; ".join(f"{where} a las {fmt_hour(until)}" for until, where in expiring[:SUMMARY_BRANCHES])
         parts.append(f"{plural(len(expiring), 'lo tiene', 'lo tienen')} por vencer en menos de {expiring_hours:g} h: {named}.")
-    # Estado's figure beside it, so the two never seem to disagree (POS not read yet are neither).
-    parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(total)}. Renuévelos desde Facturas.")
+    unsure = "" if not unread else " con CUFD leído" if blocked else f" con CUFD leído; {fmt_count(unread)} sin leer todavía"
+    parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(read)}{unsure}. Renuévelos desde Facturas.")
     return [
         Condition(
             key=AlertRule.CUFD.value,
@@ -379,6 +386,10 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
 
     pos_total = sum(n for *_, n in per_branch)
     named = "; ".join(f"{outside(b.name)} ({oldest(start, name)})" for start, name, b, _ in per_branch[:SUMMARY_BRANCHES])
+    # Before the first sweep has read every POS the count is of those read so far: say so (Estado's figure).
+    unknown = sum(1 for p in inventory.all_pos if p.id not in snap.statuses or not snap.statuses[p.id].known)
+    read = len(inventory.all_pos) - unknown
+    scope = f" (de {plural(read, 'consultado', 'consultados')}; {fmt_count(unknown)} sin datos todavía)" if unknown else ""
     found = [
         Condition(
             key=AlertRule.LONG_OPEN.value,
@@ -388,7 +399,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
             title=f"Contingencia de más de {hours}",
             body=(
                 f"{plural(pos_total, 'punto de venta', 'puntos de venta')} en {plural(len(per_branch), 'sucursal', 'sucursales')} en contingencia hace más de "
-                f"{hours}; los más antiguos: {named}."
+                f"{hours}{scope}; los más antiguos: {named}."
             ),
             path="eventos",
         )
