@@ -33,7 +33,15 @@ from urllib.parse import urlencode
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
 from cucu.inventory import branch_labels
-from cucu.invoicing import EventClose, InvoicePicture, cufd_health, invoice_picture, unclosed_events
+from cucu.invoicing import (
+    INVOICE_JOB,
+    EventClose,
+    InvoicePicture,
+    cufd_health,
+    invoice_picture,
+    unclosed_events,
+    walk_progress,
+)
 from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
@@ -123,6 +131,9 @@ class Snapshot:
     last_poll: datetime | None  # when a lease was last renewed
     cufds: Mapping[str, StoredCufd] = field(default_factory=dict)
     invoices: InvoicePicture | None = None
+    # Until the invoice walk's first full pass, its counts are of the pages read so far and only grow:
+    # the invoicing alerts say so, in Estado's words (``walk_progress``).
+    invoice_progress: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +231,10 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
     ]
 
 
+def _partial(snap: Snapshot) -> str:
+    return f" {snap.invoice_progress}" if snap.invoice_progress else ""
+
+
 def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
     """Offline invoices still to send whose deadline (48 h after their event ended) is within
     ``window_closing_hours``, or already past."""
@@ -250,7 +265,7 @@ def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Conditio
             title="Facturas fuera de línea por vencer",
             body=(
                 f"{plural(len(close), 'factura emitida fuera de línea sigue', 'facturas emitidas fuera de línea siguen')} sin enviarse a SIAT y su plazo "
-                f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}."
+                f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}.{_partial(snap)}"
             ),
             path="facturas",
         )
@@ -271,7 +286,7 @@ def _invoices_rejected(snap: Snapshot) -> list[Condition]:
             rule=AlertRule.INVOICES_REJECTED,
             branch_id=None,
             title="Facturas rechazadas por SIAT",
-            body=f"SIAT rechazó {plural(len(rejected), 'factura', 'facturas')}.{why} Vea el detalle en Facturas.",
+            body=f"SIAT rechazó {plural(len(rejected), 'factura', 'facturas')}.{why} Vea el detalle en Facturas.{_partial(snap)}",
             path=f"facturas?{urlencode({'estado_factura': InvoiceState.REJECTED.label})}",
         )
     ]
@@ -459,7 +474,7 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
             body=(
                 f"{plural(events, 'evento finalizado', 'eventos finalizados')} en {plural(len(per_branch), 'sucursal', 'sucursales')} tienen facturas "
                 f"fuera de línea por enviar o rechazadas y su plazo de 48 h vence en menos de "
-                f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}."
+                f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}.{_partial(snap)}"
             ),
             path=f"facturas?{urlencode({'vista': 'Cierre de eventos'})}",
         )
@@ -578,6 +593,9 @@ def read_snapshot(
         last_poll=last_poll,
         cufds=store.cufds(),
         invoices=invoice_picture(store, inventory, now, invoice_window, open_only=True) if inventory is not None else None,
+        invoice_progress=walk_progress(store.job_run(INVOICE_JOB), invoice_window / timedelta(hours=1))
+        if inventory is not None
+        else None,
     )
 
 

@@ -340,6 +340,28 @@ def test_long_open_before_the_first_sweep_says_its_count_is_of_the_pos_read_so_f
     assert "en contingencia hace más de 24 h; los más antiguos" in body and "sin datos" not in body
 
 
+def test_invoice_alerts_during_the_walks_first_pass_say_their_count_is_partial(db):
+    """Seen: "SIAT rechazó 36 facturas" while the first pass read on (46, 502, 584): until the walk has
+    read the whole window once, the invoicing alerts say their count is of what was read, as Estado does."""
+    from cucu.invoicing import INVOICE_JOB
+
+    store = Store(db)
+    store.record_job(INVOICE_JOB, T0, None, pass_pages=12)
+    snap = alerts.read_snapshot(store, polling=True, last_poll=None, now=T0, inventory=INVENTORY)
+    assert snap.invoice_progress is not None and "Primer recorrido de las facturas en curso: 12 páginas" in snap.invoice_progress
+    span = EventSpan("e1", "p1", NORTE, T0 - timedelta(hours=47), T0 - timedelta(hours=46))
+    items = [offline("a", "p1", NORTE, InvoiceState.REJECTED, span), offline("b", "p1", NORTE, InvoiceState.CONTINGENCY, span)]
+    partial = dataclasses.replace(snap, invoices=InvoicePicture(items, backlog(items), []))
+    result = found(partial, channels())
+    for rule in (AlertRule.INVOICES_REJECTED, AlertRule.INVOICES_DEADLINE, AlertRule.WINDOW_CLOSING):
+        assert result[rule.value].body.endswith(snap.invoice_progress), rule
+    store.record_job(INVOICE_JOB, T0 + timedelta(minutes=5), None, passed=True)
+    done = alerts.read_snapshot(store, polling=True, last_poll=None, now=T0, inventory=INVENTORY)
+    assert done.invoice_progress is None
+    result = found(dataclasses.replace(done, invoices=partial.invoices), channels())
+    assert "Primer recorrido" not in result[AlertRule.INVOICES_REJECTED.value].body
+
+
 def test_the_cufd_alert_counts_only_the_pos_whose_cufd_was_read_as_estado_does():
     """Seen: "Pueden facturar 1 de 3" with one POS never read, beside Estado's "1 de 2 leídos": a POS
     whose CUFD was not read is neither able nor unable to invoice. The alert gives the read ones' figure
