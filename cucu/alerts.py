@@ -33,7 +33,15 @@ from urllib.parse import urlencode
 from cucu.connectivity import ConnectivityCheck
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
 from cucu.inventory import branch_labels
-from cucu.invoicing import EventClose, InvoicePicture, cufd_health, invoice_picture, unclosed_events
+from cucu.invoicing import (
+    INVOICE_JOB,
+    EventClose,
+    InvoicePicture,
+    cufd_health,
+    invoice_picture,
+    unclosed_events,
+    walk_progress,
+)
 from cucu.lapaz import now_la_paz
 from cucu.models import Branch, Inventory
 from cucu.policy import Policy, PolicyStatus, policy_condition
@@ -123,6 +131,9 @@ class Snapshot:
     last_poll: datetime | None  # when a lease was last renewed
     cufds: Mapping[str, StoredCufd] = field(default_factory=dict)
     invoices: InvoicePicture | None = None
+    # Until the invoice walk's first full pass, its counts are of the pages read so far and only grow:
+    # the invoicing alerts say so, in Estado's words (``walk_progress``).
+    invoice_progress: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,12 +188,12 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
     soon = timedelta(hours=expiring_hours)
     blocked: list[tuple[str, str]] = []
     expiring: list[tuple[datetime, str]] = []
-    can = total = 0
+    can = unread = 0
     for branch in inventory.branches:
         for pos in branch.pos:
             stored = snap.cufds.get(pos.id)
             health = cufd_health(stored, snap.now, soon)
-            total += 1
+            unread += health is CufdHealth.UNKNOWN
             can += health.can_invoice
             where = f"{outside(branch.name)} · {outside(pos.name)}"
             if health in (CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING):
@@ -191,16 +202,23 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
                 expiring.append((stored.cufd.vigencia, where))
     if not blocked and not expiring:
         return []
+    # Estado's figure: only the POS whose CUFD was read count (unread ones are neither fine nor blocked,
+    # so they never open nor close this alert), and how many are unread while some are.
+    read = len(inventory.all_pos) - unread
+    scope = f"de {fmt_count(read)} con CUFD leído; {fmt_count(unread)} sin leer todavía" if unread else ""
     parts = []
     if blocked:
         named = "; ".join(f"{where} ({state})" for where, state in blocked[:SUMMARY_BRANCHES])
-        parts.append(f"{plural(len(blocked), 'punto de venta no puede', 'puntos de venta no pueden')} facturar (CUFD {named}).")
+        within = f" ({scope})" if scope else ""
+        parts.append(
+            f"{plural(len(blocked), 'punto de venta no puede', 'puntos de venta no pueden')} facturar{within}: CUFD {named}."
+        )
     if expiring:
         expiring.sort()
         named = "; ".join(f"{where} a las {fmt_hour(until)}" for until, where in expiring[:SUMMARY_BRANCHES])
         parts.append(f"{plural(len(expiring), 'lo tiene', 'lo tienen')} por vencer en menos de {expiring_hours:g} h: {named}.")
-    # Estado's figure beside it, so the two never seem to disagree (POS not read yet are neither).
-    parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(total)}. Renuévelos desde Facturas.")
+    unsure = "" if not unread else " con CUFD leído" if blocked else f" con CUFD leído; {fmt_count(unread)} sin leer todavía"
+    parts.append(f"Pueden facturar {fmt_count(can)} de {fmt_count(read)}{unsure}. Renuévelos desde Facturas.")
     return [
         Condition(
             key=AlertRule.CUFD.value,
@@ -211,6 +229,10 @@ def _cufd(snap: Snapshot, inventory: Inventory, expiring_hours: float) -> list[C
             path="facturas",
         )
     ]
+
+
+def _partial(snap: Snapshot) -> str:
+    return f" {snap.invoice_progress}" if snap.invoice_progress else ""
 
 
 def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Condition]:
@@ -243,7 +265,7 @@ def _invoices_deadline(snap: Snapshot, settings: AlertSettings) -> list[Conditio
             title="Facturas fuera de línea por vencer",
             body=(
                 f"{plural(len(close), 'factura emitida fuera de línea sigue', 'facturas emitidas fuera de línea siguen')} sin enviarse a SIAT y su plazo "
-                f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}."
+                f"(48 h desde el fin de su evento) vence en menos de {settings.window_closing_hours:g} h: {left}.{_partial(snap)}"
             ),
             path="facturas",
         )
@@ -264,7 +286,7 @@ def _invoices_rejected(snap: Snapshot) -> list[Condition]:
             rule=AlertRule.INVOICES_REJECTED,
             branch_id=None,
             title="Facturas rechazadas por SIAT",
-            body=f"SIAT rechazó {plural(len(rejected), 'factura', 'facturas')}.{why} Vea el detalle en Facturas.",
+            body=f"SIAT rechazó {plural(len(rejected), 'factura', 'facturas')}.{why} Vea el detalle en Facturas.{_partial(snap)}",
             path=f"facturas?{urlencode({'estado_factura': InvoiceState.REJECTED.label})}",
         )
     ]
@@ -379,6 +401,10 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
 
     pos_total = sum(n for *_, n in per_branch)
     named = "; ".join(f"{outside(b.name)} ({oldest(start, name)})" for start, name, b, _ in per_branch[:SUMMARY_BRANCHES])
+    # Before the first sweep has read every POS the count is of those read so far: say so (Estado's figure).
+    unknown = sum(1 for p in inventory.all_pos if p.id not in snap.statuses or not snap.statuses[p.id].known)
+    read = len(inventory.all_pos) - unknown
+    scope = f" (de {plural(read, 'consultado', 'consultados')}; {fmt_count(unknown)} sin datos todavía)" if unknown else ""
     found = [
         Condition(
             key=AlertRule.LONG_OPEN.value,
@@ -388,7 +414,7 @@ def _long_open(snap: Snapshot, inventory: Inventory, settings: AlertSettings, lo
             title=f"Contingencia de más de {hours}",
             body=(
                 f"{plural(pos_total, 'punto de venta', 'puntos de venta')} en {plural(len(per_branch), 'sucursal', 'sucursales')} en contingencia hace más de "
-                f"{hours}; los más antiguos: {named}."
+                f"{hours}{scope}; los más antiguos: {named}."
             ),
             path="eventos",
         )
@@ -448,7 +474,7 @@ def _window_closing(snap: Snapshot, inventory: Inventory, settings: AlertSetting
             body=(
                 f"{plural(events, 'evento finalizado', 'eventos finalizados')} en {plural(len(per_branch), 'sucursal', 'sucursales')} tienen facturas "
                 f"fuera de línea por enviar o rechazadas y su plazo de 48 h vence en menos de "
-                f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}."
+                f"{settings.window_closing_hours:g} h o ya venció; el primero de cada sucursal: {named}.{_partial(snap)}"
             ),
             path=f"facturas?{urlencode({'vista': 'Cierre de eventos'})}",
         )
@@ -567,6 +593,9 @@ def read_snapshot(
         last_poll=last_poll,
         cufds=store.cufds(),
         invoices=invoice_picture(store, inventory, now, invoice_window, open_only=True) if inventory is not None else None,
+        invoice_progress=walk_progress(store.job_run(INVOICE_JOB), invoice_window / timedelta(hours=1))
+        if inventory is not None
+        else None,
     )
 
 

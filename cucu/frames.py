@@ -251,6 +251,22 @@ class OpenWindow:
     pos_id: str = ""
 
 
+def unknown_note(frame: pd.DataFrame, *, polling: bool = True) -> str | None:
+    """The one sentence every page shows (``ui.widgets.collector_notices``: Estado, Eventos activos) while
+    some POS's state in ``pos_frame`` is not known: the first sweep's progress, or which POS cucu did not
+    answer for. ``polling``: someone asks cucu now; when nobody does, the sweep is not "en curso" (the
+    collector notice beside it says why)."""
+    total, unknown = len(frame), int((frame["Estado"] == PosState.DESCONOCIDO).sum())
+    if not unknown:
+        return None
+    asked = int(frame["Consultado"].notna().sum())  # answered or not: the first sweep's progress
+    counted = "Las cifras cuentan solo los puntos de venta con datos."
+    if asked < total:
+        state = "en curso" if polling else "detenido"
+        return f"Primer barrido {state}: {fmt_count(asked)} de {fmt_count(total)} puntos de venta consultados. {counted}"
+    return f"Sin datos de {fmt_count(unknown)} de {fmt_count(total)} puntos de venta: cucu no respondió por ellos. {counted}"
+
+
 @dataclass(frozen=True)
 class Overview:
     pos_total: int
@@ -277,18 +293,6 @@ class Overview:
     @property
     def pos_cufd_read(self) -> int:
         return self.pos_total - self.pos_cufd_unread
-
-    def unknown_note(self) -> str | None:
-        """One Spanish sentence when some POS's state is not known yet (the figures count only the others)."""
-        if not self.pos_unknown:
-            return None
-        counted = "Las cifras cuentan solo los puntos de venta con datos."
-        if self.pos_asked < self.pos_total:
-            return (
-                f"Primer barrido en curso: {fmt_count(self.pos_asked)} de {fmt_count(self.pos_total)} puntos de venta "
-                f"consultados. {counted}"
-            )
-        return f"Sin datos de {fmt_count(self.pos_unknown)} de {fmt_count(self.pos_total)} puntos de venta: cucu no respondió por ellos. {counted}"
 
     def tiles_by_attention(self) -> list[BranchTile]:
         """Affected branches first: with many branches, those are the ones a supervisor looks for."""

@@ -149,9 +149,6 @@ def count_of(
 
 
 def kpis(ov: Overview, now: datetime) -> None:
-    note = ov.unknown_note()
-    if note:
-        st.caption(note)
     c1, c2, c3, c4 = st.columns(4)
     in_contingency = Tone.MANAGED.if_any(ov.pos_in_contingency)  # managed, expected: amber, never red
     count_of(
@@ -382,9 +379,9 @@ def live_overview() -> None:
     shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
     frame, ov = shared.value.pos, shared.value.overview
     st.divider()
+    widgets.collector_notices(runtime, frame)  # above the figures it qualifies (the first sweep's progress)
     kpis(ov, now)
     invoicing_kpis(ov, now)
-    widgets.collector_notices(runtime, frame)
     if ov.fetched_at is not None:
         st.caption(
             f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import re
@@ -38,7 +39,7 @@ from cucu.lapaz import LA_PAZ
 from cucu.logs import LOGGERS
 from cucu.models import Branch, Cufd, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
-from cucu.store import Attempt, DayEvents, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
+from cucu.store import Attempt, CufdFetch, DayEvents, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome
 from tests.waiting import wait_until
 
@@ -321,13 +322,87 @@ def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_
     )
 
 
-def test_the_cufd_alert_gives_estados_figure_of_those_that_can_invoice():
-    """ "1 punto de venta no puede facturar" says beside it how many can, as Estado counts them (one not read yet)."""
+def test_long_open_before_the_first_sweep_says_its_count_is_of_the_pos_read_so_far():
+    """A count of POS in contingency during the first sweep is of those read so far, not of all: the
+    summary says how many were read and how many are not yet, as Estado does; then it stops saying so."""
+    long_ago = T0 - timedelta(hours=30)
+    statuses = {
+        "p1": PosStatus("p1", NORTE, T0, T0, event("e1", "p1", long_ago), None),
+        "p2": PosStatus("p2", NORTE, T0, None, None, "sin respuesta"),  # asked, never answered
+    }
+    body = found(snapshot(statuses=statuses))[AlertRule.LONG_OPEN.value].body
+    assert "1 punto de venta en 1 sucursal en contingencia hace más de 24 h (de 1 consultado; 2 sin datos todavía);" in body
+    statuses |= {
+        "p2": PosStatus("p2", NORTE, T0, T0, None, None),
+        "p3": PosStatus("p3", SUR, T0, T0, None, None),
+    }
+    body = found(snapshot(statuses=statuses))[AlertRule.LONG_OPEN.value].body
+    assert "en contingencia hace más de 24 h; los más antiguos" in body and "sin datos" not in body
+
+
+def test_invoice_alerts_during_the_walks_first_pass_say_their_count_is_partial(db):
+    """Seen: "SIAT rechazó 36 facturas" while the first pass read on (46, 502, 584): until the walk has
+    read the whole window once, the invoicing alerts say their count is of what was read, as Estado does."""
+    from cucu.invoicing import INVOICE_JOB
+
+    store = Store(db)
+    store.record_job(INVOICE_JOB, T0, None, pass_pages=12)
+    snap = alerts.read_snapshot(store, polling=True, last_poll=None, now=T0, inventory=INVENTORY)
+    assert snap.invoice_progress is not None and "Primer recorrido de las facturas en curso: 12 páginas" in snap.invoice_progress
+    span = EventSpan("e1", "p1", NORTE, T0 - timedelta(hours=47), T0 - timedelta(hours=46))
+    items = [offline("a", "p1", NORTE, InvoiceState.REJECTED, span), offline("b", "p1", NORTE, InvoiceState.CONTINGENCY, span)]
+    partial = dataclasses.replace(snap, invoices=InvoicePicture(items, backlog(items), []))
+    result = found(partial, channels())
+    for rule in (AlertRule.INVOICES_REJECTED, AlertRule.INVOICES_DEADLINE, AlertRule.WINDOW_CLOSING):
+        assert result[rule.value].body.endswith(snap.invoice_progress), rule
+    store.record_job(INVOICE_JOB, T0 + timedelta(minutes=5), None, passed=True)
+    done = alerts.read_snapshot(store, polling=True, last_poll=None, now=T0, inventory=INVENTORY)
+    assert done.invoice_progress is None
+    result = found(dataclasses.replace(done, invoices=partial.invoices), channels())
+    assert "Primer recorrido" not in result[AlertRule.INVOICES_REJECTED.value].body
+
+
+def test_the_cufd_alert_counts_only_the_pos_whose_cufd_was_read_as_estado_does():
+    """Seen: "Pueden facturar 1 de 3" with one POS never read, beside Estado's "1 de 2 leídos": a POS
+    whose CUFD was not read is neither able nor unable to invoice. The alert gives the read ones' figure
+    and says how many are unread while some are."""
     ok = StoredCufd("p1", NORTE, T0, T0, Cufd("C", None, T0 + timedelta(hours=8), True), None)
     expired = StoredCufd("p2", NORTE, T0, T0, Cufd("C", None, T0 - timedelta(hours=1), True), None)
-    snap = dataclasses.replace(snapshot(), cufds={"p1": ok, "p2": expired})
+    snap = dataclasses.replace(snapshot(), cufds={"p1": ok, "p2": expired})  # p3 not read yet
     body = found(snap)[AlertRule.CUFD.value].body
-    assert "1 punto de venta no puede facturar" in body and "Pueden facturar 1 de 3." in body
+    assert "1 punto de venta no puede facturar (de 2 con CUFD leído; 1 sin leer todavía)" in body
+    assert "Pueden facturar 1 de 2 con CUFD leído." in body and "de 3" not in body
+    expiring = StoredCufd("p2", NORTE, T0, T0, Cufd("C", None, T0 + timedelta(hours=1), True), None)
+    body = found(dataclasses.replace(snap, cufds={"p1": ok, "p2": expiring}))[AlertRule.CUFD.value].body
+    assert "Pueden facturar 2 de 2 con CUFD leído; 1 sin leer todavía." in body
+    read_all = {"p1": ok, "p2": expired, "p3": dataclasses.replace(ok, pos_id="p3", branch_id=SUR)}
+    body = found(dataclasses.replace(snap, cufds=read_all))[AlertRule.CUFD.value].body
+    assert "1 punto de venta no puede facturar: CUFD Sucursal Norte · Caja 2 (vencido)." in body
+    assert "Pueden facturar 2 de 3." in body and "sin leer" not in body
+
+
+def test_unread_cufds_never_open_nor_close_the_cufd_alert(db):
+    """Unknown is not fine and not blocked: POS never read do not open the alert; a blocked POS whose
+    next read fails keeps its last answer, so the alert stays open; the text follows the reads."""
+    store = Store(db)
+    settings = channels()
+    cufd = functools.partial(CufdFetch, "p1", NORTE, T0, Cufd("C", None, T0 + timedelta(hours=8), True))
+    store.save_cufds([cufd(), CufdFetch("p3", SUR, T0, error="sin respuesta")])  # p2 never read, p3 never answered
+
+    def now_(minutes):
+        return dataclasses.replace(snapshot(T0 + timedelta(minutes=minutes)), cufds=store.cufds())
+
+    assert run(store, now_(1), settings).opened == 0
+    store.save_cufds([CufdFetch("p2", NORTE, T0, Cufd("C", None, T0 - timedelta(hours=1), True))])
+    assert run(store, now_(2), settings).opened == 1
+    (incident,) = store.open_incidents()
+    assert "no puede facturar (de 2 con CUFD leído; 1 sin leer todavía)" in incident.body
+    store.save_cufds([CufdFetch("p2", NORTE, T0 + timedelta(minutes=3), error="sin respuesta")])
+    assert run(store, now_(4), settings).closed == 0 and store.open_incidents()
+    store.save_cufds([CufdFetch("p3", SUR, T0 + timedelta(minutes=5), Cufd("C", None, T0 + timedelta(hours=8), True))])
+    assert run(store, now_(6), settings) == Round()
+    (incident,) = store.open_incidents()
+    assert "Pueden facturar 2 de 3." in incident.body and "sin leer" not in incident.body
 
 
 def test_unsettled_attempts_after_their_minutes(db):

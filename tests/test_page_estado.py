@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.apptest_support import header_siat, page_word, run_app, texts
@@ -162,9 +164,17 @@ def tile_lines(at) -> list[str]:
     return [m.value for m in at.markdown if any(w in m.value for w in words) and "SIAT" not in m.value]
 
 
+def polled_by_the_service(db: str) -> None:
+    """A live collector lease of another process: someone polls, so a first sweep is "en curso"."""
+    from cucu.store import Store
+
+    Store(db).acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
+
+
 def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_green(sim, app_secrets):
     """Seen at chain size after a restart: "POS en contingencia 0 de 10 000", "POS que pueden facturar 0 de
     10 000" and every tile "🟢 Sin contingencia · 10 POS · 10 sin datos" until the first sweep ended."""
+    polled_by_the_service(app_secrets["db"])
     at = run_app(app_secrets)  # nothing swept, no CUFD read
     m = metrics(at)
     deltas = {metric.label: metric.proto.delta for metric in at.metric}
@@ -188,6 +198,7 @@ def test_a_partly_read_chain_counts_only_what_it_read_and_says_so(sim, seeded_ru
     unread = [p.id for p in branch.pos[1:]]
     with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet
         conn.execute(pos_status.delete().where(pos_status.c.pos_id.in_(unread)))
+    polled_by_the_service(app_secrets["db"])
     at = run_app(app_secrets)
     m = metrics(at)
     deltas = {metric.label: metric.proto.delta for metric in at.metric}
@@ -196,3 +207,23 @@ def test_a_partly_read_chain_counts_only_what_it_read_and_says_so(sim, seeded_ru
     assert f"Primer barrido en curso: {known} de {len(everyone)} puntos de venta consultados" in texts(at)
     assert f":gray[Sin contingencia en 1 de {len(branch.pos)} POS]" in tile_lines(at)
     assert f"⚪ {len(unread)} sin datos" in texts(at)  # how many of the branch are unread
+
+
+def test_the_first_sweep_is_said_once_above_the_figures_it_qualifies(sim, app_secrets):
+    """Seen: "Primer barrido en curso: 0 de 10 000 …" above the KPIs and, below them, "Todavía no hay datos
+    de los puntos de venta: el colector los está consultando": one message, from one function, above."""
+    polled_by_the_service(app_secrets["db"])
+    at = run_app(app_secrets)
+    body = texts(at)
+    assert body.count("Primer barrido en curso") == 1 and "Todavía no hay datos" not in body
+    note = next(i for i in at.info if "Primer barrido" in i.value)
+    assert f"0 de {len(sim.inventory.all_pos)} puntos de venta consultados" in note.value
+    page = [e for e in at.main if e is note or e is at.metric[0]]  # document order
+    assert page == [note, at.metric[0]]  # above the KPIs whose "de N con datos" it explains
+
+
+def test_with_nobody_polling_the_first_sweep_is_not_said_in_progress(sim, app_secrets):
+    """The collector is off and no other process polls: the sweep is stopped, not "en curso"."""
+    body = texts(run_app(app_secrets))
+    assert "El colector de este proceso está apagado" in body
+    assert f"Primer barrido detenido: 0 de {len(sim.inventory.all_pos)}" in body and "en curso" not in body

@@ -119,6 +119,7 @@ def test_no_data_yet_is_explained(sim, app_secrets):
     at = run_app(app_secrets, page=PAGE)  # nothing swept: the collector is off in this test
     assert "El colector de este proceso está apagado" in texts(at) and "ningún otro consulta cucu:" in texts(at)
     assert "el colector los está consultando" not in texts(at)  # nobody is: the notice above says so
+    assert f"Primer barrido detenido: 0 de {len(sim.inventory.all_pos)} puntos de venta consultados" in texts(at)
     assert all(f["Estado"].str.contains("Desconocido").all() for f in shown_rows(at))
 
 
@@ -127,7 +128,23 @@ def test_no_data_yet_while_the_collector_service_polls(sim, app_secrets):
 
     Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
     body = texts(run_app(app_secrets, page=PAGE))
-    assert "el colector los está consultando" in body and "consulta cucu" not in body
+    # Estado's sentence, from the same function: the first sweep's progress, not a second way to say it.
+    assert f"Primer barrido en curso: 0 de {len(sim.inventory.all_pos)} puntos de venta consultados" in body
+    assert "Todavía no hay datos" not in body and "consulta cucu" not in body
+
+
+def test_a_partly_swept_chain_says_the_first_sweeps_progress(sim, seeded_runtime, app_secrets):
+    """Seen: nothing said once some POS were read, while the rest showed "Desconocido"."""
+    from cucu.schema import pos_status
+
+    unread = [p.id for p in sim.inventory.all_pos[1:4]]
+    with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet
+        conn.execute(pos_status.delete().where(pos_status.c.pos_id.in_(unread)))
+    assert seeded_runtime.store.acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
+    body = texts(run_app(app_secrets, page=PAGE))
+    total = len(sim.inventory.all_pos)
+    assert body.count("Primer barrido en curso") == 1
+    assert f"Primer barrido en curso: {total - len(unread)} de {total} puntos de venta consultados" in body
 
 
 def test_collector_notice_follows_the_lease_of_other_processes(sim, seeded_runtime, app_secrets):

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_datetime, plural
+from cucu.frames import unknown_note
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.models import Inventory
@@ -133,7 +134,6 @@ def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
 def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     """Say so when what is shown may be old or incomplete."""
     stale = int(frame["Desactualizado"].sum())
-    unknown = int((frame["Estado"] == PosState.DESCONOCIDO).sum())
     polling = runtime.collector.polling()
     if not polling.active:
         since = f" desde el {fmt_datetime(polling.last_renewal)} (hora de La Paz)" if polling.last_renewal else ""
@@ -154,8 +154,10 @@ def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
             "se muestra su último estado conocido (marcado con ⚠).",
             icon=":material/sync_problem:",
         )
-    if unknown and unknown == len(frame) and not stale and polling.active:  # else the notice above says why
-        st.info("Todavía no hay datos de los puntos de venta: el colector los está consultando.", icon=":material/hourglass_top:")
+    # One sentence for what is not known yet (the first sweep's progress), the same on every page.
+    note = unknown_note(frame, polling=polling.active)
+    if note:
+        st.info(note, icon=":material/hourglass_top:")
 
 
 def csv_download(
