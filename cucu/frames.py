@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +34,7 @@ POS_COLUMNS = [
     "event_id",
     "Sucursal",
     "Punto de venta",
+    "Ciudad",  # the branch's, for the search (cucu.frames.SEARCHED_COLUMNS)
     "Estado",
     "Motivo",
     "Código motivo",
@@ -76,6 +79,7 @@ def pos_frame(
                     "event_id": event.id if event else None,
                     "Sucursal": branch.name,
                     "Punto de venta": pos.name,
+                    "Ciudad": branch.city,
                     "Estado": pos_state(status).value,
                     "Motivo": event.motive_text if event else None,
                     "Código motivo": event.codigo_motivo if event else None,
@@ -99,10 +103,68 @@ def pos_frame(
 
 
 def filter_pos_frame(
-    frame: pd.DataFrame, branch_ids: Iterable[str] = (), states: Iterable[str] = (), motives: Iterable[int] = ()
+    frame: pd.DataFrame,
+    branch_ids: Iterable[str] = (),
+    states: Iterable[str] = (),
+    motives: Iterable[int] = (),
+    search: str | None = None,
 ) -> pd.DataFrame:
-    """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives."""
-    return frame[matching(frame, {"branch_id": branch_ids, "Estado": states, "Código motivo": motives})]
+    """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives; a
+    search keeps the POS whose texts hold it (``search_mask``)."""
+    mask = matching(frame, {"branch_id": branch_ids, "Estado": states, "Código motivo": motives})
+    return frame[mask & search_mask(frame, search)]
+
+
+# What the Buscar box of Eventos activos looks in: a supervisor knows a POS by its branch, its name, its city,
+# or what was written when its event started.
+SEARCHED_COLUMNS = ["Sucursal", "Punto de venta", "Ciudad", "Motivo", "Descripción"]
+_MARKS = re.compile(r"[\u0300-\u036f]")  # the accents NFKD splits off their letter
+
+
+def folded(text: str) -> str:
+    """What a search compares: no case, no accent, one space between words ("Potosí" and "POTOSI" agree)."""
+    return " ".join(_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold().split())
+
+
+def search_terms(search: str | None) -> list[str]:
+    """The regular expressions a row must all match, one per word of ``search``. A number goes with the
+    word before it and matches a whole number, leading zeros aside: "caja 3" is Caja 3, not Caja 13 or 30,
+    and "sucursal 7" finds "Sucursal 007"; other words match anywhere ("bamba" finds Cochabamba)."""
+    terms: list[str] = []
+    open_word = False  # the last term is a word still waiting for its number
+    for word in folded(search or "").split():
+        if word.isascii() and word.isdigit():
+            number = rf"(?<!\d)0*{word.lstrip('0') or '0'}(?!\d)"
+            if open_word:  # "caja 3": the number says which caja
+                terms[-1] += rf"\S* {number}"
+            else:
+                terms.append(number)
+            open_word = False
+        else:
+            terms.append(re.escape(word))
+            open_word = True
+    return terms
+
+
+def search_mask(frame: pd.DataFrame, search: str | None) -> pd.Series:
+    """The rows of a pos_frame whose SEARCHED_COLUMNS hold every term of ``search``; all rows without one.
+    Vectorised: about 15 ms for 10 000 POS, and only while a search is typed."""
+    terms = search_terms(search)
+    if not terms or frame.empty:
+        return pd.Series(True, index=frame.index)
+    # A line per column, which no search word holds: "caja 3" is not a POS "Caja" whose city starts "3".
+    texts = [_folded_column(frame[column]) for column in SEARCHED_COLUMNS]
+    text = texts[0].str.cat(texts[1:], sep="\n")
+    mask = pd.Series(True, index=frame.index)
+    for term in terms:
+        mask &= text.str.contains(term, regex=True)
+    return mask
+
+
+def _folded_column(values: pd.Series) -> pd.Series:
+    # Each distinct text folded once: a chain repeats its 10 city and "Caja N" names a thousand times each.
+    texts = values.fillna("").astype(str)
+    return texts.map({text: folded(text) for text in texts.unique()})
 
 
 def matching(frame: pd.DataFrame, filters: Mapping[str, Iterable[object]]) -> pd.Series:

@@ -22,7 +22,7 @@ st.title("Eventos activos")
 actions.confirmation_and_results(runtime)
 
 # Filters live in the URL (bind="query-params"), so a filtered view can be shared as a link.
-branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory)
+search, branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory)
 
 # What a supervisor reads first, sized to fit a tablet with the tick column (see ui.widgets.TABLET_GRID_PX):
 # which POS, its state, for how long, why. Inicio, Consultado, the SIAT code and the CUFDs are one click away
@@ -79,7 +79,7 @@ def live_table() -> None:
     now = runtime.store.now()
     frame = resources.current_frames(runtime).value.pos  # shared by every tablet, once per data version
     # What needs a person first: in contingency (longest open first), then unknown or stale, then normal.
-    shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter))
+    shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter, search))
     active = active_pos_ids(shown)
     long_open = long_open_first(shown)
     fetched = frame["Consultado"].dropna()
@@ -131,8 +131,8 @@ def live_table() -> None:
             with st.container(horizontal=True):
                 end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
             st.caption(
-                f"Para marcar filas, filtre a {fmt_count(widgets.LAZY_ROWS)} puntos de venta o menos (por sucursal, estado "
-                "o motivo); o finalice todos los mostrados."
+                f"Para marcar filas, filtre a {fmt_count(widgets.LAZY_ROWS)} puntos de venta o menos (busque, o elija "
+                "sucursal, estado o motivo); o finalice todos los mostrados."
             )
         return
     buttons = st.container(horizontal=True)  # above the table, filled once the ticks are known
@@ -154,7 +154,7 @@ def live_table() -> None:
             if selected:
                 end_button(f"Finalizar seleccionados ({fmt_count(len(selected))})", selected, "finalizar_sel")
             end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
-        st.caption("Marque filas para finalizar solo esas, o filtre por sucursal, estado o motivo para actuar sobre lo mostrado.")
+        st.caption("Marque filas para finalizar solo esas, o busque o filtre para actuar sobre lo mostrado.")
 
 
 live_table()

@@ -19,6 +19,7 @@ from cucu.frames import (
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event, format_api_datetime
+from cucu.simulator.seed import synthetic_inventory
 from cucu.store import DayEvents, PosStatus
 from cucu.vocabulary import CufdHealth, PosState
 
@@ -139,6 +140,40 @@ def test_filters():
     assert list(filter_pos_frame(frame, motives=[1])["Punto de venta"]) == [B1.pos[1].name]
     assert len(filter_pos_frame(frame)) == len(frame)
     assert len(filter_pos_frame(frame, branch_ids=[B1.id], states=[PosState.NORMAL])) == 1  # the others were never asked
+
+
+def searched(frame, search, **filters):
+    return [
+        f"{row.Sucursal} · {row['Punto de venta']}" for _, row in filter_pos_frame(frame, search=search, **filters).iterrows()
+    ]
+
+
+def test_search_ignores_case_and_accents_in_branch_pos_city_motive_and_description():
+    frame = pos_frame(INV, statuses(), NOW)
+    frame.loc[frame["pos_id"] == B1.pos[0].id, "Descripción"] = "Corte eléctrico en el DEPÓSITO"
+    cochabamba = [f"Sucursal Cochabamba · Caja {n}" for n in range(1, 5)]
+    assert searched(frame, "cochabamba") == searched(frame, "  COCHABAMBA ") == cochabamba  # the branch's name
+    assert searched(frame, "SIERRA") == [f"Sucursal Santa Cruz · Caja {n}" for n in range(1, 6)]  # only its city says it
+    assert searched(frame, "electrico deposito") == searched(frame, "Eléctrico") == ["Casa Matriz · Caja 1"]
+    assert searched(frame, "internet") == ["Casa Matriz · Caja 2"]  # the motive's text
+    assert searched(frame, "cochabamba caja 3") == ["Sucursal Cochabamba · Caja 3"]  # every word, in any column
+    assert searched(frame, "cochabamba", states=[PosState.NORMAL]) == []  # with the other filters, not instead
+    assert len(filter_pos_frame(frame, search="")) == len(filter_pos_frame(frame, search="  ")) == len(frame)
+
+
+def test_search_number_goes_with_the_word_before_it():
+    frame = pos_frame(synthetic_inventory(12, 13), {}, NOW)
+    assert searched(frame, "caja 3") == [f"Sucursal {b:03d} · Caja 3" for b in range(1, 13)]  # not Caja 13
+    assert searched(frame, "sucursal 3 caja 13") == searched(frame, "Caja 13 sucursal 003") == ["Sucursal 003 · Caja 13"]
+    assert searched(frame, "cobija sucursal 1") == []  # Sucursal 010 is in Cobija; 1 is not 10
+    assert len(searched(frame, "3")) == 13 + 11  # a number alone: anywhere, still whole
+
+
+def test_search_text_is_never_a_pattern():
+    frame = pos_frame(INV, statuses(), NOW)
+    for hostile in ["(.*", "[", "\\", ".*", "caja |", "\x00\ufeff", "9" * 5000, "<b>Casa</b>", "ñ" * 100]:
+        assert searched(frame, hostile) == [], hostile
+    assert searched(frame, "Caja 1.") == []  # the dot is a dot
 
 
 def test_overview_kpis_and_tiles():

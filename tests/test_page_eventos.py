@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from tests.apptest_support import run_app, texts
+from tests.apptest_support import SUPERVISOR_OFF, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
 
@@ -89,6 +89,37 @@ def test_filters_come_from_the_url(sim, seeded_runtime, app_secrets):
     expected = len(active_pos(sim) & {p.id for p in branch.pos})
     assert len(frames) == (1 if expected else 0)
     assert sum(len(f) for f in frames) == expected
+
+
+def test_search_narrows_the_table_the_count_and_what_ending_all_shown_touches(sim, seeded_runtime, app_secrets, monkeypatch):
+    """At chain size the grid has no search of its own (it loads as it scrolls): the page's Buscar box is the
+    way to one POS among 10 000, and "finalizar todos los mostrados" ends only what it leaves."""
+    import ui.actions
+    import ui.widgets
+
+    monkeypatch.setattr(ui.widgets, "LAZY_ROWS", 5)  # the demo's 22 POS stand for a chain's 10 000
+    branch = next(b for b in sim.inventory.branches if active_pos(sim) & {p.id for p in b.pos} != active_pos(sim))
+    ending = active_pos(sim) & {p.id for p in branch.pos}
+    assert ending, "the seed has events in more than one branch"
+    search = branch.city.upper()  # "COCHABAMBA" finds "Cochabamba"
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    at.text_input(key="buscar").set_value(search).run()
+    assert not at.exception
+    table = shown_rows(at)[0]
+    assert set(table["Sucursal"]) == {branch.name} and len(table) == len(branch.pos)
+    assert f"{len(branch.pos)} de {len(sim.inventory.all_pos)} puntos de venta" in texts(at)
+    at.button(key="finalizar_todos").click().run()
+    assert f"Finalizar todos los eventos mostrados ({len(ending)})" in [b.label for b in at.button]
+    pending = at.session_state[ui.actions.PENDING]
+    assert {t.pos.id for t in pending.targets} == ending  # not the other branches' events
+
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    at.query_params["buscar"] = f"{branch.name.lower()} caja 1"  # a shared link to one POS
+    at.switch_page(PAGE).run()
+    assert at.text_input(key="buscar").value == f"{branch.name.lower()} caja 1"
+    assert [tuple(r) for r in shown_rows(at)[0][["Sucursal", "Punto de venta"]].itertuples(index=False)] == [
+        (branch.name, "Caja 1")
+    ]
 
 
 def test_state_filter_widget(sim, seeded_runtime, app_secrets):

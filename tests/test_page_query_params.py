@@ -24,7 +24,7 @@ HOSTILE = [
 ]
 PARAMS = {
     "pages/estado.py": ["sucursal"],  # reads none itself: a link for Eventos pasted on Estado
-    "pages/eventos.py": ["sucursal", "estado", "motivo"],
+    "pages/eventos.py": ["buscar", "sucursal", "estado", "motivo"],
     "pages/historial.py": ["fechas", "sucursal", "pos", "motivo"],
     "pages/conectividad.py": ["ventana"],
 }

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cucu.client import MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_json, parse_retry_after
 from cucu.errors import CucuError
 from cucu.figures.timeline import timeline_figure
-from cucu.frames import pos_frame, pos_table
+from cucu.frames import SEARCHED_COLUMNS, pos_frame, pos_table, search_mask
 from cucu.history_view import events_frame, lanes
 from cucu.inventory import MAX_NAME_LENGTH, InventoryError, inventory_to_toml, load_inventory, parse_inventory
 from cucu.lapaz import LA_PAZ
@@ -340,3 +341,12 @@ def test_a_date_pick_from_the_url_is_a_range_or_none_and_a_range_is_checked(pick
     assert problem is None or isinstance(problem, str)
     if problem is None:
         assert start <= end <= today and (end - start) < timedelta(days=62)
+
+
+@given(name=st.text(max_size=60), elsewhere=st.text(max_size=60), search=st.text(max_size=120))
+def test_a_search_never_fails_and_a_pos_is_found_by_its_own_name(name, elsewhere, search):
+    """Eventos activos' Buscar box comes from the URL: any text is a search, never a pattern that breaks; and
+    whatever a name holds (accents, signs, numbers), typing it finds that POS."""
+    frame = pd.DataFrame([[elsewhere, name, None, None, None]], columns=SEARCHED_COLUMNS)
+    assert search_mask(frame, search).dtype == bool
+    assert search_mask(frame, name).all()

@@ -26,6 +26,8 @@ LAZY_ROWS = 1_000
 
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
+SEARCH_PARAM = "buscar"  # Eventos activos' text search (cucu.frames.search_mask)
+SEARCH_MAX_CHARS = 100  # longer than any name it looks for (cucu.inventory.MAX_NAME_LENGTH is one column)
 PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
 # What a grid shows in a cell without a value (``st.dataframe(placeholder=...)``): Streamlit's default is
 # a grey "None". Typed columns keep their empty cells empty (NaT, <NA>), so they still sort by value.
@@ -114,8 +116,21 @@ def motive_filter() -> list[int]:
     )
 
 
-def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
-    """Branch, state and motive filters; each one's value is kept in the URL."""
+def pos_filters(inventory: Inventory) -> tuple[str, list[str], list[str], list[int]]:
+    """Search, branch, state and motive filters; each one's value is kept in the URL."""
+    search = st.text_input(
+        "Buscar",
+        max_chars=SEARCH_MAX_CHARS,
+        key=SEARCH_PARAM,
+        icon=":material/search:",
+        # Applied as typing pauses: Streamlit's hint otherwise, "Press Enter to apply", is English; and so is
+        # the clear button of type="search" ("Clear entry"). Half a second: a chain's page reruns in ~0.1 s.
+        live="500ms",
+        placeholder="Sucursal, caja, ciudad o descripción",
+        help="Sin distinguir mayúsculas ni tildes. Cada palabra debe aparecer; un número va con la palabra anterior: "
+        '"caja 3" es la Caja 3, no la 13.',
+        bind="query-params",
+    )
     col_branch, col_motive = st.columns([3, 2])
     with col_branch:
         branches = branch_filter(inventory)
@@ -128,7 +143,7 @@ def pos_filters(inventory: Inventory) -> tuple[list[str], list[str], list[int]]:
         key=STATE_PARAM,
         bind="query-params",
     )
-    return branches, states or [], motives
+    return search or "", branches, states or [], motives
 
 
 def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
