@@ -48,7 +48,6 @@ from cucu.policy import Policy, PolicyStatus, policy_condition
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
 from cucu.store import (
     AuditEntry,
-    DayEvents,
     Incident,
     OutboxEntry,
     OutboxMessage,
@@ -125,7 +124,6 @@ class Snapshot:
     now: datetime
     checks: Sequence[ConnectivityCheck]  # oldest first
     statuses: Mapping[str, PosStatus]
-    recent_days: Sequence[DayEvents]  # days with an end in the last 48 h (frames.open_windows reads them)
     open_attempts: Sequence[AuditEntry]
     polling: bool  # someone holds a live collector lease
     last_poll: datetime | None  # when a lease was last renewed
@@ -580,14 +578,11 @@ def read_snapshot(
     inventory: Inventory | None = None,
     invoice_window: timedelta = timedelta(hours=DEFAULT_INVOICE_WINDOW_HOURS),
 ) -> Snapshot:
-    from cucu.models import REGISTRATION_WINDOW
-
     attempts = [a for outcome in OPEN_OUTCOMES for a in store.open_attempts(outcome)]
     return Snapshot(
         now=now,
         checks=checks_for_rules(store.recent_checks, store.checks_before, CHECK_HISTORY),
         statuses=store.pos_statuses(),
-        recent_days=store.days_with_ends_since(now - REGISTRATION_WINDOW),
         open_attempts=attempts,
         polling=polling,
         last_poll=last_poll,
@@ -1041,7 +1036,7 @@ class Alerter:
                     invoice_window=self.invoice_window,
                 )
                 if leading
-                else Snapshot(now, [], {}, [], [], polling, last_poll)
+                else Snapshot(now, [], {}, [], polling, last_poll)
             )
             extra = {}
             if leading and self.policy is not None:

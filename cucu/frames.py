@@ -15,9 +15,9 @@ from cucu.export import excel_csv_file
 from cucu.formatting import fmt_count, fmt_duration, plural
 from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
 from cucu.lapaz import la_paz_series, now_la_paz
-from cucu.models import REGISTRATION_WINDOW, Event, Inventory, motive_label
+from cucu.models import Inventory, motive_label
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_LONG_OPEN_HOURS
-from cucu.store import AuditEntry, AuditFilter, DayEvents, Incident, OutboxEntry, PosStatus, Store, StoredCufd, page_count
+from cucu.store import AuditEntry, AuditFilter, Incident, OutboxEntry, PosStatus, Store, StoredCufd, page_count
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, PosState, stored_label
 
 
@@ -300,19 +300,6 @@ class BranchTile:
         return notes
 
 
-@dataclass(frozen=True)
-class OpenWindow:
-    """An ended event whose 48 h SIAT registration window is still open."""
-
-    branch: str
-    pos: str
-    event: Event
-    deadline: datetime
-    left: timedelta
-    branch_id: str = ""
-    pos_id: str = ""
-
-
 def unknown_note(frame: pd.DataFrame, *, polling: bool = True) -> str | None:
     """The one sentence every page shows (``ui.widgets.collector_notices``: Estado, Eventos activos) while
     some POS's state in ``pos_frame`` is not known: the first sweep's progress, or which POS cucu did not
@@ -338,7 +325,6 @@ class Overview:
     branches_total: int
     branches_affected: int
     longest_open: pd.Series | None  # the row of pos_frame with the longest open event
-    windows: list[OpenWindow]  # soonest deadline first
     tiles: list[BranchTile]
     fetched_at: datetime | None  # the oldest "Consultado" among POS: how fresh the whole picture is
     pos_can_invoice: int = 0  # with a valid, active CUFD
@@ -365,7 +351,7 @@ class Overview:
         return [t for t in self.tiles_by_attention() if t.needs_attention][:limit]
 
 
-def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> Overview:
+def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overview:
     in_cont = frame["Estado"] == PosState.CONTINGENCIA
     # One pass over the rows for every branch (a filter per branch would cost branches x POS).
     counts = (
@@ -405,7 +391,6 @@ def overview(frame: pd.DataFrame, inventory: Inventory, recent_days: Iterable[Da
         branches_total=len(inventory.branches),
         branches_affected=sum(1 for t in tiles if t.in_contingency),
         longest_open=longest,
-        windows=open_windows(inventory, recent_days, now),
         tiles=tiles,
         fetched_at=min(fetched) if len(fetched) else None,
         pos_can_invoice=int(frame["Puede facturar"].sum()),
@@ -435,41 +420,6 @@ def branches_frame(ov: Overview) -> pd.DataFrame:
         for t in ov.tiles_by_attention()
     ]
     return pd.DataFrame(rows, columns=["branch_id", *BRANCH_COLUMNS])
-
-
-def open_windows(inventory: Inventory, recent_days: Iterable[DayEvents], now: datetime) -> list[OpenWindow]:
-    """Events ended within the last 48 h: SIAT still accepts their registration until end + 48 h."""
-    names = {p.id: (b.name, p) for b in inventory.branches for p in b.pos}
-    seen: set[str] = set()
-    windows = []
-    for day in recent_days:
-        for event in day.events:
-            if event.id in seen or event.fecha_fin is None or day.pos_id not in names:
-                continue
-            seen.add(event.id)
-            deadline = event.fecha_fin + REGISTRATION_WINDOW
-            if event.fecha_fin <= now < deadline:
-                branch_name, pos = names[day.pos_id]
-                windows.append(OpenWindow(branch_name, pos.name, event, deadline, deadline - now, pos.branch_id, pos.id))
-    return sorted(windows, key=lambda w: w.deadline)
-
-
-def windows_frame(windows: list[OpenWindow]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Sucursal": w.branch,
-                "Punto de venta": w.pos,
-                "Motivo": w.event.motive_text,
-                "Finalizó": w.event.fecha_fin,
-                "Vence": w.deadline,
-                "Queda": w.left,  # a timedelta: sorts by value
-                "Código SIAT": w.event.codigo_evento_siat,
-            }
-            for w in windows
-        ],
-        columns=["Sucursal", "Punto de venta", "Motivo", "Finalizó", "Vence", "Queda", "Código SIAT"],
-    )
 
 
 # ---- Bitácora ------------------------------------------------------------------------

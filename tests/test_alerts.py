@@ -39,7 +39,7 @@ from cucu.lapaz import LA_PAZ
 from cucu.logs import LOGGERS
 from cucu.models import Branch, Cufd, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
-from cucu.store import Attempt, CufdFetch, DayEvents, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
+from cucu.store import Attempt, CufdFetch, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome
 from tests.waiting import wait_until
 
@@ -70,8 +70,8 @@ def checks(*states, start=T0, every=30):
     return [ConnectivityCheck(start + timedelta(seconds=every * i), ok) for i, ok in enumerate(states)]
 
 
-def snapshot(now=T0, *, checks_=(), statuses=None, days=(), attempts=(), polling=True, last_poll=None):
-    return Snapshot(now, list(checks_), statuses or {}, list(days), list(attempts), polling, last_poll)
+def snapshot(now=T0, *, checks_=(), statuses=None, attempts=(), polling=True, last_poll=None):
+    return Snapshot(now, list(checks_), statuses or {}, list(attempts), polling, last_poll)
 
 
 def found(snap, settings=None, **kw):
@@ -311,15 +311,6 @@ def test_window_closing_finds_ended_events_whose_invoices_are_not_all_validated_
     assert "venció" in summary.body and "Cierre+de+eventos" in summary.path
     assert "quedan 5 h" in result[f"{AlertRule.WINDOW_CLOSING.value}:{NORTE}"].body
     assert AlertRule.WINDOW_CLOSING.label == "Eventos por cerrar"
-    assert not found(
-        snapshot(
-            days=[
-                DayEvents(
-                    "p1", NORTE, T0.date(), T0, True, (event("e9", "p1", T0 - timedelta(hours=44), T0 - timedelta(hours=43)),)
-                )
-            ]
-        )
-    )
 
 
 def test_long_open_before_the_first_sweep_says_its_count_is_of_the_pos_read_so_far():

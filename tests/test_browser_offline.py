@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -74,8 +75,9 @@ class NetworkPath:
                 conn.shutdown(socket.SHUT_RDWR)
 
 
-@pytest.fixture(scope="module")
-def behind_a_network():
+@contextlib.contextmanager
+def demo_behind_a_network_path() -> Iterator[NetworkPath]:
+    """The demo app behind a network path that a test can cut (the lost-server state)."""
     app_port = free_port()
     with streamlit_server({"CUCU_SIMULATOR_PORT": str(free_port())}, port=app_port):
         path = NetworkPath(app_port)
@@ -84,6 +86,12 @@ def behind_a_network():
             yield path
         finally:
             path.stop()
+
+
+@pytest.fixture(scope="module")
+def behind_a_network():
+    with demo_behind_a_network_path() as path:
+        yield path
 
 
 def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_network, page):

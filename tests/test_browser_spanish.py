@@ -14,8 +14,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import TABLET, free_port, streamlit_server, wait_for_app
-from tests.test_browser_offline import NetworkPath
+from tests.browser_support import TABLET, wait_for_app
+from tests.test_browser_offline import demo_behind_a_network_path
 
 pytestmark = pytest.mark.browser
 
@@ -140,14 +140,8 @@ def grid_tools_english(page, grid, hovered: set[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def site():
     """The demo app behind a network path that the test can cut (the lost-server state)."""
-    app_port = free_port()
-    with streamlit_server({"CUCU_SIMULATOR_PORT": str(free_port())}, port=app_port):
-        path = NetworkPath(app_port)
-        path.start()
-        try:
-            yield path
-        finally:
-            path.stop()
+    with demo_behind_a_network_path() as path:
+        yield path
 
 
 def test_no_english_word_where_a_supervisor_looks(site, page):

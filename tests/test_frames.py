@@ -9,18 +9,16 @@ import pandas as pd
 from cucu.frames import (
     cufd_urgent_first,
     filter_pos_frame,
-    open_windows,
     overview,
     pos_frame,
     pos_table,
     urgent_first,
-    windows_frame,
 )
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ
 from cucu.models import Event, format_api_datetime
 from cucu.simulator.seed import synthetic_inventory
-from cucu.store import DayEvents, PosStatus
+from cucu.store import PosStatus
 from cucu.vocabulary import CufdHealth, PosState
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
@@ -178,7 +176,7 @@ def test_search_text_is_never_a_pattern():
 
 def test_overview_kpis_and_tiles():
     frame = pos_frame(INV, statuses(), NOW)
-    ov = overview(frame, INV, [], NOW)
+    ov = overview(frame, INV, NOW)
     assert (ov.pos_total, ov.pos_in_contingency, ov.branches_affected, ov.branches_total) == (
         len(INV.all_pos),
         2,
@@ -195,19 +193,4 @@ def test_overview_kpis_and_tiles():
 
 def test_no_open_event_means_no_longest():
     frame = pos_frame(INV, {}, NOW)
-    assert overview(frame, INV, [], NOW).longest_open is None
-
-
-def test_registration_windows():
-    p = B1.pos[0]
-    ended_10h = event(p, NOW - timedelta(hours=12), NOW - timedelta(hours=10), eid="a")
-    ended_47h = event(p, NOW - timedelta(hours=50), NOW - timedelta(hours=47), eid="b")
-    ended_49h = event(p, NOW - timedelta(hours=52), NOW - timedelta(hours=49), eid="c")
-    active = event(p, NOW - timedelta(hours=1), eid="d")
-    day = DayEvents(p.id, p.branch_id, NOW.date(), NOW, False, (ended_10h, ended_47h, ended_49h, active))
-    dup = DayEvents(p.id, p.branch_id, NOW.date() - timedelta(days=1), NOW, True, (ended_47h,))
-    windows = open_windows(INV, [day, dup], NOW)
-    assert [w.event.id for w in windows] == ["b", "a"]  # soonest deadline first, no duplicate
-    assert windows[0].left == timedelta(hours=1) and windows[1].left == timedelta(hours=38)
-    table = windows_frame(windows)
-    assert list(table["Queda"]) == [timedelta(hours=1), timedelta(hours=38)]  # typed: sorts by value
+    assert overview(frame, INV, NOW).longest_open is None

@@ -417,7 +417,7 @@ def test_the_cufd_and_invoice_alerts_fire_at_their_thresholds_and_name_what_to_d
     first, second = inv.all_pos[0], inv.all_pos[1]
 
     def snap(cufds=None, invoices=None):
-        return Snapshot(NOW, [], {}, [], [], True, None, cufds=cufds or {}, invoices=invoices)
+        return Snapshot(NOW, [], {}, [], True, None, cufds=cufds or {}, invoices=invoices)
 
     def rules(s, **kw):
         return {c.rule: c for c in conditions(s, inv, AlertSettings(), long_open_hours=24, check_interval_s=30, **kw).values()}
@@ -479,7 +479,7 @@ def test_a_cufd_alert_reaches_the_channels_once_and_recovers(db, sim):
             store,
             sim.inventory,
             settings,
-            Snapshot(NOW, [], {}, [], [], True, None, cufds=bad),
+            Snapshot(NOW, [], {}, [], True, None, cufds=bad),
             long_open_hours=24,
             check_interval_s=30,
             leading=True,
@@ -491,7 +491,7 @@ def test_a_cufd_alert_reaches_the_channels_once_and_recovers(db, sim):
         store,
         sim.inventory,
         settings,
-        Snapshot(NOW, [], {}, [], [], True, None, cufds=good),
+        Snapshot(NOW, [], {}, [], True, None, cufds=good),
         long_open_hours=24,
         check_interval_s=30,
         leading=True,

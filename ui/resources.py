@@ -21,7 +21,6 @@ from cucu.frames import Overview, closes_frame, invoices_frame, overview, pos_fr
 from cucu.inventory import inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.logs import configure_logging
-from cucu.models import REGISTRATION_WINDOW
 from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
@@ -155,10 +154,9 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
             runtime.store.cufds(),
             timedelta(hours=runtime.settings.cufd_expiring_hours),
         )
-        recent = runtime.store.days_with_ends_since(now - REGISTRATION_WINDOW)
-        return EstadoFrames(frame, overview(frame, runtime.inventory, recent, now))
+        return EstadoFrames(frame, overview(frame, runtime.inventory, now))
 
-    return per_version(runtime, "estado", ("pos_status", "day_events", "pos_cufd"), build)
+    return per_version(runtime, "estado", ("pos_status", "pos_cufd"), build)
 
 
 @dataclass(frozen=True)
