@@ -33,7 +33,13 @@ PAGES = ["", "eventos", "conectividad", "historial", "iniciar", "facturas", "fac
 
 # What a person meets: the rendered text, and the labels of rendered elements (screen readers, tooltips).
 SEEN = """() => {
+  // A Material icon is drawn from its name's ligature ("search" is a magnifier): a person sees the glyph,
+  // not the word, so icons are left out of the text for the moment it is read (no paint happens between).
+  const icons = [...document.querySelectorAll('[data-testid="stIconMaterial"]')];
+  const display = icons.map((icon) => icon.style.display);
+  icons.forEach((icon) => { icon.style.display = "none"; });
   const said = [document.body.innerText];
+  icons.forEach((icon, i) => { icon.style.display = display[i]; });
   for (const el of document.querySelectorAll("[aria-label], [title], [placeholder], [alt], [aria-description]")) {
     if (el.getClientRects().length === 0) continue;  // not rendered (display: none, or outside the page)
     for (const name of ["aria-label", "title", "placeholder", "alt", "aria-description"]) {
