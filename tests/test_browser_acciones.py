@@ -184,14 +184,17 @@ GRID_VIEWS = {
     "alertas": 0,
 }
 # Each shown grid: its scroller's full and visible width (a column past the screen makes the first larger:
-# the grid draws to a canvas, so its cells' widths are not in the page), and its right edge.
-GRID_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-    .filter(grid => grid.checkVisibility())  // not one in a closed expander
-    .map(grid => {
+# the grid draws to a canvas, so its cells' widths are not in the page), and its right edge. Read in the
+# same moment every shown grid has its scroller: a live part that redraws a grid takes it away a moment.
+GRID_WIDTHS = """() => {
+    const grids = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .filter(grid => grid.checkVisibility());  // not one in a closed expander
+    if (!grids.every(grid => grid.querySelector('.dvn-scroller'))) return null;  // not drawn yet: wait
+    return grids.map(grid => {
         const scroller = grid.querySelector('.dvn-scroller');
-        return {full: scroller ? scroller.scrollWidth : null, visible: scroller ? scroller.clientWidth : null,
-                right: grid.getBoundingClientRect().right};
-    })"""
+        return {full: scroller.scrollWidth, visible: scroller.clientWidth, right: grid.getBoundingClientRect().right};
+    });
+}"""
 
 
 def test_every_grid_fits_a_tablet_upright(demo, page):
@@ -205,11 +208,7 @@ def test_every_grid_fits_a_tablet_upright(demo, page):
         wait_for_app(page)
         if at_once:
             expect(page.get_by_test_id("stDataFrame").nth(at_once - 1)).to_be_visible()
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-                .every(grid => !grid.checkVisibility() || grid.querySelector('.dvn-scroller'))"""
-        )
-        for grid in page.evaluate(GRID_WIDTHS):
-            if grid["full"] is None or grid["full"] > grid["visible"] + 1 or grid["right"] > TABLET["width"]:
+        for grid in page.wait_for_function(GRID_WIDTHS).json_value():
+            if grid["full"] > grid["visible"] + 1 or grid["right"] > TABLET["width"]:
                 too_wide.append((view, grid))
     assert not too_wide, too_wide
