@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -168,7 +168,7 @@ def polled_by_the_service(db: str) -> None:
     """A live collector lease of another process: someone polls, so a first sweep is "en curso"."""
     from cucu.store import Store
 
-    Store(db).acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
+    Store(db).acquire_lease("collector", "servicio:1", None, timedelta(minutes=2))
 
 
 def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_green(sim, app_secrets):

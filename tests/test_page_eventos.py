@@ -157,7 +157,7 @@ def test_no_data_yet_is_explained(sim, app_secrets):
 def test_no_data_yet_while_the_collector_service_polls(sim, app_secrets):
     from cucu.store import Store
 
-    Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
+    Store(app_secrets["db"]).acquire_lease("collector", "servicio:1", None, timedelta(minutes=2))
     body = texts(run_app(app_secrets, page=PAGE))
     # Estado's sentence, from the same function: the first sweep's progress, not a second way to say it.
     assert f"Primer barrido en curso: 0 de {len(sim.inventory.all_pos)} puntos de venta consultados" in body
@@ -171,7 +171,7 @@ def test_a_partly_swept_chain_says_the_first_sweeps_progress(sim, seeded_runtime
     unread = [p.id for p in sim.inventory.all_pos[1:4]]
     with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet
         conn.execute(pos_status.delete().where(pos_status.c.pos_id.in_(unread)))
-    assert seeded_runtime.store.acquire_lease("collector", "servicio:1", datetime.now(UTC), timedelta(minutes=2))
+    assert seeded_runtime.store.acquire_lease("collector", "servicio:1", None, timedelta(minutes=2))
     body = texts(run_app(app_secrets, page=PAGE))
     total = len(sim.inventory.all_pos)
     assert body.count("Primer barrido en curso") == 1
