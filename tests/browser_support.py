@@ -141,9 +141,17 @@ def end_first_branch(page, site: str, branch: str = "Casa Matriz") -> None:
     expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
 
 
+def open_select(page, label: str) -> None:
+    """Open the select box labelled ``label`` once it is enabled: Iniciar's "Punto de venta" stays disabled until
+    the rerun that follows choosing a branch has drawn it, and a click on it before then opens nothing."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    expect(box.locator("input")).to_be_enabled()
+    box.click()
+
+
 def pick_first(page, label: str) -> None:
     """Choose the first option of the select box labelled ``label`` (Iniciar evento preselects nothing)."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    open_select(page, label)
     page.get_by_role("option").first.click()
     wait_for_app(page)
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from cucu.history_view import lane_label
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.simulator import DEFAULT_API_KEY
-from tests.browser_support import ROOT, TABLET, free_port, streamlit_server, wait_for_app
+from tests.browser_support import ROOT, TABLET, free_port, open_select, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def free_pos(sim_url):
 
 
 def pick(page, label: str, option: str) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    open_select(page, label)
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
 
