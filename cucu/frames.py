@@ -17,7 +17,7 @@ from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
 from cucu.lapaz import la_paz_series, now_la_paz
 from cucu.models import Inventory, motive_label
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_LONG_OPEN_HOURS
-from cucu.store import AuditEntry, AuditFilter, Incident, OutboxEntry, PosStatus, Store, StoredCufd, page_count
+from cucu.store import AuditEntry, AuditFilter, Incident, OutboxEntry, PosStatus, Store, StoredCufd, StoredInvoice, page_count
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, PosState, stored_label
 
 
@@ -565,6 +565,21 @@ def time_left(deadlines: pd.Series, now: datetime, pending: pd.Series) -> pd.Ser
     return (deadlines - pd.Timestamp(now)).where(pending)
 
 
+UNREAD_REASON = "Sin leer todavía"
+
+
+def siat_description(invoice: StoredInvoice) -> str | None:
+    """Why SIAT rejected it, as its status call said; why that call failed; or, for a rejected invoice whose
+    status was never read, that the reason is not known yet (a blank would read as "no reason")."""
+    if invoice.siat_description:
+        return invoice.siat_description
+    if invoice.status_error:
+        return f"⚠ {invoice.status_error}"
+    if invoice.state is InvoiceState.REJECTED and invoice.status_at is None:
+        return UNREAD_REASON
+    return None
+
+
 def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now: datetime) -> pd.DataFrame:
     """One row per invoice, the columns Facturas shows (plus ids and the raw state for filtering)."""
     rows = []
@@ -594,7 +609,7 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
                 "Cliente": invoice.client_name,
                 "Importe": invoice.amount_total,
                 "Código SIAT": invoice.siat_code,
-                "Descripción SIAT": invoice.siat_description or (invoice.status_error and f"⚠ {invoice.status_error}"),
+                "Descripción SIAT": siat_description(invoice),
                 "Evento": event_text,
                 "Estado leído": invoice.status_at,
             }

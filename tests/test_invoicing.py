@@ -624,3 +624,17 @@ def test_a_page_of_rows_set_aside_does_not_hold_the_walk_at_the_top(hostile):
     second = collector.invoices_once()
     # the top (set aside last round) is read once, then the walk goes on where it stopped
     assert second.pages == 3 and second.new == 100 and cucu.pages_served - served == 3
+
+
+def test_a_rejected_invoice_whose_status_was_never_read_says_so_not_blank():
+    from dataclasses import replace
+
+    from cucu.frames import UNREAD_REASON, siat_description
+
+    rejected = stored_invoice("r", InvoiceState.REJECTED)
+    assert siat_description(rejected) == UNREAD_REASON
+    read = replace(rejected, status_at=NOW, siat_code=1001, siat_description="NIT inválido")
+    assert siat_description(read) == "NIT inválido"
+    assert siat_description(replace(rejected, status_at=NOW, status_error="cucu no respondió")) == "⚠ cucu no respondió"
+    assert siat_description(replace(rejected, status_at=NOW)) is None  # read, and SIAT gave no reason
+    assert siat_description(stored_invoice("c", InvoiceState.CONTINGENCY)) is None  # nothing to explain
