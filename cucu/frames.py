@@ -316,6 +316,22 @@ def unknown_note(frame: pd.DataFrame, *, polling: bool = True) -> str | None:
     return f"Sin datos de {fmt_count(unknown)} de {fmt_count(total)} puntos de venta: cucu no respondió por ellos. {counted}"
 
 
+def shown_counts(shown: pd.DataFrame, total: int, long_open: int, long_open_hours: float) -> str:
+    """Eventos activos' line over its table: how many POS are shown, how many of them are in contingency and
+    open too long. While some shown POS have no data, the counts are of those read ("3 en contingencia de
+    134 con datos"); with none read they are "—": a 0 would read as "none"."""
+    known = int((shown["Estado"] != PosState.DESCONOCIDO).sum())
+    line = f"{fmt_count(len(shown))} de {fmt_count(total)} puntos de venta"
+    if len(shown) and not known:
+        return f"{line} · **en contingencia: —** (sin datos todavía)"
+    active = int((shown["Estado"] == PosState.CONTINGENCIA).sum())
+    of_known = f" de {fmt_count(known)} con datos" if known < len(shown) else ""
+    return (
+        f"{line} · **{fmt_count(active)} en contingencia**{of_known} · "
+        f"{plural(long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h"
+    )
+
+
 @dataclass(frozen=True)
 class Overview:
     pos_total: int

@@ -9,7 +9,7 @@ from typing import Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
-from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table, urgent_first
+from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table, shown_counts, urgent_first
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -88,10 +88,7 @@ def live_table() -> None:
         if len(fetched)
         else "sin datos del colector todavía"
     )
-    st.caption(
-        f"{fmt_count(len(shown))} de {fmt_count(len(frame))} puntos de venta · **{fmt_count(len(active))} en contingencia** · "
-        f"{plural(len(long_open), 'abierto', 'abiertos')} hace más de {long_open_hours:g} h · {freshness}."
-    )
+    st.caption(f"{shown_counts(shown, len(frame), len(long_open), long_open_hours)} · {freshness}.")
     widgets.collector_notices(runtime, frame)
     if shown.empty:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")

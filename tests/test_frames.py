@@ -194,3 +194,22 @@ def test_overview_kpis_and_tiles():
 def test_no_open_event_means_no_longest():
     frame = pos_frame(INV, {}, NOW)
     assert overview(frame, INV, NOW).longest_open is None
+
+
+def test_eventos_counts_are_of_the_pos_read_and_unknown_before_any():
+    from cucu.frames import shown_counts
+
+    frame = pos_frame(INV, statuses(), NOW)  # two POS in contingency (one long open); B2's POS without data
+    read = int((frame["Estado"] != PosState.DESCONOCIDO).sum())
+    assert 0 < read < len(frame)
+    line = shown_counts(frame, len(frame), 1, 24)
+    assert line == (
+        f"{len(frame)} de {len(frame)} puntos de venta · **2 en contingencia** de {read} con datos · 1 abierto hace más de 24 h"
+    )
+    read_ones = frame[frame["pos_id"].isin([p.id for p in B1.pos[:3]])]
+    assert (read_ones["Estado"] != PosState.DESCONOCIDO).all()  # all read: no "con datos"
+    assert shown_counts(read_ones, len(frame), 1, 24).endswith("· **2 en contingencia** · 1 abierto hace más de 24 h")
+    nothing = pos_frame(INV, {}, NOW)  # before the first sweep: no 0 that reads as "none"
+    assert shown_counts(nothing, len(nothing), 0, 24) == (
+        f"{len(nothing)} de {len(nothing)} puntos de venta · **en contingencia: —** (sin datos todavía)"
+    )
