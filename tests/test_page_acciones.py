@@ -112,7 +112,12 @@ def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, ap
     assert all(p.id in active(sim) for p in branch.pos)
 
 
-def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets):
+@pytest.mark.parametrize("slow_builds", [False, True], ids=["fast", "slow-builds"])
+def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets, monkeypatch, slow_builds):
+    """slow-builds: every shared frame counts as slow to build (a chain, a busy machine), so other viewers get the
+    last one while the new one builds; the person who ended the events still sees them ended at once."""
+    if slow_builds:
+        monkeypatch.setattr("cucu.shared_reads.SYNC_BELOW_S", 0.0)
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
     at = run_app(app_secrets, access=SUPERVISOR_OFF)

@@ -177,6 +177,7 @@ def _confirm_dialog(runtime: Runtime, pending: PendingAction) -> None:
                 return
         st.session_state[RESULTS] = Finished(ActionKind(pending.kind), tuple(results))
         st.session_state[TABLES_VERSION] = st.session_state.get(TABLES_VERSION, 0) + 1
+        resources.note_own_write()
         st.rerun()
     if cancel_col.button("Cancelar", icon=":material/close:", key="accion_cancelar", width="stretch"):
         _cancel()

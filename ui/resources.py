@@ -122,10 +122,32 @@ def data_version(runtime: Runtime, tables: tuple[str, ...]) -> tuple[object, ...
     return (*runtime.store.data_version(*tables), _minute())
 
 
+OWN_WRITES = "escrituras_propias"  # how many actions this session has finished (ui.actions counts them)
+SEEN_WRITES = "escrituras_vistas"  # per shared frame, that count when this session last read it
+
+
+def note_own_write() -> None:
+    """This session changed the data (an action finished): its next read of each frame waits for the
+    version holding the change, so the person who ended an event does not see it still open."""
+    st.session_state[OWN_WRITES] = st.session_state.get(OWN_WRITES, 0) + 1
+
+
+def _own_write_unseen(name: str) -> bool:
+    writes, seen = st.session_state.get(OWN_WRITES, 0), st.session_state.setdefault(SEEN_WRITES, {})
+    if seen.get(name, 0) == writes:
+        return False
+    seen[name] = writes
+    return True
+
+
 def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T]:
     """``build()`` for the current version of ``tables`` (and minute), shared by the whole process; while
-    a newer version builds in the background, the last one built (see ``Shared.version``)."""
-    return runtime.shared.behind(name, data_version(runtime, tables), build)
+    a newer version builds in the background, the last one built (see ``Shared.version``), except for the
+    session that has just written: it reads its own write (``note_own_write``)."""
+    version = data_version(runtime, tables)
+    if _own_write_unseen(name):
+        return runtime.shared.now(name, version, build)
+    return runtime.shared.behind(name, version, build)
 
 
 def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:
