@@ -72,6 +72,8 @@ def test_the_date_sensitive_tests_pass_a_year_ahead(tmp_path):
         "-q",
         "-p",
         "no:cacheprovider",
+        "-n",
+        "0",  # in this process: the suite around it already uses every core
         "--basetemp",
         str(tmp_path / "ahead"),
         # SQLite's clock moves with the process (the probe above shows PostgreSQL's does too): no
