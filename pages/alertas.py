@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pandas as pd
 import streamlit as st
 
@@ -42,14 +43,21 @@ else:
 
 if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act:
     with st.expander("Simulador (DEMO): provocar una falla"):
-        down = st.toggle(
-            "SIAT no responde",
-            value=runtime.simulator.faults.siat_down,
-            key="alertas_demo_siat",
-            help="El simulador de cucu responde que SIAT no está disponible: tras tres comprobaciones, la alerta.",
-        )
-        if down != runtime.simulator.faults.siat_down:
-            runtime.simulator.update_faults({"siat_down": down})
+        try:  # a chain's simulator is a process of its own, reached over HTTP
+            siat_down = runtime.simulator.faults.siat_down
+            down = st.toggle(
+                "SIAT no responde",
+                value=siat_down,
+                key="alertas_demo_siat",
+                help="El simulador de cucu responde que SIAT no está disponible: tras tres comprobaciones, la alerta.",
+            )
+            if down != siat_down:
+                runtime.simulator.update_faults({"siat_down": down})
+        except httpx.HTTPError:
+            st.warning(
+                "El simulador de cucu no responde: no se pueden provocar fallas ahora. Revise el registro del tablero.",
+                icon=":material/cloud_off:",
+            )
 
 
 def incidents_table(frame: pd.DataFrame) -> None:

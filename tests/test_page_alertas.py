@@ -111,6 +111,24 @@ def test_demo_has_a_fault_switch_that_makes_siat_fail(clean_env):
     assert simulator is not None and not simulator.faults.siat_down
 
 
+def test_an_unreachable_simulator_is_said_in_spanish_not_raised(clean_env, monkeypatch):
+    import httpx
+
+    at = open_page()
+    from ui.resources import get_runtime, read_settings
+
+    simulator = get_runtime(read_settings()).simulator
+    assert simulator is not None
+
+    def unreachable(self):
+        raise httpx.ConnectError("connection refused")
+
+    monkeypatch.setattr(type(simulator), "faults", property(unreachable))
+    at.run()
+    assert not at.exception
+    assert "El simulador de cucu no responde" in texts(at)
+
+
 def test_estado_shows_the_policy_and_a_supervisor_pauses_and_resumes_it(app_secrets, seeded_runtime):
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["cucu"] = app_secrets
