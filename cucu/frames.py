@@ -102,6 +102,11 @@ def pos_frame(
     return frame
 
 
+# Eventos activos' state filter offers this beside the POS states: the events open longer than the setting
+# (pos_frame's "Abierto hace mucho"). The value is what a link carries; the label says the hours.
+LONG_OPEN = "Abierto hace mucho"
+
+
 def filter_pos_frame(
     frame: pd.DataFrame,
     branch_ids: Iterable[str] = (),
@@ -109,10 +114,17 @@ def filter_pos_frame(
     motives: Iterable[int] = (),
     search: str | None = None,
 ) -> pd.DataFrame:
-    """Empty selections mean "all". A motive filter keeps only POS in contingency for those motives; a
-    search keeps the POS whose texts hold it (``search_mask``)."""
-    mask = matching(frame, {"branch_id": branch_ids, "Estado": states, "Código motivo": motives})
-    return frame[mask & search_mask(frame, search)]
+    """Empty selections mean "all". ``states`` are PosState values, and ``LONG_OPEN`` for the events open too
+    long (any one chosen matches). A motive filter keeps only POS in contingency for those motives; a search
+    keeps the POS whose texts hold it (``search_mask``)."""
+    chosen = list(states)
+    mask = matching(frame, {"branch_id": branch_ids, "Código motivo": motives}) & search_mask(frame, search)
+    if chosen:
+        states_mask = frame["Estado"].isin([s for s in chosen if s != LONG_OPEN])
+        if LONG_OPEN in chosen:
+            states_mask |= frame["Abierto hace mucho"]
+        mask &= states_mask
+    return frame[mask]
 
 
 # What the Buscar box of Eventos activos looks in: a supervisor knows a POS by its branch, its name, its city,
@@ -258,11 +270,6 @@ def cufd_urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     )
     order = order.sort_values(["rank", "until"], kind="stable", na_position="first")
     return rows.loc[order.index]
-
-
-def long_open_first(rows: pd.DataFrame) -> pd.Index:
-    """The index of the rows open too long, the longest first."""
-    return rows.loc[rows["Abierto hace mucho"], "Horas abierto"].sort_values(ascending=False).index
 
 
 # ---- Estado: KPIs and branch tiles ---------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
-from cucu.frames import active_pos_ids, filter_pos_frame, long_open_first, pos_table, shown_counts, urgent_first
+from cucu.frames import LONG_OPEN, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -22,7 +22,7 @@ st.title("Eventos activos")
 actions.confirmation_and_results(runtime)
 
 # Filters live in the URL (bind="query-params"), so a filtered view can be shared as a link.
-search, branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory)
+search, branch_filter, state_filter, motive_filter = widgets.pos_filters(inventory, long_open_hours)
 
 # What a supervisor reads first, sized to fit a tablet with the tick column (see ui.widgets.TABLET_GRID_PX):
 # which POS, its state, for how long, why. Inicio, Consultado, the SIAT code and the CUFDs are one click away
@@ -74,6 +74,11 @@ def end_button(label: str, pos_ids: Iterable[str], key: str) -> None:
             st.rerun(scope="app")
 
 
+def only_long_open() -> None:
+    """Runs before the rerun, when Streamlit lets a widget's value be set (its URL follows)."""
+    st.session_state[widgets.STATE_PARAM] = [LONG_OPEN]
+
+
 @shell.live(resources.LIVE_REFRESH_S)
 def live_table() -> None:
     now = runtime.store.now()
@@ -81,35 +86,31 @@ def live_table() -> None:
     # What needs a person first: in contingency (longest open first), then unknown or stale, then normal.
     shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter, search))
     active = active_pos_ids(shown)
-    long_open = long_open_first(shown)
+    long_open = int(shown["Abierto hace mucho"].sum())
     fetched = frame["Consultado"].dropna()
     freshness = (
         f"datos consultados {fmt_age(fetched.min(), now)} ({fmt_datetime(fetched.min(), seconds=True)}, hora de La Paz)"
         if len(fetched)
         else "sin datos del colector todavía"
     )
-    st.caption(f"{shown_counts(shown, len(frame), len(long_open), long_open_hours)} · {freshness}.")
+    st.caption(f"{shown_counts(shown, len(frame), long_open, long_open_hours)} · {freshness}.")
     widgets.collector_notices(runtime, frame)
     if shown.empty:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = pos_table(shown, long_open_hours, now)
     order = column_order(bool(shown["Desactualizado"].any()))
-    if len(long_open):  # they must not hide among thousands of rows; still contingency, so amber (not red)
+    if long_open:  # they must not hide among thousands of rows: named here, first in the table (⏰)
         st.warning(
-            f"**{plural(len(long_open), 'evento abierto', 'eventos abiertos')} hace más de {long_open_hours:g} h.** "
-            "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento.",
+            f"**{plural(long_open, 'evento abierto', 'eventos abiertos')} hace más de {long_open_hours:g} h.** "
+            "Revise si la causa sigue vigente; al finalizar, SIAT da 48 h para registrar el evento. "
+            "Están primero en la tabla, marcados con ⏰.",
             icon=":material/alarm:",
         )
-        st.dataframe(
-            table.loc[long_open],
-            hide_index=True,
-            width="stretch",
-            column_order=order,
-            column_config=COLUMN_CONFIG,
-            placeholder=widgets.NO_VALUE,
-            key="tabla_abiertos_hace_mucho",
-        )
+        if state_filter != [LONG_OPEN] and st.button(
+            "Ver solo esos", icon=":material/filter_alt:", key="ver_abiertos_hace_mucho", on_click=only_long_open
+        ):
+            st.rerun(scope="app")  # the filters above this live part show the choice
     height: int | Literal["auto"] = "auto" if len(table) <= 15 else TABLE_HEIGHT
     lazy = len(table) > widgets.LAZY_ROWS  # a chain: rows come from the server as the grid scrolls
     if not can_act or lazy:

@@ -213,3 +213,14 @@ def test_eventos_counts_are_of_the_pos_read_and_unknown_before_any():
     assert shown_counts(nothing, len(nothing), 0, 24) == (
         f"{len(nothing)} de {len(nothing)} puntos de venta · **en contingencia: —** (sin datos todavía)"
     )
+
+
+def test_the_long_open_filter_keeps_the_events_open_too_long_alone_or_beside_a_state():
+    from cucu.frames import LONG_OPEN
+
+    frame = pos_frame(INV, statuses(), NOW)  # B1's first POS open 30 h; its second in contingency 20 min
+    p1, p2 = B1.pos[0].id, B1.pos[1].id
+    assert list(filter_pos_frame(frame, states=[LONG_OPEN])["pos_id"]) == [p1]
+    both = filter_pos_frame(frame, states=[LONG_OPEN, PosState.CONTINGENCIA.value])
+    assert set(both["pos_id"]) == {p1, p2}
+    assert filter_pos_frame(frame, branch_ids=[B2.id], states=[LONG_OPEN]).empty

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from cucu.frames import LONG_OPEN
 from tests.apptest_support import SUPERVISOR_OFF, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -17,11 +18,6 @@ PAGE = "pages/eventos.py"
 def shown_rows(at):
     """The table of every POS shown (one, or none when nothing matches): the page's last table."""
     return [at.dataframe[-1].value] if at.dataframe else []
-
-
-def long_open_table(at):
-    """The long-open summary: the table above the main one, when there is one."""
-    return at.dataframe[0].value if len(at.dataframe) == 2 else None
 
 
 def active_pos(sim):
@@ -61,20 +57,39 @@ def test_times_and_durations_are_typed_so_they_sort_by_value(sim, seeded_runtime
     assert at.dataframe[-1].proto.placeholder == "—"
 
 
-def test_long_open_events_stand_out(sim, seeded_runtime, app_secrets):
-    at = run_app(app_secrets, page=PAGE)
-    marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
+def long_open_rows(table):
+    return [row for row in table["Estado"] if "⏰" in row]
+
+
+def test_long_open_events_stand_out_and_can_be_shown_alone(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    assert len(at.dataframe) == 1  # named in the warning, first in the one table: not a second copy of its rows
+    table = shown_rows(at)[0]
+    marked = long_open_rows(table)
     assert len(marked) >= 1  # the seed has at least one event open for more than 24 h
-    summary = long_open_table(at)
-    assert summary is not None and len(summary) == len(marked)
+    assert list(table["Estado"][: len(marked)]) == marked  # first in the table
     assert f"{len(marked)} {'evento abierto' if len(marked) == 1 else 'eventos abiertos'} hace más de 24 h" in texts(at)
+    at.button(key="ver_abiertos_hace_mucho").click().run()
+    assert not at.exception
+    assert at.button_group(key="estado").value == [LONG_OPEN]
+    assert at.query_params["estado"] == "Abierto más de 24 h"  # what the link carries: the option as shown
+    only = shown_rows(at)[0]
+    assert long_open_rows(only) == list(only["Estado"]) and len(only) == len(marked)
+    assert not any(b.key == "ver_abiertos_hace_mucho" for b in at.button)  # already shown alone
+    # shown alone, they can be ticked and ended as in any filtered view (the old summary table could not)
+    assert at.dataframe[-1].proto.selection_mode
 
 
 def test_long_open_threshold_is_a_setting(sim, seeded_runtime, app_secrets):
     at = run_app({**app_secrets, "long_open_hours": 0.1}, page=PAGE)
-    marked = [row for f in shown_rows(at) for row in f["Estado"] if "⏰" in row]
-    assert len(marked) == len(active_pos(sim))
-    elapsed = list(long_open_table(at)["Transcurrido"])
+    table = shown_rows(at)[0]
+    assert len(long_open_rows(table)) == len(active_pos(sim))
+    at = run_app({**app_secrets, "long_open_hours": 0.1})
+    at.query_params["estado"] = "Abierto más de 0.1 h"  # a shared link
+    at.switch_page(PAGE).run()
+    only = shown_rows(at)[0]
+    assert len(only) == len(active_pos(sim))
+    elapsed = list(only["Transcurrido"])
     assert elapsed == sorted(elapsed, reverse=True)  # longest first
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_datetime, plural
-from cucu.frames import unknown_note
+from cucu.frames import LONG_OPEN, unknown_note
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.models import Inventory
@@ -116,8 +116,9 @@ def motive_filter() -> list[int]:
     )
 
 
-def pos_filters(inventory: Inventory) -> tuple[str, list[str], list[str], list[int]]:
-    """Search, branch, state and motive filters; each one's value is kept in the URL."""
+def pos_filters(inventory: Inventory, long_open_hours: float) -> tuple[str, list[str], list[str], list[int]]:
+    """Search, branch, state and motive filters; each one's value is kept in the URL. The states include the
+    events open longer than ``long_open_hours`` (``cucu.frames.LONG_OPEN``)."""
     search = st.text_input(
         "Buscar",
         max_chars=SEARCH_MAX_CHARS,
@@ -138,7 +139,9 @@ def pos_filters(inventory: Inventory) -> tuple[str, list[str], list[str], list[i
         motives = motive_filter()
     states = st.pills(
         "Estado",
-        options=[s.value for s in PosState],  # the values are the labels: they are what the URL carries
+        # The URL carries each option as shown: a state's label, "Abierto más de 24 h".
+        options=[*(s.value for s in PosState), LONG_OPEN],
+        format_func=lambda value: f"Abierto más de {long_open_hours:g} h" if value == LONG_OPEN else value,
         selection_mode="multi",
         key=STATE_PARAM,
         bind="query-params",
