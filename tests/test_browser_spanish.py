@@ -99,9 +99,15 @@ def toolbars_english(page, where: str, hovered: set[str]) -> list[str]:
 def toolbar_english(page, element, where: str, hovered: set[str]) -> list[str]:
     """English in ``element``'s toolbar: hovered, and each button not yet in ``hovered`` until its tooltip
     shows (one tooltip of a label is enough: the same text is said the same way everywhere)."""
-    element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10})
     toolbar = element.get_by_test_id("stElementToolbar")
-    expect(toolbar).to_be_visible()
+    for _ in range(3):  # a page still settling (a chart drawn above it) can move the element from under the mouse
+        element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10})
+        try:
+            expect(toolbar).to_be_visible(timeout=2_500)
+            break
+        except AssertionError:
+            continue
+    expect(toolbar, f"{where}: no toolbar on hover").to_be_visible()
     labels = toolbar.get_by_role("button").evaluate_all("bs => bs.map(b => b.ariaLabel)")
     found = english_in(page, where)
     for label in labels:
