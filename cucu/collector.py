@@ -288,11 +288,15 @@ class Collector:
         return Polling(lease is not None and lease.live(self.store.db_now()), lease.renewed_at if lease is not None else None)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop both loops (idempotent); a sweep in flight finishes its current calls first."""
+        """Stop every loop (idempotent), waiting at most ``timeout`` in all for the rounds in flight to finish
+        their current calls: a server asked to stop mid-way through a chain's first sweep and backfill waited
+        that long for each loop in turn (40 s). A round still running then ends by itself (see
+        ``test_a_round_that_outlives_the_stop_ends_quietly``)."""
         was_running = bool(self._threads)
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self.leading is not None:  # also after a database error: the row may still be ours

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -331,6 +333,27 @@ def test_a_round_that_outlives_the_stop_ends_quietly(db, caplog):
             col.store.close()
     failures = [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
     assert failures == []
+
+
+def test_stop_waits_its_timeout_in_all_not_once_per_loop(collector):
+    """Five loops each in the middle of a long round: stop(1 s) returns after about 1 s, not 5 (a chain's server
+    asked to stop mid-way through its first sweep and backfill took 40 s)."""
+    release = threading.Event()
+
+    def busy(*_args, **_kwargs):
+        release.wait(30)  # a round in flight, deaf to the stop until its calls end
+
+    for job in ("check_once", "sweep_once", "cufd_once", "invoices_once", "backfill_once"):
+        setattr(collector, job, busy)
+    collector.start()
+    try:
+        assert len(collector._threads) == 5
+        time.sleep(0.2)  # every loop inside its round
+        started = time.monotonic()
+        collector.stop(timeout=1.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        release.set()
 
 
 @pytest.mark.parametrize(
