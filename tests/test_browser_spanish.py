@@ -71,19 +71,26 @@ def toolbar_button(page, element, name: str):
     return button
 
 
+def hover_until_visible(shown, hover, message: str, tries: int = 3) -> None:
+    """``hover()`` until ``shown`` is visible: in this headless Chromium one hover sometimes shows nothing."""
+    for _ in range(tries - 1):
+        hover()
+        try:
+            expect(shown).to_be_visible(timeout=2_500)
+            return
+        except AssertionError:
+            continue
+    hover()
+    expect(shown, message).to_be_visible()
+
+
 def show_tooltip(page, element, label: str, where: str) -> None:
     """The mouse on ``element``'s button ``label`` until its tooltip shows. Streamlit opens it 1 s after the
     mouse enters, and in this headless Chromium a single move sometimes opens none: the mouse goes back
     into the element and onto the button again."""
-    tooltip = page.get_by_test_id("stTooltipContent")
-    for _ in range(3):
-        toolbar_button(page, element, label)
-        try:
-            expect(tooltip).to_be_visible(timeout=2_500)
-            return
-        except AssertionError:
-            continue
-    expect(tooltip, f"{where}: no tooltip on {label}").to_be_visible()
+    hover_until_visible(
+        page.get_by_test_id("stTooltipContent"), lambda: toolbar_button(page, element, label), f"{where}: no tooltip on {label}"
+    )
 
 
 def toolbars_english(page, where: str, hovered: set[str]) -> list[str]:
@@ -100,14 +107,10 @@ def toolbar_english(page, element, where: str, hovered: set[str]) -> list[str]:
     """English in ``element``'s toolbar: hovered, and each button not yet in ``hovered`` until its tooltip
     shows (one tooltip of a label is enough: the same text is said the same way everywhere)."""
     toolbar = element.get_by_test_id("stElementToolbar")
-    for _ in range(3):  # a page still settling (a chart drawn above it) can move the element from under the mouse
-        element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10})
-        try:
-            expect(toolbar).to_be_visible(timeout=2_500)
-            break
-        except AssertionError:
-            continue
-    expect(toolbar, f"{where}: no toolbar on hover").to_be_visible()
+    # A page still settling (a chart drawn above it) can move the element from under the mouse.
+    hover_until_visible(
+        toolbar, lambda: element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10}), f"{where}: no toolbar"
+    )
     labels = toolbar.get_by_role("button").evaluate_all("bs => bs.map(b => b.ariaLabel)")
     found = english_in(page, where)
     for label in labels:
