@@ -7,6 +7,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from cucu.lapaz import now_la_paz, to_la_paz
 
 
@@ -45,6 +48,20 @@ def fmt_duration(delta: timedelta | None) -> str:
     if minutes:
         return f"{minutes} min"
     return f"{secs} s"
+
+
+def fmt_durations(deltas: pd.Series) -> pd.Series:
+    """``fmt_duration`` of each value of a timedelta column, one call per distinct text: past a minute the text
+    has no seconds, so a chain's 10 000 CUFD deadlines make at most a few thousand calls, not a Python call
+    per row at every refresh of Eventos activos (a third of its server time)."""
+    seconds = deltas.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(seconds)
+    whole = np.floor(np.where(missing, 0, seconds)).clip(min=0).astype("int64")  # int() of a positive float
+    whole = np.where(whole < 60, whole, whole // 60 * 60)
+    distinct, where = np.unique(whole, return_inverse=True)
+    said = np.array([fmt_duration(timedelta(seconds=int(s))) for s in distinct], dtype=object)[where]
+    said[missing] = "—"
+    return pd.Series(said, index=deltas.index, dtype=object)
 
 
 def fmt_age(value: datetime | None, now: datetime | None = None) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.export import excel_csv_file
-from cucu.formatting import fmt_count, fmt_duration, plural
+from cucu.formatting import fmt_count, fmt_durations, plural
 from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
 from cucu.lapaz import la_paz_series, now_la_paz
 from cucu.models import Inventory, motive_label
@@ -203,18 +203,18 @@ POS_TABLE_COLUMNS = [
 
 
 def cufd_texts(rows: pd.DataFrame, now: datetime) -> pd.Series:
-    """ "🟢 vence en 5 h 10 min", "🔴 vencido hace 3 h", "🔴 inactivo"… for each row of a pos_frame."""
-    icons = {h.value: h.icon for h in CufdHealth}
-
-    def text(health: str, until: datetime | None) -> str:
-        icon = icons.get(health, "")
-        if health in (CufdHealth.VALID, CufdHealth.EXPIRING) and until is not None and not pd.isna(until):
-            return f"{icon} vence en {fmt_duration(until - now)}"
-        if health == CufdHealth.EXPIRED and until is not None and not pd.isna(until):
-            return f"{icon} vencido hace {fmt_duration(now - until)}"
-        return f"{icon} {health.lower()}"
-
-    return pd.Series([text(h, u) for h, u in zip(rows["CUFD"], rows["CUFD vence"], strict=True)], index=rows.index)
+    """ "🟢 vence en 5 h 10 min", "🔴 vencido hace 3 h", "🔴 inactivo"… for each row of a pos_frame
+    (vectorised: a chain's 10 000 rows at every refresh of Eventos activos)."""
+    health = rows["CUFD"]
+    until = la_paz_series(rows["CUFD vence"])
+    icon = health.map({h.value: h.icon for h in CufdHealth}).fillna("")
+    known = until.notna()
+    live = health.isin([CufdHealth.VALID.value, CufdHealth.EXPIRING.value]) & known
+    expired = (health == CufdHealth.EXPIRED.value) & known
+    left = fmt_durations((until - pd.Timestamp(now)).where(live, pd.Timestamp(now) - until))  # one call for both
+    text = icon + " " + health.astype(str).str.lower()
+    text = text.mask(live, icon + " vence en " + left)
+    return text.mask(expired, icon + " vencido hace " + left)
 
 
 POS_TABLE_TEXT = ["Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Código SIAT", "Aviso", "CUFD", "CUFD evento"]
@@ -225,7 +225,7 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
     the last error of a stale POS; times and durations stay typed (La Paz datetimes, a timedelta), so the
     grid sorts them by value, and the page formats them. Text cells without a value are "—"; a typed
     cell without one is empty (NaT), for the grid's placeholder. Vectorised: 10 000 rows take
-    milliseconds, with the index kept so a selection maps back to ``rows``."""
+    milliseconds (the CUFD texts too: ``cufd_texts``), with the index kept so a selection maps back to ``rows``."""
     now = now or now_la_paz()
     icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
     state = rows["Estado"].map(icons)

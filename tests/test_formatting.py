@@ -5,6 +5,7 @@ from cucu.formatting import (
     fmt_count,
     fmt_datetime,
     fmt_duration,
+    fmt_durations,
     fmt_every,
     fmt_number,
     fmt_percent,
@@ -34,6 +35,17 @@ def test_durations():
     assert fmt_duration(timedelta(hours=5, minutes=12)) == "5 h 12 min"
     assert fmt_duration(timedelta(days=2, hours=3, minutes=1)) == "2 d 3 h"
     assert fmt_duration(timedelta(seconds=-5)) == "0 s"
+
+
+def test_a_column_of_durations_reads_as_each_one_alone():
+    import pandas as pd
+
+    seconds = [-90061.5, -5, -0.4, 0, 0.9, 1, 59.99, 60, 61, 3599, 3600, 3661, 86399, 86400, 90061.7, 9 * 86400 + 1]
+    deltas = pd.Series([timedelta(seconds=s) for s in seconds] + [None], index=range(10, 27), dtype="timedelta64[ns]")
+    said = fmt_durations(deltas)
+    assert list(said.index) == list(deltas.index)
+    assert list(said) == [fmt_duration(timedelta(seconds=s)) for s in seconds] + ["—"]
+    assert said.iloc[-2] == "9 d 0 h" and said.iloc[-1] == "—"
 
 
 def test_age():

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.frames import (
+    cufd_texts,
     cufd_urgent_first,
     filter_pos_frame,
     overview,
@@ -224,3 +225,30 @@ def test_the_long_open_filter_keeps_the_events_open_too_long_alone_or_beside_a_s
     both = filter_pos_frame(frame, states=[LONG_OPEN, PosState.CONTINGENCIA.value])
     assert set(both["pos_id"]) == {p1, p2}
     assert filter_pos_frame(frame, branch_ids=[B2.id], states=[LONG_OPEN]).empty
+
+
+def test_each_cufd_says_its_health_and_how_long_until_or_since_it_expires():
+    rows = pd.DataFrame(
+        {
+            "CUFD": ["Vigente", "Vence pronto", "Vencido", "Vencido", "Inactivo", "Sin CUFD", "Sin leer"],
+            "CUFD vence": [
+                NOW + timedelta(hours=5, minutes=10, seconds=30),
+                NOW + timedelta(seconds=40),
+                NOW - timedelta(days=2, hours=3),
+                None,  # expired, but the deadline was never read
+                NOW + timedelta(hours=1),  # inactive whatever its deadline says
+                None,
+                None,
+            ],
+        },
+        index=[7, 3, 9, 1, 4, 0, 2],
+    )
+    assert cufd_texts(rows, NOW).to_dict() == {
+        7: "🟢 vence en 5 h 10 min",
+        3: "🟠 vence en 40 s",
+        9: "🔴 vencido hace 2 d 3 h",
+        1: "🔴 vencido",
+        4: "🔴 inactivo",
+        0: "🔴 sin cufd",
+        2: "⚪ sin leer",
+    }
