@@ -88,7 +88,7 @@ def main() -> None:
                 f"  de la primera comprobación fallida a la alerta en el receptor: {(alert_at - first_fail) / interval:.2f} intervalos"
             )
 
-            from cucu.policy import POLICY_ACTOR
+            from cucu.events.policy import POLICY_ACTOR
             from cucu.store import AuditFilter
 
             def policy_starts() -> list[object]:

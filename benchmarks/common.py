@@ -55,7 +55,7 @@ def deployed_chain(
     cucu answering in ``latency_ms`` as a remote service does (the fill runs without it): a sweep
     spreads over half the interval instead of a burst that takes both cores. Yields the web
     server's environment (its own collector off) and the database's path."""
-    from cucu.client import CucuClient
+    from cucu.api.client import CucuClient
     from cucu.collector import Collector
     from cucu.inventory import inventory_to_toml
     from cucu.settings import ENV_PREFIX

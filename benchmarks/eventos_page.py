@@ -15,10 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.common import API_KEY, ROOT, Verdicts, inventory_arguments
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Event, format_api_datetime
+from cucu.connectivity.checks import ConnectivityCheck
 from cucu.inventory import inventory_to_toml
 from cucu.lapaz import now_la_paz
-from cucu.models import Event, format_api_datetime
 from cucu.simulator import synthetic_inventory
 from cucu.store import PosFetch, Store
 

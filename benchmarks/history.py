@@ -23,8 +23,8 @@ from benchmarks.common import (
     simulator_arguments,
     simulator_process,
 )
-from cucu.client import CucuClient
-from cucu.history import load_days
+from cucu.api.client import CucuClient
+from cucu.events.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.periods import date_range
 from cucu.simulator import synthetic_inventory

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.common import Verdicts, inventory_arguments
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.invoicing import REJECTED_STATUS_EVERY, STATUS_EVERY
 from cucu.lapaz import now_la_paz

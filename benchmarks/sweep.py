@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import API_KEY, Verdicts, inventory_arguments, simulator_arguments, simulator_process
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.settings import DEFAULT_CONCURRENCY, DEFAULT_SWEEP_INTERVAL_S
 from cucu.simulator import synthetic_inventory

@@ -31,14 +31,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cucu.models import clip_text
+from cucu.api.models import clip_text
 from cucu.settings import ENV_PREFIX, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
 NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
 EMAIL_KEY, SUBJECT_KEY = "email:", "sub:"  # how an [access.users] key in oidc mode says what it names
 _TABLES = {"role_map", "users"}  # sub-tables of [access]: no environment variable
-# What the audit log keeps of a person (its columns, cucu/schema.py, are as wide). A user is the key of
+# What the audit log keeps of a person (its columns, cucu/store/schema.py, are as wide). A user is the key of
 # every row and is never cut: an e-mail address has at most 320 characters, an OIDC subject 255; a
 # longer one is no identity anyone was given, and may not use the dashboard. A display name is only
 # shown: a longer one (an identity provider may send any) is cut, so its owner can still act.

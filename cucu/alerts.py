@@ -30,7 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Branch, Inventory
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.rules import Rollup, checks_for_rules, rule_checks, siat_rollup
+from cucu.events.policy import Policy, PolicyStatus, policy_condition
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import (
@@ -43,8 +46,6 @@ from cucu.invoicing import (
     walk_progress,
 )
 from cucu.lapaz import now_la_paz
-from cucu.models import Branch, Inventory
-from cucu.policy import Policy, PolicyStatus, policy_condition
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
 from cucu.store import (
     AuditEntry,
@@ -56,7 +57,6 @@ from cucu.store import (
     StoredCufd,
     database_failed,
 )
-from cucu.uptime import Rollup, checks_for_rules, rule_checks, siat_rollup
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule, CufdHealth, ErrorKind, InvoiceState, SiatStatus
 
 log = logging.getLogger(__name__)

@@ -29,14 +29,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cucu.actions import reconcile_open_attempts
-from cucu.client import CucuClient
-from cucu.connectivity import ConnectivityCheck, check_connectivity
-from cucu.errors import CucuError
-from cucu.history import BackfillRound, backfill, load_days
+from cucu.api.client import CucuClient
+from cucu.api.errors import CucuError
+from cucu.api.models import Inventory, PointOfSale
+from cucu.connectivity.checks import ConnectivityCheck, check_connectivity
+from cucu.events.actions import reconcile_open_attempts
+from cucu.events.history import BackfillRound, backfill, load_days
 from cucu.invoicing import INVOICE_JOB, InvoiceRound, InvoiceWalk, cufd_round, invoice_round
 from cucu.lapaz import now_la_paz
-from cucu.models import Inventory, PointOfSale
 from cucu.settings import (
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_BACKFILL_PER_MINUTE,
@@ -219,7 +219,7 @@ class Collector:
 
     def backfill_once(self, budget: int | None = None) -> BackfillRound:
         """Read up to ``budget`` (default: one round's share of the per-minute budget) POS-days from
-        cucu: today's lists, then the completed days not verified yet (see :func:`cucu.history.backfill`)."""
+        cucu: today's lists, then the completed days not verified yet (see :func:`cucu.events.history.backfill`)."""
         return self._backfill(
             max(1, round(self.backfill_per_minute * self.backfill_interval_s / 60)) if budget is None else budget
         )

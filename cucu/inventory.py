@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cucu.models import Branch, Inventory, PointOfSale
+from cucu.api.models import Branch, Inventory, PointOfSale
 
 DEMO_INVENTORY_PATH = Path(__file__).with_name("demo_inventory.toml")
 

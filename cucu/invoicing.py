@@ -24,10 +24,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cucu.client import CucuClient
-from cucu.errors import CucuError
+from cucu.api.client import CucuClient
+from cucu.api.errors import CucuError
+from cucu.api.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
 from cucu.formatting import fmt_count, plural
-from cucu.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
 from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
 from cucu.store import CufdFetch, DayEvents, JobNotes, JobRun, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState

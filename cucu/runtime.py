@@ -15,16 +15,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cucu.actions import Actions
 from cucu.alerts import Alerter
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
+from cucu.api.models import Inventory
 from cucu.collector import Collector
+from cucu.events.actions import Actions
+from cucu.events.policy import Policy
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
-from cucu.models import Inventory
-from cucu.policy import Policy
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
-from cucu.shared_reads import SharedReads
 from cucu.store import Store
+from cucu.views.shared_reads import SharedReads
 from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
@@ -50,7 +50,7 @@ class Runtime:
     policy: Policy
     simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
-    # Frames and figures shared by every session of the process (see cucu/shared_reads.py).
+    # Frames and figures shared by every session of the process (see cucu/views/shared_reads.py).
     shared: SharedReads = field(default_factory=SharedReads, repr=False)
 
     @property
@@ -91,7 +91,7 @@ def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
 
 
 def _backfill_demo_checks(store: Store, history: Iterable[tuple[datetime, bool, float]]) -> None:
-    from cucu.connectivity import ConnectivityCheck
+    from cucu.connectivity.checks import ConnectivityCheck
 
     store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in history)
 
@@ -99,8 +99,8 @@ def _backfill_demo_checks(store: Store, history: Iterable[tuple[datetime, bool, 
 def _backfill_demo_history(store: Store, simulator: Simulator, inventory: Inventory) -> None:
     """A fresh demo database gets every POS-day of the seeded history, as the backfill would have read
     it (today's lists too): the demo's Historial is complete from the start, even for a generated chain."""
+    from cucu.api.models import Event
     from cucu.lapaz import now_la_paz
-    from cucu.models import Event
     from cucu.periods import date_range
     from cucu.store import DayEvents
 

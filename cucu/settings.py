@@ -425,7 +425,7 @@ POLICY_ENV_PREFIX = f"{ENV_PREFIX}POLICY_"
 @dataclass(frozen=True)
 class PolicySettings:
     """``[policy]`` of secrets.toml (numbers and mode also ``CUCU_POLICY_<NAME>``): the automatic
-    contingency, off unless configured (see cucu/policy.py)."""
+    contingency, off unless configured (see cucu/events/policy.py)."""
 
     mode: PolicyMode = PolicyMode.OFF
     down_minutes: float = _number(float, 5, 1, 1440)  # SIAT down this long: start motive 2 where there is no event

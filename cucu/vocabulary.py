@@ -338,7 +338,7 @@ class ErrorKind(StrEnum):
 
 
 class SiatStatus(StrEnum):
-    """SIAT in one word (Statuspage style), from the recent checks: see ``cucu.uptime.siat_rollup``."""
+    """SIAT in one word (Statuspage style), from the recent checks: see ``cucu.connectivity.rules.siat_rollup``."""
 
     OPERATIVO = "operativo"
     INTERMITENTE = "intermitente"

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from cucu import uptime
-from cucu.check_history import CheckHistory
-from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
+from cucu.connectivity import rules as uptime
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.window import CheckHistory
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
 from cucu.store import Store
+from cucu.views.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
 from cucu.vocabulary import CheckState
 from ui import resources, shell, widgets
 

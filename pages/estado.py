@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from cucu.actions import ActionError, siat_outage_description
-from cucu.connectivity import diagnose
+from cucu.connectivity.checks import diagnose
+from cucu.events.actions import ActionError, siat_outage_description
+from cucu.events.policy import set_paused
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
-from cucu.frames import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
-from cucu.policy import set_paused
-from cucu.shared_reads import Shared
 from cucu.store import JobRun
+from cucu.views.frames import BRANCH_COLUMNS, Overview, branches_frame
+from cucu.views.shared_reads import Shared
 from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames

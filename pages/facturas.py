@@ -10,9 +10,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cucu.export import excel_csv
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_text, plural
-from cucu.frames import (
+from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
+from cucu.lapaz import la_paz_series
+from cucu.views.export import excel_csv
+from cucu.views.frames import (
     CLOSE_COLUMNS,
     INVOICE_COLUMNS,
     INVOICE_TIME_COLUMNS,
@@ -20,8 +22,6 @@ from cucu.frames import (
     cufd_urgent_first,
     matching,
 )
-from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
-from cucu.lapaz import la_paz_series
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 

@@ -14,10 +14,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cucu.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
+from cucu.events.history import StoredHistory, stored_history
 from cucu.formatting import fmt_count
-from cucu.history import StoredHistory, stored_history
-from cucu.history_view import (
+from cucu.periods import picked_range, range_problem
+from cucu.views.figures.timeline import MAX_LANES, daily_events_chart, timeline_figure
+from cucu.views.historial import (
     HOUR_COLUMNS,
     MAX_POS_CHOICES,
     SHOWN_COLUMNS,
@@ -34,7 +35,6 @@ from cucu.history_view import (
     to_csv_bytes,
     total_hours_text,
 )
-from cucu.periods import picked_range, range_problem
 from cucu.vocabulary import EventState
 from ui import resources, shell, widgets
 

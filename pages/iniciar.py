@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cucu.actions import MAX_DESCRIPTION
+from cucu.events.actions import MAX_DESCRIPTION
 from cucu.formatting import fmt_count, md_text
 from cucu.inventory import branch_labels
 from cucu.vocabulary import Motive

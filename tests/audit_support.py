@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from cucu.schema import audit_log
 from cucu.store import Store
+from cucu.store.schema import audit_log
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome, Role
 
 DECIDED = [o for o in Outcome if o not in OPEN_OUTCOMES]  # the database allows one open row per POS

@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from cucu.actions import (
+from cucu.api.client import CucuClient
+from cucu.collector import Collector
+from cucu.events.actions import (
     VERIFY_FOR,
     ActionError,
     Actions,
@@ -17,8 +19,6 @@ from cucu.actions import (
     EndTarget,
     validate_start,
 )
-from cucu.client import CucuClient
-from cucu.collector import Collector
 from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import Attempt, CufdFetch, Store
@@ -225,7 +225,7 @@ def test_ending_twice_sends_once(env):
 
 def backdate(store, minutes: float) -> None:
     """Every audit row requested ``minutes`` earlier, on the database's clock (what time does to them)."""
-    from cucu.schema import audit_log
+    from cucu.store.schema import audit_log
 
     with store.engine.begin() as conn:
         for row_id, requested_at in list(conn.execute(sa.select(audit_log.c.id, audit_log.c.requested_at))):
@@ -424,7 +424,7 @@ def test_an_audit_row_the_database_refuses_loses_nothing(env, monkeypatch, caplo
         return real_finish(entry_id, **values)
 
     monkeypatch.setattr(store, "audit_finish", flaky_finish)
-    with caplog.at_level("ERROR", logger="cucu.actions"):
+    with caplog.at_level("ERROR", logger="cucu.events.actions"):
         results = actions.start(ANA, [first.id, second.id, third.id], 1, "corte")
     assert [r.outcome for r in results] == [Outcome.OK] * 3 and all(r.event for r in results)
     by_pos = {r.pos.id: r for r in results}
@@ -517,7 +517,7 @@ def test_what_the_confirmation_may_queue_is_checked_by_the_service(env):
 def test_siat_outage_plan_is_every_pos_without_an_event(env):
     from datetime import datetime
 
-    from cucu.actions import siat_outage_description
+    from cucu.events.actions import siat_outage_description
     from cucu.lapaz import LA_PAZ
 
     sim, actions, _ = env
@@ -616,7 +616,7 @@ def renewals(sim, sim_server, db):
 
 def stale_expired(store, pos, *, at):
     """What a supervisor's list showed: the POS's CUFD expired, as read at ``at``."""
-    from cucu.models import Cufd
+    from cucu.api.models import Cufd
     from cucu.store import CufdFetch
 
     store.save_cufds([CufdFetch(pos.id, pos.branch_id, at, cufd=Cufd("VIEJO", None, at - timedelta(hours=1), True))])

@@ -32,12 +32,12 @@ from cucu.alerts import (
     send_url,
     trial_messages,
 )
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Branch, Cufd, Event, Inventory, PointOfSale
+from cucu.connectivity.checks import ConnectivityCheck
 from cucu.formatting import fmt_count
 from cucu.invoicing import AttributedInvoice, EventSpan, InvoicePicture, backlog, unclosed_events
 from cucu.lapaz import LA_PAZ
 from cucu.logs import LOGGERS
-from cucu.models import Branch, Cufd, Event, Inventory, PointOfSale
 from cucu.settings import AlertSettings, SettingsError, load_alerts
 from cucu.store import Attempt, CufdFetch, OutboxMessage, PosStatus, Store, StoredCufd, StoredInvoice
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, ErrorKind, InvoiceState, Outcome
@@ -445,7 +445,7 @@ def test_one_incident_opens_once_reminds_on_time_and_closes_with_recovery(db):
 
 
 def test_siat_alert_reads_the_state_the_screen_shows(db):
-    """One state (cucu.uptime.siat_rollup): "Caído" opens it; "cucu no responde" or no current check is
+    """One state (cucu.connectivity.rules.siat_rollup): "Caído" opens it; "cucu no responde" or no current check is
     not "SIAT responde de nuevo", so it stays open; it closes when SIAT answers, saying since when."""
     store = Store(db)
     settings = channels()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from cucu.alerts import Alerter, apprise_send, deliver, messages_for
-from cucu.models import Inventory
+from cucu.api.models import Inventory
 from cucu.runtime import build_runtime
 from cucu.settings import load_alerts, load_settings
 from cucu.simulator import DEFAULT_API_KEY

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from cucu.history_view import lane_label
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.simulator import DEFAULT_API_KEY
+from cucu.views.historial import lane_label
 from tests.browser_support import ROOT, TABLET, free_port, open_select, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser

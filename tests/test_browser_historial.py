@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ, now_la_paz

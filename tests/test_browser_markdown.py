@@ -41,10 +41,10 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import date, datetime
 import streamlit as st
-from cucu.figures.timeline import timeline_figure
-from cucu.history_view import events_frame, lanes
+from cucu.views.figures.timeline import timeline_figure
+from cucu.views.historial import events_frame, lanes
 from cucu.lapaz import LA_PAZ
-from cucu.models import Branch, Event, Inventory, PointOfSale
+from cucu.api.models import Branch, Event, Inventory, PointOfSale
 from cucu.store import DayEvents
 
 HOSTILE = '<a href="http://malo.example">enlace</a><b>negrita</b><img src="http://malo.example/x.png">'

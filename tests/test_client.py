@@ -10,8 +10,8 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from cucu.client import MAX_BODY_BYTES, MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_retry_after
-from cucu.errors import (
+from cucu.api.client import MAX_BODY_BYTES, MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_retry_after
+from cucu.api.errors import (
     CucuAuthError,
     CucuBadResponseError,
     CucuConnectionError,

@@ -8,7 +8,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from cucu.errors import CucuBadResponseError, CucuServerError
+from cucu.api.errors import CucuBadResponseError, CucuServerError
 from cucu.lapaz import LA_PAZ
 from cucu.vocabulary import InvoiceState
 from tests.test_client import KEY, POS, Recorder, make_client, ok

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import LEASE, Collector, Polling
 from cucu.simulator import DEFAULT_API_KEY, Faults, Simulator, SimulatorServer
 from cucu.store import Store

@@ -7,8 +7,8 @@ from datetime import date
 import httpx
 import pytest
 
-from cucu.client import CucuClient
-from cucu.errors import (
+from cucu.api.client import CucuClient
+from cucu.api.errors import (
     CucuAuthError,
     CucuBadResponseError,
     CucuRateLimitError,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from cucu.client import CucuClient
-from cucu.errors import CucuRejectedError, CucuServerError
+from cucu.api.client import CucuClient
+from cucu.api.errors import CucuRejectedError, CucuServerError
 from cucu.lapaz import now_la_paz
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 from cucu.vocabulary import InvoiceState

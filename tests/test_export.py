@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cucu.export import as_text, excel_csv, excel_csv_file
+from cucu.views.export import as_text, excel_csv, excel_csv_file
 
 HOSTILE = ['=HYPERLINK("http://x","clic")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "Corte de internet"]
 

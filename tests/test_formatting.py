@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+from cucu.api.models import parse_api_datetime
 from cucu.formatting import (
     fmt_age,
     fmt_count,
@@ -13,7 +14,6 @@ from cucu.formatting import (
     in_sentence,
 )
 from cucu.lapaz import LA_PAZ
-from cucu.models import parse_api_datetime
 
 
 def test_datetimes_are_shown_in_la_paz():

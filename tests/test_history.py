@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cucu.client import CucuClient
-from cucu.history import load_days
+from cucu.api.client import CucuClient
+from cucu.events.history import load_days
 from cucu.lapaz import now_la_paz
 from cucu.periods import date_range
 from cucu.simulator import DEFAULT_API_KEY, Simulator
@@ -71,9 +71,9 @@ def test_failures_are_reported_and_older_copies_served(env):
 
 
 def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env):
-    from cucu.history import stored_history
+    from cucu.api.models import parse_api_datetime
+    from cucu.events.history import stored_history
     from cucu.lapaz import now_la_paz, to_la_paz
-    from cucu.models import parse_api_datetime
     from cucu.periods import day_bounds
     from cucu.runtime import build_runtime
     from cucu.settings import load_settings
@@ -114,11 +114,11 @@ def test_a_fresh_demo_database_starts_with_the_seeded_history_verified(clean_env
 def test_stored_history_finds_the_events_that_began_before_the_range_and_run_into_it(db):
     from datetime import date, datetime
 
-    from cucu.history import LOOKBACK_DAYS, stored_history
-    from cucu.history_view import events_frame
+    from cucu.api.models import Branch, Event, Inventory, PointOfSale
+    from cucu.events.history import LOOKBACK_DAYS, stored_history
     from cucu.lapaz import LA_PAZ
-    from cucu.models import Branch, Event, Inventory, PointOfSale
     from cucu.store import DayEvents
+    from cucu.views.historial import events_frame
 
     b = "11111111-1111-4111-8111-111111111111"
     p1, p2 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"

@@ -9,7 +9,11 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cucu.figures.timeline import (
+from cucu.api.models import Branch, Event, Inventory, PointOfSale
+from cucu.lapaz import LA_PAZ
+from cucu.periods import default_range, range_problem
+from cucu.store import DayEvents
+from cucu.views.figures.timeline import (
     CONTINUES_MARKER_NAME,
     MOTIVE_COLORS,
     OPEN_MARKER_NAME,
@@ -18,7 +22,7 @@ from cucu.figures.timeline import (
     figure_height,
     timeline_figure,
 )
-from cucu.history_view import (
+from cucu.views.historial import (
     BRANCH_TOTAL,
     GRAND_TOTAL,
     HOUR_COLUMNS,
@@ -32,10 +36,6 @@ from cucu.history_view import (
     to_csv_bytes,
     total_hours_text,
 )
-from cucu.lapaz import LA_PAZ
-from cucu.models import Branch, Event, Inventory, PointOfSale
-from cucu.periods import default_range, range_problem
-from cucu.store import DayEvents
 
 B1, B2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
 P11, P12 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from cucu.models import MAX_TEXT_LENGTH, Event, parse_api_datetime
+from cucu.api.models import MAX_TEXT_LENGTH, Event, parse_api_datetime
 
 EVENT = {
     "id": "a1b2c3d4-0000-4000-8000-000000000001",

@@ -117,7 +117,7 @@ def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secre
     """slow-builds: every shared frame counts as slow to build (a chain, a busy machine), so other viewers get the
     last one while the new one builds; the person who ended the events still sees them ended at once."""
     if slow_builds:
-        monkeypatch.setattr("cucu.shared_reads.SYNC_BELOW_S", 0.0)
+        monkeypatch.setattr("cucu.views.shared_reads.SYNC_BELOW_S", 0.0)
     branch = next(b for b in sim.inventory.branches if any(p.id in active(sim) for p in b.pos))
     busy = [p for p in branch.pos if p.id in active(sim)]
     at = run_app(app_secrets, access=SUPERVISOR_OFF)
@@ -194,7 +194,7 @@ def test_unexpected_failure_in_the_dialog_is_explained_not_shown_as_a_traceback(
     def broken(self, *args, **kwargs):
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr("cucu.actions.Actions.start", broken)
+    monkeypatch.setattr("cucu.events.actions.Actions.start", broken)
     at = fill_start(run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF), sim=sim)
     at.button(key="accion_confirmar").click().run()
     assert not at.exception

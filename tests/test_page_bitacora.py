@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cucu.frames import audit_csv
 from cucu.lapaz import now_la_paz
 from cucu.periods import day_bounds, default_range
-from cucu.schema import audit_log
 from cucu.store import AUDIT_CHUNK, AUDIT_PAGE_SIZE, AuditFilter
+from cucu.store.schema import audit_log
+from cucu.views.frames import audit_csv
 from tests.apptest_support import APP, run_app, texts
 from tests.audit_support import audit_rows, insert_audit_rows
 

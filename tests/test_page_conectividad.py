@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.connectivity.checks import ConnectivityCheck
 from cucu.lapaz import now_la_paz
 from cucu.vocabulary import ErrorKind
 from tests.apptest_support import APP, run_app, texts

@@ -190,7 +190,7 @@ def test_before_the_first_sweep_figures_are_unknown_not_zero_and_tiles_are_not_g
 
 
 def test_a_partly_read_chain_counts_only_what_it_read_and_says_so(sim, seeded_runtime, app_secrets):
-    from cucu.schema import pos_status
+    from cucu.store.schema import pos_status
 
     everyone = sim.inventory.all_pos
     active_all = {e["posId"] for e in sim.events() if not e["finalizado"]}

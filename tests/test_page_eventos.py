@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cucu.frames import LONG_OPEN
+from cucu.views.frames import LONG_OPEN
 from tests.apptest_support import SUPERVISOR_OFF, run_app, texts
 
 pytestmark = pytest.mark.usefixtures("streamlit_caches")
@@ -181,7 +181,7 @@ def test_no_data_yet_while_the_collector_service_polls(sim, app_secrets):
 
 def test_a_partly_swept_chain_says_the_first_sweeps_progress(sim, seeded_runtime, app_secrets):
     """Seen: nothing said once some POS were read, while the rest showed "Desconocido"."""
-    from cucu.schema import pos_status
+    from cucu.store.schema import pos_status
 
     unread = [p.id for p in sim.inventory.all_pos[1:4]]
     with seeded_runtime.store.engine.begin() as conn:  # as if the first sweep had not reached these yet

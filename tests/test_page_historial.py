@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cucu.history_view import SHOWN_COLUMNS
 from cucu.lapaz import now_la_paz
 from cucu.periods import MAX_RANGE_DAYS, Preset, earliest_day
 from cucu.runtime import build_runtime
 from cucu.settings import load_settings
+from cucu.views.historial import SHOWN_COLUMNS
 from cucu.vocabulary import Motive
 from tests.apptest_support import APP, run_app, texts
 
@@ -180,7 +180,7 @@ def test_days_the_backfill_has_not_reached_are_named_and_observed_events_still_s
 
 
 def test_a_chain_gets_events_per_day_instead_of_a_lane_per_pos(app_secrets, sim, collected, monkeypatch):
-    import cucu.figures.timeline as timeline
+    import cucu.views.figures.timeline as timeline
 
     monkeypatch.setattr(timeline, "MAX_LANES", 5)  # the page imports it at each run: 5 instead of 60
     at = AppTest.from_file(str(APP), default_timeout=30)
@@ -203,7 +203,7 @@ def test_a_chain_gets_events_per_day_instead_of_a_lane_per_pos(app_secrets, sim,
 
 
 def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, collected, monkeypatch):
-    import cucu.history as history
+    import cucu.events.history as history
     import ui.resources
     from cucu.store import DayEvents
 
@@ -234,9 +234,9 @@ def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, colle
 
 
 def test_a_chain_narrows_the_pos_filter_by_branch_first(app_secrets, sim, collected, monkeypatch):
-    import cucu.history_view
+    import cucu.views.historial
 
-    monkeypatch.setattr(cucu.history_view, "MAX_POS_CHOICES", 5)  # the demo's 22 POS stand for a chain's 10 000
+    monkeypatch.setattr(cucu.views.historial, "MAX_POS_CHOICES", 5)  # the demo's 22 POS stand for a chain's 10 000
     at = run_app(app_secrets, page=PAGE)
     keys = {m.key for m in at.multiselect}
     assert "pos" not in keys and "pos_sin_sucursal" in keys
@@ -249,10 +249,10 @@ def test_a_chain_narrows_the_pos_filter_by_branch_first(app_secrets, sim, collec
 
 def test_an_event_that_began_the_day_before_shows_in_the_range_with_its_continues_mark(app_secrets, sim, collected):
     """Casa Matriz · Caja 6 in contingency all of yesterday, since the evening before: its lane is not empty."""
-    from cucu.figures.timeline import CONTINUES_MARKER_NAME
+    from cucu.api.models import Event
     from cucu.lapaz import LA_PAZ
-    from cucu.models import Event
     from cucu.store import DayEvents
+    from cucu.views.figures.timeline import CONTINUES_MARKER_NAME
 
     yesterday = now_la_paz().date() - timedelta(days=1)
     before = yesterday - timedelta(days=1)

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from cucu.actions import ActionError, Actions, Actor
 from cucu.alerts import Alerter
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
-from cucu.connectivity import ConnectivityCheck
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.events.actions import ActionError, Actions, Actor
+from cucu.events.policy import POLICY_ACTOR, Policy, policy_condition, set_paused
 from cucu.lapaz import now_la_paz
-from cucu.policy import POLICY_ACTOR, Policy, policy_condition, set_paused
 from cucu.settings import AlertSettings, load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store

@@ -24,16 +24,16 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from cucu.actions import Actions, Actor
 from cucu.alerts import CHECK_HISTORY
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
+from cucu.connectivity.rules import checks_for_rules
+from cucu.events.actions import Actions, Actor
+from cucu.events.policy import POLICY_ACTOR, STARTED, Policy, set_paused
 from cucu.lapaz import now_la_paz
-from cucu.policy import POLICY_ACTOR, STARTED, Policy, set_paused
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
-from cucu.uptime import checks_for_rules
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Motive, Role
 
 ROUTES = (

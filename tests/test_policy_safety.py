@@ -13,18 +13,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cucu.actions import Actions, Actor, settled_by
 from cucu.alerts import CHECK_HISTORY
-from cucu.client import CucuClient
+from cucu.api.client import CucuClient
 from cucu.collector import Collector
-from cucu.connectivity import ConnectivityCheck
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.rules import checks_for_rules, siat_rollup
+from cucu.events.actions import Actions, Actor, settled_by
+from cucu.events.policy import HALTED_KEY, POLICY_ACTOR, Policy, policy_condition, set_paused
 from cucu.formatting import fmt_hour
 from cucu.lapaz import now_la_paz
-from cucu.policy import HALTED_KEY, POLICY_ACTOR, Policy, policy_condition, set_paused
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
-from cucu.uptime import checks_for_rules, siat_rollup
 from cucu.vocabulary import ActionKind, Outcome, PolicyState, Role
 
 START = "POST /api/v1/events/start"
@@ -431,7 +431,7 @@ def test_a_start_given_up_unconfirmed_is_settled_when_its_event_shows_up(world, 
 
 
 def test_an_event_of_another_motive_is_not_credited_to_a_start():
-    from cucu.models import Event
+    from cucu.api.models import Event
 
     at = now_la_paz()
     event = Event.from_api(

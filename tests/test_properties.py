@@ -20,14 +20,9 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cucu.client import MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_json, parse_retry_after
-from cucu.errors import CucuError
-from cucu.figures.timeline import timeline_figure
-from cucu.frames import SEARCHED_COLUMNS, pos_frame, pos_table, search_mask
-from cucu.history_view import events_frame, lanes
-from cucu.inventory import MAX_NAME_LENGTH, InventoryError, inventory_to_toml, load_inventory, parse_inventory
-from cucu.lapaz import LA_PAZ
-from cucu.models import (
+from cucu.api.client import MAX_MESSAGE_LENGTH, CucuClient, extract_message, parse_json, parse_retry_after
+from cucu.api.errors import CucuError
+from cucu.api.models import (
     API_FIELDS,
     MAX_CODE_LENGTH,
     MAX_ID_LENGTH,
@@ -38,8 +33,13 @@ from cucu.models import (
     PointOfSale,
     parse_api_datetime,
 )
+from cucu.inventory import MAX_NAME_LENGTH, InventoryError, inventory_to_toml, load_inventory, parse_inventory
+from cucu.lapaz import LA_PAZ
 from cucu.periods import picked_range, range_problem
 from cucu.store import DayEvents, PosStatus
+from cucu.views.figures.timeline import timeline_figure
+from cucu.views.frames import SEARCHED_COLUMNS, pos_frame, pos_table, search_mask
+from cucu.views.historial import events_frame, lanes
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 B1, P1 = "11111111-1111-4111-8111-111111111111", "11111111-0000-4000-8000-000000000001"

@@ -21,15 +21,15 @@ import sqlalchemy as sa
 
 from cucu import vocabulary
 from cucu.access import MAX_NAME_LENGTH, MAX_USER_LENGTH, AccessSettings, Identity, decide
-from cucu.actions import Actor
+from cucu.api.models import ELLIPSIS, MAX_ID_LENGTH, Invoice, InvoiceStatus
 from cucu.collector import LEASE, Collector
+from cucu.events.actions import Actor
+from cucu.events.policy import POLICY_ACTOR, set_paused
 from cucu.invoicing import INVOICE_JOB
 from cucu.lapaz import LA_PAZ
-from cucu.models import ELLIPSIS, MAX_ID_LENGTH, Invoice, InvoiceStatus
-from cucu.policy import POLICY_ACTOR, set_paused
-from cucu.schema import MIGRATIONS, VERSIONED, audit_log, invoices, metadata, policy_state, schema_version
 from cucu.settings import load_alerts
 from cucu.store import _POLICY, Attempt, StatusRead, Store, database_url
+from cucu.store.schema import MIGRATIONS, VERSIONED, audit_log, invoices, metadata, policy_state, schema_version
 from cucu.vocabulary import (
     AccessMode,
     ActionKind,

@@ -1,12 +1,12 @@
-"""cucu.shared_reads: one build per version, slow rebuilds in the background, derived values matching."""
+"""cucu.views.shared_reads: one build per version, slow rebuilds in the background, derived values matching."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from cucu import shared_reads
-from cucu.shared_reads import SharedReads
+from cucu.views import shared_reads
+from cucu.views.shared_reads import SharedReads
 from tests.waiting import wait_until
 
 

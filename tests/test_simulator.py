@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from cucu.api.models import parse_api_datetime
 from cucu.lapaz import LA_PAZ
-from cucu.models import parse_api_datetime
 from cucu.simulator import HOSTILE_KINDS, Faults, Simulator, SimulatorServer, synthetic_inventory
 from tests.waiting import wait_until
 
@@ -728,7 +728,7 @@ def test_the_web_process_writes_the_check_history_of_the_story_its_simulator_pro
 
 def test_a_collector_that_waits_for_its_simulator_process_does_not_time_the_wait_as_cucu(sim, sim_server, db):
     # A chain demo's first check waited for the child's seed inside the call: Conectividad drew a 10 s answer.
-    from cucu.client import CucuClient
+    from cucu.api.client import CucuClient
     from cucu.collector import Collector
     from cucu.store import Store
 

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Event
+from cucu.connectivity.checks import ConnectivityCheck
 from cucu.lapaz import LA_PAZ
-from cucu.models import Event
-from cucu.schema import MIGRATIONS, audit_log
 from cucu.store import Attempt, DayEvents, Lease, PosFetch, Store, database_url
+from cucu.store.schema import MIGRATIONS, audit_log
 from cucu.vocabulary import ActionKind, ErrorKind, Outcome
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=LA_PAZ)
@@ -151,8 +151,8 @@ def test_add_checks_in_bulk(db):
 
 
 def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(db):
-    from cucu.schema import schema_version
     from cucu.store import ActionInProgress
+    from cucu.store.schema import schema_version
 
     engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:  # a database as version 1 left it
@@ -239,7 +239,7 @@ def test_racing_standbys_take_a_lapsed_lease_once(db):
 
 
 def test_a_migration_cut_short_is_completed_at_the_next_start(db):
-    from cucu.schema import leases, schema_version
+    from cucu.store.schema import leases, schema_version
 
     Store(db).close()
     engine = sa.create_engine(database_url(db))
@@ -345,7 +345,7 @@ def test_a_v4_database_with_an_action_in_flight_upgrades(db):
 
 def test_a_v3_day_cache_gains_verified_from_complete(db):
     """v4 adds ``verified`` to a day cache written before it: a complete day was read after it ended."""
-    from cucu.schema import UtcDateTime
+    from cucu.store.schema import UtcDateTime
 
     engine = sa.create_engine(database_url(db))
     timestamp = UtcDateTime().impl.compile(dialect=engine.dialect)  # as v1 created it on each backend
@@ -458,7 +458,7 @@ PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]
 
 
 def test_a_v4_audit_log_gains_bitacoras_indexes_and_keeps_its_rows(db):
-    from cucu.schema import audit_log, schema_version
+    from cucu.store.schema import audit_log, schema_version
 
     engine = sa.create_engine(database_url(db))
     with engine.begin() as conn:  # a database as version 4 left it, with an attempt in its log
@@ -581,7 +581,7 @@ def test_count_pages_and_users_of_the_audit_log_are_read_through_its_indexes(tmp
 def test_an_unknown_stored_outcome_action_or_role_is_read_as_its_raw_value(db):
     """A value this version does not know (a newer process wrote it, or a person by hand) must not keep
     the log from being read: it comes back as the raw text, which Bitácora shows marked unknown."""
-    from cucu.schema import audit_log
+    from cucu.store.schema import audit_log
     from cucu.vocabulary import Role, stored_label
 
     store = Store(db)
@@ -627,8 +627,8 @@ def test_the_user_list_is_everyone_in_the_log_once_sorted(db):
 
 
 def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
-    from cucu.schema import job_runs, schema_version
     from cucu.store import JobNotes
+    from cucu.store.schema import job_runs, schema_version
 
     store = Store(db)
     store.record_job("facturas", T0, None)
@@ -650,7 +650,7 @@ def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
 def test_v14_job_runs_record_whether_the_walk_ever_completed_a_pass(db):
     """The invoice figures are partial until the walk has read its whole window once; that survives a
     restart (the walk's own memory does not), and an older row reads as "never"."""
-    from cucu.schema import job_runs, schema_version
+    from cucu.store.schema import job_runs, schema_version
 
     store = Store(db)
     store.record_job("facturas", T0, None)

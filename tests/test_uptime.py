@@ -1,4 +1,4 @@
-"""cucu.uptime (rollup, down-since, uptime, outages, heartbeat, latency, history) and its figures."""
+"""cucu.connectivity.rules (rollup, down-since, uptime, outages, heartbeat, latency, history) and its figures."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from cucu import uptime
-from cucu.check_history import CheckHistory
-from cucu.connectivity import ConnectivityCheck
-from cucu.figures.connectivity import heartbeat_chart, latency_chart
+from cucu.connectivity import rules as uptime
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.window import CheckHistory
 from cucu.lapaz import LA_PAZ
+from cucu.views.figures.connectivity import heartbeat_chart, latency_chart
 from cucu.vocabulary import CheckState, ErrorKind, SiatStatus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cucu.confirmation import Reach
 from cucu.formatting import plural
+from cucu.views.confirmation import Reach
 from cucu.vocabulary import ActionKind, CheckState, CufdHealth, Outcome, PolicyState, PosState, SiatStatus, Tone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def test_contingency_is_amber_and_what_stops_invoicing_is_red():
 
 
 def test_timeline_bars_are_never_red():
-    from cucu.figures.timeline import MOTIVE_COLORS, NOW_COLOR
+    from cucu.views.figures.timeline import MOTIVE_COLORS, NOW_COLOR
 
     assert Tone.PROBLEM.chart_color not in {*MOTIVE_COLORS.values(), NOW_COLOR}
     assert all(not c.upper().startswith(("#D5", "#B9", "#D9")) for c in MOTIVE_COLORS.values())

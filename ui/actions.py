@@ -4,7 +4,7 @@ dialog that lists exactly which POS are touched, and the results POS by POS.
 The dialog is driven from session state (not from the button that asked for it), so a
 rerun, a fragment refresh or AppTest can open, confirm and cancel it; the pending action
 is removed before the calls are made, so a second click or a rerun cannot send it twice.
-It says what it touches in one line whatever the size (see ``cucu.confirmation``); above one
+It says what it touches in one line whatever the size (see ``cucu.views.confirmation``); above one
 branch the confirm button waits for the person to acknowledge how many branches it reaches.
 A form that asked for the action names its widgets' defaults: once the action is done or
 cancelled, they are put back, so its text is never carried into the next action.
@@ -20,12 +20,12 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from cucu.actions import ActionError, ActionResult, EndTarget, refreshed
-from cucu.confirmation import BRANCH, MOTIVE, POS, Reach
+from cucu.events.actions import ActionError, ActionResult, EndTarget, refreshed
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_time, md_text, plural
-from cucu.frames import cufd_texts
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
+from cucu.views.confirmation import BRANCH, MOTIVE, POS, Reach
+from cucu.views.frames import cufd_texts
 from cucu.vocabulary import ActionKind, Motive, Outcome
 from ui import identity, resources, shell
 

@@ -26,7 +26,7 @@ from cucu.access import (
     proxy_identity,
     proxy_secret_problem,
 )
-from cucu.actions import Actor
+from cucu.events.actions import Actor
 from cucu.settings import Settings, plain_data
 from cucu.vocabulary import AccessMode, Mode
 

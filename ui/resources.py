@@ -16,16 +16,16 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
-from cucu.connectivity import ConnectivityCheck
-from cucu.frames import Overview, closes_frame, invoices_frame, overview, pos_frame
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
+from cucu.events.policy import PolicyStatus
 from cucu.inventory import inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.logs import configure_logging
-from cucu.policy import PolicyStatus
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
-from cucu.shared_reads import Shared
-from cucu.uptime import Rollup, checks_for_rules, siat_rollup
+from cucu.views.frames import Overview, closes_frame, invoices_frame, overview, pos_frame
+from cucu.views.shared_reads import Shared
 from cucu.vocabulary import PolicyMode
 
 log = logging.getLogger("contingencia")
@@ -85,7 +85,7 @@ def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
 
 
 def siat_state(runtime: Runtime) -> Rollup:
-    """SIAT's one state now (:func:`cucu.uptime.siat_rollup` over the rule's checks). Read once per run of
+    """SIAT's one state now (:func:`cucu.connectivity.rules.siat_rollup` over the rule's checks). Read once per run of
     the app (``ui.shell.siat``): the header and the page draw the same object."""
     checks = rule_checks(runtime)
     if not checks:  # the very first view asks cucu once (counted by no rule: "Sin datos" until the collector's)
@@ -107,7 +107,7 @@ def open_alert_count(runtime: Runtime) -> int:
 # Computed once per version of the data they read (the store's write counters) and per minute (ages
 # and staleness move with the clock even when nothing is written), then the same object is served to
 # every tablet: 30 tablets refreshing every 10 s cost one computation a minute, not 180. A new version
-# is built in the background while the last one is served (``cucu.shared_reads``), so no viewer waits
+# is built in the background while the last one is served (``cucu.views.shared_reads``), so no viewer waits
 # for a chain's rebuild. No pickling per read (a 10 000-row frame costs ~80 ms to unpickle).
 # What it returns is shared: callers must not change it in place.
 
@@ -159,7 +159,7 @@ def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[]
 class EstadoFrames:
     """What Estado and Eventos activos show of every POS, built together so they always agree."""
 
-    pos: pd.DataFrame  # cucu.frames.pos_frame
+    pos: pd.DataFrame  # cucu.views.frames.pos_frame
     overview: Overview
 
 
@@ -187,7 +187,7 @@ class InvoiceTables:
     background: a chain's 6 600 rows cost a viewer nothing after a change."""
 
     picture: InvoicePicture  # open invoices only: its ``closes`` is empty (see current_closes)
-    open_invoices: pd.DataFrame  # cucu.frames.invoices_frame
+    open_invoices: pd.DataFrame  # cucu.views.frames.invoices_frame
 
 
 def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
@@ -204,7 +204,7 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
 
 
 def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
-    """Each ended event's closing (cucu.frames.closes_frame), from every invoice of the window: built
+    """Each ended event's closing (cucu.views.frames.closes_frame), from every invoice of the window: built
     only when someone opens Facturas' closing tab, in the background after that."""
 
     def build() -> pd.DataFrame:

@@ -14,11 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from cucu.access import AccessSettings, Decision
+from cucu.api.models import Inventory
+from cucu.connectivity.rules import Rollup
 from cucu.formatting import fmt_count, fmt_time, md_text
-from cucu.models import Inventory
 from cucu.runtime import Runtime
 from cucu.settings import Settings
-from cucu.uptime import Rollup
 from cucu.vocabulary import AccessMode, Mode, Role
 
 log = logging.getLogger("contingencia")

@@ -14,7 +14,7 @@ the connection dialog by the watchdog's banner. What is left is done here, and t
   found" dialog and the dialogs' "Close". A MutationObserver does it as they appear (a tooltip on hover, a
   count as one types), before the page is painted. A chart's "Copy Vega-Lite spec" (a developer's tool) is
   hidden. The grids' own CSV download stays off (``client.disableDataExport``): each page's CSV button
-  goes through ``cucu.export``.
+  goes through ``cucu.views.export``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from cucu.models import format_api_datetime
+from cucu.api.models import format_api_datetime
 from cucu.simulator.faults import WRITE_ROUTES, FaultPlan, FaultsError
 from cucu.simulator.hostile import hostile_response
 from cucu.simulator.state import ApiError, Simulator

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cucu.api.models import format_api_datetime
 from cucu.lapaz import to_la_paz
-from cucu.models import format_api_datetime
 from cucu.simulator.seed import random_cufd, random_uuid
 from cucu.vocabulary import InvoiceState
 

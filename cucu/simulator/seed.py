@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cucu.models import Branch, Inventory, PointOfSale, format_api_datetime
+from cucu.api.models import Branch, Inventory, PointOfSale, format_api_datetime
 from cucu.vocabulary import Motive
 
 

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cucu.api.models import Inventory, PointOfSale, format_api_datetime
 from cucu.inventory import DEMO_INVENTORY_PATH, is_uuid, load_inventory
 from cucu.lapaz import now_la_paz, to_la_paz
-from cucu.models import Inventory, PointOfSale, format_api_datetime
 from cucu.simulator.faults import MALFORMED_KINDS, FaultPlan, Faults
 from cucu.simulator.hostile import HOSTILE_KINDS
 from cucu.simulator.invoicing import SimInvoicing

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.connectivity.checks import ConnectivityCheck
 
 
 class CheckHistory:

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from cucu.client import CucuClient
-from cucu.errors import CucuError
+from cucu.api.client import CucuClient
+from cucu.api.errors import CucuError
+from cucu.api.models import Inventory, PointOfSale
 from cucu.lapaz import now_la_paz
-from cucu.models import Inventory, PointOfSale
 from cucu.periods import MAX_RANGE_DAYS, date_range, day_bounds
 from cucu.settings import DEFAULT_CONCURRENCY
 from cucu.store import DayEvents, Store

@@ -2,7 +2,7 @@
 
 SQLAlchemy Core on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database URL
 such as ``postgresql+psycopg://...``) so several Streamlit processes can share one PostgreSQL.
-The tables and their migrations are in :mod:`cucu.schema`; its column type stores times in UTC
+The tables and their migrations are in :mod:`cucu.store.schema`; its column type stores times in UTC
 and gives them back as aware La Paz datetimes.
 """
 
@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Cufd, Event, Invoice, InvoiceStatus
 from cucu.lapaz import LA_PAZ
-from cucu.models import Cufd, Event, Invoice, InvoiceStatus
-from cucu.schema import (
+from cucu.store.checks import ConnectivityCheck
+from cucu.store.schema import (
     MIGRATIONS,
     NaiveDatetimeError,
     UtcDateTime,
@@ -427,7 +427,7 @@ class Store:
             return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
 
     def data_version(self, *tables: str) -> tuple[int, ...]:
-        """The write counters of ``tables`` (see ``cucu.schema.VERSIONED``): equal means nothing was written."""
+        """The write counters of ``tables`` (see ``cucu.store.schema.VERSIONED``): equal means nothing was written."""
         with self.engine.connect() as conn:
             found: dict[str, int] = dict(conn.execute(sa.select(data_versions.c.name, data_versions.c.version)).all())
         return tuple(int(found.get(t, 0)) for t in tables)
@@ -890,7 +890,7 @@ class Store:
         return {r.id: _audit_entry(r) for r in rows}
 
     def audit_count(self, where: AuditFilter = AuditFilter()) -> int:
-        """How many attempts match ``where`` (an index range scan: see ``cucu.schema.audit_newest_first``)."""
+        """How many attempts match ``where`` (an index range scan: see ``cucu.store.schema.audit_newest_first``)."""
         query = sa.select(sa.func.count()).select_from(audit_log).where(*_audit_conditions(where))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)

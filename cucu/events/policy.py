@@ -31,13 +31,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cucu.actions import ActionError, Actions, Actor, EndTarget, can_act
-from cucu.connectivity import ConnectivityCheck
+from cucu.api.models import Inventory
+from cucu.connectivity.checks import ConnectivityCheck
+from cucu.connectivity.rules import cucu_silent_since, ok_streak, rule_checks, siat_down_since
+from cucu.events.actions import ActionError, Actions, Actor, EndTarget, can_act
 from cucu.formatting import fmt_count, fmt_hour, plural
-from cucu.models import Inventory
 from cucu.settings import PolicySettings
 from cucu.store import Attempt, AuditEntry, AuditFilter, PosStatus, Store
-from cucu.uptime import cucu_silent_since, ok_streak, rule_checks, siat_down_since
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, AlertRule, Motive, Outcome, PolicyMode, PolicyState, Role
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from cucu.errors import (
+from cucu.api.errors import (
     CucuAuthError,
     CucuBadResponseError,
     CucuConnectionError,
@@ -44,8 +44,8 @@ from cucu.errors import (
     CucuServerError,
     CucuTimeoutError,
 )
+from cucu.api.models import MAX_PAGE_SIZE, Cufd, Event, InvoicePage, InvoiceStatus, OverlongPageError, clip_text
 from cucu.formatting import fmt_count
-from cucu.models import MAX_PAGE_SIZE, Cufd, Event, InvoicePage, InvoiceStatus, OverlongPageError, clip_text
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

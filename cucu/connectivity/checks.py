@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cucu.client import CucuClient
-from cucu.errors import (
+from cucu.api.client import CucuClient
+from cucu.api.errors import (
     CucuAuthError,
     CucuBadResponseError,
     CucuConnectionError,
@@ -19,36 +19,8 @@ from cucu.errors import (
 )
 from cucu.lapaz import now_la_paz
 from cucu.settings import Settings
-from cucu.vocabulary import CheckState, ErrorKind, Mode
-
-
-@dataclass(frozen=True)
-class ConnectivityCheck:
-    """``siat_ok``: True SIAT answers, False SIAT does not, None cucu itself could not be asked."""
-
-    checked_at: datetime
-    siat_ok: bool | None
-    latency_ms: float | None = None
-    error: str | None = None
-    error_kind: ErrorKind | None = None
-    # Asked by a person ("Comprobar ahora"): shown, but counted by no rule (SIAT down, the policy's
-    # up_checks, the alerts), so nobody steers the automatic policy with clicks.
-    on_request: bool = False
-    id: int | None = None  # the store's id: the order checks were made in (None until stored)
-
-    @property
-    def state(self) -> CheckState:
-        return CheckState.of(self.siat_ok)
-
-    @property
-    def label(self) -> str:
-        return self.state.label
-
-    @property
-    def failed(self) -> bool:
-        """SIAT could not be used: it did not answer, or cucu could not be asked."""
-        return self.siat_ok is not True
-
+from cucu.store.checks import ConnectivityCheck as ConnectivityCheck  # its record, where the rules look for it
+from cucu.vocabulary import ErrorKind, Mode
 
 # Most specific first: a timeout is also a connection error.
 _ERROR_KINDS: tuple[tuple[type[CucuError], ErrorKind], ...] = (

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cucu.export import excel_csv_file
+from cucu.api.models import Inventory, motive_label
 from cucu.formatting import fmt_count, fmt_durations, plural
 from cucu.invoicing import AttributedInvoice, EventClose, cufd_health
 from cucu.lapaz import la_paz_series, now_la_paz
-from cucu.models import Inventory, motive_label
 from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_LONG_OPEN_HOURS
 from cucu.store import AuditEntry, AuditFilter, Incident, OutboxEntry, PosStatus, Store, StoredCufd, StoredInvoice, page_count
+from cucu.views.export import excel_csv_file
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, PosState, stored_label
 
 
@@ -34,7 +34,7 @@ POS_COLUMNS = [
     "event_id",
     "Sucursal",
     "Punto de venta",
-    "Ciudad",  # the branch's, for the search (cucu.frames.SEARCHED_COLUMNS)
+    "Ciudad",  # the branch's, for the search (cucu.views.frames.SEARCHED_COLUMNS)
     "Estado",
     "Motivo",
     "Código motivo",

@@ -1,6 +1,6 @@
 """SIAT availability from the stored connectivity checks: rollup word, uptime, outages, heartbeat.
 
-Pure functions (no Streamlit, no I/O) over a list of :class:`~cucu.connectivity.ConnectivityCheck`
+Pure functions (no Streamlit, no I/O) over a list of :class:`~cucu.connectivity.checks.ConnectivityCheck`
 ordered oldest first, as ``Store.checks_since`` / ``Store.recent_checks`` return them. Every
 function that depends on the current time takes ``now`` so tests can pin it.
 
@@ -20,7 +20,7 @@ from operator import attrgetter
 
 import pandas as pd
 
-from cucu.connectivity import ConnectivityCheck
+from cucu.connectivity.checks import ConnectivityCheck
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time, in_sentence
 from cucu.lapaz import la_paz_from_epoch, la_paz_series
 from cucu.settings import DEFAULT_CHECK_INTERVAL_S

@@ -189,7 +189,7 @@ outbox_newest_first = sa.Index("ix_alert_outbox_created_at", alert_outbox.c.crea
 outbox_by_incident = sa.Index("ix_alert_outbox_incident", alert_outbox.c.incident_id)
 
 
-# The automatic policy's pause (cucu/policy.py): one row, in the database so every process obeys it.
+# The automatic policy's pause (cucu/events/policy.py): one row, in the database so every process obeys it.
 policy_state = sa.Table(
     "policy_state",
     metadata,
@@ -226,7 +226,7 @@ invoices = sa.Table(
     sa.Column("invoice_number", sa.String(64), nullable=True),
     sa.Column("cuf", sa.Text, nullable=True),
     sa.Column("pos_id", sa.String(64), nullable=True),  # NULL: cucu's list did not name the POS
-    # An InvoiceState, or what cucu sent: up to cucu.models.MAX_ID_LENGTH (v10 made it 32).
+    # An InvoiceState, or what cucu sent: up to cucu.api.models.MAX_ID_LENGTH (v10 made it 32).
     sa.Column("state", sa.String(64), nullable=False),
     sa.Column("client_name", sa.Text, nullable=True),
     sa.Column("amount_total", sa.Float, nullable=True),

@@ -23,13 +23,13 @@ from dataclasses import replace as replace_result
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from cucu.client import CucuClient
-from cucu.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.api.client import CucuClient
+from cucu.api.errors import CucuBadResponseError, CucuConnectionError, CucuError, CucuRejectedError, CucuServerError
+from cucu.api.models import Cufd, Event, Inventory, PointOfSale
+from cucu.events.history import load_days
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour
-from cucu.history import load_days
 from cucu.invoicing import cufd_health, read_cufd
 from cucu.lapaz import now_la_paz
-from cucu.models import Cufd, Event, Inventory, PointOfSale
 from cucu.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CUFD_EXPIRING_HOURS,

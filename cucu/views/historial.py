@@ -1,6 +1,6 @@
 """Historial: pandas frames of the events loaded for a date range (no Streamlit here).
 
-``events_frame`` turns the per-POS, per-day rows of :func:`cucu.history.stored_history` into
+``events_frame`` turns the per-POS, per-day rows of :func:`cucu.events.history.stored_history` into
 one row per event with Spanish column names; ``filter_events`` narrows it;
 ``summary_frame`` totals it per branch and motive; ``to_csv_bytes`` exports exactly the
 shown columns for Excel; ``coverage_text`` and ``coverage_frame`` say how complete each day is.
@@ -16,13 +16,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from cucu.export import excel_csv
+from cucu.api.models import Event, Inventory
+from cucu.events.history import StoredHistory
 from cucu.formatting import fmt_count, fmt_percent, fmt_time, plural
-from cucu.frames import matching
-from cucu.history import StoredHistory
 from cucu.lapaz import la_paz_series
-from cucu.models import Event, Inventory
 from cucu.store import DayEvents
+from cucu.views.export import excel_csv
+from cucu.views.frames import matching
 from cucu.vocabulary import EventState
 
 # What a supervisor sees (table and CSV), in this order.
@@ -229,7 +229,7 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
-    """Exactly ``SHOWN_COLUMNS``, for Excel (see :func:`cucu.export.excel_csv`)."""
+    """Exactly ``SHOWN_COLUMNS``, for Excel (see :func:`cucu.views.export.excel_csv`)."""
     out = frame[SHOWN_COLUMNS].copy()
     for column in ("Duración (h)", "En el período (h)"):
         out[column] = out[column].round(2)

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cucu.api.models import motive_label
 from cucu.formatting import fmt_datetime, fmt_duration, plotly_text
-from cucu.history_view import Lane, lane_label
 from cucu.lapaz import to_la_paz, wall_clock_text
-from cucu.models import motive_label
 from cucu.periods import day_bounds
+from cucu.views.historial import Lane, lane_label
 from cucu.vocabulary import EventState, Motive
 
 # Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors). Every bar is
@@ -72,7 +72,7 @@ def timeline_figure(
 
     ``start``/``end`` may be days (then the range is ``start`` 00:00 to the end of ``end``)
     or aware datetimes. ``lanes`` are ``(pos_id, label)`` in display order, top first (see
-    :func:`cucu.history_view.lanes`), so POS without events still get their lane; without
+    :func:`cucu.views.historial.lanes`), so POS without events still get their lane; without
     it the lanes are the POS present in ``frame``, by branch then POS name.
     """
     x_start = _as_datetime(start, end=False)
