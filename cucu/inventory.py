@@ -50,7 +50,7 @@ def inventory_stamp(path: str | Path | None) -> str:
 
 
 def branch_labels(inventory: Inventory) -> dict[str, str]:
-    """Branch id -> how a filter names it. Filters bound to the URL carry labels and Streamlit reads a
+    """Branch id -> how a filter names it (the same dict for every caller: not to be changed). Filters bound to the URL carry labels and Streamlit reads a
     label back to the last option that has it, so labels must be unique whatever the names and ids.
 
     A branch is named by its name; a name that repeats gets its city, then the start of its id, longer
@@ -59,6 +59,13 @@ def branch_labels(inventory: Inventory) -> dict[str, str]:
     another's name with its city. The last step ends in the whole id (a UUID, which no other branch has),
     so the loop ends with unique labels, which depend on the inventory alone.
     """
+    labels = inventory.derived.get("branch_labels")
+    if labels is None:
+        labels = inventory.derived["branch_labels"] = _unique_labels(inventory)
+    return labels
+
+
+def _unique_labels(inventory: Inventory) -> dict[str, str]:
     choices = {b.id: _label_choices(b) for b in inventory.branches}
     step = dict.fromkeys(choices, 0)
     while True:

@@ -244,3 +244,18 @@ def test_a_file_beyond_the_cap_is_refused_unread(tmp_path, monkeypatch):
     path.write_text("# " + "x" * 2000 + "\n" + DEMO_INVENTORY_PATH.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(InventoryError, match="pasa de"):
         load_inventory(path)
+
+
+def test_labels_are_worked_out_once_per_inventory():
+    """A chain's 1 000 branches were labelled again at every page run; now once per inventory (it never changes)."""
+    from cucu.history_view import lanes, pos_labels
+    from cucu.inventory import branch_labels
+    from cucu.simulator.seed import synthetic_inventory
+
+    chain, other = synthetic_inventory(30, 2), synthetic_inventory(3, 2)
+    assert branch_labels(chain) is branch_labels(chain) and pos_labels(chain) is pos_labels(chain)
+    assert set(branch_labels(other)) == {b.id for b in other.branches}  # each inventory its own
+    assert [lane.pos_id for lane in lanes(chain)] == [p.id for p in chain.all_pos]
+    some = {chain.all_pos[5].id, chain.all_pos[1].id}
+    assert [lane.pos_id for lane in lanes(chain, some)] == [chain.all_pos[1].id, chain.all_pos[5].id]  # inventory order
+    assert pos_labels(chain)[chain.all_pos[0].id] == f"{chain.branches[0].name} · {chain.all_pos[0].name}"

@@ -452,6 +452,18 @@ def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(db):
     store.close()
 
 
+def test_a_days_events_are_parsed_once_however_often_the_week_is_read_again(db):
+    """Historial's shared week is rebuilt whenever a sweep changes a day: an unchanged day's events come from
+    what was parsed before (the same objects), not from its JSON and every event's checks again."""
+    store = Store(db)
+    day = date(2026, 11, 24)
+    store.put_days([DayEvents("p1", "b1", day, T0, True, (EVENT,)), DayEvents("p2", "b1", day, T0, True, ())])
+    first, again = store.days_with_events(day, day), store.days_with_events(day, day)
+    assert [d.pos_id for d in first] == ["p1"] and first == again
+    assert first[0].events[0] is again[0].events[0]
+    store.close()
+
+
 # ---- the audit log at Bitácora's scale -------------------------------------------------------
 
 PLACES = [(f"b{i % 5}", f"p{i}") for i in range(40)]

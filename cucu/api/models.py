@@ -231,6 +231,12 @@ class Inventory:
     def _pos_by_id(self) -> dict[str, PointOfSale]:
         return {p.id: p for p in self.all_pos}
 
+    @cached_property
+    def derived(self) -> dict[str, Any]:
+        """Values other modules derive from this inventory alone (its branch labels, its POS labels), kept
+        with it since it never changes: a chain's 1 000 branches were labelled again at every page run."""
+        return {}
+
     def branch(self, branch_id: str) -> Branch:
         """Raises ``KeyError`` for an id that is not in the inventory."""
         return self._branch_by_id[branch_id]

@@ -9,6 +9,7 @@ and gives them back as aware La Paz datetimes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -1567,8 +1568,16 @@ def _day(row: sa.Row[Any]) -> DayEvents:
         fetched_at=row.fetched_at,
         complete=row.complete,
         verified=row.verified,
-        events=tuple(e for e in map(_stored_event, json.loads(row.events_json)) if e is not None),
+        events=_stored_events(row.events_json),
     )
+
+
+# Distinct days' texts kept read (an Event never changes): Historial's shared week is rebuilt whenever a sweep
+# changes a day, and parsing every row again (JSON, then each event's checks) was most of a chain's rebuild,
+# on the same processor as the pages. A day holds a few events, so this is a few tens of MB at most.
+@functools.lru_cache(maxsize=16_384)
+def _stored_events(events_json: str) -> tuple[Event, ...]:
+    return tuple(e for e in map(_stored_event, json.loads(events_json)) if e is not None)
 
 
 def _stored_event(raw: str | dict[str, Any]) -> Event | None:

@@ -67,18 +67,23 @@ class Lane(NamedTuple):
 
 def lanes(inventory: Inventory, pos_ids: Iterable[str] | None = None) -> list[Lane]:
     """Lanes in inventory order (branch, then POS); only ``pos_ids`` when given."""
-    wanted = None if pos_ids is None else set(pos_ids)
-    return [
-        Lane(p.id, lane_label(b.name, p.name), b.id)
-        for b in inventory.branches
-        for p in b.pos
-        if wanted is None or p.id in wanted
-    ]
+    every = inventory.derived.get("lanes")
+    if every is None:  # once per inventory: Historial asks at every run
+        every = inventory.derived["lanes"] = [
+            Lane(p.id, lane_label(b.name, p.name), b.id) for b in inventory.branches for p in b.pos
+        ]
+    if pos_ids is None:
+        return list(every)
+    wanted = set(pos_ids)
+    return [lane for lane in every if lane.pos_id in wanted]
 
 
 def pos_labels(inventory: Inventory) -> dict[str, str]:
-    """POS id -> its name where branches are mixed (filters, warnings)."""
-    return {p.id: lane_label(b.name, p.name) for b in inventory.branches for p in b.pos}
+    """POS id -> its name where branches are mixed (filters, warnings); the same dict for every caller."""
+    labels = inventory.derived.get("pos_labels")
+    if labels is None:
+        labels = inventory.derived["pos_labels"] = {lane.pos_id: lane.label for lane in lanes(inventory)}
+    return labels
 
 
 MAX_POS_CHOICES = 300  # beyond this Historial's POS filter waits for a branch filter to narrow it
