@@ -248,9 +248,9 @@ def test_a_file_beyond_the_cap_is_refused_unread(tmp_path, monkeypatch):
 
 def test_labels_are_worked_out_once_per_inventory():
     """A chain's 1 000 branches were labelled again at every page run; now once per inventory (it never changes)."""
-    from cucu.history_view import lanes, pos_labels
     from cucu.inventory import branch_labels
     from cucu.simulator.seed import synthetic_inventory
+    from cucu.views.historial import lanes, pos_labels
 
     chain, other = synthetic_inventory(30, 2), synthetic_inventory(3, 2)
     assert branch_labels(chain) is branch_labels(chain) and pos_labels(chain) is pos_labels(chain)
