@@ -126,7 +126,6 @@ class InvoiceWalk:
     offset: int = 0  # invoices from the top already walked in this pass
     passes: int = 0  # full passes down to the window
     pass_started: datetime | None = None
-    last_pass: timedelta | None = None  # how long the last full pass took
     pass_pages: int = 0  # pages read in the pass under way (recorded with the round: job_runs.pass_pages)
     # Rows not stored, by id: why (a JobNotes field) and the round that last saw them; kept for the pass
     # just completed and the current one, so the counts hold still while rounds read different pages.
@@ -146,10 +145,6 @@ class InvoiceRound:
     pass_done: bool
     error: str | None = None
     notes: JobNotes = field(default_factory=JobNotes)  # what the walk left out of the store (InvoiceWalk.left_out)
-
-    @property
-    def calls(self) -> int:
-        return self.pages + self.statuses
 
 
 def invoice_round(
@@ -208,7 +203,6 @@ def invoice_round(
             started = walk.pass_started
             walk.left_out = {k: v for k, v in walk.left_out.items() if v[1] >= started}
             walk.offset, walk.passes = 0, walk.passes + 1
-            walk.last_pass = now - walk.pass_started
             walk.pass_started = None
             walk.pass_pages = 0
         else:

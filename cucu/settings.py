@@ -95,10 +95,6 @@ class Settings:
             return Mode.SANDBOX
         return Mode.PRODUCCION
 
-    @property
-    def host(self) -> str | None:
-        return urlsplit(self.base_url).hostname if self.base_url else None
-
     def cache_key(self) -> str:
         """Identifies the configuration for caches, without carrying the key itself."""
         key_digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:12]

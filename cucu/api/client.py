@@ -110,13 +110,9 @@ class RateGate:
             with self._lock:
                 self._strikes = 0
 
-    @property
-    def paused_until(self) -> float:
-        return self._until
-
 
 class CucuClient:
-    """Typed access to the five events calls. Thread-safe; share one per process."""
+    """Typed access to cucu's nine calls (SIAT's connection, events, CUFD, invoices). Thread-safe; share one per process."""
 
     def __init__(
         self,
@@ -162,7 +158,7 @@ class CucuClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- the five calls -------------------------------------------------------------
+    # ---- the nine calls -------------------------------------------------------------
 
     def check_connection(self) -> bool:
         """``True`` when SIAT answers (cucu's ``check-connection``)."""
