@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cucu.api.models import clip_text
-from cucu.settings import ENV_PREFIX, env_sources, merge_sources, parse_switch
+from cucu.settings import ENV_PREFIX, ConfigurationError, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
 NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
@@ -46,7 +46,7 @@ MAX_USER_LENGTH = 320
 MAX_NAME_LENGTH = 200
 
 
-class AccessSettingsError(ValueError):
+class AccessSettingsError(ConfigurationError):
     """``str(err)`` says, in Spanish, what is wrong in [access] and how to fix it."""
 
 

@@ -22,10 +22,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from cucu.inventory import InventoryError, inventory_stamp
+from cucu.inventory import inventory_stamp
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
-from cucu.settings import Settings, SettingsError, load_settings
+from cucu.settings import ConfigurationError, Settings, load_settings
 from cucu.vocabulary import Mode
 
 log = logging.getLogger("cucu.collector_service")
@@ -67,7 +67,7 @@ def run(secrets_path: Path, environ: Mapping[str, str], stop: threading.Event, w
             stamp = current
             try:
                 fresh = build_runtime(settings, start_collector=False)
-            except (InventoryError, SettingsError) as exc:
+            except ConfigurationError as exc:
                 log.error("inventario modificado pero no válido, se sigue con el anterior: %s", exc)
                 continue
             except Exception:  # e.g. the database is unreachable right now: try again at the next look
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: threading.Thread(target=stop.set, daemon=True).start())
     try:
         run(opts.secrets, os.environ, stop, opts.watch_s)
-    except (ServiceError, SettingsError, InventoryError) as exc:
+    except (ServiceError, ConfigurationError) as exc:
         log.error("%s", exc)
         return 2
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cucu.api.models import Branch, Inventory, PointOfSale
+from cucu.settings import ConfigurationError
 
 DEMO_INVENTORY_PATH = Path(__file__).with_name("demo_inventory.toml")
 
@@ -23,7 +24,7 @@ _BRANCH_KEYS = {"id", "name", "city", "pos"}
 _POS_KEYS = {"id", "name"}
 
 
-class InventoryError(ValueError):
+class InventoryError(ConfigurationError):
     """The inventory cannot be used; ``str(err)`` is a Spanish explanation."""
 
 

@@ -44,7 +44,13 @@ _DAY_S = 86_400.0  # no interval is useful past a day
 _YEAR_H = 8_760.0
 
 
-class SettingsError(ValueError):
+class ConfigurationError(ValueError):
+    """Something an operator configured cannot work (settings, [access], the inventory): ``str(err)`` says what
+    and how to fix it, in Spanish. Each source has its subclass; a process that only needs to refuse to start
+    catches this one."""
+
+
+class SettingsError(ConfigurationError):
     """The configuration cannot work; ``str(err)`` says what and how to fix it, in Spanish."""
 
 

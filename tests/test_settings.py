@@ -243,3 +243,13 @@ def test_the_app_shows_the_configuration_page_for_a_number_that_cannot_work(app_
     assert not at.exception
     assert "La configuración no es válida" in texts(at) and f"[cucu].{key} debe ser un número finito" in texts(at)
     assert not at.get("plotly_chart") and not at.dataframe
+
+
+def test_every_configuration_error_is_one_kind():
+    """Settings, [access] and the inventory: a process that must refuse to start catches one class."""
+    from cucu.access import AccessSettingsError
+    from cucu.inventory import InventoryError
+    from cucu.settings import ConfigurationError, SettingsError
+
+    for kind in (SettingsError, AccessSettingsError, InventoryError):
+        assert issubclass(kind, ConfigurationError) and issubclass(kind, ValueError)
