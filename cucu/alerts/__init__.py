@@ -1,0 +1,77 @@
+"""Alerts outside the dashboard: the rules over what the store holds (``rules``), the incidents they open and
+close with their messages in the outbox (``incidents``), delivery with Apprise (``delivery``) and the loop that
+runs them after each check and also runs the policy (``alerter``). Every name is importable from here."""
+
+from cucu.alerts.alerter import Alerter
+from cucu.alerts.delivery import (
+    CLAIM_FOR,
+    DB_DOWN_EVERY,
+    GIVE_UP_AFTER,
+    GONE,
+    RETRY_MAX,
+    SEND_BATCH,
+    Sender,
+    apprise_send,
+    database_down_message,
+    deliver,
+    deliver_to,
+    give_up_unconfigured,
+    redact,
+    scrubbed_label,
+    send_url,
+)
+from cucu.alerts.incidents import (
+    BRANCH_RULES,
+    CHECK_HISTORY,
+    Round,
+    audience,
+    decide,
+    messages_for,
+    read_snapshot,
+    trial_messages,
+)
+from cucu.alerts.rules import RULES, SUMMARY_BRANCHES, Condition, Rule, Setup, Snapshot, conditions, recovery, siat_known
+from cucu.alerts.text import BODY_MAX, OUTSIDE_MAX, TITLE_MAX, TITLE_PREFIX, outside, plain, plain_title
+
+__all__ = [
+    "BODY_MAX",
+    "BRANCH_RULES",
+    "CHECK_HISTORY",
+    "CLAIM_FOR",
+    "DB_DOWN_EVERY",
+    "GIVE_UP_AFTER",
+    "GONE",
+    "OUTSIDE_MAX",
+    "RETRY_MAX",
+    "RULES",
+    "SEND_BATCH",
+    "SUMMARY_BRANCHES",
+    "TITLE_MAX",
+    "TITLE_PREFIX",
+    "Alerter",
+    "Condition",
+    "Round",
+    "Rule",
+    "Sender",
+    "Setup",
+    "Snapshot",
+    "apprise_send",
+    "audience",
+    "conditions",
+    "database_down_message",
+    "decide",
+    "deliver",
+    "deliver_to",
+    "give_up_unconfigured",
+    "messages_for",
+    "outside",
+    "plain",
+    "plain_title",
+    "read_snapshot",
+    "recovery",
+    "redact",
+    "scrubbed_label",
+    "send_url",
+    "siat_known",
+    "trial_messages",
+]

@@ -1,0 +1,211 @@
+"""The decision: a condition with no open incident opens one, an open incident whose condition is gone closes
+with its recovery message, one still open is reminded every ``remind_minutes``. Each incident's messages, one
+per channel of its audience, are written to the outbox in the same transaction as its change, and the
+database allows one open incident per key: two deciders cannot open it twice, a restart finds what is still
+to send."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cucu.alerts.rules import Condition, Snapshot, conditions, recovery, siat_known
+from cucu.alerts.text import TITLE_PREFIX, outside, plain, plain_title
+from cucu.api.models import Inventory
+from cucu.connectivity.rules import checks_for_rules
+from cucu.formatting import fmt_datetime
+from cucu.invoicing import INVOICE_JOB, invoice_picture, walk_progress
+from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
+from cucu.store import OutboxMessage, Store
+from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule
+
+log = logging.getLogger(__name__)
+
+CHECK_HISTORY = 240  # checks read per round: enough for any "unreachable for N minutes" up to 2 h at 30 s
+
+
+@dataclass(frozen=True)
+class Round:
+    opened: int = 0
+    reminded: int = 0
+    closed: int = 0
+
+
+def read_snapshot(
+    store: Store,
+    *,
+    polling: bool,
+    last_poll: datetime | None,
+    now: datetime,
+    inventory: Inventory | None = None,
+    invoice_window: timedelta = timedelta(hours=DEFAULT_INVOICE_WINDOW_HOURS),
+) -> Snapshot:
+    attempts = [a for outcome in OPEN_OUTCOMES for a in store.open_attempts(outcome)]
+    return Snapshot(
+        now=now,
+        checks=checks_for_rules(store.recent_checks, store.checks_before, CHECK_HISTORY),
+        statuses=store.pos_statuses(),
+        open_attempts=attempts,
+        polling=polling,
+        last_poll=last_poll,
+        cufds=store.cufds(),
+        invoices=invoice_picture(store, inventory, now, invoice_window, open_only=True) if inventory is not None else None,
+        invoice_progress=walk_progress(store.job_run(INVOICE_JOB), invoice_window / timedelta(hours=1))
+        if inventory is not None
+        else None,
+    )
+
+
+# A branch rule (contingency too long, a window closing) gives, at a chain's size, hundreds of branches
+# at once: the company's channels (untagged) get one summary of them, and a branch's own channels
+# (tagged) one incident per branch. Every other incident goes to every channel.
+BRANCH_RULES = (AlertRule.LONG_OPEN, AlertRule.WINDOW_CLOSING)
+
+
+def audience(
+    channels: Sequence[Channel], settings: AlertSettings, inventory: Inventory, rule: AlertRule | str, branch_id: str | None
+) -> list[Channel]:
+    """The channels an incident's messages go to."""
+    if rule not in BRANCH_RULES:
+        return list(channels)
+    if branch_id is None:  # the company's summary
+        return [c for c in channels if not c.tags]
+    try:
+        branch = inventory.branch(branch_id)
+    except KeyError:  # a branch no longer in the inventory: nobody's own channel
+        return []
+    tags = settings.tags_of(branch.id, branch.name)
+    return [c for c in channels if c.tags & tags]
+
+
+def messages_for(
+    channels: Sequence[Channel],
+    settings: AlertSettings,
+    inventory: Inventory,
+    kind: AlertKind,
+    *,
+    rule: AlertRule | str,
+    branch_id: str | None,
+    title: str,
+    body: str,
+    path: str,
+) -> list[OutboxMessage]:
+    """One message per channel of the incident's audience, with the link to the page that shows it."""
+    link = f"\n{settings.public_url}/{path}" if settings.public_url else ""
+    heading = f"{TITLE_PREFIX} · {kind.label}: {title}" if kind is not AlertKind.OPENED else f"{TITLE_PREFIX} · {title}"
+    text = f"{body}{link}"
+    return [
+        OutboxMessage(kind, c.fingerprint, c.label, plain_title(heading), plain(text))
+        for c in audience(channels, settings, inventory, rule, branch_id)
+    ]
+
+
+def decide(
+    store: Store,
+    inventory: Inventory,
+    settings: AlertSettings,
+    snap: Snapshot,
+    *,
+    long_open_hours: float,
+    check_interval_s: float,
+    leading: bool,
+    extra: Mapping[str, Condition] | None = None,
+    cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
+) -> Round:
+    """Open, remind and close incidents from ``snap`` (and ``extra``: what the policy did). Only the lease
+    holder (``leading``) decides every rule; another process only opens "nobody polls cucu" (it cannot
+    close what it does not evaluate)."""
+    only = None if leading else (AlertRule.NO_COLLECTOR,)
+    found = conditions(
+        snap,
+        inventory,
+        settings,
+        long_open_hours=long_open_hours,
+        check_interval_s=check_interval_s,
+        only=only,
+        cufd_expiring_hours=cufd_expiring_hours,
+    )
+    if leading and extra:
+        found.update(extra)
+    open_now = {i.key: i for i in store.open_incidents()}
+    opened = reminded = closed = 0
+    for key, cond in found.items():
+        incident = open_now.get(key)
+
+        def msgs(kind: AlertKind, c: Condition = cond, since: datetime | None = None) -> list[OutboxMessage]:
+            # A reminder carries the current figure and says since when the alert is open.
+            opened = f" Alerta abierta desde el {fmt_datetime(since)} (hora de La Paz)." if since is not None else ""
+            return messages_for(
+                settings.channels,
+                settings,
+                inventory,
+                kind,
+                rule=c.rule,
+                branch_id=c.branch_id,
+                title=c.title,
+                body=c.body + opened,
+                path=c.path,
+            )
+
+        if incident is None:
+            if store.incident_open(
+                key=key,
+                rule=cond.rule,
+                branch_id=cond.branch_id,
+                opened_at=cond.since or snap.now,
+                now=snap.now,
+                title=cond.title,
+                body=cond.body,
+                messages=msgs(AlertKind.OPENED),
+            ):
+                opened += 1
+                log.info("alerta abierta: %s", cond.title)
+        elif (
+            settings.remind_minutes
+            and snap.now - incident.notified_at >= timedelta(minutes=settings.remind_minutes)
+            and store.incident_remind(
+                incident,
+                now=snap.now,
+                title=cond.title,
+                body=cond.body,
+                messages=msgs(AlertKind.REMINDER, since=incident.opened_at),
+            )
+        ):
+            reminded += 1
+        elif (incident.title, incident.body) != (cond.title, cond.body):
+            # The figure moved while the incident is open: Alertas and the next reminder show the current
+            # one ("SIAT rechazó 584", not the 2 of the opening); no message until a reminder is due.
+            store.incident_update(incident, title=cond.title, body=cond.body)
+    if leading:
+        for key, incident in open_now.items():
+            if key in found:
+                continue
+            if incident.rule is AlertRule.SIAT_DOWN and not siat_known(snap, check_interval_s):
+                continue
+            title, body = recovery(incident, snap.now, snap)
+            messages = messages_for(
+                settings.channels,
+                settings,
+                inventory,
+                AlertKind.CLOSED,
+                rule=incident.rule,
+                branch_id=incident.branch_id,
+                title=title,
+                body=body,
+                path="",
+            )
+            if store.incident_close(incident.id, now=snap.now, title=title, body=body, messages=messages):
+                closed += 1
+                log.info("alerta resuelta: %s", title)
+    return Round(opened, reminded, closed)
+
+
+def trial_messages(settings: AlertSettings, actor: str, now: datetime) -> list[OutboxMessage]:
+    body = f"Mensaje de prueba enviado por {outside(actor)} el {fmt_datetime(now)} (hora de La Paz). Si lo recibe, este canal funciona."
+    link = f"\n{settings.public_url}/alertas" if settings.public_url else ""
+    return [
+        OutboxMessage(AlertKind.TEST, c.fingerprint, c.label, f"{TITLE_PREFIX} · Prueba", plain(body + link))
+        for c in settings.channels
+    ]
