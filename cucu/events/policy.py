@@ -20,7 +20,7 @@ any process that takes the lease knows what the last one did):
 - a check a person asked for ("Comprobar ahora") counts for no rule;
 - the pause (Estado, audited, in the database for every process) is read again between batches.
 
-It runs in the process that holds the collector lease, after each check (cucu/alerts.py's loop), at
+It runs in the process that holds the collector lease, after each check (cucu/alerts/alerter.py's loop), at
 most ``max_pos_per_run`` POS per round. In dry run it only says, through an alert, what it would do.
 """
 
@@ -316,7 +316,7 @@ def _while_down(
 
 
 class Policy:
-    """Runs the policy once per round of the lease holder (see cucu/alerts.py's loop)."""
+    """Runs the policy once per round of the lease holder (see cucu/alerts/alerter.py)."""
 
     def __init__(
         self,

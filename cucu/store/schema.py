@@ -129,7 +129,7 @@ leases = sa.Table(
 )
 
 
-# Alerts (cucu/alerts.py). An incident is one condition a rule found (SIAT down, a branch in
+# Alerts (cucu/alerts/). An incident is one condition a rule found (SIAT down, a branch in
 # contingency too long…), open until the rule no longer holds; at most one open per key, enforced by
 # the database, so two processes that both decide cannot open it twice.
 incidents = sa.Table(
