@@ -24,7 +24,7 @@ from cucu.inventory import inventory_to_toml
 from cucu.runtime import build_runtime
 from cucu.settings import load_settings
 from cucu.simulator.seed import synthetic_inventory
-from tests.alert_receivers import WebhookReceiver
+from tests.support.alert_receivers import WebhookReceiver
 
 OPENED = "Contingencia · SIAT no responde"
 UP_CHECKS = 3

@@ -1,6 +1,6 @@
 """Benchmark: Bitácora's reads on a large audit log (SQLite): the count and the first page of a filter.
 
-The log is generated (``tests.audit_support``) over a chain's inventory, spread evenly over
+The log is generated (``tests.support.audit``) over a chain's inventory, spread evenly over
 ``--days`` days up to now; each filter is read as the page reads it (the user list, the count, the
 first page) and, for contrast, the last page and the CSV's first chunk. Absolute seconds, medians of
 ``--runs`` (one machine, one run: compare the filters with each other, not across machines).
@@ -24,7 +24,7 @@ from cucu.periods import day_bounds, default_range
 from cucu.simulator import synthetic_inventory
 from cucu.store import AuditFilter, Store, page_count
 from cucu.vocabulary import ActionKind, Outcome
-from tests.audit_support import ACTORS, audit_rows, insert_audit_rows
+from tests.support.audit import ACTORS, audit_rows, insert_audit_rows
 
 
 def timed(runs: int, work: Callable[[], object]) -> float:

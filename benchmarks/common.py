@@ -17,8 +17,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import free_port  # noqa: E402
-from tests.waiting import served  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
+from tests.support.waiting import served  # noqa: E402
 
 API_KEY = "sk_test_demo"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 from benchmarks.common import Verdicts
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
 
 FIRST_PAGE_S = 5.0
 FIRST_SWEEP_S = 60.0

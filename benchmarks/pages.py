@@ -26,7 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
 from cucu.periods import DEFAULT_RANGE_DAYS
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
 
 # path -> (heading that says it is drawn, target ratio). Historial reads history, so it gets 3x.
 PAGES = {

@@ -28,7 +28,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
 from benchmarks.pages import BARE_PAGE, timed_load
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
 
 PAGES = [("", "Estado"), ("eventos", "Eventos activos")]  # the live pages a supervisor leaves open
 TAB_TIMEOUT_MS = 180_000

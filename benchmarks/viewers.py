@@ -14,7 +14,8 @@ import time
 from playwright.sync_api import sync_playwright
 
 from benchmarks.common import Verdicts, calls_per_minute
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, free_port, streamlit_server, wait_for_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
+from tests.support.net import free_port
 
 PAGES = ["", "eventos", "conectividad"]  # the live monitoring pages
 

@@ -12,7 +12,7 @@ chmod 755 "$dir"  # PostgreSQL runs as postgres when the tests run as root: it m
 trap 'rm -rf "$dir"' EXIT
 command -v cc >/dev/null || { echo "Falta un compilador de C: bash tests/install-debian-packages.sh" >&2; exit 2; }
 cc -O2 -shared -fPIC -o "$dir/clock_ahead.so" "$(dirname "$0")/clock_ahead.c" -ldl
-# Run inside a run already ahead (tests/test_clock_ahead.py in such a run): DAYS more than the clock the
+# Run inside a run already ahead (tests/store/test_clock_ahead.py in such a run): DAYS more than the clock the
 # caller reads, by one library in place of the caller's, as two stacked would both add the sum.
 IFS=': ' read -r -a preloaded <<< "${LD_PRELOAD:-}"
 others=()

@@ -1,8 +1,10 @@
-"""Shared fixtures: a simulator on a free loopback port, clean Streamlit caches."""
+"""Shared fixtures (a simulator on a free loopback port, clean Streamlit caches) and the markers each folder's
+tests carry."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -12,18 +14,32 @@ from cucu.runtime import build_runtime
 from cucu.settings import ENV_PREFIX, load_settings
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 
-# Hypothesis: a few hundred examples per property keeps tests/test_properties.py within seconds;
+# Hypothesis: a few hundred examples per property keeps tests/unit/test_properties.py within seconds;
 # HYPOTHESIS_PROFILE=thorough searches far longer (by hand, after touching a parser).
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("fast", max_examples=100, deadline=None, suppress_health_check=_SLOW_IS_FINE)
 settings.register_profile("thorough", max_examples=10_000, deadline=None, suppress_health_check=_SLOW_IS_FINE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
+# A folder's marker on every test in it: `-m "not browser"` runs without Chromium, `-m deploy` the shipped
+# deployment alone. (test_deploy_oidc, _proxy and _replicas also carry `browser` themselves, as before: they
+# run the dashboard behind nginx for Chromium.)
+TESTS = Path(__file__).resolve().parent
+FOLDER_MARKERS = {TESTS / "browser": pytest.mark.browser, TESTS / "deploy": pytest.mark.deploy}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by them
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder, marker in FOLDER_MARKERS.items():
+            if item.path.resolve().is_relative_to(folder):
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def postgres_server():
     """One private PostgreSQL cluster for the session (started on first use)."""
-    from tests.postgres_support import postgres_cluster
+    from tests.support.postgres import postgres_cluster
 
     with postgres_cluster() as url:
         yield url
@@ -34,7 +50,7 @@ def db(request, tmp_path):
     """An empty database for a Store, on each backend the README supports: a SQLite path or a URL."""
     if request.param == "sqlite":
         return str(tmp_path / "contingencia.db")
-    from tests.postgres_support import fresh_database
+    from tests.support.postgres import fresh_database
 
     return fresh_database(request.getfixturevalue("postgres_server"))
 
@@ -42,7 +58,7 @@ def db(request, tmp_path):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright on Debian's chromium with the flags this closed network needs."""
-    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 

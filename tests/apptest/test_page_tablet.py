@@ -1,0 +1,133 @@
+"""AppTest: every grid of every page fits a tablet upright (820 px) whatever it shows — each column of its
+default view has a width in pixels and together they fit the tablet's grid — and raw ids stay out of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cucu.lapaz import now_la_paz
+from tests.support.apptest import SUPERVISOR_OFF, run_app
+from tests.support.audit import audit_rows, insert_audit_rows
+from ui.widgets import KPI_NOTE_CHARS, TABLET_GRID_PX, default_width
+
+RAW = {"CUFD evento", "ID evento", "Evento", "event_id", "pos_id", "branch_id", "invoice_id"}  # ids and raw CUFDs
+VIEWS: list[tuple[str, dict[str, object]]] = [
+    ("pages/estado.py", {}),
+    ("pages/eventos.py", {}),
+    ("pages/facturas.py", {"vista": "Por enviar y rechazadas"}),
+    ("pages/facturas.py", {"vista": "CUFD"}),
+    ("pages/facturas.py", {"vista": "Cierre de eventos", "cierre": []}),  # every closing, not only the pending
+    ("pages/historial.py", {}),
+    ("pages/conectividad.py", {}),
+    ("pages/bitacora.py", {}),
+    ("pages/alertas.py", {}),
+]
+
+
+def default_views(at: AppTest) -> list[tuple[list[str], int]]:
+    """Each grid on the page: the columns it shows by default, and their width in pixels on a tablet."""
+    views = []
+    for grid in at.dataframe:
+        proto = grid.proto
+        shown = list(proto.column_order) or list(grid.value.columns)
+        config = json.loads(proto.columns) if proto.columns else {}
+        views.append((shown, default_width(shown, config, ticks=bool(proto.selection_mode))))
+    return views
+
+
+@pytest.fixture
+def everything_shown(sim, seeded_runtime):
+    """Something in every grid: CUFDs and invoices read, the history backfilled, attempts in Bitácora."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.backfill_days = 4
+    seeded_runtime.collector.backfill_everything()
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    places = [(p.branch_id, p.id) for p in sim.inventory.all_pos]
+    insert_audit_rows(seeded_runtime.store, audit_rows(30, now_la_paz() - timedelta(minutes=1), places))
+    return seeded_runtime
+
+
+def test_every_grid_fits_a_tablet_and_keeps_raw_ids_out_of_view(everything_shown, app_secrets):
+    """As a supervisor (the grid of Eventos activos and Facturas' CUFD then have a tick column)."""
+    seen = []
+    for page, state in VIEWS:
+        at = run_app(app_secrets, access=SUPERVISOR_OFF)
+        at.switch_page(page)
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        for shown, width in default_views(at):
+            assert width <= TABLET_GRID_PX, (page, state, shown, width)
+            assert not RAW & set(shown), (page, shown)
+            seen.append(shown[:3])
+    for first in (["Sucursal", "POS", "En contingencia"], ["Fecha", "Acción", "Sucursal"]):
+        assert first in seen  # Estado's and Bitácora's grids were there
+    grids_of_pos = [s for s in seen if s[:2] == ["Sucursal", "Punto de venta"]]
+    assert len(grids_of_pos) >= 5, seen  # Eventos (two), Facturas' three tabs, Historial: none skipped
+
+
+def test_a_shown_column_without_a_width_in_pixels_is_a_mistake():
+    with pytest.raises(ValueError, match="Descripción"):
+        default_width(["Sucursal", "Descripción"], {"Sucursal": {"width": 150}, "Descripción": {"width": "medium"}})
+    assert default_width(["Sucursal"], {"Sucursal": {"width": 150}}, ticks=True) == 150 + 32
+
+
+def test_a_kpi_note_fits_its_column_and_the_others_wrap_below():
+    """Streamlit ends a KPI note wider than a quarter of a tablet with "…": under the figure goes the first note
+    if it is short; the others, or a long one, go to a caption, which wraps."""
+
+    def notes_app():
+        import streamlit as st
+
+        from ui.widgets import kpi
+
+        kpi(st, "Facturas por enviar", "65", ["quedan 6 h 19 min", "la más antigua hace 1 d 19 h"])
+        kpi(st, "Eventos por cerrar", "3", [None, "vence en 6 h 19 min"])
+        kpi(st, "Evento abierto más largo", "1 d 19 h", ["Sucursal Cochabamba Centro · Caja 10"])
+
+    at = AppTest.from_function(notes_app).run()
+    assert not at.exception
+    assert [m.proto.delta for m in at.metric] == ["quedan 6 h 19 min", "vence en 6 h 19 min", ""]
+    assert [c.value for c in at.caption] == ["la más antigua hace 1 d 19 h", "Sucursal Cochabamba Centro · Caja 10"]
+
+
+def test_estado_kpi_notes_fit_a_tablet(everything_shown, app_secrets):
+    at = run_app(app_secrets)
+    notes = {m.label: m.proto.delta for m in at.metric}
+    assert all(len(note) <= KPI_NOTE_CHARS for note in notes.values()), notes
+
+
+def test_nothing_in_a_sidebar_to_squeeze_a_tablet_who_and_the_role_are_in_the_session_menu(app_secrets):
+    """Opened on an 820 px tablet, Streamlit's sidebar squeezed every page until closed: with nothing in it there
+    is none; who is signed in, the role and how to sign out are in the "Sesión" menu on top of the page."""
+    at = run_app(app_secrets)
+    assert not at.sidebar.children
+
+    def popovers(node):
+        for child in getattr(node, "children", {}).values():
+            if getattr(child.proto, "popover", None) and child.proto.popover.label:
+                yield child
+            yield from popovers(child)
+
+    (menu,) = popovers(at.main)  # on the header's line
+    assert menu.proto.popover.label == "Sesión"
+    shown = [m.value for m in menu.markdown]
+    assert "**Sin inicio de sesión**" in shown and any("Observador" in text for text in shown)  # the role's badge
+
+
+def test_the_stale_notice_joins_eventos_activos_next_to_the_state_only_while_some_pos_did_not_answer(
+    sim, seeded_runtime, app_secrets
+):
+    at = run_app(app_secrets, page="pages/eventos.py")
+    assert "Aviso" not in at.dataframe[-1].proto.column_order
+    sim.update_faults({"error_rate": 1.0})
+    seeded_runtime.collector.sweep_once()
+    at = run_app(app_secrets, page="pages/eventos.py")
+    order = list(at.dataframe[-1].proto.column_order)
+    assert order[order.index("Estado") + 1] == "Aviso"  # "marcado con ⚠", as the notice above the table says

@@ -1,0 +1,128 @@
+"""A tablet that loses the server says so in Spanish, greys its figures, and recovers by itself."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import TABLET, streamlit_server, wait_for_app
+from tests.support.net import free_port
+
+
+class NetworkPath:
+    """A TCP proxy between the browser and the app: stopping it drops every connection and refuses
+    new ones, like a network gone, without restarting the app; starting it listens on the same port."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone would not
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, server))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        for conn in (source, target):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def demo_behind_a_network_path() -> Iterator[NetworkPath]:
+    """The demo app behind a network path that a test can cut (the lost-server state)."""
+    app_port = free_port()
+    with streamlit_server({"CUCU_SIMULATOR_PORT": str(free_port())}, port=app_port):
+        path = NetworkPath(app_port)
+        path.start()
+        try:
+            yield path
+        finally:
+            path.stop()
+
+
+@pytest.fixture(scope="module")
+def behind_a_network():
+    with demo_behind_a_network_path() as path:
+        yield path
+
+
+def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_network, page):
+    path = behind_a_network
+    page.set_viewport_size(TABLET)
+    page.goto(f"http://127.0.0.1:{path.port}/")
+    wait_for_app(page)
+    banner = page.get_by_test_id("cucuSinConexion")
+    expect(banner).to_have_count(1)  # the watchdog is installed
+    expect(banner).to_be_hidden()
+
+    path.stop()
+    lost = time.monotonic()
+    expect(banner).to_be_visible(timeout=10_000)
+    assert time.monotonic() - lost < 10
+    first_mark = page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida")
+    expect(banner).to_contain_text("Sin conexión con el servidor del tablero: lo que ve no está al día.")
+    expect(banner).to_contain_text(re.compile(r"Datos de las \d\d:\d\d:\d\d \(hace \d+ s\)"))
+    main = page.get_by_test_id("stMain")
+    assert "grayscale(1)" in main.evaluate("e => getComputedStyle(e).filter")
+    ages = []
+    for _ in range(2):
+        ages.append(int(re.search(r"hace (\d+) s", banner.inner_text()).group(1)))  # type: ignore[union-attr]
+        page.wait_for_timeout(2_100)
+    assert ages[1] >= ages[0] + 2, ages  # the age keeps counting with no server
+    english = page.locator('[role="dialog"]', has_text="Connection error")  # Streamlit's own dialog
+    expect(english).to_have_count(1)
+    expect(english).to_be_hidden()
+    # Nor its modal layer: Streamlit's backdrop (the dialog's stDialog overlay) tinted the grey page under the banner.
+    expect(page.locator('[data-testid="stDialog"]:visible, [role="dialog"]:visible')).to_have_count(0)
+
+    path.start()
+    expect(banner).to_be_hidden(timeout=30_000)
+    assert "grayscale" not in main.evaluate("e => getComputedStyle(e).filter")
+    assert page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida") != first_mark  # fresh data
