@@ -3,7 +3,7 @@
 The rest is avoided by design (README, "Español en toda la pantalla"): the top bar's "N more" by
 sections (app.py), the date picker's English presets by its first day (``cucu.periods.EARLIEST_DAYS``),
 the connection dialog by the watchdog's banner. What is left is done here, and the browser test
-``tests/test_browser_spanish.py`` walks every page for any of it:
+``tests/browser/test_browser_spanish.py`` walks every page for any of it:
 
 - the calendar's language (Streamlit takes the browser's) is set to es-BO;
 - ``spanish.js`` says in Spanish, by exact match, each fixed English text Streamlit draws: the toolbar over
