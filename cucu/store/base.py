@@ -3,7 +3,7 @@
 ``StoreBase`` opens the engine on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database
 URL such as ``postgresql+psycopg://...``), migrates the schema (table ``schema_version``) and reads the
 write counters (table ``data_versions``) that every group raises in the transaction of its writes
-(``_bump``).
+(``_bump``). ``_rows_in`` is the one batched lookup: rows whose key is in a list, ``_BATCH`` at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -183,6 +183,21 @@ def _new_engine(url: str) -> Engine:
 
 def _bump(conn: Connection, table: str) -> None:
     conn.execute(data_versions.update().where(data_versions.c.name == table).values(version=data_versions.c.version + 1))
+
+
+_T = TypeVar("_T")
+
+
+def _batches(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` ``_BATCH`` at a time: one statement's parameters each."""
+    for at in range(0, len(values), _BATCH):
+        yield values[at : at + _BATCH]
+
+
+def _rows_in(conn: Connection, query: sa.Select[Any], key: sa.ColumnElement[Any], values: Sequence[Any]) -> Iterator[sa.Row[Any]]:
+    """The rows of ``query`` whose ``key`` is in ``values``, asked ``_BATCH`` values at a time."""
+    for batch in _batches(values):
+        yield from conn.execute(query.where(key.in_(batch)))
 
 
 def _no_key() -> int:

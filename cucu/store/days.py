@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cucu.api.models import Event
-from cucu.store.base import _BATCH, StoreBase, _bump
+from cucu.store.base import StoreBase, _batches, _bump, _rows_in
 from cucu.store.pos import PosFetch, _stored_event
 from cucu.store.schema import day_events
 
@@ -93,28 +93,22 @@ class DayTables(StoreBase):
             by_day.setdefault(day, []).append(pos_id)
         with self.engine.begin() as conn:
             for day, pos_ids in by_day.items():
-                for at in range(0, len(pos_ids), _BATCH):
-                    chunk = pos_ids[at : at + _BATCH]
-                    stored = conn.execute(
-                        sa.select(*(day_events.c[name] for name in ("pos_id", "day", *_DAY_CONTENT))).where(
-                            day_events.c.day == day, day_events.c.pos_id.in_(chunk)
-                        )
-                    )
-                    for row in stored:
-                        new = rows.get((row.pos_id, row.day))
-                        if new is not None and all(new[name] == getattr(row, name) for name in _DAY_CONTENT):
-                            del rows[(row.pos_id, row.day)]
-                            by_day[day].remove(row.pos_id)
+                query = sa.select(*(day_events.c[name] for name in ("pos_id", "day", *_DAY_CONTENT))).where(
+                    day_events.c.day == day
+                )
+                for row in _rows_in(conn, query, day_events.c.pos_id, pos_ids):
+                    new = rows.get((row.pos_id, row.day))
+                    if new is not None and all(new[name] == getattr(row, name) for name in _DAY_CONTENT):
+                        del rows[(row.pos_id, row.day)]
+                        by_day[day].remove(row.pos_id)
             if not rows:
                 return 0
             values = list(rows.values())
             for day, pos_ids in by_day.items():  # one day and a list of POS: the primary key's index serves it
-                for at in range(0, len(pos_ids), _BATCH):
-                    chunk = pos_ids[at : at + _BATCH]
-                    if chunk:
-                        conn.execute(day_events.delete().where(day_events.c.day == day, day_events.c.pos_id.in_(chunk)))
-            for at in range(0, len(values), _BATCH):
-                conn.execute(day_events.insert(), values[at : at + _BATCH])
+                for chunk in _batches(pos_ids):
+                    conn.execute(day_events.delete().where(day_events.c.day == day, day_events.c.pos_id.in_(chunk)))
+            for batch in _batches(values):
+                conn.execute(day_events.insert(), batch)
             _bump(conn, day_events.name)
         return len(values)
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cucu.api.models import Invoice, InvoiceStatus
-from cucu.store.base import _BATCH, StoreBase, _bump, _lenient
+from cucu.store.base import StoreBase, _bump, _lenient, _rows_in
 from cucu.store.schema import invoices, job_runs
 from cucu.vocabulary import InvoiceState
 
@@ -81,11 +81,8 @@ class InvoiceTables(StoreBase):
         if not items:
             return 0, 0
         with self.engine.begin() as conn:
-            old: dict[str, sa.Row[Any]] = {}
             ids = [i.id for i in items]
-            for at in range(0, len(ids), _BATCH):
-                query = sa.select(invoices).where(invoices.c.id.in_(ids[at : at + _BATCH]))
-                old.update((row.id, row) for row in conn.execute(query))
+            old = {row.id: row for row in _rows_in(conn, sa.select(invoices), invoices.c.id, ids)}
             inserts, updates = [], []
             for item in items:
                 values = {
@@ -121,12 +118,8 @@ class InvoiceTables(StoreBase):
         return len(inserts), len(updates)
 
     def known_invoice_ids(self, ids: Collection[str]) -> set[str]:
-        found: set[str] = set()
-        listed = list(ids)
         with self.engine.connect() as conn:
-            for at in range(0, len(listed), _BATCH):
-                found.update(conn.execute(sa.select(invoices.c.id).where(invoices.c.id.in_(listed[at : at + _BATCH]))).scalars())
-        return found
+            return {row.id for row in _rows_in(conn, sa.select(invoices.c.id), invoices.c.id, list(ids))}
 
     def unsettled_invoices(self, states: Collection[str]) -> list[tuple[str, str | None, datetime | None]]:
         """(id, POS id, last status read) of every invoice in ``states``: the follow-ups choose among them."""
@@ -142,11 +135,8 @@ class InvoiceTables(StoreBase):
             return 0
         changed = 0
         with self.engine.begin() as conn:
-            old: dict[str, sa.Row[Any]] = {}
             ids = [r.invoice_id for r in reads]
-            for at in range(0, len(ids), _BATCH):
-                query = sa.select(invoices).where(invoices.c.id.in_(ids[at : at + _BATCH]))
-                old.update((row.id, row) for row in conn.execute(query))
+            old = {row.id: row for row in _rows_in(conn, sa.select(invoices), invoices.c.id, ids)}
             updates = []
             for read in reads:
                 row = old.get(read.invoice_id)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cucu.api.models import Cufd, Event
-from cucu.store.base import _BATCH, StoreBase, _bump
+from cucu.store.base import StoreBase, _bump, _rows_in
 from cucu.store.schema import pos_cufd, pos_status
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,8 @@ class PosTables(StoreBase):
         if not fetches:
             return
         with self.engine.begin() as conn:
-            existing: set[str] = set()
             ids = [f.pos_id for f in fetches]
-            for at in range(0, len(ids), _BATCH):
-                query = sa.select(pos_status.c.pos_id).where(pos_status.c.pos_id.in_(ids[at : at + _BATCH]))
-                existing.update(conn.execute(query).scalars())
+            existing = {row.pos_id for row in _rows_in(conn, sa.select(pos_status.c.pos_id), pos_status.c.pos_id, ids)}
             new = [f for f in fetches if f.pos_id not in existing]
             if new:
                 conn.execute(
@@ -167,11 +164,8 @@ class PosTables(StoreBase):
             return 0
         changed = 0
         with self.engine.begin() as conn:
-            old: dict[str, sa.Row[Any]] = {}
             ids = [f.pos_id for f in fetches]
-            for at in range(0, len(ids), _BATCH):
-                query = sa.select(pos_cufd).where(pos_cufd.c.pos_id.in_(ids[at : at + _BATCH]))
-                old.update((row.pos_id, row) for row in conn.execute(query))
+            old = {row.pos_id: row for row in _rows_in(conn, sa.select(pos_cufd), pos_cufd.c.pos_id, ids)}
             inserts, updates = [], []
             for f in fetches:
                 row = old.get(f.pos_id)
