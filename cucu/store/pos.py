@@ -1,19 +1,21 @@
 """Each POS's latest reads, side by side: its state (table ``pos_status``: the active event, from the
-collector's sweeps) and its CUFD (table ``pos_cufd``, from the CUFD reads). Both keep one row per POS:
-an answer replaces what is kept, a failure keeps the last answer and says why; ``ok_at`` is the last
-answer, ``fetched_at`` the last attempt.
+collector's sweeps) and its CUFD (table ``pos_cufd``, from the CUFD reads). Both keep one row per POS,
+written by ``_save_latest``: an answer replaces what is kept, a failure keeps the last answer and says
+why; ``ok_at`` is the last answer, ``fetched_at`` the last attempt. They differ in one rule: every sweep
+raises ``pos_status``'s write counter, a CUFD read only when what it found changed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cucu.api.models import Cufd, Event
 from cucu.store.base import StoreBase, _bump, _rows_in
@@ -86,59 +88,13 @@ class PosTables(StoreBase):
         In three statements whatever the size (a chain's sweep is 10 000 rows): new POS are inserted,
         answered and failed ones are updated each with one executemany.
         """
-        fetches = list({f.pos_id: f for f in fetches}.values())
-        if not fetches:
+        reads = {f.pos_id: _latest_read(f, {"event_json": _event_json(f.event) if f.event else None}) for f in fetches}
+        if not reads:
             return
         with self.engine.begin() as conn:
-            ids = [f.pos_id for f in fetches]
-            existing = {row.pos_id for row in _rows_in(conn, sa.select(pos_status.c.pos_id), pos_status.c.pos_id, ids)}
-            new = [f for f in fetches if f.pos_id not in existing]
-            if new:
-                conn.execute(
-                    pos_status.insert(),
-                    [
-                        {
-                            "pos_id": f.pos_id,
-                            "branch_id": f.branch_id,
-                            "fetched_at": f.fetched_at,
-                            "error": f.error,
-                            "ok_at": f.fetched_at if f.error is None else None,
-                            "event_json": _event_json(f.event) if f.error is None and f.event else None,
-                        }
-                        for f in new
-                    ],
-                )
-            answered = [f for f in fetches if f.pos_id in existing and f.error is None]
-            failed = [f for f in fetches if f.pos_id in existing and f.error is not None]
-            key = pos_status.c.pos_id == sa.bindparam("key")
-            if answered:
-                conn.execute(
-                    pos_status.update()
-                    .where(key)
-                    .values(
-                        branch_id=sa.bindparam("branch"),
-                        fetched_at=sa.bindparam("at"),
-                        ok_at=sa.bindparam("at"),
-                        error=None,
-                        event_json=sa.bindparam("event"),
-                    ),
-                    [
-                        {
-                            "key": f.pos_id,
-                            "branch": f.branch_id,
-                            "at": f.fetched_at,
-                            "event": _event_json(f.event) if f.event else None,
-                        }
-                        for f in answered
-                    ],
-                )
-            if failed:
-                conn.execute(
-                    pos_status.update()
-                    .where(key)
-                    .values(branch_id=sa.bindparam("branch"), fetched_at=sa.bindparam("at"), error=sa.bindparam("error")),
-                    [{"key": f.pos_id, "branch": f.branch_id, "at": f.fetched_at, "error": f.error} for f in failed],
-                )
+            _save_latest(conn, pos_status, reads, answer=_POS_ANSWER)
+            # Every sweep is news, even one that finds what the last one did: Estado shows when each POS
+            # was last asked ("Consultado") and how fresh the whole picture is.
             _bump(conn, pos_status.name)
 
     def pos_statuses(self) -> dict[str, PosStatus]:
@@ -159,40 +115,23 @@ class PosTables(StoreBase):
     def save_cufds(self, fetches: Iterable[CufdFetch]) -> int:
         """Record CUFD reads; a failed one keeps the last answer and sets ``error``. Returns the rows whose
         content changed (the counter moves only then: a read that finds the same CUFD is not a change)."""
-        fetches = list({f.pos_id: f for f in fetches}.values())
-        if not fetches:
+        reads = {
+            f.pos_id: _latest_read(
+                f,
+                {
+                    "cufd": f.cufd.cufd if f.cufd else None,
+                    "vigencia": f.cufd.vigencia if f.cufd else None,
+                    "activo": f.cufd.activo if f.cufd else None,
+                },
+            )
+            for f in fetches
+        }
+        if not reads:
             return 0
-        changed = 0
         with self.engine.begin() as conn:
-            ids = [f.pos_id for f in fetches]
-            old = {row.pos_id: row for row in _rows_in(conn, sa.select(pos_cufd), pos_cufd.c.pos_id, ids)}
-            inserts, updates = [], []
-            for f in fetches:
-                row = old.get(f.pos_id)
-                values: dict[str, Any] = {"branch_id": f.branch_id, "fetched_at": f.fetched_at, "error": f.error}
-                if f.error is None:
-                    values |= {
-                        "ok_at": f.fetched_at,
-                        "cufd": f.cufd.cufd if f.cufd else None,
-                        "vigencia": f.cufd.vigencia if f.cufd else None,
-                        "activo": f.cufd.activo if f.cufd else None,
-                    }
-                if row is None:
-                    inserts.append({"pos_id": f.pos_id, "ok_at": None, "cufd": None, "vigencia": None, "activo": None} | values)
-                    changed += 1
-                    continue
-                updates.append({"key": f.pos_id, **{k: row._mapping[k] for k in _CUFD_WRITTEN}, **values})
-                if any(updates[-1][k] != row._mapping[k] for k in _CUFD_CONTENT):
-                    changed += 1
-            if inserts:
-                conn.execute(pos_cufd.insert(), inserts)
-            if updates:
-                conn.execute(
-                    pos_cufd.update()
-                    .where(pos_cufd.c.pos_id == sa.bindparam("key"))
-                    .values({k: sa.bindparam(k) for k in _CUFD_WRITTEN}),
-                    updates,
-                )
+            # Only a change is news: no page shows when a CUFD was last read, so a read that finds the same
+            # CUFD (every interval, for every POS) must not rebuild Estado for everyone.
+            changed = _save_latest(conn, pos_cufd, reads, answer=_CUFD_ANSWER, content=_CUFD_CONTENT)
             if changed:
                 _bump(conn, pos_cufd.name)
         return changed
@@ -213,8 +152,48 @@ class PosTables(StoreBase):
         }
 
 
-_CUFD_WRITTEN = ("branch_id", "fetched_at", "ok_at", "cufd", "vigencia", "activo", "error")
+_POS_ANSWER = ("event_json",)  # what an answer of the sweep sets
+_CUFD_ANSWER = ("cufd", "vigencia", "activo")  # what an answer of a CUFD read sets
 _CUFD_CONTENT = ("branch_id", "cufd", "vigencia", "activo", "error")  # ``fetched_at`` and ``ok_at`` are not a change
+
+
+def _latest_read(fetched: PosFetch | CufdFetch, answer: dict[str, Any]) -> dict[str, Any]:
+    """A read's row as ``_save_latest`` takes it: with ``ok_at`` and the ``answer``'s columns only when it was answered."""
+    row: dict[str, Any] = {"branch_id": fetched.branch_id, "fetched_at": fetched.fetched_at, "error": fetched.error}
+    return row if fetched.error is not None else row | {"ok_at": fetched.fetched_at} | answer
+
+
+def _save_latest(
+    conn: Connection, table: sa.Table, reads: Mapping[str, dict[str, Any]], *, answer: Sequence[str], content: Sequence[str] = ()
+) -> int:
+    """Keep each POS's latest read in ``table`` (a row per ``pos_id``; ``reads`` by POS id, from ``_latest_read``).
+
+    An answer replaces the row's ``answer`` columns and sets ``ok_at``; a failure sets ``error`` and keeps
+    the last answer. In three statements whatever the size: new POS are inserted, answered and failed
+    ones are updated each with one executemany. Returns the new rows and the rows whose ``content``
+    columns changed (only those columns are read back).
+    """
+    lookup = sa.select(table.c.pos_id, *(table.c[name] for name in content))
+    old = {row.pos_id: row._mapping for row in _rows_in(conn, lookup, table.c.pos_id, list(reads))}
+    new = [
+        {"pos_id": pos_id, "ok_at": None, **dict.fromkeys(answer), **read} for pos_id, read in reads.items() if pos_id not in old
+    ]
+    answered = [{"key": pos_id, **read} for pos_id, read in reads.items() if pos_id in old and read["error"] is None]
+    failed = [{"key": pos_id, **read} for pos_id, read in reads.items() if pos_id in old and read["error"] is not None]
+    key = table.c.pos_id == sa.bindparam("key")
+    if new:
+        conn.execute(table.insert(), new)
+    if answered:
+        written = ("branch_id", "fetched_at", "ok_at", "error", *answer)
+        conn.execute(table.update().where(key).values({name: sa.bindparam(name) for name in written}), answered)
+    if failed:
+        written = ("branch_id", "fetched_at", "error")
+        conn.execute(table.update().where(key).values({name: sa.bindparam(name) for name in written}), failed)
+    return len(new) + sum(
+        any(read.get(name, old[pos_id][name]) != old[pos_id][name] for name in content)
+        for pos_id, read in reads.items()
+        if pos_id in old
+    )
 
 
 def _stored_event(raw: str | dict[str, Any]) -> Event | None:
