@@ -21,7 +21,7 @@ from cucu.vocabulary import AlertKind, AlertRule, Delivery
 
 @dataclass(frozen=True)
 class Incident:
-    """A condition an alert rule found, open until the rule no longer holds (see cucu/alerts.py)."""
+    """A condition an alert rule found, open until the rule no longer holds (see cucu/alerts/rules.py)."""
 
     id: int
     key: str
