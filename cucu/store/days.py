@@ -96,7 +96,7 @@ class DayTables(StoreBase):
                 query = sa.select(*(day_events.c[name] for name in ("pos_id", "day", *_DAY_CONTENT))).where(
                     day_events.c.day == day
                 )
-                for row in _rows_in(conn, query, day_events.c.pos_id, pos_ids):
+                for row in _rows_in(conn, query, day_events.c.pos_id, list(pos_ids)):  # a copy: the loop edits pos_ids
                     new = rows.get((row.pos_id, row.day))
                     if new is not None and all(new[name] == getattr(row, name) for name in _DAY_CONTENT):
                         del rows[(row.pos_id, row.day)]

@@ -452,6 +452,19 @@ def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(db):
     store.close()
 
 
+def test_a_chains_day_written_again_unchanged_writes_nothing(db):
+    """Past 500 POS a day's rows are compared in batches: the same content a round later (only the time it was
+    read differs) writes no row and moves no version, or Historial's shared week is rebuilt for nothing."""
+    store = Store(db)
+    day = date(2026, 11, 24)
+    store.put_days([DayEvents(f"p{i:05d}", "b1", day, T0, True, ()) for i in range(1_200)])
+    version = store.data_version("day_events")
+    later = T0 + timedelta(hours=1)
+    assert store.put_days([DayEvents(f"p{i:05d}", "b1", day, later, True, ()) for i in range(1_200)]) == 0
+    assert store.data_version("day_events") == version
+    store.close()
+
+
 def test_a_days_events_are_parsed_once_however_often_the_week_is_read_again(db):
     """Historial's shared week is rebuilt whenever a sweep changes a day: an unchanged day's events come from
     what was parsed before (the same objects), not from its JSON and every event's checks again."""
