@@ -465,6 +465,19 @@ def test_a_chains_day_written_again_unchanged_writes_nothing(db):
     store.close()
 
 
+def test_each_pos_event_is_parsed_once_however_often_the_states_are_read(db):
+    """Every POS's state is read again after each sweep (Estado, Eventos activos, Facturas): an unchanged event
+    comes from what was parsed before (the same object), not from its JSON and its checks again."""
+    store = Store(db)
+    store.save_pos_fetches([PosFetch("p1", "b1", T0, event=EVENT), PosFetch("p2", "b1", T0)])
+    first = store.pos_statuses()
+    store.save_pos_fetches([PosFetch("p1", "b1", T0 + timedelta(minutes=1), event=EVENT)])
+    again = store.pos_statuses()
+    assert first["p1"].event == EVENT and first["p2"].event is None
+    assert again["p1"].event is first["p1"].event and again["p1"].fetched_at > first["p1"].fetched_at
+    store.close()
+
+
 def test_a_days_events_are_parsed_once_however_often_the_week_is_read_again(db):
     """Historial's shared week is rebuilt whenever a sweep changes a day: an unchanged day's events come from
     what was parsed before (the same objects), not from its JSON and every event's checks again."""
