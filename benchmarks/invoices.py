@@ -21,7 +21,7 @@ from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.invoicing import REJECTED_STATUS_EVERY, STATUS_EVERY
 from cucu.lapaz import now_la_paz
-from cucu.settings import DEFAULT_CUFD_INTERVAL_S, DEFAULT_INVOICE_PAGES, DEFAULT_INVOICE_STATUSES
+from cucu.settings import Settings
 from cucu.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 from cucu.simulator.seed import synthetic_inventory
 from cucu.vocabulary import InvoiceState
@@ -91,22 +91,22 @@ def main() -> None:
         store.close()
     print(f"rondas de facturas: {args.rounds} (una por minuto simulado)")
     print(
-        f"  llamadas de lista por ronda: máx {max(pages)}, mediana {statistics.median(pages):.0f} (tope {DEFAULT_INVOICE_PAGES})"
+        f"  llamadas de lista por ronda: máx {max(pages)}, mediana {statistics.median(pages):.0f} (tope {Settings.invoice_pages_per_round})"
     )
     print(
         f"  llamadas de estado por ronda: máx {max(statuses)}, mediana {statistics.median(statuses):.0f} "
-        f"(tope {DEFAULT_INVOICE_STATUSES}; cada pendiente cada {STATUS_EVERY}, rechazada cada {REJECTED_STATUS_EVERY})"
+        f"(tope {Settings.invoice_statuses_per_round}; cada pendiente cada {STATUS_EVERY}, rechazada cada {REJECTED_STATUS_EVERY})"
     )
     print(
         f"  CUFD por ronda: primera {cufd_calls[0]}, luego mediana {statistics.median(cufd_calls[1:]):.0f}, "
-        f"máx {max(cufd_calls[1:])} (cada punto cada {DEFAULT_CUFD_INTERVAL_S / 60:.0f} min)"
+        f"máx {max(cufd_calls[1:])} (cada punto cada {Settings.cufd_interval_s / 60:.0f} min)"
     )
     print(f"  pasadas completas hasta 72 h: {len(pass_rounds)}, rondas por pasada: {pass_rounds}")
     if settled_after is not None:
         print(f"  {len(watched)} facturas de 20 eventos finalizados, vistas resueltas {settled_after} rondas después")
     verdicts = Verdicts()
-    verdicts.check("llamadas de lista por ronda / tope", max(pages) / DEFAULT_INVOICE_PAGES, "<=", 1)
-    verdicts.check("llamadas de estado por ronda / tope", max(statuses) / DEFAULT_INVOICE_STATUSES, "<=", 1)
+    verdicts.check("llamadas de lista por ronda / tope", max(pages) / Settings.invoice_pages_per_round, "<=", 1)
+    verdicts.check("llamadas de estado por ronda / tope", max(statuses) / Settings.invoice_statuses_per_round, "<=", 1)
     verdicts.check("rondas por pasada completa (minutos)", max(pass_rounds) if pass_rounds else args.rounds, "<=", 60)
     verdicts.check("CUFD por ronda después de la primera / puntos", max(cufd_calls[1:]) / len(inventory.all_pos), "<=", 0.2)
     verdicts.exit()

@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.common import API_KEY, Verdicts, inventory_arguments, simulator_arguments, simulator_process
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
-from cucu.settings import DEFAULT_CONCURRENCY, DEFAULT_SWEEP_INTERVAL_S
+from cucu.settings import Settings
 from cucu.simulator import synthetic_inventory
 from cucu.store import Store
 
@@ -66,11 +66,11 @@ def chain_sweep(args: argparse.Namespace, v: Verdicts) -> None:
     """A collector as the dashboard builds it (default concurrency) sweeping a chain, timed on its second sweep."""
     inventory = synthetic_inventory(args.chain_branches, 10)
     n = len(inventory.all_pos)
-    print(f"Barrido de una cadena: {n} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {DEFAULT_CONCURRENCY}")
+    print(f"Barrido de una cadena: {n} puntos de venta, latencia {args.latency_ms:g} ms, concurrencia {Settings.concurrency}")
     with (
         simulator_process("--synthetic", f"{args.chain_branches}x10", "--latency-ms", str(args.latency_ms)) as url,
         tempfile.TemporaryDirectory() as tmp,
-        CucuClient(url, API_KEY, max_connections=DEFAULT_CONCURRENCY + 4) as client,
+        CucuClient(url, API_KEY, max_connections=Settings.concurrency + 4) as client,
     ):
         collector = Collector(client, Store(str(Path(tmp) / "chain.db")), inventory)
         times = []
@@ -81,9 +81,9 @@ def chain_sweep(args: argparse.Namespace, v: Verdicts) -> None:
         collector.stop()
     errors = sum(1 for f in fetches if f.error)
     print(
-        f"  primer barrido {times[0]:.1f} s · segundo {times[1]:.1f} s · intervalo {DEFAULT_SWEEP_INTERVAL_S:g} s · errores {errors}"
+        f"  primer barrido {times[0]:.1f} s · segundo {times[1]:.1f} s · intervalo {Settings.sweep_interval_s:g} s · errores {errors}"
     )
-    v.check("barrido de la cadena / intervalo", times[1] / DEFAULT_SWEEP_INTERVAL_S, "<=", 1.0)
+    v.check("barrido de la cadena / intervalo", times[1] / Settings.sweep_interval_s, "<=", 1.0)
     v.check("errores en la cadena", errors, "<=", 0)
 
 

@@ -37,19 +37,7 @@ from cucu.events.actions import reconcile_open_attempts
 from cucu.events.history import BackfillRound, backfill, load_days
 from cucu.invoicing import INVOICE_JOB, InvoiceRound, InvoiceWalk, cufd_round, invoice_round
 from cucu.lapaz import now_la_paz
-from cucu.settings import (
-    DEFAULT_BACKFILL_DAYS,
-    DEFAULT_BACKFILL_PER_MINUTE,
-    DEFAULT_CHECK_INTERVAL_S,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_CUFD_INTERVAL_S,
-    DEFAULT_INVOICE_INTERVAL_S,
-    DEFAULT_INVOICE_MAX_OPEN,
-    DEFAULT_INVOICE_PAGES,
-    DEFAULT_INVOICE_STATUSES,
-    DEFAULT_INVOICE_WINDOW_HOURS,
-    DEFAULT_SWEEP_INTERVAL_S,
-)
+from cucu.settings import Settings
 from cucu.store import CufdFetch, PosFetch, PosStatus, Store
 
 log = logging.getLogger(__name__)
@@ -76,18 +64,18 @@ class Collector:
         store: Store,
         inventory: Inventory,
         *,
-        check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
-        sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        backfill_per_minute: int = DEFAULT_BACKFILL_PER_MINUTE,
-        backfill_days: int = DEFAULT_BACKFILL_DAYS,
+        check_interval_s: float = Settings.check_interval_s,
+        sweep_interval_s: float = Settings.sweep_interval_s,
+        concurrency: int = Settings.concurrency,
+        backfill_per_minute: int = Settings.backfill_per_minute,
+        backfill_days: int = Settings.backfill_days,
         lease_ttl_s: float | None = None,
-        cufd_interval_s: float = DEFAULT_CUFD_INTERVAL_S,
-        invoice_interval_s: float = DEFAULT_INVOICE_INTERVAL_S,
-        invoice_window_hours: float = DEFAULT_INVOICE_WINDOW_HOURS,
-        invoice_pages_per_round: int = DEFAULT_INVOICE_PAGES,
-        invoice_statuses_per_round: int = DEFAULT_INVOICE_STATUSES,
-        invoice_max_open: int = DEFAULT_INVOICE_MAX_OPEN,
+        cufd_interval_s: float = Settings.cufd_interval_s,
+        invoice_interval_s: float = Settings.invoice_interval_s,
+        invoice_window_hours: float = Settings.invoice_window_hours,
+        invoice_pages_per_round: int = Settings.invoice_pages_per_round,
+        invoice_statuses_per_round: int = Settings.invoice_statuses_per_round,
+        invoice_max_open: int = Settings.invoice_max_open,
         clock: Callable[[], datetime] = now_la_paz,
         wait_for_cucu: Callable[[], object] | None = None,
     ):
@@ -127,6 +115,37 @@ class Collector:
         self.on_round: list[Callable[[str], object]] = []
         self._request_lock = threading.Lock()
         self._last_request: float | None = None  # monotonic time of the last check a person asked for
+
+    @classmethod
+    def from_settings(
+        cls,
+        client: CucuClient,
+        store: Store,
+        inventory: Inventory,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = now_la_paz,
+        wait_for_cucu: Callable[[], object] | None = None,
+    ) -> Collector:
+        """The collector the settings describe (what ``cucu.runtime`` builds); the keywords stay for tests."""
+        return cls(
+            client,
+            store,
+            inventory,
+            check_interval_s=settings.check_interval_s,
+            sweep_interval_s=settings.sweep_interval_s,
+            concurrency=settings.concurrency,
+            backfill_per_minute=settings.backfill_per_minute,
+            backfill_days=settings.backfill_days,
+            cufd_interval_s=settings.cufd_interval_s,
+            invoice_interval_s=settings.invoice_interval_s,
+            invoice_window_hours=settings.invoice_window_hours,
+            invoice_pages_per_round=settings.invoice_pages_per_round,
+            invoice_statuses_per_round=settings.invoice_statuses_per_round,
+            invoice_max_open=settings.invoice_max_open,
+            clock=clock,
+            wait_for_cucu=wait_for_cucu,
+        )
 
     # ---- one round of each job (also what tests and benchmarks call) -----------------
 

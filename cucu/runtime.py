@@ -1,6 +1,6 @@
 """Composition root: from settings to the objects a server process shares.
 
-DEMO mode starts the simulator as a real HTTP server on loopback inside this process, so
+DEMO mode starts the simulator as a real HTTP server on loopback (cucu/simulator/demo.py), so
 the dashboard always goes through the same client and HTTP code path as in production.
 """
 
@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cucu.alerts import Alerter
@@ -32,10 +29,6 @@ if TYPE_CHECKING:  # the server code is imported only in DEMO mode
     from cucu.simulator.server import RemoteSimulator, SimulatorProcess
 
 log = logging.getLogger(__name__)
-
-# From this many generated POS the demo's simulator runs in its own process: in this one it shares
-# the interpreter with Streamlit and the collector, and a chain's first sweep took minutes.
-DEMO_PROCESS_POS = 1000
 
 
 @dataclass
@@ -77,131 +70,39 @@ class Runtime:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
-def backfill_demo(store: Store, simulator: Simulator) -> None:
-    """A fresh demo database gets the seeded history: the checks, then every POS-day."""
-    _backfill_demo_connectivity(store, simulator)
-    _backfill_demo_history(store, simulator, simulator.inventory)
-
-
-def _backfill_demo_connectivity(store: Store, simulator: Simulator) -> None:
-    """A fresh demo database gets the checks a collector would have made over the seeded history, unless
-    a chain demo's web process already wrote them (``build_runtime``)."""
-    if store.latest_check() is None:
-        _backfill_demo_checks(store, simulator.connectivity_history())
-
-
-def _backfill_demo_checks(store: Store, history: Iterable[tuple[datetime, bool, float]]) -> None:
-    from cucu.connectivity.checks import ConnectivityCheck
-
-    store.add_checks(ConnectivityCheck(when, ok, latency) for when, ok, latency in history)
-
-
-def _backfill_demo_history(store: Store, simulator: Simulator, inventory: Inventory) -> None:
-    """A fresh demo database gets every POS-day of the seeded history, as the backfill would have read
-    it (today's lists too): the demo's Historial is complete from the start, even for a generated chain."""
-    from cucu.api.models import Event
-    from cucu.lapaz import now_la_paz
-    from cucu.periods import date_range
-    from cucu.store import DayEvents
-
-    now = now_la_paz()
-    today = now.date()
-    by_key: dict[tuple[str, date], list[Event]] = {}
-    for raw in simulator.events():
-        event = Event.from_api(raw)
-        if event.fecha_inicio is not None:
-            by_key.setdefault((raw["posId"], event.fecha_inicio.date()), []).append(event)
-    store.put_days(
-        DayEvents(
-            pos.id,
-            pos.branch_id,
-            day,
-            now,
-            day < today and not any(e.active for e in by_key.get((pos.id, day), ())),
-            tuple(by_key.get((pos.id, day), ())),
-            verified=day < today,
-        )
-        for day in date_range(today - timedelta(days=simulator.history_days), today)
-        for pos in inventory.all_pos
-    )
-
-
 def build_runtime(settings: Settings, *, start_collector: bool | None = None) -> Runtime:
     """Raises ``InventoryError`` for an unusable inventory. Starts the collector if settings say so."""
-    if settings.demo_size is not None:
-        from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
-    # A generated chain's simulator runs in its own process (DEMO_PROCESS_POS); its inventory is made below.
-    size = settings.demo_size
-    chain = settings.mode is Mode.DEMO and size is not None and size[0] * size[1] >= DEMO_PROCESS_POS
-    if settings.demo_size is not None and not chain:
-        inventory = synthetic_inventory(*settings.demo_size)
-    elif settings.demo_size is None:
-        inventory = load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
     max_connections = max(64, settings.concurrency + 4)
     temp_dir = None
-    db = settings.db
     server: SimulatorServer | SimulatorProcess | None = None
     wait_for_cucu = None  # a chain demo's simulator process, until it answers
     if settings.mode is Mode.DEMO:
-        from cucu.lapaz import now_la_paz
-        from cucu.simulator import Simulator, SimulatorServer  # only DEMO needs the server code
-        from cucu.simulator.seed import story_checks
-        from cucu.simulator.server import SimulatorProcess
-        from cucu.simulator.state import DEFAULT_HISTORY_DAYS, DEFAULT_SEED
+        from cucu.simulator.demo import start_demo  # only DEMO needs the simulator
 
-        if db is None:  # demo data is regenerated at every start: so is its database
-            temp_dir = tempfile.mkdtemp(prefix="contingencia-demo-")
-            db = str(Path(temp_dir) / "demo.db")
-        store = Store(db)
-        fresh = store.latest_check() is None  # a fresh demo database (throw-away or CUCU_DB)
-        transport = None
-        if chain and settings.demo_size is not None:
-            # A chain: the simulator seeds, serves and fills the fresh database in its own process, and
-            # nothing here waits for it (the first page within 5 s): the client's calls wait instead.
-            seed_time = now_la_paz().replace(microsecond=0)  # whole seconds, as the child reads it back
-            if fresh:  # SIAT's seeded story, the one the child's events follow: the first page has a fresh check
-                _backfill_demo_checks(store, story_checks(DEFAULT_SEED, seed_time, DEFAULT_HISTORY_DAYS))
-            server = SimulatorProcess(
-                settings.demo_size, port=settings.simulator_port, backfill_db=db if fresh else None, seed_time=seed_time
-            ).start()
-            transport, wait_for_cucu = server.transport(max_connections), server.wait_ready
-            inventory = synthetic_inventory(*settings.demo_size)  # while the child makes the same and seeds it
-        else:
-            server = in_process = SimulatorServer(Simulator(inventory), port=settings.simulator_port).start()
-            if fresh:
-                backfill_demo(store, in_process.simulator)
+        demo = start_demo(settings, lambda: _inventory(settings), max_connections=max_connections)
+        inventory, store, server, temp_dir, wait_for_cucu = (
+            demo.inventory,
+            demo.store,
+            demo.server,
+            demo.temp_dir,
+            demo.wait_for_cucu,
+        )
         client = CucuClient(
             server.base_url,
             server.simulator.api_key,
             timeout=settings.timeout_s,
             max_connections=max_connections,
-            transport=transport,
+            transport=demo.transport,
         )
     else:
+        inventory = _inventory(settings)
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
-        store = Store(db or DEFAULT_DB_PATH)
-    collector = Collector(
-        client,
-        store,
-        inventory,
-        check_interval_s=settings.check_interval_s,
-        sweep_interval_s=settings.sweep_interval_s,
-        concurrency=settings.concurrency,
-        backfill_per_minute=settings.backfill_per_minute,
-        backfill_days=settings.backfill_days,
-        cufd_interval_s=settings.cufd_interval_s,
-        invoice_interval_s=settings.invoice_interval_s,
-        invoice_window_hours=settings.invoice_window_hours,
-        invoice_pages_per_round=settings.invoice_pages_per_round,
-        invoice_statuses_per_round=settings.invoice_statuses_per_round,
-        invoice_max_open=settings.invoice_max_open,
-        clock=store.now,
-        wait_for_cucu=wait_for_cucu,
-    )
+        store = Store(settings.db or DEFAULT_DB_PATH)
     # One clock for every process (the database's): what is stamped and what it is compared with agree
     # even when this machine's clock is ahead, behind or stepped.
+    collector = Collector.from_settings(client, store, inventory, settings, clock=store.now, wait_for_cucu=wait_for_cucu)
     actions = Actions(
         client,
         store,
@@ -213,18 +114,14 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         clock=store.now,
     )
     policy = Policy(store, inventory, actions, settings.policy, leading=collector.holds_lease)
-    alerter = Alerter(
+    alerter = Alerter.from_settings(
         store,
         inventory,
-        settings.alerts,
+        settings,
         leading=lambda: bool(collector.leading),
         polling=lambda: _polling(collector),
         holder=collector.holder,
-        long_open_hours=settings.long_open_hours,
-        check_interval_s=settings.check_interval_s,
         policy=policy,
-        cufd_expiring_hours=settings.cufd_expiring_hours,
-        invoice_window_hours=settings.invoice_window_hours,
         clock=store.now,
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
@@ -234,6 +131,15 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     elif not settings.collector:  # a web process that never polls still watches that someone does
         alerter.start()
     return runtime
+
+
+def _inventory(settings: Settings) -> Inventory:
+    """The configured inventory, or the demo's generated one (``demo_size``; a chain's is made by ``start_demo``)."""
+    if settings.demo_size is not None:
+        from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator
+
+        return synthetic_inventory(*settings.demo_size)
+    return load_inventory(settings.inventory or DEMO_INVENTORY_PATH)
 
 
 def _polling(collector: Collector) -> tuple[bool, datetime | None]:

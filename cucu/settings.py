@@ -22,24 +22,6 @@ SANDBOX_HOST = "sandbox.cucu.bo"
 DEFAULT_DB_PATH = "contingencia.db"
 ENV_PREFIX = "CUCU_"  # every setting of [cucu] is also CUCU_<NAME>; [access]'s are CUCU_ACCESS_<NAME>
 
-# Defaults that other modules also use as theirs (a Collector or Actions built without settings).
-DEFAULT_CONCURRENCY = 32  # 10 000 POS at 100 ms a call: a sweep in ~31 s, within the 60 s interval
-DEFAULT_CHECK_INTERVAL_S = 30.0
-DEFAULT_SWEEP_INTERVAL_S = 60.0
-DEFAULT_LONG_OPEN_HOURS = 24.0  # an event open longer than this stands out
-DEFAULT_SETTLE_WINDOW_S = 60.0  # re-reading an uncertain start or end; then the collector's sweeps settle it
-DEFAULT_BACKFILL_PER_MINUTE = 300  # calls a minute for reading completed days into the store
-DEFAULT_BACKFILL_DAYS = 62  # how many days before today the backfill completes (Historial's longest range)
-DEFAULT_CUFD_INTERVAL_S = 600.0  # each POS's CUFD; one that cannot invoice is read again within a minute
-DEFAULT_CUFD_EXPIRING_HOURS = 2.0  # a CUFD expiring within this is shown and alerted as "vence pronto"
-DEFAULT_INVOICE_INTERVAL_S = 60.0
-DEFAULT_INVOICE_WINDOW_HOURS = 72.0  # how far back the invoice walk reads cucu's list
-DEFAULT_INVOICE_PAGES = 20  # list calls a round (50 invoices each)
-DEFAULT_INVOICE_STATUSES = 50  # status calls a round
-DEFAULT_INVOICE_MAX_OPEN = 50_000  # open invoices kept; a chain holds ~6 600 in 72 h: past this it is a flood
-DEFAULT_CUFD_RENEW_COOLDOWN_S = 300.0  # a POS's CUFD is not renewed again within this (two supervisors, one list)
-
-
 _DAY_S = 86_400.0  # no interval is useful past a day
 _YEAR_H = 8_760.0
 
@@ -62,7 +44,10 @@ def _number(kind: type[int] | type[float], default: float, minimum: float, maxim
 
 @dataclass(frozen=True)
 class Settings:
-    """Each field is ``[cucu].<name>`` in secrets.toml or ``CUCU_<NAME>`` in the environment."""
+    """Each field is ``[cucu].<name>`` in secrets.toml or ``CUCU_<NAME>`` in the environment.
+
+    A field's default is the one source of that default: a module that needs it (a ``Collector`` or
+    ``Actions`` built without settings) reads the class attribute, ``Settings.concurrency``."""
 
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
@@ -72,21 +57,25 @@ class Settings:
     timeout_s: float = _number(float, 10, 0.5, 300)
     simulator_port: int = _number(int, 0, 0, 65535)  # DEMO only: 0 picks a free loopback port
     collector: bool = True  # off: pages show what the database holds, nothing polls cucu
-    check_interval_s: float = _number(float, DEFAULT_CHECK_INTERVAL_S, 1.0, _DAY_S)
-    sweep_interval_s: float = _number(float, DEFAULT_SWEEP_INTERVAL_S, 1.0, _DAY_S)
-    concurrency: int = _number(int, DEFAULT_CONCURRENCY, 1, 256)
-    long_open_hours: float = _number(float, DEFAULT_LONG_OPEN_HOURS, 0.1, _YEAR_H)
-    backfill_per_minute: int = _number(int, DEFAULT_BACKFILL_PER_MINUTE, 0, 60_000)  # 0: no backfill
-    backfill_days: int = _number(int, DEFAULT_BACKFILL_DAYS, 1, 366)
-    settle_window_s: float = _number(float, DEFAULT_SETTLE_WINDOW_S, 0, 600)  # 0: only the collector settles
-    cufd_interval_s: float = _number(float, DEFAULT_CUFD_INTERVAL_S, 10.0, _DAY_S)
-    cufd_expiring_hours: float = _number(float, DEFAULT_CUFD_EXPIRING_HOURS, 0, 24)
-    cufd_renew_cooldown_s: float = _number(float, DEFAULT_CUFD_RENEW_COOLDOWN_S, 0, 3600)  # 0: no cooldown
-    invoice_interval_s: float = _number(float, DEFAULT_INVOICE_INTERVAL_S, 5.0, _DAY_S)
-    invoice_window_hours: float = _number(float, DEFAULT_INVOICE_WINDOW_HOURS, 1.0, 744)
-    invoice_pages_per_round: int = _number(int, DEFAULT_INVOICE_PAGES, 0, 1000)  # 0: invoices are not read
-    invoice_statuses_per_round: int = _number(int, DEFAULT_INVOICE_STATUSES, 0, 10_000)
-    invoice_max_open: int = _number(int, DEFAULT_INVOICE_MAX_OPEN, 100, 1_000_000)
+    check_interval_s: float = _number(float, 30.0, 1.0, _DAY_S)
+    sweep_interval_s: float = _number(float, 60.0, 1.0, _DAY_S)
+    concurrency: int = _number(int, 32, 1, 256)  # 10 000 POS at 100 ms a call: a sweep in ~31 s, within the 60 s interval
+    long_open_hours: float = _number(float, 24.0, 0.1, _YEAR_H)  # an event open longer than this stands out
+    backfill_per_minute: int = _number(int, 300, 0, 60_000)  # calls a minute reading completed days; 0: no backfill
+    backfill_days: int = _number(int, 62, 1, 366)  # days before today the backfill completes (Historial's longest range)
+    # Re-reading an uncertain start or end; then the collector's sweeps settle it. 0: only the collector settles.
+    settle_window_s: float = _number(float, 60.0, 0, 600)
+    # Each POS's CUFD; one that cannot invoice is read again within a minute.
+    cufd_interval_s: float = _number(float, 600.0, 10.0, _DAY_S)
+    cufd_expiring_hours: float = _number(float, 2.0, 0, 24)  # a CUFD expiring within this is shown and alerted as "vence pronto"
+    # A POS's CUFD is not renewed again within this (two supervisors, one list). 0: no cooldown.
+    cufd_renew_cooldown_s: float = _number(float, 300.0, 0, 3600)
+    invoice_interval_s: float = _number(float, 60.0, 5.0, _DAY_S)
+    invoice_window_hours: float = _number(float, 72.0, 1.0, 744)  # how far back the invoice walk reads cucu's list
+    invoice_pages_per_round: int = _number(int, 20, 0, 1000)  # list calls a round (50 invoices each); 0: invoices are not read
+    invoice_statuses_per_round: int = _number(int, 50, 0, 10_000)  # status calls a round
+    # Open invoices kept; a chain holds ~6 600 in 72 h: past this it is a flood.
+    invoice_max_open: int = _number(int, 50_000, 100, 1_000_000)
     # DEMO only: a generated inventory of (branches, POS per branch) instead of the demo's 22 POS.
     demo_size: tuple[int, int] | None = None
     # The [alerts] and [policy] tables (their own tables and CUCU_ALERTS_* / CUCU_POLICY_* variables).
@@ -105,6 +94,13 @@ class Settings:
         """Identifies the configuration for caches, without carrying the key itself."""
         key_digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:12]
         return "|".join(str(v) for v in (dataclasses.replace(self, api_key=key_digest).__dict__.values()))
+
+
+# Names that cucu/views/frames.py and cucu/invoicing.py still import (both are being moved by other work):
+# the fields' defaults under their old names, never a second literal. They go when those read ``Settings.<field>``.
+DEFAULT_LONG_OPEN_HOURS = Settings.long_open_hours
+DEFAULT_CUFD_EXPIRING_HOURS = Settings.cufd_expiring_hours
+DEFAULT_INVOICE_MAX_OPEN = Settings.invoice_max_open
 
 
 def env_sources(fields: Iterable[dataclasses.Field[Any]], env_prefix: str) -> dict[str, tuple[str, str]]:

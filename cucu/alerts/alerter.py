@@ -30,7 +30,7 @@ from cucu.api.models import Inventory
 from cucu.events.policy import Policy, PolicyStatus, policy_condition
 from cucu.formatting import fmt_duration, plural
 from cucu.lapaz import now_la_paz
-from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings
+from cucu.settings import AlertSettings, Settings
 from cucu.store import Store, database_failed
 from cucu.vocabulary import AlertRule
 
@@ -56,8 +56,8 @@ class Alerter:
         send: Sender | None = None,
         clock: Callable[[], datetime] = now_la_paz,
         policy: Policy | None = None,
-        cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
-        invoice_window_hours: float = DEFAULT_INVOICE_WINDOW_HOURS,
+        cufd_expiring_hours: float = Settings.cufd_expiring_hours,
+        invoice_window_hours: float = Settings.invoice_window_hours,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -81,6 +81,38 @@ class Alerter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: Store,
+        inventory: Inventory,
+        settings: Settings,
+        *,
+        leading: Callable[[], bool],
+        polling: Callable[[], tuple[bool, datetime | None]],
+        holder: str,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = now_la_paz,
+        send: Sender | None = None,
+    ) -> Alerter:
+        """The alerter the settings describe (``[alerts]`` and the thresholds it shares with the pages), as
+        ``cucu.runtime`` builds it; the keywords stay for tests."""
+        return cls(
+            store,
+            inventory,
+            settings.alerts,
+            leading=leading,
+            polling=polling,
+            holder=holder,
+            long_open_hours=settings.long_open_hours,
+            check_interval_s=settings.check_interval_s,
+            send=send,
+            clock=clock,
+            policy=policy,
+            cufd_expiring_hours=settings.cufd_expiring_hours,
+            invoice_window_hours=settings.invoice_window_hours,
+        )
 
     def run_once(self) -> Round:
         """One decision (if this process leads, or watches for nobody polling); the channels' threads send."""

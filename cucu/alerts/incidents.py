@@ -17,7 +17,7 @@ from cucu.api.models import Inventory
 from cucu.connectivity.rules import checks_for_rules
 from cucu.formatting import fmt_datetime
 from cucu.invoicing import INVOICE_JOB, invoice_picture, walk_progress
-from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, DEFAULT_INVOICE_WINDOW_HOURS, AlertSettings, Channel
+from cucu.settings import AlertSettings, Channel, Settings
 from cucu.store import OutboxMessage, Store
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule
 
@@ -40,7 +40,7 @@ def read_snapshot(
     last_poll: datetime | None,
     now: datetime,
     inventory: Inventory | None = None,
-    invoice_window: timedelta = timedelta(hours=DEFAULT_INVOICE_WINDOW_HOURS),
+    invoice_window: timedelta = timedelta(hours=Settings.invoice_window_hours),
 ) -> Snapshot:
     attempts = [a for outcome in OPEN_OUTCOMES for a in store.open_attempts(outcome)]
     return Snapshot(
@@ -112,7 +112,7 @@ def decide(
     check_interval_s: float,
     leading: bool,
     extra: Mapping[str, Condition] | None = None,
-    cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
+    cufd_expiring_hours: float = Settings.cufd_expiring_hours,
 ) -> Round:
     """Open, remind and close incidents from ``snap`` (and ``extra``: what the policy did). Only the lease
     holder (``leading``) decides every rule; another process only opens "nobody polls cucu" (it cannot

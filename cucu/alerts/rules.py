@@ -16,7 +16,7 @@ from cucu.connectivity.rules import rule_checks, siat_rollup
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import EventClose, InvoicePicture, cufd_health, unclosed_events
-from cucu.settings import DEFAULT_CUFD_EXPIRING_HOURS, AlertSettings
+from cucu.settings import AlertSettings, Settings
 from cucu.store import AuditEntry, Incident, PosStatus, StoredCufd
 from cucu.vocabulary import OPEN_OUTCOMES, AlertRule, CufdHealth, ErrorKind, InvoiceState, SiatStatus
 
@@ -95,7 +95,7 @@ def conditions(
     long_open_hours: float,
     check_interval_s: float,
     only: Iterable[AlertRule] | None = None,
-    cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
+    cufd_expiring_hours: float = Settings.cufd_expiring_hours,
 ) -> dict[str, Condition]:
     """Every condition the rules find in ``snap`` (switched-off rules skipped), by key."""
     wanted = set(AlertRule if only is None else only) - {AlertRule(r) for r in settings.disabled}

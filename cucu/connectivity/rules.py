@@ -23,7 +23,7 @@ import pandas as pd
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_time, in_sentence
 from cucu.lapaz import la_paz_from_epoch, la_paz_series
-from cucu.settings import DEFAULT_CHECK_INTERVAL_S
+from cucu.settings import Settings
 from cucu.vocabulary import MIXED_CAUSE, CheckState, Color, SiatStatus
 
 ROLLUP_WINDOW = 6  # checks an "Intermitente" detail counts its failures over (3 min at the default 30 s)
@@ -93,7 +93,7 @@ class Rollup:
 
 
 def siat_rollup(
-    checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S
+    checks: Sequence[ConnectivityCheck], now: datetime, *, check_interval_s: float = Settings.check_interval_s
 ) -> Rollup:
     """SIAT's state in one word, from the most recent checks the rules count (not those a person
     asked for: :func:`rule_checks`). The one function every place that shows or tells SIAT's state

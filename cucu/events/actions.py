@@ -30,12 +30,7 @@ from cucu.events.history import load_days
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour
 from cucu.invoicing import cufd_health, read_cufd
 from cucu.lapaz import now_la_paz
-from cucu.settings import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_CUFD_EXPIRING_HOURS,
-    DEFAULT_CUFD_RENEW_COOLDOWN_S,
-    DEFAULT_SETTLE_WINDOW_S,
-)
+from cucu.settings import Settings
 from cucu.store import ActionInProgress, Attempt, AuditFilter, CufdFetch, PosFetch, Store, StoredCufd
 from cucu.vocabulary import EVENT_ACTIONS, ActionKind, CufdHealth, Motive, Outcome, Role
 
@@ -266,10 +261,10 @@ class Actions:
         store: Store,
         inventory: Inventory,
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_window_s: float = DEFAULT_SETTLE_WINDOW_S,
-        cufd_expiring_hours: float = DEFAULT_CUFD_EXPIRING_HOURS,
-        renew_cooldown_s: float = DEFAULT_CUFD_RENEW_COOLDOWN_S,
+        concurrency: int = Settings.concurrency,
+        settle_window_s: float = Settings.settle_window_s,
+        cufd_expiring_hours: float = Settings.cufd_expiring_hours,
+        renew_cooldown_s: float = Settings.cufd_renew_cooldown_s,
         clock: Callable[[], datetime] = now_la_paz,
         monotonic: Callable[[], float] = time.monotonic,
     ):

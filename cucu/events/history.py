@@ -21,7 +21,7 @@ from cucu.api.errors import CucuError
 from cucu.api.models import Inventory, PointOfSale
 from cucu.lapaz import now_la_paz
 from cucu.periods import MAX_RANGE_DAYS, date_range, day_bounds
-from cucu.settings import DEFAULT_CONCURRENCY
+from cucu.settings import Settings
 from cucu.store import DayEvents, Store
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def load_days(
     pos_list: Sequence[PointOfSale],
     days: Iterable[date],
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int = Settings.concurrency,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = now_la_paz,
 ) -> HistoryResult:
@@ -75,7 +75,7 @@ def load_pos_days(
     store: Store,
     keys: Sequence[tuple[PointOfSale, date]],
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int = Settings.concurrency,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = now_la_paz,
 ) -> HistoryResult:
@@ -155,7 +155,7 @@ def backfill(
     horizon_days: int,
     budget: int | None,
     today_listed: Mapping[str, datetime] | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int = Settings.concurrency,
     clock: Callable[[], datetime] = now_la_paz,
     stopping: Callable[[], bool] = lambda: False,
 ) -> BackfillRound:

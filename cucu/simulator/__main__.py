@@ -36,7 +36,7 @@ def _instant(value: str) -> datetime:
 
 def _backfill(simulator: Simulator, db: str) -> None:
     """What the DEMO runtime does for a fresh database, here so that the dashboard does not wait for it."""
-    from cucu.runtime import backfill_demo
+    from cucu.simulator.demo import backfill_demo
     from cucu.store import Store
 
     store = Store(db)

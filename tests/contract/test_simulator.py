@@ -683,8 +683,9 @@ def test_the_seeded_check_history_and_events_tell_one_siat_story(inventory):
 
 def test_a_chain_demo_runs_its_simulator_in_its_own_process(tmp_path):
     # In the web process a chain's simulator shared the interpreter with Streamlit: a first sweep of 10 000 POS took 5 min.
-    from cucu.runtime import DEMO_PROCESS_POS, build_runtime
+    from cucu.runtime import build_runtime
     from cucu.settings import load_settings
+    from cucu.simulator.demo import DEMO_PROCESS_POS
     from cucu.simulator.server import RemoteSimulator, SimulatorProcess
 
     branches = DEMO_PROCESS_POS // 10
