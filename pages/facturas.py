@@ -14,7 +14,7 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_t
 from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
 from cucu.lapaz import la_paz_series
 from cucu.views.export import excel_csv
-from cucu.views.frames import (
+from cucu.views.pos import (
     CLOSE_COLUMNS,
     INVOICE_COLUMNS,
     INVOICE_TIME_COLUMNS,

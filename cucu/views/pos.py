@@ -34,7 +34,7 @@ POS_COLUMNS = [
     "event_id",
     "Sucursal",
     "Punto de venta",
-    "Ciudad",  # the branch's, for the search (cucu.views.frames.SEARCHED_COLUMNS)
+    "Ciudad",  # the branch's, for the search (cucu.views.pos.SEARCHED_COLUMNS)
     "Estado",
     "Motivo",
     "Código motivo",
