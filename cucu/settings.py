@@ -96,10 +96,8 @@ class Settings:
         return "|".join(str(v) for v in (dataclasses.replace(self, api_key=key_digest).__dict__.values()))
 
 
-# Names that cucu/views/frames.py and cucu/invoicing.py still import (both are being moved by other work):
-# the fields' defaults under their old names, never a second literal. They go when those read ``Settings.<field>``.
-DEFAULT_LONG_OPEN_HOURS = Settings.long_open_hours
-DEFAULT_CUFD_EXPIRING_HOURS = Settings.cufd_expiring_hours
+# A name cucu/invoicing.py still imports (being moved by other work): the field's default under its old name,
+# never a second literal. It goes when that reads ``Settings.invoice_max_open``.
 DEFAULT_INVOICE_MAX_OPEN = Settings.invoice_max_open
 
 

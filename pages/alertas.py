@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_count, plural
-from cucu.views.frames import incidents_frame, outbox_frame
+from cucu.views.alertas import incidents_frame, outbox_frame
 from cucu.vocabulary import Delivery, Mode
 from ui import resources, shell, widgets
 

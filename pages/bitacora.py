@@ -7,7 +7,7 @@ import streamlit as st
 from cucu.formatting import fmt_count
 from cucu.periods import day_bounds, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
-from cucu.views.frames import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
+from cucu.views.bitacora import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
 from ui import resources, shell, widgets
 

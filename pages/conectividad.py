@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from cucu.connectivity import rules as uptime
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.window import CheckHistory
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
 from cucu.store import Store
+from cucu.views import conectividad
 from cucu.views.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
 from cucu.vocabulary import CheckState
 from ui import resources, shell, widgets
@@ -23,14 +23,14 @@ DEFAULT_WINDOW = "24h"
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _history(store_key: str, _store: Store) -> CheckHistory:
     """One in-memory copy of the last 30 days of checks per server process, topped up incrementally."""
-    return CheckHistory(_store.checks_since, keep=uptime.WINDOWS["30d"][1] + timedelta(minutes=10))
+    return CheckHistory(_store.checks_since, keep=conectividad.WINDOWS["30d"][1] + timedelta(minutes=10))
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
 def _latency(store_key: str, window: str, first: datetime, latest: datetime, count: int, _checks: list[ConnectivityCheck]):
     """The latency frame of a window, shared by every session until the next check arrives."""
-    bucket = uptime.auto_bucket(latest - first)
-    return uptime.latency_frame(_checks, bucket), bucket
+    bucket = conectividad.auto_bucket(latest - first)
+    return conectividad.latency_frame(_checks, bucket), bucket
 
 
 def load_checks(now: datetime) -> list[ConnectivityCheck]:
@@ -66,11 +66,11 @@ def summary() -> None:
             f"Última comprobación {fmt_age(latest.checked_at, now)} ({fmt_datetime(latest.checked_at, seconds=True)}){latency}."
         )
 
-    values = uptime.uptime_windows(checks, now)
+    values = conectividad.uptime_windows(checks, now)
     first = checks[0].checked_at
     with st.container(horizontal=True, key="uptime_metrics"):
-        for key, (label, length) in uptime.WINDOWS.items():
-            partial = uptime.partial_history_note(first, now - length)
+        for key, (label, length) in conectividad.WINDOWS.items():
+            partial = conectividad.partial_history_note(first, now - length)
             st.metric(
                 f"Disponibilidad {label}",
                 fmt_percent(values[key]),
@@ -80,7 +80,7 @@ def summary() -> None:
             )
 
     st.markdown("**Últimas comprobaciones**")
-    frame = uptime.heartbeat_frame(checks, limit=HEARTBEAT_SLOTS)
+    frame = conectividad.heartbeat_frame(checks, limit=HEARTBEAT_SLOTS)
     st.vega_lite_chart(spec=heartbeat_chart(frame), width="stretch", key="heartbeat")
     with st.container(horizontal=True, horizontal_alignment="distribute", key="heartbeat_axis"):
         st.caption(fmt_age(frame["Hora"].iloc[0].to_pydatetime(), now), width="content")
@@ -93,7 +93,7 @@ summary()
 st.subheader("Historial")
 window = st.segmented_control(
     "Ventana",
-    list(uptime.WINDOWS),  # shown as is: the URL carries the label (?ventana=7d), so keep it short
+    list(conectividad.WINDOWS),  # shown as is: the URL carries the label (?ventana=7d), so keep it short
     default=DEFAULT_WINDOW,
     required=True,
     key="ventana",
@@ -103,11 +103,11 @@ window = st.segmented_control(
 
 @shell.live(resources.LIVE_REFRESH_S)
 def history(window: str) -> None:
-    label, length = uptime.WINDOWS[window]
+    label, length = conectividad.WINDOWS[window]
     now = runtime.store.now()
     checks = load_checks(now)
     since = now - length
-    in_window = uptime.checks_in_window(checks, since)
+    in_window = conectividad.checks_in_window(checks, since)
     if not checks:
         return  # the summary above already says there is nothing yet
     if not in_window:
@@ -122,15 +122,15 @@ def history(window: str) -> None:
     # The colour on the square only: coloured caption text is too pale to read (axe-core's contrast rule).
     marks = ", ".join(f":{s.color}[■] {in_sentence(s.label)}" for s in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE))
     st.caption(
-        f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: {marks}.{uptime.partial_history_note(first, since)}"
+        f"Milisegundos, cuando SIAT respondió ({every}). Marcas abajo: {marks}.{conectividad.partial_history_note(first, since)}"
     )
 
     st.markdown("**Caídas**")
-    table = uptime.outages_since(checks, now, since)
+    table = conectividad.outages_since(checks, now, since)
     if table.empty:
         st.success(f"Sin caídas en los últimos {label}.", icon=":material/check_circle:")
         return
-    st.caption(uptime.outages_summary(table, label))
+    st.caption(conectividad.outages_summary(table, label))
     shown = table.assign(**{"Duración": [fmt_duration(d.to_pytimedelta()) for d in table["Duración"]]})
     st.dataframe(
         shown,

@@ -15,7 +15,7 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.store import JobRun
-from cucu.views.frames import BRANCH_COLUMNS, Overview, branches_frame
+from cucu.views.estado import BRANCH_COLUMNS, Overview, branches_frame
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets

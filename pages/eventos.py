@@ -9,7 +9,7 @@ from typing import Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
-from cucu.views.frames import LONG_OPEN, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
+from cucu.views.eventos import LONG_OPEN, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -30,7 +30,7 @@ search, branch_filter, state_filter, motive_filter = widgets.pos_filters(invento
 COLUMNS = {
     **widgets.pos_columns(),
     "Estado": st.column_config.TextColumn(width=190),  # "🔴 En contingencia ⏰ +24 h"
-    # Typed, so a click on the header sorts by time, not by the text (see cucu.views.frames.pos_table).
+    # Typed, so a click on the header sorts by time, not by the text (see cucu.views.eventos.pos_table).
     "Transcurrido": widgets.elapsed_column(width=widgets.ELAPSED_PX),
     "Motivo": st.column_config.TextColumn(width=125),  # "Virus informático"
     "Descripción": st.column_config.TextColumn(width=120),

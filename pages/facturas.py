@@ -14,14 +14,8 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_t
 from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
 from cucu.lapaz import la_paz_series
 from cucu.views.export import excel_csv
-from cucu.views.frames import (
-    CLOSE_COLUMNS,
-    INVOICE_COLUMNS,
-    INVOICE_TIME_COLUMNS,
-    cufd_texts,
-    cufd_urgent_first,
-    matching,
-)
+from cucu.views.facturas import CLOSE_COLUMNS, INVOICE_COLUMNS, INVOICE_TIME_COLUMNS, cufd_urgent_first
+from cucu.views.pos import cufd_texts, matching
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 

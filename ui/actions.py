@@ -25,7 +25,7 @@ from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_time, md_
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
 from cucu.views.confirmation import BRANCH, MOTIVE, POS, Reach
-from cucu.views.frames import cufd_texts
+from cucu.views.pos import cufd_texts
 from cucu.vocabulary import ActionKind, Motive, Outcome
 from ui import identity, resources, shell
 

@@ -24,7 +24,9 @@ from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
-from cucu.views.frames import Overview, closes_frame, invoices_frame, overview, pos_frame
+from cucu.views.estado import Overview, overview
+from cucu.views.facturas import closes_frame, invoices_frame
+from cucu.views.pos import pos_frame
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import PolicyMode
 
@@ -159,7 +161,7 @@ def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[]
 class EstadoFrames:
     """What Estado and Eventos activos show of every POS, built together so they always agree."""
 
-    pos: pd.DataFrame  # cucu.views.frames.pos_frame
+    pos: pd.DataFrame  # cucu.views.pos.pos_frame
     overview: Overview
 
 
@@ -187,7 +189,7 @@ class InvoiceTables:
     background: a chain's 6 600 rows cost a viewer nothing after a change."""
 
     picture: InvoicePicture  # open invoices only: its ``closes`` is empty (see current_closes)
-    open_invoices: pd.DataFrame  # cucu.views.frames.invoices_frame
+    open_invoices: pd.DataFrame  # cucu.views.facturas.invoices_frame
 
 
 def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
@@ -204,7 +206,7 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
 
 
 def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
-    """Each ended event's closing (cucu.views.frames.closes_frame), from every invoice of the window: built
+    """Each ended event's closing (cucu.views.facturas.closes_frame), from every invoice of the window: built
     only when someone opens Facturas' closing tab, in the background after that."""
 
     def build() -> pd.DataFrame:

@@ -16,7 +16,8 @@ from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
-from cucu.views.frames import LONG_OPEN, unknown_note
+from cucu.views.eventos import LONG_OPEN
+from cucu.views.pos import unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
 
 # Above this many rows a grid gets its rows from the server as it scrolls (``st.dataframe(lazy=True)``):
@@ -26,7 +27,7 @@ LAZY_ROWS = 1_000
 
 # URL parameter names shared by every page, so a link from one page filters another.
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
-SEARCH_PARAM = "buscar"  # Eventos activos' text search (cucu.views.frames.search_mask)
+SEARCH_PARAM = "buscar"  # Eventos activos' text search (cucu.views.eventos.search_mask)
 SEARCH_MAX_CHARS = 100  # longer than any name it looks for (cucu.inventory.MAX_NAME_LENGTH is one column)
 PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
 # What a grid shows in a cell without a value (``st.dataframe(placeholder=...)``): Streamlit's default is
@@ -118,7 +119,7 @@ def motive_filter() -> list[int]:
 
 def pos_filters(inventory: Inventory, long_open_hours: float) -> tuple[str, list[str], list[str], list[int]]:
     """Search, branch, state and motive filters; each one's value is kept in the URL. The states include the
-    events open longer than ``long_open_hours`` (``cucu.views.frames.LONG_OPEN``)."""
+    events open longer than ``long_open_hours`` (``cucu.views.eventos.LONG_OPEN``)."""
     search = st.text_input(
         "Buscar",
         max_chars=SEARCH_MAX_CHARS,

@@ -22,7 +22,7 @@ from cucu.formatting import fmt_count, fmt_percent, fmt_time, plural
 from cucu.lapaz import la_paz_series
 from cucu.store import DayEvents
 from cucu.views.export import excel_csv
-from cucu.views.frames import matching
+from cucu.views.pos import matching
 from cucu.vocabulary import EventState
 
 # What a supervisor sees (table and CSV), in this order.

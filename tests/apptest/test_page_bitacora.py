@@ -14,7 +14,7 @@ from cucu.lapaz import now_la_paz
 from cucu.periods import day_bounds, default_range
 from cucu.store import AUDIT_CHUNK, AUDIT_PAGE_SIZE, AuditFilter
 from cucu.store.schema import audit_log
-from cucu.views.frames import audit_csv
+from cucu.views.bitacora import audit_csv
 from tests.support.apptest import APP, run_app, texts
 from tests.support.audit import audit_rows, insert_audit_rows
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from cucu.views.frames import LONG_OPEN
+from cucu.views.eventos import LONG_OPEN
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
 PAGE = "pages/eventos.py"

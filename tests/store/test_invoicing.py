@@ -352,7 +352,7 @@ def test_invoices_are_attributed_to_the_event_open_when_they_were_issued(sim):
     assert closes[0].issued == 2 and closes[0].to_send == 1 and closes[0].rejected == 1
     assert closes[0].closing is EventClosing.TO_SEND
     # Facturas lists the open ones nearest deadline first, those of the open event (no deadline yet) last
-    from cucu.views.frames import invoices_frame
+    from cucu.views.facturas import invoices_frame
 
     open_ones = [a for a in got.values() if a.invoice.state is not InvoiceState.VALIDATED]
     assert list(invoices_frame(open_ones, inv, NOW)["invoice_id"]) == [
@@ -629,7 +629,7 @@ def test_a_page_of_rows_set_aside_does_not_hold_the_walk_at_the_top(hostile):
 def test_a_rejected_invoice_whose_status_was_never_read_says_so_not_blank():
     from dataclasses import replace
 
-    from cucu.views.frames import UNREAD_REASON, siat_description
+    from cucu.views.facturas import UNREAD_REASON, siat_description
 
     rejected = stored_invoice("r", InvoiceState.REJECTED)
     assert siat_description(rejected) == UNREAD_REASON

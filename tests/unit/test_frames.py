@@ -11,15 +11,10 @@ from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import LA_PAZ
 from cucu.simulator.seed import synthetic_inventory
 from cucu.store import PosStatus
-from cucu.views.frames import (
-    cufd_texts,
-    cufd_urgent_first,
-    filter_pos_frame,
-    overview,
-    pos_frame,
-    pos_table,
-    urgent_first,
-)
+from cucu.views.estado import overview
+from cucu.views.eventos import filter_pos_frame, pos_table, urgent_first
+from cucu.views.facturas import cufd_urgent_first
+from cucu.views.pos import cufd_texts, pos_frame
 from cucu.vocabulary import CufdHealth, PosState
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
@@ -198,7 +193,7 @@ def test_no_open_event_means_no_longest():
 
 
 def test_eventos_counts_are_of_the_pos_read_and_unknown_before_any():
-    from cucu.views.frames import shown_counts
+    from cucu.views.eventos import shown_counts
 
     frame = pos_frame(INV, statuses(), NOW)  # two POS in contingency (one long open); B2's POS without data
     read = int((frame["Estado"] != PosState.DESCONOCIDO).sum())
@@ -217,7 +212,7 @@ def test_eventos_counts_are_of_the_pos_read_and_unknown_before_any():
 
 
 def test_the_long_open_filter_keeps_the_events_open_too_long_alone_or_beside_a_state():
-    from cucu.views.frames import LONG_OPEN
+    from cucu.views.eventos import LONG_OPEN
 
     frame = pos_frame(INV, statuses(), NOW)  # B1's first POS open 30 h; its second in contingency 20 min
     p1, p2 = B1.pos[0].id, B1.pos[1].id

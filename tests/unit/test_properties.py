@@ -37,9 +37,10 @@ from cucu.inventory import MAX_NAME_LENGTH, InventoryError, inventory_to_toml, l
 from cucu.lapaz import LA_PAZ
 from cucu.periods import picked_range, range_problem
 from cucu.store import DayEvents, PosStatus
+from cucu.views.eventos import SEARCHED_COLUMNS, pos_table, search_mask
 from cucu.views.figures.timeline import timeline_figure
-from cucu.views.frames import SEARCHED_COLUMNS, pos_frame, pos_table, search_mask
 from cucu.views.historial import events_frame, lanes
+from cucu.views.pos import pos_frame
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA_PAZ)
 B1, P1 = "11111111-1111-4111-8111-111111111111", "11111111-0000-4000-8000-000000000001"

@@ -12,6 +12,7 @@ from cucu.connectivity import rules as uptime
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.window import CheckHistory
 from cucu.lapaz import LA_PAZ
+from cucu.views import conectividad
 from cucu.views.figures.connectivity import heartbeat_chart, latency_chart
 from cucu.vocabulary import CheckState, ErrorKind, SiatStatus
 
@@ -202,15 +203,15 @@ def test_uptime_windows():
         ConnectivityCheck(NOW - 40 * day + timedelta(days=0), False),  # out of order and too old: ignored by 30 d
     ]
     checks.sort(key=lambda c: c.checked_at)
-    assert uptime.uptime_windows(checks, NOW) == {"24h": 1.0, "7d": pytest.approx(0.75), "30d": pytest.approx(4 / 6)}
-    assert uptime.uptime_windows([], NOW) == {"24h": None, "7d": None, "30d": None}
+    assert conectividad.uptime_windows(checks, NOW) == {"24h": 1.0, "7d": pytest.approx(0.75), "30d": pytest.approx(4 / 6)}
+    assert conectividad.uptime_windows([], NOW) == {"24h": None, "7d": None, "30d": None}
 
 
 def test_checks_in_window():
     checks = series("......")
-    assert uptime.checks_in_window(checks, NOW - STEP) == checks[-2:]
-    assert uptime.checks_in_window(checks, NOW + STEP) == []
-    assert uptime.checks_in_window(checks, NOW - timedelta(days=1)) == checks
+    assert conectividad.checks_in_window(checks, NOW - STEP) == checks[-2:]
+    assert conectividad.checks_in_window(checks, NOW + STEP) == []
+    assert conectividad.checks_in_window(checks, NOW - timedelta(days=1)) == checks
 
 
 # ---- outages ---------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def test_checks_in_window():
 
 def test_outages_ended_ongoing_and_causes():
     checks = series("..xx..???.x?x.xxx")
-    frame = uptime.outages(checks, NOW)
+    frame = conectividad.outages(checks, NOW)
     assert list(frame.columns) == ["Inicio", "Fin", "Duración", "En curso", "Causa", "Comprobaciones fallidas"]
     assert len(frame) == 4
     t = [c.checked_at for c in checks]
@@ -237,14 +238,14 @@ def test_outages_ended_ongoing_and_causes():
 
 def test_outages_ongoing_duration_runs_to_now():
     checks = series("..x", end=NOW - timedelta(minutes=10))
-    frame = uptime.outages(checks, NOW)
+    frame = conectividad.outages(checks, NOW)
     assert len(frame) == 1 and frame.iloc[0]["Duración"] == timedelta(minutes=10)
 
 
 def test_outages_empty():
     for checks in ([], series("....")):
-        frame = uptime.outages(checks, NOW)
-        assert frame.empty and list(frame.columns) == uptime.OUTAGE_COLUMNS
+        frame = conectividad.outages(checks, NOW)
+        assert frame.empty and list(frame.columns) == conectividad.OUTAGE_COLUMNS
 
 
 # ---- heartbeat and latency -------------------------------------------------------------
@@ -252,38 +253,38 @@ def test_outages_empty():
 
 def test_heartbeat_frame():
     checks = series("." * 100 + "x?")
-    frame = uptime.heartbeat_frame(checks)
+    frame = conectividad.heartbeat_frame(checks)
     assert len(frame) == 90 and list(frame.columns) == ["Hora", "Estado", "Latencia (ms)", "Error"]
     assert frame["Hora"].iloc[-1] == NOW and frame["Hora"].is_monotonic_increasing
     assert list(frame["Estado"].tail(3)) == ["SIAT en línea", "SIAT no responde", "Sin conexión con cucu"]
     assert pd.isna(frame["Latencia (ms)"].iloc[-1]) and frame["Error"].iloc[-1] == "No hubo respuesta de cucu"
-    assert len(uptime.heartbeat_frame(checks, limit=5)) == 5
-    assert uptime.heartbeat_frame([]).empty
+    assert len(conectividad.heartbeat_frame(checks, limit=5)) == 5
+    assert conectividad.heartbeat_frame([]).empty
 
 
 def test_latency_frame_raw_and_bucketed():
     checks = series(".x.?" * 30)  # 120 checks, one hour
-    raw = uptime.latency_frame(checks)
+    raw = conectividad.latency_frame(checks)
     assert len(raw) == 120 and raw["SIAT no responde"].sum() == 30 and raw["Sin conexión con cucu"].sum() == 30
     assert raw["Latencia (ms)"].notna().sum() == 60  # only checks in which SIAT answered
     assert str(raw["Hora"].dt.tz) == "America/La_Paz" and raw["Hora"].iloc[-1] == NOW
-    buckets = uptime.latency_frame(checks, timedelta(minutes=10))
+    buckets = conectividad.latency_frame(checks, timedelta(minutes=10))
     assert len(buckets) in (6, 7) and buckets["Comprobaciones"].sum() == 120
     answered = buckets.dropna(subset=["Latencia (ms)"])
     assert buckets["SIAT no responde"].sum() == 30 and (answered["Máxima (ms)"] >= answered["Latencia (ms)"]).all()
 
 
 def test_auto_bucket_keeps_charts_light():
-    assert uptime.auto_bucket(timedelta(hours=1)) is None
+    assert conectividad.auto_bucket(timedelta(hours=1)) is None
     for days in (1, 7, 30):
-        bucket = uptime.auto_bucket(timedelta(days=days))
+        bucket = conectividad.auto_bucket(timedelta(days=days))
         assert bucket is not None and timedelta(days=days) / bucket <= 800
 
 
 def test_latency_frame_of_30_days_is_bucketed_for_a_light_chart():
     # 86 400 checks (30 days at 30 s) become hourly buckets; how fast that is, is a benchmark's business.
     checks = series("." * 86_400)
-    frame = uptime.latency_frame(checks, uptime.auto_bucket(timedelta(days=30)))
+    frame = conectividad.latency_frame(checks, conectividad.auto_bucket(timedelta(days=30)))
     assert 700 <= len(frame) <= 722 and frame["Comprobaciones"].sum() == 86_400
 
 
@@ -314,7 +315,7 @@ def test_check_history_loads_once_then_tops_up():
 def test_heartbeat_chart_colours_and_hover():
     checks = series("...x?")
     checks[-1] = ConnectivityCheck(NOW, None, error="No hubo <respuesta> de cucu")
-    spec = heartbeat_chart(uptime.heartbeat_frame(checks))
+    spec = heartbeat_chart(conectividad.heartbeat_frame(checks))
     rows = {r["Posición"]: r for r in spec["data"]["values"]}
     scale = spec["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
@@ -336,14 +337,14 @@ def test_heartbeat_chart_colours_and_hover():
 
 
 def test_heartbeat_chart_empty():
-    assert heartbeat_chart(uptime.heartbeat_frame([]))["data"]["values"] == []
+    assert heartbeat_chart(conectividad.heartbeat_frame([]))["data"]["values"] == []
 
 
 def latency_spec(checks, bucket="auto"):
     """What Conectividad draws: a bucket chosen from the span, then the chart of the frame."""
     if bucket == "auto":
-        bucket = uptime.auto_bucket(checks[-1].checked_at - checks[0].checked_at)
-    return latency_chart(uptime.latency_frame(checks, bucket), bucket=bucket)
+        bucket = conectividad.auto_bucket(checks[-1].checked_at - checks[0].checked_at)
+    return latency_chart(conectividad.latency_frame(checks, bucket), bucket=bucket)
 
 
 def test_latency_chart_raw_marks_failures():

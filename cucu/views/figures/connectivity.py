@@ -63,8 +63,8 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
     """cucu's response time over time (checks in which SIAT answered), with failed checks marked
     by red (SIAT no responde) or gray (sin conexión con cucu) ticks along the bottom.
 
-    ``frame`` is a :func:`cucu.connectivity.rules.latency_frame` (so a page may cache it): raw checks when
-    ``bucket`` is None, else means per bucket (see :func:`cucu.connectivity.rules.auto_bucket`)."""
+    ``frame`` is a :func:`cucu.views.conectividad.latency_frame` (so a page may cache it): raw checks when
+    ``bucket`` is None, else means per bucket (see :func:`cucu.views.conectividad.auto_bucket`)."""
     clock = wall_clock(frame["Hora"])
     when = clock.dt.strftime("%Y-%m-%dT%H:%M:%SZ")  # the La Paz wall clock, read on a UTC scale
     shown = clock.dt.strftime("%d/%m %H:%M:%S" if bucket is None else "%d/%m %H:%M")

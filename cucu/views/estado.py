@@ -1,0 +1,150 @@
+"""Estado: KPIs and branch tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from cucu.api.models import Inventory
+from cucu.formatting import fmt_count, plural
+from cucu.vocabulary import CufdHealth, PosState
+
+
+@dataclass(frozen=True)
+class BranchTile:
+    branch_id: str
+    name: str
+    city: str | None
+    total: int
+    in_contingency: int
+    unknown: int
+    stale: int
+    long_open: int
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.in_contingency or self.stale or self.unknown)
+
+    @property
+    def known(self) -> int:
+        """Its POS with a state read from cucu: what "Sin contingencia" may speak for."""
+        return self.total - self.unknown
+
+    def notes(self, long_open_hours: float) -> list[str]:
+        """What else a supervisor should know about the branch, shortest first."""
+        notes = []
+        if self.long_open:
+            notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
+        if self.stale:
+            notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
+        if self.unknown and self.known:  # a branch without any data says so in its headline
+            notes.append(f"{PosState.DESCONOCIDO.icon} {fmt_count(self.unknown)} sin datos")
+        return notes
+
+
+@dataclass(frozen=True)
+class Overview:
+    pos_total: int
+    pos_in_contingency: int
+    pos_unknown: int
+    pos_stale: int
+    branches_total: int
+    branches_affected: int
+    longest_open: pd.Series | None  # the row of pos_frame with the longest open event
+    tiles: list[BranchTile]
+    fetched_at: datetime | None  # the oldest "Consultado" among POS: how fresh the whole picture is
+    pos_can_invoice: int = 0  # with a valid, active CUFD
+    pos_cufd_expiring: int = 0  # valid, expiring within the setting
+    pos_cufd_unread: int = 0
+    pos_asked: int = 0  # POS the collector has asked cucu about, answered or not (the first sweep's progress)
+    branches_known: int = 0  # branches with at least one POS whose state is known
+
+    @property
+    def pos_known(self) -> int:
+        """POS whose state cucu told: the counts of POS in contingency speak only for these."""
+        return self.pos_total - self.pos_unknown
+
+    @property
+    def pos_cufd_read(self) -> int:
+        return self.pos_total - self.pos_cufd_unread
+
+    def tiles_by_attention(self) -> list[BranchTile]:
+        """Affected branches first: with many branches, those are the ones a supervisor looks for."""
+        return sorted(self.tiles, key=lambda t: (-t.in_contingency, -t.stale, -t.unknown))
+
+    def needing_attention(self, limit: int) -> list[BranchTile]:
+        """The ``limit`` branches a supervisor should look at first: in contingency, stale or without data."""
+        return [t for t in self.tiles_by_attention() if t.needs_attention][:limit]
+
+
+def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overview:
+    in_cont = frame["Estado"] == PosState.CONTINGENCIA
+    # One pass over the rows for every branch (a filter per branch would cost branches x POS).
+    counts = (
+        frame.assign(
+            _pos=1,
+            _cont=in_cont,
+            _unknown=frame["Estado"] == PosState.DESCONOCIDO,
+            _stale=frame["Desactualizado"],
+            _long=frame["Abierto hace mucho"],
+        )
+        .groupby("branch_id", sort=False)[["_pos", "_cont", "_unknown", "_stale", "_long"]]
+        .sum()
+    )
+    tiles = []
+    for branch in inventory.branches:
+        c = counts.loc[branch.id] if branch.id in counts.index else None
+        tiles.append(
+            BranchTile(
+                branch_id=branch.id,
+                name=branch.name,
+                city=branch.city,
+                total=int(c["_pos"]) if c is not None else 0,
+                in_contingency=int(c["_cont"]) if c is not None else 0,
+                unknown=int(c["_unknown"]) if c is not None else 0,
+                stale=int(c["_stale"]) if c is not None else 0,
+                long_open=int(c["_long"]) if c is not None else 0,
+            )
+        )
+    open_rows = frame[in_cont & frame["Horas abierto"].notna()]
+    longest = open_rows.loc[open_rows["Horas abierto"].idxmax()] if len(open_rows) else None
+    fetched = frame["Consultado"].dropna()
+    return Overview(
+        pos_total=len(frame),
+        pos_in_contingency=int(in_cont.sum()),
+        pos_unknown=int((frame["Estado"] == PosState.DESCONOCIDO).sum()),
+        pos_stale=int(frame["Desactualizado"].sum()),
+        branches_total=len(inventory.branches),
+        branches_affected=sum(1 for t in tiles if t.in_contingency),
+        longest_open=longest,
+        tiles=tiles,
+        fetched_at=min(fetched) if len(fetched) else None,
+        pos_can_invoice=int(frame["Puede facturar"].sum()),
+        pos_cufd_expiring=int((frame["CUFD"] == CufdHealth.EXPIRING).sum()),
+        pos_cufd_unread=int((frame["CUFD"] == CufdHealth.UNKNOWN).sum()),
+        pos_asked=int(frame["Consultado"].notna().sum()),
+        branches_known=sum(1 for t in tiles if t.known),
+    )
+
+
+BRANCH_COLUMNS = ["Sucursal", "Ciudad", "POS", "En contingencia", "Abiertos hace mucho", "Sin respuesta", "Sin datos"]
+
+
+def branches_frame(ov: Overview) -> pd.DataFrame:
+    """Every branch, one row each, those needing attention first (a table sorts and searches the rest)."""
+    rows = [
+        {
+            "branch_id": t.branch_id,
+            "Sucursal": t.name,
+            "Ciudad": t.city or "",
+            "POS": t.total,
+            "En contingencia": t.in_contingency,
+            "Abiertos hace mucho": t.long_open,
+            "Sin respuesta": t.stale,
+            "Sin datos": t.unknown,
+        }
+        for t in ov.tiles_by_attention()
+    ]
+    return pd.DataFrame(rows, columns=["branch_id", *BRANCH_COLUMNS])

@@ -1,0 +1,156 @@
+"""Eventos activos: the state and motive filters, the search, the table of POS and the line over it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+
+from cucu.formatting import fmt_count, plural
+from cucu.lapaz import la_paz_series, now_la_paz
+from cucu.views.pos import cufd_texts, matching
+from cucu.vocabulary import PosState
+
+# Eventos activos' state filter offers this beside the POS states: the events open longer than the setting
+# (pos_frame's "Abierto hace mucho"). The value is what a link carries; the label says the hours.
+LONG_OPEN = "Abierto hace mucho"
+
+
+def filter_pos_frame(
+    frame: pd.DataFrame,
+    branch_ids: Iterable[str] = (),
+    states: Iterable[str] = (),
+    motives: Iterable[int] = (),
+    search: str | None = None,
+) -> pd.DataFrame:
+    """Empty selections mean "all". ``states`` are PosState values, and ``LONG_OPEN`` for the events open too
+    long (any one chosen matches). A motive filter keeps only POS in contingency for those motives; a search
+    keeps the POS whose texts hold it (``search_mask``)."""
+    chosen = list(states)
+    mask = matching(frame, {"branch_id": branch_ids, "Código motivo": motives}) & search_mask(frame, search)
+    if chosen:
+        states_mask = frame["Estado"].isin([s for s in chosen if s != LONG_OPEN])
+        if LONG_OPEN in chosen:
+            states_mask |= frame["Abierto hace mucho"]
+        mask &= states_mask
+    return frame[mask]
+
+
+# What the Buscar box of Eventos activos looks in: a supervisor knows a POS by its branch, its name, its city,
+# or what was written when its event started.
+SEARCHED_COLUMNS = ["Sucursal", "Punto de venta", "Ciudad", "Motivo", "Descripción"]
+_MARKS = re.compile(r"[\u0300-\u036f]")  # the accents NFKD splits off their letter
+
+
+def folded(text: str) -> str:
+    """What a search compares: no case, no accent, one space between words ("Potosí" and "POTOSI" agree)."""
+    return " ".join(_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold().split())
+
+
+def search_terms(search: str | None) -> list[str]:
+    """The regular expressions a row must all match, one per word of ``search``. A number goes with the
+    word before it and matches a whole number, leading zeros aside: "caja 3" is Caja 3, not Caja 13 or 30,
+    and "sucursal 7" finds "Sucursal 007"; other words match anywhere ("bamba" finds Cochabamba)."""
+    terms: list[str] = []
+    open_word = False  # the last term is a word still waiting for its number
+    for word in folded(search or "").split():
+        if word.isascii() and word.isdigit():
+            number = rf"(?<!\d)0*{word.lstrip('0') or '0'}(?!\d)"
+            if open_word:  # "caja 3": the number says which caja
+                terms[-1] += rf"\S* {number}"
+            else:
+                terms.append(number)
+            open_word = False
+        else:
+            terms.append(re.escape(word))
+            open_word = True
+    return terms
+
+
+def search_mask(frame: pd.DataFrame, search: str | None) -> pd.Series:
+    """The rows of a pos_frame whose SEARCHED_COLUMNS hold every term of ``search``; all rows without one.
+    Vectorised: about 15 ms for 10 000 POS, and only while a search is typed."""
+    terms = search_terms(search)
+    if not terms or frame.empty:
+        return pd.Series(True, index=frame.index)
+    # A line per column, which no search word holds: "caja 3" is not a POS "Caja" whose city starts "3".
+    texts = [_folded_column(frame[column]) for column in SEARCHED_COLUMNS]
+    text = texts[0].str.cat(texts[1:], sep="\n")
+    mask = pd.Series(True, index=frame.index)
+    for term in terms:
+        mask &= text.str.contains(term, regex=True)
+    return mask
+
+
+def _folded_column(values: pd.Series) -> pd.Series:
+    # Each distinct text folded once: a chain repeats its 10 city and "Caja N" names a thousand times each.
+    texts = values.fillna("").astype(str)
+    return texts.map({text: folded(text) for text in texts.unique()})
+
+
+def active_pos_ids(frame: pd.DataFrame) -> list[str]:
+    """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
+    return [str(pos_id) for pos_id in frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"]]
+
+
+# What Eventos activos shows of each POS, in this order (the rest of pos_frame stays for filtering).
+POS_TABLE_COLUMNS = [
+    "Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Inicio", "Transcurrido", "Código SIAT",
+    "Consultado", "Aviso", "CUFD", "CUFD evento",
+]  # fmt: skip
+
+
+POS_TABLE_TEXT = ["Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Código SIAT", "Aviso", "CUFD", "CUFD evento"]
+
+
+def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None = None) -> pd.DataFrame:
+    """``rows`` of a pos_frame as a table shows them: the state with its icon and a ⏰ when open too long,
+    the last error of a stale POS; times and durations stay typed (La Paz datetimes, a timedelta), so the
+    grid sorts them by value, and the page formats them. Text cells without a value are "—"; a typed
+    cell without one is empty (NaT), for the grid's placeholder. Vectorised: 10 000 rows take
+    milliseconds (the CUFD texts too: ``cufd_texts``), with the index kept so a selection maps back to ``rows``."""
+    now = now or now_la_paz()
+    icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
+    state = rows["Estado"].map(icons)
+    state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
+    started = la_paz_series(rows["Inicio"])
+    shown = rows.assign(
+        Estado=state,
+        Inicio=started,
+        Transcurrido=(pd.Timestamp(now) - started).dt.floor("min"),  # ages with every refresh, not with the data
+        Consultado=la_paz_series(rows["Consultado"]),
+        Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
+        CUFD=cufd_texts(rows, now),
+    )[POS_TABLE_COLUMNS]
+    return shown.assign(**{c: shown[c].astype("string").fillna("—") for c in POS_TABLE_TEXT})
+
+
+def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
+    """A pos_frame (or part) in the order a person should look at it: POS in contingency, the longest open
+    first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
+    rank = rows["Estado"].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
+    rank = rank.where(~(rows["Desactualizado"] & (rank == 2)), 1)
+    # By the start itself: "Horas abierto" is rounded to 0,01 h, and its ties kept inventory order.
+    started = pd.to_datetime(rows["Inicio"], utc=True)
+    order = pd.DataFrame({"rank": rank, "started": started}, index=rows.index)
+    order = order.sort_values(["rank", "started"], ascending=[True, True], kind="stable", na_position="last")
+    return rows.loc[order.index]
+
+
+def shown_counts(shown: pd.DataFrame, total: int, long_open: int, long_open_hours: float) -> str:
+    """Eventos activos' line over its table: how many POS are shown, how many of them are in contingency and
+    open too long. While some shown POS have no data, the counts are of those read ("3 en contingencia de
+    134 con datos"); with none read they are "—": a 0 would read as "none"."""
+    known = int((shown["Estado"] != PosState.DESCONOCIDO).sum())
+    line = f"{fmt_count(len(shown))} de {fmt_count(total)} puntos de venta"
+    if len(shown) and not known:
+        return f"{line} · **en contingencia: —** (sin datos todavía)"
+    active = int((shown["Estado"] == PosState.CONTINGENCIA).sum())
+    of_known = f" de {fmt_count(known)} con datos" if known < len(shown) else ""
+    return (
+        f"{line} · **{fmt_count(active)} en contingencia**{of_known} · "
+        f"{plural(long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h"
+    )
