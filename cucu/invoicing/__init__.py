@@ -7,36 +7,34 @@
 Every name is importable from ``cucu.invoicing``, so call sites need not know which room holds it.
 """
 
+from cucu.invoicing.cufd import CUFD_RETRY, cufd_due, cufd_health, cufd_round, read_cufd
+from cucu.invoicing.picture import (
+    UNCLOSED,
+    AttributedInvoice,
+    Backlog,
+    EventClose,
+    EventSpan,
+    InvoicePicture,
+    attribute,
+    backlog,
+    event_closes,
+    event_spans,
+    invoice_picture,
+    unclosed_events,
+)
 from cucu.invoicing.walk import (
-    CUFD_RETRY,
     FUTURE_SLACK,
     INVOICE_JOB,
     MAX_LEFT_OUT,
     OPEN_STATES,
     REJECTED_STATUS_EVERY,
     STATUS_EVERY,
-    UNCLOSED,
     UNSETTLED,
-    AttributedInvoice,
-    Backlog,
-    EventClose,
-    EventSpan,
-    InvoicePicture,
     InvoiceRound,
     InvoiceWalk,
-    attribute,
-    backlog,
-    cufd_due,
-    cufd_health,
-    cufd_round,
-    event_closes,
-    event_spans,
     follow_statuses,
-    invoice_picture,
     invoice_round,
     left_out_sentences,
-    read_cufd,
-    unclosed_events,
     walk_progress,
 )
 

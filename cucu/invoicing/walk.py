@@ -1,9 +1,8 @@
-"""Can every POS invoice, and what is still to be sent: CUFD reads, the invoice walk, and what they mean.
+"""What is still to be sent: the walk through cucu's invoice list and the status follow-ups.
 
-The collector reads each POS's active CUFD on its own interval (sooner when it is expired, missing
-or failed) and walks cucu's invoice list, newest first, within a budget of pages a round; it follows
+The collector walks cucu's invoice list, newest first, within a budget of pages a round; it follows
 the offline (``CONTINGENCY``), pending and rejected invoices up with the status call, within a budget
-of its own. No Streamlit here: the pages and the alert rules read what this module derives.
+of its own. No Streamlit here: the pages and the alert rules read what this module records.
 
 cucu's list pages by offset, newest first, and grows on top while it is read: the walk keeps an
 offset into it and shifts it by the invoices that arrived since, so it does not skip (at worst it
@@ -18,23 +17,22 @@ last passes and recorded with the round (``job_runs``), for Facturas to say so.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cucu.api.client import CucuClient
 from cucu.api.errors import CucuError
-from cucu.api.models import MAX_PAGE_SIZE, REGISTRATION_WINDOW, Event, Inventory, Invoice, PointOfSale
+from cucu.api.models import MAX_PAGE_SIZE, Invoice
 from cucu.formatting import fmt_count, plural
 from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
-from cucu.store import CufdFetch, DayEvents, JobNotes, JobRun, PosStatus, StatusRead, Store, StoredCufd, StoredInvoice
-from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
+from cucu.store import JobNotes, JobRun, StatusRead, Store
+from cucu.vocabulary import InvoiceState
 
 log = logging.getLogger(__name__)
 
-CUFD_RETRY = timedelta(minutes=1)  # an expired, missing, inactive or unread CUFD is read again this soon
 STATUS_EVERY = timedelta(minutes=5)  # an offline or pending invoice's status is read again after this
 REJECTED_STATUS_EVERY = timedelta(hours=1)  # a rejected one seldom moves: once with its code, then hourly
 INVOICE_JOB = "facturas"  # its row in job_runs
@@ -42,80 +40,6 @@ UNSETTLED = (InvoiceState.CONTINGENCY, InvoiceState.PENDING)  # still to reach S
 OPEN_STATES = (*UNSETTLED, InvoiceState.REJECTED)  # what Facturas lists
 FUTURE_SLACK = timedelta(minutes=10)  # cucu's clock may run ahead of ours; a later emission date is set aside
 MAX_LEFT_OUT = 20_000  # ids of left-out rows remembered between rounds: a flood costs this much memory at most
-
-
-# ---- CUFD ----------------------------------------------------------------------------
-
-
-def cufd_health(stored: StoredCufd | None, now: datetime, expiring: timedelta) -> CufdHealth:
-    """What the last answer says of the POS's CUFD now (an expired vigencia counts even if read as valid)."""
-    if stored is None or stored.ok_at is None:
-        return CufdHealth.UNKNOWN
-    cufd = stored.cufd
-    if cufd is None:
-        return CufdHealth.MISSING
-    if not cufd.activo:
-        return CufdHealth.INACTIVE
-    if cufd.vigencia is None or cufd.vigencia <= now:
-        return CufdHealth.EXPIRED
-    return CufdHealth.EXPIRING if cufd.vigencia - now <= expiring else CufdHealth.VALID
-
-
-def cufd_due(stored: StoredCufd | None, now: datetime, interval: timedelta) -> bool:
-    """Read it this round? Every ``interval``; within ``CUFD_RETRY`` when it cannot invoice or failed."""
-    if stored is None:
-        return True
-    troubled = stored.error is not None or not cufd_health(stored, now, timedelta(0)).can_invoice
-    return now - stored.fetched_at >= (min(CUFD_RETRY, interval) if troubled else interval)
-
-
-def read_cufd(client: CucuClient, pos: PointOfSale, clock: Callable[[], datetime]) -> CufdFetch:
-    fetched_at = clock()
-    try:
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, cufd=client.get_cufd(pos.id))
-    except CucuError as exc:
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, error=exc.message)
-    except Exception:
-        log.exception("colector: error inesperado al leer el CUFD de %s", pos.id)
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al leer el CUFD de este punto de venta.")
-
-
-def cufd_round(
-    client: CucuClient,
-    store: Store,
-    inventory: Inventory,
-    pool: Executor,
-    *,
-    now: datetime,
-    interval: timedelta,
-    limit: int,
-    clock: Callable[[], datetime],
-    stopping: Callable[[], bool] = lambda: False,
-) -> list[CufdFetch]:
-    """Read the CUFD of the POS that are due (bounded by the pool's workers) and record them.
-
-    Never-read POS are all read at once (a start must know); the others at most ``limit`` a round,
-    those that cannot invoice first, then the longest unread, so the reads spread over the interval
-    instead of coming back all together every ``interval``.
-    """
-    stored = store.cufds()
-    unread, due = [], []
-    for pos in inventory.all_pos:
-        last = stored.get(pos.id)
-        if last is None:
-            unread.append(pos)
-        elif cufd_due(last, now, interval):
-            troubled = last.error is not None or not cufd_health(last, now, timedelta(0)).can_invoice
-            due.append((not troubled, last.fetched_at, pos))
-    due.sort(key=lambda item: item[:2])
-    chosen = unread + [pos for _, _, pos in due[: max(0, limit)]]
-    # A stopping collector skips what it has not sent yet (its thread must end within the stop's wait).
-    fetches = [f for f in pool.map(lambda p: None if stopping() else read_cufd(client, p, clock), chosen) if f is not None]
-    store.save_cufds(fetches)
-    return fetches
-
-
-# ---- the invoice walk ------------------------------------------------------------------
 
 
 @dataclass
@@ -344,197 +268,3 @@ def follow_statuses(
 
 def _older_than(when: datetime | None, limit: datetime) -> bool:
     return when is not None and when < limit
-
-
-# ---- what the invoices mean: attribution to events, deadlines, closing ------------------
-
-
-@dataclass(frozen=True)
-class EventSpan:
-    """An event of a POS as far as its invoices are concerned: open while ``end`` is None."""
-
-    event_id: str
-    pos_id: str
-    branch_id: str
-    start: datetime
-    end: datetime | None
-
-
-def event_spans(statuses: Mapping[str, PosStatus], days: Iterable[DayEvents]) -> list[EventSpan]:
-    """Every event known: the active one of each POS and those the store's days hold (one each, by id)."""
-    found: dict[str, EventSpan] = {}
-    for day in days:
-        for event in day.events:
-            _note(found, event, day.pos_id, day.branch_id)
-    for status in statuses.values():
-        if status.known and status.event is not None:
-            _note(found, status.event, status.pos_id, status.branch_id)
-    return list(found.values())
-
-
-def _note(found: dict[str, EventSpan], event: Event, pos_id: str, branch_id: str) -> None:
-    if event.fecha_inicio is None:
-        return
-    old = found.get(event.id)
-    end = event.fecha_fin if old is None or old.end is None or event.fecha_fin is not None else old.end
-    found[event.id] = EventSpan(event.id, event.pos_id or pos_id, event.branch_id or branch_id, event.fecha_inicio, end)
-
-
-@dataclass(frozen=True)
-class AttributedInvoice:
-    """An invoice with the POS, branch and event it belongs to, as far as they are known."""
-
-    invoice: StoredInvoice
-    pos_id: str | None  # None: cucu's list did not name it, or it is not in the inventory
-    branch_id: str | None
-    event: EventSpan | None  # the event of its POS open when it was issued
-
-    @property
-    def deadline(self) -> datetime | None:
-        """When SIAT stops taking it: 48 h after its event ended. None while the event is open. Without a
-        known event, 48 h after it was issued: no later than the real deadline (its event ended after)."""
-        if self.event is not None:
-            return self.event.end + REGISTRATION_WINDOW if self.event.end is not None else None
-        emitted = self.invoice.emission_date
-        return emitted + REGISTRATION_WINDOW if emitted is not None else None
-
-
-def attribute(invoices: Iterable[StoredInvoice], inventory: Inventory, spans: Iterable[EventSpan]) -> list[AttributedInvoice]:
-    by_pos: dict[str, list[EventSpan]] = defaultdict(list)
-    for span in spans:
-        by_pos[span.pos_id].append(span)
-    known_pos = {p.id.lower(): p for p in inventory.all_pos}
-    out = []
-    for invoice in invoices:
-        pos = known_pos.get(invoice.pos_id.lower()) if invoice.pos_id else None
-        event = None
-        if pos is not None and invoice.emission_date is not None:
-            emitted = invoice.emission_date
-            event = next((s for s in by_pos.get(pos.id, ()) if s.start <= emitted and (s.end is None or emitted <= s.end)), None)
-        out.append(AttributedInvoice(invoice, pos.id if pos else None, pos.branch_id if pos else None, event))
-    return out
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """Offline invoices still to reach SIAT (Estado's KPI and the deadline alert)."""
-
-    count: int
-    oldest: AttributedInvoice | None  # issued longest ago
-    nearest: AttributedInvoice | None  # the nearest deadline (ended events only)
-    rejected: int
-    unattributed: int  # counted at company level: cucu did not name their POS
-
-    def time_left(self, now: datetime) -> timedelta | None:
-        deadline = self.nearest.deadline if self.nearest is not None else None
-        return deadline - now if deadline is not None else None
-
-
-def backlog(invoices: Sequence[AttributedInvoice]) -> Backlog:
-    pending = [a for a in invoices if a.invoice.state is InvoiceState.CONTINGENCY]
-    dated = [a for a in pending if a.invoice.emission_date is not None]
-    with_deadline = [a for a in pending if a.deadline is not None]
-    return Backlog(
-        count=len(pending),
-        oldest=min(dated, key=lambda a: a.invoice.emission_date or datetime.max) if dated else None,
-        nearest=min(with_deadline, key=lambda a: a.deadline or datetime.max) if with_deadline else None,
-        rejected=sum(1 for a in invoices if a.invoice.state is InvoiceState.REJECTED),
-        unattributed=sum(1 for a in pending if a.pos_id is None),
-    )
-
-
-@dataclass(frozen=True)
-class EventClose:
-    """An ended event's offline invoices: issued while it was open, and where they stand."""
-
-    span: EventSpan
-    issued: int
-    to_send: int  # CONTINGENCY or PENDING
-    validated: int
-    rejected: int
-    other: int = 0  # cancelled, or a state this version does not know
-
-    @property
-    def closing(self) -> EventClosing:
-        if self.issued == 0:
-            return EventClosing.NO_INVOICES
-        if self.to_send:
-            return EventClosing.TO_SEND
-        if self.rejected:
-            return EventClosing.REJECTED
-        return EventClosing.CLOSED
-
-    @property
-    def deadline(self) -> datetime | None:
-        return self.span.end + REGISTRATION_WINDOW if self.span.end is not None else None
-
-
-def event_closes(invoices: Iterable[AttributedInvoice], spans: Iterable[EventSpan], since: datetime) -> list[EventClose]:
-    """Every event that ended at or after ``since``, newest end first, with its invoices' states."""
-    ended = {s.event_id: s for s in spans if s.end is not None and s.end >= since}
-    counts: dict[str, list[StoredInvoice]] = defaultdict(list)
-    for a in invoices:
-        if a.event is not None and a.event.event_id in ended:
-            counts[a.event.event_id].append(a.invoice)
-    out = []
-    for event_id, span in ended.items():
-        states = [i.state for i in counts.get(event_id, ())]
-        to_send = sum(1 for s in states if s in UNSETTLED)
-        validated = sum(1 for s in states if s is InvoiceState.VALIDATED)
-        rejected = sum(1 for s in states if s is InvoiceState.REJECTED)
-        out.append(
-            EventClose(
-                span,
-                len(states),
-                to_send,
-                validated,
-                rejected,
-                len(states) - to_send - validated - rejected,
-            )
-        )
-    out.sort(key=lambda c: c.span.end or since, reverse=True)
-    return out
-
-
-UNCLOSED = (EventClosing.TO_SEND, EventClosing.REJECTED)  # an ended event whose invoices still need a person
-
-
-def unclosed_events(invoices: Sequence[AttributedInvoice], since: datetime | None = None) -> list[EventClose]:
-    """Ended events (at or after ``since``) whose offline invoices are not all validated: "Por enviar" or
-    "Con rechazos", the nearest deadline first. The open invoices are enough (a picture with
-    ``open_only``): an event has one of those closings exactly when one of its invoices is still open.
-    This is what the product knows of an ended event; whether it is registered with SIAT it cannot know."""
-    spans = {a.event.event_id: a.event for a in invoices if a.event is not None}
-    start = since if since is not None else min((s.end for s in spans.values() if s.end is not None), default=None)
-    if start is None:
-        return []
-    closes = [c for c in event_closes(invoices, spans.values(), start) if c.closing in UNCLOSED]
-    return sorted(closes, key=lambda c: (c.deadline or start, c.span.event_id))
-
-
-@dataclass(frozen=True)
-class InvoicePicture:
-    """Everything the pages show of the invoices of the window, built once per data version."""
-
-    invoices: list[AttributedInvoice]  # newest first
-    backlog: Backlog
-    closes: list[EventClose]  # events ended within the window, newest end first
-
-    @property
-    def open_invoices(self) -> list[AttributedInvoice]:
-        """Still to send (offline or pending) or rejected: what Facturas lists."""
-        return [a for a in self.invoices if a.invoice.state in OPEN_STATES]
-
-
-def invoice_picture(
-    store: Store, inventory: Inventory, now: datetime, window: timedelta, *, open_only: bool = False
-) -> InvoicePicture:
-    """``open_only``: only the invoices still to send or rejected (the alert rules; no event closing)."""
-    since = now - window
-    # Events that began up to two days before the window still cover invoices issued in it.
-    days = store.days_with_events((since - timedelta(days=2)).date(), now.date())
-    spans = event_spans(store.pos_statuses(), days)
-    states = [s.value for s in OPEN_STATES] if open_only else None
-    attributed = attribute(store.invoices_since(since, states=states), inventory, spans)
-    closes = [] if open_only else event_closes(attributed, spans, since)
-    return InvoicePicture(attributed, backlog(attributed), closes)
