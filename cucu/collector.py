@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cucu.api.client import CucuClient
-from cucu.api.errors import CucuError
+from cucu.api.errors import recorded
 from cucu.api.models import Inventory, PointOfSale
 from cucu.connectivity.checks import ConnectivityCheck, check_connectivity
 from cucu.events.actions import reconcile_open_attempts
@@ -348,13 +348,14 @@ class Collector:
 
     def _fetch_active(self, pos: PointOfSale) -> PosFetch:
         fetched_at = self.clock()
-        try:
-            return PosFetch(pos.id, pos.branch_id, fetched_at, event=self.client.get_active_event(pos.id))
-        except CucuError as exc:
-            return PosFetch(pos.id, pos.branch_id, fetched_at, error=exc.message)
-        except Exception:
-            log.exception("colector: error inesperado con el punto de venta %s", pos.id)
-            return PosFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al consultar este punto de venta.")
+        return recorded(
+            lambda: PosFetch(pos.id, pos.branch_id, fetched_at, event=self.client.get_active_event(pos.id)),
+            lambda error: PosFetch(pos.id, pos.branch_id, fetched_at, error=error),
+            unexpected="Error inesperado al consultar este punto de venta.",
+            log=log,
+            what="colector: error inesperado con el punto de venta %s",
+            about=pos.id,
+        )
 
     def _settle_ended_events(self, before: Mapping[str, PosStatus], fetches: list[PosFetch]) -> None:
         """An event that was active and is gone has ended: fetch its start day to learn its end."""

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from cucu.api.client import CucuClient
-from cucu.api.errors import CucuError
+from cucu.api.errors import recorded
 from cucu.api.models import Inventory, PointOfSale
 from cucu.store import CufdFetch, Store, StoredCufd
 from cucu.vocabulary import CufdHealth
@@ -47,13 +47,14 @@ def cufd_due(stored: StoredCufd | None, now: datetime, interval: timedelta) -> b
 
 def read_cufd(client: CucuClient, pos: PointOfSale, clock: Callable[[], datetime]) -> CufdFetch:
     fetched_at = clock()
-    try:
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, cufd=client.get_cufd(pos.id))
-    except CucuError as exc:
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, error=exc.message)
-    except Exception:
-        log.exception("colector: error inesperado al leer el CUFD de %s", pos.id)
-        return CufdFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al leer el CUFD de este punto de venta.")
+    return recorded(
+        lambda: CufdFetch(pos.id, pos.branch_id, fetched_at, cufd=client.get_cufd(pos.id)),
+        lambda error: CufdFetch(pos.id, pos.branch_id, fetched_at, error=error),
+        unexpected="Error inesperado al leer el CUFD de este punto de venta.",
+        log=log,
+        what="colector: error inesperado al leer el CUFD de %s",
+        about=pos.id,
+    )
 
 
 def cufd_round(

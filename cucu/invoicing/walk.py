@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cucu.api.client import CucuClient
-from cucu.api.errors import CucuError
+from cucu.api.errors import CucuError, recorded
 from cucu.api.models import MAX_PAGE_SIZE, Invoice
 from cucu.formatting import fmt_count, plural
 from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
@@ -257,10 +257,14 @@ def follow_statuses(
         if stopping():
             return None
         at = clock()
-        try:
-            return StatusRead(invoice_id, at, status=client.invoice_status(invoice_id))
-        except CucuError as exc:
-            return StatusRead(invoice_id, at, error=exc.message)
+        return recorded(
+            lambda: StatusRead(invoice_id, at, status=client.invoice_status(invoice_id)),
+            lambda error: StatusRead(invoice_id, at, error=error),
+            unexpected="Error inesperado al leer el estado de esta factura.",
+            log=log,
+            what="colector: error inesperado al leer el estado de la factura %s",
+            about=invoice_id,
+        )
 
     reads = [r for r in pool.map(read, ids) if r is not None]
     return len(reads), store.save_invoice_statuses(reads)
