@@ -116,7 +116,7 @@ class Collector:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collector")
         self._today_listed: dict[str, datetime] = {}  # POS id -> when the backfill last read its list for today
-        # Renewed every round of either loop; lapses after three missed rounds of the faster one.
+        # Renewed every round of every loop; lapses after three missed rounds of the faster of check and sweep.
         self.lease_ttl = timedelta(seconds=lease_ttl_s or max(60.0, 3 * min(check_interval_s, sweep_interval_s)))
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading: bool | None = None  # None until the first round asked
@@ -176,7 +176,7 @@ class Collector:
         return fetches
 
     def cufd_once(self) -> list[CufdFetch]:
-        """Read the CUFD of every POS that is due (see :func:`cucu.invoicing.cufd_due`) and record it."""
+        """Read the CUFD of every POS that is due (see :func:`cucu.invoicing.cufd.cufd_due`) and record it."""
         # Twice a round's fair share of the interval: the reads spread out, and a backlog clears.
         share = math.ceil(2 * len(self.inventory.all_pos) * self.cufd_round_s / self.cufd_interval.total_seconds())
         return cufd_round(
