@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cucu.api.client import CucuClient
-from cucu.api.errors import CucuError
+from cucu.api.errors import recorded
 from cucu.api.models import Inventory, PointOfSale
 from cucu.connectivity.checks import ConnectivityCheck, check_connectivity
 from cucu.events.actions import reconcile_open_attempts
@@ -104,7 +104,7 @@ class Collector:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collector")
         self._today_listed: dict[str, datetime] = {}  # POS id -> when the backfill last read its list for today
-        # Renewed every round of either loop; lapses after three missed rounds of the faster one.
+        # Renewed every round of every loop; lapses after three missed rounds of the faster of check and sweep.
         self.lease_ttl = timedelta(seconds=lease_ttl_s or max(60.0, 3 * min(check_interval_s, sweep_interval_s)))
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading: bool | None = None  # None until the first round asked
@@ -195,7 +195,7 @@ class Collector:
         return fetches
 
     def cufd_once(self) -> list[CufdFetch]:
-        """Read the CUFD of every POS that is due (see :func:`cucu.invoicing.cufd_due`) and record it."""
+        """Read the CUFD of every POS that is due (see :func:`cucu.invoicing.cufd.cufd_due`) and record it."""
         # Twice a round's fair share of the interval: the reads spread out, and a backlog clears.
         share = math.ceil(2 * len(self.inventory.all_pos) * self.cufd_round_s / self.cufd_interval.total_seconds())
         return cufd_round(
@@ -367,13 +367,14 @@ class Collector:
 
     def _fetch_active(self, pos: PointOfSale) -> PosFetch:
         fetched_at = self.clock()
-        try:
-            return PosFetch(pos.id, pos.branch_id, fetched_at, event=self.client.get_active_event(pos.id))
-        except CucuError as exc:
-            return PosFetch(pos.id, pos.branch_id, fetched_at, error=exc.message)
-        except Exception:
-            log.exception("colector: error inesperado con el punto de venta %s", pos.id)
-            return PosFetch(pos.id, pos.branch_id, fetched_at, error="Error inesperado al consultar este punto de venta.")
+        return recorded(
+            lambda: PosFetch(pos.id, pos.branch_id, fetched_at, event=self.client.get_active_event(pos.id)),
+            lambda error: PosFetch(pos.id, pos.branch_id, fetched_at, error=error),
+            unexpected="Error inesperado al consultar este punto de venta.",
+            log=log,
+            what="colector: error inesperado con el punto de venta %s",
+            about=pos.id,
+        )
 
     def _settle_ended_events(self, before: Mapping[str, PosStatus], fetches: list[PosFetch]) -> None:
         """An event that was active and is gone has ended: fetch its start day to learn its end."""

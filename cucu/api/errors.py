@@ -2,12 +2,17 @@
 
 Every error carries ``message``: one short Spanish sentence a supervisor understands, safe
 to show in the browser (it never contains the API key). ``str(err)`` is that message.
-Technical detail for logs goes in ``detail``.
+Technical detail for logs goes in ``detail``. :func:`recorded` turns a failed read into a
+recorded failure (per POS, per invoice) instead of an exception.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class CucuError(Exception):
@@ -88,3 +93,18 @@ class CucuBadResponseError(CucuError):
     """The body is not the documented envelope (HTML page, broken JSON, unexpected shape)."""
 
     default_message = "cucu envió una respuesta que no se pudo interpretar."
+
+
+def recorded(
+    read: Callable[[], T], failed: Callable[[str], T], *, unexpected: str, log: logging.Logger, what: str, about: str
+) -> T:
+    """``read()``, or its failure recorded, never raised: ``failed`` gets the error's Spanish message, or
+    ``unexpected`` for anything else (a bug, odd data), whose traceback is logged (``what % about``) so one
+    bad POS or invoice never stops a round."""
+    try:
+        return read()
+    except CucuError as exc:
+        return failed(exc.message)
+    except Exception:
+        log.exception(what, about)
+        return failed(unexpected)

@@ -92,6 +92,34 @@ def uncertain_why(exc: CucuError) -> str:
     return exc.message
 
 
+@dataclass(frozen=True)
+class SendFailure:
+    """What a write's exception means: ``REJECTED`` (cucu said no) or ``ERROR`` (not sent, or refused before
+    anything happened) are settled; ``VERIFYING``: it may have reached cucu, and is verified by re-reading."""
+
+    outcome: Outcome
+    message: str
+
+
+def send_once(send: Callable[[], T], action: ActionKind, unexpected: str, *args: object) -> T | SendFailure:
+    """Send a write once, never again, and classify its failure. ``unexpected % args`` is what the log says of
+    an exception that is no ``CucuError``: the write may have left, so it is verified too."""
+    try:
+        return send()
+    except CucuRejectedError as exc:
+        return SendFailure(Outcome.REJECTED, f"cucu no lo {action.past}: {exc.api_message or exc.message}")
+    except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
+        # A body that cannot be read (a 2xx among them) says nothing of whether the write took effect.
+        if isinstance(exc, CucuConnectionError) and not exc.request_sent:
+            return SendFailure(Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo.")
+        return SendFailure(Outcome.VERIFYING, uncertain_why(exc))
+    except CucuError as exc:
+        return SendFailure(Outcome.ERROR, exc.message)
+    except Exception:
+        log.exception(unexpected, *args)
+        return SendFailure(Outcome.VERIFYING, "Error inesperado durante el envío.")
+
+
 def renewed_message(cufd: Cufd) -> str:
     return f"CUFD renovado: vigente hasta {fmt_datetime(cufd.vigencia)}." if cufd.vigencia else "CUFD renovado."
 
@@ -430,21 +458,16 @@ class Actions:
         cooling = self._renewal_cooldown(pos, audit_id)
         if cooling is not None:
             return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.SKIPPED, cooling)
-        try:
-            fresh = self.client.renew_cufd(pos.id)
-        except CucuRejectedError as exc:
-            message = f"cucu no lo renovó: {exc.api_message or exc.message}"
-            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.REJECTED, message)
-        except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
-            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
-                message = f"{exc.message} No se envió; puede intentarlo de nuevo."
-                return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.ERROR, message)
-            return self._verify_renewal(audit_id, pos, old, uncertain_why(exc))
-        except CucuError as exc:
-            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.ERROR, exc.message)
-        except Exception:
-            log.exception("acciones: error inesperado al renovar el CUFD de %s", pos.id)
-            return self._verify_renewal(audit_id, pos, old, "Error inesperado durante el envío.")
+        fresh = send_once(
+            lambda: self.client.renew_cufd(pos.id),
+            ActionKind.RENEW_CUFD,
+            "acciones: error inesperado al renovar el CUFD de %s",
+            pos.id,
+        )
+        if isinstance(fresh, SendFailure):
+            if fresh.outcome == Outcome.VERIFYING:
+                return self._verify_renewal(audit_id, pos, old, fresh.message)
+            return self._finish(audit_id, pos, ActionKind.RENEW_CUFD, fresh.outcome, fresh.message)
         result = self._finish(audit_id, pos, ActionKind.RENEW_CUFD, Outcome.OK, renewed_message(fresh))
         self._remember_cufd(pos, fresh)
         return result
@@ -544,7 +567,6 @@ class Actions:
         ended_id: str | None = None,
     ) -> ActionResult:
         """Audit, send once, and classify the answer; an uncertain outcome is verified by reading."""
-        past = action.past
         try:
             audit_id = self._begin(actor, action, pos, **audit_fields)
         except Exception:  # nothing was sent: the attempt must be on record before it is
@@ -553,28 +575,13 @@ class Actions:
         if isinstance(audit_id, ActionResult):
             return audit_id
         sent_at = self.clock()
-        try:
-            event = send()
-        except CucuRejectedError as exc:
-            return self._finish(audit_id, pos, action, Outcome.REJECTED, f"cucu no lo {past}: {exc.api_message or exc.message}")
-        except (CucuConnectionError, CucuServerError, CucuBadResponseError) as exc:
-            # A body that cannot be read (a 2xx among them) says nothing of whether the write took effect.
-            if isinstance(exc, CucuConnectionError) and not exc.request_sent:
-                return self._finish(
-                    audit_id, pos, action, Outcome.ERROR, f"{exc.message} No se envió; puede intentarlo de nuevo."
+        event = send_once(send, action, "acciones: error inesperado al %s en %s", action, pos.id)
+        if isinstance(event, SendFailure):
+            if event.outcome == Outcome.VERIFYING:
+                return self._verify(
+                    _Verification(audit_id, action, pos, sent_at, ended_id, event.message, audit_fields.get("motive"))
                 )
-            return self._verify(
-                _Verification(audit_id, action, pos, sent_at, ended_id, uncertain_why(exc), audit_fields.get("motive"))
-            )
-        except CucuError as exc:
-            return self._finish(audit_id, pos, action, Outcome.ERROR, exc.message)
-        except Exception:
-            log.exception("acciones: error inesperado al %s en %s", action, pos.id)
-            return self._verify(
-                _Verification(
-                    audit_id, action, pos, sent_at, ended_id, "Error inesperado durante el envío.", audit_fields.get("motive")
-                )
-            )
+            return self._finish(audit_id, pos, action, event.outcome, event.message)
         # The audit row is completed first: the follow-up reads below may be slow or fail.
         if action == ActionKind.START:
             result = self._finish(audit_id, pos, action, Outcome.OK, "Evento iniciado.", event)
