@@ -96,11 +96,6 @@ class Settings:
         return "|".join(str(v) for v in (dataclasses.replace(self, api_key=key_digest).__dict__.values()))
 
 
-# A name cucu/invoicing.py still imports (being moved by other work): the field's default under its old name,
-# never a second literal. It goes when that reads ``Settings.invoice_max_open``.
-DEFAULT_INVOICE_MAX_OPEN = Settings.invoice_max_open
-
-
 def env_sources(fields: Iterable[dataclasses.Field[Any]], env_prefix: str) -> dict[str, tuple[str, str]]:
     """setting -> (environment variable, key in its table), derived from the dataclass fields."""
     return {f.name: (f"{env_prefix}{f.name.upper()}", f.name) for f in fields}

@@ -27,7 +27,7 @@ from cucu.api.client import CucuClient
 from cucu.api.errors import CucuError, recorded
 from cucu.api.models import MAX_PAGE_SIZE, Invoice
 from cucu.formatting import fmt_count, plural
-from cucu.settings import DEFAULT_INVOICE_MAX_OPEN
+from cucu.settings import Settings
 from cucu.store import JobNotes, JobRun, StatusRead, Store
 from cucu.vocabulary import InvoiceState
 
@@ -83,7 +83,7 @@ def invoice_round(
     status_budget: int,
     clock: Callable[[], datetime],
     stopping: Callable[[], bool] = lambda: False,
-    max_open: int = DEFAULT_INVOICE_MAX_OPEN,
+    max_open: int = Settings.invoice_max_open,
 ) -> InvoiceRound:
     """One round: the newest pages until one holds known invoices, then the walk's next pages, then the
     status follow-ups; at most ``page_budget`` list calls and ``status_budget`` status calls. At most

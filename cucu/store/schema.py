@@ -202,7 +202,7 @@ policy_state = sa.Table(
 )
 
 
-# Invoicing (cucu/invoicing.py). A POS's active CUFD as the collector last read it: without a valid one
+# Invoicing (cucu/invoicing/). A POS's active CUFD as the collector last read it: without a valid one
 # the POS cannot invoice at all, online or offline.
 pos_cufd = sa.Table(
     "pos_cufd",
