@@ -3,6 +3,7 @@ what the invoices mean (attribution to events, deadlines, each ended event's clo
 
 from __future__ import annotations
 
+import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -402,6 +403,31 @@ def test_follow_ups_go_first_to_invoices_whose_event_has_ended(db):
     with ThreadPoolExecutor(1) as pool:  # read a moment ago: not again before STATUS_EVERY
         assert follow_statuses(client, store, pool, now=NOW, budget=5, clock=lambda: NOW)[0] == 1
     assert asked[-1] == "open-never"
+
+
+def test_an_unexpected_failure_reading_one_status_is_recorded_for_that_invoice_and_the_round_goes_on(db, caplog):
+    """Like the sweep's and the CUFD reads: a bug or an odd answer on one invoice is that invoice's failed read
+    (logged with its traceback), not the end of the invoice round for all the others."""
+    from cucu.invoicing import follow_statuses
+
+    store = Store(db)
+    store.save_invoices([invoice("odd", pos="p2"), invoice("fine", pos="p3")], NOW)
+
+    class Client:
+        def invoice_status(self, invoice_id):
+            if invoice_id == "odd":
+                raise RuntimeError("an answer nobody expected")
+            return InvoiceStatus(invoice_id, None, None, InvoiceState.VALIDATED, 908, "Validada", "CONTINGENCIA", NOW)
+
+    with ThreadPoolExecutor(1) as pool, caplog.at_level(logging.ERROR, logger="cucu"):
+        client: Any = Client()
+        calls, changed = follow_statuses(client, store, pool, now=NOW, budget=5, clock=lambda: NOW)
+    assert calls == 2 and changed == 2
+    by_id = {i.id: i for i in store.invoices_since(NOW - timedelta(days=1))}
+    assert by_id["fine"].state == InvoiceState.VALIDATED
+    assert by_id["odd"].status_error == "Error inesperado al leer el estado de esta factura."
+    assert "odd" in caplog.text and "RuntimeError" in caplog.text
+    store.close()
 
 
 # ---- the alerts of invoicing ------------------------------------------------------------
