@@ -45,8 +45,9 @@ def invoice_state_label(state: InvoiceState | str) -> str:
 
 def time_left(deadlines: pd.Series, now: datetime, pending: pd.Series) -> pd.Series:
     """Until each deadline, as a timedelta (negative once past), where ``pending``; empty elsewhere and
-    while an event is open (no deadline yet). Typed, so the grid sorts it by value."""
-    return (deadlines - pd.Timestamp(now)).where(pending)
+    while an event is open (no deadline yet). Typed, so the grid sorts it by value; to the minute, as
+    Eventos activos' "Transcurrido" (the grid showed "47:44:47.154701")."""
+    return (deadlines - pd.Timestamp(now)).dt.floor("min").where(pending)
 
 
 UNREAD_REASON = "Sin leer todavía"

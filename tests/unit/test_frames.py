@@ -247,3 +247,15 @@ def test_each_cufd_says_its_health_and_how_long_until_or_since_it_expires():
         0: "🔴 sin cufd",
         2: "⚪ sin leer",
     }
+
+
+def test_the_time_left_to_a_deadline_is_to_the_minute_and_only_where_pending():
+    from cucu.views.facturas import time_left
+
+    deadlines = pd.Series(
+        [NOW + timedelta(hours=47, minutes=44, seconds=47, microseconds=154_701), NOW - timedelta(seconds=30), NOW, None],
+        dtype="datetime64[ns, America/La_Paz]",
+    )
+    left = time_left(deadlines, NOW, pd.Series([True, True, False, True]))
+    assert left.iloc[0] == timedelta(hours=47, minutes=44) and left.iloc[1] == timedelta(minutes=-1)
+    assert pd.isna(left.iloc[2]) and pd.isna(left.iloc[3])
