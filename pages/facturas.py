@@ -87,9 +87,19 @@ def cufd_summary() -> pd.DataFrame:
     frame = resources.current_frames(runtime).value.pos
     shown = frame[matching(frame, {"branch_id": branches})]
     troubled = shown[~shown["Puede facturar"] | (shown["CUFD"] == CufdHealth.EXPIRING)]
+    unread = int((shown["CUFD"] == CufdHealth.UNKNOWN).sum())
+    read = len(shown) - unread
+    if not read:  # unknown is not zero: "0 de 10 000 pueden facturar" before the first CUFD round
+        st.markdown(f"**CUFD:** sin leer todavía ({plural(len(shown), 'punto de venta', 'puntos de venta')}).")
+        return troubled
+    can = fmt_count(int(shown["Puede facturar"].sum()))
     st.markdown(
-        f"**CUFD:** {fmt_count(int(shown['Puede facturar'].sum()))} de {fmt_count(len(shown))} pueden facturar · "
-        f"{fmt_count(len(troubled))} con el CUFD vencido, inactivo, sin leer o por vencer en {settings.cufd_expiring_hours:g} h."
+        (
+            f"**CUFD:** {can} de {fmt_count(len(shown))} pueden facturar · "
+            if not unread
+            else f"**CUFD:** {can} de {fmt_count(read)} leídos pueden facturar ({fmt_count(unread)} sin leer) · "
+        )
+        + f"{fmt_count(len(troubled))} con el CUFD vencido, inactivo, sin leer o por vencer en {settings.cufd_expiring_hours:g} h."
     )
     return troubled
 
@@ -153,21 +163,18 @@ def invoices_summary(now) -> None:
     """When invoices were last read, the backlog, and a deadline about to pass: above the tabs."""
     todo = resources.current_invoices(runtime).value.picture.backlog
     run = runtime.store.job_run(INVOICE_JOB)
-    st.markdown(
-        f"**Facturas:** {fmt_count(todo.count)} por enviar · {plural(todo.rejected, 'rechazada', 'rechazadas')}"
-        + (
-            f" · leídas de cucu {fmt_age(run.ok_at, now)} ({fmt_datetime(run.ok_at, seconds=True)})"
-            if run is not None and run.ok_at is not None
-            else ""
+    if run is None:  # unknown is not zero: no "0 rechazadas" before cucu's list was ever read
+        st.info("Todavía no se leyeron facturas de cucu: el colector las está consultando.", icon=":material/hourglass_top:")
+    else:
+        st.markdown(
+            f"**Facturas:** {fmt_count(todo.count)} por enviar · {plural(todo.rejected, 'rechazada', 'rechazadas')}"
+            + (f" · leídas de cucu {fmt_age(run.ok_at, now)} ({fmt_datetime(run.ok_at, seconds=True)})" if run.ok_at else "")
+            + "."
         )
-        + "."
-    )
     progress = walk_progress(run, settings.invoice_window_hours)
     if progress:  # the figures above count only what was read: they grow until the first pass ends
         st.info(progress, icon=":material/hourglass_top:")
-    if run is None:
-        st.info("Todavía no se leyeron facturas de cucu: el colector las está consultando.", icon=":material/hourglass_top:")
-    elif run.error is not None:
+    if run is not None and run.error is not None:
         st.warning(
             f"La última lectura de facturas falló: {md_text(run.error)} Se muestra lo leído "
             f"{fmt_age(run.ok_at, now) if run.ok_at else 'nunca'}.",
@@ -204,6 +211,9 @@ def invoices_section(now) -> None:
     if branches:
         filters["branch_id"] = branches
     shown = everything[matching(everything, filters)]
+    if shown.empty and runtime.store.job_run(INVOICE_JOB) is None:  # nothing read is not "none to send"
+        st.caption("Sin facturas leídas de cucu todavía.")
+        return
     st.caption(f"{plural(len(shown), 'factura', 'facturas')} con estos filtros.")
     if shown.empty:
         st.success("No hay facturas por enviar ni rechazadas con estos filtros.", icon=":material/check_circle:")

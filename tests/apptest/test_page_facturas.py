@@ -208,3 +208,16 @@ def test_a_first_pass_under_way_says_its_invoice_figures_are_partial(app_secrets
     at = open_page(app_secrets, page=None)
     assert "Primer recorrido" not in texts(at)
     assert "lectura parcial" not in {m.proto.delta for m in at.metric}
+
+
+def test_facturas_says_unknown_not_zero_before_the_first_cufd_and_invoice_reads(app_secrets, seeded_runtime):
+    """Seen on a chain after a restart: "CUFD: 0 de 10 000 pueden facturar" and "0 rechazadas" while nothing had
+    been read yet. Unknown is never zero: the lines say it was not read; after one CUFD round, the counts."""
+    at = open_page(app_secrets)
+    shown = texts(at)
+    assert "CUFD:** sin leer todavía" in shown and "pueden facturar" not in shown
+    assert "Todavía no se leyeron facturas de cucu" in shown and "rechazadas" not in shown.split("Todavía")[0]
+    assert not any(m.value.startswith("**Facturas:**") for m in at.markdown)
+    seeded_runtime.collector.cufd_once()
+    at = open_page(app_secrets)
+    assert any(m.value.startswith("**CUFD:**") and "pueden facturar" in m.value for m in at.markdown)
