@@ -9,7 +9,7 @@ each dashboard page in a fresh tab at 820x1180, timing from navigation until Str
 is back to ``notRunning`` with the page's heading drawn. Prints, per page, the median of the ratios
 page / the bare load just before it: a pair shares the machine's moment (the collector service's
 sweep of 10 000 POS takes half of every minute here), so absolute drift cancels out.
-Run: .venv/bin/python -m benchmarks.pages [--branches 200 --pos-per-branch 10]
+Run: .venv/bin/python -m benchmarks.pages [--branches 200 --pos-per-branch 10] [--pages facturas] [--pause-s 28]
 """
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ def main() -> None:
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pages", nargs="*", default=list(PAGES), help="rutas a medir (vacía: Estado)")
+    parser.add_argument(
+        "--pause-s",
+        type=float,
+        default=0.0,
+        help="segundos entre pares: cargas espaciadas como las de una tableta que se abre de vez en cuando "
+        "(encuentran las reconstrucciones de cada minuto)",
+    )
     args = parser.parse_args()
     pages = {path: PAGES[path] for path in args.pages}
 
@@ -90,6 +97,7 @@ def main() -> None:
                     tab = context.new_page()
                     times[path].append(timed_load(tab, f"{url}/{path}", heading))
                     tab.close()
+                    time.sleep(args.pause_s)
             browser.close()
 
     every_bare = [t for loads in bare_times.values() for t in loads]
