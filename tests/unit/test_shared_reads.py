@@ -82,3 +82,74 @@ def test_least_recently_used_values_are_dropped():
         reads.behind(name, 1, str.upper.__get__(name))
     assert reads.behind("c", 1, lambda: "kept").value == "C"
     assert reads.behind("a", 1, lambda: "rebuilt").value == "rebuilt"
+
+
+class Versions:
+    """A data version that moves when told to (the store's write counters), and how often it was asked."""
+
+    def __init__(self) -> None:
+        self.current, self.asked = 1, 0
+
+    def __call__(self) -> int:
+        self.asked += 1
+        return self.current
+
+
+def test_a_slow_value_read_lately_is_rebuilt_ahead_of_its_next_reader(monkeypatch):
+    monkeypatch.setattr(shared_reads, "SYNC_BELOW_S", 0.0)  # every build counts as slow
+    reads, versions = SharedReads(refresh_every_s=3600), Versions()
+    built: list[int] = []
+
+    def build() -> int:
+        built.append(versions.current)
+        return versions.current
+
+    assert reads.behind("x", versions(), build, version_of=versions).value == 1
+    assert reads.refresh_due() == 0  # nothing moved: nothing built
+    versions.current = 2  # a sweep wrote
+    assert reads.refresh_due() == 1  # rebuilt by the refresher, before anyone looks again
+    assert reads.refresh_due() == 0
+    assert reads.behind("x", versions(), build, version_of=versions) == (2, 2)  # the reader finds it built
+    assert built == [1, 2]
+
+
+def test_a_value_nobody_reads_any_more_is_not_refreshed(monkeypatch):
+    monkeypatch.setattr(shared_reads, "SYNC_BELOW_S", 0.0)
+    reads, versions = SharedReads(refresh_every_s=3600, warm_for_s=0.0), Versions()
+    reads.behind("x", versions(), lambda: "a", version_of=versions)
+    versions.current = 2
+    time.sleep(0.01)
+    assert reads.refresh_due() == 0  # its next reader rebuilds it (in the background, as before)
+    asked = versions.asked
+    assert reads.refresh_due() == 0
+    assert versions.asked == asked  # forgotten: not even its version is read any more
+
+
+def test_a_fast_value_is_left_to_its_reader():
+    reads, versions = SharedReads(refresh_every_s=3600), Versions()
+    reads.behind("x", versions(), lambda: "a", version_of=versions)
+    versions.current = 2
+    assert reads.refresh_due() == 0  # built at once by its next reader: nothing to win ahead
+    assert reads.builds == 1
+
+
+def test_the_refresher_survives_an_unreadable_version_and_stops_when_closed(monkeypatch):
+    monkeypatch.setattr(shared_reads, "SYNC_BELOW_S", 0.0)
+    reads, versions = SharedReads(refresh_every_s=0.01), Versions()
+    down = threading.Event()
+
+    def version_of() -> int:
+        if down.is_set():
+            raise OSError("database gone")
+        return versions()
+
+    reads.behind("x", version_of(), lambda: versions.current, version_of=version_of)
+    down.set()
+    time.sleep(0.05)  # looks that fail to read the version build nothing and keep looking
+    down.clear()
+    versions.current = 2
+    wait_until(lambda: reads.builds == 2, what="the refresher's rebuild")
+    reads.close()
+    assert reads._refresher is not None
+    reads._refresher.join(5)
+    assert not reads._refresher.is_alive()
