@@ -11,6 +11,7 @@ from cucu.connectivity.window import CheckHistory
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
 from cucu.store import Store
 from cucu.views import conectividad
+from cucu.views.conectividad import HeartbeatColumn, OutageColumn
 from cucu.views.figures.connectivity import HEARTBEAT_SLOTS, heartbeat_chart, latency_chart
 from cucu.vocabulary import CheckState
 from ui import resources, shell, widgets
@@ -83,7 +84,7 @@ def summary() -> None:
     frame = conectividad.heartbeat_frame(checks, limit=HEARTBEAT_SLOTS)
     st.vega_lite_chart(spec=heartbeat_chart(frame), width="stretch", key="heartbeat")
     with st.container(horizontal=True, horizontal_alignment="distribute", key="heartbeat_axis"):
-        st.caption(fmt_age(frame["Hora"].iloc[0].to_pydatetime(), now), width="content")
+        st.caption(fmt_age(frame[HeartbeatColumn.TIME].iloc[0].to_pydatetime(), now), width="content")
         st.caption(" · ".join(f":{s.color}[■] {in_sentence(s.label)}" for s in CheckState), width="content")
         st.caption("ahora", width="content")
 
@@ -131,24 +132,24 @@ def history(window: str) -> None:
         st.success(f"Sin caídas en los últimos {label}.", icon=":material/check_circle:")
         return
     st.caption(conectividad.outages_summary(table, label))
-    shown = table.assign(**{"Duración": [fmt_duration(d.to_pytimedelta()) for d in table["Duración"]]})
+    shown = table.assign(**{OutageColumn.DURATION: [fmt_duration(d.to_pytimedelta()) for d in table[OutageColumn.DURATION]]})
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         height="auto" if len(shown) <= 10 else 390,
-        column_order=["Inicio", "Fin", "Duración", "Causa", "Comprobaciones fallidas"],
+        column_order=[OutageColumn.START, OutageColumn.END, OutageColumn.DURATION, OutageColumn.CAUSE, OutageColumn.FAILED],
         placeholder="en curso",  # only "Fin" can be empty: the outage goes on
         column_config={
-            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
-            "Fin": widgets.la_paz_column(
+            OutageColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+            OutageColumn.END: widgets.la_paz_column(
                 "DD/MM/YYYY HH:mm:ss",
                 help="Primera comprobación exitosa después de la caída; «en curso» mientras sigue.",
                 width=widgets.DATE_TIME_SECONDS_PX,
             ),
-            "Duración": st.column_config.TextColumn(width=115),  # "1 d 19 h 44 min"
-            "Causa": st.column_config.TextColumn(width=200),
-            "Comprobaciones fallidas": st.column_config.NumberColumn(
+            OutageColumn.DURATION: st.column_config.TextColumn(width=115),  # "1 d 19 h 44 min"
+            OutageColumn.CAUSE: st.column_config.TextColumn(width=200),
+            OutageColumn.FAILED: st.column_config.NumberColumn(
                 "Fallidas", format="%d", width=80, help="Comprobaciones fallidas seguidas."
             ),
         },

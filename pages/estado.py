@@ -15,7 +15,8 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.store import JobRun
-from cucu.views.estado import BRANCH_COLUMNS, Overview, branches_frame
+from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
+from cucu.views.pos import PosColumn
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets
@@ -163,12 +164,12 @@ def kpis(ov: Overview, now: datetime) -> None:
     count_of(c2, "Sucursales afectadas", ov.branches_affected, ov.branches_total, known=ov.branches_known, tone=in_contingency)
     if ov.longest_open is not None:
         row = ov.longest_open
-        hours = float(row["Horas abierto"])
+        hours = float(row[PosColumn.HOURS_OPEN])
         widgets.kpi(
             c3,
             "Evento abierto más largo",
             fmt_duration(timedelta(hours=hours)),
-            [f"{row['Sucursal']} · {row['Punto de venta']}"],
+            [f"{row[PosColumn.BRANCH]} · {row[PosColumn.POS]}"],
             tone=Tone.MANAGED if hours >= settings.long_open_hours else Tone.NONE,
         )
     else:
@@ -337,6 +338,10 @@ def attention_tiles(ov: Overview) -> None:
         st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
 
 
+# The branches table's links, beside branches_frame's columns.
+EVENTS_LINK, HISTORY_LINK = "Eventos", "Historial"
+
+
 def all_branches(shared: Shared[EstadoFrames]) -> None:
     """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
     ov = shared.value.overview
@@ -344,8 +349,8 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
 
     def build() -> pd.DataFrame:
         table = branches_frame(ov)
-        table["Eventos"] = widgets.page_urls("eventos", table["branch_id"], labels)
-        table["Historial"] = widgets.page_urls("historial", table["branch_id"], labels)
+        table[EVENTS_LINK] = widgets.page_urls("eventos", table[BranchColumn.BRANCH_ID], labels)
+        table[HISTORY_LINK] = widgets.page_urls("historial", table[BranchColumn.BRANCH_ID], labels)
         return table
 
     table = resources.derived(runtime, shared, "estado_branches", build)
@@ -355,17 +360,17 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
         width="stretch",
         height="auto" if len(table) <= 12 else 460,
         # Fits a tablet (ui.widgets.TABLET_GRID_PX): the city is on the tiles and in the column menu.
-        column_order=[c for c in BRANCH_COLUMNS if c != "Ciudad"] + ["Eventos", "Historial"],
+        column_order=[c for c in BRANCH_COLUMNS if c != BranchColumn.CITY] + [EVENTS_LINK, HISTORY_LINK],
         column_config={
-            "Sucursal": st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
-            "Ciudad": st.column_config.TextColumn(width=150),
-            "POS": st.column_config.NumberColumn(width=50),
-            "En contingencia": st.column_config.NumberColumn(width=112),
-            "Abiertos hace mucho": st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h", width=105),
-            "Sin respuesta": st.column_config.NumberColumn(width=98),
-            "Sin datos": st.column_config.NumberColumn(width=72),
-            "Eventos": st.column_config.LinkColumn(display_text="Ver eventos", width=95),
-            "Historial": st.column_config.LinkColumn(display_text="Ver historial", width=100),
+            BranchColumn.BRANCH: st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
+            BranchColumn.CITY: st.column_config.TextColumn(width=150),
+            BranchColumn.POS: st.column_config.NumberColumn(width=50),
+            BranchColumn.IN_CONTINGENCY: st.column_config.NumberColumn(width=112),
+            BranchColumn.LONG_OPEN: st.column_config.NumberColumn(f"Abiertos +{settings.long_open_hours:g} h", width=105),
+            BranchColumn.STALE: st.column_config.NumberColumn(width=98),
+            BranchColumn.UNKNOWN: st.column_config.NumberColumn(width=72),
+            EVENTS_LINK: st.column_config.LinkColumn(display_text="Ver eventos", width=95),
+            HISTORY_LINK: st.column_config.LinkColumn(display_text="Ver historial", width=100),
         },
         key="tabla_sucursales",
     )

@@ -9,7 +9,8 @@ from typing import Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
-from cucu.views.eventos import LONG_OPEN, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
+from cucu.views.eventos import LONG_OPEN, PosTableColumn, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
+from cucu.views.pos import PosColumn
 from cucu.vocabulary import Motive, PosState
 from ui import actions, resources, shell, widgets
 
@@ -29,21 +30,21 @@ search, branch_filter, state_filter, motive_filter = widgets.pos_filters(invento
 # in the grid's column menu; "Aviso" joins the view only when some POS did not answer.
 COLUMNS = {
     **widgets.pos_columns(),
-    "Estado": st.column_config.TextColumn(width=190),  # "🔴 En contingencia ⏰ +24 h"
+    PosTableColumn.STATE: st.column_config.TextColumn(width=190),  # "🔴 En contingencia ⏰ +24 h"
     # Typed, so a click on the header sorts by time, not by the text (see cucu.views.eventos.pos_table).
-    "Transcurrido": widgets.elapsed_column(width=widgets.ELAPSED_PX),
-    "Motivo": st.column_config.TextColumn(width=125),  # "Virus informático"
-    "Descripción": st.column_config.TextColumn(width=120),
+    PosTableColumn.ELAPSED: widgets.elapsed_column(width=widgets.ELAPSED_PX),
+    PosTableColumn.MOTIVE: st.column_config.TextColumn(width=125),  # "Virus informático"
+    PosTableColumn.DESCRIPTION: st.column_config.TextColumn(width=120),
 }
-STALE_COLUMN = {"Aviso": st.column_config.TextColumn(width=240)}
+STALE_COLUMN = {PosTableColumn.NOTICE: st.column_config.TextColumn(width=240)}
 DETAIL_COLUMNS = {
-    "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz", width=widgets.DATE_TIME_PX),
-    "Código SIAT": st.column_config.TextColumn(width=100),
-    "Consultado": widgets.la_paz_column(
+    PosTableColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz", width=widgets.DATE_TIME_PX),
+    PosTableColumn.SIAT_CODE: st.column_config.TextColumn(width=100),
+    PosTableColumn.FETCHED: widgets.la_paz_column(
         "HH:mm:ss", help="Cuándo respondió cucu por última vez (hora de La Paz)", width=widgets.DAY_TIME_PX
     ),
-    "CUFD": st.column_config.TextColumn(width=170),
-    "CUFD evento": st.column_config.TextColumn(
+    PosTableColumn.CUFD: st.column_config.TextColumn(width=170),
+    PosTableColumn.EVENT_CUFD: st.column_config.TextColumn(
         width=200, help="CUFD vigente antes del corte, con el que se facturó fuera de línea"
     ),
 }
@@ -54,7 +55,7 @@ def column_order(stale: bool) -> list[str]:
     the table points to, "marcado con ⚠"), past a tablet's width then."""
     order = list(COLUMNS)
     if stale:
-        order.insert(order.index("Estado") + 1, "Aviso")
+        order.insert(order.index(PosTableColumn.STATE) + 1, PosTableColumn.NOTICE)
     return order
 
 
@@ -86,8 +87,8 @@ def live_table() -> None:
     # What needs a person first: in contingency (longest open first), then unknown or stale, then normal.
     shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter, search))
     active = active_pos_ids(shown)
-    long_open = int(shown["Abierto hace mucho"].sum())
-    fetched = frame["Consultado"].dropna()
+    long_open = int(shown[PosColumn.LONG_OPEN].sum())
+    fetched = frame[PosColumn.FETCHED].dropna()
     freshness = (
         f"datos consultados {fmt_age(fetched.min(), now)} ({fmt_datetime(fetched.min(), seconds=True)}, hora de La Paz)"
         if len(fetched)
@@ -99,7 +100,7 @@ def live_table() -> None:
         st.info("Ningún punto de venta coincide con los filtros elegidos.", icon=":material/filter_alt_off:")
         return
     table = pos_table(shown, long_open_hours, now)
-    order = column_order(bool(shown["Desactualizado"].any()))
+    order = column_order(bool(shown[PosColumn.STALE].any()))
     if long_open:  # they must not hide among thousands of rows: named here, first in the table (⏰)
         st.warning(
             f"**{plural(long_open, 'evento abierto', 'eventos abiertos')} hace más de {long_open_hours:g} h.** "

@@ -14,8 +14,17 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_t
 from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
 from cucu.lapaz import la_paz_series
 from cucu.views.export import excel_csv
-from cucu.views.facturas import CLOSE_COLUMNS, INVOICE_COLUMNS, INVOICE_TIME_COLUMNS, cufd_urgent_first
-from cucu.views.pos import cufd_texts, matching
+from cucu.views.facturas import (
+    CLOSE_COLUMNS,
+    CLOSE_TIME_COLUMNS,
+    INVOICE_COLUMNS,
+    INVOICE_TIME_COLUMNS,
+    CloseColumn,
+    CufdColumn,
+    InvoiceColumn,
+    cufd_urgent_first,
+)
+from cucu.views.pos import PosColumn, cufd_texts, matching
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
 
@@ -34,41 +43,49 @@ PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # 
 # Each grid's default view fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, what is wrong, the deadline;
 # the rest is in the grid's column menu and the CSV.
 DEADLINE_CONFIG = {
-    "Plazo": widgets.la_paz_column(
+    InvoiceColumn.DEADLINE: widgets.la_paz_column(
         "DD/MM HH:mm",
         help="48 h después del fin de su evento; sin valor mientras el evento sigue abierto.",
         width=widgets.DAY_TIME_PX,
     ),
-    "Queda": widgets.elapsed_column(help=QUEDA_HELP, width=80),
+    InvoiceColumn.LEFT: widgets.elapsed_column(help=QUEDA_HELP, width=80),
 }
-CUFD_COLUMNS = ["Sucursal", "Punto de venta", "CUFD", "Vence", "Estado"]
+CUFD_COLUMNS = [CufdColumn.BRANCH, CufdColumn.POS, CufdColumn.CUFD, CufdColumn.EXPIRES, CufdColumn.STATE]
 CUFD_CONFIG = {
-    **widgets.pos_columns(),
-    "CUFD": st.column_config.TextColumn(width=190),  # "🔴 vencido hace 1 d 19 h"
-    "Vence": widgets.la_paz_column("DD/MM HH:mm", help="Vigencia del CUFD (hora de La Paz)", width=widgets.DAY_TIME_PX),
-    "Estado": st.column_config.TextColumn("Contingencia", width=140),
+    **widgets.pos_columns(CufdColumn.BRANCH, CufdColumn.POS),
+    CufdColumn.CUFD: st.column_config.TextColumn(width=190),  # "🔴 vencido hace 1 d 19 h"
+    CufdColumn.EXPIRES: widgets.la_paz_column(
+        "DD/MM HH:mm", help="Vigencia del CUFD (hora de La Paz)", width=widgets.DAY_TIME_PX
+    ),
+    CufdColumn.STATE: st.column_config.TextColumn("Contingencia", width=140),
 }
-INVOICE_SHOWN = ["Sucursal", "Punto de venta", "Número", "Estado", "Queda", "Plazo", "Descripción SIAT"]
+INVOICE_SHOWN = [
+    InvoiceColumn.BRANCH, InvoiceColumn.POS, InvoiceColumn.NUMBER, InvoiceColumn.STATUS, InvoiceColumn.LEFT,
+    InvoiceColumn.DEADLINE, InvoiceColumn.SIAT_DESCRIPTION,
+]  # fmt: skip
 INVOICE_CONFIG = {
-    **widgets.pos_columns(),
-    "Número": st.column_config.Column(width=70),
-    "Estado": st.column_config.TextColumn(width=170),
+    **widgets.pos_columns(InvoiceColumn.BRANCH, InvoiceColumn.POS),
+    InvoiceColumn.NUMBER: st.column_config.Column(width=70),
+    InvoiceColumn.STATUS: st.column_config.TextColumn(width=170),
     **DEADLINE_CONFIG,
-    "Descripción SIAT": st.column_config.TextColumn(width=130),  # why SIAT rejected it, or why it could not be read
-    "Emitida": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
-    "Estado leído": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
-    "Importe": st.column_config.NumberColumn(format="%.2f", width=90),
-    "Código SIAT": st.column_config.NumberColumn(format="%d", width=90),
+    InvoiceColumn.SIAT_DESCRIPTION: st.column_config.TextColumn(width=130),  # why SIAT rejected it, or why it could not be read
+    InvoiceColumn.ISSUED: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    InvoiceColumn.STATUS_READ: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    InvoiceColumn.AMOUNT: st.column_config.NumberColumn(format="%.2f", width=90),
+    InvoiceColumn.SIAT_CODE: st.column_config.NumberColumn(format="%d", width=90),
 }
-CLOSE_SHOWN = ["Sucursal", "Punto de venta", "Cierre", "Por enviar", "Rechazadas", "Fin", "Plazo", "Queda"]
+CLOSE_SHOWN = [
+    CloseColumn.BRANCH, CloseColumn.POS, CloseColumn.CLOSING_SHOWN, CloseColumn.TO_SEND, CloseColumn.REJECTED,
+    CloseColumn.END, CloseColumn.DEADLINE, CloseColumn.LEFT,
+]  # fmt: skip
 CLOSE_CONFIG = {
-    **widgets.pos_columns(),
-    "Cierre": st.column_config.TextColumn(width=120),
-    "Por enviar": st.column_config.Column(width=80),
-    "Rechazadas": st.column_config.Column(width=90),
-    "Fin": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    **widgets.pos_columns(CloseColumn.BRANCH, CloseColumn.POS),
+    CloseColumn.CLOSING_SHOWN: st.column_config.TextColumn(width=120),
+    CloseColumn.TO_SEND: st.column_config.Column(width=80),
+    CloseColumn.REJECTED: st.column_config.Column(width=90),
+    CloseColumn.END: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
     **DEADLINE_CONFIG,
-    "Inicio": widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
+    CloseColumn.START: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
 }
 
 st.title("Facturas")
@@ -85,14 +102,14 @@ branches = widgets.branch_filter(inventory)
 def cufd_summary() -> pd.DataFrame:
     """The count line above the tabs; returns the shown POS whose CUFD is not valid or is about to expire."""
     frame = resources.current_frames(runtime).value.pos
-    shown = frame[matching(frame, {"branch_id": branches})]
-    troubled = shown[~shown["Puede facturar"] | (shown["CUFD"] == CufdHealth.EXPIRING)]
-    unread = int((shown["CUFD"] == CufdHealth.UNKNOWN).sum())
+    shown = frame[matching(frame, {PosColumn.BRANCH_ID: branches})]
+    troubled = shown[~shown[PosColumn.CAN_INVOICE] | (shown[PosColumn.CUFD] == CufdHealth.EXPIRING)]
+    unread = int((shown[PosColumn.CUFD] == CufdHealth.UNKNOWN).sum())
     read = len(shown) - unread
     if not read:  # unknown is not zero: "0 de 10 000 pueden facturar" before the first CUFD round
         st.markdown(f"**CUFD:** sin leer todavía ({plural(len(shown), 'punto de venta', 'puntos de venta')}).")
         return troubled
-    can = fmt_count(int(shown["Puede facturar"].sum()))
+    can = fmt_count(int(shown[PosColumn.CAN_INVOICE].sum()))
     st.markdown(
         (
             f"**CUFD:** {can} de {fmt_count(len(shown))} pueden facturar · "
@@ -110,7 +127,9 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
         return
     # Those that cannot invoice first, then the nearest expiry; "Vence" typed, so it sorts as time.
     ordered = cufd_urgent_first(troubled)
-    table = ordered.assign(CUFD=cufd_texts(ordered, now), Vence=la_paz_series(ordered["CUFD vence"]))
+    table = ordered.assign(
+        **{CufdColumn.CUFD: cufd_texts(ordered, now), CufdColumn.EXPIRES: la_paz_series(ordered[PosColumn.CUFD_UNTIL])}
+    )
     # A chain's hundreds of expiring CUFDs: rows streamed as the grid scrolls, and no ticks (a lazy grid cannot select).
     lazy = len(table) > widgets.LAZY_ROWS
     selectable = page.can_act and not lazy
@@ -131,7 +150,7 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
     cols = st.columns(2)
     if selectable:
         rows = selection.selection.rows  # type: ignore[union-attr]  # on_select: a DataframeState
-        picked = [str(table.iloc[i]["pos_id"]) for i in rows if i < len(table)]
+        picked = [str(table.iloc[i][PosColumn.POS_ID]) for i in rows if i < len(table)]
         if cols[0].button(
             f"Renovar CUFD de {plural(len(picked), 'el elegido', 'los elegidos')}" if picked else "Renovar CUFD de los elegidos",
             icon=":material/autorenew:",
@@ -148,7 +167,7 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
         icon=":material/autorenew:",
         key="facturas_renovar_todos",
     ):
-        request([str(p) for p in troubled["pos_id"]])
+        request([str(p) for p in troubled[PosColumn.POS_ID]])
 
 
 def request(pos_ids: list[str]) -> None:
@@ -207,9 +226,9 @@ def invoices_section(now) -> None:
         bind="query-params",
     )
     wanted = [SHOWN_STATES[s] for s in (states or SHOWN_STATES)]
-    filters: dict[str, list[str]] = {"state": wanted}
+    filters: dict[str, list[str]] = {InvoiceColumn.STATE: wanted}
     if branches:
-        filters["branch_id"] = branches
+        filters[InvoiceColumn.BRANCH_ID] = branches
     shown = everything[matching(everything, filters)]
     if shown.empty and runtime.store.job_run(INVOICE_JOB) is None:  # nothing read is not "none to send"
         st.caption("Sin facturas leídas de cucu todavía.")
@@ -232,11 +251,11 @@ def invoices_section(now) -> None:
 def closes_section(now) -> None:
     closes = resources.current_closes(runtime).value
     if branches:
-        closes = closes[closes["branch_id"].isin(branches)]
+        closes = closes[closes[CloseColumn.BRANCH_ID].isin(branches)]
     if closes.empty:
         st.caption(f"Ningún evento finalizado en las últimas {settings.invoice_window_hours:g} h.")
         return
-    counts = closes["closing"].value_counts()
+    counts = closes[CloseColumn.CLOSING].value_counts()
     st.caption(
         " · ".join(f"{label}: {fmt_count(int(counts.get(label, 0)))}" for label in (c.value for c in EventClosing))
         + ". «Cerrado»: todas sus facturas fuera de línea fueron validadas."
@@ -251,7 +270,7 @@ def closes_section(now) -> None:
         bind="query-params",
         help="Sin ninguno elegido, se muestran todos.",
     )
-    closes = closes[closes["closing"].isin(closings or [c.value for c in EventClosing])]
+    closes = closes[closes[CloseColumn.CLOSING].isin(closings or [c.value for c in EventClosing])]
     if closes.empty:
         st.success("Ningún evento finalizado con facturas por enviar o rechazadas.", icon=":material/check_circle:")
         return
@@ -262,7 +281,7 @@ def closes_section(now) -> None:
         CLOSE_CONFIG,
         key="facturas_cierres",
         csv_name="cierre_eventos.csv",
-        time_columns=("Inicio", "Fin", "Plazo"),
+        time_columns=CLOSE_TIME_COLUMNS,
     )
 
 

@@ -22,6 +22,9 @@ from cucu.views.historial import (
     HOUR_COLUMNS,
     MAX_POS_CHOICES,
     SHOWN_COLUMNS,
+    CoverageColumn,
+    EventColumn,
+    SummaryColumn,
     as_durations,
     coverage_frame,
     coverage_text,
@@ -121,10 +124,12 @@ def show() -> None:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "Día": st.column_config.DateColumn(format="DD/MM/YYYY", width=110),
-                    "Verificados": st.column_config.NumberColumn(width=100),
-                    "Puntos de venta": st.column_config.NumberColumn(width=120),
-                    "Completo": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=150),
+                    CoverageColumn.DAY: st.column_config.DateColumn(format="DD/MM/YYYY", width=110),
+                    CoverageColumn.VERIFIED: st.column_config.NumberColumn(width=100),
+                    CoverageColumn.POS: st.column_config.NumberColumn(width=120),
+                    CoverageColumn.COMPLETE: st.column_config.ProgressColumn(
+                        format="percent", min_value=0.0, max_value=1.0, width=150
+                    ),
                 },
             )
 
@@ -135,8 +140,8 @@ def show() -> None:
         st.info(f"No hay eventos de contingencia {period} con los filtros elegidos.", icon=":material/event_available:")
         return
 
-    active = int((frame["Estado"] == EventState.ACTIVE).sum())
-    hours = float(frame["En el período (h)"].sum())
+    active = int((frame[EventColumn.STATE] == EventState.ACTIVE).sum())
+    hours = float(frame[EventColumn.HOURS_IN_PERIOD].sum())
     hours_text = total_hours_text(hours)
     st.markdown(
         f"**{fmt_count(len(frame))} {'evento' if len(frame) == 1 else 'eventos'}** {period} · **{hours_text}** en contingencia dentro del período"
@@ -148,7 +153,7 @@ def show() -> None:
     def draw_timeline() -> tuple[go.Figure | dict[str, Any], str | None]:
         lane_list = lanes(inventory, shown_pos)
         if len(lane_list) > MAX_LANES:  # a chain: lanes for the POS with events only, if that is few enough
-            lane_list = lanes(inventory, set(frame["pos_id"]))
+            lane_list = lanes(inventory, set(frame[EventColumn.POS_ID]))
         if len(lane_list) <= MAX_LANES:
             return timeline_figure(frame, now, start, end, lanes=lane_list), None
         note = (
@@ -179,33 +184,41 @@ def show() -> None:
         lazy=len(frame) > widgets.LAZY_ROWS,
         # Fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, when, how long, why; the rest (the end, the
         # part in the period, codes and the CUFD) in the grid's column menu and in the CSV.
-        column_order=["Sucursal", "Punto de venta", "Inicio", "Duración (h)", "Estado", "Motivo", "Descripción"],
+        column_order=[
+            EventColumn.BRANCH,
+            EventColumn.POS,
+            EventColumn.START,
+            EventColumn.HOURS,
+            EventColumn.STATE,
+            EventColumn.MOTIVE,
+            EventColumn.DESCRIPTION,
+        ],
         column_config={
-            **widgets.pos_columns(),
-            "Inicio": widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
-            "Fin": widgets.la_paz_column(
+            **widgets.pos_columns(EventColumn.BRANCH, EventColumn.POS),
+            EventColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            EventColumn.END: widgets.la_paz_column(
                 "DD/MM/YYYY HH:mm", help="Vacío mientras el evento sigue activo.", width=widgets.DATE_TIME_PX
             ),
-            "Duración (h)": widgets.elapsed_column(
+            EventColumn.HOURS: widgets.elapsed_column(
                 label="Duración", help="Todo el evento, en horas:minutos; uno activo cuenta hasta ahora.", width=85
             ),
-            "En el período (h)": widgets.elapsed_column(
+            EventColumn.HOURS_IN_PERIOD: widgets.elapsed_column(
                 label="En el período", help="La parte del evento dentro del período elegido, en horas:minutos.", width=105
             ),
-            "Estado": st.column_config.TextColumn(width=90),  # "Finalizado"
-            "Motivo": st.column_config.TextColumn(width=125),
-            "Código motivo": st.column_config.NumberColumn(format="%d", width=105),
-            "Descripción": st.column_config.TextColumn(width=140),
-            "CUFD evento": st.column_config.TextColumn(width=200),
-            "Código SIAT": st.column_config.Column(width=100),
-            "ID evento": st.column_config.TextColumn(width=200),
+            EventColumn.STATE: st.column_config.TextColumn(width=90),  # "Finalizado"
+            EventColumn.MOTIVE: st.column_config.TextColumn(width=125),
+            EventColumn.MOTIVE_CODE: st.column_config.NumberColumn(format="%d", width=105),
+            EventColumn.DESCRIPTION: st.column_config.TextColumn(width=140),
+            EventColumn.EVENT_CUFD: st.column_config.TextColumn(width=200),
+            EventColumn.SIAT_CODE: st.column_config.Column(width=100),
+            EventColumn.EVENT_ID: st.column_config.TextColumn(width=200),
         },
     )
 
     st.subheader("Resumen por sucursal y motivo")
     summary = resources.derived(runtime, shared, f"{view}:resumen", lambda: summary_frame(frame))
     small = len(summary) <= STYLED_ROWS  # a chain's summary (thousands of rows) is plain: a Styler costs seconds
-    shown_summary = as_durations(summary, ["Horas"])
+    shown_summary = as_durations(summary, [SummaryColumn.HOURS])
     st.dataframe(
         shown_summary.style.apply(_bold_totals, axis=1) if small else shown_summary,
         hide_index=True,
@@ -213,10 +226,12 @@ def show() -> None:
         height="content" if small else 460,
         lazy=len(summary) > widgets.LAZY_ROWS,
         column_config={
-            "Sucursal": st.column_config.TextColumn(width=widgets.BRANCH_PX),
-            "Motivo": st.column_config.TextColumn(width=125),
-            "Eventos": st.column_config.NumberColumn(format="%d", width=80),
-            "Horas": widgets.elapsed_column(label="En contingencia", help="Horas:minutos dentro del período elegido.", width=120),
+            SummaryColumn.BRANCH: st.column_config.TextColumn(width=widgets.BRANCH_PX),
+            SummaryColumn.MOTIVE: st.column_config.TextColumn(width=125),
+            SummaryColumn.EVENTS: st.column_config.NumberColumn(format="%d", width=80),
+            SummaryColumn.HOURS: widgets.elapsed_column(
+                label="En contingencia", help="Horas:minutos dentro del período elegido.", width=120
+            ),
         },
     )
 

@@ -24,8 +24,8 @@ from cucu.events.actions import ActionError, ActionResult, EndTarget, refreshed
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_time, md_text, plural
 from cucu.lapaz import now_la_paz
 from cucu.runtime import Runtime
-from cucu.views.confirmation import BRANCH, MOTIVE, POS, Reach
-from cucu.views.pos import cufd_texts
+from cucu.views.confirmation import Reach, ReachColumn
+from cucu.views.pos import PosColumn, cufd_texts
 from cucu.vocabulary import ActionKind, Motive, Outcome
 from ui import identity, resources, shell
 
@@ -204,12 +204,14 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
     assert pending.motive is not None  # request_start always sets it; a crafted session lands in the caller's guard
     motive = Motive(pending.motive)
     st.markdown(f"**Motivo:** {motive.value} · {motive.label}  \n**Descripción:** {md_text(pending.description)}")
+    place = [ReachColumn.BRANCH, ReachColumn.POS]
     rows = pd.DataFrame(
-        [{BRANCH: inventory.branch(p.branch_id).name, POS: p.name} for p in plan.to_start], columns=[BRANCH, POS]
-    ).assign(**{MOTIVE: f"{motive.value} · {motive.label}"})
+        [{ReachColumn.BRANCH: inventory.branch(p.branch_id).name, ReachColumn.POS: p.name} for p in plan.to_start],
+        columns=place,
+    ).assign(**{ReachColumn.MOTIVE: f"{motive.value} · {motive.label}"})
     reach = Reach(ActionKind.START, rows)
     if plan.to_start:
-        _show_reach(reach, rows[[BRANCH, POS]])
+        _show_reach(reach, rows[place])
     else:
         st.warning(
             "Ninguno de los puntos de venta elegidos puede iniciar: todos tienen ya un evento activo.", icon=":material/block:"
@@ -222,10 +224,10 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
             pd.DataFrame(
                 [
                     {
-                        "Sucursal": inventory.branch(p.branch_id).name,
-                        "Punto de venta": p.name,
-                        "Motivo": e.motive_text,
-                        "Desde": fmt_datetime(e.fecha_inicio),
+                        ReachColumn.BRANCH: inventory.branch(p.branch_id).name,
+                        ReachColumn.POS: p.name,
+                        ReachColumn.MOTIVE: e.motive_text,
+                        ReachColumn.SINCE: fmt_datetime(e.fecha_inicio),
                     }
                     for p, e in plan.skipped
                 ]
@@ -240,12 +242,12 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
 def _describe_renewal(runtime: Runtime, pending: PendingAction) -> Reach:
     frame = resources.current_frames(runtime).value.pos
     # One selection of the POS frame (every POS of the inventory has its row): "renew all" may be 2 000 rows.
-    chosen = frame[frame["pos_id"].isin(pending.pos_ids)]
+    chosen = frame[frame[PosColumn.POS_ID].isin(pending.pos_ids)]
     rows = pd.DataFrame(
         {
-            "Sucursal": chosen["Sucursal"],
-            "Punto de venta": chosen["Punto de venta"],
-            "CUFD actual": cufd_texts(chosen, now_la_paz()),
+            ReachColumn.BRANCH: chosen[PosColumn.BRANCH],
+            ReachColumn.POS: chosen[PosColumn.POS],
+            ReachColumn.CUFD: cufd_texts(chosen, now_la_paz()),
         }
     )
     reach = Reach(ActionKind.RENEW_CUFD, rows.reset_index(drop=True))
@@ -263,18 +265,40 @@ def _describe_end(runtime: Runtime, pending: PendingAction) -> Reach:
         event = statuses[target.pos.id].event if target.pos.id in statuses else None
         rows.append(
             {
-                "Sucursal": inventory.branch(target.pos.branch_id).name,
-                "Punto de venta": target.pos.name,
-                "Motivo": event.motive_text if event else "—",
-                "Desde": fmt_datetime(event.fecha_inicio) if event else "—",
-                "Abierto": fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
+                ReachColumn.BRANCH: inventory.branch(target.pos.branch_id).name,
+                ReachColumn.POS: target.pos.name,
+                ReachColumn.MOTIVE: event.motive_text if event else "—",
+                ReachColumn.SINCE: fmt_datetime(event.fecha_inicio) if event else "—",
+                ReachColumn.OPEN_FOR: fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
             }
         )
-    frame = pd.DataFrame(rows, columns=[BRANCH, POS, MOTIVE, "Desde", "Abierto"])
+    columns = [ReachColumn.BRANCH, ReachColumn.POS, ReachColumn.MOTIVE, ReachColumn.SINCE, ReachColumn.OPEN_FOR]
+    frame = pd.DataFrame(rows, columns=columns)
     reach = Reach(ActionKind.END, frame)
     _show_reach(reach, frame)
     st.caption("Después, cucu registra cada evento ante SIAT (plazo: 48 h desde el cierre).")
     return reach
+
+
+class ResultColumn:
+    """An action's results (``results_frame``), one row per POS."""
+
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    OUTCOME = "Resultado"
+    DETAIL = "Detalle"  # cucu's answer
+    EVENT_ID = "ID evento"
+    EVENT_CUFD = "CUFD evento"
+
+
+RESULT_COLUMNS = [
+    ResultColumn.BRANCH,
+    ResultColumn.POS,
+    ResultColumn.OUTCOME,
+    ResultColumn.DETAIL,
+    ResultColumn.EVENT_ID,
+    ResultColumn.EVENT_CUFD,
+]
 
 
 def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
@@ -282,16 +306,16 @@ def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Sucursal": inventory.branch(r.pos.branch_id).name,
-                "Punto de venta": r.pos.name,
-                "Resultado": f"{r.outcome.icon} {r.label}",
-                "Detalle": r.message,
-                "ID evento": r.shown_event_id or "—",
-                "CUFD evento": (r.event.cufd_evento or "—") if r.event else "—",
+                ResultColumn.BRANCH: inventory.branch(r.pos.branch_id).name,
+                ResultColumn.POS: r.pos.name,
+                ResultColumn.OUTCOME: f"{r.outcome.icon} {r.label}",
+                ResultColumn.DETAIL: r.message,
+                ResultColumn.EVENT_ID: r.shown_event_id or "—",
+                ResultColumn.EVENT_CUFD: (r.event.cufd_evento or "—") if r.event else "—",
             }
             for r in outcome.results
         ],
-        columns=["Sucursal", "Punto de venta", "Resultado", "Detalle", "ID evento", "CUFD evento"],
+        columns=RESULT_COLUMNS,
     )
 
 

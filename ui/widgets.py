@@ -17,7 +17,7 @@ from cucu.lapaz import LA_PAZ_NAME
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
 from cucu.views.eventos import LONG_OPEN
-from cucu.views.pos import unknown_note
+from cucu.views.pos import PosColumn, unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
 
 # Above this many rows a grid gets its rows from the server as it scrolls (``st.dataframe(lazy=True)``):
@@ -152,7 +152,7 @@ def pos_filters(inventory: Inventory, long_open_hours: float) -> tuple[str, list
 
 def collector_notices(runtime: Runtime, frame: pd.DataFrame) -> None:
     """Say so when what is shown may be old or incomplete."""
-    stale = int(frame["Desactualizado"].sum())
+    stale = int(frame[PosColumn.STALE].sum())
     polling = runtime.collector.polling()
     if not polling.active:
         since = f" desde el {fmt_datetime(polling.last_renewal)} (hora de La Paz)" if polling.last_renewal else ""
@@ -267,11 +267,12 @@ DATE_TIME_SECONDS_PX = 145  # "04/12/2026 04:40:42"
 ELAPSED_PX = 95  # "143:54:00", under the header "Transcurrido"
 
 
-def pos_columns(pinned: bool = True) -> dict[str, Any]:
-    """Which branch and POS: a grid's first two columns, pinned (they stay while it scrolls sideways)."""
+def pos_columns(branch: str = PosColumn.BRANCH, pos: str = PosColumn.POS, *, pinned: bool = True) -> dict[str, Any]:
+    """Which branch and POS: a grid's first two columns, pinned (they stay while it scrolls sideways). ``branch``
+    and ``pos`` name them in the grid's frame (a pos_frame's by default)."""
     return {
-        "Sucursal": st.column_config.TextColumn(pinned=pinned, width=BRANCH_PX),
-        "Punto de venta": st.column_config.TextColumn("POS", pinned=pinned, width=POS_PX, help="Punto de venta"),
+        branch: st.column_config.TextColumn(pinned=pinned, width=BRANCH_PX),
+        pos: st.column_config.TextColumn("POS", pinned=pinned, width=POS_PX, help="Punto de venta"),
     }
 
 

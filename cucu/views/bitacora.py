@@ -13,23 +13,42 @@ from cucu.store import AuditEntry, AuditFilter, Store, page_count
 from cucu.views.export import excel_csv_file
 from cucu.vocabulary import stored_label
 
+
+class AuditColumn:
+    """Bitácora's attempts (``audit_frame``), one row each."""
+
+    REQUESTED = "Fecha"
+    ACTION = "Acción"
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    OUTCOME = "Resultado"
+    USER = "Usuario"
+    MOTIVE = "Motivo"
+    DESCRIPTION = "Descripción"
+    DETAIL = "Detalle"  # cucu's answer
+    NAME = "Nombre"
+    ROLE = "Rol"
+    EVENT_ID = "ID evento"
+    COMPLETED = "Completado"
+
+
 # What happened first (a tablet shows the first columns), then who and the details.
 AUDIT_COLUMNS = [
-    "Fecha",
-    "Acción",
-    "Sucursal",
-    "Punto de venta",
-    "Resultado",
-    "Usuario",
-    "Motivo",
-    "Descripción",
-    "Detalle",
-    "Nombre",
-    "Rol",
-    "ID evento",
-    "Completado",
+    AuditColumn.REQUESTED,
+    AuditColumn.ACTION,
+    AuditColumn.BRANCH,
+    AuditColumn.POS,
+    AuditColumn.OUTCOME,
+    AuditColumn.USER,
+    AuditColumn.MOTIVE,
+    AuditColumn.DESCRIPTION,
+    AuditColumn.DETAIL,
+    AuditColumn.NAME,
+    AuditColumn.ROLE,
+    AuditColumn.EVENT_ID,
+    AuditColumn.COMPLETED,
 ]
-AUDIT_TIME_COLUMNS = ("Fecha", "Completado")
+AUDIT_TIME_COLUMNS = (AuditColumn.REQUESTED, AuditColumn.COMPLETED)
 
 
 def audit_frame(entries: Iterable[AuditEntry], inventory: Inventory) -> pd.DataFrame:
@@ -68,19 +87,19 @@ class _AuditNames:
     def frame(self, entries: Iterable[AuditEntry]) -> pd.DataFrame:
         rows = [
             {
-                "Fecha": e.requested_at,
-                "Usuario": e.actor,
-                "Nombre": e.actor_name,
-                "Rol": stored_label(e.role) if e.role else None,
-                "Acción": stored_label(e.action),
-                "Sucursal": self.branches.get(e.branch_id, e.branch_id) or "—",  # "—": the policy's pause
-                "Punto de venta": self.pos_names.get(e.pos_id, e.pos_id) or "—",
-                "Motivo": motive_label(e.motive) if e.motive else None,
-                "Descripción": e.description,
-                "Resultado": stored_label(e.outcome),
-                "Detalle": e.message,
-                "ID evento": e.event_id,
-                "Completado": e.completed_at,
+                AuditColumn.REQUESTED: e.requested_at,
+                AuditColumn.USER: e.actor,
+                AuditColumn.NAME: e.actor_name,
+                AuditColumn.ROLE: stored_label(e.role) if e.role else None,
+                AuditColumn.ACTION: stored_label(e.action),
+                AuditColumn.BRANCH: self.branches.get(e.branch_id, e.branch_id) or "—",  # "—": the policy's pause
+                AuditColumn.POS: self.pos_names.get(e.pos_id, e.pos_id) or "—",
+                AuditColumn.MOTIVE: motive_label(e.motive) if e.motive else None,
+                AuditColumn.DESCRIPTION: e.description,
+                AuditColumn.OUTCOME: stored_label(e.outcome),
+                AuditColumn.DETAIL: e.message,
+                AuditColumn.EVENT_ID: e.event_id,
+                AuditColumn.COMPLETED: e.completed_at,
             }
             for e in entries
         ]

@@ -22,8 +22,49 @@ WINDOWS: dict[str, tuple[str, timedelta]] = {
     "30d": ("30 días", timedelta(days=30)),
 }
 
-OUTAGE_COLUMNS = ["Inicio", "Fin", "Duración", "En curso", "Causa", "Comprobaciones fallidas"]
-HEARTBEAT_COLUMNS = ["Hora", "Estado", "Latencia (ms)", "Error"]
+
+class OutageColumn:
+    """Conectividad's outages (``outages``): one row per run of consecutive failed checks."""
+
+    START = "Inicio"  # the first failed check
+    END = "Fin"  # the first successful check after the run; NaT while it goes on
+    DURATION = "Duración"  # to now while ongoing
+    ONGOING = "En curso"
+    CAUSE = "Causa"  # a CheckState's label, or both kinds at once
+    FAILED = "Comprobaciones fallidas"
+
+
+OUTAGE_COLUMNS = [
+    OutageColumn.START,
+    OutageColumn.END,
+    OutageColumn.DURATION,
+    OutageColumn.ONGOING,
+    OutageColumn.CAUSE,
+    OutageColumn.FAILED,
+]
+
+
+class HeartbeatColumn:
+    """The heartbeat bar's checks (``heartbeat_frame``), one row each."""
+
+    TIME = "Hora"
+    STATE = "Estado"  # a CheckState value
+    LATENCY = "Latencia (ms)"
+    ERROR = "Error"
+
+
+HEARTBEAT_COLUMNS = [HeartbeatColumn.TIME, HeartbeatColumn.STATE, HeartbeatColumn.LATENCY, HeartbeatColumn.ERROR]
+
+
+class LatencyColumn:
+    """The latency chart's frame (``latency_frame``): one row per check or per time bucket."""
+
+    TIME = "Hora"  # a bucket's start
+    LATENCY = "Latencia (ms)"  # the mean over the checks in which SIAT answered
+    MAX = "Máxima (ms)"
+    CHECKS = "Comprobaciones"
+    SIAT_DOWN = CAUSE_SIAT  # failed checks of each kind, named by their CheckState's label
+    CUCU_UNREACHABLE = CAUSE_CUCU
 
 
 def uptime_windows(checks: Sequence[ConnectivityCheck], now: datetime) -> dict[str, float | None]:
@@ -42,10 +83,8 @@ def checks_in_window(checks: Sequence[ConnectivityCheck], since: datetime) -> li
 def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
     """One row per run of consecutive failed checks, newest first.
 
-    Columns: ``Inicio`` (the first failed check), ``Fin`` (the first successful check after the run;
-    NaT while it goes on), ``Duración`` (to ``now`` while ongoing), ``En curso``, ``Causa``
-    (``SIAT no responde``, ``Sin conexión con cucu``, or both when the run mixes them) and
-    ``Comprobaciones fallidas``. Times are aware La Paz timestamps.
+    Columns: :class:`OutageColumn` (the cause is ``SIAT no responde``, ``Sin conexión con cucu``, or both when
+    the run mixes them). Times are aware La Paz timestamps.
     """
     rows = []
     run: list[ConnectivityCheck] = []
@@ -59,12 +98,12 @@ def outages(checks: Sequence[ConnectivityCheck], now: datetime) -> pd.DataFrame:
         rows.append(_outage_row(run, None, now))
     rows.reverse()
     frame = pd.DataFrame(rows, columns=OUTAGE_COLUMNS)
-    frame["Inicio"] = la_paz_series(frame["Inicio"])
-    frame["Fin"] = la_paz_series(frame["Fin"])
-    frame["Duración"] = pd.to_timedelta(frame["Duración"])
-    frame["En curso"] = frame["En curso"].astype(bool)
-    frame["Causa"] = frame["Causa"].astype(object)
-    frame["Comprobaciones fallidas"] = frame["Comprobaciones fallidas"].astype("int64")
+    frame[OutageColumn.START] = la_paz_series(frame[OutageColumn.START])
+    frame[OutageColumn.END] = la_paz_series(frame[OutageColumn.END])
+    frame[OutageColumn.DURATION] = pd.to_timedelta(frame[OutageColumn.DURATION])
+    frame[OutageColumn.ONGOING] = frame[OutageColumn.ONGOING].astype(bool)
+    frame[OutageColumn.CAUSE] = frame[OutageColumn.CAUSE].astype(object)
+    frame[OutageColumn.FAILED] = frame[OutageColumn.FAILED].astype("int64")
     return frame
 
 
@@ -79,31 +118,32 @@ def outages_since(checks: Sequence[ConnectivityCheck], now: datetime, since: dat
     """The outages that ended at or after ``since`` or go on. Derived from all of ``checks``, so an
     outage begun before the window keeps its real start."""
     table = outages(checks, now)
-    return table[table["En curso"] | (table["Fin"] >= since)]
+    return table[table[OutageColumn.ONGOING] | (table[OutageColumn.END] >= since)]
 
 
 def outages_summary(table: pd.DataFrame, window_label: str) -> str:
     """One Spanish sentence about a non-empty :func:`outages` table: how many, how long, the longest."""
-    longest = table.loc[table["Duración"].idxmax()]
-    ongoing = " Una caída sigue en curso." if table["En curso"].any() else ""
+    longest = table.loc[table[OutageColumn.DURATION].idxmax()]
+    ongoing = " Una caída sigue en curso." if table[OutageColumn.ONGOING].any() else ""
     count = f"{len(table)} caída{'s' if len(table) != 1 else ''}"
-    total = fmt_duration(table["Duración"].sum().to_pytimedelta())
+    total = fmt_duration(table[OutageColumn.DURATION].sum().to_pytimedelta())
+    longest_for = fmt_duration(longest[OutageColumn.DURATION].to_pytimedelta())
+    longest_from = fmt_datetime(longest[OutageColumn.START].to_pydatetime())
     return (
         f"{count} en los últimos {window_label}, duración total {total}; la más larga: "
-        f"{fmt_duration(longest['Duración'].to_pytimedelta())} desde el {fmt_datetime(longest['Inicio'].to_pydatetime())} "
-        f"({in_sentence(longest['Causa'])}).{ongoing}"
+        f"{longest_for} desde el {longest_from} ({in_sentence(longest[OutageColumn.CAUSE])}).{ongoing}"
     )
 
 
 def _outage_row(run: list[ConnectivityCheck], end: datetime | None, now: datetime) -> dict[str, object]:
     start = run[0].checked_at
     return {
-        "Inicio": start,
-        "Fin": end,
-        "Duración": (end if end is not None else now) - start,
-        "En curso": end is None,
-        "Causa": _cause(run),
-        "Comprobaciones fallidas": len(run),
+        OutageColumn.START: start,
+        OutageColumn.END: end,
+        OutageColumn.DURATION: (end if end is not None else now) - start,
+        OutageColumn.ONGOING: end is None,
+        OutageColumn.CAUSE: _cause(run),
+        OutageColumn.FAILED: len(run),
     }
 
 
@@ -111,21 +151,21 @@ def _outage_row(run: list[ConnectivityCheck], end: datetime | None, now: datetim
 
 
 def heartbeat_frame(checks: Sequence[ConnectivityCheck], limit: int = 90) -> pd.DataFrame:
-    """The last ``limit`` checks, oldest first, for the heartbeat bar: Hora, Estado, Latencia (ms), Error."""
+    """The last ``limit`` checks, oldest first, for the heartbeat bar (columns: :class:`HeartbeatColumn`)."""
     recent = list(checks[-limit:]) if limit > 0 else []
     frame = pd.DataFrame(
         {
-            "Hora": [c.checked_at for c in recent],
-            "Estado": [c.state.value for c in recent],
-            "Latencia (ms)": [c.latency_ms for c in recent],
-            "Error": [c.error for c in recent],
+            HeartbeatColumn.TIME: [c.checked_at for c in recent],
+            HeartbeatColumn.STATE: [c.state.value for c in recent],
+            HeartbeatColumn.LATENCY: [c.latency_ms for c in recent],
+            HeartbeatColumn.ERROR: [c.error for c in recent],
         },
         columns=HEARTBEAT_COLUMNS,
     )
-    frame["Hora"] = la_paz_series(frame["Hora"])
-    frame["Latencia (ms)"] = pd.to_numeric(frame["Latencia (ms)"], errors="coerce").astype("float64")
-    frame["Estado"] = frame["Estado"].astype(object)
-    frame["Error"] = frame["Error"].astype(object)
+    frame[HeartbeatColumn.TIME] = la_paz_series(frame[HeartbeatColumn.TIME])
+    frame[HeartbeatColumn.LATENCY] = pd.to_numeric(frame[HeartbeatColumn.LATENCY], errors="coerce").astype("float64")
+    frame[HeartbeatColumn.STATE] = frame[HeartbeatColumn.STATE].astype(object)
+    frame[HeartbeatColumn.ERROR] = frame[HeartbeatColumn.ERROR].astype(object)
     return frame
 
 
@@ -144,16 +184,14 @@ def auto_bucket(span: timedelta) -> timedelta | None:
 def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None = None) -> pd.DataFrame:
     """Latency over time, one row per check (``bucket`` None) or per time bucket.
 
-    Columns: ``Hora`` (aware La Paz; a bucket's start), ``Latencia (ms)`` (mean over the checks in
-    which SIAT answered; NaN when none did), ``Máxima (ms)``, ``Comprobaciones``, ``SIAT no responde``
-    and ``Sin conexión con cucu`` (failed checks of each kind). Vectorised: 30 days of checks
-    (≈ 86 000) take milliseconds.
+    Columns: :class:`LatencyColumn` (times aware La Paz; the latency NaN when SIAT answered none of a
+    bucket's checks). Vectorised: 30 days of checks (≈ 86 000) take milliseconds.
     """
     epoch = [c.checked_at.timestamp() for c in checks]
     ok = [c.siat_ok for c in checks]
     raw = pd.DataFrame(
         {
-            "Hora": la_paz_from_epoch(epoch),
+            LatencyColumn.TIME: la_paz_from_epoch(epoch),
             "ok_latency": [c.latency_ms if o is True else None for c, o in zip(checks, ok, strict=True)],
             "siat": [o is False for o in ok],
             "cucu": [o is None for o in ok],
@@ -163,23 +201,23 @@ def latency_frame(checks: Sequence[ConnectivityCheck], bucket: timedelta | None 
     if bucket is None:
         return pd.DataFrame(
             {
-                "Hora": raw["Hora"],
-                "Latencia (ms)": raw["ok_latency"],
-                "Máxima (ms)": raw["ok_latency"],
-                "Comprobaciones": 1,
-                CAUSE_SIAT: raw["siat"].astype("int64"),
-                CAUSE_CUCU: raw["cucu"].astype("int64"),
+                LatencyColumn.TIME: raw[LatencyColumn.TIME],
+                LatencyColumn.LATENCY: raw["ok_latency"],
+                LatencyColumn.MAX: raw["ok_latency"],
+                LatencyColumn.CHECKS: 1,
+                LatencyColumn.SIAT_DOWN: raw["siat"].astype("int64"),
+                LatencyColumn.CUCU_UNREACHABLE: raw["cucu"].astype("int64"),
             }
         )
-    grouped = raw.groupby(raw["Hora"].dt.floor(pd.Timedelta(bucket)), sort=True)
+    grouped = raw.groupby(raw[LatencyColumn.TIME].dt.floor(pd.Timedelta(bucket)), sort=True)
     frame = pd.DataFrame(
         {
-            "Latencia (ms)": grouped["ok_latency"].mean(),
-            "Máxima (ms)": grouped["ok_latency"].max(),
-            "Comprobaciones": grouped.size(),
-            CAUSE_SIAT: grouped["siat"].sum().astype("int64"),
-            CAUSE_CUCU: grouped["cucu"].sum().astype("int64"),
+            LatencyColumn.LATENCY: grouped["ok_latency"].mean(),
+            LatencyColumn.MAX: grouped["ok_latency"].max(),
+            LatencyColumn.CHECKS: grouped.size(),
+            LatencyColumn.SIAT_DOWN: grouped["siat"].sum().astype("int64"),
+            LatencyColumn.CUCU_UNREACHABLE: grouped["cucu"].sum().astype("int64"),
         }
     )
-    frame.index.name = "Hora"
+    frame.index.name = LatencyColumn.TIME
     return frame.reset_index()

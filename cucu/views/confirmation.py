@@ -14,7 +14,19 @@ import pandas as pd
 from cucu.formatting import md_text, plural
 from cucu.vocabulary import ActionKind
 
-BRANCH, POS, MOTIVE, COUNT = "Sucursal", "Punto de venta", "Motivo", "Puntos de venta"
+
+class ReachColumn:
+    """The rows of a ``Reach``, one per POS, as the dialog lists them (the first three are what it counts by),
+    and its breakdown's count."""
+
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    MOTIVE = "Motivo"  # when known
+    SINCE = "Desde"  # an event's start, for an end
+    OPEN_FOR = "Abierto"
+    CUFD = "CUFD actual"  # for a renewal
+    COUNT = "Puntos de venta"  # the breakdown's: how many POS
+
 
 _SENTENCE = {
     ActionKind.START: "Se iniciará un evento de contingencia en",
@@ -40,7 +52,7 @@ class Reach:
 
     @property
     def branches(self) -> int:
-        return int(self.rows[BRANCH].nunique())
+        return int(self.rows[ReachColumn.BRANCH].nunique())
 
     @property
     def headline(self) -> str:
@@ -48,9 +60,9 @@ class Reach:
         "… en **7 500 puntos de venta** de **750 sucursales**"."""
         if self.count == 1:
             row = self.rows.iloc[0]
-            touched = f"**{md_text(row[BRANCH])} · {md_text(row[POS])}**"
+            touched = f"**{md_text(row[ReachColumn.BRANCH])} · {md_text(row[ReachColumn.POS])}**"
         elif self.branches == 1:
-            touched = f"**{_pos(self.count)}** de {md_text(self.rows[BRANCH].iloc[0])}"
+            touched = f"**{_pos(self.count)}** de {md_text(self.rows[ReachColumn.BRANCH].iloc[0])}"
         else:
             touched = f"**{_pos(self.count)}** de **{plural(self.branches, 'sucursal', 'sucursales')}**"
         return f"{_SENTENCE[self.kind]} {touched}."
@@ -74,6 +86,7 @@ class Reach:
 
     def breakdown(self) -> pd.DataFrame:
         """One row per branch and motive, in the order the POS came (the inventory's): how many POS each."""
-        keys = [BRANCH, MOTIVE] if MOTIVE in self.rows.columns else [BRANCH]
-        counted = self.rows.groupby(keys, sort=False, dropna=False).size().rename(COUNT).reset_index()
-        return counted[[BRANCH, COUNT, *keys[1:]]]
+        branch, motive, count = ReachColumn.BRANCH, ReachColumn.MOTIVE, ReachColumn.COUNT
+        keys = [branch, motive] if motive in self.rows.columns else [branch]
+        counted = self.rows.groupby(keys, sort=False, dropna=False).size().rename(count).reset_index()
+        return counted[[branch, count, *keys[1:]]]

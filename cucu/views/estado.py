@@ -9,6 +9,7 @@ import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.formatting import fmt_count, plural
+from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, PosState
 
 
@@ -80,17 +81,17 @@ class Overview:
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overview:
-    in_cont = frame["Estado"] == PosState.CONTINGENCIA
+    in_cont = frame[PosColumn.STATE] == PosState.CONTINGENCIA
     # One pass over the rows for every branch (a filter per branch would cost branches x POS).
     counts = (
         frame.assign(
             _pos=1,
             _cont=in_cont,
-            _unknown=frame["Estado"] == PosState.DESCONOCIDO,
-            _stale=frame["Desactualizado"],
-            _long=frame["Abierto hace mucho"],
+            _unknown=frame[PosColumn.STATE] == PosState.DESCONOCIDO,
+            _stale=frame[PosColumn.STALE],
+            _long=frame[PosColumn.LONG_OPEN],
         )
-        .groupby("branch_id", sort=False)[["_pos", "_cont", "_unknown", "_stale", "_long"]]
+        .groupby(PosColumn.BRANCH_ID, sort=False)[["_pos", "_cont", "_unknown", "_stale", "_long"]]
         .sum()
     )
     tiles = []
@@ -108,43 +109,64 @@ def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overvi
                 long_open=int(c["_long"]) if c is not None else 0,
             )
         )
-    open_rows = frame[in_cont & frame["Horas abierto"].notna()]
-    longest = open_rows.loc[open_rows["Horas abierto"].idxmax()] if len(open_rows) else None
-    fetched = frame["Consultado"].dropna()
+    open_rows = frame[in_cont & frame[PosColumn.HOURS_OPEN].notna()]
+    longest = open_rows.loc[open_rows[PosColumn.HOURS_OPEN].idxmax()] if len(open_rows) else None
+    fetched = frame[PosColumn.FETCHED].dropna()
     return Overview(
         pos_total=len(frame),
         pos_in_contingency=int(in_cont.sum()),
-        pos_unknown=int((frame["Estado"] == PosState.DESCONOCIDO).sum()),
-        pos_stale=int(frame["Desactualizado"].sum()),
+        pos_unknown=int((frame[PosColumn.STATE] == PosState.DESCONOCIDO).sum()),
+        pos_stale=int(frame[PosColumn.STALE].sum()),
         branches_total=len(inventory.branches),
         branches_affected=sum(1 for t in tiles if t.in_contingency),
         longest_open=longest,
         tiles=tiles,
         fetched_at=min(fetched) if len(fetched) else None,
-        pos_can_invoice=int(frame["Puede facturar"].sum()),
-        pos_cufd_expiring=int((frame["CUFD"] == CufdHealth.EXPIRING).sum()),
-        pos_cufd_unread=int((frame["CUFD"] == CufdHealth.UNKNOWN).sum()),
-        pos_asked=int(frame["Consultado"].notna().sum()),
+        pos_can_invoice=int(frame[PosColumn.CAN_INVOICE].sum()),
+        pos_cufd_expiring=int((frame[PosColumn.CUFD] == CufdHealth.EXPIRING).sum()),
+        pos_cufd_unread=int((frame[PosColumn.CUFD] == CufdHealth.UNKNOWN).sum()),
+        pos_asked=int(frame[PosColumn.FETCHED].notna().sum()),
         branches_known=sum(1 for t in tiles if t.known),
     )
 
 
-BRANCH_COLUMNS = ["Sucursal", "Ciudad", "POS", "En contingencia", "Abiertos hace mucho", "Sin respuesta", "Sin datos"]
+class BranchColumn:
+    """Estado's table of branches (``branches_frame``), one row per branch."""
+
+    BRANCH_ID = "branch_id"
+    BRANCH = "Sucursal"
+    CITY = "Ciudad"
+    POS = "POS"  # how many
+    IN_CONTINGENCY = "En contingencia"
+    LONG_OPEN = "Abiertos hace mucho"
+    STALE = "Sin respuesta"
+    UNKNOWN = "Sin datos"
+
+
+BRANCH_COLUMNS = [
+    BranchColumn.BRANCH,
+    BranchColumn.CITY,
+    BranchColumn.POS,
+    BranchColumn.IN_CONTINGENCY,
+    BranchColumn.LONG_OPEN,
+    BranchColumn.STALE,
+    BranchColumn.UNKNOWN,
+]
 
 
 def branches_frame(ov: Overview) -> pd.DataFrame:
     """Every branch, one row each, those needing attention first (a table sorts and searches the rest)."""
     rows = [
         {
-            "branch_id": t.branch_id,
-            "Sucursal": t.name,
-            "Ciudad": t.city or "",
-            "POS": t.total,
-            "En contingencia": t.in_contingency,
-            "Abiertos hace mucho": t.long_open,
-            "Sin respuesta": t.stale,
-            "Sin datos": t.unknown,
+            BranchColumn.BRANCH_ID: t.branch_id,
+            BranchColumn.BRANCH: t.name,
+            BranchColumn.CITY: t.city or "",
+            BranchColumn.POS: t.total,
+            BranchColumn.IN_CONTINGENCY: t.in_contingency,
+            BranchColumn.LONG_OPEN: t.long_open,
+            BranchColumn.STALE: t.stale,
+            BranchColumn.UNKNOWN: t.unknown,
         }
         for t in ov.tiles_by_attention()
     ]
-    return pd.DataFrame(rows, columns=["branch_id", *BRANCH_COLUMNS])
+    return pd.DataFrame(rows, columns=[BranchColumn.BRANCH_ID, *BRANCH_COLUMNS])

@@ -11,12 +11,12 @@ import pandas as pd
 
 from cucu.formatting import fmt_count, plural
 from cucu.lapaz import la_paz_series, now_la_paz
-from cucu.views.pos import cufd_texts, matching
+from cucu.views.pos import PosColumn, cufd_texts, matching
 from cucu.vocabulary import PosState
 
 # Eventos activos' state filter offers this beside the POS states: the events open longer than the setting
-# (pos_frame's "Abierto hace mucho"). The value is what a link carries; the label says the hours.
-LONG_OPEN = "Abierto hace mucho"
+# (pos_frame's column of that name, which it reads). The value is what a link carries; the label says the hours.
+LONG_OPEN = PosColumn.LONG_OPEN
 
 
 def filter_pos_frame(
@@ -30,18 +30,18 @@ def filter_pos_frame(
     long (any one chosen matches). A motive filter keeps only POS in contingency for those motives; a search
     keeps the POS whose texts hold it (``search_mask``)."""
     chosen = list(states)
-    mask = matching(frame, {"branch_id": branch_ids, "Código motivo": motives}) & search_mask(frame, search)
+    mask = matching(frame, {PosColumn.BRANCH_ID: branch_ids, PosColumn.MOTIVE_CODE: motives}) & search_mask(frame, search)
     if chosen:
-        states_mask = frame["Estado"].isin([s for s in chosen if s != LONG_OPEN])
+        states_mask = frame[PosColumn.STATE].isin([s for s in chosen if s != LONG_OPEN])
         if LONG_OPEN in chosen:
-            states_mask |= frame["Abierto hace mucho"]
+            states_mask |= frame[PosColumn.LONG_OPEN]
         mask &= states_mask
     return frame[mask]
 
 
 # What the Buscar box of Eventos activos looks in: a supervisor knows a POS by its branch, its name, its city,
 # or what was written when its event started.
-SEARCHED_COLUMNS = ["Sucursal", "Punto de venta", "Ciudad", "Motivo", "Descripción"]
+SEARCHED_COLUMNS = [PosColumn.BRANCH, PosColumn.POS, PosColumn.CITY, PosColumn.MOTIVE, PosColumn.DESCRIPTION]
 _MARKS = re.compile(r"[\u0300-\u036f]")  # the accents NFKD splits off their letter
 
 
@@ -93,17 +93,39 @@ def _folded_column(values: pd.Series) -> pd.Series:
 
 def active_pos_ids(frame: pd.DataFrame) -> list[str]:
     """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
-    return [str(pos_id) for pos_id in frame.loc[frame["Estado"] == PosState.CONTINGENCIA, "pos_id"]]
+    return [str(pos_id) for pos_id in frame.loc[frame[PosColumn.STATE] == PosState.CONTINGENCIA, PosColumn.POS_ID]]
+
+
+class PosTableColumn:
+    """Eventos activos' table (``pos_table``): columns of the pos_frame it is made of, shown as a person reads them,
+    and two of its own."""
+
+    BRANCH = PosColumn.BRANCH
+    POS = PosColumn.POS
+    STATE = PosColumn.STATE  # with its icon and the ⏰
+    MOTIVE = PosColumn.MOTIVE
+    DESCRIPTION = PosColumn.DESCRIPTION
+    START = PosColumn.START
+    ELAPSED = "Transcurrido"
+    SIAT_CODE = PosColumn.SIAT_CODE
+    FETCHED = PosColumn.FETCHED
+    NOTICE = "Aviso"  # the last error of a stale POS
+    CUFD = PosColumn.CUFD  # as text (cufd_texts)
+    EVENT_CUFD = PosColumn.EVENT_CUFD
 
 
 # What Eventos activos shows of each POS, in this order (the rest of pos_frame stays for filtering).
 POS_TABLE_COLUMNS = [
-    "Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Inicio", "Transcurrido", "Código SIAT",
-    "Consultado", "Aviso", "CUFD", "CUFD evento",
+    PosTableColumn.BRANCH, PosTableColumn.POS, PosTableColumn.STATE, PosTableColumn.MOTIVE, PosTableColumn.DESCRIPTION,
+    PosTableColumn.START, PosTableColumn.ELAPSED, PosTableColumn.SIAT_CODE, PosTableColumn.FETCHED, PosTableColumn.NOTICE,
+    PosTableColumn.CUFD, PosTableColumn.EVENT_CUFD,
 ]  # fmt: skip
 
 
-POS_TABLE_TEXT = ["Sucursal", "Punto de venta", "Estado", "Motivo", "Descripción", "Código SIAT", "Aviso", "CUFD", "CUFD evento"]
+POS_TABLE_TEXT = [
+    PosTableColumn.BRANCH, PosTableColumn.POS, PosTableColumn.STATE, PosTableColumn.MOTIVE, PosTableColumn.DESCRIPTION,
+    PosTableColumn.SIAT_CODE, PosTableColumn.NOTICE, PosTableColumn.CUFD, PosTableColumn.EVENT_CUFD,
+]  # fmt: skip
 
 
 def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None = None) -> pd.DataFrame:
@@ -114,16 +136,19 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
     milliseconds (the CUFD texts too: ``cufd_texts``), with the index kept so a selection maps back to ``rows``."""
     now = now or now_la_paz()
     icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
-    state = rows["Estado"].map(icons)
-    state = state.where(~rows["Abierto hace mucho"], state + f" ⏰ +{long_open_hours:g} h")
-    started = la_paz_series(rows["Inicio"])
+    state = rows[PosColumn.STATE].map(icons)
+    state = state.where(~rows[PosColumn.LONG_OPEN], state + f" ⏰ +{long_open_hours:g} h")
+    started = la_paz_series(rows[PosColumn.START])
     shown = rows.assign(
-        Estado=state,
-        Inicio=started,
-        Transcurrido=(pd.Timestamp(now) - started).dt.floor("min"),  # ages with every refresh, not with the data
-        Consultado=la_paz_series(rows["Consultado"]),
-        Aviso=("⚠ Último dato conocido: " + rows["Error"]).where(rows["Desactualizado"]),
-        CUFD=cufd_texts(rows, now),
+        **{
+            PosTableColumn.STATE: state,
+            PosTableColumn.START: started,
+            # ages with every refresh, not with the data
+            PosTableColumn.ELAPSED: (pd.Timestamp(now) - started).dt.floor("min"),
+            PosTableColumn.FETCHED: la_paz_series(rows[PosColumn.FETCHED]),
+            PosTableColumn.NOTICE: ("⚠ Último dato conocido: " + rows[PosColumn.ERROR]).where(rows[PosColumn.STALE]),
+            PosTableColumn.CUFD: cufd_texts(rows, now),
+        }
     )[POS_TABLE_COLUMNS]
     return shown.assign(**{c: shown[c].astype("string").fillna("—") for c in POS_TABLE_TEXT})
 
@@ -131,10 +156,10 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
 def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     """A pos_frame (or part) in the order a person should look at it: POS in contingency, the longest open
     first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
-    rank = rows["Estado"].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
-    rank = rank.where(~(rows["Desactualizado"] & (rank == 2)), 1)
-    # By the start itself: "Horas abierto" is rounded to 0,01 h, and its ties kept inventory order.
-    started = pd.to_datetime(rows["Inicio"], utc=True)
+    rank = rows[PosColumn.STATE].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
+    rank = rank.where(~(rows[PosColumn.STALE] & (rank == 2)), 1)
+    # By the start itself: HOURS_OPEN is rounded to 0,01 h, and its ties kept inventory order.
+    started = pd.to_datetime(rows[PosColumn.START], utc=True)
     order = pd.DataFrame({"rank": rank, "started": started}, index=rows.index)
     order = order.sort_values(["rank", "started"], ascending=[True, True], kind="stable", na_position="last")
     return rows.loc[order.index]
@@ -144,11 +169,11 @@ def shown_counts(shown: pd.DataFrame, total: int, long_open: int, long_open_hour
     """Eventos activos' line over its table: how many POS are shown, how many of them are in contingency and
     open too long. While some shown POS have no data, the counts are of those read ("3 en contingencia de
     134 con datos"); with none read they are "—": a 0 would read as "none"."""
-    known = int((shown["Estado"] != PosState.DESCONOCIDO).sum())
+    known = int((shown[PosColumn.STATE] != PosState.DESCONOCIDO).sum())
     line = f"{fmt_count(len(shown))} de {fmt_count(total)} puntos de venta"
     if len(shown) and not known:
         return f"{line} · **en contingencia: —** (sin datos todavía)"
-    active = int((shown["Estado"] == PosState.CONTINGENCIA).sum())
+    active = int((shown[PosColumn.STATE] == PosState.CONTINGENCIA).sum())
     of_known = f" de {fmt_count(known)} con datos" if known < len(shown) else ""
     return (
         f"{line} · **{fmt_count(active)} en contingencia**{of_known} · "

@@ -11,6 +11,7 @@ from cucu.api.models import Inventory
 from cucu.invoicing import AttributedInvoice, EventClose
 from cucu.lapaz import la_paz_series
 from cucu.store import StoredInvoice
+from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 
 CUFD_URGENCY = {
@@ -25,17 +26,52 @@ def cufd_urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows of a pos_frame, those that cannot invoice first (expired, inactive, without CUFD; then never
     read), then by the nearest expiry: a chain's hundred blocked POS do not hide among 1 900 expiring later."""
     order = pd.DataFrame(
-        {"rank": rows["CUFD"].map(CUFD_URGENCY).fillna(2), "until": la_paz_series(rows["CUFD vence"])}, index=rows.index
+        {"rank": rows[PosColumn.CUFD].map(CUFD_URGENCY).fillna(2), "until": la_paz_series(rows[PosColumn.CUFD_UNTIL])},
+        index=rows.index,
     )
     order = order.sort_values(["rank", "until"], kind="stable", na_position="first")
     return rows.loc[order.index]
 
 
+class CufdColumn:
+    """Facturas' CUFD tab: rows of a pos_frame, urgent first (``cufd_urgent_first``), the CUFD as text
+    (``cucu.views.pos.cufd_texts``) and its expiry typed."""
+
+    BRANCH = PosColumn.BRANCH
+    POS = PosColumn.POS
+    CUFD = PosColumn.CUFD  # as text
+    EXPIRES = "Vence"
+    STATE = PosColumn.STATE  # the POS's contingency state
+
+
+class InvoiceColumn:
+    """Facturas' invoices (``invoices_frame``): what the page shows, then ids and the raw state for filtering."""
+
+    INVOICE_ID = "invoice_id"
+    BRANCH_ID = "branch_id"
+    POS_ID = "pos_id"
+    STATE = "state"  # an InvoiceState value
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    NUMBER = "Número"
+    STATUS = "Estado"  # its label
+    ISSUED = "Emitida"
+    LEFT = "Queda"
+    DEADLINE = "Plazo"
+    CLIENT = "Cliente"
+    AMOUNT = "Importe"
+    SIAT_CODE = "Código SIAT"
+    SIAT_DESCRIPTION = "Descripción SIAT"
+    EVENT = "Evento"
+    STATUS_READ = "Estado leído"
+
+
 INVOICE_COLUMNS = [
-    "Sucursal", "Punto de venta", "Número", "Estado", "Emitida", "Queda", "Plazo", "Cliente", "Importe",
-    "Código SIAT", "Descripción SIAT", "Evento", "Estado leído",
+    InvoiceColumn.BRANCH, InvoiceColumn.POS, InvoiceColumn.NUMBER, InvoiceColumn.STATUS, InvoiceColumn.ISSUED,
+    InvoiceColumn.LEFT, InvoiceColumn.DEADLINE, InvoiceColumn.CLIENT, InvoiceColumn.AMOUNT, InvoiceColumn.SIAT_CODE,
+    InvoiceColumn.SIAT_DESCRIPTION, InvoiceColumn.EVENT, InvoiceColumn.STATUS_READ,
 ]  # fmt: skip
-INVOICE_TIME_COLUMNS = ("Emitida", "Plazo", "Estado leído")
+INVOICE_TIME_COLUMNS = (InvoiceColumn.ISSUED, InvoiceColumn.DEADLINE, InvoiceColumn.STATUS_READ)
 NO_POS = "(sin punto de venta)"  # cucu's list did not name it: counted at company level
 
 
@@ -80,39 +116,63 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
         invoice = a.invoice
         rows.append(
             {
-                "invoice_id": invoice.id,
-                "branch_id": a.branch_id or "",
-                "pos_id": a.pos_id or "",
-                "state": str(invoice.state),
-                "Sucursal": branch.name if branch else NO_POS,
-                "Punto de venta": pos.name if pos else (invoice.pos_id or "—"),
-                "Número": invoice.invoice_number,
-                "Estado": invoice_state_label(invoice.state),
-                "Emitida": invoice.emission_date,
-                "Queda": None,  # below, from "Plazo", typed
-                "Plazo": a.deadline,
-                "Cliente": invoice.client_name,
-                "Importe": invoice.amount_total,
-                "Código SIAT": invoice.siat_code,
-                "Descripción SIAT": siat_description(invoice),
-                "Evento": event_text,
-                "Estado leído": invoice.status_at,
+                InvoiceColumn.INVOICE_ID: invoice.id,
+                InvoiceColumn.BRANCH_ID: a.branch_id or "",
+                InvoiceColumn.POS_ID: a.pos_id or "",
+                InvoiceColumn.STATE: str(invoice.state),
+                InvoiceColumn.BRANCH: branch.name if branch else NO_POS,
+                InvoiceColumn.POS: pos.name if pos else (invoice.pos_id or "—"),
+                InvoiceColumn.NUMBER: invoice.invoice_number,
+                InvoiceColumn.STATUS: invoice_state_label(invoice.state),
+                InvoiceColumn.ISSUED: invoice.emission_date,
+                InvoiceColumn.LEFT: None,  # below, from "Plazo", typed
+                InvoiceColumn.DEADLINE: a.deadline,
+                InvoiceColumn.CLIENT: invoice.client_name,
+                InvoiceColumn.AMOUNT: invoice.amount_total,
+                InvoiceColumn.SIAT_CODE: invoice.siat_code,
+                InvoiceColumn.SIAT_DESCRIPTION: siat_description(invoice),
+                InvoiceColumn.EVENT: event_text,
+                InvoiceColumn.STATUS_READ: invoice.status_at,
             }
         )
-    frame = pd.DataFrame(rows, columns=["invoice_id", "branch_id", "pos_id", "state", *INVOICE_COLUMNS])
-    frame["Código SIAT"] = frame["Código SIAT"].astype("Int64")
+    ids = [InvoiceColumn.INVOICE_ID, InvoiceColumn.BRANCH_ID, InvoiceColumn.POS_ID, InvoiceColumn.STATE]
+    frame = pd.DataFrame(rows, columns=[*ids, *INVOICE_COLUMNS])
+    frame[InvoiceColumn.SIAT_CODE] = frame[InvoiceColumn.SIAT_CODE].astype("Int64")
     for column in INVOICE_TIME_COLUMNS:  # typed: sorts as time, and the CSV writes it in full
         frame[column] = la_paz_series(frame[column])
-    frame["Queda"] = time_left(frame["Plazo"], now, frame["state"].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING]))
+    pending = frame[InvoiceColumn.STATE].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING])
+    frame[InvoiceColumn.LEFT] = time_left(frame[InvoiceColumn.DEADLINE], now, pending)
     # The nearest deadline first (what is about to be late), those of open events last; newest first within.
-    frame = frame.sort_values("Emitida", ascending=False, kind="stable", na_position="last")
-    return frame.sort_values("Plazo", kind="stable", na_position="last").reset_index(drop=True)
+    frame = frame.sort_values(InvoiceColumn.ISSUED, ascending=False, kind="stable", na_position="last")
+    return frame.sort_values(InvoiceColumn.DEADLINE, kind="stable", na_position="last").reset_index(drop=True)
+
+
+class CloseColumn:
+    """Facturas' event closings (``closes_frame``): one row per ended event, then ids and the raw closing for filtering."""
+
+    EVENT_ID = "event_id"
+    BRANCH_ID = "branch_id"
+    CLOSING = "closing"  # an EventClosing value
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    CLOSING_SHOWN = "Cierre"  # with its icon
+    ISSUED = "Emitidas"
+    TO_SEND = "Por enviar"
+    VALIDATED = "Validadas"
+    REJECTED = "Rechazadas"
+    OTHER = "Otras"
+    START = "Inicio"
+    END = "Fin"
+    DEADLINE = InvoiceColumn.DEADLINE  # its invoices' deadline: one grid setting for both
+    LEFT = InvoiceColumn.LEFT
 
 
 CLOSE_COLUMNS = [
-    "Sucursal", "Punto de venta", "Cierre", "Emitidas", "Por enviar", "Validadas", "Rechazadas", "Otras", "Inicio", "Fin",
-    "Plazo", "Queda",
+    CloseColumn.BRANCH, CloseColumn.POS, CloseColumn.CLOSING_SHOWN, CloseColumn.ISSUED, CloseColumn.TO_SEND,
+    CloseColumn.VALIDATED, CloseColumn.REJECTED, CloseColumn.OTHER, CloseColumn.START, CloseColumn.END,
+    CloseColumn.DEADLINE, CloseColumn.LEFT,
 ]  # fmt: skip
+CLOSE_TIME_COLUMNS = (CloseColumn.START, CloseColumn.END, CloseColumn.DEADLINE)
 
 
 def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: datetime) -> pd.DataFrame:
@@ -130,25 +190,27 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: dateti
         branch = inventory.branch(pos.branch_id) if pos is not None else None
         rows.append(
             {
-                "event_id": c.span.event_id,
-                "branch_id": c.span.branch_id,
-                "closing": c.closing.value,
-                "Sucursal": branch.name if branch else "—",
-                "Punto de venta": pos.name if pos else c.span.pos_id,
-                "Cierre": f"{icons[c.closing]} {c.closing.value}",
-                "Emitidas": c.issued,
-                "Por enviar": c.to_send,
-                "Validadas": c.validated,
-                "Rechazadas": c.rejected,
-                "Otras": c.other,
-                "Inicio": c.span.start,
-                "Fin": c.span.end,
-                "Plazo": c.deadline,
-                "Queda": None,  # below, from "Plazo", typed
+                CloseColumn.EVENT_ID: c.span.event_id,
+                CloseColumn.BRANCH_ID: c.span.branch_id,
+                CloseColumn.CLOSING: c.closing.value,
+                CloseColumn.BRANCH: branch.name if branch else "—",
+                CloseColumn.POS: pos.name if pos else c.span.pos_id,
+                CloseColumn.CLOSING_SHOWN: f"{icons[c.closing]} {c.closing.value}",
+                CloseColumn.ISSUED: c.issued,
+                CloseColumn.TO_SEND: c.to_send,
+                CloseColumn.VALIDATED: c.validated,
+                CloseColumn.REJECTED: c.rejected,
+                CloseColumn.OTHER: c.other,
+                CloseColumn.START: c.span.start,
+                CloseColumn.END: c.span.end,
+                CloseColumn.DEADLINE: c.deadline,
+                CloseColumn.LEFT: None,  # below, from "Plazo", typed
             }
         )
-    frame = pd.DataFrame(rows, columns=["event_id", "branch_id", "closing", *CLOSE_COLUMNS])
-    for column in ("Inicio", "Fin", "Plazo"):
+    frame = pd.DataFrame(rows, columns=[CloseColumn.EVENT_ID, CloseColumn.BRANCH_ID, CloseColumn.CLOSING, *CLOSE_COLUMNS])
+    for column in CLOSE_TIME_COLUMNS:
         frame[column] = la_paz_series(frame[column])
-    frame["Queda"] = time_left(frame["Plazo"], now, frame["closing"] == EventClosing.TO_SEND.value)
+    frame[CloseColumn.LEFT] = time_left(
+        frame[CloseColumn.DEADLINE], now, frame[CloseColumn.CLOSING] == EventClosing.TO_SEND.value
+    )
     return frame

@@ -25,29 +25,62 @@ from cucu.views.export import excel_csv
 from cucu.views.pos import matching
 from cucu.vocabulary import EventState
 
+
+class EventColumn:
+    """Historial's events (``events_frame``): one row per event; what a supervisor sees, then what is kept for
+    filtering, for the timeline's lanes and its "continues" marks (hidden in the table, absent from the CSV)."""
+
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    MOTIVE = "Motivo"
+    MOTIVE_CODE = "Código motivo"
+    DESCRIPTION = "Descripción"
+    START = "Inicio"
+    END = "Fin"
+    HOURS = "Duración (h)"
+    HOURS_IN_PERIOD = "En el período (h)"
+    STATE = "Estado"  # an EventState value
+    EVENT_CUFD = "CUFD evento"
+    SIAT_CODE = "Código SIAT"
+    EVENT_ID = "ID evento"
+    BRANCH_ID = "branch_id"
+    POS_ID = "pos_id"
+    FROM_BEFORE = "from_before"  # the event began before the range
+    RUNS_AFTER = "runs_after"  # it ends after the range (or is still open then)
+
+
 # What a supervisor sees (table and CSV), in this order.
 SHOWN_COLUMNS = [
-    "Sucursal",
-    "Punto de venta",
-    "Motivo",
-    "Código motivo",
-    "Descripción",
-    "Inicio",
-    "Fin",
-    "Duración (h)",
-    "En el período (h)",
-    "Estado",
-    "CUFD evento",
-    "Código SIAT",
-    "ID evento",
+    EventColumn.BRANCH,
+    EventColumn.POS,
+    EventColumn.MOTIVE,
+    EventColumn.MOTIVE_CODE,
+    EventColumn.DESCRIPTION,
+    EventColumn.START,
+    EventColumn.END,
+    EventColumn.HOURS,
+    EventColumn.HOURS_IN_PERIOD,
+    EventColumn.STATE,
+    EventColumn.EVENT_CUFD,
+    EventColumn.SIAT_CODE,
+    EventColumn.EVENT_ID,
 ]
-HOUR_COLUMNS = ["Duración (h)", "En el período (h)"]  # hours as numbers (CSV, sums); durations on screen
-# Kept for filtering, for the timeline's lanes and its "continues" marks; hidden in the table, absent from the CSV.
-# ``from_before``: the event began before the range; ``runs_after``: it ends after the range (or is still open then).
-ID_COLUMNS = ["branch_id", "pos_id", "from_before", "runs_after"]
+HOUR_COLUMNS = [EventColumn.HOURS, EventColumn.HOURS_IN_PERIOD]  # hours as numbers (CSV, sums); durations on screen
+ID_COLUMNS = [EventColumn.BRANCH_ID, EventColumn.POS_ID, EventColumn.FROM_BEFORE, EventColumn.RUNS_AFTER]
+TIME_COLUMNS = (EventColumn.START, EventColumn.END)  # aware La Paz times
 COLUMNS = SHOWN_COLUMNS + ID_COLUMNS
 
-SUMMARY_COLUMNS = ["Sucursal", "Motivo", "Eventos", "Horas"]
+
+class SummaryColumn:
+    """Historial's summary (``summary_frame``): events and hours per branch and motive."""
+
+    BRANCH = EventColumn.BRANCH
+    MOTIVE = EventColumn.MOTIVE  # or BRANCH_TOTAL
+    EVENTS = "Eventos"
+    HOURS = "Horas"
+
+
+SUMMARY_COLUMNS = [SummaryColumn.BRANCH, SummaryColumn.MOTIVE, SummaryColumn.EVENTS, SummaryColumn.HOURS]
 BRANCH_TOTAL = "Total sucursal"
 GRAND_TOTAL = "Total general"
 
@@ -135,47 +168,49 @@ def events_frame(
             inside = None if until is None else (min(until, period[1]) - max(start, period[0])).total_seconds() / 3600
         rows.append(
             {
-                "Sucursal": branch_names.get(branch_id, branch_id or "—"),
-                "Punto de venta": pos.name if pos is not None else pos_id,
-                "Motivo": event.motive_text,
-                "Código motivo": event.codigo_motivo,
-                "Descripción": event.descripcion or "",
-                "Inicio": start,
-                "Fin": end,
-                "Duración (h)": max(0.0, hours) if hours is not None else None,
-                "En el período (h)": max(0.0, inside) if inside is not None else None,
-                "Estado": (EventState.ACTIVE if event.active else EventState.ENDED).value,
-                "CUFD evento": event.cufd_evento or "",
-                "Código SIAT": event.codigo_evento_siat or "",
-                "ID evento": event.id,
-                "branch_id": branch_id or "",
-                "pos_id": pos_id,
-                "from_before": from_before,
-                "runs_after": runs_after,
+                EventColumn.BRANCH: branch_names.get(branch_id, branch_id or "—"),
+                EventColumn.POS: pos.name if pos is not None else pos_id,
+                EventColumn.MOTIVE: event.motive_text,
+                EventColumn.MOTIVE_CODE: event.codigo_motivo,
+                EventColumn.DESCRIPTION: event.descripcion or "",
+                EventColumn.START: start,
+                EventColumn.END: end,
+                EventColumn.HOURS: max(0.0, hours) if hours is not None else None,
+                EventColumn.HOURS_IN_PERIOD: max(0.0, inside) if inside is not None else None,
+                EventColumn.STATE: (EventState.ACTIVE if event.active else EventState.ENDED).value,
+                EventColumn.EVENT_CUFD: event.cufd_evento or "",
+                EventColumn.SIAT_CODE: event.codigo_evento_siat or "",
+                EventColumn.EVENT_ID: event.id,
+                EventColumn.BRANCH_ID: branch_id or "",
+                EventColumn.POS_ID: pos_id,
+                EventColumn.FROM_BEFORE: from_before,
+                EventColumn.RUNS_AFTER: runs_after,
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    for column in ("Inicio", "Fin"):
+    for column in TIME_COLUMNS:
         frame[column] = la_paz_series(frame[column])
-    frame["Código motivo"] = frame["Código motivo"].astype("Int64")
-    for column in ("Duración (h)", "En el período (h)"):
+    frame[EventColumn.MOTIVE_CODE] = frame[EventColumn.MOTIVE_CODE].astype("Int64")
+    for column in HOUR_COLUMNS:
         frame[column] = frame[column].astype("float64")
-    for column in ("from_before", "runs_after"):
+    for column in (EventColumn.FROM_BEFORE, EventColumn.RUNS_AFTER):
         frame[column] = frame[column].astype("bool")
     for column in (
-        "Sucursal",
-        "Punto de venta",
-        "Motivo",
-        "Descripción",
-        "Estado",
-        "CUFD evento",
-        "Código SIAT",
-        "ID evento",
-        "branch_id",
-        "pos_id",
+        EventColumn.BRANCH,
+        EventColumn.POS,
+        EventColumn.MOTIVE,
+        EventColumn.DESCRIPTION,
+        EventColumn.STATE,
+        EventColumn.EVENT_CUFD,
+        EventColumn.SIAT_CODE,
+        EventColumn.EVENT_ID,
+        EventColumn.BRANCH_ID,
+        EventColumn.POS_ID,
     ):
         frame[column] = frame[column].astype(object)
-    frame = frame.sort_values(["Inicio", "Sucursal", "Punto de venta", "ID evento"], kind="stable", na_position="last")
+    frame = frame.sort_values(
+        [EventColumn.START, EventColumn.BRANCH, EventColumn.POS, EventColumn.EVENT_ID], kind="stable", na_position="last"
+    )
     return frame.reset_index(drop=True)
 
 
@@ -201,7 +236,11 @@ def filter_events(
     motives: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Rows matching every given filter; an empty or ``None`` filter keeps everything."""
-    chosen = {"branch_id": branch_ids or (), "pos_id": pos_ids or (), "Código motivo": [int(m) for m in motives or ()]}
+    chosen = {
+        EventColumn.BRANCH_ID: branch_ids or (),
+        EventColumn.POS_ID: pos_ids or (),
+        EventColumn.MOTIVE_CODE: [int(m) for m in motives or ()],
+    }
     return frame[matching(frame, chosen)].reset_index(drop=True)
 
 
@@ -214,36 +253,42 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ``now``, as in ``events_frame``).
     """
     if frame.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({"Eventos": "int64", "Horas": "float64"})
-    work = frame.assign(_code=frame["Código motivo"].fillna(99).astype("int64"), _hours=frame["En el período (h)"].fillna(0.0))
-    # Two groupbys for every branch at once (one per branch cost seconds with a chain's 1 000 branches).
-    per_motive = (
-        work.groupby(["Sucursal", "_code", "Motivo"], sort=True)
-        .agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum"))
-        .reset_index()
+        return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({SummaryColumn.EVENTS: "int64", SummaryColumn.HOURS: "float64"})
+    work = frame.assign(
+        _code=frame[EventColumn.MOTIVE_CODE].fillna(99).astype("int64"), _hours=frame[EventColumn.HOURS_IN_PERIOD].fillna(0.0)
     )
-    per_branch = work.groupby("Sucursal", sort=True).agg(Eventos=("ID evento", "size"), Horas=("_hours", "sum")).reset_index()
-    per_branch = per_branch.assign(Motivo=BRANCH_TOTAL, _code=np.iinfo("int64").max)  # after the branch's motives
-    rows = pd.concat([per_motive, per_branch], ignore_index=True).sort_values(["Sucursal", "_code"], kind="stable")
-    grand = pd.DataFrame([{"Sucursal": GRAND_TOTAL, "Motivo": "", "Eventos": len(work), "Horas": float(work["_hours"].sum())}])
-    rows = pd.concat([rows[SUMMARY_COLUMNS], grand], ignore_index=True)
+    totals = {SummaryColumn.EVENTS: (EventColumn.EVENT_ID, "size"), SummaryColumn.HOURS: ("_hours", "sum")}
+    # Two groupbys for every branch at once (one per branch cost seconds with a chain's 1 000 branches).
+    per_motive = work.groupby([EventColumn.BRANCH, "_code", EventColumn.MOTIVE], sort=True).agg(**totals).reset_index()
+    per_branch = work.groupby(EventColumn.BRANCH, sort=True).agg(**totals).reset_index()
+    per_branch = per_branch.assign(
+        **{SummaryColumn.MOTIVE: BRANCH_TOTAL}, _code=np.iinfo("int64").max
+    )  # after the branch's motives
+    rows = pd.concat([per_motive, per_branch], ignore_index=True).sort_values([SummaryColumn.BRANCH, "_code"], kind="stable")
+    grand = {
+        SummaryColumn.BRANCH: GRAND_TOTAL,
+        SummaryColumn.MOTIVE: "",
+        SummaryColumn.EVENTS: len(work),
+        SummaryColumn.HOURS: float(work["_hours"].sum()),
+    }
+    rows = pd.concat([rows[SUMMARY_COLUMNS], pd.DataFrame([grand])], ignore_index=True)
     summary = rows.reset_index(drop=True)
-    summary["Eventos"] = summary["Eventos"].astype("int64")
-    summary["Horas"] = summary["Horas"].round(1)
+    summary[SummaryColumn.EVENTS] = summary[SummaryColumn.EVENTS].astype("int64")
+    summary[SummaryColumn.HOURS] = summary[SummaryColumn.HOURS].round(1)
     return summary
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
     """Exactly ``SHOWN_COLUMNS``, for Excel (see :func:`cucu.views.export.excel_csv`)."""
     out = frame[SHOWN_COLUMNS].copy()
-    for column in ("Duración (h)", "En el período (h)"):
+    for column in HOUR_COLUMNS:
         out[column] = out[column].round(2)
-    return excel_csv(out, time_columns=("Inicio", "Fin"), sep=sep, decimal=decimal)
+    return excel_csv(out, time_columns=TIME_COLUMNS, sep=sep, decimal=decimal)
 
 
 def is_total_row(row: pd.Series) -> bool:
     """A summary row that closes a branch or the table (shown in bold)."""
-    return bool(row["Motivo"] == BRANCH_TOTAL or row["Sucursal"] == GRAND_TOTAL)
+    return bool(row[SummaryColumn.MOTIVE] == BRANCH_TOTAL or row[SummaryColumn.BRANCH] == GRAND_TOTAL)
 
 
 # ---- what the page says about completeness ---------------------------------------------
@@ -284,14 +329,23 @@ def coverage_text(history: StoredHistory, *, horizon: date | None = None) -> tup
     ), True
 
 
+class CoverageColumn:
+    """How complete each day is (``coverage_frame``)."""
+
+    DAY = "Día"
+    VERIFIED = "Verificados"
+    POS = "Puntos de venta"  # how many
+    COMPLETE = "Completo"  # the share verified
+
+
 def coverage_frame(history: StoredHistory) -> pd.DataFrame:
     """One row per completed day of the range: POS verified with cucu, of how many, and the share."""
     return pd.DataFrame(
         {
-            "Día": [c.day for c in history.coverage],
-            "Verificados": [c.verified for c in history.coverage],
-            "Puntos de venta": [c.total for c in history.coverage],
-            "Completo": [c.verified / c.total if c.total else 1.0 for c in history.coverage],
+            CoverageColumn.DAY: [c.day for c in history.coverage],
+            CoverageColumn.VERIFIED: [c.verified for c in history.coverage],
+            CoverageColumn.POS: [c.total for c in history.coverage],
+            CoverageColumn.COMPLETE: [c.verified / c.total if c.total else 1.0 for c in history.coverage],
         },
-        columns=["Día", "Verificados", "Puntos de venta", "Completo"],
+        columns=[CoverageColumn.DAY, CoverageColumn.VERIFIED, CoverageColumn.POS, CoverageColumn.COMPLETE],
     )

@@ -24,28 +24,54 @@ def pos_state(status: PosStatus | None) -> PosState:
     return PosState.CONTINGENCIA if status.event is not None else PosState.NORMAL
 
 
+class PosColumn:
+    """The POS frame's columns (``pos_frame``): the header a supervisor reads is the key code uses, spelled here once."""
+
+    BRANCH_ID = "branch_id"
+    POS_ID = "pos_id"
+    EVENT_ID = "event_id"
+    BRANCH = "Sucursal"
+    POS = "Punto de venta"
+    CITY = "Ciudad"  # the branch's, for the search (cucu.views.eventos.SEARCHED_COLUMNS)
+    STATE = "Estado"  # a PosState value
+    MOTIVE = "Motivo"
+    MOTIVE_CODE = "Código motivo"
+    DESCRIPTION = "Descripción"
+    START = "Inicio"
+    HOURS_OPEN = "Horas abierto"
+    LONG_OPEN = "Abierto hace mucho"
+    EVENT_CUFD = "CUFD evento"
+    SIAT_CODE = "Código SIAT"
+    FETCHED = "Consultado"
+    STALE = "Desactualizado"
+    ERROR = "Error"
+    CUFD = "CUFD"  # a CufdHealth value
+    CUFD_UNTIL = "CUFD vence"  # its vigencia
+    CAN_INVOICE = "Puede facturar"
+
+
 POS_COLUMNS = [
-    "branch_id",
-    "pos_id",
-    "event_id",
-    "Sucursal",
-    "Punto de venta",
-    "Ciudad",  # the branch's, for the search (cucu.views.eventos.SEARCHED_COLUMNS)
-    "Estado",
-    "Motivo",
-    "Código motivo",
-    "Descripción",
-    "Inicio",
-    "Horas abierto",
-    "Abierto hace mucho",
-    "CUFD evento",
-    "Código SIAT",
-    "Consultado",
-    "Desactualizado",
-    "Error",
-    "CUFD",  # a CufdHealth value
-    "CUFD vence",  # its vigencia
-    "Puede facturar",
+    PosColumn.BRANCH_ID,
+    PosColumn.POS_ID,
+    PosColumn.EVENT_ID,
+    PosColumn.BRANCH,
+    PosColumn.POS,
+    PosColumn.CITY,
+    PosColumn.STATE,
+    PosColumn.MOTIVE,
+    PosColumn.MOTIVE_CODE,
+    PosColumn.DESCRIPTION,
+    PosColumn.START,
+    PosColumn.HOURS_OPEN,
+    PosColumn.LONG_OPEN,
+    PosColumn.EVENT_CUFD,
+    PosColumn.SIAT_CODE,
+    PosColumn.FETCHED,
+    PosColumn.STALE,
+    PosColumn.ERROR,
+    PosColumn.CUFD,
+    PosColumn.CUFD_UNTIL,
+    PosColumn.CAN_INVOICE,
 ]
 
 
@@ -70,31 +96,31 @@ def pos_frame(
             hours = open_for.total_seconds() / 3600 if open_for is not None else None
             rows.append(
                 {
-                    "branch_id": branch.id,
-                    "pos_id": pos.id,
-                    "event_id": event.id if event else None,
-                    "Sucursal": branch.name,
-                    "Punto de venta": pos.name,
-                    "Ciudad": branch.city,
-                    "Estado": pos_state(status).value,
-                    "Motivo": event.motive_text if event else None,
-                    "Código motivo": event.codigo_motivo if event else None,
-                    "Descripción": event.descripcion if event else None,
-                    "Inicio": event.fecha_inicio if event else None,
-                    "Horas abierto": round(hours, 2) if hours is not None else None,
-                    "Abierto hace mucho": bool(hours is not None and hours >= long_open_hours),
-                    "CUFD evento": event.cufd_evento if event else None,
-                    "Código SIAT": event.codigo_evento_siat if event else None,
-                    "Consultado": status.fetched_at if status else None,
-                    "Desactualizado": bool(status is not None and status.stale),
-                    "Error": status.error if status else None,
-                    "CUFD": health.value,
-                    "CUFD vence": code.cufd.vigencia if code is not None and code.cufd is not None else None,
-                    "Puede facturar": health.can_invoice,
+                    PosColumn.BRANCH_ID: branch.id,
+                    PosColumn.POS_ID: pos.id,
+                    PosColumn.EVENT_ID: event.id if event else None,
+                    PosColumn.BRANCH: branch.name,
+                    PosColumn.POS: pos.name,
+                    PosColumn.CITY: branch.city,
+                    PosColumn.STATE: pos_state(status).value,
+                    PosColumn.MOTIVE: event.motive_text if event else None,
+                    PosColumn.MOTIVE_CODE: event.codigo_motivo if event else None,
+                    PosColumn.DESCRIPTION: event.descripcion if event else None,
+                    PosColumn.START: event.fecha_inicio if event else None,
+                    PosColumn.HOURS_OPEN: round(hours, 2) if hours is not None else None,
+                    PosColumn.LONG_OPEN: bool(hours is not None and hours >= long_open_hours),
+                    PosColumn.EVENT_CUFD: event.cufd_evento if event else None,
+                    PosColumn.SIAT_CODE: event.codigo_evento_siat if event else None,
+                    PosColumn.FETCHED: status.fetched_at if status else None,
+                    PosColumn.STALE: bool(status is not None and status.stale),
+                    PosColumn.ERROR: status.error if status else None,
+                    PosColumn.CUFD: health.value,
+                    PosColumn.CUFD_UNTIL: code.cufd.vigencia if code is not None and code.cufd is not None else None,
+                    PosColumn.CAN_INVOICE: health.can_invoice,
                 }
             )
     frame = pd.DataFrame(rows, columns=POS_COLUMNS)
-    frame["Código motivo"] = frame["Código motivo"].astype("Int64")
+    frame[PosColumn.MOTIVE_CODE] = frame[PosColumn.MOTIVE_CODE].astype("Int64")
     return frame
 
 
@@ -112,8 +138,8 @@ def matching(frame: pd.DataFrame, filters: Mapping[str, Iterable[object]]) -> pd
 def cufd_texts(rows: pd.DataFrame, now: datetime) -> pd.Series:
     """ "🟢 vence en 5 h 10 min", "🔴 vencido hace 3 h", "🔴 inactivo"… for each row of a pos_frame
     (vectorised: a chain's 10 000 rows at every refresh of Eventos activos)."""
-    health = rows["CUFD"]
-    until = la_paz_series(rows["CUFD vence"])
+    health = rows[PosColumn.CUFD]
+    until = la_paz_series(rows[PosColumn.CUFD_UNTIL])
     icon = health.map({h.value: h.icon for h in CufdHealth}).fillna("")
     known = until.notna()
     live = health.isin([CufdHealth.VALID.value, CufdHealth.EXPIRING.value]) & known
@@ -129,10 +155,10 @@ def unknown_note(frame: pd.DataFrame, *, polling: bool = True) -> str | None:
     some POS's state in ``pos_frame`` is not known: the first sweep's progress, or which POS cucu did not
     answer for. ``polling``: someone asks cucu now; when nobody does, the sweep is not "en curso" (the
     collector notice beside it says why)."""
-    total, unknown = len(frame), int((frame["Estado"] == PosState.DESCONOCIDO).sum())
+    total, unknown = len(frame), int((frame[PosColumn.STATE] == PosState.DESCONOCIDO).sum())
     if not unknown:
         return None
-    asked = int(frame["Consultado"].notna().sum())  # answered or not: the first sweep's progress
+    asked = int(frame[PosColumn.FETCHED].notna().sum())  # answered or not: the first sweep's progress
     counted = "Las cifras cuentan solo los puntos de venta con datos."
     if asked < total:
         state = "en curso" if polling else "detenido"

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cucu.formatting import fmt_datetime, fmt_every
 from cucu.lapaz import wall_clock
+from cucu.views.conectividad import HeartbeatColumn, LatencyColumn
 from cucu.vocabulary import CheckState
 
 LINE_COLOR = "#0F5A9C"  # the theme's primary colour
@@ -25,6 +26,29 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # What both charts share: the page's own background and font, no frame around the plot.
 BASE_CONFIG = {"view": {"stroke": None}, "background": None, "font": "sans-serif"}
 STATE_SCALE = {"domain": [s.label for s in CheckState], "range": [s.chart_color for s in CheckState]}
+# The latency frame's count of each kind of failed check; the chart names each by its label.
+FAILED_COLUMNS = {CheckState.SIAT_DOWN: LatencyColumn.SIAT_DOWN, CheckState.CUCU_UNREACHABLE: LatencyColumn.CUCU_UNREACHABLE}
+
+
+class HeartbeatField:
+    """The fields of ``heartbeat_chart``'s rows, one per check (the tooltip names a field by them)."""
+
+    SLOT = "Posición"
+    STATE = "Estado"  # a CheckState's label
+    TIME = "Hora"
+    LATENCY = "Latencia"
+    ERROR = "Error"
+
+
+class LatencyField:
+    """The fields of ``latency_chart``'s rows, one per check or bucket; beside them, a count per kind of
+    failed check named by its CheckState's label."""
+
+    TIME = "t"  # the La Paz wall clock on a UTC scale
+    SHOWN_TIME = "Hora"
+    LATENCY = "ms"
+    MAX = "Máxima"
+    CHECKS = "Comprobaciones"
 
 
 def heartbeat_chart(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, height: int = 90) -> dict[str, Any]:
@@ -35,14 +59,20 @@ def heartbeat_chart(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, height
     offset = slots - len(frame)
     rows = [
         {
-            "Posición": offset + i,
-            "Estado": CheckState(state).label,
-            "Hora": fmt_datetime(pd.Timestamp(when).to_pydatetime(), seconds=True),
-            "Latencia": f"{latency:.0f} ms" if pd.notna(latency) else "—",
-            "Error": _wrap(error) if isinstance(error, str) and error else "",
+            HeartbeatField.SLOT: offset + i,
+            HeartbeatField.STATE: CheckState(state).label,
+            HeartbeatField.TIME: fmt_datetime(pd.Timestamp(when).to_pydatetime(), seconds=True),
+            HeartbeatField.LATENCY: f"{latency:.0f} ms" if pd.notna(latency) else "—",
+            HeartbeatField.ERROR: _wrap(error) if isinstance(error, str) and error else "",
         }
         for i, (when, state, latency, error) in enumerate(
-            zip(frame["Hora"], frame["Estado"], frame["Latencia (ms)"], frame["Error"], strict=True)
+            zip(
+                frame[HeartbeatColumn.TIME],
+                frame[HeartbeatColumn.STATE],
+                frame[HeartbeatColumn.LATENCY],
+                frame[HeartbeatColumn.ERROR],
+                strict=True,
+            )
         )
     ]
     return {
@@ -51,9 +81,12 @@ def heartbeat_chart(frame: pd.DataFrame, *, slots: int = HEARTBEAT_SLOTS, height
         "height": height,
         "mark": {"type": "bar", "cornerRadius": 3, "width": {"band": 0.75}},
         "encoding": {
-            "x": {"field": "Posición", "type": "ordinal", "scale": {"domain": list(range(slots))}, "axis": None},
-            "color": {"field": "Estado", "type": "nominal", "scale": STATE_SCALE, "legend": None},
-            "tooltip": [{"field": f, "type": "nominal"} for f in ("Estado", "Hora", "Latencia", "Error")],
+            "x": {"field": HeartbeatField.SLOT, "type": "ordinal", "scale": {"domain": list(range(slots))}, "axis": None},
+            "color": {"field": HeartbeatField.STATE, "type": "nominal", "scale": STATE_SCALE, "legend": None},
+            "tooltip": [
+                {"field": f, "type": "nominal"}
+                for f in (HeartbeatField.STATE, HeartbeatField.TIME, HeartbeatField.LATENCY, HeartbeatField.ERROR)
+            ],
         },
         "config": BASE_CONFIG,
     }
@@ -65,25 +98,25 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
 
     ``frame`` is a :func:`cucu.views.conectividad.latency_frame` (so a page may cache it): raw checks when
     ``bucket`` is None, else means per bucket (see :func:`cucu.views.conectividad.auto_bucket`)."""
-    clock = wall_clock(frame["Hora"])
+    clock = wall_clock(frame[LatencyColumn.TIME])
     when = clock.dt.strftime("%Y-%m-%dT%H:%M:%SZ")  # the La Paz wall clock, read on a UTC scale
     shown = clock.dt.strftime("%d/%m %H:%M:%S" if bucket is None else "%d/%m %H:%M")
     every = "" if bucket is None else f" · cada {fmt_every(bucket)}"
     rows = [
         {
-            "t": t,
-            "Hora": f"{label}{every}",
-            "ms": None if pd.isna(ms) else round(float(ms), 1),
-            "Máxima": None if pd.isna(top) else round(float(top)),
-            "Comprobaciones": int(n),
-            **{state.label: int(frame[state.label].iloc[i]) for state in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE)},
+            LatencyField.TIME: t,
+            LatencyField.SHOWN_TIME: f"{label}{every}",
+            LatencyField.LATENCY: None if pd.isna(ms) else round(float(ms), 1),
+            LatencyField.MAX: None if pd.isna(top) else round(float(top)),
+            LatencyField.CHECKS: int(n),
+            **{state.label: int(frame[column].iloc[i]) for state, column in FAILED_COLUMNS.items()},
         }
         for i, (t, label, ms, top, n) in enumerate(
-            zip(when, shown, frame["Latencia (ms)"], frame["Máxima (ms)"], frame["Comprobaciones"], strict=True)
+            zip(when, shown, frame[LatencyColumn.LATENCY], frame[LatencyColumn.MAX], frame[LatencyColumn.CHECKS], strict=True)
         )
     ]
     x = {
-        "field": "t",
+        "field": LatencyField.TIME,
         "type": "temporal",
         "scale": {"type": "utc"},
         "title": None,
@@ -94,13 +127,16 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
             "grid": False,
         },
     }
-    line_tooltip = [{"field": "Hora", "type": "nominal"}, {"field": "ms", "type": "quantitative", "title": "ms", "format": ".0f"}]
+    line_tooltip = [
+        {"field": LatencyField.SHOWN_TIME, "type": "nominal"},
+        {"field": LatencyField.LATENCY, "type": "quantitative", "title": "ms", "format": ".0f"},
+    ]
     if bucket is not None:
         line_tooltip = [
-            {"field": "Hora", "type": "nominal"},
-            {"field": "ms", "type": "quantitative", "title": "media (ms)", "format": ".0f"},
-            {"field": "Máxima", "type": "quantitative", "title": "máx. (ms)"},
-            {"field": "Comprobaciones", "type": "quantitative"},
+            {"field": LatencyField.SHOWN_TIME, "type": "nominal"},
+            {"field": LatencyField.LATENCY, "type": "quantitative", "title": "media (ms)", "format": ".0f"},
+            {"field": LatencyField.MAX, "type": "quantitative", "title": "máx. (ms)"},
+            {"field": LatencyField.CHECKS, "type": "quantitative"},
         ]
     layers: list[dict[str, Any]] = [
         {
@@ -115,13 +151,13 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
             },
             "encoding": {
                 "x": x,
-                "y": {"field": "ms", "type": "quantitative", "title": "ms", "scale": {"zero": True}},
+                "y": {"field": LatencyField.LATENCY, "type": "quantitative", "title": "ms", "scale": {"zero": True}},
                 "tooltip": line_tooltip,
             },
         }
     ]
-    for state in (CheckState.SIAT_DOWN, CheckState.CUCU_UNREACHABLE):
-        if not frame[state.label].gt(0).any():
+    for state, column in FAILED_COLUMNS.items():
+        if not frame[column].gt(0).any():
             continue
         layers.append(
             {
@@ -131,7 +167,7 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
                     "x": x,
                     "y": {"datum": 0, "type": "quantitative"},
                     "tooltip": [
-                        {"field": "Hora", "type": "nominal"},
+                        {"field": LatencyField.SHOWN_TIME, "type": "nominal"},
                         {"field": state.label, "type": "quantitative", "title": f"{state.label} (comprobaciones)"},
                     ],
                 },

@@ -23,7 +23,7 @@ from cucu.api.models import motive_label
 from cucu.formatting import fmt_datetime, fmt_duration, plotly_text
 from cucu.lapaz import to_la_paz, wall_clock_text
 from cucu.periods import day_bounds
-from cucu.views.historial import Lane, lane_label
+from cucu.views.historial import EventColumn, Lane, lane_label
 from cucu.vocabulary import EventState, Motive
 
 # Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors). Every bar is
@@ -82,8 +82,8 @@ def timeline_figure(
     known = {lane.pos_id for lane in lanes}
     # POS of ``frame`` without a lane (no ``lanes`` given, or a POS no longer in the
     # inventory) get one after the others, by branch then POS name.
-    present = frame[["pos_id", "branch_id", "Sucursal", "Punto de venta"]].drop_duplicates("pos_id")
-    present = present.sort_values(["Sucursal", "Punto de venta"], kind="stable")
+    present = frame[[EventColumn.POS_ID, EventColumn.BRANCH_ID, EventColumn.BRANCH, EventColumn.POS]]
+    present = present.drop_duplicates(EventColumn.POS_ID).sort_values([EventColumn.BRANCH, EventColumn.POS], kind="stable")
     for pos_id, branch_id, branch, pos in present.itertuples(index=False, name=None):
         if pos_id not in known:
             lanes.append(Lane(pos_id, lane_label(branch, pos), branch_id))
@@ -115,23 +115,23 @@ def timeline_figure(
     after_y: list[str] = []  # lanes whose event runs past the range (ended later, or still open)
     after_text: list[str] = []
     if not frame.empty:
-        work = frame[frame["Inicio"].notna()].copy()
-        work["_code"] = work["Código motivo"].fillna(0).astype("int64")
+        work = frame[frame[EventColumn.START].notna()].copy()
+        work["_code"] = work[EventColumn.MOTIVE_CODE].fillna(0).astype("int64")
         # Finished events first: the legend shows a motive's first bar, plain rather than hatched.
-        work = work.sort_values("Estado", key=lambda s: s == EventState.ACTIVE, kind="stable")
+        work = work.sort_values(EventColumn.STATE, key=lambda s: s == EventState.ACTIVE, kind="stable")
         for code, group in work.groupby("_code", sort=True):
             code = int(code)
-            active = (group["Estado"] == EventState.ACTIVE).tolist()
+            active = (group[EventColumn.STATE] == EventState.ACTIVE).tolist()
             # Drawn within the range: an event that began before it or runs past it is cut at its edge
             # and marked there (``_continues``).
-            real_starts = [to_la_paz(v.to_pydatetime()) for v in group["Inicio"]]
+            real_starts = [to_la_paz(v.to_pydatetime()) for v in group[EventColumn.START]]
             real_ends = [
                 to_la_paz(now) if is_open or pd.isna(fin) else to_la_paz(fin.to_pydatetime())
-                for is_open, fin in zip(active, group["Fin"], strict=True)
+                for is_open, fin in zip(active, group[EventColumn.END], strict=True)
             ]
             starts = [wall_clock_text(max(v, x_start)) for v in real_starts]
             ends = [wall_clock_text(min(v, x_end)) for v in real_ends]
-            for lane, begun, finish, is_open in zip(group["pos_id"], real_starts, real_ends, active, strict=True):
+            for lane, begun, finish, is_open in zip(group[EventColumn.POS_ID], real_starts, real_ends, active, strict=True):
                 if begun < x_start:
                     before_y.append(lane_of[lane])
                     before_text.append(f"Empezó el {begun:%d/%m %H:%M}, antes del período")
@@ -141,23 +141,25 @@ def timeline_figure(
             widths = [
                 max(0.0, (pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000) for s, e in zip(starts, ends, strict=True)
             ]
-            y = [lane_of[p] for p in group["pos_id"]]
+            y = [lane_of[p] for p in group[EventColumn.POS_ID]]
             custom = [
                 [
-                    plotly_text(r["Sucursal"]),
-                    plotly_text(r["Punto de venta"]),
-                    plotly_text(r["Motivo"]),
-                    plotly_text(r["Descripción"] or "—"),
-                    fmt_datetime(r["Inicio"].to_pydatetime()),
-                    "en curso" if is_open else fmt_datetime(None if pd.isna(r["Fin"]) else r["Fin"].to_pydatetime()),
-                    fmt_duration(timedelta(hours=float(r["Duración (h)"]))) if pd.notna(r["Duración (h)"]) else "—",
+                    plotly_text(r[EventColumn.BRANCH]),
+                    plotly_text(r[EventColumn.POS]),
+                    plotly_text(r[EventColumn.MOTIVE]),
+                    plotly_text(r[EventColumn.DESCRIPTION] or "—"),
+                    fmt_datetime(r[EventColumn.START].to_pydatetime()),
+                    "en curso"
+                    if is_open
+                    else fmt_datetime(None if pd.isna(r[EventColumn.END]) else r[EventColumn.END].to_pydatetime()),
+                    fmt_duration(timedelta(hours=float(r[EventColumn.HOURS]))) if pd.notna(r[EventColumn.HOURS]) else "—",
                 ]
                 for (_, r), is_open in zip(group.iterrows(), active, strict=True)
             ]
             color = MOTIVE_COLORS.get(code, UNKNOWN_COLOR)
             fig.add_trace(
                 go.Bar(
-                    name=_legend_name(code, group["Motivo"]),
+                    name=_legend_name(code, group[EventColumn.MOTIVE]),
                     orientation="h",
                     base=starts,
                     x=widths,
@@ -296,6 +298,16 @@ def timeline_figure(
     return fig
 
 
+class DailyField:
+    """The fields of ``daily_events_chart``'s rows, one per day and motive (a tooltip names a field by them)."""
+
+    DAY = "Día"  # the axis' "dd/mm"
+    DATE = "Fecha"  # the tooltip's "dd/mm/yyyy"
+    MOTIVE = "Motivo"
+    CODE = "Código"  # the motive's, for the stacking order
+    EVENTS = "Eventos"
+
+
 def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetime | None = None) -> dict[str, Any]:
     """Events in contingency on each day of ``start``..``end`` (an event counts on every day it
     overlaps, also one that began before the range), stacked by motive (colours as in the timeline):
@@ -307,27 +319,29 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetim
     by our labels, never by text from cucu.
     """
     days = pd.date_range(start, end, freq="D")
-    work = frame[frame["Inicio"].notna()]
+    work = frame[frame[EventColumn.START].notna()]
     until = _as_datetime(end, end=True) if now is None else min(to_la_paz(now), _as_datetime(end, end=True))
-    first = work["Inicio"].dt.tz_localize(None).dt.normalize()
-    ends = work["Fin"].where(work["Estado"] != EventState.ACTIVE).fillna(pd.Timestamp(until)).dt.tz_localize(None)
+    first = work[EventColumn.START].dt.tz_localize(None).dt.normalize()
+    ends = (
+        work[EventColumn.END].where(work[EventColumn.STATE] != EventState.ACTIVE).fillna(pd.Timestamp(until)).dt.tz_localize(None)
+    )
     # The day of the last instant the event was open (an end at midnight does not count that day).
-    last = (ends - pd.Timedelta(microseconds=1)).where(ends > work["Inicio"].dt.tz_localize(None), ends).dt.normalize()
+    last = (ends - pd.Timedelta(microseconds=1)).where(ends > work[EventColumn.START].dt.tz_localize(None), ends).dt.normalize()
     first, last = first.clip(lower=days[0]), last.clip(upper=days[-1])
     spans = ((last - first).dt.days + 1).clip(lower=0).to_numpy()
     offsets = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)  # 0, 1, … within each event
     touched = (first.repeat(spans) + pd.to_timedelta(offsets, unit="D")).to_numpy()
-    code = work["Código motivo"].fillna(0).astype("int64").repeat(spans).to_numpy()
+    code = work[EventColumn.MOTIVE_CODE].fillna(0).astype("int64").repeat(spans).to_numpy()
     counts = pd.crosstab(touched, code).reindex(days, fill_value=0) if len(touched) else pd.DataFrame(index=days)
     codes = sorted(int(c) for c in counts.columns)
     names = {c: motive_label(c or None) for c in codes}
     rows = [
         {
-            "Día": d.strftime("%d/%m"),
-            "Fecha": d.strftime("%d/%m/%Y"),
-            "Motivo": names[c],
-            "Código": c,
-            "Eventos": int(counts.at[d, c]),
+            DailyField.DAY: d.strftime("%d/%m"),
+            DailyField.DATE: d.strftime("%d/%m/%Y"),
+            DailyField.MOTIVE: names[c],
+            DailyField.CODE: c,
+            DailyField.EVENTS: int(counts.at[d, c]),
         }
         for d in days
         for c in codes
@@ -339,30 +353,30 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetim
         "height": 320,
         "encoding": {
             "x": {
-                "field": "Día",
+                "field": DailyField.DAY,
                 "type": "ordinal",
                 "sort": [d.strftime("%d/%m") for d in days],
                 "title": None,
                 "axis": {"labelAngle": 0},
             },
             "y": {
-                "field": "Eventos",
+                "field": DailyField.EVENTS,
                 "type": "quantitative",
                 "stack": "zero",
                 "title": "Eventos en curso",
                 "axis": {"format": "d"},
             },
             "color": {
-                "field": "Motivo",
+                "field": DailyField.MOTIVE,
                 "type": "nominal",
                 "scale": {"domain": [names[c] for c in codes], "range": [MOTIVE_COLORS.get(c, UNKNOWN_COLOR) for c in codes]},
                 "legend": {"orient": "top", "title": None},
             },
-            "order": {"field": "Código", "type": "quantitative"},
+            "order": {"field": DailyField.CODE, "type": "quantitative"},
             "tooltip": [
-                {"field": "Fecha", "type": "nominal"},
-                {"field": "Motivo", "type": "nominal"},
-                {"field": "Eventos", "type": "quantitative", "format": "d"},
+                {"field": DailyField.DATE, "type": "nominal"},
+                {"field": DailyField.MOTIVE, "type": "nominal"},
+                {"field": DailyField.EVENTS, "type": "quantitative", "format": "d"},
             ],
         },
     }
