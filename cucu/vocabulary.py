@@ -75,10 +75,10 @@ _TONE_STYLE: dict[Tone, tuple[Color, str, str, str]] = {
 class Motive(enum.IntEnum):
     """cucu's own motive codes (``codigoMotivo``), not SIAT's catalogue of seven."""
 
-    CORTE_INTERNET = 1
-    FALLA_SIAT = 2
+    INTERNET_OUTAGE = 1
+    SIAT_FAILURE = 2
     VIRUS = 3
-    OTRO = 4
+    OTHER = 4
 
     @property
     def label(self) -> str:
@@ -86,10 +86,10 @@ class Motive(enum.IntEnum):
 
 
 _MOTIVE_LABELS = {
-    Motive.CORTE_INTERNET: "Corte de internet",
-    Motive.FALLA_SIAT: "Falla SIAT",
+    Motive.INTERNET_OUTAGE: "Corte de internet",
+    Motive.SIAT_FAILURE: "Falla SIAT",
     Motive.VIRUS: "Virus informático",
-    Motive.OTRO: "Otro",
+    Motive.OTHER: "Otro",
 }
 
 
@@ -112,7 +112,7 @@ class Mode(StrEnum):
 
     DEMO = "DEMO"
     SANDBOX = "SANDBOX"
-    PRODUCCION = "PRODUCCIÓN"
+    PRODUCTION = "PRODUCCIÓN"
 
     @property
     def label(self) -> str:
@@ -120,12 +120,12 @@ class Mode(StrEnum):
 
     @property
     def color(self) -> Color:
-        colors: dict[Mode, Color] = {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCCION: "blue"}
+        colors: dict[Mode, Color] = {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCTION: "blue"}
         return colors[self]
 
     @property
     def icon(self) -> str:
-        return {Mode.DEMO: ":material/science:", Mode.SANDBOX: ":material/construction:", Mode.PRODUCCION: ":material/verified:"}[
+        return {Mode.DEMO: ":material/science:", Mode.SANDBOX: ":material/construction:", Mode.PRODUCTION: ":material/verified:"}[
             self
         ]
 
@@ -134,7 +134,7 @@ class Mode(StrEnum):
         return {
             Mode.DEMO: "Datos de demostración: el simulador local de cucu.",
             Mode.SANDBOX: "Conectado al sandbox de cucu (sandbox.cucu.bo).",
-            Mode.PRODUCCION: "Conectado al servicio de cucu en producción.",
+            Mode.PRODUCTION: "Conectado al servicio de cucu en producción.",
         }[self]
 
 
@@ -340,11 +340,11 @@ class ErrorKind(StrEnum):
 class SiatStatus(StrEnum):
     """SIAT in one word (Statuspage style), from the recent checks: see ``cucu.connectivity.rules.siat_rollup``."""
 
-    OPERATIVO = "operativo"
-    INTERMITENTE = "intermitente"
-    CAIDO = "caido"
-    SIN_CUCU = "sin_cucu"  # cucu gave no answer: nothing is known of SIAT (never "Caído")
-    SIN_DATOS = "sin_datos"
+    OPERATIONAL = "operativo"
+    INTERMITTENT = "intermitente"
+    DOWN = "caido"
+    CUCU_SILENT = "sin_cucu"  # cucu gave no answer: nothing is known of SIAT (never "Caído")
+    NO_DATA = "sin_datos"
 
     @property
     def label(self) -> str:
@@ -366,11 +366,11 @@ class SiatStatus(StrEnum):
 
 
 _SIAT_STYLE: dict[SiatStatus, tuple[str, Tone, str]] = {
-    SiatStatus.OPERATIVO: ("Operativo", Tone.OK, "check_circle"),
-    SiatStatus.INTERMITENTE: ("Intermitente", Tone.MANAGED, "warning"),
-    SiatStatus.CAIDO: ("Caído", Tone.PROBLEM, "error"),
-    SiatStatus.SIN_CUCU: ("cucu no responde", Tone.UNKNOWN, "cloud_off"),
-    SiatStatus.SIN_DATOS: ("Sin datos", Tone.UNKNOWN, "help"),
+    SiatStatus.OPERATIONAL: ("Operativo", Tone.OK, "check_circle"),
+    SiatStatus.INTERMITTENT: ("Intermitente", Tone.MANAGED, "warning"),
+    SiatStatus.DOWN: ("Caído", Tone.PROBLEM, "error"),
+    SiatStatus.CUCU_SILENT: ("cucu no responde", Tone.UNKNOWN, "cloud_off"),
+    SiatStatus.NO_DATA: ("Sin datos", Tone.UNKNOWN, "help"),
 }
 
 
@@ -381,8 +381,8 @@ class PosState(StrEnum):
     """A POS by its last successful answer. The values are the labels: the URL filter carries them."""
 
     NORMAL = "Normal"
-    CONTINGENCIA = "En contingencia"
-    DESCONOCIDO = "Desconocido"
+    CONTINGENCY = "En contingencia"
+    UNKNOWN = "Desconocido"
 
     @property
     def label(self) -> str:
@@ -391,7 +391,7 @@ class PosState(StrEnum):
     @property
     def tone(self) -> Tone:
         """Contingency is managed (amber): the POS invoices offline, as it should while SIAT cannot be reached."""
-        return {PosState.NORMAL: Tone.OK, PosState.CONTINGENCIA: Tone.MANAGED, PosState.DESCONOCIDO: Tone.UNKNOWN}[self]
+        return {PosState.NORMAL: Tone.OK, PosState.CONTINGENCY: Tone.MANAGED, PosState.UNKNOWN: Tone.UNKNOWN}[self]
 
     @property
     def icon(self) -> str:

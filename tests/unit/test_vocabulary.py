@@ -63,8 +63,8 @@ def test_members_shown_with_an_icon_have_one(members):
 def test_labels_people_read():
     assert Outcome.UNCERTAIN.label == "Sin confirmar" and Outcome.DENIED.label == "Sin permiso"
     assert Role.VIEWER.label == "Observador" and ActionKind.END.past == "finalizó"
-    assert SiatStatus.CAIDO.label == "Caído" and SiatStatus.CAIDO.color == "red"
-    assert Motive.FALLA_SIAT.label == "Falla SIAT"
+    assert SiatStatus.DOWN.label == "Caído" and SiatStatus.DOWN.color == "red"
+    assert Motive.SIAT_FAILURE.label == "Falla SIAT"
 
 
 def test_only_supervisors_act():
