@@ -117,12 +117,6 @@ CLOSE_COLUMNS = [
 
 def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: datetime) -> pd.DataFrame:
     """Per ended event: its offline invoices and its closing state ("Cerrado" when all are validated)."""
-    icons = {
-        EventClosing.CLOSED: "✅",
-        EventClosing.TO_SEND: "🟠",
-        EventClosing.REJECTED: "🔴",
-        EventClosing.NO_INVOICES: "⚪",
-    }
     rows = []
     known = {p.id: p for p in inventory.all_pos}
     for c in closes:
@@ -135,7 +129,7 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: dateti
                 "closing": c.closing.value,
                 "Sucursal": branch.name if branch else "—",
                 "Punto de venta": pos.name if pos else c.span.pos_id,
-                "Cierre": f"{icons[c.closing]} {c.closing.value}",
+                "Cierre": f"{c.closing.icon} {c.closing.value}",
                 "Emitidas": c.issued,
                 "Por enviar": c.to_send,
                 "Validadas": c.validated,
