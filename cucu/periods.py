@@ -31,7 +31,7 @@ class Preset(StrEnum):
 
     @property
     def label(self) -> str:
-        return _PRESET_LABELS[self]
+        return _PRESET[self]
 
     def range(self, today: date) -> tuple[date, date]:
         """The (first, last) day of this shortcut on ``today``."""
@@ -45,7 +45,7 @@ class Preset(StrEnum):
         return default_range(today, 7 if self is Preset.LAST_7 else 30)
 
 
-_PRESET_LABELS = {
+_PRESET: dict[Preset, str] = {
     Preset.TODAY: "Hoy",
     Preset.YESTERDAY: "Ayer",
     Preset.LAST_7: "Últimos 7 días",

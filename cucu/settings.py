@@ -88,7 +88,7 @@ class Settings:
             return Mode.DEMO
         if urlsplit(self.base_url).hostname == SANDBOX_HOST:
             return Mode.SANDBOX
-        return Mode.PRODUCCION
+        return Mode.PRODUCTION
 
     def cache_key(self) -> str:
         """Identifies the configuration for caches, without carrying the key itself."""

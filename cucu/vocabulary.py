@@ -1,16 +1,21 @@
-"""The dashboard's closed sets: one ``StrEnum`` each, with its Spanish label and icon beside it.
+"""The dashboard's closed sets: one enum each, with its Spanish label, and its icon where the UI shows one.
 
 Every module, page and test names these members; no other module spells their values. A value
 that is stored (audit outcomes and actions, roles, error kinds) or carried in a URL (POS states)
 never changes: a new wording goes in ``label``. Icons are emoji where they go into table cells
 and text, Material names (``:material/…:``) where Streamlit draws them as icons.
+
+Each set's words, icons and tones are in one table right after its class (``_ROLE``, ``_OUTCOME``…),
+a ``NamedTuple`` per member when the set has several (``RoleLook``…), and its properties only read
+that table. Where the value is the label (frames, filters and URLs carry it as shown), ``label`` is
+the value and the table holds the rest.
 """
 
 from __future__ import annotations
 
 import enum
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cucu.formatting import plural
 
@@ -35,21 +40,21 @@ class Tone(StrEnum):
     @property
     def color(self) -> Color:
         """Streamlit's colour name (badges, coloured text, a metric's delta)."""
-        return _TONE_STYLE[self][0]
+        return _TONE[self].color
 
     @property
     def icon(self) -> str:
         """An emoji for table cells and text ("" for no tone)."""
-        return _TONE_STYLE[self][1]
+        return _TONE[self].icon
 
     @property
     def chart_color(self) -> str:
-        return _TONE_STYLE[self][2]
+        return _TONE[self].chart_color
 
     @property
     def material(self) -> str:
         """A Material icon name, for alerts and badges."""
-        return _TONE_STYLE[self][3]
+        return _TONE[self].material
 
     @property
     def asks_action(self) -> bool:
@@ -60,12 +65,19 @@ class Tone(StrEnum):
         return self if count else Tone.NONE
 
 
-_TONE_STYLE: dict[Tone, tuple[Color, str, str, str]] = {
-    Tone.OK: ("green", "🟢", "#1f9d55", "check_circle"),
-    Tone.MANAGED: ("orange", "🟠", "#e8710a", "warning"),
-    Tone.PROBLEM: ("red", "🔴", "#d93025", "error"),
-    Tone.UNKNOWN: ("gray", "⚪", "#9aa0a6", "help"),
-    Tone.NONE: ("gray", "", "#5f6368", "info"),
+class ToneLook(NamedTuple):
+    color: Color
+    icon: str
+    chart_color: str
+    material: str
+
+
+_TONE: dict[Tone, ToneLook] = {
+    Tone.OK: ToneLook("green", "🟢", "#1f9d55", "check_circle"),
+    Tone.MANAGED: ToneLook("orange", "🟠", "#e8710a", "warning"),
+    Tone.PROBLEM: ToneLook("red", "🔴", "#d93025", "error"),
+    Tone.UNKNOWN: ToneLook("gray", "⚪", "#9aa0a6", "help"),
+    Tone.NONE: ToneLook("gray", "", "#5f6368", "info"),
 }
 
 
@@ -75,21 +87,21 @@ _TONE_STYLE: dict[Tone, tuple[Color, str, str, str]] = {
 class Motive(enum.IntEnum):
     """cucu's own motive codes (``codigoMotivo``), not SIAT's catalogue of seven."""
 
-    CORTE_INTERNET = 1
-    FALLA_SIAT = 2
+    INTERNET_OUTAGE = 1
+    SIAT_FAILURE = 2
     VIRUS = 3
-    OTRO = 4
+    OTHER = 4
 
     @property
     def label(self) -> str:
-        return _MOTIVE_LABELS[self]
+        return _MOTIVE[self]
 
 
-_MOTIVE_LABELS = {
-    Motive.CORTE_INTERNET: "Corte de internet",
-    Motive.FALLA_SIAT: "Falla SIAT",
+_MOTIVE: dict[Motive, str] = {
+    Motive.INTERNET_OUTAGE: "Corte de internet",
+    Motive.SIAT_FAILURE: "Falla SIAT",
     Motive.VIRUS: "Virus informático",
-    Motive.OTRO: "Otro",
+    Motive.OTHER: "Otro",
 }
 
 
@@ -112,7 +124,7 @@ class Mode(StrEnum):
 
     DEMO = "DEMO"
     SANDBOX = "SANDBOX"
-    PRODUCCION = "PRODUCCIÓN"
+    PRODUCTION = "PRODUCCIÓN"
 
     @property
     def label(self) -> str:
@@ -120,22 +132,28 @@ class Mode(StrEnum):
 
     @property
     def color(self) -> Color:
-        colors: dict[Mode, Color] = {Mode.DEMO: "violet", Mode.SANDBOX: "orange", Mode.PRODUCCION: "blue"}
-        return colors[self]
+        return _MODE[self].color
 
     @property
     def icon(self) -> str:
-        return {Mode.DEMO: ":material/science:", Mode.SANDBOX: ":material/construction:", Mode.PRODUCCION: ":material/verified:"}[
-            self
-        ]
+        return _MODE[self].icon
 
     @property
     def description(self) -> str:
-        return {
-            Mode.DEMO: "Datos de demostración: el simulador local de cucu.",
-            Mode.SANDBOX: "Conectado al sandbox de cucu (sandbox.cucu.bo).",
-            Mode.PRODUCCION: "Conectado al servicio de cucu en producción.",
-        }[self]
+        return _MODE[self].description
+
+
+class ModeLook(NamedTuple):
+    color: Color
+    icon: str
+    description: str
+
+
+_MODE: dict[Mode, ModeLook] = {
+    Mode.DEMO: ModeLook("violet", ":material/science:", "Datos de demostración: el simulador local de cucu."),
+    Mode.SANDBOX: ModeLook("orange", ":material/construction:", "Conectado al sandbox de cucu (sandbox.cucu.bo)."),
+    Mode.PRODUCTION: ModeLook("blue", ":material/verified:", "Conectado al servicio de cucu en producción."),
+}
 
 
 # ---- people -------------------------------------------------------------------------------
@@ -157,7 +175,7 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return {Role.VIEWER: "Observador", Role.SUPERVISOR: "Supervisor"}[self]
+        return _ROLE[self].label
 
     @property
     def can_act(self) -> bool:
@@ -166,7 +184,18 @@ class Role(StrEnum):
 
     @property
     def color(self) -> Color:
-        return "blue" if self.can_act else "gray"
+        return _ROLE[self].color
+
+
+class RoleLook(NamedTuple):
+    label: str
+    color: Color  # blue for whoever can act, grey for whoever only reads
+
+
+_ROLE: dict[Role, RoleLook] = {
+    Role.VIEWER: RoleLook("Observador", "gray"),
+    Role.SUPERVISOR: RoleLook("Supervisor", "blue"),
+}
 
 
 # ---- actions and their audit ----------------------------------------------------------------
@@ -184,35 +213,32 @@ class ActionKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            ActionKind.START: "Iniciar",
-            ActionKind.END: "Finalizar",
-            ActionKind.PAUSE_POLICY: "Pausar política",
-            ActionKind.RESUME_POLICY: "Reanudar política",
-            ActionKind.RENEW_CUFD: "Renovar CUFD",
-        }[self]
+        return _ACTION_KIND[self].label
 
     @property
     def past(self) -> str:
         """As in "el evento se inició"."""
-        return {
-            ActionKind.START: "inició",
-            ActionKind.END: "finalizó",
-            ActionKind.PAUSE_POLICY: "pausó",
-            ActionKind.RESUME_POLICY: "reanudó",
-            ActionKind.RENEW_CUFD: "renovó",
-        }[self]
+        return _ACTION_KIND[self].past
 
     @property
     def done_plural(self) -> str:
         """As in "3 de 4 iniciados"."""
-        return {
-            ActionKind.START: "iniciados",
-            ActionKind.END: "finalizados",
-            ActionKind.PAUSE_POLICY: "pausados",
-            ActionKind.RESUME_POLICY: "reanudados",
-            ActionKind.RENEW_CUFD: "renovados",
-        }[self]
+        return _ACTION_KIND[self].done_plural
+
+
+class ActionKindLook(NamedTuple):
+    label: str
+    past: str
+    done_plural: str
+
+
+_ACTION_KIND: dict[ActionKind, ActionKindLook] = {
+    ActionKind.START: ActionKindLook("Iniciar", "inició", "iniciados"),
+    ActionKind.END: ActionKindLook("Finalizar", "finalizó", "finalizados"),
+    ActionKind.PAUSE_POLICY: ActionKindLook("Pausar política", "pausó", "pausados"),
+    ActionKind.RESUME_POLICY: ActionKindLook("Reanudar política", "reanudó", "reanudados"),
+    ActionKind.RENEW_CUFD: ActionKindLook("Renovar CUFD", "renovó", "renovados"),
+}
 
 
 EVENT_ACTIONS = (ActionKind.START, ActionKind.END)  # the actions on a POS's contingency event
@@ -233,38 +259,35 @@ class Outcome(StrEnum):
 
     @property
     def label(self) -> str:
-        return _OUTCOME_TEXT[self][0]
+        return _OUTCOME[self].label
 
     @property
     def icon(self) -> str:
-        return _OUTCOME_TEXT[self][1]
+        return _OUTCOME[self].icon
 
     def counted(self, n: int) -> str:
         """As in "2 de 6 iniciados · 4 omitidos": ``1 omitido``, ``4 omitidos``, ``1 con error``."""
-        return plural(n, *_OUTCOME_COUNTED[self])
+        look = _OUTCOME[self]
+        return plural(n, look.counted_one, look.counted_many)
 
 
-_OUTCOME_COUNTED = {
-    Outcome.PENDING: ("en curso", "en curso"),
-    Outcome.VERIFYING: ("en verificación", "en verificación"),
-    Outcome.OK: ("hecho", "hechos"),
-    Outcome.REJECTED: ("rechazado por cucu", "rechazados por cucu"),
-    Outcome.ERROR: ("con error", "con error"),
-    Outcome.UNCERTAIN: ("sin confirmar", "sin confirmar"),
-    Outcome.SKIPPED: ("omitido", "omitidos"),
-    Outcome.DUPLICATE: ("duplicado", "duplicados"),
-    Outcome.DENIED: ("sin permiso", "sin permiso"),
-}
-_OUTCOME_TEXT = {
-    Outcome.PENDING: ("En curso", "⏳"),
-    Outcome.VERIFYING: ("En verificación", "🔎"),
-    Outcome.OK: ("Hecho", "✅"),
-    Outcome.REJECTED: ("Rechazado por cucu", "⛔"),
-    Outcome.ERROR: ("Error", "❌"),
-    Outcome.UNCERTAIN: ("Sin confirmar", "❓"),
-    Outcome.SKIPPED: ("Omitido", "⏭️"),
-    Outcome.DUPLICATE: ("Duplicado", "🔁"),
-    Outcome.DENIED: ("Sin permiso", "🚫"),
+class OutcomeLook(NamedTuple):
+    label: str
+    icon: str
+    counted_one: str
+    counted_many: str
+
+
+_OUTCOME: dict[Outcome, OutcomeLook] = {
+    Outcome.PENDING: OutcomeLook("En curso", "⏳", "en curso", "en curso"),
+    Outcome.VERIFYING: OutcomeLook("En verificación", "🔎", "en verificación", "en verificación"),
+    Outcome.OK: OutcomeLook("Hecho", "✅", "hecho", "hechos"),
+    Outcome.REJECTED: OutcomeLook("Rechazado por cucu", "⛔", "rechazado por cucu", "rechazados por cucu"),
+    Outcome.ERROR: OutcomeLook("Error", "❌", "con error", "con error"),
+    Outcome.UNCERTAIN: OutcomeLook("Sin confirmar", "❓", "sin confirmar", "sin confirmar"),
+    Outcome.SKIPPED: OutcomeLook("Omitido", "⏭️", "omitido", "omitidos"),
+    Outcome.DUPLICATE: OutcomeLook("Duplicado", "🔁", "duplicado", "duplicados"),
+    Outcome.DENIED: OutcomeLook("Sin permiso", "🚫", "sin permiso", "sin permiso"),
 }
 # Attempts that still hold their POS: nothing else is sent for it until they settle.
 OPEN_OUTCOMES = (Outcome.PENDING, Outcome.VERIFYING)
@@ -301,7 +324,7 @@ class CheckState(StrEnum):
 
     @property
     def tone(self) -> Tone:
-        return _CHECK_STYLE[self][0]
+        return _CHECK_STATE[self].tone
 
     @property
     def color(self) -> Color:
@@ -314,13 +337,18 @@ class CheckState(StrEnum):
 
     @property
     def icon(self) -> str:
-        return _CHECK_STYLE[self][1]
+        return _CHECK_STATE[self].icon
 
 
-_CHECK_STYLE: dict[CheckState, tuple[Tone, str]] = {
-    CheckState.ONLINE: (Tone.OK, ":material/check_circle:"),
-    CheckState.SIAT_DOWN: (Tone.PROBLEM, ":material/error:"),
-    CheckState.CUCU_UNREACHABLE: (Tone.UNKNOWN, ":material/cloud_off:"),
+class CheckStateLook(NamedTuple):
+    tone: Tone
+    icon: str
+
+
+_CHECK_STATE: dict[CheckState, CheckStateLook] = {
+    CheckState.ONLINE: CheckStateLook(Tone.OK, ":material/check_circle:"),
+    CheckState.SIAT_DOWN: CheckStateLook(Tone.PROBLEM, ":material/error:"),
+    CheckState.CUCU_UNREACHABLE: CheckStateLook(Tone.UNKNOWN, ":material/cloud_off:"),
 }
 MIXED_CAUSE = "SIAT no responde y sin conexión con cucu"  # an outage whose failed checks were of both kinds
 
@@ -340,19 +368,19 @@ class ErrorKind(StrEnum):
 class SiatStatus(StrEnum):
     """SIAT in one word (Statuspage style), from the recent checks: see ``cucu.connectivity.rules.siat_rollup``."""
 
-    OPERATIVO = "operativo"
-    INTERMITENTE = "intermitente"
-    CAIDO = "caido"
-    SIN_CUCU = "sin_cucu"  # cucu gave no answer: nothing is known of SIAT (never "Caído")
-    SIN_DATOS = "sin_datos"
+    OPERATIONAL = "operativo"
+    INTERMITTENT = "intermitente"
+    DOWN = "caido"
+    CUCU_SILENT = "sin_cucu"  # cucu gave no answer: nothing is known of SIAT (never "Caído")
+    NO_DATA = "sin_datos"
 
     @property
     def label(self) -> str:
-        return _SIAT_STYLE[self][0]
+        return _SIAT_STATUS[self].label
 
     @property
     def tone(self) -> Tone:
-        return _SIAT_STYLE[self][1]
+        return _SIAT_STATUS[self].tone
 
     @property
     def color(self) -> Color:
@@ -362,15 +390,21 @@ class SiatStatus(StrEnum):
     @property
     def icon(self) -> str:
         """A Material icon name."""
-        return _SIAT_STYLE[self][2]
+        return _SIAT_STATUS[self].icon
 
 
-_SIAT_STYLE: dict[SiatStatus, tuple[str, Tone, str]] = {
-    SiatStatus.OPERATIVO: ("Operativo", Tone.OK, "check_circle"),
-    SiatStatus.INTERMITENTE: ("Intermitente", Tone.MANAGED, "warning"),
-    SiatStatus.CAIDO: ("Caído", Tone.PROBLEM, "error"),
-    SiatStatus.SIN_CUCU: ("cucu no responde", Tone.UNKNOWN, "cloud_off"),
-    SiatStatus.SIN_DATOS: ("Sin datos", Tone.UNKNOWN, "help"),
+class SiatStatusLook(NamedTuple):
+    label: str
+    tone: Tone
+    icon: str
+
+
+_SIAT_STATUS: dict[SiatStatus, SiatStatusLook] = {
+    SiatStatus.OPERATIONAL: SiatStatusLook("Operativo", Tone.OK, "check_circle"),
+    SiatStatus.INTERMITTENT: SiatStatusLook("Intermitente", Tone.MANAGED, "warning"),
+    SiatStatus.DOWN: SiatStatusLook("Caído", Tone.PROBLEM, "error"),
+    SiatStatus.CUCU_SILENT: SiatStatusLook("cucu no responde", Tone.UNKNOWN, "cloud_off"),
+    SiatStatus.NO_DATA: SiatStatusLook("Sin datos", Tone.UNKNOWN, "help"),
 }
 
 
@@ -381,8 +415,8 @@ class PosState(StrEnum):
     """A POS by its last successful answer. The values are the labels: the URL filter carries them."""
 
     NORMAL = "Normal"
-    CONTINGENCIA = "En contingencia"
-    DESCONOCIDO = "Desconocido"
+    CONTINGENCY = "En contingencia"
+    UNKNOWN = "Desconocido"
 
     @property
     def label(self) -> str:
@@ -391,11 +425,18 @@ class PosState(StrEnum):
     @property
     def tone(self) -> Tone:
         """Contingency is managed (amber): the POS invoices offline, as it should while SIAT cannot be reached."""
-        return {PosState.NORMAL: Tone.OK, PosState.CONTINGENCIA: Tone.MANAGED, PosState.DESCONOCIDO: Tone.UNKNOWN}[self]
+        return _POS_STATE[self]
 
     @property
     def icon(self) -> str:
         return self.tone.icon
+
+
+_POS_STATE: dict[PosState, Tone] = {
+    PosState.NORMAL: Tone.OK,
+    PosState.CONTINGENCY: Tone.MANAGED,
+    PosState.UNKNOWN: Tone.UNKNOWN,
+}
 
 
 # ---- alerts -----------------------------------------------------------------------------------
@@ -417,10 +458,10 @@ class AlertRule(StrEnum):
 
     @property
     def label(self) -> str:
-        return _ALERT_RULE_LABELS[self]
+        return _ALERT_RULE[self]
 
 
-_ALERT_RULE_LABELS = {
+_ALERT_RULE: dict[AlertRule, str] = {
     AlertRule.SIAT_DOWN: "SIAT caído",
     AlertRule.LONG_OPEN: "Contingencia prolongada",
     AlertRule.WINDOW_CLOSING: "Eventos por cerrar",
@@ -444,12 +485,15 @@ class AlertKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            AlertKind.OPENED: "Alerta",
-            AlertKind.REMINDER: "Recordatorio",
-            AlertKind.CLOSED: "Resuelta",
-            AlertKind.TEST: "Prueba",
-        }[self]
+        return _ALERT_KIND[self]
+
+
+_ALERT_KIND: dict[AlertKind, str] = {
+    AlertKind.OPENED: "Alerta",
+    AlertKind.REMINDER: "Recordatorio",
+    AlertKind.CLOSED: "Resuelta",
+    AlertKind.TEST: "Prueba",
+}
 
 
 class Delivery(StrEnum):
@@ -461,9 +505,24 @@ class Delivery(StrEnum):
 
     @property
     def label(self) -> str:
-        return {Delivery.WAITING: "⏳ En cola", Delivery.DELIVERED: "✅ Entregado", Delivery.GAVE_UP: "❌ No se pudo entregar"}[
-            self
-        ]
+        """Its icon and words together, as Alertas' table of sent messages shows them."""
+        return f"{self.icon} {_DELIVERY[self].words}"
+
+    @property
+    def icon(self) -> str:
+        return _DELIVERY[self].icon
+
+
+class DeliveryLook(NamedTuple):
+    words: str
+    icon: str
+
+
+_DELIVERY: dict[Delivery, DeliveryLook] = {
+    Delivery.WAITING: DeliveryLook("En cola", "⏳"),
+    Delivery.DELIVERED: DeliveryLook("Entregado", "✅"),
+    Delivery.GAVE_UP: DeliveryLook("No se pudo entregar", "❌"),
+}
 
 
 # ---- the automatic policy ---------------------------------------------------------------------
@@ -478,7 +537,14 @@ class PolicyMode(StrEnum):
 
     @property
     def label(self) -> str:
-        return {PolicyMode.OFF: "Apagada", PolicyMode.DRY_RUN: "Simulación", PolicyMode.ON: "Activa"}[self]
+        return _POLICY_MODE[self]
+
+
+_POLICY_MODE: dict[PolicyMode, str] = {
+    PolicyMode.OFF: "Apagada",
+    PolicyMode.DRY_RUN: "Simulación",
+    PolicyMode.ON: "Activa",
+}
 
 
 class PolicyState(StrEnum):
@@ -493,31 +559,31 @@ class PolicyState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            PolicyState.OFF: "Apagada",
-            PolicyState.PAUSED: "En pausa",
-            PolicyState.ARMED: "Armada",
-            PolicyState.WAITING: "Esperando",
-            PolicyState.ACTING: "Actuando",
-            PolicyState.HALTED: "Detenida",
-        }[self]
+        return _POLICY_STATE[self].label
 
     @property
     def tone(self) -> Tone:
         """Acting means starting contingency, the managed state (amber); halted waits for a person (red)."""
-        tones = {
-            PolicyState.OFF: Tone.NONE,
-            PolicyState.PAUSED: Tone.MANAGED,
-            PolicyState.ARMED: Tone.OK,
-            PolicyState.WAITING: Tone.MANAGED,
-            PolicyState.ACTING: Tone.MANAGED,
-            PolicyState.HALTED: Tone.PROBLEM,
-        }
-        return tones[self]
+        return _POLICY_STATE[self].tone
 
     @property
     def color(self) -> Color:
         return self.tone.color
+
+
+class PolicyStateLook(NamedTuple):
+    label: str
+    tone: Tone
+
+
+_POLICY_STATE: dict[PolicyState, PolicyStateLook] = {
+    PolicyState.OFF: PolicyStateLook("Apagada", Tone.NONE),
+    PolicyState.PAUSED: PolicyStateLook("En pausa", Tone.MANAGED),
+    PolicyState.ARMED: PolicyStateLook("Armada", Tone.OK),
+    PolicyState.WAITING: PolicyStateLook("Esperando", Tone.MANAGED),
+    PolicyState.ACTING: PolicyStateLook("Actuando", Tone.MANAGED),
+    PolicyState.HALTED: PolicyStateLook("Detenida", Tone.PROBLEM),
+}
 
 
 # ---- invoicing ----------------------------------------------------------------------------
@@ -534,13 +600,16 @@ class InvoiceState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            InvoiceState.PENDING: "Pendiente",
-            InvoiceState.VALIDATED: "Validada",
-            InvoiceState.REJECTED: "Rechazada",
-            InvoiceState.CANCELLED: "Anulada",
-            InvoiceState.CONTINGENCY: "Por enviar (fuera de línea)",
-        }[self]
+        return _INVOICE_STATE[self]
+
+
+_INVOICE_STATE: dict[InvoiceState, str] = {
+    InvoiceState.PENDING: "Pendiente",
+    InvoiceState.VALIDATED: "Validada",
+    InvoiceState.REJECTED: "Rechazada",
+    InvoiceState.CANCELLED: "Anulada",
+    InvoiceState.CONTINGENCY: "Por enviar (fuera de línea)",
+}
 
 
 class CufdHealth(StrEnum):
@@ -560,18 +629,21 @@ class CufdHealth(StrEnum):
     @property
     def tone(self) -> Tone:
         """Without a valid CUFD a POS cannot invoice at all, not even offline: red."""
-        return {
-            CufdHealth.VALID: Tone.OK,
-            CufdHealth.EXPIRING: Tone.MANAGED,
-            CufdHealth.EXPIRED: Tone.PROBLEM,
-            CufdHealth.INACTIVE: Tone.PROBLEM,
-            CufdHealth.MISSING: Tone.PROBLEM,
-            CufdHealth.UNKNOWN: Tone.UNKNOWN,
-        }[self]
+        return _CUFD_HEALTH[self]
 
     @property
     def icon(self) -> str:
         return self.tone.icon
+
+
+_CUFD_HEALTH: dict[CufdHealth, Tone] = {
+    CufdHealth.VALID: Tone.OK,
+    CufdHealth.EXPIRING: Tone.MANAGED,
+    CufdHealth.EXPIRED: Tone.PROBLEM,
+    CufdHealth.INACTIVE: Tone.PROBLEM,
+    CufdHealth.MISSING: Tone.PROBLEM,
+    CufdHealth.UNKNOWN: Tone.UNKNOWN,
+}
 
 
 class EventClosing(StrEnum):
@@ -581,3 +653,16 @@ class EventClosing(StrEnum):
     TO_SEND = "Por enviar"
     REJECTED = "Con rechazos"
     NO_INVOICES = "Sin facturas"
+
+    @property
+    def icon(self) -> str:
+        """An emoji for Facturas' table of ended events, beside the value."""
+        return _EVENT_CLOSING[self]
+
+
+_EVENT_CLOSING: dict[EventClosing, str] = {
+    EventClosing.CLOSED: "✅",
+    EventClosing.TO_SEND: "🟠",
+    EventClosing.REJECTED: "🔴",
+    EventClosing.NO_INVOICES: "⚪",
+}

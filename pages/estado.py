@@ -38,8 +38,8 @@ def siat_panel(now: datetime) -> None:
     newest = rollup.asked or rollup.latest  # a check a person asked for is shown, and changes no state
     diagnosis = diagnose(newest, settings) if newest is not None else None
     down_since = rollup.down_since
-    if rollup.status is SiatStatus.CAIDO and down_since is not None:
-        siat_motive = f"el motivo {Motive.FALLA_SIAT.value} ({Motive.FALLA_SIAT.label})"
+    if rollup.status is SiatStatus.DOWN and down_since is not None:
+        siat_motive = f"el motivo {Motive.SIAT_FAILURE.value} ({Motive.SIAT_FAILURE.label})"
         st.error(
             f"**SIAT no responde desde las {fmt_hour(down_since)}** ({fmt_age(down_since, now)}). "
             f"Si la falla continúa, los puntos de venta deben declarar contingencia con {siat_motive} "
@@ -49,18 +49,18 @@ def siat_panel(now: datetime) -> None:
         if page.can_act:  # viewers see no action control
             suggest_contingency(down_since)
     elif diagnosis is not None:  # cucu gave no answer: what to fix is on our side
-        if rollup.status is not SiatStatus.SIN_CUCU:
+        if rollup.status is not SiatStatus.CUCU_SILENT:
             st.caption(rollup.detail)
         # Red only when nothing is known of SIAT; beside "Intermitente" it is one of its failures, in its colour.
-        box = st.error if rollup.status in (SiatStatus.SIN_CUCU, SiatStatus.SIN_DATOS) else st.warning
+        box = st.error if rollup.status in (SiatStatus.CUCU_SILENT, SiatStatus.NO_DATA) else st.warning
         box(
             f"**{diagnosis.title}**\n\n{md_text(diagnosis.explanation)}\n\n**Cómo corregirlo:** {diagnosis.fix}",
             icon=":material/cloud_off:",
         )
-    elif rollup.status is SiatStatus.OPERATIVO:
+    elif rollup.status is SiatStatus.OPERATIONAL:
         st.caption(rollup.detail)
         st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
-    elif rollup.status is SiatStatus.INTERMITENTE:
+    elif rollup.status is SiatStatus.INTERMITTENT:
         st.warning(f"**SIAT falla a ratos.** {rollup.detail}", icon=":material/warning:")
     else:  # Sin datos, or cucu silent with nothing to diagnose
         st.info(rollup.detail, icon=f":material/{rollup.icon}:")
@@ -117,12 +117,12 @@ def suggest_contingency(since: datetime) -> None:
         st.caption("Todos los puntos de venta ya tienen un evento activo.")
         return
     if st.button(
-        f"Iniciar contingencia por {Motive.FALLA_SIAT.label} en {plural(len(free), 'punto de venta', 'puntos de venta')}",
+        f"Iniciar contingencia por {Motive.SIAT_FAILURE.label} en {plural(len(free), 'punto de venta', 'puntos de venta')}",
         type="primary",
         icon=":material/add_alert:",
         key="estado_sugerido",
     ):
-        problem = actions.request_start(runtime, free, Motive.FALLA_SIAT, siat_outage_description(since))
+        problem = actions.request_start(runtime, free, Motive.SIAT_FAILURE, siat_outage_description(since))
         if problem:
             st.warning(problem)
         else:
@@ -308,14 +308,14 @@ def attention_tiles(ov: Overview) -> None:
                 city = f" · {md_text(tile.city)}" if tile.city else ""
                 st.markdown(f"**{md_text(tile.name)}**{city}")
                 if tile.in_contingency:
-                    state = PosState.CONTINGENCIA
+                    state = PosState.CONTINGENCY
                     shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
                     st.markdown(f":{state.tone.color}[{shown}]")
                 elif not tile.known:  # nothing read yet: unknown, never green
-                    unknown = PosState.DESCONOCIDO
+                    unknown = PosState.UNKNOWN
                     st.markdown(f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(tile.total)} POS")
                 elif tile.unknown:  # the note says how many are unread
-                    unknown = PosState.DESCONOCIDO
+                    unknown = PosState.UNKNOWN
                     st.markdown(
                         f":{unknown.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]"
                     )
@@ -328,7 +328,7 @@ def attention_tiles(ov: Overview) -> None:
                 links = st.columns(2)
                 filtered = {widgets.BRANCH_PARAM: labels[tile.branch_id]}
                 # Its POS in contingency, what the tile is about; a tile only stale or without data opens them all.
-                in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCIA.value} if tile.in_contingency else {}
+                in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
                 links[0].page_link(
                     "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered | in_contingency
                 )

@@ -238,7 +238,7 @@ def _siat_down(snap: Snapshot, setup: Setup) -> list[Condition]:
     """SIAT "Caído", as the header and Estado say it: the alert reads the same state (``siat_rollup``)."""
     rollup = siat_rollup(snap.checks, snap.now, check_interval_s=setup.check_interval_s)
     since = rollup.down_since
-    if rollup.status is not SiatStatus.CAIDO or since is None or rollup.latest is None:
+    if rollup.status is not SiatStatus.DOWN or since is None or rollup.latest is None:
         return []
     return [
         _company(
@@ -270,7 +270,7 @@ def siat_known(snap: Snapshot, check_interval_s: float) -> bool:
     """Whether cucu said, lately, whether SIAT answers: "cucu no responde" or "Sin datos" is not "SIAT
     responde de nuevo", so a SIAT alert stays open through them (unknown never closes it)."""
     status = siat_rollup(snap.checks, snap.now, check_interval_s=check_interval_s).status
-    return status not in (SiatStatus.SIN_CUCU, SiatStatus.SIN_DATOS)
+    return status not in (SiatStatus.CUCU_SILENT, SiatStatus.NO_DATA)
 
 
 def _cucu_failing(snap: Snapshot, setup: Setup) -> list[Condition]:

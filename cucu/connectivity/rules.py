@@ -101,11 +101,11 @@ def siat_rollup(
     if asked is not None and counted and asked.checked_at <= counted[-1].checked_at:
         asked = None  # the collector has checked since
     if not counted:
-        return Rollup(SiatStatus.SIN_DATOS, "Todavía no hay comprobaciones de conectividad registradas.", asked=asked)
+        return Rollup(SiatStatus.NO_DATA, "Todavía no hay comprobaciones de conectividad registradas.", asked=asked)
     latest = counted[-1]
     if now - latest.checked_at > timedelta(seconds=STALE_AFTER_INTERVALS * check_interval_s):
         return Rollup(
-            SiatStatus.SIN_DATOS,
+            SiatStatus.NO_DATA,
             f"La última comprobación fue {fmt_age(latest.checked_at, now)}: el colector no está informando.",
             latest,
             asked=asked,
@@ -114,19 +114,19 @@ def siat_rollup(
     if down_since is not None:
         said = sum(1 for c in counted if c.siat_ok is False and c.checked_at >= down_since)
         detail = f"SIAT no responde desde las {fmt_time(down_since)} (cucu lo dijo en {said} comprobaciones)."
-        return Rollup(SiatStatus.CAIDO, detail, latest, down_since, asked)
+        return Rollup(SiatStatus.DOWN, detail, latest, down_since, asked)
     silent_since = cucu_silent_since(counted)
     if silent_since is not None:
         detail = (
             f"Sin respuesta de cucu desde las {fmt_time(silent_since)}: no se sabe si SIAT responde. "
             "Revise la red del servidor o la configuración de cucu."
         )
-        return Rollup(SiatStatus.SIN_CUCU, detail, latest, asked=asked)
+        return Rollup(SiatStatus.CUCU_SILENT, detail, latest, asked=asked)
     streak = ok_streak(counted)
     if streak >= UP_AFTER or streak == len(counted):
         n = min(streak, ROLLUP_WINDOW)
         detail = "SIAT respondió en la última comprobación." if n == 1 else f"SIAT respondió en las últimas {n} comprobaciones."
-        return Rollup(SiatStatus.OPERATIVO, detail, latest, asked=asked)
+        return Rollup(SiatStatus.OPERATIONAL, detail, latest, asked=asked)
     window = counted[-ROLLUP_WINDOW:]
     bad = [c for c in window if c.failed]
     cause = _cause(bad)
@@ -139,7 +139,7 @@ def siat_rollup(
     else:
         answered = "la última" if streak == 1 else f"las últimas {streak}"
         detail += f" SIAT respondió en {answered}: vuelve a Operativo con {UP_AFTER} respuestas seguidas."
-    return Rollup(SiatStatus.INTERMITENTE, detail, latest, asked=asked)
+    return Rollup(SiatStatus.INTERMITTENT, detail, latest, asked=asked)
 
 
 def rule_checks(checks: Sequence[ConnectivityCheck]) -> list[ConnectivityCheck]:

@@ -236,7 +236,7 @@ def evaluate(
         return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
     sentence = (
         f"Armada: si cucu dice que SIAT no responde durante {settings.down_minutes:g} min, inicia contingencia por "
-        f"{Motive.FALLA_SIAT.label} en los puntos de venta sin evento."
+        f"{Motive.SIAT_FAILURE.label} en los puntos de venta sin evento."
     )
     return Decision(status(PolicyState.ARMED, sentence), [], [])
 
@@ -303,7 +303,7 @@ def _while_down(
     to_start = to_start[: max(0, room)]
     sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: "
     sentence += (
-        f"inicia contingencia por {Motive.FALLA_SIAT.label} en {plural(len(to_start), 'punto de venta', 'puntos de venta')}."
+        f"inicia contingencia por {Motive.SIAT_FAILURE.label} en {plural(len(to_start), 'punto de venta', 'puntos de venta')}."
         if to_start
         else "no queda ningún punto de venta que deba iniciar ahora."
     )
@@ -373,7 +373,7 @@ class Policy:
                 if refusals >= self.settings.refusals_to_halt:  # halted within this round: no more batches
                     log.warning("política: %d inicios seguidos rechazados; se detiene hasta que la reanuden", refusals)
                     break
-                results = self.actions.start(POLICY_ACTOR, to_start[at : at + batch], Motive.FALLA_SIAT, description)
+                results = self.actions.start(POLICY_ACTOR, to_start[at : at + batch], Motive.SIAT_FAILURE, description)
                 started += [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
                 for result in results:
                     refusals = refusals + 1 if result.outcome in REFUSED else 0 if result.outcome in STARTED else refusals
@@ -457,7 +457,7 @@ def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[st
         what = []
         if status.started:
             what.append(
-                f"iniciaría contingencia por {Motive.FALLA_SIAT.label} en {plural(len(status.started), 'punto de venta', 'puntos de venta')}"
+                f"iniciaría contingencia por {Motive.SIAT_FAILURE.label} en {plural(len(status.started), 'punto de venta', 'puntos de venta')}"
             )
         if status.ended:
             what.append(f"finalizaría {plural(len(status.ended), 'evento', 'eventos')}")
@@ -468,7 +468,7 @@ def _acting_condition(status: PolicyStatus, settings: PolicySettings) -> dict[st
     return {
         key: (
             "Política automática: contingencia en curso",
-            f"La política automática inició contingencia por {Motive.FALLA_SIAT.label} en {plural(total, 'punto de venta', 'puntos de venta')}, "
+            f"La política automática inició contingencia por {Motive.SIAT_FAILURE.label} en {plural(total, 'punto de venta', 'puntos de venta')}, "
             f"contados los que aún se verifican (en Bitácora, «{POLICY_ACTOR.name}»). Los finalizará cuando SIAT responda {settings.up_checks} comprobaciones seguidas.",
         )
     }

@@ -147,9 +147,9 @@ class Simulator:
         # Materialise oldest first, so SIAT codes grow with time as they would.
         planned.sort(key=lambda item: item[1])
         for pos, start, end, siat in planned:
-            motive = Motive.FALLA_SIAT if siat else seed_motive(rng)
+            motive = Motive.SIAT_FAILURE if siat else seed_motive(rng)
             # An open "Falla SIAT" event was started while SIAT was down: no SIAT code yet.
-            siat_code = None if (end is None and motive == Motive.FALLA_SIAT) else self._take_siat_code()
+            siat_code = None if (end is None and motive == Motive.SIAT_FAILURE) else self._take_siat_code()
             self._store(
                 SimEvent(
                     id=random_uuid(rng),

@@ -41,7 +41,7 @@ class BranchTile:
         if self.stale:
             notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
         if self.unknown and self.known:  # a branch without any data says so in its headline
-            notes.append(f"{PosState.DESCONOCIDO.icon} {fmt_count(self.unknown)} sin datos")
+            notes.append(f"{PosState.UNKNOWN.icon} {fmt_count(self.unknown)} sin datos")
         return notes
 
 
@@ -81,13 +81,13 @@ class Overview:
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overview:
-    in_cont = frame[PosColumn.STATE] == PosState.CONTINGENCIA
+    in_cont = frame[PosColumn.STATE] == PosState.CONTINGENCY
     # One pass over the rows for every branch (a filter per branch would cost branches x POS).
     counts = (
         frame.assign(
             _pos=1,
             _cont=in_cont,
-            _unknown=frame[PosColumn.STATE] == PosState.DESCONOCIDO,
+            _unknown=frame[PosColumn.STATE] == PosState.UNKNOWN,
             _stale=frame[PosColumn.STALE],
             _long=frame[PosColumn.LONG_OPEN],
         )
@@ -115,7 +115,7 @@ def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overvi
     return Overview(
         pos_total=len(frame),
         pos_in_contingency=int(in_cont.sum()),
-        pos_unknown=int((frame[PosColumn.STATE] == PosState.DESCONOCIDO).sum()),
+        pos_unknown=int((frame[PosColumn.STATE] == PosState.UNKNOWN).sum()),
         pos_stale=int(frame[PosColumn.STALE].sum()),
         branches_total=len(inventory.branches),
         branches_affected=sum(1 for t in tiles if t.in_contingency),

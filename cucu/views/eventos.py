@@ -93,7 +93,7 @@ def _folded_column(values: pd.Series) -> pd.Series:
 
 def active_pos_ids(frame: pd.DataFrame) -> list[str]:
     """The POS of ``frame`` (a ``pos_frame`` or part of one) that are in contingency."""
-    return [str(pos_id) for pos_id in frame.loc[frame[PosColumn.STATE] == PosState.CONTINGENCIA, PosColumn.POS_ID]]
+    return [str(pos_id) for pos_id in frame.loc[frame[PosColumn.STATE] == PosState.CONTINGENCY, PosColumn.POS_ID]]
 
 
 class PosTableColumn:
@@ -156,7 +156,7 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
 def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     """A pos_frame (or part) in the order a person should look at it: POS in contingency, the longest open
     first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
-    rank = rows[PosColumn.STATE].map({PosState.CONTINGENCIA.value: 0, PosState.DESCONOCIDO.value: 1}).fillna(2)
+    rank = rows[PosColumn.STATE].map({PosState.CONTINGENCY.value: 0, PosState.UNKNOWN.value: 1}).fillna(2)
     rank = rank.where(~(rows[PosColumn.STALE] & (rank == 2)), 1)
     # By the start itself: HOURS_OPEN is rounded to 0,01 h, and its ties kept inventory order.
     started = pd.to_datetime(rows[PosColumn.START], utc=True)
@@ -169,11 +169,11 @@ def shown_counts(shown: pd.DataFrame, total: int, long_open: int, long_open_hour
     """Eventos activos' line over its table: how many POS are shown, how many of them are in contingency and
     open too long. While some shown POS have no data, the counts are of those read ("3 en contingencia de
     134 con datos"); with none read they are "—": a 0 would read as "none"."""
-    known = int((shown[PosColumn.STATE] != PosState.DESCONOCIDO).sum())
+    known = int((shown[PosColumn.STATE] != PosState.UNKNOWN).sum())
     line = f"{fmt_count(len(shown))} de {fmt_count(total)} puntos de venta"
     if len(shown) and not known:
         return f"{line} · **en contingencia: —** (sin datos todavía)"
-    active = int((shown[PosColumn.STATE] == PosState.CONTINGENCIA).sum())
+    active = int((shown[PosColumn.STATE] == PosState.CONTINGENCY).sum())
     of_known = f" de {fmt_count(known)} con datos" if known < len(shown) else ""
     return (
         f"{line} · **{fmt_count(active)} en contingencia**{of_known} · "

@@ -177,12 +177,6 @@ CLOSE_TIME_COLUMNS = (CloseColumn.START, CloseColumn.END, CloseColumn.DEADLINE)
 
 def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: datetime) -> pd.DataFrame:
     """Per ended event: its offline invoices and its closing state ("Cerrado" when all are validated)."""
-    icons = {
-        EventClosing.CLOSED: "✅",
-        EventClosing.TO_SEND: "🟠",
-        EventClosing.REJECTED: "🔴",
-        EventClosing.NO_INVOICES: "⚪",
-    }
     rows = []
     known = {p.id: p for p in inventory.all_pos}
     for c in closes:
@@ -195,7 +189,7 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: dateti
                 CloseColumn.CLOSING: c.closing.value,
                 CloseColumn.BRANCH: branch.name if branch else "—",
                 CloseColumn.POS: pos.name if pos else c.span.pos_id,
-                CloseColumn.CLOSING_SHOWN: f"{icons[c.closing]} {c.closing.value}",
+                CloseColumn.CLOSING_SHOWN: f"{c.closing.icon} {c.closing.value}",
                 CloseColumn.ISSUED: c.issued,
                 CloseColumn.TO_SEND: c.to_send,
                 CloseColumn.VALIDATED: c.validated,

@@ -20,8 +20,8 @@ from cucu.vocabulary import CufdHealth, PosState
 def pos_state(status: PosStatus | None) -> PosState:
     """Normal / En contingencia from the last successful answer; Desconocido if there never was one."""
     if status is None or not status.known:
-        return PosState.DESCONOCIDO
-    return PosState.CONTINGENCIA if status.event is not None else PosState.NORMAL
+        return PosState.UNKNOWN
+    return PosState.CONTINGENCY if status.event is not None else PosState.NORMAL
 
 
 class PosColumn:
@@ -155,7 +155,7 @@ def unknown_note(frame: pd.DataFrame, *, polling: bool = True) -> str | None:
     some POS's state in ``pos_frame`` is not known: the first sweep's progress, or which POS cucu did not
     answer for. ``polling``: someone asks cucu now; when nobody does, the sweep is not "en curso" (the
     collector notice beside it says why)."""
-    total, unknown = len(frame), int((frame[PosColumn.STATE] == PosState.DESCONOCIDO).sum())
+    total, unknown = len(frame), int((frame[PosColumn.STATE] == PosState.UNKNOWN).sum())
     if not unknown:
         return None
     asked = int(frame[PosColumn.FETCHED].notna().sum())  # answered or not: the first sweep's progress

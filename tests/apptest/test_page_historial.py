@@ -76,7 +76,7 @@ def test_filters_narrow_rows_without_calling_cucu(app_secrets, sim, collected):
     everything = events_table(at)
     calls = by_date_calls(sim)
 
-    at.multiselect(key="motivo").set_value([int(Motive.FALLA_SIAT)]).run()
+    at.multiselect(key="motivo").set_value([int(Motive.SIAT_FAILURE)]).run()
     only_siat = events_table(at)
     assert 0 < len(only_siat) < len(everything)
     assert set(only_siat["Código motivo"]) == {2}

@@ -42,7 +42,7 @@ def test_check_connection(sim, client):
 
 def test_full_lifecycle(sim, client):
     pos = idle_pos(sim, client)
-    started = client.start_event(pos.id, pos.branch_id, Motive.FALLA_SIAT, "  SIAT no responde  ")
+    started = client.start_event(pos.id, pos.branch_id, Motive.SIAT_FAILURE, "  SIAT no responde  ")
     assert started.active and started.pos_id == pos.id and started.codigo_motivo == 2
     assert started.motive_text == "Falla SIAT" and started.cufd_evento
     assert started.fecha_inicio.tzinfo is not None

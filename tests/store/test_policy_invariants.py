@@ -153,7 +153,7 @@ def machine(sim_server, new_db):
         def person_starts(self, i: int) -> None:
             pos = self.pos_ids[i % len(self.pos_ids)]
             if not self.here.actions.plan_start([pos]).skipped:
-                self.here.actions.start(PERSON, [pos], Motive.CORTE_INTERNET, "Corte de internet en la sucursal")
+                self.here.actions.start(PERSON, [pos], Motive.INTERNET_OUTAGE, "Corte de internet en la sucursal")
 
         @rule(i=st.integers(0, 15))
         def person_ends(self, i: int) -> None:

@@ -60,14 +60,14 @@ def test_pos_frame_rows_and_states():
     assert len(frame) == len(INV.all_pos) and list(frame["pos_id"]) == [p.id for p in INV.all_pos]
     by_pos = frame.set_index("pos_id")
     p1, p2, p3 = B1.pos[:3]
-    assert by_pos.loc[p1.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p1.id, "Abierto hace mucho"]
+    assert by_pos.loc[p1.id, "Estado"] == PosState.CONTINGENCY and by_pos.loc[p1.id, "Abierto hace mucho"]
     assert by_pos.loc[p1.id, "Horas abierto"] == 30.0
     assert by_pos.loc[p1.id, "Motivo"] == "Falla SIAT" and by_pos.loc[p1.id, "Código SIAT"] == "77"
-    assert by_pos.loc[p2.id, "Estado"] == PosState.CONTINGENCIA and by_pos.loc[p2.id, "Desactualizado"]
+    assert by_pos.loc[p2.id, "Estado"] == PosState.CONTINGENCY and by_pos.loc[p2.id, "Desactualizado"]
     assert not by_pos.loc[p2.id, "Abierto hace mucho"]
     assert by_pos.loc[p3.id, "Estado"] == PosState.NORMAL
-    assert by_pos.loc[B2.pos[0].id, "Estado"] == PosState.DESCONOCIDO  # never answered
-    assert by_pos.loc[B2.pos[1].id, "Estado"] == PosState.DESCONOCIDO  # never asked
+    assert by_pos.loc[B2.pos[0].id, "Estado"] == PosState.UNKNOWN  # never answered
+    assert by_pos.loc[B2.pos[1].id, "Estado"] == PosState.UNKNOWN  # never asked
 
 
 def test_pos_table_keeps_times_and_durations_typed():
@@ -130,7 +130,7 @@ def test_long_open_threshold_is_a_setting():
 def test_filters():
     frame = pos_frame(INV, statuses(), NOW)
     assert set(filter_pos_frame(frame, branch_ids=[B2.id])["branch_id"]) == {B2.id}
-    assert len(filter_pos_frame(frame, states=[PosState.CONTINGENCIA])) == 2
+    assert len(filter_pos_frame(frame, states=[PosState.CONTINGENCY])) == 2
     assert list(filter_pos_frame(frame, motives=[1])["Punto de venta"]) == [B1.pos[1].name]
     assert len(filter_pos_frame(frame)) == len(frame)
     assert len(filter_pos_frame(frame, branch_ids=[B1.id], states=[PosState.NORMAL])) == 1  # the others were never asked
@@ -196,14 +196,14 @@ def test_eventos_counts_are_of_the_pos_read_and_unknown_before_any():
     from cucu.views.eventos import shown_counts
 
     frame = pos_frame(INV, statuses(), NOW)  # two POS in contingency (one long open); B2's POS without data
-    read = int((frame["Estado"] != PosState.DESCONOCIDO).sum())
+    read = int((frame["Estado"] != PosState.UNKNOWN).sum())
     assert 0 < read < len(frame)
     line = shown_counts(frame, len(frame), 1, 24)
     assert line == (
         f"{len(frame)} de {len(frame)} puntos de venta · **2 en contingencia** de {read} con datos · 1 abierto hace más de 24 h"
     )
     read_ones = frame[frame["pos_id"].isin([p.id for p in B1.pos[:3]])]
-    assert (read_ones["Estado"] != PosState.DESCONOCIDO).all()  # all read: no "con datos"
+    assert (read_ones["Estado"] != PosState.UNKNOWN).all()  # all read: no "con datos"
     assert shown_counts(read_ones, len(frame), 1, 24).endswith("· **2 en contingencia** · 1 abierto hace más de 24 h")
     nothing = pos_frame(INV, {}, NOW)  # before the first sweep: no 0 that reads as "none"
     assert shown_counts(nothing, len(nothing), 0, 24) == (
@@ -217,7 +217,7 @@ def test_the_long_open_filter_keeps_the_events_open_too_long_alone_or_beside_a_s
     frame = pos_frame(INV, statuses(), NOW)  # B1's first POS open 30 h; its second in contingency 20 min
     p1, p2 = B1.pos[0].id, B1.pos[1].id
     assert list(filter_pos_frame(frame, states=[LONG_OPEN])["pos_id"]) == [p1]
-    both = filter_pos_frame(frame, states=[LONG_OPEN, PosState.CONTINGENCIA.value])
+    both = filter_pos_frame(frame, states=[LONG_OPEN, PosState.CONTINGENCY.value])
     assert set(both["pos_id"]) == {p1, p2}
     assert filter_pos_frame(frame, branch_ids=[B2.id], states=[LONG_OPEN]).empty
 

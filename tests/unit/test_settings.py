@@ -53,7 +53,7 @@ def test_environment_overrides_secrets():
         "/etc/inv.toml",
         "/var/lib/c.db",
     )
-    assert s.mode is Mode.PRODUCCION and s.mode.label == "PRODUCCIÓN"
+    assert s.mode is Mode.PRODUCTION and s.mode.label == "PRODUCCIÓN"
 
 
 def test_empty_environment_value_does_not_override():

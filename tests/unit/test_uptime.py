@@ -96,7 +96,7 @@ def test_rollup_caido_counts_the_whole_run():
 def test_rollup_cucu_unreachable_is_its_own_state_never_caido():
     """cucu giving no answer says nothing of SIAT: "cucu no responde", grey, never "Caído"."""
     r = uptime.siat_rollup(series("...???"), NOW)
-    assert (r.word, r.color, r.status) == ("cucu no responde", "gray", SiatStatus.SIN_CUCU) and r.down_since is None
+    assert (r.word, r.color, r.status) == ("cucu no responde", "gray", SiatStatus.CUCU_SILENT) and r.down_since is None
     assert "Sin respuesta de cucu desde las 11:59:00" in r.detail and "no se sabe si SIAT responde" in r.detail
     assert uptime.siat_rollup(series("xxxxx???"), NOW).word == "cucu no responde"  # what SIAT was is not what it is
     r = uptime.siat_rollup(series("...?.."), NOW)
@@ -129,8 +129,8 @@ def test_a_check_a_person_asked_for_is_shown_beside_the_state_it_does_not_change
 
 def test_rollup_key_is_the_word_and_since_when():
     caido = uptime.siat_rollup(series("...xxx"), NOW)
-    assert caido.key == (SiatStatus.CAIDO, NOW - 2 * STEP)
-    assert uptime.siat_rollup(series("......"), NOW).key == (SiatStatus.OPERATIVO, None)
+    assert caido.key == (SiatStatus.DOWN, NOW - 2 * STEP)
+    assert uptime.siat_rollup(series("......"), NOW).key == (SiatStatus.OPERATIONAL, None)
 
 
 def test_rollup_sin_datos():

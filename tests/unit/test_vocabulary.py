@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
+from typing import Protocol
+
 import pytest
 
+from cucu import vocabulary
+from cucu.periods import Preset
 from cucu.vocabulary import (
     AccessMode,
     ActionKind,
@@ -11,16 +17,20 @@ from cucu.vocabulary import (
     AlertRule,
     CheckState,
     CufdHealth,
+    Delivery,
     ErrorKind,
+    EventClosing,
     EventState,
     InvoiceState,
     Mode,
     Motive,
     Outcome,
     PolicyMode,
+    PolicyState,
     PosState,
     Role,
     SiatStatus,
+    Tone,
 )
 
 
@@ -63,8 +73,8 @@ def test_members_shown_with_an_icon_have_one(members):
 def test_labels_people_read():
     assert Outcome.UNCERTAIN.label == "Sin confirmar" and Outcome.DENIED.label == "Sin permiso"
     assert Role.VIEWER.label == "Observador" and ActionKind.END.past == "finalizó"
-    assert SiatStatus.CAIDO.label == "Caído" and SiatStatus.CAIDO.color == "red"
-    assert Motive.FALLA_SIAT.label == "Falla SIAT"
+    assert SiatStatus.DOWN.label == "Caído" and SiatStatus.DOWN.color == "red"
+    assert Motive.SIAT_FAILURE.label == "Falla SIAT"
 
 
 def test_only_supervisors_act():
@@ -75,3 +85,61 @@ def test_check_state_of_what_cucu_said():
     assert CheckState.of(True) is CheckState.ONLINE
     assert CheckState.of(False) is CheckState.SIAT_DOWN
     assert CheckState.of(None) is CheckState.CUCU_UNREACHABLE
+
+
+CLOSED_SETS = [
+    *(
+        v
+        for v in vars(vocabulary).values()
+        if isinstance(v, type) and issubclass(v, enum.Enum) and v.__module__ == vocabulary.__name__
+    ),
+    Preset,
+]
+
+
+class Shown(Protocol):
+    @property
+    def icon(self) -> str: ...
+
+
+# As the README says: the sets the UI shows with an icon, and those shown by their label alone (or not at all).
+WITH_ICON: list[Iterable[Shown]] = [Mode, Outcome, CheckState, SiatStatus, PosState, CufdHealth, Delivery, EventClosing]
+WITHOUT_ICON = [
+    Motive,
+    EventState,
+    AccessMode,
+    Role,
+    ActionKind,
+    ErrorKind,
+    AlertRule,
+    AlertKind,
+    PolicyMode,
+    PolicyState,
+    InvoiceState,
+    Preset,
+]
+
+
+@pytest.mark.parametrize("members", CLOSED_SETS, ids=lambda members: members.__name__)
+def test_every_member_has_its_entry_in_its_sets_table(members):
+    properties = {name for cls in members.__mro__ for name, v in vars(cls).items() if isinstance(v, property)} - {"name", "value"}
+    for member in members:
+        for name in properties:
+            getattr(member, name)  # a member missing from its set's table raises KeyError
+        if "label" in properties:
+            assert isinstance(member.label, str) and member.label.strip()
+
+
+def test_every_set_is_said_to_have_an_icon_or_not():
+    assert {*WITH_ICON, *WITHOUT_ICON, Tone} == set(CLOSED_SETS) and not set(WITH_ICON) & set(WITHOUT_ICON)
+    assert all(m.icon for members in WITH_ICON for m in members)
+    assert not any(hasattr(members, "icon") for members in WITHOUT_ICON)
+    assert all(t.icon and t.material for t in Tone if t is not Tone.NONE)  # the tones lend their icons to PosState, CufdHealth
+
+
+def test_members_renamed_to_english_keep_their_values():
+    # Issue 24 renamed these members; their values are in databases, URLs and settings.
+    assert [int(m) for m in (Motive.INTERNET_OUTAGE, Motive.SIAT_FAILURE, Motive.OTHER)] == [1, 2, 4]
+    assert Mode.PRODUCTION.value == "PRODUCCIÓN"
+    assert [s.value for s in SiatStatus] == ["operativo", "intermitente", "caido", "sin_cucu", "sin_datos"]
+    assert (PosState.CONTINGENCY.value, PosState.UNKNOWN.value) == ("En contingencia", "Desconocido")

@@ -67,13 +67,13 @@ def test_tone_mapping_is_one_table():
 
 
 def test_contingency_is_amber_and_what_stops_invoicing_is_red():
-    assert PosState.CONTINGENCIA.tone is Tone.MANAGED and PosState.CONTINGENCIA.icon == "🟠"
-    assert PosState.NORMAL.tone is Tone.OK and PosState.DESCONOCIDO.tone is Tone.UNKNOWN
-    assert (SiatStatus.CAIDO.color, CheckState.SIAT_DOWN.color) == ("red", "red")
+    assert PosState.CONTINGENCY.tone is Tone.MANAGED and PosState.CONTINGENCY.icon == "🟠"
+    assert PosState.NORMAL.tone is Tone.OK and PosState.UNKNOWN.tone is Tone.UNKNOWN
+    assert (SiatStatus.DOWN.color, CheckState.SIAT_DOWN.color) == ("red", "red")
     assert CheckState.SIAT_DOWN.chart_color == Tone.PROBLEM.chart_color
     assert {h for h in CufdHealth if h.tone is Tone.PROBLEM} == {CufdHealth.EXPIRED, CufdHealth.INACTIVE, CufdHealth.MISSING}
     assert PolicyState.ACTING.color == "orange"  # it starts contingency: the managed state
-    assert SiatStatus.SIN_DATOS.color == "gray" and CheckState.CUCU_UNREACHABLE.color == "gray"  # unknown is never green
+    assert SiatStatus.NO_DATA.color == "gray" and CheckState.CUCU_UNREACHABLE.color == "gray"  # unknown is never green
 
 
 def test_timeline_bars_are_never_red():

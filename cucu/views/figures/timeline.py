@@ -29,10 +29,10 @@ from cucu.vocabulary import EventState, Motive
 # Fixed colour per cucu motive code (Okabe-Ito, readable by colour-blind supervisors). Every bar is
 # contingency, the managed state: no red among them (red means SIAT down or a rejection, see Tone).
 MOTIVE_COLORS: dict[int, str] = {
-    Motive.CORTE_INTERNET: "#E69F00",
-    Motive.FALLA_SIAT: "#0072B2",
+    Motive.INTERNET_OUTAGE: "#E69F00",
+    Motive.SIAT_FAILURE: "#0072B2",
     Motive.VIRUS: "#CC79A7",
-    Motive.OTRO: "#6B7280",
+    Motive.OTHER: "#6B7280",
 }
 UNKNOWN_COLOR = "#B8860B"
 OPEN_PATTERN = "/"  # hatching of a bar whose event is still open
