@@ -111,3 +111,31 @@ def test_domain_imports_no_views(module):
     """Rules decide; views show. A rule that needed a frame of a page would change when the page does."""
     views = {m for m in own(imports_of(module)) if under(m, ("cucu.views",))}
     assert not views, f"{module} importa {sorted(views)}"
+
+
+def store_writes() -> set[str]:
+    """The Store's methods that write: every one opens a transaction (``engine.begin()``)."""
+    found = set()
+    for module in modules_under("cucu.store"):
+        for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and "engine.begin()" in ast.unparse(node):
+                found.add(node.name)
+    return found
+
+
+SCREEN = [CUCU / "views", ROOT / "pages", ROOT / "ui", ROOT / "app.py"]
+
+
+def test_the_screen_writes_nothing_to_the_store():
+    """Views, pages and ui read the store; what changes data goes through the domain (actions, policy,
+    alerts), which audits it. An import rule cannot say so (views import Store for its reads): the calls do."""
+    writes = store_writes()
+    assert {"put_days", "audit_begin", "save_invoices", "set_policy_paused"} <= writes  # the reader sees them
+    calls = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}"
+        for root in SCREEN
+        for path in ([root] if root.suffix else sorted(root.rglob("*.py")))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in writes
+    ]
+    assert not calls, f"la pantalla escribe en la base: {calls}"
