@@ -9,7 +9,7 @@ from cucu.periods import day_bounds, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
 from cucu.views.bitacora import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
-from ui import resources, shell, widgets
+from ui import filters, resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
@@ -25,21 +25,11 @@ picked = widgets.period_input(row1[0], today, key="bitacora_fechas", on_change=w
 with row1[1]:
     branch_ids = widgets.branch_filter(inventory, on_change=widgets.first_page)
 row2 = st.columns(3)
-actions_chosen = row2[0].multiselect(
-    "Acción",
-    list(ActionKind),
-    format_func=lambda kind: ActionKind(kind).label,
-    key="bitacora_accion",
-    placeholder="Todas",
-    on_change=widgets.first_page,
+actions_chosen = filters.set_filter(
+    row2[0], "Acción", ActionKind, key="bitacora_accion", placeholder="Todas", on_change=widgets.first_page
 )
-outcomes = row2[1].multiselect(
-    "Resultado",
-    list(Outcome),
-    format_func=lambda outcome: Outcome(outcome).label,
-    key="bitacora_resultado",
-    placeholder="Todos",
-    on_change=widgets.first_page,
+outcomes = filters.set_filter(
+    row2[1], "Resultado", Outcome, key="bitacora_resultado", placeholder="Todos", on_change=widgets.first_page
 )
 actors = row2[2].multiselect(
     "Usuario", runtime.store.audit_actors(), key="bitacora_usuario", placeholder="Todos", on_change=widgets.first_page

@@ -4,7 +4,7 @@ actions on what is shown or ticked."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -114,8 +114,10 @@ def live_table() -> None:
             st.rerun(scope="app")  # the filters above this live part show the choice
     height: int | Literal["auto"] = "auto" if len(table) <= 15 else TABLE_HEIGHT
     lazy = len(table) > widgets.LAZY_ROWS  # a chain: rows come from the server as the grid scrolls
-    if not can_act or lazy:
-        st.dataframe(
+
+    def grid(**how: Any) -> Any:
+        """The one grid, read-only or with ticks: ``how`` is what differs."""
+        return st.dataframe(
             table,
             hide_index=True,
             width="stretch",
@@ -123,9 +125,11 @@ def live_table() -> None:
             column_order=order,
             column_config=COLUMN_CONFIG,
             placeholder=widgets.NO_VALUE,
-            key="tabla_pos",
-            lazy=lazy,
+            **how,
         )
+
+    if not can_act or lazy:
+        grid(key="tabla_pos", lazy=lazy)
         if can_act and active:  # ticking rows among thousands: a filter first (a lazy grid cannot select)
             with st.container(horizontal=True):
                 end_button(f"Finalizar todos los eventos mostrados ({fmt_count(len(active))})", active, "finalizar_todos")
@@ -135,14 +139,7 @@ def live_table() -> None:
             )
         return
     buttons = st.container(horizontal=True)  # above the table, filled once the ticks are known
-    state = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=height,
-        column_order=order,
-        column_config=COLUMN_CONFIG,
-        placeholder=widgets.NO_VALUE,
+    state = grid(
         key=f"tabla_pos_{actions.tables_version()}",  # a finished action clears the ticks
         on_select="rerun",
         selection_mode="multi-row",

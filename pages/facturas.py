@@ -13,6 +13,7 @@ import streamlit as st
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, md_text, plural
 from cucu.invoicing import INVOICE_JOB, left_out_sentences, walk_progress
 from cucu.lapaz import la_paz_series
+from cucu.store import JobRun
 from cucu.views.export import excel_csv
 from cucu.views.facturas import (
     CLOSE_COLUMNS,
@@ -178,10 +179,10 @@ def request(pos_ids: list[str]) -> None:
         st.rerun(scope="app")
 
 
-def invoices_summary(now) -> None:
-    """When invoices were last read, the backlog, and a deadline about to pass: above the tabs."""
+def invoices_summary(now, run: JobRun | None) -> None:
+    """When invoices were last read (``run``: the invoice walk's), the backlog, and a deadline about to pass:
+    above the tabs."""
     todo = resources.current_invoices(runtime).value.picture.backlog
-    run = runtime.store.job_run(INVOICE_JOB)
     if run is None:  # unknown is not zero: no "0 rechazadas" before cucu's list was ever read
         st.info("Todavía no se leyeron facturas de cucu: el colector las está consultando.", icon=":material/hourglass_top:")
     else:
@@ -216,7 +217,8 @@ def invoices_summary(now) -> None:
         )
 
 
-def invoices_section(now) -> None:
+def invoices_section(now, run: JobRun | None) -> None:
+    """The invoices still to send and the rejected ones; ``run``: the invoice walk's last round."""
     everything = resources.current_invoices(runtime).value.open_invoices
     states = st.pills(
         "Estado",
@@ -230,7 +232,7 @@ def invoices_section(now) -> None:
     if branches:
         filters[InvoiceColumn.BRANCH_ID] = branches
     shown = everything[matching(everything, filters)]
-    if shown.empty and runtime.store.job_run(INVOICE_JOB) is None:  # nothing read is not "none to send"
+    if shown.empty and run is None:  # nothing read is not "none to send"
         st.caption("Sin facturas leídas de cucu todavía.")
         return
     st.caption(f"{plural(len(shown), 'factura', 'facturas')} con estos filtros.")
@@ -323,13 +325,14 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def live() -> None:
     now = runtime.store.now()
     troubled = cufd_summary()
-    invoices_summary(now)
+    walk_run = runtime.store.job_run(INVOICE_JOB)  # read once: the summary and the list agree on it
+    invoices_summary(now, walk_run)
     # Only the open tab runs and is sent: a chain's three grids of thousands of rows on one load were
     # what a supervisor waited for. The tab is in the URL (?vista=CUFD).
     to_send, cufd, closing = st.tabs(list(VIEWS), key="vista", bind="query-params")
     if to_send.open:
         with to_send:
-            invoices_section(now)
+            invoices_section(now, walk_run)
     if cufd.open:
         with cufd:
             cufd_section(troubled, now)

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import cucu.alerts
 from cucu.alerts.delivery import (
+    CLAIM_FOR,
     DB_DOWN_EVERY,
     Sender,
     _Courier,
@@ -58,6 +58,7 @@ class Alerter:
         policy: Policy | None = None,
         cufd_expiring_hours: float = Settings.cufd_expiring_hours,
         invoice_window_hours: float = Settings.invoice_window_hours,
+        claim_for: timedelta = CLAIM_FOR,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -71,7 +72,7 @@ class Alerter:
         self.invoice_window = timedelta(hours=invoice_window_hours)
         self.send: Sender = send or functools.partial(apprise_send, timeout_s=settings.send_timeout_s)
         # A claim outlasts the longest send it covers, whatever the timeout is set to.
-        self.claim_for = max(cucu.alerts.CLAIM_FOR, timedelta(seconds=3 * settings.send_timeout_s))
+        self.claim_for = max(claim_for, timedelta(seconds=3 * settings.send_timeout_s))
         self._couriers = {c.fingerprint: _Courier(self, c) for c in settings.channels}
         self._direct_at: float | None = None  # time.monotonic() of the last direct message (the database failing)
         self.policy = policy

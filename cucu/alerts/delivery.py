@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import cucu.alerts
 from cucu.alerts.text import TITLE_PREFIX, plain, plain_title
 from cucu.formatting import fmt_duration, fmt_hour
 from cucu.settings import AlertSettings, Channel
@@ -25,9 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A sender that dies mid-send leaves its messages to another after this. Read as ``cucu.alerts.CLAIM_FOR``,
-# so that setting it there (a test shortens it) reaches every read.
-CLAIM_FOR = timedelta(minutes=2)
+CLAIM_FOR = timedelta(minutes=2)  # a sender that dies mid-send leaves its messages to another after this
 RETRY_MAX = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(hours=24)  # a message older than this is given up (recorded), not sent late
 SEND_BATCH = 50  # messages claimed per round
@@ -112,11 +109,9 @@ def scrubbed_label(label: str, fingerprint: str) -> str:
     return f"{scheme if re.fullmatch(r'[a-z0-9+.-]{1,20}', scheme) else '?'}://… · {fingerprint}"
 
 
-def give_up_unconfigured(store: Store, channels: Sequence[Channel], holder: str) -> int:
+def give_up_unconfigured(store: Store, channels: Sequence[Channel], holder: str, *, claim_for: timedelta = CLAIM_FOR) -> int:
     """Give up (recorded) the due messages of channels no longer in [alerts]; returns how many."""
-    entries = store.outbox_claim(
-        holder, for_=cucu.alerts.CLAIM_FOR, limit=SEND_BATCH, other_than=[c.fingerprint for c in channels]
-    )
+    entries = store.outbox_claim(holder, for_=claim_for, limit=SEND_BATCH, other_than=[c.fingerprint for c in channels])
     for entry in entries:
         store.outbox_give_up(entry.id, holder, error=GONE)
     return len(entries)
@@ -129,16 +124,14 @@ def deliver_to(
     *,
     send: Sender = apprise_send,
     retry_first: timedelta = timedelta(seconds=30),
-    claim_for: timedelta | None = None,
+    claim_for: timedelta = CLAIM_FOR,
 ) -> int:
     """Send what is due to ``channel``, one message at a time: claim one, send it, settle it. A claim so
     covers one send (bounded by the channel's timeout), never a batch whose last sends could outlast it
     and be claimed and sent again by another process. Returns how many were delivered."""
     delivered, last = 0, None
     for _ in range(SEND_BATCH):
-        claimed = store.outbox_claim(
-            holder, for_=claim_for or cucu.alerts.CLAIM_FOR, limit=1, channels=[channel.fingerprint], after_id=last
-        )
+        claimed = store.outbox_claim(holder, for_=claim_for, limit=1, channels=[channel.fingerprint], after_id=last)
         if not claimed:
             break
         last = claimed[0].id  # one attempt per message per pass, however short its backoff
@@ -181,13 +174,13 @@ def deliver(
     *,
     send: Sender = apprise_send,
     retry_first: timedelta = timedelta(seconds=30),
-    claim_for: timedelta | None = None,
+    claim_for: timedelta = CLAIM_FOR,
 ) -> int:
     """Send what is due to every channel in turn, and give up the messages of channels no longer
     configured; returns how many were delivered. A failure waits ``retry_first``, then twice as long each
     time, up to RETRY_MAX; a message not delivered within GIVE_UP_AFTER is given up. (The Alerter sends
     to each channel from a thread of its own instead: ``deliver_to``.)"""
-    give_up_unconfigured(store, channels, holder)
+    give_up_unconfigured(store, channels, holder, claim_for=claim_for)
     return sum(deliver_to(store, c, holder, send=send, retry_first=retry_first, claim_for=claim_for) for c in channels)
 
 

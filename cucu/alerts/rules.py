@@ -83,6 +83,25 @@ def _company(
     return Condition(key=rule.value, rule=rule, branch_id=None, title=title, body=body, path=path, since=since, summary=summary)
 
 
+def _branch(rule: AlertRule, branch: Branch, *, title: str, body: str, path: str) -> Condition:
+    """A condition about one branch (its own channels get it), keyed by its rule and the branch: one open per
+    branch. Its title and body open with the branch's name, which its closing message reads back (``_subject``)."""
+    name = outside(branch.name)
+    return Condition(
+        key=f"{rule.value}:{branch.id}",
+        rule=rule,
+        branch_id=branch.id,
+        title=f"{name}: {title}",
+        body=f"{name}: {body}",
+        path=path,
+    )
+
+
+def _subject(incident: Incident) -> str:
+    """The branch a branch condition's incident is about, as its title names it (``_branch``)."""
+    return incident.title.split(":", 1)[0]
+
+
 def _lasted(incident: Incident, now: datetime) -> str:
     return fmt_duration(now - incident.opened_at)
 
@@ -378,12 +397,11 @@ def _long_open(snap: Snapshot, setup: Setup) -> list[Condition]:
     for start, name, branch, n in per_branch:
         if settings.tags_of(branch.id, branch.name):
             found.append(
-                Condition(
-                    key=f"{AlertRule.LONG_OPEN.value}:{branch.id}",
-                    rule=AlertRule.LONG_OPEN,
-                    branch_id=branch.id,
-                    title=f"{outside(branch.name)}: contingencia de más de {hours}",
-                    body=f"{outside(branch.name)}: {plural(n, 'punto de venta', 'puntos de venta')} en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
+                _branch(
+                    AlertRule.LONG_OPEN,
+                    branch,
+                    title=f"contingencia de más de {hours}",
+                    body=f"{plural(n, 'punto de venta', 'puntos de venta')} en contingencia hace más de {hours}; el más antiguo, {oldest(start, name)}.",
                     path=f"eventos?{urlencode({'sucursal': labels[branch.id]})}",
                 )
             )
@@ -393,7 +411,7 @@ def _long_open(snap: Snapshot, setup: Setup) -> list[Condition]:
 def _long_open_over(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, str]:
     if incident.branch_id is None:  # the company's summary
         return "Sin contingencia prolongada", "Ningún punto de venta sigue en contingencia prolongada."
-    subject = incident.title.split(":", 1)[0]
+    subject = _subject(incident)
     return f"{subject}: sin contingencia prolongada", f"{subject}: ningún punto de venta sigue en contingencia prolongada."
 
 
@@ -445,13 +463,12 @@ def _window_closing(snap: Snapshot, setup: Setup) -> list[Condition]:
         closes = per_branch.get(branch.id)
         if closes and settings.tags_of(branch.id, branch.name):
             found.append(
-                Condition(
-                    key=f"{AlertRule.WINDOW_CLOSING.value}:{branch.id}",
-                    rule=AlertRule.WINDOW_CLOSING,
-                    branch_id=branch.id,
-                    title=f"{outside(branch.name)}: eventos por cerrar con el plazo cerca",
+                _branch(
+                    AlertRule.WINDOW_CLOSING,
+                    branch,
+                    title="eventos por cerrar con el plazo cerca",
                     body=(
-                        f"{outside(branch.name)}: {plural(len(closes), 'evento finalizado tiene', 'eventos finalizados tienen')} facturas fuera de "
+                        f"{plural(len(closes), 'evento finalizado tiene', 'eventos finalizados tienen')} facturas fuera de "
                         f"línea por enviar o rechazadas; el primer plazo {deadline(closes[0])}."
                     ),
                     path=f"facturas?{urlencode({'vista': 'Cierre de eventos', 'sucursal': labels[branch.id]})}",
@@ -463,7 +480,7 @@ def _window_closing(snap: Snapshot, setup: Setup) -> list[Condition]:
 def _window_closing_over(incident: Incident, now: datetime, snap: Snapshot) -> tuple[str, str]:
     if incident.branch_id is None:  # the company's summary
         return "Eventos cerrados", "Ya no hay eventos finalizados con facturas sin validar y el plazo por vencer pronto."
-    subject = incident.title.split(":", 1)[0]
+    subject = _subject(incident)
     return (
         f"{subject}: eventos cerrados",
         f"{subject}: ya no hay eventos finalizados con facturas sin validar y el plazo por vencer pronto.",

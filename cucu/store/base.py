@@ -3,7 +3,8 @@
 ``StoreBase`` opens the engine on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database
 URL such as ``postgresql+psycopg://...``), migrates the schema (table ``schema_version``) and reads the
 write counters (table ``data_versions``) that every group raises in the transaction of its writes
-(``_bump``). ``_rows_in`` is the one batched lookup: rows whose key is in a list, ``_BATCH`` at a time.
+(``_bump``). ``_rows_in`` is the one batched lookup: rows whose key is in a list, ``_BATCH`` at a time;
+``_update_by_key`` the one batched update: many rows, each by its key, in one executemany.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -198,6 +199,14 @@ def _rows_in(conn: Connection, query: sa.Select[Any], key: sa.ColumnElement[Any]
     """The rows of ``query`` whose ``key`` is in ``values``, asked ``_BATCH`` values at a time."""
     for batch in _batches(values):
         yield from conn.execute(query.where(key.in_(batch)))
+
+
+def _update_by_key(conn: Connection, table: sa.Table, key: sa.Column[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update many rows of ``table`` in one executemany: each of ``rows`` names its row by ``"key"`` (the value
+    of ``key``) and sets its other values. Every row sets the same columns: those of the first."""
+    if rows:
+        values: dict[str, Any] = {name: sa.bindparam(name) for name in rows[0] if name != "key"}
+        conn.execute(table.update().where(key == sa.bindparam("key")).values(values), rows)
 
 
 def _no_key() -> int:

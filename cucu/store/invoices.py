@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cucu.api.models import Invoice, InvoiceStatus
-from cucu.store.base import StoreBase, _bump, _lenient, _rows_in
+from cucu.store.base import StoreBase, _bump, _lenient, _rows_in, _update_by_key
 from cucu.store.schema import invoices, job_runs
 from cucu.vocabulary import InvoiceState
 
@@ -106,13 +106,7 @@ class InvoiceTables(StoreBase):
                     )
             if inserts:
                 conn.execute(invoices.insert(), inserts)
-            if updates:
-                conn.execute(
-                    invoices.update()
-                    .where(invoices.c.id == sa.bindparam("key"))
-                    .values({k: sa.bindparam(k) for k in updates[0] if k != "key"}),
-                    updates,
-                )
+            _update_by_key(conn, invoices, invoices.c.id, updates)
             if inserts or updates:
                 _bump(conn, invoices.name)
         return len(inserts), len(updates)
@@ -155,13 +149,7 @@ class InvoiceTables(StoreBase):
                 ):
                     changed += 1
                 updates.append({"key": read.invoice_id, "status_at": read.read_at, "status_error": read.error, **values})
-            if updates:
-                conn.execute(
-                    invoices.update()
-                    .where(invoices.c.id == sa.bindparam("key"))
-                    .values({k: sa.bindparam(k) for k in updates[0] if k != "key"}),
-                    updates,
-                )
+            _update_by_key(conn, invoices, invoices.c.id, updates)
             if changed:
                 _bump(conn, invoices.name)
         return changed
@@ -173,7 +161,7 @@ class InvoiceTables(StoreBase):
             sa.or_(
                 invoices.c.emission_date >= when,
                 invoices.c.emission_date.is_(None),
-                invoices.c.state.in_([InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]),
+                invoices.c.state.in_(_KEPT_STATES),
             )
         )
         if states is not None:
@@ -228,9 +216,7 @@ class InvoiceTables(StoreBase):
         """Forget settled invoices emitted before ``before`` (offline and rejected ones stay until settled)."""
         with self.engine.begin() as conn:
             gone = conn.execute(
-                invoices.delete()
-                .where(invoices.c.emission_date < before)
-                .where(invoices.c.state.not_in([InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]))
+                invoices.delete().where(invoices.c.emission_date < before).where(invoices.c.state.not_in(_KEPT_STATES))
             ).rowcount
             if gone:
                 _bump(conn, invoices.name)
@@ -238,6 +224,8 @@ class InvoiceTables(StoreBase):
 
 
 _STATUS_CONTENT = ("state", "siat_code", "siat_description", "emission_type")
+# Offline and rejected invoices: kept and listed whatever their age, until settled.
+_KEPT_STATES = [InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]
 
 
 def _stored_invoice(row: sa.Row[Any]) -> StoredInvoice:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cucu.api.models import Cufd, Event
-from cucu.store.base import StoreBase, _bump, _rows_in
+from cucu.store.base import StoreBase, _bump, _rows_in, _update_by_key
 from cucu.store.schema import pos_cufd, pos_status
 
 log = logging.getLogger(__name__)
@@ -181,15 +181,10 @@ def _save_latest(
     ]
     answered = [{"key": pos_id, **read} for pos_id, read in reads.items() if pos_id in old and read["error"] is None]
     failed = [{"key": pos_id, **read} for pos_id, read in reads.items() if pos_id in old and read["error"] is not None]
-    key = table.c.pos_id == sa.bindparam("key")
     if new:
         conn.execute(table.insert(), new)
-    if answered:
-        written = ("branch_id", "fetched_at", "ok_at", "error", *answer)
-        conn.execute(table.update().where(key).values({name: sa.bindparam(name) for name in written}), answered)
-    if failed:
-        written = ("branch_id", "fetched_at", "error")
-        conn.execute(table.update().where(key).values({name: sa.bindparam(name) for name in written}), failed)
+    _update_by_key(conn, table, table.c.pos_id, answered)
+    _update_by_key(conn, table, table.c.pos_id, failed)
     return len(new) + sum(
         any(read.get(name, old[pos_id][name]) != old[pos_id][name] for name in content)
         for pos_id, read in reads.items()
