@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_count, plural
-from cucu.views.alertas import incidents_frame, outbox_frame
+from cucu.views.alertas import IncidentColumn, OutboxColumn, incidents_frame, outbox_frame
 from cucu.vocabulary import Delivery, Mode
 from ui import resources, shell, widgets
 
@@ -63,20 +63,26 @@ if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act
 def incidents_table(frame: pd.DataFrame) -> None:
     """Fits a tablet (ui.widgets.TABLET_GRID_PX): what, since when, the text; reminders in the column menu."""
     when = widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX)
-    shown = ["Alerta", "Asunto", "Desde", *(["Resuelta"] if "Resuelta" in frame.columns else []), "Detalle"]
+    shown = [
+        IncidentColumn.RULE,
+        IncidentColumn.TITLE,
+        IncidentColumn.OPENED,
+        *([IncidentColumn.CLOSED] if IncidentColumn.CLOSED in frame.columns else []),
+        IncidentColumn.BODY,
+    ]
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         column_order=shown,
         column_config={
-            "Alerta": st.column_config.TextColumn(width=170),
-            "Asunto": st.column_config.TextColumn(width=190),
-            "Detalle": st.column_config.TextColumn(width=150),
-            "Desde": when,
-            "Último aviso": when,
-            "Recordatorios": st.column_config.NumberColumn(width=110),
-            "Resuelta": when,
+            IncidentColumn.RULE: st.column_config.TextColumn(width=170),
+            IncidentColumn.TITLE: st.column_config.TextColumn(width=190),
+            IncidentColumn.BODY: st.column_config.TextColumn(width=150),
+            IncidentColumn.OPENED: when,
+            IncidentColumn.NOTIFIED: when,
+            IncidentColumn.REMINDERS: st.column_config.NumberColumn(width=110),
+            IncidentColumn.CLOSED: when,
         },
     )
 
@@ -88,7 +94,7 @@ def live_alerts() -> None:
     if not open_now:
         st.success("Ninguna alerta abierta.", icon=":material/check_circle:")
     else:
-        incidents_table(incidents_frame(open_now).drop(columns=["Resuelta"]))
+        incidents_table(incidents_frame(open_now).drop(columns=[IncidentColumn.CLOSED]))
 
     entries = runtime.store.outbox_entries(HISTORY_ROWS)
     waiting = sum(1 for e in entries if e.delivery is Delivery.WAITING)
@@ -108,16 +114,23 @@ def live_alerts() -> None:
             hide_index=True,
             width="stretch",
             # Fits a tablet (ui.widgets.TABLET_GRID_PX); attempts and delivery time in the column menu.
-            column_order=["Creado", "Mensaje", "Asunto", "Canal", "Entrega", "Último error"],
+            column_order=[
+                OutboxColumn.CREATED,
+                OutboxColumn.KIND,
+                OutboxColumn.TITLE,
+                OutboxColumn.CHANNEL,
+                OutboxColumn.DELIVERY,
+                OutboxColumn.LAST_ERROR,
+            ],
             column_config={
-                "Creado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
-                "Mensaje": st.column_config.TextColumn(width=120),
-                "Asunto": st.column_config.TextColumn(width=170),
-                "Canal": st.column_config.TextColumn(width=110),
-                "Entrega": st.column_config.TextColumn(width=110),
-                "Intentos": st.column_config.NumberColumn(width=80),
-                "Entregado": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
-                "Último error": st.column_config.TextColumn(width=120),
+                OutboxColumn.CREATED: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+                OutboxColumn.KIND: st.column_config.TextColumn(width=120),
+                OutboxColumn.TITLE: st.column_config.TextColumn(width=170),
+                OutboxColumn.CHANNEL: st.column_config.TextColumn(width=110),
+                OutboxColumn.DELIVERY: st.column_config.TextColumn(width=110),
+                OutboxColumn.ATTEMPTS: st.column_config.NumberColumn(width=80),
+                OutboxColumn.DELIVERED: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+                OutboxColumn.LAST_ERROR: st.column_config.TextColumn(width=120),
             },
         )
 

@@ -7,9 +7,9 @@ import streamlit as st
 from cucu.formatting import fmt_count
 from cucu.periods import day_bounds, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
-from cucu.views.bitacora import AUDIT_TIME_COLUMNS, audit_csv, audit_frame, page_sentence
+from cucu.views.bitacora import AUDIT_TIME_COLUMNS, AuditColumn, audit_csv, audit_frame, page_sentence
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
-from ui import filters, resources, shell, widgets
+from ui import resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
@@ -25,10 +25,10 @@ picked = widgets.period_input(row1[0], today, key="bitacora_fechas", on_change=w
 with row1[1]:
     branch_ids = widgets.branch_filter(inventory, on_change=widgets.first_page)
 row2 = st.columns(3)
-actions_chosen = filters.set_filter(
+actions_chosen = widgets.closed_set_filter(
     row2[0], "Acción", ActionKind, key="bitacora_accion", placeholder="Todas", on_change=widgets.first_page
 )
-outcomes = filters.set_filter(
+outcomes = widgets.closed_set_filter(
     row2[1], "Resultado", Outcome, key="bitacora_resultado", placeholder="Todos", on_change=widgets.first_page
 )
 actors = row2[2].multiselect(
@@ -81,20 +81,28 @@ def draw(entries: list[AuditEntry]) -> None:
         width="stretch",
         # Fits a tablet (ui.widgets.TABLET_GRID_PX): when, what, where, the outcome, who and its detail; the
         # motive, description, names and the event id in the grid's column menu and in the CSV.
-        column_order=["Fecha", "Acción", "Sucursal", "Punto de venta", "Resultado", "Usuario", "Detalle"],
+        column_order=[
+            AuditColumn.REQUESTED,
+            AuditColumn.ACTION,
+            AuditColumn.BRANCH,
+            AuditColumn.POS,
+            AuditColumn.OUTCOME,
+            AuditColumn.USER,
+            AuditColumn.DETAIL,
+        ],
         column_config={
-            "Fecha": widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
-            "Acción": st.column_config.TextColumn(width=105),
+            AuditColumn.REQUESTED: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
+            AuditColumn.ACTION: st.column_config.TextColumn(width=105),
             **widgets.pos_columns(pinned=False),  # after the time and the action
-            "Resultado": st.column_config.TextColumn(width=115),  # "En verificación"
-            "Usuario": st.column_config.TextColumn(width=90),
-            "Detalle": st.column_config.TextColumn(width=110),
-            "Motivo": st.column_config.TextColumn(width=125),
-            "Descripción": st.column_config.TextColumn(width=200),
-            "Nombre": st.column_config.TextColumn(width=150),
-            "Rol": st.column_config.TextColumn(width=100),
-            "ID evento": st.column_config.TextColumn(width=200),
-            "Completado": widgets.la_paz_column("HH:mm:ss", width=widgets.DAY_TIME_PX),
+            AuditColumn.OUTCOME: st.column_config.TextColumn(width=115),  # "En verificación"
+            AuditColumn.USER: st.column_config.TextColumn(width=90),
+            AuditColumn.DETAIL: st.column_config.TextColumn(width=110),
+            AuditColumn.MOTIVE: st.column_config.TextColumn(width=125),
+            AuditColumn.DESCRIPTION: st.column_config.TextColumn(width=200),
+            AuditColumn.NAME: st.column_config.TextColumn(width=150),
+            AuditColumn.ROLE: st.column_config.TextColumn(width=100),
+            AuditColumn.EVENT_ID: st.column_config.TextColumn(width=200),
+            AuditColumn.COMPLETED: widgets.la_paz_column("HH:mm:ss", width=widgets.DAY_TIME_PX),
         },
         placeholder=widgets.NO_VALUE,  # an attempt not completed yet: "—", not a grey "None"
     )

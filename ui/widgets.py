@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol, TypeVar, cast
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -19,6 +19,14 @@ from cucu.runtime import Runtime
 from cucu.views.eventos import LONG_OPEN
 from cucu.views.pos import PosColumn, unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
+
+
+class Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+L = TypeVar("L", bound=Labelled)
 
 # Above this many rows a grid gets its rows from the server as it scrolls (``st.dataframe(lazy=True)``):
 # a chain's 10 000-row table is not sent whole to every tablet on every refresh. Such a grid has no
@@ -104,6 +112,18 @@ def _apply_preset(key: str, today: date, on_change: Callable[[], None] | None) -
     st.session_state[f"{key}_atajo"] = None  # a shortcut is an action, not a state that outlives a calendar pick
     if on_change is not None:
         on_change()
+
+
+def closed_set_filter(
+    container: Any, label: str, kind: Iterable[L], *, key: str, placeholder: str, on_change: Callable[[], None] | None = None
+) -> list[L]:
+    """A multiselect over every member of ``kind``, a closed set of ``cucu.vocabulary``, each shown by its Spanish
+    label (a value given as its raw text, as the URL or a test gives it, is read as the member)."""
+    members = list(kind)
+    member_of = cast("Callable[[Any], L]", type(members[0]))  # a StrEnum: its class reads a raw value
+    return container.multiselect(
+        label, members, format_func=lambda value: member_of(value).label, key=key, placeholder=placeholder, on_change=on_change
+    )
 
 
 def motive_filter() -> list[int]:
