@@ -7,7 +7,7 @@ import streamlit as st
 from cucu.formatting import fmt_count
 from cucu.periods import day_bounds, picked_range
 from cucu.store import AUDIT_PAGE_SIZE, AuditEntry, AuditFilter, page_count
-from cucu.views.bitacora import AUDIT_TIME_COLUMNS, AuditColumn, audit_csv, audit_frame, page_sentence
+from cucu.views.bitacora import AUDIT_COLUMNS, AUDIT_TIME_COLUMNS, AuditColumn, audit_csv, audit_frame, page_sentence
 from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Outcome
 from ui import resources, shell, widgets
 
@@ -81,15 +81,7 @@ def draw(entries: list[AuditEntry]) -> None:
         width="stretch",
         # Fits a tablet (ui.widgets.TABLET_GRID_PX): when, what, where, the outcome, who and its detail; the
         # motive, description, names and the event id in the grid's column menu and in the CSV.
-        column_order=[
-            AuditColumn.REQUESTED,
-            AuditColumn.ACTION,
-            AuditColumn.BRANCH,
-            AuditColumn.POS,
-            AuditColumn.OUTCOME,
-            AuditColumn.USER,
-            AuditColumn.DETAIL,
-        ],
+        column_order=[*AUDIT_COLUMNS[:6], AuditColumn.DETAIL],  # when, what, where, the outcome, who; the detail
         column_config={
             AuditColumn.REQUESTED: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=widgets.DATE_TIME_SECONDS_PX),
             AuditColumn.ACTION: st.column_config.TextColumn(width=105),
