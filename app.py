@@ -96,7 +96,7 @@ def main() -> None:
             shell.siat(lambda: resources.siat_state(runtime)),
             sign_in_off=sign_in_off,
             decision=decision,
-            open_alerts=resources.open_alert_count(runtime),
+            open_alerts=resources.open_alert_counts(runtime),
         )
         watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
 

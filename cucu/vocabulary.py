@@ -203,13 +203,16 @@ _ROLE: dict[Role, RoleLook] = {
 
 class ActionKind(StrEnum):
     """What an audited attempt tried (stored in ``audit_log.action``). Pausing and resuming the automatic
-    policy are audited too; they concern no POS (their rows carry empty branch and POS ids)."""
+    policy, acknowledging an alert and writing a note on it are audited too; they concern no POS (their rows
+    carry an empty POS id, and an alert's its branch id, if any)."""
 
     START = "iniciar"
     END = "finalizar"
     PAUSE_POLICY = "pausar_politica"
     RESUME_POLICY = "reanudar_politica"
     RENEW_CUFD = "renovar_cufd"
+    ACKNOWLEDGE = "atender_alerta"  # "Lo atiendo"
+    NOTE = "nota_alerta"
 
     @property
     def label(self) -> str:
@@ -238,6 +241,8 @@ _ACTION_KIND: dict[ActionKind, ActionKindLook] = {
     ActionKind.PAUSE_POLICY: ActionKindLook("Pausar política", "pausó", "pausados"),
     ActionKind.RESUME_POLICY: ActionKindLook("Reanudar política", "reanudó", "reanudados"),
     ActionKind.RENEW_CUFD: ActionKindLook("Renovar CUFD", "renovó", "renovados"),
+    ActionKind.ACKNOWLEDGE: ActionKindLook("Atender alerta", "atendió", "atendidas"),
+    ActionKind.NOTE: ActionKindLook("Nota en alerta", "anotó", "anotadas"),
 }
 
 

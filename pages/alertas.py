@@ -6,10 +6,22 @@ import httpx
 import pandas as pd
 import streamlit as st
 
-from cucu.formatting import fmt_count, plural
-from cucu.views.alertas import IncidentColumn, OutboxColumn, incidents_frame, outbox_frame
+from cucu.alerts import ALERT_PARAM, NOTE_MAX, QUIET_CHOICES, acknowledge, add_note
+from cucu.events.actions import ActionError
+from cucu.formatting import fmt_count, fmt_datetime, md_text, plural
+from cucu.store import Incident
+from cucu.views.alertas import (
+    IncidentColumn,
+    OutboxColumn,
+    incidents_frame,
+    note_line,
+    outbox_frame,
+    owner_text,
+    quiet_choice,
+    quiet_text,
+)
 from cucu.vocabulary import Delivery, Mode
-from ui import resources, shell, widgets
+from ui import identity, resources, shell, widgets
 
 page = shell.page_context()
 runtime, settings = page.runtime, page.settings
@@ -41,6 +53,97 @@ else:
             icon=":material/schedule_send:",
         )
 
+DONE = "alertas_hecho"  # what the last "Lo atiendo" or note did, shown once after the rerun that shows it
+
+
+def linked_incident(open_now: list[Incident]) -> str | None:
+    """The key a message's link names (``?alerta=``), when it is open; says so when it is not."""
+    wanted = st.query_params.get(ALERT_PARAM)
+    if not wanted or any(i.key == wanted for i in open_now):
+        return wanted
+    past = runtime.store.incidents_by_key(wanted)
+    if past and past[0].closed_at is not None:
+        st.info(
+            f"La alerta «{md_text(past[0].title)}» ya se resolvió el {fmt_datetime(past[0].closed_at)}: no hay nada "
+            "que atender. Sus notas están en «Resueltas recientemente».",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.warning("El enlace no corresponde a ninguna alerta de este tablero.", icon=":material/link_off:")
+    return None
+
+
+def handling_section() -> None:
+    """Who handles each open alert, its notes, and for a supervisor "Lo atiendo" and notes (the message's link
+    opens it here; acting takes the usual sign-in and a click)."""
+    if done := st.session_state.pop(DONE, None):
+        st.success(done, icon=":material/check_circle:")
+    open_now = runtime.store.open_incidents()
+    wanted = linked_incident(open_now)
+    if not open_now:
+        return
+    st.subheader("Atender una alerta")
+    by_key = {i.key: i for i in open_now}
+    keys = list(by_key)
+    key = st.selectbox(
+        "Alerta",
+        keys,
+        index=keys.index(wanted) if wanted in by_key else 0,
+        format_func=lambda k: f"{by_key[k].title} · {owner_text(by_key[k])}",
+        key="alertas_atender",
+    )
+    if key is None:
+        return
+    if st.query_params.get(ALERT_PARAM) != key:
+        st.query_params[ALERT_PARAM] = key  # the address names it: shared, it opens the same alert
+    incident = by_key[key]
+    now = runtime.store.now()
+    if incident.acknowledged_by is None:
+        st.warning("Nadie la atiende todavía.", icon=":material/person_alert:")
+    else:
+        quiet = quiet_text(incident, now)
+        st.markdown(
+            f":material/person: Atendida por **{md_text(incident.acknowledged_by)}** desde "
+            f"{fmt_datetime(incident.acknowledged_at)}" + (f" · {quiet}" if quiet else "")
+        )
+    notes = runtime.store.incident_notes(incident.id)
+    if notes:
+        with st.container(border=True):
+            for written in notes:
+                st.text(note_line(written))  # a person's words: text, never Markdown
+    if not page.can_act:
+        st.caption("Atender una alerta o escribir notas es para supervisores.")
+        return
+    with st.form("alertas_nota", clear_on_submit=True, border=False):
+        note = st.text_area(
+            "Nota", max_chars=NOTE_MAX, placeholder="Qué hace usted con esta alerta (obligatoria)", key="alertas_nota_texto"
+        )
+        quiet_for = st.selectbox(
+            "Sin recordatorios durante", QUIET_CHOICES, format_func=quiet_choice, key="alertas_silencio",
+            help="Los recordatorios de esta alerta se retoman después; se cierra sola cuando se resuelve.",
+        )  # fmt: skip
+        left, right = st.columns(2)
+        take = left.form_submit_button("Lo atiendo", icon=":material/front_hand:", type="primary", width="stretch")
+        write = right.form_submit_button("Agregar nota", icon=":material/edit_note:", width="stretch")
+    if not (take or write):
+        return
+    actor = identity.actor_now(settings)  # the role is read afresh: a revoked supervisor is refused here
+    try:
+        if take:
+            acknowledge(runtime.store, actor, incident.id, note, quiet_for, runtime.store.now())
+            st.session_state[DONE] = f"Usted atiende «{incident.title}»: sin recordatorios durante {quiet_choice(quiet_for)}."
+        else:
+            add_note(runtime.store, actor, incident.id, note, runtime.store.now())
+            st.session_state[DONE] = "Nota agregada."
+    except ActionError as exc:
+        st.warning(str(exc), icon=":material/block:")
+        return
+    resources.note_own_write()  # the header's count shows it at once, not within a few seconds
+    st.rerun()
+
+
+handling_section()
+
 if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act:
     with st.expander("Simulador (DEMO): provocar una falla"):
         try:  # a chain's simulator is a process of its own, reached over HTTP
@@ -68,6 +171,7 @@ def incidents_table(frame: pd.DataFrame) -> None:
         IncidentColumn.TITLE,
         IncidentColumn.OPENED,
         *([IncidentColumn.CLOSED] if IncidentColumn.CLOSED in frame.columns else []),
+        IncidentColumn.OWNER,
         IncidentColumn.BODY,
     ]
     st.dataframe(
@@ -78,6 +182,7 @@ def incidents_table(frame: pd.DataFrame) -> None:
         column_config={
             IncidentColumn.RULE: st.column_config.TextColumn(width=170),
             IncidentColumn.TITLE: st.column_config.TextColumn(width=190),
+            IncidentColumn.OWNER: st.column_config.TextColumn(width=170),
             IncidentColumn.BODY: st.column_config.TextColumn(width=150),
             IncidentColumn.OPENED: when,
             IncidentColumn.NOTIFIED: when,

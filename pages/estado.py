@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from cucu.alerts import ALERT_PARAM
 from cucu.connectivity.checks import diagnose
 from cucu.events.actions import ActionError, siat_outage_description
 from cucu.events.policy import set_paused
@@ -15,6 +16,7 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.store import JobRun
+from cucu.views.alertas import owner_text
 from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
 from cucu.views.pos import PosColumn
 from cucu.views.shared_reads import Shared
@@ -376,11 +378,37 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
     )
 
 
+ALERTS_SHOWN = 5  # Estado names the first open alerts; Alertas lists them all
+
+
+def alerts_panel() -> None:
+    """The open alerts and who handles each ("Lo atiendo"), oldest first: a person seeing one unhandled
+    opens it in Alertas to take it."""
+    open_now = runtime.store.open_incidents()
+    if not open_now:
+        return
+    lines = [
+        f"{(Tone.PROBLEM if i.acknowledged_by is None else Tone.MANAGED).icon} **{md_text(i.title)}** · {md_text(owner_text(i))}"
+        for i in open_now[:ALERTS_SHOWN]
+    ]
+    more = len(open_now) - ALERTS_SHOWN
+    with st.container(border=True):
+        st.markdown("  \n".join(lines) + (f"  \n… y {plural(more, 'alerta más', 'alertas más')}." if more > 0 else ""))
+        unowned = next((i for i in open_now if i.acknowledged_by is None), None)
+        st.page_link(
+            "pages/alertas.py",
+            label="Atender en Alertas" if unowned else "Ver en Alertas",
+            icon=":material/front_hand:" if unowned else ":material/notifications:",
+            query_params={ALERT_PARAM: unowned.key} if unowned else None,
+        )
+
+
 @shell.live(resources.LIVE_REFRESH_S)
 def live_overview() -> None:
     now = runtime.store.now()
     siat_panel(now)
     policy_panel()
+    alerts_panel()
     shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
     frame, ov = shared.value.pos, shared.value.overview
     st.divider()

@@ -98,10 +98,13 @@ def siat_state(runtime: Runtime) -> Rollup:
 OPEN_ALERTS_EVERY_S = 5  # the header's count of open alerts is read at most this often per process
 
 
-def open_alert_count(runtime: Runtime) -> int:
-    """Open incidents, for the header of every page: one read per process every few seconds."""
+def open_alert_counts(runtime: Runtime) -> tuple[int, int]:
+    """Open incidents, and how many nobody handles, for the header of every page: one read per process every
+    few seconds; the session that has just acknowledged one reads it afresh (``note_own_write``)."""
+    if _own_write_unseen("open_alerts"):
+        return runtime.store.open_incident_counts()
     return runtime.shared.now(
-        "open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), lambda: runtime.store.open_incident_count()
+        "open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), lambda: runtime.store.open_incident_counts()
     ).value
 
 

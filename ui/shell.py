@@ -19,7 +19,7 @@ from cucu.connectivity.rules import Rollup
 from cucu.formatting import fmt_count, fmt_time, md_text
 from cucu.runtime import Runtime
 from cucu.settings import Settings
-from cucu.vocabulary import AccessMode, Mode, Role
+from cucu.vocabulary import AccessMode, Mode, Role, Tone
 
 log = logging.getLogger("contingencia")
 
@@ -151,7 +151,7 @@ def render_header(
     *,
     sign_in_off: bool = False,
     decision: Decision | None = None,
-    open_alerts: int | None = None,
+    open_alerts: tuple[int, int] | None = None,
 ) -> None:
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
@@ -186,17 +186,21 @@ def render_header(
             help=f"{rollup.detail}{checked} {rollup.asked_note}".strip(),
         )
         if open_alerts is not None:
-            alerts_badge(open_alerts)
+            alerts_badge(*open_alerts)
 
 
-def alerts_badge(count: int) -> None:
-    """ "N alertas abiertas", a link to Alertas: every page says whether something is waiting for a person."""
+def alerts_badge(count: int, unowned: int) -> None:
+    """ "N alertas abiertas · M sin atender", a link to Alertas: every page says whether something waits for a
+    person. Red while one has nobody on it; amber once every one is handled ("Lo atiendo"), as contingency is."""
     label = "1 alerta abierta" if count == 1 else f"{fmt_count(count)} alertas abiertas"
+    if count:
+        label += f" · {fmt_count(unowned)} sin atender" if unowned else (" · atendida" if count == 1 else " · atendidas")
+    tone = Tone.PROBLEM if unowned else Tone.MANAGED if count else Tone.NONE
     st.page_link(
         "pages/alertas.py",
-        label=f":red-badge[{label}]" if count else f":gray-badge[{label}]",
+        label=f":{tone.color}-badge[{label}]",
         icon=":material/notifications_active:" if count else ":material/notifications:",
-        help="Alertas: lo que el tablero avisó y sigue abierto",
+        help="Alertas: lo que el tablero avisó y sigue abierto, y quién lo atiende",
         width="content",
     )
 

@@ -1,5 +1,5 @@
 """Alerts outside the dashboard: the rules over what the store holds (``rules``), the incidents they open and
-close with their messages in the outbox (``incidents``), delivery with Apprise (``delivery``) and the loop that
+close with their messages in the outbox (``incidents``), who handles them and their notes (``ownership``), delivery with Apprise (``delivery``) and the loop that
 runs them after each check and also runs the policy (``alerter``). Every name is importable from here."""
 
 from cucu.alerts.alerter import Alerter
@@ -21,19 +21,23 @@ from cucu.alerts.delivery import (
     send_url,
 )
 from cucu.alerts.incidents import (
+    ALERT_PARAM,
     BRANCH_RULES,
     CHECK_HISTORY,
     Round,
     audience,
     decide,
+    incident_link,
     messages_for,
     read_snapshot,
     trial_messages,
 )
+from cucu.alerts.ownership import NOTE_MAX, QUIET_CHOICES, acknowledge, add_note, note_text
 from cucu.alerts.rules import RULES, SUMMARY_BRANCHES, Condition, Rule, Setup, Snapshot, conditions, recovery, siat_known
 from cucu.alerts.text import BODY_MAX, OUTSIDE_MAX, TITLE_MAX, TITLE_PREFIX, outside, plain, plain_title
 
 __all__ = [
+    "ALERT_PARAM",
     "BODY_MAX",
     "BRANCH_RULES",
     "CHECK_HISTORY",
@@ -41,7 +45,9 @@ __all__ = [
     "DB_DOWN_EVERY",
     "GIVE_UP_AFTER",
     "GONE",
+    "NOTE_MAX",
     "OUTSIDE_MAX",
+    "QUIET_CHOICES",
     "RETRY_MAX",
     "RULES",
     "SEND_BATCH",
@@ -55,6 +61,8 @@ __all__ = [
     "Sender",
     "Setup",
     "Snapshot",
+    "acknowledge",
+    "add_note",
     "apprise_send",
     "audience",
     "conditions",
@@ -63,7 +71,9 @@ __all__ = [
     "deliver",
     "deliver_to",
     "give_up_unconfigured",
+    "incident_link",
     "messages_for",
+    "note_text",
     "outside",
     "plain",
     "plain_title",

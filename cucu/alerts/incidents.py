@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from cucu.alerts.rules import Condition, Snapshot, conditions, recovery, siat_known
 from cucu.alerts.text import TITLE_PREFIX, outside, plain, plain_title
@@ -80,6 +81,16 @@ def audience(
     return [c for c in channels if c.tags & tags]
 
 
+ALERT_PARAM = "alerta"  # Alertas' query parameter: the key of the incident a message's link opens
+
+
+def incident_link(public_url: str, key: str) -> str:
+    """The page that opens an incident for acknowledging, by its key (an open incident has one per key, and
+    its opening message is written before it has an id). The link only opens the page: acknowledging
+    takes the usual sign-in and a click."""
+    return f"{public_url}/alertas?{ALERT_PARAM}={quote(key, safe='')}"
+
+
 def messages_for(
     channels: Sequence[Channel],
     settings: AlertSettings,
@@ -91,9 +102,13 @@ def messages_for(
     title: str,
     body: str,
     path: str,
+    key: str | None = None,
 ) -> list[OutboxMessage]:
-    """One message per channel of the incident's audience, with the link to the page that shows it."""
+    """One message per channel of the incident's audience, with the link to the page that shows it and, while
+    it is open (``key``), the link to acknowledge it."""
     link = f"\n{settings.public_url}/{path}" if settings.public_url else ""
+    if settings.public_url and key is not None and kind in (AlertKind.OPENED, AlertKind.REMINDER):
+        link = f"\nPara atenderla: {incident_link(settings.public_url, key)}{link}"  # the page that shows it, last
     heading = f"{TITLE_PREFIX} · {kind.label}: {title}" if kind is not AlertKind.OPENED else f"{TITLE_PREFIX} · {title}"
     text = f"{body}{link}"
     return [
@@ -147,6 +162,7 @@ def decide(
                 title=c.title,
                 body=c.body + opened,
                 path=c.path,
+                key=c.key,
             )
 
         if incident is None:
@@ -164,6 +180,7 @@ def decide(
                 log.info("alerta abierta: %s", cond.title)
         elif (
             settings.remind_minutes
+            and not incident.quiet(snap.now)  # someone said "Lo atiendo" for a while
             and snap.now - incident.notified_at >= timedelta(minutes=settings.remind_minutes)
             and store.incident_remind(
                 incident,

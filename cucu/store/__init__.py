@@ -3,7 +3,7 @@
 SQLAlchemy Core on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database URL
 such as ``postgresql+psycopg://...``) so several Streamlit processes can share one PostgreSQL.
 The tables and their migrations are in :mod:`cucu.store.schema`; its column type stores times in UTC
-and gives them back as aware La Paz datetimes. The 13 tables, by group:
+and gives them back as aware La Paz datetimes. The 14 tables, by group:
 
 - :mod:`cucu.store.base`: ``schema_version`` and ``data_versions`` (the engine, the clock, the migrations, the write counters);
 - :mod:`cucu.store.checks`: ``connectivity_checks``;
@@ -11,7 +11,7 @@ and gives them back as aware La Paz datetimes. The 13 tables, by group:
 - :mod:`cucu.store.days`: ``day_events``, events per POS and day;
 - :mod:`cucu.store.leases`: ``leases``;
 - :mod:`cucu.store.audit`: ``audit_log`` and ``policy_state`` (the automatic policy's pause);
-- :mod:`cucu.store.alerts`: ``incidents`` and ``alert_outbox``;
+- :mod:`cucu.store.alerts`: ``incidents``, ``incident_notes`` and ``alert_outbox``;
 - :mod:`cucu.store.invoices`: ``invoices`` and ``job_runs``.
 
 Every record and constant is imported from here (``from cucu.store import Store, PosFetch``).
@@ -19,7 +19,7 @@ Every record and constant is imported from here (``from cucu.store import Store,
 
 from __future__ import annotations
 
-from cucu.store.alerts import AlertTables, Incident, OutboxEntry, OutboxMessage
+from cucu.store.alerts import AlertTables, Incident, IncidentNote, OutboxEntry, OutboxMessage
 from cucu.store.audit import _POLICY as _POLICY  # tests/test_schema.py writes the pause's row as the store does
 from cucu.store.audit import (
     AUDIT_CHUNK,
@@ -52,6 +52,7 @@ __all__ = [
     "CufdFetch",
     "DayEvents",
     "Incident",
+    "IncidentNote",
     "JobNotes",
     "JobRun",
     "Lease",

@@ -1,5 +1,6 @@
 """Alerts as stored: incidents (table ``incidents``: a condition an alert rule found, open until it no
-longer holds, one per key) and the outbox (table ``alert_outbox``: one message per channel, claimed by
+longer holds, one per key; who acknowledged it, and the notes people wrote on it, table ``incident_notes``)
+and the outbox (table ``alert_outbox``: one message per channel, claimed by
 one sender at a time, retried, delivered or given up). An incident's messages are queued in the
 transaction that decides it.
 """
@@ -14,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cucu.store.audit import Attempt, _audit_decided
 from cucu.store.base import StoreBase, _lenient, _no_key
-from cucu.store.schema import alert_outbox, incidents
+from cucu.store.schema import alert_outbox, incident_notes, incidents
 from cucu.vocabulary import AlertKind, AlertRule, Delivery
 
 
@@ -33,6 +35,25 @@ class Incident:
     closed_at: datetime | None
     title: str
     body: str
+    acknowledged_by: str | None = None  # who said "Lo atiendo" (the last one to say it)
+    acknowledged_at: datetime | None = None
+    quiet_until: datetime | None = None  # no reminder before this
+
+    def quiet(self, now: datetime) -> bool:
+        """Its reminders wait: someone acknowledged it for a while that has not passed."""
+        return self.quiet_until is not None and now < self.quiet_until
+
+
+@dataclass(frozen=True)
+class IncidentNote:
+    """What a person wrote on an incident: with "Lo atiendo" (``acknowledging``), or a note of their own."""
+
+    id: int
+    incident_id: int
+    written_at: datetime
+    author: str
+    acknowledging: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -77,13 +98,14 @@ class AlertTables(StoreBase):
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 
-    def open_incident_count(self) -> int:
+    def open_incident_counts(self) -> tuple[int, int]:
+        """How many incidents are open, and how many of them nobody acknowledged: the header of every page."""
+        query = sa.select(sa.func.count(), sa.func.count().filter(incidents.c.acknowledged_by.is_(None))).where(
+            incidents.c.closed_at.is_(None)
+        )
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(incidents).where(incidents.c.closed_at.is_(None))
-                ).scalar_one()
-            )
+            total, unowned = conn.execute(query).one()
+        return int(total), int(unowned)
 
     def recent_incidents(self, limit: int) -> list[Incident]:
         """The last ``limit`` incidents opened, open or closed, newest first."""
@@ -174,6 +196,55 @@ class AlertTables(StoreBase):
             if done:
                 _queue(conn, incident_id, messages, queued_at)
             return bool(done)
+
+    def incident(self, incident_id: int) -> Incident | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
+        return _incident(row) if row is not None else None
+
+    def incidents_by_key(self, key: str, limit: int = 1) -> list[Incident]:
+        """The incidents of ``key`` (an alert's link names its key), the open one first, then newest first."""
+        query = (
+            sa.select(incidents)
+            .where(incidents.c.key == key)
+            .order_by(incidents.c.closed_at.is_not(None), incidents.c.opened_at.desc(), incidents.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_incident(row) for row in conn.execute(query)]
+
+    def incident_acknowledge(self, incident_id: int, attempt: Attempt, *, note: str, quiet_until: datetime) -> bool:
+        """Someone said "Lo atiendo": the incident records who and since when, its reminders wait until
+        ``quiet_until``, the note is kept with it and the audit log has the row (``attempt``, decided), in
+        one transaction. False when it is closed meanwhile (or unknown): nothing is written."""
+        author = attempt.actor_name or attempt.actor
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                incidents.update()
+                .where(incidents.c.id == incident_id, incidents.c.closed_at.is_(None))
+                .values(acknowledged_by=author, acknowledged_at=attempt.requested_at, quiet_until=quiet_until)
+            ).rowcount
+            if done:
+                _note(conn, incident_id, attempt, note, acknowledging=True)
+            return bool(done)
+
+    def incident_note_add(self, incident_id: int, attempt: Attempt, *, note: str) -> bool:
+        """A note on an incident, open or closed, audited in the same transaction; False for an unknown one."""
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(incidents.c.id).where(incidents.c.id == incident_id)).first() is None:
+                return False
+            _note(conn, incident_id, attempt, note, acknowledging=False)
+            return True
+
+    def incident_notes(self, incident_id: int) -> list[IncidentNote]:
+        """Oldest first: the incident's story as it was written."""
+        query = (
+            sa.select(incident_notes)
+            .where(incident_notes.c.incident_id == incident_id)
+            .order_by(incident_notes.c.written_at, incident_notes.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [IncidentNote(**row._mapping) for row in conn.execute(query)]
 
     def outbox_add(self, messages: Sequence[OutboxMessage], now: datetime) -> None:
         """Queue messages that belong to no incident (a supervisor's test)."""
@@ -304,6 +375,19 @@ def _queue(conn: Connection, incident_id: int | None, messages: Sequence[OutboxM
         )
 
 
+def _note(conn: Connection, incident_id: int, attempt: Attempt, note: str, *, acknowledging: bool) -> None:
+    conn.execute(
+        incident_notes.insert().values(
+            incident_id=incident_id,
+            written_at=attempt.requested_at,
+            author=attempt.actor_name or attempt.actor,
+            acknowledging=acknowledging,
+            text=note,
+        )
+    )
+    _audit_decided(conn, attempt)
+
+
 def _incident(row: sa.Row[Any]) -> Incident:
     return Incident(
         id=row.id,
@@ -316,6 +400,9 @@ def _incident(row: sa.Row[Any]) -> Incident:
         closed_at=row.closed_at,
         title=row.title,
         body=row.body,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        quiet_until=row.quiet_until,
     )
 
 

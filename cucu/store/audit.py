@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cucu.store.base import StoreBase, _lenient, _no_key
 from cucu.store.schema import UtcDateTime, audit_log, policy_state
@@ -256,13 +257,11 @@ class AuditTables(StoreBase):
     def set_policy_paused(self, paused: bool, attempt: Attempt) -> None:
         """Pause or resume the policy and audit it (``attempt``: who, decided) in one transaction."""
         with self.engine.begin() as conn:
-            row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
-            inserted = conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at)).inserted_primary_key
             values = {
                 "paused": paused,
                 "changed_by": attempt.actor_name or attempt.actor,
                 "changed_at": attempt.requested_at,
-                "audit_id": int(inserted[0]) if inserted is not None else _no_key(),
+                "audit_id": _audit_decided(conn, attempt),
             }
             if conn.execute(policy_state.update().where(policy_state.c.name == _POLICY).values(**values)).rowcount == 0:
                 conn.execute(policy_state.insert().values(name=_POLICY, **values))
@@ -273,6 +272,14 @@ class AuditTables(StoreBase):
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(policy_state).where(policy_state.c.name == _POLICY)).first()
         return int(row.audit_id or 0) if row is not None and not row.paused else 0
+
+
+def _audit_decided(conn: Connection, attempt: Attempt) -> int:
+    """Audit what was decided and done in the caller's transaction (a pause, an acknowledgment, a note):
+    complete at once. Returns its id."""
+    row = {f.name: getattr(attempt, f.name) for f in dataclasses.fields(Attempt)}
+    inserted = conn.execute(audit_log.insert().values(**row, completed_at=attempt.requested_at)).inserted_primary_key
+    return int(inserted[0]) if inserted is not None else _no_key()
 
 
 _POLICY = "policy"  # policy_state's one row

@@ -147,6 +147,10 @@ incidents = sa.Table(
     sa.Column("closed_at", UtcDateTime(), nullable=True),
     sa.Column("title", sa.Text, nullable=False),  # the latest wording, as the Alertas page shows it
     sa.Column("body", sa.Text, nullable=False),
+    # v15: who said "Lo atiendo" (name, else id) and when; its reminders wait until quiet_until.
+    sa.Column("acknowledged_by", sa.String(320), nullable=True),
+    sa.Column("acknowledged_at", UtcDateTime(), nullable=True),
+    sa.Column("quiet_until", UtcDateTime(), nullable=True),
 )
 one_open_incident_per_key = sa.Index(
     "ux_incidents_open_key",
@@ -160,6 +164,18 @@ incidents_newest_first = sa.Index("ix_incidents_opened_at", incidents.c.opened_a
 # Every message to every channel is written here, in the transaction that decides it, before it is
 # sent; a sender claims a row for a while (so two processes never send it both), sends it, and marks
 # it delivered, or puts it off with a backoff, or gives it up. A restart finds what is left to send.
+# v15: what people wrote on an incident: the note of each "Lo atiendo", and notes of their own.
+incident_notes = sa.Table(
+    "incident_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Integer, nullable=False, index=True),
+    sa.Column("written_at", UtcDateTime(), nullable=False),
+    sa.Column("author", sa.String(320), nullable=False),  # the person's name, else their id
+    sa.Column("acknowledging", sa.Boolean, nullable=False),  # written with a "Lo atiendo"
+    sa.Column("text", sa.Text, nullable=False),
+)
+
 alert_outbox = sa.Table(
     "alert_outbox",
     metadata,
@@ -430,6 +446,16 @@ def _v14(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE {job_runs.name} ADD COLUMN pass_pages INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v15(conn: Connection) -> None:
+    # v8 creates incidents from the current definition: a database made since has the columns already.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(incidents.name)}
+    when = UtcDateTime().impl.compile(dialect=conn.dialect)
+    for name, kind in (("acknowledged_by", "VARCHAR(320)"), ("acknowledged_at", when), ("quiet_until", when)):
+        if name not in columns:
+            conn.execute(sa.text(f"ALTER TABLE {incidents.name} ADD COLUMN {name} {kind}"))
+    incident_notes.create(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -446,4 +472,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (12, _v12),
     (13, _v13),
     (14, _v14),
+    (15, _v15),
 ]

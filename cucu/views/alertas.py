@@ -1,13 +1,15 @@
-"""Alertas: incidents and the outbox."""
+"""Alertas: incidents (who handles them, their notes) and the outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import pandas as pd
 
+from cucu.formatting import fmt_datetime, fmt_hour
 from cucu.lapaz import la_paz_series
-from cucu.store import Incident, OutboxEntry
+from cucu.store import Incident, IncidentNote, OutboxEntry
 from cucu.vocabulary import stored_label
 
 
@@ -21,12 +23,14 @@ class IncidentColumn:
     NOTIFIED = "Último aviso"
     REMINDERS = "Recordatorios"
     CLOSED = "Resuelta"
+    OWNER = "Atendida por"  # who said "Lo atiendo" and since when, or "Sin atender"
 
 
 INCIDENT_COLUMNS = [
     IncidentColumn.RULE,
     IncidentColumn.TITLE,
     IncidentColumn.OPENED,
+    IncidentColumn.OWNER,
     IncidentColumn.BODY,
     IncidentColumn.NOTIFIED,
     IncidentColumn.REMINDERS,
@@ -59,6 +63,35 @@ OUTBOX_COLUMNS = [
 ]
 
 
+UNOWNED = "Sin atender"
+
+
+def owner_text(incident: Incident) -> str:
+    """Who handles it, as every tablet shows it: "Ana Quispe desde 05/12/2026 14:05", or "Sin atender"."""
+    if incident.acknowledged_by is None:
+        return UNOWNED
+    return f"{incident.acknowledged_by} desde {fmt_datetime(incident.acknowledged_at)}"
+
+
+def quiet_text(incident: Incident, now: datetime) -> str | None:
+    """While its reminders wait: "sin recordatorios hasta las 15:05"."""
+    return (
+        f"sin recordatorios hasta las {fmt_hour(incident.quiet_until)}" if incident.quiet_until and incident.quiet(now) else None
+    )
+
+
+def quiet_choice(quiet: timedelta) -> str:
+    """A choice of how long reminders wait: "1 h", "30 min"."""
+    minutes = int(quiet.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def note_line(note: IncidentNote) -> str:
+    """One note as Alertas lists it (the text is the person's: shown as text, never Markdown)."""
+    said = "Lo atiendo" if note.acknowledging else "Nota"
+    return f"{fmt_datetime(note.written_at)} · {note.author} · {said}: {note.text}"
+
+
 def incidents_frame(incidents: Iterable[Incident]) -> pd.DataFrame:
     """One row per incident, as the store gives them (the Alertas page: open ones, then the recent)."""
     rows = [
@@ -66,6 +99,7 @@ def incidents_frame(incidents: Iterable[Incident]) -> pd.DataFrame:
             IncidentColumn.RULE: stored_label(i.rule),
             IncidentColumn.TITLE: i.title,
             IncidentColumn.OPENED: i.opened_at,
+            IncidentColumn.OWNER: owner_text(i),
             IncidentColumn.BODY: i.body,
             IncidentColumn.NOTIFIED: i.notified_at,
             IncidentColumn.REMINDERS: i.reminders,

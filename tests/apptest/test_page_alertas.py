@@ -161,3 +161,103 @@ def test_a_channel_shows_its_scheme_server_and_fingerprint_never_its_path_or_top
     assert not at.exception and (at.dataframe[-1].value["Mensaje"] == AlertKind.TEST.label).sum() == 2
     for secret in ("SECRETPATH", "SECRET-TOPIC", "webhook"):
         assert secret not in str(at._tree)
+
+
+# ---- who handles an alert (issue 25, part 1) ----------------------------------------------------------------
+
+
+def open_siat_incident(runtime, title="SIAT no responde"):
+    now = runtime.collector.clock()
+    runtime.store.incident_open(
+        key=AlertRule.SIAT_DOWN.value,
+        rule=AlertRule.SIAT_DOWN,
+        branch_id=None,
+        opened_at=now,
+        now=now,
+        title=title,
+        body="SIAT no responde desde las 03:00.",
+        messages=[],
+    )
+    return runtime.store.open_incidents()[0]
+
+
+def open_linked(app_secrets, key, access=SUPERVISOR_OFF):
+    """The page as an alert message's link opens it: /alertas?alerta=<key>."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = access
+    at.run()
+    at.query_params["alerta"] = key
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_a_supervisor_says_lo_atiendo_from_the_messages_link_and_every_page_shows_who(app_secrets, seeded_runtime, monkeypatch):
+    from ui import resources
+
+    monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)
+    incident = open_siat_incident(seeded_runtime)
+    at = open_linked(app_secrets, incident.key)
+    assert at.selectbox(key="alertas_atender").value == incident.key
+    assert "Nadie la atiende todavía." in texts(at) and "1 sin atender" in alerts_link(at).label
+    at.text_area(key="alertas_nota_texto").input("Llamo a soporte de SIAT")
+    button(at, "Lo atiendo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Usted atiende «SIAT no responde»: sin recordatorios durante 1 h." in texts(at)
+    assert "Atendida por **Sesión" in texts(at)  # without sign-in, the browser session is who acted
+    assert any("Lo atiendo: Llamo a soporte de SIAT" in t.value for t in at.text)
+    assert "1 alerta abierta · atendida" in alerts_link(at).label
+    assert at.dataframe[0].value["Atendida por"].iloc[0].startswith("Sesión")
+    [entry] = seeded_runtime.store.audit_page()
+    assert entry.action is ActionKind.ACKNOWLEDGE and "«Llamo a soporte de SIAT»" in (entry.message or "")
+    stored = seeded_runtime.store.open_incidents()[0]
+    assert stored.quiet_until is not None and stored.acknowledged_at is not None
+
+    at.text_area(key="alertas_nota_texto").input("SIAT confirma un corte hasta las 10:00")
+    button(at, "Agregar nota").click().run()
+    assert "Nota agregada." in texts(at)
+    assert [n.text for n in seeded_runtime.store.incident_notes(incident.id)] == [
+        "Llamo a soporte de SIAT",
+        "SIAT confirma un corte hasta las 10:00",
+    ]
+
+
+def test_lo_atiendo_without_a_note_says_why_and_changes_nothing(app_secrets, seeded_runtime):
+    incident = open_siat_incident(seeded_runtime)
+    at = open_linked(app_secrets, incident.key)
+    button(at, "Lo atiendo").click().run()
+    assert not at.exception and "Escriba una nota breve" in texts(at)
+    assert seeded_runtime.store.open_incidents()[0].acknowledged_by is None
+    assert not seeded_runtime.store.incident_notes(incident.id)
+
+
+def test_a_viewer_sees_who_handles_it_but_cannot_act(app_secrets, seeded_runtime):
+    incident = open_siat_incident(seeded_runtime)
+    at = open_linked(app_secrets, incident.key, access={"mode": "off"})
+    assert "Atender una alerta o escribir notas es para supervisores." in texts(at)
+    assert not [b for b in at.button if b.label in ("Lo atiendo", "Agregar nota")]
+
+
+def test_a_link_to_a_resolved_alert_says_so(app_secrets, seeded_runtime):
+    incident = open_siat_incident(seeded_runtime)
+    now = seeded_runtime.collector.clock()
+    seeded_runtime.store.incident_close(incident.id, now=now, title="SIAT responde de nuevo", body="…", messages=[])
+    at = open_linked(app_secrets, incident.key)
+    assert "ya se resolvió" in texts(at) and "no hay nada que atender" in texts(at)
+    at = open_linked(app_secrets, "no_existe")
+    assert "El enlace no corresponde a ninguna alerta" in texts(at)
+
+
+def test_estado_names_the_open_alerts_and_who_handles_them(app_secrets, seeded_runtime):
+    open_siat_incident(seeded_runtime)
+    at = open_page(app_secrets)
+    at.switch_page("pages/estado.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "**SIAT no responde** · Sin atender" in texts(at)
+    link = next(p.proto for p in at.get("page_link") if p.proto.label == "Atender en Alertas")
+    assert link.page.endswith("alertas") and "alerta=siat_caido" in link.query_string

@@ -502,7 +502,7 @@ def test_an_open_incident_follows_its_figure_and_a_reminder_carries_it_with_sinc
     assert reminder.kind is AlertKind.REMINDER and "SIAT rechazó 590 facturas." in reminder.body
     assert f"Alerta abierta desde el {T0:%d/%m/%Y %H:%M}" in reminder.body
     assert store.open_incidents()[0].body == "SIAT rechazó 590 facturas."
-    assert store.open_incident_count() == 1
+    assert store.open_incident_counts()[0] == 1
 
 
 def test_a_branch_alert_goes_to_its_tagged_channels_and_the_summary_to_the_untagged_ones(db):

@@ -13,7 +13,7 @@ import enum
 import inspect
 import socket
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pytest
@@ -114,6 +114,8 @@ def written(monkeypatch) -> dict[str, int]:
         "incidents.key": longest(AlertRule) + len(":") + UUID,  # a rule, or a rule and a branch
         "incidents.rule": longest(AlertRule),
         "incidents.branch_id": UUID,
+        "incidents.acknowledged_by": max(MAX_NAME_LENGTH, MAX_USER_LENGTH),  # the name, else the user
+        "incident_notes.author": max(MAX_NAME_LENGTH, MAX_USER_LENGTH),
         "alert_outbox.kind": longest(AlertKind),
         "alert_outbox.channel": fingerprint,
         "alert_outbox.channel_label": label,
@@ -249,6 +251,24 @@ def test_a_person_with_any_name_the_sign_in_carries_can_act(db):
     store.audit_begin(attempt(at(10), person.id, person.name, ActionKind.START, "p"))
     entries = store.audit_entries()
     assert {(e.actor, e.actor_name) for e in entries} == {(user, decision.name)} and len(entries) == 3
+    store.close()
+
+
+def test_the_longest_name_or_user_acknowledges_an_alert_and_writes_a_note(db):
+    """Who handles an alert is kept as the name, else the user: both as long as the sign-in may give them."""
+    from cucu.alerts import acknowledge, add_note
+
+    store = Store(db)
+    user = f"{'a' * (MAX_USER_LENGTH - len('@empresa.bo'))}@empresa.bo"
+    store.incident_open(
+        key="siat_caido", rule=AlertRule.SIAT_DOWN, branch_id=None, opened_at=at(8), now=at(8), title="t", body="b", messages=[]
+    )
+    (incident,) = store.open_incidents()
+    for person in (Actor(user, None, Role.SUPERVISOR), Actor(user, "N" * MAX_NAME_LENGTH, Role.SUPERVISOR)):
+        acknowledge(store, person, incident.id, "Lo veo", timedelta(hours=1), at(9))
+        add_note(store, person, incident.id, "Sigo", at(9))
+    assert {n.author for n in store.incident_notes(incident.id)} == {user, "N" * MAX_NAME_LENGTH}
+    assert store.open_incidents()[0].acknowledged_by == "N" * MAX_NAME_LENGTH
     store.close()
 
 

@@ -41,7 +41,9 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [o.value for o in Outcome] == [
         "pendiente", "verificando", "ok", "rechazado", "error", "incierto", "omitido", "duplicado", "denegado",
     ]  # fmt: skip
-    assert [a.value for a in ActionKind] == ["iniciar", "finalizar", "pausar_politica", "reanudar_politica", "renovar_cufd"]
+    assert [a.value for a in ActionKind] == [
+        "iniciar", "finalizar", "pausar_politica", "reanudar_politica", "renovar_cufd", "atender_alerta", "nota_alerta",
+    ]  # fmt: skip
     assert [r.value for r in AlertRule] == [
         "siat_caido", "contingencia_larga", "ventana_por_cerrar", "sin_colector", "cucu_no_responde",
         "acciones_sin_resolver", "politica_automatica", "cufd_por_vencer", "facturas_por_vencer", "facturas_rechazadas",
