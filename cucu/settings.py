@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -268,6 +269,16 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """``[alerts.escalation]``: an alert nobody acknowledged ``after`` the previous step (the first: after its
+    opening message) goes to the channels with one of ``tags``. A channel with an escalation tag gets an
+    alert only once escalated to it (and its closing then), never from its opening."""
+
+    after: timedelta
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     """``[alerts]`` of secrets.toml; the numbers are also ``CUCU_ALERTS_<NAME>`` in the environment,
     and ``CUCU_ALERTS_URLS`` adds untagged channels (URLs separated by spaces)."""
@@ -282,14 +293,26 @@ class AlertSettings:
     unsettled_minutes: float = _number(float, 15, 1, 1440)  # a start or end still unconfirmed this long
     retry_s: float = _number(float, 30, 0.1, 900)  # first wait after a failed delivery; doubling up to 15 min
     send_timeout_s: float = _number(float, 20, 1, 600)  # one message to one channel, at most (connect, read, the whole send)
+    escalation: tuple[EscalationStep, ...] = ()  # [alerts.escalation].steps: every rule's, unless it has its own
+    escalation_rules: Mapping[str, tuple[EscalationStep, ...]] = field(default_factory=dict)  # AlertRule value -> steps
 
     def tags_of(self, branch_id: str, branch_name: str) -> frozenset[str]:
         return self.branch_tags.get(branch_id, frozenset()) | self.branch_tags.get(branch_name, frozenset())
 
+    def escalation_for(self, rule: str) -> tuple[EscalationStep, ...]:
+        return self.escalation_rules.get(str(rule), self.escalation)
 
-_ALERT_TABLES = {"channels", "branch_tags", "rules"}
+    @property
+    def escalation_tags(self) -> frozenset[str]:
+        """Tags named by any step: their channels hear of an alert only once it is escalated to them."""
+        steps = [*self.escalation, *(s for rule in self.escalation_rules.values() for s in rule)]
+        return frozenset(tag for step in steps for tag in step.tags)
+
+
+_ALERT_TABLES = {"channels", "branch_tags", "rules", "escalation"}
 _ALERT_SOURCES = env_sources(
-    (f for f in dataclasses.fields(AlertSettings) if f.name not in _ALERT_TABLES | {"disabled"}), ALERTS_ENV_PREFIX
+    (f for f in dataclasses.fields(AlertSettings) if f.name not in _ALERT_TABLES | {"disabled", "escalation_rules"}),
+    ALERTS_ENV_PREFIX,
 )
 _ALERT_NUMBERS = {f.name: f for f in dataclasses.fields(AlertSettings) if "minimum" in f.metadata}
 
@@ -340,13 +363,55 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
                 f"[alerts].public_url ({_ALERT_SOURCES['public_url'][0]}) es la dirección del tablero, p. ej. "
                 f"https://contingencia.empresa.bo/contingencia; se recibió «{public_url}»."
             )
+    escalation, escalation_rules = _escalation(section.get("escalation", {}), names)
     return AlertSettings(
         channels=channels,
         branch_tags={str(k): frozenset(str(t) for t in v) for k, v in branch_tags.items()},
         disabled=frozenset(name for name, on in rules.items() if not on),
         public_url=public_url,
+        escalation=escalation,
+        escalation_rules=escalation_rules,
         **numbers,
     )
+
+
+_ESCALATION_HELP = (
+    '[alerts.escalation] escala las alertas que nadie atiende: steps = [{ after_minutes = 15, tags = ["jefes"] }, '
+    '{ after_minutes = 30, tags = ["gerencia"] }] y, por regla, [alerts.escalation.rules] siat_caido = [ … ]'
+)
+
+
+def _escalation(table: Any, rules: set[str]) -> tuple[tuple[EscalationStep, ...], dict[str, tuple[EscalationStep, ...]]]:
+    """``[alerts.escalation]``: the default steps and each rule's own."""
+    if not isinstance(table, Mapping) or set(table) - {"steps", "rules"}:
+        raise SettingsError(f"{_ESCALATION_HELP}.")
+    per_rule = table.get("rules", {})
+    if not isinstance(per_rule, Mapping) or set(per_rule) - rules:
+        raise SettingsError(f"{_ESCALATION_HELP}; las reglas son: {', '.join(sorted(rules))}.")
+    return _steps(table.get("steps", []), "steps"), {str(r): _steps(v, f"rules.{r}") for r, v in per_rule.items()}
+
+
+def _steps(listed: Any, where: str) -> tuple[EscalationStep, ...]:
+    if not isinstance(listed, list):
+        raise SettingsError(f"[alerts.escalation] {where} es una lista de pasos. {_ESCALATION_HELP}.")
+    steps = []
+    for n, step in enumerate(listed, start=1):
+        minutes = step.get("after_minutes") if isinstance(step, Mapping) else None
+        if (
+            not isinstance(step, Mapping)
+            or set(step) != {"after_minutes", "tags"}
+            or isinstance(minutes, bool)
+            or not isinstance(minutes, int | float)
+            or not 1 <= minutes <= 10_080
+            or not _is_tag_list(step["tags"])
+            or not step["tags"]
+        ):
+            raise SettingsError(
+                f"El paso {n} de [alerts.escalation] {where} necesita after_minutes (de 1 a 10 080) y tags "
+                f"(una lista de etiquetas de canales). {_ESCALATION_HELP}."
+            )
+        steps.append(EscalationStep(timedelta(minutes=minutes), frozenset(str(t).strip() for t in step["tags"])))
+    return tuple(steps)
 
 
 def _table_numbers(

@@ -487,6 +487,7 @@ class AlertKind(StrEnum):
     REMINDER = "recordatorio"
     CLOSED = "cierre"
     TEST = "prueba"  # a supervisor's test message to every channel, with no incident
+    ESCALATED = "escalamiento"  # nobody acknowledged it: to the channels of the next [alerts.escalation] step
 
     @property
     def label(self) -> str:
@@ -498,6 +499,7 @@ _ALERT_KIND: dict[AlertKind, str] = {
     AlertKind.REMINDER: "Recordatorio",
     AlertKind.CLOSED: "Resuelta",
     AlertKind.TEST: "Prueba",
+    AlertKind.ESCALATED: "Escalada",
 }
 
 

@@ -14,11 +14,11 @@ from cucu.views.alertas import (
     IncidentColumn,
     OutboxColumn,
     incidents_frame,
-    note_line,
     outbox_frame,
     owner_text,
     quiet_choice,
     quiet_text,
+    timeline,
 )
 from cucu.vocabulary import Delivery, Mode
 from ui import identity, resources, shell, widgets
@@ -28,6 +28,7 @@ runtime, settings = page.runtime, page.settings
 alerts = settings.alerts
 HISTORY_ROWS = 200  # the newest messages; the outbox keeps every one
 RECENT_INCIDENTS = 50
+STORY_ROWS = 500  # an incident's messages read for its story (a reminder a channel an hour for days)
 
 st.title("Alertas")
 st.caption(
@@ -56,49 +57,53 @@ else:
 DONE = "alertas_hecho"  # what the last "Lo atiendo" or note did, shown once after the rerun that shows it
 
 
-def linked_incident(open_now: list[Incident]) -> str | None:
-    """The key a message's link names (``?alerta=``), when it is open; says so when it is not."""
+def linked_incident() -> Incident | None:
+    """The incident a message's link names (``?alerta=<key>``): the open one of that key, else its latest."""
     wanted = st.query_params.get(ALERT_PARAM)
-    if not wanted or any(i.key == wanted for i in open_now):
-        return wanted
-    past = runtime.store.incidents_by_key(wanted)
-    if past and past[0].closed_at is not None:
-        st.info(
-            f"La alerta «{md_text(past[0].title)}» ya se resolvió el {fmt_datetime(past[0].closed_at)}: no hay nada "
-            "que atender. Sus notas están en «Resueltas recientemente».",
-            icon=":material/check_circle:",
-        )
-    else:
+    if not wanted:
+        return None
+    found = runtime.store.incidents_by_key(wanted)
+    if not found:
         st.warning("El enlace no corresponde a ninguna alerta de este tablero.", icon=":material/link_off:")
-    return None
+        return None
+    return found[0]
 
 
 def handling_section() -> None:
-    """Who handles each open alert, its notes, and for a supervisor "Lo atiendo" and notes (the message's link
-    opens it here; acting takes the usual sign-in and a click)."""
+    """Who handles each alert, its story (messages, escalations, notes), and for a supervisor "Lo atiendo" and
+    notes (the message's link opens it here; acting takes the usual sign-in and a click). Open alerts first,
+    then the recently resolved ones, which take notes (what happened, what was done)."""
     if done := st.session_state.pop(DONE, None):
         st.success(done, icon=":material/check_circle:")
-    open_now = runtime.store.open_incidents()
-    wanted = linked_incident(open_now)
-    if not open_now:
+    linked = linked_incident()
+    choices = {i.id: i for i in runtime.store.open_incidents()}
+    choices.update((i.id, i) for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None)
+    if linked is not None:
+        choices.setdefault(linked.id, linked)
+    if not choices:
         return
     st.subheader("Atender una alerta")
-    by_key = {i.key: i for i in open_now}
-    keys = list(by_key)
-    key = st.selectbox(
+    ids = list(choices)
+    chosen = st.selectbox(
         "Alerta",
-        keys,
-        index=keys.index(wanted) if wanted in by_key else 0,
-        format_func=lambda k: f"{by_key[k].title} · {owner_text(by_key[k])}",
+        ids,
+        index=ids.index(linked.id) if linked is not None else 0,
+        format_func=lambda i: f"{choices[i].title} · {owner_text(choices[i]) if choices[i].closed_at is None else 'resuelta'}",
         key="alertas_atender",
     )
-    if key is None:
+    if chosen is None:
         return
-    if st.query_params.get(ALERT_PARAM) != key:
-        st.query_params[ALERT_PARAM] = key  # the address names it: shared, it opens the same alert
-    incident = by_key[key]
+    incident = choices[chosen]
+    if incident.closed_at is None and st.query_params.get(ALERT_PARAM) != incident.key:
+        st.query_params[ALERT_PARAM] = incident.key  # the address names it: shared, it opens the same alert
     now = runtime.store.now()
-    if incident.acknowledged_by is None:
+    if incident.closed_at is not None:
+        st.info(
+            f"Esta alerta ya se resolvió el {fmt_datetime(incident.closed_at)}: no hay nada que atender; "
+            "se le pueden agregar notas.",
+            icon=":material/check_circle:",
+        )
+    elif incident.acknowledged_by is None:
         st.warning("Nadie la atiende todavía.", icon=":material/person_alert:")
     else:
         quiet = quiet_text(incident, now)
@@ -106,24 +111,29 @@ def handling_section() -> None:
             f":material/person: Atendida por **{md_text(incident.acknowledged_by)}** desde "
             f"{fmt_datetime(incident.acknowledged_at)}" + (f" · {quiet}" if quiet else "")
         )
-    notes = runtime.store.incident_notes(incident.id)
-    if notes:
-        with st.container(border=True):
-            for written in notes:
-                st.text(note_line(written))  # a person's words: text, never Markdown
+    story = timeline(
+        incident, runtime.store.outbox_entries(STORY_ROWS, incident_id=incident.id), runtime.store.incident_notes(incident.id)
+    )
+    with st.container(border=True):
+        for line in story:
+            st.text(line)  # people's words and cucu's: text, never Markdown
     if not page.can_act:
         st.caption("Atender una alerta o escribir notas es para supervisores.")
         return
+    resolved = incident.closed_at is not None
     with st.form("alertas_nota", clear_on_submit=True, border=False):
         note = st.text_area(
             "Nota", max_chars=NOTE_MAX, placeholder="Qué hace usted con esta alerta (obligatoria)", key="alertas_nota_texto"
         )
         quiet_for = st.selectbox(
-            "Sin recordatorios durante", QUIET_CHOICES, format_func=quiet_choice, key="alertas_silencio",
-            help="Los recordatorios de esta alerta se retoman después; se cierra sola cuando se resuelve.",
+            "Sin recordatorios durante", QUIET_CHOICES, format_func=quiet_choice, key="alertas_silencio", disabled=resolved,
+            help="Los recordatorios de esta alerta se retoman después, y no se escala mientras alguien la atiende; "
+            "se cierra sola cuando se resuelve.",
         )  # fmt: skip
         left, right = st.columns(2)
-        take = left.form_submit_button("Lo atiendo", icon=":material/front_hand:", type="primary", width="stretch")
+        take = left.form_submit_button(
+            "Lo atiendo", icon=":material/front_hand:", type="primary", width="stretch", disabled=resolved
+        )
         write = right.form_submit_button("Agregar nota", icon=":material/edit_note:", width="stretch")
     if not (take or write):
         return

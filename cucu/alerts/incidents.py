@@ -18,8 +18,8 @@ from cucu.api.models import Inventory
 from cucu.connectivity.rules import checks_for_rules
 from cucu.formatting import fmt_datetime
 from cucu.invoicing import INVOICE_JOB, invoice_picture, walk_progress
-from cucu.settings import AlertSettings, Channel, Settings
-from cucu.store import OutboxMessage, Store
+from cucu.settings import AlertSettings, Channel, EscalationStep, Settings
+from cucu.store import Incident, OutboxMessage, Store
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class Round:
     opened: int = 0
     reminded: int = 0
     closed: int = 0
+    escalated: int = 0
 
 
 def read_snapshot(
@@ -68,9 +69,11 @@ BRANCH_RULES = (AlertRule.LONG_OPEN, AlertRule.WINDOW_CLOSING)
 def audience(
     channels: Sequence[Channel], settings: AlertSettings, inventory: Inventory, rule: AlertRule | str, branch_id: str | None
 ) -> list[Channel]:
-    """The channels an incident's messages go to."""
+    """The channels an incident's messages go to (those of an escalation tag only once it is escalated to them:
+    ``escalated_to``)."""
+    channels = [c for c in channels if not c.tags & settings.escalation_tags]
     if rule not in BRANCH_RULES:
-        return list(channels)
+        return channels
     if branch_id is None:  # the company's summary
         return [c for c in channels if not c.tags]
     try:
@@ -91,6 +94,22 @@ def incident_link(public_url: str, key: str) -> str:
     return f"{public_url}/alertas?{ALERT_PARAM}={quote(key, safe='')}"
 
 
+def escalated_to(settings: AlertSettings, rule: AlertRule | str, steps: int) -> list[Channel]:
+    """The channels of an incident's first ``steps`` escalation steps."""
+    tags = frozenset(tag for step in settings.escalation_for(rule)[:steps] for tag in step.tags)
+    return [c for c in settings.channels if c.tags & tags]
+
+
+def escalation_due(settings: AlertSettings, incident: Incident, now: datetime) -> EscalationStep | None:
+    """Its next step, when nobody acknowledged it and the step's time since the opening message has come."""
+    steps = settings.escalation_for(incident.rule)
+    if incident.acknowledged_by is not None or incident.escalations >= len(steps):
+        return None
+    start = incident.alerted_at or incident.opened_at
+    due = start + sum((step.after for step in steps[: incident.escalations + 1]), timedelta())
+    return steps[incident.escalations] if now >= due else None
+
+
 def messages_for(
     channels: Sequence[Channel],
     settings: AlertSettings,
@@ -103,17 +122,18 @@ def messages_for(
     body: str,
     path: str,
     key: str | None = None,
+    to: Sequence[Channel] | None = None,
 ) -> list[OutboxMessage]:
     """One message per channel of the incident's audience, with the link to the page that shows it and, while
     it is open (``key``), the link to acknowledge it."""
     link = f"\n{settings.public_url}/{path}" if settings.public_url else ""
-    if settings.public_url and key is not None and kind in (AlertKind.OPENED, AlertKind.REMINDER):
+    if settings.public_url and key is not None and kind in (AlertKind.OPENED, AlertKind.REMINDER, AlertKind.ESCALATED):
         link = f"\nPara atenderla: {incident_link(settings.public_url, key)}{link}"  # the page that shows it, last
     heading = f"{TITLE_PREFIX} · {kind.label}: {title}" if kind is not AlertKind.OPENED else f"{TITLE_PREFIX} · {title}"
     text = f"{body}{link}"
     return [
         OutboxMessage(kind, c.fingerprint, c.label, plain_title(heading), plain(text))
-        for c in audience(channels, settings, inventory, rule, branch_id)
+        for c in (to if to is not None else audience(channels, settings, inventory, rule, branch_id))
     ]
 
 
@@ -145,7 +165,7 @@ def decide(
     if leading and extra:
         found.update(extra)
     open_now = {i.key: i for i in store.open_incidents()}
-    opened = reminded = closed = 0
+    opened = reminded = closed = escalated = 0
     for key, cond in found.items():
         incident = open_now.get(key)
 
@@ -195,6 +215,27 @@ def decide(
             # The figure moved while the incident is open: Alertas and the next reminder show the current
             # one ("SIAT rechazó 584", not the 2 of the opening); no message until a reminder is due.
             store.incident_update(incident, title=cond.title, body=cond.body)
+        if incident is not None and (step := escalation_due(settings, incident, snap.now)) is not None:
+            to = [c for c in settings.channels if c.tags & step.tags]
+            since = incident.alerted_at or incident.opened_at
+            messages = messages_for(
+                settings.channels,
+                settings,
+                inventory,
+                AlertKind.ESCALATED,
+                rule=cond.rule,
+                branch_id=cond.branch_id,
+                title=f"Sin atender: {cond.title}",
+                body=f"{cond.body} Nadie la atiende desde el {fmt_datetime(since)} (hora de La Paz).",
+                path=cond.path,
+                key=cond.key,
+                to=to,
+            )
+            if not to:
+                log.warning("escalamiento sin canales: ninguno tiene las etiquetas %s", ", ".join(sorted(step.tags)))
+            if store.incident_escalate(incident, messages=messages):
+                escalated += 1
+                log.info("alerta escalada (paso %d): %s", incident.escalations + 1, cond.title)
     if leading:
         for key, incident in open_now.items():
             if key in found:
@@ -202,6 +243,7 @@ def decide(
             if incident.rule is AlertRule.SIAT_DOWN and not siat_known(snap, check_interval_s):
                 continue
             title, body = recovery(incident, snap.now, snap)
+            reached = escalated_to(settings, incident.rule, incident.escalations)  # who heard of it hears it ended
             messages = messages_for(
                 settings.channels,
                 settings,
@@ -212,11 +254,14 @@ def decide(
                 title=title,
                 body=body,
                 path="",
+                to=[*audience(settings.channels, settings, inventory, incident.rule, incident.branch_id), *reached]
+                if reached
+                else None,
             )
             if store.incident_close(incident.id, now=snap.now, title=title, body=body, messages=messages):
                 closed += 1
                 log.info("alerta resuelta: %s", title)
-    return Round(opened, reminded, closed)
+    return Round(opened, reminded, closed, escalated)
 
 
 def trial_messages(settings: AlertSettings, actor: str, now: datetime) -> list[OutboxMessage]:

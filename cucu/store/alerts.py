@@ -38,6 +38,8 @@ class Incident:
     acknowledged_by: str | None = None  # who said "Lo atiendo" (the last one to say it)
     acknowledged_at: datetime | None = None
     quiet_until: datetime | None = None  # no reminder before this
+    alerted_at: datetime | None = None  # its opening message (None: opened before v16; escalation counts from opened_at)
+    escalations: int = 0  # steps of [alerts.escalation] it went through
 
     def quiet(self, now: datetime) -> bool:
         """Its reminders wait: someone acknowledged it for a while that has not passed."""
@@ -140,6 +142,7 @@ class AlertTables(StoreBase):
                         reminders=0,
                         title=title,
                         body=body,
+                        alerted_at=now,
                     )
                 ).inserted_primary_key
                 incident_id = int(row[0]) if row is not None else _no_key()
@@ -161,6 +164,25 @@ class AlertTables(StoreBase):
                     incidents.c.id == incident.id, incidents.c.closed_at.is_(None), incidents.c.reminders == incident.reminders
                 )
                 .values(notified_at=now, reminders=incident.reminders + 1, title=title, body=body)
+            ).rowcount
+            if done:
+                _queue(conn, incident.id, messages, queued_at)
+            return bool(done)
+
+    def incident_escalate(self, incident: Incident, *, messages: Sequence[OutboxMessage]) -> bool:
+        """Its next escalation step, once, with its messages: False when, meanwhile, someone acknowledged it,
+        it closed, or another process escalated it."""
+        queued_at = self.db_now()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                incidents.update()
+                .where(
+                    incidents.c.id == incident.id,
+                    incidents.c.closed_at.is_(None),
+                    incidents.c.acknowledged_by.is_(None),
+                    incidents.c.escalations == incident.escalations,
+                )
+                .values(escalations=incident.escalations + 1)
             ).rowcount
             if done:
                 _queue(conn, incident.id, messages, queued_at)
@@ -403,6 +425,8 @@ def _incident(row: sa.Row[Any]) -> Incident:
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=row.acknowledged_at,
         quiet_until=row.quiet_until,
+        alerted_at=row.alerted_at,
+        escalations=row.escalations,
     )
 
 

@@ -151,6 +151,9 @@ incidents = sa.Table(
     sa.Column("acknowledged_by", sa.String(320), nullable=True),
     sa.Column("acknowledged_at", UtcDateTime(), nullable=True),
     sa.Column("quiet_until", UtcDateTime(), nullable=True),
+    # v16: when its opening message was queued (escalation counts from it), and how many steps it escalated.
+    sa.Column("alerted_at", UtcDateTime(), nullable=True),
+    sa.Column("escalations", sa.Integer, nullable=False, server_default="0"),
 )
 one_open_incident_per_key = sa.Index(
     "ux_incidents_open_key",
@@ -456,6 +459,16 @@ def _v15(conn: Connection) -> None:
     incident_notes.create(conn, checkfirst=True)
 
 
+def _v16(conn: Connection) -> None:
+    # v8 creates incidents from the current definition: a database made since has the columns already.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(incidents.name)}
+    if "alerted_at" not in columns:
+        when = UtcDateTime().impl.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {incidents.name} ADD COLUMN alerted_at {when}"))
+    if "escalations" not in columns:
+        conn.execute(sa.text(f"ALTER TABLE {incidents.name} ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0"))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -473,4 +486,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (13, _v13),
     (14, _v14),
     (15, _v15),
+    (16, _v16),
 ]

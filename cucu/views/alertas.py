@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cucu.formatting import fmt_datetime, fmt_hour
+from cucu.formatting import fmt_datetime, fmt_hour, plural
 from cucu.lapaz import la_paz_series
 from cucu.store import Incident, IncidentNote, OutboxEntry
-from cucu.vocabulary import stored_label
+from cucu.vocabulary import Delivery, stored_label
 
 
 class IncidentColumn:
@@ -87,9 +87,32 @@ def quiet_choice(quiet: timedelta) -> str:
 
 
 def note_line(note: IncidentNote) -> str:
-    """One note as Alertas lists it (the text is the person's: shown as text, never Markdown)."""
+    """One note as an incident's story lists it."""
     said = "Lo atiendo" if note.acknowledging else "Nota"
     return f"{fmt_datetime(note.written_at)} · {note.author} · {said}: {note.text}"
+
+
+def timeline(incident: Incident, entries: Iterable[OutboxEntry], notes: Iterable[IncidentNote]) -> list[str]:
+    """An incident's story, oldest first, one line each: opened, each message sent (to how many channels, how
+    many delivered), escalations, "Lo atiendo" and notes, resolved. Text, never Markdown (people's words)."""
+    sent: dict[tuple[datetime, str], list[OutboxEntry]] = {}
+    for entry in entries:
+        sent.setdefault((entry.created_at, stored_label(entry.kind)), []).append(entry)
+    lines: list[tuple[datetime, int, str]] = [(incident.opened_at, 0, f"{fmt_datetime(incident.opened_at)} · Se abrió")]
+    for (when, kind), group in sent.items():
+        delivered = sum(1 for e in group if e.delivery is Delivery.DELIVERED)
+        waiting = sum(1 for e in group if e.delivery is Delivery.WAITING)
+        states = [plural(delivered, "entregado", "entregados")]
+        if waiting:
+            states.append(f"{waiting} en cola")
+        if failed := len(group) - delivered - waiting:
+            states.append(f"{failed} sin entregar")
+        channels = plural(len(group), "canal", "canales")
+        lines.append((when, 1, f"{fmt_datetime(when)} · Mensaje «{kind}» a {channels} ({', '.join(states)})"))
+    lines.extend((n.written_at, 2, note_line(n)) for n in notes)
+    if incident.closed_at is not None:
+        lines.append((incident.closed_at, 0, f"{fmt_datetime(incident.closed_at)} · Se cerró: {incident.title}"))
+    return [text for _, _, text in sorted(lines, key=lambda line: (line[0], line[1]))]
 
 
 def incidents_frame(incidents: Iterable[Incident]) -> pd.DataFrame:

@@ -203,7 +203,7 @@ def test_a_supervisor_says_lo_atiendo_from_the_messages_link_and_every_page_show
     monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)
     incident = open_siat_incident(seeded_runtime)
     at = open_linked(app_secrets, incident.key)
-    assert at.selectbox(key="alertas_atender").value == incident.key
+    assert at.selectbox(key="alertas_atender").value == incident.id
     assert "Nadie la atiende todavía." in texts(at) and "1 sin atender" in alerts_link(at).label
     at.text_area(key="alertas_nota_texto").input("Llamo a soporte de SIAT")
     button(at, "Lo atiendo").click().run()
@@ -261,3 +261,17 @@ def test_estado_names_the_open_alerts_and_who_handles_them(app_secrets, seeded_r
     assert "**SIAT no responde** · Sin atender" in texts(at)
     link = next(p.proto for p in at.get("page_link") if p.proto.label == "Atender en Alertas")
     assert link.page.endswith("alertas") and "alerta=siat_caido" in link.query_string
+
+
+def test_a_resolved_alert_takes_notes_but_not_lo_atiendo(app_secrets, seeded_runtime):
+    incident = open_siat_incident(seeded_runtime)
+    now = seeded_runtime.collector.clock()
+    seeded_runtime.store.incident_close(incident.id, now=now, title="SIAT responde de nuevo", body="…", messages=[])
+    at = open_linked(app_secrets, incident.key)
+    assert at.selectbox(key="alertas_atender").value == incident.id
+    assert button(at, "Lo atiendo").disabled
+    at.text_area(key="alertas_nota_texto").input("Causa: corte del proveedor de internet")
+    button(at, "Agregar nota").click().run()
+    assert not at.exception and "Nota agregada." in texts(at)
+    assert any("Nota: Causa: corte del proveedor de internet" in t.value for t in at.text)
+    assert any("Se cerró: SIAT responde de nuevo" in t.value for t in at.text)

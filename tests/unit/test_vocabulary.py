@@ -50,7 +50,7 @@ def test_stored_values_are_the_ones_older_databases_hold():
     ]  # fmt: skip
     # invoices.state holds cucu's own words
     assert [s.value for s in InvoiceState] == ["PENDING", "VALIDATED", "REJECTED", "CANCELLED", "CONTINGENCY"]
-    assert [k.value for k in AlertKind] == ["apertura", "recordatorio", "cierre", "prueba"]
+    assert [k.value for k in AlertKind] == ["apertura", "recordatorio", "cierre", "prueba", "escalamiento"]
     assert [m.value for m in PolicyMode] == ["off", "dry-run", "on"]  # written in [policy].mode
     assert [r.value for r in Role] == ["viewer", "supervisor"]
     assert [m.value for m in AccessMode] == ["oidc", "proxy", "off"]
