@@ -61,7 +61,6 @@ class Runtime:
         """Idempotent: called when the cache drops the runtime and again at process exit."""
         self.collector.stop()  # first: a round in flight must not outlive the process's thread pools
         self.alerter.stop()
-        self.shared.close()  # the refresher of the shared frames
         self.actions.close()  # attempts still under verification are the collector's to settle
         self.client.close()
         self.store.close()

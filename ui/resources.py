@@ -148,12 +148,11 @@ def _own_write_unseen(name: str) -> bool:
 def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T]:
     """``build()`` for the current version of ``tables`` (and minute), shared by the whole process; while
     a newer version builds in the background, the last one built (see ``Shared.version``), except for the
-    session that has just written: it reads its own write (``note_own_write``). A slow one is kept fresh
-    ahead of its readers while read (``SharedReads``: refresh-ahead)."""
+    session that has just written: it reads its own write (``note_own_write``)."""
     version = data_version(runtime, tables)
     if _own_write_unseen(name):
         return runtime.shared.now(name, version, build)
-    return runtime.shared.behind(name, version, build, version_of=lambda: data_version(runtime, tables))
+    return runtime.shared.behind(name, version, build)
 
 
 def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:

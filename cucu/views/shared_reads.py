@@ -7,12 +7,6 @@ whose version moved on is rebuilt in the background while the last one is served
 revalidate): nobody waits for a rebuild but the very first viewer of a value, and what is shown is
 at most one build behind the store. ``now()`` is for values derived from another one, which must
 match it: built at once when their source changed.
-
-A slow value read with ``version_of`` is also kept fresh ahead of its readers (refresh-ahead): while
-someone read it in the last ``warm_for_s``, one thread per process looks at its version every
-``refresh_every_s`` and rebuilds it when it moved. Otherwise the first look after each change (every
-minute at a chain: a sweep, an invoice round) started the rebuild, and the page that person waited
-for shared the processor with it; now the rebuild runs at another moment, one at a time.
 """
 
 from __future__ import annotations
@@ -29,8 +23,6 @@ T = TypeVar("T")
 # A value that builds faster than this is rebuilt at once when its version moves (what a person waits
 # for is then imperceptible, and a small chain, the demo and the tests always see the exact version).
 SYNC_BELOW_S = 0.25
-REFRESH_EVERY_S = 3.0  # how often the refresher looks at the versions of the values kept fresh
-WARM_FOR_S = 300.0  # a value nobody read for this long is no longer refreshed ahead (its next reader rebuilds it)
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +32,11 @@ class Shared(NamedTuple, Generic[T]):
     value: T
 
 
-class _Watch(NamedTuple):
-    version_of: Callable[[], Hashable]
-    build: Callable[[], Any]
-    read_at: float  # time.monotonic() of its last read
-
-
 class SharedReads:
     """Up to ``max_entries`` named values, least recently used dropped first; thread-safe."""
 
-    def __init__(
-        self, max_entries: int = 48, *, refresh_every_s: float = REFRESH_EVERY_S, warm_for_s: float = WARM_FOR_S
-    ) -> None:
+    def __init__(self, max_entries: int = 48) -> None:
         self.max_entries = max_entries
-        self.refresh_every_s, self.warm_for_s = refresh_every_s, warm_for_s
-        self._watched: dict[str, _Watch] = {}  # values kept fresh ahead of their readers
-        self._refresher: threading.Thread | None = None
-        self._closed = threading.Event()
         self._lock = threading.Lock()
         self._held: OrderedDict[str, Shared[Any]] = OrderedDict()
         self._building: set[str] = set()  # names rebuilt in the background right now
@@ -66,14 +46,9 @@ class SharedReads:
         self._stored: dict[str, int] = {}  # the start order of the build each held value came from
         self.builds = 0  # how many builds ran (tests and benchmarks count them)
 
-    def behind(
-        self, name: str, version: Hashable, build: Callable[[], T], *, version_of: Callable[[], Hashable] | None = None
-    ) -> Shared[T]:
+    def behind(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
         """The value of ``name`` at ``version``, or, when building it takes long (``SYNC_BELOW_S``), the last
-        one built while that one builds in the background; built here when there is none yet. With
-        ``version_of`` (what gives ``version`` now), a slow value is refreshed ahead while it is read."""
-        if version_of is not None:
-            self._watch(name, _Watch(version_of, build, time.monotonic()))
+        one built while that one builds in the background; built here when there is none yet."""
         with self._lock:
             held = self._held.get(name)
             slow = self._cost.get(name, 0.0) >= SYNC_BELOW_S
@@ -116,7 +91,6 @@ class SharedReads:
             while len(self._held) > self.max_entries:
                 dropped, _ = self._held.popitem(last=False)
                 self._first.pop(dropped, None)
-                self._watched.pop(dropped, None)
                 self._cost.pop(dropped, None)
                 self._stored.pop(dropped, None)
         return fresh
@@ -129,43 +103,3 @@ class SharedReads:
         finally:
             with self._lock:
                 self._building.discard(name)
-
-    def close(self) -> None:
-        """Stops the refresher (idempotent); the values held stay readable."""
-        self._closed.set()
-
-    def _watch(self, name: str, watch: _Watch) -> None:
-        with self._lock:
-            self._watched[name] = watch
-            if self._refresher is None and not self._closed.is_set():
-                self._refresher = threading.Thread(target=self._refresh_loop, name="shared-refresher", daemon=True)
-                self._refresher.start()
-
-    def _refresh_loop(self) -> None:
-        while not self._closed.wait(self.refresh_every_s):
-            self.refresh_due()
-
-    def refresh_due(self) -> int:
-        """One look of the refresher: rebuilds, one after another, the slow values read lately whose
-        version moved. Returns how many it rebuilt."""
-        rebuilt = 0
-        for name, watch in list(self._watched.items()):
-            with self._lock:
-                if time.monotonic() - watch.read_at > self.warm_for_s or name not in self._held:
-                    self._watched.pop(name, None)  # unread (or dropped): its next reader rebuilds it
-                    continue
-                if self._cost.get(name, 0.0) < SYNC_BELOW_S or name in self._building:
-                    continue  # fast ones are built by their reader at once; one build per name at a time
-            try:
-                version = watch.version_of()
-            except Exception:  # the database is away: the next look tries again
-                log.warning("no se pudo leer la versión de %s", name, exc_info=True)
-                continue
-            with self._lock:
-                held = self._held.get(name)
-                if held is None or held.version == version or name in self._building:
-                    continue
-                self._building.add(name)
-            self._rebuild(name, version, watch.build)
-            rebuilt += 1
-        return rebuilt
