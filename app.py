@@ -33,6 +33,7 @@ PAGE_FILES = [
     ("pages/iniciar.py", "Iniciar evento", ":material/add_alert:", ""),
     ("pages/facturas.py", "Facturas", ":material/receipt:", ""),
     ("pages/alertas.py", "Alertas", ":material/notifications:", ""),
+    ("pages/mantenimiento.py", "Mantenimiento", ":material/engineering:", RECORDS),
     ("pages/historial.py", "Historial", ":material/timeline:", RECORDS),
     ("pages/conectividad.py", "Conectividad", ":material/network_check:", RECORDS),
     ("pages/bitacora.py", "Bitácora", ":material/receipt_long:", RECORDS),
@@ -98,6 +99,7 @@ def main() -> None:
             decision=decision,
             open_alerts=resources.open_alert_counts(runtime),
         )
+        shell.maintenance_notice(*resources.maintenance_now(runtime), runtime.inventory)
         watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
 
     try:

@@ -203,7 +203,7 @@ _ROLE: dict[Role, RoleLook] = {
 
 class ActionKind(StrEnum):
     """What an audited attempt tried (stored in ``audit_log.action``). Pausing and resuming the automatic
-    policy, acknowledging an alert and writing a note on it are audited too; they concern no POS (their rows
+    policy, acknowledging an alert, writing a note on it and scheduling or cancelling maintenance are audited too; they concern no POS (their rows
     carry an empty POS id, and an alert's its branch id, if any)."""
 
     START = "iniciar"
@@ -213,6 +213,8 @@ class ActionKind(StrEnum):
     RENEW_CUFD = "renovar_cufd"
     ACKNOWLEDGE = "atender_alerta"  # "Lo atiendo"
     NOTE = "nota_alerta"
+    SCHEDULE_MAINTENANCE = "programar_mantenimiento"
+    CANCEL_MAINTENANCE = "cancelar_mantenimiento"
 
     @property
     def label(self) -> str:
@@ -243,6 +245,8 @@ _ACTION_KIND: dict[ActionKind, ActionKindLook] = {
     ActionKind.RENEW_CUFD: ActionKindLook("Renovar CUFD", "renovó", "renovados"),
     ActionKind.ACKNOWLEDGE: ActionKindLook("Atender alerta", "atendió", "atendidas"),
     ActionKind.NOTE: ActionKindLook("Nota en alerta", "anotó", "anotadas"),
+    ActionKind.SCHEDULE_MAINTENANCE: ActionKindLook("Programar mantenimiento", "programó", "programados"),
+    ActionKind.CANCEL_MAINTENANCE: ActionKindLook("Cancelar mantenimiento", "canceló", "cancelados"),
 }
 
 

@@ -22,8 +22,10 @@ from cucu.events.policy import PolicyStatus
 from cucu.inventory import inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.logs import configure_logging
+from cucu.maintenance import current_and_upcoming
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
+from cucu.store import MaintenanceWindow
 from cucu.views.estado import Overview, overview
 from cucu.views.facturas import closes_frame, invoices_frame
 from cucu.views.pos import pos_frame
@@ -106,6 +108,19 @@ def open_alert_counts(runtime: Runtime) -> tuple[int, int]:
     return runtime.shared.now(
         "open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), lambda: runtime.store.open_incident_counts()
     ).value
+
+
+def maintenance_now(runtime: Runtime) -> tuple[list[MaintenanceWindow], list[MaintenanceWindow]]:
+    """The maintenance windows running now and those starting within a day, for every page: one read per
+    process every few seconds."""
+
+    def read() -> tuple[list[MaintenanceWindow], list[MaintenanceWindow]]:
+        now = runtime.store.now()
+        return current_and_upcoming(runtime.store.maintenance_windows(ending_after=now), now)
+
+    if _own_write_unseen("maintenance"):
+        return read()
+    return runtime.shared.now("maintenance", int(time.time() // OPEN_ALERTS_EVERY_S), read).value
 
 
 # ---- frames shared by every session of the process ---------------------------------------

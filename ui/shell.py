@@ -6,7 +6,7 @@ import contextvars
 import functools
 import logging
 import runpy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +16,11 @@ import streamlit as st
 from cucu.access import AccessSettings, Decision
 from cucu.api.models import Inventory
 from cucu.connectivity.rules import Rollup
-from cucu.formatting import fmt_count, fmt_time, md_text
+from cucu.formatting import fmt_count, fmt_datetime, fmt_time, md_text
+from cucu.maintenance import scope_text
 from cucu.runtime import Runtime
 from cucu.settings import Settings
+from cucu.store import MaintenanceWindow
 from cucu.vocabulary import AccessMode, Mode, Role, Tone
 
 log = logging.getLogger("contingencia")
@@ -203,6 +205,21 @@ def alerts_badge(count: int, unowned: int) -> None:
         help="Alertas: lo que el tablero avisó y sigue abierto, y quién lo atiende",
         width="content",
     )
+
+
+def maintenance_notice(running: Sequence[MaintenanceWindow], upcoming: Sequence[MaintenanceWindow], inventory: Inventory) -> None:
+    """Every page names the maintenance running now and the one starting within a day (Mantenimiento lists all)."""
+    for window in running:
+        st.info(
+            f"**Mantenimiento en curso** hasta el {fmt_datetime(window.ends_at)}: {md_text(scope_text(window, inventory))} · "
+            f"{md_text(window.reason)}.",
+            icon=":material/engineering:",
+        )
+    for window in upcoming:
+        st.caption(
+            f":material/event: Mantenimiento programado: {fmt_datetime(window.starts_at)} – {fmt_datetime(window.ends_at)} · "
+            f"{md_text(scope_text(window, inventory))} · {md_text(window.reason)}."
+        )
 
 
 SESSION_MENU = "Sesión"

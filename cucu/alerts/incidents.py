@@ -18,6 +18,7 @@ from cucu.api.models import Inventory
 from cucu.connectivity.rules import checks_for_rules
 from cucu.formatting import fmt_datetime
 from cucu.invoicing import INVOICE_JOB, invoice_picture, walk_progress
+from cucu.maintenance import silences
 from cucu.settings import AlertSettings, Channel, EscalationStep, Settings
 from cucu.store import Incident, OutboxMessage, Store
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule
@@ -165,9 +166,13 @@ def decide(
     if leading and extra:
         found.update(extra)
     open_now = {i.key: i for i in store.open_incidents()}
+    windows = store.maintenance_windows(ending_after=snap.now)
     opened = reminded = closed = escalated = 0
     for key, cond in found.items():
         incident = open_now.get(key)
+        # A maintenance window silences it: nothing opens, reminds or escalates; what is open stays open (its
+        # condition still holds) and its text follows the figure.
+        silenced = silences(windows, cond.rule, cond.branch_id, snap.now)
 
         def msgs(kind: AlertKind, c: Condition = cond, since: datetime | None = None) -> list[OutboxMessage]:
             # A reminder carries the current figure and says since when the alert is open.
@@ -186,7 +191,7 @@ def decide(
             )
 
         if incident is None:
-            if store.incident_open(
+            if not silenced and store.incident_open(
                 key=key,
                 rule=cond.rule,
                 branch_id=cond.branch_id,
@@ -200,6 +205,7 @@ def decide(
                 log.info("alerta abierta: %s", cond.title)
         elif (
             settings.remind_minutes
+            and not silenced
             and not incident.quiet(snap.now)  # someone said "Lo atiendo" for a while
             and snap.now - incident.notified_at >= timedelta(minutes=settings.remind_minutes)
             and store.incident_remind(
@@ -215,7 +221,7 @@ def decide(
             # The figure moved while the incident is open: Alertas and the next reminder show the current
             # one ("SIAT rechazó 584", not the 2 of the opening); no message until a reminder is due.
             store.incident_update(incident, title=cond.title, body=cond.body)
-        if incident is not None and (step := escalation_due(settings, incident, snap.now)) is not None:
+        if incident is not None and not silenced and (step := escalation_due(settings, incident, snap.now)) is not None:
             to = [c for c in settings.channels if c.tags & step.tags]
             since = incident.alerted_at or incident.opened_at
             messages = messages_for(

@@ -3,7 +3,7 @@
 SQLAlchemy Core on a URL (``CUCU_DB`` may be a file path, meaning SQLite, or a database URL
 such as ``postgresql+psycopg://...``) so several Streamlit processes can share one PostgreSQL.
 The tables and their migrations are in :mod:`cucu.store.schema`; its column type stores times in UTC
-and gives them back as aware La Paz datetimes. The 14 tables, by group:
+and gives them back as aware La Paz datetimes. The 15 tables, by group:
 
 - :mod:`cucu.store.base`: ``schema_version`` and ``data_versions`` (the engine, the clock, the migrations, the write counters);
 - :mod:`cucu.store.checks`: ``connectivity_checks``;
@@ -12,7 +12,8 @@ and gives them back as aware La Paz datetimes. The 14 tables, by group:
 - :mod:`cucu.store.leases`: ``leases``;
 - :mod:`cucu.store.audit`: ``audit_log`` and ``policy_state`` (the automatic policy's pause);
 - :mod:`cucu.store.alerts`: ``incidents``, ``incident_notes`` and ``alert_outbox``;
-- :mod:`cucu.store.invoices`: ``invoices`` and ``job_runs``.
+- :mod:`cucu.store.invoices`: ``invoices`` and ``job_runs``;
+- :mod:`cucu.store.maintenance`: ``maintenance_windows``.
 
 Every record and constant is imported from here (``from cucu.store import Store, PosFetch``).
 """
@@ -36,6 +37,7 @@ from cucu.store.checks import CHECK_RETENTION, PRUNE_EVERY, CheckTables, Connect
 from cucu.store.days import DayEvents, DayTables
 from cucu.store.invoices import InvoiceTables, JobNotes, JobRun, StatusRead, StoredInvoice
 from cucu.store.leases import Lease, LeaseTables
+from cucu.store.maintenance import MaintenanceTables, MaintenanceWindow
 from cucu.store.pos import CufdFetch, PosFetch, PosStatus, PosTables, StoredCufd
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "JobNotes",
     "JobRun",
     "Lease",
+    "MaintenanceWindow",
     "OutboxEntry",
     "OutboxMessage",
     "PosFetch",
@@ -70,7 +73,7 @@ __all__ = [
 ]
 
 
-class Store(CheckTables, PosTables, DayTables, LeaseTables, AuditTables, AlertTables, InvoiceTables):
+class Store(CheckTables, PosTables, DayTables, LeaseTables, AuditTables, AlertTables, InvoiceTables, MaintenanceTables):
     """Every table group over one engine and one clock: what the rest of cucu reads and writes.
 
     ``Store(db, clock=...)``: see :class:`cucu.store.base.StoreBase`.

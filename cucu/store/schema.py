@@ -208,6 +208,21 @@ outbox_newest_first = sa.Index("ix_alert_outbox_created_at", alert_outbox.c.crea
 outbox_by_incident = sa.Index("ix_alert_outbox_incident", alert_outbox.c.incident_id)
 
 
+# v17: maintenance windows a supervisor scheduled (cucu/maintenance.py): when, where, why, which alerts wait.
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("starts_at", UtcDateTime(), nullable=False),
+    sa.Column("ends_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("branch_ids", sa.Text, nullable=False),  # a JSON list; [] is the whole company
+    sa.Column("silenced", sa.Text, nullable=False),  # a JSON list of AlertRule values
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),  # the person's name, else their id
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("cancelled_at", UtcDateTime(), nullable=True),
+)
+
 # The automatic policy's pause (cucu/events/policy.py): one row, in the database so every process obeys it.
 policy_state = sa.Table(
     "policy_state",
@@ -469,6 +484,12 @@ def _v16(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE {incidents.name} ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v17(conn: Connection) -> None:
+    maintenance_windows.create(conn, checkfirst=True)
+    for index in maintenance_windows.indexes:
+        index.create(conn, checkfirst=True)
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -487,4 +508,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (14, _v14),
     (15, _v15),
     (16, _v16),
+    (17, _v17),
 ]

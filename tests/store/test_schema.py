@@ -116,6 +116,7 @@ def written(monkeypatch) -> dict[str, int]:
         "incidents.branch_id": UUID,
         "incidents.acknowledged_by": max(MAX_NAME_LENGTH, MAX_USER_LENGTH),  # the name, else the user
         "incident_notes.author": max(MAX_NAME_LENGTH, MAX_USER_LENGTH),
+        "maintenance_windows.created_by": max(MAX_NAME_LENGTH, MAX_USER_LENGTH),
         "alert_outbox.kind": longest(AlertKind),
         "alert_outbox.channel": fingerprint,
         "alert_outbox.channel_label": label,

@@ -162,7 +162,7 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(db):
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 16
+    assert store.version() == MIGRATIONS[-1][0] == 17
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -248,7 +248,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(engine).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 16
+    assert Store(db).version() == MIGRATIONS[-1][0] == 17
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -692,7 +692,7 @@ def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 12))
     store.close()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 16
+    assert store.version() == MIGRATIONS[-1][0] == 17
     old = store.job_run("facturas")
     assert old is not None and old.notes == JobNotes()  # an older row reads as nothing left out
     store.record_job("facturas", T0 + timedelta(minutes=1), "falló", JobNotes(future=2, undated=1, over_cap=40))

@@ -16,7 +16,7 @@ CUCU = ROOT / "cucu"
 
 # Small modules every layer may use: words, La Paz time, Spanish renderings, periods, logging.
 FOUNDATION = ("cucu.vocabulary", "cucu.lapaz", "cucu.formatting", "cucu.periods", "cucu.logs")
-DOMAIN = ("cucu.connectivity", "cucu.events", "cucu.invoicing", "cucu.alerts", "cucu.collector")
+DOMAIN = ("cucu.connectivity", "cucu.events", "cucu.invoicing", "cucu.alerts", "cucu.collector", "cucu.maintenance")
 
 
 def module_name(path: Path) -> str:

@@ -1,0 +1,126 @@
+"""Maintenance windows: SIAT's announced maintenance, a branch closed for inventory. A supervisor schedules one
+(when, where, why, which alerts wait); while it runs, the alert rules it silences open nothing in its scope
+and send no reminder (a recovery still closes what is open). Every page names the current and upcoming
+ones. Scheduling and cancelling are audited (Bitácora)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from cucu.api.models import Inventory
+from cucu.events.actions import ActionError, Actor, can_act
+from cucu.formatting import fmt_datetime
+from cucu.store import Attempt, MaintenanceWindow, Store
+from cucu.vocabulary import ActionKind, AlertRule, Outcome
+
+REASON_MAX = 300
+LONGEST = timedelta(days=7)  # a longer window is more likely a typo than a plan: silenced alerts for a week
+UPCOMING = timedelta(hours=24)  # how far ahead every page names a window
+# What a window silences unless the supervisor chooses: what SIAT's maintenance would raise.
+SILENCED_BY_DEFAULT = (AlertRule.SIAT_DOWN,)
+# Company-wide rules: a window silences them only when it covers the whole company.
+BRANCH_SCOPED = (AlertRule.LONG_OPEN, AlertRule.WINDOW_CLOSING)
+
+
+def _attempt(actor: Actor, action: ActionKind, now: datetime, message: str) -> Attempt:
+    return Attempt(
+        requested_at=now, actor=actor.id, actor_name=actor.name, role=actor.role, action=action, branch_id="", pos_id="",
+        outcome=Outcome.OK, message=message,
+    )  # fmt: skip
+
+
+def scope_text(window: MaintenanceWindow, inventory: Inventory) -> str:
+    """ "toda la empresa", or the branches by name (an id no longer in the inventory as it is)."""
+    if not window.branch_ids:
+        return "toda la empresa"
+    names = []
+    for branch_id in window.branch_ids:
+        try:
+            names.append(inventory.branch(branch_id).name)
+        except KeyError:
+            names.append(branch_id)
+    return ", ".join(names)
+
+
+def window_text(window: MaintenanceWindow, inventory: Inventory) -> str:
+    """One line: when, where, why (plain text: the reason is a person's)."""
+    return (
+        f"{fmt_datetime(window.starts_at)} – {fmt_datetime(window.ends_at)} · {scope_text(window, inventory)} · {window.reason}"
+    )
+
+
+def schedule(
+    store: Store,
+    actor: Actor,
+    inventory: Inventory,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    branch_ids: Sequence[str],
+    silenced: Sequence[AlertRule],
+    reason: str | None,
+    now: datetime,
+) -> int:
+    """Schedule a window; raises ``ActionError`` (in Spanish) for anyone but a supervisor, an end not after
+    its start, an end already past, a window longer than ``LONGEST``, an unknown branch or no reason."""
+    if not can_act(actor):
+        raise ActionError("Solo un supervisor puede programar un mantenimiento.")
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ActionError("Escriba el motivo del mantenimiento (por ejemplo, «Mantenimiento de SIAT anunciado»).")
+    if len(text) > REASON_MAX:
+        raise ActionError(f"El motivo es demasiado largo: {len(text)} caracteres; el máximo es {REASON_MAX}.")
+    if ends_at <= starts_at:
+        raise ActionError("El fin del mantenimiento debe ser posterior a su inicio.")
+    if ends_at <= now:
+        raise ActionError("Ese mantenimiento ya terminó: elija un fin posterior a ahora.")
+    if ends_at - starts_at > LONGEST:
+        raise ActionError("Un mantenimiento dura a lo sumo 7 días.")
+    known = {b.id for b in inventory.branches}
+    unknown = sorted(set(branch_ids) - known)
+    if unknown:
+        raise ActionError(f"Sucursales que no están en el inventario: {', '.join(unknown)}.")
+    window = MaintenanceWindow(0, starts_at, ends_at, tuple(branch_ids), tuple(silenced), text, "", now)
+    return store.maintenance_add(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        branch_ids=branch_ids,
+        silenced=[r.value for r in silenced],
+        reason=text,
+        attempt=_attempt(actor, ActionKind.SCHEDULE_MAINTENANCE, now, window_text(window, inventory)),
+    )
+
+
+def cancel(store: Store, actor: Actor, inventory: Inventory, window_id: int, now: datetime) -> None:
+    """Cancel a window (before or while it runs); raises ``ActionError``."""
+    if not can_act(actor):
+        raise ActionError("Solo un supervisor puede cancelar un mantenimiento.")
+    window = store.maintenance_window(window_id)
+    if window is None or window.cancelled_at is not None:
+        raise ActionError("Ese mantenimiento no existe o ya fue cancelado.")
+    if window.ends_at <= now:
+        raise ActionError("Ese mantenimiento ya terminó.")
+    attempt = _attempt(actor, ActionKind.CANCEL_MAINTENANCE, now, window_text(window, inventory))
+    if not store.maintenance_cancel(window_id, attempt):
+        raise ActionError("Ese mantenimiento ya fue cancelado.")
+
+
+def silences(windows: Iterable[MaintenanceWindow], rule: AlertRule | str, branch_id: str | None, now: datetime) -> bool:
+    """Does a window running ``now`` silence ``rule`` for ``branch_id`` (None: the company)? A company-wide
+    rule, or a branch rule's summary for the company, only by a window over the whole company."""
+    for window in windows:
+        if not window.covers(now) or str(rule) not in window.silenced:
+            continue
+        if not window.branch_ids or (branch_id is not None and branch_id in window.branch_ids):
+            return True
+    return False
+
+
+def current_and_upcoming(
+    windows: Iterable[MaintenanceWindow], now: datetime
+) -> tuple[list[MaintenanceWindow], list[MaintenanceWindow]]:
+    """The windows running ``now``, and those starting within ``UPCOMING``: what every page names."""
+    running = [w for w in windows if w.covers(now)]
+    soon = [w for w in windows if w.cancelled_at is None and now < w.starts_at <= now + UPCOMING]
+    return running, soon

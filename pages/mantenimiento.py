@@ -1,0 +1,121 @@
+"""Mantenimiento: the windows scheduled (current, upcoming, lately ended), and for a supervisor the form to
+schedule one (SIAT's announced maintenance, a branch closed for inventory) and the button to cancel it."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from cucu.events.actions import ActionError
+from cucu.formatting import fmt_datetime, plural
+from cucu.inventory import branch_labels
+from cucu.lapaz import LA_PAZ
+from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, schedule, scope_text
+from cucu.store import MaintenanceWindow
+from cucu.vocabulary import AlertRule, stored_label
+from ui import identity, resources, shell
+
+page = shell.page_context()
+runtime, settings, inventory = page.runtime, page.settings, page.inventory
+RECENT = timedelta(days=30)  # ended windows listed below the current and upcoming ones
+DONE = "mantenimiento_hecho"
+
+st.title("Mantenimiento")
+st.caption(
+    "Ventanas de mantenimiento: el de SIAT anunciado, una sucursal cerrada por inventario. Mientras una corre, "
+    "las alertas elegidas no se abren ni recuerdan en su alcance (lo ya abierto sigue abierto y se cierra al "
+    "resolverse); todas las páginas la nombran. Horas de La Paz."
+)
+if done := st.session_state.pop(DONE, None):
+    st.success(done, icon=":material/check_circle:")
+
+now = runtime.store.now()
+windows = runtime.store.maintenance_windows(ending_after=now - RECENT, cancelled=True)
+
+
+def _lenient_rule(value: str) -> AlertRule | str:
+    """A rule this version does not know (written by a newer one) stays its raw text."""
+    return AlertRule(value) if value in {r.value for r in AlertRule} else value
+
+
+def state_of(window: MaintenanceWindow) -> str:
+    if window.cancelled_at is not None:
+        return f"Cancelado el {fmt_datetime(window.cancelled_at)}"
+    if window.covers(now):
+        return "En curso"
+    return "Programado" if window.starts_at > now else "Terminado"
+
+
+def cancel_button(window_id: int) -> None:
+    if not st.button("Cancelar este mantenimiento", key=f"mantenimiento_cancelar_{window_id}", icon=":material/event_busy:"):
+        return
+    try:
+        cancel(runtime.store, identity.actor_now(settings), inventory, window_id, runtime.store.now())
+    except ActionError as exc:
+        st.warning(str(exc), icon=":material/block:")
+        return
+    resources.note_own_write()  # every page's notice shows it at once
+    st.session_state[DONE] = "Mantenimiento cancelado."
+    st.rerun()
+
+
+if not windows:
+    st.caption("No hay mantenimientos programados ni recientes.")
+else:
+    for window in sorted(windows, key=lambda w: (w.ends_at <= now or w.cancelled_at is not None, w.starts_at)):
+        with st.container(border=True):
+            st.markdown(f"**{state_of(window)}** · {fmt_datetime(window.starts_at)} – {fmt_datetime(window.ends_at)}")
+            silenced = ", ".join(stored_label(_lenient_rule(r)) for r in window.silenced) or "ninguna"
+            st.text(
+                f"{scope_text(window, inventory)} · {window.reason}\nAlertas en espera: {silenced} · programado por "
+                f"{window.created_by} el {fmt_datetime(window.created_at)}"
+            )  # people's words: text, never Markdown
+            if page.can_act and window.cancelled_at is None and window.ends_at > now:
+                cancel_button(window.id)
+
+if not page.can_act:
+    st.caption("Programar o cancelar un mantenimiento es para supervisores.")
+    st.stop()
+
+st.subheader("Programar un mantenimiento")
+today = now.date()
+with st.form("mantenimiento_nuevo", border=True):
+    c1, c2, c3 = st.columns(3)
+    day = c1.date_input("Día", value=today, min_value=today, format="DD/MM/YYYY", key="mantenimiento_dia")
+    start = c2.time_input("Desde", value=time(22, 0), step=timedelta(minutes=15), key="mantenimiento_desde")
+    end = c3.time_input("Hasta", value=time(23, 0), step=timedelta(minutes=15), key="mantenimiento_hasta",
+                        help="Si es anterior al inicio, termina al día siguiente.")  # fmt: skip
+    labels = branch_labels(inventory)
+    branch_ids = st.multiselect(
+        "Sucursales", list(labels), format_func=labels.__getitem__, placeholder="Toda la empresa", key="mantenimiento_sucursales"
+    )
+    rules = st.multiselect(
+        "Alertas en espera durante el mantenimiento",
+        list(AlertRule),
+        default=list(SILENCED_BY_DEFAULT),
+        format_func=lambda rule: rule.label,
+        key="mantenimiento_reglas",
+    )
+    reason = st.text_input(
+        "Motivo", max_chars=REASON_MAX, placeholder="Mantenimiento de SIAT anunciado", key="mantenimiento_motivo"
+    )
+    submitted = st.form_submit_button("Programar", icon=":material/event_available:", type="primary")
+if submitted:
+    starts_at = datetime.combine(day, start, tzinfo=LA_PAZ)
+    ends_at = datetime.combine(day + timedelta(days=1) if end <= start else day, end, tzinfo=LA_PAZ)
+    try:
+        schedule(
+            runtime.store, identity.actor_now(settings), inventory, starts_at=starts_at, ends_at=ends_at,
+            branch_ids=branch_ids, silenced=rules, reason=reason, now=runtime.store.now(),
+        )  # fmt: skip
+    except ActionError as exc:
+        st.warning(str(exc), icon=":material/block:")
+    else:
+        resources.note_own_write()  # every page's notice shows it at once
+        hours = (ends_at - starts_at) / timedelta(hours=1)
+        st.session_state[DONE] = (
+            f"Mantenimiento programado: {fmt_datetime(starts_at)} – {fmt_datetime(ends_at)} "
+            f"({plural(round(hours), 'hora', 'horas') if hours >= 1 else 'menos de una hora'})."
+        )
+        st.rerun()

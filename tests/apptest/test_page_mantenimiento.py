@@ -1,0 +1,69 @@
+"""AppTest: Mantenimiento — a supervisor schedules a window and every page names it; a viewer only reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from cucu.events.actions import Actor
+from cucu.maintenance import schedule
+from cucu.vocabulary import ActionKind, Role
+from tests.support.apptest import APP, SUPERVISOR_OFF, texts
+
+PAGE = "pages/mantenimiento.py"
+
+
+def open_page(app_secrets, access=SUPERVISOR_OFF):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["cucu"] = app_secrets
+    at.secrets["access"] = access
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_supervisor_schedules_a_window_and_cancels_it(app_secrets, seeded_runtime):
+    at = open_page(app_secrets)
+    assert "No hay mantenimientos programados ni recientes." in texts(at)
+    at.text_input(key="mantenimiento_motivo").input("Mantenimiento de SIAT anunciado")
+    next(b for b in at.button if b.label == "Programar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Mantenimiento programado:" in texts(at)
+    (window,) = seeded_runtime.store.maintenance_windows(ending_after=seeded_runtime.store.now())
+    assert window.reason == "Mantenimiento de SIAT anunciado" and window.branch_ids == ()
+    assert [e.action for e in seeded_runtime.store.audit_entries()] == [ActionKind.SCHEDULE_MAINTENANCE]
+    at.button(key=f"mantenimiento_cancelar_{window.id}").click().run()
+    assert "Mantenimiento cancelado." in texts(at) and "Cancelado el" in texts(at)
+
+
+def test_a_window_without_a_reason_is_refused_in_spanish(app_secrets, seeded_runtime):
+    at = open_page(app_secrets)
+    next(b for b in at.button if b.label == "Programar").click().run()
+    assert not at.exception and "Escriba el motivo" in texts(at)
+    assert not seeded_runtime.store.maintenance_windows(ending_after=seeded_runtime.store.now())
+
+
+def test_every_page_names_a_running_window(app_secrets, seeded_runtime):
+    from app import PAGE_FILES
+
+    now = seeded_runtime.store.now()
+    schedule(
+        seeded_runtime.store, Actor("ana", "Ana", Role.SUPERVISOR), seeded_runtime.inventory,
+        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1), branch_ids=[], silenced=[],
+        reason="Mantenimiento de SIAT *anunciado*", now=now,
+    )  # fmt: skip
+    at = open_page(app_secrets)
+    for file, *_ in PAGE_FILES:
+        at.switch_page(file).run()
+        assert not at.exception, (file, [e.value for e in at.exception])
+        notice = [a.value for a in at.info if "Mantenimiento en curso" in a.value]
+        assert notice and "toda la empresa" in notice[0], file
+        assert "\\*anunciado\\*" in notice[0]  # a person's words: never Markdown
+
+
+def test_a_viewer_reads_the_windows_but_cannot_schedule(app_secrets, seeded_runtime):
+    at = open_page(app_secrets, access={"mode": "off"})
+    assert "Programar o cancelar un mantenimiento es para supervisores." in texts(at)
+    assert not [b for b in at.button if b.label == "Programar"]

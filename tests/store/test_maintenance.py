@@ -1,0 +1,110 @@
+"""Maintenance windows (issue 25, part 3, first step): scheduled and cancelled by supervisors (audited), and
+while one runs, the alert rules it silences open, remind and escalate nothing in its scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cucu.events.actions import ActionError, Actor
+from cucu.maintenance import cancel, current_and_upcoming, schedule, silences
+from cucu.store import Store
+from cucu.vocabulary import ActionKind, AlertRule, Role
+from tests.store.test_alerts import INVENTORY, NORTE, SUR, T0, channels, down, run, up
+
+ANA = Actor("ana@empresa.bo", "Ana Quispe", Role.SUPERVISOR)
+VIEWER = Actor("vera@empresa.bo", "Vera", Role.VIEWER)
+SIAT_ONLY = [AlertRule.SIAT_DOWN]
+
+
+def window(store, start_min=0, end_min=60, *, branches=(), rules=SIAT_ONLY, reason="Mantenimiento de SIAT anunciado", actor=ANA):
+    return schedule(
+        store, actor, INVENTORY, starts_at=T0 + timedelta(minutes=start_min), ends_at=T0 + timedelta(minutes=end_min),
+        branch_ids=list(branches), silenced=rules, reason=reason, now=T0,
+    )  # fmt: skip
+
+
+def test_a_window_silences_its_rules_while_it_runs_and_no_longer(db):
+    store = Store(db)
+    settings = channels()
+    window(store, 0, 60)
+    assert run(store, down(T0 + timedelta(minutes=10)), settings).opened == 0  # SIAT down inside the window
+    assert not store.open_incidents()
+    assert run(store, down(T0 + timedelta(minutes=61)), settings).opened == 1  # still down once it ended
+
+
+def test_what_is_open_stays_open_and_quiet_and_closes_on_recovery(db):
+    """A window must not read as "SIAT is back": an open alert is not closed by it, only not reminded."""
+    store = Store(db)
+    settings = channels(remind_minutes=30)
+    assert run(store, down(T0 - timedelta(minutes=5)), settings).opened == 1
+    window(store, 0, 120)
+    assert run(store, down(T0 + timedelta(minutes=40)), settings).reminded == 0  # due at 25 without the window
+    assert len(store.open_incidents()) == 1
+    assert run(store, up(T0 + timedelta(minutes=50)), settings).closed == 1
+
+
+def test_without_a_window_the_same_outage_alerts(db):
+    """The control of the two tests above."""
+    store = Store(db)
+    settings = channels(remind_minutes=30)
+    assert run(store, down(T0 + timedelta(minutes=10)), settings).opened == 1
+    assert run(store, down(T0 + timedelta(minutes=41)), settings).reminded == 1
+
+
+def test_a_branch_window_silences_only_that_branchs_incidents():
+    from cucu.store import MaintenanceWindow
+
+    w = MaintenanceWindow(1, T0, T0 + timedelta(hours=1), (NORTE,), (AlertRule.LONG_OPEN.value,), "Inventario", "Ana", T0)
+    at = T0 + timedelta(minutes=5)
+    assert silences([w], AlertRule.LONG_OPEN, NORTE, at)
+    assert not silences([w], AlertRule.LONG_OPEN, SUR, at)
+    assert not silences([w], AlertRule.LONG_OPEN, None, at)  # the company's summary: not by a branch's window
+    assert not silences([w], AlertRule.SIAT_DOWN, NORTE, at)  # not a rule it silences
+    assert not silences([w], AlertRule.LONG_OPEN, NORTE, T0 + timedelta(hours=1))  # its end is outside it
+    company = MaintenanceWindow(2, T0, T0 + timedelta(hours=1), (), (AlertRule.SIAT_DOWN.value,), "SIAT", "Ana", T0)
+    assert silences([company], AlertRule.SIAT_DOWN, None, at)
+
+
+def test_every_page_names_the_running_and_the_next_days_windows(db):
+    store = Store(db)
+    running, soon, later = window(store, -10, 30), window(store, 120, 180), window(store, 60 * 30, 60 * 31)
+    now, upcoming = current_and_upcoming(store.maintenance_windows(ending_after=T0), T0)
+    assert [w.id for w in now] == [running] and [w.id for w in upcoming] == [soon]
+    assert later not in {w.id for w in [*now, *upcoming]}
+    cancel(store, ANA, INVENTORY, soon, T0)
+    assert current_and_upcoming(store.maintenance_windows(ending_after=T0), T0)[1] == []
+
+
+def test_scheduling_and_cancelling_are_audited(db):
+    store = Store(db)
+    wid = window(store, 0, 60, branches=[NORTE], reason="Inventario anual")
+    cancel(store, ANA, INVENTORY, wid, T0 + timedelta(minutes=5))
+    entries = store.audit_entries()
+    assert [e.action for e in entries] == [ActionKind.CANCEL_MAINTENANCE, ActionKind.SCHEDULE_MAINTENANCE]
+    assert all("Sucursal Norte" in (e.message or "") and "Inventario anual" in (e.message or "") for e in entries)
+    stored = store.maintenance_window(wid)
+    assert stored is not None and stored.cancelled_at is not None and stored.created_by == "Ana Quispe"
+    with pytest.raises(ActionError, match="ya fue cancelado"):
+        cancel(store, ANA, INVENTORY, wid, T0 + timedelta(minutes=6))
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ({"actor": VIEWER}, "Solo un supervisor"),
+        ({"reason": "  "}, "Escriba el motivo"),
+        ({"reason": "x" * 301}, "demasiado largo"),
+        ({"start_min": 60, "end_min": 60}, "posterior a su inicio"),
+        ({"start_min": -120, "end_min": -60}, "ya terminó"),
+        ({"end_min": 60 * 24 * 8}, "7 días"),
+        ({"branches": ["no-existe"]}, "no están en el inventario"),
+    ],
+)
+def test_a_refused_window_says_why_and_writes_nothing(db, args, says):
+    store = Store(db)
+    with pytest.raises(ActionError, match=says):
+        window(store, **args)
+    assert not store.maintenance_windows(ending_after=T0 - timedelta(days=30), cancelled=True)
+    assert not store.audit_entries()
