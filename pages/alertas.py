@@ -174,14 +174,15 @@ if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act
 
 
 def incidents_table(frame: pd.DataFrame) -> None:
-    """Fits a tablet (ui.widgets.TABLET_GRID_PX): what, since when, the text; reminders in the column menu."""
+    """Fits a tablet (ui.widgets.TABLET_GRID_PX): what, since when, who handles it (open ones) or when it was
+    resolved, the text; reminders (and who handled a resolved one) in the column menu."""
     when = widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX)
+    resolved = IncidentColumn.CLOSED in frame.columns
     shown = [
         IncidentColumn.RULE,
         IncidentColumn.TITLE,
         IncidentColumn.OPENED,
-        *([IncidentColumn.CLOSED] if IncidentColumn.CLOSED in frame.columns else []),
-        IncidentColumn.OWNER,
+        IncidentColumn.CLOSED if resolved else IncidentColumn.OWNER,
         IncidentColumn.BODY,
     ]
     st.dataframe(
@@ -190,9 +191,9 @@ def incidents_table(frame: pd.DataFrame) -> None:
         width="stretch",
         column_order=shown,
         column_config={
-            IncidentColumn.RULE: st.column_config.TextColumn(width=170),
+            IncidentColumn.RULE: st.column_config.TextColumn(width=160),
             IncidentColumn.TITLE: st.column_config.TextColumn(width=190),
-            IncidentColumn.OWNER: st.column_config.TextColumn(width=170),
+            IncidentColumn.OWNER: st.column_config.TextColumn(width=150),  # "Ana Quispe desde 05/12 14:05"
             IncidentColumn.BODY: st.column_config.TextColumn(width=150),
             IncidentColumn.OPENED: when,
             IncidentColumn.NOTIFIED: when,

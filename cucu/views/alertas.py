@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.formatting import fmt_datetime, fmt_hour, plural
-from cucu.lapaz import la_paz_series
+from cucu.lapaz import la_paz_series, to_la_paz
 from cucu.store import Incident, IncidentNote, OutboxEntry
 from cucu.vocabulary import Delivery, stored_label
 
@@ -67,10 +67,10 @@ UNOWNED = "Sin atender"
 
 
 def owner_text(incident: Incident) -> str:
-    """Who handles it, as every tablet shows it: "Ana Quispe desde 05/12/2026 14:05", or "Sin atender"."""
-    if incident.acknowledged_by is None:
+    """Who handles it, as every tablet shows it: "Ana Quispe desde 05/12 14:05", or "Sin atender"."""
+    if incident.acknowledged_by is None or incident.acknowledged_at is None:
         return UNOWNED
-    return f"{incident.acknowledged_by} desde {fmt_datetime(incident.acknowledged_at)}"
+    return f"{incident.acknowledged_by} desde {to_la_paz(incident.acknowledged_at):%d/%m %H:%M}"
 
 
 def quiet_text(incident: Incident, now: datetime) -> str | None:
