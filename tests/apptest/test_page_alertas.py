@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from cucu.store import OutboxMessage
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery
-from tests.support.apptest import APP, SUPERVISOR_OFF, texts
+from tests.support.apptest import APP, SUPERVISOR_OFF, run_app, texts
 from tests.support.waiting import wait_until
 
 PAGE = "pages/alertas.py"
@@ -183,14 +183,7 @@ def open_siat_incident(runtime, title="SIAT no responde"):
 
 def open_linked(app_secrets, key, access=SUPERVISOR_OFF):
     """The page as an alert message's link opens it: /alertas?alerta=<key>."""
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.secrets["cucu"] = app_secrets
-    at.secrets["access"] = access
-    at.run()
-    at.query_params["alerta"] = key
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(app_secrets, page=PAGE, access=access, query={"alerta": key})
 
 
 def button(at, label):

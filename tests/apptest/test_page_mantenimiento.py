@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from streamlit.testing.v1 import AppTest
-
 from cucu.events.actions import Actor
 from cucu.maintenance import schedule
 from cucu.vocabulary import ActionKind, Role
-from tests.support.apptest import APP, SUPERVISOR_OFF, texts
+from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
 PAGE = "pages/mantenimiento.py"
 
 
 def open_page(app_secrets, access=SUPERVISOR_OFF):
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.secrets["cucu"] = app_secrets
-    at.secrets["access"] = access
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(app_secrets, page=PAGE, access=access)
 
 
 def test_a_supervisor_schedules_a_window_and_cancels_it(app_secrets, seeded_runtime):

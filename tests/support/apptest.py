@@ -19,10 +19,12 @@ def run_app(
     access: dict | None = None,
     user: dict | None = None,
     auth: dict | None = None,
+    query: dict[str, str] | None = None,
 ) -> AppTest:
     """Run app.py (then switch to ``page``, e.g. ``"pages/historial.py"``); assert no exception.
 
-    ``secrets`` is the [cucu] table, ``access`` the [access] table.
+    ``secrets`` is the [cucu] table, ``access`` the [access] table; ``query`` the page's URL parameters
+    (``{"alerta": "siat_caido"}``, as an alert message's link opens it).
     """
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     if secrets is not None:
@@ -39,6 +41,8 @@ def run_app(
         at.user = user  # what st.user says (OIDC claims)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    if query is not None:
+        at.query_params.update(query)
     if page is not None:
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
