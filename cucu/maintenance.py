@@ -5,13 +5,13 @@ ones. Scheduling and cancelling are audited (Bitácora)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cucu.api.models import Inventory
 from cucu.events.actions import ActionError, Actor, can_act
 from cucu.formatting import fmt_datetime
-from cucu.store import Attempt, MaintenanceWindow, Store
+from cucu.store import Attempt, MaintenanceWindow, Store, StoredCufd
 from cucu.vocabulary import ActionKind, AlertRule, Outcome
 
 REASON_MAX = 300
@@ -124,3 +124,20 @@ def current_and_upcoming(
     running = [w for w in windows if w.covers(now)]
     soon = [w for w in windows if w.cancelled_at is None and now < w.starts_at <= now + UPCOMING]
     return running, soon
+
+
+def cufds_to_renew(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd], inventory: Inventory) -> tuple[list[str], int]:
+    """Pre-flight: the POS of the window's scope whose CUFD, as last read, is not valid through the window's
+    end (it expires before, is inactive or missing): offline invoices need a valid CUFD from before the
+    outage, so they are renewed first. And how many POS of the scope have no CUFD read yet (not known)."""
+    branches = [b for b in inventory.branches if not window.branch_ids or b.id in window.branch_ids]
+    to_renew, unread = [], 0
+    for pos in (p for b in branches for p in b.pos):
+        stored = cufds.get(pos.id)
+        if stored is None or stored.ok_at is None:
+            unread += 1
+            continue
+        cufd = stored.cufd
+        if cufd is None or not cufd.activo or cufd.vigencia is None or cufd.vigencia < window.ends_at:
+            to_renew.append(pos.id)
+    return to_renew, unread

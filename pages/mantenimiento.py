@@ -3,6 +3,7 @@ schedule one (SIAT's announced maintenance, a branch closed for inventory) and t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
 import streamlit as st
@@ -11,10 +12,10 @@ from cucu.events.actions import ActionError
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ
-from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, schedule, scope_text
-from cucu.store import MaintenanceWindow
+from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, schedule, scope_text
+from cucu.store import MaintenanceWindow, StoredCufd
 from cucu.vocabulary import AlertRule, stored_label
-from ui import identity, resources, shell
+from ui import actions, identity, resources, shell
 
 page = shell.page_context()
 runtime, settings, inventory = page.runtime, page.settings, page.inventory
@@ -27,6 +28,7 @@ st.caption(
     "las alertas elegidas no se abren ni recuerdan en su alcance (lo ya abierto sigue abierto y se cierra al "
     "resolverse); todas las páginas la nombran. Horas de La Paz."
 )
+actions.confirmation_and_results(runtime)  # a CUFD renewal before a window, confirmed as everywhere
 if done := st.session_state.pop(DONE, None):
     st.success(done, icon=":material/check_circle:")
 
@@ -47,6 +49,33 @@ def state_of(window: MaintenanceWindow) -> str:
     return "Programado" if window.starts_at > now else "Terminado"
 
 
+def preflight(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd]) -> None:
+    """Before (and during) a window: the POS whose CUFD does not last through it, with their renewal. Offline
+    invoices need a valid CUFD from before the outage."""
+    to_renew, unread = cufds_to_renew(window, cufds, inventory)
+    if unread:
+        st.caption(f"{plural(unread, 'punto de venta', 'puntos de venta')} de su alcance sin CUFD leído todavía.")
+    if not to_renew:
+        if unread < sum(len(b.pos) for b in inventory.branches):
+            st.caption(":material/check: Cada CUFD leído de su alcance sigue vigente hasta el fin del mantenimiento.")
+        return
+    st.warning(
+        f"**{plural(len(to_renew), 'punto de venta', 'puntos de venta')}** sin un CUFD vigente hasta el fin del "
+        f"mantenimiento ({fmt_datetime(window.ends_at)}): sin él no podrán facturar fuera de línea. Renuévelos antes.",
+        icon=":material/key_off:",
+    )
+    if page.can_act and st.button(
+        f"Renovar CUFD de {plural(len(to_renew), 'ese punto de venta', 'esos puntos de venta')}",
+        key=f"mantenimiento_renovar_{window.id}",
+        icon=":material/autorenew:",
+    ):
+        problem = actions.request_renew_cufd(runtime, to_renew)
+        if problem:
+            st.warning(problem, icon=":material/info:")
+        else:
+            st.rerun()  # the confirmation opens, as Facturas' renewal does
+
+
 def cancel_button(window_id: int) -> None:
     if not st.button("Cancelar este mantenimiento", key=f"mantenimiento_cancelar_{window_id}", icon=":material/event_busy:"):
         return
@@ -60,6 +89,8 @@ def cancel_button(window_id: int) -> None:
     st.rerun()
 
 
+# Read once for every window still to come (a chain's 10 000 CUFDs).
+cufds = runtime.store.cufds() if any(w.cancelled_at is None and w.ends_at > now for w in windows) else {}
 if not windows:
     st.caption("No hay mantenimientos programados ni recientes.")
 else:
@@ -71,8 +102,10 @@ else:
                 f"{scope_text(window, inventory)} · {window.reason}\nAlertas en espera: {silenced} · programado por "
                 f"{window.created_by} el {fmt_datetime(window.created_at)}"
             )  # people's words: text, never Markdown
-            if page.can_act and window.cancelled_at is None and window.ends_at > now:
-                cancel_button(window.id)
+            if window.cancelled_at is None and window.ends_at > now:
+                preflight(window, cufds)
+                if page.can_act:
+                    cancel_button(window.id)
 
 if not page.can_act:
     st.caption("Programar o cancelar un mantenimiento es para supervisores.")

@@ -59,3 +59,26 @@ def test_a_viewer_reads_the_windows_but_cannot_schedule(app_secrets, seeded_runt
     at = open_page(app_secrets, access={"mode": "off"})
     assert "Programar o cancelar un mantenimiento es para supervisores." in texts(at)
     assert not [b for b in at.button if b.label == "Programar"]
+
+
+def test_before_a_window_the_pos_whose_cufd_expires_inside_it_are_offered_for_renewal(app_secrets, seeded_runtime):
+    """Pre-flight: the demo's CUFDs are read; a window ending after some of them expire lists those POS, and
+    the button opens the same confirmation as Facturas' renewal."""
+    from cucu.maintenance import cufds_to_renew
+
+    seeded_runtime.collector.cufd_once()
+    now = seeded_runtime.store.now()
+    window_id = schedule(
+        seeded_runtime.store, Actor("ana", "Ana", Role.SUPERVISOR), seeded_runtime.inventory,
+        starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=3), branch_ids=[], silenced=[],
+        reason="SIAT", now=now,
+    )  # fmt: skip
+    window = seeded_runtime.store.maintenance_window(window_id)
+    assert window is not None
+    to_renew, unread = cufds_to_renew(window, seeded_runtime.store.cufds(), seeded_runtime.inventory)
+    assert to_renew and unread == 0  # the demo has one expired, one inactive and some expiring within 2 h
+    at = open_page(app_secrets)
+    assert f"{len(to_renew)} punto" in texts(at) and "sin un CUFD vigente hasta el fin del mantenimiento" in texts(at)
+    at.button(key=f"mantenimiento_renovar_{window_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "CUFD nuevo" in texts(at)  # the confirmation says what happens

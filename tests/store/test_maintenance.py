@@ -108,3 +108,29 @@ def test_a_refused_window_says_why_and_writes_nothing(db, args, says):
         window(store, **args)
     assert not store.maintenance_windows(ending_after=T0 - timedelta(days=30), cancelled=True)
     assert not store.audit_entries()
+
+
+def test_pre_flight_names_the_pos_whose_cufd_does_not_last_through_the_window():
+    """Offline invoices need a valid CUFD from before the outage: before a window, those that expire inside it
+    (or earlier), are inactive or missing are to renew; those never read are counted apart, not as fine."""
+    from cucu.api.models import Cufd
+    from cucu.maintenance import cufds_to_renew
+    from cucu.store import MaintenanceWindow, StoredCufd
+
+    start, end = T0 + timedelta(hours=2), T0 + timedelta(hours=4)
+
+    def stored(pos_id, branch, until=None, *, active=True, read=True, missing=False):
+        cufd = None if missing else Cufd("C" + pos_id, "x", until, active)
+        return StoredCufd(pos_id, branch, T0, T0 if read else None, cufd if read else None, None)
+
+    cufds = {
+        "p1": stored("p1", NORTE, end + timedelta(minutes=1)),  # lasts: fine
+        "p2": stored("p2", NORTE, start + timedelta(hours=1)),  # expires inside the window
+        "p3": stored("p3", SUR, end + timedelta(days=1), active=False),  # inactive
+    }
+    window = MaintenanceWindow(1, start, end, (), ("siat_caido",), "SIAT", "Ana", T0)
+    assert cufds_to_renew(window, cufds, INVENTORY) == (["p2", "p3"], 0)
+    assert cufds_to_renew(window, {**cufds, "p1": stored("p1", NORTE, read=False)}, INVENTORY) == (["p2", "p3"], 1)
+    assert cufds_to_renew(window, {**cufds, "p3": stored("p3", SUR, missing=True)}, INVENTORY) == (["p2", "p3"], 0)
+    north = MaintenanceWindow(2, start, end, (NORTE,), (), "Inventario", "Ana", T0)
+    assert cufds_to_renew(north, cufds, INVENTORY) == (["p2"], 0)  # only its branches
