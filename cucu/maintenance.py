@@ -66,11 +66,7 @@ def schedule(
     its start, an end already past, a window longer than ``LONGEST``, an unknown branch or no reason."""
     if not can_act(actor):
         raise ActionError("Solo un supervisor puede programar un mantenimiento.")
-    text = " ".join((reason or "").split())
-    if not text:
-        raise ActionError("Escriba el motivo del mantenimiento (por ejemplo, «Mantenimiento de SIAT anunciado»).")
-    if len(text) > REASON_MAX:
-        raise ActionError(f"El motivo es demasiado largo: {len(text)} caracteres; el máximo es {REASON_MAX}.")
+    text = _reason(reason)
     if ends_at <= starts_at:
         raise ActionError("El fin del mantenimiento debe ser posterior a su inicio.")
     if ends_at <= now:
@@ -90,6 +86,57 @@ def schedule(
         reason=text,
         attempt=_attempt(actor, ActionKind.SCHEDULE_MAINTENANCE, now, window_text(window, inventory)),
     )
+
+
+MARK_BACK = timedelta(days=31)  # how far back a past period may be marked: Conectividad's longest availability
+
+
+def mark_past(
+    store: Store, actor: Actor, inventory: Inventory, *, starts_at: datetime, ends_at: datetime, reason: str | None,
+    now: datetime,
+) -> int:  # fmt: skip
+    """A past period of the whole company marked as maintenance after the fact (an outage SIAT announced
+    late): Conectividad's availability leaves it out and shows it apart. Audited; silences nothing (it is
+    over). Raises ``ActionError`` for anyone but a supervisor, no reason, a period not wholly past, longer
+    than ``LONGEST`` or older than ``MARK_BACK``."""
+    if not can_act(actor):
+        raise ActionError("Solo un supervisor puede marcar un período como mantenimiento.")
+    text = _reason(reason)
+    if ends_at <= starts_at:
+        raise ActionError("El fin del período debe ser posterior a su inicio.")
+    if ends_at > now:
+        raise ActionError("Solo se marca un período ya pasado; para uno por venir, programe un mantenimiento.")
+    if ends_at - starts_at > LONGEST:
+        raise ActionError("Un mantenimiento dura a lo sumo 7 días.")
+    if starts_at < now - MARK_BACK:
+        raise ActionError("Solo se marcan períodos de los últimos 31 días.")
+    window = MaintenanceWindow(0, starts_at, ends_at, (), (), text, "", now)
+    return store.maintenance_add(
+        starts_at=starts_at, ends_at=ends_at, branch_ids=[], silenced=[], reason=text,
+        attempt=_attempt(actor, ActionKind.MARK_MAINTENANCE, now, window_text(window, inventory)),
+    )  # fmt: skip
+
+
+def company_periods(windows: Iterable[MaintenanceWindow]) -> list[tuple[datetime, datetime]]:
+    """The periods the whole company was in maintenance (a window cancelled while it ran, until then):
+    what SIAT's availability leaves out."""
+    periods = []
+    for w in windows:
+        if w.branch_ids:
+            continue
+        end = w.ends_at if w.cancelled_at is None else min(w.ends_at, w.cancelled_at)
+        if end > w.starts_at:
+            periods.append((w.starts_at, end))
+    return periods
+
+
+def _reason(reason: str | None) -> str:
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ActionError("Escriba el motivo del mantenimiento (por ejemplo, «Mantenimiento de SIAT anunciado»).")
+    if len(text) > REASON_MAX:
+        raise ActionError(f"El motivo es demasiado largo: {len(text)} caracteres; el máximo es {REASON_MAX}.")
+    return text
 
 
 def cancel(store: Store, actor: Actor, inventory: Inventory, window_id: int, now: datetime) -> None:

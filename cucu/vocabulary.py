@@ -215,6 +215,7 @@ class ActionKind(StrEnum):
     NOTE = "nota_alerta"
     SCHEDULE_MAINTENANCE = "programar_mantenimiento"
     CANCEL_MAINTENANCE = "cancelar_mantenimiento"
+    MARK_MAINTENANCE = "marcar_mantenimiento"  # a past period, after the fact
 
     @property
     def label(self) -> str:
@@ -247,6 +248,7 @@ _ACTION_KIND: dict[ActionKind, ActionKindLook] = {
     ActionKind.NOTE: ActionKindLook("Nota en alerta", "anotó", "anotadas"),
     ActionKind.SCHEDULE_MAINTENANCE: ActionKindLook("Programar mantenimiento", "programó", "programados"),
     ActionKind.CANCEL_MAINTENANCE: ActionKindLook("Cancelar mantenimiento", "canceló", "cancelados"),
+    ActionKind.MARK_MAINTENANCE: ActionKindLook("Marcar mantenimiento", "marcó", "marcados"),
 }
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.window import CheckHistory
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
+from cucu.maintenance import company_periods
 from cucu.store import Store
 from cucu.views import conectividad
 from cucu.views.conectividad import HeartbeatColumn, OutageColumn
@@ -67,17 +68,24 @@ def summary() -> None:
             f"Última comprobación {fmt_age(latest.checked_at, now)} ({fmt_datetime(latest.checked_at, seconds=True)}){latency}."
         )
 
-    values = conectividad.uptime_windows(checks, now)
+    longest = max(length for _label, length in conectividad.WINDOWS.values())
+    maintenance = company_periods(runtime.store.maintenance_windows(ending_after=now - longest, cancelled=True))
+    values = conectividad.uptime_windows(checks, now, maintenance)
     first = checks[0].checked_at
     with st.container(horizontal=True, key="uptime_metrics"):
         for key, (label, length) in conectividad.WINDOWS.items():
             partial = conectividad.partial_history_note(first, now - length)
+            apart = conectividad.maintenance_in(maintenance, now - length, now)
             st.metric(
                 f"Disponibilidad {label}",
                 fmt_percent(values[key]),
+                delta=f"en mantenimiento: {fmt_duration(apart)}" if apart else None,
+                delta_color="off",
+                delta_arrow="off",
                 border=True,
                 help="Comprobaciones en que SIAT respondió, entre aquellas en que cucu contestó "
-                "(una falla de nuestra conexión con cucu no cuenta contra SIAT)." + partial,
+                "(una falla de nuestra conexión con cucu no cuenta contra SIAT), fuera de los mantenimientos de "
+                "toda la empresa (página Mantenimiento), que se muestran aparte." + partial,
             )
 
     st.markdown("**Últimas comprobaciones**")

@@ -12,7 +12,7 @@ from cucu.events.actions import ActionError
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ
-from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, schedule, scope_text
+from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, schedule, scope_text
 from cucu.store import MaintenanceWindow, StoredCufd
 from cucu.vocabulary import AlertRule, stored_label
 from ui import actions, identity, resources, shell
@@ -46,6 +46,8 @@ def state_of(window: MaintenanceWindow) -> str:
         return f"Cancelado el {fmt_datetime(window.cancelled_at)}"
     if window.covers(now):
         return "En curso"
+    if window.created_at >= window.ends_at:
+        return "Marcado después (no cuenta en la disponibilidad)"
     return "Programado" if window.starts_at > now else "Terminado"
 
 
@@ -151,4 +153,35 @@ if submitted:
             f"Mantenimiento programado: {fmt_datetime(starts_at)} – {fmt_datetime(ends_at)} "
             f"({plural(round(hours), 'hora', 'horas') if hours >= 1 else 'menos de una hora'})."
         )
+        st.rerun()
+
+st.subheader("Marcar un período pasado como mantenimiento")
+st.caption(
+    "Una caída de SIAT que resultó ser un mantenimiento anunciado tarde: la disponibilidad de Conectividad la deja "
+    "fuera y la muestra aparte. Toda la empresa, de los últimos 31 días; queda en Bitácora."
+)
+with st.form("mantenimiento_pasado", border=True):
+    c1, c2, c3 = st.columns(3)
+    past_day = c1.date_input(
+        "Día", value=today, min_value=today - timedelta(days=31), max_value=today, format="DD/MM/YYYY", key="pasado_dia"
+    )
+    past_start = c2.time_input("Desde", value=time(0, 0), step=timedelta(minutes=15), key="pasado_desde")
+    past_end = c3.time_input("Hasta", value=time(1, 0), step=timedelta(minutes=15), key="pasado_hasta",
+                             help="Si es anterior al inicio, termina al día siguiente.")  # fmt: skip
+    past_reason = st.text_input(
+        "Motivo", max_chars=REASON_MAX, placeholder="SIAT anunció el mantenimiento después", key="pasado_motivo"
+    )
+    marked = st.form_submit_button("Marcar como mantenimiento", icon=":material/history:")
+if marked:
+    starts_at = datetime.combine(past_day, past_start, tzinfo=LA_PAZ)
+    ends_at = datetime.combine(past_day + timedelta(days=1) if past_end <= past_start else past_day, past_end, tzinfo=LA_PAZ)
+    try:
+        mark_past(
+            runtime.store, identity.actor_now(settings), inventory, starts_at=starts_at, ends_at=ends_at,
+            reason=past_reason, now=runtime.store.now(),
+        )  # fmt: skip
+    except ActionError as exc:
+        st.warning(str(exc), icon=":material/block:")
+    else:
+        st.session_state[DONE] = f"Período marcado como mantenimiento: {fmt_datetime(starts_at)} – {fmt_datetime(ends_at)}."
         st.rerun()

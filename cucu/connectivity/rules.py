@@ -222,14 +222,17 @@ def cucu_silent_since(checks: Sequence[ConnectivityCheck]) -> datetime | None:
 # ---- uptime --------------------------------------------------------------------------
 
 
-def uptime(checks: Sequence[ConnectivityCheck], since: datetime) -> float | None:
+def uptime(
+    checks: Sequence[ConnectivityCheck], since: datetime, excluded: Sequence[tuple[datetime, datetime]] = ()
+) -> float | None:
     """Share (0–1) of the checks at or after ``since`` in which SIAT answered, among those in which
-    cucu answered (``siat_ok`` not None); ``None`` when there is no such check."""
+    cucu answered (``siat_ok`` not None) outside the ``excluded`` periods (maintenance: [start, end));
+    ``None`` when there is no such check."""
     ok = total = 0
     for check in reversed(checks):  # newest first: stop at the window's start
         if check.checked_at < since:
             break
-        if check.siat_ok is None:
+        if check.siat_ok is None or any(start <= check.checked_at < end for start, end in excluded):
             continue
         total += 1
         ok += check.siat_ok is True

@@ -67,9 +67,22 @@ class LatencyColumn:
     CUCU_UNREACHABLE = CAUSE_CUCU
 
 
-def uptime_windows(checks: Sequence[ConnectivityCheck], now: datetime) -> dict[str, float | None]:
-    """Uptime over each of :data:`WINDOWS`: ``{"24h": ..., "7d": ..., "30d": ...}``."""
-    return {key: uptime(checks, now - length) for key, (_label, length) in WINDOWS.items()}
+def uptime_windows(
+    checks: Sequence[ConnectivityCheck], now: datetime, maintenance: Sequence[tuple[datetime, datetime]] = ()
+) -> dict[str, float | None]:
+    """Uptime over each of :data:`WINDOWS`, without the company's maintenance: ``{"24h": ..., "7d": ..., "30d": ...}``."""
+    return {key: uptime(checks, now - length, maintenance) for key, (_label, length) in WINDOWS.items()}
+
+
+def maintenance_in(periods: Sequence[tuple[datetime, datetime]], since: datetime, now: datetime) -> timedelta:
+    """How much of [since, now) the maintenance periods cover (overlaps counted once): shown apart."""
+    covered, reach = timedelta(0), since
+    for start, end in sorted(periods):
+        start, end = max(start, reach), min(end, now)
+        if end > start:
+            covered += end - start
+            reach = end
+    return covered
 
 
 def checks_in_window(checks: Sequence[ConnectivityCheck], since: datetime) -> list[ConnectivityCheck]:

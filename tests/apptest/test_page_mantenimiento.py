@@ -82,3 +82,18 @@ def test_before_a_window_the_pos_whose_cufd_expires_inside_it_are_offered_for_re
     at.button(key=f"mantenimiento_renovar_{window_id}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "CUFD nuevo" in texts(at)  # the confirmation says what happens
+
+
+def test_a_supervisor_marks_a_past_period_and_conectividad_shows_it_apart(app_secrets, seeded_runtime):
+    at = open_page(app_secrets)
+    yesterday = seeded_runtime.store.now().date() - timedelta(days=1)
+    at.date_input(key="pasado_dia").set_value(yesterday)
+    at.text_input(key="pasado_motivo").input("SIAT avisó tarde de su mantenimiento")
+    next(b for b in at.button if b.label == "Marcar como mantenimiento").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Período marcado como mantenimiento" in texts(at) and "Marcado después" in texts(at)
+    assert [e.action for e in seeded_runtime.store.audit_entries()] == [ActionKind.MARK_MAINTENANCE]
+    at.switch_page("pages/conectividad.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas["Disponibilidad 7 días"] == "en mantenimiento: 1 h 0 min"

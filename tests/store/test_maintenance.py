@@ -134,3 +134,47 @@ def test_pre_flight_names_the_pos_whose_cufd_does_not_last_through_the_window():
     assert cufds_to_renew(window, {**cufds, "p3": stored("p3", SUR, missing=True)}, INVENTORY) == (["p2", "p3"], 0)
     north = MaintenanceWindow(2, start, end, (NORTE,), (), "Inventario", "Ana", T0)
     assert cufds_to_renew(north, cufds, INVENTORY) == (["p2"], 0)  # only its branches
+
+
+def test_a_past_outage_is_marked_as_maintenance_after_the_fact_audited(db):
+    from cucu.maintenance import company_periods, mark_past
+
+    store = Store(db)
+    now = T0 + timedelta(days=1)
+    wid = mark_past(store, ANA, INVENTORY, starts_at=T0, ends_at=T0 + timedelta(hours=2), reason="SIAT avisó tarde", now=now)
+    (entry,) = store.audit_entries()
+    assert entry.action is ActionKind.MARK_MAINTENANCE and "SIAT avisó tarde" in (entry.message or "")
+    marked = store.maintenance_window(wid)
+    assert marked is not None and marked.branch_ids == () and marked.silenced == () and not marked.covers(now)
+    assert company_periods([marked]) == [(T0, T0 + timedelta(hours=2))]
+    for kwargs, says in (
+        ({"starts_at": T0, "ends_at": now + timedelta(minutes=1)}, "ya pasado"),
+        ({"starts_at": now - timedelta(days=32), "ends_at": now - timedelta(days=31, hours=23)}, "31 días"),
+        ({"starts_at": T0, "ends_at": T0}, "posterior a su inicio"),
+    ):
+        with pytest.raises(ActionError, match=says):
+            mark_past(store, ANA, INVENTORY, reason="x", now=now, **kwargs)
+    with pytest.raises(ActionError, match="Solo un supervisor"):
+        mark_past(store, VIEWER, INVENTORY, starts_at=T0, ends_at=T0 + timedelta(hours=1), reason="x", now=now)
+    assert len(store.audit_entries()) == 1
+
+
+def test_availability_leaves_out_the_companys_maintenance_and_counts_it_apart():
+    from cucu.connectivity.checks import ConnectivityCheck
+    from cucu.connectivity.rules import uptime
+    from cucu.maintenance import company_periods
+    from cucu.store import MaintenanceWindow
+    from cucu.views.conectividad import maintenance_in
+
+    checks = [ConnectivityCheck(T0 + timedelta(minutes=10 * i), i not in (3, 4, 5)) for i in range(12)]  # 3 of 12 failed
+    assert uptime(checks, T0) == pytest.approx(9 / 12)
+    during = (T0 + timedelta(minutes=30), T0 + timedelta(minutes=60))  # the three failures, [start, end)
+    assert uptime(checks, T0, [during]) == pytest.approx(1.0)
+    company = MaintenanceWindow(1, *during, (), (), "SIAT", "Ana", T0)
+    branch = MaintenanceWindow(2, T0, T0 + timedelta(hours=2), (NORTE,), (), "Inventario", "Ana", T0)
+    cut = MaintenanceWindow(3, T0 + timedelta(hours=1), T0 + timedelta(hours=3), (), (), "x", "Ana", T0,
+                            cancelled_at=T0 + timedelta(minutes=80))  # fmt: skip
+    periods = company_periods([company, branch, cut])  # a branch's window is not SIAT's; a cancelled one until then
+    assert periods == [during, (T0 + timedelta(hours=1), T0 + timedelta(minutes=80))]
+    assert maintenance_in(periods, T0, T0 + timedelta(hours=2)) == timedelta(minutes=50)
+    assert maintenance_in([during, during], T0, T0 + timedelta(hours=2)) == timedelta(minutes=30)  # overlaps once

@@ -43,7 +43,7 @@ def test_stored_values_are_the_ones_older_databases_hold():
     ]  # fmt: skip
     assert [a.value for a in ActionKind] == [
         "iniciar", "finalizar", "pausar_politica", "reanudar_politica", "renovar_cufd", "atender_alerta", "nota_alerta",
-        "programar_mantenimiento", "cancelar_mantenimiento",
+        "programar_mantenimiento", "cancelar_mantenimiento", "marcar_mantenimiento",
     ]  # fmt: skip
     assert [r.value for r in AlertRule] == [
         "siat_caido", "contingencia_larga", "ventana_por_cerrar", "sin_colector", "cucu_no_responde",
