@@ -6,11 +6,12 @@ ones. Scheduling and cancelling are audited (Bitácora)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from cucu.api.models import Inventory
 from cucu.events.actions import ActionError, Actor, can_act
 from cucu.formatting import fmt_datetime
+from cucu.lapaz import LA_PAZ
 from cucu.store import Attempt, MaintenanceWindow, Store, StoredCufd
 from cucu.vocabulary import ActionKind, AlertRule, Outcome
 
@@ -21,6 +22,14 @@ UPCOMING = timedelta(hours=24)  # how far ahead every page names a window
 SILENCED_BY_DEFAULT = (AlertRule.SIAT_DOWN,)
 # Company-wide rules: a window silences them only when it covers the whole company.
 BRANCH_SCOPED = (AlertRule.LONG_OPEN, AlertRule.WINDOW_CLOSING)
+
+
+def period(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """A period picked as a day and two times of day in La Paz; an end at or before the start is the next day's."""
+    return (
+        datetime.combine(day, start, tzinfo=LA_PAZ),
+        datetime.combine(day + timedelta(days=1) if end <= start else day, end, tzinfo=LA_PAZ),
+    )
 
 
 def _attempt(actor: Actor, action: ActionKind, now: datetime, message: str) -> Attempt:

@@ -4,15 +4,14 @@ schedule one (SIAT's announced maintenance, a branch closed for inventory) and t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import streamlit as st
 
 from cucu.events.actions import ActionError
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
-from cucu.lapaz import LA_PAZ
-from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, schedule, scope_text
+from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, period, schedule, scope_text
 from cucu.store import MaintenanceWindow, StoredCufd
 from cucu.vocabulary import AlertRule, stored_label
 from ui import actions, identity, resources, shell
@@ -137,8 +136,7 @@ with st.form("mantenimiento_nuevo", border=True):
     )
     submitted = st.form_submit_button("Programar", icon=":material/event_available:", type="primary")
 if submitted:
-    starts_at = datetime.combine(day, start, tzinfo=LA_PAZ)
-    ends_at = datetime.combine(day + timedelta(days=1) if end <= start else day, end, tzinfo=LA_PAZ)
+    starts_at, ends_at = period(day, start, end)
     try:
         schedule(
             runtime.store, identity.actor_now(settings), inventory, starts_at=starts_at, ends_at=ends_at,
@@ -173,8 +171,7 @@ with st.form("mantenimiento_pasado", border=True):
     )
     marked = st.form_submit_button("Marcar como mantenimiento", icon=":material/history:")
 if marked:
-    starts_at = datetime.combine(past_day, past_start, tzinfo=LA_PAZ)
-    ends_at = datetime.combine(past_day + timedelta(days=1) if past_end <= past_start else past_day, past_end, tzinfo=LA_PAZ)
+    starts_at, ends_at = period(past_day, past_start, past_end)
     try:
         mark_past(
             runtime.store, identity.actor_now(settings), inventory, starts_at=starts_at, ends_at=ends_at,

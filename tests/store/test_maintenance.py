@@ -178,3 +178,15 @@ def test_availability_leaves_out_the_companys_maintenance_and_counts_it_apart():
     assert periods == [during, (T0 + timedelta(hours=1), T0 + timedelta(minutes=80))]
     assert maintenance_in(periods, T0, T0 + timedelta(hours=2)) == timedelta(minutes=50)
     assert maintenance_in([during, during], T0, T0 + timedelta(hours=2)) == timedelta(minutes=30)  # overlaps once
+
+
+def test_a_period_picked_as_a_day_and_two_times_ends_the_next_day_when_its_end_is_not_after_its_start():
+    from datetime import date, datetime, time
+
+    from cucu.lapaz import LA_PAZ
+    from cucu.maintenance import period
+
+    day = date(2026, 12, 3)
+    assert period(day, time(22), time(23)) == (datetime(2026, 12, 3, 22, tzinfo=LA_PAZ), datetime(2026, 12, 3, 23, tzinfo=LA_PAZ))
+    assert period(day, time(22), time(2)) == (datetime(2026, 12, 3, 22, tzinfo=LA_PAZ), datetime(2026, 12, 4, 2, tzinfo=LA_PAZ))
+    assert period(day, time(22), time(22))[1] == datetime(2026, 12, 4, 22, tzinfo=LA_PAZ)  # a whole day, not nothing
