@@ -114,9 +114,11 @@ if not page.can_act:
 
 st.subheader("Programar un mantenimiento")
 today = now.date()
+# The form opens on tonight's 22:00-23:00 (SIAT's usual slot), or tomorrow's once tonight's has begun.
+first_day = today if now.time() < time(22, 0) else today + timedelta(days=1)
 with st.form("mantenimiento_nuevo", border=True):
     c1, c2, c3 = st.columns(3)
-    day = c1.date_input("Día", value=today, min_value=today, format="DD/MM/YYYY", key="mantenimiento_dia")
+    day = c1.date_input("Día", value=first_day, min_value=today, format="DD/MM/YYYY", key="mantenimiento_dia")
     start = c2.time_input("Desde", value=time(22, 0), step=timedelta(minutes=15), key="mantenimiento_desde")
     end = c3.time_input("Hasta", value=time(23, 0), step=timedelta(minutes=15), key="mantenimiento_hasta",
                         help="Si es anterior al inicio, termina al día siguiente.")  # fmt: skip

@@ -19,6 +19,8 @@ def open_page(app_secrets, access=SUPERVISOR_OFF):
 def test_a_supervisor_schedules_a_window_and_cancels_it(app_secrets, seeded_runtime):
     at = open_page(app_secrets)
     assert "No hay mantenimientos programados ni recientes." in texts(at)
+    # Tomorrow, whatever the hour the suite runs at (today's 22:00-23:00 is past after 23:00).
+    at.date_input(key="mantenimiento_dia").set_value(seeded_runtime.store.now().date() + timedelta(days=1))
     at.text_input(key="mantenimiento_motivo").input("Mantenimiento de SIAT anunciado")
     next(b for b in at.button if b.label == "Programar").click().run()
     assert not at.exception, [e.value for e in at.exception]
