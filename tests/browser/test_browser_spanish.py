@@ -69,15 +69,22 @@ def toolbar_button(page, element, name: str):
     return button
 
 
-def hover_until_visible(shown, hover, message: str, tries: int = 3) -> None:
-    """``hover()`` until ``shown`` is visible: in this headless Chromium one hover sometimes shows nothing."""
+def hover_until_visible(page, shown, hover, message: str, tries: int = 3, *, enter_afresh: bool = False) -> None:
+    """``hover()`` until ``shown`` is visible: in this headless Chromium one hover sometimes shows nothing.
+    ``enter_afresh`` first takes the mouse off the page at each try: a hover onto the point the mouse already
+    rests on fires no "mouseenter", so it could never open a toolbar whose element was redrawn under it (not
+    for a tooltip: its toolbar shows only while the mouse stays on the element)."""
     for _ in range(tries - 1):
+        if enter_afresh:
+            page.mouse.move(0, 0)
         hover()
         try:
             expect(shown).to_be_visible(timeout=2_500)
             return
         except AssertionError:
             continue
+    if enter_afresh:
+        page.mouse.move(0, 0)
     hover()
     expect(shown, message).to_be_visible()
 
@@ -87,7 +94,10 @@ def show_tooltip(page, element, label: str, where: str) -> None:
     mouse enters, and in this headless Chromium a single move sometimes opens none: the mouse goes back
     into the element and onto the button again."""
     hover_until_visible(
-        page.get_by_test_id("stTooltipContent"), lambda: toolbar_button(page, element, label), f"{where}: no tooltip on {label}"
+        page,
+        page.get_by_test_id("stTooltipContent"),
+        lambda: toolbar_button(page, element, label),
+        f"{where}: no tooltip on {label}",
     )
 
 
@@ -109,7 +119,11 @@ def toolbar_english(page, element, where: str, hovered: set[str]) -> list[str]:
     toolbar = element.get_by_test_id("stElementToolbar")
     # A page still settling (a chart drawn above it) can move the element from under the mouse.
     hover_until_visible(
-        toolbar, lambda: element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10}), f"{where}: no toolbar"
+        page,
+        toolbar,
+        lambda: element.hover(position={"x": element.bounding_box()["width"] - 40, "y": 10}),
+        f"{where}: no toolbar",
+        enter_afresh=True,
     )
     labels = toolbar.get_by_role("button").evaluate_all("bs => bs.map(b => b.ariaLabel)")
     found = english_in(page, where)
