@@ -104,12 +104,17 @@ def show_tooltip(page, element, label: str, where: str) -> None:
 def toolbars_english(page, where: str, hovered: set[str]) -> list[str]:
     """English in the toolbar of every grid and chart shown (not in a closed expander)."""
     found: list[str] = []
-    # The visible ones, counted afresh at each use: once, under load, Historial's first frame by position among
-    # all frames was a hidden one for 30 s after a live part's rerun (the hover waited for it to show).
-    frames = page.get_by_test_id("stFullScreenFrame").filter(visible=True)
-    for n in range(frames.count()):  # a Plotly chart without its mode bar (Historial) has no toolbar
-        if frames.nth(n).get_by_test_id("stElementToolbar").count():
-            found += toolbar_english(page, frames.nth(n), f"{where} element {n}", hovered)
+    # The visible ones with a toolbar, counted afresh at each use: once, under load, Historial's first frame by
+    # position among all frames was a hidden one for 30 s after a live part's rerun (the hover waited for it to
+    # show); and twice in CI its "first visible frame" was a grid when counted and its Plotly chart (no toolbar
+    # without its mode bar) when hovered, the chart's frame having been hidden a moment as it was redrawn.
+    frames = (
+        page.get_by_test_id("stFullScreenFrame")
+        .filter(visible=True)
+        .filter(has=page.get_by_test_id("stElementToolbar"))
+    )
+    for n in range(frames.count()):
+        found += toolbar_english(page, frames.nth(n), f"{where} element {n}", hovered)
     return found
 
 
