@@ -108,11 +108,7 @@ def toolbars_english(page, where: str, hovered: set[str]) -> list[str]:
     # position among all frames was a hidden one for 30 s after a live part's rerun (the hover waited for it to
     # show); and twice in CI its "first visible frame" was a grid when counted and its Plotly chart (no toolbar
     # without its mode bar) when hovered, the chart's frame having been hidden a moment as it was redrawn.
-    frames = (
-        page.get_by_test_id("stFullScreenFrame")
-        .filter(visible=True)
-        .filter(has=page.get_by_test_id("stElementToolbar"))
-    )
+    frames = page.get_by_test_id("stFullScreenFrame").filter(visible=True).filter(has=page.get_by_test_id("stElementToolbar"))
     for n in range(frames.count()):
         found += toolbar_english(page, frames.nth(n), f"{where} element {n}", hovered)
     return found
