@@ -162,6 +162,13 @@ def cancel(store: Store, actor: Actor, inventory: Inventory, window_id: int, now
         raise ActionError("Ese mantenimiento ya fue cancelado.")
 
 
+def announces_siat_down(window: MaintenanceWindow) -> bool:
+    """SIAT's announced maintenance: a scheduled window over the whole company that holds "SIAT no responde" (the
+    one that silences that alert). What ``[policy].maintenance = "start"`` starts motive 2 for at its start; a
+    branch's window (closed for inventory) never declares SIAT down."""
+    return not window.branch_ids and not window.marked_after and str(AlertRule.SIAT_DOWN) in window.silenced
+
+
 def silences(windows: Iterable[MaintenanceWindow], rule: AlertRule | str, branch_id: str | None, now: datetime) -> bool:
     """Does a window running ``now`` silence ``rule`` for ``branch_id`` (None: the company)? A company-wide
     rule, or a branch rule's summary for the company, only by a window over the whole company."""

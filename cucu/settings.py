@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cucu.vocabulary import Mode, PolicyMode
+from cucu.vocabulary import Mode, PolicyMaintenance, PolicyMode
 
 SANDBOX_HOST = "sandbox.cucu.bo"
 DEFAULT_DB_PATH = "contingencia.db"
@@ -498,6 +498,8 @@ class PolicySettings:
     rearm_minutes: float = _number(float, 15, 0, 1440)  # after it ended events, SIAT stable this long before it acts again
     cooldown_minutes: float = _number(float, 30, 0, 10_080)  # a POS whose event was ended is not started again within this
     branches: tuple[str, ...] = ()  # the scope: branch names or ids; empty: every branch
+    # While a maintenance window runs over a POS: nothing, or (a SIAT window) start at its start.
+    maintenance: PolicyMaintenance = PolicyMaintenance.NOTHING
 
 
 _POLICY_SOURCES = env_sources((f for f in dataclasses.fields(PolicySettings) if f.name != "branches"), POLICY_ENV_PREFIX)
@@ -518,10 +520,21 @@ def load_policy(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         raise SettingsError(
             f"[policy].mode ({_POLICY_SOURCES['mode'][0]}) es off, dry-run (solo avisa lo que haría) u on; se recibió «{raw['mode']}»."
         )
+    maintenance = str(raw["maintenance"] or PolicyMaintenance.NOTHING.value).strip().lower()
+    if maintenance not in tuple(PolicyMaintenance):
+        raise SettingsError(
+            f"[policy].maintenance ({_POLICY_SOURCES['maintenance'][0]}) es nothing (no actúa durante un mantenimiento) "
+            f"o start (inicia contingencia al empezar un mantenimiento de SIAT); se recibió «{raw['maintenance']}»."
+        )
     branches = section.get("branches", [])
     if not _is_tag_list(branches) and branches != []:
         raise SettingsError(
             '[policy].branches es una lista de sucursales (nombres o ids), p. ej. branches = ["Casa Matriz"]; vacía: todas.'
         )
     numbers = _table_numbers(raw, _POLICY_SOURCES, _POLICY_NUMBERS, "policy")
-    return PolicySettings(mode=PolicyMode(mode), branches=tuple(str(b).strip() for b in branches), **numbers)
+    return PolicySettings(
+        mode=PolicyMode(mode),
+        branches=tuple(str(b).strip() for b in branches),
+        maintenance=PolicyMaintenance(maintenance),
+        **numbers,
+    )

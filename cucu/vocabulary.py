@@ -560,6 +560,25 @@ _POLICY_MODE: dict[PolicyMode, str] = {
 }
 
 
+class PolicyMaintenance(StrEnum):
+    """``[policy].maintenance``: what the policy does while a maintenance window runs over a POS. Nothing (the
+    default: the supervisor who scheduled it owns those POS), or, for a window that holds "SIAT no responde"
+    (SIAT's announced maintenance), start motive 2 at the window's start."""
+
+    NOTHING = "nothing"
+    START = "start"
+
+    @property
+    def label(self) -> str:
+        return _POLICY_MAINTENANCE[self]
+
+
+_POLICY_MAINTENANCE: dict[PolicyMaintenance, str] = {
+    PolicyMaintenance.NOTHING: "No actúa durante un mantenimiento",
+    PolicyMaintenance.START: "Inicia al empezar un mantenimiento de SIAT",
+}
+
+
 class PolicyState(StrEnum):
     """Where the automatic policy stands (derived each round, not stored)."""
 

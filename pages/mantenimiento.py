@@ -9,6 +9,7 @@ from datetime import time, timedelta
 import streamlit as st
 
 from cucu.events.actions import ActionError
+from cucu.events.policy import during_window
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, period, schedule, scope_text
@@ -45,7 +46,7 @@ def state_of(window: MaintenanceWindow) -> str:
         return f"Cancelado el {fmt_datetime(window.cancelled_at)}"
     if window.covers(now):
         return "En curso"
-    if window.created_at >= window.ends_at:
+    if window.marked_after:
         return "Marcado después (no cuenta en la disponibilidad)"
     return "Programado" if window.starts_at > now else "Terminado"
 
@@ -103,7 +104,9 @@ else:
                 f"{scope_text(window, inventory)} · {window.reason}\nAlertas en espera: {silenced} · programado por "
                 f"{window.created_by} el {fmt_datetime(window.created_at)}"
             )  # people's words: text, never Markdown
-            if window.cancelled_at is None and window.ends_at > now:
+            if window.cancelled_at is None and window.ends_at > now and not window.marked_after:
+                if policy := during_window(window, settings.policy):
+                    st.caption(policy)
                 preflight(window, cufds)
                 if page.can_act:
                     cancel_button(window.id)

@@ -20,6 +20,10 @@ any process that takes the lease knows what the last one did):
 - a check a person asked for ("Comprobar ahora") counts for no rule;
 - the pause (Estado, audited, in the database for every process) is read again between batches.
 
+While a maintenance window runs over a POS, it starts and ends nothing there (``[policy].maintenance =
+"nothing"``), or, with ``"start"``, SIAT's announced maintenance (a window over the whole company that holds
+"SIAT no responde") starts motive 2 at the window's start, every guard above included, ended after the window.
+
 It runs in the process that holds the collector lease, after each check (cucu/alerts/alerter.py's loop), at
 most ``max_pos_per_run`` POS per round. In dry run it only says, through an alert, what it would do.
 """
@@ -34,11 +38,22 @@ from datetime import datetime, timedelta
 from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import cucu_silent_since, ok_streak, rule_checks, siat_down_since
-from cucu.events.actions import ActionError, Actions, Actor, EndTarget, can_act
+from cucu.events.actions import MAX_DESCRIPTION, ActionError, Actions, Actor, EndTarget, can_act
 from cucu.formatting import fmt_count, fmt_hour, plural
+from cucu.maintenance import announces_siat_down
 from cucu.settings import PolicySettings
-from cucu.store import Attempt, AuditEntry, AuditFilter, PosStatus, Store
-from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, AlertRule, Motive, Outcome, PolicyMode, PolicyState, Role
+from cucu.store import Attempt, AuditEntry, AuditFilter, MaintenanceWindow, PosStatus, Store
+from cucu.vocabulary import (
+    OPEN_OUTCOMES,
+    ActionKind,
+    AlertRule,
+    Motive,
+    Outcome,
+    PolicyMaintenance,
+    PolicyMode,
+    PolicyState,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +68,8 @@ STARTED = (Outcome.PENDING, Outcome.VERIFYING, Outcome.OK)  # a start that took 
 FAILED = (Outcome.REJECTED, Outcome.ERROR, Outcome.UNCERTAIN)
 REFUSED = (Outcome.REJECTED, Outcome.ERROR)
 HALTED_KEY = f"{AlertRule.POLICY.value}:detenida"
+POLICY_SIGNATURE = ". Iniciado por la política automática del tablero."
+MAINTENANCE_TEXT = MAX_DESCRIPTION - len(POLICY_SIGNATURE)  # a window's reason is cut to fit cucu's limit
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,34 @@ def scope_pos(inventory: Inventory, settings: PolicySettings) -> list[str]:
     """The POS the policy may act on: every POS, or those of the listed branches (names or ids)."""
     chosen = set(settings.branches)
     return [p.id for b in inventory.branches if not chosen or b.id in chosen or b.name in chosen for p in b.pos]
+
+
+@dataclass(frozen=True)
+class MaintenanceHold:
+    """What the maintenance windows running now mean for the policy: the POS they cover, which it neither starts
+    nor ends on its own signal (the supervisor who scheduled the window owns them), and of those, with
+    ``[policy].maintenance = "start"``, the ones SIAT's announced maintenance covers, started at its start."""
+
+    held: frozenset[str] = frozenset()
+    announced: Mapping[str, MaintenanceWindow] = field(default_factory=dict)
+
+
+def maintenance_hold(
+    windows: Iterable[MaintenanceWindow], inventory: Inventory, now: datetime, setting: PolicyMaintenance
+) -> MaintenanceHold:
+    """The hold of the scheduled windows that run ``now`` (a period marked after the fact holds nothing)."""
+    held: set[str] = set()
+    announced: dict[str, MaintenanceWindow] = {}
+    for window in sorted(windows, key=lambda w: (w.starts_at, w.id)):
+        if window.marked_after or not window.covers(now):
+            continue
+        chosen = set(window.branch_ids)
+        pos_ids = [p.id for b in inventory.branches if not chosen or b.id in chosen for p in b.pos]
+        held.update(pos_ids)
+        if setting is PolicyMaintenance.START and announces_siat_down(window):
+            for pos_id in pos_ids:
+                announced.setdefault(pos_id, window)  # the earliest window that runs over it
+    return MaintenanceHold(frozenset(held), announced)
 
 
 def read_record(store: Store, now: datetime, settings: PolicySettings) -> PolicyRecord:
@@ -155,6 +200,7 @@ class Decision:
     status: PolicyStatus
     to_start: list[str]
     to_end: list[tuple[str, str]]  # (POS id, the event id the policy recorded)
+    windows: Mapping[str, MaintenanceWindow] = field(default_factory=dict)  # POS started for SIAT's announced maintenance
 
 
 def evaluate(
@@ -166,9 +212,10 @@ def evaluate(
     scope: Iterable[str],
     record: PolicyRecord,
     now: datetime,
+    hold: MaintenanceHold = MaintenanceHold(),
 ) -> Decision:
     """The state, and the POS to start and the events to end now (the per-round cap aside), from what
-    the store holds. Pure: the invariants' test drives it with every sequence of faults."""
+    the store holds. Pure: the invariants' test drives it with every sequence of faults and windows."""
     mode = settings.mode
     mine = policy_events(record)
 
@@ -206,16 +253,21 @@ def evaluate(
         return Decision(status(PolicyState.PAUSED, sentence, paused_by=paused_by), [], [])
     counted = rule_checks(checks)
     down_since = siat_down_since(counted)
-    if down_since is not None:
+    silent = cucu_silent_since(counted)
+    unknown = silent is not None or bool(counted and counted[-1].siat_ok is None)
+    # SIAT's announced maintenance is a person's word that SIAT is down: it starts without cucu's "down" (never
+    # while cucu does not answer: no call would reach it either).
+    announced = {pos_id: hold.announced[pos_id] for pos_id in scope if pos_id in hold.announced} if not unknown else {}
+    if down_since is not None or announced:
         if halted:
             return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
-        return _while_down(settings, counted, statuses, scope, record, mine, now, down_since, status, current)
-    silent = cucu_silent_since(counted)
-    if silent is not None or (counted and counted[-1].siat_ok is None):
+        return _while_down(settings, statuses, scope, record, mine, now, down_since, announced, hold, status, current)
+    if unknown:
         sentence = "Sin respuesta de cucu: no se sabe si SIAT responde, así que no inicia ni finaliza nada."
         if silent is not None:
             sentence = f"Sin respuesta de cucu desde las {fmt_hour(silent)}: no se sabe si SIAT responde, así que no inicia ni finaliza nada."
         return Decision(status(PolicyState.WAITING, sentence), [], [])
+    held_note = _held_note(hold, scope)
     if endable or verifying:
         streak = ok_streak(counted)
         if streak < settings.up_checks:
@@ -223,14 +275,25 @@ def evaluate(
                 f"Finalizará {plural(open_count, 'evento', 'eventos')} que inició cuando SIAT responda "
                 f"{settings.up_checks} comprobaciones seguidas (van {streak})."
             )
-            return Decision(status(PolicyState.WAITING, sentence), [], [])
+            return Decision(status(PolicyState.WAITING, sentence + held_note), [], [])
         by_pos = _by_pos(record.own, ActionKind.END)
         to_end = [
             (pos_id, event_id)
             for pos_id, event_id in endable
-            if pos_id not in record.open_pos and not _backing_off(by_pos.get(pos_id, ()), now, settings)
+            if pos_id not in record.open_pos
+            and pos_id not in hold.held  # a window's POS wait for its end: SIAT may go down any moment
+            and not _backing_off(by_pos.get(pos_id, ()), now, settings)
         ]
+        held = sum(1 for pos_id, _ in endable if pos_id in hold.held)
+        if held == len(endable) and not verifying:
+            sentence = (
+                f"SIAT responde, pero {plural(held, 'evento que inició está', 'eventos que inició están')} en un "
+                "mantenimiento en curso: los finalizará cuando termine."
+            )
+            return Decision(status(PolicyState.WAITING, sentence), [], [])
         sentence = f"SIAT responde: finaliza {plural(open_count, 'evento', 'eventos')} que inició."
+        if held:
+            sentence += f" {plural(held, 'espera', 'esperan')} el fin de un mantenimiento."
         return Decision(status(PolicyState.ACTING, sentence), [], to_end)
     if halted:
         return Decision(status(PolicyState.HALTED, halted_sentence), [], [])
@@ -238,7 +301,18 @@ def evaluate(
         f"Armada: si cucu dice que SIAT no responde durante {settings.down_minutes:g} min, inicia contingencia por "
         f"{Motive.SIAT_FAILURE.label} en los puntos de venta sin evento."
     )
-    return Decision(status(PolicyState.ARMED, sentence), [], [])
+    return Decision(status(PolicyState.ARMED, sentence + held_note), [], [])
+
+
+def _held_note(hold: MaintenanceHold, scope: Iterable[str]) -> str:
+    """What a running window keeps the policy from, said after its sentence ("" without one)."""
+    held = sum(1 for pos_id in scope if pos_id in hold.held)
+    if not held:
+        return ""
+    return (
+        f" Mantenimiento en curso: no inicia ni finaliza nada en {plural(held, 'punto de venta', 'puntos de venta')} "
+        "de su alcance hasta que termine."
+    )
 
 
 def _by_pos(entries: Iterable[AuditEntry], action: ActionKind) -> dict[str, list[AuditEntry]]:
@@ -251,49 +325,74 @@ def _by_pos(entries: Iterable[AuditEntry], action: ActionKind) -> dict[str, list
 
 def _while_down(
     settings: PolicySettings,
-    checks: Sequence[ConnectivityCheck],
     statuses: Mapping[str, PosStatus],
     scope: Iterable[str],
     record: PolicyRecord,
     mine: Mapping[str, AuditEntry],
     now: datetime,
-    down_since: datetime,
+    down_since: datetime | None,
+    announced: Mapping[str, MaintenanceWindow],
+    hold: MaintenanceHold,
     status: Callable[..., PolicyStatus],
     current: Callable[[str], str | None],
 ) -> Decision:
-    act_at = down_since + timedelta(minutes=settings.down_minutes)
-    if now < act_at:
-        sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: iniciará contingencia a las {fmt_hour(act_at)} si sigue así."
-        return Decision(status(PolicyState.WAITING, sentence), [], [])
+    """SIAT down by cucu's word since ``down_since`` (None: not), or announced down by a running window over the
+    POS in ``announced``: which POS to start, each guarded as one outage from its own beginning."""
+    scope = list(scope)
+    since: dict[str, datetime] = {}  # POS -> when its outage began
+    act_at = down_since + timedelta(minutes=settings.down_minutes) if down_since is not None else None
+    if down_since is not None and act_at is not None and now >= act_at:
+        since.update((pos_id, down_since) for pos_id in scope if pos_id not in hold.held)
+    since.update((pos_id, window.starts_at) for pos_id, window in announced.items())
+    prefix = (
+        f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}"
+        if down_since is not None
+        else f"Mantenimiento de SIAT desde las {fmt_hour(min(w.starts_at for w in announced.values()))}"
+    )
+    if not since:  # SIAT down by cucu's word (no window starts anything): not for down_minutes yet, or all held
+        assert down_since is not None and act_at is not None
+        if now < act_at:
+            sentence = f"{prefix}: iniciará contingencia a las {fmt_hour(act_at)} si sigue así."
+        else:
+            sentence = f"{prefix}."
+        return Decision(status(PolicyState.WAITING, sentence + _held_note(hold, scope)), [], [])
     own_ends = [e for e in record.own if e.action == ActionKind.END]
     last_end = max((e.requested_at for e in own_ends), default=None)
-    if last_end is not None and last_end > down_since - timedelta(minutes=settings.rearm_minutes):
-        rearm = last_end + timedelta(minutes=settings.rearm_minutes)
-        sentence = (
-            f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}, pero SIAT había vuelto hace poco (la "
-            f"política finalizó eventos a las {fmt_hour(last_end)}): no actúa en este corte; actuará en uno que "
-            f"empiece después de las {fmt_hour(rearm)}."
-        )
-        return Decision(status(PolicyState.WAITING, sentence), [], [])
+    if last_end is not None:  # a flapping SIAT: no outage that began within rearm_minutes of its last ends
+        since = {p: at for p, at in since.items() if last_end <= at - timedelta(minutes=settings.rearm_minutes)}
+        if not since:
+            rearm = last_end + timedelta(minutes=settings.rearm_minutes)
+            sentence = (
+                f"{prefix}, pero SIAT había vuelto hace poco (la política finalizó eventos a las {fmt_hour(last_end)}): "
+                f"no actúa en este corte; actuará en uno que empiece después de las {fmt_hour(rearm)}."
+            )
+            return Decision(status(PolicyState.WAITING, sentence), [], [])
     starts = [e for e in record.own if e.action == ActionKind.START]
-    in_outage = sum(1 for e in starts if e.requested_at >= down_since)
+    first = min(since.values())  # the cap per outage counts from the earliest: never more than one outage's
+    in_outage = sum(1 for e in starts if e.requested_at >= first)
     in_hour = sum(1 for e in starts if e.requested_at >= now - HOUR)
     room = min(settings.max_starts_per_outage - in_outage, settings.max_starts_per_hour - in_hour)
     cooldown_from = now - timedelta(minutes=settings.cooldown_minutes)
-    cooled: set[str] = set()
+    last_end_of: dict[str, datetime] = {}  # by anyone: the cooldown
+    last_person_end_of: dict[str, datetime] = {}  # by a person: not started again in the same outage
     for end in record.ends:
-        if end.requested_at >= cooldown_from or (end.actor != POLICY_ACTOR.id and end.requested_at >= down_since):
-            cooled.add(end.pos_id)
+        last_end_of[end.pos_id] = max(end.requested_at, last_end_of.get(end.pos_id, end.requested_at))
+        if end.actor != POLICY_ACTOR.id:
+            last_person_end_of[end.pos_id] = max(end.requested_at, last_person_end_of.get(end.pos_id, end.requested_at))
     starts_by_pos = _by_pos(starts, ActionKind.START)
     day_from = now - DAY
     to_start = []
     for pos_id in scope:
+        if pos_id not in since:
+            continue
+        began = since[pos_id]
         tried = starts_by_pos.get(pos_id, [])
         if (
             current(pos_id) is not None
             or pos_id in record.open_pos
-            or pos_id in cooled
-            or (pos_id in mine and mine[pos_id].requested_at >= down_since)  # once per outage
+            or (pos_id in last_end_of and last_end_of[pos_id] >= cooldown_from)
+            or (pos_id in last_person_end_of and last_person_end_of[pos_id] >= began)
+            or (pos_id in mine and mine[pos_id].requested_at >= began)  # once per outage
             or sum(1 for e in tried if e.requested_at >= day_from) >= settings.max_starts_per_pos_per_day
             or _backing_off(tried, now, settings)
         ):
@@ -301,7 +400,7 @@ def _while_down(
         to_start.append(pos_id)
     capped = len(to_start) > max(0, room)
     to_start = to_start[: max(0, room)]
-    sentence = f"cucu dice que SIAT no responde desde las {fmt_hour(down_since)}: "
+    sentence = f"{prefix}: "
     sentence += (
         f"inicia contingencia por {Motive.SIAT_FAILURE.label} en {plural(len(to_start), 'punto de venta', 'puntos de venta')}."
         if to_start
@@ -312,7 +411,10 @@ def _while_down(
             f" Alcanzó su límite ({fmt_count(settings.max_starts_per_outage)} inicios por corte, "
             f"{fmt_count(settings.max_starts_per_hour)} por hora): los demás esperan."
         )
-    return Decision(status(PolicyState.ACTING, sentence), to_start, [])
+    held = sum(1 for pos_id in scope if pos_id in hold.held and pos_id not in announced)
+    if held:
+        sentence += f" Mantenimiento en curso: no actúa en {plural(held, 'punto de venta', 'puntos de venta')} de su alcance."
+    return Decision(status(PolicyState.ACTING, sentence), to_start, [], {p: announced[p] for p in to_start if p in announced})
 
 
 class Policy:
@@ -347,7 +449,15 @@ class Policy:
             scope=scope_pos(self.inventory, self.settings),
             record=read_record(self.store, now, self.settings) if self.settings.mode is not PolicyMode.OFF else PolicyRecord(),
             now=now,
+            hold=self.hold(now),
         )
+
+    def hold(self, now: datetime) -> MaintenanceHold:
+        """What the windows running ``now`` (read in the database, as every process schedules them) hold."""
+        if self.settings.mode is PolicyMode.OFF:
+            return MaintenanceHold()
+        windows = self.store.maintenance_windows(ending_after=now)
+        return maintenance_hold(windows, self.inventory, now, self.settings.maintenance)
 
     def run_once(self, now: datetime, checks: Sequence[ConnectivityCheck], statuses: Mapping[str, PosStatus]) -> PolicyStatus:
         decision = self._evaluate(now, checks, statuses)
@@ -364,16 +474,20 @@ class Policy:
         ended: list[str] = []
         batch = max(1, self.actions.concurrency)
         if to_start:
-            down_since = siat_down_since(checks) or now
-            description = f"SIAT no responde desde las {fmt_hour(down_since)}. Iniciado por la política automática del tablero."
+            down_since = siat_down_since(rule_checks(checks)) or now
             refusals = status.refusals
-            for at in range(0, len(to_start), batch):
+            batches = [
+                (group[at : at + batch], description)
+                for description, group in _by_description(to_start, decision.windows, down_since).items()
+                for at in range(0, len(group), batch)
+            ]
+            for pos_ids, description in batches:
                 if self._paused_meanwhile():
                     break
                 if refusals >= self.settings.refusals_to_halt:  # halted within this round: no more batches
                     log.warning("política: %d inicios seguidos rechazados; se detiene hasta que la reanuden", refusals)
                     break
-                results = self.actions.start(POLICY_ACTOR, to_start[at : at + batch], Motive.SIAT_FAILURE, description)
+                results = self.actions.start(POLICY_ACTOR, pos_ids, Motive.SIAT_FAILURE, description)
                 started += [r.pos.id for r in results if r.outcome in (Outcome.OK, Outcome.VERIFYING)]
                 for result in results:
                     refusals = refusals + 1 if result.outcome in REFUSED else 0 if result.outcome in STARTED else refusals
@@ -399,6 +513,25 @@ class Policy:
             log.info("política: otro proceso tomó la concesión a mitad de la ronda; no envía más")
             return True
         return False
+
+
+def _by_description(
+    to_start: Sequence[str], windows: Mapping[str, MaintenanceWindow], down_since: datetime
+) -> dict[str, list[str]]:
+    """The POS to start grouped by their events' description: SIAT down by cucu's word, or SIAT's announced
+    maintenance (its reason, a person's words, cut to fit cucu's limit)."""
+    groups: dict[str, list[str]] = {}
+    for pos_id in to_start:
+        window = windows.get(pos_id)
+        if window is None:
+            text = f"SIAT no responde desde las {fmt_hour(down_since)}{POLICY_SIGNATURE}"
+        else:
+            text = (
+                f"Mantenimiento de SIAT programado desde las {fmt_hour(window.starts_at)}: {window.reason}"[:MAINTENANCE_TEXT]
+                + POLICY_SIGNATURE
+            )
+        groups.setdefault(text, []).append(pos_id)
+    return groups
 
 
 def _with(status: PolicyStatus, *, started: Sequence[str], ended: Sequence[str]) -> PolicyStatus:
@@ -433,6 +566,20 @@ def set_paused(store: Store, actor: Actor, paused: bool, now: datetime) -> None:
             message="La política automática queda en pausa." if paused else "La política automática vuelve a actuar.",
         ),
     )
+
+
+def during_window(window: MaintenanceWindow, settings: PolicySettings) -> str | None:
+    """What the automatic policy does during ``window``, for the page that lists it (None while it is off)."""
+    if settings.mode is PolicyMode.OFF:
+        return None
+    dry = " (en simulación: solo lo avisa)" if settings.mode is PolicyMode.DRY_RUN else ""
+    if settings.maintenance is PolicyMaintenance.START and announces_siat_down(window):
+        return (
+            f"Política automática{dry}: al empezar, inicia contingencia por {Motive.SIAT_FAILURE.label} en los puntos "
+            f"de venta de su alcance sin evento, y los finaliza después del mantenimiento, cuando SIAT responda "
+            f"{settings.up_checks} comprobaciones seguidas."
+        )
+    return f"Política automática{dry}: no inicia ni finaliza nada en su alcance mientras dure."
 
 
 def policy_condition(status: PolicyStatus | None, settings: PolicySettings) -> dict[str, tuple[str, str]]:

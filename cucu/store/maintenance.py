@@ -34,6 +34,11 @@ class MaintenanceWindow:
     def covers(self, when: datetime) -> bool:
         return self.cancelled_at is None and self.starts_at <= when < self.ends_at
 
+    @property
+    def marked_after(self) -> bool:
+        """A past period marked as maintenance after the fact (it only leaves availability), not a scheduled window."""
+        return self.created_at >= self.ends_at
+
 
 class MaintenanceTables(StoreBase):
     """Maintenance windows."""

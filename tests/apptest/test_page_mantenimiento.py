@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from cucu.events.actions import Actor
 from cucu.maintenance import schedule
-from cucu.vocabulary import ActionKind, Role
+from cucu.vocabulary import ActionKind, AlertRule, Role
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
 PAGE = "pages/mantenimiento.py"
@@ -99,3 +99,21 @@ def test_a_supervisor_marks_a_past_period_and_conectividad_shows_it_apart(app_se
     assert not at.exception, [e.value for e in at.exception]
     deltas = {m.label: m.proto.delta for m in at.metric}
     assert deltas["Disponibilidad 7 días"] == "en mantenimiento: 1 h 0 min"
+
+
+def test_each_window_says_what_the_automatic_policy_does_during_it(app_secrets, seeded_runtime):
+    now = seeded_runtime.store.now()
+    branch = seeded_runtime.inventory.branches[1].id
+    for branches, reason in (([], "SIAT anunció mantenimiento"), ([branch], "Inventario anual")):
+        schedule(
+            seeded_runtime.store, Actor("ana", "Ana", Role.SUPERVISOR), seeded_runtime.inventory,
+            starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2), branch_ids=branches,
+            silenced=[AlertRule.SIAT_DOWN], reason=reason, now=now,
+        )  # fmt: skip
+    at = open_page(app_secrets)
+    assert "Política automática" not in texts(at)  # off: nothing to say
+    at.secrets["policy"] = {"mode": "on", "maintenance": "start"}
+    at.run()
+    said = [c.value for c in at.caption if c.value.startswith("Política automática")]
+    assert len(said) == 2 and "al empezar, inicia contingencia" in said[0]  # SIAT's, the company's (listed first)
+    assert "no inicia ni finaliza nada en su alcance" in said[1]  # a branch's window never declares SIAT down

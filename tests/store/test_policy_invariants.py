@@ -1,10 +1,15 @@
 """The automatic policy's invariants, over random sequences of what can happen (Hypothesis stateful).
 
 Steps: SIAT up, down or unknown to cucu; cucu answering 5xx, 401, 429, timeouts or late writes on
-any route; a person's starts and ends; pause and resume; the clock stepping either way; a second
-process taking the lease; sweeps; policy rounds. After every step, whatever the sequence:
+any route; a person's starts and ends; pause and resume; maintenance windows scheduled and cancelled
+(the whole company or a branch, holding "SIAT no responde" or not) under either ``[policy].maintenance``;
+the clock stepping either way; a second process taking the lease; sweeps; policy rounds. After every
+step, whatever the sequence:
 
-- no start without cucu having said SIAT is down for ``down_minutes``;
+- no start without cucu having said SIAT is down for ``down_minutes``, except, with ``maintenance =
+  "start"``, on a POS that SIAT's announced maintenance (a running window over the whole company that
+  holds "SIAT no responde") covers, and then not while cucu's latest answer was none;
+- no start and no end on a POS a running window covers, but for that exception;
 - at most one open attempt per POS;
 - never more starts than the caps (per outage, per hour, per POS per day);
 - never an end of an event the policy did not start.
@@ -16,6 +21,7 @@ clock the machine moves (the store's clock stands in for the database's).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,14 +33,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from cucu.alerts import CHECK_HISTORY
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
-from cucu.connectivity.rules import checks_for_rules
+from cucu.connectivity.rules import DOWN_AFTER, checks_for_rules
 from cucu.events.actions import Actions, Actor
 from cucu.events.policy import POLICY_ACTOR, STARTED, Policy, set_paused
 from cucu.lapaz import now_la_paz
+from cucu.maintenance import cancel, schedule
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
-from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, Motive, Role
+from cucu.vocabulary import OPEN_OUTCOMES, ActionKind, AlertRule, Motive, Role
 
 ROUTES = (
     "GET /api/v1/events/check-connection",
@@ -84,12 +91,13 @@ class Clock:
 class Process:
     """One dashboard process: its own store connection, client, collector, actions and policy."""
 
-    def __init__(self, db: str, clock: Clock, sim, base_url: str) -> None:
+    def __init__(self, db: str, clock: Clock, sim, base_url: str, maintenance: str) -> None:
         self.store = Store(db, clock=clock)
         self.client = CucuClient(base_url, DEFAULT_API_KEY, timeout=0.2, max_retries=0, sleep=lambda s: None)
         self.collector = Collector(self.client, self.store, sim.inventory, concurrency=8, clock=self.store.now)
         self.actions = Actions(self.client, self.store, sim.inventory, concurrency=8, settle_window_s=0, clock=self.store.now)
-        self.policy = Policy(self.store, sim.inventory, self.actions, load_policy(POLICY, {}))
+        settings = load_policy(POLICY | {"maintenance": maintenance}, {})
+        self.policy = Policy(self.store, sim.inventory, self.actions, settings)
 
     def close(self) -> None:
         self.actions.close()
@@ -98,17 +106,35 @@ class Process:
         self.store.close()
 
 
+@dataclass
+class Window:
+    """The test's own record of a window it scheduled (not the rule under test's reading of it)."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    branch_id: str | None  # None: the whole company
+    holds_siat_down: bool
+    cancelled: bool = False
+
+    def covers(self, pos_branch: str, at: datetime) -> bool:
+        return not self.cancelled and self.starts_at <= at < self.ends_at and self.branch_id in (None, pos_branch)
+
+
 def machine(sim_server, new_db):
     sim = sim_server.simulator
     cap = load_policy(POLICY, {})
 
     class PolicyMachine(RuleBasedStateMachine):
-        @initialize()
-        def start(self) -> None:
+        @initialize(maintenance=st.sampled_from(["nothing", "start"]))
+        def start(self, maintenance: str) -> None:
             sim.reset()
             self.clock = Clock()
             db = new_db()
-            self.processes = [Process(db, self.clock, sim, sim_server.base_url) for _ in range(2)]
+            self.maintenance = maintenance
+            self.windows: list[Window] = []
+            self.branch_of = {p.id: p.branch_id for p in sim.inventory.all_pos}
+            self.processes = [Process(db, self.clock, sim, sim_server.base_url, maintenance) for _ in range(2)]
             self.leader = 0
             self.store = self.processes[0].store
             self.pos_ids = [p.id for p in sim.inventory.all_pos]
@@ -126,7 +152,7 @@ def machine(sim_server, new_db):
 
         # ---- the world ----
 
-        @rule(siat=st.sampled_from(["up", "down", "unknown"]), checks=st.integers(1, 6))
+        @rule(siat=st.sampled_from(["up", "down", "unknown"]), checks=st.integers(1, 10))
         def siat_says(self, siat: str, checks: int) -> None:
             route = "GET /api/v1/events/check-connection"
             saved = sim.faults
@@ -165,6 +191,34 @@ def machine(sim_server, new_db):
         def pause_or_resume(self, paused: bool) -> None:
             set_paused(self.store, PERSON, paused, self.store.now())
 
+        @rule(
+            start=st.integers(-5, 5),  # near now: a window that runs while the rest of the sequence happens
+            length=st.integers(5, 60),
+            branch=st.sampled_from([None, 0, 1]),
+            siat=st.booleans(),
+        )
+        def schedule_a_window(self, start: int, length: int, branch: int | None, siat: bool) -> None:
+            now = self.store.now()
+            starts_at, ends_at = now + timedelta(minutes=start), now + timedelta(minutes=start + length)
+            if ends_at <= now:
+                return
+            branch_id = None if branch is None else sim.inventory.branches[branch].id
+            rules = [AlertRule.SIAT_DOWN] if siat else [AlertRule.LONG_OPEN]
+            window_id = schedule(
+                self.store, PERSON, sim.inventory, starts_at=starts_at, ends_at=ends_at,
+                branch_ids=[] if branch_id is None else [branch_id], silenced=rules, reason="Mantenimiento", now=now,
+            )  # fmt: skip
+            self.windows.append(Window(window_id, starts_at, ends_at, branch_id, siat))
+
+        @rule(i=st.integers(0, 5))
+        def cancel_a_window(self, i: int) -> None:
+            now = self.store.now()
+            live = [w for w in self.windows if not w.cancelled and w.ends_at > now]
+            if live:
+                window = live[i % len(live)]
+                cancel(self.store, PERSON, sim.inventory, window.id, now)
+                window.cancelled = True
+
         @rule(minutes=st.integers(-30, 30))
         def clock_steps(self, minutes: int) -> None:
             self.clock.at += timedelta(minutes=minutes)
@@ -180,26 +234,54 @@ def machine(sim_server, new_db):
         @rule()
         def policy_round(self) -> None:
             checks = checks_for_rules(self.store.recent_checks, self.store.checks_before, CHECK_HISTORY)  # as the loop
-            before = {e.id for e in self._policy_starts()}
-            self.here.policy.run_once(self.store.now(), checks, self.store.pos_statuses())
-            new = [e for e in self._policy_starts() if e.id not in before]
-            if new:
-                self._cucu_said_down_long_enough(min(e.requested_at for e in new))
+            before = {e.id for e in self._policy_rows()}
+            now = self.store.now()
+            self.here.policy.run_once(now, checks, self.store.pos_statuses())
+            new = [e for e in self._policy_rows() if e.id not in before]
+            on_cucus_word = []
+            for entry in new:
+                covering = [w for w in self.windows if w.covers(self.branch_of[entry.pos_id], now)]
+                announced = self.maintenance == "start" and any(w.branch_id is None and w.holds_siat_down for w in covering)
+                if entry.action == ActionKind.START and announced:
+                    answers = [ok for _, ok in self.said]
+                    assert not answers or answers[-1] is not None, "a window's start while cucu did not answer"
+                    continue
+                assert not covering, f"the policy acted ({entry.action}) on a POS a running window holds"
+                if entry.action == ActionKind.START:
+                    on_cucus_word.append(entry)
+            if on_cucus_word:
+                self._cucu_said_down_long_enough(min(e.requested_at for e in on_cucus_word))
 
         def _cucu_said_down_long_enough(self, at: datetime) -> None:
             """No start without cucu having said SIAT is down for down_minutes, read from the test's own
-            record (not the rule under test): the latest answer said down, and the first "down" since the
-            last "SIAT responds" is at least down_minutes old."""
-            answers = [(when, ok) for when, ok in self.said if ok is not None]
-            assert answers and answers[-1][1] is False, "a start while cucu's latest answer was not 'SIAT down'"
-            last_up = max((i for i, (_, ok) in enumerate(answers) if ok), default=-1)
-            first_down = answers[last_up + 1][0]
-            assert at - first_down >= timedelta(minutes=cap.down_minutes), "a start before down_minutes had passed"
+            record (not the rule under test): the latest answer said down, and the first "down" of the run
+            (since the last "SIAT responds", or the last DOWN_AFTER checks in a row without an answer: what
+            SIAT was before cucu went silent is not what it is after) is at least down_minutes old."""
+            answers = [ok for _, ok in self.said if ok is not None]
+            assert answers and answers[-1] is False, "a start while cucu's latest answer was not 'SIAT down'"
+            first_down, silent = None, 0
+            for when, ok in self.said:
+                if ok is None:
+                    silent += 1
+                    if silent >= DOWN_AFTER:
+                        first_down = None
+                    continue
+                silent = 0
+                if ok:
+                    first_down = None
+                elif first_down is None:
+                    first_down = when
+            assert first_down is not None and at - first_down >= timedelta(minutes=cap.down_minutes), (
+                "a start before down_minutes had passed"
+            )
 
         # ---- invariants ----
 
         def _policy_starts(self):
             return self.store.audit_entries(AuditFilter(actors=(POLICY_ACTOR.id,), actions=(ActionKind.START,)))
+
+        def _policy_rows(self):
+            return self.store.audit_entries(AuditFilter(actors=(POLICY_ACTOR.id,), actions=(ActionKind.START, ActionKind.END)))
 
         @invariant()
         def one_open_attempt_per_pos(self) -> None:
