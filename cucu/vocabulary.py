@@ -618,6 +618,38 @@ _POLICY_STATE: dict[PolicyState, PolicyStateLook] = {
 }
 
 
+# ---- what to do now ---------------------------------------------------------------------------
+
+
+class QueueKind(StrEnum):
+    """A reason a person must act: the kinds of Estado's one queue ("Qué hacer ahora"). Stored nowhere."""
+
+    CANNOT_INVOICE = "no_puede_facturar"  # CUFD expired, inactive or missing
+    CUFD_EXPIRING = "cufd_por_vencer"
+    INVOICES_DUE = "facturas_por_enviar"  # an ended event's offline invoices, by their deadline
+    REJECTED = "factura_rechazada"
+    LONG_OPEN = "abierto_hace_mucho"
+    UNACKNOWLEDGED = "alerta_sin_atender"
+    VERIFYING = "en_verificacion"  # an action whose outcome is still being verified
+    READY_TO_END = "listo_para_finalizar"  # an open event whose invoices all reached SIAT
+
+    @property
+    def label(self) -> str:
+        return _QUEUE_KIND[self]
+
+
+_QUEUE_KIND: dict[QueueKind, str] = {
+    QueueKind.CANNOT_INVOICE: "No puede facturar",
+    QueueKind.CUFD_EXPIRING: "CUFD por vencer",
+    QueueKind.INVOICES_DUE: "Facturas por enviar",
+    QueueKind.REJECTED: "Factura rechazada",
+    QueueKind.LONG_OPEN: "Abierto hace mucho",
+    QueueKind.UNACKNOWLEDGED: "Alerta sin atender",
+    QueueKind.VERIFYING: "En verificación",
+    QueueKind.READY_TO_END: "Evento por finalizar",
+}
+
+
 # ---- invoicing ----------------------------------------------------------------------------
 
 

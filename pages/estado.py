@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -15,12 +16,13 @@ from cucu.events.policy import set_paused
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
-from cucu.store import JobRun
+from cucu.store import Incident, JobRun
 from cucu.views.alertas import owner_text
 from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
 from cucu.views.pos import PosColumn
+from cucu.views.queue import QUEUE_COLUMNS, QueueColumn, empty_text, merged, person_part, queue_frame
 from cucu.views.shared_reads import Shared
-from cucu.vocabulary import Motive, PolicyMode, PolicyState, PosState, SiatStatus, Tone
+from cucu.vocabulary import Motive, Outcome, PolicyMode, PolicyState, PosState, QueueKind, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets
 from ui.resources import EstadoFrames
 
@@ -378,13 +380,66 @@ def all_branches(shared: Shared[EstadoFrames]) -> None:
     )
 
 
+def queue_section(shared: Shared[EstadoFrames], incidents: Sequence[Incident], now: datetime) -> None:
+    """The one list of what to do now, soonest first: the top of it, the count of each kind, each row's link to
+    where it is done; a supervisor renews the CUFDs in it at once."""
+    st.subheader("Qué hacer ahora")
+    part = resources.current_queue(runtime).value
+    verifying = runtime.store.open_attempts(Outcome.VERIFYING)
+    queue = merged(part, person_part(incidents, verifying, settings.alerts, now))
+    ov = shared.value.overview
+    partial = f" De los {fmt_count(ov.pos_known)} puntos de venta con datos." if 0 < ov.pos_known < ov.pos_total else ""
+    if not queue.total:
+        if ov.pos_known:
+            st.success(empty_text(True) + partial, icon=":material/task_alt:")
+        else:  # unknown is never "nothing to do"
+            st.caption(empty_text(False))
+        return
+    shown = f" · las {fmt_count(len(queue.top))} más urgentes abajo" if queue.total > len(queue.top) else ""
+    st.caption(f"{queue.counts_text()}{shown}. Primero lo vencido o lo que espera; luego lo que vence antes.{partial}")
+    st.dataframe(
+        queue_frame(queue, inventory, now),
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(queue.top) <= 8 else 330,
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): what, where, the detail, the time left, the action.
+        column_order=QUEUE_COLUMNS,
+        column_config={
+            QueueColumn.KIND: st.column_config.TextColumn(width=150),
+            **widgets.pos_columns(QueueColumn.BRANCH, QueueColumn.POS),
+            QueueColumn.DETAIL: st.column_config.TextColumn(width=236),
+            QueueColumn.LEFT: widgets.elapsed_column(
+                help="Hasta su plazo, en horas:minutos:segundos; negativo si ya venció; vacío si ya espera.", width=80
+            ),
+            QueueColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            QueueColumn.LINK: st.column_config.LinkColumn(display_text=r"#(\w+)$", width=80),
+        },
+        placeholder=widgets.NO_VALUE,
+        key="estado_cola",
+    )
+    renew = sorted({i.pos_id for i in part.items if i.kind in (QueueKind.CANNOT_INVOICE, QueueKind.CUFD_EXPIRING)})
+    if (
+        renew
+        and page.can_act
+        and st.button(
+            f"Renovar el CUFD de {plural(len(renew), 'punto de venta', 'puntos de venta')}",
+            key="estado_cola_renovar",
+            icon=":material/autorenew:",
+        )
+    ):
+        problem = actions.request_renew_cufd(runtime, renew)
+        if problem:
+            st.warning(problem, icon=":material/info:")
+        else:
+            st.rerun(scope="app")  # the confirmation opens at the top of the page, outside this live part
+
+
 ALERTS_SHOWN = 5  # Estado names the first open alerts; Alertas lists them all
 
 
-def alerts_panel() -> None:
+def alerts_panel(open_now: Sequence[Incident]) -> None:
     """The open alerts and who handles each ("Lo atiendo"), oldest first: a person seeing one unhandled
     opens it in Alertas to take it."""
-    open_now = runtime.store.open_incidents()
     if not open_now:
         return
     lines = [
@@ -406,10 +461,13 @@ def alerts_panel() -> None:
 @shell.live(resources.LIVE_REFRESH_S)
 def live_overview() -> None:
     now = runtime.store.now()
+    shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
+    incidents = runtime.store.open_incidents()
+    queue_section(shared, incidents, now)
+    st.divider()
     siat_panel(now)
     policy_panel()
-    alerts_panel()
-    shared = resources.current_frames(runtime)  # shared by every tablet, once per data version
+    alerts_panel(incidents)
     frame, ov = shared.value.pos, shared.value.overview
     st.divider()
     widgets.collector_notices(runtime, frame)  # above the figures it qualifies (the first sweep's progress)

@@ -25,6 +25,7 @@ from cucu.views.facturas import (
     InvoiceColumn,
     cufd_urgent_first,
 )
+from cucu.views.links import FACTURAS_VIEWS, INVOICE_STATE_PARAM, VIEW_PARAM
 from cucu.views.pos import PosColumn, cufd_texts, matching
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 from ui import actions, resources, shell, widgets
@@ -37,7 +38,6 @@ SHOWN_STATES = {  # what this page lists: still to send, and rejected
     InvoiceState.PENDING.label: InvoiceState.PENDING.value,
     InvoiceState.REJECTED.label: InvoiceState.REJECTED.value,
 }
-VIEWS = ("Por enviar y rechazadas", "CUFD", "Cierre de eventos")  # the tabs; the label is what the URL carries
 QUEDA_HELP = "Hasta el plazo de SIAT, en horas:minutos:segundos; negativo si ya venció."
 PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # what the closing list opens on
 
@@ -153,7 +153,11 @@ def cufd_section(troubled: pd.DataFrame, now) -> None:
         rows = selection.selection.rows  # type: ignore[union-attr]  # on_select: a DataframeState
         picked = [str(table.iloc[i][PosColumn.POS_ID]) for i in rows if i < len(table)]
         if cols[0].button(
-            f"Renovar CUFD de {plural(len(picked), 'el elegido', 'los elegidos')}" if picked else "Renovar CUFD de los elegidos",
+            "Renovar el CUFD del elegido"
+            if len(picked) == 1
+            else f"Renovar el CUFD de los {fmt_count(len(picked))} elegidos"
+            if picked
+            else "Renovar el CUFD de los elegidos",
             icon=":material/autorenew:",
             disabled=not picked,
             key="facturas_renovar_elegidos",
@@ -224,7 +228,7 @@ def invoices_section(now, run: JobRun | None) -> None:
         "Estado",
         options=list(SHOWN_STATES),
         selection_mode="multi",
-        key="estado_factura",
+        key=INVOICE_STATE_PARAM,
         bind="query-params",
     )
     wanted = [SHOWN_STATES[s] for s in (states or SHOWN_STATES)]
@@ -329,7 +333,7 @@ def live() -> None:
     invoices_summary(now, walk_run)
     # Only the open tab runs and is sent: a chain's three grids of thousands of rows on one load were
     # what a supervisor waited for. The tab is in the URL (?vista=CUFD).
-    to_send, cufd, closing = st.tabs(list(VIEWS), key="vista", bind="query-params")
+    to_send, cufd, closing = st.tabs(list(FACTURAS_VIEWS), key=VIEW_PARAM, bind="query-params")
     if to_send.open:
         with to_send:
             invoices_section(now, walk_run)

@@ -67,7 +67,7 @@ def preflight(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd]) -> Non
         icon=":material/key_off:",
     )
     if page.can_act and st.button(
-        f"Renovar CUFD de {plural(len(to_renew), 'ese punto de venta', 'esos puntos de venta')}",
+        f"Renovar el CUFD de {plural(len(to_renew), 'punto de venta', 'puntos de venta')}",
         key=f"mantenimiento_renovar_{window.id}",
         icon=":material/autorenew:",
     ):

@@ -19,7 +19,7 @@ from cucu.alerts import CHECK_HISTORY
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
 from cucu.events.policy import PolicyStatus
-from cucu.inventory import inventory_stamp
+from cucu.inventory import branch_labels, inventory_stamp
 from cucu.invoicing import InvoicePicture, invoice_picture
 from cucu.logs import configure_logging
 from cucu.maintenance import current_and_upcoming
@@ -29,6 +29,7 @@ from cucu.store import MaintenanceWindow
 from cucu.views.estado import Overview, overview
 from cucu.views.facturas import closes_frame, invoices_frame
 from cucu.views.pos import pos_frame
+from cucu.views.queue import QueuePart, pos_part
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import PolicyMode
 
@@ -235,6 +236,29 @@ def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
     return per_version(runtime, "facturas_cierres", ("invoices", "pos_status", "day_events"), build)
 
 
+def current_queue(runtime: Runtime) -> Shared[QueuePart]:
+    """The part of Estado's queue read from every POS and the invoices (``cucu.views.queue.pos_part``), shared
+    across sessions, rebuilt in the background when its sources move on; read-only."""
+    frames, invoices = current_frames(runtime), current_invoices(runtime)
+    labels = branch_labels(runtime.inventory)
+
+    def build() -> QueuePart:
+        now = runtime.store.now()
+        window = timedelta(hours=runtime.settings.invoice_window_hours)
+        return pos_part(
+            frames.value.pos,
+            invoices.value.picture,
+            runtime.store.invoice_states_since(now - window),
+            runtime.inventory,
+            labels,
+            now,
+            long_open_hours=runtime.settings.long_open_hours,
+            invoice_window=window,
+        )
+
+    return runtime.shared.behind("cola", (frames.version, invoices.version), build)
+
+
 def current_policy(runtime: Runtime) -> PolicyStatus | None:
     """Where the automatic policy stands (None when it is off), shared across sessions; the pause is read
     each time (one row), so pausing shows at once."""
@@ -246,4 +270,7 @@ def current_policy(runtime: Runtime) -> PolicyStatus | None:
         return runtime.policy.status(runtime.store.now(), rule_checks(runtime, CHECK_HISTORY), runtime.store.pos_statuses())
 
     version = (*data_version(runtime, ("pos_status", "connectivity_checks")), paused_by)
-    return runtime.shared.behind("policy", version, build).value
+    status = runtime.shared.behind("policy", version, build).value
+    if status.paused_by != paused_by:  # paused or resumed since it was built: shown at once, never a build behind
+        status = runtime.shared.now("policy", version, build).value
+    return status

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, BinaryIO, Literal, Protocol, TypeVar, cast
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +16,7 @@ from cucu.lapaz import LA_PAZ_NAME
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
 from cucu.views.eventos import LONG_OPEN
+from cucu.views.links import BRANCH_PARAM, MOTIVE_PARAM, PAGE_PARAM, SEARCH_PARAM, STATE_PARAM, page_link
 from cucu.views.pos import PosColumn, unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
 
@@ -33,11 +33,7 @@ L = TypeVar("L", bound=Labelled)
 # search box, no row selection and no Styler; the pages' filters and CSV buttons stand in for them.
 LAZY_ROWS = 1_000
 
-# URL parameter names shared by every page, so a link from one page filters another.
-BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
-SEARCH_PARAM = "buscar"  # Eventos activos' text search (cucu.views.eventos.search_mask)
 SEARCH_MAX_CHARS = 100  # longer than any name it looks for (cucu.inventory.MAX_NAME_LENGTH is one column)
-PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
 # What a grid shows in a cell without a value (``st.dataframe(placeholder=...)``): Streamlit's default is
 # a grey "None". Typed columns keep their empty cells empty (NaT, <NA>), so they still sort by value.
 NO_VALUE = "—"
@@ -45,7 +41,7 @@ NO_VALUE = "—"
 
 def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -> list[str]:
     """Relative links that open ``page`` filtered to each branch (for a table's link column)."""
-    return [f"{page}?{urlencode({BRANCH_PARAM: labels[branch_id]})}" for branch_id in branch_ids]
+    return [page_link(page, {BRANCH_PARAM: labels[branch_id]}) for branch_id in branch_ids]
 
 
 def branch_filter(inventory: Inventory, *, label: str = "Sucursal", on_change: Callable[[], None] | None = None) -> list[str]:

@@ -101,14 +101,19 @@ def escalated_to(settings: AlertSettings, rule: AlertRule | str, steps: int) -> 
     return [c for c in settings.channels if c.tags & tags]
 
 
-def escalation_due(settings: AlertSettings, incident: Incident, now: datetime) -> EscalationStep | None:
-    """Its next step, when nobody acknowledged it and the step's time since the opening message has come."""
+def escalation_due_at(settings: AlertSettings, incident: Incident) -> datetime | None:
+    """When its next escalation step comes, while nobody acknowledged it (None: no step left, or acknowledged)."""
     steps = settings.escalation_for(incident.rule)
     if incident.acknowledged_by is not None or incident.escalations >= len(steps):
         return None
     start = incident.alerted_at or incident.opened_at
-    due = start + sum((step.after for step in steps[: incident.escalations + 1]), timedelta())
-    return steps[incident.escalations] if now >= due else None
+    return start + sum((step.after for step in steps[: incident.escalations + 1]), timedelta())
+
+
+def escalation_due(settings: AlertSettings, incident: Incident, now: datetime) -> EscalationStep | None:
+    """Its next step, when nobody acknowledged it and the step's time since the opening message has come."""
+    due = escalation_due_at(settings, incident)
+    return settings.escalation_for(incident.rule)[incident.escalations] if due is not None and now >= due else None
 
 
 def messages_for(

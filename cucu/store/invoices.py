@@ -170,6 +170,15 @@ class InvoiceTables(StoreBase):
         with self.engine.connect() as conn:
             return [_stored_invoice(row) for row in conn.execute(query)]
 
+    def invoice_states_since(self, when: datetime) -> list[tuple[str, datetime, str]]:
+        """(POS id as cucu wrote it, emission date, state) of each invoice emitted at or after ``when`` that names
+        its POS: what the queue counts of open events' invoices, without reading whole rows (a chain: 50 000)."""
+        query = sa.select(invoices.c.pos_id, invoices.c.emission_date, invoices.c.state).where(
+            invoices.c.emission_date >= when, invoices.c.pos_id.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return [(row.pos_id, row.emission_date, row.state) for row in conn.execute(query)]
+
     def record_job(
         self,
         name: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support.apptest import header_siat, page_word, run_app, texts
+from tests.support.apptest import SUPERVISOR_OFF, header_siat, page_word, run_app, texts
 
 
 def metrics(at):
@@ -223,3 +223,33 @@ def test_with_nobody_polling_the_first_sweep_is_not_said_in_progress(sim, app_se
     body = texts(run_app(app_secrets))
     assert "El colector de este proceso está apagado" in body
     assert f"Primer barrido detenido: 0 de {len(sim.inventory.all_pos)}" in body and "en curso" not in body
+
+
+def test_the_queue_of_what_to_do_comes_first_with_its_counts_and_each_rows_action(sim, seeded_runtime, app_secrets):
+    """Issue 25, part 4: the demo's expired and inactive CUFDs, those expiring, the event open for over a day,
+    the rejected invoices; soonest first; a supervisor renews the CUFDs in it through the usual confirmation."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.invoices_once()
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    assert next(s.value for s in at.subheader) == "Qué hacer ahora"  # the first section
+    counts = next(c.value for c in at.caption if c.value.startswith("No puede facturar: "))
+    assert "CUFD por vencer: " in counts and "Abierto hace mucho: 1" in counts
+    grid = next(d for d in at.dataframe if "Qué" in d.value.columns)
+    table = grid.value
+    assert table["Plazo o desde"].is_monotonic_increasing  # soonest (or longest waiting) first
+    assert {"No puede facturar", "CUFD por vencer", "Abierto hace mucho"} <= set(table["Qué"])
+    assert table["Acción"].str.contains("#").all()  # each row's verb rides in its link
+    renew = next(b for b in at.button if b.key == "estado_cola_renovar")
+    renew.click().run()
+    assert not at.exception and any("Renovar el CUFD de" in b.label for b in at.button)  # the confirmation
+
+
+def test_a_viewer_sees_the_queue_without_its_renewal(sim, seeded_runtime, app_secrets):
+    seeded_runtime.collector.cufd_once()
+    at = run_app(app_secrets)  # no sign-in: a viewer
+    assert "Qué hacer ahora" in texts(at) and not any(b.key == "estado_cola_renovar" for b in at.button)
+
+
+def test_before_the_first_sweep_the_queue_does_not_say_there_is_nothing_to_do(sim, app_secrets):
+    at = run_app(app_secrets)
+    assert "Nada por hacer ahora" not in texts(at) and "Sin datos todavía: la lista se arma" in texts(at)

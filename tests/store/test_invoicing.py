@@ -664,3 +664,20 @@ def test_a_rejected_invoice_whose_status_was_never_read_says_so_not_blank():
     assert siat_description(replace(rejected, status_at=NOW, status_error="cucu no respondió")) == "⚠ cucu no respondió"
     assert siat_description(replace(rejected, status_at=NOW)) is None  # read, and SIAT gave no reason
     assert siat_description(stored_invoice("c", InvoiceState.CONTINGENCY)) is None  # nothing to explain
+
+
+def test_the_queue_reads_each_recent_invoices_pos_time_and_state_only(db):
+    """``invoice_states_since``: what Estado's queue counts of open events' invoices (a chain's 50 000 rows read as
+    three columns); older ones and those without a POS are left out."""
+    store = Store(db)
+    store.save_invoices(
+        [
+            invoice("a", InvoiceState.VALIDATED, at=NOW - timedelta(hours=1)),
+            invoice("b", at=NOW - timedelta(hours=2)),
+            invoice("old", at=NOW - timedelta(days=4)),
+            Invoice("c", "1", "CUF", InvoiceState.CONTINGENCY, None, "Cliente", 10.0, NOW),
+        ],
+        NOW,
+    )
+    found = sorted(store.invoice_states_since(NOW - timedelta(hours=3)), key=lambda row: row[1])
+    assert found == [("p1", NOW - timedelta(hours=2), "CONTINGENCY"), ("p1", NOW - timedelta(hours=1), "VALIDATED")]

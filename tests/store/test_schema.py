@@ -70,6 +70,8 @@ NOT_STORED = {
     vocabulary.Tone,
     vocabulary.Delivery,  # read from the outbox's times
     vocabulary.PolicyMode,
+    vocabulary.PolicyMaintenance,
+    vocabulary.QueueKind,
     vocabulary.PolicyState,
     vocabulary.CufdHealth,
     vocabulary.EventClosing,

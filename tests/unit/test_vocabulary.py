@@ -29,6 +29,7 @@ from cucu.vocabulary import (
     PolicyMode,
     PolicyState,
     PosState,
+    QueueKind,
     Role,
     SiatStatus,
     Tone,
@@ -120,6 +121,7 @@ WITHOUT_ICON = [
     PolicyMode,
     PolicyMaintenance,
     PolicyState,
+    QueueKind,
     InvoiceState,
     Preset,
 ]
