@@ -37,6 +37,7 @@ PAGE_FILES = [
     ("pages/historial.py", "Historial", ":material/timeline:", RECORDS),
     ("pages/conectividad.py", "Conectividad", ":material/network_check:", RECORDS),
     ("pages/bitacora.py", "Bitácora", ":material/receipt_long:", RECORDS),
+    ("pages/caidas.py", "Caídas", ":material/crisis_alert:", RECORDS),
 ]
 PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]
 SUPERVISOR_ONLY = {"Iniciar evento"}  # explained, not shown, to viewers; the actions service refuses them anyway

@@ -650,6 +650,56 @@ _QUEUE_KIND: dict[QueueKind, str] = {
 }
 
 
+# ---- outages ------------------------------------------------------------------------------
+
+
+class OutageKind(StrEnum):
+    """What an outage of the dossier was: SIAT down by the one rule, or a branch's internet (motive-1 events of
+    several of its POS within minutes)."""
+
+    SIAT = "siat"
+    BRANCH_INTERNET = "internet_sucursal"
+
+    @property
+    def label(self) -> str:
+        return _OUTAGE_KIND[self]
+
+
+_OUTAGE_KIND: dict[OutageKind, str] = {
+    OutageKind.SIAT: "SIAT no responde",
+    OutageKind.BRANCH_INTERNET: "Internet de la sucursal",
+}
+
+
+class OutageState(StrEnum):
+    """Where an outage stands: going on; over, with an event still open or offline invoices still to settle
+    before their deadline; or closed (its events ended, every invoice settled or past its deadline). The values
+    are the labels."""
+
+    ONGOING = "En curso"
+    SETTLING = "Por cerrar"
+    CLOSED = "Cerrada"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def tone(self) -> Tone:
+        return _OUTAGE_STATE[self]
+
+    @property
+    def icon(self) -> str:
+        return self.tone.icon
+
+
+_OUTAGE_STATE: dict[OutageState, Tone] = {
+    OutageState.ONGOING: Tone.PROBLEM,
+    OutageState.SETTLING: Tone.MANAGED,
+    OutageState.CLOSED: Tone.OK,
+}
+
+
 # ---- invoicing ----------------------------------------------------------------------------
 
 

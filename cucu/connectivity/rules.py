@@ -185,6 +185,53 @@ def _down_run(checks: Sequence[ConnectivityCheck]) -> tuple[datetime | None, boo
     return (since if said_down >= DOWN_AFTER else None), True
 
 
+@dataclass(frozen=True)
+class DownPeriod:
+    """A period SIAT was down by the one rule (``siat_down_since``): from cucu's first "down" of the run, declared at
+    its ``DOWN_AFTER``-th, until SIAT answered again, or cucu stopped answering (``DOWN_AFTER`` checks in a row
+    without an answer: what SIAT was then is unknown), or still going on (``ended_at`` None)."""
+
+    first_failed: datetime
+    declared_at: datetime
+    ended_at: datetime | None
+    back: bool  # ended by SIAT answering (False: by cucu's silence, or not ended)
+    said_down: int  # cucu's "down" answers in it
+
+
+def siat_down_periods(checks: Sequence[ConnectivityCheck]) -> list[DownPeriod]:
+    """Every period of ``checks`` (oldest first) in which SIAT was down by the one rule, oldest first: the same
+    runs :func:`siat_down_since` reads backwards (a few checks without an answer neither start nor end one)."""
+    periods: list[DownPeriod] = []
+    start: ConnectivityCheck | None = None
+    declared: datetime | None = None
+    downs = silent = 0
+    silent_from: datetime | None = None
+
+    def close(ended_at: datetime | None, back: bool) -> None:
+        if start is not None and declared is not None:
+            periods.append(DownPeriod(start.checked_at, declared, ended_at, back, downs))
+
+    for check in rule_checks(checks):
+        if check.siat_ok is None:
+            silent += 1
+            silent_from = silent_from or check.checked_at
+            if silent >= DOWN_AFTER and start is not None:
+                close(silent_from, False)
+                start, declared, downs = None, None, 0
+            continue
+        silent, silent_from = 0, None
+        if check.siat_ok:
+            close(check.checked_at, True)
+            start, declared, downs = None, None, 0
+            continue
+        start = start or check
+        downs += 1
+        if downs == DOWN_AFTER:
+            declared = check.checked_at
+    close(None, False)
+    return periods
+
+
 OLDER_CHECKS = 1000  # checks read at a time further back, while an outage outlasts the recent ones
 
 

@@ -115,6 +115,16 @@ class AlertTables(StoreBase):
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 
+    def incidents_between(self, since: datetime, until: datetime) -> list[Incident]:
+        """The incidents opened in ``[since, until)``, oldest first (an outage's: its dossier)."""
+        query = (
+            sa.select(incidents)
+            .where(incidents.c.opened_at >= since, incidents.c.opened_at < until)
+            .order_by(incidents.c.opened_at, incidents.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_incident(row) for row in conn.execute(query)]
+
     def incident_open(
         self,
         *,

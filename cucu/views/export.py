@@ -88,3 +88,36 @@ def _csv_text(frame: pd.DataFrame, *, time_columns: Collection[str], sep: str, d
         out[column] = times.dt.strftime(CSV_TIME_FORMAT).astype(object).where(out[column].notna(), "")
     text: str = out.to_csv(index=False, header=header, sep=sep, decimal=decimal, lineterminator="\r\n")
     return text
+
+
+# ---- the outage dossier as a workbook ------------------------------------------------------------------
+
+
+def xlsx_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame a workbook can hold as a person would read it: times in La Paz without their zone (Excel has none;
+    the sheet's headers say "hora de La Paz"), durations as hours, and text that a spreadsheet would run as a
+    formula made text (openpyxl writes a string starting with "=" as a formula)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = la_paz_series(values).dt.tz_localize(None)
+        elif pd.api.types.is_timedelta64_dtype(values):
+            out[column] = (values.dt.total_seconds() / 3600).round(2)
+        elif values.dtype == object:
+            out[column] = values.map(as_text)
+    return out
+
+
+def workbook(sheets: Iterable[tuple[str, pd.DataFrame]]) -> bytes:
+    """An .xlsx of ``sheets`` (name, frame), each column as wide as its longest value (up to 60 characters)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets:
+            ready = xlsx_ready(frame)
+            ready.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for n, column in enumerate(ready.columns):
+                longest = max([len(str(column)), *(len(str(v)) for v in ready[column].head(500))])
+                sheet.column_dimensions[sheet.cell(row=1, column=n + 1).column_letter].width = min(60, longest + 2)
+    return buffer.getvalue()

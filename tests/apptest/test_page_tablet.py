@@ -25,6 +25,7 @@ VIEWS: list[tuple[str, dict[str, object]]] = [
     ("pages/conectividad.py", {}),
     ("pages/bitacora.py", {}),
     ("pages/alertas.py", {}),
+    ("pages/caidas.py", {}),
 ]
 
 

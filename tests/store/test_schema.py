@@ -72,6 +72,8 @@ NOT_STORED = {
     vocabulary.PolicyMode,
     vocabulary.PolicyMaintenance,
     vocabulary.QueueKind,
+    vocabulary.OutageKind,
+    vocabulary.OutageState,
     vocabulary.PolicyState,
     vocabulary.CufdHealth,
     vocabulary.EventClosing,

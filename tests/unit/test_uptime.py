@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cucu.connectivity import rules as uptime
 from cucu.connectivity.checks import ConnectivityCheck
@@ -365,3 +367,32 @@ def test_latency_chart_bucketed_for_long_windows():
     assert len(spec["data"]["values"]) <= 260 and "media" in str(spec["layer"][0]["encoding"]["tooltip"])
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["line", "tick"]
     assert len(latency_spec(series("...."), bucket=None)["layer"]) == 1
+
+
+# ---- SIAT-down periods (the outage dossier's) ------------------------------------------------------------
+
+
+def test_down_periods_start_at_the_first_down_are_declared_at_the_third_and_end_when_siat_answers():
+    checks = series("..xx?x.x?x??xxx???")
+    periods = uptime.siat_down_periods(checks)
+    assert [(p.first_failed, p.declared_at, p.ended_at, p.back, p.said_down) for p in periods] == [
+        (checks[2].checked_at, checks[5].checked_at, checks[6].checked_at, True, 3),  # a "?" neither starts nor ends it
+        (checks[7].checked_at, checks[12].checked_at, checks[15].checked_at, False, 5),  # ended by cucu's silence
+    ]
+    assert uptime.siat_down_periods(series("..xx.")) == []  # two "down" answers are not SIAT down
+    (ongoing,) = uptime.siat_down_periods(series(".xxx?"))
+    assert ongoing.ended_at is None and not ongoing.back
+
+
+@given(st.text(alphabet=".x?", max_size=40))
+def test_down_periods_are_the_one_rule_read_forwards(states):
+    """Wherever the latest check says "down", siat_down_since (read backwards) gives the start of the ongoing
+    period siat_down_periods found (read forwards), or None when there is none: one rule, two directions."""
+    checks = series(states)
+    for end in range(1, len(checks) + 1):
+        prefix = checks[:end]
+        if prefix[-1].siat_ok is not False:
+            continue
+        periods = uptime.siat_down_periods(prefix)
+        ongoing = periods[-1].first_failed if periods and periods[-1].ended_at is None else None
+        assert uptime.siat_down_since(prefix) == ongoing, states[:end]

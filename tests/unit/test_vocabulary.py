@@ -24,6 +24,8 @@ from cucu.vocabulary import (
     InvoiceState,
     Mode,
     Motive,
+    OutageKind,
+    OutageState,
     Outcome,
     PolicyMaintenance,
     PolicyMode,
@@ -108,7 +110,9 @@ class Shown(Protocol):
 
 
 # As the README says: the sets the UI shows with an icon, and those shown by their label alone (or not at all).
-WITH_ICON: list[Iterable[Shown]] = [Mode, Outcome, CheckState, SiatStatus, PosState, CufdHealth, Delivery, EventClosing]
+WITH_ICON: list[Iterable[Shown]] = [
+    Mode, Outcome, CheckState, SiatStatus, PosState, CufdHealth, Delivery, EventClosing, OutageState,
+]  # fmt: skip
 WITHOUT_ICON = [
     Motive,
     EventState,
@@ -122,6 +126,7 @@ WITHOUT_ICON = [
     PolicyMaintenance,
     PolicyState,
     QueueKind,
+    OutageKind,
     InvoiceState,
     Preset,
 ]

@@ -1,0 +1,245 @@
+"""Caídas: every outage of a period (SIAT down by the one rule, or a branch's internet), newest first, with its
+state; and one outage's dossier (``?caida=<key>``): its timeline from the first failed check to the last
+validated invoice, its summary, notes and the evidence to download."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
+from cucu.outages import Dossier, outage_states, read_dossier, read_outages
+from cucu.periods import day_bounds, picked_range
+from cucu.views.caidas import (
+    OUTAGE_LIST_COLUMNS,
+    OUTAGE_PARAM,
+    CheckColumn,
+    DossierEventColumn,
+    DossierInvoiceColumn,
+    OutageListColumn,
+    TimelineColumn,
+    dossier_events_frame,
+    dossier_invoices_frame,
+    dossier_xlsx,
+    failed_checks_frame,
+    outages_frame,
+    timeline_frame,
+)
+from cucu.vocabulary import OutageKind, OutageState, Tone
+from ui import resources, shell, widgets
+
+page = shell.page_context()
+runtime, inventory = page.runtime, page.inventory
+TABLES = ("connectivity_checks", "day_events", "invoices", "pos_status")  # what an outage is read from
+
+
+def outage_list() -> None:
+    st.title("Caídas")
+    st.caption(
+        "Cada caída de SIAT (tres respuestas seguidas de cucu: SIAT no responde) y de internet de una sucursal "
+        "(eventos por corte de internet en varios de sus puntos de venta en pocos minutos), de la primera "
+        "comprobación fallida a la última factura validada. «Por cerrar»: terminó, pero quedan eventos abiertos o "
+        "facturas fuera de línea por resolver antes de su plazo. Horas de La Paz."
+    )
+    today = runtime.store.now().date()
+    row = st.columns(2)
+    picked = widgets.period_input(row[0], today, key="caidas_fechas")
+    with row[1]:
+        branch_ids = widgets.branch_filter(inventory)
+    chosen = picked_range(picked)
+    if chosen is None:
+        st.info("Elija en el calendario el primer y el último día.", icon=":material/date_range:")
+        return
+    since, until = day_bounds(*chosen)
+
+    def build() -> tuple[list, dict]:
+        now = runtime.store.now()
+        found = [o for o in read_outages(runtime.store, since, now) if o.started_at < until]
+        states = outage_states(
+            found,
+            runtime.store.days_with_events((since - timedelta(days=1)).date(), now.date()),
+            runtime.store.pos_statuses(),
+            runtime.store.invoices_since(since - timedelta(days=1)),
+            inventory,
+            now,
+        )
+        return found, states
+
+    found, states = resources.per_version(runtime, f"caidas:{since}:{until}", TABLES, build).value
+    if branch_ids:  # a branch's own outages, and SIAT's (they reach every branch)
+        found = [o for o in found if o.branch_id is None or o.branch_id in branch_ids]
+    if not found:
+        st.success("Ninguna caída en ese período.", icon=":material/check_circle:")
+        return
+    counts = {state: sum(1 for o in found if states[o.key] is state) for state in OutageState}
+    st.markdown(
+        f"**{plural(len(found), 'caída', 'caídas')}** · "
+        + " · ".join(f"{state.label}: {fmt_count(n)}" for state, n in counts.items() if n)
+    )
+    table = outages_frame(found, states, inventory, runtime.store.now())
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(table) <= 12 else 460,
+        lazy=len(table) > widgets.LAZY_ROWS,
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX).
+        column_order=OUTAGE_LIST_COLUMNS,
+        column_config={
+            OutageListColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            OutageListColumn.KIND: st.column_config.TextColumn(width=160),
+            OutageListColumn.BRANCH: st.column_config.TextColumn(width=widgets.BRANCH_PX),
+            OutageListColumn.DURATION: widgets.elapsed_column(width=90),
+            OutageListColumn.STATE: st.column_config.TextColumn(width=110),
+            OutageListColumn.LINK: st.column_config.LinkColumn(display_text=r"#(\w+)$", width=95),
+        },
+        placeholder=widgets.NO_VALUE,
+        key="caidas_tabla",
+    )
+
+
+def dossier_view(key: str) -> None:
+    st.page_link("pages/caidas.py", label="Todas las caídas", icon=":material/arrow_back:", query_params={})
+    now = runtime.store.now()
+    outage = next((o for o in read_outages(runtime.store, now - timedelta(days=62), now) if o.key == key), None)
+    if outage is None:
+        st.title("Caída")
+        st.warning(
+            "No se encontró esa caída en los últimos 62 días: el enlace es viejo o está mal copiado.",
+            icon=":material/search_off:",
+        )
+        return
+    dossier = resources.per_version(
+        runtime, f"caida:{key}", TABLES, lambda: read_dossier(runtime.store, inventory, outage, runtime.store.now())
+    ).value
+    names = {b.id: b.name for b in inventory.branches}
+    where = f" · {names.get(outage.branch_id, outage.branch_id)}" if outage.branch_id else ""
+    st.title(f"Caída: {outage.kind.label}{where}")
+    ended = f" al {fmt_datetime(outage.ended_at)}" if outage.ended_at else " (sigue)"
+    st.badge(dossier.state.label, color=dossier.state.tone.color, icon=f":material/{dossier.state.tone.material}:")
+    st.caption(f"Del {fmt_datetime(outage.started_at)}{ended}, hora de La Paz.")
+    summary(dossier)
+    st.subheader("Línea de tiempo")
+    st.dataframe(
+        timeline_frame(dossier),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            TimelineColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=150),
+            TimelineColumn.WHAT: st.column_config.TextColumn(width=190),
+            TimelineColumn.DETAIL: st.column_config.TextColumn(width=440),
+        },
+        key="caida_linea",
+    )
+    st.subheader("Notas")
+    if dossier.notes:
+        st.text("\n".join(f"{fmt_datetime(n.written_at)} · {n.author}: {n.text}" for n in dossier.notes))  # people's words
+    else:
+        st.caption("Nadie escribió notas en las alertas de esta caída.")
+    st.subheader("Eventos")
+    if dossier.events:
+        st.dataframe(
+            dossier_events_frame(dossier, inventory),
+            hide_index=True,
+            width="stretch",
+            height="auto" if len(dossier.events) <= 10 else 360,
+            lazy=len(dossier.events) > widgets.LAZY_ROWS,
+            column_order=[
+                DossierEventColumn.BRANCH,
+                DossierEventColumn.POS,
+                DossierEventColumn.START,
+                DossierEventColumn.END,
+                DossierEventColumn.STARTED_BY,
+            ],
+            column_config={
+                **widgets.pos_columns(DossierEventColumn.BRANCH, DossierEventColumn.POS),
+                DossierEventColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+                DossierEventColumn.END: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+                DossierEventColumn.STARTED_BY: st.column_config.TextColumn(width=170),
+            },
+            placeholder=widgets.NO_VALUE,
+            key="caida_eventos",
+        )
+    else:
+        st.caption("Ningún evento de contingencia registrado para esta caída.")
+    st.subheader("Facturas fuera de línea")
+    if dossier.invoices:
+        st.dataframe(
+            dossier_invoices_frame(dossier, inventory),
+            hide_index=True,
+            width="stretch",
+            height="auto" if len(dossier.invoices) <= 10 else 360,
+            lazy=len(dossier.invoices) > widgets.LAZY_ROWS,
+            column_order=[
+                DossierInvoiceColumn.BRANCH,
+                DossierInvoiceColumn.POS,
+                DossierInvoiceColumn.NUMBER,
+                DossierInvoiceColumn.STATE,
+                DossierInvoiceColumn.DEADLINE,
+                DossierInvoiceColumn.SIAT,
+            ],
+            column_config={
+                **widgets.pos_columns(DossierInvoiceColumn.BRANCH, DossierInvoiceColumn.POS),
+                DossierInvoiceColumn.NUMBER: st.column_config.TextColumn(width=80),
+                DossierInvoiceColumn.STATE: st.column_config.TextColumn(width=100),
+                DossierInvoiceColumn.DEADLINE: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+                DossierInvoiceColumn.SIAT: st.column_config.TextColumn(width=200),
+            },
+            placeholder=widgets.NO_VALUE,
+            key="caida_facturas",
+        )
+    else:
+        st.caption("Ninguna factura emitida durante sus eventos.")
+    if outage.kind is OutageKind.SIAT:
+        st.subheader("Comprobaciones fallidas")
+        st.caption(
+            f"{plural(len(dossier.failed_checks), 'comprobación', 'comprobaciones')} con la respuesta de cucu: lo que "
+            "justifica declarar el motivo 2 (Falla SIAT)."
+        )
+        with st.expander("Ver las comprobaciones"):
+            st.dataframe(
+                failed_checks_frame(dossier),
+                hide_index=True,
+                width="stretch",
+                column_config={CheckColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=150)},
+                key="caida_comprobaciones",
+            )
+    st.download_button(
+        "Descargar el expediente (Excel)",
+        data=lambda: dossier_xlsx(dossier, inventory),
+        file_name=f"caida_{outage.started_at:%Y-%m-%d_%H%M}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+        key="caida_xlsx",
+        help="Resumen, línea de tiempo, comprobaciones fallidas, eventos, facturas y notas, una hoja cada uno.",
+    )
+
+
+def summary(dossier: Dossier) -> None:
+    def took(delta: timedelta | None) -> str:
+        return fmt_duration(delta) if delta is not None else "—"
+
+    row1, row2 = st.columns(4), st.columns(4)
+    widgets.kpi(row1[0], "Duración", fmt_duration(dossier.duration), [None if dossier.outage.ended_at else "sigue"])
+    widgets.kpi(
+        row1[1],
+        "Puntos de venta",
+        fmt_count(len(dossier.pos_affected)),
+        [plural(len(dossier.branches_affected), "sucursal", "sucursales")],
+    )
+    widgets.kpi(row1[2], "Horas en contingencia", f"{dossier.contingency_hours:,.1f}".replace(",", " ").replace(".", ","), [None])
+    widgets.kpi(
+        row1[3], "Facturas por enviar", fmt_count(dossier.to_send), [f"de {fmt_count(len(dossier.invoices))}"],
+        tone=Tone.MANAGED.if_any(dossier.to_send),
+    )  # fmt: skip
+    widgets.kpi(row2[0], "Hasta atender", took(dossier.time_to_acknowledge), ["desde que se declaró"])
+    widgets.kpi(row2[1], "Hasta iniciar", took(dossier.time_to_start), ["el primer evento"])
+    widgets.kpi(row2[2], "Hasta finalizar", took(dossier.time_to_end), ["el último evento, tras la vuelta"])
+
+
+if key := st.query_params.get(OUTAGE_PARAM):
+    dossier_view(key)
+else:
+    outage_list()
