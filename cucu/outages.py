@@ -200,6 +200,9 @@ class Dossier:
 
     @property
     def time_to_start(self) -> timedelta | None:
+        """From SIAT declared down to its first event (a branch's outage is its events: None)."""
+        if self.outage.kind is not OutageKind.SIAT:
+            return None
         starts = [e.fecha_inicio for e in self.events if e.fecha_inicio is not None]
         return min(starts) - self.outage.declared_at if starts else None
 

@@ -21,6 +21,7 @@ from cucu.views.caidas import (
     TimelineColumn,
     dossier_events_frame,
     dossier_invoices_frame,
+    dossier_pdf,
     dossier_xlsx,
     failed_checks_frame,
     outages_frame,
@@ -205,13 +206,26 @@ def dossier_view(key: str) -> None:
                 column_config={CheckColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=150)},
                 key="caida_comprobaciones",
             )
-    st.download_button(
+    downloads = st.columns(2)
+    downloads[1].download_button(
+        "Descargar el expediente (PDF)",
+        data=lambda: dossier_pdf(dossier, inventory),
+        file_name=f"caida_{outage.started_at:%Y-%m-%d_%H%M}.pdf",
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        width="stretch",
+        key="caida_pdf",
+        help="El mismo expediente para imprimir, en español, horas de La Paz.",
+    )
+    downloads[0].download_button(
         "Descargar el expediente (Excel)",
         data=lambda: dossier_xlsx(dossier, inventory),
         file_name=f"caida_{outage.started_at:%Y-%m-%d_%H%M}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
         on_click="ignore",
+        width="stretch",
         key="caida_xlsx",
         help="Resumen, línea de tiempo, comprobaciones fallidas, eventos, facturas y notas, una hoja cada uno.",
     )

@@ -97,3 +97,22 @@ def test_without_outages_the_list_says_so(app_secrets, seeded_runtime):
     assert "Ninguna caída en ese período." in texts(at) or not any(
         "SIAT no responde" in set(d.value.get("Qué", [])) for d in at.dataframe
     )
+
+
+def test_the_dossier_prints_as_a_pdf_in_spanish(sim, seeded_runtime):
+    import re
+    import zlib
+
+    from cucu.outages import read_dossier
+    from cucu.views.caidas import dossier_pdf, pdf_text
+
+    siat_outage(sim, seeded_runtime)
+    now = seeded_runtime.store.now()
+    (outage,) = [o for o in read_outages(seeded_runtime.store, now.replace(hour=0, minute=0), now) if o.kind is OutageKind.SIAT]
+    pdf = dossier_pdf(read_dossier(seeded_runtime.store, seeded_runtime.inventory, outage, now), seeded_runtime.inventory)
+    assert pdf.startswith(b"%PDF-")
+    pages = b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S) if m[:1] == b"x")
+    for said in ("Expediente de ca", "Comprobaciones fallidas", "Ana Quispe", "SIAT declarado ca"):
+        assert said.encode("latin-1") in pages, said
+    assert pdf_text("🟢 Cerrada — 05/12") == "Cerrada - 05/12"  # no glyph the built-in fonts lack
+    assert pdf_text("Facturación «Sucre» ·") == "Facturación «Sucre» ·"
