@@ -37,6 +37,8 @@ PAGES = {
     "iniciar": ("Iniciar evento", 2.0),
     "bitacora": ("Bitácora", 2.0),
     "facturas": ("Facturas", 2.0),
+    "mantenimiento": ("Mantenimiento", 2.0),
+    "caidas": ("Caídas", 2.0),
 }
 BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\n'
 LOAD_TIMEOUT_MS = 180_000

@@ -78,19 +78,18 @@ def _events(days: Iterable[DayEvents], statuses: Mapping[str, PosStatus]) -> lis
 
 
 def _placed(event: Event, pos_id: str, branch_id: str, old: Event | None) -> Event:
-    placed = replace(event, pos_id=event.pos_id or pos_id, branch_id=event.branch_id or branch_id)
+    placed = (
+        event
+        if event.pos_id and event.branch_id
+        else replace(event, pos_id=event.pos_id or pos_id, branch_id=event.branch_id or branch_id)
+    )
     if old is not None and old.fecha_fin is not None and placed.fecha_fin is None and not placed.finalizado:
         return old  # an ended read wins over an older "open" one
     return placed
 
 
-def find_outages(
-    checks: Sequence[ConnectivityCheck],
-    days: Iterable[DayEvents],
-    statuses: Mapping[str, PosStatus],
-    since: datetime,
-) -> list[Outage]:
-    """The outages that went on at or after ``since``, newest first."""
+def find_outages(checks: Sequence[ConnectivityCheck], events: Iterable[Event], since: datetime) -> list[Outage]:
+    """The outages that went on at or after ``since``, newest first (``events``: every event known, ``_events``)."""
     found = [
         Outage(
             outage_key(OutageKind.SIAT, p.first_failed), OutageKind.SIAT, None, p.first_failed, p.declared_at, p.ended_at, p.back
@@ -98,7 +97,7 @@ def find_outages(
         for p in siat_down_periods(checks)
         if p.ended_at is None or p.ended_at >= since
     ]
-    found += [o for o in branch_clusters(_events(days, statuses)) if o.ended_at is None or o.ended_at >= since]
+    found += [o for o in branch_clusters(events) if o.ended_at is None or o.ended_at >= since]
     return sorted(found, key=lambda o: o.started_at, reverse=True)
 
 
@@ -432,7 +431,16 @@ def read_outages(store: Store, since: datetime, now: datetime) -> list[Outage]:
     """The outages that went on at or after ``since`` (newest first), from the checks and the stored events."""
     checks = store.checks_since(since - OUTAGE_LEAD)
     days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
-    return find_outages(checks, days, store.pos_statuses(), since)
+    return find_outages(checks, _events(days, store.pos_statuses()), since)
+
+
+def find_outage(store: Store, key: str, now: datetime) -> Outage | None:
+    """The outage a link names (``outage_key``), read from its start on; None for a key that names none."""
+    try:
+        started = datetime.strptime(key.rsplit("-", 1)[-1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return next((o for o in read_outages(store, started, now) if o.key == key), None)
 
 
 def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: datetime) -> Dossier:
@@ -459,20 +467,46 @@ def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: dateti
     )
 
 
-def outage_states(outages: Sequence[Outage], days: Iterable[DayEvents], statuses: Mapping[str, PosStatus],
-                  invoices: Iterable[StoredInvoice], inventory: Inventory, now: datetime) -> dict[str, OutageState]:  # fmt: skip
-    """Each outage's state for the list, read in one pass: its events and their offline invoices (indexed by POS,
-    so a chain's list does not walk every invoice once per outage)."""
+def read_outage_list(store: Store, since: datetime, now: datetime) -> tuple[list[Outage], dict[str, OutageState]]:
+    """The outages that went on at or after ``since`` (newest first) and each one's state, for the list: the checks,
+    the stored events and the window's invoices read once each, the invoices as three columns (a chain: 60 000)."""
+    checks = store.checks_since(since - OUTAGE_LEAD)
+    days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
+    statuses = store.pos_statuses()
     events = _events(days, statuses)
-    by_pos: dict[str, list[StoredInvoice]] = defaultdict(list)
-    for invoice in invoices:
-        if invoice.pos_id:
-            by_pos[invoice.pos_id.lower()].append(invoice)
+    found = find_outages(checks, events, since)
+    rows = store.invoice_states_since(min((o.started_at for o in found), default=now) - EVENTS_BEFORE)
+    return found, outage_states(found, events, rows, now)
+
+
+def outage_states(
+    outages: Sequence[Outage], events: Sequence[Event], invoice_rows: Iterable[tuple[str, datetime, str]], now: datetime
+) -> dict[str, OutageState]:
+    """Each outage's state (as its dossier's), from (POS, emission, state) of the invoices, indexed by POS so a
+    chain's list does not walk every invoice once per outage."""
+    by_pos: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for pos_id, emitted, state in invoice_rows:
+        by_pos[pos_id.lower()].append((emitted, state))
+    to_send = {str(s) for s in UNSETTLED}
+    # Each outage looks only at the events it can hold: SIAT's motive 2, a branch's own motive 1.
+    siat = [e for e in events if e.codigo_motivo == Motive.SIAT_FAILURE]
+    internet: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.codigo_motivo == Motive.INTERNET_OUTAGE and event.branch_id:
+            internet[event.branch_id].append(event)
     states = {}
     for outage in outages:
-        mine = outage_events(outage, events, now)
-        pos = {e.pos_id.lower() for e in mine}
-        states[outage.key] = _state(
-            outage, mine, _outage_invoices([i for p in pos for i in by_pos.get(p, ())], mine, inventory), now
-        )
+        candidates = siat if outage.kind is OutageKind.SIAT else internet.get(outage.branch_id or "", [])
+        mine = outage_events(outage, candidates, now)
+        if outage.ended_at is None:
+            states[outage.key] = OutageState.ONGOING
+            continue
+        open_event = any(e.fecha_fin is None for e in mine)
+        pending = any(
+            state in to_send and e.fecha_fin + REGISTRATION_WINDOW > now
+            for e in mine
+            for emitted, state in by_pos.get(e.pos_id.lower(), ())
+            if e.fecha_inicio is not None and e.fecha_fin is not None and e.fecha_inicio <= emitted <= e.fecha_fin
+        ) if not open_event else True  # fmt: skip
+        states[outage.key] = OutageState.SETTLING if open_event or pending else OutageState.CLOSED
     return states

@@ -9,7 +9,7 @@ from datetime import timedelta
 import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
-from cucu.outages import Dossier, outage_states, read_dossier, read_outages
+from cucu.outages import Dossier, Outage, find_outage, read_dossier, read_outage_list
 from cucu.periods import day_bounds, picked_range
 from cucu.views.caidas import (
     OUTAGE_LIST_COLUMNS,
@@ -54,18 +54,9 @@ def outage_list() -> None:
         return
     since, until = day_bounds(*chosen)
 
-    def build() -> tuple[list, dict]:
-        now = runtime.store.now()
-        found = [o for o in read_outages(runtime.store, since, now) if o.started_at < until]
-        states = outage_states(
-            found,
-            runtime.store.days_with_events((since - timedelta(days=1)).date(), now.date()),
-            runtime.store.pos_statuses(),
-            runtime.store.invoices_since(since - timedelta(days=1)),
-            inventory,
-            now,
-        )
-        return found, states
+    def build() -> tuple[list[Outage], dict[str, OutageState]]:
+        found, states = read_outage_list(runtime.store, since, runtime.store.now())
+        return [o for o in found if o.started_at < until], states
 
     found, states = resources.per_version(runtime, f"caidas:{since}:{until}", TABLES, build).value
     if branch_ids:  # a branch's own outages, and SIAT's (they reach every branch)
@@ -102,18 +93,21 @@ def outage_list() -> None:
 
 def dossier_view(key: str) -> None:
     st.page_link("pages/caidas.py", label="Todas las caídas", icon=":material/arrow_back:", query_params={})
-    now = runtime.store.now()
-    outage = next((o for o in read_outages(runtime.store, now - timedelta(days=62), now) if o.key == key), None)
-    if outage is None:
+
+    def build() -> Dossier | None:
+        now = runtime.store.now()
+        outage = find_outage(runtime.store, key, now)
+        return read_dossier(runtime.store, inventory, outage, now) if outage is not None else None
+
+    dossier = resources.per_version(runtime, f"caida:{key}"[:200], TABLES, build).value
+    if dossier is None:
         st.title("Caída")
         st.warning(
-            "No se encontró esa caída en los últimos 62 días: el enlace es viejo o está mal copiado.",
+            "No se encontró esa caída: el enlace está mal copiado, o sus datos ya no se guardan.",
             icon=":material/search_off:",
         )
         return
-    dossier = resources.per_version(
-        runtime, f"caida:{key}", TABLES, lambda: read_dossier(runtime.store, inventory, outage, runtime.store.now())
-    ).value
+    outage = dossier.outage
     names = {b.id: b.name for b in inventory.branches}
     where = f" · {names.get(outage.branch_id, outage.branch_id)}" if outage.branch_id else ""
     st.title(f"Caída: {outage.kind.label}{where}")

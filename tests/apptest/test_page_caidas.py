@@ -9,7 +9,7 @@ import io
 import pandas as pd
 
 from cucu.events.actions import Actor
-from cucu.outages import read_outages
+from cucu.outages import read_outage_list, read_outages
 from cucu.vocabulary import Motive, OutageKind, Role
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
@@ -76,6 +76,8 @@ def test_the_dossier_workbook_holds_the_evidence(sim, seeded_runtime):
     now = seeded_runtime.store.now()
     (outage,) = [o for o in read_outages(seeded_runtime.store, now.replace(hour=0, minute=0), now) if o.kind is OutageKind.SIAT]
     dossier = read_dossier(seeded_runtime.store, seeded_runtime.inventory, outage, now)
+    _, states = read_outage_list(seeded_runtime.store, now.replace(hour=0, minute=0), now)
+    assert states[outage.key] is dossier.state  # the list says what the dossier says
     sheets = pd.read_excel(io.BytesIO(dossier_xlsx(dossier, seeded_runtime.inventory)), sheet_name=None)
     assert list(sheets) == ["Resumen", "Línea de tiempo", "Comprobaciones fallidas", "Eventos", "Facturas", "Notas"]
     assert len(sheets["Comprobaciones fallidas"]) == 4  # each of cucu's "SIAT no responde" answers

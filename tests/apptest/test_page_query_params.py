@@ -25,6 +25,7 @@ PARAMS = {
     "pages/eventos.py": ["buscar", "sucursal", "estado", "motivo"],
     "pages/historial.py": ["fechas", "sucursal", "pos", "motivo"],
     "pages/conectividad.py": ["ventana"],
+    "pages/caidas.py": ["caida", "sucursal"],
 }
 
 
