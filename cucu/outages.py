@@ -140,9 +140,26 @@ def _cluster(branch_id: str, run: list[Event]) -> Outage:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    what: str  # a short label
+    what: str  # a short label (one of LANES' keys)
     detail: str  # plain text: people's and cucu's words may be in it, never Markdown
     tone: Tone = Tone.NONE
+
+    @property
+    def lane(self) -> str:
+        """Its lane on the dossier's chart, in the style of Grafana's annotations."""
+        return LANES.get(self.what, "Caída")
+
+
+# Each timeline label's lane on the chart, top to bottom in LANE_ORDER.
+LANE_ORDER = ("Conexión", "Alertas", "Eventos", "Facturas", "Caída")
+LANES = {
+    **dict.fromkeys(
+        ("Primera comprobación fallida", "SIAT declarado caído", "SIAT volvió", "cucu dejó de responder",
+         "Primer corte de internet", "Internet de vuelta"), "Conexión"),
+    **dict.fromkeys(("Alerta", "Alerta escalada", "Alerta atendida", "Nota", "Alerta resuelta"), "Alertas"),
+    **dict.fromkeys(("Eventos iniciados", "Eventos finalizados"), "Eventos"),
+    **dict.fromkeys(("Facturas fuera de línea", "Factura rechazada", "Facturas validadas", "Facturas por enviar"), "Facturas"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from cucu.views.caidas import (
     outages_frame,
     timeline_frame,
 )
+from cucu.views.figures.outage import outage_chart
 from cucu.vocabulary import OutageKind, OutageState, Tone
 from ui import resources, shell, widgets
 
@@ -116,6 +117,7 @@ def dossier_view(key: str) -> None:
     st.caption(f"Del {fmt_datetime(outage.started_at)}{ended}, hora de La Paz.")
     summary(dossier)
     st.subheader("Línea de tiempo")
+    st.vega_lite_chart(spec=outage_chart(dossier), width="stretch")
     st.dataframe(
         timeline_frame(dossier),
         hide_index=True,

@@ -76,6 +76,12 @@ def test_the_dossier_workbook_holds_the_evidence(sim, seeded_runtime):
     now = seeded_runtime.store.now()
     (outage,) = [o for o in read_outages(seeded_runtime.store, now.replace(hour=0, minute=0), now) if o.kind is OutageKind.SIAT]
     dossier = read_dossier(seeded_runtime.store, seeded_runtime.inventory, outage, now)
+    # Its chart: one mark per entry, each on its lane (only "Caída cerrada" on the outage's own).
+    from cucu.views.figures.outage import outage_chart
+
+    marks = outage_chart(dossier)["layer"][1]["data"]["values"]
+    assert [m["Qué"] for m in marks] == [t.what for t in dossier.timeline]
+    assert all(t.lane != "Caída" or t.what == "Caída cerrada" for t in dossier.timeline)
     _, states = read_outage_list(seeded_runtime.store, now.replace(hour=0, minute=0), now)
     assert states[outage.key] is dossier.state  # the list says what the dossier says
     sheets = pd.read_excel(io.BytesIO(dossier_xlsx(dossier, seeded_runtime.inventory)), sheet_name=None)

@@ -154,6 +154,7 @@ def test_a_siat_outage_from_the_first_failed_check_to_the_closed_dossier(world, 
             "SIAT volvió", "Alerta resuelta", "Eventos finalizados", "Facturas fuera de línea", "Caída cerrada",
         ):  # fmt: skip
             assert what in said, (what, said)
+        assert all(t.lane != "Caída" or t.what == "Caída cerrada" for t in dossier.timeline)  # each on its chart lane
         assert said[-1] == "Caída cerrada" and [t.at for t in dossier.timeline] == sorted(t.at for t in dossier.timeline)
         siat = next(i for i in dossier.incidents if i.rule == AlertRule.SIAT_DOWN)
         assert siat.acknowledged_by is not None and siat.escalations == 0
