@@ -23,6 +23,7 @@ from cucu.views.caidas import (
     dossier_invoices_frame,
     dossier_pdf,
     dossier_xlsx,
+    lead_time_text,
     failed_checks_frame,
     outages_frame,
     timeline_frame,
@@ -228,9 +229,6 @@ def dossier_view(key: str) -> None:
 
 
 def summary(dossier: Dossier) -> None:
-    def took(delta: timedelta | None) -> str:
-        return fmt_duration(delta) if delta is not None else "—"
-
     row1, row2 = st.columns(4), st.columns(4)
     widgets.kpi(row1[0], "Duración", fmt_duration(dossier.duration), [None if dossier.outage.ended_at else "sigue"])
     widgets.kpi(
@@ -244,9 +242,9 @@ def summary(dossier: Dossier) -> None:
         row1[3], "Facturas por enviar", fmt_count(dossier.to_send), [f"de {fmt_count(len(dossier.invoices))}"],
         tone=Tone.MANAGED.if_any(dossier.to_send),
     )  # fmt: skip
-    widgets.kpi(row2[0], "Hasta atender", took(dossier.time_to_acknowledge), ["desde que se declaró"])
-    widgets.kpi(row2[1], "Hasta iniciar", took(dossier.time_to_start), ["el primer evento"])
-    widgets.kpi(row2[2], "Hasta finalizar", took(dossier.time_to_end), ["el último evento, tras la vuelta"])
+    widgets.kpi(row2[0], "Hasta atender", lead_time_text(dossier.time_to_acknowledge), ["desde que se declaró"])
+    widgets.kpi(row2[1], "Hasta iniciar", lead_time_text(dossier.time_to_start), ["el primer evento"])
+    widgets.kpi(row2[2], "Hasta finalizar", lead_time_text(dossier.time_to_end), ["el último evento, tras la vuelta"])
 
 
 if key := st.query_params.get(OUTAGE_PARAM):

@@ -189,13 +189,18 @@ def failed_checks_frame(dossier: Dossier) -> pd.DataFrame:
     return frame
 
 
+def lead_time_text(delta: timedelta | None) -> str:
+    """How long it took (to acknowledge, start, end): "—" when it has not happened, "… antes" when it came first
+    (an event started before SIAT was declared down)."""
+    if delta is None:
+        return "—"
+    return fmt_duration(delta) if delta >= timedelta(0) else f"{fmt_duration(-delta)} antes"
+
+
 def summary_frame(dossier: Dossier, inventory: Inventory) -> pd.DataFrame:
     """The dossier's summary as rows of (what, value): the first sheet of its workbook."""
     outage = dossier.outage
     names = {b.id: b.name for b in inventory.branches}
-
-    def took(delta: timedelta | None) -> str:
-        return fmt_duration(delta) if delta is not None else "—"
 
     rows = [
         ("Caída", outage.kind.label),
@@ -210,9 +215,9 @@ def summary_frame(dossier: Dossier, inventory: Inventory) -> pd.DataFrame:
         ("Horas en contingencia", f"{dossier.contingency_hours:.1f}".replace(".", ",")),
         ("Facturas fuera de línea", str(len(dossier.invoices))),
         ("Facturas por enviar", str(dossier.to_send)),
-        ("Hasta atender", took(dossier.time_to_acknowledge)),
-        ("Hasta iniciar", took(dossier.time_to_start)),
-        ("Hasta finalizar", took(dossier.time_to_end)),
+        ("Hasta atender", lead_time_text(dossier.time_to_acknowledge)),
+        ("Hasta iniciar", lead_time_text(dossier.time_to_start)),
+        ("Hasta finalizar", lead_time_text(dossier.time_to_end)),
         ("Expediente generado, hora de La Paz", fmt_datetime(dossier.now, seconds=True)),
     ]
     return pd.DataFrame(rows, columns=["Dato", "Valor"])
