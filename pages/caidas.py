@@ -4,8 +4,6 @@ validated invoice, its summary, notes and the evidence to download."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
@@ -23,8 +21,8 @@ from cucu.views.caidas import (
     dossier_invoices_frame,
     dossier_pdf,
     dossier_xlsx,
-    lead_time_text,
     failed_checks_frame,
+    lead_time_text,
     outages_frame,
     timeline_frame,
 )
