@@ -4,6 +4,9 @@ validated invoice, its summary, notes and the evidence to download."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
@@ -134,59 +137,34 @@ def dossier_view(key: str) -> None:
     else:
         st.caption("Nadie escribió notas en las alertas de esta caída.")
     st.subheader("Eventos")
-    if dossier.events:
-        st.dataframe(
-            dossier_events_frame(dossier, inventory),
-            hide_index=True,
-            width="stretch",
-            height="auto" if len(dossier.events) <= 10 else 360,
-            lazy=len(dossier.events) > widgets.LAZY_ROWS,
-            column_order=[
-                DossierEventColumn.BRANCH,
-                DossierEventColumn.POS,
-                DossierEventColumn.START,
-                DossierEventColumn.END,
-                DossierEventColumn.STARTED_BY,
-            ],
-            column_config={
-                **widgets.pos_columns(DossierEventColumn.BRANCH, DossierEventColumn.POS),
-                DossierEventColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
-                DossierEventColumn.END: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
-                DossierEventColumn.STARTED_BY: st.column_config.TextColumn(width=170),
-            },
-            placeholder=widgets.NO_VALUE,
-            key="caida_eventos",
-        )
-    else:
-        st.caption("Ningún evento de contingencia registrado para esta caída.")
+    dossier_grid(
+        dossier_events_frame(dossier, inventory),
+        [DossierEventColumn.BRANCH, DossierEventColumn.POS, DossierEventColumn.START, DossierEventColumn.END,
+         DossierEventColumn.STARTED_BY],
+        {
+            **widgets.pos_columns(DossierEventColumn.BRANCH, DossierEventColumn.POS),
+            DossierEventColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            DossierEventColumn.END: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            DossierEventColumn.STARTED_BY: st.column_config.TextColumn(width=170),
+        },
+        key="caida_eventos",
+        empty="Ningún evento de contingencia registrado para esta caída.",
+    )  # fmt: skip
     st.subheader("Facturas fuera de línea")
-    if dossier.invoices:
-        st.dataframe(
-            dossier_invoices_frame(dossier, inventory),
-            hide_index=True,
-            width="stretch",
-            height="auto" if len(dossier.invoices) <= 10 else 360,
-            lazy=len(dossier.invoices) > widgets.LAZY_ROWS,
-            column_order=[
-                DossierInvoiceColumn.BRANCH,
-                DossierInvoiceColumn.POS,
-                DossierInvoiceColumn.NUMBER,
-                DossierInvoiceColumn.STATE,
-                DossierInvoiceColumn.DEADLINE,
-                DossierInvoiceColumn.SIAT,
-            ],
-            column_config={
-                **widgets.pos_columns(DossierInvoiceColumn.BRANCH, DossierInvoiceColumn.POS),
-                DossierInvoiceColumn.NUMBER: st.column_config.TextColumn(width=80),
-                DossierInvoiceColumn.STATE: st.column_config.TextColumn(width=100),
-                DossierInvoiceColumn.DEADLINE: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
-                DossierInvoiceColumn.SIAT: st.column_config.TextColumn(width=200),
-            },
-            placeholder=widgets.NO_VALUE,
-            key="caida_facturas",
-        )
-    else:
-        st.caption("Ninguna factura emitida durante sus eventos.")
+    dossier_grid(
+        dossier_invoices_frame(dossier, inventory),
+        [DossierInvoiceColumn.BRANCH, DossierInvoiceColumn.POS, DossierInvoiceColumn.NUMBER, DossierInvoiceColumn.STATE,
+         DossierInvoiceColumn.DEADLINE, DossierInvoiceColumn.SIAT],
+        {
+            **widgets.pos_columns(DossierInvoiceColumn.BRANCH, DossierInvoiceColumn.POS),
+            DossierInvoiceColumn.NUMBER: st.column_config.TextColumn(width=80),
+            DossierInvoiceColumn.STATE: st.column_config.TextColumn(width=100),
+            DossierInvoiceColumn.DEADLINE: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
+            DossierInvoiceColumn.SIAT: st.column_config.TextColumn(width=200),
+        },
+        key="caida_facturas",
+        empty="Ninguna factura emitida durante sus eventos.",
+    )  # fmt: skip
     if outage.kind is OutageKind.SIAT:
         st.subheader("Comprobaciones fallidas")
         st.caption(
@@ -223,6 +201,24 @@ def dossier_view(key: str) -> None:
         width="stretch",
         key="caida_xlsx",
         help="Resumen, línea de tiempo, comprobaciones fallidas, eventos, facturas y notas, una hoja cada uno.",
+    )
+
+
+def dossier_grid(frame: pd.DataFrame, order: list[str], config: dict[str, Any], *, key: str, empty: str) -> None:
+    """One of the dossier's tables (a chain's outage: 10 000 events, streamed as the grid scrolls), or why it is empty."""
+    if frame.empty:
+        st.caption(empty)
+        return
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height="auto" if len(frame) <= 10 else 360,
+        lazy=len(frame) > widgets.LAZY_ROWS,
+        column_order=order,
+        column_config=config,
+        placeholder=widgets.NO_VALUE,
+        key=key,
     )
 
 
