@@ -102,7 +102,8 @@ def dossier_view(key: str) -> None:
         outage = find_outage(runtime.store, key, now)
         return read_dossier(runtime.store, inventory, outage, now) if outage is not None else None
 
-    dossier = resources.per_version(runtime, f"caida:{key}"[:200], TABLES, build).value
+    shared = resources.per_version(runtime, f"caida:{key}"[:200], TABLES, build)
+    dossier = shared.value
     if dossier is None:
         st.title("Caída")
         st.warning(
@@ -119,9 +120,11 @@ def dossier_view(key: str) -> None:
     st.caption(f"Del {fmt_datetime(outage.started_at)}{ended}, hora de La Paz.")
     summary(dossier)
     st.subheader("Línea de tiempo")
-    st.vega_lite_chart(spec=outage_chart(dossier), width="stretch")
+    st.vega_lite_chart(
+        spec=resources.derived(runtime, shared, f"caida_grafico:{key}"[:200], lambda: outage_chart(dossier)), width="stretch"
+    )
     st.dataframe(
-        timeline_frame(dossier),
+        resources.derived(runtime, shared, f"caida_linea:{key}"[:200], lambda: timeline_frame(dossier)),
         hide_index=True,
         width="stretch",
         column_config={
@@ -138,7 +141,7 @@ def dossier_view(key: str) -> None:
         st.caption("Nadie escribió notas en las alertas de esta caída.")
     st.subheader("Eventos")
     dossier_grid(
-        dossier_events_frame(dossier, inventory),
+        resources.derived(runtime, shared, f"caida_eventos:{key}"[:200], lambda: dossier_events_frame(dossier, inventory)),
         [DossierEventColumn.BRANCH, DossierEventColumn.POS, DossierEventColumn.START, DossierEventColumn.END,
          DossierEventColumn.STARTED_BY],
         {
@@ -152,7 +155,7 @@ def dossier_view(key: str) -> None:
     )  # fmt: skip
     st.subheader("Facturas fuera de línea")
     dossier_grid(
-        dossier_invoices_frame(dossier, inventory),
+        resources.derived(runtime, shared, f"caida_facturas:{key}"[:200], lambda: dossier_invoices_frame(dossier, inventory)),
         [DossierInvoiceColumn.BRANCH, DossierInvoiceColumn.POS, DossierInvoiceColumn.NUMBER, DossierInvoiceColumn.STATE,
          DossierInvoiceColumn.DEADLINE, DossierInvoiceColumn.SIAT],
         {
@@ -173,7 +176,7 @@ def dossier_view(key: str) -> None:
         )
         with st.expander("Ver las comprobaciones"):
             st.dataframe(
-                failed_checks_frame(dossier),
+                resources.derived(runtime, shared, f"caida_comprobaciones:{key}"[:200], lambda: failed_checks_frame(dossier)),
                 hide_index=True,
                 width="stretch",
                 column_config={CheckColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=150)},

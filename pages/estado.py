@@ -115,8 +115,16 @@ def toggle_policy(pause: bool) -> None:
 
 
 def suggest_contingency(since: datetime) -> None:
-    """Offer motive 2 on every POS without an active event, through the same confirmation."""
-    free = [p.id for p in runtime.actions.plan_siat_outage().to_start]
+    """Offer motive 2 on every POS without an active event, through the same confirmation (which reads the POS
+    afresh). Counted from the shared POS frame: re-reading 10 000 POS states per run of every tablet was what
+    made Estado slow during a chain's outage."""
+    shared = resources.current_frames(runtime)
+    free = resources.derived(
+        runtime,
+        shared,
+        "estado_sin_evento",
+        lambda: list(shared.value.pos.loc[shared.value.pos[PosColumn.EVENT_ID].isna(), PosColumn.POS_ID]),
+    )
     if not free:
         st.caption("Todos los puntos de venta ya tienen un evento activo.")
         return
