@@ -11,17 +11,13 @@ Run: .venv/bin/python -m benchmarks.dossier [--branches 200 --pos-per-branch 10]
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
 
-from benchmarks.common import API_KEY, Verdicts, deployed_chain, inventory_arguments
-from benchmarks.pages import BARE_PAGE, LOAD_TIMEOUT_MS, timed_load
+from benchmarks.common import API_KEY, deployed_chain, inventory_arguments
+from benchmarks.pages import paired_loads, report
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.events.actions import Actions, Actor
@@ -29,7 +25,6 @@ from cucu.inventory import load_inventory
 from cucu.outages import read_outages
 from cucu.store import Store
 from cucu.vocabulary import Motive, OutageKind, Role
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TABLET, streamlit_server, wait_for_app
 
 ACTOR = Actor("benchmark", "Benchmark", Role.SUPERVISOR)
 
@@ -65,47 +60,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    with deployed_chain(args.branches, args.pos_per_branch) as (env, db), tempfile.TemporaryDirectory() as tmp:
+    with deployed_chain(args.branches, args.pos_per_branch) as (env, db):
         key = siat_outage_over_the_chain(env, db)
         pages = {
             f"caidas?caida={key}": ("Caída: SIAT no responde", 2.0),
             "caidas": ("Caídas", 2.0),
             "": ("Estado", 2.0),
         }
-        bare = Path(tmp) / "bare.py"
-        bare.write_text(BARE_PAGE)
-        with (
-            streamlit_server(env, timeout_s=300) as url,
-            streamlit_server(script=bare) as bare_url,
-            sync_playwright() as p,
-        ):
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport=TABLET)
-            warm = context.new_page()
-            warm.goto(url)  # the first visit builds the runtime
-            wait_for_app(warm, timeout_ms=LOAD_TIMEOUT_MS)
-            warm.close()
-            times: dict[str, list[float]] = {path: [] for path in pages}
-            bare_times: dict[str, list[float]] = {path: [] for path in pages}
-            for _ in range(args.runs):
-                for path, (heading, _target) in pages.items():
-                    tab = context.new_page()
-                    bare_times[path].append(timed_load(tab, bare_url, "Bare"))
-                    tab.close()
-                    tab = context.new_page()
-                    times[path].append(timed_load(tab, f"{url}/{path}", heading))
-                    tab.close()
-            browser.close()
-
-    verdicts = Verdicts()
-    for path, (heading, target) in pages.items():
-        ratios = [page / bare for page, bare in zip(times[path], bare_times[path], strict=True)]
-        runs = ", ".join(f"{t:.1f}" for t in times[path])
-        print(
-            f"  {heading}: mediana {statistics.median(times[path]):.2f} s ({runs}); por par: {', '.join(f'{r:.2f}' for r in ratios)}"
-        )
-        verdicts.check(f"{heading} / página mínima (mediana por par)", statistics.median(ratios), "<=", target)
-    verdicts.exit()
+        times, bare_times = paired_loads(env, pages, args.runs)
+    report(pages, times, bare_times).exit()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import math
 import statistics
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -71,10 +72,20 @@ def main() -> None:
     args = parser.parse_args()
     pages = {path: PAGES[path] for path in args.pages}
 
-    with (
-        deployed_chain(args.branches, args.pos_per_branch, history_days=DEFAULT_RANGE_DAYS - 1) as (env, _db),
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+    with deployed_chain(args.branches, args.pos_per_branch, history_days=DEFAULT_RANGE_DAYS - 1) as (env, _db):
+        times, bare_times = paired_loads(env, pages, args.runs, pause_s=args.pause_s)
+    every_bare = [t for loads in bare_times.values() for t in loads]
+    print(f"página mínima de Streamlit: mediana {statistics.median(every_bare):.2f} s en {len(every_bare)} cargas")
+    report(pages, times, bare_times).exit()
+
+
+def paired_loads(
+    env: dict[str, str], pages: Mapping[str, tuple[str, float]], runs: int, *, pause_s: float = 0.0
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """The dashboard on ``env`` and a bare Streamlit page, each in its own server; ``runs`` times, each of ``pages``
+    (path -> heading drawn, target) loaded in a fresh tab at 820x1180 right after the bare page. Returns the
+    seconds of each page's loads and of the bare load just before each."""
+    with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_PAGE)
         with (
@@ -91,7 +102,7 @@ def main() -> None:
 
             times: dict[str, list[float]] = {path: [] for path in pages}
             bare_times: dict[str, list[float]] = {path: [] for path in pages}  # the bare load before each
-            for _ in range(args.runs):
+            for _ in range(runs):
                 for path, (heading, _target) in pages.items():
                     tab = context.new_page()
                     bare_times[path].append(timed_load(tab, bare_url, "Bare"))
@@ -99,11 +110,15 @@ def main() -> None:
                     tab = context.new_page()
                     times[path].append(timed_load(tab, f"{url}/{path}", heading))
                     tab.close()
-                    time.sleep(args.pause_s)
+                    time.sleep(pause_s)
             browser.close()
+    return times, bare_times
 
-    every_bare = [t for loads in bare_times.values() for t in loads]
-    print(f"página mínima de Streamlit: mediana {statistics.median(every_bare):.2f} s en {len(every_bare)} cargas")
+
+def report(
+    pages: Mapping[str, tuple[str, float]], times: Mapping[str, list[float]], bare_times: Mapping[str, list[float]]
+) -> Verdicts:
+    """Per page: its loads, the ratio of each pair, and the verdict on the median ratio against its target."""
     verdicts = Verdicts()
     for path, (heading, target) in pages.items():
         ratios = [page / bare for page, bare in zip(times[path], bare_times[path], strict=True)]
@@ -113,7 +128,7 @@ def main() -> None:
             f"por par: {', '.join(f'{r:.2f}' for r in ratios)}"
         )
         verdicts.check(f"{heading} / página mínima (mediana por par)", statistics.median(ratios), "<=", target)
-    verdicts.exit()
+    return verdicts
 
 
 if __name__ == "__main__":
