@@ -46,6 +46,7 @@ CLUSTER_POS = 2  # ... when at least this many POS
 EVENTS_BEFORE = timedelta(minutes=30)  # an event started this long before SIAT was declared down is still its own
 ALERTS_BEFORE = timedelta(minutes=5)  # an alert opened just before the first failed check (a check's jitter)
 TOOK_EFFECT = (Outcome.OK, Outcome.VERIFYING)
+BRANCHES_ON_TIMELINE = 20  # up to this many branches, the timeline says each one's events; beyond, once per who
 
 
 @dataclass(frozen=True)
@@ -383,26 +384,33 @@ def _timeline(
             )
         if incident.closed_at is not None:
             entries.append(TimelineEntry(incident.closed_at, "Alerta resuelta", incident.title, Tone.OK))
+    branches = {e.branch_id or "" for e in events}
+    # Per branch, as a supervisor follows a few; a chain's outage over hundreds of branches says it once per who
+    # (the events grid below has each branch), or its timeline would be a thousand lines of the same.
+    per_branch = len(branches) <= BRANCHES_ON_TIMELINE
+
+    def where(branch_ids: set[str], count: int) -> str:
+        if per_branch:
+            (branch_id,) = branch_ids
+            return f"{names.get(branch_id, branch_id)}: {plural(count, 'evento', 'eventos')}"
+        return f"{plural(count, 'evento', 'eventos')} en {plural(len(branch_ids), 'sucursal', 'sucursales')}"
+
     starts: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for event in events:
-        starts[(event.branch_id or "", starters.get(event.id, "(sin registro en Bitácora)"))].append(event)
-    for (branch_id, who), group in starts.items():
+        who = starters.get(event.id, "(sin registro en Bitácora)")
+        starts[(event.branch_id or "" if per_branch else "", who)].append(event)
+    for (_, who), group in starts.items():
         at = min(e.fecha_inicio for e in group if e.fecha_inicio is not None)
-        detail = f"{names.get(branch_id, branch_id)}: {plural(len(group), 'evento', 'eventos')}, por {who}."
+        detail = f"{where({e.branch_id or '' for e in group}, len(group))}, por {who}."
         entries.append(TimelineEntry(at, "Eventos iniciados", detail, Tone.MANAGED))
     ended: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         if event.fecha_fin is not None:
-            ended[event.branch_id or ""].append(event)
-    for branch_id, group in ended.items():
+            ended[event.branch_id or "" if per_branch else ""].append(event)
+    for group in ended.values():
         at = max(e.fecha_fin for e in group if e.fecha_fin is not None)
         entries.append(
-            TimelineEntry(
-                at,
-                "Eventos finalizados",
-                f"{names.get(branch_id, branch_id)}: {plural(len(group), 'evento', 'eventos')}.",
-                Tone.OK,
-            )
+            TimelineEntry(at, "Eventos finalizados", f"{where({e.branch_id or '' for e in group}, len(group))}.", Tone.OK)
         )
     if invoices:
         first = min(i.invoice.emission_date for i in invoices if i.invoice.emission_date is not None)
