@@ -396,7 +396,14 @@ def queue_section(shared: Shared[EstadoFrames], incidents: Sequence[Incident], n
     verifying = runtime.store.open_attempts(Outcome.VERIFYING)
     queue = merged(part, person_part(incidents, verifying, settings.alerts, now))
     ov = shared.value.overview
-    partial = f" De los {fmt_count(ov.pos_known)} puntos de venta con datos." if 0 < ov.pos_known < ov.pos_total else ""
+    # What the list cannot know yet is said, never left out silently: the POS not read lack their events and CUFDs.
+    partial = ""
+    if not ov.pos_known:
+        partial = " Los puntos de venta no se leyeron todavía: faltan sus eventos y sus CUFD."
+    elif ov.pos_known < ov.pos_total:
+        partial = f" De los {fmt_count(ov.pos_known)} puntos de venta con datos."
+    if ov.pos_known and ov.pos_cufd_unread:
+        partial += f" CUFD leídos: {fmt_count(ov.pos_cufd_read)} de {fmt_count(ov.pos_total)}."
     if not queue.total:
         if ov.pos_known:
             st.success(empty_text(True) + partial, icon=":material/task_alt:")

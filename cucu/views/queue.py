@@ -38,6 +38,7 @@ from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
 from cucu.settings import AlertSettings
 from cucu.store import AuditEntry, Incident
+from cucu.views.facturas import siat_description
 from cucu.views.links import (
     BRANCH_PARAM,
     FACTURAS_VIEWS,
@@ -155,7 +156,12 @@ def pos_part(
         if invoice.state is not InvoiceState.REJECTED:
             continue
         deadline = attributed.deadline
-        detail = f"Nº {invoice.invoice_number}: {explain_siat_code(invoice.siat_code, invoice.siat_description)}"
+        said = (
+            explain_siat_code(invoice.siat_code, invoice.siat_description)
+            if invoice.siat_code is not None or invoice.siat_description
+            else siat_description(invoice) or explain_siat_code(None, None)  # its status not read yet: said so
+        )
+        detail = f"Nº {invoice.invoice_number}: {said}"
         branch_id = attributed.branch_id or ""
         items.append(
             QueueItem(

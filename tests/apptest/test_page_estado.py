@@ -253,3 +253,17 @@ def test_a_viewer_sees_the_queue_without_its_renewal(sim, seeded_runtime, app_se
 def test_before_the_first_sweep_the_queue_does_not_say_there_is_nothing_to_do(sim, app_secrets):
     at = run_app(app_secrets)
     assert "Nada por hacer ahora" not in texts(at) and "Sin datos todavía: la lista se arma" in texts(at)
+
+
+def test_before_the_first_sweep_a_queue_of_invoices_says_the_pos_are_not_read(sim, app_secrets):
+    """Seen at a chain's start: the queue listed two rejected invoices as if that were all there was to do."""
+    from cucu.runtime import build_runtime
+    from cucu.settings import load_settings
+
+    runtime = build_runtime(load_settings(app_secrets, {}), start_collector=False)
+    while not runtime.collector.invoices_once().pass_done:  # the invoices read, no POS yet
+        pass
+    runtime.close()
+    at = run_app(app_secrets)
+    caption = next(c.value for c in at.caption if c.value.startswith("Factura rechazada: "))
+    assert "Los puntos de venta no se leyeron todavía: faltan sus eventos y sus CUFD." in caption

@@ -179,3 +179,16 @@ def test_an_empty_queue_says_nothing_to_do_only_when_something_is_known():
     assert merged().total == 0
     assert empty_text(True).startswith("Nada por hacer ahora")
     assert "Sin datos" in empty_text(False) and "Nada" not in empty_text(False)
+
+
+def test_a_rejected_invoice_whose_status_is_not_read_yet_says_so():
+    """Seen at a chain's start: "SIAT no indicó un código." for an invoice whose status nobody had asked yet."""
+    frame, _, states = world()
+    q1 = B2.pos[0]
+    unread = invoice(9, q1, NOW - timedelta(hours=1), InvoiceState.REJECTED)
+    unread = StoredInvoice(unread.id, "9", None, q1.id, InvoiceState.REJECTED, None, None, NOW - timedelta(hours=1), NOW)
+    attributed = attribute([unread], INV, [])
+    picture = InvoicePicture(attributed, backlog(attributed), [])
+    found = pos_part(frame, picture, states, INV, LABELS, NOW, long_open_hours=24.0, invoice_window=WINDOW)
+    (rejected,) = [i for i in found.items if i.kind is QueueKind.REJECTED]
+    assert rejected.detail == "Nº 9: Sin leer todavía"
