@@ -272,7 +272,7 @@ def dossier(
     starts = [a for a in audit if a.action == ActionKind.START and a.event_id in by_id and a.outcome in TOOK_EFFECT]
     ends = [a for a in audit if a.action == ActionKind.END and a.event_id in by_id and a.outcome in TOOK_EFFECT]
     starters = {a.event_id: a.actor_name or a.actor for a in starts if a.event_id}
-    mine = _outage_invoices(invoices, events, inventory)
+    mine = _outage_invoices(invoices, events)
     timeline = _timeline(outage, checks, incidents, deliveries, notes, events, starters, ends, mine, inventory, now)
     failed = [
         c for c in checks
@@ -307,7 +307,7 @@ def _settled_at(item: OutageInvoice) -> datetime:
     return item.invoice.status_at or item.invoice.listed_at
 
 
-def _outage_invoices(invoices: Iterable[StoredInvoice], events: Sequence[Event], inventory: Inventory) -> list[OutageInvoice]:
+def _outage_invoices(invoices: Iterable[StoredInvoice], events: Sequence[Event]) -> list[OutageInvoice]:
     """The invoices issued at a POS while one of the outage's events was open (offline ones)."""
     by_pos: dict[str, list[Event]] = defaultdict(list)
     for event in events:
