@@ -89,6 +89,7 @@ def handling_section() -> None:
         ids,
         index=ids.index(linked.id) if linked is not None else 0,
         format_func=lambda i: f"{choices[i].title} · {owner_text(choices[i]) if choices[i].closed_at is None else 'resuelta'}",
+        placeholder="Elija una alerta",
         key="alertas_atender",
     )
     if chosen is None:
@@ -126,7 +127,8 @@ def handling_section() -> None:
             "Nota", max_chars=NOTE_MAX, placeholder="Qué hace usted con esta alerta (obligatoria)", key="alertas_nota_texto"
         )
         quiet_for = st.selectbox(
-            "Sin recordatorios durante", QUIET_CHOICES, format_func=quiet_choice, key="alertas_silencio", disabled=resolved,
+            "Sin recordatorios durante", QUIET_CHOICES, format_func=quiet_choice, placeholder="Elija cuánto tiempo",
+            key="alertas_silencio", disabled=resolved,
             help="Los recordatorios de esta alerta se retoman después, y no se escala mientras alguien la atiende; "
             "se cierra sola cuando se resuelve.",
         )  # fmt: skip

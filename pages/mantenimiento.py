@@ -134,6 +134,7 @@ with st.form("mantenimiento_nuevo", border=True):
         list(AlertRule),
         default=list(SILENCED_BY_DEFAULT),
         format_func=lambda rule: rule.label,
+        placeholder="Ninguna: todas suenan",
         key="mantenimiento_reglas",
     )
     reason = st.text_input(

@@ -1,1 +1,8 @@
-"""plotly figure builders, one module per page topic; no Streamlit here."""
+"""Chart builders (plotly and Vega-Lite specs), one module per page topic; no Streamlit here."""
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# Vega writes an English ARIA label on each axis and legend ("X-axis for a utc scale with values from ...");
+# the marks keep their own labels, which are the tooltip's Spanish fields.
+NO_ENGLISH_ARIA = {"axis": {"aria": False}, "legend": {"aria": False}}
+# What the dashboard's Vega-Lite charts share: the page's own background and font, no frame around the plot.
+BASE_CONFIG = {"view": {"stroke": None}, "background": None, "font": "sans-serif", **NO_ENGLISH_ARIA}

@@ -18,13 +18,11 @@ import pandas as pd
 from cucu.formatting import fmt_datetime, fmt_every
 from cucu.lapaz import wall_clock
 from cucu.views.conectividad import HeartbeatColumn, LatencyColumn
+from cucu.views.figures import BASE_CONFIG, SCHEMA
 from cucu.vocabulary import CheckState
 
 LINE_COLOR = "#0F5A9C"  # the theme's primary colour
 HEARTBEAT_SLOTS = 90
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-# What both charts share: the page's own background and font, no frame around the plot.
-BASE_CONFIG = {"view": {"stroke": None}, "background": None, "font": "sans-serif"}
 STATE_SCALE = {"domain": [s.label for s in CheckState], "range": [s.chart_color for s in CheckState]}
 # The latency frame's count of each kind of failed check; the chart names each by its label.
 FAILED_COLUMNS = {CheckState.SIAT_DOWN: LatencyColumn.SIAT_DOWN, CheckState.CUCU_UNREACHABLE: LatencyColumn.CUCU_UNREACHABLE}

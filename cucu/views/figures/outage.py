@@ -12,7 +12,7 @@ import pandas as pd
 from cucu.formatting import fmt_datetime
 from cucu.lapaz import wall_clock
 from cucu.outages import LANE_ORDER, Dossier
-from cucu.views.figures.connectivity import BASE_CONFIG, SCHEMA
+from cucu.views.figures import BASE_CONFIG, SCHEMA
 from cucu.vocabulary import Tone
 
 

@@ -23,6 +23,7 @@ from cucu.api.models import motive_label
 from cucu.formatting import fmt_datetime, fmt_duration, plotly_text
 from cucu.lapaz import to_la_paz, wall_clock_text
 from cucu.periods import day_bounds
+from cucu.views.figures import NO_ENGLISH_ARIA, SCHEMA
 from cucu.views.historial import EventColumn, Lane, lane_label
 from cucu.vocabulary import EventState, Motive
 
@@ -347,7 +348,8 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetim
         for c in codes
     ]
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": SCHEMA,
+        "config": NO_ENGLISH_ARIA,
         "data": {"values": rows},
         "mark": {"type": "bar"},
         "height": 320,
