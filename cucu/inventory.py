@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from cucu.api.models import Branch, Inventory, PointOfSale
+from cucu.regions import department_of_city, region_name
 from cucu.settings import ConfigurationError
 
 DEMO_INVENTORY_PATH = Path(__file__).with_name("demo_inventory.toml")
 
-_BRANCH_KEYS = {"id", "name", "city", "pos"}
+_BRANCH_KEYS = {"id", "name", "city", "region", "pos"}
 _POS_KEYS = {"id", "name"}
 
 
@@ -136,7 +137,7 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
             f"la sucursal {b_index}",
             table="[[branches]]",
             keys=_BRANCH_KEYS,
-            keys_text="id, name, city y [[branches.pos]]",
+            keys_text="id, name, city, region y [[branches.pos]]",
             seen=seen,
             fail=fail,
         )
@@ -145,6 +146,11 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
             raise fail(f"{where} tiene un «city» vacío o que no es texto.")
         if city is not None:
             _check_name(city, where, fail, key="city")
+        region = raw.get("region")
+        if region is not None:
+            region = region_name(_check_name(region, where, fail, key="region"))
+        else:
+            region = department_of_city(city)
         raw_pos = raw.get("pos")
         if not isinstance(raw_pos, list) or not raw_pos:
             raise fail(f"{where} no tiene puntos de venta ([[branches.pos]]).")
@@ -161,7 +167,7 @@ def inventory_from_dict(data: dict[str, Any], source: str = "inventario") -> Inv
                 fail=fail,
             )
             pos_list.append(PointOfSale(id=pos_id, name=pos_name, branch_id=branch_id))
-        branches.append(Branch(id=branch_id, name=name, city=city.strip() if city else None, pos=tuple(pos_list)))
+        branches.append(Branch(id=branch_id, name=name, city=city.strip() if city else None, region=region, pos=tuple(pos_list)))
     return Inventory(branches=tuple(branches))
 
 
@@ -204,7 +210,7 @@ def _check_id(value: Any, where: str, seen: dict[str, str], fail: Callable[[str]
     return str(value)
 
 
-MAX_NAME_LENGTH = 120  # a branch's or POS's name (and a city): what fits a tile, a lane, a table cell
+MAX_NAME_LENGTH = 120  # a branch's or POS's name (and a city, a region): what fits a tile, a lane, a table cell
 
 
 def _check_name(value: Any, where: str, fail: Callable[[str], InventoryError], key: str = "name") -> str:
@@ -231,6 +237,8 @@ def inventory_to_toml(inventory: Inventory) -> str:
         lines += ["[[branches]]", f"id = {_toml_str(branch.id)}", f"name = {_toml_str(branch.name)}"]
         if branch.city:
             lines.append(f"city = {_toml_str(branch.city)}")
+        if branch.region and branch.region != department_of_city(branch.city):
+            lines.append(f"region = {_toml_str(branch.region)}")
         lines.append("")
         for pos in branch.pos:
             lines += ["[[branches.pos]]", f"id = {_toml_str(pos.id)}", f"name = {_toml_str(pos.name)}", ""]

@@ -14,10 +14,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from cucu.regions import region_name
 from cucu.vocabulary import Mode, PolicyMaintenance, PolicyMode
+
+if TYPE_CHECKING:
+    from cucu.api.models import Branch
 
 SANDBOX_HOST = "sandbox.cucu.bo"
 DEFAULT_DB_PATH = "contingencia.db"
@@ -285,6 +289,7 @@ class AlertSettings:
 
     channels: tuple[Channel, ...] = ()
     branch_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # branch id or name -> tags
+    region_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # region (cucu.regions) -> tags
     disabled: frozenset[str] = frozenset()  # AlertRule values switched off in [alerts.rules]
     public_url: str | None = None  # the dashboard's address as people open it, for links in messages
     remind_minutes: float = _number(float, 60, 0, 10_080)  # 0: no reminders
@@ -296,8 +301,10 @@ class AlertSettings:
     escalation: tuple[EscalationStep, ...] = ()  # [alerts.escalation].steps: every rule's, unless it has its own
     escalation_rules: Mapping[str, tuple[EscalationStep, ...]] = field(default_factory=dict)  # AlertRule value -> steps
 
-    def tags_of(self, branch_id: str, branch_name: str) -> frozenset[str]:
-        return self.branch_tags.get(branch_id, frozenset()) | self.branch_tags.get(branch_name, frozenset())
+    def tags_of(self, branch: Branch) -> frozenset[str]:
+        """A branch's tags: its own (by id or name) and its region's."""
+        own = self.branch_tags.get(branch.id, frozenset()) | self.branch_tags.get(branch.name, frozenset())
+        return own | (self.region_tags.get(branch.region, frozenset()) if branch.region else frozenset())
 
     def escalation_for(self, rule: str) -> tuple[EscalationStep, ...]:
         return self.escalation_rules.get(str(rule), self.escalation)
@@ -309,7 +316,7 @@ class AlertSettings:
         return frozenset(tag for step in steps for tag in step.tags)
 
 
-_ALERT_TABLES = {"channels", "branch_tags", "rules", "escalation"}
+_ALERT_TABLES = {"channels", "branch_tags", "region_tags", "rules", "escalation"}
 _ALERT_SOURCES = env_sources(
     (f for f in dataclasses.fields(AlertSettings) if f.name not in _ALERT_TABLES | {"disabled", "escalation_rules"}),
     ALERTS_ENV_PREFIX,
@@ -349,6 +356,9 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     branch_tags = section.get("branch_tags", {})
     if not isinstance(branch_tags, Mapping) or not all(_is_tag_list(v) for v in branch_tags.values()):
         raise SettingsError('[alerts.branch_tags] asigna etiquetas a sucursales (por nombre o id): "Sucursal Norte" = ["norte"].')
+    region_tags = section.get("region_tags", {})
+    if not isinstance(region_tags, Mapping) or not all(_is_tag_list(v) for v in region_tags.values()):
+        raise SettingsError('[alerts.region_tags] asigna etiquetas a regiones: "Santa Cruz" = ["oriente"].')
     rules = section.get("rules", {})
     names = {r.value for r in AlertRule}
     if not isinstance(rules, Mapping) or set(rules) - names or not all(isinstance(v, bool) for v in rules.values()):
@@ -367,6 +377,8 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     return AlertSettings(
         channels=channels,
         branch_tags={str(k): frozenset(str(t) for t in v) for k, v in branch_tags.items()},
+        # A department is named as the inventory's regions are ("santa cruz" is "Santa Cruz").
+        region_tags={region_name(str(k)): frozenset(str(t) for t in v) for k, v in region_tags.items()},
         disabled=frozenset(name for name, on in rules.items() if not on),
         public_url=public_url,
         escalation=escalation,

@@ -16,9 +16,11 @@ from cucu.events.policy import set_paused
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
+from cucu.regions import branches_by_region
 from cucu.store import Incident, JobRun
 from cucu.views.alertas import owner_text
-from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
+from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, BranchTile, Overview, RegionTile, branches_frame
+from cucu.views.links import REGION_PARAM
 from cucu.views.pos import PosColumn
 from cucu.views.queue import QUEUE_COLUMNS, QueueColumn, empty_text, merged, person_part, queue_frame
 from cucu.views.shared_reads import Shared
@@ -306,12 +308,83 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     st.page_link("pages/facturas.py", label="Ver facturas por enviar y rechazadas", icon=":material/receipt_long:")
 
 
-def attention_tiles(ov: Overview) -> None:
-    """The few branches to look at first, with links to their events and history."""
-    st.subheader("Sucursales que requieren atención")
-    tiles = ov.needing_attention(ATTENTION_TILES)
+def tile_status(tile: BranchTile | RegionTile) -> None:
+    """A tile's headline state: its POS in contingency, else whether all, some or none of them were read."""
+    if tile.in_contingency:
+        state = PosState.CONTINGENCY
+        shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
+        st.markdown(f":{state.tone.color}[{shown}]")
+    elif not tile.known:  # nothing read yet: unknown, never green
+        unknown = PosState.UNKNOWN
+        st.markdown(f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(tile.total)} POS")
+    elif tile.unknown:  # the note says how many are unread
+        unknown = PosState.UNKNOWN
+        st.markdown(f":{unknown.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]")
+    else:
+        state = PosState.NORMAL
+        st.markdown(f":{state.tone.color}[{state.icon} Sin contingencia] · {fmt_count(tile.total)} POS")
+
+
+def chosen_regions(ov: Overview) -> list[str]:
+    """The regions the URL names (``?region=``, as the other pages' filter writes it) that the inventory has."""
+    known = {r.region for r in ov.regions}
+    return [r for r in st.query_params.get_all(REGION_PARAM) if r in known]
+
+
+def open_region(region: str | None) -> None:
+    """Estado opened on one region's branches (``None``: on all), in the URL as the filters keep theirs."""
+    if region is None:
+        del st.query_params[REGION_PARAM]
+    else:
+        st.query_params[REGION_PARAM] = region
+
+
+def region_tiles(ov: Overview) -> frozenset[str] | None:
+    """A chain by regions first: one tile per region, the most affected first, each opening its branches here.
+    Returns the branch ids of the regions opened (``None``: the whole company)."""
+    if len(ov.regions) < 2:  # an inventory without regions, or all in one
+        return None
+    chosen = chosen_regions(ov)
+    st.subheader("Regiones")
+    per_row = 3
+    regions = ov.regions_by_attention()
+    for start in range(0, len(regions), per_row):
+        for col, tile in zip(st.columns(per_row), regions[start : start + per_row], strict=False):
+            opened = tile.region in chosen
+            with col.container(border=True, key=f"region_{ov.regions.index(tile)}"):
+                mark = " · abierta" if opened else ""
+                st.markdown(f"**{md_text(tile.region)}** · {plural(tile.branches, 'sucursal', 'sucursales')}{mark}")
+                tile_status(tile)
+                notes = tile.notes(settings.long_open_hours)
+                if notes:
+                    st.caption(" · ".join(notes))
+                links = st.columns(2)
+                region = {REGION_PARAM: tile.region}
+                # A button, not a link to this page: such a link is drawn as the current page's, highlighted.
+                links[0].button(
+                    "Sucursales", icon=":material/store:", type="tertiary", key=f"abrir_region_{ov.regions.index(tile)}",
+                    on_click=open_region, args=(tile.region,),
+                )  # fmt: skip
+                in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
+                links[1].page_link(
+                    "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=region | in_contingency
+                )
+    if not chosen:
+        return None
+    st.button("Ver todas las regiones", icon=":material/public:", type="tertiary", on_click=open_region, args=(None,))
+    groups = branches_by_region(inventory)
+    return frozenset(b for region in chosen for b in groups[region])
+
+
+def attention_tiles(ov: Overview, branch_ids: frozenset[str] | None) -> None:
+    """The few branches to look at first (of the regions opened, if any), with links to their events and history."""
+    where = f" en {' y '.join(chosen_regions(ov))}" if branch_ids is not None else ""
+    st.subheader(f"Sucursales que requieren atención{where}")
+    tiles = ov.needing_attention(ATTENTION_TILES, branch_ids)
     if not tiles:
-        st.success("Ninguna sucursal requiere atención: sin contingencia y con datos al día.", icon=":material/check_circle:")
+        st.success(
+            f"Ninguna sucursal{where} requiere atención: sin contingencia y con datos al día.", icon=":material/check_circle:"
+        )
         return
     per_row = 3
     for start in range(0, len(tiles), per_row):
@@ -319,21 +392,7 @@ def attention_tiles(ov: Overview) -> None:
             with col.container(border=True, key=f"tile_{tile.branch_id}"):
                 city = f" · {md_text(tile.city)}" if tile.city else ""
                 st.markdown(f"**{md_text(tile.name)}**{city}")
-                if tile.in_contingency:
-                    state = PosState.CONTINGENCY
-                    shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
-                    st.markdown(f":{state.tone.color}[{shown}]")
-                elif not tile.known:  # nothing read yet: unknown, never green
-                    unknown = PosState.UNKNOWN
-                    st.markdown(f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(tile.total)} POS")
-                elif tile.unknown:  # the note says how many are unread
-                    unknown = PosState.UNKNOWN
-                    st.markdown(
-                        f":{unknown.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]"
-                    )
-                else:
-                    state = PosState.NORMAL
-                    st.markdown(f":{state.tone.color}[{state.icon} Sin contingencia] · {fmt_count(tile.total)} POS")
+                tile_status(tile)
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
@@ -345,7 +404,7 @@ def attention_tiles(ov: Overview) -> None:
                     "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered | in_contingency
                 )
                 links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
-    affected = sum(1 for t in ov.tiles if t.needs_attention)
+    affected = sum(1 for t in ov.tiles if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids))
     if affected > len(tiles):
         st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
 
@@ -354,27 +413,34 @@ def attention_tiles(ov: Overview) -> None:
 EVENTS_LINK, HISTORY_LINK = "Eventos", "Historial"
 
 
-def all_branches(shared: Shared[EstadoFrames]) -> None:
-    """Every branch in one table: sortable by any column, searchable from the table's toolbar."""
+def all_branches(shared: Shared[EstadoFrames], branch_ids: frozenset[str] | None) -> None:
+    """Every branch (of the regions opened, if any) in one table: sortable by any column, searchable from the
+    table's toolbar."""
     ov = shared.value.overview
-    st.subheader(f"Todas las sucursales ({fmt_count(ov.branches_total)})")
 
     def build() -> pd.DataFrame:
-        table = branches_frame(ov)
+        table = branches_frame(ov, inventory)
         table[EVENTS_LINK] = widgets.page_urls("eventos", table[BranchColumn.BRANCH_ID], labels)
         table[HISTORY_LINK] = widgets.page_urls("historial", table[BranchColumn.BRANCH_ID], labels)
         return table
 
     table = resources.derived(runtime, shared, "estado_branches", build)
+    if branch_ids is not None:
+        table = table[table[BranchColumn.BRANCH_ID].isin(branch_ids)]
+        st.subheader(f"Sucursales de {' y '.join(chosen_regions(ov))} ({fmt_count(len(table))})")
+    else:
+        st.subheader(f"Todas las sucursales ({fmt_count(ov.branches_total)})")
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         height="auto" if len(table) <= 12 else 460,
-        # Fits a tablet (ui.widgets.TABLET_GRID_PX): the city is on the tiles and in the column menu.
-        column_order=[c for c in BRANCH_COLUMNS if c != BranchColumn.CITY] + [EVENTS_LINK, HISTORY_LINK],
+        # Fits a tablet (ui.widgets.TABLET_GRID_PX): the region and city are on the tiles and in the column menu.
+        column_order=[c for c in BRANCH_COLUMNS if c not in (BranchColumn.REGION, BranchColumn.CITY)]
+        + [EVENTS_LINK, HISTORY_LINK],
         column_config={
             BranchColumn.BRANCH: st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
+            BranchColumn.REGION: st.column_config.TextColumn(width=110),
             BranchColumn.CITY: st.column_config.TextColumn(width=150),
             BranchColumn.POS: st.column_config.NumberColumn(width=50),
             BranchColumn.IN_CONTINGENCY: st.column_config.NumberColumn(width=112),
@@ -492,8 +558,9 @@ def live_overview() -> None:
         st.caption(
             f"Puntos de venta consultados {fmt_age(ov.fetched_at, now)} (a las {fmt_time(ov.fetched_at)}, hora de La Paz)."
         )
-    attention_tiles(ov)
-    all_branches(shared)
+    opened = region_tiles(ov)
+    attention_tiles(ov, opened)
+    all_branches(shared, opened)
 
 
 live_overview()

@@ -14,9 +14,10 @@ from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
+from cucu.regions import branches_by_region
 from cucu.runtime import Runtime
 from cucu.views.eventos import LONG_OPEN
-from cucu.views.links import BRANCH_PARAM, MOTIVE_PARAM, PAGE_PARAM, SEARCH_PARAM, STATE_PARAM, page_link
+from cucu.views.links import BRANCH_PARAM, MOTIVE_PARAM, PAGE_PARAM, REGION_PARAM, SEARCH_PARAM, STATE_PARAM, page_link
 from cucu.views.pos import PosColumn, unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
 
@@ -45,16 +46,39 @@ def page_urls(page: str, branch_ids: Iterable[str], labels: Mapping[str, str]) -
 
 
 def branch_filter(inventory: Inventory, *, label: str = "Sucursal", on_change: Callable[[], None] | None = None) -> list[str]:
+    """The branches to show (empty: all), chosen by region and by branch, both kept in the URL. A region alone
+    gives its branches; the branch list offers only the chosen regions' branches. An inventory without regions
+    shows no region filter."""
     labels = branch_labels(inventory)
-    return st.multiselect(
-        label,
-        options=list(labels),
-        format_func=labels.__getitem__,
-        key=BRANCH_PARAM,
-        bind="query-params",
-        placeholder="Todas",
-        on_change=on_change,
-    )
+    regions = branches_by_region(inventory)
+    chosen_branches: list[str] = []
+    with st.container(horizontal=True, gap="small"):
+        if len(regions) > 1:
+            region_names = st.multiselect(
+                "Región",
+                options=list(regions),
+                key=REGION_PARAM,
+                bind="query-params",
+                placeholder="Todas",
+                on_change=on_change,
+                width=REGION_FILTER_PX,
+            )
+        else:
+            region_names = []
+        in_regions = [b for name in region_names for b in regions[name]]
+        chosen_branches = st.multiselect(
+            label,
+            options=in_regions or list(labels),
+            format_func=labels.__getitem__,
+            key=BRANCH_PARAM,
+            bind="query-params",
+            placeholder="Todas",
+            on_change=on_change,
+        )
+    return chosen_branches or in_regions
+
+
+REGION_FILTER_PX = 200  # "Santa Cruz", "Chuquisaca" and a second one chosen
 
 
 def first_page() -> None:

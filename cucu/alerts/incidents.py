@@ -81,7 +81,7 @@ def audience(
         branch = inventory.branch(branch_id)
     except KeyError:  # a branch no longer in the inventory: nobody's own channel
         return []
-    tags = settings.tags_of(branch.id, branch.name)
+    tags = settings.tags_of(branch)
     return [c for c in channels if c.tags & tags]
 
 

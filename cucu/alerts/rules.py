@@ -395,7 +395,7 @@ def _long_open(snap: Snapshot, setup: Setup) -> list[Condition]:
         )
     ]
     for start, name, branch, n in per_branch:
-        if settings.tags_of(branch.id, branch.name):
+        if settings.tags_of(branch):
             found.append(
                 _branch(
                     AlertRule.LONG_OPEN,
@@ -461,7 +461,7 @@ def _window_closing(snap: Snapshot, setup: Setup) -> list[Condition]:
     ]
     for branch in inventory.branches:
         closes = per_branch.get(branch.id)
-        if closes and settings.tags_of(branch.id, branch.name):
+        if closes and settings.tags_of(branch):
             found.append(
                 _branch(
                     AlertRule.WINDOW_CLOSING,

@@ -211,6 +211,8 @@ class Branch:
     name: str
     pos: tuple[PointOfSale, ...]
     city: str | None = None
+    # Its region (``cucu.regions``): the inventory's, else its city's department; None when neither is known.
+    region: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cucu.api.models import Branch, Inventory, PointOfSale, format_api_datetime
+from cucu.regions import department_of_city
 from cucu.vocabulary import Motive
 
 
@@ -111,7 +112,8 @@ def synthetic_inventory(branches: int, pos_per_branch: int) -> Inventory:
             PointOfSale(id=str(uuid.uuid5(_SYNTHETIC_NS, f"branch-{b}/pos-{p}")), name=f"Caja {p}", branch_id=branch_id)
             for p in range(1, pos_per_branch + 1)
         )
-        result.append(Branch(id=branch_id, name=f"Sucursal {b:03d}", pos=pos, city=_CITIES[(b - 1) % len(_CITIES)]))
+        city = _CITIES[(b - 1) % len(_CITIES)]
+        result.append(Branch(id=branch_id, name=f"Sucursal {b:03d}", pos=pos, city=city, region=department_of_city(city)))
     return Inventory(branches=tuple(result))
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.formatting import fmt_count, plural
+from cucu.regions import branches_by_region, region_label
 from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, PosState
 
@@ -46,6 +47,63 @@ class BranchTile:
 
 
 @dataclass(frozen=True)
+class RegionTile:
+    """A region's branches summed: what Estado shows first at a chain's size, one tile per region."""
+
+    region: str  # its label (``cucu.regions.region_label``), what the URL's ``region`` carries
+    branches: int
+    total: int  # POS
+    in_contingency: int
+    unknown: int
+    stale: int
+    long_open: int
+    branches_in_contingency: int
+    branches_needing_attention: int
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.in_contingency or self.stale or self.unknown)
+
+    @property
+    def known(self) -> int:
+        return self.total - self.unknown
+
+    def notes(self, long_open_hours: float) -> list[str]:
+        notes = []
+        if self.branches_in_contingency:
+            notes.append(f"{plural(self.branches_in_contingency, 'sucursal afectada', 'sucursales afectadas')}")
+        if self.long_open:
+            notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
+        if self.stale:
+            notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
+        if self.unknown and self.known:
+            notes.append(f"{PosState.UNKNOWN.icon} {fmt_count(self.unknown)} sin datos")
+        return notes
+
+
+def region_tiles(tiles: list[BranchTile], inventory: Inventory) -> list[RegionTile]:
+    """One tile per region of the inventory, in ``cucu.regions.ordered_regions``'s order."""
+    by_id = {t.branch_id: t for t in tiles}
+    found = []
+    for region, branch_ids in branches_by_region(inventory).items():
+        members = [by_id[b] for b in branch_ids if b in by_id]
+        found.append(
+            RegionTile(
+                region=region,
+                branches=len(members),
+                total=sum(t.total for t in members),
+                in_contingency=sum(t.in_contingency for t in members),
+                unknown=sum(t.unknown for t in members),
+                stale=sum(t.stale for t in members),
+                long_open=sum(t.long_open for t in members),
+                branches_in_contingency=sum(1 for t in members if t.in_contingency),
+                branches_needing_attention=sum(1 for t in members if t.needs_attention),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
 class Overview:
     pos_total: int
     pos_in_contingency: int
@@ -61,6 +119,7 @@ class Overview:
     pos_cufd_unread: int = 0
     pos_asked: int = 0  # POS the collector has asked cucu about, answered or not (the first sweep's progress)
     branches_known: int = 0  # branches with at least one POS whose state is known
+    regions: list[RegionTile] = field(default_factory=list)
 
     @property
     def pos_known(self) -> int:
@@ -75,9 +134,17 @@ class Overview:
         """Affected branches first: with many branches, those are the ones a supervisor looks for."""
         return sorted(self.tiles, key=lambda t: (-t.in_contingency, -t.stale, -t.unknown))
 
-    def needing_attention(self, limit: int) -> list[BranchTile]:
-        """The ``limit`` branches a supervisor should look at first: in contingency, stale or without data."""
-        return [t for t in self.tiles_by_attention() if t.needs_attention][:limit]
+    def needing_attention(self, limit: int, branch_ids: frozenset[str] | None = None) -> list[BranchTile]:
+        """The ``limit`` branches a supervisor should look at first: in contingency, stale or without data
+        (of ``branch_ids`` alone when given: a region's)."""
+        return [t for t in self.tiles_by_attention() if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids)][
+            :limit
+        ]
+
+    def regions_by_attention(self) -> list[RegionTile]:
+        """The regions, those with most POS in contingency first (then stale, then without data); ties keep
+        the regions' own order."""
+        return sorted(self.regions, key=lambda r: (-r.in_contingency, -r.stale, -r.unknown))
 
 
 def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overview:
@@ -127,6 +194,7 @@ def overview(frame: pd.DataFrame, inventory: Inventory, now: datetime) -> Overvi
         pos_cufd_unread=int((frame[PosColumn.CUFD] == CufdHealth.UNKNOWN).sum()),
         pos_asked=int(frame[PosColumn.FETCHED].notna().sum()),
         branches_known=sum(1 for t in tiles if t.known),
+        regions=region_tiles(tiles, inventory),
     )
 
 
@@ -135,6 +203,7 @@ class BranchColumn:
 
     BRANCH_ID = "branch_id"
     BRANCH = "Sucursal"
+    REGION = "Región"
     CITY = "Ciudad"
     POS = "POS"  # how many
     IN_CONTINGENCY = "En contingencia"
@@ -145,6 +214,7 @@ class BranchColumn:
 
 BRANCH_COLUMNS = [
     BranchColumn.BRANCH,
+    BranchColumn.REGION,
     BranchColumn.CITY,
     BranchColumn.POS,
     BranchColumn.IN_CONTINGENCY,
@@ -154,12 +224,13 @@ BRANCH_COLUMNS = [
 ]
 
 
-def branches_frame(ov: Overview) -> pd.DataFrame:
+def branches_frame(ov: Overview, inventory: Inventory) -> pd.DataFrame:
     """Every branch, one row each, those needing attention first (a table sorts and searches the rest)."""
     rows = [
         {
             BranchColumn.BRANCH_ID: t.branch_id,
             BranchColumn.BRANCH: t.name,
+            BranchColumn.REGION: region_label(inventory.branch(t.branch_id).region),
             BranchColumn.CITY: t.city or "",
             BranchColumn.POS: t.total,
             BranchColumn.IN_CONTINGENCY: t.in_contingency,

@@ -93,7 +93,7 @@ def test_eventos_filtered_link(demo, page, console_errors, viewport):
     assert "sucursal=Casa+Matriz" in page.url and "estado=En+contingencia" in page.url
     # One table, filtered to the branch's POS in contingency (of its 6; the demo's 22): what the tile is about.
     expect(page.get_by_text(re.compile(r"^([1-6]) de 22 puntos de venta · \1 en contingencia"))).to_be_visible()
-    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("Casa Matriz")
+    expect(page.get_by_test_id("stMultiSelect").filter(has_text="Sucursal")).to_contain_text("Casa Matriz")
     shot(page, f"eventos-{viewport['width']}")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert console_errors == []

@@ -3,6 +3,8 @@ from the server (``st.dataframe(lazy=True)``): they still draw, and scrolling re
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,4 +49,29 @@ def test_historial_draws_a_chain_week(chain, page):
     expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible()  # events per day: a chain has too many lanes
     expect(page.get_by_role("heading", name="Eventos", exact=True)).to_be_visible()
     expect(cells(page).first).to_be_attached(timeout=15_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_estado_rolls_up_by_region_and_opens_one_then_eventos_keeps_it(chain, page):
+    """Nine region tiles; "Sucursales" on one opens Estado on its branches, in the URL; its "Eventos" opens
+    Eventos activos filtered to the region (the generated chain spreads its branches over the nine departments,
+    Oruro has 12 of the 120)."""
+    page.set_viewport_size(TABLET)
+    page.goto(chain)
+    wait_for_app(page, 120_000)
+    tiles = page.locator('[class*="st-key-region_"]')
+    expect(tiles).to_have_count(9)
+    oruro = tiles.filter(has_text="Oruro · 12 sucursales")
+    oruro.get_by_role("button", name="Sucursales").click()
+    wait_for_app(page)
+    expect(page).to_have_url(f"{chain}/?region=Oruro")
+    expect(page.get_by_role("heading", name="Sucursales de Oruro (12)")).to_be_visible()
+    oruro.get_by_role("link", name="Eventos").click()
+    expect(page).to_have_url(re.compile(r"/eventos\?region=Oruro"))
+    wait_for_app(page, 60_000)
+    # Its 120 POS, or those of them in contingency when the tile had some (its link then says so).
+    count = page.get_by_text(re.compile(r"^\d+ de 1 200 puntos de venta"))
+    expect(count).to_be_visible(timeout=30_000)
+    assert int(count.inner_text().split(" de ")[0]) <= 120
+    expect(page.get_by_test_id("stMultiSelect").filter(has_text="Región")).to_contain_text("Oruro")
     expect(page.get_by_test_id("stException")).to_have_count(0)

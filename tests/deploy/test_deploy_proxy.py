@@ -219,7 +219,7 @@ def links_filters_downloads(page, site):
     wait_for_app(page)
     # One table, filtered to the branch's 6 POS of the demo's 22.
     expect(page.get_by_text(re.compile(r"^6 de 22 puntos de venta"))).to_be_visible()
-    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("Casa Matriz")
+    expect(page.get_by_test_id("stMultiSelect").filter(has_text="Sucursal")).to_contain_text("Casa Matriz")
 
     page.goto(f"{site}/contingencia/historial")
     wait_for_app(page)

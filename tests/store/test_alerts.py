@@ -99,7 +99,32 @@ def test_channels_are_masked_and_never_in_a_repr():
     assert [c.tags for c in settings.channels] == [frozenset(), frozenset({"norte"})]
     assert [c.label for c in settings.channels] == [f"json://127.0.0.1 · {c.fingerprint}" for c in settings.channels]
     assert TOKEN not in repr(settings) and TOKEN not in repr(settings.channels[0])
-    assert settings.tags_of(NORTE, "Sucursal Norte") == {"norte"} and settings.tags_of(SUR, "Sucursal Sur") == frozenset()
+    assert settings.tags_of(INVENTORY.branch(NORTE)) == {"norte"} and settings.tags_of(INVENTORY.branch(SUR)) == frozenset()
+
+
+def test_a_regions_tags_route_its_branches_alerts_as_a_branchs_do():
+    """``[alerts.region_tags]``: a region's channel gets the branch alerts of every branch of the region, and
+    names a department however it is written."""
+    from cucu.alerts.incidents import audience
+
+    south = dataclasses.replace(INVENTORY.branch(SUR), region="Tarija")
+    inventory = Inventory(branches=(INVENTORY.branch(NORTE), south))
+    settings = load_alerts(
+        {
+            "channels": [
+                {"url": f"json://alertas:{TOKEN}@127.0.0.1:9/todo"},
+                {"url": f"json://sur:{TOKEN}@127.0.0.1:9/sur", "tags": ["sur"]},
+            ],
+            "region_tags": {"tarija": ["sur"]},
+        },
+        {},
+    )
+    assert settings.tags_of(south) == {"sur"} and settings.tags_of(INVENTORY.branch(NORTE)) == frozenset()
+    rule = AlertRule.LONG_OPEN
+    assert [c.tags for c in audience(settings.channels, settings, inventory, rule, SUR)] == [frozenset({"sur"})]
+    assert audience(settings.channels, settings, inventory, rule, NORTE) == []
+    with pytest.raises(SettingsError, match="region_tags"):
+        load_alerts({"region_tags": {"Tarija": "sur"}}, {})
 
 
 def test_environment_adds_untagged_channels_and_overrides_numbers():

@@ -1,0 +1,90 @@
+"""AppTest: every page with a branch filter filters by region too, from the URL (issue 26)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.apptest import run_app
+
+
+def regions(sim) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for b in sim.inventory.branches:
+        found.setdefault(b.region, set()).add(b.name)
+    return found
+
+
+def test_a_region_in_the_url_shows_its_branches_alone(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets)
+    at.query_params["region"] = "La Paz"
+    at.switch_page("pages/eventos.py").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert set(table["Sucursal"]) == regions(sim)["La Paz"] and len(regions(sim)["La Paz"]) == 2
+    branch = at.multiselect(key="sucursal")
+    assert set(branch.options) == regions(sim)["La Paz"]  # the region's branches to choose
+
+
+def test_a_branch_outside_the_chosen_region_is_not_shown(sim, seeded_runtime, app_secrets):
+    santa_cruz = next(b for b in sim.inventory.branches if b.region == "Santa Cruz")
+    at = run_app(app_secrets)
+    at.query_params["region"] = "La Paz"
+    at.query_params["sucursal"] = santa_cruz.name
+    at.switch_page("pages/eventos.py").run()
+    assert not at.exception
+    assert santa_cruz.name not in set(at.dataframe[-1].value["Sucursal"])
+
+
+@pytest.mark.parametrize("page", ["eventos", "historial", "facturas", "caidas", "bitacora"])
+def test_every_page_with_a_branch_filter_offers_regions_from_the_url(sim, seeded_runtime, app_secrets, page):
+    at = run_app(app_secrets)
+    at.query_params["region"] = "Santa Cruz"
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    region = at.multiselect(key="region")
+    assert region.value == ["Santa Cruz"]
+    assert region.options == ["La Paz", "Cochabamba", "Santa Cruz", "Chuquisaca"]  # departments in their order
+    assert set(at.multiselect(key="sucursal").options) == regions(sim)["Santa Cruz"]
+
+
+def region_tiles(at) -> list[str]:
+    """The region tiles' headlines, in the order shown."""
+    return [m.value for m in at.markdown if m.value.startswith("**") and " · " in m.value and "sucursal" in m.value]
+
+
+def test_estado_rolls_up_by_region_the_most_affected_first(sim, seeded_runtime, app_secrets):
+    active = {e["posId"] for e in sim.events() if not e["finalizado"]}
+    in_contingency: dict[str, int] = {}
+    for b in sim.inventory.branches:
+        in_contingency[b.region] = in_contingency.get(b.region, 0) + sum(p.id in active for p in b.pos)
+    at = run_app(app_secrets)
+    assert not at.exception
+    shown = [h.split("**")[1] for h in region_tiles(at)]
+    assert sorted(shown) == sorted(in_contingency)
+    assert [in_contingency[r] for r in shown] == sorted(in_contingency.values(), reverse=True)
+    body = "\n".join(m.value for m in at.markdown)
+    for region, count in in_contingency.items():
+        if count:
+            total = sum(len(b.pos) for b in sim.inventory.branches if b.region == region)
+            assert f"{count} de {total}** en contingencia" in body  # the region's POS, summed from its branches
+    la_paz = next(b for b in at.button if b.key == "abrir_region_0")  # the first department
+    la_paz.click().run()
+    assert at.query_params["region"] in ("La Paz", ["La Paz"])
+    assert "Sucursales de La Paz (2)" in [h.value for h in at.subheader]
+    next(b for b in at.button if b.label == "Ver todas las regiones").click().run()
+    assert "region" not in at.query_params
+    assert f"Todas las sucursales ({len(sim.inventory.branches)})" in [h.value for h in at.subheader]
+
+
+def test_estado_opens_a_region_its_tiles_and_table_only(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets)
+    at.query_params["region"] = "Santa Cruz"
+    at.switch_page("pages/estado.py").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Sucursal" in d.value.columns and "Ciudad" in d.value.columns)
+    assert set(table["Sucursal"]) == regions(sim)["Santa Cruz"]
+    headers = [h.value for h in at.subheader]
+    assert f"Sucursales de Santa Cruz ({len(regions(sim)['Santa Cruz'])})" in headers
+    tiles = [link.proto.query_string for link in at.get("page_link") if link.proto.label == "Historial"]
+    names = {b.name.replace(" ", "+") for b in sim.inventory.branches if b.region == "Santa Cruz"}
+    assert tiles and all(q.split("=", 1)[1] in names for q in tiles)  # only its branches' tiles
