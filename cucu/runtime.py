@@ -79,7 +79,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     if settings.mode is Mode.DEMO:
         from cucu.simulator.demo import start_demo  # only DEMO needs the simulator
 
-        demo = start_demo(settings, lambda: _inventory(settings), max_connections=max_connections)
+        demo = start_demo(settings, lambda: inventory_for(settings), max_connections=max_connections)
         inventory, store, server, temp_dir, wait_for_cucu = (
             demo.inventory,
             demo.store,
@@ -95,7 +95,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
             transport=demo.transport,
         )
     else:
-        inventory = _inventory(settings)
+        inventory = inventory_for(settings)
         if not (settings.base_url and settings.api_key):  # load_settings refuses this; a hand-made Settings may not
             raise SettingsError("Falta la dirección o la clave API de cucu.")
         client = CucuClient(settings.base_url, settings.api_key, timeout=settings.timeout_s, max_connections=max_connections)
@@ -133,7 +133,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
     return runtime
 
 
-def _inventory(settings: Settings) -> Inventory:
+def inventory_for(settings: Settings) -> Inventory:
     """The configured inventory, or the demo's generated one (``demo_size``; a chain's is made by ``start_demo``)."""
     if settings.demo_size is not None:
         from cucu.simulator.seed import synthetic_inventory  # DEMO only, like the simulator

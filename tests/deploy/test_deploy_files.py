@@ -87,9 +87,10 @@ def test_every_password_check_is_rate_limited_per_client_address():
     assert limit["delay"] >= 8 and limit["burst"] >= 40
     checked = [body for _, body in locations("contingencia-basic-auth.conf") if "auth_basic_user_file" in body]
     assert len(checked) == 1 and all("limit_req zone=contingencia_auth" in body for body in checked)
-    # What is open without a password: the redirect, the health check and Streamlit's script bundle (no data).
+    # What is open without a password: the redirect, the health check, Streamlit's script bundle (no data) and
+    # the status API, which wants its own bearer token (cucu.status_service).
     unchecked = [path for path, body in locations("contingencia-basic-auth.conf") if "auth_basic_user_file" not in body]
-    assert unchecked == ["/contingencia", "/contingencia/_stcore/health", "/contingencia/static/"]
+    assert unchecked == ["/contingencia", "/contingencia/api/", "/contingencia/_stcore/health", "/contingencia/static/"]
 
 
 @needs_nginx
@@ -156,7 +157,11 @@ def test_the_snippet_keeps_websockets_and_long_timeouts():
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 @pytest.mark.parametrize(
     ("unit", "instance"),
-    [("contingencia@.service", "contingencia@8501.service"), ("contingencia-colector.service", "contingencia-colector.service")],
+    [
+        ("contingencia@.service", "contingencia@8501.service"),
+        ("contingencia-colector.service", "contingencia-colector.service"),
+        ("contingencia-estado.service", "contingencia-estado.service"),
+    ],
 )
 def test_systemd_units_verify(tmp_path, unit, instance):
     (tmp_path / unit).write_text((DEPLOY / "systemd" / unit).read_text())
@@ -172,7 +177,11 @@ def test_systemd_units_verify(tmp_path, unit, instance):
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 @pytest.mark.parametrize(
     ("unit", "instance"),
-    [("contingencia@.service", "contingencia@8501.service"), ("contingencia-colector.service", "contingencia-colector.service")],
+    [
+        ("contingencia@.service", "contingencia@8501.service"),
+        ("contingencia-colector.service", "contingencia-colector.service"),
+        ("contingencia-estado.service", "contingencia-estado.service"),
+    ],
 )
 def test_systemd_units_are_sandboxed_to_an_exposure_of_2_5_or_lower(tmp_path, unit, instance):
     """systemd's own measure of what a compromised service could do (it was 7.3, "MEDIUM", for both)."""
@@ -188,18 +197,20 @@ def test_systemd_units_are_sandboxed_to_an_exposure_of_2_5_or_lower(tmp_path, un
     assert float(level.group(1)) <= 2.5, run.stdout
 
 
-def test_both_units_share_one_sandbox():
-    """The same hardening in both: the collector and the web process read the same files and write one database."""
-    web, collector = (
-        (DEPLOY / "systemd" / name).read_text().split("StateDirectory=contingencia", 1)[1]
-        for name in ("contingencia@.service", "contingencia-colector.service")
+def test_the_units_share_one_sandbox():
+    """The same hardening in all: the collector, the status API and the web process read the same files and
+    one database."""
+    web, collector, status = (
+        (DEPLOY / "systemd" / name).read_text().split("StateDirectory=contingencia", 1)[1].split("[Install]")[0]
+        for name in ("contingencia@.service", "contingencia-colector.service", "contingencia-estado.service")
     )
-    assert web.split("[Install]")[0] == collector.split("[Install]")[0]
+    assert web == collector == status
 
 
-def test_both_units_run_with_the_same_user_settings_and_database():
-    web, collector = (
-        (DEPLOY / "systemd" / name).read_text() for name in ("contingencia@.service", "contingencia-colector.service")
+def test_the_units_run_with_the_same_user_settings_and_database():
+    web, collector, status = (
+        (DEPLOY / "systemd" / name).read_text()
+        for name in ("contingencia@.service", "contingencia-colector.service", "contingencia-estado.service")
     )
     for line in (
         "User=contingencia",
@@ -208,7 +219,7 @@ def test_both_units_run_with_the_same_user_settings_and_database():
         "WorkingDirectory=/opt/contingencia/app",
         "ProtectSystem=strict",
     ):
-        assert line in web and line in collector, line
+        assert line in web and line in collector and line in status, line
 
 
 @pytest.mark.parametrize("name", ["oidc", "proxy", "off"])

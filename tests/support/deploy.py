@@ -72,7 +72,14 @@ def render_secret(directory: Path, proxy_secret: str) -> Path:
 
 
 def render_site(
-    site: str, directory: Path, *, app_ports: Sequence[int], https_port: int, http_port: int, proxy_secret: str = PROXY_SECRET
+    site: str,
+    directory: Path,
+    *,
+    app_ports: Sequence[int],
+    https_port: int,
+    http_port: int,
+    proxy_secret: str = PROXY_SECRET,
+    status_port: int = 8601,
 ) -> Path:
     cert, key = self_signed_cert(directory)
     text = (DEPLOY / "nginx" / site).read_text()
@@ -87,6 +94,7 @@ def render_site(
         "/etc/nginx/snippets/contingencia-proxy.conf": str(DEPLOY / "nginx" / "contingencia-proxy.conf"),
         "/etc/nginx/contingencia.htpasswd": str(directory / "htpasswd"),
         "/etc/nginx/contingencia-secret.conf": str(render_secret(directory, proxy_secret)),
+        "http://127.0.0.1:8601/api/": f"http://127.0.0.1:{status_port}/api/",  # cucu.status_service
     }.items():
         assert old in text or old in optional, f"{site} no longer contains {old!r}"
         text = text.replace(old, new)
@@ -103,6 +111,7 @@ def nginx(
     app_port: int | Sequence[int],
     https_port: int | None = None,
     proxy_secret: str = PROXY_SECRET,
+    status_port: int = 8601,
 ):
     """Yield the HTTPS base URL of nginx serving ``site`` in front of 127.0.0.1:app_port (or several),
     with ``proxy_secret`` in its secret file (the basic-auth site sends it to the app).
@@ -112,7 +121,13 @@ def nginx(
     https_port, http_port = https_port or free_port(), free_port()
     app_ports = [app_port] if isinstance(app_port, int) else list(app_port)
     site_path = render_site(
-        site, directory, app_ports=app_ports, https_port=https_port, http_port=http_port, proxy_secret=proxy_secret
+        site,
+        directory,
+        app_ports=app_ports,
+        https_port=https_port,
+        http_port=http_port,
+        proxy_secret=proxy_secret,
+        status_port=status_port,
     )
     temp = directory / "nginx-tmp"
     temp.mkdir(exist_ok=True)
