@@ -38,7 +38,9 @@ label[data-testid="stWidgetLabel"][disabled] { color: #4b5563; }
 
 @cache
 def spanish_html() -> str:
-    script = Path(__file__).with_name("spanish.js").read_text(encoding="utf-8")
+    # installable.js rides along (one element on every page, not two): the page's language and what "add to
+    # home screen" reads from its head.
+    script = "\n".join(Path(__file__).with_name(name).read_text(encoding="utf-8") for name in ("spanish.js", "installable.js"))
     return f'{STYLE}<div hidden id="cucu-espanol"></div><script>{script}</script>'
 
 

@@ -26,6 +26,7 @@ PARAMS = {
     "pages/historial.py": ["fechas", "sucursal", "pos", "motivo"],
     "pages/conectividad.py": ["ventana"],
     "pages/caidas.py": ["caida", "sucursal"],
+    "pages/pantalla.py": ["rotar", "region"],
 }
 
 

@@ -146,3 +146,27 @@ def test_grids_offer_no_csv_download_of_their_own(demo, page, console_errors):
     expect(toolbar.get_by_role("button", name="Buscar")).to_be_visible()  # the toolbar is there (in Spanish: ui/spanish.js)
     expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
     assert console_errors == []
+
+
+def installed_manifest(page) -> dict:
+    """What Chromium reads for "add to home screen": the manifest's URL, its parse errors and its content."""
+    cdp = page.context.new_cdp_session(page)
+    found = cdp.send("Page.getAppManifest")
+    return {"url": found["url"], "errors": found["errors"], "data": found.get("data") or ""}
+
+
+def test_a_tablet_can_install_it_with_its_name_and_icon_full_screen(demo, page):
+    url, _ = demo
+    page.goto(f"{url}/eventos?sucursal=Casa+Matriz")
+    wait_for_app(page)
+    expect(page.locator("html")).to_have_attribute("lang", "es-BO")  # read in Spanish by a screen reader
+    manifest = installed_manifest(page)
+    assert manifest["url"] == f"{url}/app/static/manifest.webmanifest" and manifest["errors"] == []
+    data = httpx.get(manifest["url"]).json()
+    assert (data["name"], data["display"], data["lang"]) == ("Contingencia", "fullscreen", "es-BO")
+    assert httpx.get(httpx.URL(manifest["url"]).join(data["start_url"])).url == httpx.URL(f"{url}/")
+    for icon in data["icons"]:
+        answer = httpx.get(httpx.URL(manifest["url"]).join(icon["src"]))
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    touch = page.locator('link[rel="apple-touch-icon"]').get_attribute("href")
+    assert httpx.get(touch).status_code == 200

@@ -31,7 +31,7 @@ ENGLISH = re.compile(
 )
 MONTHS = re.compile(r"^(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)", re.I)
 PAGES = ["", "eventos", "conectividad", "historial", "iniciar", "facturas", "facturas?vista=CUFD", "bitacora", "alertas",
-         "mantenimiento", "caidas", "no-existe"]  # fmt: skip
+         "mantenimiento", "caidas", "pantalla", "no-existe"]  # fmt: skip
 
 # What a person meets: the rendered text, and the labels of rendered elements (screen readers, tooltips).
 SEEN = """() => {

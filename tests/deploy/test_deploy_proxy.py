@@ -229,3 +229,8 @@ def links_filters_downloads(page, site):
     with open(download.value.path(), encoding="utf-8-sig") as csv_file:
         assert "Punto de venta" in csv_file.readline()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # Installable under the sub-path: the manifest and its icons through nginx, behind the same password.
+    manifest = page.context.new_cdp_session(page).send("Page.getAppManifest")
+    assert manifest["url"] == f"{site}/contingencia/app/static/manifest.webmanifest" and manifest["errors"] == []
+    assert page.request.get(f"{site}/contingencia/app/static/icono-512.png").headers["content-type"] == "image/png"
