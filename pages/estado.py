@@ -19,7 +19,7 @@ from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.regions import branches_by_region
 from cucu.store import Incident, JobRun
 from cucu.views.alertas import owner_text
-from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, BranchTile, Overview, RegionTile, branches_frame
+from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
 from cucu.views.links import REGION_PARAM
 from cucu.views.pos import PosColumn
 from cucu.views.queue import QUEUE_COLUMNS, QueueColumn, empty_text, merged, person_part, queue_frame
@@ -308,23 +308,6 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
     st.page_link("pages/facturas.py", label="Ver facturas por enviar y rechazadas", icon=":material/receipt_long:")
 
 
-def tile_status(tile: BranchTile | RegionTile) -> None:
-    """A tile's headline state: its POS in contingency, else whether all, some or none of them were read."""
-    if tile.in_contingency:
-        state = PosState.CONTINGENCY
-        shown = f"**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia"
-        st.markdown(f":{state.tone.color}[{shown}]")
-    elif not tile.known:  # nothing read yet: unknown, never green
-        unknown = PosState.UNKNOWN
-        st.markdown(f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(tile.total)} POS")
-    elif tile.unknown:  # the note says how many are unread
-        unknown = PosState.UNKNOWN
-        st.markdown(f":{unknown.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]")
-    else:
-        state = PosState.NORMAL
-        st.markdown(f":{state.tone.color}[{state.icon} Sin contingencia] · {fmt_count(tile.total)} POS")
-
-
 def chosen_regions(ov: Overview) -> list[str]:
     """The regions the URL names (``?region=``, as the other pages' filter writes it) that the inventory has."""
     known = {r.region for r in ov.regions}
@@ -354,7 +337,7 @@ def region_tiles(ov: Overview) -> frozenset[str] | None:
             with col.container(border=True, key=f"region_{ov.regions.index(tile)}"):
                 mark = " · abierta" if opened else ""
                 st.markdown(f"**{md_text(tile.region)}** · {plural(tile.branches, 'sucursal', 'sucursales')}{mark}")
-                tile_status(tile)
+                st.markdown(tile.headline)
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
@@ -392,7 +375,7 @@ def attention_tiles(ov: Overview, branch_ids: frozenset[str] | None) -> None:
             with col.container(border=True, key=f"tile_{tile.branch_id}"):
                 city = f" · {md_text(tile.city)}" if tile.city else ""
                 st.markdown(f"**{md_text(tile.name)}**{city}")
-                tile_status(tile)
+                st.markdown(tile.headline)
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))

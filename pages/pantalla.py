@@ -11,7 +11,7 @@ from cucu.formatting import fmt_count, fmt_hour, md_text, plural
 from cucu.regions import branches_by_region
 from cucu.views.estado import BranchTile, Overview, RegionTile
 from cucu.views.queue import merged, person_part
-from cucu.vocabulary import Outcome, PosState, QueueKind
+from cucu.vocabulary import Outcome, QueueKind
 from ui import resources, shell
 
 page = shell.page_context()
@@ -37,20 +37,6 @@ header[data-testid="stHeader"], .st-key-shell_top { display: none; }
 )
 
 
-def tile_body(tile: RegionTile | BranchTile) -> str:
-    """A tile's headline state, as on Estado: unknown grey, never green."""
-    if tile.in_contingency:
-        state = PosState.CONTINGENCY
-        return (
-            f":{state.tone.color}[**{state.icon} {fmt_count(tile.in_contingency)} de {fmt_count(tile.total)}** en contingencia]"
-        )
-    if not tile.known:
-        return f":{PosState.UNKNOWN.tone.color}[{PosState.UNKNOWN.icon} Sin datos] · {fmt_count(tile.total)} POS"
-    if tile.unknown:
-        return f":{PosState.UNKNOWN.tone.color}[Sin contingencia en {fmt_count(tile.known)} de {fmt_count(tile.total)} POS]"
-    return f":{PosState.NORMAL.tone.color}[{PosState.NORMAL.icon} Sin contingencia] · {fmt_count(tile.total)} POS"
-
-
 def tiles(ov: Overview) -> None:
     regions = ov.regions_by_attention() if len(ov.regions) > 1 else []
     shown: list[tuple[str, RegionTile | BranchTile]] = (
@@ -65,7 +51,7 @@ def tiles(ov: Overview) -> None:
         for col, (title, tile) in zip(st.columns(3), shown[start : start + 3], strict=False):
             with col.container(border=True):
                 st.markdown(title)
-                st.markdown(tile_body(tile))
+                st.markdown(tile.headline)
     if len(shown) > WALL_TILES:
         st.caption(f"Y {fmt_count(len(shown) - WALL_TILES)} más: vea Estado.")
 
@@ -79,7 +65,7 @@ def rotating_region(ov: Overview, now_s: float) -> None:
     ids = frozenset(branches_by_region(inventory)[region.region])
     st.header(md_text(region.region), anchor=False)
     for tile in ov.needing_attention(6, ids):
-        st.markdown(f"**{md_text(tile.name)}** · {tile_body(tile)}")
+        st.markdown(f"**{md_text(tile.name)}** · {tile.headline}")
 
 
 @shell.live(resources.LIVE_REFRESH_S)

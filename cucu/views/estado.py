@@ -15,10 +15,9 @@ from cucu.vocabulary import CufdHealth, PosState
 
 
 @dataclass(frozen=True)
-class BranchTile:
-    branch_id: str
-    name: str
-    city: str | None
+class PosCounts:
+    """What a tile counts of its POS (a branch's, or a region's summed): Estado's and Pantalla's tiles."""
+
     total: int
     in_contingency: int
     unknown: int
@@ -34,51 +33,55 @@ class BranchTile:
         """Its POS with a state read from cucu: what "Sin contingencia" may speak for."""
         return self.total - self.unknown
 
+    @property
+    def headline(self) -> str:
+        """Its state in one line of Markdown: the POS in contingency, else whether all, some or none were read
+        (unknown grey, never green)."""
+        if self.in_contingency:
+            state = PosState.CONTINGENCY
+            return f":{state.tone.color}[**{state.icon} {fmt_count(self.in_contingency)} de {fmt_count(self.total)}** en contingencia]"
+        unknown = PosState.UNKNOWN
+        if not self.known:  # nothing read yet
+            return f":{unknown.tone.color}[{unknown.icon} Sin datos] · {fmt_count(self.total)} POS"
+        if self.unknown:  # the notes say how many are unread
+            return f":{unknown.tone.color}[Sin contingencia en {fmt_count(self.known)} de {fmt_count(self.total)} POS]"
+        normal = PosState.NORMAL
+        return f":{normal.tone.color}[{normal.icon} Sin contingencia] · {fmt_count(self.total)} POS"
+
     def notes(self, long_open_hours: float) -> list[str]:
-        """What else a supervisor should know about the branch, shortest first."""
+        """What else a supervisor should know, shortest first."""
         notes = []
         if self.long_open:
             notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
         if self.stale:
             notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
-        if self.unknown and self.known:  # a branch without any data says so in its headline
+        if self.unknown and self.known:  # without any data, the headline says so
             notes.append(f"{PosState.UNKNOWN.icon} {fmt_count(self.unknown)} sin datos")
         return notes
 
 
-@dataclass(frozen=True)
-class RegionTile:
+@dataclass(frozen=True, kw_only=True)
+class BranchTile(PosCounts):
+    branch_id: str
+    name: str
+    city: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionTile(PosCounts):
     """A region's branches summed: what Estado shows first at a chain's size, one tile per region."""
 
     region: str  # its label (``cucu.regions.region_label``), what the URL's ``region`` carries
     branches: int
-    total: int  # POS
-    in_contingency: int
-    unknown: int
-    stale: int
-    long_open: int
     branches_in_contingency: int
     branches_needing_attention: int
 
-    @property
-    def needs_attention(self) -> bool:
-        return bool(self.in_contingency or self.stale or self.unknown)
-
-    @property
-    def known(self) -> int:
-        return self.total - self.unknown
-
     def notes(self, long_open_hours: float) -> list[str]:
-        notes = []
-        if self.branches_in_contingency:
-            notes.append(f"{plural(self.branches_in_contingency, 'sucursal afectada', 'sucursales afectadas')}")
-        if self.long_open:
-            notes.append(f"⏰ {plural(self.long_open, 'abierto', 'abiertos')} hace más de {long_open_hours:g} h")
-        if self.stale:
-            notes.append(f"⚠ {fmt_count(self.stale)} sin respuesta reciente")
-        if self.unknown and self.known:
-            notes.append(f"{PosState.UNKNOWN.icon} {fmt_count(self.unknown)} sin datos")
-        return notes
+        affected = self.branches_in_contingency
+        return [
+            *([plural(affected, "sucursal afectada", "sucursales afectadas")] if affected else []),
+            *super().notes(long_open_hours),
+        ]
 
 
 def region_tiles(tiles: list[BranchTile], inventory: Inventory) -> list[RegionTile]:

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import TABLET, streamlit_server, wait_for_app
@@ -85,12 +84,6 @@ def demo_behind_a_network_path() -> Iterator[NetworkPath]:
             yield path
         finally:
             path.stop()
-
-
-@pytest.fixture(scope="module")
-def behind_a_network():
-    with demo_behind_a_network_path() as path:
-        yield path
 
 
 def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_network, page):

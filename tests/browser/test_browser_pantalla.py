@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from playwright.sync_api import ViewportSize, expect
 
-from tests.browser.test_browser_offline import demo_behind_a_network_path
 from tests.support.browser import wait_for_app
 
 TV: ViewportSize = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture(scope="module")
-def behind_a_network():
-    with demo_behind_a_network_path() as path:
-        yield path
 
 
 def test_the_wall_reads_from_across_a_room_has_no_controls_and_recovers_by_itself(behind_a_network, page):
