@@ -10,7 +10,7 @@ import streamlit as st
 from cucu.access import AccessSettingsError
 from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
-from cucu.vocabulary import AccessMode, Mode
+from cucu.vocabulary import AccessMode, Mode, Role
 from ui import identity, resources, shell, spanish, watchdog
 
 # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
@@ -41,7 +41,8 @@ PAGE_FILES = [
     ("pages/pantalla.py", "Pantalla", ":material/tv:", RECORDS),
 ]
 PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]
-SUPERVISOR_ONLY = {"Iniciar evento"}  # explained, not shown, to viewers; the actions service refuses them anyway
+SUPERVISOR_ONLY = {"Iniciar evento"}
+WALL_PAGE = "pages/pantalla.py"  # all a display account (role pantalla) opens  # explained, not shown, to viewers; the actions service refuses them anyway
 
 
 def sections(can_act: bool, supervisors_only: Callable[[], None]) -> dict[str, list[st.Page]]:
@@ -88,7 +89,13 @@ def main() -> None:
         _everywhere(lambda: shell.render_gate(decision, access), "Acceso", ":material/lock:")
         return
 
-    navigation = st.navigation(sections(decision.can_act, lambda: shell.render_supervisors_only(decision)), position="top")
+    if decision.role is Role.DISPLAY:  # a wall display's account: its page under every address, nothing else
+        navigation = st.navigation(
+            [st.Page(file, title=title, icon=icon, default=True) for file, title, icon, _ in PAGE_FILES if file == WALL_PAGE],
+            position="hidden",
+        )
+    else:
+        navigation = st.navigation(sections(decision.can_act, lambda: shell.render_supervisors_only(decision)), position="top")
     spanish.render_spanish()
     sign_in_off = access.mode == AccessMode.OFF and settings.mode is not Mode.DEMO
 

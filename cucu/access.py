@@ -354,6 +354,8 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
             )
         if Role.VIEWER in mapped:
             return Decision(identity.user, identity.name, Role.VIEWER, f"Rol de observador según «{settings.role_claim}».", True)
+        if Role.DISPLAY in mapped:
+            return Decision(identity.user, identity.name, Role.DISPLAY, f"Pantalla de pared según «{settings.role_claim}».", True)
     if settings.default_role == NO_ACCESS:
         return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
     return Decision(identity.user, identity.name, Role.VIEWER, "Sin rol asignado: solo lectura.", True)

@@ -168,8 +168,9 @@ class AccessMode(StrEnum):
 
 
 class Role(StrEnum):
-    """What a person may do. The values are what ``[access]`` tables and the audit log hold."""
+    """What a person may do, the least first. The values are what ``[access]`` tables and the audit log hold."""
 
+    DISPLAY = "pantalla"  # a wall display's account: the Pantalla page only, read-only
     VIEWER = "viewer"
     SUPERVISOR = "supervisor"
 
@@ -193,6 +194,7 @@ class RoleLook(NamedTuple):
 
 
 _ROLE: dict[Role, RoleLook] = {
+    Role.DISPLAY: RoleLook("Pantalla", "gray"),
     Role.VIEWER: RoleLook("Observador", "gray"),
     Role.SUPERVISOR: RoleLook("Supervisor", "blue"),
 }

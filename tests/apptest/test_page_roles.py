@@ -172,3 +172,24 @@ def test_proxy_refuses_to_start_without_a_usable_proxy_secret(sim, app_secrets, 
     assert "La configuración no es válida" in texts(at) and expected in texts(at)
     assert proxy_secret is None or proxy_secret not in texts(at)  # the value is never shown
     assert not at.get("plotly_chart") and not at.dataframe and "ana" not in texts(at)
+
+
+def test_a_wall_display_account_opens_pantalla_alone_and_reads_only(sim, seeded_runtime, app_secrets, as_user):
+    """Role ``pantalla`` (nginx's own location and credentials for the TV, listed in [access.users]): the wall
+    under every address, no other page to switch to, nothing it may do."""
+    as_user("tv-oficina")
+    access = {"mode": "proxy", "users": {**PROXY["users"], "tv-oficina": "pantalla"}}
+    at = run_app(app_secrets, access=access)
+    assert [t.value for t in at.title] == ["SIAT: :green[Operativo]"]  # Pantalla, not Estado
+    assert {m.label for m in at.metric} >= {"POS en contingencia", "Qué hacer ahora"}
+    for other in ("pages/estado.py", "pages/eventos.py", "pages/iniciar.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(other)
+    assert not action_buttons(at)
+
+
+def test_the_identity_providers_group_can_make_a_display(sim, seeded_runtime, app_secrets):
+    tv = {"is_logged_in": True, "email": "tv@empresa.bo", "email_verified": True, "name": "TV", "groups": ["pantallas"]}
+    access = {"mode": "oidc", "role_claim": "groups", "role_map": {"pantallas": "pantalla"}}
+    at = run_app(app_secrets, access=access, user=tv)
+    assert [t.value for t in at.title] == ["SIAT: :green[Operativo]"]

@@ -57,7 +57,7 @@ def test_stored_values_are_the_ones_older_databases_hold():
     assert [s.value for s in InvoiceState] == ["PENDING", "VALIDATED", "REJECTED", "CANCELLED", "CONTINGENCY"]
     assert [k.value for k in AlertKind] == ["apertura", "recordatorio", "cierre", "prueba", "escalamiento"]
     assert [m.value for m in PolicyMode] == ["off", "dry-run", "on"]  # written in [policy].mode
-    assert [r.value for r in Role] == ["viewer", "supervisor"]
+    assert [r.value for r in Role] == ["pantalla", "viewer", "supervisor"]
     assert [m.value for m in AccessMode] == ["oidc", "proxy", "off"]
     assert [k.value for k in ErrorKind] == ["auth", "rate_limit", "timeout", "connection", "server", "bad_response", "other"]
     assert [int(m) for m in Motive] == [1, 2, 3, 4]
@@ -85,7 +85,7 @@ def test_labels_people_read():
 
 
 def test_only_supervisors_act():
-    assert Role.SUPERVISOR.can_act and not Role.VIEWER.can_act
+    assert Role.SUPERVISOR.can_act and not Role.VIEWER.can_act and not Role.DISPLAY.can_act
 
 
 def test_check_state_of_what_cucu_said():
