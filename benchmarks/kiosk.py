@@ -71,15 +71,20 @@ def main() -> None:
                 heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
                 nodes = page.evaluate("() => document.getElementsByTagName('*').length")
                 samples.append(((time.monotonic() - started) / 60, heap, nodes, rss_mb(procs[-1].pid), life))
-                print(f"  {samples[-1][0]:5.1f} min  heap {heap:6.1f} MB  DOM {nodes:5d}  servidor {samples[-1][3]:6.0f} MB")
+                print(
+                    f"  {samples[-1][0]:5.1f} min  heap {heap:6.1f} MB  DOM {nodes:5d}  servidor {samples[-1][3]:6.0f} MB",
+                    flush=True,
+                )
 
             def recovered(after: float, mark: str | None) -> float:
                 """Seconds from ``after`` until the banner is gone and a run newer than ``mark`` is drawn."""
                 banner = page.get_by_test_id("cucuSinConexion")
                 deadline = after + 120
                 while time.monotonic() < deadline:
-                    fresh = page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida")
-                    if banner.is_hidden() and fresh != mark:
+                    # The watchdog may reload the page: while it loads there is no mark yet, and no wait for one.
+                    marks = page.locator("[data-cucu-datos]")
+                    fresh = marks.last.get_attribute("data-cucu-corrida", timeout=1_000) if marks.count() else None
+                    if fresh is not None and fresh != mark and banner.is_hidden():
                         return time.monotonic() - after
                     page.wait_for_timeout(250)
                 return float("inf")
@@ -93,7 +98,7 @@ def main() -> None:
                     page.wait_for_timeout(1_000)
                 if fault == "fin":
                     break
-                mark = page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida")
+                mark = page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida", timeout=10_000)
                 if fault == "reinicio":  # counted from the stop: the server's own start-up is part of the wait
                     back = time.monotonic()
                     stack.close()  # the server stops (its context), then starts again on the same port
@@ -106,7 +111,7 @@ def main() -> None:
                     back = time.monotonic()
                 seconds = recovered(back, mark)
                 recoveries.append((fault, seconds))
-                print(f"  {fault}: de vuelta sola en {seconds:.1f} s")
+                print(f"  {fault}: de vuelta sola en {seconds:.1f} s", flush=True)
             sample()
             browser.close()
         path.stop()

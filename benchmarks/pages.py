@@ -40,6 +40,7 @@ PAGES = {
     "facturas": ("Facturas", 2.0),
     "mantenimiento": ("Mantenimiento", 2.0),
     "caidas": ("Caídas", 2.0),
+    "pantalla": ("SIAT:", 2.0),  # the wall display: its heading is SIAT's word
 }
 BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\n'
 LOAD_TIMEOUT_MS = 180_000

@@ -178,7 +178,7 @@ def test_a_wall_display_account_opens_pantalla_alone_and_reads_only(sim, seeded_
     """Role ``pantalla`` (nginx's own location and credentials for the TV, listed in [access.users]): the wall
     under every address, no other page to switch to, nothing it may do."""
     as_user("tv-oficina")
-    access = {"mode": "proxy", "users": {**PROXY["users"], "tv-oficina": "pantalla"}}
+    access = {"mode": "proxy", "users": {"ana": "supervisor", "tv-oficina": "pantalla"}}
     at = run_app(app_secrets, access=access)
     assert [t.value for t in at.title] == ["SIAT: :green[Operativo]"]  # Pantalla, not Estado
     assert {m.label for m in at.metric} >= {"POS en contingencia", "Qué hacer ahora"}
