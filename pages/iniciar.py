@@ -1,4 +1,5 @@
-"""Iniciar evento: one POS, several, a whole branch or every branch; confirmed, then reported POS by POS.
+"""Iniciar evento: one POS, several, a whole branch, a whole region or every branch; confirmed, then reported POS
+by POS.
 
 Nothing is chosen for the person (no branch, no POS, no motive), and once an action is done or cancelled
 the form starts clean: a cancelled company-wide start's text is not carried into the next one."""
@@ -10,6 +11,7 @@ import streamlit as st
 from cucu.events.actions import MAX_DESCRIPTION
 from cucu.formatting import fmt_count, md_text
 from cucu.inventory import branch_labels
+from cucu.regions import branches_by_region
 from cucu.vocabulary import Motive
 from ui import actions, shell
 
@@ -24,21 +26,34 @@ st.caption(
 actions.confirmation_and_results(runtime)
 
 ONE, SEVERAL, BRANCH, ALL = "Un punto de venta", "Varios puntos de venta", "Toda una sucursal", "Todas las sucursales"
+REGION = "Toda una región"  # a regional provider's outage: every POS of the region's branches
 # Each widget's key and the value it starts from: restored by ui.actions once the action is done or cancelled.
 FORM: dict[str, object] = {
     "iniciar_alcance": ONE,
     "iniciar_sucursal": None,
+    "iniciar_region": None,
     "iniciar_pos": None,
     "iniciar_varios": [],
     "iniciar_motivo": None,
     "iniciar_descripcion": "",
 }
 st.session_state.setdefault("iniciar_alcance", ONE)  # not default=: a value set by the reset would then warn
-scope = st.segmented_control("Alcance", [ONE, SEVERAL, BRANCH, ALL], key="iniciar_alcance", width="stretch") or ONE
+regions = branches_by_region(inventory)
+scopes = [ONE, SEVERAL, BRANCH, *([REGION] if len(regions) > 1 else []), ALL]
+scope = st.segmented_control("Alcance", scopes, key="iniciar_alcance", width="stretch") or ONE
 
 labels = branch_labels(inventory)
 pos_ids: list[str] = []
-if scope == ALL:
+if scope == REGION:
+    region = st.selectbox("Región", list(regions), index=None, placeholder="Elija una región", key="iniciar_region")
+    if region is not None:
+        pos_ids = [p.id for branch_id in regions[region] for p in inventory.branch(branch_id).pos]
+        st.info(
+            f"Se incluyen todos los puntos de venta ({fmt_count(len(pos_ids))}) de las sucursales de "
+            f"{md_text(region)} ({fmt_count(len(regions[region]))}).",
+            icon=":material/public:",
+        )
+elif scope == ALL:
     pos_ids = [p.id for p in inventory.all_pos]
     st.info(
         f"Se incluyen todos los puntos de venta ({fmt_count(len(pos_ids))}) de todas las sucursales "

@@ -13,9 +13,10 @@ from cucu.events.policy import during_window
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, period, schedule, scope_text
+from cucu.regions import branches_by_region
 from cucu.store import MaintenanceWindow, StoredCufd
 from cucu.vocabulary import AlertRule, stored_label
-from ui import actions, identity, resources, shell
+from ui import actions, identity, resources, shell, widgets
 
 page = shell.page_context()
 runtime, settings, inventory = page.runtime, page.settings, page.inventory
@@ -126,9 +127,25 @@ with st.form("mantenimiento_nuevo", border=True):
     end = c3.time_input("Hasta", value=time(23, 0), step=timedelta(minutes=15), key="mantenimiento_hasta",
                         help="Si es anterior al inicio, termina al día siguiente.")  # fmt: skip
     labels = branch_labels(inventory)
-    branch_ids = st.multiselect(
-        "Sucursales", list(labels), format_func=labels.__getitem__, placeholder="Toda la empresa", key="mantenimiento_sucursales"
-    )
+    regions = branches_by_region(inventory)
+    with st.container(horizontal=True, gap="small"):
+        # A region stands for all its branches: a department's inventory closing is one choice, not dozens.
+        region_names = (
+            st.multiselect(
+                "Regiones", list(regions), placeholder="Ninguna", key="mantenimiento_regiones", width=widgets.REGION_FILTER_PX
+            )
+            if len(regions) > 1
+            else []
+        )
+        chosen = st.multiselect(
+            "Sucursales",
+            list(labels),
+            format_func=labels.__getitem__,
+            placeholder="Toda la empresa",
+            key="mantenimiento_sucursales",
+        )
+    in_regions = [b for name in region_names for b in regions[name]]
+    branch_ids = list(dict.fromkeys([*in_regions, *chosen]))  # both, once each; none: the whole company
     rules = st.multiselect(
         "Alertas en espera durante el mantenimiento",
         list(AlertRule),

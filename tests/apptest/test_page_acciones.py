@@ -110,6 +110,26 @@ def test_whole_branch_lists_and_skips_pos_in_contingency(sim, seeded_runtime, ap
     assert all(p.id in active(sim) for p in branch.pos)
 
 
+def test_start_a_whole_region(sim, seeded_runtime, app_secrets):
+    """Regions (issue 26): "Toda una región" starts every free POS of the region's branches, and no other."""
+    region = [b for b in sim.inventory.branches if b.region == "La Paz"]
+    assert len(region) == 2
+    pos = [p for b in region for p in b.pos]
+    busy = [p for p in pos if p.id in active(sim)]
+    at = run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF)
+    at.button_group(key="iniciar_alcance").set_value("Toda una región").run()
+    at.selectbox(key="iniciar_region").set_value("La Paz").run()
+    assert f"Se incluyen todos los puntos de venta ({len(pos)}) de las sucursales de La Paz (2)." in texts(at)
+    fill_start(at)
+    at.checkbox(key="accion_entiendo").check().run()  # more than one branch: the mass action's tick
+    at.button(key="accion_confirmar").click().run()
+    assert f"{len(pos) - len(busy)} de {len(pos)} iniciados" in texts(at)
+    assert calls(sim, START_ROUTE) == len(pos) - len(busy)
+    assert all(p.id in active(sim) for p in pos)
+    others = {p.id for b in sim.inventory.branches if b.region != "La Paz" for p in b.pos}
+    assert not [e for e in sim.events() if e["posId"] in others and e["descripcion"] == "SIAT no responde desde las 09:10"]
+
+
 @pytest.mark.parametrize("slow_builds", [False, True], ids=["fast", "slow-builds"])
 def test_end_all_of_a_branch_from_eventos_activos(sim, seeded_runtime, app_secrets, monkeypatch, slow_builds):
     """slow-builds: every shared frame counts as slow to build (a chain, a busy machine), so other viewers get the

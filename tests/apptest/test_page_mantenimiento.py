@@ -117,3 +117,19 @@ def test_each_window_says_what_the_automatic_policy_does_during_it(app_secrets, 
     said = [c.value for c in at.caption if c.value.startswith("Política automática")]
     assert len(said) == 2 and "al empezar, inicia contingencia" in said[0]  # SIAT's, the company's (listed first)
     assert "no inicia ni finaliza nada en su alcance" in said[1]  # a branch's window never declares SIAT down
+
+
+def test_a_region_stands_for_all_its_branches(app_secrets, seeded_runtime):
+    """Regions (issue 26): choosing La Paz schedules the window over its two branches, plus any branch chosen."""
+    inventory = seeded_runtime.inventory
+    la_paz = [b.id for b in inventory.branches if b.region == "La Paz"]
+    sucre = next(b for b in inventory.branches if b.region == "Chuquisaca")
+    at = open_page(app_secrets)
+    at.date_input(key="mantenimiento_dia").set_value(seeded_runtime.store.now().date() + timedelta(days=1))
+    at.multiselect(key="mantenimiento_regiones").select("La Paz")
+    at.multiselect(key="mantenimiento_sucursales").select(sucre.id)
+    at.text_input(key="mantenimiento_motivo").input("Inventario anual")
+    next(b for b in at.button if b.label == "Programar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (window,) = seeded_runtime.store.maintenance_windows(ending_after=seeded_runtime.store.now())
+    assert sorted(window.branch_ids) == sorted([*la_paz, sucre.id]) and len(la_paz) == 2
