@@ -20,9 +20,10 @@ ROTATE_PARAM = "rotar"
 ROTATE_S = 20  # each affected region's turn below the tiles
 WALL_TILES = 9  # three rows of three: readable from across a room
 
-# The wall's own look: no top bar, no session line (a wall has nobody to sign out), large type everywhere.
+# The wall's own look: no top bar, no session line (a wall has nobody to sign out), large type everywhere; and
+# a mark that has the watchdog load the page afresh after a lost connection (ui/watchdog.js).
 st.html(
-    """<style>
+    """<div hidden data-cucu-recargar></div><style>
 header[data-testid="stHeader"], .st-key-shell_top { display: none; }
 .st-key-pantalla { font-size: 1.5rem; }
 .st-key-pantalla p, .st-key-pantalla li { font-size: 1.5rem; line-height: 1.35; }

@@ -72,7 +72,12 @@
     readMark();
     const offline = !healthy || streamlitDown();
     if (offline && offlineSince === null) { offlineSince = since(); markAtOffline = lastMark; }
-    if (!offline && offlineSince !== null && lastMark !== markAtOffline) { offlineSince = null; }
+    if (!offline && offlineSince !== null && lastMark !== markAtOffline) {
+      // A page that runs for days (Pantalla marks itself) starts afresh once the server is back: Streamlit's
+      // client kept about 1 MB more of each session it reconnected (benchmarks.kiosk), a wall sees many.
+      if (doc.querySelector("[data-cucu-recargar]")) { window.location.reload(); return; }
+      offlineSince = null;
+    }
     const shown = offlineSince !== null;
     doc.body.classList.toggle("cucu-sin-conexion", shown);
     if (shown) {
