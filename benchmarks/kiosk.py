@@ -16,6 +16,7 @@ import contextlib
 import time
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import ViewportSize, sync_playwright
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
@@ -67,9 +68,14 @@ def main() -> None:
             life = 0
 
             def sample() -> None:
-                cdp.send("HeapProfiler.collectGarbage")
-                heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
-                nodes = page.evaluate("() => document.getElementsByTagName('*').length")
+                for _ in range(10):  # Pantalla loads itself afresh after a fault: read once it has
+                    try:
+                        cdp.send("HeapProfiler.collectGarbage")
+                        heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
+                        nodes = page.evaluate("() => document.getElementsByTagName('*').length")
+                        break
+                    except PlaywrightError:
+                        page.wait_for_timeout(2_000)
                 samples.append(((time.monotonic() - started) / 60, heap, nodes, rss_mb(procs[-1].pid), life))
                 print(
                     f"  {samples[-1][0]:5.1f} min  heap {heap:6.1f} MB  DOM {nodes:5d}  servidor {samples[-1][3]:6.0f} MB",
@@ -83,7 +89,10 @@ def main() -> None:
                 while time.monotonic() < deadline:
                     # The watchdog may reload the page: while it loads there is no mark yet, and no wait for one.
                     marks = page.locator("[data-cucu-datos]")
-                    fresh = marks.last.get_attribute("data-cucu-corrida", timeout=1_000) if marks.count() else None
+                    try:
+                        fresh = marks.last.get_attribute("data-cucu-corrida", timeout=1_000) if marks.count() else None
+                    except PlaywrightError:  # the page went away between the count and the read
+                        fresh = None
                     if fresh is not None and fresh != mark and banner.is_hidden():
                         return time.monotonic() - after
                     page.wait_for_timeout(250)
