@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cucu.access import AccessSettingsError
+from cucu.access import AccessSettingsError, scope_problem
 from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
 from cucu.vocabulary import AccessMode, Mode, Role
@@ -77,6 +77,8 @@ def main() -> None:
         access = identity.read_access()
         identity.check_sign_in_secrets(access)
         runtime = resources.get_runtime(settings)
+        if problem := scope_problem(access, runtime.inventory):  # a region misspelt would show someone an empty chain
+            raise AccessSettingsError(problem)
     except (SettingsError, AccessSettingsError) as exc:
         _config_problem("La configuración no es válida", str(exc))
         return

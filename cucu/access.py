@@ -31,7 +31,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cucu.api.models import clip_text
+from cucu.api.models import Inventory, clip_text
+from cucu.regions import region_name
+from cucu.scope import WHOLE_COMPANY, Scope, union, unknown_names
 from cucu.settings import ENV_PREFIX, ConfigurationError, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
@@ -60,9 +62,20 @@ class AccessSettings:
     proxy_secret: str = field(default="", repr=False)  # never in a log line or a traceback's locals
     default_role: str = Role.VIEWER.value  # for a signed-in user with no role: viewer, or none (no access)
     allow_anonymous_supervisors: bool = False
-    # allow-list: user -> viewer / supervisor / none. Keys lower-case; in oidc "email:…" or "sub:…", or a
-    # bare name for a "none" (any identifier), see _user_key.
+    # allow-list: user -> viewer / supervisor / pantalla / none. Keys lower-case; in oidc "email:…" or "sub:…",
+    # or a bare name for a "none" (any identifier), see _user_key.
     users: Mapping[str, str] = field(default_factory=dict)
+    # The scope of a line of [access.users] or [access.role_map] written as a table ({ role = "supervisor",
+    # regions = ["Santa Cruz"] }), by the same key; a line without one covers the whole company.
+    user_scopes: Mapping[str, Scope] = field(default_factory=dict)
+    role_scopes: Mapping[str, Scope] = field(default_factory=dict)
+
+    def scopes(self) -> dict[str, Scope]:
+        """Every scope written, by where it is written (``[access.users] «ana»``), to check against the inventory."""
+        return {
+            **{f"[access.users] «{_listed_name(k)}»": v for k, v in self.user_scopes.items()},
+            **{f"[access.role_map] «{k}»": v for k, v in self.role_scopes.items()},
+        }
 
 
 _SOURCES = env_sources((f for f in dataclasses.fields(AccessSettings) if f.name not in _TABLES), f"{ENV_PREFIX}ACCESS_")
@@ -97,6 +110,7 @@ class Decision:
     role: Role | None
     reason: str  # why this role, in Spanish (shown to the person and in logs)
     signed_in: bool
+    scope: Scope = WHOLE_COMPANY  # the branches this person sees and acts on (cucu.scope)
 
     @property
     def can_act(self) -> bool:
@@ -118,20 +132,15 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     if default_role not in (Role.VIEWER, NO_ACCESS):
         raise AccessSettingsError(f"[access].default_role debe ser {Role.VIEWER} o {NO_ACCESS} (sin acceso).")
     mode = AccessMode(mode)
-    role_map = section.get("role_map", defaults.role_map)
-    users = section.get("users", {})
     roles = tuple(r.value for r in Role)
-    for table, values, allowed in (("role_map", role_map, roles), ("users", users, (*roles, NO_ACCESS))):
-        if not isinstance(values, Mapping):
-            raise AccessSettingsError(f"[access.{table}] debe ser una tabla.")
-        bad = {k: v for k, v in values.items() if str(v).lower() not in allowed}
-        if bad:
-            first = next(iter(bad))
-            raise AccessSettingsError(f"[access.{table}] «{first}» = «{bad[first]}»: el rol debe ser {', '.join(allowed)}.")
+    role_map, role_scopes = _grants("role_map", section.get("role_map", defaults.role_map), roles)
+    users, user_scopes = _grants("users", section.get("users", {}), (*roles, NO_ACCESS))
+    keys = _user_keys(mode, users)
+    by_written = {written: _user_key(mode, written, role) for written, role in users.items()}
     return AccessSettings(
         mode=mode,
         role_claim=str(raw["role_claim"] or defaults.role_claim).strip(),
-        role_map={str(k): Role(str(v).lower()) for k, v in role_map.items()},
+        role_map={k: Role(v) for k, v in role_map.items()},
         user_header=str(raw["user_header"] or defaults.user_header),
         proxy_secret_header=str(raw["proxy_secret_header"] or defaults.proxy_secret_header),
         proxy_secret=str(raw["proxy_secret"] or defaults.proxy_secret),
@@ -142,8 +151,59 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
             default=defaults.allow_anonymous_supervisors,
             error=AccessSettingsError,
         ),
-        users=_user_keys(mode, users),
+        users=keys,
+        user_scopes={by_written[k]: v for k, v in user_scopes.items()},
+        role_scopes=role_scopes,
     )
+
+
+_GRANT_KEYS = {"role", "regions", "branches"}
+
+
+def _grants(table: str, values: object, allowed: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Scope]]:
+    """A [access.users] or [access.role_map] table: each key's role, and the scope of those written as a table
+    (``{ role = "supervisor", regions = ["Santa Cruz"], branches = ["<id>"] }``). AccessSettingsError in Spanish."""
+    if not isinstance(values, Mapping):
+        raise AccessSettingsError(f"[access.{table}] debe ser una tabla.")
+    roles: dict[str, str] = {}
+    scopes: dict[str, Scope] = {}
+    for written, value in values.items():
+        key, where = str(written), f"[access.{table}] «{written}»"
+        grant = value if isinstance(value, Mapping) else {"role": value}
+        unknown = sorted(set(grant) - _GRANT_KEYS)
+        if unknown:
+            raise AccessSettingsError(f"{where} tiene claves desconocidas: {', '.join(unknown)} (use role, regions, branches).")
+        role = str(grant.get("role", "")).strip().lower()
+        if role not in allowed:
+            raise AccessSettingsError(f"{where} = «{grant.get('role', '')}»: el rol debe ser {', '.join(allowed)}.")
+        roles[key] = role
+        if not isinstance(value, Mapping):
+            continue
+        lists = {}
+        for name in ("regions", "branches"):
+            items = grant.get(name, [])
+            if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+                raise AccessSettingsError(f'{where}: {name} debe ser una lista de textos, como ["Santa Cruz"].')
+            lists[name] = items
+        if role == NO_ACCESS and (lists["regions"] or lists["branches"]):
+            raise AccessSettingsError(f"{where}: «{NO_ACCESS}» no tiene alcance; quite regions y branches.")
+        if "regions" in grant or "branches" in grant:
+            if not lists["regions"] and not lists["branches"]:  # an empty list must not read as the whole company
+                raise AccessSettingsError(f"{where}: regions y branches están vacías; quítelas para toda la empresa.")
+            scopes[key] = Scope(
+                frozenset(region_name(r) for r in lists["regions"]), frozenset(b.strip() for b in lists["branches"])
+            )
+    return roles, scopes
+
+
+def scope_problem(settings: AccessSettings, inventory: Inventory) -> str | None:
+    """Why a scope in [access] names what the inventory lacks, in Spanish; None when every one is known. A typo
+    in a region must stop the dashboard, not show a regional supervisor an empty chain."""
+    for where, scope in settings.scopes().items():
+        unknown = unknown_names(scope, inventory)
+        if unknown:
+            return f"{where}: el inventario no tiene {' ni '.join(unknown)}. Corrija el nombre (o el id de la sucursal)."
+    return None
 
 
 def _looks_like_email(text: str) -> bool:
@@ -191,11 +251,10 @@ def _user_key(mode: AccessMode, written: str, role: str) -> str:
     )
 
 
-def _user_keys(mode: AccessMode, users: Mapping[str, Any]) -> dict[str, str]:
+def _user_keys(mode: AccessMode, users: Mapping[str, str]) -> dict[str, str]:
     keys: dict[str, str] = {}
     written_as: dict[str, str] = {}  # the compared name -> the key as written, to name both in a refusal
-    for written, value in users.items():
-        role = str(value).lower()
+    for written, role in users.items():
         key = _user_key(mode, str(written), role)
         name = _listed_name(key)
         if mode != AccessMode.OFF and name in written_as:
@@ -342,20 +401,23 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
     names, grant_keys = _names(settings, identity)
     if any(role == NO_ACCESS and _listed_name(key) in names for key, role in settings.users.items()):
         return Decision(identity.user, identity.name, None, "Su acceso fue retirado en la lista de usuarios.", True)
-    listed = {Role(role) for key, role in settings.users.items() if key in grant_keys and role != NO_ACCESS}
-    if listed:  # the e-mail's line and the subject's disagree: the lesser (Role lists the least first)
-        role = min(listed, key=list(Role).index)
-        return Decision(identity.user, identity.name, role, "Rol asignado en la lista de usuarios.", True)
+    lines = {key: Role(role) for key, role in settings.users.items() if key in grant_keys and role != NO_ACCESS}
+    if lines:  # the e-mail's line and the subject's disagree: the lesser (Role lists the least first)
+        role = min(lines.values(), key=list(Role).index)
+        # and the narrower scope: a line that names one (a whole-company line of the same person does not widen it)
+        scoped = [settings.user_scopes[k] for k, r in lines.items() if r is role and k in settings.user_scopes]
+        return Decision(identity.user, identity.name, role, "Rol asignado en la lista de usuarios.", True, union(scoped))
     if settings.mode == AccessMode.OIDC:
-        mapped = {settings.role_map[v] for v in claim_values(identity.claims, settings.role_claim) if v in settings.role_map}
-        if Role.SUPERVISOR in mapped:
-            return Decision(
-                identity.user, identity.name, Role.SUPERVISOR, f"Rol de supervisor según «{settings.role_claim}».", True
-            )
-        if Role.VIEWER in mapped:
-            return Decision(identity.user, identity.name, Role.VIEWER, f"Rol de observador según «{settings.role_claim}».", True)
-        if Role.DISPLAY in mapped:
-            return Decision(identity.user, identity.name, Role.DISPLAY, f"Pantalla de pared según «{settings.role_claim}».", True)
+        groups = [v for v in claim_values(identity.claims, settings.role_claim) if v in settings.role_map]
+        for role, why in (
+            (Role.SUPERVISOR, "Rol de supervisor"),
+            (Role.VIEWER, "Rol de observador"),
+            (Role.DISPLAY, "Pantalla de pared"),
+        ):
+            granting = [g for g in groups if settings.role_map[g] is role]
+            if granting:  # each group adds its branches: the whole company when one of them is not scoped
+                scope = union(settings.role_scopes.get(g, WHOLE_COMPANY) for g in granting)
+                return Decision(identity.user, identity.name, role, f"{why} según «{settings.role_claim}».", True, scope)
     if settings.default_role == NO_ACCESS:
         return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
     return Decision(identity.user, identity.name, Role.VIEWER, "Sin rol asignado: solo lectura.", True)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from cucu.api.models import Inventory
-from cucu.events.actions import ActionError, Actor, can_act
+from cucu.events.actions import ActionError, Actor, can_act, refuse_outside_scope
 from cucu.formatting import fmt_datetime
 from cucu.lapaz import LA_PAZ
 from cucu.store import Attempt, MaintenanceWindow, Store, StoredCufd
@@ -75,6 +75,8 @@ def schedule(
     its start, an end already past, a window longer than ``LONGEST``, an unknown branch or no reason."""
     if not can_act(actor):
         raise ActionError("Solo un supervisor puede programar un mantenimiento.")
+    # a scoped supervisor schedules for their branches only, never for the whole company
+    refuse_outside_scope(store, actor, inventory, ActionKind.SCHEDULE_MAINTENANCE, branch_ids or [""], now)
     text = _reason(reason)
     if ends_at <= starts_at:
         raise ActionError("El fin del mantenimiento debe ser posterior a su inicio.")
@@ -110,6 +112,7 @@ def mark_past(
     than ``LONGEST`` or older than ``MARK_BACK``."""
     if not can_act(actor):
         raise ActionError("Solo un supervisor puede marcar un período como mantenimiento.")
+    refuse_outside_scope(store, actor, inventory, ActionKind.MARK_MAINTENANCE, [""], now)  # the whole company's
     text = _reason(reason)
     if ends_at <= starts_at:
         raise ActionError("El fin del período debe ser posterior a su inicio.")
@@ -155,6 +158,7 @@ def cancel(store: Store, actor: Actor, inventory: Inventory, window_id: int, now
     window = store.maintenance_window(window_id)
     if window is None or window.cancelled_at is not None:
         raise ActionError("Ese mantenimiento no existe o ya fue cancelado.")
+    refuse_outside_scope(store, actor, inventory, ActionKind.CANCEL_MAINTENANCE, window.branch_ids or [""], now)
     if window.ends_at <= now:
         raise ActionError("Ese mantenimiento ya terminó.")
     attempt = _attempt(actor, ActionKind.CANCEL_MAINTENANCE, now, window_text(window, inventory))

@@ -142,10 +142,10 @@ def handling_section() -> None:
     actor = identity.actor_now(settings)  # the role is read afresh: a revoked supervisor is refused here
     try:
         if take:
-            acknowledge(runtime.store, actor, incident.id, note, quiet_for, runtime.store.now())
+            acknowledge(runtime.store, actor, incident.id, note, quiet_for, runtime.store.now(), runtime.inventory)
             st.session_state[DONE] = f"Usted atiende «{incident.title}»: sin recordatorios durante {quiet_choice(quiet_for)}."
         else:
-            add_note(runtime.store, actor, incident.id, note, runtime.store.now())
+            add_note(runtime.store, actor, incident.id, note, runtime.store.now(), runtime.inventory)
             st.session_state[DONE] = "Nota agregada."
     except ActionError as exc:
         st.warning(str(exc), icon=":material/block:")

@@ -94,13 +94,13 @@ def current_actor(access: AccessSettings, *, demo: bool) -> Actor:
     """The person acting now, with their role as decided at this moment."""
     decision = current_decision(access, demo=demo)
     if decision.signed_in:
-        return Actor(decision.user, decision.name, decision.role)
+        return Actor(decision.user, decision.name, decision.role, decision.scope)
     # No sign-in: the browser session is the best "who" there is.
     if _SESSION_KEY not in st.session_state:
         st.session_state[_SESSION_KEY] = uuid.uuid4().hex[:10]
     session = st.session_state[_SESSION_KEY]
     ip = getattr(st.context, "ip_address", None)
-    return Actor(f"sesión {session}", f"Sesión {session}" + (f" ({ip})" if ip else ""), decision.role)
+    return Actor(f"sesión {session}", f"Sesión {session}" + (f" ({ip})" if ip else ""), decision.role, decision.scope)
 
 
 def actor_now(settings: Settings) -> Actor:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cucu.events.actions import ActionError, Actor, can_act
+from cucu.api.models import Inventory
+from cucu.events.actions import ActionError, Actor, can_act, refuse_outside_scope
 from cucu.formatting import fmt_datetime
 from cucu.store import Attempt, Incident, Store
 from cucu.vocabulary import ActionKind, Outcome
@@ -48,7 +49,23 @@ def _known_incident(store: Store, incident_id: int) -> Incident:
     return incident
 
 
-def acknowledge(store: Store, actor: Actor, incident_id: int, note: str | None, quiet_for: timedelta, now: datetime) -> Incident:
+def _in_scope(
+    store: Store, actor: Actor, incident: Incident, action: ActionKind, inventory: Inventory | None, now: datetime
+) -> None:
+    """A scoped supervisor handles their branches' alerts, not the company's (SIAT's) nor another region's:
+    refused and audited. Without the inventory nothing is theirs (fails closed)."""
+    refuse_outside_scope(store, actor, inventory or Inventory(()), action, [incident.branch_id or ""], now)
+
+
+def acknowledge(
+    store: Store,
+    actor: Actor,
+    incident_id: int,
+    note: str | None,
+    quiet_for: timedelta,
+    now: datetime,
+    inventory: Inventory | None = None,
+) -> Incident:
     """ "Lo atiendo": the incident shows who and since when, and sends no reminder for ``quiet_for``. Anyone
     with the supervisor role may take it over from whoever had it. Raises ``ActionError`` (in Spanish) for
     anyone else, an empty note, or an incident that is not open."""
@@ -58,6 +75,7 @@ def acknowledge(store: Store, actor: Actor, incident_id: int, note: str | None, 
     if quiet_for <= timedelta(0):
         raise ActionError("Elija por cuánto tiempo no enviar recordatorios.")
     incident = _known_incident(store, incident_id)
+    _in_scope(store, actor, incident, ActionKind.ACKNOWLEDGE, inventory, now)
     if incident.closed_at is not None:
         raise ActionError(f"Esa alerta ya se resolvió ({fmt_datetime(incident.closed_at)}): no hay nada que atender.")
     until = now + quiet_for
@@ -70,12 +88,15 @@ def acknowledge(store: Store, actor: Actor, incident_id: int, note: str | None, 
     return acknowledged if acknowledged is not None else incident
 
 
-def add_note(store: Store, actor: Actor, incident_id: int, note: str | None, now: datetime) -> None:
+def add_note(
+    store: Store, actor: Actor, incident_id: int, note: str | None, now: datetime, inventory: Inventory | None = None
+) -> None:
     """A note on an incident, open or resolved (what was done, what is left). Raises ``ActionError``."""
     if not can_act(actor):
         raise ActionError("Solo un supervisor puede escribir notas en una alerta.")
     text = note_text(note)
     incident = _known_incident(store, incident_id)
+    _in_scope(store, actor, incident, ActionKind.NOTE, inventory, now)
     if not store.incident_note_add(
         incident_id, _attempt(actor, ActionKind.NOTE, incident, now, f"{incident.title} · «{text}»"), note=text
     ):

@@ -230,6 +230,10 @@ class Inventory:
         return {b.id: b for b in self.branches}
 
     @cached_property
+    def branch_ids(self) -> frozenset[str]:
+        return frozenset(self._branch_by_id)
+
+    @cached_property
     def _pos_by_id(self) -> dict[str, PointOfSale]:
         return {p.id: p for p in self.all_pos}
 

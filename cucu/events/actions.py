@@ -30,6 +30,7 @@ from cucu.events.history import load_days
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour
 from cucu.invoicing import cufd_health, read_cufd
 from cucu.lapaz import now_la_paz
+from cucu.scope import WHOLE_COMPANY, Scope
 from cucu.settings import Settings
 from cucu.store import ActionInProgress, Attempt, AuditFilter, CufdFetch, PosFetch, Store, StoredCufd
 from cucu.vocabulary import EVENT_ACTIONS, ActionKind, CufdHealth, Motive, Outcome, Role
@@ -205,6 +206,7 @@ class Actor:
     id: str
     name: str | None = None
     role: Role | None = None
+    scope: Scope = WHOLE_COMPANY  # the branches this person may act on (checked here, per POS, at every call)
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,51 @@ def siat_outage_description(down_since: datetime) -> str:
 def can_act(actor: Actor) -> bool:
     """Checked at the moment of every call, not only by hiding buttons."""
     return actor.role in _ACTING_ROLES
+
+
+OUTSIDE_SCOPE = "La solicitud incluía puntos de venta fuera de su alcance; no se envió nada a cucu."
+OUTSIDE_SCOPE_BRANCHES = "La solicitud nombraba sucursales fuera de su alcance; no se hizo nada."
+COMPANY_ONLY = "Solo un supervisor de toda la empresa puede hacerlo; su alcance es {scope}."
+
+
+def may_act_on(actor: Actor, inventory: Inventory, branch_ids: Iterable[str]) -> bool:
+    """Whether ``actor`` may act on every one of these branches: a supervisor, and each branch in their scope
+    (an unknown branch is nobody's but the whole company's)."""
+    return can_act(actor) and all(actor.scope.covers_branch_id(inventory, b) for b in branch_ids)
+
+
+def refuse_outside_scope(
+    store: Store, actor: Actor, inventory: Inventory, action: ActionKind, branch_ids: Iterable[str], now: datetime
+) -> None:
+    """Raise ``ActionError`` when a scoped person asks for a branch outside their scope, or (no branch: ``[""]``)
+    for what concerns the whole company (pausing the policy, SIAT's alerts, a company-wide window); the refusal
+    is audited, one row per branch asked for. The pages offer none of these to them: such a request is forged."""
+    if actor.scope.whole_company:
+        return
+    asked = list(branch_ids)
+    if not asked or "" in asked:
+        outside, message = [""], COMPANY_ONLY.format(scope=actor.scope.label(inventory))
+    else:
+        outside = [b for b in asked if not actor.scope.covers_branch_id(inventory, b)]
+        message = OUTSIDE_SCOPE_BRANCHES
+    if not outside:
+        return
+    for branch_id in outside:
+        store.audit_begin(
+            Attempt(
+                requested_at=now,
+                actor=actor.id,
+                actor_name=actor.name,
+                role=actor.role,
+                action=action,
+                branch_id=branch_id,
+                pos_id="",
+                outcome=Outcome.DENIED,
+                message=message,
+            )
+        )
+    log.warning("acciones: %s pidió %s fuera de su alcance; se rechazó y quedó en la bitácora", actor.id, action.value)
+    raise ActionError(message)
 
 
 def validate_start(motive: object, description: str | None) -> tuple[int, str]:
@@ -359,18 +406,11 @@ class Actions:
     def start(self, actor: Actor, pos_ids: Iterable[str], motive: object, description: str | None) -> list[ActionResult]:
         """Start an event on each POS (concurrently); skipped and refused POS are reported and audited."""
         motive, description, plan = self.check_start(pos_ids, motive, description)
-        if not can_act(actor):
+        every = (*plan.to_start, *(p for p, _ in plan.skipped))
+        if (denied := self._denial(actor, every)) is not None:
             return [
-                self._decided(
-                    actor,
-                    ActionKind.START,
-                    pos,
-                    Outcome.DENIED,
-                    self._denied_message(actor),
-                    motive=motive,
-                    description=description,
-                )
-                for pos in (*plan.to_start, *(p for p, _ in plan.skipped))
+                self._decided(actor, ActionKind.START, pos, Outcome.DENIED, denied, motive=motive, description=description)
+                for pos in every
             ]
         self._expire_stale_pending()
         results = [
@@ -394,11 +434,8 @@ class Actions:
         """End each target event (concurrently); events already ended are reported, not sent."""
         if not targets:
             raise ActionError(NOTHING_TO_END)
-        if not can_act(actor):
-            return [
-                self._decided(actor, ActionKind.END, t.pos, Outcome.DENIED, self._denied_message(actor), event_id=t.event_id)
-                for t in targets
-            ]
+        if (denied := self._denial(actor, [t.pos for t in targets])) is not None:
+            return [self._decided(actor, ActionKind.END, t.pos, Outcome.DENIED, denied, event_id=t.event_id) for t in targets]
         self._expire_stale_pending()
         statuses = self.store.pos_statuses()
         results, to_send = [], []
@@ -431,10 +468,8 @@ class Actions:
         targets = self._resolve(pos_ids)
         if not targets:
             raise ActionError(NO_POS_CHOSEN)
-        if not can_act(actor):
-            return [
-                self._decided(actor, ActionKind.RENEW_CUFD, pos, Outcome.DENIED, self._denied_message(actor)) for pos in targets
-            ]
+        if (denied := self._denial(actor, targets)) is not None:
+            return [self._decided(actor, ActionKind.RENEW_CUFD, pos, Outcome.DENIED, denied) for pos in targets]
         self._expire_stale_pending()
         before = self.store.cufds()
         return self._run(lambda pos: self._renew_one(actor, pos, before.get(pos.id)), targets)
@@ -765,10 +800,16 @@ class Actions:
         audit_id = self._audit(actor, action, pos, **fields, outcome=outcome, message=message)
         return ActionResult(pos, action, outcome, message, event, audit_id)
 
-    @staticmethod
-    def _denied_message(actor: Actor) -> str:
-        role = Role(actor.role).label if actor.role in tuple(Role) else (actor.role or "sin rol")
-        return f"Su rol ({role}) no permite iniciar ni finalizar eventos ni renovar CUFD; no se envió nada a cucu."
+    def _denial(self, actor: Actor, targets: Sequence[PointOfSale]) -> str | None:
+        """Why none of ``targets`` may be sent for ``actor``, or None. A request naming any POS outside the
+        person's scope is forged (the pages offer only theirs): all of it is refused, each POS audited."""
+        if not can_act(actor):
+            role = Role(actor.role).label if actor.role in tuple(Role) else (actor.role or "sin rol")
+            return f"Su rol ({role}) no permite iniciar ni finalizar eventos ni renovar CUFD; no se envió nada a cucu."
+        if not may_act_on(actor, self.inventory, {p.branch_id for p in targets}):
+            log.warning("acciones: %s pidió actuar fuera de su alcance; se rechazó y quedó en la bitácora", actor.id)
+            return OUTSIDE_SCOPE
+        return None
 
     def _remember(
         self, pos: PointOfSale, active: Event | None, *, ended: Event | None = None, ended_id: str | None = None

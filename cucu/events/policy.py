@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import cucu_silent_since, ok_streak, rule_checks, siat_down_since
-from cucu.events.actions import MAX_DESCRIPTION, ActionError, Actions, Actor, EndTarget, can_act
+from cucu.events.actions import MAX_DESCRIPTION, ActionError, Actions, Actor, EndTarget, can_act, refuse_outside_scope
 from cucu.formatting import fmt_count, fmt_hour, plural
 from cucu.maintenance import announces_siat_down
 from cucu.settings import PolicySettings
@@ -552,6 +552,8 @@ def set_paused(store: Store, actor: Actor, paused: bool, now: datetime) -> None:
     ``ActionError`` for anyone else."""
     if not can_act(actor):
         raise ActionError("Solo un supervisor puede pausar o reanudar la política automática.")
+    action = ActionKind.PAUSE_POLICY if paused else ActionKind.RESUME_POLICY
+    refuse_outside_scope(store, actor, Inventory(()), action, [""], now)  # the policy acts for the whole company
     store.set_policy_paused(
         paused,
         Attempt(
