@@ -90,6 +90,9 @@ def main() -> None:
     if decision.role is None:  # not signed in (oidc), or no access: nothing else is shown
         _everywhere(lambda: shell.render_gate(decision, access), "Acceso", ":material/lock:")
         return
+    # A scoped person's run reads their branches only, the header and every page (cucu.store.scoped).
+    scope = None if decision.scope.whole_company else decision.scope.label(runtime.inventory)
+    runtime = runtime.for_scope(decision.scope)
 
     if decision.role is Role.DISPLAY:  # a wall display's account: its page under every address, nothing else
         navigation = st.navigation(
@@ -109,6 +112,7 @@ def main() -> None:
             sign_in_off=sign_in_off,
             decision=decision,
             open_alerts=resources.open_alert_counts(runtime),
+            scope=scope,
         )
         shell.maintenance_notice(*resources.maintenance_now(runtime), runtime.inventory)
         watchdog.render_watchdog(runtime.store.now(), resources.LIVE_REFRESH_S)
@@ -118,7 +122,7 @@ def main() -> None:
         with shell.siat_scope(resources.siat_state(runtime)):
             # The session menu on the header's line: a tablet's first screen is for the figures.
             with st.container(horizontal=True, vertical_alignment="center", gap="small", key="shell_top"):
-                shell.render_sidebar(decision, access)
+                shell.render_sidebar(decision, access, scope)
                 live_header()
             with shell.page_scope(shell.PageContext(settings, access, runtime, decision)):
                 navigation.run()

@@ -49,6 +49,9 @@ def scope_text(window: MaintenanceWindow, inventory: Inventory) -> str:
             names.append(inventory.branch(branch_id).name)
         except KeyError:
             names.append(branch_id)
+    if window.hidden_branches:  # read by a scoped person: the others' names stay on the server
+        other = "1 sucursal" if window.hidden_branches == 1 else f"{window.hidden_branches} sucursales"
+        names.append(f"{other} fuera de su alcance")
     return ", ".join(names)
 
 

@@ -6,8 +6,10 @@ the dashboard always goes through the same client and HTTP code path as in produ
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,9 +21,11 @@ from cucu.collector import Collector
 from cucu.events.actions import Actions
 from cucu.events.policy import Policy
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
+from cucu.scope import Scope, within
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.store import Store
-from cucu.views.shared_reads import SharedReads
+from cucu.store.scoped import ScopedStore
+from cucu.views.shared_reads import ScopedReads, SharedReads
 from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
@@ -43,13 +47,34 @@ class Runtime:
     policy: Policy
     simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
-    # Frames and figures shared by every session of the process (see cucu/views/shared_reads.py).
-    shared: SharedReads = field(default_factory=SharedReads, repr=False)
+    # Frames and figures shared by every session of the process (see cucu/views/shared_reads.py); room for
+    # a chain's regions: each scope keeps its own handful of values.
+    shared: SharedReads | ScopedReads = field(default_factory=lambda: SharedReads(max_entries=256), repr=False)
+    scope: Scope = field(default_factory=Scope)  # the whole company, or the scope of a view (for_scope)
+    _views: dict[Scope, Runtime] = field(default_factory=dict, repr=False)
+    _views_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def simulator(self) -> Simulator | RemoteSimulator | None:
         """The demo's simulator (DEMO only), for its fault switches: in this process, or a chain's in its own."""
         return self.simulator_server.simulator if self.simulator_server is not None else None
+
+    def for_scope(self, scope: Scope) -> Runtime:
+        """This runtime as a person scoped to ``scope`` sees it: the inventory cut to their branches, the store
+        read through ``ScopedStore``, shared values of their own; the collector, the actions and the rest are
+        the company's (an action checks its actor's scope). One view per scope, kept; never closed itself."""
+        if scope.whole_company or not self.scope.whole_company:
+            return self
+        with self._views_lock:
+            view = self._views.get(scope)
+            if view is None:
+                store = ScopedStore(self.store, self.inventory, scope).as_store()
+                shared = ScopedReads(self.shared, scope.key) if isinstance(self.shared, SharedReads) else self.shared
+                view = self._views[scope] = dataclasses.replace(
+                    self, inventory=within(self.inventory, scope), store=store, shared=shared, scope=scope,
+                    _temp_dir=None, _views={},
+                )  # fmt: skip
+            return view
 
     def start(self) -> Runtime:
         """Poll cucu (when this process holds the lease) and decide and send alerts."""

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from cucu.api.models import Branch, Inventory
 from cucu.regions import region_label
+from cucu.vocabulary import AlertRule
+
+# The company's alerts a scoped person sees too: SIAT's, cucu's and the collector's state are everyone's and
+# name no branch (a company summary of branch rules may name any branch: it is not theirs to read).
+SHARED_RULES = frozenset({AlertRule.SIAT_DOWN, AlertRule.CUCU_FAILING, AlertRule.NO_COLLECTOR})
 
 
 @dataclass(frozen=True)

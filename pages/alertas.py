@@ -47,7 +47,11 @@ else:
         for channel in alerts.channels:
             tags = f" · etiquetas: {', '.join(sorted(channel.tags))}" if channel.tags else " · todas las alertas"
             st.text(f"{channel.label}{tags}")  # plain text: the operator's URL, masked, never Markdown
-    if page.can_act and st.button("Enviar mensaje de prueba a todos los canales", icon=":material/send:", key="alertas_prueba"):
+    if (
+        page.can_act
+        and page.company_wide
+        and st.button("Enviar mensaje de prueba a todos los canales", icon=":material/send:", key="alertas_prueba")
+    ):
         queued = runtime.alerter.queue_test(page.decision.name or page.decision.user)
         st.success(
             f"Mensaje de prueba en cola para {plural(queued, 'canal', 'canales')}: su entrega aparece abajo.",
@@ -120,6 +124,9 @@ def handling_section() -> None:
             st.text(line)  # people's words and cucu's: text, never Markdown
     if not page.can_act:
         st.caption("Atender una alerta o escribir notas es para supervisores.")
+        return
+    if incident.branch_id is None and not page.company_wide:
+        st.caption("Las alertas de toda la empresa las atiende un supervisor de toda la empresa.")
         return
     resolved = incident.closed_at is not None
     with st.form("alertas_nota", clear_on_submit=True, border=False):

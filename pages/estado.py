@@ -94,7 +94,7 @@ def policy_panel() -> None:
     with st.container(horizontal=True, vertical_alignment="center", key="estado_politica"):
         st.badge(f"Política automática: {status.state.label}{dry}", color=status.state.color, icon=":material/smart_toy:")
         st.caption(md_text(status.sentence))
-        if page.can_act:
+        if page.can_act and page.company_wide:  # the policy acts for the whole company
             # Halted after refusals: resuming (audited) counts the refusals afresh.
             paused = status.state in (PolicyState.PAUSED, PolicyState.HALTED)
             st.button(

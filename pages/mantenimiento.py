@@ -109,7 +109,8 @@ else:
                 if policy := during_window(window, settings.policy):
                     st.caption(policy)
                 preflight(window, cufds)
-                if page.can_act:
+                # a scoped supervisor cancels only a window wholly theirs (cucu.maintenance.cancel checks it too)
+                if page.can_act and (page.company_wide or (window.branch_ids and not window.hidden_branches)):
                     cancel_button(window.id)
 
 if not page.can_act:
@@ -141,7 +142,7 @@ with st.form("mantenimiento_nuevo", border=True):
             "Sucursales",
             list(labels),
             format_func=labels.__getitem__,
-            placeholder="Toda la empresa",
+            placeholder="Toda la empresa" if page.company_wide else "Elija sucursales",
             key="mantenimiento_sucursales",
         )
     in_regions = [b for name in region_names for b in regions[name]]
@@ -158,7 +159,10 @@ with st.form("mantenimiento_nuevo", border=True):
         "Motivo", max_chars=REASON_MAX, placeholder="Mantenimiento de SIAT anunciado", key="mantenimiento_motivo"
     )
     submitted = st.form_submit_button("Programar", icon=":material/event_available:", type="primary")
-if submitted:
+if submitted and not branch_ids and not page.company_wide:
+    st.warning("Elija una región o sucursales de su alcance: un mantenimiento de toda la empresa lo programa un "
+               "supervisor de toda la empresa.", icon=":material/info:")  # fmt: skip
+elif submitted:
     starts_at, ends_at = period(day, start, end)
     try:
         schedule(
@@ -175,6 +179,9 @@ if submitted:
             f"({plural(round(hours), 'hora', 'horas') if hours >= 1 else 'menos de una hora'})."
         )
         st.rerun()
+
+if not page.company_wide:  # a past period is marked for the whole company
+    st.stop()
 
 st.subheader("Marcar un período pasado como mantenimiento")
 st.caption(

@@ -74,6 +74,12 @@ class PageContext:
         """Supervisors see the action controls; the actions service checks the role again at every call."""
         return self.decision.can_act
 
+    @property
+    def company_wide(self) -> bool:
+        """Not scoped: what concerns the whole company (the policy's pause, SIAT's alerts, a company-wide
+        window, the alert channels) is shown and offered to these people only; the actions refuse the others."""
+        return self.decision.scope.whole_company
+
 
 _CONTEXT: contextvars.ContextVar[PageContext | None] = contextvars.ContextVar("contingencia_page", default=None)
 _RUNNING_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("contingencia_running_app", default=False)
@@ -154,8 +160,10 @@ def render_header(
     sign_in_off: bool = False,
     decision: Decision | None = None,
     open_alerts: tuple[int, int] | None = None,
+    scope: str | None = None,
 ) -> None:
-    """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet."""
+    """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet.
+    ``scope``: what a scoped person sees ("Región Santa Cruz"); None for the whole company."""
     with st.container(horizontal=True, vertical_alignment="center", key="shell_header"):
         st.badge(mode.label, icon=mode.icon, color=mode.color, help=mode.description)
         if decision is not None and decision.role is Role.SUPERVISOR and mode is Mode.DEMO and not decision.signed_in:
@@ -172,6 +180,13 @@ def render_header(
                 icon=":material/person:",
                 color=decision.role.color,
                 help=f"Menú «{SESSION_MENU}», arriba: detalle y cerrar sesión.",
+            )
+        if scope is not None:
+            st.badge(
+                md_text(scope),
+                icon=":material/map:",
+                color="violet",
+                help="Su alcance: cada página, cifra, gráfico y exportación muestra solo estas sucursales.",
             )
         if sign_in_off:
             st.badge(
@@ -225,7 +240,7 @@ def maintenance_notice(running: Sequence[MaintenanceWindow], upcoming: Sequence[
 SESSION_MENU = "Sesión"
 
 
-def render_sidebar(decision: Decision, access: AccessSettings) -> None:
+def render_sidebar(decision: Decision, access: AccessSettings, scope_label: str | None = None) -> None:
     """Who is signed in, their role, and how to sign out: a menu at the top of the page. Not Streamlit's
     sidebar: opened on an 820 px tablet it squeezed every page ("POS en conti…") until closed; with nothing
     in it, Streamlit shows no sidebar."""
@@ -242,6 +257,8 @@ def render_sidebar(decision: Decision, access: AccessSettings) -> None:
             color=decision.role.color if decision.role else "gray",
         )
         st.caption(decision.reason)
+        if not decision.scope.whole_company:
+            st.caption(f"Alcance: {md_text(scope_label)}." if scope_label else "Alcance limitado.")
         if access.mode == AccessMode.OIDC and decision.signed_in:
             st.button("Cerrar sesión", icon=":material/logout:", key="cerrar_sesion", on_click=st.logout)
         elif access.mode == AccessMode.PROXY:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cucu.scope import SHARED_RULES
 from cucu.store.audit import Attempt, _audit_decided
 from cucu.store.base import StoreBase, _lenient, _no_key
 from cucu.store.schema import alert_outbox, incident_notes, incidents
@@ -109,9 +110,15 @@ class AlertTables(StoreBase):
             total, unowned = conn.execute(query).one()
         return int(total), int(unowned)
 
-    def recent_incidents(self, limit: int) -> list[Incident]:
-        """The last ``limit`` incidents opened, open or closed, newest first."""
-        query = sa.select(incidents).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc()).limit(limit)
+    def recent_incidents(self, limit: int, *, branch_ids: Collection[str] | None = None) -> list[Incident]:
+        """The last ``limit`` incidents opened, open or closed, newest first (those a person scoped to
+        ``branch_ids`` sees: :func:`seen_from`)."""
+        query = (
+            sa.select(incidents)
+            .where(seen_from(branch_ids))
+            .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 
@@ -376,11 +383,16 @@ class AlertTables(StoreBase):
                     ).rowcount
         return changed
 
-    def outbox_entries(self, limit: int, *, incident_id: int | None = None) -> list[OutboxEntry]:
-        """The last ``limit`` messages queued (of one incident), newest first."""
+    def outbox_entries(
+        self, limit: int, *, incident_id: int | None = None, branch_ids: Collection[str] | None = None
+    ) -> list[OutboxEntry]:
+        """The last ``limit`` messages queued (of one incident), newest first; with ``branch_ids``, only those
+        of the incidents a person scoped to them sees (no test message: it is the company's)."""
         query = sa.select(alert_outbox).order_by(alert_outbox.c.created_at.desc(), alert_outbox.c.id.desc()).limit(limit)
         if incident_id is not None:
             query = query.where(alert_outbox.c.incident_id == incident_id)
+        if branch_ids is not None:
+            query = query.where(alert_outbox.c.incident_id.in_(sa.select(incidents.c.id).where(seen_from(branch_ids))))
         with self.engine.connect() as conn:
             return [_outbox(row) for row in conn.execute(query)]
 
@@ -418,6 +430,17 @@ def _note(conn: Connection, incident_id: int, attempt: Attempt, note: str, *, ac
         )
     )
     _audit_decided(conn, attempt)
+
+
+def seen_from(branch_ids: Collection[str] | None) -> sa.ColumnElement[bool]:
+    """The incidents a person scoped to ``branch_ids`` sees (None: the whole company, every one): their
+    branches', and the company's that name no branch (``cucu.scope.SHARED_RULES``)."""
+    if branch_ids is None:
+        return sa.true()
+    return sa.or_(
+        incidents.c.branch_id.in_(list(branch_ids)),
+        sa.and_(sa.func.coalesce(incidents.c.branch_id, "") == "", incidents.c.rule.in_([str(r) for r in SHARED_RULES])),
+    )
 
 
 def _incident(row: sa.Row[Any]) -> Incident:

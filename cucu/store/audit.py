@@ -237,11 +237,13 @@ class AuditTables(StoreBase):
         """Every attempt matching ``where``, newest first (a short log, or a test's)."""
         return [entry for chunk in self.audit_chunks(where) for entry in chunk]
 
-    def audit_actors(self) -> list[str]:
-        """Everyone in the log, sorted: one index seek per person (a DISTINCT would read every row, on every
-        load of Bitácora), the next name after the last one found, until there is none."""
-        found = sa.select(sa.func.min(audit_log.c.actor).label("actor")).cte("actors", recursive=True)
-        after = sa.select(sa.func.min(audit_log.c.actor)).where(audit_log.c.actor > found.c.actor).scalar_subquery()
+    def audit_actors(self, *, branch_ids: Collection[str] | None = None) -> list[str]:
+        """Everyone in the log (who acted on one of ``branch_ids``, when given), sorted: one index seek per
+        person (a DISTINCT would read every row, on every load of Bitácora), the next name after the last one
+        found, until there is none."""
+        mine = sa.true() if branch_ids is None else audit_log.c.branch_id.in_(list(branch_ids))
+        found = sa.select(sa.func.min(audit_log.c.actor).label("actor")).where(mine).cte("actors", recursive=True)
+        after = sa.select(sa.func.min(audit_log.c.actor)).where(audit_log.c.actor > found.c.actor, mine).scalar_subquery()
         found = found.union_all(sa.select(after).where(found.c.actor.is_not(None)))
         with self.engine.connect() as conn:
             return sorted(r[0] for r in conn.execute(sa.select(found.c.actor).where(found.c.actor.is_not(None))))

@@ -30,6 +30,7 @@ class MaintenanceWindow:
     created_by: str
     created_at: datetime
     cancelled_at: datetime | None = None
+    hidden_branches: int = 0  # how many of its branches are outside the reader's scope (cucu.store.scoped)
 
     def covers(self, when: datetime) -> bool:
         return self.cancelled_at is None and self.starts_at <= when < self.ends_at

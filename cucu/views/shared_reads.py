@@ -103,3 +103,18 @@ class SharedReads:
         finally:
             with self._lock:
                 self._building.discard(name)
+
+
+class ScopedReads:
+    """``reads`` for the sessions of one scope (``cucu.scope``): the same names under the scope's own, so a
+    scoped person's values are shared with the people of the same scope and never with anyone else."""
+
+    def __init__(self, reads: SharedReads, scope_key: str) -> None:
+        self.reads = reads
+        self.prefix = f"@{scope_key}:"
+
+    def behind(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
+        return self.reads.behind(self.prefix + name, version, build)
+
+    def now(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
+        return self.reads.now(self.prefix + name, version, build)

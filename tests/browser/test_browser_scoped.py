@@ -1,0 +1,64 @@
+"""Real Chromium, a scoped supervisor signed in through the proxy (issue 26, part 2): every frame the server sends
+over the page's WebSocket, on every page, names no other region's branch or POS; the header says the scope."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from cucu.runtime import build_runtime
+from cucu.settings import load_settings
+from tests.support.browser import TABLET, production_env, streamlit_server, wait_for_app
+from tests.support.scoped import seed_every_region
+
+SECRET = "s" * 64
+PAGES = ("estado", "eventos", "iniciar", "facturas", "alertas", "mantenimiento", "historial", "bitacora", "caidas")
+SECRETS = f"""
+[access]
+mode = "proxy"
+proxy_secret = "{SECRET}"
+
+[access.users]
+"luis" = {{ role = "supervisor", regions = ["La Paz"] }}
+"""
+
+
+@pytest.fixture
+def seeded_db(sim, sim_server, tmp_path):
+    db = tmp_path / "contingencia.db"
+    runtime = build_runtime(load_settings({}, production_env(sim_server.base_url, db, collector="off")), start_collector=False)
+    try:
+        runtime.collector.check_once()
+        runtime.collector.sweep_once()
+        forbidden, mine = seed_every_region(sim, runtime, "La Paz")
+    finally:
+        runtime.close()
+    return db, forbidden, mine
+
+
+def test_no_frame_a_scoped_supervisor_receives_names_another_region(sim_server, seeded_db, browser, tmp_path):
+    db, forbidden, mine = seeded_db
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(SECRETS)
+    env = production_env(sim_server.base_url, db, collector="off")
+    frames: list[bytes] = []
+    with streamlit_server(env, args=("--secrets.files", str(secrets))) as url:
+        context = browser.new_context(
+            viewport=TABLET, locale="es-BO", extra_http_headers={"X-Remote-User": "luis", "X-Proxy-Secret": SECRET}
+        )
+        page = context.new_page()
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framereceived", lambda data: frames.append(data if isinstance(data, bytes) else data.encode())),
+        )
+        for name in PAGES:
+            page.goto(f"{url}/{name}")
+            wait_for_app(page)
+            expect(page.get_by_text("Región La Paz").first).to_be_visible()
+            page.wait_for_timeout(1500)  # the live fragments' first redraws
+        context.close()
+    received = b"".join(frames)
+    assert len(frames) > len(PAGES)
+    assert any(name.encode() in received for name in mine)  # the frames are read: their own branches are in them
+    leaked = [name for name in forbidden if name.encode() in received]
+    assert not leaked, leaked
