@@ -38,6 +38,7 @@ PAGE_FILES = [
     ("pages/conectividad.py", "Conectividad", ":material/network_check:", RECORDS),
     ("pages/bitacora.py", "Bitácora", ":material/receipt_long:", RECORDS),
     ("pages/caidas.py", "Caídas", ":material/crisis_alert:", RECORDS),
+    ("pages/informe.py", "Informe mensual", ":material/summarize:", RECORDS),
     ("pages/pantalla.py", "Pantalla", ":material/tv:", RECORDS),
 ]
 PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]

@@ -38,7 +38,7 @@ from cucu.events.history import BackfillRound, backfill, load_days
 from cucu.invoicing import INVOICE_JOB, InvoiceRound, InvoiceWalk, cufd_round, invoice_round
 from cucu.lapaz import now_la_paz
 from cucu.settings import Settings
-from cucu.store import CufdFetch, PosFetch, PosStatus, Store
+from cucu.store import REPORT_RETENTION, CufdFetch, PosFetch, PosStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class Collector:
         )
         if done.pass_done:
             # Settled invoices older than the window (and a margin) are no longer shown anywhere.
-            self.store.prune_invoices(now - self.invoice_window - timedelta(days=1))
+            self.store.prune_invoices(now - self.invoice_window - timedelta(days=1), reported_before=now - REPORT_RETENTION)
         if done.error is not None:
             log.warning("colector: lectura de facturas interrumpida: %s", done.error)
         return done

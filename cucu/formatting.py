@@ -131,3 +131,14 @@ def plotly_text(text: object) -> str:
     :func:`md_text`. Only ``&``, ``<`` and ``>`` are escaped: plotly turns ``&amp;`` ``&lt;`` ``&gt;`` back
     into characters but would show ``&quot;`` as typed, and without ``<`` no tag forms."""
     return html.escape(str(text), quote=False)
+
+
+MONTH_NAMES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre",
+    "diciembre",
+)  # fmt: skip
+
+
+def fmt_month(year: int, month: int) -> str:
+    """ "noviembre de 2026"."""
+    return f"{MONTH_NAMES[month - 1]} de {year}"

@@ -66,7 +66,7 @@ def outage_key(kind: OutageKind, started_at: datetime, branch_id: str | None = N
     return f"{kind.value}-{branch_id}-{stamp}" if branch_id else f"{kind.value}-{stamp}"
 
 
-def _events(days: Iterable[DayEvents], statuses: Mapping[str, PosStatus]) -> list[Event]:
+def known_events(days: Iterable[DayEvents], statuses: Mapping[str, PosStatus]) -> list[Event]:
     """Every event known (the days' and each POS's active one), once each, with its POS and branch."""
     found: dict[str, Event] = {}
     for day in days:
@@ -267,7 +267,7 @@ def dossier(
 ) -> Dossier:
     """The outage's dossier from what the store holds around it (the caller reads the period: checks, days,
     audit rows, incidents with their messages and notes, invoices emitted since the outage began)."""
-    events = outage_events(outage, _events(days, statuses), now)
+    events = outage_events(outage, known_events(days, statuses), now)
     by_id = {e.id: e for e in events}
     starts = [a for a in audit if a.action == ActionKind.START and a.event_id in by_id and a.outcome in TOOK_EFFECT]
     ends = [a for a in audit if a.action == ActionKind.END and a.event_id in by_id and a.outcome in TOOK_EFFECT]
@@ -456,7 +456,7 @@ def read_outages(store: Store, since: datetime, now: datetime) -> list[Outage]:
     """The outages that went on at or after ``since`` (newest first), from the checks and the stored events."""
     checks = store.checks_since(since - OUTAGE_LEAD)
     days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
-    return find_outages(checks, _events(days, store.pos_statuses()), since)
+    return find_outages(checks, known_events(days, store.pos_statuses()), since)
 
 
 def find_outage(store: Store, key: str, now: datetime) -> Outage | None:
@@ -498,7 +498,7 @@ def read_outage_list(store: Store, since: datetime, now: datetime) -> tuple[list
     checks = store.checks_since(since - OUTAGE_LEAD)
     days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
     statuses = store.pos_statuses()
-    events = _events(days, statuses)
+    events = known_events(days, statuses)
     found = find_outages(checks, events, since)
     rows = store.invoice_states_since(min((o.started_at for o in found), default=now) - EVENTS_BEFORE)
     return found, outage_states(found, events, rows, now)

@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cucu.alerts import Alerter
+from cucu.alerts.delivery import apprise_send
 from cucu.api.client import CucuClient
 from cucu.api.models import Inventory
 from cucu.collector import Collector
 from cucu.events.actions import Actions
 from cucu.events.policy import Policy
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
+from cucu.monthly_report import send_monthly_report
 from cucu.scope import Scope, within
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.store import Store
@@ -148,6 +150,8 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         holder=collector.holder,
         policy=policy,
         clock=store.now,
+        # last month's compliance report on the 1st (cucu.monthly_report), by the process that polls
+        after_round=lambda now: send_monthly_report(store, inventory, settings.alerts, now, apprise_send),
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)

@@ -300,6 +300,8 @@ class AlertSettings:
     send_timeout_s: float = _number(float, 20, 1, 600)  # one message to one channel, at most (connect, read, the whole send)
     escalation: tuple[EscalationStep, ...] = ()  # [alerts.escalation].steps: every rule's, unless it has its own
     escalation_rules: Mapping[str, tuple[EscalationStep, ...]] = field(default_factory=dict)  # AlertRule value -> steps
+    # The channels (by their tags) that get the monthly compliance report on the 1st, as attachments; none: not sent.
+    monthly_report_tags: frozenset[str] = frozenset()
 
     def tags_of(self, branch: Branch) -> frozenset[str]:
         """A branch's tags: its own (by id or name) and its region's."""
@@ -316,7 +318,7 @@ class AlertSettings:
         return frozenset(tag for step in steps for tag in step.tags)
 
 
-_ALERT_TABLES = {"channels", "branch_tags", "region_tags", "rules", "escalation"}
+_ALERT_TABLES = {"channels", "branch_tags", "region_tags", "rules", "escalation", "monthly_report_tags"}
 _ALERT_SOURCES = env_sources(
     (f for f in dataclasses.fields(AlertSettings) if f.name not in _ALERT_TABLES | {"disabled", "escalation_rules"}),
     ALERTS_ENV_PREFIX,
@@ -374,6 +376,9 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
                 f"https://contingencia.empresa.bo/contingencia; se recibió «{public_url}»."
             )
     escalation, escalation_rules = _escalation(section.get("escalation", {}), names)
+    monthly = section.get("monthly_report_tags", [])
+    if not _is_tag_list(monthly):
+        raise SettingsError('[alerts].monthly_report_tags nombra las etiquetas de los canales del informe mensual: ["informes"].')
     return AlertSettings(
         channels=channels,
         branch_tags={str(k): frozenset(str(t) for t in v) for k, v in branch_tags.items()},
@@ -383,6 +388,7 @@ def load_alerts(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         public_url=public_url,
         escalation=escalation,
         escalation_rules=escalation_rules,
+        monthly_report_tags=frozenset(str(t) for t in monthly),
         **numbers,
     )
 

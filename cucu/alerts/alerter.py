@@ -59,6 +59,7 @@ class Alerter:
         cufd_expiring_hours: float = Settings.cufd_expiring_hours,
         invoice_window_hours: float = Settings.invoice_window_hours,
         claim_for: timedelta = CLAIM_FOR,
+        after_round: Callable[[datetime], object] | None = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -71,6 +72,9 @@ class Alerter:
         self.cufd_expiring_hours = cufd_expiring_hours
         self.invoice_window = timedelta(hours=invoice_window_hours)
         self.send: Sender = send or functools.partial(apprise_send, timeout_s=settings.send_timeout_s)
+        # What the polling process also does after each round (the runtime hands it the monthly report's sending,
+        # which reads views this package may not import).
+        self.after_round = after_round
         # A claim outlasts the longest send it covers, whatever the timeout is set to.
         self.claim_for = max(claim_for, timedelta(seconds=3 * settings.send_timeout_s))
         self._couriers = {c.fingerprint: _Courier(self, c) for c in settings.channels}
@@ -96,6 +100,7 @@ class Alerter:
         policy: Policy | None = None,
         clock: Callable[[], datetime] = now_la_paz,
         send: Sender | None = None,
+        after_round: Callable[[datetime], object] | None = None,
     ) -> Alerter:
         """The alerter the settings describe (``[alerts]`` and the thresholds it shares with the pages), as
         ``cucu.runtime`` builds it; the keywords stay for tests."""
@@ -113,12 +118,14 @@ class Alerter:
             policy=policy,
             cufd_expiring_hours=settings.cufd_expiring_hours,
             invoice_window_hours=settings.invoice_window_hours,
+            after_round=after_round,
         )
 
     def run_once(self) -> Round:
         """One decision (if this process leads, or watches for nobody polling); the channels' threads send."""
         now = self.clock()
         done = Round()
+        leading = False
         try:
             leading = self.leading()
             polling, last_poll = (True, None) if leading else self.polling()
@@ -156,6 +163,11 @@ class Alerter:
             )
         except Exception as exc:
             self._failed(exc, "alertas: no se pudo decidir esta ronda")
+        if leading and self.after_round is not None:
+            try:
+                self.after_round(now)
+            except Exception as exc:
+                self._failed(exc, "alertas: lo que sigue a la ronda falló (el informe mensual)")
         try:
             give_up_unconfigured(self.store, self.settings.channels, self.holder)
         except Exception as exc:

@@ -65,8 +65,16 @@ def send_url(url: str, timeout_s: float) -> str:
     return f"{base}?{'&'.join(args)}"
 
 
-def apprise_send(channel: Channel, title: str, body: str, *, timeout_s: float = AlertSettings.send_timeout_s) -> str | None:
-    """Send one message to one channel as plain text, within ``timeout_s``; None when it was accepted."""
+def apprise_send(
+    channel: Channel,
+    title: str,
+    body: str,
+    *,
+    timeout_s: float = AlertSettings.send_timeout_s,
+    attach: Sequence[str] = (),
+) -> str | None:
+    """Send one message to one channel as plain text, within ``timeout_s``, with the files at ``attach`` (the
+    monthly report's); None when it was accepted."""
     import apprise
 
     logging.getLogger("apprise").propagate = False  # nothing of Apprise reaches the server's log (URLs hold tokens)
@@ -75,7 +83,8 @@ def apprise_send(channel: Channel, title: str, body: str, *, timeout_s: float = 
         if not sender.add(send_url(channel.url, timeout_s)):
             return "Apprise no reconoce la dirección del canal."
         # The call's own deadline as well: a plugin that does not use cto/rto is not waited for past it.
-        result = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT, timeout=timeout_s)
+        files = apprise.AppriseAttachment(list(attach)) if attach else None
+        result = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT, timeout=timeout_s, attach=files)
     except Exception as exc:  # a plugin's bug must not stop the others
         return redact(f"{type(exc).__name__}: {exc}", channel.url)
     if result:

@@ -35,7 +35,7 @@ from cucu.store.audit import (
 from cucu.store.base import CLOCK_RESYNC_S, database_failed, database_url
 from cucu.store.checks import CHECK_RETENTION, PRUNE_EVERY, CheckTables, ConnectivityCheck
 from cucu.store.days import DayEvents, DayTables
-from cucu.store.invoices import InvoiceTables, JobNotes, JobRun, StatusRead, StoredInvoice
+from cucu.store.invoices import REPORT_RETENTION, InvoiceTables, JobNotes, JobRun, StatusRead, StoredInvoice
 from cucu.store.leases import Lease, LeaseTables
 from cucu.store.maintenance import MaintenanceTables, MaintenanceWindow
 from cucu.store.pos import CufdFetch, PosFetch, PosStatus, PosTables, StoredCufd
@@ -46,6 +46,7 @@ __all__ = [
     "CHECK_RETENTION",
     "CLOCK_RESYNC_S",
     "PRUNE_EVERY",
+    "REPORT_RETENTION",
     "ActionInProgress",
     "Attempt",
     "AuditEntry",

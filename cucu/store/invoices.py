@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -221,11 +221,17 @@ class InvoiceTables(StoreBase):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def prune_invoices(self, before: datetime) -> int:
-        """Forget settled invoices emitted before ``before`` (offline and rejected ones stay until settled)."""
+    def prune_invoices(self, before: datetime, *, reported_before: datetime | None = None) -> int:
+        """Forget settled invoices emitted before ``before`` (those still offline and the rejected ones stay). Those
+        issued offline (a status read said so) stay until ``reported_before``: the monthly report counts them."""
+        offline = sa.and_(invoices.c.emission_type.is_not(None), invoices.c.emission_type != ONLINE_EMISSION)
+        kept_for_reports = offline if reported_before is None else sa.and_(offline, invoices.c.emission_date >= reported_before)
         with self.engine.begin() as conn:
             gone = conn.execute(
-                invoices.delete().where(invoices.c.emission_date < before).where(invoices.c.state.not_in(_KEPT_STATES))
+                invoices.delete()
+                .where(invoices.c.emission_date < before)
+                .where(invoices.c.state.not_in(_KEPT_STATES))
+                .where(sa.not_(kept_for_reports))
             ).rowcount
             if gone:
                 _bump(conn, invoices.name)
@@ -235,6 +241,8 @@ class InvoiceTables(StoreBase):
 _STATUS_CONTENT = ("state", "siat_code", "siat_description", "emission_type")
 # Offline and rejected invoices: kept and listed whatever their age, until settled.
 _KEPT_STATES = [InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value]
+REPORT_RETENTION = timedelta(days=400)  # offline invoices are kept this long: the monthly report counts them
+ONLINE_EMISSION = "NORMAL"  # cucu's emissionType of an invoice issued online; any other is offline
 
 
 def _stored_invoice(row: sa.Row[Any]) -> StoredInvoice:

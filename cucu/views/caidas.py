@@ -13,7 +13,7 @@ from cucu.formatting import fmt_datetime, fmt_duration
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
 from cucu.outages import Dossier, Outage
-from cucu.views.export import workbook
+from cucu.views.export import sheets_pdf, workbook
 from cucu.views.facturas import invoice_state_label
 from cucu.views.links import page_link
 from cucu.vocabulary import OutageKind, OutageState
@@ -251,66 +251,13 @@ def dossier_xlsx(dossier: Dossier, inventory: Inventory) -> bytes:
 
 # ---- the printable dossier (PDF) ------------------------------------------------------------------------
 
-PDF_ROWS = 1_000  # rows of each table printed; the workbook holds every one
-_PDF_SWAPS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "⁦": "", "⁩": ""})
-
-
-def pdf_text(value: object) -> str:
-    """Text the PDF's built-in fonts draw (Latin-1: every Spanish letter, «», ·): dashes and quotes made plain,
-    icons and any other character left out, so no cell prints a blank box."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
-        return "—".translate(_PDF_SWAPS)
-    if isinstance(value, pd.Timestamp):
-        return str(value.strftime("%d/%m/%Y %H:%M:%S"))
-    if isinstance(value, pd.Timedelta):
-        return fmt_duration(value.to_pytimedelta())
-    text = str(value).translate(_PDF_SWAPS)
-    return text.encode("latin-1", "ignore").decode("latin-1").strip()
-
 
 def dossier_pdf(dossier: Dossier, inventory: Inventory) -> bytes:
     """The dossier printable, in Spanish: the summary, then each table of the workbook (times in La Paz)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    class Pdf(FPDF):
-        def footer(self) -> None:
-            self.set_y(-10)
-            self.set_font("Helvetica", size=7)
-            generated = fmt_datetime(dossier.now, seconds=True)
-            self.cell(
-                0,
-                5,
-                pdf_text(f"Contingencia · expediente generado el {generated} (hora de La Paz) · página {self.page_no()}"),
-                align="C",
-            )
-
-    pdf = Pdf(orientation="landscape", format="A4")
-    pdf.set_title(pdf_text(f"Expediente de caída: {dossier.outage.kind.label}"))
-    pdf.set_creator("Contingencia")
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, pdf_text(f"Expediente de caída: {dossier.outage.kind.label}"), new_x="LMARGIN", new_y="NEXT")
-    heading = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-    for name, frame in dossier_sheets(dossier, inventory):
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.ln(3)
-        pdf.cell(0, 7, pdf_text(name), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=7.5)
-        if frame.empty:
-            pdf.cell(0, 5, "Nada que mostrar.", new_x="LMARGIN", new_y="NEXT")
-            continue
-        with pdf.table(headings_style=heading, text_align="LEFT", line_height=4) as table:
-            table.row([pdf_text(c) for c in frame.columns])
-            for values in frame.head(PDF_ROWS).itertuples(index=False, name=None):
-                table.row([pdf_text(v) for v in values])
-        if len(frame) > PDF_ROWS:
-            pdf.cell(
-                0,
-                5,
-                pdf_text(f"Y {len(frame) - PDF_ROWS} filas más: están en el Excel del expediente."),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-    return bytes(pdf.output())
+    generated = fmt_datetime(dossier.now, seconds=True)
+    return sheets_pdf(
+        f"Expediente de caída: {dossier.outage.kind.label}",
+        dossier_sheets(dossier, inventory),
+        footer=f"Contingencia · expediente generado el {generated} (hora de La Paz)",
+        workbook_name="el Excel del expediente",
+    )

@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterable
 
 import pandas as pd
 
+from cucu.formatting import fmt_duration
 from cucu.lapaz import la_paz_series
 
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -121,3 +122,60 @@ def workbook(sheets: Iterable[tuple[str, pd.DataFrame]]) -> bytes:
                 longest = max([len(str(column)), *(len(str(v)) for v in ready[column].head(500))])
                 sheet.column_dimensions[sheet.cell(row=1, column=n + 1).column_letter].width = min(60, longest + 2)
     return buffer.getvalue()
+
+
+# ---- sheets as a printable PDF (the outage dossier, the monthly report) ----------------------------------
+
+PDF_ROWS = 1_000  # rows of each table printed; the workbook holds every one
+_PDF_SWAPS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "⁦": "", "⁩": ""})
+
+
+def pdf_text(value: object) -> str:
+    """Text the PDF's built-in fonts draw (Latin-1: every Spanish letter, «», ·): dashes and quotes made plain,
+    icons and any other character left out, so no cell prints a blank box."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        return "—".translate(_PDF_SWAPS)
+    if isinstance(value, pd.Timestamp):
+        return str(value.strftime("%d/%m/%Y %H:%M:%S"))
+    if isinstance(value, pd.Timedelta):
+        return fmt_duration(value.to_pytimedelta())
+    text = str(value).translate(_PDF_SWAPS)
+    return text.encode("latin-1", "ignore").decode("latin-1").strip()
+
+
+def sheets_pdf(title: str, sheets: Iterable[tuple[str, pd.DataFrame]], *, footer: str, workbook_name: str) -> bytes:
+    """``sheets`` printable, in Spanish: a title, then each sheet as a table (its first ``PDF_ROWS`` rows; the
+    workbook, ``workbook_name``, holds the rest); ``footer`` and the page number on every page."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    class Pdf(FPDF):
+        def footer(self) -> None:
+            self.set_y(-10)
+            self.set_font("Helvetica", size=7)
+            self.cell(0, 5, pdf_text(f"{footer} · página {self.page_no()}"), align="C")
+
+    pdf = Pdf(orientation="landscape", format="A4")
+    pdf.set_title(pdf_text(title))
+    pdf.set_creator("Contingencia")
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 9, pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+    heading = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+    for name, frame in sheets:
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.ln(3)
+        pdf.cell(0, 7, pdf_text(name), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=7.5)
+        if frame.empty:
+            pdf.cell(0, 5, "Nada que mostrar.", new_x="LMARGIN", new_y="NEXT")
+            continue
+        with pdf.table(headings_style=heading, text_align="LEFT", line_height=4) as table:
+            table.row([pdf_text(c) for c in frame.columns])
+            for values in frame.head(PDF_ROWS).itertuples(index=False, name=None):
+                table.row([pdf_text(v) for v in values])
+        if len(frame) > PDF_ROWS:
+            more = f"Y {len(frame) - PDF_ROWS} filas más: están en {workbook_name}."
+            pdf.cell(0, 5, pdf_text(more), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -112,7 +112,8 @@ def test_the_dossier_prints_as_a_pdf_in_spanish(sim, seeded_runtime):
     import zlib
 
     from cucu.outages import read_dossier
-    from cucu.views.caidas import dossier_pdf, pdf_text
+    from cucu.views.caidas import dossier_pdf
+    from cucu.views.export import pdf_text
 
     siat_outage(sim, seeded_runtime)
     now = seeded_runtime.store.now()

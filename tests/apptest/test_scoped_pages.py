@@ -36,6 +36,7 @@ PAGES = [
     "pages/conectividad.py",
     "pages/bitacora.py",
     "pages/caidas.py",
+    "pages/informe.py",
     "pages/pantalla.py",
 ]
 
@@ -72,6 +73,9 @@ def test_a_scoped_person_sees_only_their_region(chain_with_every_region, app_sec
             at.switch_page(page)
         return
     at = run_app(app_secrets, page=page, access=ACCESS)
+    if page == "pages/informe.py":  # this month's, where the outage is
+        at.selectbox(key="informe_mes").select_index(0).run()
+        assert not at.exception, [e.value for e in at.exception]
     if page == "pages/caidas.py":  # and the outage's dossier
         now = runtime.store.now()
         [outage] = [o for o in read_outages(runtime.store, now - timedelta(days=1), now) if o.kind is OutageKind.SIAT]

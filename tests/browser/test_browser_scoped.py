@@ -12,7 +12,7 @@ from tests.support.browser import TABLET, production_env, streamlit_server, wait
 from tests.support.scoped import seed_every_region
 
 SECRET = "s" * 64
-PAGES = ("estado", "eventos", "iniciar", "facturas", "alertas", "mantenimiento", "historial", "bitacora", "caidas")
+PAGES = ("estado", "eventos", "iniciar", "facturas", "alertas", "mantenimiento", "historial", "bitacora", "caidas", "informe")
 SECRETS = f"""
 [access]
 mode = "proxy"

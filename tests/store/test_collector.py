@@ -176,8 +176,10 @@ def test_every_active_event_a_sweep_sees_is_in_its_start_day_for_historial(sim, 
     assert {(d.pos_id, d.day): d.fetched_at for d in again} == written
 
 
-def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget(sim, client, db):
+def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget(sim, sim_server, db):
     store = Store(db)
+    # Counts every call: a 0.5 s timeout on a loaded machine made one an "error" (CI, session 16), so 5 s here.
+    client = CucuClient(sim_server.base_url, DEFAULT_API_KEY, timeout=5, max_retries=0, sleep=lambda s: None)
     collector = Collector(client, store, sim.inventory, concurrency=8, backfill_days=3)
     n = len(sim.inventory.all_pos)  # 22
     today = collector.clock().date()
@@ -196,6 +198,7 @@ def test_backfill_reads_today_then_completed_days_newest_first_within_its_budget
     round3 = collector.backfill_everything()
     assert round3.fetched == 0  # verified days are never read again; today's lists are minutes old
     store.close()
+    client.close()
 
 
 def test_a_failing_backfill_counts_its_errors_and_leaves_the_days_to_verify(sim, client, db):

@@ -318,6 +318,19 @@ def test_pruning_forgets_old_settled_invoices_only(db):
     assert {i.id for i in store.invoices_since(NOW - timedelta(days=1))} == {"c", "n"}  # offline ones of any age
 
 
+def test_invoices_issued_offline_are_kept_for_the_monthly_report(db):
+    """Validated offline (a status read said CONTINGENCIA) they stay for REPORT_RETENTION; online ones go."""
+    store = Store(db)
+    old = NOW - timedelta(days=20)
+    store.save_invoices([invoice("online", InvoiceState.VALIDATED, at=old), invoice("offline", at=old)], NOW)
+    validated = InvoiceStatus("offline", "1", "CUF", InvoiceState.VALIDATED, 908, "Validada", "CONTINGENCIA", NOW)
+    store.save_invoice_statuses([StatusRead("offline", NOW, status=validated)])
+    assert store.prune_invoices(NOW - timedelta(days=4), reported_before=NOW - timedelta(days=400)) == 1
+    assert {i.id for i in store.invoices_since(NOW - timedelta(days=30))} == {"offline"}
+    assert store.prune_invoices(NOW - timedelta(days=4), reported_before=NOW - timedelta(days=10)) == 1
+    assert not store.invoices_since(NOW - timedelta(days=30))
+
+
 # ---- what the invoices mean ----------------------------------------------------------
 
 

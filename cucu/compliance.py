@@ -1,0 +1,235 @@
+"""The monthly compliance report (issue 26, part 4): what a month (or any range) of contingency was, per region
+and branch, read from the store alone.
+
+- SIAT's availability without the company's maintenance windows (the checks are kept ``CHECK_RETENTION``: an
+  older month's is unknown, never 100 %);
+- outages (SIAT's, a branch's internet) and their durations;
+- POS-hours in contingency, events by motive and by origin (a person, the automatic policy, or outside the
+  dashboard: cucu's own clients);
+- time to acknowledge an alert, to start contingency after SIAT was declared down, to end it after SIAT came back;
+- offline invoices validated before their 48 h deadline, as far as the status reads saw it, and rejections by
+  SIAT's code;
+- the branches with the most trouble first.
+
+Domain figures only (no pandas): ``cucu.views.informe`` lays them out as sheets, a workbook and a PDF.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from cucu.api.models import Event, Inventory
+from cucu.connectivity.rules import uptime
+from cucu.events.policy import POLICY_ACTOR
+from cucu.invoicing import attribute, event_spans
+from cucu.lapaz import LA_PAZ
+from cucu.maintenance import company_periods
+from cucu.outages import Outage, known_events, outage_events, read_outages
+from cucu.store import AuditFilter, Store
+from cucu.vocabulary import ActionKind, InvoiceState, OutageKind, Outcome
+
+ORIGIN_PERSON, ORIGIN_POLICY, ORIGIN_OUTSIDE = "Persona", "Política automática", "Fuera del tablero"
+_STARTED = (Outcome.OK, Outcome.VERIFYING, Outcome.UNCERTAIN)  # an audited start that reached cucu
+
+
+def month_start(year: int, month: int) -> datetime:
+    return datetime(year, month, 1, tzinfo=LA_PAZ)
+
+
+def month_period(year: int, month: int) -> tuple[datetime, datetime]:
+    """The month in La Paz: from its first midnight to the next month's."""
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return month_start(year, month), month_start(*following)
+
+
+def previous_month(today: date) -> tuple[int, int]:
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
+@dataclass
+class BranchFigures:
+    """One branch's month. Delays are per SIAT outage (its key): a region takes the first start and the last end
+    of its branches for each outage."""
+
+    branch_id: str
+    pos_hours: float = 0.0  # POS-hours in contingency within the period
+    events: int = 0
+    by_motive_origin: Counter[tuple[int, str]] = field(default_factory=Counter)  # (cucu's motive, who started it)
+    internet_outages: int = 0
+    internet_hours: float = 0.0
+    offline: int = 0  # invoices issued in contingency within the period
+    on_time: int = 0  # validated, and seen validated before the deadline
+    late: int = 0  # validated, first seen so after the deadline (it may have been in time: a later read)
+    missed: int = 0  # deadline passed, not validated
+    waiting: int = 0  # still to send, deadline ahead
+    rejected: int = 0
+    start_delays: dict[str, timedelta] = field(default_factory=dict)
+    end_delays: dict[str, timedelta] = field(default_factory=dict)
+    ack_delays: list[timedelta] = field(default_factory=list)
+    unacknowledged: int = 0
+
+    @property
+    def by_origin(self) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for (_motive, origin), n in self.by_motive_origin.items():
+            found[origin] += n
+        return found
+
+
+@dataclass(frozen=True)
+class OutageLine:
+    kind: OutageKind
+    branch_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration: timedelta  # within the period's end (an outage still going on: until now)
+    events: int
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    start: datetime
+    end: datetime  # exclusive; never after ``now``
+    now: datetime
+    availability: float | None  # SIAT answered / checks in which cucu answered, outside maintenance; None: unknown
+    checks_from: datetime | None  # the first check kept in the period (a later one than ``start``: partial)
+    maintenance: timedelta  # the company's maintenance within the period, left out of the availability
+    outages: list[OutageLine]
+    branches: dict[str, BranchFigures]  # every branch of the inventory (a scoped one's only)
+    company_ack_delays: list[timedelta]  # the company's alerts (SIAT, cucu): acknowledged after
+    company_unacknowledged: int
+    rejections: Counter[tuple[int | None, str]]  # (SIAT code, its description) -> invoices
+
+    @property
+    def partial_checks(self) -> bool:
+        return self.checks_from is None or self.checks_from - self.start > timedelta(hours=1)
+
+
+def median(values: Iterable[timedelta]) -> timedelta | None:
+    found = sorted(values)
+    return statistics.median_low(found) if found else None
+
+
+def _overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> timedelta:
+    return max(timedelta(0), min(end, hi) - max(start, lo))
+
+
+def compliance_report(store: Store, inventory: Inventory, start: datetime, end: datetime, now: datetime) -> ComplianceReport:
+    """The figures of [start, end) (cut at ``now``) for ``inventory``'s branches; read from ``store`` only."""
+    end = min(end, now)
+    branches = {b.id: BranchFigures(b.id) for b in inventory.branches}
+    pos_branch = {p.id: p.branch_id for p in inventory.all_pos}
+
+    # SIAT's availability, without the company's maintenance.
+    checks = [c for c in store.checks_since(start) if c.checked_at < end]
+    windows = store.maintenance_windows(ending_after=start, cancelled=True)
+    excluded = [(max(s, start), min(e, end)) for s, e in company_periods(windows) if e > start and s < end]
+    maintenance = sum((e - s for s, e in excluded), timedelta(0))
+    availability = uptime(checks, start, excluded) if checks else None
+
+    # Events: every one known overlapping the period (days before it hold events begun earlier).
+    days = store.days_with_events((start - timedelta(days=2)).date(), end.date())
+    statuses = store.pos_statuses()
+    events = [e for e in known_events(days, statuses) if e.pos_id in pos_branch]
+    in_period = [e for e in events if e.fecha_inicio and e.fecha_inicio < end and (e.fecha_fin or now) > start]
+    origins = _origins(store, start - timedelta(days=2))
+    for event in in_period:
+        figures = branches[pos_branch[event.pos_id]]
+        figures.events += 1
+        figures.pos_hours += _overlap(event.fecha_inicio or start, event.fecha_fin or now, start, end) / timedelta(hours=1)
+        figures.by_motive_origin[(event.codigo_motivo or 0, origins.get(event.id, ORIGIN_OUTSIDE))] += 1
+
+    # Outages: SIAT's (everyone's), and each branch's internet.
+    outages = [o for o in read_outages(store, start, now) if o.started_at < end]
+    lines = []
+    for outage in outages:
+        own = [e for e in outage_events(outage, events, now) if e.pos_id in pos_branch]
+        if outage.kind is OutageKind.BRANCH_INTERNET:
+            if outage.branch_id not in branches:
+                continue  # another scope's branch
+            figures = branches[outage.branch_id]
+            figures.internet_outages += 1
+            figures.internet_hours += _overlap(outage.started_at, outage.ended_at or now, start, end) / timedelta(hours=1)
+        else:
+            _delays(outage, own, pos_branch, branches)
+        duration = (outage.ended_at or now) - outage.started_at
+        lines.append(OutageLine(outage.kind, outage.branch_id, outage.started_at, outage.ended_at, duration, len(own)))
+
+    # Alerts: time to acknowledge (the company's apart: no branch is theirs).
+    company_acks: list[timedelta] = []
+    company_open = 0
+    for incident in store.incidents_between(start, end):
+        delay = incident.acknowledged_at - incident.opened_at if incident.acknowledged_at else None
+        if incident.branch_id:
+            if incident.branch_id not in branches:
+                continue
+            figures = branches[incident.branch_id]
+            if delay is None:
+                figures.unacknowledged += 1
+            else:
+                figures.ack_delays.append(delay)
+        elif delay is None:
+            company_open += 1
+        else:
+            company_acks.append(delay)
+
+    # Offline invoices of the period: validated before their deadline, and rejections by SIAT's code.
+    rejections: Counter[tuple[int | None, str]] = Counter()
+    spans = event_spans(statuses, days)
+    issued = [i for i in store.invoices_since(start) if i.emission_date is not None and i.emission_date < end]
+    for item in attribute(issued, inventory, spans):
+        if item.branch_id not in branches:
+            continue
+        figures = branches[item.branch_id]
+        state = item.invoice.state
+        if state is InvoiceState.REJECTED:
+            figures.rejected += 1
+            rejections[(item.invoice.siat_code, item.invoice.siat_description or "")] += 1
+        if item.event is None:
+            continue  # issued online: not an offline invoice
+        figures.offline += 1
+        deadline = item.deadline
+        if state is InvoiceState.VALIDATED:
+            seen = item.invoice.status_at or item.invoice.listed_at
+            if deadline is None or seen <= deadline:
+                figures.on_time += 1
+            else:
+                figures.late += 1
+        elif state in (InvoiceState.CONTINGENCY, InvoiceState.PENDING):
+            if deadline is not None and deadline < now:
+                figures.missed += 1
+            else:
+                figures.waiting += 1
+    first_check = checks[0].checked_at if checks else None
+    return ComplianceReport(
+        start, end, now, availability, first_check, maintenance, lines, branches, company_acks, company_open, rejections
+    )
+
+
+def _origins(store: Store, since: datetime) -> dict[str, str]:
+    """Who started each event the dashboard started: the policy or a person (by the audit log)."""
+    found: dict[str, str] = {}
+    for entry in store.audit_entries(AuditFilter(since=since, actions=(ActionKind.START,), outcomes=_STARTED)):
+        if entry.event_id:
+            found[entry.event_id] = ORIGIN_POLICY if entry.actor == POLICY_ACTOR.id else ORIGIN_PERSON
+    return found
+
+
+def _delays(outage: Outage, events: Sequence[Event], pos_branch: dict[str, str], branches: dict[str, BranchFigures]) -> None:
+    """Per branch, for this SIAT outage: from its declaration to the branch's first motive-2 start, and from SIAT's
+    return to the branch's last end (while all of them have ended)."""
+    by_branch: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        by_branch[pos_branch[event.pos_id]].append(event)
+    for branch_id, own in by_branch.items():
+        figures = branches[branch_id]
+        first = min(e.fecha_inicio for e in own if e.fecha_inicio)
+        figures.start_delays[outage.key] = max(timedelta(0), first - outage.declared_at)
+        ends = [e.fecha_fin for e in own]
+        if outage.ended_at is not None and all(ends):
+            last = max(e for e in ends if e is not None)
+            figures.end_delays[outage.key] = max(timedelta(0), last - outage.ended_at)

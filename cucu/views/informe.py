@@ -1,0 +1,199 @@
+"""The monthly compliance report laid out (issue 26, part 4): its sheets (the page's tables, the workbook's sheets,
+the PDF's tables), in Spanish, from ``cucu.compliance``'s figures. An unknown figure is ``None`` (shown "—"),
+never 0 or 100 %."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+import pandas as pd
+
+from cucu.api.models import Inventory
+from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_percent
+from cucu.invoicing.codes import explain_siat_code
+from cucu.regions import region_label
+from cucu.views.export import sheets_pdf, workbook
+from cucu.vocabulary import Motive
+
+MOTIVES = {m.value: m.label for m in Motive}
+
+
+def _minutes(delta: timedelta | None) -> float | None:
+    return round(delta / timedelta(minutes=1), 1) if delta is not None else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _settled(rows: Sequence[BranchFigures]) -> tuple[int, int]:
+    """Validated on time, and every offline invoice whose outcome is known (validated, or its deadline passed)."""
+    on_time = sum(r.on_time for r in rows)
+    return on_time, on_time + sum(r.late + r.missed for r in rows)
+
+
+def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
+    """The columns a region's and a branch's rows share, summed over ``rows``."""
+    starts: dict[str, timedelta] = {}
+    ends: dict[str, timedelta] = {}
+    for r in rows:  # per SIAT outage: the group's first start and its last end
+        for key, delay in r.start_delays.items():
+            starts[key] = min(starts.get(key, delay), delay)
+        for key, delay in r.end_delays.items():
+            ends[key] = max(ends.get(key, delay), delay)
+    on_time, known = _settled(rows)
+    origins: Counter[str] = sum((r.by_origin for r in rows), Counter())
+    return {
+        "POS": pos,
+        "Horas en contingencia (POS·h)": round(sum(r.pos_hours for r in rows), 1),
+        "Eventos": sum(r.events for r in rows),
+        "Por una persona": origins.get(ORIGIN_PERSON, 0),
+        "Por la política": origins.get(ORIGIN_POLICY, 0),
+        "Fuera del tablero": origins.get(ORIGIN_OUTSIDE, 0),
+        "Caídas de internet": sum(r.internet_outages for r in rows),
+        "Min. a iniciar (mediana)": _minutes(median(starts.values())),
+        "Min. a finalizar (mediana)": _minutes(median(ends.values())),
+        "Min. a atender una alerta (mediana)": _minutes(median(d for r in rows for d in r.ack_delays)),
+        "Alertas sin atender": sum(r.unacknowledged for r in rows),
+        "Facturas fuera de línea": sum(r.offline for r in rows),
+        "Validadas a tiempo (%)": None if not known else round(100 * on_time / known, 1),
+        "Vencidas sin validar": sum(r.missed for r in rows),
+        "Rechazadas": sum(r.rejected for r in rows),
+    }
+
+
+def _pos_count(inventory: Inventory, branch_ids: Iterable[str]) -> int:
+    return sum(len(inventory.branch(b).pos) for b in branch_ids)
+
+
+def regions_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    """One row per region, the most trouble first."""
+    by_region: dict[str, list[str]] = {}
+    for branch in inventory.branches:
+        by_region.setdefault(region_label(branch.region), []).append(branch.id)
+    rows = [
+        {"Región": name, "Sucursales": len(ids), **_row([report.branches[b] for b in ids], _pos_count(inventory, ids))}
+        for name, ids in by_region.items()
+    ]
+    return _by_trouble(pd.DataFrame(rows))
+
+
+def branches_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    """One row per branch, the most trouble first (POS-hours in contingency, then invoices lost, then outages)."""
+    rows = [
+        {
+            "Sucursal": branch.name,
+            "Ciudad": branch.city or "",
+            "Región": region_label(branch.region),
+            **_row([report.branches[branch.id]], len(branch.pos)),
+        }
+        for branch in inventory.branches
+    ]
+    return _by_trouble(pd.DataFrame(rows))
+
+
+def _by_trouble(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    frame["_perdidas"] = frame["Vencidas sin validar"] + frame["Rechazadas"]
+    ordered = frame.sort_values(
+        ["Horas en contingencia (POS·h)", "_perdidas", "Caídas de internet"], ascending=False, kind="stable"
+    )
+    return ordered.drop(columns="_perdidas").reset_index(drop=True)
+
+
+def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    """The month's figures for the whole of what the reader sees, a line each."""
+    rows = list(report.branches.values())
+    on_time, known = _settled(rows)
+    siat = [o for o in report.outages if o.branch_id is None]
+    availability = fmt_percent(report.availability) if report.availability is not None else "—"
+    if report.availability is not None and report.partial_checks and report.checks_from is not None:
+        availability += f" (comprobaciones desde el {fmt_datetime(report.checks_from)})"
+    elif report.availability is None:
+        availability += " (no hay comprobaciones guardadas de ese período)"
+    company_ack = median(report.company_ack_delays)
+    lines = [
+        ("Período", f"{fmt_datetime(report.start)} – {fmt_datetime(report.end)} (hora de La Paz)"),
+        ("Sucursales · POS", f"{len(inventory.branches)} · {len(inventory.all_pos)}"),
+        ("Disponibilidad de SIAT (sin mantenimientos)", availability),
+        ("Mantenimiento de toda la empresa (fuera de la disponibilidad)", fmt_duration(report.maintenance)),
+        ("Caídas de SIAT", f"{len(siat)} · {fmt_duration(sum((o.duration for o in siat), timedelta(0)))} en total"),
+        ("Caídas de internet de sucursales", str(sum(r.internet_outages for r in rows))),
+        ("Horas en contingencia (POS·h)", f"{sum(r.pos_hours for r in rows):.1f}"),
+        ("Eventos", str(sum(r.events for r in rows))),
+        ("Facturas fuera de línea", str(sum(r.offline for r in rows))),
+        ("Validadas antes del plazo de 48 h", fmt_percent(_share(on_time, known)) if known else "—"),
+        ("Vencidas sin validar", str(sum(r.missed for r in rows))),
+        ("Rechazadas por SIAT", str(sum(r.rejected for r in rows))),
+        ("Alertas de toda la empresa: mediana hasta atenderlas", fmt_duration(company_ack) if company_ack else "—"),
+        ("Alertas de toda la empresa sin atender", str(report.company_unacknowledged)),
+    ]
+    return pd.DataFrame(lines, columns=["Indicador", "Valor"])
+
+
+def outages_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    rows = [
+        {
+            "Qué": o.kind.label,
+            "Sucursal": inventory.branch(o.branch_id).name if o.branch_id else "Toda la empresa",
+            "Desde": o.started_at,
+            "Hasta": o.ended_at,
+            "Duración": fmt_duration(o.duration) + ("" if o.ended_at else " (sigue)"),
+            "Eventos": o.events,
+        }
+        for o in sorted(report.outages, key=lambda o: o.started_at)
+    ]
+    return pd.DataFrame(rows, columns=["Qué", "Sucursal", "Desde", "Hasta", "Duración", "Eventos"])
+
+
+def motives_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    """Events by region, motive and origin (a person, the policy, outside the dashboard)."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for branch in inventory.branches:
+        region = region_label(branch.region)
+        for (motive, origin), n in report.branches[branch.id].by_motive_origin.items():
+            counts[(region, MOTIVES.get(motive, f"Motivo {motive}"), origin)] += n
+    rows = [{"Región": r, "Motivo": mo, "Origen": o, "Eventos": n} for (r, mo, o), n in sorted(counts.items()) if n]
+    return pd.DataFrame(rows, columns=["Región", "Motivo", "Origen", "Eventos"])
+
+
+def rejections_frame(report: ComplianceReport) -> pd.DataFrame:
+    rows = [
+        {"Código SIAT": code, "Qué significa y qué hacer": explain_siat_code(code, said), "Facturas": n}
+        for (code, said), n in report.rejections.most_common()
+    ]
+    return pd.DataFrame(rows, columns=["Código SIAT", "Qué significa y qué hacer", "Facturas"])
+
+
+def report_sheets(report: ComplianceReport, inventory: Inventory) -> list[tuple[str, pd.DataFrame]]:
+    return [
+        ("Resumen", summary_frame(report, inventory)),
+        ("Regiones", regions_frame(report, inventory)),
+        ("Sucursales", branches_frame(report, inventory)),
+        ("Caídas", outages_frame(report, inventory)),
+        ("Eventos por motivo", motives_frame(report, inventory)),
+        ("Rechazos por código", rejections_frame(report)),
+    ]
+
+
+def report_title(report: ComplianceReport, scope: str | None = None) -> str:
+    title = f"Informe de cumplimiento: {fmt_datetime(report.start)[:10]} – {fmt_datetime(report.end)[:10]}"
+    return f"{title} · {scope}" if scope else title
+
+
+def report_xlsx(report: ComplianceReport, inventory: Inventory) -> bytes:
+    return workbook(report_sheets(report, inventory))
+
+
+def report_pdf(report: ComplianceReport, inventory: Inventory, scope: str | None = None) -> bytes:
+    generated = fmt_datetime(report.now, seconds=True)
+    return sheets_pdf(
+        report_title(report, scope),
+        report_sheets(report, inventory),
+        footer=f"Contingencia · informe generado el {generated} (hora de La Paz)",
+        workbook_name="el Excel del informe",
+    )

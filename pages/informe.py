@@ -1,0 +1,132 @@
+"""Informe mensual: the compliance report of a month or a range (issue 26, part 4), per region and branch, the
+most trouble first, as a workbook and a printable PDF; a scoped person's covers their branches only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from cucu.compliance import ComplianceReport, compliance_report, month_period, previous_month
+from cucu.formatting import fmt_count, fmt_month
+from cucu.monthly_report import monthly_report_state
+from cucu.periods import day_bounds, picked_range
+from cucu.views.informe import (
+    branches_frame,
+    motives_frame,
+    outages_frame,
+    regions_frame,
+    rejections_frame,
+    report_pdf,
+    report_title,
+    report_xlsx,
+    summary_frame,
+)
+from ui import resources, shell, widgets
+
+page = shell.page_context()
+runtime, inventory = page.runtime, page.inventory
+TABLES = ("connectivity_checks", "day_events", "invoices", "pos_status")  # and the minute: alerts, audit, windows
+MONTHS_BACK = 13
+OTHER = "Otro período…"
+
+st.title("Informe mensual")
+st.caption(
+    "Cumplimiento de un mes por región y sucursal, las de más problemas primero: disponibilidad de SIAT sin los "
+    "mantenimientos, caídas, horas en contingencia, eventos por motivo y por quién los inició, tiempos hasta "
+    "atender, iniciar y finalizar, facturas fuera de línea validadas antes de su plazo y rechazos por código. "
+    "Horas de La Paz."
+)
+today = runtime.store.now().date()
+
+
+def months(today: date) -> list[tuple[int, int]]:
+    found, (year, month) = [], (today.year, today.month)
+    for _ in range(MONTHS_BACK):
+        found.append((year, month))
+        year, month = previous_month(date(year, month, 1))
+    return found
+
+
+def month_label(choice: tuple[int, int] | str) -> str:
+    if isinstance(choice, str):
+        return choice
+    year, month = choice
+    label = fmt_month(year, month).capitalize()
+    return f"{label} (hasta hoy)" if (year, month) == (today.year, today.month) else label
+
+
+choices: list[tuple[int, int] | str] = [*months(today), OTHER]
+row = st.columns(2)
+chosen = row[0].selectbox(
+    "Mes", choices, index=1, format_func=month_label, key="informe_mes", placeholder="Elija un mes"
+)  # the last whole month first
+if chosen == OTHER:
+    picked = picked_range(widgets.period_input(row[1], today, key="informe_fechas"))
+    if picked is None:
+        st.info("Elija en el calendario el primer y el último día.", icon=":material/date_range:")
+        st.stop()
+    start, end = day_bounds(*picked)
+elif isinstance(chosen, tuple):
+    start, end = month_period(*chosen)
+else:
+    st.stop()
+
+name = f"informe:{start.isoformat()}:{end.isoformat()}"  # the period: its derived tables are named after it too
+with st.spinner("Armando el informe…"):
+    shared = resources.per_version(
+        runtime,
+        name,
+        TABLES,
+        lambda: compliance_report(runtime.store, inventory, start, end, runtime.store.now()),
+    )
+report: ComplianceReport = shared.value
+scope = None if page.company_wide else page.decision.scope.label(page.runtime.inventory)
+
+summary_table = resources.derived(runtime, shared, f"{name}:resumen", lambda: summary_frame(report, inventory))
+summary = dict(summary_table.values)
+with st.container(horizontal=True, key="informe_cifras"):
+    st.metric("Disponibilidad de SIAT", summary["Disponibilidad de SIAT (sin mantenimientos)"].split(" (")[0], border=True)
+    st.metric("Horas en contingencia (POS·h)", summary["Horas en contingencia (POS·h)"], border=True)
+    st.metric("Eventos", summary["Eventos"], border=True)
+    st.metric("Validadas antes del plazo", summary["Validadas antes del plazo de 48 h"], border=True)
+if report.availability is None:
+    st.caption("La disponibilidad de ese período no se conoce: las comprobaciones se guardan 35 días.")
+elif report.partial_checks and report.checks_from is not None:
+    st.caption(summary["Disponibilidad de SIAT (sin mantenimientos)"])
+
+st.subheader("Resumen")
+st.dataframe(summary_table, hide_index=True, width="stretch", key="informe_resumen")
+st.subheader("Regiones")
+st.dataframe(regions_frame(report, inventory), hide_index=True, width="stretch", key="informe_regiones")
+branches = resources.derived(runtime, shared, f"{name}:sucursales", lambda: branches_frame(report, inventory))
+st.subheader(f"Sucursales ({fmt_count(len(branches))}), las de más problemas primero")
+st.dataframe(branches, hide_index=True, width="stretch", key="informe_sucursales")
+st.subheader("Caídas")
+st.dataframe(outages_frame(report, inventory), hide_index=True, width="stretch", key="informe_caidas")
+st.subheader("Eventos por motivo y por quién los inició")
+st.dataframe(motives_frame(report, inventory), hide_index=True, width="stretch", key="informe_motivos")
+st.subheader("Rechazos por código de SIAT")
+st.dataframe(rejections_frame(report), hide_index=True, width="stretch", key="informe_rechazos")
+
+if page.company_wide:  # the channels are the company's configuration
+    st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()))
+stamp = f"{start.date().isoformat()}_{end.date().isoformat()}"
+with st.container(horizontal=True, key="informe_descargas"):
+    st.download_button(
+        "Descargar el informe (Excel)",
+        data=lambda: report_xlsx(report, inventory),
+        file_name=f"informe_contingencia_{stamp}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/table_view:",
+        key="informe_xlsx",
+    )
+    st.download_button(
+        "Descargar el informe (PDF)",
+        data=lambda: report_pdf(report, inventory, scope),
+        file_name=f"informe_contingencia_{stamp}.pdf",
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        key="informe_pdf",
+        help=report_title(report, scope),
+    )

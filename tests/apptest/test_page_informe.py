@@ -1,0 +1,47 @@
+"""AppTest: Informe mensual (issue 26, part 4) — the month's figures per region and branch after an outage in the
+simulator, both downloads, a month with no checks kept said unknown, and a scoped person's report of their
+branches only."""
+
+from __future__ import annotations
+
+import pytest
+
+from cucu.access import Identity
+from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
+from tests.support.scoped import seed_every_region
+
+PAGE = "pages/informe.py"
+
+
+def test_this_months_report_after_an_outage(sim, seeded_runtime, app_secrets):
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    at.selectbox(key="informe_mes").select_index(0).run()  # this month, until today: the outage is in it
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Eventos"] != "0" and metrics["Disponibilidad de SIAT"] not in ("—", "100 %")
+    regions = next(d.value for d in at.dataframe if "Región" in d.value.columns and "Sucursales" in d.value.columns)
+    assert {"La Paz", "Santa Cruz"} <= set(regions["Región"])
+    branches = next(d.value for d in at.dataframe if "Sucursal" in d.value.columns and "Ciudad" in d.value.columns)
+    hours = list(branches["Horas en contingencia (POS·h)"])
+    assert hours == sorted(hours, reverse=True)  # the most trouble first
+    assert {b.proto.label for b in at.get("download_button")} == {"Descargar el informe (Excel)", "Descargar el informe (PDF)"}
+
+
+def test_a_month_whose_checks_are_gone_says_so(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    at.selectbox(key="informe_mes").select_index(12).run()  # a year ago
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Disponibilidad de SIAT"] == "—"
+    assert "las comprobaciones se guardan 35 días" in texts(at)
+
+
+@pytest.mark.parametrize("user", ["luis"])
+def test_a_scoped_supervisors_report_covers_their_region(sim, seeded_runtime, app_secrets, monkeypatch, user):
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity(user))
+    access = {"mode": "proxy", "users": {"luis": {"role": "supervisor", "regions": ["La Paz"]}}}
+    at = run_app(app_secrets, page=PAGE, access=access)
+    at.selectbox(key="informe_mes").select_index(0).run()
+    regions = next(d.value for d in at.dataframe if "Región" in d.value.columns and "Sucursales" in d.value.columns)
+    assert list(regions["Región"]) == ["La Paz"]

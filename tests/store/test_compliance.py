@@ -1,0 +1,153 @@
+"""The monthly compliance report's figures (issue 26, part 4), from a November written into the store by hand:
+availability without maintenance, POS-hours cut at the month's edges, events by motive and origin, the delays
+to start and end after a SIAT outage and to acknowledge alerts, offline invoices on time, missed and rejected
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from cucu.api.models import Branch, Event, Inventory, Invoice, InvoiceStatus, PointOfSale
+from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, compliance_report, month_period
+from cucu.events.actions import Actor
+from cucu.events.policy import POLICY_ACTOR
+from cucu.lapaz import LA_PAZ
+from cucu.maintenance import schedule
+from cucu.outages import read_outages
+from cucu.store import Attempt, ConnectivityCheck, DayEvents, StatusRead, Store
+from cucu.views.informe import branches_frame, regions_frame, report_pdf, report_xlsx, summary_frame
+from cucu.vocabulary import ActionKind, AlertRule, InvoiceState, OutageKind, Outcome, Role
+
+NORTE, SUR = "b-norte", "b-sur"
+INVENTORY = Inventory(
+    (
+        Branch(
+            NORTE,
+            "Sucursal Norte",
+            (PointOfSale("p1", "Caja 1", NORTE), PointOfSale("p2", "Caja 2", NORTE)),
+            "Montero",
+            "Santa Cruz",
+        ),
+        Branch(SUR, "Sucursal Sur", (PointOfSale("p3", "Caja 3", SUR),), "Tarija", "Tarija"),
+    )
+)
+ANA = Actor("ana@empresa.bo", "Ana", Role.SUPERVISOR)
+NOV = month_period(2026, 11)
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=LA_PAZ)
+
+
+def at(day, hour, minute=0, month=11):
+    return datetime(2026, month, day, hour, minute, tzinfo=LA_PAZ)
+
+
+def event(id_, pos, branch, motive, start, end):
+    raw = {"id": id_, "posId": pos, "codigoMotivo": motive, "fechaInicio": start.strftime("%Y-%m-%dT%H:%M:%S"),
+           "fechaFin": end.strftime("%Y-%m-%dT%H:%M:%S"), "finalizado": True}  # fmt: skip
+    return replace(Event.from_api(raw), branch_id=branch)
+
+
+def day_of(ev):
+    return DayEvents(ev.pos_id, ev.branch_id, ev.fecha_inicio.date(), NOW, True, (ev,), True)
+
+
+def started(store, actor, ev):
+    store.audit_begin(
+        Attempt(requested_at=ev.fecha_inicio, actor=actor.id, actor_name=actor.name, role=Role.SUPERVISOR,
+                action=ActionKind.START, branch_id=ev.branch_id, pos_id=ev.pos_id, motive=ev.codigo_motivo,
+                description="x", event_id=ev.id, outcome=Outcome.OK)
+    )  # fmt: skip
+
+
+@pytest.fixture
+def november(db):
+    store = Store(db)
+    # A check every 30 min all month; SIAT down 10/11 10:00–12:00 (back 12:30), and during the 20/11 window.
+    checks, t = [], NOV[0]
+    while t < NOV[1]:
+        down = at(10, 10) <= t <= at(10, 12) or at(20, 0) <= t < at(20, 2)
+        checks.append(ConnectivityCheck(t, not down, 100.0))
+        t += timedelta(minutes=30)
+    store.add_checks(checks)
+    schedule(store, ANA, INVENTORY, starts_at=at(20, 0), ends_at=at(20, 2), branch_ids=[], silenced=[AlertRule.SIAT_DOWN],
+             reason="SIAT anunció mantenimiento", now=at(19, 12))  # fmt: skip
+    e1 = event("e1", "p1", NORTE, 2, at(10, 10, 40), at(10, 12, 50))  # by Ana
+    e2 = event("e2", "p2", NORTE, 2, at(10, 10, 50), at(10, 13, 10))  # by the policy
+    e3 = event("e3", "p3", SUR, 1, at(15, 8), at(15, 10))  # outside the dashboard
+    e4 = event("e4", "p3", SUR, 4, at(31, 22, month=10), at(1, 2))  # 2 of its 4 hours in November
+    store.put_days([day_of(e) for e in (e1, e2, e3, e4)])
+    started(store, ANA, e1)
+    started(store, POLICY_ACTOR, e2)
+    # Alerts: Norte's acknowledged after 12 min, SIAT's (the company's) after 5, Sur's never.
+    for key, rule, branch, opened, acked in (
+        ("a1", AlertRule.LONG_OPEN, NORTE, at(5, 9), at(5, 9, 12)),
+        ("a2", AlertRule.SIAT_DOWN, None, at(10, 10, 30), at(10, 10, 35)),
+        ("a3", AlertRule.LONG_OPEN, SUR, at(15, 9), None),
+    ):
+        incident = store.incident_open(key=key, rule=rule, branch_id=branch, opened_at=opened, now=opened, title=key,
+                                       body=key, messages=[])  # fmt: skip
+        assert incident is not None
+        if acked:
+            store.incident_acknowledge(
+                incident, Attempt(requested_at=acked, actor=ANA.id, actor_name=ANA.name, role=Role.SUPERVISOR,
+                                  action=ActionKind.ACKNOWLEDGE, branch_id=branch or "", pos_id="", outcome=Outcome.OK),
+                note="visto", quiet_until=acked + timedelta(hours=1),
+            )  # fmt: skip
+    # Invoices: offline on time, offline missed, offline rejected (1037), and an online one.
+    store.save_invoices(
+        [
+            Invoice("i1", "1", "C1", InvoiceState.CONTINGENCY, "p1", "c", 1.0, at(10, 11)),
+            Invoice("i2", "2", "C2", InvoiceState.CONTINGENCY, "p2", "c", 1.0, at(10, 11, 5)),
+            Invoice("i3", "3", "C3", InvoiceState.CONTINGENCY, "p1", "c", 1.0, at(10, 11, 10)),
+            Invoice("i4", "4", "C4", InvoiceState.VALIDATED, "p3", "c", 1.0, at(16, 9)),
+        ],
+        at(10, 11, 15),
+    )
+    store.save_invoice_statuses(
+        [
+            StatusRead("i1", at(11, 9), status=InvoiceStatus("i1", "1", "C1", InvoiceState.VALIDATED, 908, "ok", "CONTINGENCIA", at(11, 9))),
+            StatusRead("i3", at(11, 9), status=InvoiceStatus("i3", "3", "C3", InvoiceState.REJECTED, 1037, "fuera de rango", "CONTINGENCIA", at(11, 9))),
+        ]
+    )  # fmt: skip
+    return store
+
+
+def test_the_months_figures(november):
+    store = november
+    report = compliance_report(store, INVENTORY, *NOV, NOW)
+    # 1440 checks, 4 down in the window left out, 5 down outside it
+    assert report.availability == pytest.approx((1440 - 4 - 5) / (1440 - 4))
+    assert report.maintenance == timedelta(hours=2) and not report.partial_checks
+    norte, sur = report.branches[NORTE], report.branches[SUR]
+    assert norte.pos_hours == pytest.approx(2 + 10 / 60 + 2 + 20 / 60) and sur.pos_hours == pytest.approx(4.0)
+    assert (norte.events, sur.events) == (2, 2)
+    assert dict(norte.by_motive_origin) == {(2, ORIGIN_PERSON): 1, (2, ORIGIN_POLICY): 1}
+    assert dict(sur.by_motive_origin) == {(1, ORIGIN_OUTSIDE): 1, (4, ORIGIN_OUTSIDE): 1}
+    [siat] = [o for o in read_outages(store, NOV[0], NOW) if o.kind is OutageKind.SIAT and o.started_at.day == 10]
+    assert (siat.declared_at, siat.ended_at) == (at(10, 11), at(10, 12, 30))  # the third failed check; back
+    assert norte.start_delays == {siat.key: timedelta(0)}  # Ana started at 10:40, before it was declared
+    assert norte.end_delays == {siat.key: timedelta(minutes=40)}  # the last of Norte's ended at 13:10
+    assert not sur.start_delays  # Sur started nothing for it
+    assert (norte.ack_delays, norte.unacknowledged, sur.unacknowledged) == ([timedelta(minutes=12)], 0, 1)
+    assert (report.company_ack_delays, report.company_unacknowledged) == ([timedelta(minutes=5)], 0)
+    assert (norte.offline, norte.on_time, norte.missed, norte.rejected, norte.late) == (3, 1, 1, 1, 0)
+    assert (sur.offline, sur.rejected) == (0, 0)  # its invoice was issued online
+    assert report.rejections == {(1037, "fuera de rango"): 1}
+
+
+def test_the_months_sheets_put_the_most_trouble_first_and_say_unknown_as_such(november):
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    branches = branches_frame(report, INVENTORY)
+    assert list(branches["Sucursal"]) == ["Sucursal Norte", "Sucursal Sur"]  # 4.5 POS·h before 4.0
+    assert branches.loc[0, "Validadas a tiempo (%)"] == 50.0  # 1 on time of 2 whose outcome is known
+    assert pd.isna(branches.loc[1, "Validadas a tiempo (%)"])  # no offline invoice: unknown, not 0 % or 100 %
+    regions = regions_frame(report, INVENTORY)
+    assert set(regions["Región"]) == {"Santa Cruz", "Tarija"} and regions.loc[0, "Por la política"] == 1
+    # An older month: no check kept, the availability unknown
+    old = compliance_report(november, INVENTORY, *month_period(2026, 9), NOW)
+    summary = dict(summary_frame(old, INVENTORY).values)
+    assert old.availability is None and summary["Disponibilidad de SIAT (sin mantenimientos)"].startswith("—")
+    assert report_xlsx(report, INVENTORY)[:2] == b"PK" and report_pdf(report, INVENTORY).startswith(b"%PDF")
