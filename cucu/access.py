@@ -26,8 +26,10 @@ refused at start unless it is a ``none``, where every reading revokes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import hmac
-from collections.abc import Callable, Mapping, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +41,8 @@ from cucu.vocabulary import AccessMode, Role
 
 NO_ACCESS = "none"  # in [access.users] and default_role: this person may not use the dashboard
 EMAIL_KEY, SUBJECT_KEY = "email:", "sub:"  # how an [access.users] key in oidc mode says what it names
-_TABLES = {"role_map", "users"}  # sub-tables of [access]: no environment variable
+_TABLES = {"role_map", "users", "display_tokens"}  # tables and lists of [access]: no environment variable
+DISPLAY_PARAM = "pantalla"  # the URL parameter a wall display's token comes in: /pantalla?pantalla=<token>
 # What the audit log keeps of a person (its columns, cucu/store/schema.py, are as wide). A user is the key of
 # every row and is never cut: an e-mail address has at most 320 characters, an OIDC subject 255; a
 # longer one is no identity anyone was given, and may not use the dashboard. A display name is only
@@ -69,12 +72,16 @@ class AccessSettings:
     # regions = ["Santa Cruz"] }), by the same key; a line without one covers the whole company.
     user_scopes: Mapping[str, Scope] = field(default_factory=dict)
     role_scopes: Mapping[str, Scope] = field(default_factory=dict)
+    # A wall display's tokens by their SHA-256 (never the token), each with its scope: a TV that cannot sign in
+    # opens /pantalla?pantalla=<token> and is role pantalla (python -m cucu.access --nuevo-token-pantalla).
+    display_tokens: tuple[tuple[str, Scope], ...] = field(default=(), repr=False)
 
     def scopes(self) -> dict[str, Scope]:
         """Every scope written, by where it is written (``[access.users] «ana»``), to check against the inventory."""
         return {
             **{f"[access.users] «{_listed_name(k)}»": v for k, v in self.user_scopes.items()},
             **{f"[access.role_map] «{k}»": v for k, v in self.role_scopes.items()},
+            **{f"[access].display_tokens «{d[:8]}…»": v for d, v in self.display_tokens},
         }
 
 
@@ -154,7 +161,64 @@ def load_access(section: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         users=keys,
         user_scopes={by_written[k]: v for k, v in user_scopes.items()},
         role_scopes=role_scopes,
+        display_tokens=_display_tokens(section.get("display_tokens", [])),
     )
+
+
+def token_digest(token: str) -> str:
+    """How a token is kept in the settings: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_allowed(token: str | None, digests: Iterable[str]) -> bool:
+    """Whether ``token`` is one of those whose digest the operator listed (compared in constant time)."""
+    if not token:
+        return False
+    given = token_digest(token)
+    return any(hmac.compare_digest(given, digest) for digest in digests)
+
+
+def is_digest(text: object) -> bool:
+    return isinstance(text, str) and len(text) == 64 and all(c in "0123456789abcdef" for c in text.lower())
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token and its SHA-256 (the digest goes in the settings, the token to whoever presents it)."""
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+_DISPLAY_HELP = (
+    '[access].display_tokens lista los SHA-256 de las claves de pantalla: ["<sha256>"] o '
+    '[{ sha256 = "<sha256>", regions = ["Santa Cruz"] }]; créelas con: python -m cucu.access --nuevo-token-pantalla'
+)
+
+
+def _display_tokens(listed: object) -> tuple[tuple[str, Scope], ...]:
+    if not isinstance(listed, list):
+        raise AccessSettingsError(_DISPLAY_HELP)
+    found = []
+    for entry in listed:
+        table = entry if isinstance(entry, Mapping) else {"sha256": entry}
+        digest = table.get("sha256")
+        if not is_digest(digest) or set(table) - {"sha256", "regions", "branches"}:
+            raise AccessSettingsError(_DISPLAY_HELP)
+        scope = _scope(f"[access].display_tokens «{str(digest)[:8]}…»", table)
+        found.append((str(digest).lower(), scope or WHOLE_COMPANY))
+    return tuple(found)
+
+
+def display_decision(settings: AccessSettings, token: str | None) -> Decision | None:
+    """The wall display a token in the URL stands for (role pantalla, its scope), or None."""
+    if not token:
+        return None
+    given = token_digest(token)
+    for digest, scope in settings.display_tokens:
+        if hmac.compare_digest(given, digest):
+            return Decision(
+                f"pantalla {digest[:8]}", "Pantalla", Role.DISPLAY, "Pantalla de pared (clave de pantalla).", True, scope
+            )
+    return None
 
 
 _GRANT_KEYS = {"role", "regions", "branches"}
@@ -177,23 +241,27 @@ def _grants(table: str, values: object, allowed: tuple[str, ...]) -> tuple[dict[
         if role not in allowed:
             raise AccessSettingsError(f"{where} = «{grant.get('role', '')}»: el rol debe ser {', '.join(allowed)}.")
         roles[key] = role
-        if not isinstance(value, Mapping):
-            continue
-        lists = {}
-        for name in ("regions", "branches"):
-            items = grant.get(name, [])
-            if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
-                raise AccessSettingsError(f'{where}: {name} debe ser una lista de textos, como ["Santa Cruz"].')
-            lists[name] = items
-        if role == NO_ACCESS and (lists["regions"] or lists["branches"]):
+        scope = _scope(where, grant) if isinstance(value, Mapping) else None
+        if scope is not None and role == NO_ACCESS:
             raise AccessSettingsError(f"{where}: «{NO_ACCESS}» no tiene alcance; quite regions y branches.")
-        if "regions" in grant or "branches" in grant:
-            if not lists["regions"] and not lists["branches"]:  # an empty list must not read as the whole company
-                raise AccessSettingsError(f"{where}: regions y branches están vacías; quítelas para toda la empresa.")
-            scopes[key] = Scope(
-                frozenset(region_name(r) for r in lists["regions"]), frozenset(b.strip() for b in lists["branches"])
-            )
+        if scope is not None:
+            scopes[key] = scope
     return roles, scopes
+
+
+def _scope(where: str, grant: Mapping[str, Any]) -> Scope | None:
+    """The scope a table of [access] gives (``regions``, ``branches``), or None when it names neither."""
+    lists = {}
+    for name in ("regions", "branches"):
+        items = grant.get(name, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            raise AccessSettingsError(f'{where}: {name} debe ser una lista de textos, como ["Santa Cruz"].')
+        lists[name] = items
+    if "regions" not in grant and "branches" not in grant:
+        return None
+    if not lists["regions"] and not lists["branches"]:  # an empty list must not read as the whole company
+        raise AccessSettingsError(f"{where}: regions y branches están vacías; quítelas para toda la empresa.")
+    return Scope(frozenset(region_name(r) for r in lists["regions"]), frozenset(b.strip() for b in lists["branches"]))
 
 
 def scope_problem(settings: AccessSettings, inventory: Inventory) -> str | None:
@@ -421,3 +489,21 @@ def decide(settings: AccessSettings, identity: Identity | None, *, demo: bool) -
     if settings.default_role == NO_ACCESS:
         return Decision(identity.user, identity.name, None, "Su usuario no tiene un rol asignado en este tablero.", True)
     return Decision(identity.user, identity.name, Role.VIEWER, "Sin rol asignado: solo lectura.", True)
+
+
+def main() -> None:
+    """``python -m cucu.access --nuevo-token-pantalla``: a wall display's token and the digest to list."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cucu.access", description="Claves de pantalla de pared.")
+    parser.add_argument("--nuevo-token-pantalla", action="store_true", help="crea una clave y muestra su SHA-256")
+    if parser.parse_args().nuevo_token_pantalla:
+        token, digest = new_token()
+        print(f"Clave (va en la dirección de la pantalla: /pantalla?{DISPLAY_PARAM}=…): {token}")
+        print(f'SHA-256 (va en [access].display_tokens de secrets.toml): "{digest}"')
+    else:
+        parser.print_help()
+
+
+if __name__ == "__main__":
+    main()

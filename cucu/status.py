@@ -8,10 +8,8 @@ JSON and an absent sample in OpenMetrics, never 0.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,19 +24,6 @@ from cucu.views.pos import pos_frame
 from cucu.vocabulary import SiatStatus
 
 OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-
-def token_digest(token: str) -> str:
-    """How a token is kept in the settings: its SHA-256, never the token itself."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def token_allowed(token: str | None, digests: Iterable[str]) -> bool:
-    """Whether ``token`` is one of those whose digest the operator listed (compared in constant time)."""
-    if not token:
-        return False
-    given = token_digest(token)
-    return any(hmac.compare_digest(given, digest) for digest in digests)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import sys
 import threading
 import time
@@ -28,11 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from cucu.access import is_digest, new_token, token_allowed
 from cucu.api.models import Inventory
 from cucu.logs import configure_logging
 from cucu.runtime import inventory_for
 from cucu.settings import DEFAULT_DB_PATH, ConfigurationError, Settings, load_settings
-from cucu.status import OPENMETRICS_TYPE, Status, read_status, status_json, status_openmetrics, token_allowed, token_digest
+from cucu.status import OPENMETRICS_TYPE, Status, read_status, status_json, status_openmetrics
 from cucu.store import Store
 
 log = logging.getLogger("cucu.status_service")
@@ -45,15 +45,12 @@ FRESH_S = 5.0  # one read of the store serves every request within this (a scrap
 def token_digests(section: Mapping[str, object], environ: Mapping[str, str]) -> tuple[str, ...]:
     """The SHA-256 digests of the tokens allowed: the environment's, else ``[status].tokens_sha256``."""
     raw: object = environ[TOKENS_ENV].split() if environ.get(TOKENS_ENV) else section.get("tokens_sha256", [])
-    if not isinstance(raw, list) or not all(isinstance(d, str) and len(d) == 64 for d in raw):
+    if not isinstance(raw, list) or not all(is_digest(d) for d in raw):
         raise ConfigurationError(
             f"{TOKENS_ENV} (o [status].tokens_sha256) lista los SHA-256 de los tokens, 64 caracteres hexadecimales "
             "cada uno; créelos con: python -m cucu.status_service --nuevo-token"
         )
-    digests = tuple(d.lower() for d in raw)
-    if not all(c in "0123456789abcdef" for d in digests for c in d):
-        raise ConfigurationError(f"{TOKENS_ENV}: un SHA-256 se escribe con 64 caracteres hexadecimales.")
-    return digests
+    return tuple(d.lower() for d in raw)
 
 
 def create_app(read: Callable[[], Status], digests: Sequence[str]) -> Starlette:
@@ -121,12 +118,6 @@ def build(secrets_path: Path, environ: Mapping[str, str]) -> tuple[Starlette, St
     inventory: Inventory = inventory_for(settings)
     store = Store(settings.db or DEFAULT_DB_PATH)
     return create_app(lambda: read_status(store, inventory, settings), digests), store
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh token and its SHA-256 (the digest goes in the settings, the token to the monitoring tool)."""
-    token = secrets.token_urlsafe(32)
-    return token, token_digest(token)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,9 @@
 
 Identity comes only from the configured mechanism: OIDC claims (``st.user``) in ``oidc``
 mode, the proxy's user header next to the proxy's shared secret in ``proxy`` mode, nothing in ``off`` mode. Never from query
-parameters or anything else the browser controls. Tests replace :func:`signed_in_identity`.
+parameters or anything else the browser controls, but for one credential: a wall display's token (``?pantalla=``),
+which is role pantalla only when its SHA-256 is listed in ``[access].display_tokens``. Tests replace
+:func:`signed_in_identity`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.access import (
+    DISPLAY_PARAM,
     AccessSettings,
     AccessSettingsError,
     Decision,
     Identity,
     cookie_secret_problem,
     decide,
+    display_decision,
     load_access,
     oidc_user,
     proxy_identity,
@@ -87,7 +91,14 @@ def signed_in_identity(access: AccessSettings) -> Identity | None:
 
 
 def current_decision(access: AccessSettings, *, demo: bool) -> Decision:
-    return decide(access, signed_in_identity(access), demo=demo)
+    decision = decide(access, signed_in_identity(access), demo=demo)
+    if access.display_tokens and not decision.signed_in:
+        # A wall display that cannot sign in: the operator's token in its URL (a credential, not an identity
+        # the browser chooses: only a listed digest's token is anyone), role pantalla with the token's scope.
+        shown = display_decision(access, st.query_params.get(DISPLAY_PARAM))
+        if shown is not None:
+            return shown
+    return decision
 
 
 def current_actor(access: AccessSettings, *, demo: bool) -> Actor:

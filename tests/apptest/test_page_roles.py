@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from cucu.access import Identity
 from cucu.vocabulary import ActionKind
-from tests.support.apptest import APP, run_app, texts
+from tests.support.apptest import APP, run_app, sent_bytes, texts
 
 READ_PAGES = [
     "pages/estado.py",
@@ -193,3 +193,24 @@ def test_the_identity_providers_group_can_make_a_display(sim, seeded_runtime, ap
     access = {"mode": "oidc", "role_claim": "groups", "role_map": {"pantallas": "pantalla"}}
     at = run_app(app_secrets, access=access, user=tv)
     assert [t.value for t in at.title] == ["SIAT: :green[Operativo]"]
+
+
+@pytest.mark.parametrize("mode", ["oidc", "proxy"])
+def test_a_display_token_in_the_url_makes_a_wall_display(sim, seeded_runtime, app_secrets, mode):
+    """A TV that cannot sign in: the operator's token (its SHA-256 listed, with a scope) opens Pantalla alone; a
+    wrong token is nobody."""
+    from cucu.access import DISPLAY_PARAM, new_token
+
+    token, digest = new_token()
+    access = {"mode": mode, "display_tokens": [{"sha256": digest, "regions": ["La Paz"]}]}
+    at = run_app(app_secrets, access=access, query={DISPLAY_PARAM: token})
+    at.run()
+    assert [t.value for t in at.title] == ["SIAT: :green[Operativo]"]  # Pantalla
+    sent = sent_bytes(at)  # the token's scope: La Paz's tiles, no other region's
+    assert b"La Paz" in sent and b"Santa Cruz" not in sent and b"Cochabamba" not in sent
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/estado.py")
+    wrong = run_app(app_secrets, access=access, query={DISPLAY_PARAM: token + "x"})
+    wrong.run()
+    assert "SIAT: :green[Operativo]" not in [t.value for t in wrong.title]
+    assert not action_buttons(wrong)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cucu.access import Identity
 from cucu.outages import read_outages
 from cucu.vocabulary import OutageKind
-from tests.support.apptest import run_app, texts
+from tests.support.apptest import run_app, sent_bytes, texts
 from tests.support.scoped import seed_every_region
 
 MINE = "La Paz"
@@ -39,21 +38,6 @@ PAGES = [
     "pages/informe.py",
     "pages/pantalla.py",
 ]
-
-
-def sent_bytes(at: AppTest) -> bytes:
-    """Every element and block Streamlit would send for this run, serialized as on the wire."""
-    out = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(proto.SerializeToString())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return b"".join(out)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cucu.status import OPENMETRICS_TYPE, token_digest
+from cucu.access import token_digest
+from cucu.status import OPENMETRICS_TYPE
 from cucu.status_service import main as status_main
 from tests.support.apptest import run_app
 from tests.support.net import free_port

@@ -68,3 +68,18 @@ def page_word(at: AppTest) -> str:
     """Estado's word, "Operativo" out of "## SIAT: :green[Operativo]"."""
     heading = next(m.value for m in at.markdown if m.value.startswith("## SIAT: "))
     return heading.split("[", 1)[1].rstrip("]")
+
+
+def sent_bytes(at: AppTest) -> bytes:
+    """Every element and block Streamlit would send for this run, serialized as on the wire."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(proto.SerializeToString())
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return b"".join(out)

@@ -116,3 +116,27 @@ def test_a_scope_naming_what_the_inventory_lacks_stops_the_dashboard():
     )
     groups = load_access({"mode": "oidc", "role_map": {"g": {"role": "viewer", "branches": ["nope"]}}}, {})
     assert "[access.role_map] «g»" in (scope_problem(groups, CHAIN) or "") and "«nope»" in (scope_problem(groups, CHAIN) or "")
+
+
+def test_a_display_token_is_kept_by_its_digest_with_a_scope(capsys):
+    from cucu.access import display_decision, main, new_token, token_digest
+
+    token, digest = new_token()
+    s = load_access({"mode": "oidc", "display_tokens": [digest, {"sha256": digest.upper(), "regions": ["Santa Cruz"]}]}, {})
+    shown = display_decision(s, token)
+    assert shown is not None and (shown.role, shown.scope, shown.signed_in) == (Role.DISPLAY, WHOLE_COMPANY, True)
+    assert token not in repr(s) and digest not in repr(s)
+    assert display_decision(s, token + "x") is None and display_decision(s, None) is None
+    for bad in (["abc"], [{"sha256": digest, "role": "supervisor"}], "x", [{"sha256": digest, "regions": []}]):
+        with pytest.raises(AccessSettingsError):
+            load_access({"mode": "oidc", "display_tokens": bad}, {})
+    unknown = load_access({"mode": "oidc", "display_tokens": [{"sha256": digest, "regions": ["Marte"]}]}, {})
+    assert "«Marte»" in (scope_problem(unknown, CHAIN) or "")
+    import sys
+    from unittest import mock
+
+    with mock.patch.object(sys, "argv", ["cucu.access", "--nuevo-token-pantalla"]):
+        main()
+    out = capsys.readouterr().out.splitlines()
+    printed_token, printed_digest = out[0].rsplit(" ", 1)[1], out[1].split('"')[1]
+    assert token_digest(printed_token) == printed_digest and len(printed_token) >= 40
