@@ -28,7 +28,7 @@ from cucu.events.policy import POLICY_ACTOR
 from cucu.invoicing import attribute, event_spans
 from cucu.lapaz import LA_PAZ
 from cucu.maintenance import company_periods
-from cucu.outages import Outage, known_events, outage_events, read_outages
+from cucu.outages import OUTAGE_LEAD, Outage, find_outages, known_events, outage_events
 from cucu.store import AuditFilter, Store
 from cucu.vocabulary import ActionKind, InvoiceState, OutageKind, Outcome
 
@@ -124,15 +124,17 @@ def compliance_report(store: Store, inventory: Inventory, start: datetime, end: 
     branches = {b.id: BranchFigures(b.id) for b in inventory.branches}
     pos_branch = {p.id: p.branch_id for p in inventory.all_pos}
 
-    # SIAT's availability, without the company's maintenance.
-    checks = [c for c in store.checks_since(start) if c.checked_at < end]
+    # SIAT's availability, without the company's maintenance. The checks and the days are read once each (a chain's
+    # month: 86 400 checks, 30 000 events), for the availability and the outages alike.
+    kept = store.checks_since(start - OUTAGE_LEAD)  # an outage begun before the period keeps its start
+    checks = [c for c in kept if start <= c.checked_at < end]
     windows = store.maintenance_windows(ending_after=start, cancelled=True)
     excluded = [(max(s, start), min(e, end)) for s, e in company_periods(windows) if e > start and s < end]
     maintenance = sum((e - s for s, e in excluded), timedelta(0))
     availability = uptime(checks, start, excluded) if checks else None
 
     # Events: every one known overlapping the period (days before it hold events begun earlier).
-    days = store.days_with_events((start - timedelta(days=2)).date(), end.date())
+    days = store.days_with_events((start - OUTAGE_LEAD - timedelta(days=1)).date(), (end + timedelta(days=1)).date())
     statuses = store.pos_statuses()
     events = [e for e in known_events(days, statuses) if e.pos_id in pos_branch]
     in_period = [e for e in events if e.fecha_inicio and e.fecha_inicio < end and (e.fecha_fin or now) > start]
@@ -144,7 +146,7 @@ def compliance_report(store: Store, inventory: Inventory, start: datetime, end: 
         figures.by_motive_origin[(event.codigo_motivo or 0, origins.get(event.id, ORIGIN_OUTSIDE))] += 1
 
     # Outages: SIAT's (everyone's), and each branch's internet.
-    outages = [o for o in read_outages(store, start, now) if o.started_at < end]
+    outages = [o for o in find_outages(kept, events, start) if o.started_at < end]
     lines = []
     for outage in outages:
         own = [e for e in outage_events(outage, events, now) if e.pos_id in pos_branch]

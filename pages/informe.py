@@ -73,13 +73,32 @@ else:
     st.stop()
 
 name = f"informe:{start.isoformat()}:{end.isoformat()}"  # the period: its derived tables are named after it too
-with st.spinner("Armando el informe…"):
-    shared = resources.per_version(
-        runtime,
-        name,
-        TABLES,
-        lambda: compliance_report(runtime.store, inventory, start, end, runtime.store.now()),
+
+
+def build() -> ComplianceReport:
+    return compliance_report(runtime.store, inventory, start, end, runtime.store.now())
+
+
+@shell.live(2)
+def building() -> None:
+    """While the first build of this period runs in the background (a chain's month takes seconds): how long,
+    and the whole page once it is ready."""
+    if resources.in_background(runtime, name, TABLES, build) is not None:
+        st.rerun()
+    seconds, failed = runtime.shared.building_for(name)
+    if failed:
+        st.warning("No se pudo armar el informe; se vuelve a intentar.", icon=":material/error:")
+    st.info(
+        f"Armando el informe de {fmt_count(len(inventory.all_pos))} puntos de venta en segundo plano: {seconds:.0f} s. "
+        "La página se completa sola.",
+        icon=":material/hourglass_top:",
     )
+
+
+shared = resources.in_background(runtime, name, TABLES, build)
+if shared is None:
+    building()
+    st.stop()
 report: ComplianceReport = shared.value
 scope = None if page.company_wide else page.decision.scope.label(page.runtime.inventory)
 

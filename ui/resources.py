@@ -171,6 +171,12 @@ def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Cal
     return runtime.shared.behind(name, version, build)
 
 
+def in_background(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T] | None:
+    """As :func:`per_version`, but the first build of ``name`` runs in the background: None while it does (a long
+    one, the monthly report of a chain: the page shows its progress, ``runtime.shared.building_for``)."""
+    return runtime.shared.soon(name, data_version(runtime, tables), build)
+
+
 def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:
     """A value built from ``source`` (a figure from a frame): once per version of it, always matching it."""
     return runtime.shared.now(name, source.version, build).value

@@ -44,6 +44,8 @@ class SharedReads:
         self._cost: dict[str, float] = {}  # seconds the last build of each name took
         self._seq = 0  # builds started, in order
         self._stored: dict[str, int] = {}  # the start order of the build each held value came from
+        self._since: dict[str, float] = {}  # time.monotonic() a background build of each name started
+        self._failed: dict[str, str] = {}  # why the last background build of a name failed
         self.builds = 0  # how many builds ran (tests and benchmarks count them)
 
     def behind(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
@@ -61,6 +63,26 @@ class SharedReads:
                     ).start()
                 return held
         return self.now(name, version, build)
+
+    def soon(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T] | None:
+        """As :meth:`behind`, but never built here: with nothing held yet the first build starts in the background
+        and None says it is under way (:meth:`building_for`), so a page shows its progress instead of waiting."""
+        with self._lock:
+            if name not in self._held:
+                if name not in self._building:
+                    self._building.add(name)
+                    self._since[name] = time.monotonic()
+                    threading.Thread(
+                        target=self._rebuild, args=(name, version, build), name=f"shared-{name[:40]}", daemon=True
+                    ).start()
+                return None
+        return self.behind(name, version, build)
+
+    def building_for(self, name: str) -> tuple[float, str | None]:
+        """Seconds the background build of ``name`` has run, and why the last one failed (None: it did not)."""
+        with self._lock:
+            since = self._since.get(name)
+            return (time.monotonic() - since if since is not None else 0.0), self._failed.get(name)
 
     def now(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
         """The value of ``name`` at exactly ``version``, built here if needed (once, whoever else asks)."""
@@ -98,11 +120,16 @@ class SharedReads:
     def _rebuild(self, name: str, version: Hashable, build: Callable[[], Any]) -> None:
         try:
             self._build(name, version, build)
-        except Exception:  # the last value keeps being served; the next look tries again
+            with self._lock:
+                self._failed.pop(name, None)
+        except Exception as exc:  # the last value keeps being served; the next look tries again
             log.exception("no se pudo actualizar %s; se sigue mostrando la versión anterior", name)
+            with self._lock:
+                self._failed[name] = type(exc).__name__
         finally:
             with self._lock:
                 self._building.discard(name)
+                self._since.pop(name, None)
 
 
 class ScopedReads:
@@ -118,3 +145,9 @@ class ScopedReads:
 
     def now(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
         return self.reads.now(self.prefix + name, version, build)
+
+    def soon(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T] | None:
+        return self.reads.soon(self.prefix + name, version, build)
+
+    def building_for(self, name: str) -> tuple[float, str | None]:
+        return self.reads.building_for(self.prefix + name)

@@ -82,3 +82,26 @@ def test_least_recently_used_values_are_dropped():
         reads.behind(name, 1, str.upper.__get__(name))
     assert reads.behind("c", 1, lambda: "kept").value == "C"
     assert reads.behind("a", 1, lambda: "rebuilt").value == "rebuilt"
+
+
+def test_soon_builds_a_first_value_in_the_background_and_says_how_long_it_has_run():
+    reads = SharedReads()
+    release = threading.Event()
+    assert reads.soon("informe", 1, lambda: release.wait(5) and "hecho") is None  # started, not waited for
+    assert reads.soon("informe", 1, lambda: "otro") is None  # one build at a time
+    seconds, failed = reads.building_for("informe")
+    assert seconds >= 0 and failed is None
+    release.set()
+    deadline = time.monotonic() + 5
+    while (found := reads.soon("informe", 1, lambda: "otro")) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert found is not None and found.value == "hecho" and reads.builds == 1
+
+    def broken() -> str:
+        raise RuntimeError("x")
+
+    assert reads.soon("roto", 1, broken) is None
+    deadline = time.monotonic() + 5
+    while reads.building_for("roto")[1] is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reads.building_for("roto")[1] == "RuntimeError"  # the page says it failed; the next look tries again
