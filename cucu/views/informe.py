@@ -12,7 +12,7 @@ import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
-from cucu.formatting import fmt_datetime, fmt_duration, fmt_percent
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_number, fmt_percent
 from cucu.invoicing.codes import explain_siat_code
 from cucu.regions import region_label
 from cucu.views.export import sheets_pdf, workbook
@@ -123,7 +123,7 @@ def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
         ("Mantenimiento de toda la empresa (fuera de la disponibilidad)", fmt_duration(report.maintenance)),
         ("Caídas de SIAT", f"{len(siat)} · {fmt_duration(sum((o.duration for o in siat), timedelta(0)))} en total"),
         ("Caídas de internet de sucursales", str(sum(r.internet_outages for r in rows))),
-        ("Horas en contingencia (POS·h)", f"{sum(r.pos_hours for r in rows):.1f}"),
+        ("Horas en contingencia (POS·h)", fmt_number(sum(r.pos_hours for r in rows))),
         ("Eventos", str(sum(r.events for r in rows))),
         ("Facturas fuera de línea", str(sum(r.offline for r in rows))),
         ("Validadas antes del plazo de 48 h", fmt_percent(_share(on_time, known)) if known else "—"),

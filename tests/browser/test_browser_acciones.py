@@ -183,6 +183,7 @@ GRID_VIEWS = {
     "conectividad": 0,
     "bitacora": 0,
     "alertas": 0,
+    "informe": 1,
 }
 # Each shown grid: its scroller's full and visible width (a column past the screen makes the first larger:
 # the grid draws to a canvas, so its cells' widths are not in the page), and its right edge. Read in the
