@@ -182,28 +182,14 @@ def dossier_view(key: str) -> None:
                 column_config={CheckColumn.AT: widgets.la_paz_column("DD/MM/YYYY HH:mm:ss", width=150)},
                 key="caida_comprobaciones",
             )
-    downloads = st.columns(2)
-    downloads[1].download_button(
-        "Descargar el expediente (PDF)",
-        data=lambda: dossier_pdf(dossier, inventory),
-        file_name=f"caida_{outage.started_at:%Y-%m-%d_%H%M}.pdf",
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        on_click="ignore",
-        width="stretch",
-        key="caida_pdf",
-        help="El mismo expediente para imprimir, en español, horas de La Paz.",
-    )
-    downloads[0].download_button(
-        "Descargar el expediente (Excel)",
-        data=lambda: dossier_xlsx(dossier, inventory),
-        file_name=f"caida_{outage.started_at:%Y-%m-%d_%H%M}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-        width="stretch",
-        key="caida_xlsx",
-        help="Resumen, línea de tiempo, comprobaciones fallidas, eventos, facturas y notas, una hoja cada uno.",
+    widgets.workbook_downloads(
+        "el expediente",
+        f"caida_{outage.started_at:%Y-%m-%d_%H%M}",
+        lambda: dossier_xlsx(dossier, inventory),
+        lambda: dossier_pdf(dossier, inventory),
+        key="caida",
+        xlsx_help="Resumen, línea de tiempo, comprobaciones fallidas, eventos, facturas y notas, una hoja cada uno.",
+        pdf_help="El mismo expediente para imprimir, en español, horas de La Paz.",
     )
 
 

@@ -142,21 +142,12 @@ st.dataframe(rejections_frame(report), hide_index=True, width="stretch", key="in
 if page.company_wide:  # the channels are the company's configuration
     st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()))
 stamp = f"{start.date().isoformat()}_{end.date().isoformat()}"
-with st.container(horizontal=True, key="informe_descargas"):
-    st.download_button(
-        "Descargar el informe (Excel)",
-        data=lambda: report_xlsx(report, inventory),
-        file_name=f"informe_contingencia_{stamp}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:",
-        key="informe_xlsx",
-    )
-    st.download_button(
-        "Descargar el informe (PDF)",
-        data=lambda: report_pdf(report, inventory, scope),
-        file_name=f"informe_contingencia_{stamp}.pdf",
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        key="informe_pdf",
-        help=report_title(report, scope),
-    )
+widgets.workbook_downloads(
+    "el informe",
+    f"informe_contingencia_{stamp}",
+    lambda: report_xlsx(report, inventory),
+    lambda: report_pdf(report, inventory, scope),
+    key="informe",
+    xlsx_help="Resumen, regiones, sucursales, caídas, eventos por motivo y rechazos, una hoja cada uno.",
+    pdf_help=f"{report_title(report, scope)}: para imprimir, en español, horas de La Paz.",
+)
