@@ -19,10 +19,10 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
@@ -81,25 +81,36 @@ def main() -> None:
 
 
 def paired_loads(
-    env: dict[str, str], pages: Mapping[str, tuple[str, float]], runs: int, *, pause_s: float = 0.0
+    env: dict[str, str],
+    pages: Mapping[str, tuple[str, float]],
+    runs: int,
+    *,
+    pause_s: float = 0.0,
+    server_args: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
+    open_beside: Callable[[str, Browser], None] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """The dashboard on ``env`` and a bare Streamlit page, each in its own server; ``runs`` times, each of ``pages``
     (path -> heading drawn, target) loaded in a fresh tab at 820x1180 right after the bare page. Returns the
-    seconds of each page's loads and of the bare load just before each."""
+    seconds of each page's loads and of the bare load just before each. ``server_args`` go to the dashboard's
+    server, ``headers`` with every request of the measured tabs (a proxy's signed-in user); ``open_beside(url,
+    browser)`` opens whatever else should run meanwhile (other people's tabs)."""
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_PAGE)
         with (
-            streamlit_server(env, timeout_s=300) as url,
+            streamlit_server(env, timeout_s=300, args=server_args) as url,
             streamlit_server(script=bare) as bare_url,
             sync_playwright() as p,
         ):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport=TABLET)
+            context = browser.new_context(viewport=TABLET, extra_http_headers=dict(headers or {}))
             warm = context.new_page()
             warm.goto(url)  # the first visit builds the runtime
             wait_for_app(warm, timeout_ms=LOAD_TIMEOUT_MS)
             warm.close()
+            if open_beside is not None:
+                open_beside(url, browser)
 
             times: dict[str, list[float]] = {path: [] for path in pages}
             bare_times: dict[str, list[float]] = {path: [] for path in pages}  # the bare load before each
