@@ -55,7 +55,7 @@ def test_no_frame_a_scoped_supervisor_receives_names_another_region(sim_server, 
             page.goto(f"{url}/{name}")
             wait_for_app(page)
             expect(page.get_by_text("Región La Paz").first).to_be_visible()
-            page.wait_for_timeout(1500)  # the live fragments' first redraws
+            page.wait_for_timeout(300)  # what the page sends right after its run
         context.close()
     received = b"".join(frames)
     assert len(frames) > len(PAGES)

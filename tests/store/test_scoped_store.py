@@ -104,3 +104,22 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
     # SIAT's alert is everyone's; a branch alert of another region is nobody's here
     assert {i.rule for i in scoped.open_incidents()} >= {"siat_caido"}
     assert all(i.branch_id is None or i.branch_id in scoped.branch_ids for i in scoped.recent_incidents(100))
+
+
+def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
+    """Bitácora's CSV and the monthly report's workbook, built from what the scoped store reads."""
+    from cucu.compliance import compliance_report
+    from cucu.scope import within
+    from cucu.views.bitacora import audit_csv
+    from cucu.views.informe import report_sheets
+
+    runtime, forbidden = chain
+    scoped = ScopedStore(runtime.store, runtime.inventory, Scope(frozenset({MINE})))
+    mine = within(runtime.inventory, scoped.scope)
+    csv = audit_csv(scoped.as_store(), AuditFilter(), mine).read().decode("utf-8-sig")
+    assert csv.count("\n") > 1 and not [f for f in forbidden if f in csv]
+    assert [f for f in forbidden if f in audit_csv(runtime.store, AuditFilter(), runtime.inventory).read().decode("utf-8-sig")]
+    now = runtime.store.now()
+    report = compliance_report(scoped.as_store(), mine, now - timedelta(days=1), now, now)
+    text = "".join(frame.to_csv() for _name, frame in report_sheets(report, mine))
+    assert "Casa Matriz" in text and not [f for f in forbidden if f in text]
