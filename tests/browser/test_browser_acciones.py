@@ -107,7 +107,8 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     query = urlencode({"sucursal": branch.name, "pos": lane_label(branch.name, pos.name)})
     page.goto(f"{url}/historial?{query}")
     wait_for_app(page)
-    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    # plotly.js is fetched on the chart's first draw: 5 s was not enough once on a machine with a soak beside it
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible(timeout=20_000)
     grid_texts(page, DESCRIPTION)
     with page.expect_download() as download:
         page.get_by_role("button", name="Descargar CSV").click()
