@@ -71,6 +71,13 @@ class BranchFigures:
     end_delays: dict[str, timedelta] = field(default_factory=dict)
     ack_delays: list[timedelta] = field(default_factory=list)
     unacknowledged: int = 0
+    pos_days: int = 0  # its POS times the period's closed days: the history that can be verified with cucu
+    verified_pos_days: int = 0  # of those, read from cucu after the day was over (the rest only as observed)
+
+    @property
+    def history_unknown(self) -> bool:
+        """Nothing of its closed days read from cucu and no event known: its events are unknown, not 0."""
+        return self.pos_days > 0 and self.verified_pos_days == 0 and self.events == 0
 
     @property
     def by_origin(self) -> Counter[str]:
@@ -103,10 +110,29 @@ class ComplianceReport:
     company_ack_delays: list[timedelta]  # the company's alerts (SIAT, cucu): acknowledged after
     company_unacknowledged: int
     rejections: Counter[tuple[int | None, str]]  # (SIAT code, its description) -> invoices
+    horizon: date | None = None  # the backfill reads no day before it: an older unverified day stays so
 
     @property
     def partial_checks(self) -> bool:
         return self.checks_from is None or self.checks_from - self.start > timedelta(hours=1)
+
+    @property
+    def pos_days(self) -> int:
+        return sum(b.pos_days for b in self.branches.values())
+
+    @property
+    def verified_pos_days(self) -> int:
+        return sum(b.verified_pos_days for b in self.branches.values())
+
+    @property
+    def history_complete(self) -> bool:
+        """Every closed day of every POS read from cucu: the events and hours are all of them, not at least."""
+        return self.verified_pos_days >= self.pos_days
+
+    @property
+    def history_unknown(self) -> bool:
+        """No closed day read from cucu and no event known: the events are unknown, not 0."""
+        return self.pos_days > 0 and self.verified_pos_days == 0 and not any(b.events for b in self.branches.values())
 
 
 def median(values: Iterable[timedelta]) -> timedelta | None:
@@ -118,11 +144,30 @@ def _overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> time
     return max(timedelta(0), min(end, hi) - max(start, lo))
 
 
-def compliance_report(store: Store, inventory: Inventory, start: datetime, end: datetime, now: datetime) -> ComplianceReport:
-    """The figures of [start, end) (cut at ``now``) for ``inventory``'s branches; read from ``store`` only."""
+def closed_days(start: datetime, end: datetime, now: datetime) -> list[date]:
+    """The La Paz days of [start, end) that are over by ``now``: the ones cucu's list of a day can verify."""
+    first = start.astimezone(LA_PAZ).date()
+    last = min((end - timedelta(microseconds=1)).astimezone(LA_PAZ).date(), now.astimezone(LA_PAZ).date() - timedelta(days=1))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def compliance_report(
+    store: Store, inventory: Inventory, start: datetime, end: datetime, now: datetime, *, horizon: date | None = None
+) -> ComplianceReport:
+    """The figures of [start, end) (cut at ``now``) for ``inventory``'s branches; read from ``store`` only.
+    ``horizon``: the first day the backfill reads (older unverified days are said never to complete)."""
     end = min(end, now)
     branches = {b.id: BranchFigures(b.id) for b in inventory.branches}
     pos_branch = {p.id: p.branch_id for p in inventory.all_pos}
+
+    # How much of the period's history is cucu's own list (the rest: what the sweeps observed, or nothing yet):
+    # without it a month the backfill has not read would say 0 events.
+    days = closed_days(start, end, now)
+    verified = store.verified_per_pos(days[0], days[-1]) if days else {}
+    for branch in inventory.branches:
+        figures = branches[branch.id]
+        figures.pos_days = len(branch.pos) * len(days)
+        figures.verified_pos_days = min(figures.pos_days, sum(verified.get(p.id, 0) for p in branch.pos))
 
     # SIAT's availability, without the company's maintenance. The checks and the days are read once each (a chain's
     # month: 86 400 checks, 30 000 events), for the availability and the outages alike.
@@ -134,9 +179,9 @@ def compliance_report(store: Store, inventory: Inventory, start: datetime, end: 
     availability = uptime(checks, start, excluded) if checks else None
 
     # Events: every one known overlapping the period (days before it hold events begun earlier).
-    days = store.days_with_events((start - OUTAGE_LEAD - timedelta(days=1)).date(), (end + timedelta(days=1)).date())
+    stored = store.days_with_events((start - OUTAGE_LEAD - timedelta(days=1)).date(), (end + timedelta(days=1)).date())
     statuses = store.pos_statuses()
-    events = [e for e in known_events(days, statuses) if e.pos_id in pos_branch]
+    events = [e for e in known_events(stored, statuses) if e.pos_id in pos_branch]
     in_period = [e for e in events if e.fecha_inicio and e.fecha_inicio < end and (e.fecha_fin or now) > start]
     origins = _origins(store, start - timedelta(days=2))
     for event in in_period:
@@ -181,7 +226,7 @@ def compliance_report(store: Store, inventory: Inventory, start: datetime, end: 
 
     # Offline invoices of the period: validated before their deadline, and rejections by SIAT's code.
     rejections: Counter[tuple[int | None, str]] = Counter()
-    spans = event_spans(statuses, days)
+    spans = event_spans(statuses, stored)
     issued = [i for i in store.invoices_since(start) if i.emission_date is not None and i.emission_date < end]
     for item in attribute(issued, inventory, spans):
         if item.branch_id not in branches:
@@ -208,8 +253,9 @@ def compliance_report(store: Store, inventory: Inventory, start: datetime, end: 
                 figures.waiting += 1
     first_check = checks[0].checked_at if checks else None
     return ComplianceReport(
-        start, end, now, availability, first_check, maintenance, lines, branches, company_acks, company_open, rejections
-    )
+        start, end, now, availability, first_check, maintenance, lines, branches, company_acks, company_open, rejections,
+        horizon,
+    )  # fmt: skip
 
 
 def _origins(store: Store, since: datetime) -> dict[str, str]:

@@ -5,6 +5,10 @@ Run after each round of the alerter of the process that polls, one in the whole 
 wires it: the alerts may not import views), from ``SEND_FROM`` on the 1st in La Paz. Each channel's send is a job run of its own (``informe:2026-11:<channel>``), so a channel that failed
 is retried every ``RETRY_EVERY`` until ``GIVE_UP_AFTER`` without sending twice to those that got it, and a
 restart does not send it again. The report is built once per round that has a channel to serve.
+
+It waits, up to ``HISTORY_WAIT``, until every POS's days of the month are read from cucu (the backfill reads the
+month's last day after midnight): sent before, the events and hours would say "al menos". After that it goes as it
+is, saying how much of the history was verified.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cucu.api.models import Inventory
-from cucu.compliance import compliance_report, month_period, month_start, previous_month
+from cucu.compliance import closed_days, compliance_report, month_period, month_start, previous_month
 from cucu.formatting import fmt_month
 from cucu.settings import AlertSettings, Channel
 from cucu.store import Store
@@ -25,6 +29,7 @@ from cucu.views.informe import report_pdf, report_xlsx, summary_frame
 REPORT_JOB = "informe"  # job_runs.name holds 32 characters: "informe:2026-11:<channel, 12>"
 SEND_FROM = timedelta(hours=6)  # after midnight: the night's last events and invoices are read by then
 RETRY_EVERY = timedelta(minutes=15)
+HISTORY_WAIT = timedelta(hours=18)  # from SEND_FROM: at most until midnight of the 2nd for the month's history
 GIVE_UP_AFTER = timedelta(days=7)  # a week late, last month's report is no longer "the 1st's": not sent
 log = logging.getLogger("contingencia")
 
@@ -46,10 +51,26 @@ def due_month(now: datetime) -> tuple[int, int] | None:
     return previous_month(now.date()) if opens <= now < opens + GIVE_UP_AFTER else None
 
 
+def history_read(store: Store, inventory: Inventory, year: int, month: int, now: datetime) -> bool:
+    """Every POS's every day of the month read from cucu after it was over (one grouped count, no events parsed)."""
+    days = closed_days(*month_period(year, month), now)
+    if not days:
+        return False
+    verified = store.verified_per_pos(days[0], days[-1])
+    return all(verified.get(p.id, 0) >= len(days) for p in inventory.all_pos)
+
+
 def send_monthly_report(
-    store: Store, inventory: Inventory, settings: AlertSettings, now: datetime, send: Send
+    store: Store,
+    inventory: Inventory,
+    settings: AlertSettings,
+    now: datetime,
+    send: Send,
+    *,
+    backfill_days: int | None = None,
 ) -> list[tuple[Channel, str | None]]:
-    """Send last month's report where it is due and not yet delivered; what each channel answered (None: sent)."""
+    """Send last month's report where it is due and not yet delivered; what each channel answered (None: sent).
+    ``backfill_days``: how far back the backfill reads (the report says older unverified days stay so)."""
     month = due_month(now)
     channels = report_channels(settings)
     if month is None or not channels:
@@ -63,7 +84,11 @@ def send_monthly_report(
     if not waiting:
         return []
     year, number = month
-    report = compliance_report(store, inventory, *month_period(year, number), now)
+    opens = month_start(now.year, now.month) + SEND_FROM
+    if now < opens + HISTORY_WAIT and not history_read(store, inventory, year, number, now):
+        return []  # the month's last days are being read: the report would count "at least" its events
+    horizon = now.date() - timedelta(days=backfill_days) if backfill_days is not None else None
+    report = compliance_report(store, inventory, *month_period(year, number), now, horizon=horizon)
     title = f"Informe de contingencia de {fmt_month(year, number)}"
     lines = [f"{k}: {v}" for k, v in summary_frame(report, inventory).values]
     body = "\n".join([title, "", *lines, "", "Adjuntos: el informe en Excel (una hoja por vista) y en PDF."])
@@ -95,5 +120,5 @@ def monthly_report_state(store: Store, settings: AlertSettings, now: datetime) -
     if failed:
         text += f"; {len(failed)} sin recibirlo todavía (se reintenta cada 15 min hasta el día 8)"
     elif sent < len(channels):
-        text += " (se envía el día 1 desde las 06:00)"
+        text += " (se envía el día 1 desde las 06:00, en cuanto su historia esté leída de cucu; a más tardar el 2)"
     return text + "."

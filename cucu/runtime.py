@@ -151,7 +151,9 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         policy=policy,
         clock=store.now,
         # last month's compliance report on the 1st (cucu.monthly_report), by the process that polls
-        after_round=lambda now: send_monthly_report(store, inventory, settings.alerts, now, apprise_send),
+        after_round=lambda now: send_monthly_report(
+            store, inventory, settings.alerts, now, apprise_send, backfill_days=settings.backfill_days
+        ),
     )
     collector.on_round.append(lambda job: alerter.wake() if job == "check" else None)
     runtime = Runtime(settings, inventory, client, store, collector, actions, alerter, policy, server, temp_dir)

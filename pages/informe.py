@@ -3,16 +3,20 @@ most trouble first, as a workbook and a printable PDF; a scoped person's covers 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
 from cucu.compliance import ComplianceReport, compliance_report, month_period, previous_month
-from cucu.formatting import fmt_count, fmt_month
+from cucu.formatting import fmt_count, fmt_datetime, fmt_month
 from cucu.monthly_report import monthly_report_state
 from cucu.periods import day_bounds, picked_range
 from cucu.views.informe import (
+    NOTICE,
+    VERIFIED,
     branches_frame,
+    coverage_note,
+    headline,
     motives_frame,
     outages_frame,
     regions_frame,
@@ -76,7 +80,9 @@ name = f"informe:{start.isoformat()}:{end.isoformat()}"  # the period: its deriv
 
 
 def build() -> ComplianceReport:
-    return compliance_report(runtime.store, inventory, start, end, runtime.store.now())
+    now = runtime.store.now()
+    horizon = now.date() - timedelta(days=runtime.settings.backfill_days)
+    return compliance_report(runtime.store, inventory, start, end, now, horizon=horizon)
 
 
 @shell.live(2)
@@ -103,22 +109,28 @@ report: ComplianceReport = shared.value
 scope = None if page.company_wide else page.decision.scope.label(page.runtime.inventory)
 
 summary_table = resources.derived(runtime, shared, f"{name}:resumen", lambda: summary_frame(report, inventory))
-summary = dict(summary_table.values)
 with st.container(horizontal=True, key="informe_cifras"):
-    st.metric("Disponibilidad de SIAT", summary["Disponibilidad de SIAT (sin mantenimientos)"].split(" (")[0], border=True)
-    st.metric("Horas en contingencia (POS·h)", summary["Horas en contingencia (POS·h)"], border=True)
-    st.metric("Eventos", summary["Eventos"], border=True)
-    st.metric("Validadas antes del plazo", summary["Validadas antes del plazo de 48 h"], border=True)
+    for label, value in headline(report).items():
+        st.metric(label, value, border=True)
+note = coverage_note(report)
+if note:
+    st.warning(note, icon=":material/history:")
 if report.availability is None:
     st.caption("La disponibilidad de ese período no se conoce: las comprobaciones se guardan 35 días.")
 elif report.partial_checks and report.checks_from is not None:
-    st.caption(summary["Disponibilidad de SIAT (sin mantenimientos)"])
+    st.caption(
+        f"La disponibilidad se calcula con las comprobaciones desde el {fmt_datetime(report.checks_from)}: "
+        "antes de esa hora no hay comprobaciones guardadas (se guardan 35 días)."
+    )
 
 st.subheader("Resumen")
-st.dataframe(summary_table, hide_index=True, width="stretch", key="informe_resumen")
+shown = summary_table[summary_table["Indicador"] != NOTICE]  # said above, as a warning
+st.dataframe(shown, hide_index=True, width="stretch", key="informe_resumen")
 st.subheader("Regiones")
 # What fits an upright tablet first; every other column is in the grid's column menu (and in the workbook).
 FIRST = ["Horas en contingencia (POS·h)", "Eventos", "Min. a iniciar (mediana)", "Validadas a tiempo (%)", "Rechazadas"]
+if not report.history_complete:  # beside the counts it qualifies
+    FIRST.insert(2, VERIFIED)
 st.dataframe(
     regions_frame(report, inventory), hide_index=True, width="stretch", key="informe_regiones",
     column_order=["Región", *FIRST],
@@ -130,7 +142,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="informe_sucursales",
-    column_order=["Sucursal", "Región", *FIRST[:2], *FIRST[3:]],
+    column_order=["Sucursal", "Región", *(c for c in FIRST if c != "Min. a iniciar (mediana)")],
 )
 st.subheader("Caídas")
 st.dataframe(outages_frame(report, inventory), hide_index=True, width="stretch", key="informe_caidas")

@@ -183,6 +183,18 @@ class DayTables(StoreBase):
         with self.engine.connect() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(query)}
 
+    def verified_per_pos(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[str, int]:
+        """How many days from ``first`` to ``last`` each POS has a verified row for (POS without one are absent)."""
+        query = (
+            sa.select(day_events.c.pos_id, sa.func.count())
+            .where(day_events.c.day >= first, day_events.c.day <= last, day_events.c.verified)
+            .group_by(day_events.c.pos_id)
+        )
+        if pos_ids is not None:
+            query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
+
     def verified_pos(self, day: date) -> set[str]:
         with self.engine.connect() as conn:
             query = sa.select(day_events.c.pos_id).where(day_events.c.day == day, day_events.c.verified)

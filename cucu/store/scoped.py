@@ -45,7 +45,7 @@ WRITES = frozenset(
 # Read here with the scope applied (each a method below).
 NARROWED = frozenset(
     {
-        "pos_statuses", "cufds", "days_with_events", "days_reaching", "verified_per_day", "get_days",
+        "pos_statuses", "cufds", "days_with_events", "days_reaching", "verified_per_day", "verified_per_pos", "get_days",
         "days_with_ends_since", "invoices_since", "invoice_states_since", "audit_count", "audit_page", "audit_chunks",
         "audit_entries", "audit_actors", "audit_rows", "open_attempts", "open_incidents", "open_incident_counts",
         "recent_incidents", "incidents_between", "incidents_by_key", "incident", "incident_notes", "outbox_entries",
@@ -98,6 +98,9 @@ class ScopedStore:
 
     def verified_per_day(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[date, int]:
         return self._store.verified_per_day(first, last, pos_ids=self._pos_ids(pos_ids))
+
+    def verified_per_pos(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[str, int]:
+        return self._store.verified_per_pos(first, last, pos_ids=self._pos_ids(pos_ids))
 
     def get_days(self, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], DayEvents]:
         return self._store.get_days([k for k in keys if k[0] in self.pos_ids])

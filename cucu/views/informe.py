@@ -1,6 +1,6 @@
 """The monthly compliance report laid out (issue 26, part 4): its sheets (the page's tables, the workbook's sheets,
 the PDF's tables), in Spanish, from ``cucu.compliance``'s figures. An unknown figure is ``None`` (shown "—"),
-never 0 or 100 %."""
+never 0 or 100 %; a figure counted from a history not yet all read from cucu says "al menos"."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
-from cucu.formatting import fmt_datetime, fmt_duration, fmt_number, fmt_percent
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_number, fmt_percent
 from cucu.invoicing.codes import explain_siat_code
+from cucu.lapaz import LA_PAZ
 from cucu.regions import region_label
 from cucu.views.export import sheets_pdf, workbook
 from cucu.vocabulary import Motive
@@ -35,8 +36,20 @@ def _settled(rows: Sequence[BranchFigures]) -> tuple[int, int]:
     return on_time, on_time + sum(r.late + r.missed for r in rows)
 
 
+# The columns counted from the events: unknown (None) for a group none of whose history is read yet.
+FROM_EVENTS = (
+    "Horas en contingencia (POS·h)", "Eventos", "Por una persona", "Por la política", "Fuera del tablero",
+    "Caídas de internet",
+)  # fmt: skip
+VERIFIED = "Historia verificada (%)"
+NOTICE = "Aviso"  # the summary's line saying what is not read yet (the page shows it as a warning instead)
+
+
 def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
     """The columns a region's and a branch's rows share, summed over ``rows``."""
+    pos_days = sum(r.pos_days for r in rows)
+    verified = sum(r.verified_pos_days for r in rows)
+    unknown = pos_days > 0 and verified == 0 and not any(r.events for r in rows)
     starts: dict[str, timedelta] = {}
     ends: dict[str, timedelta] = {}
     for r in rows:  # per SIAT outage: the group's first start and its last end
@@ -46,8 +59,9 @@ def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
             ends[key] = max(ends.get(key, delay), delay)
     on_time, known = _settled(rows)
     origins: Counter[str] = sum((r.by_origin for r in rows), Counter())
-    return {
+    row: dict[str, object] = {
         "POS": pos,
+        VERIFIED: round(100 * verified / pos_days, 1) if pos_days else None,
         "Horas en contingencia (POS·h)": round(sum(r.pos_hours for r in rows), 1),
         "Eventos": sum(r.events for r in rows),
         "Por una persona": origins.get(ORIGIN_PERSON, 0),
@@ -63,6 +77,7 @@ def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
         "Vencidas sin validar": sum(r.missed for r in rows),
         "Rechazadas": sum(r.rejected for r in rows),
     }
+    return {k: None if unknown and k in FROM_EVENTS else v for k, v in row.items()}
 
 
 def _pos_count(inventory: Inventory, branch_ids: Iterable[str]) -> int:
@@ -105,12 +120,61 @@ def _by_trouble(frame: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_perdidas").reset_index(drop=True)
 
 
+def _counted(report: ComplianceReport, text: str) -> str:
+    """A figure counted from the events: "—" while none of their history is known, "al menos" while part is."""
+    if report.history_unknown:
+        return "—"
+    return text if report.history_complete else f"al menos {text}"
+
+
+def headline(report: ComplianceReport) -> dict[str, str]:
+    """The four figures the page shows first (each as its summary line says it, without the explanation)."""
+    rows = list(report.branches.values())
+    on_time, known = _settled(rows)
+    return {
+        "Disponibilidad de SIAT": fmt_percent(report.availability),
+        "Horas en contingencia (POS·h)": _counted(report, fmt_number(sum(r.pos_hours for r in rows))),
+        "Eventos": _counted(report, fmt_count(sum(r.events for r in rows))),
+        "Validadas antes del plazo": fmt_percent(_share(on_time, known)),
+    }
+
+
+def history_coverage(report: ComplianceReport) -> str:
+    """How much of the period's event history is cucu's own list, read after each day was over."""
+    if not report.pos_days:
+        return "— (el período no tiene días cerrados: hoy se muestra lo que el colector observó)"
+    share = fmt_percent(report.verified_pos_days / report.pos_days)
+    return f"{share} ({fmt_count(report.verified_pos_days)} de {fmt_count(report.pos_days)} días de punto de venta)"
+
+
+def coverage_note(report: ComplianceReport) -> str | None:
+    """What the page and the PDF say when the events are not all known yet (``None``: they are)."""
+    if report.history_complete:
+        return None
+    beyond = (
+        f" Los días anteriores al {report.horizon:%d/%m/%Y} no se completan solos (CUCU_BACKFILL_DAYS)."
+        if report.horizon is not None and report.start.astimezone(LA_PAZ).date() < report.horizon
+        else ""
+    )
+    if report.history_unknown:
+        return (
+            "Ningún día de este período está verificado con cucu y no hay eventos guardados de él: los eventos, las "
+            f"horas en contingencia y las caídas de internet no se conocen todavía (—), no son cero.{beyond}"
+        )
+    missing = report.pos_days - report.verified_pos_days
+    return (
+        f"Faltan por verificar con cucu {fmt_count(missing)} de {fmt_count(report.pos_days)} días de punto de venta "
+        "del período: los eventos, las horas en contingencia y las caídas de internet son al menos lo que se muestra. "
+        f"El colector los va leyendo de cucu, del más reciente al más antiguo.{beyond}"
+    )
+
+
 def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
     """The month's figures for the whole of what the reader sees, a line each."""
     rows = list(report.branches.values())
-    on_time, known = _settled(rows)
+    figures = headline(report)
     siat = [o for o in report.outages if o.branch_id is None]
-    availability = fmt_percent(report.availability) if report.availability is not None else "—"
+    availability = figures["Disponibilidad de SIAT"]
     if report.availability is not None and report.partial_checks and report.checks_from is not None:
         availability += f" (comprobaciones desde el {fmt_datetime(report.checks_from)})"
     elif report.availability is None:
@@ -118,20 +182,24 @@ def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
     company_ack = median(report.company_ack_delays)
     lines = [
         ("Período", f"{fmt_datetime(report.start)} – {fmt_datetime(report.end)} (hora de La Paz)"),
-        ("Sucursales · POS", f"{len(inventory.branches)} · {len(inventory.all_pos)}"),
+        ("Sucursales · POS", f"{fmt_count(len(inventory.branches))} · {fmt_count(len(inventory.all_pos))}"),
         ("Disponibilidad de SIAT (sin mantenimientos)", availability),
         ("Mantenimiento de toda la empresa (fuera de la disponibilidad)", fmt_duration(report.maintenance)),
         ("Caídas de SIAT", f"{len(siat)} · {fmt_duration(sum((o.duration for o in siat), timedelta(0)))} en total"),
-        ("Caídas de internet de sucursales", str(sum(r.internet_outages for r in rows))),
-        ("Horas en contingencia (POS·h)", fmt_number(sum(r.pos_hours for r in rows))),
-        ("Eventos", str(sum(r.events for r in rows))),
+        ("Historia de eventos verificada con cucu", history_coverage(report)),
+        ("Caídas de internet de sucursales", _counted(report, fmt_count(sum(r.internet_outages for r in rows)))),
+        ("Horas en contingencia (POS·h)", figures["Horas en contingencia (POS·h)"]),
+        ("Eventos", figures["Eventos"]),
         ("Facturas fuera de línea", str(sum(r.offline for r in rows))),
-        ("Validadas antes del plazo de 48 h", fmt_percent(_share(on_time, known)) if known else "—"),
+        ("Validadas antes del plazo de 48 h", figures["Validadas antes del plazo"]),
         ("Vencidas sin validar", str(sum(r.missed for r in rows))),
         ("Rechazadas por SIAT", str(sum(r.rejected for r in rows))),
         ("Alertas de toda la empresa: mediana hasta atenderlas", fmt_duration(company_ack) if company_ack else "—"),
         ("Alertas de toda la empresa sin atender", str(report.company_unacknowledged)),
     ]
+    note = coverage_note(report)
+    if note:
+        lines.insert(lines.index(("Historia de eventos verificada con cucu", history_coverage(report))) + 1, (NOTICE, note))
     return pd.DataFrame(lines, columns=["Indicador", "Valor"])
 
 

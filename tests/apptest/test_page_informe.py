@@ -63,8 +63,13 @@ def test_a_month_whose_checks_are_gone_says_so(sim, seeded_runtime, app_secrets)
     at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
     built(at.selectbox(key="informe_mes").select_index(12).run())  # a year ago
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Disponibilidad de SIAT"] == "—"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Disponibilidad de SIAT"] == "—"
     assert "las comprobaciones se guardan 35 días" in texts(at)
+    # nor is any of its history read from cucu (beyond the backfill's days): its events are unknown, not 0
+    assert metrics["Eventos"] == "—" and metrics["Horas en contingencia (POS·h)"] == "—"
+    [note] = [w.value for w in at.warning if "no se conocen todavía" in w.value]
+    assert "no se completan solos (CUCU_BACKFILL_DAYS)" in note
 
 
 @pytest.mark.parametrize("user", ["luis"])

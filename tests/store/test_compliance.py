@@ -19,7 +19,7 @@ from cucu.lapaz import LA_PAZ
 from cucu.maintenance import schedule
 from cucu.outages import read_outages
 from cucu.store import Attempt, ConnectivityCheck, DayEvents, StatusRead, Store
-from cucu.views.informe import branches_frame, regions_frame, report_pdf, report_xlsx, summary_frame
+from cucu.views.informe import branches_frame, coverage_note, headline, regions_frame, report_pdf, report_xlsx, summary_frame
 from cucu.vocabulary import ActionKind, AlertRule, InvoiceState, OutageKind, Outcome, Role
 
 NORTE, SUR = "b-norte", "b-sur"
@@ -54,6 +54,15 @@ def day_of(ev):
     return DayEvents(ev.pos_id, ev.branch_id, ev.fecha_inicio.date(), NOW, True, (ev,), True)
 
 
+def verify(store, first, last, inventory=INVENTORY):
+    """Every POS's days from ``first`` to ``last`` read from cucu (a day already stored keeps its events)."""
+    stored = {(d.pos_id, d.day) for d in store.days_with_events(first, last)}
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    store.put_days(
+        [DayEvents(p.id, p.branch_id, d, NOW, True, (), True) for p in inventory.all_pos for d in days if (p.id, d) not in stored]
+    )
+
+
 def started(store, actor, ev):
     store.audit_begin(
         Attempt(requested_at=ev.fecha_inicio, actor=actor.id, actor_name=actor.name, role=Role.SUPERVISOR,
@@ -79,6 +88,7 @@ def november(db):
     e3 = event("e3", "p3", SUR, 1, at(15, 8), at(15, 10))  # outside the dashboard
     e4 = event("e4", "p3", SUR, 4, at(31, 22, month=10), at(1, 2))  # 2 of its 4 hours in November
     store.put_days([day_of(e) for e in (e1, e2, e3, e4)])
+    verify(store, NOV[0].date(), (NOV[1] - timedelta(days=1)).date())  # the backfill has read all of November
     started(store, ANA, e1)
     started(store, POLICY_ACTOR, e2)
     # Alerts: Norte's acknowledged after 12 min, SIAT's (the company's) after 5, Sur's never.
@@ -151,3 +161,31 @@ def test_the_months_sheets_put_the_most_trouble_first_and_say_unknown_as_such(no
     summary = dict(summary_frame(old, INVENTORY).values)
     assert old.availability is None and summary["Disponibilidad de SIAT (sin mantenimientos)"].startswith("—")
     assert report_xlsx(report, INVENTORY)[:2] == b"PK" and report_pdf(report, INVENTORY).startswith(b"%PDF")
+
+
+def test_events_not_yet_read_from_cucu_are_at_least_what_is_known_and_unknown_when_nothing_is(november):
+    """The backfill reads days from the newest back: until it has read a period, its events and hours are a lower
+    bound ("al menos"), and a period with nothing read and no event known shows "—", never 0."""
+    full = compliance_report(november, INVENTORY, *NOV, NOW)
+    assert full.history_complete and (full.pos_days, full.verified_pos_days) == (90, 90) and coverage_note(full) is None
+    assert headline(full)["Eventos"] == "4"
+    # December 1–4 are over, nothing of them read: no event known, so unknown (today, the 5th, is not counted)
+    december = compliance_report(november, INVENTORY, at(1, 0, month=12), at(5, 0, month=12) + timedelta(days=1), NOW)
+    assert (december.pos_days, december.verified_pos_days) == (12, 0) and december.history_unknown
+    assert headline(december)["Eventos"] == "—" and headline(december)["Horas en contingencia (POS·h)"] == "—"
+    branches = branches_frame(december, INVENTORY)
+    assert branches["Eventos"].isna().all() and (branches["Historia verificada (%)"] == 0).all()
+    assert "no se conocen todavía" in (coverage_note(december) or "")
+    # October: only Sur's 31st (its event running into November) read; its event counted, the rest at least
+    october = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW, horizon=NOW.date() - timedelta(days=70))
+    assert (october.pos_days, october.verified_pos_days) == (93, 1) and not october.history_unknown
+    assert headline(october)["Eventos"] == "al menos 1"
+    summary = dict(summary_frame(october, INVENTORY).values)
+    assert summary["Eventos"] == "al menos 1" and summary["Historia de eventos verificada con cucu"].startswith("1,1 %")
+    assert summary["Aviso"].startswith("Faltan por verificar con cucu 92 de 93 días de punto de venta")
+    assert "no se completan solos" not in summary["Aviso"]  # October is within a backfill of 70 days
+    by_branch = branches_frame(october, INVENTORY).set_index("Sucursal")
+    assert by_branch.loc["Sucursal Sur", "Eventos"] == 1 and pd.isna(by_branch.loc["Sucursal Norte", "Eventos"])
+    # Beyond the backfill's horizon a day is never read by itself: the page says so
+    old = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW, horizon=NOW.date() - timedelta(days=7))
+    assert "Los días anteriores al 28/11/2026 no se completan solos" in (coverage_note(old) or "")

@@ -104,6 +104,45 @@ def test_the_runtime_wires_the_monthly_report(sim, sim_server, tmp_path):
         try:
             assert runtime.alerter.after_round is not None
             runtime.alerter.after_round(at(1, 7))
+            assert not informes.posts  # the demo's November is not read from cucu: it waits for it
+            runtime.alerter.after_round(at(2, 1))  # then goes as it is, saying how much was read
+            [post] = informes.posts
+            assert "Historia de eventos verificada con cucu" in post["message"]
             assert [p["title"] for p in informes.posts] == ["Informe de contingencia de noviembre de 2026"]
         finally:
             runtime.close()
+
+
+def _tagged(url):
+    return load_alerts({"monthly_report_tags": ["informes"], "channels": [{"url": url, "tags": ["informes"]}]}, {})
+
+
+def test_the_report_waits_for_the_months_history(db):
+    """At 06:00 of the 1st the backfill may still be reading the month's last day: sent then, the events would be
+    "al menos". It waits for the history (one grouped count, no events parsed) and goes once it is read."""
+    from cucu.store import Store
+    from tests.store.test_compliance import verify
+
+    store = Store(db)
+    with WebhookReceiver() as informes:
+        verify(store, datetime(2026, 11, 1).date(), datetime(2026, 11, 29).date())  # the 30th not read yet
+        assert send_monthly_report(store, INVENTORY, _tagged(informes.url), at(1, 6, 30), apprise_send) == []
+        assert send_monthly_report(store, INVENTORY, _tagged(informes.url), at(1, 23, 59), apprise_send) == []
+        verify(store, datetime(2026, 11, 30).date(), datetime(2026, 11, 30).date())
+        answers = send_monthly_report(store, INVENTORY, _tagged(informes.url), at(1, 23, 59), apprise_send)
+        assert [error for _c, error in answers] == [None]
+        [post] = informes.posts
+        assert "Eventos: 0\n" in post["message"] and "Aviso" not in post["message"]  # read: none, not unknown
+
+
+def test_a_month_never_read_goes_after_the_wait_saying_its_events_are_unknown(db):
+    from cucu.store import Store
+
+    store = Store(db)
+    with WebhookReceiver() as informes:
+        assert send_monthly_report(store, INVENTORY, _tagged(informes.url), at(1, 6, 30), apprise_send) == []
+        answers = send_monthly_report(store, INVENTORY, _tagged(informes.url), at(2, 0, 1), apprise_send, backfill_days=7)
+        assert [error for _c, error in answers] == [None]
+        [post] = informes.posts
+        assert "Eventos: —" in post["message"] and "no se conocen todavía" in post["message"]
+        assert "no se completan solos (CUCU_BACKFILL_DAYS)" in post["message"]  # November is beyond 7 days back

@@ -71,6 +71,7 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
         "days_with_events": lambda s: s.days_with_events(*week),
         "days_reaching": lambda s: s.days_reaching(*week, now),
         "verified_per_day": lambda s: s.verified_per_day(*week),
+        "verified_per_pos": lambda s: s.verified_per_pos(*week),
         "get_days": lambda s: s.get_days(every_pos_day),
         "days_with_ends_since": lambda s: s.days_with_ends_since(since),
         "invoices_since": lambda s: s.invoices_since(since),
