@@ -1,59 +1,88 @@
-"""Pages for scoped supervisors at a chain's size (issue 26, part 2): 1 000 branches in the nine departments, a
-supervisor per region signed in through the proxy (each region's Estado open and refreshing in a tab of its own,
-so the server keeps nine scopes' shared values) and the pages loaded, in one run, by a scoped supervisor and by the
-whole company's, each against a bare Streamlit page loaded just before.
-Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--runs 5]
+"""Pages for scoped supervisors at a chain's size (issue 26, part 2, its figures): 1 000 branches in the nine
+departments and 50 scoped supervisors signed in through the proxy, each with Estado open and refreshing in a tab
+of their own (so the server keeps 50 scopes' shared values and rebuilds them as the data moves): one per region
+and the rest each over a district of about 24 branches. With those open, every page is loaded by a region's
+supervisor and by the whole company's, each against a bare Streamlit page loaded just before.
+Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--supervisors 50] [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Browser
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
+from benchmarks.pages import PAGES as EVERY_PAGE
 from benchmarks.pages import paired_loads, report
 from cucu.inventory import load_inventory
 from cucu.regions import branches_by_region
 from tests.support.browser import TABLET
 
 SECRET = "b" * 64
-PAGES = {"": ("Estado", 2.0), "eventos": ("Eventos activos", 2.0), "bitacora": ("Bitácora", 2.0)}
+PAGES = {**EVERY_PAGE, "alertas": ("Alertas", 2.0)}
 
 
-def secrets_for(regions: list[str]) -> str:
-    users = "\n".join(f'"sup{n}" = {{ role = "supervisor", regions = ["{r}"] }}' for n, r in enumerate(regions))
+def scopes(by_region: dict[str, list[str]], supervisors: int) -> list[dict[str, list[str]]]:
+    """A supervisor per region, then districts: every branch, in inventory order, cut into the rest."""
+    found: list[dict[str, list[str]]] = [{"regions": [region]} for region in by_region]
+    districts = max(0, supervisors - len(found))
+    branches = [b for ids in by_region.values() for b in ids]
+    for n in range(districts):
+        found.append({"branches": branches[n * len(branches) // districts : (n + 1) * len(branches) // districts]})
+    return found[:supervisors]
+
+
+def secrets_for(people: list[dict[str, list[str]]]) -> str:
+    users = "\n".join(
+        f'"sup{n}" = {{ role = "supervisor", {key} = {json.dumps(values)} }}'
+        for n, scope in enumerate(people)
+        for key, values in scope.items()
+    )
     return f'[access]\nmode = "proxy"\nproxy_secret = "{SECRET}"\n\n[access.users]\n"empresa" = "supervisor"\n{users}\n'
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
+    parser.add_argument("--supervisors", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pages", nargs="*", default=list(PAGES), help="rutas a medir (vacía: Estado)")
     args = parser.parse_args()
+    pages = {path: PAGES[path] for path in args.pages}
 
     verdicts = Verdicts()
     with deployed_chain(args.branches, args.pos_per_branch) as (env, _db), tempfile.TemporaryDirectory() as tmp:
-        regions = list(branches_by_region(load_inventory(env["CUCU_INVENTORY"])))
-        print(f"{len(regions)} regiones: {', '.join(regions)}")
+        by_region = branches_by_region(load_inventory(env["CUCU_INVENTORY"]))
+        people = scopes(by_region, args.supervisors)
+        districts = sum(1 for p in people if "branches" in p)
+        print(f"{len(people)} supervisores con alcance: {len(people) - districts} de región, {districts} de distrito")
         secrets = Path(tmp) / "secrets.toml"
-        secrets.write_text(secrets_for(regions))
+        secrets.write_text(secrets_for(people))
         server_args = ("--secrets.files", str(secrets))
 
-        def regions_open(url: str, browser: Browser) -> None:
-            for n in range(1, len(regions)):  # every other region's supervisor on Estado, refreshing live
+        def others_open(url: str, browser: Browser, measured: str) -> None:
+            for n in range(len(people)):  # every other supervisor on Estado, refreshing live
+                if f"sup{n}" == measured:
+                    continue
                 context = browser.new_context(
                     viewport=TABLET, extra_http_headers={"X-Remote-User": f"sup{n}", "X-Proxy-Secret": SECRET}
                 )
-                context.new_page().goto(url)
+                context.new_page().goto(url, timeout=180_000)
 
-        for who, label in (("sup0", f"supervisor de {regions[0]}"), ("empresa", "supervisor de toda la empresa")):
-            print(f"== {label} (con {len(regions) - 1} supervisores de región con Estado abierto)")
+        region = next(iter(by_region))
+        for who, label in (("sup0", f"supervisor de {region}"), ("empresa", "supervisor de toda la empresa")):
+            print(f"== {label} (con los otros supervisores con alcance y Estado abierto)", flush=True)
             headers = {"X-Remote-User": who, "X-Proxy-Secret": SECRET}
-            times, bare = paired_loads(env, PAGES, args.runs, server_args=server_args, headers=headers, open_beside=regions_open)
-            verdicts.failed |= report(PAGES, times, bare).failed
+            times, bare = paired_loads(
+                env, pages, args.runs, server_args=server_args, headers=headers,
+                open_beside=functools.partial(others_open, measured=who),
+            )  # fmt: skip
+            verdicts.failed |= report(pages, times, bare).failed
     verdicts.exit()
 
 

@@ -13,7 +13,6 @@ from cucu.monthly_report import monthly_report_state
 from cucu.periods import day_bounds, picked_range
 from cucu.views.informe import (
     NOTICE,
-    VERIFIED,
     branches_frame,
     coverage_note,
     headline,
@@ -127,10 +126,9 @@ st.subheader("Resumen")
 shown = summary_table[summary_table["Indicador"] != NOTICE]  # said above, as a warning
 st.dataframe(shown, hide_index=True, width="stretch", key="informe_resumen")
 st.subheader("Regiones")
-# What fits an upright tablet first; every other column is in the grid's column menu (and in the workbook).
+# What fits an upright tablet first; every other column (the history verified, %, too) is in the grid's column
+# menu and in the workbook.
 FIRST = ["Horas en contingencia (POS·h)", "Eventos", "Min. a iniciar (mediana)", "Validadas a tiempo (%)", "Rechazadas"]
-if not report.history_complete:  # beside the counts it qualifies
-    FIRST.insert(2, VERIFIED)
 st.dataframe(
     regions_frame(report, inventory), hide_index=True, width="stretch", key="informe_regiones",
     column_order=["Región", *FIRST],
