@@ -95,9 +95,7 @@ def paired_loads(
     (path -> heading drawn, target) loaded in a fresh tab at 820x1180 right after the bare page. Returns the
     seconds of each page's loads and of the bare load just before each. ``server_args`` go to the dashboard's
     server, ``headers`` with every request of the measured tabs (a proxy's signed-in user); ``open_beside(url,
-    browser)`` opens whatever else should run meanwhile (other people's tabs) in a browser of its own at the lowest
-    CPU priority: their devices draw those tabs, not the server's cores, so only what they ask of the server
-    competes with the measured loads."""
+    browser)`` opens whatever else should run meanwhile (other people's tabs)."""
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE_PAGE)
@@ -113,10 +111,7 @@ def paired_loads(
             wait_for_app(warm, timeout_ms=LOAD_TIMEOUT_MS)
             warm.close()
             if open_beside is not None:
-                niced = Path(tmp) / "chromium-niced"
-                niced.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
-                niced.chmod(0o755)
-                open_beside(url, p.chromium.launch(executable_path=str(niced), args=CHROMIUM_ARGS))
+                open_beside(url, browser)
 
             times: dict[str, list[float]] = {path: [] for path in pages}
             bare_times: dict[str, list[float]] = {path: [] for path in pages}  # the bare load before each

@@ -1,7 +1,8 @@
 """Pages for scoped supervisors at a chain's size (issue 26, part 2, its figures): 1 000 branches in the nine
-departments and 50 scoped supervisors signed in through the proxy, each with Estado open and refreshing in a tab
-of their own (so the server keeps 50 scopes' shared values and rebuilds them as the data moves): one per region
-and the rest each over a district of about 24 branches. With those open, every page is loaded by a region's
+departments and 50 scoped supervisors signed in through the proxy, each with Estado open and refreshing (so the
+server keeps 50 scopes' shared values and rebuilds them as the data moves; ``benchmarks.headless``: sessions
+that speak Streamlit's protocol, drawn by nobody): one per region and the rest each over a district of about 24
+branches. With those open, every page is loaded by a region's
 supervisor and by the whole company's, each against a bare Streamlit page loaded just before.
 Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--supervisors 50] [--runs 5]
 """
@@ -17,11 +18,11 @@ from pathlib import Path
 from playwright.sync_api import Browser
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
+from benchmarks.headless import HeadlessViewer, open_viewers
 from benchmarks.pages import PAGES as EVERY_PAGE
 from benchmarks.pages import paired_loads, report
 from cucu.inventory import load_inventory
 from cucu.regions import branches_by_region
-from tests.support.browser import TABLET
 
 SECRET = "b" * 64
 PAGES = {**EVERY_PAGE, "alertas": ("Alertas", 2.0)}
@@ -65,23 +66,28 @@ def main() -> None:
         secrets.write_text(secrets_for(people))
         server_args = ("--secrets.files", str(secrets))
 
-        def others_open(url: str, browser: Browser, measured: str) -> None:
-            for n in range(len(people)):  # every other supervisor on Estado, refreshing live
-                if f"sup{n}" == measured:
-                    continue
-                context = browser.new_context(
-                    viewport=TABLET, extra_http_headers={"X-Remote-User": f"sup{n}", "X-Proxy-Secret": SECRET}
-                )
-                context.new_page().goto(url, timeout=180_000)
+        def others_open(url: str, _browser: Browser, measured: str) -> None:
+            # every other supervisor with Estado open, refreshing live: the server's work for them, not their drawing
+            others = {f"sup{n}": {"X-Remote-User": f"sup{n}", "X-Proxy-Secret": SECRET} for n in range(len(people))}
+            others.pop(measured, None)
+            viewers.extend(open_viewers(url, others))
 
         region = next(iter(by_region))
         for who, label in (("sup0", f"supervisor de {region}"), ("empresa", "supervisor de toda la empresa")):
             print(f"== {label} (con los otros supervisores con alcance y Estado abierto)", flush=True)
             headers = {"X-Remote-User": who, "X-Proxy-Secret": SECRET}
+            viewers: list[HeadlessViewer] = []
             times, bare = paired_loads(
                 env, pages, args.runs, server_args=server_args, headers=headers,
                 open_beside=functools.partial(others_open, measured=who),
             )  # fmt: skip
+            dropped = [v.error for v in viewers if v.error]
+            print(
+                f"  {len(viewers)} supervisores con Estado abierto: {sum(v.runs for v in viewers)} ejecuciones "
+                f"atendidas mientras tanto; {len(dropped)} se cortaron antes del final {dropped[:2]}"
+            )
+            for viewer in viewers:
+                viewer.stop()
             verdicts.failed |= report(pages, times, bare).failed
     verdicts.exit()
 
