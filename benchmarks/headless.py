@@ -77,9 +77,13 @@ class HeadlessViewer(threading.Thread):
             self.error = f"{type(exc).__name__}: {exc}"
 
 
-def open_viewers(url: str, people: Mapping[str, Mapping[str, str]], path: str = "") -> list[HeadlessViewer]:
-    """``people`` (name -> request headers) each with ``path`` open, started one after the other."""
+def open_viewers(
+    url: str, people: Mapping[str, Mapping[str, str]], path: str = "", *, spread_s: float = 10.0
+) -> list[HeadlessViewer]:
+    """``people`` (name -> request headers) each with ``path`` open, their openings spread evenly over ``spread_s``
+    (a live part's interval): people open a page when they do, so their refreshes do not all fall together."""
     viewers = [HeadlessViewer(url, headers, path) for headers in people.values()]
     for viewer in viewers:
         viewer.start()
+        time.sleep(spread_s / max(1, len(viewers)))
     return viewers

@@ -2,7 +2,7 @@
 departments and 50 scoped supervisors signed in through the proxy, each with Estado open and refreshing (so the
 server keeps 50 scopes' shared values and rebuilds them as the data moves; ``benchmarks.headless``: sessions
 that speak Streamlit's protocol, drawn by nobody): one per region and the rest each over a district of about 24
-branches. With those open, every page is loaded by a region's
+branches within a region. With those open, every page is loaded by a region's
 supervisor and by the whole company's, each against a bare Streamlit page loaded just before.
 Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--supervisors 50] [--runs 5]
 """
@@ -29,12 +29,18 @@ PAGES = {**EVERY_PAGE, "alertas": ("Alertas", 2.0)}
 
 
 def scopes(by_region: dict[str, list[str]], supervisors: int) -> list[dict[str, list[str]]]:
-    """A supervisor per region, then districts: every branch, in inventory order, cut into the rest."""
+    """A supervisor per region, then districts: each region's branches cut into a share of the rest as large as
+    the region's share of the branches (a district lies within a region)."""
     found: list[dict[str, list[str]]] = [{"regions": [region]} for region in by_region]
     districts = max(0, supervisors - len(found))
-    branches = [b for ids in by_region.values() for b in ids]
-    for n in range(districts):
-        found.append({"branches": branches[n * len(branches) // districts : (n + 1) * len(branches) // districts]})
+    total = sum(len(ids) for ids in by_region.values())
+    exact = {region: districts * len(ids) / total for region, ids in by_region.items()}
+    shares = {region: int(x) for region, x in exact.items()}
+    for region in sorted(exact, key=lambda r: exact[r] - shares[r], reverse=True)[: districts - sum(shares.values())]:
+        shares[region] += 1  # the largest remainders: the districts add up to what was asked
+    for region, ids in by_region.items():
+        k = min(shares[region], len(ids))
+        found += [{"branches": ids[n * len(ids) // k : (n + 1) * len(ids) // k]} for n in range(k)]
     return found[:supervisors]
 
 

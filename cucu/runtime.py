@@ -26,8 +26,8 @@ from cucu.monthly_report import send_monthly_report
 from cucu.scope import Scope, within
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.store import Store
-from cucu.store.scoped import ScopedStore
-from cucu.views.shared_reads import ScopedReads, SharedReads
+from cucu.store.scoped import LatestReads, ScopedStore
+from cucu.views.shared_reads import SharedReads
 from cucu.vocabulary import Mode
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
@@ -49,11 +49,13 @@ class Runtime:
     policy: Policy
     simulator_server: SimulatorServer | SimulatorProcess | None = None  # DEMO mode only
     _temp_dir: str | None = field(default=None, repr=False)
-    # Frames and figures shared by every session of the process (see cucu/views/shared_reads.py); room for
-    # a chain's regions: each scope keeps its own handful of values.
-    shared: SharedReads | ScopedReads = field(default_factory=lambda: SharedReads(max_entries=256), repr=False)
+    # Frames and figures shared by every session of the process (see cucu/views/shared_reads.py); a scoped view
+    # has its own, so fifty scopes' small values never push the company's large ones out.
+    shared: SharedReads = field(default_factory=lambda: SharedReads(max_entries=64), repr=False)
     scope: Scope = field(default_factory=Scope)  # the whole company, or the scope of a view (for_scope)
     _views: dict[Scope, Runtime] = field(default_factory=dict, repr=False)
+    company: Runtime | None = field(default=None, repr=False)  # a scoped view's whole company (for_scope)
+    _latest: LatestReads | None = field(default=None, repr=False)  # the POS tables read once for every scope
     _views_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -70,11 +72,13 @@ class Runtime:
         with self._views_lock:
             view = self._views.get(scope)
             if view is None:
-                store = ScopedStore(self.store, self.inventory, scope).as_store()
-                shared = ScopedReads(self.shared, scope.key) if isinstance(self.shared, SharedReads) else self.shared
+                if self._latest is None:
+                    self._latest = LatestReads(self.store)
+                store = ScopedStore(self.store, self.inventory, scope, self._latest).as_store()
+                shared = SharedReads(max_entries=64)  # shared by the people of this scope, never with anyone else
                 view = self._views[scope] = dataclasses.replace(
                     self, inventory=within(self.inventory, scope), store=store, shared=shared, scope=scope,
-                    _temp_dir=None, _views={},
+                    _temp_dir=None, _views={}, company=self,
                 )  # fmt: skip
             return view
 

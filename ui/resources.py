@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -16,11 +16,12 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
+from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
 from cucu.events.policy import PolicyStatus
 from cucu.inventory import branch_labels, inventory_stamp
-from cucu.invoicing import InvoicePicture, invoice_picture
+from cucu.invoicing import InvoicePicture, backlog, invoice_picture
 from cucu.logs import configure_logging
 from cucu.maintenance import current_and_upcoming
 from cucu.runtime import Runtime, build_runtime
@@ -28,7 +29,7 @@ from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
 from cucu.views.estado import Overview, overview
 from cucu.views.facturas import closes_frame, invoices_frame
-from cucu.views.pos import pos_frame
+from cucu.views.pos import PosColumn, pos_frame
 from cucu.views.queue import QueuePart, pos_part
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import PolicyMode
@@ -188,10 +189,28 @@ class EstadoFrames:
 
     pos: pd.DataFrame  # cucu.views.pos.pos_frame
     overview: Overview
+    built_at: datetime  # the store's time the frame was worked out at (its ages and CUFD health)
+
+
+def _pos_ids(inventory: Inventory) -> frozenset[str]:
+    ids = inventory.derived.get("pos_ids")
+    if ids is None:
+        ids = inventory.derived["pos_ids"] = frozenset(p.id for p in inventory.all_pos)
+    return ids
 
 
 def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
-    """Every POS's state and Estado's rollup, shared across sessions; read-only."""
+    """Every POS's state and Estado's rollup, shared across sessions; read-only. A scoped view's are cut from the
+    whole company's (one read of every POS for all scopes, not one per scope at every version)."""
+    if runtime.company is not None:
+        company = current_frames(runtime.company)
+
+        def narrow() -> EstadoFrames:
+            whole = company.value
+            mine = whole.pos[whole.pos[PosColumn.POS_ID].isin(_pos_ids(runtime.inventory))].reset_index(drop=True)
+            return EstadoFrames(mine, overview(mine, runtime.inventory, whole.built_at), whole.built_at)
+
+        return runtime.shared.now("estado", company.version, narrow)
 
     def build() -> EstadoFrames:
         now = runtime.store.now()
@@ -203,7 +222,7 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
             runtime.store.cufds(),
             timedelta(hours=runtime.settings.cufd_expiring_hours),
         )
-        return EstadoFrames(frame, overview(frame, runtime.inventory, now))
+        return EstadoFrames(frame, overview(frame, runtime.inventory, now), now)
 
     return per_version(runtime, "estado", ("pos_status", "pos_cufd"), build)
 
@@ -215,19 +234,42 @@ class InvoiceTables:
 
     picture: InvoicePicture  # open invoices only: its ``closes`` is empty (see current_closes)
     open_invoices: pd.DataFrame  # cucu.views.facturas.invoices_frame
+    built_at: datetime
+    states: list[tuple[str, datetime, str]]  # (POS, emission, state) of every invoice of the window (Estado's queue)
 
 
 def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
     """Estado's backlog and Facturas' list: the open invoices of the window with their events and
-    deadlines; read-only. Only the open ones: the whole window (50 000 at a chain) is read for the closings."""
+    deadlines; read-only. Only the open ones: the whole window (50 000 at a chain) is read for the closings.
+    A scoped view's are cut from the whole company's, as ``current_frames``'."""
+    if runtime.company is not None:
+        company = current_invoices(runtime.company)
+
+        def narrow() -> InvoiceTables:
+            whole = company.value
+            mine = _lower_pos_ids(runtime.inventory)  # cucu's invoice list writes POS ids in any case
+            invoices = [a for a in whole.picture.invoices if (a.invoice.pos_id or "").lower() in mine]
+            states = [s for s in whole.states if (s[0] or "").lower() in mine]
+            picture = InvoicePicture(invoices, backlog(invoices), [])
+            return InvoiceTables(picture, invoices_frame(invoices, runtime.inventory, whole.built_at), whole.built_at, states)
+
+        return runtime.shared.now("facturas", company.version, narrow)
 
     def build() -> InvoiceTables:
         now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
         picture = invoice_picture(runtime.store, runtime.inventory, now, window, open_only=True)
-        return InvoiceTables(picture, invoices_frame(picture.invoices, runtime.inventory, now))
+        states = runtime.store.invoice_states_since(now - window)
+        return InvoiceTables(picture, invoices_frame(picture.invoices, runtime.inventory, now), now, states)
 
     return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
+
+
+def _lower_pos_ids(inventory: Inventory) -> frozenset[str]:
+    ids = inventory.derived.get("lower_pos_ids")
+    if ids is None:
+        ids = inventory.derived["lower_pos_ids"] = frozenset(p.lower() for p in _pos_ids(inventory))
+    return ids
 
 
 def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
@@ -254,7 +296,7 @@ def current_queue(runtime: Runtime) -> Shared[QueuePart]:
         return pos_part(
             frames.value.pos,
             invoices.value.picture,
-            runtime.store.invoice_states_since(now - window),
+            invoices.value.states,
             runtime.inventory,
             labels,
             now,

@@ -130,24 +130,3 @@ class SharedReads:
             with self._lock:
                 self._building.discard(name)
                 self._since.pop(name, None)
-
-
-class ScopedReads:
-    """``reads`` for the sessions of one scope (``cucu.scope``): the same names under the scope's own, so a
-    scoped person's values are shared with the people of the same scope and never with anyone else."""
-
-    def __init__(self, reads: SharedReads, scope_key: str) -> None:
-        self.reads = reads
-        self.prefix = f"@{scope_key}:"
-
-    def behind(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
-        return self.reads.behind(self.prefix + name, version, build)
-
-    def now(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T]:
-        return self.reads.now(self.prefix + name, version, build)
-
-    def soon(self, name: str, version: Hashable, build: Callable[[], T]) -> Shared[T] | None:
-        return self.reads.soon(self.prefix + name, version, build)
-
-    def building_for(self, name: str) -> tuple[float, str | None]:
-        return self.reads.building_for(self.prefix + name)

@@ -124,3 +124,76 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     report = compliance_report(scoped.as_store(), mine, now - timedelta(days=1), now, now)
     text = "".join(frame.to_csv() for _name, frame in report_sheets(report, mine))
     assert "Casa Matriz" in text and not [f for f in forbidden if f in text]
+
+
+def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain, monkeypatch):
+    """Estado's frames, its invoices and queue for a scoped view are cut from the whole company's (one read of every
+    POS and invoice for fifty scopes): the very frames its own store would build, at the same moment."""
+    import pandas as pd
+
+    from cucu.invoicing import invoice_picture
+    from cucu.views.estado import overview
+    from cucu.views.facturas import invoices_frame
+    from cucu.views.pos import pos_frame
+    from ui import resources
+
+    monkeypatch.setattr(resources, "_own_write_unseen", lambda name: False)  # no Streamlit session here
+    runtime, forbidden = chain
+    view = runtime.for_scope(Scope(frozenset({MINE})))
+    assert view.company is runtime and view.shared is not runtime.shared
+    settings = view.settings
+
+    frames = resources.current_frames(view).value
+    at = frames.built_at
+    direct = pos_frame(
+        view.inventory, view.store.pos_statuses(), at, settings.long_open_hours, view.store.cufds(),
+        timedelta(hours=settings.cufd_expiring_hours),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(frames.pos, direct)
+    expected = overview(direct, view.inventory, at)
+    for name in vars(expected):  # longest_open is a row: compared as one
+        mine, theirs = getattr(frames.overview, name), getattr(expected, name)
+        assert mine.equals(theirs) if isinstance(mine, pd.Series) else mine == theirs, name
+    assert 0 < len(frames.pos) < len(resources.current_frames(runtime).value.pos)
+    assert not [f for f in forbidden if f in frames.pos.to_csv()]
+
+    tables = resources.current_invoices(view).value
+    window = timedelta(hours=settings.invoice_window_hours)
+    picture = invoice_picture(view.store, view.inventory, tables.built_at, window, open_only=True)
+    assert [a.invoice.id for a in tables.picture.invoices] == [a.invoice.id for a in picture.invoices]
+    assert tables.picture.backlog == picture.backlog
+    pd.testing.assert_frame_equal(tables.open_invoices, invoices_frame(picture.invoices, view.inventory, tables.built_at))
+    assert sorted(tables.states) == sorted(view.store.invoice_states_since(tables.built_at - window))
+    assert tables.states and not [f for f in forbidden if f in repr(tables.states)]
+    assert resources.current_queue(view).value.items  # built from the narrowed frames and states
+
+
+def test_every_scope_shares_one_read_of_the_pos_tables_per_write(chain, monkeypatch):
+    """Fifty scopes' pages read every POS's state: once per write of the table for all of them, each scope keeping
+    only its own (``LatestReads``)."""
+    from cucu.regions import branches_by_region
+    from cucu.store.scoped import LatestReads
+
+    runtime, _forbidden = chain
+    store = runtime.store
+    reads: list[str] = []
+    real = store.pos_statuses
+
+    def counted() -> dict:
+        reads.append("pos")
+        return real()
+
+    monkeypatch.setattr(store, "pos_statuses", counted)
+    latest = LatestReads(store)
+    scoped = [ScopedStore(store, runtime.inventory, Scope(frozenset({r})), latest) for r in branches_by_region(runtime.inventory)]
+    assert len(scoped) > 1
+    for _ in range(3):
+        views = [s.pos_statuses() for s in scoped]
+    assert reads == ["pos"]
+    every = real()
+    for s, view in zip(scoped, views, strict=True):
+        assert view == {k: v for k, v in every.items() if k in s.pos_ids} and view
+    runtime.collector.sweep_once()  # a write: read again, once
+    reads.clear()
+    after = [s.pos_statuses() for s in scoped for _ in range(2)]
+    assert reads == ["pos"] and sum(len(v) for v in after) == 2 * len(every)
