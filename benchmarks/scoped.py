@@ -10,6 +10,7 @@ Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import tempfile
@@ -23,6 +24,7 @@ from benchmarks.pages import PAGES as EVERY_PAGE
 from benchmarks.pages import paired_loads, report
 from cucu.inventory import load_inventory
 from cucu.regions import branches_by_region
+from tests.support.browser import streamlit_server
 
 SECRET = "b" * 64
 PAGES = {**EVERY_PAGE, "alertas": ("Alertas", 2.0)}
@@ -58,6 +60,9 @@ def main() -> None:
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
     parser.add_argument("--supervisors", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="procesos del tablero detrás de nginx (README: More than one dashboard process)"
+    )
     parser.add_argument("--pages", nargs="*", default=list(PAGES), help="rutas a medir (vacía: Estado)")
     args = parser.parse_args()
     pages = {path: PAGES[path] for path in args.pages}
@@ -73,20 +78,27 @@ def main() -> None:
         server_args = ("--secrets.files", str(secrets))
 
         def others_open(url: str, _browser: Browser, measured: str) -> None:
-            # every other supervisor with Estado open, refreshing live: the server's work for them, not their drawing
+            # every other supervisor with Estado open, refreshing live: the server's work for them, not their drawing;
+            # with more processes, nginx's st_route cookie spreads them evenly over all (the measured one's too)
+            urls = [url] + [
+                servers.enter_context(streamlit_server(env, timeout_s=300, args=server_args)) for _ in range(1, args.processes)
+            ]
             others = {f"sup{n}": {"X-Remote-User": f"sup{n}", "X-Proxy-Secret": SECRET} for n in range(len(people))}
             others.pop(measured, None)
-            viewers.extend(open_viewers(url, others))
+            names = list(others)
+            for k, each in enumerate(urls):
+                viewers.extend(open_viewers(each, {n: others[n] for n in names[k :: len(urls)]}))
 
         region = next(iter(by_region))
         for who, label in (("sup0", f"supervisor de {region}"), ("empresa", "supervisor de toda la empresa")):
-            print(f"== {label} (con los otros supervisores con alcance y Estado abierto)", flush=True)
+            print(f"== {label} (los otros supervisores con Estado abierto; {args.processes} proceso(s))", flush=True)
             headers = {"X-Remote-User": who, "X-Proxy-Secret": SECRET}
             viewers: list[HeadlessViewer] = []
-            times, bare = paired_loads(
-                env, pages, args.runs, server_args=server_args, headers=headers,
-                open_beside=functools.partial(others_open, measured=who),
-            )  # fmt: skip
+            with contextlib.ExitStack() as servers:
+                times, bare = paired_loads(
+                    env, pages, args.runs, server_args=server_args, headers=headers,
+                    open_beside=functools.partial(others_open, measured=who),
+                )  # fmt: skip
             dropped = [v.error for v in viewers if v.error]
             print(
                 f"  {len(viewers)} supervisores con Estado abierto: {sum(v.runs for v in viewers)} ejecuciones "
