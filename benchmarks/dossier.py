@@ -20,9 +20,9 @@ from benchmarks.common import API_KEY, deployed_chain, inventory_arguments
 from benchmarks.pages import paired_loads, report
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
+from cucu.connectivity.outages import read_outages
 from cucu.events.actions import Actions, Actor
 from cucu.inventory import load_inventory
-from cucu.outages import read_outages
 from cucu.store import Store
 from cucu.vocabulary import Motive, OutageKind, Role
 

@@ -23,9 +23,9 @@ from playwright.sync_api import sync_playwright
 from benchmarks.common import deployed_chain, inventory_arguments
 from benchmarks.pages import LOAD_TIMEOUT_MS, paired_loads, report
 from cucu.api.models import Event, Inventory, Invoice, InvoiceStatus
-from cucu.compliance import compliance_report, month_period, previous_month
 from cucu.events.policy import POLICY_ACTOR
 from cucu.inventory import load_inventory
+from cucu.reports.compliance import compliance_report, month_period, previous_month
 from cucu.store import ConnectivityCheck, DayEvents, StatusRead, Store
 from cucu.store.schema import audit_log
 from cucu.views.informe import report_pdf, report_xlsx

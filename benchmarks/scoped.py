@@ -23,7 +23,7 @@ from benchmarks.headless import HeadlessViewer, open_viewers
 from benchmarks.pages import PAGES as EVERY_PAGE
 from benchmarks.pages import paired_loads, report
 from cucu.inventory import load_inventory
-from cucu.regions import branches_by_region
+from cucu.organization.regions import branches_by_region
 from tests.support.browser import streamlit_server
 
 SECRET = "b" * 64

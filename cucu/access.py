@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cucu.api.models import Inventory, clip_text
-from cucu.regions import region_name
-from cucu.scope import WHOLE_COMPANY, Scope, union, unknown_names
+from cucu.organization.regions import region_name
+from cucu.organization.scope import WHOLE_COMPANY, Scope, union, unknown_names
 from cucu.settings import ENV_PREFIX, ConfigurationError, env_sources, merge_sources, parse_switch
 from cucu.vocabulary import AccessMode, Role
 
@@ -117,7 +117,7 @@ class Decision:
     role: Role | None
     reason: str  # why this role, in Spanish (shown to the person and in logs)
     signed_in: bool
-    scope: Scope = WHOLE_COMPANY  # the branches this person sees and acts on (cucu.scope)
+    scope: Scope = WHOLE_COMPANY  # the branches this person sees and acts on (cucu.organization.scope)
 
     @property
     def can_act(self) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cucu.api.models import Branch, Inventory, PointOfSale
-from cucu.regions import department_of_city, region_name
+from cucu.organization.regions import department_of_city, region_name
 from cucu.settings import ConfigurationError
 
 DEMO_INVENTORY_PATH = Path(__file__).with_name("demo_inventory.toml")

@@ -22,8 +22,8 @@ from cucu.collector import Collector
 from cucu.events.actions import Actions
 from cucu.events.policy import Policy
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
-from cucu.monthly_report import send_monthly_report
-from cucu.scope import Scope, within
+from cucu.organization.scope import Scope, within
+from cucu.reports.monthly import send_monthly_report
 from cucu.settings import DEFAULT_DB_PATH, Settings, SettingsError
 from cucu.store import Store
 from cucu.store.scoped import LatestReads, ScopedStore
@@ -154,7 +154,7 @@ def build_runtime(settings: Settings, *, start_collector: bool | None = None) ->
         holder=collector.holder,
         policy=policy,
         clock=store.now,
-        # last month's compliance report on the 1st (cucu.monthly_report), by the process that polls
+        # last month's compliance report on the 1st (cucu.reports.monthly), by the process that polls
         after_round=lambda now: send_monthly_report(
             store, inventory, settings.alerts, now, apprise_send, backfill_days=settings.backfill_days
         ),

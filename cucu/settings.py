@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cucu.regions import region_name
+from cucu.organization.regions import region_name
 from cucu.vocabulary import Mode, PolicyMaintenance, PolicyMode
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ class AlertSettings:
 
     channels: tuple[Channel, ...] = ()
     branch_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # branch id or name -> tags
-    region_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # region (cucu.regions) -> tags
+    region_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)  # region (cucu.organization.regions) -> tags
     disabled: frozenset[str] = frozenset()  # AlertRule values switched off in [alerts.rules]
     public_url: str | None = None  # the dashboard's address as people open it, for links in messages
     remind_minutes: float = _number(float, 60, 0, 10_080)  # 0: no reminders

@@ -1,8 +1,8 @@
 """The status API as its own small service: ``python -m cucu.status_service`` (deploy/systemd), behind the
 same nginx as the dashboard (``/contingencia/api/``).
 
-- ``GET /api/estado``: JSON (``cucu.status.status_json``);
-- ``GET /api/metricas``: OpenMetrics for Prometheus and Grafana (``cucu.status.status_openmetrics``).
+- ``GET /api/estado``: JSON (``cucu.views.status.status_json``);
+- ``GET /api/metricas``: OpenMetrics for Prometheus and Grafana (``cucu.views.status.status_openmetrics``).
 
 Both want ``Authorization: Bearer <token>``, a token the operator made (``--nuevo-token``) and listed by its
 SHA-256 in ``CUCU_STATUS_TOKENS_SHA256`` or ``[status].tokens_sha256`` of secrets.toml. Read-only: the store
@@ -32,8 +32,8 @@ from cucu.api.models import Inventory
 from cucu.logs import configure_logging
 from cucu.runtime import inventory_for
 from cucu.settings import DEFAULT_DB_PATH, ConfigurationError, Settings, load_settings
-from cucu.status import OPENMETRICS_TYPE, Status, read_status, status_json, status_openmetrics
 from cucu.store import Store
+from cucu.views.status import OPENMETRICS_TYPE, Status, read_status, status_json, status_openmetrics
 
 log = logging.getLogger("cucu.status_service")
 

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from cucu.connectivity.outages import Dossier, Outage, find_outage, read_dossier, read_outage_list
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
-from cucu.outages import Dossier, Outage, find_outage, read_dossier, read_outage_list
 from cucu.periods import day_bounds, picked_range
 from cucu.views.caidas import (
     OUTAGE_LIST_COLUMNS,

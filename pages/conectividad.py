@@ -8,8 +8,8 @@ import streamlit as st
 
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.window import CheckHistory
+from cucu.events.maintenance import company_periods
 from cucu.formatting import fmt_age, fmt_datetime, fmt_duration, fmt_every, fmt_percent, in_sentence
-from cucu.maintenance import company_periods
 from cucu.store import Store
 from cucu.views import conectividad
 from cucu.views.conectividad import HeartbeatColumn, OutageColumn

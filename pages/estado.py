@@ -16,7 +16,7 @@ from cucu.events.policy import set_paused
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_hour, fmt_time, md_text, plural
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
-from cucu.regions import branches_by_region
+from cucu.organization.regions import branches_by_region
 from cucu.store import Incident, JobRun
 from cucu.views.alertas import owner_text
 from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from cucu.compliance import ComplianceReport, compliance_report, month_period, previous_month
 from cucu.formatting import fmt_count, fmt_datetime, fmt_month
-from cucu.monthly_report import monthly_report_state
 from cucu.periods import day_bounds, picked_range
+from cucu.reports.compliance import ComplianceReport, compliance_report, month_period, previous_month
+from cucu.reports.monthly import monthly_report_state
 from cucu.views.informe import (
     NOTICE,
     branches_frame,

@@ -11,7 +11,7 @@ import streamlit as st
 from cucu.events.actions import MAX_DESCRIPTION
 from cucu.formatting import fmt_count, md_text
 from cucu.inventory import branch_labels
-from cucu.regions import branches_by_region
+from cucu.organization.regions import branches_by_region
 from cucu.vocabulary import Motive
 from ui import actions, shell
 

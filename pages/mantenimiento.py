@@ -9,11 +9,20 @@ from datetime import time, timedelta
 import streamlit as st
 
 from cucu.events.actions import ActionError
+from cucu.events.maintenance import (
+    REASON_MAX,
+    SILENCED_BY_DEFAULT,
+    cancel,
+    cufds_to_renew,
+    mark_past,
+    period,
+    schedule,
+    scope_text,
+)
 from cucu.events.policy import during_window
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
-from cucu.maintenance import REASON_MAX, SILENCED_BY_DEFAULT, cancel, cufds_to_renew, mark_past, period, schedule, scope_text
-from cucu.regions import branches_by_region
+from cucu.organization.regions import branches_by_region
 from cucu.store import MaintenanceWindow, StoredCufd
 from cucu.vocabulary import AlertRule, stored_label
 from ui import actions, identity, resources, shell, widgets
@@ -109,7 +118,7 @@ else:
                 if policy := during_window(window, settings.policy):
                     st.caption(policy)
                 preflight(window, cufds)
-                # a scoped supervisor cancels only a window wholly theirs (cucu.maintenance.cancel checks it too)
+                # a scoped supervisor cancels only a window wholly theirs (cucu.events.maintenance.cancel checks it too)
                 if page.can_act and (page.company_wide or (window.branch_ids and not window.hidden_branches)):
                     cancel_button(window.id)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_hour, md_text, plural
-from cucu.regions import branches_by_region
+from cucu.organization.regions import branches_by_region
 from cucu.views.estado import BranchTile, Overview, RegionTile
 from cucu.views.queue import merged, person_part
 from cucu.vocabulary import Outcome, QueueKind

@@ -19,11 +19,11 @@ from cucu.alerts import CHECK_HISTORY
 from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
+from cucu.events.maintenance import current_and_upcoming
 from cucu.events.policy import PolicyStatus
 from cucu.inventory import branch_labels, inventory_stamp
 from cucu.invoicing import InvoicePicture, backlog, invoice_picture
 from cucu.logs import configure_logging
-from cucu.maintenance import current_and_upcoming
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow

@@ -16,8 +16,8 @@ import streamlit as st
 from cucu.access import AccessSettings, Decision
 from cucu.api.models import Inventory
 from cucu.connectivity.rules import Rollup
+from cucu.events.maintenance import scope_text
 from cucu.formatting import fmt_count, fmt_datetime, fmt_time, md_text
-from cucu.maintenance import scope_text
 from cucu.runtime import Runtime
 from cucu.settings import Settings
 from cucu.store import MaintenanceWindow

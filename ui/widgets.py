@@ -13,8 +13,8 @@ from cucu.api.models import Inventory
 from cucu.formatting import fmt_datetime, plural
 from cucu.inventory import branch_labels
 from cucu.lapaz import LA_PAZ_NAME
+from cucu.organization.regions import branches_by_region
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
-from cucu.regions import branches_by_region
 from cucu.runtime import Runtime
 from cucu.views.eventos import LONG_OPEN
 from cucu.views.links import BRANCH_PARAM, MOTIVE_PARAM, PAGE_PARAM, REGION_PARAM, SEARCH_PARAM, STATE_PARAM, page_link

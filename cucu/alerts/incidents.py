@@ -16,9 +16,9 @@ from cucu.alerts.rules import Condition, Snapshot, conditions, recovery, siat_kn
 from cucu.alerts.text import TITLE_PREFIX, outside, plain, plain_title
 from cucu.api.models import Inventory
 from cucu.connectivity.rules import checks_for_rules
+from cucu.events.maintenance import silences
 from cucu.formatting import fmt_datetime
 from cucu.invoicing import INVOICE_JOB, invoice_picture, walk_progress
-from cucu.maintenance import silences
 from cucu.settings import AlertSettings, Channel, EscalationStep, Settings
 from cucu.store import Incident, OutboxMessage, Store
 from cucu.vocabulary import OPEN_OUTCOMES, AlertKind, AlertRule

@@ -211,7 +211,7 @@ class Branch:
     name: str
     pos: tuple[PointOfSale, ...]
     city: str | None = None
-    # Its region (``cucu.regions``): the inventory's, else its city's department; None when neither is known.
+    # Its region (``cucu.organization.regions``): the inventory's, else its city's department; None when neither is known.
     region: str | None = None
 
 

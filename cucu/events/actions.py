@@ -30,7 +30,7 @@ from cucu.events.history import load_days
 from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour
 from cucu.invoicing import cufd_health, read_cufd
 from cucu.lapaz import now_la_paz
-from cucu.scope import WHOLE_COMPANY, Scope
+from cucu.organization.scope import WHOLE_COMPANY, Scope
 from cucu.settings import Settings
 from cucu.store import ActionInProgress, Attempt, AuditFilter, CufdFetch, PosFetch, Store, StoredCufd
 from cucu.vocabulary import EVENT_ACTIONS, ActionKind, CufdHealth, Motive, Outcome, Role

@@ -39,8 +39,8 @@ from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import cucu_silent_since, ok_streak, rule_checks, siat_down_since
 from cucu.events.actions import MAX_DESCRIPTION, ActionError, Actions, Actor, EndTarget, can_act, refuse_outside_scope
+from cucu.events.maintenance import announces_siat_down
 from cucu.formatting import fmt_count, fmt_hour, plural
-from cucu.maintenance import announces_siat_down
 from cucu.settings import PolicySettings
 from cucu.store import Attempt, AuditEntry, AuditFilter, MaintenanceWindow, PosStatus, Store
 from cucu.vocabulary import (

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cucu.api.models import Branch, Inventory, PointOfSale, format_api_datetime
-from cucu.regions import department_of_city
+from cucu.organization.regions import department_of_city
 from cucu.vocabulary import Motive
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cucu.scope import SHARED_RULES
+from cucu.organization.scope import SHARED_RULES
 from cucu.store.audit import Attempt, _audit_decided
 from cucu.store.base import StoreBase, _lenient, _no_key
 from cucu.store.schema import alert_outbox, incident_notes, incidents
@@ -434,7 +434,7 @@ def _note(conn: Connection, incident_id: int, attempt: Attempt, note: str, *, ac
 
 def seen_from(branch_ids: Collection[str] | None) -> sa.ColumnElement[bool]:
     """The incidents a person scoped to ``branch_ids`` sees (None: the whole company, every one): their
-    branches', and the company's that name no branch (``cucu.scope.SHARED_RULES``)."""
+    branches', and the company's that name no branch (``cucu.organization.scope.SHARED_RULES``)."""
     if branch_ids is None:
         return sa.true()
     return sa.or_(

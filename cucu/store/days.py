@@ -173,22 +173,18 @@ class DayTables(StoreBase):
 
     def verified_per_day(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[date, int]:
         """How many POS have a verified row, per day from ``first`` to ``last`` (days without one are absent)."""
-        query = (
-            sa.select(day_events.c.day, sa.func.count())
-            .where(day_events.c.day >= first, day_events.c.day <= last, day_events.c.verified)
-            .group_by(day_events.c.day)
-        )
-        if pos_ids is not None:
-            query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))
-        with self.engine.connect() as conn:
-            return {row[0]: int(row[1]) for row in conn.execute(query)}
+        return self._verified_by(day_events.c.day, first, last, pos_ids)
 
     def verified_per_pos(self, first: date, last: date, *, pos_ids: Collection[str] | None = None) -> dict[str, int]:
         """How many days from ``first`` to ``last`` each POS has a verified row for (POS without one are absent)."""
+        return self._verified_by(day_events.c.pos_id, first, last, pos_ids)
+
+    def _verified_by(self, key: sa.Column[Any], first: date, last: date, pos_ids: Collection[str] | None) -> dict[Any, int]:
+        """Verified rows from ``first`` to ``last`` counted by ``key`` (a day, or a POS)."""
         query = (
-            sa.select(day_events.c.pos_id, sa.func.count())
+            sa.select(key, sa.func.count())
             .where(day_events.c.day >= first, day_events.c.day <= last, day_events.c.verified)
-            .group_by(day_events.c.pos_id)
+            .group_by(key)
         )
         if pos_ids is not None:
             query = query.where(day_events.c.pos_id.in_(sorted(pos_ids)))

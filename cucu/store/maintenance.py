@@ -1,5 +1,5 @@
 """Maintenance windows as stored (table ``maintenance_windows``): scheduled and cancelled by supervisors, each
-change audited in its transaction. What a window means is in :mod:`cucu.maintenance`."""
+change audited in its transaction. What a window means is in :mod:`cucu.events.maintenance`."""
 
 from __future__ import annotations
 

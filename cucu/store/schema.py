@@ -208,7 +208,7 @@ outbox_newest_first = sa.Index("ix_alert_outbox_created_at", alert_outbox.c.crea
 outbox_by_incident = sa.Index("ix_alert_outbox_incident", alert_outbox.c.incident_id)
 
 
-# v17: maintenance windows a supervisor scheduled (cucu/maintenance.py): when, where, why, which alerts wait.
+# v17: maintenance windows a supervisor scheduled (cucu/events/maintenance.py): when, where, why, which alerts wait.
 maintenance_windows = sa.Table(
     "maintenance_windows",
     metadata,

@@ -2,7 +2,7 @@
 their branches and POS, or the company's rows that name no branch (SIAT's checks, the jobs' runs).
 
 Fail closed: a ``Store`` method this module has not decided on raises ``AttributeError`` instead of reading
-everything (``tests/unit/test_scoped_store.py`` makes a new one be decided here). Writes pass through: who may
+everything (``tests/store/test_scoped_store.py`` makes a new one be decided here). Writes pass through: who may
 write what is checked by the actions themselves (``cucu.events.actions.refuse_outside_scope``).
 """
 
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cucu.api.models import Inventory
-from cucu.scope import SHARED_RULES, Scope, within
+from cucu.organization.scope import SHARED_RULES, Scope, within
 from cucu.store.alerts import Incident, IncidentNote, OutboxEntry
 from cucu.store.audit import AuditEntry, AuditFilter
 from cucu.store.days import DayEvents
@@ -173,7 +173,7 @@ class ScopedStore:
     # ---- alerts -------------------------------------------------------------------------------
 
     def sees(self, incident: Incident) -> bool:
-        """Their branches' incidents, and the company's that name no branch (``cucu.scope.SHARED_RULES``)."""
+        """Their branches' incidents, and the company's that name no branch (``cucu.organization.scope.SHARED_RULES``)."""
         if incident.branch_id:
             return incident.branch_id in self.branch_ids
         return incident.rule in SHARED_RULES
@@ -222,6 +222,6 @@ class ScopedStore:
         return [w for w in found if w is not None]
 
     def maintenance_window(self, window_id: int) -> MaintenanceWindow | None:
-        """As stored, not narrowed: cancelling checks every branch it covers (``cucu.maintenance.cancel``)."""
+        """As stored, not narrowed: cancelling checks every branch it covers (``cucu.events.maintenance.cancel``)."""
         found = self._store.maintenance_window(window_id)
         return found if found is not None and self._narrowed(found) is not None else None

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.api.models import Inventory
+from cucu.connectivity.outages import Dossier, Outage
 from cucu.formatting import fmt_datetime, fmt_duration
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
-from cucu.outages import Dossier, Outage
 from cucu.views.export import sheets_pdf, workbook
 from cucu.views.facturas import invoice_state_label
 from cucu.views.links import page_link

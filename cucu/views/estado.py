@@ -9,7 +9,7 @@ import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.formatting import fmt_count, plural
-from cucu.regions import branches_by_region, region_label
+from cucu.organization.regions import branches_by_region, region_label
 from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, PosState
 
@@ -71,7 +71,7 @@ class BranchTile(PosCounts):
 class RegionTile(PosCounts):
     """A region's branches summed: what Estado shows first at a chain's size, one tile per region."""
 
-    region: str  # its label (``cucu.regions.region_label``), what the URL's ``region`` carries
+    region: str  # its label (``cucu.organization.regions.region_label``), what the URL's ``region`` carries
     branches: int
     branches_in_contingency: int
     branches_needing_attention: int
@@ -85,7 +85,7 @@ class RegionTile(PosCounts):
 
 
 def region_tiles(tiles: list[BranchTile], inventory: Inventory) -> list[RegionTile]:
-    """One tile per region of the inventory, in ``cucu.regions.ordered_regions``'s order."""
+    """One tile per region of the inventory, in ``cucu.organization.regions.ordered_regions``'s order."""
     by_id = {t.branch_id: t for t in tiles}
     found = []
     for region, branch_ids in branches_by_region(inventory).items():

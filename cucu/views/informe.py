@@ -1,5 +1,5 @@
 """The monthly compliance report laid out (issue 26, part 4): its sheets (the page's tables, the workbook's sheets,
-the PDF's tables), in Spanish, from ``cucu.compliance``'s figures. An unknown figure is ``None`` (shown "—"),
+the PDF's tables), in Spanish, from ``cucu.reports.compliance``'s figures. An unknown figure is ``None`` (shown "—"),
 never 0 or 100 %; a figure counted from a history not yet all read from cucu says "al menos"."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import timedelta
 import pandas as pd
 
 from cucu.api.models import Inventory
-from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_number, fmt_percent
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import LA_PAZ
-from cucu.regions import region_label
+from cucu.organization.regions import region_label
+from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
 from cucu.views.export import sheets_pdf, workbook
 from cucu.vocabulary import Motive
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 BRANCH_PARAM, STATE_PARAM, MOTIVE_PARAM = "sucursal", "estado", "motivo"
-REGION_PARAM = "region"  # a region by its label (cucu.regions.region_label)
+REGION_PARAM = "region"  # a region by its label (cucu.organization.regions.region_label)
 SEARCH_PARAM = "buscar"  # Eventos activos' text search (cucu.views.eventos.search_mask)
 PAGE_PARAM = "pagina"  # a paged table's page number (Bitácora)
 VIEW_PARAM = "vista"  # Facturas' tab, by its label

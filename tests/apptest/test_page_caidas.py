@@ -8,8 +8,8 @@ import io
 
 import pandas as pd
 
+from cucu.connectivity.outages import read_outage_list, read_outages
 from cucu.events.actions import Actor
-from cucu.outages import read_outage_list, read_outages
 from cucu.vocabulary import Motive, OutageKind, Role
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
@@ -69,7 +69,7 @@ def test_a_siat_outage_is_listed_and_its_dossier_follows_it(sim, seeded_runtime,
 
 
 def test_the_dossier_workbook_holds_the_evidence(sim, seeded_runtime):
-    from cucu.outages import read_dossier
+    from cucu.connectivity.outages import read_dossier
     from cucu.views.caidas import dossier_xlsx
 
     siat_outage(sim, seeded_runtime)
@@ -111,7 +111,7 @@ def test_the_dossier_prints_as_a_pdf_in_spanish(sim, seeded_runtime):
     import re
     import zlib
 
-    from cucu.outages import read_dossier
+    from cucu.connectivity.outages import read_dossier
     from cucu.views.caidas import dossier_pdf
     from cucu.views.export import pdf_text
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from cucu import compliance
 from cucu.access import Identity
+from cucu.reports import compliance
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 from tests.support.scoped import seed_every_region
 
@@ -37,7 +37,7 @@ def test_the_first_build_of_a_period_runs_in_the_background_and_says_so(sim, see
         release.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("cucu.compliance.compliance_report", slow)
+    monkeypatch.setattr("cucu.reports.compliance.compliance_report", slow)
     at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
     assert BUILDING in texts(at) and not at.metric  # the page answers at once, the report is on its way
     release.set()

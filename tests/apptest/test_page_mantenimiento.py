@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cucu.events.actions import Actor
-from cucu.maintenance import schedule
+from cucu.events.maintenance import schedule
 from cucu.vocabulary import ActionKind, AlertRule, Role
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
@@ -66,7 +66,7 @@ def test_a_viewer_reads_the_windows_but_cannot_schedule(app_secrets, seeded_runt
 def test_before_a_window_the_pos_whose_cufd_expires_inside_it_are_offered_for_renewal(app_secrets, seeded_runtime):
     """Pre-flight: the demo's CUFDs are read; a window ending after some of them expire lists those POS, and
     the button opens the same confirmation as Facturas' renewal."""
-    from cucu.maintenance import cufds_to_renew
+    from cucu.events.maintenance import cufds_to_renew
 
     seeded_runtime.collector.cufd_once()
     now = seeded_runtime.store.now()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from cucu.access import Identity
-from cucu.outages import read_outages
+from cucu.connectivity.outages import read_outages
 from cucu.vocabulary import OutageKind
 from tests.apptest.test_page_informe import built
 from tests.support.apptest import run_app, sent_bytes, texts

@@ -18,10 +18,10 @@ from playwright.sync_api import expect
 from cucu.alerts import decide, deliver, read_snapshot
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
+from cucu.connectivity.outages import read_dossier, read_outages
 from cucu.events.actions import Actions, Actor
 from cucu.inventory import DEMO_INVENTORY_PATH, load_inventory
 from cucu.lapaz import now_la_paz
-from cucu.outages import read_dossier, read_outages
 from cucu.settings import load_alerts
 from cucu.simulator import DEFAULT_API_KEY, Simulator
 from cucu.simulator.server import SimulatorServer

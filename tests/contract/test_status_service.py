@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from cucu.access import token_digest
-from cucu.status import OPENMETRICS_TYPE
 from cucu.status_service import main as status_main
+from cucu.views.status import OPENMETRICS_TYPE
 from tests.support.apptest import run_app
 from tests.support.net import free_port
 from tests.support.waiting import wait_until

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from cucu.api.models import Branch, Event, Inventory, Invoice, InvoiceStatus, PointOfSale
-from cucu.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, compliance_report, month_period
+from cucu.connectivity.outages import read_outages
 from cucu.events.actions import Actor
+from cucu.events.maintenance import schedule
 from cucu.events.policy import POLICY_ACTOR
 from cucu.lapaz import LA_PAZ
-from cucu.maintenance import schedule
-from cucu.outages import read_outages
+from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, compliance_report, month_period
 from cucu.store import Attempt, ConnectivityCheck, DayEvents, StatusRead, Store
 from cucu.views.informe import branches_frame, coverage_note, headline, regions_frame, report_pdf, report_xlsx, summary_frame
 from cucu.vocabulary import ActionKind, AlertRule, InvoiceState, OutageKind, Outcome, Role

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from cucu.events.actions import ActionError, Actor
-from cucu.maintenance import cancel, current_and_upcoming, schedule, silences
+from cucu.events.maintenance import cancel, current_and_upcoming, schedule, silences
 from cucu.store import Store
 from cucu.vocabulary import ActionKind, AlertRule, Role
 from tests.store.test_alerts import INVENTORY, NORTE, SUR, T0, channels, down, run, up
@@ -114,7 +114,7 @@ def test_pre_flight_names_the_pos_whose_cufd_does_not_last_through_the_window():
     """Offline invoices need a valid CUFD from before the outage: before a window, those that expire inside it
     (or earlier), are inactive or missing are to renew; those never read are counted apart, not as fine."""
     from cucu.api.models import Cufd
-    from cucu.maintenance import cufds_to_renew
+    from cucu.events.maintenance import cufds_to_renew
     from cucu.store import MaintenanceWindow, StoredCufd
 
     start, end = T0 + timedelta(hours=2), T0 + timedelta(hours=4)
@@ -137,7 +137,7 @@ def test_pre_flight_names_the_pos_whose_cufd_does_not_last_through_the_window():
 
 
 def test_a_past_outage_is_marked_as_maintenance_after_the_fact_audited(db):
-    from cucu.maintenance import company_periods, mark_past
+    from cucu.events.maintenance import company_periods, mark_past
 
     store = Store(db)
     now = T0 + timedelta(days=1)
@@ -162,7 +162,7 @@ def test_a_past_outage_is_marked_as_maintenance_after_the_fact_audited(db):
 def test_availability_leaves_out_the_companys_maintenance_and_counts_it_apart():
     from cucu.connectivity.checks import ConnectivityCheck
     from cucu.connectivity.rules import uptime
-    from cucu.maintenance import company_periods
+    from cucu.events.maintenance import company_periods
     from cucu.store import MaintenanceWindow
     from cucu.views.conectividad import maintenance_in
 
@@ -183,8 +183,8 @@ def test_availability_leaves_out_the_companys_maintenance_and_counts_it_apart():
 def test_a_period_picked_as_a_day_and_two_times_ends_the_next_day_when_its_end_is_not_after_its_start():
     from datetime import date, datetime, time
 
+    from cucu.events.maintenance import period
     from cucu.lapaz import LA_PAZ
-    from cucu.maintenance import period
 
     day = date(2026, 12, 3)
     assert period(day, time(22), time(23)) == (datetime(2026, 12, 3, 22, tzinfo=LA_PAZ), datetime(2026, 12, 3, 23, tzinfo=LA_PAZ))

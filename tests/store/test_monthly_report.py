@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from cucu.alerts.delivery import apprise_send
 from cucu.lapaz import LA_PAZ
-from cucu.monthly_report import monthly_report_state, send_monthly_report
+from cucu.reports.monthly import monthly_report_state, send_monthly_report
 from cucu.settings import load_alerts
 from tests.store.test_compliance import INVENTORY, november  # noqa: F401 - the fixture
 from tests.support.alert_receivers import WebhookReceiver

@@ -35,9 +35,9 @@ from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.connectivity.rules import DOWN_AFTER, checks_for_rules
 from cucu.events.actions import Actions, Actor
+from cucu.events.maintenance import cancel, schedule
 from cucu.events.policy import POLICY_ACTOR, STARTED, Policy, set_paused
 from cucu.lapaz import now_la_paz
-from cucu.maintenance import cancel, schedule
 from cucu.settings import load_policy
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store

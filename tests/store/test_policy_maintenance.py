@@ -16,8 +16,8 @@ from datetime import timedelta
 
 import pytest
 
+from cucu.events.maintenance import cancel, schedule
 from cucu.events.policy import POLICY_ACTOR, maintenance_hold
-from cucu.maintenance import cancel, schedule
 from cucu.settings import SettingsError, load_policy
 from cucu.store import AuditFilter, MaintenanceWindow
 from cucu.vocabulary import ActionKind, AlertRule, PolicyMaintenance, PolicyState

@@ -11,9 +11,9 @@ import pytest
 from cucu.alerts import acknowledge, add_note
 from cucu.api.client import CucuClient
 from cucu.events.actions import COMPANY_ONLY, OUTSIDE_SCOPE, OUTSIDE_SCOPE_BRANCHES, ActionError, Actions, Actor, EndTarget
+from cucu.events.maintenance import cancel, mark_past, schedule
 from cucu.events.policy import set_paused
-from cucu.maintenance import cancel, mark_past, schedule
-from cucu.scope import Scope
+from cucu.organization.scope import Scope
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
 from cucu.vocabulary import ActionKind, AlertRule, Outcome, Role

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from cucu.inventory import DEMO_INVENTORY_PATH
+from cucu.organization.scope import Scope
 from cucu.runtime import build_runtime
-from cucu.scope import Scope
 from cucu.settings import load_settings
 from cucu.simulator import DEFAULT_API_KEY
 from cucu.store import AuditFilter, Store
@@ -97,7 +97,7 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
     for name, read in reads.items():
         everything, theirs = repr(read(store)), repr(read(scoped))
         leaked = [f for f in forbidden if f in theirs]
-        if name != "maintenance_window":  # as stored: cancelling checks every branch (cucu.maintenance.cancel)
+        if name != "maintenance_window":  # as stored: cancelling checks every branch (cucu.events.maintenance.cancel)
             assert not leaked, (name, leaked)
         assert everything != theirs or name in ("audit_actors", "open_incident_counts", "verified_per_day"), name
     # the test can fail: the whole company's reads hold the other regions
@@ -109,8 +109,8 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
 
 def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     """Bitácora's CSV and the monthly report's workbook, built from what the scoped store reads."""
-    from cucu.compliance import compliance_report
-    from cucu.scope import within
+    from cucu.organization.scope import within
+    from cucu.reports.compliance import compliance_report
     from cucu.views.bitacora import audit_csv
     from cucu.views.informe import report_sheets
 
@@ -171,7 +171,7 @@ def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain
 def test_every_scope_shares_one_read_of_the_pos_tables_per_write(chain, monkeypatch):
     """Fifty scopes' pages read every POS's state: once per write of the table for all of them, each scope keeping
     only its own (``LatestReads``)."""
-    from cucu.regions import branches_by_region
+    from cucu.organization.regions import branches_by_region
     from cucu.store.scoped import LatestReads
 
     runtime, _forbidden = chain

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from cucu.alerts import add_note
 from cucu.events.actions import Actor
-from cucu.maintenance import schedule
+from cucu.events.maintenance import schedule
 from cucu.runtime import Runtime
 from cucu.simulator import Simulator
 from cucu.store import OutboxMessage

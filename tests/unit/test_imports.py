@@ -16,7 +16,15 @@ CUCU = ROOT / "cucu"
 
 # Small modules every layer may use: words, La Paz time, Spanish renderings, periods, logging.
 FOUNDATION = ("cucu.vocabulary", "cucu.lapaz", "cucu.formatting", "cucu.periods", "cucu.logs")
-DOMAIN = ("cucu.connectivity", "cucu.events", "cucu.invoicing", "cucu.alerts", "cucu.collector", "cucu.maintenance")
+DOMAIN = (
+    "cucu.connectivity",
+    "cucu.events",
+    "cucu.invoicing",
+    "cucu.alerts",
+    "cucu.collector",
+    "cucu.organization",
+    "cucu.reports.compliance",
+)  # fmt: skip (cucu.reports.monthly sends the report's views: wiring, like runtime)
 
 
 def module_name(path: Path) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cucu.connectivity.checks import ConnectivityCheck
-from cucu.outages import BRANCHES_ON_TIMELINE, Outage, branch_clusters, dossier, outage_key
+from cucu.connectivity.outages import BRANCHES_ON_TIMELINE, Outage, branch_clusters, dossier, outage_key
 from cucu.simulator.seed import synthetic_inventory
 from cucu.vocabulary import Motive, OutageKind
 from tests.unit.test_frames import B1, B2, NOW, event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cucu.inventory import DEMO_INVENTORY_PATH, InventoryError, inventory_to_toml, load_inventory, parse_inventory
-from cucu.regions import DEPARTMENTS, NO_REGION, department_of_city, ordered_regions, region_label, region_name
+from cucu.organization.regions import DEPARTMENTS, NO_REGION, department_of_city, ordered_regions, region_label, region_name
 from cucu.simulator.seed import synthetic_inventory
 
 B1, P1 = "660e8400-e29b-41d4-a716-446655440003", "660e8400-e29b-41d4-a716-446655440004"
@@ -89,7 +89,7 @@ def test_regions_are_ordered_departments_first_then_others_then_none():
 
 
 def test_branches_by_region_groups_the_chain_in_order_with_no_region_last():
-    from cucu.regions import branches_by_region
+    from cucu.organization.regions import branches_by_region
 
     inv = parse_inventory(
         branch('city = "Springfield"')

@@ -6,7 +6,7 @@ import pytest
 
 from cucu.access import AccessSettingsError, Identity, decide, load_access, scope_problem
 from cucu.api.models import Branch, Inventory, PointOfSale
-from cucu.scope import WHOLE_COMPANY, Scope, within
+from cucu.organization.scope import WHOLE_COMPANY, Scope, within
 from cucu.vocabulary import Role
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from cucu.connectivity.outages import LANE_ORDER, Dossier
 from cucu.formatting import fmt_datetime
 from cucu.lapaz import wall_clock
-from cucu.outages import LANE_ORDER, Dossier
 from cucu.views.figures import BASE_CONFIG, SCHEMA
 from cucu.vocabulary import Tone
 

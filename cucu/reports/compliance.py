@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from cucu.api.models import Event, Inventory
+from cucu.connectivity.outages import OUTAGE_LEAD, Outage, find_outages, known_events, outage_events
 from cucu.connectivity.rules import uptime
+from cucu.events.maintenance import company_periods
 from cucu.events.policy import POLICY_ACTOR
 from cucu.invoicing import attribute, event_spans
 from cucu.lapaz import LA_PAZ
-from cucu.maintenance import company_periods
-from cucu.outages import OUTAGE_LEAD, Outage, find_outages, known_events, outage_events
 from cucu.store import AuditFilter, Store
 from cucu.vocabulary import ActionKind, InvoiceState, OutageKind, Outcome
 

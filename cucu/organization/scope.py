@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cucu.api.models import Branch, Inventory
-from cucu.regions import region_label
+from cucu.organization.regions import region_label
 from cucu.vocabulary import AlertRule
 
 # The company's alerts a scoped person sees too: SIAT's, cucu's and the collector's state are everyone's and

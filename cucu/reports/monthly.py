@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cucu.api.models import Inventory
-from cucu.compliance import closed_days, compliance_report, month_period, month_start, previous_month
 from cucu.formatting import fmt_month
+from cucu.reports.compliance import closed_days, compliance_report, month_period, month_start, previous_month
 from cucu.settings import AlertSettings, Channel
 from cucu.store import Store
 from cucu.views.informe import report_pdf, report_xlsx, summary_frame
