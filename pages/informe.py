@@ -130,7 +130,8 @@ st.subheader("Regiones")
 # menu and in the workbook.
 FIRST = ["Horas en contingencia (POS·h)", "Eventos", "Min. a iniciar (mediana)", "Validadas a tiempo (%)", "Rechazadas"]
 st.dataframe(
-    regions_frame(report, inventory), hide_index=True, width="stretch", key="informe_regiones",
+    resources.derived(runtime, shared, f"{name}:regiones", lambda: regions_frame(report, inventory)),
+    hide_index=True, width="stretch", key="informe_regiones",
     column_order=["Región", *FIRST],
 )  # fmt: skip
 branches = resources.derived(runtime, shared, f"{name}:sucursales", lambda: branches_frame(report, inventory))
