@@ -341,15 +341,17 @@ def region_tiles(ov: Overview) -> frozenset[str] | None:
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
-                links = st.columns(2)
+                # One row holding both (a container, not two columns: a tile is redrawn at every refresh of every
+                # open Estado, and each block is one more message per refresh).
+                links = st.container(horizontal=True, gap="small", vertical_alignment="center")
                 region = {REGION_PARAM: tile.region}
                 # A button, not a link to this page: such a link is drawn as the current page's, highlighted.
-                links[0].button(
+                links.button(
                     "Sucursales", icon=":material/store:", type="tertiary", key=f"abrir_region_{ov.regions.index(tile)}",
                     on_click=open_region, args=(tile.region,),
                 )  # fmt: skip
                 in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
-                links[1].page_link(
+                links.page_link(
                     "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=region | in_contingency
                 )
     if not chosen:
@@ -379,14 +381,14 @@ def attention_tiles(ov: Overview, branch_ids: frozenset[str] | None) -> None:
                 notes = tile.notes(settings.long_open_hours)
                 if notes:
                     st.caption(" · ".join(notes))
-                links = st.columns(2)
+                links = st.container(horizontal=True, gap="small", vertical_alignment="center")  # as the region tiles' row
                 filtered = {widgets.BRANCH_PARAM: labels[tile.branch_id]}
                 # Its POS in contingency, what the tile is about; a tile only stale or without data opens them all.
                 in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
-                links[0].page_link(
+                links.page_link(
                     "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered | in_contingency
                 )
-                links[1].page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
+                links.page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
     affected = sum(1 for t in ov.tiles if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids))
     if affected > len(tiles):
         st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
