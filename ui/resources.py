@@ -16,7 +16,6 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
-from cucu.api.models import Inventory
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
 from cucu.events.maintenance import current_and_upcoming
@@ -192,13 +191,6 @@ class EstadoFrames:
     built_at: datetime  # the store's time the frame was worked out at (its ages and CUFD health)
 
 
-def _pos_ids(inventory: Inventory) -> frozenset[str]:
-    ids = inventory.derived.get("pos_ids")
-    if ids is None:
-        ids = inventory.derived["pos_ids"] = frozenset(p.id for p in inventory.all_pos)
-    return ids
-
-
 def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
     """Every POS's state and Estado's rollup, shared across sessions; read-only. A scoped view's are cut from the
     whole company's (one read of every POS for all scopes, not one per scope at every version)."""
@@ -207,7 +199,7 @@ def current_frames(runtime: Runtime) -> Shared[EstadoFrames]:
 
         def narrow() -> EstadoFrames:
             whole = company.value
-            mine = whole.pos[whole.pos[PosColumn.POS_ID].isin(_pos_ids(runtime.inventory))].reset_index(drop=True)
+            mine = whole.pos[whole.pos[PosColumn.POS_ID].isin(runtime.inventory.pos_ids)].reset_index(drop=True)
             return EstadoFrames(mine, overview(mine, runtime.inventory, whole.built_at), whole.built_at)
 
         return runtime.shared.now("estado", company.version, narrow)
@@ -247,7 +239,7 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
 
         def narrow() -> InvoiceTables:
             whole = company.value
-            mine = _lower_pos_ids(runtime.inventory)  # cucu's invoice list writes POS ids in any case
+            mine = runtime.inventory.lower_pos_ids
             invoices = [a for a in whole.picture.invoices if (a.invoice.pos_id or "").lower() in mine]
             states = [s for s in whole.states if (s[0] or "").lower() in mine]
             picture = InvoicePicture(invoices, backlog(invoices), [])
@@ -263,13 +255,6 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
         return InvoiceTables(picture, invoices_frame(picture.invoices, runtime.inventory, now), now, states)
 
     return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
-
-
-def _lower_pos_ids(inventory: Inventory) -> frozenset[str]:
-    ids = inventory.derived.get("lower_pos_ids")
-    if ids is None:
-        ids = inventory.derived["lower_pos_ids"] = frozenset(p.lower() for p in _pos_ids(inventory))
-    return ids
 
 
 def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:

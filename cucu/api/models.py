@@ -234,6 +234,15 @@ class Inventory:
         return frozenset(self._branch_by_id)
 
     @cached_property
+    def pos_ids(self) -> frozenset[str]:
+        return frozenset(self._pos_by_id)
+
+    @cached_property
+    def lower_pos_ids(self) -> frozenset[str]:
+        """Its POS ids in lower case: cucu's invoice list writes them in any case."""
+        return frozenset(p.lower() for p in self._pos_by_id)
+
+    @cached_property
     def _pos_by_id(self) -> dict[str, PointOfSale]:
         return {p.id: p for p in self.all_pos}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -75,11 +75,6 @@ class BranchFigures:
     verified_pos_days: int = 0  # of those, read from cucu after the day was over (the rest only as observed)
 
     @property
-    def history_unknown(self) -> bool:
-        """Nothing of its closed days read from cucu and no event known: its events are unknown, not 0."""
-        return self.pos_days > 0 and self.verified_pos_days == 0 and self.events == 0
-
-    @property
     def by_origin(self) -> Counter[str]:
         found: Counter[str] = Counter()
         for (_motive, origin), n in self.by_motive_origin.items():
@@ -131,8 +126,12 @@ class ComplianceReport:
 
     @property
     def history_unknown(self) -> bool:
-        """No closed day read from cucu and no event known: the events are unknown, not 0."""
-        return self.pos_days > 0 and self.verified_pos_days == 0 and not any(b.events for b in self.branches.values())
+        return history_unknown(self.branches.values())
+
+
+def history_unknown(rows: Collection[BranchFigures]) -> bool:
+    """No closed day of ``rows`` read from cucu and no event of theirs known: their events are unknown, not 0."""
+    return sum(r.pos_days for r in rows) > 0 and not any(r.verified_pos_days or r.events for r in rows)
 
 
 def median(values: Iterable[timedelta]) -> timedelta | None:

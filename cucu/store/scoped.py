@@ -91,8 +91,8 @@ class ScopedStore:
         self.scope = scope
         mine = within(inventory, scope)
         self.branch_ids = mine.branch_ids
-        self.pos_ids = frozenset(p.id for p in mine.all_pos)
-        self._lower_pos = frozenset(p.lower() for p in self.pos_ids)  # cucu's invoice list writes ids in any case
+        self.pos_ids = mine.pos_ids
+        self._lower_pos = mine.lower_pos_ids
 
     def __getattr__(self, name: str) -> Any:
         if name in COMPANY_READS or name in WRITES:

@@ -15,7 +15,15 @@ from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_number, f
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import LA_PAZ
 from cucu.organization.regions import region_label
-from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, BranchFigures, ComplianceReport, median
+from cucu.reports.compliance import (
+    ORIGIN_OUTSIDE,
+    ORIGIN_PERSON,
+    ORIGIN_POLICY,
+    BranchFigures,
+    ComplianceReport,
+    history_unknown,
+    median,
+)
 from cucu.views.export import sheets_pdf, workbook
 from cucu.vocabulary import Motive
 
@@ -49,7 +57,7 @@ def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
     """The columns a region's and a branch's rows share, summed over ``rows``."""
     pos_days = sum(r.pos_days for r in rows)
     verified = sum(r.verified_pos_days for r in rows)
-    unknown = pos_days > 0 and verified == 0 and not any(r.events for r in rows)
+    unknown = history_unknown(rows)
     starts: dict[str, timedelta] = {}
     ends: dict[str, timedelta] = {}
     for r in rows:  # per SIAT outage: the group's first start and its last end
