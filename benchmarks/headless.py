@@ -27,6 +27,7 @@ class HeadlessViewer(threading.Thread):
         self.headers = dict(headers)
         self.path = path
         self.runs = 0  # full runs and live-part reruns the server finished
+        self.first_run: list[str] = []  # the text of the first run's markdown (its header says who is signed in)
         self.error: str | None = None
         self._stop_event = threading.Event()
 
@@ -68,6 +69,8 @@ class HeadlessViewer(threading.Thread):
                             due.clear()
                         elif kind == "script_finished":
                             self.runs += 1
+                        elif kind == "delta" and not self.runs and message.delta.new_element.WhichOneof("type") == "markdown":
+                            self.first_run.append(message.delta.new_element.markdown.body)
                     now = time.monotonic()
                     for fragment_id, (interval, at) in list(due.items()):
                         if at <= now:
@@ -75,6 +78,12 @@ class HeadlessViewer(threading.Thread):
                             due[fragment_id] = (interval, now + interval)
         except Exception as exc:  # reported by the benchmark: a viewer that dropped loads the server no more
             self.error = f"{type(exc).__name__}: {exc}"
+
+
+def signed_in_as_themselves(viewers: list[HeadlessViewer]) -> int:
+    """How many of ``viewers`` the page greeted by their own name (``X-Remote-User``): a server whose sign-in is
+    off shows everyone the whole company, and would measure nobody's scope."""
+    return sum(1 for v in viewers if any(v.headers.get("X-Remote-User", "?") in text for text in v.first_run))
 
 
 def open_viewers(

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
-from benchmarks.headless import HeadlessViewer, open_viewers
-from benchmarks.scoped import SECRET, scopes, secrets_for
+from benchmarks.headless import HeadlessViewer, open_viewers, signed_in_as_themselves
+from benchmarks.scoped import SECRET, scopes, secrets_for, signed_in
 from cucu.inventory import load_inventory
 from cucu.organization.regions import branches_by_region
 from tests.support.browser import streamlit_server
@@ -43,7 +43,8 @@ def main() -> None:
     args = parser.parse_args()
 
     verdicts = Verdicts()
-    with deployed_chain(args.branches, args.pos_per_branch) as (env, _db), tempfile.TemporaryDirectory() as tmp:
+    with deployed_chain(args.branches, args.pos_per_branch) as (chain_env, _db), tempfile.TemporaryDirectory() as tmp:
+        env = signed_in(chain_env)
         people = scopes(branches_by_region(load_inventory(env["CUCU_INVENTORY"])), args.supervisors)
         secrets = Path(tmp) / "secrets.toml"
         secrets.write_text(secrets_for(people))
@@ -58,6 +59,7 @@ def main() -> None:
             time.sleep(20)
             cpu50, runs50, seconds50 = measure(pid, one + others, args.window_s)
             dropped = [v.error for v in one + others if v.error]  # before the server stops: then all of them are
+            signed = signed_in_as_themselves(one + others)
             for viewer in one + others:
                 viewer.stop()
     per1, per50 = cpu1 / max(1, runs1), cpu50 / max(1, runs50)
@@ -71,6 +73,7 @@ def main() -> None:
     marginal = (cpu50 / seconds50 - cpu1 / seconds1) / max(1e-9, runs50 / seconds50 - runs1 / seconds1)
     print(f"cada refresco más: {1000 * marginal:.1f} ms de CPU del servidor")
     print(f"sesiones cortadas: {len(dropped)} {dropped[:2]}")
+    verdicts.check("supervisores que entraron con su nombre", signed, ">=", len(people))
     verdicts.check(f"CPU por refresco con {len(people)} / con 1", per50 / per1, "<=", 1.5)
     verdicts.exit()
 

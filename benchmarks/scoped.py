@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import Browser
 
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
-from benchmarks.headless import HeadlessViewer, open_viewers
+from benchmarks.headless import HeadlessViewer, open_viewers, signed_in_as_themselves
 from benchmarks.pages import PAGES as EVERY_PAGE
 from benchmarks.pages import paired_loads, report
 from cucu.inventory import load_inventory
@@ -46,6 +46,12 @@ def scopes(by_region: dict[str, list[str]], supervisors: int) -> list[dict[str, 
     return found[:supervisors]
 
 
+def signed_in(env: dict[str, str]) -> dict[str, str]:
+    """``deployed_chain``'s environment with sign-in as ``secrets_for`` writes it: its ``CUCU_ACCESS_*`` (sign-in off,
+    everyone the whole company's supervisor) would win over the secrets' [access] and scope nobody."""
+    return {k: v for k, v in env.items() if not k.startswith("CUCU_ACCESS_")}
+
+
 def secrets_for(people: list[dict[str, list[str]]]) -> str:
     users = "\n".join(
         f'"sup{n}" = {{ role = "supervisor", {key} = {json.dumps(values)} }}'
@@ -68,7 +74,8 @@ def main() -> None:
     pages = {path: PAGES[path] for path in args.pages}
 
     verdicts = Verdicts()
-    with deployed_chain(args.branches, args.pos_per_branch) as (env, _db), tempfile.TemporaryDirectory() as tmp:
+    with deployed_chain(args.branches, args.pos_per_branch) as (chain_env, _db), tempfile.TemporaryDirectory() as tmp:
+        env = signed_in(chain_env)
         by_region = branches_by_region(load_inventory(env["CUCU_INVENTORY"]))
         people = scopes(by_region, args.supervisors)
         districts = sum(1 for p in people if "branches" in p)
@@ -100,6 +107,9 @@ def main() -> None:
                     open_beside=functools.partial(others_open, measured=who),
                 )  # fmt: skip
             dropped = [v.error for v in viewers if v.error]
+            verdicts.check(
+                "supervisores con Estado abierto que entraron con su nombre", signed_in_as_themselves(viewers), ">=", len(viewers)
+            )
             print(
                 f"  {len(viewers)} supervisores con Estado abierto: {sum(v.runs for v in viewers)} ejecuciones "
                 f"atendidas mientras tanto; {len(dropped)} se cortaron antes del final {dropped[:2]}"

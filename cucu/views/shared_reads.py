@@ -102,9 +102,11 @@ class SharedReads:
             seq = self._seq
         started = time.perf_counter()
         fresh = Shared(version, build())
+        seconds = time.perf_counter() - started
+        log.debug("%s construido en %.3f s (versión %s)", name, seconds, version)
         with self._lock:
             self.builds += 1
-            self._cost[name] = time.perf_counter() - started
+            self._cost[name] = seconds
             if seq < self._stored.get(name, 0):  # a build that started later was kept already
                 return fresh
             self._stored[name] = seq
