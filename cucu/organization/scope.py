@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cucu.api.models import Branch, Inventory
+from cucu.inventory import branch_labels
 from cucu.organization.regions import region_label
 from cucu.vocabulary import AlertRule
 
@@ -93,6 +94,10 @@ def within(inventory: Inventory, scope: Scope) -> Inventory:
     cut = inventory.derived.get(name)
     if cut is None:
         cut = inventory.derived[name] = Inventory(tuple(b for b in inventory.branches if scope.covers(b)))
+        # A branch is named as the whole company names it (a name repeated elsewhere keeps its city): one name
+        # wherever it appears, and the links of what is cut from the company's values work in the scoped view.
+        whole = branch_labels(inventory)
+        cut.derived["branch_labels"] = {b.id: whole[b.id] for b in cut.branches}
     return cut
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -73,6 +73,12 @@ class QueuePart:
 
     items: list[QueueItem]
     counts: Counter[QueueKind]
+
+    def within(self, branch_ids: Collection[str]) -> QueuePart:
+        """The items of these branches, in order: a scoped view's part, each item being one POS's or one invoice's
+        (an invoice that names no POS is the whole company's)."""
+        items = [i for i in self.items if i.branch_id in branch_ids]
+        return QueuePart(items, Counter(i.kind for i in items))
 
 
 class _Links:

@@ -131,10 +131,12 @@ def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain
     POS and invoice for fifty scopes): the very frames its own store would build, at the same moment."""
     import pandas as pd
 
+    from cucu.inventory import branch_labels
     from cucu.invoicing import invoice_picture
     from cucu.views.estado import overview
     from cucu.views.facturas import invoices_frame
     from cucu.views.pos import pos_frame
+    from cucu.views.queue import pos_part
     from ui import resources
 
     monkeypatch.setattr(resources, "_own_write_unseen", lambda name: False)  # no Streamlit session here
@@ -165,7 +167,19 @@ def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain
     pd.testing.assert_frame_equal(tables.open_invoices, invoices_frame(picture.invoices, view.inventory, tables.built_at))
     assert sorted(tables.states) == sorted(view.store.invoice_states_since(tables.built_at - window))
     assert tables.states and not [f for f in forbidden if f in repr(tables.states)]
-    assert resources.current_queue(view).value.items  # built from the narrowed frames and states
+    # the company's queue cut to the scope's branches: what a queue of its own frames and invoices says
+    queue = resources.current_queue(view).value
+    own = pos_part(
+        frames.pos, tables.picture, tables.states, view.inventory, branch_labels(view.inventory), at,
+        long_open_hours=settings.long_open_hours, invoice_window=window,
+    )  # fmt: skip
+
+    def rows(part):  # "since when" of a POS without a CUFD is its build's moment: the rest must be equal
+        return sorted((i.kind, i.branch_id, i.pos_id, i.deadline, i.detail, i.link) for i in part.items)
+
+    assert queue.items and rows(queue) == rows(own) and queue.counts == own.counts
+    assert queue.items == sorted(queue.items)
+    assert not [f for f in forbidden if f in repr(queue.items)]
 
 
 def test_every_scope_shares_one_read_of_the_pos_tables_per_write(chain, monkeypatch):

@@ -6,6 +6,7 @@ import pytest
 
 from cucu.access import AccessSettingsError, Identity, decide, load_access, scope_problem
 from cucu.api.models import Branch, Inventory, PointOfSale
+from cucu.inventory import branch_labels
 from cucu.organization.scope import WHOLE_COMPANY, Scope, within
 from cucu.vocabulary import Role
 
@@ -29,6 +30,20 @@ def test_a_scope_covers_its_regions_and_its_branches_and_nothing_else():
     assert scz.covers_branch_id(CHAIN, "sc1") and not scz.covers_branch_id(CHAIN, "lp1")
     assert not scz.covers_branch_id(CHAIN, "") and not scz.covers_branch_id(CHAIN, "gone")
     assert WHOLE_COMPANY.covers_branch_id(CHAIN, "") and WHOLE_COMPANY.covers_branch_id(CHAIN, "gone")
+
+
+def test_a_scoped_view_names_each_branch_as_the_whole_company_does():
+    """Two "Centro" in the chain: the company tells them apart by city, and so does the person who sees only one
+    (one name wherever a branch appears; links cut from the company's values carry it)."""
+    centro = [
+        Branch(f"c{n}", "Centro", (PointOfSale(f"c{n}-1", "Caja 1", f"c{n}"),), city=city, region=city)
+        for n, city in enumerate(("La Paz", "Santa Cruz"))
+    ]
+    chain = Inventory((*centro, branch("lp1", "La Paz")))
+    assert branch_labels(chain) == {"c0": "Centro (La Paz)", "c1": "Centro (Santa Cruz)", "lp1": "Sucursal lp1"}
+    scz = within(chain, Scope(frozenset({"Santa Cruz"})))
+    assert branch_labels(scz) == {"c1": "Centro (Santa Cruz)"}
+    assert branch_labels(Inventory(scz.branches)) == {"c1": "Centro"}  # what the cut alone would have said
 
 
 def test_the_header_names_the_scope():
