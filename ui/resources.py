@@ -6,7 +6,7 @@ import atexit
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -239,6 +239,36 @@ class InvoiceTables:
     open_invoices: pd.DataFrame  # cucu.views.facturas.invoices_frame
     built_at: datetime
     states: list[tuple[str, datetime, str]]  # (POS, emission, state) of every invoice of the window (Estado's queue)
+    # The whole company's, by POS id in lower case (as cucu's list writes it): its invoices' places in ``picture``
+    # and its states; and each invoice's row. What a scoped view's cut looks up instead of testing every row.
+    by_pos: Mapping[str, tuple[list[int], list[tuple[str, datetime, str]]]] = field(default_factory=dict)
+    row_of_invoice: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of_company(
+        cls, picture: InvoicePicture, frame: pd.DataFrame, built_at: datetime, states: list[tuple[str, datetime, str]]
+    ) -> InvoiceTables:
+        by_pos: dict[str, tuple[list[int], list[tuple[str, datetime, str]]]] = {}
+        for at, attributed in enumerate(picture.invoices):
+            by_pos.setdefault((attributed.invoice.pos_id or "").lower(), ([], []))[0].append(at)
+        for state in states:
+            by_pos.setdefault((state[0] or "").lower(), ([], []))[1].append(state)
+        rows = dict(zip(frame[InvoiceColumn.INVOICE_ID], range(len(frame)), strict=True))
+        return cls(picture, frame, built_at, states, by_pos, rows)
+
+    def cut(self, lower_pos_ids: Iterable[str]) -> InvoiceTables:
+        """The invoices of these POS (a scoped view's), in this one's order; their rows of the company's frame (a
+        stable sort's subset keeps its order: the frame the cut's own invoices would give)."""
+        places: list[int] = []
+        states: list[tuple[str, datetime, str]] = []
+        for pos_id in lower_pos_ids:
+            if (found := self.by_pos.get(pos_id)) is not None:
+                places += found[0]
+                states += found[1]
+        invoices = [self.picture.invoices[at] for at in sorted(places)]
+        rows = sorted(self.row_of_invoice[a.invoice.id] for a in invoices)
+        frame = self.open_invoices.take(rows).reset_index(drop=True)
+        return InvoiceTables(InvoicePicture(invoices, backlog(invoices), []), frame, self.built_at, states)
 
 
 def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
@@ -248,25 +278,14 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
     if runtime.company is not None:
         company = current_invoices(runtime.company)
 
-        def narrow() -> InvoiceTables:
-            whole = company.value
-            mine = runtime.inventory.lower_pos_ids
-            invoices = [a for a in whole.picture.invoices if (a.invoice.pos_id or "").lower() in mine]
-            states = [s for s in whole.states if (s[0] or "").lower() in mine]
-            picture = InvoicePicture(invoices, backlog(invoices), [])
-            # The company's rows of these invoices: one row each, and a stable sort's order is its subset's order.
-            ids = {a.invoice.id for a in invoices}
-            rows = whole.open_invoices[whole.open_invoices[InvoiceColumn.INVOICE_ID].isin(ids)].reset_index(drop=True)
-            return InvoiceTables(picture, rows, whole.built_at, states)
-
-        return runtime.shared.now("facturas", company.version, narrow)
+        return runtime.shared.now("facturas", company.version, lambda: company.value.cut(runtime.inventory.lower_pos_ids))
 
     def build() -> InvoiceTables:
         now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
         picture = invoice_picture(runtime.store, runtime.inventory, now, window, open_only=True)
         states = runtime.store.invoice_states_since(now - window)
-        return InvoiceTables(picture, invoices_frame(picture.invoices, runtime.inventory, now), now, states)
+        return InvoiceTables.of_company(picture, invoices_frame(picture.invoices, runtime.inventory, now), now, states)
 
     return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
 
