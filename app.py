@@ -73,6 +73,7 @@ def _config_problem(title: str, message: str) -> None:
 
 
 def main() -> None:
+    resources.start_run()
     try:
         settings = resources.read_settings()
         access = identity.read_access()

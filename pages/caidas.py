@@ -95,7 +95,7 @@ def outage_list() -> None:
 
 
 def dossier_view(key: str) -> None:
-    st.page_link("pages/caidas.py", label="Todas las caídas", icon=":material/arrow_back:", query_params={})
+    st.page_link(shell.linked("pages/caidas.py"), label="Todas las caídas", icon=":material/arrow_back:", query_params={})
 
     def build() -> Dossier | None:
         now = runtime.store.now()

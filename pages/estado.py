@@ -305,7 +305,7 @@ def invoicing_kpis(ov: Overview, now: datetime) -> None:
             f"{fmt_age(run.ok_at, now) if run.ok_at else 'nunca'}.",
             icon=":material/sync_problem:",
         )
-    st.page_link("pages/facturas.py", label="Ver facturas por enviar y rechazadas", icon=":material/receipt_long:")
+    st.page_link(shell.linked("pages/facturas.py"), label="Ver facturas por enviar y rechazadas", icon=":material/receipt_long:")
 
 
 def chosen_regions(ov: Overview) -> list[str]:
@@ -352,7 +352,10 @@ def region_tiles(ov: Overview) -> frozenset[str] | None:
                 )  # fmt: skip
                 in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
                 links.page_link(
-                    "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=region | in_contingency
+                    shell.linked("pages/eventos.py"),
+                    label="Eventos",
+                    icon=":material/emergency:",
+                    query_params=region | in_contingency,
                 )
     if not chosen:
         return None
@@ -386,9 +389,14 @@ def attention_tiles(ov: Overview, branch_ids: frozenset[str] | None) -> None:
                 # Its POS in contingency, what the tile is about; a tile only stale or without data opens them all.
                 in_contingency = {widgets.STATE_PARAM: PosState.CONTINGENCY.value} if tile.in_contingency else {}
                 links.page_link(
-                    "pages/eventos.py", label="Eventos", icon=":material/emergency:", query_params=filtered | in_contingency
+                    shell.linked("pages/eventos.py"),
+                    label="Eventos",
+                    icon=":material/emergency:",
+                    query_params=filtered | in_contingency,
                 )
-                links.page_link("pages/historial.py", label="Historial", icon=":material/timeline:", query_params=filtered)
+                links.page_link(
+                    shell.linked("pages/historial.py"), label="Historial", icon=":material/timeline:", query_params=filtered
+                )
     affected = sum(1 for t in ov.tiles if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids))
     if affected > len(tiles):
         st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
@@ -517,7 +525,7 @@ def alerts_panel(open_now: Sequence[Incident]) -> None:
         st.markdown("  \n".join(lines) + (f"  \n… y {plural(more, 'alerta más', 'alertas más')}." if more > 0 else ""))
         unowned = next((i for i in open_now if i.acknowledged_by is None), None)
         st.page_link(
-            "pages/alertas.py",
+            shell.linked("pages/alertas.py"),
             label="Atender en Alertas" if unowned else "Ver en Alertas",
             icon=":material/front_hand:" if unowned else ":material/notifications:",
             query_params={ALERT_PARAM: unowned.key} if unowned else None,

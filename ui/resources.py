@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextvars
 import logging
 import os
 import time
@@ -28,6 +29,7 @@ from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
+from cucu.store.schema import VERSIONED
 from cucu.views.estado import Overview, overview
 from cucu.views.facturas import InvoiceColumn, closes_frame, invoices_frame
 from cucu.views.pos import PosColumn, pos_frame
@@ -76,8 +78,14 @@ def get_runtime(settings: Settings) -> Runtime:
 
 def rule_checks(runtime: Runtime, limit: int = 20) -> list[ConnectivityCheck]:
     """The checks SIAT's word is read from, as the alerts and the policy read them (an outage of any
-    length keeps its start)."""
-    return checks_for_rules(runtime.store.recent_checks, runtime.store.checks_before, limit)
+    length keeps its start): the company's, read once per write of the checks for every tablet and scope (the
+    header and Estado's word ask for them at every refresh); read-only."""
+    company = runtime.company or runtime
+
+    def read() -> list[ConnectivityCheck]:
+        return checks_for_rules(company.store.recent_checks, company.store.checks_before, limit)
+
+    return company.shared.now(f"checks_{limit}", data_version(company, ("connectivity_checks",)), read).value
 
 
 def connectivity(runtime: Runtime, *, fresh: bool = False) -> ConnectivityCheck:
@@ -141,8 +149,28 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
-def data_version(runtime: Runtime, tables: tuple[str, ...]) -> tuple[object, ...]:
-    return (*runtime.store.data_version(*tables), _minute())
+# The write counters read in this run of the app or of a live part (``start_run``), by store: a run asks for
+# them for every frame it draws (Estado's live part, six times), one query is enough. None outside a run.
+_VERSIONS_THIS_RUN: contextvars.ContextVar[dict[int, dict[str, int]] | None] = contextvars.ContextVar(
+    "contingencia_versiones", default=None
+)
+
+
+def start_run() -> None:
+    """A run of the whole app or of a live part begins: the write counters it reads are read once in it."""
+    _VERSIONS_THIS_RUN.set({})
+
+
+def data_version(runtime: Runtime, tables: tuple[str, ...], *, fresh: bool = False) -> tuple[object, ...]:
+    """The write counters of ``tables`` and the minute; ``fresh`` reads them again (after this session's write)."""
+    known = _VERSIONS_THIS_RUN.get()
+    if known is None or fresh:
+        return (*runtime.store.data_version(*tables), _minute())
+    counters = known.get(id(runtime.store))
+    if counters is None or not set(tables) <= counters.keys():
+        every = tuple(dict.fromkeys((*VERSIONED, *tables)))
+        counters = known[id(runtime.store)] = dict(zip(every, runtime.store.data_version(*every), strict=True))
+    return (*(counters[t] for t in tables), _minute())
 
 
 OWN_WRITES = "escrituras_propias"  # how many actions this session has finished (ui.actions counts them)
@@ -167,10 +195,9 @@ def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Cal
     """``build()`` for the current version of ``tables`` (and minute), shared by the whole process; while
     a newer version builds in the background, the last one built (see ``Shared.version``), except for the
     session that has just written: it reads its own write (``note_own_write``)."""
-    version = data_version(runtime, tables)
     if _own_write_unseen(name):
-        return runtime.shared.now(name, version, build)
-    return runtime.shared.behind(name, version, build)
+        return runtime.shared.now(name, data_version(runtime, tables, fresh=True), build)
+    return runtime.shared.behind(name, data_version(runtime, tables), build)
 
 
 def in_background(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T] | None:

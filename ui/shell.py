@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from cucu.access import AccessSettings, Decision
 from cucu.api.models import Inventory
@@ -22,6 +23,7 @@ from cucu.runtime import Runtime
 from cucu.settings import Settings
 from cucu.store import MaintenanceWindow
 from cucu.vocabulary import AccessMode, Mode, Role, Tone
+from ui import resources
 
 log = logging.getLogger("contingencia")
 
@@ -46,6 +48,7 @@ def live(run_every: float) -> Callable[[Callable[..., None]], Callable[..., None
     def decorate(body: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(body)
         def guarded(*args, **kwargs) -> None:
+            resources.start_run()  # a live part's run does not pass through app.py
             try:
                 body(*args, **kwargs)
             except Exception:
@@ -206,6 +209,13 @@ def render_header(
             alerts_badge(*open_alerts)
 
 
+@functools.cache
+def linked(file: str) -> StreamlitPage:
+    """The page at ``file`` for ``st.page_link``, made once per process: given a path, page_link resolves it on disk
+    (``os.path.realpath``) at every call, and a tablet's live parts draw a dozen links at every refresh."""
+    return st.Page(file)
+
+
 def alerts_badge(count: int, unowned: int) -> None:
     """ "N alertas abiertas · M sin atender", a link to Alertas: every page says whether something waits for a
     person. Red while one has nobody on it; amber once every one is handled ("Lo atiendo"), as contingency is."""
@@ -214,7 +224,7 @@ def alerts_badge(count: int, unowned: int) -> None:
         label += f" · {fmt_count(unowned)} sin atender" if unowned else (" · atendida" if count == 1 else " · atendidas")
     tone = Tone.PROBLEM if unowned else Tone.MANAGED if count else Tone.NONE
     st.page_link(
-        "pages/alertas.py",
+        linked("pages/alertas.py"),
         label=f":{tone.color}-badge[{label}]",
         icon=":material/notifications_active:" if count else ":material/notifications:",
         help="Alertas: lo que el tablero avisó y sigue abierto, y quién lo atiende",
