@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from cucu.formatting import fmt_count, fmt_datetime, fmt_month
+from cucu.formatting import fmt_count, fmt_datetime, fmt_month, fmt_time
 from cucu.periods import day_bounds, picked_range
 from cucu.reports.compliance import ComplianceReport, compliance_report, month_period, previous_month
 from cucu.reports.monthly import monthly_report_state
@@ -29,7 +29,9 @@ from ui import resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
-TABLES = ("connectivity_checks", "day_events", "invoices", "pos_status")  # and the minute: alerts, audit, windows
+# A period's report is built again at most this often while someone looks: a chain's month costs seconds of the
+# server's CPU, and the collector writes every minute (rebuilt at every look, it slowed every other page).
+REPORT_EVERY_S = 600
 MONTHS_BACK = 13
 OTHER = "Otro período…"
 
@@ -88,7 +90,7 @@ def build() -> ComplianceReport:
 def building() -> None:
     """While the first build of this period runs in the background (a chain's month takes seconds): how long,
     and the whole page once it is ready."""
-    if resources.in_background(runtime, name, TABLES, build) is not None:
+    if resources.at_most_every(runtime, name, REPORT_EVERY_S, build) is not None:
         st.rerun()
     seconds, failed = runtime.shared.building_for(name)
     if failed:
@@ -100,11 +102,15 @@ def building() -> None:
     )
 
 
-shared = resources.in_background(runtime, name, TABLES, build)
+shared = resources.at_most_every(runtime, name, REPORT_EVERY_S, build)
 if shared is None:
     building()
     st.stop()
 report: ComplianceReport = shared.value
+st.caption(
+    f"Armado a las {fmt_time(report.now)} (hora de La Paz) con lo guardado hasta entonces; "
+    f"se vuelve a armar cada {REPORT_EVERY_S // 60} minutos mientras alguien lo mira."
+)
 scope = None if page.company_wide else page.decision.scope.label(page.runtime.inventory)
 
 summary_table = resources.derived(runtime, shared, f"{name}:resumen", lambda: summary_frame(report, inventory))

@@ -200,10 +200,12 @@ def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Cal
     return runtime.shared.behind(name, data_version(runtime, tables), build)
 
 
-def in_background(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T] | None:
-    """As :func:`per_version`, but the first build of ``name`` runs in the background: None while it does (a long
-    one, the monthly report of a chain: the page shows its progress, ``runtime.shared.building_for``)."""
-    return runtime.shared.soon(name, data_version(runtime, tables), build)
+def at_most_every(runtime: Runtime, name: str, every_s: float, build: Callable[[], T]) -> Shared[T] | None:
+    """A value that costs seconds and need not follow every write (a period's report): its first build runs in the
+    background (None while it does: the page shows its progress, ``runtime.shared.building_for``), and it is built
+    again, in the background, at most every ``every_s`` while someone looks, whatever was written meanwhile; it
+    says its own time."""
+    return runtime.shared.soon(name, int(time.time() // every_s), build)
 
 
 def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:

@@ -105,3 +105,32 @@ def test_soon_builds_a_first_value_in_the_background_and_says_how_long_it_has_ru
     while reads.building_for("roto")[1] is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert reads.building_for("roto")[1] == "RuntimeError"  # the page says it failed; the next look tries again
+
+
+def test_a_periods_report_is_built_again_at_most_every_ten_minutes_whatever_was_written(monkeypatch):
+    """Informe mensual (``ui.resources.at_most_every``): a chain's month costs seconds of the server's CPU; built
+    again at every look after a write (the collector writes every minute), it slowed every other page."""
+    from types import SimpleNamespace
+
+    from ui import resources
+
+    clock = [1_200_000.0]  # a multiple of 600: the start of a ten-minute span
+    monkeypatch.setattr(resources.time, "time", lambda: clock[0])
+    runtime = SimpleNamespace(shared=SharedReads())
+    built: list[float] = []
+
+    def build() -> float:
+        built.append(clock[0])
+        return clock[0]
+
+    def look():
+        return resources.at_most_every(runtime, "informe", 600, build)  # type: ignore[arg-type]
+
+    assert look() is None  # the first build runs in the background: the page says so
+    wait_until(lambda: look() is not None, what="the first build")
+    clock[0] += 599  # writes meanwhile change nothing
+    assert look().value == 1_200_000.0 and built == [1_200_000.0]
+    clock[0] += 1  # ten minutes on: the last one is served while the next builds
+    assert look().value in (1_200_000.0, 1_200_600.0)
+    wait_until(lambda: look().value == 1_200_600.0, what="the rebuild after ten minutes")
+    assert built == [1_200_000.0, 1_200_600.0]
