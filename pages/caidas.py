@@ -12,6 +12,7 @@ import streamlit as st
 from cucu.connectivity.outages import Dossier, Outage, find_outage, read_dossier, read_outage_list
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
 from cucu.periods import day_bounds, picked_range
+from cucu.store.schema import POS_EVENTS
 from cucu.views.caidas import (
     OUTAGE_LIST_COLUMNS,
     OUTAGE_PARAM,
@@ -35,7 +36,7 @@ from ui import resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
-TABLES = ("connectivity_checks", "day_events", "invoices", "pos_status")  # what an outage is read from
+TABLES = ("connectivity_checks", "day_events", "invoices", POS_EVENTS)  # what an outage is read from (events, not sweeps)
 
 
 def outage_list() -> None:

@@ -23,7 +23,9 @@ from cucu.views.facturas import (
     CloseColumn,
     CufdColumn,
     InvoiceColumn,
+    closes_time_left,
     cufd_urgent_first,
+    invoices_time_left,
 )
 from cucu.views.links import FACTURAS_VIEWS, INVOICE_STATE_PARAM, VIEW_PARAM
 from cucu.views.pos import PosColumn, cufd_texts, matching
@@ -235,7 +237,7 @@ def invoices_section(now, run: JobRun | None) -> None:
     filters: dict[str, list[str]] = {InvoiceColumn.STATE: wanted}
     if branches:
         filters[InvoiceColumn.BRANCH_ID] = branches
-    shown = everything[matching(everything, filters)]
+    shown = invoices_time_left(everything[matching(everything, filters)], now)
     if shown.empty and run is None:  # nothing read is not "none to send"
         st.caption("Sin facturas leídas de cucu todavía.")
         return
@@ -281,7 +283,7 @@ def closes_section(now) -> None:
         st.success("Ningún evento finalizado con facturas por enviar o rechazadas.", icon=":material/check_circle:")
         return
     grid(
-        closes,
+        closes_time_left(closes, now),
         CLOSE_COLUMNS,
         CLOSE_SHOWN,
         CLOSE_CONFIG,

@@ -29,7 +29,7 @@ from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
-from cucu.store.schema import VERSIONED
+from cucu.store.schema import POS_EVENTS, VERSIONED
 from cucu.views.estado import Overview, overview
 from cucu.views.facturas import InvoiceColumn, closes_frame, invoices_frame
 from cucu.views.pos import PosColumn, pos_frame
@@ -145,8 +145,14 @@ def maintenance_now(runtime: Runtime) -> tuple[list[MaintenanceWindow], list[Mai
 T = TypeVar("T")
 
 
-def _minute() -> int:
-    return int(time.time() // 60)
+MINUTE_S = 60.0
+# The invoices' window moves on with the clock, but its edge can wait: an invoice leaving a 72 h window ten
+# minutes late is no news, and "Queda" is worked out where shown (cucu.views.facturas.invoices_time_left).
+INVOICE_CLOCK_S = 600.0
+
+
+def _clock(every_s: float) -> int:
+    return int(time.time() // every_s)
 
 
 # The write counters read in this run of the app or of a live part (``start_run``), by store: a run asks for
@@ -161,16 +167,19 @@ def start_run() -> None:
     _VERSIONS_THIS_RUN.set({})
 
 
-def data_version(runtime: Runtime, tables: tuple[str, ...], *, fresh: bool = False) -> tuple[object, ...]:
-    """The write counters of ``tables`` and the minute; ``fresh`` reads them again (after this session's write)."""
+def data_version(
+    runtime: Runtime, tables: tuple[str, ...], *, fresh: bool = False, clock_s: float = MINUTE_S
+) -> tuple[object, ...]:
+    """The write counters of ``tables`` and the clock's slot of ``clock_s`` (the minute); ``fresh`` reads them
+    again (after this session's write)."""
     known = _VERSIONS_THIS_RUN.get()
     if known is None or fresh:
-        return (*runtime.store.data_version(*tables), _minute())
+        return (*runtime.store.data_version(*tables), _clock(clock_s))
     counters = known.get(id(runtime.store))
     if counters is None or not set(tables) <= counters.keys():
         every = tuple(dict.fromkeys((*VERSIONED, *tables)))
         counters = known[id(runtime.store)] = dict(zip(every, runtime.store.data_version(*every), strict=True))
-    return (*(counters[t] for t in tables), _minute())
+    return (*(counters[t] for t in tables), _clock(clock_s))
 
 
 OWN_WRITES = "escrituras_propias"  # how many actions this session has finished (ui.actions counts them)
@@ -191,13 +200,15 @@ def _own_write_unseen(name: str) -> bool:
     return True
 
 
-def per_version(runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> Shared[T]:
-    """``build()`` for the current version of ``tables`` (and minute), shared by the whole process; while
-    a newer version builds in the background, the last one built (see ``Shared.version``), except for the
-    session that has just written: it reads its own write (``note_own_write``)."""
+def per_version(
+    runtime: Runtime, name: str, tables: tuple[str, ...], build: Callable[[], T], *, clock_s: float = MINUTE_S
+) -> Shared[T]:
+    """``build()`` for the current version of ``tables`` (and slot of ``clock_s``: the minute), shared by the whole
+    process; while a newer version builds in the background, the last one built (see ``Shared.version``), except
+    for the session that has just written: it reads its own write (``note_own_write``)."""
     if _own_write_unseen(name):
-        return runtime.shared.now(name, data_version(runtime, tables, fresh=True), build)
-    return runtime.shared.behind(name, data_version(runtime, tables), build)
+        return runtime.shared.now(name, data_version(runtime, tables, fresh=True, clock_s=clock_s), build)
+    return runtime.shared.behind(name, data_version(runtime, tables, clock_s=clock_s), build)
 
 
 def at_most_every(runtime: Runtime, name: str, every_s: float, build: Callable[[], T]) -> Shared[T] | None:
@@ -300,6 +311,10 @@ class InvoiceTables:
         return InvoiceTables(InvoicePicture(invoices, backlog(invoices), []), frame, self.built_at, states)
 
 
+# What the invoices' attribution to events reads: the POS' events, not each sweep (a chain's picture costs 0.9 s).
+INVOICE_SOURCES = ("invoices", POS_EVENTS, "day_events")
+
+
 def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
     """Estado's backlog and Facturas' list: the open invoices of the window with their events and
     deadlines; read-only. Only the open ones: the whole window (50 000 at a chain) is read for the closings.
@@ -314,9 +329,9 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
         window = timedelta(hours=runtime.settings.invoice_window_hours)
         picture = invoice_picture(runtime.store, runtime.inventory, now, window, open_only=True)
         states = runtime.store.invoice_states_since(now - window)
-        return InvoiceTables.of_company(picture, invoices_frame(picture.invoices, runtime.inventory, now), now, states)
+        return InvoiceTables.of_company(picture, invoices_frame(picture.invoices, runtime.inventory), now, states)
 
-    return per_version(runtime, "facturas", ("invoices", "pos_status", "day_events"), build)
+    return per_version(runtime, "facturas", INVOICE_SOURCES, build, clock_s=INVOICE_CLOCK_S)
 
 
 def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
@@ -326,9 +341,9 @@ def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
     def build() -> pd.DataFrame:
         now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
-        return closes_frame(invoice_picture(runtime.store, runtime.inventory, now, window).closes, runtime.inventory, now)
+        return closes_frame(invoice_picture(runtime.store, runtime.inventory, now, window).closes, runtime.inventory)
 
-    return per_version(runtime, "facturas_cierres", ("invoices", "pos_status", "day_events"), build)
+    return per_version(runtime, "facturas_cierres", INVOICE_SOURCES, build, clock_s=INVOICE_CLOCK_S)
 
 
 def current_queue(runtime: Runtime) -> Shared[QueuePart]:

@@ -2,7 +2,8 @@
 collector's sweeps) and its CUFD (table ``pos_cufd``, from the CUFD reads). Both keep one row per POS,
 written by ``_save_latest``: an answer replaces what is kept, a failure keeps the last answer and says
 why; ``ok_at`` is the last answer, ``fetched_at`` the last attempt. They differ in one rule: every sweep
-raises ``pos_status``'s write counter, a CUFD read only when what it found changed.
+raises ``pos_status``'s write counter, a CUFD read only when what it found changed (and a sweep
+raises ``pos_events``' only when a POS's active event changed).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from cucu.api.models import Cufd, Event
 from cucu.store.base import StoreBase, _bump, _rows_in, _update_by_key
-from cucu.store.schema import pos_cufd, pos_status
+from cucu.store.schema import POS_EVENTS, pos_cufd, pos_status
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,13 @@ class PosTables(StoreBase):
         if not reads:
             return
         with self.engine.begin() as conn:
-            _save_latest(conn, pos_status, reads, answer=_POS_ANSWER)
+            changed = _save_latest(conn, pos_status, reads, answer=_POS_ANSWER, content=_POS_ANSWER)
             # Every sweep is news, even one that finds what the last one did: Estado shows when each POS
-            # was last asked ("Consultado") and how fresh the whole picture is.
+            # was last asked ("Consultado") and how fresh the whole picture is. A changed event (one that
+            # began, ended or changed, or a POS seen for the first time) is news to what reads events only.
             _bump(conn, pos_status.name)
+            if changed:
+                _bump(conn, POS_EVENTS)
 
     def pos_statuses(self) -> dict[str, PosStatus]:
         with self.engine.connect() as conn:

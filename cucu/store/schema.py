@@ -300,8 +300,11 @@ data_versions = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
-VERSIONED = ("pos_status", "day_events", "connectivity_checks", "pos_cufd", "invoices")
-_V4_VERSIONED = VERSIONED[:3]  # the counters v4 created; v10 adds the invoicing ones
+# ``pos_events`` moves only when a POS's active event changes (``pos_status`` moves at every sweep): what is
+# built from the events alone (the invoices' attribution to them) need not be built again after each sweep.
+POS_EVENTS = "pos_events"
+VERSIONED = ("pos_status", "day_events", "connectivity_checks", "pos_cufd", "invoices", POS_EVENTS)
+_V4_VERSIONED = VERSIONED[:3]  # the counters v4 created; v10 adds the invoicing ones, v18 ``pos_events``
 
 
 # At most one action in flight per POS, across sessions and processes: the database refuses
@@ -490,6 +493,11 @@ def _v17(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _v18(conn: Connection) -> None:
+    if not conn.execute(sa.select(data_versions.c.name).where(data_versions.c.name == POS_EVENTS)).first():
+        conn.execute(data_versions.insert().values(name=POS_EVENTS, version=0))
+
+
 # Ordered; never change what a shipped step creates, append a new one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -509,4 +517,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (15, _v15),
     (16, _v16),
     (17, _v17),
+    (18, _v18),
 ]

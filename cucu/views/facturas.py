@@ -101,8 +101,10 @@ def siat_description(invoice: StoredInvoice) -> str | None:
     return None
 
 
-def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now: datetime) -> pd.DataFrame:
-    """One row per invoice, the columns Facturas shows (plus ids and the raw state for filtering)."""
+def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory) -> pd.DataFrame:
+    """One row per invoice, the columns Facturas shows but "Queda" (plus ids and the raw state for filtering): it
+    holds no clock, so it is built again only when the invoices or the events move; ``invoices_time_left`` adds
+    "Queda" where it is shown."""
     rows = []
     for a in items:
         pos = inventory.pos(a.pos_id) if a.pos_id else None
@@ -125,7 +127,6 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
                 InvoiceColumn.NUMBER: invoice.invoice_number,
                 InvoiceColumn.STATUS: invoice_state_label(invoice.state),
                 InvoiceColumn.ISSUED: invoice.emission_date,
-                InvoiceColumn.LEFT: None,  # below, from "Plazo", typed
                 InvoiceColumn.DEADLINE: a.deadline,
                 InvoiceColumn.CLIENT: invoice.client_name,
                 InvoiceColumn.AMOUNT: invoice.amount_total,
@@ -136,12 +137,10 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory, now
             }
         )
     ids = [InvoiceColumn.INVOICE_ID, InvoiceColumn.BRANCH_ID, InvoiceColumn.POS_ID, InvoiceColumn.STATE]
-    frame = pd.DataFrame(rows, columns=[*ids, *INVOICE_COLUMNS])
+    frame = pd.DataFrame(rows, columns=[*ids, *(c for c in INVOICE_COLUMNS if c != InvoiceColumn.LEFT)])
     frame[InvoiceColumn.SIAT_CODE] = frame[InvoiceColumn.SIAT_CODE].astype("Int64")
     for column in INVOICE_TIME_COLUMNS:  # typed: sorts as time, and the CSV writes it in full
         frame[column] = la_paz_series(frame[column])
-    pending = frame[InvoiceColumn.STATE].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING])
-    frame[InvoiceColumn.LEFT] = time_left(frame[InvoiceColumn.DEADLINE], now, pending)
     # The nearest deadline first (what is about to be late), those of open events last; newest first within.
     frame = frame.sort_values(InvoiceColumn.ISSUED, ascending=False, kind="stable", na_position="last")
     return frame.sort_values(InvoiceColumn.DEADLINE, kind="stable", na_position="last").reset_index(drop=True)
@@ -175,8 +174,15 @@ CLOSE_COLUMNS = [
 CLOSE_TIME_COLUMNS = (CloseColumn.START, CloseColumn.END, CloseColumn.DEADLINE)
 
 
-def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: datetime) -> pd.DataFrame:
-    """Per ended event: its offline invoices and its closing state ("Cerrado" when all are validated)."""
+def invoices_time_left(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """``invoices_frame``'s rows with "Queda" at ``now``: worked out for the rows shown, at the viewer's minute."""
+    pending = frame[InvoiceColumn.STATE].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING])
+    return frame.assign(**{InvoiceColumn.LEFT: time_left(frame[InvoiceColumn.DEADLINE], now, pending)})
+
+
+def closes_frame(closes: Iterable[EventClose], inventory: Inventory) -> pd.DataFrame:
+    """Per ended event: its offline invoices and its closing state ("Cerrado" when all are validated); without
+    "Queda", as ``invoices_frame`` (``closes_time_left`` adds it)."""
     rows = []
     known = {p.id: p for p in inventory.all_pos}
     for c in closes:
@@ -198,13 +204,16 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory, now: dateti
                 CloseColumn.START: c.span.start,
                 CloseColumn.END: c.span.end,
                 CloseColumn.DEADLINE: c.deadline,
-                CloseColumn.LEFT: None,  # below, from "Plazo", typed
             }
         )
-    frame = pd.DataFrame(rows, columns=[CloseColumn.EVENT_ID, CloseColumn.BRANCH_ID, CloseColumn.CLOSING, *CLOSE_COLUMNS])
+    shown = [c for c in CLOSE_COLUMNS if c != CloseColumn.LEFT]
+    frame = pd.DataFrame(rows, columns=[CloseColumn.EVENT_ID, CloseColumn.BRANCH_ID, CloseColumn.CLOSING, *shown])
     for column in CLOSE_TIME_COLUMNS:
         frame[column] = la_paz_series(frame[column])
-    frame[CloseColumn.LEFT] = time_left(
-        frame[CloseColumn.DEADLINE], now, frame[CloseColumn.CLOSING] == EventClosing.TO_SEND.value
-    )
     return frame
+
+
+def closes_time_left(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """``closes_frame``'s rows with "Queda" at ``now`` for the events with invoices still to send."""
+    pending = frame[CloseColumn.CLOSING] == EventClosing.TO_SEND.value
+    return frame.assign(**{CloseColumn.LEFT: time_left(frame[CloseColumn.DEADLINE], now, pending)})

@@ -369,7 +369,7 @@ def test_invoices_are_attributed_to_the_event_open_when_they_were_issued(sim):
     from cucu.views.facturas import invoices_frame
 
     open_ones = [a for a in got.values() if a.invoice.state is not InvoiceState.VALIDATED]
-    assert list(invoices_frame(open_ones, inv, NOW)["invoice_id"]) == [
+    assert list(invoices_frame(open_ones, inv)["invoice_id"]) == [
         "nobody",
         "rejected",
         "in-ended",
@@ -694,3 +694,33 @@ def test_the_queue_reads_each_recent_invoices_pos_time_and_state_only(db):
     )
     found = sorted(store.invoice_states_since(NOW - timedelta(hours=3)), key=lambda row: row[1])
     assert found == [("p1", NOW - timedelta(hours=2), "CONTINGENCY"), ("p1", NOW - timedelta(hours=1), "VALIDATED")]
+
+
+def test_the_shared_invoice_tables_are_built_again_when_an_event_changes_not_at_every_sweep(world, clock, monkeypatch):
+    """``ui.resources.current_invoices`` (0.9 s of the server's CPU at a chain) follows the invoices and the POS'
+    events: a sweep that finds what the last one did (every minute) is no reason to build it again."""
+    from types import SimpleNamespace
+
+    from cucu.views.shared_reads import SharedReads
+    from ui import resources
+
+    sim, _client, store, collector = world
+    monkeypatch.setattr(resources, "_own_write_unseen", lambda name: False)  # no Streamlit session here
+    monkeypatch.setattr(resources.time, "time", lambda: 1_200_000.0)  # one ten-minute span throughout
+    settings = SimpleNamespace(invoice_window_hours=72)
+    runtime: Any = SimpleNamespace(company=None, store=store, inventory=sim.inventory, settings=settings, shared=SharedReads())
+    collector.sweep_once()
+    collector.invoices_once()
+    first = resources.current_invoices(runtime).version
+    clock.advance(minutes=1)
+    collector.sweep_once()  # the same answers a minute later
+    assert resources.current_invoices(runtime).version == first and runtime.shared.builds == 1
+    pos = sim.inventory.all_pos[0]
+    event = sim.start_event({"posId": pos.id, "branchId": pos.branch_id, "codigoMotivo": 1, "descripcion": "Corte"})
+    collector.sweep_once()
+    started = resources.current_invoices(runtime).version
+    assert started != first
+    clock.advance(minutes=1)
+    sim.end_event({"posId": pos.id, "branchId": pos.branch_id, "eventoId": event["id"]})
+    collector.sweep_once()
+    assert resources.current_invoices(runtime).version != started

@@ -164,7 +164,7 @@ def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain
     picture = invoice_picture(view.store, view.inventory, tables.built_at, window, open_only=True)
     assert [a.invoice.id for a in tables.picture.invoices] == [a.invoice.id for a in picture.invoices]
     assert tables.picture.backlog == picture.backlog
-    pd.testing.assert_frame_equal(tables.open_invoices, invoices_frame(picture.invoices, view.inventory, tables.built_at))
+    pd.testing.assert_frame_equal(tables.open_invoices, invoices_frame(picture.invoices, view.inventory))
     assert sorted(tables.states) == sorted(view.store.invoice_states_since(tables.built_at - window))
     assert tables.states and not [f for f in forbidden if f in repr(tables.states)]
     # the company's queue cut to the scope's branches: what a queue of its own frames and invoices says

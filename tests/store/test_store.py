@@ -162,7 +162,9 @@ def test_a_v1_database_upgrades_and_gains_the_one_pending_action_guard(db):
         conn.execute(schema_version.insert().values(version=1))
     engine.dispose()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 17
+    assert store.version() == MIGRATIONS[-1][0] == 18
+    store.save_pos_fetches([active_fetch("p9", EVENT)])  # v18's counter exists on an upgraded database
+    assert store.data_version("pos_events") == (1,)
     pending = Attempt(
         requested_at=T0, actor="a", actor_name=None, role=None, action=ActionKind.START, branch_id="b1", pos_id="p1"
     )
@@ -248,7 +250,7 @@ def test_a_migration_cut_short_is_completed_at_the_next_start(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 3))
     engine.dispose()
     assert leases.name in sa.inspect(engine).get_table_names()
-    assert Store(db).version() == MIGRATIONS[-1][0] == 17
+    assert Store(db).version() == MIGRATIONS[-1][0] == 18
 
 
 def test_concurrent_first_start_migrates_once(db):
@@ -437,6 +439,28 @@ def test_every_write_raises_its_table_version_and_reads_do_not(db):
     assert store.data_version(*names) == tuple(v + 1 for v in start)
     assert store.observe_events([active_fetch("p1", EVENT)]) == 1
     assert store.data_version("day_events") == (start[1] + 2,)
+
+
+def test_the_pos_events_counter_moves_only_when_an_active_event_changes(db):
+    """The invoices' attribution to events (0.9 s at a chain) is built again per ``pos_events``, not per sweep:
+    a sweep that finds what the last one did, or a failed read (the last event kept), must not move it."""
+    store = Store(db)
+    fetch = PosFetch("p1", "b1", T0)
+    store.save_pos_fetches([fetch])  # a POS seen for the first time
+    first = store.data_version("pos_status", "pos_events")
+    later = T0 + timedelta(minutes=1)
+    store.save_pos_fetches([replace(fetch, fetched_at=later)])  # the same answer a minute later
+    store.save_pos_fetches([replace(fetch, fetched_at=later, error="cucu no responde")])
+    status, events = store.data_version("pos_status", "pos_events")
+    assert status == first[0] + 2 and events == first[1]
+    store.save_pos_fetches([active_fetch("p1", EVENT, later)])  # an event began
+    assert store.data_version("pos_events") == (events + 1,)
+    store.save_pos_fetches([active_fetch("p1", EVENT, later + timedelta(minutes=1))])  # still the same event
+    store.save_pos_fetches([replace(fetch, fetched_at=later, error="cucu no responde")])  # kept through a failure
+    assert store.data_version("pos_events") == (events + 1,)
+    store.save_pos_fetches([replace(fetch, fetched_at=later + timedelta(minutes=2))])  # it ended
+    assert store.data_version("pos_events") == (events + 2,)
+    store.close()
 
 
 def test_a_stored_event_todays_checks_refuse_is_skipped_not_raised(db):
@@ -692,7 +716,9 @@ def test_v12_gives_job_runs_the_walk_s_counts_and_keeps_older_rows(db):
         conn.execute(schema_version.delete().where(schema_version.c.version >= 12))
     store.close()
     store = Store(db)
-    assert store.version() == MIGRATIONS[-1][0] == 17
+    assert store.version() == MIGRATIONS[-1][0] == 18
+    store.save_pos_fetches([active_fetch("p9", EVENT)])  # v18's counter exists on an upgraded database
+    assert store.data_version("pos_events") == (1,)
     old = store.job_run("facturas")
     assert old is not None and old.notes == JobNotes()  # an older row reads as nothing left out
     store.record_job("facturas", T0 + timedelta(minutes=1), "falló", JobNotes(future=2, undated=1, over_cap=40))
