@@ -456,7 +456,7 @@ def read_outages(store: Store, since: datetime, now: datetime) -> list[Outage]:
     """The outages that went on at or after ``since`` (newest first), from the checks and the stored events."""
     checks = store.checks_since(since - OUTAGE_LEAD)
     days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
-    return find_outages(checks, known_events(days, store.pos_statuses()), since)
+    return find_outages(checks, known_events(days, store.statuses_with_events()), since)
 
 
 def find_outage(store: Store, key: str, now: datetime) -> Outage | None:
@@ -481,7 +481,7 @@ def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: dateti
         outage,
         checks=checks,
         days=days,
-        statuses=store.pos_statuses(),
+        statuses=store.statuses_with_events(),
         audit=store.audit_entries(AuditFilter(since=begin, actions=(ActionKind.START, ActionKind.END))),
         incidents=incidents,
         deliveries={i.id: store.outbox_entries(200, incident_id=i.id) for i in incidents},
@@ -497,7 +497,7 @@ def read_outage_list(store: Store, since: datetime, now: datetime) -> tuple[list
     the stored events and the window's invoices read once each, the invoices as three columns (a chain: 60 000)."""
     checks = store.checks_since(since - OUTAGE_LEAD)
     days = store.days_with_events((since - OUTAGE_LEAD).date(), now.date())
-    statuses = store.pos_statuses()
+    statuses = store.statuses_with_events()
     events = known_events(days, statuses)
     found = find_outages(checks, events, since)
     rows = store.invoice_states_since(min((o.started_at for o in found), default=now) - EVENTS_BEFORE)

@@ -201,7 +201,7 @@ def invoice_picture(
     since = now - window
     # Events that began up to two days before the window still cover invoices issued in it.
     days = store.days_with_events((since - timedelta(days=2)).date(), now.date())
-    spans = event_spans(store.pos_statuses(), days)
+    spans = event_spans(store.statuses_with_events(), days)
     states = [s.value for s in OPEN_STATES] if open_only else None
     attributed = attribute(store.invoices_since(since, states=states), inventory, spans)
     closes = [] if open_only else event_closes(attributed, spans, since)

@@ -137,7 +137,7 @@ def invoice_round(
         return InvoiceRound(pages, 0, new, changed, False, exc.message, sorter.notes())
     if stopping():  # the collector is stopping: its pool takes no more work
         return InvoiceRound(pages, 0, new, changed, pass_done, notes=sorter.notes())
-    in_contingency = [p for p, status in store.pos_statuses().items() if status.known and status.event is not None]
+    in_contingency = [p for p, status in store.statuses_with_events().items() if status.known and status.event is not None]
     statuses, moved = follow_statuses(
         client, store, pool, now=now, budget=status_budget, clock=clock, in_contingency=in_contingency, stopping=stopping
     )

@@ -179,7 +179,7 @@ def compliance_report(
 
     # Events: every one known overlapping the period (days before it hold events begun earlier).
     stored = store.days_with_events((start - OUTAGE_LEAD - timedelta(days=1)).date(), (end + timedelta(days=1)).date())
-    statuses = store.pos_statuses()
+    statuses = store.statuses_with_events()
     events = [e for e in known_events(stored, statuses) if e.pos_id in pos_branch]
     in_period = [e for e in events if e.fecha_inicio and e.fecha_inicio < end and (e.fecha_fin or now) > start]
     origins = _origins(store, start - timedelta(days=2))

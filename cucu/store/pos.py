@@ -103,8 +103,16 @@ class PosTables(StoreBase):
                 _bump(conn, POS_EVENTS)
 
     def pos_statuses(self) -> dict[str, PosStatus]:
+        return self._statuses(sa.select(pos_status))
+
+    def statuses_with_events(self) -> dict[str, PosStatus]:
+        """The POS whose last answer named an active event: what reads the events alone asks (the invoices'
+        attribution, the outages), a chain's 2 500 rows instead of 10 000."""
+        return self._statuses(sa.select(pos_status).where(pos_status.c.event_json.is_not(None)))
+
+    def _statuses(self, query: sa.Select[Any]) -> dict[str, PosStatus]:
         with self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(pos_status)))
+            rows = list(conn.execute(query))
         return {
             row.pos_id: PosStatus(
                 pos_id=row.pos_id,

@@ -46,7 +46,7 @@ WRITES = frozenset(
 # Read here with the scope applied (each a method below).
 NARROWED = frozenset(
     {
-        "pos_statuses", "cufds", "days_with_events", "days_reaching", "verified_per_day", "verified_per_pos", "get_days",
+        "pos_statuses", "statuses_with_events", "cufds", "days_with_events", "days_reaching", "verified_per_day", "verified_per_pos", "get_days",
         "days_with_ends_since", "invoices_since", "invoice_states_since", "audit_count", "audit_page", "audit_chunks",
         "audit_entries", "audit_actors", "audit_rows", "open_attempts", "open_incidents", "open_incident_counts",
         "recent_incidents", "incidents_between", "incidents_by_key", "incident", "incident_notes", "outbox_entries",
@@ -107,6 +107,10 @@ class ScopedStore:
 
     def pos_statuses(self) -> dict[str, PosStatus]:
         every = self._latest.get("pos_statuses", "pos_status", self._store.pos_statuses)
+        return {k: v for k, v in every.items() if k in self.pos_ids}
+
+    def statuses_with_events(self) -> dict[str, PosStatus]:
+        every = self._latest.get("statuses_with_events", "pos_status", self._store.statuses_with_events)
         return {k: v for k, v in every.items() if k in self.pos_ids}
 
     def cufds(self) -> dict[str, StoredCufd]:

@@ -67,6 +67,7 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
     every_pos_day = [(p.id, d.day) for d in store.days_with_events(*week) for p in [runtime.inventory.pos(d.pos_id)]]
     reads = {
         "pos_statuses": lambda s: s.pos_statuses(),
+        "statuses_with_events": lambda s: s.statuses_with_events(),
         "cufds": lambda s: s.cufds(),
         "days_with_events": lambda s: s.days_with_events(*week),
         "days_reaching": lambda s: s.days_reaching(*week, now),

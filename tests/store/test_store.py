@@ -90,7 +90,9 @@ def test_failed_fetch_keeps_last_known_event_and_is_stale(db):
     assert p1.stale and p1.event is not None and p1.event.id == "e1" and p1.ok_at == T0 and p1.fetched_at == later
     assert not statuses["p2"].stale and statuses["p2"].event is None and statuses["p2"].known
     assert statuses["p3"].stale and not statuses["p3"].known
+    assert store.statuses_with_events() == {"p1": p1}  # the event kept through the failure; none for p2, p3
     store.save_pos_fetches([PosFetch("p1", "b1", later, event=None)])
+    assert store.statuses_with_events() == {}
     assert store.pos_statuses()["p1"].event is None and not store.pos_statuses()["p1"].stale
 
 
