@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,15 +13,6 @@ from cucu.inventory import InventoryError
 from cucu.settings import SettingsError
 from cucu.vocabulary import AccessMode, Mode, Role
 from ui import identity, resources, shell, spanish, watchdog
-
-# A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
-# No initial_sidebar_state: the app draws no sidebar (who and the role are in the "Sesión" menu). Below
-# 768 px Streamlit moves the top navigation into one, and its default ("auto") starts it closed there.
-st.set_page_config(
-    page_title="Contingencia",
-    page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
-    layout="wide",
-)
 
 # (file, title, icon, section). URL paths are the file names, no custom url_path: the first request after a
 # restart is resolved by Streamlit's legacy pages/ mode by file name (see ui.shell.page_context).
@@ -41,7 +33,14 @@ PAGE_FILES = [
     ("pages/informe.py", "Informe mensual", ":material/summarize:", RECORDS),
     ("pages/pantalla.py", "Pantalla", ":material/tv:", RECORDS),
 ]
-PAGES = [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]
+
+
+@functools.cache
+def all_pages() -> list[st.Page]:
+    """Made in the first run, not at import: the worker process (``cucu.workers``) imports this file."""
+    return [st.Page(file, title=title, icon=icon, default=n == 0) for n, (file, title, icon, _) in enumerate(PAGE_FILES)]
+
+
 SUPERVISOR_ONLY = {"Iniciar evento"}
 WALL_PAGE = "pages/pantalla.py"  # all a display account (role pantalla) opens  # explained, not shown, to viewers; the actions service refuses them anyway
 
@@ -50,7 +49,7 @@ def sections(can_act: bool, supervisors_only: Callable[[], None]) -> dict[str, l
     """The pages as the top bar shows them: "" (links of their own) first, then each menu. A viewer's
     link to a supervisor's page gets ``supervisors_only`` (an explanation, not "Page not found")."""
     grouped: dict[str, list[st.Page]] = {}
-    for page, (file, title, icon, section) in zip(PAGES, PAGE_FILES, strict=True):
+    for page, (file, title, icon, section) in zip(all_pages(), PAGE_FILES, strict=True):
         if title in SUPERVISOR_ONLY and not can_act:
             page = st.Page(supervisors_only, title=title, icon=icon, url_path=Path(file).stem, visibility="hidden")
         grouped.setdefault(section, []).append(page)
@@ -73,6 +72,14 @@ def _config_problem(title: str, message: str) -> None:
 
 
 def main() -> None:
+    # A local icon: a Material icon here would be fetched from a CDN the internal server may not reach.
+    # No initial_sidebar_state: the app draws no sidebar (who and the role are in the "Sesión" menu). Below
+    # 768 px Streamlit moves the top navigation into one, and its default ("auto") starts it closed there.
+    st.set_page_config(
+        page_title="Contingencia",
+        page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
+        layout="wide",
+    )
     resources.start_run()
     try:
         settings = resources.read_settings()
@@ -132,4 +139,7 @@ def main() -> None:
         shell.show_unexpected_error(f"la página {navigation.title}")
 
 
-main()
+# Streamlit runs this file as "__main__"; the worker process of heavy builds (cucu.workers, started with spawn)
+# imports it as "__mp_main__", where it must not start a second dashboard.
+if __name__ == "__main__":
+    main()

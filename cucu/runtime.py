@@ -29,6 +29,7 @@ from cucu.store import Store
 from cucu.store.scoped import LatestReads, ScopedStore
 from cucu.views.shared_reads import SharedReads
 from cucu.vocabulary import Mode
+from cucu.workers import Workers
 
 if TYPE_CHECKING:  # the server code is imported only in DEMO mode
     from cucu.simulator import Simulator, SimulatorServer
@@ -57,6 +58,9 @@ class Runtime:
     company: Runtime | None = field(default=None, repr=False)  # a scoped view's whole company (for_scope)
     _latest: LatestReads | None = field(default=None, repr=False)  # the POS tables read once for every scope
     _views_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Builds that take seconds of CPU (a chain's monthly report), out of the web server's interpreter; the
+    # company's, shared by every scoped view.
+    workers: Workers = field(default_factory=Workers, repr=False)
 
     @property
     def simulator(self) -> Simulator | RemoteSimulator | None:
@@ -94,6 +98,7 @@ class Runtime:
         self.alerter.stop()
         self.actions.close()  # attempts still under verification are the collector's to settle
         self.client.close()
+        self.workers.close()
         self.store.close()
         if self.simulator_server is not None:
             self.simulator_server.stop()

@@ -205,7 +205,7 @@ def test_sessions_share_one_read_until_the_store_changes(app_secrets, sim, colle
     import ui.resources
     from cucu.store import DayEvents
 
-    monkeypatch.setattr(ui.resources, "_minute", lambda: 0)  # no minute boundary between the runs
+    monkeypatch.setattr(ui.resources, "_clock", lambda every_s: 0)  # no minute boundary between the runs
     reads = []
     original = history.stored_history
 

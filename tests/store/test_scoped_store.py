@@ -111,7 +111,7 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
 def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     """Bitácora's CSV and the monthly report's workbook, built from what the scoped store reads."""
     from cucu.organization.scope import within
-    from cucu.reports.compliance import compliance_report
+    from cucu.reports.compliance import compliance_report, compliance_report_from
     from cucu.views.bitacora import audit_csv
     from cucu.views.informe import report_sheets
 
@@ -125,6 +125,12 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     report = compliance_report(scoped.as_store(), mine, now - timedelta(days=1), now, now)
     text = "".join(frame.to_csv() for _name, frame in report_sheets(report, mine))
     assert "Casa Matriz" in text and not [f for f in forbidden if f in text]
+    # Informe mensual builds it in the worker process, from the database itself: the same report, the same cut.
+    apart = runtime.workers.run(
+        compliance_report_from, runtime.store.url, runtime.inventory.branches, scoped.scope,
+        now - timedelta(days=1), now, now, None,
+    )  # fmt: skip
+    assert apart == report and apart.branches.keys() == {b.id for b in mine.branches}
 
 
 def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain, monkeypatch):
