@@ -6,8 +6,8 @@ it. In a worker process the same build takes the machine's other core and the we
 answer (a wait that holds nothing). One process, started on the first build and kept (its start costs the
 imports, about a second), so two heavy builds never take both cores from the people looking.
 
-What runs there is a module-level function of plain arguments (a database URL, an inventory, dates): it reads
-the database itself, as the collector service does.
+What runs there is a module-level function of plain arguments: ``read_apart`` gives it the database (its own
+connection, as the collector service has) cut to the person's scope, and their inventory.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from cucu.api.models import Branch, Inventory
+    from cucu.organization.scope import Scope
+    from cucu.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,12 +37,12 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
 
-    def run(self, build: Callable[..., T], *args: Any) -> T:
-        """``build(*args)`` in the worker process; its result (or its exception) as if called here. A worker that
-        died (killed, out of memory) is replaced at the next build; this one raises ``BrokenProcessPool``."""
+    def run(self, build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``build(*args, **kwargs)`` in the worker process; its result (or its exception) as if called here. A
+        worker that died (killed, out of memory) is replaced at the next build; this one raises ``BrokenProcessPool``."""
         pool = self._started()
         try:
-            return pool.submit(build, *args).result()
+            return pool.submit(build, *args, **kwargs).result()
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -61,3 +66,22 @@ class Workers:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def read_apart(db: str, branches: tuple[Branch, ...], scope: Scope, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read(store, inventory, *args, **kwargs)`` on a connection of its own to ``db``, as a person scoped to
+    ``scope`` reads it: the store cut to their branches and the company's ``branches`` cut to their inventory.
+    What ``Workers.run`` is given (plain, picklable arguments; a store and an inventory's caches are not)."""
+    from cucu.api.models import Inventory
+    from cucu.organization.scope import within
+    from cucu.store import Store
+    from cucu.store.scoped import ScopedStore
+
+    store = Store(db)
+    try:
+        company = Inventory(branches)
+        seen: Store = store if scope.whole_company else ScopedStore(store, company, scope).as_store()
+        inventory: Inventory = within(company, scope)
+        return read(seen, inventory, *args, **kwargs)
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cucu.connectivity.outages import Dossier, Outage, find_outage, read_dossier, read_outage_list
+from cucu.connectivity.outages import Dossier, OutageList, dossier_of, outages_within
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
 from cucu.periods import day_bounds, picked_range
 from cucu.store.schema import POS_EVENTS
@@ -58,9 +58,8 @@ def outage_list() -> None:
         return
     since, until = day_bounds(*chosen)
 
-    def build() -> tuple[list[Outage], dict[str, OutageState]]:
-        found, states = read_outage_list(runtime.store, since, runtime.store.now())
-        return [o for o in found if o.started_at < until], states
+    def build() -> OutageList:  # in the worker process: a chain's list reads 60 000 invoices (0.8 s)
+        return resources.apart(runtime, outages_within, since, until, runtime.store.now())
 
     found, states = resources.per_version(runtime, f"caidas:{since}:{until}", TABLES, build).value
     if branch_ids:  # a branch's own outages, and SIAT's (they reach every branch)
@@ -98,10 +97,8 @@ def outage_list() -> None:
 def dossier_view(key: str) -> None:
     st.page_link(shell.linked("pages/caidas.py"), label="Todas las caídas", icon=":material/arrow_back:", query_params={})
 
-    def build() -> Dossier | None:
-        now = runtime.store.now()
-        outage = find_outage(runtime.store, key, now)
-        return read_dossier(runtime.store, inventory, outage, now) if outage is not None else None
+    def build() -> Dossier | None:  # in the worker process: a chain-wide outage's dossier holds 10 000 events
+        return resources.apart(runtime, dossier_of, key, runtime.store.now())
 
     shared = resources.per_version(runtime, f"caida:{key}"[:200], TABLES, build)
     dossier = shared.value

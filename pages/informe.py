@@ -9,7 +9,7 @@ import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_datetime, fmt_month, fmt_time
 from cucu.periods import day_bounds, picked_range
-from cucu.reports.compliance import ComplianceReport, compliance_report_from, month_period, previous_month
+from cucu.reports.compliance import ComplianceReport, compliance_report, month_period, previous_month
 from cucu.reports.monthly import monthly_report_state
 from cucu.views.informe import (
     NOTICE,
@@ -84,10 +84,7 @@ def build() -> ComplianceReport:
     """In the worker process (``cucu.workers``): a chain's month is seconds of CPU that would stall every page."""
     now = runtime.store.now()
     horizon = now.date() - timedelta(days=runtime.settings.backfill_days)
-    company = runtime.company or runtime
-    return runtime.workers.run(
-        compliance_report_from, runtime.store.url, company.inventory.branches, runtime.scope, start, end, now, horizon
-    )
+    return resources.apart(runtime, compliance_report, start, end, now, horizon=horizon)
 
 
 @shell.live(2)

@@ -36,6 +36,7 @@ from cucu.views.pos import PosColumn, pos_frame
 from cucu.views.queue import QueuePart, pos_part
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import PolicyMode
+from cucu.workers import read_apart
 
 log = logging.getLogger("contingencia")
 configure_logging(os.environ)
@@ -217,6 +218,14 @@ def at_most_every(runtime: Runtime, name: str, every_s: float, build: Callable[[
     again, in the background, at most every ``every_s`` while someone looks, whatever was written meanwhile; it
     says its own time."""
     return runtime.shared.soon(name, int(time.time() // every_s), build)
+
+
+def apart(runtime: Runtime, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read(store, inventory, *args, **kwargs)`` in the web server's worker process (``cucu.workers``), on the store
+    and inventory this runtime's person sees: for a build of a second or more, which in a thread would hold the
+    interpreter every session shares. ``read`` is a module-level function; its arguments and result are pickled."""
+    company = runtime.company or runtime
+    return runtime.workers.run(read_apart, runtime.store.url, company.inventory.branches, runtime.scope, read, *args, **kwargs)
 
 
 def derived(runtime: Runtime, source: Shared[Any], name: str, build: Callable[[], T]) -> T:

@@ -468,6 +468,18 @@ def find_outage(store: Store, key: str, now: datetime) -> Outage | None:
     return next((o for o in read_outages(store, started, now) if o.key == key), None)
 
 
+def dossier_of(store: Store, inventory: Inventory, key: str, now: datetime) -> Dossier | None:
+    """The dossier of the outage a link names (``outage_key``); None for a key that names none."""
+    outage = find_outage(store, key, now)
+    return read_dossier(store, inventory, outage, now) if outage is not None else None
+
+
+def outages_within(store: Store, _inventory: Inventory, since: datetime, until: datetime, now: datetime) -> OutageList:
+    """Caídas' list: the outages that went on within [since, until) and each one's state (``read_outage_list``)."""
+    found, states = read_outage_list(store, since, now)
+    return [o for o in found if o.started_at < until], states
+
+
 def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: datetime) -> Dossier:
     """Everything the store holds around ``outage``, as its dossier."""
     begin = outage.started_at - EVENTS_BEFORE
@@ -492,7 +504,10 @@ def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: dateti
     )
 
 
-def read_outage_list(store: Store, since: datetime, now: datetime) -> tuple[list[Outage], dict[str, OutageState]]:
+OutageList = tuple[list[Outage], dict[str, OutageState]]  # newest first; each one's state by its key
+
+
+def read_outage_list(store: Store, since: datetime, now: datetime) -> OutageList:
     """The outages that went on at or after ``since`` (newest first) and each one's state, for the list: the checks,
     the stored events and the window's invoices read once each, the invoices as three columns (a chain: 60 000)."""
     checks = store.checks_since(since - OUTAGE_LEAD)

@@ -22,16 +22,14 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from cucu.api.models import Branch, Event, Inventory
+from cucu.api.models import Event, Inventory
 from cucu.connectivity.outages import OUTAGE_LEAD, Outage, find_outages, known_events, outage_events
 from cucu.connectivity.rules import uptime
 from cucu.events.maintenance import company_periods
 from cucu.events.policy import POLICY_ACTOR
 from cucu.invoicing import attribute, event_spans
 from cucu.lapaz import LA_PAZ
-from cucu.organization.scope import Scope, within
 from cucu.store import AuditFilter, Store
-from cucu.store.scoped import ScopedStore
 from cucu.vocabulary import ActionKind, InvoiceState, OutageKind, Outcome
 
 ORIGIN_PERSON, ORIGIN_POLICY, ORIGIN_OUTSIDE = "Persona", "Política automática", "Fuera del tablero"
@@ -257,21 +255,6 @@ def compliance_report(
         start, end, now, availability, first_check, maintenance, lines, branches, company_acks, company_open, rejections,
         horizon,
     )  # fmt: skip
-
-
-def compliance_report_from(
-    db: str, branches: tuple[Branch, ...], scope: Scope, start: datetime, end: datetime, now: datetime, horizon: date | None
-) -> ComplianceReport:
-    """``compliance_report`` read from the database ``db`` over its own connection, as a person scoped to ``scope``
-    reads it (the company's ``branches``, cut to the scope): what the web server runs in its worker process
-    (``cucu.workers``), where a chain's month takes the other core instead of every page's interpreter."""
-    store = Store(db)
-    try:
-        company = Inventory(branches)
-        read = store if scope.whole_company else ScopedStore(store, company, scope).as_store()
-        return compliance_report(read, within(company, scope), start, end, now, horizon=horizon)
-    finally:
-        store.close()
 
 
 def _origins(store: Store, since: datetime) -> dict[str, str]:

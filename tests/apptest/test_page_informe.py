@@ -38,6 +38,8 @@ def test_the_first_build_of_a_period_runs_in_the_background_and_says_so(sim, see
         return real(*args, **kwargs)
 
     monkeypatch.setattr("cucu.reports.compliance.compliance_report", slow)
+    # Here in the test's process (a local function does not reach the worker process): the page's part is tested.
+    monkeypatch.setattr("ui.resources.apart", lambda runtime, read, *a, **k: read(runtime.store, runtime.inventory, *a, **k))
     at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
     assert BUILDING in texts(at) and not at.metric  # the page answers at once, the report is on its way
     release.set()

@@ -110,10 +110,12 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
 
 def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     """Bitácora's CSV and the monthly report's workbook, built from what the scoped store reads."""
+    from cucu.connectivity.outages import dossier_of, outages_within
     from cucu.organization.scope import within
-    from cucu.reports.compliance import compliance_report, compliance_report_from
+    from cucu.reports.compliance import compliance_report
     from cucu.views.bitacora import audit_csv
     from cucu.views.informe import report_sheets
+    from ui import resources
 
     runtime, forbidden = chain
     scoped = ScopedStore(runtime.store, runtime.inventory, Scope(frozenset({MINE})))
@@ -126,11 +128,15 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     text = "".join(frame.to_csv() for _name, frame in report_sheets(report, mine))
     assert "Casa Matriz" in text and not [f for f in forbidden if f in text]
     # Informe mensual builds it in the worker process, from the database itself: the same report, the same cut.
-    apart = runtime.workers.run(
-        compliance_report_from, runtime.store.url, runtime.inventory.branches, scoped.scope,
-        now - timedelta(days=1), now, now, None,
-    )  # fmt: skip
+    view = runtime.for_scope(scoped.scope)
+    apart = resources.apart(view, compliance_report, now - timedelta(days=1), now, now)
     assert apart == report and apart.branches.keys() == {b.id for b in mine.branches}
+    # and Caídas' list and dossier, on their store cut to the scope as here
+    since = now - timedelta(days=7)
+    found, states = resources.apart(view, outages_within, since, now, now)
+    assert (found, states) == outages_within(scoped.as_store(), mine, since, now, now) and found
+    key = next(o.key for o in found if o.branch_id is None)  # SIAT's: reaches every branch
+    assert resources.apart(view, dossier_of, key, now) == dossier_of(scoped.as_store(), mine, key, now) is not None
 
 
 def test_a_scoped_views_shared_frames_are_the_companys_cut_to_its_branches(chain, monkeypatch):
