@@ -2,9 +2,9 @@
 
 Streamlit runs every session of a server in one Python process: a thread that computes for 6 s (a chain's
 monthly report) holds the interpreter that long, and every other person's page and live refresh waits behind
-it. In a worker process the same build takes the machine's other core and the web server only waits for its
-answer (a wait that holds nothing). One process, started on the first build and kept (its start costs the
-imports, about a second), so two heavy builds never take both cores from the people looking.
+it. In a worker process the same build takes another core and the web server only waits for its answer (a
+wait that holds nothing). Two processes at most (``PROCESSES``), started as needed and kept (a start costs the
+imports, about a second): one when the web server starts, a second only while the first is busy.
 
 What runs there is a module-level function of plain arguments: ``read_apart`` gives it the database (its own
 connection, as the collector service has) cut to the person's scope, and their inventory.
@@ -27,10 +27,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Two: a chain's monthly report (6 s) must not hold back the invoices' rebuild that the supervisor who just ended an
+# event waits for; the machine's two cores then serve the people looking and one build, or two builds.
+PROCESSES = 2
 
 
 class Workers:
-    """A worker process for heavy builds, started when first needed; ``close`` stops it."""
+    """The worker processes of heavy builds, started when first needed (or by ``start``); ``close`` stops them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,13 +53,17 @@ class Workers:
             log.warning("trabajos: el proceso de cálculo terminó de forma inesperada; se inicia otro en la próxima vez")
             raise
 
+    def start(self) -> None:
+        """Start a worker now, in the background (its imports take about a second)."""
+        self._started().submit(int)
+
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("workers closed")
             if self._pool is None:
                 # spawn: the web server runs threads, and a forked child would inherit their locks mid-use.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=PROCESSES, mp_context=multiprocessing.get_context("spawn"))
             return self._pool
 
     def close(self) -> None:

@@ -24,14 +24,14 @@ from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
 from cucu.events.maintenance import current_and_upcoming
 from cucu.events.policy import PolicyStatus
 from cucu.inventory import branch_labels, inventory_stamp
-from cucu.invoicing import InvoicePicture, backlog, invoice_picture
+from cucu.invoicing import InvoicePicture, backlog
 from cucu.logs import configure_logging
 from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
 from cucu.store.schema import POS_EVENTS, VERSIONED
 from cucu.views.estado import Overview, overview
-from cucu.views.facturas import InvoiceColumn, closes_frame, invoices_frame
+from cucu.views.facturas import InvoiceColumn, open_invoice_parts, window_closes
 from cucu.views.pos import PosColumn, pos_frame
 from cucu.views.queue import QueuePart, pos_part
 from cucu.views.shared_reads import Shared
@@ -69,6 +69,8 @@ def _runtime(cache_key: str, inventory_stamp: str, _settings: Settings) -> Runti
     log.info("iniciando el tablero en modo %s", _settings.mode.label)
     runtime = build_runtime(_settings)  # an exception is not cached: the next rerun tries again
     atexit.register(runtime.close)  # the collector stops with the server (close is idempotent)
+    if len(runtime.inventory.all_pos) >= APART_FROM_POS:
+        runtime.workers.start()  # in the background: the first page's build does not wait for its imports
     return runtime
 
 
@@ -220,11 +222,19 @@ def at_most_every(runtime: Runtime, name: str, every_s: float, build: Callable[[
     return runtime.shared.soon(name, int(time.time() // every_s), build)
 
 
+# Below a chain's size the builds sent to the worker process take milliseconds: sending them would cost more (the
+# process's start, the pickling) than it saves, so they run here.
+APART_FROM_POS = 1_000
+
+
 def apart(runtime: Runtime, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``read(store, inventory, *args, **kwargs)`` in the web server's worker process (``cucu.workers``), on the store
     and inventory this runtime's person sees: for a build of a second or more, which in a thread would hold the
-    interpreter every session shares. ``read`` is a module-level function; its arguments and result are pickled."""
+    interpreter every session shares. ``read`` is a module-level function; its arguments and result are pickled.
+    Below ``APART_FROM_POS`` points of sale, here."""
     company = runtime.company or runtime
+    if len(company.inventory.all_pos) < APART_FROM_POS:
+        return read(runtime.store, runtime.inventory, *args, **kwargs)
     return runtime.workers.run(read_apart, runtime.store.url, company.inventory.branches, runtime.scope, read, *args, **kwargs)
 
 
@@ -334,11 +344,12 @@ def current_invoices(runtime: Runtime) -> Shared[InvoiceTables]:
         return runtime.shared.now("facturas", company.version, lambda: company.value.cut(runtime.inventory.lower_pos_ids))
 
     def build() -> InvoiceTables:
+        # Read and attributed in the worker process (0.6 s at a chain, some times a minute); its indexes here (30 ms:
+        # as pickled dictionaries they would cost the interpreter more to receive than to build).
         now = runtime.store.now()
         window = timedelta(hours=runtime.settings.invoice_window_hours)
-        picture = invoice_picture(runtime.store, runtime.inventory, now, window, open_only=True)
-        states = runtime.store.invoice_states_since(now - window)
-        return InvoiceTables.of_company(picture, invoices_frame(picture.invoices, runtime.inventory), now, states)
+        picture, frame, states = apart(runtime, open_invoice_parts, now, window)
+        return InvoiceTables.of_company(picture, frame, now, states)
 
     return per_version(runtime, "facturas", INVOICE_SOURCES, build, clock_s=INVOICE_CLOCK_S)
 
@@ -347,10 +358,9 @@ def current_closes(runtime: Runtime) -> Shared[pd.DataFrame]:
     """Each ended event's closing (cucu.views.facturas.closes_frame), from every invoice of the window: built
     only when someone opens Facturas' closing tab, in the background after that."""
 
-    def build() -> pd.DataFrame:
+    def build() -> pd.DataFrame:  # in the worker process: every invoice of the window (a chain: 62 000)
         now = runtime.store.now()
-        window = timedelta(hours=runtime.settings.invoice_window_hours)
-        return closes_frame(invoice_picture(runtime.store, runtime.inventory, now, window).closes, runtime.inventory)
+        return apart(runtime, window_closes, now, timedelta(hours=runtime.settings.invoice_window_hours))
 
     return per_version(runtime, "facturas_cierres", INVOICE_SOURCES, build, clock_s=INVOICE_CLOCK_S)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from cucu.api.models import Inventory
-from cucu.invoicing import AttributedInvoice, EventClose
+from cucu.invoicing import AttributedInvoice, EventClose, InvoicePicture, invoice_picture
 from cucu.lapaz import la_paz_series
-from cucu.store import StoredInvoice
+from cucu.store import Store, StoredInvoice
 from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
 
@@ -217,3 +217,18 @@ def closes_time_left(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """``closes_frame``'s rows with "Queda" at ``now`` for the events with invoices still to send."""
     pending = frame[CloseColumn.CLOSING] == EventClosing.TO_SEND.value
     return frame.assign(**{CloseColumn.LEFT: time_left(frame[CloseColumn.DEADLINE], now, pending)})
+
+
+def open_invoice_parts(
+    store: Store, inventory: Inventory, now: datetime, window: timedelta
+) -> tuple[InvoicePicture, pd.DataFrame, list[tuple[str, datetime, str]]]:
+    """What Estado and Facturas show of the window's invoices: the open ones attributed to their events, their
+    frame (``invoices_frame``) and every invoice's (POS, emission, state) for Estado's queue. A chain's: 0.6 s,
+    built in the web server's worker process (``ui.resources.current_invoices``)."""
+    picture = invoice_picture(store, inventory, now, window, open_only=True)
+    return picture, invoices_frame(picture.invoices, inventory), store.invoice_states_since(now - window)
+
+
+def window_closes(store: Store, inventory: Inventory, now: datetime, window: timedelta) -> pd.DataFrame:
+    """Each event ended within the window and its closing (``closes_frame``), from every invoice of the window."""
+    return closes_frame(invoice_picture(store, inventory, now, window).closes, inventory)

@@ -108,7 +108,7 @@ def test_no_read_of_a_scoped_store_returns_another_regions_rows(chain):
     assert all(i.branch_id is None or i.branch_id in scoped.branch_ids for i in scoped.recent_incidents(100))
 
 
-def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
+def test_a_scoped_persons_downloads_hold_their_branches_only(chain, monkeypatch):
     """Bitácora's CSV and the monthly report's workbook, built from what the scoped store reads."""
     from cucu.connectivity.outages import dossier_of, outages_within
     from cucu.organization.scope import within
@@ -128,6 +128,7 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain):
     text = "".join(frame.to_csv() for _name, frame in report_sheets(report, mine))
     assert "Casa Matriz" in text and not [f for f in forbidden if f in text]
     # Informe mensual builds it in the worker process, from the database itself: the same report, the same cut.
+    monkeypatch.setattr(resources, "APART_FROM_POS", 0)  # the demo's 22 POS, as a chain's
     view = runtime.for_scope(scoped.scope)
     apart = resources.apart(view, compliance_report, now - timedelta(days=1), now, now)
     assert apart == report and apart.branches.keys() == {b.id for b in mine.branches}
