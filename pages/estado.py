@@ -399,7 +399,8 @@ def attention_tiles(ov: Overview, branch_ids: frozenset[str] | None) -> None:
                 )
     affected = sum(1 for t in ov.tiles if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids))
     if affected > len(tiles):
-        st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: vea la tabla de abajo.")
+        where_rest = "abra su región arriba" if ov.by_region_first(branch_ids is not None) else "vea la tabla de abajo"
+        st.caption(f"Y {plural(affected - len(tiles), 'sucursal', 'sucursales')} más con avisos: {where_rest}.")
 
 
 # The branches table's links, beside branches_frame's columns.
@@ -407,9 +408,17 @@ EVENTS_LINK, HISTORY_LINK = "Eventos", "Historial"
 
 
 def all_branches(shared: Shared[EstadoFrames], branch_ids: frozenset[str] | None) -> None:
-    """Every branch (of the regions opened, if any) in one table: sortable by any column, searchable from the
-    table's toolbar."""
+    """Every branch (of the regions opened, if any; a chain with regions, only once one is opened) in one table:
+    sortable by any column, searchable from the table's toolbar."""
     ov = shared.value.overview
+    if ov.by_region_first(branch_ids is not None):
+        st.subheader(f"Sucursales ({fmt_count(ov.branches_total)})")
+        st.caption(
+            f"{plural(ov.branches_total, 'sucursal', 'sucursales')} en {plural(len(ov.regions), 'región', 'regiones')}: "
+            "abra una región arriba (Sucursales) para ver las suyas en una tabla. Cada punto de venta está en "
+            "Eventos activos, con filtros por región y sucursal."
+        )
+        return
 
     def build() -> pd.DataFrame:
         table = branches_frame(ov, inventory)

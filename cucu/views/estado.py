@@ -106,6 +106,10 @@ def region_tiles(tiles: list[BranchTile], inventory: Inventory) -> list[RegionTi
     return found
 
 
+# Up to this many branches, a company's whole table of branches still reads at a glance: shown with no region opened.
+ALL_BRANCHES_UP_TO = 100
+
+
 @dataclass(frozen=True)
 class Overview:
     pos_total: int
@@ -143,6 +147,11 @@ class Overview:
         return [t for t in self.tiles_by_attention() if t.needs_attention and (branch_ids is None or t.branch_id in branch_ids)][
             :limit
         ]
+
+    def by_region_first(self, region_opened: bool) -> bool:
+        """A chain with regions is read region by region: with none opened, its branches are not one table (more
+        than ``ALL_BRANCHES_UP_TO`` of them do not read at a glance); a region's tile opens its own."""
+        return not region_opened and len(self.regions) > 1 and self.branches_total > ALL_BRANCHES_UP_TO
 
     def regions_by_attention(self) -> list[RegionTile]:
         """The regions, those with most POS in contingency first (then stale, then without data); ties keep

@@ -88,3 +88,24 @@ def test_estado_opens_a_region_its_tiles_and_table_only(sim, seeded_runtime, app
     tiles = [link.proto.query_string for link in at.get("page_link") if link.proto.label == "Historial"]
     names = {b.name.replace(" ", "+") for b in sim.inventory.branches if b.region == "Santa Cruz"}
     assert tiles and all(q.split("=", 1)[1] in names for q in tiles)  # only its branches' tiles
+
+
+def test_a_chain_with_regions_shows_a_regions_table_of_branches_once_it_is_opened(sim, seeded_runtime, app_secrets, monkeypatch):
+    """Above ``ALL_BRANCHES_UP_TO`` branches, Estado rolls up by region: no table of every branch until a region's
+    tile opens its own (here the demo's branches count as a chain's)."""
+    import cucu.views.estado
+
+    monkeypatch.setattr(cucu.views.estado, "ALL_BRANCHES_UP_TO", len(sim.inventory.branches) - 1)
+    at = run_app(app_secrets)
+    assert not at.exception
+    headers = [h.value for h in at.subheader]
+    assert f"Sucursales ({len(sim.inventory.branches)})" in headers
+    assert not any(h.startswith("Todas las sucursales") for h in headers)
+    assert not [d for d in at.dataframe if "Ciudad" in d.value.columns]  # no table of branches
+    assert any("abra una región arriba" in c.value for c in at.caption)
+    next(b for b in at.button if b.key == "abrir_region_0").click().run()  # La Paz, the first department
+    table = next(d.value for d in at.dataframe if "Ciudad" in d.value.columns)
+    assert set(table["Sucursal"]) == regions(sim)["La Paz"]
+    monkeypatch.setattr(cucu.views.estado, "ALL_BRANCHES_UP_TO", len(sim.inventory.branches))
+    next(b for b in at.button if b.label == "Ver todas las regiones").click().run()
+    assert f"Todas las sucursales ({len(sim.inventory.branches)})" in [h.value for h in at.subheader]

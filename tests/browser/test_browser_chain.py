@@ -64,12 +64,14 @@ def test_historial_draws_a_chain_week(chain, page):
 def test_estado_rolls_up_by_region_and_opens_one_then_eventos_keeps_it(chain, page):
     """Nine region tiles; "Sucursales" on one opens Estado on its branches, in the URL; its "Eventos" opens
     Eventos activos filtered to the region (the generated chain spreads its branches over the nine departments,
-    Oruro has 12 of the 120)."""
+    Oruro has 12 of the 120). Until a region is opened there is no table of the 120 branches."""
     page.set_viewport_size(TABLET)
     page.goto(chain)
     wait_for_app(page, 120_000)
     tiles = page.locator('[class*="st-key-region_"]')
     expect(tiles).to_have_count(9)
+    expect(page.get_by_role("heading", name="Sucursales (120)")).to_be_visible()
+    expect(page.locator(".st-key-tabla_sucursales")).to_have_count(0)
     oruro = tiles.filter(has_text="Oruro · 12 sucursales")
     oruro.get_by_role("button", name="Sucursales").click()
     wait_for_app(page)
