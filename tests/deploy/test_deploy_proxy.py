@@ -188,6 +188,24 @@ def test_the_proxy_secret_is_what_makes_the_user_header_count(served, browser):
     page.context.close()
 
 
+def test_a_page_other_than_estado_asks_for_the_app_where_it_is_not_at_its_own_path(site, browser):
+    """Streamlit's frontend guesses where the app is from the page's path: on /contingencia/facturas it first asked
+    /contingencia/facturas/_stcore/health, got 404 and waited 100 ms before /contingencia/. The shipped site writes
+    the app's address into the page (window.__streamlit), so a page load asks once, at the right place."""
+    with insecure_client() as http:
+        html = http.get(f"{site}/contingencia/facturas", auth=("ana", PASSWORDS["ana"])).text
+    assert '<head><script>window.__streamlit={BACKEND_BASE_URL:location.origin+"/contingencia/"}</script>' in html
+    page = signed_in_page(browser, "ana")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url.removeprefix(site)) if "_stcore/" in request.url else None)
+    page.goto(f"{site}/contingencia/facturas")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Facturas")).to_be_visible()
+    page.context.close()
+    assert "/contingencia/_stcore/health" in asked and "/contingencia/_stcore/host-config" in asked
+    assert [path for path in asked if path.startswith("/contingencia/facturas/")] == []
+
+
 def test_viewer_sees_no_action_page(site, browser):
     page = signed_in_page(browser, "beto")
     page.goto(f"{site}/contingencia/iniciar")
