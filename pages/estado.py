@@ -19,14 +19,13 @@ from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.organization.regions import branches_by_region
 from cucu.store import Incident, JobRun
 from cucu.views.alertas import owner_text
-from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, Overview, branches_frame
+from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, EstadoFrames, Overview, branches_frame
 from cucu.views.links import REGION_PARAM
 from cucu.views.pos import PosColumn
 from cucu.views.queue import QUEUE_COLUMNS, QueueColumn, empty_text, merged, person_part, queue_frame
 from cucu.views.shared_reads import Shared
 from cucu.vocabulary import Motive, Outcome, PolicyMode, PolicyState, PosState, QueueKind, SiatStatus, Tone
 from ui import actions, identity, resources, shell, widgets
-from ui.resources import EstadoFrames
 
 page = shell.page_context()
 runtime, settings, inventory = page.runtime, page.settings, page.inventory

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from cucu.api.models import Inventory
 from cucu.formatting import fmt_count, plural
 from cucu.organization.regions import branches_by_region, region_label
-from cucu.views.pos import PosColumn
+from cucu.views.pos import PosColumn, pos_frame
 from cucu.vocabulary import CufdHealth, PosState
+
+if TYPE_CHECKING:
+    from cucu.store import Store
 
 
 @dataclass(frozen=True)
@@ -258,3 +264,29 @@ def branches_frame(ov: Overview, inventory: Inventory) -> pd.DataFrame:
         for t in ov.tiles_by_attention()
     ]
     return pd.DataFrame(rows, columns=[BranchColumn.BRANCH_ID, *BRANCH_COLUMNS])
+
+
+@dataclass(frozen=True)
+class EstadoFrames:
+    """What Estado and Eventos activos show of every POS, built together so they always agree."""
+
+    pos: pd.DataFrame  # cucu.views.pos.pos_frame
+    overview: Overview
+    built_at: datetime  # the store's time the frame was worked out at (its ages and CUFD health)
+    rows_of_branch: Mapping[str, np.ndarray] = field(default_factory=dict)  # the whole company's: where each branch's rows are
+
+    def cut(self, inventory: Inventory) -> pd.DataFrame:
+        """The rows of ``inventory``'s branches (a scoped view's), in this frame's order: one lookup per branch, not a
+        test of every row for each of fifty scopes at every version."""
+        found = [self.rows_of_branch[b] for b in inventory.branch_ids if b in self.rows_of_branch]
+        rows = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)
+        return self.pos.take(rows).reset_index(drop=True)
+
+
+def estado_frames(store: Store, inventory: Inventory, long_open_hours: float, cufd_expiring: timedelta) -> EstadoFrames:
+    """Every POS's state (with its CUFD's health) and the rollup, read from ``store`` at its time: what
+    ``ui.resources.current_frames`` shares, built in the worker process at a chain (``ui.resources.apart``)."""
+    now = store.now()
+    frame = pos_frame(inventory, store.pos_statuses(), now, long_open_hours, store.cufds(), cufd_expiring)
+    rows = {str(b): np.asarray(r) for b, r in frame.groupby(PosColumn.BRANCH_ID, sort=False).indices.items()}
+    return EstadoFrames(frame, overview(frame, inventory, now), now, rows)
