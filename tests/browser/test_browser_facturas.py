@@ -64,7 +64,9 @@ def test_renewing_an_expired_cufd_lets_the_pos_invoice_again(demo, page):
         acknowledge.check(force=True)  # Streamlit draws its own box over the input
         wait_for_app(page)
     expect(dialog).to_contain_text(expired.name)
-    expect(confirm).to_be_enabled()
+    # The tick's rerun may not have started when wait_for_app looked (it then saw the run before): on a loaded machine
+    # (CI, 2 cores) it took longer than expect's 5 s default once. Still refused if the tick never enables it.
+    expect(confirm).to_be_enabled(timeout=15_000)
     confirm.click()
     expect(page.get_by_text(re.compile(r"(\d+) de \1 renovados"))).to_be_visible(timeout=20_000)
 
