@@ -459,19 +459,30 @@ def read_outages(store: Store, since: datetime, now: datetime) -> list[Outage]:
     return find_outages(checks, known_events(days, store.statuses_with_events()), since)
 
 
-def find_outage(store: Store, key: str, now: datetime) -> Outage | None:
-    """The outage a link names (``outage_key``), read from its start on; None for a key that names none."""
+def outage_start(key: str) -> datetime | None:
+    """When the outage a link names (``outage_key``) began; None for a key that names no time."""
     try:
-        started = datetime.strptime(key.rsplit("-", 1)[-1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return datetime.strptime(key.rsplit("-", 1)[-1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-    return next((o for o in read_outages(store, started, now) if o.key == key), None)
 
 
 def dossier_of(store: Store, inventory: Inventory, key: str, now: datetime) -> Dossier | None:
-    """The dossier of the outage a link names (``outage_key``); None for a key that names none."""
-    outage = find_outage(store, key, now)
-    return read_dossier(store, inventory, outage, now) if outage is not None else None
+    """The dossier of the outage a link names (``outage_key``); None for a key that names none.
+
+    The checks and stored events are read once, from a day before its start (as ``read_outages``), for finding
+    the outage and for its dossier: a chain's outage holds 10 000 events, and reading them twice was 0.4 s of
+    the 1.1 s its dossier took to build, once a minute while someone looks."""
+    started = outage_start(key)
+    if started is None:
+        return None
+    checks = store.checks_since(started - OUTAGE_LEAD)
+    days = store.days_with_events((started - OUTAGE_LEAD).date(), now.date())
+    statuses = store.statuses_with_events()
+    outage = next((o for o in find_outages(checks, known_events(days, statuses), started) if o.key == key), None)
+    if outage is None:
+        return None
+    return read_dossier(store, inventory, outage, now, read=(checks, days, statuses))
 
 
 def outages_within(store: Store, _inventory: Inventory, since: datetime, until: datetime, now: datetime) -> OutageList:
@@ -480,12 +491,24 @@ def outages_within(store: Store, _inventory: Inventory, since: datetime, until: 
     return [o for o in found if o.started_at < until], states
 
 
-def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: datetime) -> Dossier:
-    """Everything the store holds around ``outage``, as its dossier."""
+def read_dossier(
+    store: Store,
+    inventory: Inventory,
+    outage: Outage,
+    now: datetime,
+    *,
+    read: tuple[list[ConnectivityCheck], list[DayEvents], Mapping[str, PosStatus]] | None = None,
+) -> Dossier:
+    """Everything the store holds around ``outage``, as its dossier. ``read``: the checks, stored days and POS
+    statuses already read from before its start (``dossier_of``), instead of reading them again."""
     begin = outage.started_at - EVENTS_BEFORE
     until = outage.ended_at or now
-    checks = [c for c in store.checks_since(outage.started_at - timedelta(minutes=1)) if c.checked_at <= until]
-    days = store.days_with_events(begin.date(), now.date())
+    first_check = outage.started_at - timedelta(minutes=1)
+    if read is None:
+        read = (store.checks_since(first_check), store.days_with_events(begin.date(), now.date()), store.statuses_with_events())
+    all_checks, all_days, statuses = read
+    checks = [c for c in all_checks if first_check <= c.checked_at <= until]
+    days = [d for d in all_days if d.day >= begin.date()]
     incidents = store.incidents_between(outage.started_at - ALERTS_BEFORE, until)
     if outage.branch_id is not None:  # a branch's: its own alerts and the company's
         incidents = [i for i in incidents if i.branch_id in (None, outage.branch_id)]
@@ -493,7 +516,7 @@ def read_dossier(store: Store, inventory: Inventory, outage: Outage, now: dateti
         outage,
         checks=checks,
         days=days,
-        statuses=store.statuses_with_events(),
+        statuses=statuses,
         audit=store.audit_entries(AuditFilter(since=begin, actions=(ActionKind.START, ActionKind.END))),
         incidents=incidents,
         deliveries={i.id: store.outbox_entries(200, incident_id=i.id) for i in incidents},

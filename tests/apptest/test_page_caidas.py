@@ -125,3 +125,27 @@ def test_the_dossier_prints_as_a_pdf_in_spanish(sim, seeded_runtime):
         assert said.encode("latin-1") in pages, said
     assert pdf_text("🟢 Cerrada — 05/12") == "Cerrada - 05/12"  # no glyph the built-in fonts lack
     assert pdf_text("Facturación «Sucre» ·") == "Facturación «Sucre» ·"
+
+
+def test_a_dossier_reads_the_stored_events_once_and_is_the_outage_found_then_read(sim, seeded_runtime, monkeypatch):
+    """``dossier_of`` (Caídas' link, built once a minute while someone looks) reads the checks and a chain's
+    10 000 stored events once for finding the outage and for its dossier, and builds what reading them apart does."""
+    from cucu.connectivity.outages import dossier_of, read_dossier
+
+    siat_outage(sim, seeded_runtime)
+    store, inventory = seeded_runtime.store, seeded_runtime.inventory
+    now = store.now()
+    (outage,) = [o for o in read_outages(store, now.replace(hour=0, minute=0), now) if o.kind is OutageKind.SIAT]
+    apart = read_dossier(store, inventory, outage, now)
+    reads = []
+    days_with_events = store.days_with_events
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return days_with_events(*args, **kwargs)
+
+    monkeypatch.setattr(store, "days_with_events", counted)
+    assert dossier_of(store, inventory, outage.key, now) == apart
+    assert len(reads) == 1
+    assert dossier_of(store, inventory, "siat-nunca", now) is None
+    assert dossier_of(store, inventory, "siat-20000101T000000Z", now) is None
