@@ -5,7 +5,7 @@ SIAT fail in the simulator, lets three checks declare it down, starts motive 2 o
 (the actions service, as the policy would) and sweeps: an outage over the whole chain, with ~10 000 events.
 Then loads, alternately in one run, the bare page and the outage's dossier (and Caídas' list, and Estado with
 its queue) in a fresh tab at 820x1180, and prints the median of the ratios page / the bare load just before it.
-Run: .venv/bin/python -m benchmarks.dossier [--branches 200 --pos-per-branch 10] [--runs 5]
+Run: .venv/bin/python -m benchmarks.dossier [--branches 200 --pos-per-branch 10] [--runs 9]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import timedelta
 import httpx
 
 from benchmarks.common import API_KEY, deployed_chain, inventory_arguments
-from benchmarks.pages import paired_loads, report
+from benchmarks.pages import RUNS, paired_loads, report
 from cucu.api.client import CucuClient
 from cucu.collector import Collector
 from cucu.connectivity.outages import read_outages
@@ -57,7 +57,7 @@ def siat_outage_over_the_chain(env: dict[str, str], db: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=RUNS)
     args = parser.parse_args()
 
     with deployed_chain(args.branches, args.pos_per_branch) as (env, db):

@@ -45,6 +45,10 @@ PAGES = {
 }
 BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\n'
 LOAD_TIMEOUT_MS = 180_000
+# Pairs per page. One pair's ratio ranges from 1.4 to 2.9 for the same page on this 2-core machine (the collector
+# service's sweep, the shared frames' rebuilds): the median of five moved by up to 0.65 between two runs of the same
+# code (README, Capacity). A median's spread shrinks as the square root of the pairs: nine, a quarter less.
+RUNS = 9
 
 
 def timed_load(page: Page, url: str, heading: str) -> float:
@@ -62,7 +66,7 @@ def timed_load(page: Page, url: str, heading: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--pages", nargs="*", default=list(PAGES), help="rutas a medir (vacía: Estado)")
     parser.add_argument(
         "--pause-s",

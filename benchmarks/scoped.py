@@ -4,7 +4,7 @@ server keeps 50 scopes' shared values and rebuilds them as the data moves; ``ben
 that speak Streamlit's protocol, drawn by nobody): one per region and the rest each over a district of about 24
 branches within a region. With those open, every page is loaded by a region's
 supervisor and by the whole company's, each against a bare Streamlit page loaded just before.
-Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--supervisors 50] [--runs 5]
+Run: .venv/bin/python -m benchmarks.scoped [--branches 1000 --pos-per-branch 10] [--supervisors 50] [--runs 9]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from playwright.sync_api import Browser
 from benchmarks.common import Verdicts, deployed_chain, inventory_arguments
 from benchmarks.headless import HeadlessViewer, open_viewers, signed_in_as_themselves
 from benchmarks.pages import PAGES as EVERY_PAGE
-from benchmarks.pages import paired_loads, report
+from benchmarks.pages import RUNS, paired_loads, report
 from cucu.inventory import load_inventory
 from cucu.organization.regions import branches_by_region
 from tests.support.browser import streamlit_server
@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     inventory_arguments(parser, branches=1000, pos_per_branch=10)
     parser.add_argument("--supervisors", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument(
         "--processes", type=int, default=1, help="procesos del tablero detrás de nginx (README: More than one dashboard process)"
     )
