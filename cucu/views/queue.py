@@ -32,7 +32,7 @@ import pandas as pd
 from cucu.alerts import ALERT_PARAM
 from cucu.alerts.incidents import escalation_due_at
 from cucu.api.models import Inventory
-from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, plural
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, md_text, plural
 from cucu.invoicing import UNSETTLED, InvoicePicture, unclosed_events
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
@@ -314,6 +314,30 @@ def queue_frame(queue: Queue, inventory: Inventory, now: datetime) -> pd.DataFra
     frame[QueueColumn.LEFT] = pd.to_timedelta(frame[QueueColumn.LEFT]).dt.floor("min")
     frame[QueueColumn.AT] = la_paz_series(frame[QueueColumn.AT])
     return frame
+
+
+QUEUE_LISTED = 8  # the top of the queue Estado lists as text: what an upright tablet shows without scrolling
+
+
+def queue_lines(items: Sequence[QueueItem], inventory: Inventory, now: datetime) -> str:
+    """The top of the queue as a Markdown list, one line per thing to do: what, where, the detail, the time left
+    in words ("vence en 2 h 5 min"; red once past, "venció hace 3 h"; "espera hace 20 min" for what waits since
+    a moment) and the link that opens where it is done, named by its verb. People's and cucu's words are escaped."""
+    branches = {b.id: b.name for b in inventory.branches}
+    pos_names = {p.id: p.name for p in inventory.all_pos}
+    lines = []
+    for item in items:
+        where = [branches.get(item.branch_id, item.branch_id), pos_names.get(item.pos_id, item.pos_id)]
+        if not item.deadline:
+            left = f"espera hace {fmt_duration(now - item.at)}"
+        elif item.at >= now:
+            left = f"vence en {fmt_duration(item.at - now)}"
+        else:
+            left = f":red[venció hace {fmt_duration(now - item.at)}]"
+        verb = item.link.rsplit("#", 1)[-1] if "#" in item.link else "Ver"
+        parts = [f"**{item.kind.label}**", *(md_text(w) for w in where if w), md_text(item.detail), left]
+        lines.append(f"- {' · '.join(parts)} · [{verb}]({item.link})")
+    return "\n".join(lines)
 
 
 def empty_text(known: bool) -> str:

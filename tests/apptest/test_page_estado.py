@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from cucu.views.queue import QUEUE_LISTED
 from tests.support.apptest import SUPERVISOR_OFF, header_siat, page_word, run_app, texts
 
 
@@ -235,8 +237,16 @@ def test_the_queue_of_what_to_do_comes_first_with_its_counts_and_each_rows_actio
     assert next(s.value for s in at.subheader) == "Qué hacer ahora"  # the first section
     counts = next(c.value for c in at.caption if c.value.startswith("No puede facturar: "))
     assert "CUFD por vencer: " in counts and "Abierto hace mucho: 1" in counts
+    # The top as a list, each line with what, where, the time left in words and its verb's link ...
+    listed = next(m.value for m in at.markdown if m.value.startswith("- **")).splitlines()
+    assert len(listed) == QUEUE_LISTED  # the demo's queue is longer
+    assert all(re.search(r" · (vence en|:red\[venció hace|espera hace) .* · \[\w+\]\([a-z]+\?.+#\w+\)$", line) for line in listed)
+    assert not [d for d in at.dataframe if "Qué" in d.value.columns]  # ... and no grid until asked for
+    at.session_state["estado_cola_tabla"] = True  # "Las 50 más urgentes en una tabla" opened
+    at.run()
     grid = next(d for d in at.dataframe if "Qué" in d.value.columns)
     table = grid.value
+    assert list(table["Qué"][: len(listed)]) == [line[4 : line.index("**", 4)] for line in listed]  # the same order
     assert table["Plazo o desde"].is_monotonic_increasing  # soonest (or longest waiting) first
     assert {"No puede facturar", "CUFD por vencer", "Abierto hace mucho"} <= set(table["Qué"])
     assert table["Acción"].str.contains("#").all()  # each row's verb rides in its link
