@@ -192,3 +192,31 @@ def test_a_rejected_invoice_whose_status_is_not_read_yet_says_so():
     found = pos_part(frame, picture, states, INV, LABELS, NOW, long_open_hours=24.0, invoice_window=WINDOW)
     (rejected,) = [i for i in found.items if i.kind is QueueKind.REJECTED]
     assert rejected.detail == "Nº 9: Sin leer todavía"
+
+
+def test_the_listed_top_says_the_time_left_in_words_and_escapes_names_and_details():
+    """Estado lists the top as lines (``queue_lines``): overdue in red as "venció hace", due "vence en", what waits
+    "espera hace"; each line's link named by its verb; names and cucu's words never form Markdown."""
+    from dataclasses import replace
+
+    from cucu.api.models import Inventory
+    from cucu.views.queue import QueueItem, queue_lines
+
+    p1, p2 = B1.pos[:2]
+    hostile = Inventory(branches=(replace(B1, name="**Sucursal** [x](http://malo.example)"), *INV.branches[1:]))
+    items = [
+        QueueItem(
+            NOW - timedelta(hours=3), QueueKind.CANNOT_INVOICE, B1.id, p1.id, True, "CUFD vencido", "facturas?vista=CUFD#Renovar"
+        ),
+        QueueItem(
+            NOW + timedelta(hours=2, minutes=5), QueueKind.CUFD_EXPIRING, B1.id, p2.id, True, ":red[x]", "facturas#Renovar"
+        ),
+        QueueItem(NOW - timedelta(minutes=20), QueueKind.VERIFYING, B1.id, p2.id, False, "Inicio pedido", "bitacora#Ver"),
+    ]
+    lines = queue_lines(items, hostile, NOW).splitlines()
+    assert lines[0].startswith("- **No puede facturar** · ") and lines[0].endswith(
+        " · :red[venció hace 3 h 0 min] · [Renovar](facturas?vista=CUFD#Renovar)"
+    )
+    assert " · vence en 2 h 5 min · [Renovar](facturas#Renovar)" in lines[1]
+    assert " · espera hace 20 min · [Ver](bitacora#Ver)" in lines[2]
+    assert "**Sucursal**" not in lines[0] and "[x](http" not in lines[0] and ":red[x]" not in lines[1]
