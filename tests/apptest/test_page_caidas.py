@@ -66,6 +66,12 @@ def test_a_siat_outage_is_listed_and_its_dossier_follows_it(sim, seeded_runtime,
     assert set(events["Iniciado por"]) == {"Ana Quispe"}
     download = next(b for b in at.get("download_button") if b.proto.label.startswith("Descargar el expediente"))
     assert download is not None
+    # The failed checks' grid is drawn once its expander is opened, each of cucu's answers.
+    assert not [d for d in at.dataframe if "Respuesta de cucu" in d.value.columns]
+    at.session_state["caida_ver_comprobaciones"] = True
+    at.run()
+    checks = next(d for d in at.dataframe if "Respuesta de cucu" in d.value.columns).value
+    assert len(checks) == 4 and set(checks["Respuesta de cucu"]) == {"SIAT no responde"}
 
 
 def test_the_dossier_workbook_holds_the_evidence(sim, seeded_runtime):
