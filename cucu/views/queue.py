@@ -292,22 +292,35 @@ class QueueColumn:
 QUEUE_COLUMNS = [QueueColumn.KIND, QueueColumn.BRANCH, QueueColumn.POS, QueueColumn.DETAIL, QueueColumn.LEFT, QueueColumn.LINK]
 
 
+def item_place(item: QueueItem, inventory: Inventory) -> tuple[str, str]:
+    """The names of an item's branch and POS (their ids if the inventory lacks them; "" where it names none), from
+    the inventory's own lookups: a chain's 10 000 POS are not put in a dict again at every refresh."""
+    try:
+        branch = inventory.branch(item.branch_id).name
+    except KeyError:
+        branch = item.branch_id
+    try:
+        pos = inventory.pos(item.pos_id).name
+    except KeyError:
+        pos = item.pos_id
+    return branch, pos
+
+
 def queue_frame(queue: Queue, inventory: Inventory, now: datetime) -> pd.DataFrame:
     """The top of the queue as a grid: "Queda" typed (sorts by value), to the minute."""
-    branches = {b.id: b.name for b in inventory.branches}
-    pos_names = {p.id: p.name for p in inventory.all_pos}
+    places = [item_place(item, inventory) for item in queue.top]
     frame = pd.DataFrame(
         [
             {
                 QueueColumn.KIND: item.kind.label,
-                QueueColumn.BRANCH: branches.get(item.branch_id, "—" if not item.branch_id else item.branch_id),
-                QueueColumn.POS: pos_names.get(item.pos_id, item.pos_id or "—"),
+                QueueColumn.BRANCH: branch or "—",
+                QueueColumn.POS: pos or "—",
                 QueueColumn.DETAIL: item.detail,
                 QueueColumn.LEFT: (item.at - now) if item.deadline else None,
                 QueueColumn.AT: item.at,
                 QueueColumn.LINK: item.link,
             }
-            for item in queue.top
+            for item, (branch, pos) in zip(queue.top, places, strict=True)
         ],
         columns=[*QUEUE_COLUMNS, QueueColumn.AT],
     )
@@ -323,11 +336,9 @@ def queue_lines(items: Sequence[QueueItem], inventory: Inventory, now: datetime)
     """The top of the queue as a Markdown list, one line per thing to do: what, where, the detail, the time left
     in words ("vence en 2 h 5 min"; red once past, "venció hace 3 h"; "espera hace 20 min" for what waits since
     a moment) and the link that opens where it is done, named by its verb. People's and cucu's words are escaped."""
-    branches = {b.id: b.name for b in inventory.branches}
-    pos_names = {p.id: p.name for p in inventory.all_pos}
     lines = []
     for item in items:
-        where = [branches.get(item.branch_id, item.branch_id), pos_names.get(item.pos_id, item.pos_id)]
+        where = item_place(item, inventory)
         if not item.deadline:
             left = f"espera hace {fmt_duration(now - item.at)}"
         elif item.at >= now:
