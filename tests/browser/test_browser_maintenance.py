@@ -36,7 +36,11 @@ def test_a_supervisor_schedules_siat_maintenance_every_page_names_it_and_cancels
         wait_for_app(page)
         main = page.get_by_test_id("stMain")
         expect(main).to_contain_text("No hay mantenimientos programados ni recientes.")
-        page.get_by_label("Motivo").first.fill(REASON)
+        reason = page.get_by_label("Motivo").first
+        reason.fill(REASON)
+        # As a person does before reaching for the button: Streamlit takes a form's text on leaving the field, and
+        # a click right on the heels of fill() submitted the form without it.
+        reason.press("Tab")
         page.get_by_role("button", name="Programar").click()
         wait_for_app(page)
         expect(main).to_contain_text("Mantenimiento programado:")
