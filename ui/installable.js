@@ -13,7 +13,9 @@
     for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
     document.head.appendChild(el);
   };
-  add("link", { rel: "manifest", href: `${base}manifest.webmanifest` });
+  // With the page's credentials: Chromium fetches a manifest without them by default, and behind the basic-auth
+  // site (/contingencia/app/static/ needs the password) it got a 401 and installed no name and no icon.
+  add("link", { rel: "manifest", href: `${base}manifest.webmanifest`, crossorigin: "use-credentials" });
   add("link", { rel: "apple-touch-icon", href: `${base}apple-touch-icon.png` });
   add("meta", { name: "apple-mobile-web-app-capable", content: "yes" });
   add("meta", { name: "mobile-web-app-capable", content: "yes" });

@@ -251,4 +251,6 @@ def links_filters_downloads(page, site):
     # Installable under the sub-path: the manifest and its icons through nginx, behind the same password.
     manifest = page.context.new_cdp_session(page).send("Page.getAppManifest")
     assert manifest["url"] == f"{site}/contingencia/app/static/manifest.webmanifest" and manifest["errors"] == []
+    # what Chromium itself read (a fetch without the password gets nginx's 401 and an empty manifest)
+    assert '"name": "Contingencia"' in manifest.get("data", "")
     assert page.request.get(f"{site}/contingencia/app/static/icono-512.png").headers["content-type"] == "image/png"

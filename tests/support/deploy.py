@@ -246,4 +246,4 @@ def security_headers_checked(page, site: str) -> Iterator[None]:
     page.on("response", lambda response: responses.append(response) if response.url.startswith(site) else None)
     yield
     missing = {f"{r.status} {r.url}": m for r in responses if (m := missing_security_headers(r.all_headers()))}
-    assert len(responses) > 5 and missing == {}
+    assert len(responses) > 5 and missing == {}, missing
