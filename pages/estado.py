@@ -50,8 +50,10 @@ def siat_panel(now: datetime) -> None:
     """SIAT's word and its box, from the one state the header shows too (``shell.siat``)."""
     rollup = shell.siat(lambda: resources.siat_state(runtime))
     st.markdown(f"## SIAT: :{rollup.color}[{rollup.word}]")
-    newest = rollup.asked or rollup.latest  # a check a person asked for is shown, and changes no state
-    diagnosis = diagnose(newest, settings) if newest is not None else None
+    # The box and the line under it say the checks the state counts. A check a person asked for changes no state:
+    # it is its own note (``asked_note``), not "the last check" beside a box that says the opposite.
+    latest = rollup.latest
+    diagnosis = diagnose(latest, settings) if latest is not None else None
     down_since = rollup.down_since
     if rollup.status is SiatStatus.DOWN and down_since is not None:
         siat_motive = f"el motivo {Motive.SIAT_FAILURE.value} ({Motive.SIAT_FAILURE.label})"
@@ -82,11 +84,11 @@ def siat_panel(now: datetime) -> None:
     if rollup.asked_note:
         st.caption(rollup.asked_note)
     with st.container(horizontal=True, vertical_alignment="center"):
-        if newest is not None:
-            latency = f" · respuesta en {newest.latency_ms:.0f} ms" if newest.latency_ms is not None else ""
+        if latest is not None:
+            latency = f" · respuesta en {latest.latency_ms:.0f} ms" if latest.latency_ms is not None else ""
             st.caption(
-                f"Última comprobación: {fmt_datetime(newest.checked_at, seconds=True)} (hora de La Paz) · "
-                f"{newest.label}{latency}."
+                f"Última comprobación periódica: {fmt_datetime(latest.checked_at, seconds=True)} (hora de La Paz) · "
+                f"{latest.label}{latency}."
             )
         # The whole app reruns, not only this live part: the header shows the same state as the page.
         if st.button("Comprobar ahora", icon=":material/refresh:", key="estado_refresh", help="Consulta a cucu en este momento"):

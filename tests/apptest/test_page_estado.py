@@ -143,6 +143,13 @@ def test_check_now_shows_the_persons_check_without_a_second_state(sim, seeded_ru
     assert "Comprobación pedida a las" in texts(at) and "SIAT no responde" in texts(at)
     badge = next(m for m in at.markdown if "SIAT: Operativo" in m.value and "-badge[" in m.value)
     assert "Comprobación pedida a las" in badge.proto.help  # the badge's help says it too
+    # Seen: the green box and "SIAT respondió en la última comprobación" over "Última comprobación: … · SIAT no
+    # responde" (the person's). The box and its line say the state's checks; the person's check is its own note.
+    assert [s.value for s in at.success] and not at.warning and not at.error
+    (line,) = [c.value for c in at.caption if c.value.startswith("Última comprobación")]
+    assert line.startswith("Última comprobación periódica:") and "no responde" not in line
+    (note,) = [c.value for c in at.caption if c.value.startswith("Comprobación pedida a las")]
+    assert "SIAT no responde" in note or "siat no responde" in note.lower()
 
 
 def test_check_now_reruns_the_whole_app():
