@@ -41,6 +41,39 @@
     return `${s % 60} s`;
   };
 
+  // The page's own ages keep counting while it is cut off ("consultados hace 2 min", "vence en 1 h 5 min",
+  // "venció hace 3 h"): each such text is kept as the server drew it and shown aged by the time since the last
+  // data; once fresh data is drawn, whatever the server did not write again goes back to its own text.
+  const UNIT_S = { d: 86400, h: 3600, min: 60, s: 1 };
+  const AGE = /(venció hace|hace|vence en) (\d+ (?:d|h|min|s)\b(?: \d+ (?:d|h|min|s)\b)*)/g;
+  const aged = (text, ms) => text.replace(AGE, (_, word, amount) => {
+    let s = 0;
+    for (const [, n, unit] of amount.matchAll(/(\d+) (d|h|min|s)\b/g)) s += Number(n) * UNIT_S[unit];
+    const past = (word === "vence en" ? -s : s) * 1000 + ms;  // from the event (or deadline) to now
+    if (word === "hace") return `hace ${duration(past)}`;
+    return past < 0 ? `vence en ${duration(-past)}` : `venció hace ${duration(past)}`;
+  });
+  const drawn = new Map();  // text node -> [the server's text, the text shown here]
+  const ageTexts = () => {
+    const main = doc.querySelector('[data-testid="stMain"]');
+    if (!main) return;
+    const walker = doc.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      let texts = drawn.get(node);
+      if (!texts || node.nodeValue !== texts[1]) {  // not seen yet, or written by the server since
+        if (!/(hace|vence en) \d/.test(node.nodeValue)) continue;
+        texts = [node.nodeValue, node.nodeValue];
+        drawn.set(node, texts);
+      }
+      texts[1] = aged(texts[0], since() - lastMarkAt);
+      if (node.nodeValue !== texts[1]) node.nodeValue = texts[1];
+    }
+  };
+  const restoreTexts = () => {
+    for (const [node, [server, shown]] of drawn) if (node.nodeValue === shown) node.nodeValue = server;
+    drawn.clear();
+  };
+
   const readMark = () => {
     const marks = doc.querySelectorAll("[data-cucu-datos]");
     const mark = marks[marks.length - 1];
@@ -77,6 +110,7 @@
       // client kept about 1 MB more of each session it reconnected (benchmarks.kiosk), a wall sees many.
       if (doc.querySelector("[data-cucu-recargar]")) { window.location.reload(); return; }
       offlineSince = null;
+      restoreTexts();
     }
     const shown = offlineSince !== null;
     doc.body.classList.toggle("cucu-sin-conexion", shown);
@@ -85,6 +119,7 @@
       banner.textContent = `Sin conexión con el servidor del tablero: lo que ve no está al día. ` +
         `Datos de las ${lastHour} (hace ${duration(since() - lastMarkAt)}). ` +
         `La página se actualiza sola cuando el servidor vuelva.`;
+      ageTexts();
     }
   };
 
@@ -106,7 +141,7 @@
     tick();
   };
 
-  window.cucuWatchdog = { tick };
+  window.cucuWatchdog = { tick, aged };
   setInterval(tick, 1000);
   setInterval(poll, CONFIG.pollMs);
   tick();

@@ -95,6 +95,15 @@ def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_n
     expect(banner).to_have_count(1)  # the watchdog is installed
     expect(banner).to_be_hidden()
 
+    # A text with ages, as the page draws them ("consultados hace 2 min", "vence en 1 h 5 min"), here in seconds.
+    drawn = "consultados hace 5 s · vence en 3 s · venció hace 1 min"
+    page.evaluate(
+        "(text) => { const p = document.createElement('p'); p.id = 'edades'; p.textContent = text;"
+        " document.querySelector('[data-testid=stMain]').appendChild(p); }",
+        drawn,
+    )
+    edades = page.locator("#edades")
+
     path.stop()
     lost = time.monotonic()
     expect(banner).to_be_visible(timeout=10_000)
@@ -109,6 +118,20 @@ def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_n
         ages.append(int(re.search(r"hace (\d+) s", banner.inner_text()).group(1)))  # type: ignore[union-attr]
         page.wait_for_timeout(2_100)
     assert ages[1] >= ages[0] + 2, ages  # the age keeps counting with no server
+    # So do the page's own: past the deadline of 3 s, "vence en" turns into "venció hace".
+    expect(edades).to_have_text(re.compile(r"^consultados hace \d+ s · venció hace \d+ s · venció hace 1 min$"))
+    aged = page.evaluate(
+        "(texts) => texts.map((t) => window.cucuWatchdog.aged(t, 90_000))",
+        ["hace 40 s", "Abierto hace 1 d 19 h (Corte)", "vence en 2 h 5 min", "vence en 30 s", "hace mucho", "hace 5 h"],
+    )
+    assert aged == [
+        "hace 2 min",
+        "Abierto hace 1 d 19 h (Corte)",
+        "vence en 2 h 3 min",
+        "venció hace 1 min",
+        "hace mucho",
+        "hace 5 h 1 min",
+    ]
     english = page.locator('[role="dialog"]', has_text="Connection error")  # Streamlit's own dialog
     expect(english).to_have_count(1)
     expect(english).to_be_hidden()
@@ -119,3 +142,4 @@ def test_lost_server_greys_the_page_in_spanish_and_recovers_by_itself(behind_a_n
     expect(banner).to_be_hidden(timeout=30_000)
     assert "grayscale" not in main.evaluate("e => getComputedStyle(e).filter")
     assert page.locator("[data-cucu-datos]").last.get_attribute("data-cucu-corrida") != first_mark  # fresh data
+    expect(edades).to_have_text(drawn)  # what the server did not write again is its own text again
