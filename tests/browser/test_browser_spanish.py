@@ -1,6 +1,7 @@
-"""No English word where a supervisor looks: every page on a tablet, its date picker, the toolbar of its
-grids and charts (each button hovered until its tooltip shows; on Eventos activos the search typed into,
-the column chooser, a selection and full screen), the navigation, an unknown URL, and the lost-server state.
+"""No English word where a supervisor looks: every page (Facturas' three tabs) on a tablet, its date picker, the
+toolbar of its grids and charts (each button hovered until its tooltip shows; on Eventos activos the search typed
+into, the column chooser, a selection, full screen and a confirmation dialog), the navigation, an unknown URL,
+every page again on a desktop, and the lost-server state.
 
 Streamlit hard-codes some English (the top bar's "N more", the date picker's quick-select presets, the
 toolbar, the connection dialog); the app avoids or translates each (see the README's "Español en toda la
@@ -30,8 +31,10 @@ ENGLISH = re.compile(
     r"|axis)\b|Show/hide|Page not found|\(index\)"
 )
 MONTHS = re.compile(r"^(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)", re.I)
-PAGES = ["", "eventos", "conectividad", "historial", "iniciar", "facturas", "facturas?vista=CUFD", "bitacora", "alertas",
-         "mantenimiento", "caidas", "pantalla", "no-existe"]  # fmt: skip
+PAGES = ["", "eventos", "conectividad", "historial", "iniciar", "facturas", "facturas?vista=CUFD",
+         "facturas?vista=Cierre+de+eventos", "bitacora", "alertas", "mantenimiento", "caidas", "informe", "pantalla",
+         "no-existe"]  # fmt: skip
+DESKTOP = {"width": 1440, "height": 1000}
 
 # What a person meets: the rendered text, and the labels of rendered elements (screen readers, tooltips).
 SEEN = """() => {
@@ -195,6 +198,13 @@ def test_no_english_word_where_a_supervisor_looks(site, page):
             found += toolbars_english(page, f"/{path}", hovered)
         if path == "eventos":
             found += grid_tools_english(page, page.get_by_test_id("stDataFrame").last, hovered)
+            # A confirmation: the dialog's own words and Streamlit's around it (its close button)
+            page.get_by_role("button", name=re.compile(r"^Finalizar todos los eventos mostrados")).click()
+            dialog = page.get_by_role("dialog")
+            expect(dialog).to_be_visible()
+            found += english_in(page, "/eventos diálogo")
+            dialog.get_by_role("button", name="Cancelar").click()
+            expect(dialog).to_have_count(0)
         if path == "conectividad":  # a chart's data, shown instead of it, has its own toolbar
             elements = page.get_by_test_id("stElementContainer")  # by place: the chart is about to go
             chart = elements.nth(elements.evaluate_all("es => es.findIndex(e => e.querySelector('.stVegaLiteChart'))"))
@@ -214,6 +224,13 @@ def test_no_english_word_where_a_supervisor_looks(site, page):
                 found.append(f"/{path} calendar: not Spanish from Monday: {' '.join(days)}")
             found += english_in(page, f"/{path} calendar")
             page.keyboard.press("Escape")
+
+    page.set_viewport_size(DESKTOP)  # what a desktop shows that a tablet folds away
+    for path in PAGES:
+        page.goto(f"{url}/{path}")
+        wait_for_app(page)
+        expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=20_000)
+        found += english_in(page, f"/{path} 1440")
 
     site.stop()  # the server is gone: Streamlit's dialog comes, the Spanish banner covers it
     try:
