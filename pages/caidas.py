@@ -14,6 +14,7 @@ from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
 from cucu.periods import day_bounds, picked_range
 from cucu.store.schema import POS_EVENTS
 from cucu.views.caidas import (
+    CONTINGENCY_TIME,
     OUTAGE_LIST_COLUMNS,
     OUTAGE_PARAM,
     CheckColumn,
@@ -220,7 +221,7 @@ def summary(dossier: Dossier) -> None:
         fmt_count(len(dossier.pos_affected)),
         [plural(len(dossier.branches_affected), "sucursal", "sucursales")],
     )
-    widgets.kpi(row1[2], "Horas en contingencia", f"{dossier.contingency_hours:,.1f}".replace(",", " ").replace(".", ","), [None])
+    widgets.kpi(row1[2], CONTINGENCY_TIME, fmt_duration(dossier.contingency_time), ["sumado por punto de venta"])
     widgets.kpi(
         row1[3], "Facturas por enviar", fmt_count(dossier.to_send), [f"de {fmt_count(len(dossier.invoices))}"],
         tone=Tone.MANAGED.if_any(dossier.to_send),

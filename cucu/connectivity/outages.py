@@ -203,8 +203,10 @@ class Dossier:
         return {e.branch_id for e in self.events if e.branch_id}
 
     @property
-    def contingency_hours(self) -> float:
-        return sum(((e.fecha_fin or self.now) - e.fecha_inicio).total_seconds() for e in self.events if e.fecha_inicio) / 3600
+    def contingency_time(self) -> timedelta:
+        """Time in contingency summed over its POS: each event from its start to its end (or now). A duration, shown
+        as every other one (``fmt_duration``)."""
+        return sum(((e.fecha_fin or self.now) - e.fecha_inicio for e in self.events if e.fecha_inicio), timedelta())
 
     @property
     def to_send(self) -> int:

@@ -37,6 +37,7 @@ OUTAGE_LIST_COLUMNS = [
     OutageListColumn.STATE, OutageListColumn.LINK,
 ]  # fmt: skip
 COMPANY = "Toda la empresa"
+CONTINGENCY_TIME = "Tiempo en contingencia"  # summed over the POS, written as every duration (fmt_duration)
 
 
 def outages_frame(
@@ -212,7 +213,7 @@ def summary_frame(dossier: Dossier, inventory: Inventory) -> pd.DataFrame:
         ("Duración", fmt_duration(dossier.duration)),
         ("Puntos de venta afectados", str(len(dossier.pos_affected))),
         ("Sucursales afectadas", str(len(dossier.branches_affected))),
-        ("Horas en contingencia", f"{dossier.contingency_hours:.1f}".replace(".", ",")),
+        (f"{CONTINGENCY_TIME} (sumado por punto de venta)", fmt_duration(dossier.contingency_time)),
         ("Facturas fuera de línea", str(len(dossier.invoices))),
         ("Facturas por enviar", str(dossier.to_send)),
         ("Hasta atender", lead_time_text(dossier.time_to_acknowledge)),
