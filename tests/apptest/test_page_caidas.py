@@ -5,6 +5,7 @@ its summary and the evidence as a workbook."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pandas as pd
 
@@ -62,6 +63,13 @@ def test_a_siat_outage_is_listed_and_its_dossier_follows_it(sim, seeded_runtime,
     assert any("por Ana Quispe" in d for d in timeline["Detalle"])  # who started them
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Puntos de venta"] == str(len(started))
+    # Time in contingency written as every duration on the page ("1 d 19 h", "12 s"), never as hours "37,5".
+    from cucu.connectivity.outages import read_dossier
+    from cucu.formatting import fmt_duration
+
+    spent = read_dossier(seeded_runtime.store, seeded_runtime.inventory, outage, now).contingency_time
+    assert metrics["Tiempo en contingencia"] == fmt_duration(spent)  # seconds here: the simulator's events are short
+    assert outage.ended_at is not None and metrics["Duración"] == fmt_duration(outage.ended_at - outage.started_at)
     events = next(d for d in at.dataframe if "Iniciado por" in d.value.columns).value
     assert set(events["Iniciado por"]) == {"Ana Quispe"}
     download = next(b for b in at.get("download_button") if b.proto.label.startswith("Descargar el expediente"))
@@ -155,3 +163,76 @@ def test_a_dossier_reads_the_stored_events_once_and_is_the_outage_found_then_rea
     assert len(reads) == 1
     assert dossier_of(store, inventory, "siat-nunca", now) is None
     assert dossier_of(store, inventory, "siat-20000101T000000Z", now) is None
+
+
+def two_siat_outages_and_a_branchs(runtime):
+    """SIAT down three days ago and five hours ago (three "down" checks each, then an answer), and a branch's
+    internet 20 h ago (motive 1 at two of its POS five minutes apart), all before the store's clock: no test
+    depends on today's date. Returns the three outages' keys, newest first, and the branch."""
+    from dataclasses import replace
+
+    from cucu.connectivity.outages import outage_key
+    from cucu.store import ConnectivityCheck, DayEvents
+    from tests.unit.test_frames import event
+
+    store, inventory = runtime.store, runtime.inventory
+    now = store.now().replace(second=0, microsecond=0)
+    old, recent, internet = now - timedelta(days=3), now - timedelta(hours=5), now - timedelta(hours=20)
+    for start, back in ((old, timedelta(minutes=10)), (recent, timedelta(minutes=30))):
+        store.add_checks(
+            [*(ConnectivityCheck(start + timedelta(minutes=m), False, 50.0) for m in range(3)),
+             ConnectivityCheck(start + back, True, 50.0)]
+        )  # fmt: skip
+    branch = inventory.branches[2]
+    events = [
+        replace(event(pos, internet + timedelta(minutes=5 * n), internet + timedelta(hours=1), motive=1, eid=f"int-{n}"),
+                branch_id=branch.id)
+        for n, pos in enumerate(branch.pos[:2])
+    ]  # fmt: skip
+    store.put_days([DayEvents(e.pos_id, branch.id, internet.date(), now, False, (e,)) for e in events])
+    keys = [
+        outage_key(OutageKind.SIAT, recent),
+        outage_key(OutageKind.BRANCH_INTERNET, internet, branch.id),
+        outage_key(OutageKind.SIAT, old),
+    ]
+    return keys, branch
+
+
+def listed(at) -> pd.DataFrame:
+    return next(d for d in at.dataframe if "Expediente" in d.value.columns).value
+
+
+def keys_in(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Which of ``keys`` the list links to, in the list's order."""
+    links = list(frame["Expediente"])
+    return [k for link in links for k in keys if link == f"caidas?caida={k}#Ver"]
+
+
+def test_the_list_is_newest_first_and_its_period_and_branch_narrow_it(seeded_runtime, app_secrets):
+    from cucu.views.links import BRANCH_PARAM
+
+    keys, branch = two_siat_outages_and_a_branchs(seeded_runtime)
+    today = seeded_runtime.store.now().date()
+    at = run_app(app_secrets, page=PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    frame = listed(at)
+    assert keys_in(frame, keys) == keys  # newest first: SIAT 5 h ago, the branch 20 h ago, SIAT 3 days ago
+    assert frame["Inicio"].is_monotonic_decreasing
+    # A period of yesterday and today: the outage of three days ago is not in it.
+    at.date_input(key="caidas_fechas").set_value((today - timedelta(days=1), today)).run()
+    assert not at.exception
+    assert keys_in(listed(at), keys) == keys[:2]
+    # Four to two days ago: only that one.
+    at.date_input(key="caidas_fechas").set_value((today - timedelta(days=4), today - timedelta(days=2))).run()
+    assert keys_in(listed(at), keys) == keys[2:]
+    # Back to the last 7 days, another branch: SIAT's outages (they reach every branch), not the branch's internet.
+    at.date_input(key="caidas_fechas").set_value((today - timedelta(days=6), today)).run()
+    other = next(b for b in seeded_runtime.inventory.branches if b.id != branch.id)
+    at.multiselect(key=BRANCH_PARAM).select(other.id).run()
+    assert not at.exception
+    frame = listed(at)
+    assert keys_in(frame, keys) == [keys[0], keys[2]]
+    assert set(frame["Sucursal"]) <= {"Toda la empresa", other.name}
+    at.multiselect(key=BRANCH_PARAM).unselect(other.id).select(branch.id).run()
+    assert keys_in(listed(at), keys) == keys
+    assert set(listed(at)["Sucursal"]) <= {"Toda la empresa", branch.name}
