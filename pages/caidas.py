@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cucu.connectivity.outages import Dossier, OutageList, dossier_of, outages_within
-from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, plural
+from cucu.connectivity.outages import Dossier, OutageList, dossier_of, maintenance_marks, outages_within
+from cucu.events.actions import ActionError
+from cucu.events.maintenance import REASON_MAX, mark_past
+from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, md_text, plural
 from cucu.periods import day_bounds, picked_range
 from cucu.store.schema import POS_EVENTS
 from cucu.views.caidas import (
@@ -33,10 +35,11 @@ from cucu.views.caidas import (
 )
 from cucu.views.figures.outage import outage_chart
 from cucu.vocabulary import OutageKind, OutageState, Tone
-from ui import resources, shell, widgets
+from ui import identity, resources, shell, widgets
 
 page = shell.page_context()
 runtime, inventory = page.runtime, page.inventory
+MARKED = "caida_marcada"  # the confirmation shown after the rerun that follows a mark
 TABLES = ("connectivity_checks", "day_events", "invoices", POS_EVENTS)  # what an outage is read from (events, not sweeps)
 
 
@@ -73,7 +76,9 @@ def outage_list() -> None:
         f"**{plural(len(found), 'caída', 'caídas')}** · "
         + " · ".join(f"{state.label}: {fmt_count(n)}" for state, n in counts.items() if n)
     )
-    table = outages_frame(found, states, inventory, runtime.store.now())
+    # Read each run (a few rows): a mark written a moment ago shows at once, whatever the list's cache.
+    marks = maintenance_marks(found, runtime.store.maintenance_windows(ending_after=found[-1].started_at))
+    table = outages_frame(found, states, inventory, runtime.store.now(), marks)
     st.dataframe(
         table,
         hide_index=True,
@@ -81,7 +86,7 @@ def outage_list() -> None:
         height="auto" if len(table) <= 12 else 460,
         lazy=len(table) > widgets.LAZY_ROWS,
         # Fits a tablet (ui.widgets.TABLET_GRID_PX).
-        column_order=OUTAGE_LIST_COLUMNS,
+        column_order=[*OUTAGE_LIST_COLUMNS, OutageListColumn.MAINTENANCE] if marks else OUTAGE_LIST_COLUMNS,
         column_config={
             OutageListColumn.START: widgets.la_paz_column("DD/MM/YYYY HH:mm", width=widgets.DATE_TIME_PX),
             OutageListColumn.KIND: st.column_config.TextColumn(width=160),
@@ -89,6 +94,7 @@ def outage_list() -> None:
             OutageListColumn.DURATION: widgets.elapsed_column(width=90),
             OutageListColumn.STATE: st.column_config.TextColumn(width=110),
             OutageListColumn.LINK: st.column_config.LinkColumn(display_text=r"#(\w+)$", width=95),
+            OutageListColumn.MAINTENANCE: st.column_config.TextColumn(width=220),
         },
         placeholder=widgets.NO_VALUE,
         key="caidas_tabla",
@@ -117,6 +123,7 @@ def dossier_view(key: str) -> None:
     ended = f" al {fmt_datetime(outage.ended_at)}" if outage.ended_at else " (sigue)"
     st.badge(dossier.state.label, color=dossier.state.tone.color, icon=f":material/{dossier.state.tone.material}:")
     st.caption(f"Del {fmt_datetime(outage.started_at)}{ended}, hora de La Paz.")
+    maintenance(dossier)
     summary(dossier)
     st.subheader("Línea de tiempo")
     st.vega_lite_chart(
@@ -210,6 +217,50 @@ def dossier_grid(frame: pd.DataFrame, order: list[str], config: dict[str, Any], 
         placeholder=widgets.NO_VALUE,
         key=key,
     )
+
+
+def maintenance(dossier: Dossier) -> None:
+    """Whether this SIAT outage was marked as maintenance after the fact (and why); for a company-wide supervisor,
+    once it is over, the form to mark it: its own start and end, a reason, audited (``mark_past``)."""
+    outage = dossier.outage
+    if outage.kind is not OutageKind.SIAT or outage.ended_at is None:
+        return
+    # Read each run, not with the cached dossier: the mark shows as soon as it is written.
+    mark = maintenance_marks([outage], runtime.store.maintenance_windows(ending_after=outage.started_at)).get(outage.key)
+    if done := st.session_state.pop(MARKED, None):
+        st.success(done, icon=":material/check_circle:")
+    if mark is not None:
+        st.info(
+            f"**Marcada como mantenimiento** por {md_text(mark.created_by)} el {fmt_datetime(mark.created_at)}: "
+            f"{md_text(mark.reason)}. La disponibilidad de Conectividad la deja fuera y la muestra aparte.",
+            icon=":material/engineering:",
+        )  # a person's words: never Markdown
+        return
+    if not page.can_act or not page.company_wide:  # a past period is marked for the whole company (mark_past)
+        return
+    with st.expander("Marcar esta caída como mantenimiento", icon=":material/history:", key="caida_mantenimiento"):
+        st.caption(
+            f"Del {fmt_datetime(outage.started_at)} al {fmt_datetime(outage.ended_at)}: si SIAT anunció su mantenimiento "
+            "tarde, la disponibilidad de Conectividad deja fuera este período y lo muestra aparte. Queda en Bitácora."
+        )
+        with st.form("caida_marcar", border=False):
+            reason = st.text_input(
+                "Motivo", max_chars=REASON_MAX, placeholder="SIAT anunció el mantenimiento después", key="caida_motivo"
+            )
+            marked = st.form_submit_button("Marcar como mantenimiento", icon=":material/history:")
+    if not marked:
+        return
+    try:
+        mark_past(
+            runtime.store, identity.actor_now(page.settings), inventory, starts_at=outage.started_at,
+            ends_at=outage.ended_at, reason=reason, now=runtime.store.now(),
+        )  # fmt: skip
+    except ActionError as exc:
+        st.warning(str(exc), icon=":material/block:")
+        return
+    resources.note_own_write()
+    st.session_state[MARKED] = "Caída marcada como mantenimiento."
+    st.rerun()
 
 
 def summary(dossier: Dossier) -> None:

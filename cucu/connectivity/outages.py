@@ -34,6 +34,7 @@ from cucu.store import (
     DayEvents,
     Incident,
     IncidentNote,
+    MaintenanceWindow,
     OutboxEntry,
     PosStatus,
     Store,
@@ -59,6 +60,21 @@ class Outage:
     ended_at: datetime | None  # SIAT back (or cucu silent), or the cluster's last end; None while it goes on
     back: bool  # ended by SIAT answering again (a SIAT outage)
     pos_ids: tuple[str, ...] = ()  # a cluster's POS
+
+
+def maintenance_marks(outages: Iterable[Outage], windows: Iterable[MaintenanceWindow]) -> dict[str, MaintenanceWindow]:
+    """The SIAT outages marked as maintenance after the fact (``cucu.events.maintenance.mark_past``, from its dossier
+    or Mantenimiento), by key: a company-wide period marked once it was over, not cancelled, that holds the whole
+    outage. A branch's internet is not SIAT's availability: never marked."""
+    marked = [w for w in windows if w.marked_after and not w.branch_ids and w.cancelled_at is None]
+    found = {}
+    for outage in outages:
+        if outage.kind is not OutageKind.SIAT or outage.ended_at is None:
+            continue
+        mark = next((w for w in marked if w.starts_at <= outage.started_at and outage.ended_at <= w.ends_at), None)
+        if mark is not None:
+            found[outage.key] = mark
+    return found
 
 
 def outage_key(kind: OutageKind, started_at: datetime, branch_id: str | None = None) -> str:

@@ -13,6 +13,7 @@ from cucu.connectivity.outages import Dossier, Outage
 from cucu.formatting import fmt_datetime, fmt_duration
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
+from cucu.store import MaintenanceWindow
 from cucu.views.export import sheets_pdf, workbook
 from cucu.views.facturas import invoice_state_label
 from cucu.views.links import page_link
@@ -30,6 +31,7 @@ class OutageListColumn:
     DURATION = "Duración"
     STATE = "Estado"
     LINK = "Expediente"
+    MAINTENANCE = "Marcada como mantenimiento"  # the reason given, when it was (shown only then)
 
 
 OUTAGE_LIST_COLUMNS = [
@@ -41,9 +43,15 @@ CONTINGENCY_TIME = "Tiempo en contingencia"  # summed over the POS, written as e
 
 
 def outages_frame(
-    outages: Sequence[Outage], states: Mapping[str, OutageState], inventory: Inventory, now: datetime
+    outages: Sequence[Outage],
+    states: Mapping[str, OutageState],
+    inventory: Inventory,
+    now: datetime,
+    marks: Mapping[str, MaintenanceWindow] | None = None,
 ) -> pd.DataFrame:
-    """One row per outage, newest first, with the link to its dossier."""
+    """One row per outage, newest first, with the link to its dossier and, for one marked as maintenance after the
+    fact (``marks``, by key: ``cucu.connectivity.outages.maintenance_marks``), the reason given."""
+    marks = marks or {}
     names = {b.id: b.name for b in inventory.branches}
     frame = pd.DataFrame(
         [
@@ -56,10 +64,11 @@ def outages_frame(
                 OutageListColumn.DURATION: (o.ended_at or now) - o.started_at,
                 OutageListColumn.STATE: f"{states[o.key].icon} {states[o.key].label}",
                 OutageListColumn.LINK: page_link("caidas", {OUTAGE_PARAM: o.key}, "Ver"),
+                OutageListColumn.MAINTENANCE: marks[o.key].reason if o.key in marks else None,
             }
             for o in outages
         ],
-        columns=[OutageListColumn.KEY, OutageListColumn.BRANCH_ID, *OUTAGE_LIST_COLUMNS],
+        columns=[OutageListColumn.KEY, OutageListColumn.BRANCH_ID, *OUTAGE_LIST_COLUMNS, OutageListColumn.MAINTENANCE],
     )
     frame[OutageListColumn.START] = la_paz_series(frame[OutageListColumn.START])
     frame[OutageListColumn.DURATION] = pd.to_timedelta(frame[OutageListColumn.DURATION]).dt.floor("min")

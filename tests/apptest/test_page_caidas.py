@@ -218,6 +218,8 @@ def test_the_list_is_newest_first_and_its_period_and_branch_narrow_it(seeded_run
     frame = listed(at)
     assert keys_in(frame, keys) == keys  # newest first: SIAT 5 h ago, the branch 20 h ago, SIAT 3 days ago
     assert frame["Inicio"].is_monotonic_decreasing
+    grid = next(d for d in at.dataframe if "Expediente" in d.value.columns)
+    assert "Marcada como mantenimiento" not in grid.proto.column_order  # none marked: the tablet's six columns
     # A period of yesterday and today: the outage of three days ago is not in it.
     at.date_input(key="caidas_fechas").set_value((today - timedelta(days=1), today)).run()
     assert not at.exception
@@ -236,3 +238,66 @@ def test_the_list_is_newest_first_and_its_period_and_branch_narrow_it(seeded_run
     at.multiselect(key=BRANCH_PARAM).unselect(other.id).select(branch.id).run()
     assert keys_in(listed(at), keys) == keys
     assert set(listed(at)["Sucursal"]) <= {"Toda la empresa", branch.name}
+
+
+def siat_dossier_open(sim, runtime, app_secrets, access=SUPERVISOR_OFF):
+    siat_outage(sim, runtime)
+    now = runtime.store.now()
+    (outage,) = [o for o in read_outages(runtime.store, now.replace(hour=0, minute=0), now) if o.kind is OutageKind.SIAT]
+    return outage, run_app(app_secrets, page=PAGE, access=access, query={"caida": outage.key})
+
+
+def test_a_supervisor_marks_the_outage_as_maintenance_from_its_dossier(sim, seeded_runtime, app_secrets):
+    """Issue 25, part 3: a past outage marked as maintenance after the fact, with a reason, audited; its own start
+    and end through ``mark_past``; the dossier and the list say so, with the reason."""
+    from cucu.vocabulary import ActionKind
+
+    store = seeded_runtime.store
+    outage, at = siat_dossier_open(sim, seeded_runtime, app_secrets)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [i for i in at.info if "Marcada como mantenimiento" in i.value]
+    mark = next(b for b in at.button if b.label == "Marcar como mantenimiento")
+    mark.click().run()  # without a reason: refused in Spanish, nothing written
+    assert not at.exception and "Escriba el motivo" in texts(at)
+    assert not store.maintenance_windows(ending_after=outage.started_at)
+    assert not [e for e in store.audit_entries() if e.action == ActionKind.MARK_MAINTENANCE]
+
+    at.text_input(key="caida_motivo").input("SIAT avisó *tarde* de su mantenimiento")
+    next(b for b in at.button if b.label == "Marcar como mantenimiento").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (window,) = store.maintenance_windows(ending_after=outage.started_at)
+    assert (window.starts_at, window.ends_at, window.branch_ids) == (outage.started_at, outage.ended_at, ())
+    assert window.marked_after and window.reason == "SIAT avisó *tarde* de su mantenimiento"
+    (audited,) = [e for e in store.audit_entries() if e.action == ActionKind.MARK_MAINTENANCE]
+    assert audited.outcome == "ok" and "SIAT avisó *tarde*" in (audited.message or "")
+    body = texts(at)
+    assert "Caída marcada como mantenimiento." in body
+    (said,) = [i.value for i in at.info if "Marcada como mantenimiento" in i.value]
+    assert "SIAT avisó \\*tarde\\* de su mantenimiento" in said  # a person's words: never Markdown
+    assert not [b for b in at.button if b.label == "Marcar como mantenimiento"]  # marked once
+
+    at.query_params.clear()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    grid = next(d for d in at.dataframe if "Expediente" in d.value.columns)
+    assert "Marcada como mantenimiento" in grid.proto.column_order  # shown once an outage listed is marked
+    frame = grid.value
+    row = frame[frame["Expediente"] == f"caidas?caida={outage.key}#Ver"]
+    assert list(row["Marcada como mantenimiento"]) == ["SIAT avisó *tarde* de su mantenimiento"]
+
+
+def test_a_viewer_sees_the_mark_but_gets_no_control(sim, seeded_runtime, app_secrets):
+    from cucu.events.maintenance import mark_past
+
+    outage, at = siat_dossier_open(sim, seeded_runtime, app_secrets, access={"mode": "off"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.label == "Marcar como mantenimiento"]
+    assert not [t for t in at.text_input if t.key == "caida_motivo"]
+    assert outage.ended_at is not None
+    mark_past(
+        seeded_runtime.store, ANA, seeded_runtime.inventory, starts_at=outage.started_at, ends_at=outage.ended_at,
+        reason="Mantenimiento anunciado tarde", now=seeded_runtime.store.now(),
+    )  # fmt: skip
+    at.run()
+    assert any("Mantenimiento anunciado tarde" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Marcar como mantenimiento"]

@@ -338,3 +338,32 @@ def test_a_branchs_internet_outage_has_its_own_dossier():
         invoices=[replace(offline[0], state=InvoiceState.CONTINGENCY)], inventory=INV, now=at(180),
     )  # fmt: skip
     assert still.state is OutageState.SETTLING and still.to_send == 1
+
+
+# ---- marked as maintenance after the fact -----------------------------------------------------------
+
+
+def window(start, end, *, created=None, branches=(), cancelled=None, reason="SIAT avisó tarde"):
+    from cucu.store import MaintenanceWindow
+
+    return MaintenanceWindow(1, start, end, branches, (), reason, "Ana Quispe", created or at(600), cancelled)
+
+
+def test_an_outage_is_marked_by_a_company_period_marked_after_it_that_holds_it_whole():
+    from cucu.connectivity.outages import maintenance_marks
+
+    siat, going_on = siat_outage(), replace(siat_outage(ended=None), key="siat-sigue")
+    (internet,) = branch_clusters(
+        [placed(P1, T0, at(30), motive=Motive.INTERNET_OUTAGE), placed(P2, at(5), at(30), motive=Motive.INTERNET_OUTAGE)]
+    )
+    exact = window(T0, BACK)
+    assert maintenance_marks([siat, going_on, internet], [exact]) == {siat.key: exact}  # never a branch's, nor one going on
+    assert maintenance_marks([siat], [window(T0 - timedelta(hours=1), BACK + timedelta(hours=1))])  # a wider period
+    for not_it in (
+        window(at(1), BACK),  # misses its first failed check
+        window(T0, BACK - timedelta(minutes=1)),  # ends before SIAT was back
+        window(T0, BACK, created=T0 - timedelta(days=1)),  # scheduled before: not marked after the fact
+        window(T0, BACK, branches=(B1.id,)),  # a branch's
+        window(T0, BACK, cancelled=at(700)),
+    ):
+        assert maintenance_marks([siat], [not_it]) == {}, not_it
