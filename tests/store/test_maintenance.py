@@ -159,6 +159,28 @@ def test_a_past_outage_is_marked_as_maintenance_after_the_fact_audited(db):
     assert len(store.audit_entries()) == 1
 
 
+def test_an_outage_marked_from_its_dossier_is_found_marked_after_the_round_trip(db):
+    """Caídas marks a SIAT outage with its own start and end (stored checks' times, to the microsecond); the mark
+    read back holds it whole on either database, and a mark of a neighbouring outage does not."""
+    from cucu.connectivity.checks import ConnectivityCheck
+    from cucu.connectivity.outages import maintenance_marks, read_outages
+    from cucu.events.maintenance import mark_past
+
+    store = Store(db)
+    first = T0 + timedelta(microseconds=123_456)
+    store.add_checks(
+        [ConnectivityCheck(first + timedelta(minutes=m), m >= 30 or 5 <= m < 10, 80.0) for m in range(0, 40)]
+    )  # down 0–4 and 10–29: two outages
+    now = T0 + timedelta(hours=2)
+    outages = read_outages(store, T0 - timedelta(hours=1), now)
+    newer, older = outages
+    assert older.started_at == first and newer.started_at == first + timedelta(minutes=10)
+    assert older.ended_at is not None
+    mark_past(store, ANA, INVENTORY, starts_at=older.started_at, ends_at=older.ended_at, reason="SIAT avisó tarde", now=now)
+    (marked,) = store.maintenance_windows(ending_after=T0 - timedelta(hours=1))
+    assert maintenance_marks(outages, store.maintenance_windows(ending_after=T0 - timedelta(hours=1))) == {older.key: marked}
+
+
 def test_availability_leaves_out_the_companys_maintenance_and_counts_it_apart():
     from cucu.connectivity.checks import ConnectivityCheck
     from cucu.connectivity.rules import uptime
