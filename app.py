@@ -120,7 +120,7 @@ def main() -> None:
             shell.siat(lambda: resources.siat_state(runtime)),
             sign_in_off=sign_in_off,
             decision=decision,
-            open_alerts=resources.open_alert_counts(runtime),
+            open_alerts=resources.open_alerts(runtime),
             scope=scope,
         )
         shell.maintenance_notice(*resources.maintenance_now(runtime), runtime.inventory)

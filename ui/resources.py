@@ -28,6 +28,7 @@ from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
 from cucu.store.schema import POS_EVENTS, VERSIONED
+from cucu.views.alertas import HEADER_HANDLED, OpenAlerts
 from cucu.views.estado import EstadoFrames, estado_frames, overview
 from cucu.views.facturas import InvoiceColumn, open_invoice_parts, window_closes
 from cucu.views.queue import QueuePart, pos_part
@@ -111,14 +112,19 @@ def siat_state(runtime: Runtime) -> Rollup:
 OPEN_ALERTS_EVERY_S = 5  # the header's count of open alerts is read at most this often per process
 
 
-def open_alert_counts(runtime: Runtime) -> tuple[int, int]:
-    """Open incidents, and how many nobody handles, for the header of every page: one read per process every
-    few seconds; the session that has just acknowledged one reads it afresh (``note_own_write``)."""
+def open_alerts(runtime: Runtime) -> OpenAlerts:
+    """Open incidents of the person's scope (``runtime.store`` is cut to it), how many nobody handles, and the first
+    few handled with who and since when, for the header of every page: one read per process every few seconds; the
+    session that has just acknowledged one reads it afresh (``note_own_write``)."""
+
+    def read() -> OpenAlerts:
+        count, unowned = runtime.store.open_incident_counts()
+        handled = runtime.store.open_incidents_handled(HEADER_HANDLED) if count > unowned else []
+        return OpenAlerts(count, unowned, tuple(handled))
+
     if _own_write_unseen("open_alerts"):
-        return runtime.store.open_incident_counts()
-    return runtime.shared.now(
-        "open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), lambda: runtime.store.open_incident_counts()
-    ).value
+        return read()
+    return runtime.shared.now("open_alerts", int(time.time() // OPEN_ALERTS_EVERY_S), read).value
 
 
 def maintenance_now(runtime: Runtime) -> tuple[list[MaintenanceWindow], list[MaintenanceWindow]]:

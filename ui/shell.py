@@ -22,6 +22,7 @@ from cucu.formatting import fmt_count, fmt_datetime, fmt_time, md_text
 from cucu.runtime import Runtime
 from cucu.settings import Settings
 from cucu.store import MaintenanceWindow
+from cucu.views.alertas import OpenAlerts, header_help
 from cucu.vocabulary import AccessMode, Mode, Role, Tone
 from ui import resources
 
@@ -162,7 +163,7 @@ def render_header(
     *,
     sign_in_off: bool = False,
     decision: Decision | None = None,
-    open_alerts: tuple[int, int] | None = None,
+    open_alerts: OpenAlerts | None = None,
     scope: str | None = None,
 ) -> None:
     """One line on every page, so the mode, SIAT's state and who is acting are visible even on a tablet.
@@ -206,7 +207,7 @@ def render_header(
             help=f"{rollup.detail}{checked} {rollup.asked_note}".strip(),
         )
         if open_alerts is not None:
-            alerts_badge(*open_alerts)
+            alerts_badge(open_alerts)
 
 
 @functools.cache
@@ -216,9 +217,11 @@ def linked(file: str) -> StreamlitPage:
     return st.Page(file)
 
 
-def alerts_badge(count: int, unowned: int) -> None:
+def alerts_badge(alerts: OpenAlerts) -> None:
     """ "N alertas abiertas · M sin atender", a link to Alertas: every page says whether something waits for a
-    person. Red while one has nobody on it; amber once every one is handled ("Lo atiendo"), as contingency is."""
+    person, and its tooltip who handles the open ones and since when. Red while one has nobody on it; amber once
+    every one is handled ("Lo atiendo"), as contingency is."""
+    count, unowned = alerts.count, alerts.unowned
     label = "1 alerta abierta" if count == 1 else f"{fmt_count(count)} alertas abiertas"
     if count:
         label += f" · {fmt_count(unowned)} sin atender" if unowned else (" · atendida" if count == 1 else " · atendidas")
@@ -227,7 +230,7 @@ def alerts_badge(count: int, unowned: int) -> None:
         linked("pages/alertas.py"),
         label=f":{tone.color}-badge[{label}]",
         icon=":material/notifications_active:" if count else ":material/notifications:",
-        help="Alertas: lo que el tablero avisó y sigue abierto, y quién lo atiende",
+        help=header_help(alerts),
         width="content",
     )
 

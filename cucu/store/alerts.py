@@ -110,6 +110,18 @@ class AlertTables(StoreBase):
             total, unowned = conn.execute(query).one()
         return int(total), int(unowned)
 
+    def open_incidents_handled(self, limit: int) -> list[Incident]:
+        """The first ``limit`` open incidents someone acknowledged, longest handled first: the header names who
+        handles them (a few rows, whatever the chain's size)."""
+        query = (
+            sa.select(incidents)
+            .where(incidents.c.closed_at.is_(None), incidents.c.acknowledged_by.is_not(None))
+            .order_by(incidents.c.acknowledged_at, incidents.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_incident(row) for row in conn.execute(query)]
+
     def recent_incidents(self, limit: int, *, branch_ids: Collection[str] | None = None) -> list[Incident]:
         """The last ``limit`` incidents opened, open or closed, newest first (those a person scoped to
         ``branch_ids`` sees: :func:`seen_from`)."""

@@ -49,7 +49,7 @@ NARROWED = frozenset(
         "pos_statuses", "statuses_with_events", "cufds", "days_with_events", "days_reaching", "verified_per_day", "verified_per_pos", "get_days",
         "days_with_ends_since", "invoices_since", "invoice_states_since", "audit_count", "audit_page", "audit_chunks",
         "audit_entries", "audit_actors", "audit_rows", "open_attempts", "open_incidents", "open_incident_counts",
-        "recent_incidents", "incidents_between", "incidents_by_key", "incident", "incident_notes", "outbox_entries",
+        "open_incidents_handled", "recent_incidents", "incidents_between", "incidents_by_key", "incident", "incident_notes", "outbox_entries",
         "maintenance_windows", "maintenance_window",
     }
 )  # fmt: skip
@@ -188,6 +188,10 @@ class ScopedStore:
     def open_incident_counts(self) -> tuple[int, int]:
         mine = self.open_incidents()  # a few rows: open incidents
         return len(mine), sum(1 for i in mine if i.acknowledged_by is None)
+
+    def open_incidents_handled(self, limit: int) -> list[Incident]:
+        mine = [i for i in self.open_incidents() if i.acknowledged_by is not None]
+        return sorted(mine, key=lambda i: (i.acknowledged_at or i.opened_at, i.id))[:limit]
 
     def recent_incidents(self, limit: int) -> list[Incident]:
         return self._store.recent_incidents(limit, branch_ids=self.branch_ids)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cucu.formatting import fmt_datetime, fmt_hour, plural
+from cucu.formatting import fmt_count, fmt_datetime, fmt_hour, md_text, plural
 from cucu.lapaz import la_paz_series, to_la_paz
 from cucu.store import Incident, IncidentNote, OutboxEntry
 from cucu.vocabulary import Delivery, stored_label
@@ -71,6 +72,32 @@ def owner_text(incident: Incident) -> str:
     if incident.acknowledged_by is None or incident.acknowledged_at is None:
         return UNOWNED
     return f"{incident.acknowledged_by} desde {to_la_paz(incident.acknowledged_at):%d/%m %H:%M}"
+
+
+HEADER_HANDLED = 3  # open incidents the header's tooltip names with who handles them
+
+
+@dataclass(frozen=True)
+class OpenAlerts:
+    """The header's word on the open incidents (of the person's scope): how many, how many nobody handles, and the
+    first few handled (``HEADER_HANDLED``, longest handled first) to say who and since when."""
+
+    count: int
+    unowned: int
+    handled: tuple[Incident, ...] = ()
+
+
+def header_help(alerts: OpenAlerts) -> str:
+    """The header count's tooltip (Markdown): who handles the open alerts and since when, then how many wait.
+    "SIAT no responde: atendida por Ana Quispe desde 05/12 09:15". Titles and names are escaped (stored text)."""
+    lines = ["Alertas: lo que el tablero avisó y sigue abierto, y quién lo atiende."]
+    lines += [f"- {md_text(i.title)}: atendida por {md_text(owner_text(i))}" for i in alerts.handled]
+    more = alerts.count - alerts.unowned - len(alerts.handled)
+    if more > 0:
+        lines.append(f"- y {fmt_count(more)} {'atendida' if more == 1 else 'atendidas'} más")
+    if alerts.unowned:
+        lines.append(f"- {fmt_count(alerts.unowned)} sin atender")
+    return "\n".join(lines)
 
 
 def quiet_text(incident: Incident, now: datetime) -> str | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from streamlit.testing.v1 import AppTest
 
 from cucu.store import OutboxMessage
-from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, Role
 from tests.support.apptest import APP, SUPERVISOR_OFF, run_app, texts
 from tests.support.waiting import wait_until
 
@@ -77,6 +79,48 @@ def test_every_page_shows_the_count_of_open_alerts_in_the_header(app_secrets, se
     seeded_runtime.store.incident_close(first.id, now=now, title="x", body="y", messages=[])
     at.run()
     assert "1 alerta abierta" in alerts_link(at).label
+
+
+def test_the_headers_tooltip_says_who_handles_the_open_alerts_of_the_persons_scope(app_secrets, seeded_runtime, monkeypatch):
+    """The header names who handles each open alert and since when (names escaped: stored text), then how many wait;
+    a person scoped to a region counts and names only the alerts of their branches, and SIAT's."""
+    from cucu.access import Identity
+    from cucu.alerts import acknowledge
+    from cucu.events.actions import Actor
+    from cucu.formatting import md_text
+    from cucu.lapaz import to_la_paz
+    from ui import resources
+
+    monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)
+    store, inventory = seeded_runtime.store, seeded_runtime.inventory
+    mine = next(b for b in inventory.branches if b.region == "La Paz")
+    theirs = next(b for b in inventory.branches if b.region != "La Paz")
+    now = seeded_runtime.collector.clock()
+    for branch, who in ((mine, "*Ana* Quispe"), (theirs, "Beto Mamani")):
+        incident_id = store.incident_open(
+            key=f"{AlertRule.LONG_OPEN}:{branch.id}", rule=AlertRule.LONG_OPEN, branch_id=branch.id, opened_at=now,
+            now=now, title=f"Contingencia prolongada en {branch.name}", body="…", messages=[],
+        )  # fmt: skip
+        assert incident_id is not None
+        acknowledge(store, Actor(f"{who}@empresa.bo", who, Role.SUPERVISOR), incident_id, "Reviso", timedelta(hours=1), now)
+    open_siat_incident(seeded_runtime)  # nobody handles it; everyone's
+    since = f"{to_la_paz(now):%d/%m %H:%M}"
+
+    at = open_page(app_secrets)
+    link = alerts_link(at)
+    assert "3 alertas abiertas · 1 sin atender" in link.label
+    lines = link.help.split("\n")
+    ana = next(line for line in lines if md_text("*Ana* Quispe") in line)
+    assert ana.startswith(f"- {md_text(f'Contingencia prolongada en {mine.name}')}: atendida por ")
+    assert md_text(since) in ana and "*Ana*" not in link.help  # escaped, never bold
+    assert any("Beto Mamani" in line for line in lines) and "- 1 sin atender" in lines
+
+    monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity("luis"))
+    access = {"mode": "proxy", "users": {"luis": {"role": "supervisor", "regions": ["La Paz"]}}}
+    at = run_app(app_secrets, page=PAGE, access=access)
+    link = alerts_link(at)
+    assert "2 alertas abiertas · 1 sin atender" in link.label
+    assert md_text("*Ana* Quispe") in link.help and "Beto" not in link.help and theirs.name not in link.help
 
 
 def test_a_supervisor_sends_a_test_message_to_every_channel_and_no_token_reaches_the_page(app_secrets):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from cucu.alerts import ALERT_PARAM, NOTE_MAX, acknowledge, add_note, incident_link
 from cucu.events.actions import ActionError, Actor
 from cucu.store import AuditFilter, Store
-from cucu.vocabulary import ActionKind, AlertKind, Outcome, Role
+from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Outcome, Role
 from tests.store.test_alerts import T0, channels, down, run, up
 
 ANA = Actor("ana@empresa.bo", "Ana Quispe", Role.SUPERVISOR)
@@ -41,6 +41,28 @@ def test_lo_atiendo_quiets_reminders_for_the_chosen_time_and_a_recovery_still_cl
     assert not store.open_incidents()
     [note] = store.incident_notes(incident.id)
     assert (note.author, note.text, note.acknowledging, note.written_at) == ("Ana Quispe", "Llamo a soporte de SIAT", True, at)
+
+
+def test_the_header_reads_the_first_open_incidents_handled_longest_handled_first(db):
+    store = Store(db)
+    now = T0 + timedelta(minutes=1)
+    opened = [
+        store.incident_open(key=f"k{n}", rule=AlertRule.LONG_OPEN, branch_id=f"b{n}", opened_at=now, now=now,
+                            title=f"t{n}", body="b", messages=[])
+        for n in range(4)
+    ]  # fmt: skip
+    ids = [i for i in opened if i is not None]
+    assert len(ids) == 4 and not store.open_incidents_handled(3)
+    acknowledge(store, BETO, ids[2], "Voy", timedelta(hours=1), T0 + timedelta(minutes=9))
+    acknowledge(store, ANA, ids[0], "Reviso", timedelta(hours=1), T0 + timedelta(minutes=5))
+    acknowledge(store, ANA, ids[3], "Llamo", timedelta(hours=1), T0 + timedelta(minutes=7))
+    handled = store.open_incidents_handled(2)
+    assert [(i.title, i.acknowledged_by, i.acknowledged_at) for i in handled] == [
+        ("t0", "Ana Quispe", T0 + timedelta(minutes=5)),
+        ("t3", "Ana Quispe", T0 + timedelta(minutes=7)),
+    ]
+    store.incident_close(ids[0], now=T0 + timedelta(minutes=10), title="x", body="y", messages=[])
+    assert [i.title for i in store.open_incidents_handled(3)] == ["t3", "t2"]  # a closed one is no longer open
 
 
 def test_without_lo_atiendo_the_reminder_is_due_on_time(db):
