@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from streamlit.testing.v1 import AppTest
 
+from cucu.formatting import fmt_datetime, md_text
 from cucu.store import OutboxMessage
+from cucu.views.alertas import owner_text
 from cucu.vocabulary import ActionKind, AlertKind, AlertRule, Delivery, Role
 from tests.support.apptest import APP, SUPERVISOR_OFF, run_app, texts
 from tests.support.waiting import wait_until
@@ -254,6 +256,7 @@ def test_a_supervisor_says_lo_atiendo_from_the_messages_link_and_every_page_show
     assert entry.action is ActionKind.ACKNOWLEDGE and "«Llamo a soporte de SIAT»" in (entry.message or "")
     stored = seeded_runtime.store.open_incidents()[0]
     assert stored.quiet_until is not None and stored.acknowledged_at is not None
+    assert f"desde {fmt_datetime(stored.acknowledged_at)}" in texts(at)  # since when, in La Paz time
 
     at.text_area(key="alertas_nota_texto").input("SIAT confirma un corte hasta las 10:00")
     button(at, "Agregar nota").click().run()
@@ -262,6 +265,10 @@ def test_a_supervisor_says_lo_atiendo_from_the_messages_link_and_every_page_show
         "Llamo a soporte de SIAT",
         "SIAT confirma un corte hasta las 10:00",
     ]
+    at.switch_page("pages/estado.py").run()  # Estado names who handles it and since when, and offers no "Atender"
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"**SIAT no responde** · {md_text(owner_text(stored))}" in texts(at) and "Sin atender" not in texts(at)
+    assert any(p.proto.label == "Ver en Alertas" for p in at.get("page_link"))
 
 
 def test_lo_atiendo_without_a_note_says_why_and_changes_nothing(app_secrets, seeded_runtime):
