@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from cucu.views.queue import QUEUE_LISTED
+from cucu.api.models import Cufd
+from cucu.store import CufdFetch
+from cucu.views.queue import QUEUE_LISTED, empty_text
 from tests.support.apptest import SUPERVISOR_OFF, header_siat, page_word, run_app, texts
 
 
@@ -266,6 +268,21 @@ def test_a_viewer_sees_the_queue_without_its_renewal(sim, seeded_runtime, app_se
     seeded_runtime.collector.cufd_once()
     at = run_app(app_secrets)  # no sign-in: a viewer
     assert "Qué hacer ahora" in texts(at) and not any(b.key == "estado_cola_renovar" for b in at.button)
+
+
+def test_with_everything_known_and_nothing_to_do_the_queue_says_so_plainly(sim, seeded_runtime, app_secrets):
+    """Issue 25, part 4: "Empty, it says so plainly". Every POS read, every CUFD read and valid for two days, no
+    event open too long (the setting above the demo's oldest), no alert, nothing in verification."""
+    now = seeded_runtime.store.now()
+    seeded_runtime.store.save_cufds(
+        CufdFetch(p.id, p.branch_id, now, Cufd("X" * 20, None, now + timedelta(days=2), True))
+        for p in seeded_runtime.inventory.all_pos
+    )
+    at = run_app({**app_secrets, "long_open_hours": 8_000}, access=SUPERVISOR_OFF)
+    assert not at.exception, [e.value for e in at.exception]
+    assert next(s.value for s in at.subheader) == "Qué hacer ahora"
+    assert [s.value for s in at.success if s.value.startswith("Nada por hacer")] == [empty_text(True)]  # nothing partial
+    assert not any(c.value.startswith(("No puede facturar", "Abierto hace mucho")) for c in at.caption)
 
 
 def test_before_the_first_sweep_the_queue_does_not_say_there_is_nothing_to_do(sim, app_secrets):

@@ -16,7 +16,7 @@ from cucu.settings import AlertSettings, EscalationStep
 from cucu.store import AuditEntry, Incident, StoredCufd, StoredInvoice
 from cucu.views.pos import pos_frame
 from cucu.views.queue import QueueColumn, empty_text, merged, person_part, pos_part, queue_frame
-from cucu.vocabulary import ActionKind, AlertRule, InvoiceState, Outcome, QueueKind
+from cucu.vocabulary import ActionKind, AlertRule, CufdHealth, InvoiceState, Outcome, QueueKind
 from tests.unit.test_frames import B1, B2, INV, NOW, event, status
 
 WINDOW = timedelta(hours=72)
@@ -32,9 +32,9 @@ def invoice(n, pos, emitted, state, code=None, said=None):
 
 
 def world():
-    """B1: an expired CUFD, an inactive one, one expiring in 1 h, a 30-h event; B2: an ended event with two
+    """B1: an expired CUFD, an inactive one, a POS cucu has no CUFD for, one expiring in 1 h, a 30-h event; B2: an ended event with two
     invoices to send (deadline in 40 h), a rejected one, and an open event whose invoices all reached SIAT."""
-    p1, p2, p3, p4 = B1.pos[:4]
+    p1, p2, p3, p4, p5 = B1.pos[:5]
     q1, q2 = B2.pos[:2]
     ended = event(q1, NOW - timedelta(hours=10), NOW - timedelta(hours=8), eid="ev-q1")
     statuses = {
@@ -42,6 +42,7 @@ def world():
         p2.id: status(p2),
         p3.id: status(p3),
         p4.id: status(p4),
+        p5.id: status(p5),
         q1.id: status(q1),
         q2.id: status(q2, event(q2, NOW - timedelta(hours=3), motive=1, eid="ev-q2")),
     }
@@ -49,6 +50,7 @@ def world():
         p2.id: cufd(p2, NOW - timedelta(hours=2)),
         p3.id: cufd(p3, NOW + timedelta(hours=20), active=False),
         p4.id: cufd(p4, NOW + timedelta(hours=1)),
+        p5.id: StoredCufd(p5.id, p5.branch_id, NOW, NOW, None, None),  # read, and cucu has none: CufdHealth.MISSING
     }
     frame = pos_frame(INV, statuses, NOW, 24.0, cufds, timedelta(hours=2))
     invoices = [
@@ -75,18 +77,26 @@ def part():
 
 
 def test_every_kind_is_found_once_where_it_is():
-    found = {(i.kind, i.pos_id) for i in part().items}
-    p1, p2, p3, p4 = B1.pos[:4]
+    items = part().items
+    found = {(i.kind, i.pos_id) for i in items}
+    p1, p2, p3, p4, p5 = B1.pos[:5]
     q1, q2 = B2.pos[:2]
     assert found == {
         (QueueKind.LONG_OPEN, p1.id),
         (QueueKind.CANNOT_INVOICE, p2.id),
         (QueueKind.CANNOT_INVOICE, p3.id),
+        (QueueKind.CANNOT_INVOICE, p5.id),
         (QueueKind.CUFD_EXPIRING, p4.id),
         (QueueKind.INVOICES_DUE, q1.id),
         (QueueKind.REJECTED, q1.id),
         (QueueKind.READY_TO_END, q2.id),
     }
+    missing = next(i for i in items if i.pos_id == p5.id)
+    assert (missing.at, missing.deadline, missing.detail) == (
+        NOW,
+        False,
+        f"CUFD: {CufdHealth.MISSING.value}",
+    )  # cannot invoice now
 
 
 def test_ordered_by_time_left_overdue_and_waiting_first():
@@ -165,9 +175,9 @@ def test_unacknowledged_alerts_by_their_next_escalation_and_verifications_since_
 def test_merged_shows_the_top_and_counts_everything():
     people = person_part([incident(1)], [verifying(9, NOW - timedelta(minutes=3))], AlertSettings(), NOW)
     queue = merged(part(), people, shown=3)
-    assert len(queue.top) == 3 and queue.total == 9 and queue.top == sorted(queue.top)
-    assert queue.counts[QueueKind.CANNOT_INVOICE] == 2 and queue.counts[QueueKind.UNACKNOWLEDGED] == 1
-    assert queue.counts_text().startswith("No puede facturar: 2 · CUFD por vencer: 1")
+    assert len(queue.top) == 3 and queue.total == 10 and queue.top == sorted(queue.top)
+    assert queue.counts[QueueKind.CANNOT_INVOICE] == 3 and queue.counts[QueueKind.UNACKNOWLEDGED] == 1
+    assert queue.counts_text().startswith("No puede facturar: 3 · CUFD por vencer: 1")
     frame = queue_frame(queue, INV, NOW)
     assert str(frame[QueueColumn.LEFT].dtype).startswith("timedelta") and str(frame[QueueColumn.AT].dt.tz) == "America/La_Paz"
     assert list(frame[QueueColumn.KIND])[:2] == [QueueKind.LONG_OPEN.label, QueueKind.CANNOT_INVOICE.label]
