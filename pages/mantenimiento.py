@@ -16,6 +16,8 @@ from cucu.events.maintenance import (
     cufds_to_renew,
     mark_past,
     period,
+    renewal_list,
+    renewal_text,
     schedule,
     scope_text,
 )
@@ -62,8 +64,8 @@ def state_of(window: MaintenanceWindow) -> str:
 
 
 def preflight(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd]) -> None:
-    """Before (and during) a window: the POS whose CUFD does not last through it, with their renewal. Offline
-    invoices need a valid CUFD from before the outage."""
+    """Before (and during) a window: the POS whose CUFD does not last through it, listed soonest first (branch, POS,
+    expiry in La Paz), with their renewal. Offline invoices need a valid CUFD from before the outage."""
     to_renew, unread = cufds_to_renew(window, cufds, inventory)
     if unread:
         st.caption(f"{plural(unread, 'punto de venta', 'puntos de venta')} de su alcance sin CUFD leído todavía.")
@@ -76,6 +78,7 @@ def preflight(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd]) -> Non
         f"mantenimiento ({fmt_datetime(window.ends_at)}): sin él no podrán facturar fuera de línea. Renuévelos antes.",
         icon=":material/key_off:",
     )
+    st.markdown(renewal_text(renewal_list(to_renew, cufds, inventory, now)))  # soonest first; a chain's: the first ten
     if page.can_act and st.button(
         f"Renovar el CUFD de {plural(len(to_renew), 'punto de venta', 'puntos de venta')}",
         key=f"mantenimiento_renovar_{window.id}",

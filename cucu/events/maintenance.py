@@ -6,11 +6,12 @@ ones. Scheduling and cancelling are audited (Bitácora)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from cucu.api.models import Inventory
 from cucu.events.actions import ActionError, Actor, can_act, refuse_outside_scope
-from cucu.formatting import fmt_datetime
+from cucu.formatting import fmt_count, fmt_datetime, md_text
 from cucu.lapaz import LA_PAZ
 from cucu.store import Attempt, MaintenanceWindow, Store, StoredCufd
 from cucu.vocabulary import ActionKind, AlertRule, Outcome
@@ -211,3 +212,48 @@ def cufds_to_renew(window: MaintenanceWindow, cufds: Mapping[str, StoredCufd], i
         if cufd is None or not cufd.activo or cufd.vigencia is None or cufd.vigencia < window.ends_at:
             to_renew.append(pos.id)
     return to_renew, unread
+
+
+PREFLIGHT_LISTED = 10  # the POS to renew listed before a window; a chain's hundreds are counted after them
+
+
+@dataclass(frozen=True)
+class ToRenew:
+    """A POS whose CUFD does not last through a window, as the pre-flight lists it."""
+
+    branch: str
+    pos: str
+    expires_at: datetime | None  # its CUFD's vigencia as last read (None: cucu has none, or it is not dated)
+    state: str  # "vence el 06/12/2026 22:30", "venció el …", "inactivo, vence el …", "sin CUFD", "sin vigencia"
+
+
+def renewal_list(to_renew: Iterable[str], cufds: Mapping[str, StoredCufd], inventory: Inventory, now: datetime) -> list[ToRenew]:
+    """The POS of ``cufds_to_renew`` with their branch and their CUFD's expiry (La Paz), soonest first: those that
+    cannot invoice at all (no CUFD, inactive, undated) first, then by expiry."""
+    keyed = []
+    never = datetime.min.replace(tzinfo=LA_PAZ)
+    for pos_id in to_renew:
+        pos = inventory.pos(pos_id)
+        stored = cufds.get(pos_id)
+        cufd = stored.cufd if stored is not None else None
+        expires = cufd.vigencia if cufd is not None else None
+        if cufd is None:
+            state = "sin CUFD"
+        elif expires is None:
+            state = "sin vigencia"
+        else:
+            verb = "vence" if expires > now else "venció"
+            state = f"{verb if cufd.activo else 'inactivo, ' + verb} el {fmt_datetime(expires)}"
+        usable = cufd is not None and cufd.activo and expires is not None
+        row = ToRenew(inventory.branch(pos.branch_id).name, pos.name, expires, state)
+        keyed.append(((usable, expires or never, row.branch, row.pos), row))
+    return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def renewal_text(rows: Sequence[ToRenew], listed: int = PREFLIGHT_LISTED) -> str:
+    """The first ``listed`` as a Markdown list ("- **Sucursal Norte** · Caja 1 · vence el 06/12/2026 22:30",
+    names escaped), then "… y M más"."""
+    lines = [f"- **{md_text(r.branch)}** · {md_text(r.pos)} · {r.state}" for r in rows[:listed]]
+    if (more := len(rows) - listed) > 0:
+        lines.append(f"- … y {fmt_count(more)} más")
+    return "\n".join(lines)

@@ -66,7 +66,8 @@ def test_a_viewer_reads_the_windows_but_cannot_schedule(app_secrets, seeded_runt
 def test_before_a_window_the_pos_whose_cufd_expires_inside_it_are_offered_for_renewal(app_secrets, seeded_runtime):
     """Pre-flight: the demo's CUFDs are read; a window ending after some of them expire lists those POS, and
     the button opens the same confirmation as Facturas' renewal."""
-    from cucu.events.maintenance import cufds_to_renew
+    from cucu.events.maintenance import PREFLIGHT_LISTED, cufds_to_renew, renewal_list
+    from cucu.formatting import fmt_datetime, md_text
 
     seeded_runtime.collector.cufd_once()
     now = seeded_runtime.store.now()
@@ -81,6 +82,13 @@ def test_before_a_window_the_pos_whose_cufd_expires_inside_it_are_offered_for_re
     assert to_renew and unread == 0  # the demo has one expired, one inactive and some expiring within 2 h
     at = open_page(app_secrets)
     assert f"{len(to_renew)} punto" in texts(at) and "sin un CUFD vigente hasta el fin del mantenimiento" in texts(at)
+    # ... listed: branch, POS and expiry, soonest first, the first ten and how many more
+    rows = renewal_list(to_renew, seeded_runtime.store.cufds(), seeded_runtime.inventory, now)
+    listed = next(m.value for m in at.markdown if m.value.startswith("- **")).splitlines()
+    assert len(listed) == min(len(rows), PREFLIGHT_LISTED) + (len(rows) > PREFLIGHT_LISTED)
+    assert listed[0] == f"- **{md_text(rows[0].branch)}** · {md_text(rows[0].pos)} · {rows[0].state}"
+    dated = [r.expires_at for r in rows if r.expires_at is not None and r.state.startswith(("vence", "venció"))]
+    assert dated and dated == sorted(dated) and any(f" el {fmt_datetime(dated[0])}" in line for line in listed)
     at.button(key=f"mantenimiento_renovar_{window_id}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "CUFD nuevo" in texts(at)  # the confirmation says what happens

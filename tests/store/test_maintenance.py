@@ -136,6 +136,48 @@ def test_pre_flight_names_the_pos_whose_cufd_does_not_last_through_the_window():
     assert cufds_to_renew(north, cufds, INVENTORY) == (["p2"], 0)  # only its branches
 
 
+def test_pre_flight_lists_branch_pos_and_expiry_soonest_first_and_counts_the_rest():
+    """What cannot invoice at all first (no CUFD, inactive), then by expiry in La Paz time; names escaped; a
+    chain's hundreds: the first ones listed and "y M más"."""
+    from cucu.api.models import Branch, Cufd, Inventory, PointOfSale
+    from cucu.events.maintenance import renewal_list, renewal_text
+    from cucu.formatting import fmt_datetime, md_text
+    from cucu.store import StoredCufd
+
+    inventory = Inventory(
+        (
+            Branch(NORTE, "Sucursal *Norte*", (PointOfSale("p1", "Caja 1", NORTE), PointOfSale("p2", "Caja 2", NORTE)), None),
+            Branch(SUR, "Sucursal Sur", (PointOfSale("p3", "Caja 3", SUR), PointOfSale("p4", "Caja 4", SUR)), None),
+            Branch("b-este", "Sucursal Este", (PointOfSale("p5", "Caja 5", "b-este"),), None),
+        )
+    )
+    late, soon, past = T0 + timedelta(hours=3), T0 + timedelta(hours=1), T0 - timedelta(minutes=5)
+    cufds = {
+        "p1": StoredCufd("p1", NORTE, T0, T0, Cufd("C1", "x", late, True), None),
+        "p2": StoredCufd("p2", NORTE, T0, T0, Cufd("C2", "x", soon, True), None),
+        "p3": StoredCufd("p3", SUR, T0, T0, None, None),  # cucu has none
+        "p4": StoredCufd("p4", SUR, T0, T0, Cufd("C4", "x", late, False), None),  # inactive
+        "p5": StoredCufd("p5", "b-este", T0, T0, Cufd("C5", "x", past, True), None),  # expired already
+    }
+    rows = renewal_list(["p1", "p2", "p3", "p4", "p5"], cufds, inventory, T0)
+    assert [(r.pos, r.expires_at, r.state) for r in rows] == [
+        ("Caja 3", None, "sin CUFD"),
+        ("Caja 4", late, f"inactivo, vence el {fmt_datetime(late)}"),
+        ("Caja 5", past, f"venció el {fmt_datetime(past)}"),
+        ("Caja 2", soon, f"vence el {fmt_datetime(soon)}"),
+        ("Caja 1", late, f"vence el {fmt_datetime(late)}"),
+    ]
+    text = renewal_text(rows, listed=4)
+    assert text.splitlines() == [
+        "- **Sucursal Sur** · Caja 3 · sin CUFD",
+        f"- **Sucursal Sur** · Caja 4 · inactivo, vence el {fmt_datetime(late)}",
+        f"- **Sucursal Este** · Caja 5 · venció el {fmt_datetime(past)}",
+        f"- **{md_text('Sucursal *Norte*')}** · Caja 2 · vence el {fmt_datetime(soon)}",
+        "- … y 1 más",
+    ]
+    assert "más" not in renewal_text(rows)  # all five listed: nothing more
+
+
 def test_a_past_outage_is_marked_as_maintenance_after_the_fact_audited(db):
     from cucu.events.maintenance import company_periods, mark_past
 
