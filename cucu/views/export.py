@@ -105,7 +105,7 @@ def xlsx_ready(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = la_paz_series(values).dt.tz_localize(None)
         elif pd.api.types.is_timedelta64_dtype(values):
             out[column] = (values.dt.total_seconds() / 3600).round(2)
-        elif values.dtype == object:
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):  # pandas 3: text is "str", not object
             out[column] = values.map(as_text)
     return out
 

@@ -36,6 +36,20 @@ def test_string_dtype_columns_and_missing_values_too():
     assert [r[0] for r in rows(excel_csv(frame))[1:]] == ["'=1+1", "", "Sucre"]
 
 
+def test_no_workbook_cell_is_a_formula_whatever_the_columns_dtype():
+    """The dossier's, the report's and Alertas' workbooks: openpyxl writes a string starting with "=" as a formula.
+    Seen with pandas 3, whose text columns are "str", not object: the notes went out as formulas."""
+    from openpyxl import load_workbook
+
+    from cucu.views.export import workbook
+
+    frame = pd.DataFrame({"Nota": HOSTILE, "Sucursal": pd.array(["=1+1", None, "a", "b", "c", "d", "e"], dtype="string")})
+    sheet = load_workbook(io.BytesIO(workbook([("Notas", frame)])))["Notas"]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value is not None]
+    assert cells and not [c.value for c in cells if c.data_type == "f"]
+    assert sheet["A2"].value == "'" + HOSTILE[0] and sheet["B2"].value == "'=1+1"
+
+
 def test_a_file_written_chunk_by_chunk_is_the_csv_of_all_its_rows():
     times = pd.Series(pd.to_datetime(["2026-11-24 12:00:00", None, "2026-11-24 13:30:00"], utc=True))
     whole = pd.DataFrame({"Fecha": times, "Descripción": [HOSTILE[0], None, "Sucre"], "Horas": [1.5, -2.0, 0.0]})
