@@ -9,10 +9,13 @@ import streamlit as st
 from cucu.alerts import ALERT_PARAM, NOTE_MAX, QUIET_CHOICES, acknowledge, add_note
 from cucu.events.actions import ActionError
 from cucu.formatting import fmt_count, fmt_datetime, md_text, plural
+from cucu.lapaz import to_la_paz
 from cucu.store import Incident
 from cucu.views.alertas import (
     IncidentColumn,
     OutboxColumn,
+    alerts_pdf,
+    alerts_xlsx,
     incidents_frame,
     outbox_frame,
     owner_text,
@@ -162,6 +165,29 @@ def handling_section() -> None:
 
 
 handling_section()
+
+
+def downloads() -> None:
+    """The alerts the page lists (open, then the recently resolved), with who handles each, since when and every
+    note: the notes are exported with their alert. Read through the person's store: a scoped person's only."""
+    listed = runtime.store.open_incidents()
+    listed += [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None]
+    if not listed:
+        return
+    now = runtime.store.now()
+    widgets.workbook_downloads(
+        "las alertas",
+        f"alertas_{to_la_paz(now):%Y-%m-%d_%H%M}",
+        lambda: alerts_xlsx(listed, runtime.store.incident_notes),  # built on click
+        lambda: alerts_pdf(listed, runtime.store.incident_notes, now),
+        key="alertas_descarga",
+        xlsx_help="Las alertas abiertas y las resueltas recientemente, quién las atiende y desde cuándo, y sus notas "
+        "(autor, hora de La Paz, texto), una hoja cada una.",
+        pdf_help="Lo mismo para imprimir, en español, horas de La Paz.",
+    )
+
+
+downloads()
 
 if settings.mode is Mode.DEMO and runtime.simulator is not None and page.can_act:
     with st.expander("Simulador (DEMO): provocar una falla"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ import pandas as pd
 from cucu.formatting import fmt_count, fmt_datetime, fmt_hour, md_text, plural
 from cucu.lapaz import la_paz_series, to_la_paz
 from cucu.store import Incident, IncidentNote, OutboxEntry
+from cucu.views.export import sheets_pdf, workbook
 from cucu.vocabulary import Delivery, stored_label
 
 
@@ -182,3 +183,71 @@ def outbox_frame(entries: Iterable[OutboxEntry]) -> pd.DataFrame:
     for column in (OutboxColumn.CREATED, OutboxColumn.DELIVERED):
         frame[column] = la_paz_series(frame[column])
     return frame
+
+
+# ---- the incidents as a download: who handles each, since when, and their notes -----------------------------
+
+
+class ExportColumn:
+    """The download's incidents sheet: the page's columns, who handles each and since when apart, and its notes."""
+
+    ID = "Nº"
+    OWNER = "Atendida por"
+    OWNED_SINCE = "Atendida desde"
+    NOTES = "Notas"
+
+
+class NoteColumn:
+    """The download's notes sheet: one row per note, oldest first within each incident."""
+
+    INCIDENT = "Nº de alerta"
+    TITLE = "Asunto"
+    WRITTEN = "Escrita"
+    AUTHOR = "Por"
+    KIND = "Tipo"
+    TEXT = "Nota"
+
+
+NOTE_COLUMNS = [NoteColumn.INCIDENT, NoteColumn.TITLE, NoteColumn.WRITTEN, NoteColumn.AUTHOR, NoteColumn.KIND, NoteColumn.TEXT]
+
+
+def export_sheets(
+    incidents: Sequence[Incident], notes_of: Callable[[int], Sequence[IncidentNote]]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Alertas' download (``incidents``: what the page lists, open then resolved, read through the person's store,
+    ``notes_of`` its ``incident_notes``): the incidents with who handles each and since when, and every note
+    (author, time in La Paz, text). Text as written: the workbook's writer makes formulas text."""
+    notes = {i.id: list(notes_of(i.id)) for i in incidents}
+    frame = incidents_frame(incidents).drop(columns=[IncidentColumn.OWNER])
+    frame.insert(0, ExportColumn.ID, [i.id for i in incidents])
+    frame.insert(4, ExportColumn.OWNER, [i.acknowledged_by or UNOWNED for i in incidents])
+    frame.insert(5, ExportColumn.OWNED_SINCE, la_paz_series([i.acknowledged_at for i in incidents]))
+    frame[ExportColumn.NOTES] = [len(notes[i.id]) for i in incidents]
+    rows = [
+        {
+            NoteColumn.INCIDENT: i.id,
+            NoteColumn.TITLE: i.title,
+            NoteColumn.WRITTEN: n.written_at,
+            NoteColumn.AUTHOR: n.author,
+            NoteColumn.KIND: "Lo atiendo" if n.acknowledging else "Nota",
+            NoteColumn.TEXT: n.text,
+        }
+        for i in incidents
+        for n in notes[i.id]
+    ]
+    written = pd.DataFrame(rows, columns=NOTE_COLUMNS)
+    written[NoteColumn.WRITTEN] = la_paz_series(written[NoteColumn.WRITTEN])
+    return [("Alertas", frame), ("Notas", written)]
+
+
+def alerts_xlsx(incidents: Sequence[Incident], notes_of: Callable[[int], Sequence[IncidentNote]]) -> bytes:
+    return workbook(export_sheets(incidents, notes_of))
+
+
+def alerts_pdf(incidents: Sequence[Incident], notes_of: Callable[[int], Sequence[IncidentNote]], now: datetime) -> bytes:
+    return sheets_pdf(
+        "Alertas: quién las atiende y sus notas",
+        export_sheets(incidents, notes_of),
+        footer=f"Contingencia · alertas al {fmt_datetime(now, seconds=True)} (hora de La Paz)",
+        workbook_name="el Excel de las alertas",
+    )

@@ -55,6 +55,8 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
     # Its channel is not configured here: the page's own process gives it up, soon or already.
     assert sent["Entrega"].iloc[0] in (Delivery.WAITING.label, Delivery.GAVE_UP.label)
     assert not any(b.key == "alertas_prueba" for b in at.button)
+    # the alerts listed, who handles them and their notes, to download (tests/store/test_alert_ownership.py: the file)
+    assert {b.proto.label for b in at.get("download_button")} == {"Descargar las alertas (Excel)", "Descargar las alertas (PDF)"}
 
 
 def alerts_link(at):

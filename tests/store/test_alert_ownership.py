@@ -65,6 +65,34 @@ def test_the_header_reads_the_first_open_incidents_handled_longest_handled_first
     assert [i.title for i in store.open_incidents_handled(3)] == ["t3", "t2"]  # a closed one is no longer open
 
 
+def test_alertas_download_holds_each_alert_with_who_since_when_and_its_notes(db):
+    """Notes are exported with their alert: the workbook Alertas offers (open and resolved alerts as the page lists
+    them) names who handles each and since when, and every note with its author, time in La Paz and text."""
+    import io
+
+    import pandas as pd
+
+    from cucu.lapaz import to_la_paz
+    from cucu.views.alertas import alerts_pdf, alerts_xlsx
+
+    store = Store(db)
+    incident = opened(store, channels())
+    at = T0 + timedelta(minutes=10)
+    acknowledge(store, ANA, incident.id, "Llamo a soporte de SIAT", timedelta(hours=1), at)
+    add_note(store, BETO, incident.id, "=1+1 no es una fórmula", at + timedelta(minutes=5))
+    listed = store.open_incidents()
+    sheets = pd.read_excel(io.BytesIO(alerts_xlsx(listed, store.incident_notes)), sheet_name=None)
+    alerts, notes = sheets["Alertas"], sheets["Notas"]
+    assert alerts[["Nº", "Atendida por", "Notas"]].values.tolist() == [[incident.id, "Ana Quispe", 2]]
+    assert alerts["Atendida desde"].tolist() == [pd.Timestamp(to_la_paz(at).replace(tzinfo=None))]  # La Paz time
+    assert notes[["Nº de alerta", "Por", "Tipo", "Nota"]].values.tolist() == [
+        [incident.id, "Ana Quispe", "Lo atiendo", "Llamo a soporte de SIAT"],
+        [incident.id, "Beto Mamani", "Nota", "'=1+1 no es una fórmula"],  # as text, never a formula
+    ]
+    assert notes["Escrita"].tolist() == [pd.Timestamp(to_la_paz(t).replace(tzinfo=None)) for t in (at, at + timedelta(minutes=5))]
+    assert alerts_pdf(listed, store.incident_notes, at).startswith(b"%PDF")
+
+
 def test_without_lo_atiendo_the_reminder_is_due_on_time(db):
     """The control of the test above: the same timeline, nobody acknowledges, the reminder goes at minute 33."""
     store = Store(db)

@@ -118,6 +118,7 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain, monkeypatch)
     from cucu.connectivity.outages import dossier_of, outages_within
     from cucu.organization.scope import within
     from cucu.reports.compliance import compliance_report
+    from cucu.views.alertas import export_sheets
     from cucu.views.bitacora import audit_csv
     from cucu.views.informe import report_sheets
     from ui import resources
@@ -125,6 +126,12 @@ def test_a_scoped_persons_downloads_hold_their_branches_only(chain, monkeypatch)
     runtime, forbidden = chain
     scoped = ScopedStore(runtime.store, runtime.inventory, Scope(frozenset({MINE})))
     mine = within(runtime.inventory, scoped.scope)
+    # Alertas' download: its alerts as the page lists them, through the person's store, with their notes
+    listed = scoped.open_incidents() + [i for i in scoped.recent_incidents(50) if i.closed_at is not None]
+    alerts_text = "".join(frame.to_csv() for _name, frame in export_sheets(listed, scoped.incident_notes))
+    assert "Llamé a" in alerts_text and not [f for f in forbidden if f in alerts_text]
+    everyone = runtime.store.open_incidents()
+    assert [f for f in forbidden if f in "".join(f.to_csv() for _n, f in export_sheets(everyone, runtime.store.incident_notes))]
     csv = audit_csv(scoped.as_store(), AuditFilter(), mine).read().decode("utf-8-sig")
     assert csv.count("\n") > 1 and not [f for f in forbidden if f in csv]
     assert [f for f in forbidden if f in audit_csv(runtime.store, AuditFilter(), runtime.inventory).read().decode("utf-8-sig")]
