@@ -3,7 +3,9 @@ most trouble first, as a workbook and a printable PDF; a scoped person's covers 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
+from typing import Any
 
 import streamlit as st
 
@@ -12,11 +14,16 @@ from cucu.periods import day_bounds, picked_range
 from cucu.reports.compliance import ComplianceReport, compliance_report, month_period, previous_month
 from cucu.reports.monthly import monthly_report_state
 from cucu.views.informe import (
+    HOUR_COLUMNS,
+    MINUTE_COLUMNS,
     NOTICE,
     branches_frame,
+    chosen_label,
     coverage_note,
+    for_grid,
     headline,
     motives_frame,
+    narrowed,
     outages_frame,
     regions_frame,
     rejections_frame,
@@ -77,6 +84,9 @@ elif isinstance(chosen, tuple):
 else:
     st.stop()
 
+# A region (or branches), in the URL like every page's: the report is built once for everything the person sees,
+# and cut to what is chosen. A scoped person is offered their own regions only.
+chosen_ids = widgets.branch_filter(inventory)
 name = f"informe:{start.isoformat()}:{end.isoformat()}"  # the period: its derived tables are named after it too
 
 
@@ -107,14 +117,18 @@ shared = resources.at_most_every(runtime, name, REPORT_EVERY_S, build)
 if shared is None:
     building()
     st.stop()
-report: ComplianceReport = shared.value
+whole: ComplianceReport = shared.value
+report, inventory = narrowed(whole, inventory, chosen_ids)
+# the derived tables of this period and this choice
+view = f"{name}:{hashlib.sha1(','.join(sorted(chosen_ids)).encode()).hexdigest()[:12]}" if chosen_ids else name
 st.caption(
     f"Armado a las {fmt_time(report.now)} (hora de La Paz) con lo guardado hasta entonces; "
     f"se vuelve a armar cada {REPORT_EVERY_S // 60} minutos mientras alguien lo mira."
 )
-scope = None if page.company_wide else page.decision.scope.label(page.runtime.inventory)
+scopes = [None if page.company_wide else page.decision.scope.label(page.runtime.inventory), chosen_label(inventory, chosen_ids)]
+scope = " · ".join(s for s in scopes if s) or None
 
-summary_table = resources.derived(runtime, shared, f"{name}:resumen", lambda: summary_frame(report, inventory))
+summary_table = resources.derived(runtime, shared, f"{view}:resumen", lambda: summary_frame(report, inventory))
 with st.container(horizontal=True, key="informe_cifras"):
     for label, value in headline(report).items():
         st.metric(label, value, border=True)
@@ -129,33 +143,52 @@ elif report.partial_checks and report.checks_from is not None:
         "antes de esa hora no hay comprobaciones guardadas (se guardan 35 días)."
     )
 
+COUNT = "%d"  # a whole number as it is; an unknown one is the placeholder
+COUNTS = (
+    "Sucursales", "POS", "Eventos", "Por una persona", "Por la política", "Fuera del tablero", "Caídas de internet",
+    "Alertas sin atender", "Facturas fuera de línea", "Vencidas sin validar", "Rechazadas", "Facturas", "Código SIAT",
+)  # fmt: skip
+PERCENT = st.column_config.NumberColumn(format="%d %%", help="Truncado al entero: el Excel tiene el decimal.")
+# Durations as elapsed-time clocks (they sort by value and read the same in any browser's language), counts as
+# whole numbers, percentages without a decimal point: the grids of the report read as its summary does.
+SHEET_COLUMNS: dict[str, Any] = {
+    "Región": st.column_config.TextColumn(pinned=True),
+    "Sucursal": st.column_config.TextColumn(pinned=True),
+    "Historia verificada (%)": PERCENT,
+    "Validadas a tiempo (%)": PERCENT,
+    **{c: st.column_config.NumberColumn(format=COUNT) for c in COUNTS},
+    **{c: widgets.elapsed_column(help="Horas:minutos:segundos.") for c in MINUTE_COLUMNS},
+    **{c: widgets.elapsed_column(help="Horas:minutos:segundos, sumadas sobre los puntos de venta.") for c in HOUR_COLUMNS},
+    "Desde": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz"),
+    "Hasta": widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz; vacía mientras sigue."),
+    "Duración": widgets.elapsed_column(help="Horas:minutos:segundos; una caída en curso cuenta hasta que se armó."),
+}
+
+
+def grid(frame: Any, key: str, **kwargs: Any) -> None:
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key=key, column_config=SHEET_COLUMNS, placeholder=widgets.NO_VALUE,
+        **kwargs,
+    )  # fmt: skip
+
+
 st.subheader("Resumen")
-shown = summary_table[summary_table["Indicador"] != NOTICE]  # said above, as a warning
-st.dataframe(shown, hide_index=True, width="stretch", key="informe_resumen")
+grid(summary_table[summary_table["Indicador"] != NOTICE], "informe_resumen")  # the notice: said above, as a warning
 st.subheader("Regiones")
 # What fits an upright tablet first; every other column (the history verified, %, too) is in the grid's column
 # menu and in the workbook.
 FIRST = ["Horas en contingencia (POS·h)", "Eventos", "Min. a iniciar (mediana)", "Validadas a tiempo (%)", "Rechazadas"]
-st.dataframe(
-    resources.derived(runtime, shared, f"{name}:regiones", lambda: regions_frame(report, inventory)),
-    hide_index=True, width="stretch", key="informe_regiones",
-    column_order=["Región", *FIRST],
-)  # fmt: skip
-branches = resources.derived(runtime, shared, f"{name}:sucursales", lambda: branches_frame(report, inventory))
+regions_table = resources.derived(runtime, shared, f"{view}:regiones", lambda: for_grid(regions_frame(report, inventory)))
+grid(regions_table, "informe_regiones", column_order=["Región", *FIRST])
+branches = resources.derived(runtime, shared, f"{view}:sucursales", lambda: for_grid(branches_frame(report, inventory)))
 st.subheader(f"Sucursales ({fmt_count(len(branches))}), las de más problemas primero")
-st.dataframe(
-    branches,
-    hide_index=True,
-    width="stretch",
-    key="informe_sucursales",
-    column_order=["Sucursal", "Región", *(c for c in FIRST if c != "Min. a iniciar (mediana)")],
-)
+grid(branches, "informe_sucursales", column_order=["Sucursal", "Región", *(c for c in FIRST if c != "Min. a iniciar (mediana)")])
 st.subheader("Caídas")
-st.dataframe(outages_frame(report, inventory), hide_index=True, width="stretch", key="informe_caidas")
+grid(outages_frame(report, inventory), "informe_caidas")
 st.subheader("Eventos por motivo y por quién los inició")
-st.dataframe(motives_frame(report, inventory), hide_index=True, width="stretch", key="informe_motivos")
+grid(motives_frame(report, inventory), "informe_motivos")
 st.subheader("Rechazos por código de SIAT")
-st.dataframe(rejections_frame(report), hide_index=True, width="stretch", key="informe_rechazos")
+grid(rejections_frame(report), "informe_rechazos")
 
 if page.company_wide:  # the channels are the company's configuration
     st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from cucu.api.models import Event, Inventory
@@ -67,6 +67,7 @@ class BranchFigures:
     missed: int = 0  # deadline passed, not validated
     waiting: int = 0  # still to send, deadline ahead
     rejected: int = 0
+    rejections: Counter[tuple[int | None, str]] = field(default_factory=Counter)  # (SIAT code, its description)
     start_delays: dict[str, timedelta] = field(default_factory=dict)
     end_delays: dict[str, timedelta] = field(default_factory=dict)
     ack_delays: list[timedelta] = field(default_factory=list)
@@ -127,6 +128,17 @@ class ComplianceReport:
     @property
     def history_unknown(self) -> bool:
         return history_unknown(self.branches.values())
+
+
+def within(report: ComplianceReport, branch_ids: Collection[str]) -> ComplianceReport:
+    """``report`` for ``branch_ids`` alone (a region chosen on the page): their figures, SIAT's outages (everyone's)
+    and their own internet outages, their rejections. SIAT's availability and the company's alerts stay: no branch
+    is theirs."""
+    ids = set(branch_ids)
+    branches = {b: figures for b, figures in report.branches.items() if b in ids}
+    rejections: Counter[tuple[int | None, str]] = sum((f.rejections for f in branches.values()), Counter())
+    outages = [o for o in report.outages if o.branch_id is None or o.branch_id in ids]
+    return replace(report, branches=branches, outages=outages, rejections=rejections)
 
 
 def history_unknown(rows: Collection[BranchFigures]) -> bool:
@@ -234,7 +246,9 @@ def compliance_report(
         state = item.invoice.state
         if state is InvoiceState.REJECTED:
             figures.rejected += 1
-            rejections[(item.invoice.siat_code, item.invoice.siat_description or "")] += 1
+            code = (item.invoice.siat_code, item.invoice.siat_description or "")
+            figures.rejections[code] += 1
+            rejections[code] += 1
         if item.event is None:
             continue  # issued online: not an offline invoice
         figures.offline += 1

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 
 import pandas as pd
 
-from cucu.formatting import fmt_duration
+from cucu.formatting import fmt_duration, fmt_number
 from cucu.lapaz import la_paz_series
 
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -132,13 +132,15 @@ _PDF_SWAPS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“
 
 def pdf_text(value: object) -> str:
     """Text the PDF's built-in fonts draw (Latin-1: every Spanish letter, «», ·): dashes and quotes made plain,
-    icons and any other character left out, so no cell prints a blank box."""
+    icons and any other character left out, so no cell prints a blank box; numbers with a decimal comma."""
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return "—".translate(_PDF_SWAPS)
     if isinstance(value, pd.Timestamp):
         return str(value.strftime("%d/%m/%Y %H:%M:%S"))
     if isinstance(value, pd.Timedelta):
         return fmt_duration(value.to_pytimedelta())
+    if isinstance(value, float):  # a whole one as written (a code, a count in a column with unknowns), a part with a comma
+        return str(int(value)) if value.is_integer() else fmt_number(value, 1 if round(value, 1) == value else 2)
     text = str(value).translate(_PDF_SWAPS)
     return text.encode("latin-1", "ignore").decode("latin-1").strip()
 

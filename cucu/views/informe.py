@@ -5,7 +5,7 @@ never 0 or 100 %; a figure counted from a history not yet all read from cucu say
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 
 import pandas as pd
@@ -14,7 +14,7 @@ from cucu.api.models import Inventory
 from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_number, fmt_percent
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import LA_PAZ
-from cucu.organization.regions import region_label
+from cucu.organization.regions import branches_by_region, region_label
 from cucu.reports.compliance import (
     ORIGIN_OUTSIDE,
     ORIGIN_PERSON,
@@ -23,6 +23,7 @@ from cucu.reports.compliance import (
     ComplianceReport,
     history_unknown,
     median,
+    within,
 )
 from cucu.views.export import sheets_pdf, workbook
 from cucu.vocabulary import Motive
@@ -211,19 +212,43 @@ def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
     return pd.DataFrame(lines, columns=["Indicador", "Valor"])
 
 
+OUTAGE_COLUMNS = ["Qué", "Sucursal", "Desde", "Hasta", "Duración", "Estado", "Eventos"]
+ONGOING, OVER = "En curso", "Terminada"
+
+
 def outages_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
+    """SIAT's outages and the branches' internet ones, the oldest first: times aware (La Paz), the duration a
+    timedelta (cut at the period's end; one still going on counts until the report was built)."""
     rows = [
         {
             "Qué": o.kind.label,
             "Sucursal": inventory.branch(o.branch_id).name if o.branch_id else "Toda la empresa",
             "Desde": o.started_at,
             "Hasta": o.ended_at,
-            "Duración": fmt_duration(o.duration) + ("" if o.ended_at else " (sigue)"),
+            "Duración": o.duration,
+            "Estado": OVER if o.ended_at else ONGOING,
             "Eventos": o.events,
         }
         for o in sorted(report.outages, key=lambda o: o.started_at)
     ]
-    return pd.DataFrame(rows, columns=["Qué", "Sucursal", "Desde", "Hasta", "Duración", "Eventos"])
+    frame = pd.DataFrame(rows, columns=OUTAGE_COLUMNS)
+    for column in ("Desde", "Hasta"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(LA_PAZ)
+    frame["Duración"] = pd.to_timedelta(frame["Duración"])
+    frame["Eventos"] = frame["Eventos"].astype("int64")
+    return frame
+
+
+MINUTE_COLUMNS = ("Min. a iniciar (mediana)", "Min. a finalizar (mediana)", "Min. a atender una alerta (mediana)")
+HOUR_COLUMNS = ("Horas en contingencia (POS·h)",)
+
+
+def for_grid(frame: pd.DataFrame) -> pd.DataFrame:
+    """A region's or branch's sheet as the page's grid shows it: its minutes and POS-hours as durations (timedelta,
+    to the minute), which sort by value and read the same in any browser's language; the workbook keeps numbers."""
+    durations = {c: pd.to_timedelta(frame[c], unit="min") for c in MINUTE_COLUMNS if c in frame}
+    durations |= {c: pd.to_timedelta(frame[c], unit="h") for c in HOUR_COLUMNS if c in frame}
+    return frame.assign(**{c: d.dt.round("s") for c, d in durations.items()})
 
 
 def motives_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
@@ -243,6 +268,27 @@ def rejections_frame(report: ComplianceReport) -> pd.DataFrame:
         for (code, said), n in report.rejections.most_common()
     ]
     return pd.DataFrame(rows, columns=["Código SIAT", "Qué significa y qué hacer", "Facturas"])
+
+
+def narrowed(report: ComplianceReport, inventory: Inventory, branch_ids: Collection[str]) -> tuple[ComplianceReport, Inventory]:
+    """The report and inventory of ``branch_ids`` alone (a region or branches chosen on the page; none: all)."""
+    if not branch_ids:
+        return report, inventory
+    ids = set(branch_ids)
+    return within(report, ids), Inventory(tuple(b for b in inventory.branches if b.id in ids))
+
+
+def chosen_label(inventory: Inventory, branch_ids: Collection[str]) -> str | None:
+    """What a filter chose, for the PDF's title: whole regions by name, up to three branches by name, else how many."""
+    if not branch_ids:
+        return None
+    ids = set(branch_ids)
+    regions = {region_label(b.region) for b in inventory.branches if b.id in ids}
+    if all(b.id in ids for b in inventory.branches if region_label(b.region) in regions):
+        return ", ".join(r for r in branches_by_region(inventory) if r in regions)
+    if len(ids) <= 3:
+        return ", ".join(b.name for b in inventory.branches if b.id in ids)
+    return f"{fmt_count(len(ids))} sucursales"
 
 
 def report_sheets(report: ComplianceReport, inventory: Inventory) -> list[tuple[str, pd.DataFrame]]:

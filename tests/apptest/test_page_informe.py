@@ -1,11 +1,14 @@
 """AppTest: Informe mensual (issue 26, part 4) — the month's figures per region and branch after an outage in the
-simulator, both downloads, a month with no checks kept said unknown, and a scoped person's report of their
-branches only."""
+simulator, both downloads, a month with no checks kept said unknown, a scoped person's report of their
+branches only, a region chosen in the URL, and grids whose times, durations and counts are typed."""
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from cucu.access import Identity
@@ -83,3 +86,75 @@ def test_a_scoped_supervisors_report_covers_their_region(sim, seeded_runtime, ap
     built(at.selectbox(key="informe_mes").select_index(0).run())
     regions = next(d.value for d in at.dataframe if "Región" in d.value.columns and "Sucursales" in d.value.columns)
     assert list(regions["Región"]) == ["La Paz"]
+
+
+def configs(frame) -> dict[str, dict]:
+    return json.loads(frame.proto.columns) if frame.proto.columns else {}
+
+
+def column_type(frame, column) -> tuple[str | None, str | None]:
+    """The grid column's type and format, as its column_config says."""
+    config = configs(frame).get(f"{column}") or {}
+    kind = config.get("type_config", {})
+    return kind.get("type"), kind.get("format")
+
+
+def test_the_grids_times_durations_and_counts_are_typed(sim, seeded_runtime, app_secrets):
+    """No duration as text (it sorted as text), no time without La Paz's format, no grey "None": every time is a La
+    Paz datetime, every duration a timedelta shown as an elapsed clock, every count a whole number."""
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    built(at.selectbox(key="informe_mes").select_index(0).run())
+    assert not at.exception
+    assert len(at.dataframe) == 6 and all(d.proto.placeholder == "—" for d in at.dataframe)
+    outages = next(d for d in at.dataframe if "Desde" in d.value.columns)
+    table = outages.value
+    assert len(table) >= 1 and table.loc[0, "Qué"] == "SIAT no responde"
+    assert isinstance(table["Desde"].dtype, pd.DatetimeTZDtype) and isinstance(table["Hasta"].dtype, pd.DatetimeTZDtype)
+    assert pd.api.types.is_timedelta64_dtype(table["Duración"]) and (table["Duración"] > timedelta(0)).all()
+    for column in ("Desde", "Hasta"):
+        config = configs(outages)[column]["type_config"]
+        assert (config["type"], config["format"], config["timezone"]) == ("datetime", "DD/MM/YYYY HH:mm", "America/La_Paz")
+    assert column_type(outages, "Duración") == ("number", "compact")  # ui.widgets.elapsed_column
+    assert column_type(outages, "Eventos") == ("number", "%d")
+    branches = next(d for d in at.dataframe if "Ciudad" in d.value.columns)
+    hours = branches.value["Horas en contingencia (POS·h)"]
+    assert pd.api.types.is_timedelta64_dtype(hours) and hours.max() > timedelta(0)
+    assert list(hours) == sorted(hours, reverse=True)  # sorted by value, the most trouble first
+    assert pd.api.types.is_timedelta64_dtype(branches.value["Min. a iniciar (mediana)"])
+    assert column_type(branches, "Horas en contingencia (POS·h)") == ("number", "compact")
+    assert column_type(branches, "Min. a iniciar (mediana)") == ("number", "compact")
+    assert column_type(branches, "Validadas a tiempo (%)") == ("number", "%d %%")  # no decimal point
+    assert column_type(branches, "Eventos") == ("number", "%d")
+    motives = next(d for d in at.dataframe if "Origen" in d.value.columns)
+    assert column_type(motives, "Eventos") == ("number", "%d")
+
+
+def test_a_region_in_the_url_narrows_the_report_to_its_branches(sim, seeded_runtime, app_secrets):
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF, query={"region": "Santa Cruz"})
+    built(at.selectbox(key="informe_mes").select_index(0).run())
+    assert not at.exception
+    santa_cruz = {b.name for b in sim.inventory.branches if b.region == "Santa Cruz"}
+    regions = next(d.value for d in at.dataframe if "Región" in d.value.columns and "Sucursales" in d.value.columns)
+    assert list(regions["Región"]) == ["Santa Cruz"]
+    branches = next(d.value for d in at.dataframe if "Ciudad" in d.value.columns)
+    assert set(branches["Sucursal"]) == santa_cruz
+    assert f"Sucursales ({len(santa_cruz)}), las de más problemas primero" in [h.value for h in at.subheader]
+    motives = next(d.value for d in at.dataframe if "Origen" in d.value.columns)
+    assert set(motives["Región"]) == {"Santa Cruz"}
+    summary = dict(next(d.value for d in at.dataframe if "Indicador" in d.value.columns).values)
+    pos = sum(len(b.pos) for b in sim.inventory.branches if b.region == "Santa Cruz")
+    assert summary["Sucursales · POS"] == f"{len(santa_cruz)} · {pos}"
+    at.multiselect(key="region").set_value([]).run()  # every region again
+    assert len(next(d.value for d in at.dataframe if "Ciudad" in d.value.columns)) == len(sim.inventory.branches)
+
+
+def test_a_scoped_person_chooses_among_their_regions_only(sim, seeded_runtime, app_secrets, monkeypatch):
+    monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity("rosa"))
+    access = {"mode": "proxy", "users": {"rosa": {"role": "viewer", "regions": ["La Paz", "Santa Cruz"]}}}
+    at = run_app(app_secrets, page=PAGE, access=access)
+    assert not at.exception
+    assert at.multiselect(key="region").options == ["La Paz", "Santa Cruz"]
+    mine = {b.name for b in sim.inventory.branches if b.region in ("La Paz", "Santa Cruz")}
+    assert set(at.multiselect(key="sucursal").options) == mine

@@ -35,7 +35,7 @@ def test_a_branch_outside_the_chosen_region_is_not_shown(sim, seeded_runtime, ap
     assert santa_cruz.name not in set(at.dataframe[-1].value["Sucursal"])
 
 
-@pytest.mark.parametrize("page", ["eventos", "historial", "facturas", "caidas", "bitacora"])
+@pytest.mark.parametrize("page", ["eventos", "historial", "facturas", "caidas", "bitacora", "informe"])
 def test_every_page_with_a_branch_filter_offers_regions_from_the_url(sim, seeded_runtime, app_secrets, page):
     at = run_app(app_secrets)
     at.query_params["region"] = "Santa Cruz"

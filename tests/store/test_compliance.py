@@ -5,6 +5,9 @@ to start and end after a SIAT outage and to acknowledge alerts, offline invoices
 
 from __future__ import annotations
 
+import io
+import re
+import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,9 +20,19 @@ from cucu.events.actions import Actor
 from cucu.events.maintenance import schedule
 from cucu.events.policy import POLICY_ACTOR
 from cucu.lapaz import LA_PAZ
-from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, compliance_report, month_period
+from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY, compliance_report, month_period, within
 from cucu.store import Attempt, ConnectivityCheck, DayEvents, StatusRead, Store
-from cucu.views.informe import branches_frame, coverage_note, headline, regions_frame, report_pdf, report_xlsx, summary_frame
+from cucu.views.informe import (
+    branches_frame,
+    coverage_note,
+    headline,
+    outages_frame,
+    regions_frame,
+    rejections_frame,
+    report_pdf,
+    report_xlsx,
+    summary_frame,
+)
 from cucu.vocabulary import ActionKind, AlertRule, InvoiceState, OutageKind, Outcome, Role
 
 NORTE, SUR = "b-norte", "b-sur"
@@ -189,3 +202,84 @@ def test_events_not_yet_read_from_cucu_are_at_least_what_is_known_and_unknown_wh
     # Beyond the backfill's horizon a day is never read by itself: the page says so
     old = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW, horizon=NOW.date() - timedelta(days=7))
     assert "Los días anteriores al 28/11/2026 no se completan solos" in (coverage_note(old) or "")
+
+
+def test_the_months_outages_and_their_durations(november):
+    """SIAT's outage of the 10th (10:00, declared at the third failed check, back at 12:30) with Norte's two events,
+    and the one during the maintenance window of the 20th; the sheet's times are La Paz's, its durations timedeltas
+    (the grid sorts them by value, the workbook has them in hours)."""
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    lines = sorted(report.outages, key=lambda o: o.started_at)
+    assert [(o.kind, o.branch_id, o.started_at, o.ended_at, o.duration, o.events) for o in lines] == [
+        (OutageKind.SIAT, None, at(10, 10), at(10, 12, 30), timedelta(hours=2, minutes=30), 2),
+        (OutageKind.SIAT, None, at(20, 0), at(20, 2), timedelta(hours=2), 0),
+    ]
+    frame = outages_frame(report, INVENTORY)
+    assert list(frame["Desde"]) == [pd.Timestamp(at(10, 10)), pd.Timestamp(at(20, 0))]
+    assert list(frame["Hasta"].dt.strftime("%d/%m %H:%M")) == ["10/11 12:30", "20/11 02:00"]  # in La Paz
+    assert list(frame["Duración"]) == [timedelta(hours=2, minutes=30), timedelta(hours=2)]
+    assert pd.api.types.is_timedelta64_dtype(frame["Duración"]) and isinstance(frame["Desde"].dtype, pd.DatetimeTZDtype)
+    assert list(frame["Estado"]) == ["Terminada", "Terminada"] and list(frame["Eventos"]) == [2, 0]
+    assert set(frame["Sucursal"]) == {"Toda la empresa"}
+    assert dict(summary_frame(report, INVENTORY).values)["Caídas de SIAT"] == "2 · 4 h 30 min en total"
+
+
+def test_a_region_chosen_keeps_its_branches_rejections_and_siats_outages(november):
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    sur = within(report, [SUR])
+    assert list(sur.branches) == [SUR] and not sur.rejections  # Norte's rejection is Norte's
+    assert len(sur.outages) == 2 and sur.availability == report.availability  # SIAT's is everyone's
+    only_sur = Inventory(tuple(b for b in INVENTORY.branches if b.id == SUR))
+    assert rejections_frame(sur).empty and headline(sur)["Eventos"] == "2"
+    assert list(branches_frame(sur, only_sur)["Sucursal"]) == ["Sucursal Sur"]
+    norte = within(report, [NORTE])
+    assert norte.rejections == {(1037, "fuera de rango"): 1} and headline(norte)["Eventos"] == "2"
+
+
+def test_the_workbook_has_one_sheet_per_view_each_with_its_rows(november):
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    sheets = pd.read_excel(io.BytesIO(report_xlsx(report, INVENTORY)), sheet_name=None, engine="openpyxl")
+    assert list(sheets) == ["Resumen", "Regiones", "Sucursales", "Caídas", "Eventos por motivo", "Rechazos por código"]
+    summary = dict(sheets["Resumen"].values)
+    assert summary["Caídas de SIAT"] == "2 · 4 h 30 min en total" and summary["Eventos"] == "4"
+    assert list(sheets["Regiones"]["Región"]) == ["Santa Cruz", "Tarija"]
+    branches = sheets["Sucursales"].set_index("Sucursal")
+    assert list(branches.index) == ["Sucursal Norte", "Sucursal Sur"]
+    assert branches.loc["Sucursal Norte", "Rechazadas"] == 1 and branches.loc["Sucursal Sur", "Eventos"] == 2
+    outages = sheets["Caídas"]
+    assert list(outages["Duración"]) == [2.5, 2.0]  # hours
+    assert list(outages["Desde"]) == [pd.Timestamp(2026, 11, 10, 10), pd.Timestamp(2026, 11, 20, 0)]  # La Paz's
+    assert list(outages["Eventos"]) == [2, 0]
+    motives = sheets["Eventos por motivo"]
+    assert len(motives) == 4 and set(motives["Origen"]) == {ORIGIN_PERSON, ORIGIN_POLICY, ORIGIN_OUTSIDE}
+    rejections = sheets["Rechazos por código"]
+    assert list(rejections["Código SIAT"]) == [1037] and list(rejections["Facturas"]) == [1]
+
+
+def pdf_strings(pdf: bytes) -> str:
+    """The text drawn in an fpdf2 PDF (its built-in fonts: Latin-1 strings in its deflated content streams)."""
+    drawn = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            content = stream
+        for text in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content):
+            drawn.append(re.sub(rb"\\(.)", rb"\1", text).decode("latin-1"))
+    return "\n".join(drawn)
+
+
+def test_the_pdf_is_in_spanish_with_the_months_figures(november):
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    text = pdf_strings(report_pdf(report, INVENTORY, "Santa Cruz"))
+    lines = set(text.splitlines())
+    assert "Informe de cumplimiento: 01/11/2026 - 01/12/2026 · Santa Cruz" in lines
+    assert {"Resumen", "Regiones", "Sucursales", "Caídas", "Eventos por motivo", "Rechazos por código"} <= lines
+    assert {"Disponibilidad de SIAT (sin mantenimientos)", "Horas en contingencia (POS·h)", "Indicador", "Valor"} <= lines
+    assert {"SIAT no responde", "Toda la empresa", "10/11/2026 10:00:00", "2 h 30 min", "Terminada"} <= lines
+    assert {"Montero", "Tarija", "Persona", "Política automática", "1037: fuera de rango"} <= lines
+    assert {"4,5", "8,5", "50"} <= lines and not {"4.5", "50.0"} & lines  # POS-hours, % on time: a decimal comma
+    assert "2 · 4 h 30 min en total" in lines
+    assert any(
+        line.startswith("Contingencia · informe generado el 05/12/2026 10:00:00 (hora de La Paz) · página 1") for line in lines
+    )
