@@ -175,8 +175,9 @@ def test_proxy_refuses_to_start_without_a_usable_proxy_secret(sim, app_secrets, 
 
 
 def test_a_wall_display_account_opens_pantalla_alone_and_reads_only(sim, seeded_runtime, app_secrets, as_user):
-    """Role ``pantalla`` (nginx's own location and credentials for the TV, listed in [access.users]): the wall
-    under every address, no other page to switch to, nothing it may do."""
+    """Role ``pantalla`` (a user of nginx's password file, the TV's own credentials, mapped to ``pantalla`` in
+    [access.users]; the shipped sites have no location of its own): the wall under every address, no other page to
+    switch to, nothing it may do."""
     as_user("tv-oficina")
     access = {"mode": "proxy", "users": {"ana": "supervisor", "tv-oficina": "pantalla"}}
     at = run_app(app_secrets, access=access)
