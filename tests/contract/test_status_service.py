@@ -113,6 +113,8 @@ def test_unknown_is_null_and_absent_never_zero(sim, app_secrets, tmp_path):
     assert (body["siat"]["state"], body["siat"]["label"]) == ("sin_datos", "Sin datos")
     assert "\ncontingencia_pos_in_contingency " not in text and "contingencia_region_pos_in_contingency{" not in text
     assert "contingencia_pos_known 0" in text
+    assert body["collector"] == {"polling": False, "last_renewal": None}  # no collector ever ran
+    assert "\ncontingencia_collector_polling 0\n" in text and "\ncontingencia_collector_last_renewal_seconds " not in text
 
 
 @pytest.mark.parametrize("tokens", ["", "abc", "g" * 64])
