@@ -1,9 +1,14 @@
-"""AppTest: Pantalla, the wall display — SIAT in one word, Estado's figures, the regions by urgency, no
-controls of its own, each affected region in turn with ``?rotar=1``."""
+"""AppTest: Pantalla, the wall display — SIAT in one word, Estado's figures, the queue's counts as Estado's, the
+regions by urgency, no controls of its own, each affected region in turn with ``?rotar=1``."""
 
 from __future__ import annotations
 
-from tests.support.apptest import run_app
+import re
+from datetime import datetime
+
+from cucu.lapaz import LA_PAZ
+from cucu.store.base import StoreBase
+from tests.support.apptest import SUPERVISOR_OFF, run_app
 
 PAGE = "pages/pantalla.py"
 
@@ -42,3 +47,48 @@ def test_before_any_read_the_wall_says_unknown_never_zero(sim, app_secrets):
     shown = {m.label: m.value for m in wall.metric}
     assert shown["POS en contingencia"] == "—" and shown["Sucursales afectadas"] == "—" and shown["Qué hacer ahora"] == "—"
     assert not any(":green[" in m.value for m in wall.markdown)
+
+
+def counted(text: str, pattern: str) -> dict[str, int]:
+    return {label.strip(): int(n.replace(" ", "")) for label, n in re.findall(pattern, text)}
+
+
+def test_the_queues_counts_are_estados(sim, seeded_runtime, app_secrets):
+    """The demo's expired, inactive and expiring CUFDs, its event open for over a day, its rejected invoices: the
+    wall's "Qué hacer ahora" is the count of Estado's queue, and each kind's count is Estado's."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.invoices_once()
+    estado = run_app(app_secrets, access=SUPERVISOR_OFF)
+    caption = next(c.value for c in estado.caption if c.value.startswith("No puede facturar: "))
+    on_estado = counted(caption.split(". Primero")[0], r"([^·:]+): ([\d ]+)")
+    assert on_estado["Abierto hace mucho"] == 1 and on_estado["No puede facturar"] > 0 and len(on_estado) >= 3
+    wall = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
+    line = next(m.value for m in wall.markdown if m.value.startswith("**") and "No puede facturar" in m.value)
+    on_wall = {label.strip(): int(n.replace(" ", "")) for n, label in re.findall(r"\*\*([\d ]+)\*\* ([^·]+)", line)}
+    assert on_wall == on_estado
+    total = {m.label: m.value for m in wall.metric}["Qué hacer ahora"]
+    assert int(total.replace(" ", "")) == sum(on_estado.values()) > 0
+
+
+def test_rotating_shows_each_affected_region_in_its_turn(sim, seeded_runtime, app_secrets, monkeypatch):
+    """The server's clock held at the middle of one turn, then moved a turn (20 s) at a time: each affected region
+    opens once, most affected first, then the first again."""
+    from tests.support.scoped import seed_every_region
+
+    seed_every_region(sim, seeded_runtime, "La Paz")  # events in every region: four affected
+    start = (int(seeded_runtime.store.now().timestamp()) // 20) * 20 + 10  # the middle of a turn
+    turn = [0]
+    monkeypatch.setattr(StoreBase, "now", lambda self: datetime.fromtimestamp(start + 20 * turn[0], LA_PAZ))
+    wall = run_app(app_secrets, page=PAGE, query={"rotar": "1"})
+    affected = [m.value.split("**")[1] for m in wall.markdown if m.value.startswith("**") and "sucursal" in m.value]
+    assert len(affected) == 4
+    opened = []
+    for n in range(len(affected) + 1):
+        turn[0] = n
+        wall.run()
+        assert not wall.exception
+        [header] = [h.value for h in wall.header if ":" not in h.value]
+        opened.append(header)
+    assert sorted(opened[:-1]) == sorted(affected) and opened[-1] == opened[0]  # each once, then again
+    first = affected.index(opened[0])
+    assert opened[:-1] == affected[first:] + affected[:first]  # in the tiles' order, most affected first
