@@ -24,8 +24,10 @@ from cucu.reports.compliance import ORIGIN_OUTSIDE, ORIGIN_PERSON, ORIGIN_POLICY
 from cucu.store import Attempt, ConnectivityCheck, DayEvents, StatusRead, Store
 from cucu.views.informe import (
     branches_frame,
+    chosen_label,
     coverage_note,
     headline,
+    narrowed,
     outages_frame,
     regions_frame,
     rejections_frame,
@@ -234,6 +236,12 @@ def test_a_region_chosen_keeps_its_branches_rejections_and_siats_outages(novembe
     assert list(branches_frame(sur, only_sur)["Sucursal"]) == ["Sucursal Sur"]
     norte = within(report, [NORTE])
     assert norte.rejections == {(1037, "fuera de rango"): 1} and headline(norte)["Eventos"] == "2"
+    assert narrowed(report, INVENTORY, []) == (report, INVENTORY)  # nothing chosen: all of it
+    cut, inventory = narrowed(report, INVENTORY, [SUR])
+    assert inventory == only_sur and list(cut.branches) == [SUR]
+    # the PDF's title names what was chosen: whole regions by name
+    assert (chosen_label(INVENTORY, []), chosen_label(INVENTORY, [SUR])) == (None, "Tarija")
+    assert chosen_label(INVENTORY, [SUR, NORTE]) == "Santa Cruz, Tarija"  # in the departments' order
 
 
 def test_the_workbook_has_one_sheet_per_view_each_with_its_rows(november):
