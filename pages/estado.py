@@ -53,7 +53,10 @@ def siat_panel(now: datetime) -> None:
     # The box and the line under it say the checks the state counts. A check a person asked for changes no state:
     # it is its own note (``asked_note``), not "the last check" beside a box that says the opposite.
     latest = rollup.latest
-    diagnosis = diagnose(latest, settings) if latest is not None else None
+    # With no check the state counts (Sin datos), the one asked for (the very first view asks cucu once) is all
+    # there is to explain what to fix: a refused key, an unreachable address.
+    explained = latest or rollup.asked
+    diagnosis = diagnose(explained, settings) if explained is not None else None
     down_since = rollup.down_since
     if rollup.status is SiatStatus.DOWN and down_since is not None:
         siat_motive = f"el motivo {Motive.SIAT_FAILURE.value} ({Motive.SIAT_FAILURE.label})"
