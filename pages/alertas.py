@@ -241,8 +241,15 @@ def incidents_table(frame: pd.DataFrame) -> None:
 @shell.live(resources.LIVE_REFRESH_S)
 def live_alerts() -> None:
     open_now = runtime.store.open_incidents()
-    st.subheader(f"Abiertas ({fmt_count(len(open_now))})")
-    if not open_now:
+    known = resources.open_alerts(runtime).known  # the rules decided lately: else none open is not "none"
+    st.subheader(f"Abiertas ({fmt_count(len(open_now)) if known or open_now else widgets.NO_VALUE})")
+    if not open_now and not known:
+        st.info(
+            "**Las alertas no se han evaluado en las últimas rondas.** Lo que está abierto no se sabe todavía: el "
+            "proceso que consulta a cucu las evalúa en cada ronda.",
+            icon=":material/notifications_off:",
+        )
+    elif not open_now:
         st.success("Ninguna alerta abierta.", icon=":material/check_circle:")
     else:
         incidents_table(incidents_frame(open_now).drop(columns=[IncidentColumn.CLOSED]))

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from cucu.alerts import CHECK_HISTORY
+from cucu.alerts.alerter import ALERTS_JOB
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import Rollup, checks_for_rules, siat_rollup
 from cucu.events.maintenance import current_and_upcoming
@@ -28,7 +29,7 @@ from cucu.runtime import Runtime, build_runtime
 from cucu.settings import Settings, SettingsError, load_settings, plain_data
 from cucu.store import MaintenanceWindow
 from cucu.store.schema import POS_EVENTS, VERSIONED
-from cucu.views.alertas import HEADER_HANDLED, OpenAlerts
+from cucu.views.alertas import HEADER_HANDLED, OpenAlerts, alerts_known
 from cucu.views.estado import EstadoFrames, estado_frames, overview
 from cucu.views.facturas import InvoiceColumn, open_invoice_parts, window_closes
 from cucu.views.queue import QueuePart, pos_part
@@ -120,7 +121,9 @@ def open_alerts(runtime: Runtime) -> OpenAlerts:
     def read() -> OpenAlerts:
         count, unowned = runtime.store.open_incident_counts()
         handled = runtime.store.open_incidents_handled(HEADER_HANDLED) if count > unowned else []
-        return OpenAlerts(count, unowned, tuple(handled))
+        run = runtime.store.job_run(ALERTS_JOB)
+        known = alerts_known(run.ok_at if run else None, runtime.store.now(), runtime.settings.check_interval_s)
+        return OpenAlerts(count, unowned, tuple(handled), known)
 
     if _own_write_unseen("open_alerts"):
         return read()

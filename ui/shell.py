@@ -222,6 +222,15 @@ def alerts_badge(alerts: OpenAlerts) -> None:
     person, and its tooltip who handles the open ones and since when. Red while one has nobody on it; amber once
     every one is handled ("Lo atiendo"), as contingency is."""
     count, unowned = alerts.count, alerts.unowned
+    if not alerts.known:  # never "0 alertas abiertas" before the rules were decided, or when nobody decides them
+        st.page_link(
+            linked("pages/alertas.py"),
+            label=f":{Tone.UNKNOWN.color}-badge[Alertas sin evaluar]",
+            icon=":material/notifications_off:",
+            help="Las reglas de alerta no se han evaluado en las últimas rondas: lo que está abierto no se sabe todavía.",
+            width="content",
+        )
+        return
     label = "1 alerta abierta" if count == 1 else f"{fmt_count(count)} alertas abiertas"
     if count:
         label += f" · {fmt_count(unowned)} sin atender" if unowned else (" · atendida" if count == 1 else " · atendidas")

@@ -34,6 +34,10 @@ from cucu.settings import AlertSettings, Settings
 from cucu.store import Store, database_failed
 from cucu.vocabulary import AlertRule
 
+# Its row in job_runs: when the rules were last decided. Until then every page says the alerts are not known yet,
+# not "0 alertas abiertas" (cucu.views.alertas.OpenAlerts).
+ALERTS_JOB = "alertas"
+
 log = logging.getLogger(__name__)
 
 
@@ -161,6 +165,8 @@ class Alerter:
                 extra=extra,
                 cufd_expiring_hours=self.cufd_expiring_hours,
             )
+            if leading:
+                self.store.record_job(ALERTS_JOB, now, None)
         except Exception as exc:
             self._failed(exc, "alertas: no se pudo decidir esta ronda")
         if leading and self.after_round is not None:

@@ -86,6 +86,17 @@ class OpenAlerts:
     count: int
     unowned: int
     handled: tuple[Incident, ...] = ()
+    # False until the rules have been decided (``ALERTS_JOB``), or when their last decision is older than a few
+    # rounds: the count is then not known, and is never shown as "0 alertas abiertas".
+    known: bool = True
+
+
+ALERTS_STALE_ROUNDS = 5  # a last decision older than this many rounds (check_interval_s each): nobody decides them
+
+
+def alerts_known(decided_at: datetime | None, now: datetime, check_interval_s: float) -> bool:
+    """Whether the open alerts are known: the rules were decided (``decided_at``, the last time) within a few rounds."""
+    return decided_at is not None and now - decided_at <= timedelta(seconds=ALERTS_STALE_ROUNDS * check_interval_s)
 
 
 def header_help(alerts: OpenAlerts) -> str:

@@ -59,8 +59,20 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
     assert {b.proto.label for b in at.get("download_button")} == {"Descargar las alertas (Excel)", "Descargar las alertas (PDF)"}
 
 
+def rules_decided(store, ago: timedelta = timedelta(0)) -> None:
+    """The alert rules decided ``ago`` (as the polling process's round records): what a test writes by hand
+    is then what the rules left open."""
+    from cucu.alerts.alerter import ALERTS_JOB
+
+    store.record_job(ALERTS_JOB, store.now() - ago, None)
+
+
 def alerts_link(at):
-    return next((link.proto for link in at.get("page_link") if "abierta" in link.proto.label), None)
+    """The header's badge linking to Alertas."""
+    return next(
+        (link.proto for link in at.get("page_link") if "-badge[" in link.proto.label and link.proto.page.endswith("alertas")),
+        None,
+    )
 
 
 def test_every_page_shows_the_count_of_open_alerts_in_the_header(app_secrets, seeded_runtime, monkeypatch):
@@ -73,6 +85,7 @@ def test_every_page_shows_the_count_of_open_alerts_in_the_header(app_secrets, se
         seeded_runtime.store.incident_open(
             key=rule.value, rule=rule, branch_id=None, opened_at=now, now=now, title=f"t{n}", body="b", messages=[]
         )
+    rules_decided(seeded_runtime.store)
     at = open_page(app_secrets)
     for file, *_ in PAGE_FILES:
         at.switch_page(file).run()
@@ -108,6 +121,7 @@ def test_the_headers_tooltip_says_who_handles_the_open_alerts_of_the_persons_sco
         assert incident_id is not None
         acknowledge(store, Actor(f"{who}@empresa.bo", who, Role.SUPERVISOR), incident_id, "Reviso", timedelta(hours=1), now)
     open_siat_incident(seeded_runtime)  # nobody handles it; everyone's
+    rules_decided(store)
     since = f"{to_la_paz(now):%d/%m %H:%M}"
 
     at = open_page(app_secrets)
@@ -243,6 +257,7 @@ def test_a_supervisor_says_lo_atiendo_from_the_messages_link_and_every_page_show
 
     monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)
     incident = open_siat_incident(seeded_runtime)
+    rules_decided(seeded_runtime.store)
     at = open_linked(app_secrets, incident.key)
     assert at.selectbox(key="alertas_atender").value == incident.id
     assert "Nadie la atiende todavía." in texts(at) and "1 sin atender" in alerts_link(at).label
@@ -321,3 +336,28 @@ def test_a_resolved_alert_takes_notes_but_not_lo_atiendo(app_secrets, seeded_run
     assert not at.exception and "Nota agregada." in texts(at)
     assert any("Nota: Causa: corte del proveedor de internet" in t.value for t in at.text)
     assert any("Se cerró: SIAT responde de nuevo" in t.value for t in at.text)
+
+
+def test_before_the_rules_are_decided_the_count_is_unknown_never_zero(app_secrets, seeded_runtime, monkeypatch):
+    """Seen on the demo's first minute: "0 alertas abiertas" and a green "Ninguna alerta abierta" while Estado listed
+    an expired CUFD and rejected invoices: no alert round had run yet. Unknown until the rules are decided, and again
+    when their last decision is older than a few rounds (nobody decides them)."""
+    from cucu.views.alertas import ALERTS_STALE_ROUNDS
+    from ui import resources
+
+    monkeypatch.setattr(resources, "OPEN_ALERTS_EVERY_S", 1e-6)
+    at = open_page(app_secrets)
+    link = alerts_link(at)
+    assert "Alertas sin evaluar" in link.label and ":gray-badge[" in link.label and "0 alertas" not in link.label
+    assert "Abiertas (—)" in [h.value for h in at.subheader]
+    assert not at.success and any("no se han evaluado" in i.value for i in at.info)
+
+    rules_decided(seeded_runtime.store)
+    at.run()
+    assert "0 alertas abiertas" in alerts_link(at).label
+    assert "Abiertas (0)" in [h.value for h in at.subheader] and "Ninguna alerta abierta." in [s.value for s in at.success]
+
+    interval = seeded_runtime.settings.check_interval_s
+    rules_decided(seeded_runtime.store, ago=timedelta(seconds=(ALERTS_STALE_ROUNDS + 1) * interval))
+    at.run()
+    assert "Alertas sin evaluar" in alerts_link(at).label

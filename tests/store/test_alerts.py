@@ -775,3 +775,23 @@ def test_labels_an_older_version_stored_lose_their_path_at_start(db):
             (settings.channels[1].fingerprint, settings.channels[1].label),
         ]
     )
+
+
+def test_a_round_decided_by_the_polling_process_is_recorded_and_one_that_only_watches_is_not(db):
+    """Pages say the open alerts are unknown until the rules were decided (cucu.views.alertas.alerts_known): the
+    leading process's round records when, on the store's clock as every page reads it."""
+    from cucu.alerts.alerter import ALERTS_JOB, Alerter
+
+    store = Store(db)
+
+    def alerter(leading: bool) -> Alerter:
+        return Alerter(
+            store, INVENTORY, channels(), leading=lambda: leading, polling=lambda: (True, None), holder="yo",
+            long_open_hours=24, check_interval_s=30, send=lambda *_: None, clock=lambda: T0,
+        )  # fmt: skip
+
+    alerter(leading=False).run_once()
+    assert store.job_run(ALERTS_JOB) is None  # it only watched for nobody polling
+    alerter(leading=True).run_once()
+    run = store.job_run(ALERTS_JOB)
+    assert run is not None and run.ok_at == T0 and run.error is None
