@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cucu.api.models import Branch, Inventory
+from cucu.formatting import plural
 from cucu.inventory import branch_labels
 from cucu.organization.regions import region_label
 from cucu.vocabulary import AlertRule
@@ -65,7 +66,7 @@ class Scope:
         if len(extra) == 1 and extra[0] in known:
             parts.append(f"Sucursal {known[extra[0]].name}")
         elif extra:
-            parts.append(f"{len(extra)} sucursales")
+            parts.append(plural(len(extra), "sucursal", "sucursales"))
         return " · ".join(parts)
 
     def union(self, other: Scope) -> Scope:

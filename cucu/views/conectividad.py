@@ -12,7 +12,7 @@ import pandas as pd
 
 from cucu.connectivity.checks import ConnectivityCheck
 from cucu.connectivity.rules import CAUSE_CUCU, CAUSE_SIAT, _cause, uptime
-from cucu.formatting import fmt_datetime, fmt_duration, in_sentence
+from cucu.formatting import fmt_datetime, fmt_duration, in_sentence, plural
 from cucu.lapaz import la_paz_from_epoch, la_paz_series
 
 # The selectable history windows: query-parameter value -> (label, length).
@@ -138,7 +138,7 @@ def outages_summary(table: pd.DataFrame, window_label: str) -> str:
     """One Spanish sentence about a non-empty :func:`outages` table: how many, how long, the longest."""
     longest = table.loc[table[OutageColumn.DURATION].idxmax()]
     ongoing = " Una caída sigue en curso." if table[OutageColumn.ONGOING].any() else ""
-    count = f"{len(table)} caída{'s' if len(table) != 1 else ''}"
+    count = plural(len(table), "caída", "caídas")
     total = fmt_duration(table[OutageColumn.DURATION].sum().to_pytimedelta())
     longest_for = fmt_duration(longest[OutageColumn.DURATION].to_pytimedelta())
     longest_from = fmt_datetime(longest[OutageColumn.START].to_pydatetime())

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 
 import pandas as pd
 
-from cucu.formatting import fmt_duration, fmt_number
+from cucu.formatting import fmt_duration, fmt_number, plural
 from cucu.lapaz import la_paz_series
 
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -130,6 +130,11 @@ PDF_ROWS = 1_000  # rows of each table printed; the workbook holds every one
 _PDF_SWAPS = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "⁦": "", "⁩": ""})
 
 
+def rows_left_note(left: int, workbook_name: str) -> str:
+    """Under a table cut at ``PDF_ROWS``: "Y 1 fila más: está en …", "Y 8 500 filas más: están en …"."""
+    return f"Y {plural(left, 'fila más: está', 'filas más: están')} en {workbook_name}."
+
+
 def pdf_text(value: object) -> str:
     """Text the PDF's built-in fonts draw (Latin-1: every Spanish letter, «», ·): dashes and quotes made plain,
     icons and any other character left out, so no cell prints a blank box; numbers with a decimal comma."""
@@ -178,6 +183,5 @@ def sheets_pdf(title: str, sheets: Iterable[tuple[str, pd.DataFrame]], *, footer
             for values in frame.head(PDF_ROWS).itertuples(index=False, name=None):
                 table.row([pdf_text(v) for v in values])
         if len(frame) > PDF_ROWS:
-            more = f"Y {len(frame) - PDF_ROWS} filas más: están en {workbook_name}."
-            pdf.cell(0, 5, pdf_text(more), new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 5, pdf_text(rows_left_note(len(frame) - PDF_ROWS, workbook_name)), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

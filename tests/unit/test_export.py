@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cucu.views.export import as_text, excel_csv, excel_csv_file
+from cucu.views.export import as_text, excel_csv, excel_csv_file, rows_left_note
 
 HOSTILE = ['=HYPERLINK("http://x","clic")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "Corte de internet"]
 
@@ -129,3 +129,8 @@ def test_the_grids_own_csv_download_is_turned_off():
     assert "client.disableDataExport" in config.get_config_options()  # the option's name in this Streamlit
     client = tomllib.loads((Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())["client"]
     assert client["disableDataExport"] is True
+
+
+def test_the_rows_a_pdf_leaves_out_are_counted_in_spanish():
+    assert rows_left_note(1, "informe.xlsx") == "Y 1 fila más: está en informe.xlsx."
+    assert rows_left_note(8_500, "informe.xlsx") == "Y 8 500 filas más: están en informe.xlsx."

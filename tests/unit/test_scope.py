@@ -54,6 +54,11 @@ def test_the_header_names_the_scope():
     assert Scope(branches=frozenset({"lp1", "sc1"})).label(CHAIN) == "2 sucursales"
 
 
+def test_a_scope_of_one_branch_the_inventory_no_longer_has_counts_it_in_the_singular():
+    assert Scope(branches=frozenset({"gone"})).label(CHAIN) == "1 sucursal"
+    assert Scope(frozenset({"La Paz"}), frozenset({"gone"})).label(CHAIN) == "Región La Paz · 1 sucursal"
+
+
 def test_users_and_groups_carry_a_scope_written_as_a_table():
     s = load_access(
         {

@@ -244,6 +244,13 @@ def test_outages_ongoing_duration_runs_to_now():
     assert len(frame) == 1 and frame.iloc[0]["Duración"] == timedelta(minutes=10)
 
 
+def test_the_outages_summary_counts_one_outage_in_the_singular_and_more_in_the_plural():
+    one = conectividad.outages(series("..xx.."), NOW)
+    assert conectividad.outages_summary(one, "24 h").startswith("1 caída en los últimos 24 h, duración total 1 min;")
+    two = conectividad.outages(series("..xx..x."), NOW)
+    assert conectividad.outages_summary(two, "24 h").startswith("2 caídas en los últimos 24 h,")
+
+
 def test_outages_empty():
     for checks in ([], series("....")):
         frame = conectividad.outages(checks, NOW)
