@@ -182,6 +182,7 @@ def show() -> None:
         hide_index=True,
         width="stretch",
         lazy=len(frame) > widgets.LAZY_ROWS,
+        placeholder=widgets.NO_VALUE,  # an open event's "Fin", shown from the column menu
         # Fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, when, how long, why; the rest (the end, the
         # part in the period, codes and the CUFD) in the grid's column menu and in the CSV.
         column_order=[
