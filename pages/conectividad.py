@@ -140,12 +140,11 @@ def history(window: str) -> None:
         st.success(f"Sin caídas en los últimos {label}.", icon=":material/check_circle:")
         return
     st.caption(conectividad.outages_summary(table, label))
-    shown = table.assign(**{OutageColumn.DURATION: [fmt_duration(d.to_pytimedelta()) for d in table[OutageColumn.DURATION]]})
     st.dataframe(
-        shown,
+        table,  # times and durations as values: they sort by value
         hide_index=True,
         width="stretch",
-        height="auto" if len(shown) <= 10 else 390,
+        height="auto" if len(table) <= 10 else 390,
         column_order=[OutageColumn.START, OutageColumn.END, OutageColumn.DURATION, OutageColumn.CAUSE, OutageColumn.FAILED],
         placeholder="en curso",  # only "Fin" can be empty: the outage goes on
         column_config={
@@ -155,7 +154,9 @@ def history(window: str) -> None:
                 help="Primera comprobación exitosa después de la caída; «en curso» mientras sigue.",
                 width=widgets.DATE_TIME_SECONDS_PX,
             ),
-            OutageColumn.DURATION: st.column_config.TextColumn(width=115),  # "1 d 19 h 44 min"
+            OutageColumn.DURATION: widgets.elapsed_column(
+                help="Horas:minutos:segundos; una caída en curso cuenta hasta ahora.", width=widgets.ELAPSED_PX
+            ),
             OutageColumn.CAUSE: st.column_config.TextColumn(width=200),
             OutageColumn.FAILED: st.column_config.NumberColumn(
                 "Fallidas", format="%d", width=80, help="Comprobaciones fallidas seguidas."
