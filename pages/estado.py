@@ -466,6 +466,7 @@ def all_branches(shared: Shared[EstadoFrames], branch_ids: frozenset[str] | None
             EVENTS_LINK: st.column_config.LinkColumn(display_text="Ver eventos", width=95),
             HISTORY_LINK: st.column_config.LinkColumn(display_text="Ver historial", width=100),
         },
+        placeholder=widgets.NO_VALUE,  # a count not known yet (before the first sweep) is "—", not "None"
         key="tabla_sucursales",
     )
 

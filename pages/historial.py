@@ -123,6 +123,7 @@ def show() -> None:
                 coverage_frame(history),
                 hide_index=True,
                 width="stretch",
+                placeholder=widgets.NO_VALUE,
                 column_config={
                     CoverageColumn.DAY: st.column_config.DateColumn(format="DD/MM/YYYY", width=110),
                     CoverageColumn.VERIFIED: st.column_config.NumberColumn(width=100),
@@ -226,6 +227,7 @@ def show() -> None:
         width="stretch",
         height="content" if small else 460,
         lazy=len(summary) > widgets.LAZY_ROWS,
+        placeholder=widgets.NO_VALUE,
         column_config={
             SummaryColumn.BRANCH: st.column_config.TextColumn(width=widgets.BRANCH_PX),
             SummaryColumn.MOTIVE: st.column_config.TextColumn(width=125),
