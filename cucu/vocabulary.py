@@ -17,7 +17,7 @@ import enum
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
-from cucu.formatting import plural
+from cucu.formatting import fmt_count, plural
 
 # The colour names Streamlit's badges and coloured text accept (no Streamlit import here).
 Color = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
@@ -228,29 +228,31 @@ class ActionKind(StrEnum):
         """As in "el evento se inició"."""
         return _ACTION_KIND[self].past
 
-    @property
-    def done_plural(self) -> str:
-        """As in "3 de 4 iniciados"."""
-        return _ACTION_KIND[self].done_plural
+    def done_of(self, done: int, total: int) -> str:
+        """How many of how many were done, the word agreeing with the total: "0 de 1 iniciado", "3 de 4 iniciados",
+        "1 500 de 2 000 renovados"."""
+        look = _ACTION_KIND[self]
+        return f"{fmt_count(done)} de {plural(total, look.done_one, look.done_many)}"
 
 
 class ActionKindLook(NamedTuple):
     label: str
     past: str
-    done_plural: str
+    done_one: str
+    done_many: str
 
 
 _ACTION_KIND: dict[ActionKind, ActionKindLook] = {
-    ActionKind.START: ActionKindLook("Iniciar", "inició", "iniciados"),
-    ActionKind.END: ActionKindLook("Finalizar", "finalizó", "finalizados"),
-    ActionKind.PAUSE_POLICY: ActionKindLook("Pausar política", "pausó", "pausados"),
-    ActionKind.RESUME_POLICY: ActionKindLook("Reanudar política", "reanudó", "reanudados"),
-    ActionKind.RENEW_CUFD: ActionKindLook("Renovar CUFD", "renovó", "renovados"),
-    ActionKind.ACKNOWLEDGE: ActionKindLook("Atender alerta", "atendió", "atendidas"),
-    ActionKind.NOTE: ActionKindLook("Nota en alerta", "anotó", "anotadas"),
-    ActionKind.SCHEDULE_MAINTENANCE: ActionKindLook("Programar mantenimiento", "programó", "programados"),
-    ActionKind.CANCEL_MAINTENANCE: ActionKindLook("Cancelar mantenimiento", "canceló", "cancelados"),
-    ActionKind.MARK_MAINTENANCE: ActionKindLook("Marcar mantenimiento", "marcó", "marcados"),
+    ActionKind.START: ActionKindLook("Iniciar", "inició", "iniciado", "iniciados"),
+    ActionKind.END: ActionKindLook("Finalizar", "finalizó", "finalizado", "finalizados"),
+    ActionKind.PAUSE_POLICY: ActionKindLook("Pausar política", "pausó", "pausado", "pausados"),
+    ActionKind.RESUME_POLICY: ActionKindLook("Reanudar política", "reanudó", "reanudado", "reanudados"),
+    ActionKind.RENEW_CUFD: ActionKindLook("Renovar CUFD", "renovó", "renovado", "renovados"),
+    ActionKind.ACKNOWLEDGE: ActionKindLook("Atender alerta", "atendió", "atendida", "atendidas"),
+    ActionKind.NOTE: ActionKindLook("Nota en alerta", "anotó", "anotada", "anotadas"),
+    ActionKind.SCHEDULE_MAINTENANCE: ActionKindLook("Programar mantenimiento", "programó", "programado", "programados"),
+    ActionKind.CANCEL_MAINTENANCE: ActionKindLook("Cancelar mantenimiento", "canceló", "cancelado", "cancelados"),
+    ActionKind.MARK_MAINTENANCE: ActionKindLook("Marcar mantenimiento", "marcó", "marcado", "marcados"),
 }
 
 

@@ -21,13 +21,13 @@ import pandas as pd
 import streamlit as st
 
 from cucu.events.actions import ActionError, ActionResult, EndTarget, refreshed
-from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_time, md_text, plural
-from cucu.lapaz import now_la_paz
+from cucu.formatting import fmt_time, md_text, plural
+from cucu.lapaz import la_paz_series, now_la_paz
 from cucu.runtime import Runtime
 from cucu.views.confirmation import Reach, ReachColumn
 from cucu.views.pos import PosColumn, cufd_texts
 from cucu.vocabulary import ActionKind, Motive, Outcome
-from ui import identity, resources, shell
+from ui import identity, resources, shell, widgets
 
 PENDING = "accion_pendiente"
 RESULTS = "accion_resultados"
@@ -191,11 +191,23 @@ def _show_reach(reach: Reach, detail: pd.DataFrame) -> None:
         return
     if reach.needs_acknowledgement:
         table = reach.breakdown()
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 250))
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 250), placeholder=widgets.NO_VALUE)
         st.caption(f"Los {plural(reach.count, 'punto de venta', 'puntos de venta')}, uno por uno:")
     st.dataframe(
-        detail, hide_index=True, width="stretch", height=min(38 + 35 * len(detail), 250 if reach.needs_acknowledgement else 300)
+        detail,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(detail), 250 if reach.needs_acknowledgement else 300),
+        column_config=REACH_COLUMN_CONFIG,
+        placeholder=widgets.NO_VALUE,
     )
+
+
+# An event's start and how long it has been open, as values: they sort by value and read in Spanish.
+REACH_COLUMN_CONFIG = {
+    ReachColumn.SINCE: widgets.la_paz_column("DD/MM/YYYY HH:mm", help="Hora de La Paz", width=widgets.DATE_TIME_PX),
+    ReachColumn.OPEN_FOR: widgets.elapsed_column(width=widgets.ELAPSED_PX),
+}
 
 
 def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
@@ -220,21 +232,23 @@ def _describe_start(runtime: Runtime, pending: PendingAction) -> Reach:
         n = len(plan.skipped)
         skipped = plural(n, "punto de venta que ya está en contingencia", "puntos de venta que ya están en contingencia")
         st.markdown(f"{'Se omite' if n == 1 else 'Se omiten'} **{skipped}** (un evento activo por punto de venta):")
+        busy = pd.DataFrame(
+            [
+                {
+                    ReachColumn.BRANCH: inventory.branch(p.branch_id).name,
+                    ReachColumn.POS: p.name,
+                    ReachColumn.MOTIVE: e.motive_text,
+                }
+                for p, e in plan.skipped
+            ]
+        ).assign(**{ReachColumn.SINCE: la_paz_series([e.fecha_inicio for _p, e in plan.skipped])})
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        ReachColumn.BRANCH: inventory.branch(p.branch_id).name,
-                        ReachColumn.POS: p.name,
-                        ReachColumn.MOTIVE: e.motive_text,
-                        ReachColumn.SINCE: fmt_datetime(e.fecha_inicio),
-                    }
-                    for p, e in plan.skipped
-                ]
-            ),
+            busy,
             hide_index=True,
             width="stretch",
             height=min(38 + 35 * len(plan.skipped), 200),
+            column_config=REACH_COLUMN_CONFIG,
+            placeholder=widgets.NO_VALUE,
         )
     return reach
 
@@ -260,20 +274,20 @@ def _describe_end(runtime: Runtime, pending: PendingAction) -> Reach:
     inventory = runtime.inventory
     statuses = runtime.store.pos_statuses()
     now = now_la_paz()
-    rows = []
+    rows, starts = [], []
     for target in pending.targets:
         event = statuses[target.pos.id].event if target.pos.id in statuses else None
         rows.append(
             {
                 ReachColumn.BRANCH: inventory.branch(target.pos.branch_id).name,
                 ReachColumn.POS: target.pos.name,
-                ReachColumn.MOTIVE: event.motive_text if event else "—",
-                ReachColumn.SINCE: fmt_datetime(event.fecha_inicio) if event else "—",
-                ReachColumn.OPEN_FOR: fmt_duration(now - event.fecha_inicio) if event and event.fecha_inicio else "—",
+                ReachColumn.MOTIVE: event.motive_text if event else None,
             }
         )
-    columns = [ReachColumn.BRANCH, ReachColumn.POS, ReachColumn.MOTIVE, ReachColumn.SINCE, ReachColumn.OPEN_FOR]
-    frame = pd.DataFrame(rows, columns=columns)
+        starts.append(event.fecha_inicio if event else None)
+    frame = pd.DataFrame(rows, columns=[ReachColumn.BRANCH, ReachColumn.POS, ReachColumn.MOTIVE])
+    frame[ReachColumn.SINCE] = la_paz_series(starts)  # NaT where the event is not known: the grid's placeholder
+    frame[ReachColumn.OPEN_FOR] = (pd.Timestamp(now) - frame[ReachColumn.SINCE]).dt.floor("min")
     reach = Reach(ActionKind.END, frame)
     _show_reach(reach, frame)
     st.caption("Después, cucu registra cada evento ante SIAT (plazo: 48 h desde el cierre).")
@@ -301,6 +315,19 @@ RESULT_COLUMNS = [
 ]
 
 
+# Fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, the outcome and cucu's answer; the event's id and CUFD
+# are in the grid's column menu (and in Eventos activos and Bitácora).
+RESULTS_SHOWN = [ResultColumn.BRANCH, ResultColumn.POS, ResultColumn.OUTCOME, ResultColumn.DETAIL]
+RESULTS_COLUMN_CONFIG = {
+    ResultColumn.BRANCH: st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
+    ResultColumn.POS: st.column_config.TextColumn(pinned=True, width=110),  # "Caja 10", under "Punto de venta"
+    ResultColumn.OUTCOME: st.column_config.TextColumn(width=150),  # "⏳ En verificación"
+    ResultColumn.DETAIL: st.column_config.TextColumn(width=370),
+    ResultColumn.EVENT_ID: st.column_config.TextColumn(width=290),
+    ResultColumn.EVENT_CUFD: st.column_config.TextColumn(width=290),
+}
+
+
 def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
     inventory = runtime.inventory
     return pd.DataFrame(
@@ -310,8 +337,8 @@ def results_frame(runtime: Runtime, outcome: Finished) -> pd.DataFrame:
                 ResultColumn.POS: r.pos.name,
                 ResultColumn.OUTCOME: f"{r.outcome.icon} {r.label}",
                 ResultColumn.DETAIL: r.message,
-                ResultColumn.EVENT_ID: r.shown_event_id or "—",
-                ResultColumn.EVENT_CUFD: (r.event.cufd_evento or "—") if r.event else "—",
+                ResultColumn.EVENT_ID: r.shown_event_id or None,
+                ResultColumn.EVENT_CUFD: (r.event.cufd_evento or None) if r.event else None,
             }
             for r in outcome.results
         ],
@@ -348,14 +375,18 @@ def _results_while_verifying(runtime: Runtime) -> None:
 def _draw_results(runtime: Runtime, outcome: Finished) -> None:
     done = sum(1 for r in outcome.results if r.outcome == Outcome.OK)
     counts = Counter(r.outcome for r in outcome.results if r.outcome != Outcome.OK)
-    verb = outcome.kind.done_plural
-    summary = f"**{fmt_count(done)} de {fmt_count(len(outcome.results))} {verb}**" + "".join(
-        f" · {o.counted(n)}" for o, n in counts.items()
-    )
+    summary = f"**{outcome.kind.done_of(done, len(outcome.results))}**" + "".join(f" · {o.counted(n)}" for o, n in counts.items())
     box = st.success if done == len(outcome.results) else st.warning
     with st.container(border=True, key="resultado_accion"):
         box(f"{summary} (a las {fmt_time(outcome.finished_at)}).", icon=":material/task_alt:")
-        st.dataframe(results_frame(runtime, outcome), hide_index=True, width="stretch")
+        st.dataframe(
+            results_frame(runtime, outcome),
+            hide_index=True,
+            width="stretch",
+            column_order=RESULTS_SHOWN,
+            column_config=RESULTS_COLUMN_CONFIG,
+            placeholder=widgets.NO_VALUE,
+        )
         if st.button("Cerrar resultado", icon=":material/close:", key="accion_cerrar"):
             st.session_state.pop(RESULTS, None)
             st.rerun()

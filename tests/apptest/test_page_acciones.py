@@ -53,7 +53,7 @@ def test_start_one_pos_confirm_and_see_results(sim, seeded_runtime, app_secrets,
     assert calls(sim, START_ROUTE) == 0  # nothing sent before the confirmation
     at.button(key="accion_confirmar").click().run()
     assert not at.exception
-    assert "1 de 1 iniciados" in texts(at)
+    assert "**1 de 1 iniciado**" in texts(at)
     assert calls(sim, START_ROUTE) == 1 and pos.id in active(sim)
     result = at.dataframe[-1].value
     assert result.iloc[0]["Punto de venta"] == pos.name and result.iloc[0]["ID evento"] == active(sim)[pos.id]

@@ -235,3 +235,49 @@ def test_every_grid_holds_times_durations_and_numbers_as_values_and_names_its_pl
         grids += 1
     if page in GRIDS_AT_LEAST:
         assert grids >= GRIDS_AT_LEAST[page], page  # the rule read the grids it is there for
+
+
+def active_pos(sim) -> set[str]:
+    return {e["posId"] for e in sim.events() if not e["finalizado"]}
+
+
+def assert_values_and_placeholder(at: AppTest, where: str) -> None:
+    for n, grid in enumerate(at.dataframe):
+        assert values_held_as_text(grid.value) == {}, (where, n, list(grid.value.columns))
+        assert grid.proto.HasField("placeholder"), (where, n, list(grid.value.columns))
+
+
+def test_an_actions_confirmation_and_results_hold_times_as_values_and_its_results_fit_a_tablet(sim, seeded_runtime, app_secrets):
+    """Starting on every POS (some already in contingency: the dialog lists them apart, since when), then ending a
+    branch's events (since when, open how long): the dialogs' times sort by value; the results grid fits a tablet
+    upright without the event's id and CUFD, which its column menu still offers."""
+    busy = active_pos(sim)
+    assert busy
+    at = run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF)
+    at.button_group(key="iniciar_alcance").set_value("Todas las sucursales").run()
+    at.radio(key="iniciar_motivo").set_value(1)
+    at.text_area(key="iniciar_descripcion").input("Corte general del proveedor")
+    at.button(key="iniciar_revisar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    skipped = next(d.value for d in at.dataframe if "Desde" in d.value.columns)
+    assert len(skipped) == len(busy) and skipped["Desde"].dtype.kind == "M"
+    assert_values_and_placeholder(at, "iniciar")
+
+    branch = next(b for b in sim.inventory.branches if any(p.id in busy for p in b.pos) and len(b.pos) > 1)
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    at.query_params["sucursal"] = branch.name
+    at.switch_page("pages/eventos.py").run()
+    at.button(key="finalizar_todos").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    reach = next(d.value for d in at.dataframe if "Abierto" in d.value.columns)
+    assert reach["Desde"].dtype.kind == "M" and reach["Abierto"].dtype.kind == "m"
+    assert (reach["Abierto"] > timedelta(0)).all()
+    assert_values_and_placeholder(at, "finalizar")
+
+    at.button(key="accion_confirmar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    results = at.dataframe[0]  # above the page's grids
+    assert {"ID evento", "CUFD evento"} <= set(results.value.columns)  # in the column menu
+    shown, width = default_views(at)[0]
+    assert shown == ["Sucursal", "Punto de venta", "Resultado", "Detalle"] and width <= TABLET_GRID_PX
+    assert results.proto.HasField("placeholder")

@@ -133,6 +133,6 @@ def test_after_a_start_the_form_is_clean(sim, seeded_runtime, app_secrets):
     at.text_area(key="iniciar_descripcion").input("SIAT no responde desde las 09:10")
     at.button(key="iniciar_revisar").click().run()
     at.button(key="accion_confirmar").click().run()
-    assert "1 de 1 iniciados" in texts(at) and pos.id in active(sim)
+    assert "**1 de 1 iniciado**" in texts(at) and pos.id in active(sim)
     assert form_values(at) == CLEAN
     assert at.selectbox(key="iniciar_sucursal").value is None and at.selectbox(key="iniciar_pos").value is None

@@ -77,7 +77,7 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     expect(dialog).to_contain_text(f"Se iniciará un evento de contingencia en {branch.name} · {pos.name}")
     expect(dialog).to_contain_text(pos.name)
     dialog.get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
-    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"\b1 de 1 iniciado\b"))).to_be_visible(timeout=15_000)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "iniciar-resultado-820.png"), full_page=True)
 
@@ -97,7 +97,7 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Se finalizará el evento activo de ")
     dialog.get_by_role("button", name=re.compile("Finalizar 1 evento")).click()
-    expect(page.get_by_text("1 de 1 finalizados")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"\b1 de 1 finalizado\b"))).to_be_visible(timeout=15_000)
     page.screenshot(path=str(SHOTS / "finalizar-resultado-820.png"), full_page=True)
     expect(page.get_by_text("1 en contingencia")).to_have_count(0)
 
@@ -153,12 +153,12 @@ def test_a_start_whose_answer_never_came_settles_on_screen_by_itself(demo, page)
             wait_for_app(page)
             page.get_by_role("button", name="Revisar y confirmar").click()
             page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
-            expect(page.get_by_text("0 de 1 iniciados · 1 en verificación")).to_be_visible(timeout=15_000)
+            expect(page.get_by_text(re.compile(r"\b0 de 1 iniciado · 1 en verificación"))).to_be_visible(timeout=15_000)
             assert any("En verificación" in t for t in grid_texts(page, "En verificación"))
             other.goto(f"{url}/bitacora")
             wait_for_app(other)
             grid_texts(other, "En verificación")
-            expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=45_000)  # no click, no reload
+            expect(page.get_by_text(re.compile(r"\b1 de 1 iniciado\b"))).to_be_visible(timeout=45_000)  # no click, no reload
             verifying = cells(other).filter(has_text="En verificación")
             expect(verifying).to_have_count(0, timeout=15_000)  # Bitácora too, on its own
         finally:

@@ -132,7 +132,7 @@ def end_first_branch(page, site: str, branch: str = "Casa Matriz") -> None:
     wait_for_app(page)
     page.get_by_role("button", name=re.compile(r"^Finalizar todos los eventos mostrados ")).click()
     page.get_by_role("dialog").get_by_role("button", name=re.compile(r"^Finalizar \d+ evento")).click()
-    expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"\d+ de \d+ finalizados?"))).to_be_visible(timeout=20_000)
 
 
 def open_select(page, label: str) -> None:

@@ -33,6 +33,14 @@ def test_outcomes_are_counted_in_spanish():
     assert all(o.counted(1) and o.counted(2) for o in Outcome)
 
 
+def test_what_an_action_did_is_counted_agreeing_with_how_many_it_was_asked_for():
+    assert ActionKind.START.done_of(1, 1) == "1 de 1 iniciado"
+    assert ActionKind.START.done_of(0, 1) == "0 de 1 iniciado"
+    assert ActionKind.END.done_of(3, 4) == "3 de 4 finalizados"
+    assert ActionKind.RENEW_CUFD.done_of(1_500, 2_000) == "1 500 de 2 000 renovados"
+    assert ActionKind.ACKNOWLEDGE.done_of(1, 1) == "1 de 1 atendida"
+
+
 def string_texts(path: Path) -> list[tuple[int, str]]:
     """Every string literal of a module (f-strings included), with its line; comments left out."""
     found = []
