@@ -3,6 +3,11 @@ Iniciar evento starts clean (the words themselves: tests/unit/test_wording.py)."
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from cucu.vocabulary import Tone
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
 START_ROUTE = "POST /api/v1/events/start"
@@ -46,6 +51,56 @@ def test_contingency_is_never_red_and_siat_down_is(sim, seeded_runtime, app_secr
     at = run_app(app_secrets)
     assert "SIAT: :red[Caído]" in texts(at) and any("SIAT no responde desde" in e.value for e in at.error)
     assert all(":red[" not in m.value for m in at.markdown if "en contingencia" in m.value)
+
+
+RED = 0  # Streamlit's MetricProto.RED: a metric's note in red
+
+
+@pytest.fixture
+def invoicing_read(seeded_runtime):
+    """Every POS's CUFD read (the demo's seed has one expired and one inactive) and a full pass of invoices."""
+    seeded_runtime.collector.cufd_once()
+    seeded_runtime.collector.backfill_days = 4  # the ended events the invoices of 72 h belong to
+    seeded_runtime.collector.backfill_everything()
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    return seeded_runtime
+
+
+def test_pueden_facturar_is_red_when_some_pos_cannot_invoice(sim, invoicing_read, app_secrets):
+    """An expired or inactive CUFD stops a POS invoicing, online or offline: the figure needs a person now."""
+    cufds = invoicing_read.store.cufds()
+    now = invoicing_read.collector.clock()
+    cannot = [p for p, c in cufds.items() if c.cufd is None or not c.cufd.valid_at(now)]
+    assert cannot  # the seed's expired and inactive CUFDs
+    at = run_app(app_secrets)
+    kpi = next(m for m in at.metric if m.label == "Pueden facturar")
+    assert kpi.value == str(len(sim.inventory.all_pos) - len(cannot))
+    assert (kpi.proto.color, kpi.proto.icon) == (RED, "🔴")
+
+
+def test_a_deadline_still_ahead_is_never_drawn_in_the_red_of_what_cannot_invoice(sim, invoicing_read, app_secrets):
+    """ "vence en …" is watched (amber, or no colour), never red: red is what stops invoicing now, as
+    "Pueden facturar" and an expired CUFD are. Estado's KPIs and queue, and Eventos activos' CUFD column."""
+    at = run_app(app_secrets, access=SUPERVISOR_OFF)
+    can_invoice = next(m for m in at.metric if m.label == "Pueden facturar")
+    assert (can_invoice.proto.color, can_invoice.proto.icon) == (RED, "🔴")
+    ahead = [m for m in at.metric if m.proto.delta.startswith("vence en")]
+    assert all(m.proto.color != RED and m.proto.icon != "🔴" for m in ahead), [m.label for m in ahead]
+    expiring = next(m for m in at.metric if m.label.startswith("CUFD por vencer"))
+    assert int(expiring.value) > 0 and expiring.proto.icon == Tone.MANAGED.icon  # CUFDs whose deadline is near
+    lines = [line for m in at.markdown for line in m.value.splitlines()] + [c.value for c in at.caption]
+    said = [line for line in lines if "vence en" in line]
+    assert said  # the nearest deadline of the events to close (and the queue's, when one is near)
+    assert not [line for line in said if re.search(r":red\[[^\]]*vence en|🔴[^·]*vence en", line)], said
+    assert any(":red[venció hace" in line for line in lines)  # a deadline passed is red: a person acts now
+
+    at.switch_page("pages/eventos.py").run()
+    cufd = max((d.value for d in at.dataframe), key=len)["CUFD"]
+    ahead_cells = cufd[cufd.str.contains("vence en")]
+    assert len(ahead_cells) and not ahead_cells.str.startswith(Tone.PROBLEM.icon).any()
+    assert ahead_cells.str.startswith(Tone.MANAGED.icon).any()  # within the CUFD alert's hours: amber
+    assert cufd[cufd.str.contains("vencido|inactivo")].str.startswith(Tone.PROBLEM.icon).all()
 
 
 # ---- a mass action says what it touches ---------------------------------------------------------

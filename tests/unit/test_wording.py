@@ -84,6 +84,12 @@ def test_contingency_is_amber_and_what_stops_invoicing_is_red():
     assert SiatStatus.NO_DATA.color == "gray" and CheckState.CUCU_UNREACHABLE.color == "gray"  # unknown is never green
 
 
+def test_a_deadline_still_ahead_is_amber_and_one_passed_is_red_like_what_cannot_invoice():
+    assert CufdHealth.EXPIRING.tone is Tone.MANAGED and CufdHealth.EXPIRED.tone is Tone.PROBLEM
+    assert CufdHealth.EXPIRING.tone.color != CufdHealth.EXPIRED.tone.color
+    assert CufdHealth.EXPIRING.tone.icon != CufdHealth.EXPIRED.tone.icon
+
+
 def test_timeline_bars_are_never_red():
     from cucu.views.figures.timeline import MOTIVE_COLORS, NOW_COLOR
 
