@@ -315,14 +315,14 @@ RESULT_COLUMNS = [
 ]
 
 
-# Fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, the outcome and cucu's answer; the event's id and CUFD
+# Fits a tablet inside its bordered box (ui.widgets.BOXED_GRID_PX): which POS, the outcome and cucu's answer; the event's id and CUFD
 # are in the grid's column menu (and in Eventos activos and Bitácora).
 RESULTS_SHOWN = [ResultColumn.BRANCH, ResultColumn.POS, ResultColumn.OUTCOME, ResultColumn.DETAIL]
 RESULTS_COLUMN_CONFIG = {
     ResultColumn.BRANCH: st.column_config.TextColumn(pinned=True, width=widgets.BRANCH_PX),
     ResultColumn.POS: st.column_config.TextColumn(pinned=True, width=110),  # "Caja 10", under "Punto de venta"
     ResultColumn.OUTCOME: st.column_config.TextColumn(width=150),  # "⏳ En verificación"
-    ResultColumn.DETAIL: st.column_config.TextColumn(width=370),
+    ResultColumn.DETAIL: st.column_config.TextColumn(width=330),
     ResultColumn.EVENT_ID: st.column_config.TextColumn(width=290),
     ResultColumn.EVENT_CUFD: st.column_config.TextColumn(width=290),
 }

@@ -298,6 +298,7 @@ def elapsed_column(**kwargs: Any) -> Any:
 # column menu shows them, and the CSV has them.
 TABLET_GRID_PX = 786
 TICK_COLUMN_PX = 32
+BOXED_GRID_PX = TABLET_GRID_PX - 32  # a grid inside st.container(border=True): the box's padding (measured: 754 px)
 # Widths shared by several grids (Source Sans 14 px, plus the cell's 8 px padding each side).
 BRANCH_PX = 150  # "Sucursal Cochabamba"
 POS_PX = 70  # "Caja 10", under the header "POS"

@@ -16,7 +16,7 @@ from cucu.lapaz import now_la_paz
 from cucu.vocabulary import AlertRule
 from tests.support.apptest import APP, SUPERVISOR_OFF, run_app, texts
 from tests.support.audit import audit_rows, insert_audit_rows
-from ui.widgets import KPI_NOTE_CHARS, TABLET_GRID_PX, default_width
+from ui.widgets import BOXED_GRID_PX, KPI_NOTE_CHARS, TABLET_GRID_PX, default_width
 
 RAW = {"CUFD evento", "ID evento", "Evento", "event_id", "pos_id", "branch_id", "invoice_id"}  # ids and raw CUFDs
 VIEWS: list[tuple[str, dict[str, object]]] = [
@@ -283,5 +283,5 @@ def test_an_actions_confirmation_and_results_hold_times_as_values_and_its_result
     results = at.dataframe[0]  # above the page's grids
     assert {"ID evento", "CUFD evento"} <= set(results.value.columns)  # in the column menu
     shown, width = default_views(at)[0]
-    assert shown == ["Sucursal", "Punto de venta", "Resultado", "Detalle"] and width <= TABLET_GRID_PX
+    assert shown == ["Sucursal", "Punto de venta", "Resultado", "Detalle"] and width <= BOXED_GRID_PX  # in its box
     assert results.proto.HasField("placeholder")

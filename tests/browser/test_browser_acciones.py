@@ -78,6 +78,9 @@ def test_start_see_end_and_find_it_everywhere(demo, page):
     expect(dialog).to_contain_text(pos.name)
     dialog.get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
     expect(page.get_by_text(re.compile(r"\b1 de 1 iniciado\b"))).to_be_visible(timeout=15_000)
+    # The results grid (the page's only one) fits the tablet: the event's id and CUFD are in its column menu.
+    shown = page.wait_for_function(GRID_WIDTHS).json_value()
+    assert shown and all(g["full"] <= g["visible"] + 1 and g["right"] <= TABLET["width"] for g in shown), shown
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "iniciar-resultado-820.png"), full_page=True)
 
