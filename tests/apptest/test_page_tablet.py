@@ -7,6 +7,7 @@ import json
 import re
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -193,17 +194,23 @@ def test_text_that_is_a_time_a_duration_or_a_number_is_recognised_and_words_are_
     assert list(values_held_as_text(frame)) == ["Transcurrido", "Inicio", "Diferencia", "Facturas"]
 
 
+RULE_VIEWS: list[tuple[str, dict[str, object]]] = [
+    *((p, {}) for p in PAGES),
+    *((p, state) for p, state in VIEWS if state),
+    ("pages/estado.py", {"estado_cola_tabla": True}),  # the queue as a grid
+]
+
+
 @pytest.mark.parametrize(
     ("page", "state"),
     [
-        pytest.param(p, state, marks=pytest.mark.xfail(reason=BEING_TYPED_ELSEWHERE[p], strict=False))
-        if p in BEING_TYPED_ELSEWHERE
-        else (p, state)
-        for p, state in [
-            *((p, {}) for p in PAGES),
-            *((p, state) for p, state in VIEWS if state),
-            ("pages/estado.py", {"estado_cola_tabla": True}),  # the queue as a grid
-        ]
+        pytest.param(
+            p,
+            state,
+            id="-".join([Path(p).stem, *(f"{k}={v}" for k, v in state.items())]),
+            marks=[pytest.mark.xfail(reason=BEING_TYPED_ELSEWHERE[p], strict=False)] if p in BEING_TYPED_ELSEWHERE else [],
+        )
+        for p, state in RULE_VIEWS
     ],
 )
 def test_every_grid_holds_times_durations_and_numbers_as_values_and_names_its_placeholder(
