@@ -224,6 +224,7 @@ def incidents_table(frame: pd.DataFrame) -> None:
         frame,
         hide_index=True,
         width="stretch",
+        placeholder=widgets.NO_VALUE,
         column_order=shown,
         column_config={
             IncidentColumn.RULE: st.column_config.TextColumn(width=160),
@@ -271,6 +272,7 @@ def live_alerts() -> None:
             outbox_frame(entries),
             hide_index=True,
             width="stretch",
+            placeholder=widgets.NO_VALUE,
             # Fits a tablet (ui.widgets.TABLET_GRID_PX); attempts and delivery time in the column menu.
             column_order=[
                 OutboxColumn.CREATED,
