@@ -641,6 +641,21 @@ class QueueKind(StrEnum):
     def label(self) -> str:
         return _QUEUE_KIND[self]
 
+    def counted(self, n: int) -> str:
+        """How many, in Spanish: "1 factura rechazada", "28 facturas rechazadas", "2 puntos de venta no pueden facturar"."""
+        return plural(n, *_QUEUE_KIND_COUNTED[self])
+
+
+_QUEUE_KIND_COUNTED: dict[QueueKind, tuple[str, str]] = {
+    QueueKind.CANNOT_INVOICE: ("punto de venta no puede facturar", "puntos de venta no pueden facturar"),
+    QueueKind.CUFD_EXPIRING: ("CUFD por vencer", "CUFD por vencer"),
+    QueueKind.INVOICES_DUE: ("factura por enviar", "facturas por enviar"),
+    QueueKind.REJECTED: ("factura rechazada", "facturas rechazadas"),
+    QueueKind.LONG_OPEN: ("evento abierto hace mucho", "eventos abiertos hace mucho"),
+    QueueKind.UNACKNOWLEDGED: ("alerta sin atender", "alertas sin atender"),
+    QueueKind.VERIFYING: ("acción en verificación", "acciones en verificación"),
+    QueueKind.READY_TO_END: ("evento por finalizar", "eventos por finalizar"),
+}
 
 _QUEUE_KIND: dict[QueueKind, str] = {
     QueueKind.CANNOT_INVOICE: "No puede facturar",

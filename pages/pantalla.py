@@ -90,12 +90,13 @@ def wall() -> None:
         c2.metric("Sucursales afectadas", fmt_count(ov.branches_affected) if known else "—")
         c3.metric("Qué hacer ahora", fmt_count(queue.total) if known else "—")
         unowned = sum(1 for i in incidents if i.acknowledged_by is None)
-        c4.metric("Alertas sin atender", fmt_count(unowned))
+        # none open is not "0" until the rules were decided (the header's rule, cucu.views.alertas.alerts_known)
+        c4.metric("Alertas sin atender", fmt_count(unowned) if unowned or resources.open_alerts(runtime).known else "—")
         if known < ov.pos_total:
             st.caption(f"De {fmt_count(known)} de {fmt_count(ov.pos_total)} puntos de venta con datos.")
         present = [kind for kind in QueueKind if queue.counts[kind]]
         if present:
-            st.markdown(" · ".join(f"**{fmt_count(queue.counts[k])}** {md_text(k.label)}" for k in present))
+            st.markdown(" · ".join(k.counted(queue.counts[k]) for k in present))
         tiles(ov)
         if st.query_params.get(ROTATE_PARAM):
             rotating_region(ov, now.timestamp())

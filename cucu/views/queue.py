@@ -32,7 +32,7 @@ import pandas as pd
 from cucu.alerts import ALERT_PARAM
 from cucu.alerts.incidents import escalation_due_at
 from cucu.api.models import Inventory
-from cucu.formatting import fmt_count, fmt_datetime, fmt_duration, fmt_hour, md_text, plural
+from cucu.formatting import fmt_datetime, fmt_duration, fmt_hour, md_text, plural
 from cucu.invoicing import UNSETTLED, InvoicePicture, unclosed_events
 from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
@@ -264,8 +264,8 @@ class Queue:
         return sum(self.counts.values())
 
     def counts_text(self) -> str:
-        """ "No puede facturar: 3 · CUFD por vencer: 12 · …", in the kinds' order, those present only."""
-        return " · ".join(f"{kind.label}: {fmt_count(self.counts[kind])}" for kind in QueueKind if self.counts[kind])
+        """ "3 puntos de venta no pueden facturar · 12 CUFD por vencer · …", in the kinds' order, those present only."""
+        return " · ".join(kind.counted(self.counts[kind]) for kind in QueueKind if self.counts[kind])
 
 
 def merged(*parts: QueuePart, shown: int = QUEUE_SHOWN) -> Queue:

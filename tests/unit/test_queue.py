@@ -177,7 +177,7 @@ def test_merged_shows_the_top_and_counts_everything():
     queue = merged(part(), people, shown=3)
     assert len(queue.top) == 3 and queue.total == 10 and queue.top == sorted(queue.top)
     assert queue.counts[QueueKind.CANNOT_INVOICE] == 3 and queue.counts[QueueKind.UNACKNOWLEDGED] == 1
-    assert queue.counts_text().startswith("No puede facturar: 3 · CUFD por vencer: 1")
+    assert queue.counts_text().startswith("3 puntos de venta no pueden facturar · 1 CUFD por vencer · ")
     frame = queue_frame(queue, INV, NOW)
     assert str(frame[QueueColumn.LEFT].dtype).startswith("timedelta") and str(frame[QueueColumn.AT].dt.tz) == "America/La_Paz"
     assert list(frame[QueueColumn.KIND])[:2] == [QueueKind.LONG_OPEN.label, QueueKind.CANNOT_INVOICE.label]
