@@ -12,7 +12,7 @@ import streamlit as st
 from cucu.formatting import fmt_count, fmt_datetime, fmt_month, fmt_time
 from cucu.periods import day_bounds, picked_range
 from cucu.reports.compliance import ComplianceReport, compliance_report, month_period, previous_month
-from cucu.reports.monthly import monthly_report_state
+from cucu.reports.monthly import SETTING_HELP, monthly_report_state
 from cucu.views.informe import (
     HOUR_COLUMNS,
     MINUTE_COLUMNS,
@@ -191,7 +191,7 @@ st.subheader("Rechazos por código de SIAT")
 grid(rejections_frame(report), "informe_rechazos")
 
 if page.company_wide:  # the channels are the company's configuration
-    st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()))
+    st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()), help=SETTING_HELP)
 stamp = f"{start.date().isoformat()}_{end.date().isoformat()}"
 widgets.workbook_downloads(
     "el informe",

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cucu.api.models import Inventory
-from cucu.formatting import fmt_month
+from cucu.formatting import fmt_count, fmt_month
 from cucu.reports.compliance import closed_days, compliance_report, month_period, month_start, previous_month
 from cucu.settings import AlertSettings, Channel
 from cucu.store import Store
@@ -107,18 +107,29 @@ def send_monthly_report(
     return answers
 
 
+# For the operator, in a tooltip: the supervisor reading the page is told what to do, not the setting's name.
+SETTING_HELP = "Los canales con una etiqueta de [alerts].monthly_report_tags reciben el informe."
+
+
 def monthly_report_state(store: Store, settings: AlertSettings, now: datetime) -> str:
-    """What the Informe page says of the sending, in Spanish."""
+    """What the Informe page says of the sending, in Spanish, to a supervisor (no configuration names: those are
+    ``SETTING_HELP``, for whoever administers the dashboard)."""
     channels = report_channels(settings)
     if not channels:
-        return "El informe mensual no se envía: ningún canal tiene una etiqueta de [alerts].monthly_report_tags."
+        return (
+            "El informe mensual no se envía solo: ningún canal está configurado para recibirlo. "
+            "Pídaselo a quien administra el tablero."
+        )
     month = previous_month(now.date())
     runs = [store.job_run(job_name(*month, c)) for c in channels]
     sent = sum(1 for r in runs if r is not None and r.ok_at is not None)
     failed = [r.error for r in runs if r is not None and r.ok_at is None and r.error]
-    text = f"Informe de {fmt_month(*month)}: enviado a {sent} de {len(channels)} canales"
+    text = (
+        "El informe se envía el día 1 a los canales configurados para él. "
+        f"Informe de {fmt_month(*month)}: enviado a {fmt_count(sent)} de {fmt_count(len(channels))} canales"
+    )
     if failed:
-        text += f"; {len(failed)} sin recibirlo todavía (se reintenta cada 15 min hasta el día 8)"
+        text += f"; {fmt_count(len(failed))} sin recibirlo todavía (se reintenta cada 15 min hasta el día 8)"
     elif sent < len(channels):
         text += " (se envía el día 1 desde las 06:00, en cuanto su historia esté leída de cucu; a más tardar el 2)"
     return text + "."

@@ -38,7 +38,9 @@ def test_last_months_report_goes_to_the_tagged_channels_once_each(november):  # 
         def send(now):
             return send_monthly_report(store, INVENTORY, settings, now, apprise_send)
 
-        assert "enviado a 0 de 2 canales" in monthly_report_state(store, settings, at(1, 5))
+        said = monthly_report_state(store, settings, at(1, 5))
+        assert "El informe se envía el día 1 a los canales configurados para él" in said
+        assert "enviado a 0 de 2 canales" in said and "monthly_report_tags" not in said
         assert send(at(1, 5, 59)) == []  # before 06:00 of the 1st
         gerencia.failing = True
         answers = send(at(1, 6, 30))
@@ -65,7 +67,9 @@ def test_nothing_is_sent_without_tags_or_a_week_late(november):  # noqa: F811
         tagged = {"monthly_report_tags": ["informes"], "channels": [{"url": informes.url, "tags": ["informes"]}]}
         untagged = load_alerts({"channels": [{"url": informes.url, "tags": ["informes"]}]}, {})
         assert send_monthly_report(store, INVENTORY, untagged, at(1, 7), apprise_send) == []
-        assert "no se envía" in monthly_report_state(store, untagged, at(1, 7))
+        said = monthly_report_state(store, untagged, at(1, 7))
+        assert "ningún canal está configurado para recibirlo" in said and "quien administra el tablero" in said
+        assert "monthly_report_tags" not in said and "[alerts]" not in said  # a supervisor reads it
         late = at(1, 6) + timedelta(days=7)
         assert send_monthly_report(store, INVENTORY, load_alerts(tagged, {}), late, apprise_send) == []
         assert not informes.posts
