@@ -16,12 +16,13 @@ from cucu.reports.monthly import SETTING_HELP, monthly_report_state
 from cucu.views.informe import (
     HOUR_COLUMNS,
     MINUTE_COLUMNS,
-    NOTICE,
+    NOTICES,
     branches_frame,
     chosen_label,
     coverage_note,
     for_grid,
     headline,
+    invoice_note,
     motives_frame,
     narrowed,
     outages_frame,
@@ -132,9 +133,9 @@ summary_table = resources.derived(runtime, shared, f"{view}:resumen", lambda: su
 with st.container(horizontal=True, key="informe_cifras"):
     for label, value in headline(report).items():
         st.metric(label, value, border=True)
-note = coverage_note(report)
-if note:
-    st.warning(note, icon=":material/history:")
+for note in (coverage_note(report), invoice_note(report)):
+    if note:
+        st.warning(note, icon=":material/history:")
 if report.availability is None:
     st.caption("La disponibilidad de ese período no se conoce: las comprobaciones se guardan 35 días.")
 elif report.partial_checks and report.checks_from is not None:
@@ -173,7 +174,7 @@ def grid(frame: Any, key: str, **kwargs: Any) -> None:
 
 
 st.subheader("Resumen")
-grid(summary_table[summary_table["Indicador"] != NOTICE], "informe_resumen")  # the notice: said above, as a warning
+grid(summary_table[~summary_table["Indicador"].isin(NOTICES)], "informe_resumen")  # the notices: said above, as warnings
 st.subheader("Regiones")
 # What fits an upright tablet first; every other column (the history verified, %, too) is in the grid's column
 # menu and in the workbook.

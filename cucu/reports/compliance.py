@@ -107,6 +107,9 @@ class ComplianceReport:
     company_unacknowledged: int
     rejections: Counter[tuple[int | None, str]]  # (SIAT code, its description) -> invoices
     horizon: date | None = None  # the backfill reads no day before it: an older unverified day stays so
+    # The oldest invoice emission the store holds (None: no invoice read): the walk reads cucu's recent invoices and
+    # keeps the offline ones for this report, so none issued before it is known and their figures are unknown.
+    invoices_from: datetime | None = None
 
     @property
     def partial_checks(self) -> bool:
@@ -128,6 +131,16 @@ class ComplianceReport:
     @property
     def history_unknown(self) -> bool:
         return history_unknown(self.branches.values())
+
+    @property
+    def invoices_unknown(self) -> bool:
+        """No invoice of the period was read (none stored from before its end): their figures are unknown, not 0."""
+        return self.invoices_from is None or self.invoices_from >= self.end
+
+    @property
+    def invoices_partial(self) -> bool:
+        """The period began before the oldest invoice read: its invoice figures are at least what is counted."""
+        return not self.invoices_unknown and self.invoices_from is not None and self.invoices_from > self.start
 
 
 def within(report: ComplianceReport, branch_ids: Collection[str]) -> ComplianceReport:
@@ -195,6 +208,7 @@ def compliance_report(
     events = [e for e in known_events(stored, statuses) if e.pos_id in pos_branch]
     in_period = [e for e in events if e.fecha_inicio and e.fecha_inicio < end and (e.fecha_fin or now) > start]
     origins = _origins(store, start - timedelta(days=2))
+    started_here = set(origins)  # the events whose start the dashboard made (and so knows when it was asked)
     for event in in_period:
         figures = branches[pos_branch[event.pos_id]]
         figures.events += 1
@@ -213,7 +227,7 @@ def compliance_report(
             figures.internet_outages += 1
             figures.internet_hours += _overlap(outage.started_at, outage.ended_at or now, start, end) / timedelta(hours=1)
         else:
-            _delays(outage, own, pos_branch, branches)
+            _delays(outage, own, pos_branch, branches, started_here)
         duration = (outage.ended_at or now) - outage.started_at
         lines.append(OutageLine(outage.kind, outage.branch_id, outage.started_at, outage.ended_at, duration, len(own)))
 
@@ -238,7 +252,8 @@ def compliance_report(
     # Offline invoices of the period: validated before their deadline, and rejections by SIAT's code.
     rejections: Counter[tuple[int | None, str]] = Counter()
     spans = event_spans(statuses, stored)
-    issued = [i for i in store.invoices_since(start) if i.emission_date is not None and i.emission_date < end]
+    # (invoices_since also lists every unsettled one of any age: one issued before the period is not its own)
+    issued = [i for i in store.invoices_since(start) if i.emission_date is not None and start <= i.emission_date < end]
     for item in attribute(issued, inventory, spans):
         if item.branch_id not in branches:
             continue
@@ -267,7 +282,7 @@ def compliance_report(
     first_check = checks[0].checked_at if checks else None
     return ComplianceReport(
         start, end, now, availability, first_check, maintenance, lines, branches, company_acks, company_open, rejections,
-        horizon,
+        horizon, store.first_invoice_emitted(),
     )  # fmt: skip
 
 
@@ -280,16 +295,25 @@ def _origins(store: Store, since: datetime) -> dict[str, str]:
     return found
 
 
-def _delays(outage: Outage, events: Sequence[Event], pos_branch: dict[str, str], branches: dict[str, BranchFigures]) -> None:
-    """Per branch, for this SIAT outage: from its declaration to the branch's first motive-2 start, and from SIAT's
-    return to the branch's last end (while all of them have ended)."""
+def _delays(
+    outage: Outage,
+    events: Sequence[Event],
+    pos_branch: dict[str, str],
+    branches: dict[str, BranchFigures],
+    started_here: Collection[str],
+) -> None:
+    """Per branch, for this SIAT outage: from its declaration to the branch's first start made from the dashboard
+    (``started_here``: one started outside it, in cucu's own clients, says nothing of the dashboard's time to
+    start: no such delay, unknown rather than 0), and from SIAT's return to the branch's last end (while all of
+    them have ended)."""
     by_branch: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_branch[pos_branch[event.pos_id]].append(event)
     for branch_id, own in by_branch.items():
         figures = branches[branch_id]
-        first = min(e.fecha_inicio for e in own if e.fecha_inicio)
-        figures.start_delays[outage.key] = max(timedelta(0), first - outage.declared_at)
+        first = min((e.fecha_inicio for e in own if e.fecha_inicio and e.id in started_here), default=None)
+        if first is not None:
+            figures.start_delays[outage.key] = max(timedelta(0), first - outage.declared_at)
         ends = [e.fecha_fin for e in own]
         if outage.ended_at is not None and all(ends):
             last = max(e for e in ends if e is not None)

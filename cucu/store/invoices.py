@@ -111,6 +111,13 @@ class InvoiceTables(StoreBase):
                 _bump(conn, invoices.name)
         return len(inserts), len(updates)
 
+    def first_invoice_emitted(self) -> datetime | None:
+        """The oldest emission among the stored invoices (None: none stored): no invoice issued before it was read
+        from cucu, or it is no longer kept. The monthly report's invoice figures of an older period are unknown."""
+        with self.engine.connect() as conn:
+            first: datetime | None = conn.execute(sa.select(sa.func.min(invoices.c.emission_date))).scalar_one()
+        return first
+
     def known_invoice_ids(self, ids: Collection[str]) -> set[str]:
         with self.engine.connect() as conn:
             return {row.id for row in _rows_in(conn, sa.select(invoices.c.id), invoices.c.id, list(ids))}

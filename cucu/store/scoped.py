@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 COMPANY_READS = frozenset(
     {
         "now", "db_now", "url", "engine", "data_version", "version", "latest_check", "recent_checks", "checks_before",
-        "checks_since", "job_run", "policy_paused_by", "policy_resumed_after", "lease",
+        "checks_since", "job_run", "first_invoice_emitted", "policy_paused_by", "policy_resumed_after", "lease",
     }
 )  # fmt: skip
 # Writes, checked by the action that makes them (its actor's scope), never by what the page shows.

@@ -50,12 +50,17 @@ FROM_EVENTS = (
     "Horas en contingencia (POS·h)", "Eventos", "Por una persona", "Por la política", "Fuera del tablero",
     "Caídas de internet",
 )  # fmt: skip
+# The columns counted from the invoices: unknown (None) for a period none of whose invoices was read.
+FROM_INVOICES = ("Facturas fuera de línea", "Validadas a tiempo (%)", "Vencidas sin validar", "Rechazadas")
 VERIFIED = "Historia verificada (%)"
 NOTICE = "Aviso"  # the summary's line saying what is not read yet (the page shows it as a warning instead)
+INVOICE_NOTICE = "Aviso sobre facturas"  # the same, of the invoices
+NOTICES = (NOTICE, INVOICE_NOTICE)
 
 
-def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
-    """The columns a region's and a branch's rows share, summed over ``rows``."""
+def _row(rows: Sequence[BranchFigures], pos: int, invoices_known: bool) -> dict[str, object]:
+    """The columns a region's and a branch's rows share, summed over ``rows`` (``invoices_known``: false, the
+    invoice columns are unknown)."""
     pos_days = sum(r.pos_days for r in rows)
     verified = sum(r.verified_pos_days for r in rows)
     unknown = history_unknown(rows)
@@ -86,7 +91,8 @@ def _row(rows: Sequence[BranchFigures], pos: int) -> dict[str, object]:
         "Vencidas sin validar": sum(r.missed for r in rows),
         "Rechazadas": sum(r.rejected for r in rows),
     }
-    return {k: None if unknown and k in FROM_EVENTS else v for k, v in row.items()}
+    gone = (FROM_EVENTS if unknown else ()) + (() if invoices_known else FROM_INVOICES)
+    return {k: None if k in gone else v for k, v in row.items()}
 
 
 def _pos_count(inventory: Inventory, branch_ids: Iterable[str]) -> int:
@@ -99,7 +105,11 @@ def regions_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
     for branch in inventory.branches:
         by_region.setdefault(region_label(branch.region), []).append(branch.id)
     rows = [
-        {"Región": name, "Sucursales": len(ids), **_row([report.branches[b] for b in ids], _pos_count(inventory, ids))}
+        {
+            "Región": name,
+            "Sucursales": len(ids),
+            **_row([report.branches[b] for b in ids], _pos_count(inventory, ids), not report.invoices_unknown),
+        }
         for name, ids in by_region.items()
     ]
     return _by_trouble(pd.DataFrame(rows))
@@ -112,7 +122,7 @@ def branches_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFra
             "Sucursal": branch.name,
             "Ciudad": branch.city or "",
             "Región": region_label(branch.region),
-            **_row([report.branches[branch.id]], len(branch.pos)),
+            **_row([report.branches[branch.id]], len(branch.pos), not report.invoices_unknown),
         }
         for branch in inventory.branches
     ]
@@ -129,22 +139,35 @@ def _by_trouble(frame: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_perdidas").reset_index(drop=True)
 
 
-def _counted(report: ComplianceReport, text: str) -> str:
-    """A figure counted from the events: "—" while none of their history is known, "al menos" while part is."""
+def _counted(report: ComplianceReport, value: float, text: str, none: str | None = None) -> str:
+    """A figure counted from the events: "—" while none of their history is known, "al menos" while part is;
+    ``none``: how a count of 0 reads while part is known (said plainly, never "al menos 0")."""
     if report.history_unknown:
         return "—"
+    if none is not None and not value and not report.history_complete:
+        return none
     return text if report.history_complete else f"al menos {text}"
+
+
+def _invoiced(report: ComplianceReport, count: int) -> str:
+    """A count of invoices: "—" while none of the period's was read, "al menos" while part of it was."""
+    if report.invoices_unknown:
+        return "—"
+    if report.invoices_partial:
+        return f"al menos {fmt_count(count)}" if count else "ninguna registrada"
+    return fmt_count(count)
 
 
 def headline(report: ComplianceReport) -> dict[str, str]:
     """The four figures the page shows first (each as its summary line says it, without the explanation)."""
     rows = list(report.branches.values())
     on_time, known = _settled(rows)
+    hours, events = sum(r.pos_hours for r in rows), sum(r.events for r in rows)
     return {
         "Disponibilidad de SIAT": fmt_percent(report.availability),
-        "Horas en contingencia (POS·h)": _counted(report, fmt_number(sum(r.pos_hours for r in rows))),
-        "Eventos": _counted(report, fmt_count(sum(r.events for r in rows))),
-        "Validadas antes del plazo": fmt_percent(_share(on_time, known)),
+        "Horas en contingencia (POS·h)": _counted(report, hours, fmt_number(hours)),
+        "Eventos": _counted(report, events, fmt_count(events), "ninguno registrado"),
+        "Validadas antes del plazo": "—" if report.invoices_unknown else fmt_percent(_share(on_time, known)),
     }
 
 
@@ -178,6 +201,25 @@ def coverage_note(report: ComplianceReport) -> str | None:
     )
 
 
+def invoice_note(report: ComplianceReport) -> str | None:
+    """What the page and the PDF say when the period's invoices were not all read (``None``: they were)."""
+    how = "El tablero lee de cucu las facturas recientes y guarda para este informe las emitidas fuera de línea"
+    if report.invoices_from is None:
+        return f"{how}, y todavía no ha leído ninguna: las cifras de facturas no se conocen (—), no son cero."
+    since = fmt_datetime(report.invoices_from)
+    if report.invoices_unknown:
+        return (
+            f"{how}: no leyó las emitidas antes del {since}, así que las cifras de facturas de este período no se "
+            "conocen (—), no son cero."
+        )
+    if report.invoices_partial:
+        return (
+            f"{how}: no leyó las emitidas antes del {since}, así que las facturas fuera de línea, vencidas y "
+            "rechazadas son al menos lo que se muestra."
+        )
+    return None
+
+
 def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFrame:
     """The month's figures for the whole of what the reader sees, a line each."""
     rows = list(report.branches.values())
@@ -189,26 +231,32 @@ def summary_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
     elif report.availability is None:
         availability += " (no hay comprobaciones guardadas de ese período)"
     company_ack = median(report.company_ack_delays)
+    internet = sum(r.internet_outages for r in rows)
     lines = [
         ("Período", f"{fmt_datetime(report.start)} – {fmt_datetime(report.end)} (hora de La Paz)"),
         ("Sucursales · POS", f"{fmt_count(len(inventory.branches))} · {fmt_count(len(inventory.all_pos))}"),
         ("Disponibilidad de SIAT (sin mantenimientos)", availability),
         ("Mantenimiento de toda la empresa (fuera de la disponibilidad)", fmt_duration(report.maintenance)),
-        ("Caídas de SIAT", f"{len(siat)} · {fmt_duration(sum((o.duration for o in siat), timedelta(0)))} en total"),
+        ("Caídas de SIAT", f"{fmt_count(len(siat))} · {fmt_duration(sum((o.duration for o in siat), timedelta(0)))} en total"),
         ("Historia de eventos verificada con cucu", history_coverage(report)),
-        ("Caídas de internet de sucursales", _counted(report, fmt_count(sum(r.internet_outages for r in rows)))),
+        ("Caídas de internet de sucursales", _counted(report, internet, fmt_count(internet), "ninguna registrada")),
         ("Horas en contingencia (POS·h)", figures["Horas en contingencia (POS·h)"]),
         ("Eventos", figures["Eventos"]),
-        ("Facturas fuera de línea", str(sum(r.offline for r in rows))),
+        ("Facturas fuera de línea", _invoiced(report, sum(r.offline for r in rows))),
         ("Validadas antes del plazo de 48 h", figures["Validadas antes del plazo"]),
-        ("Vencidas sin validar", str(sum(r.missed for r in rows))),
-        ("Rechazadas por SIAT", str(sum(r.rejected for r in rows))),
+        ("Vencidas sin validar", _invoiced(report, sum(r.missed for r in rows))),
+        ("Rechazadas por SIAT", _invoiced(report, sum(r.rejected for r in rows))),
         ("Alertas de toda la empresa: mediana hasta atenderlas", fmt_duration(company_ack) if company_ack else "—"),
-        ("Alertas de toda la empresa sin atender", str(report.company_unacknowledged)),
+        ("Alertas de toda la empresa sin atender", fmt_count(report.company_unacknowledged)),
     ]
     note = coverage_note(report)
     if note:
         lines.insert(lines.index(("Historia de eventos verificada con cucu", history_coverage(report))) + 1, (NOTICE, note))
+    read = invoice_note(report)
+    if read:
+        lines.insert(
+            lines.index(("Facturas fuera de línea", _invoiced(report, sum(r.offline for r in rows)))), (INVOICE_NOTICE, read)
+        )
     return pd.DataFrame(lines, columns=["Indicador", "Valor"])
 
 

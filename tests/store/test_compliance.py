@@ -291,3 +291,53 @@ def test_the_pdf_is_in_spanish_with_the_months_figures(november):
     assert any(
         line.startswith("Contingencia · informe generado el 05/12/2026 10:00:00 (hora de La Paz) · página 1") for line in lines
     )
+
+
+def test_a_start_made_outside_the_dashboard_gives_no_time_to_start(november):
+    """Sur's event of SIAT's outage of the 10th was started in cucu's own clients: the dashboard never asked for it,
+    so it knows no time to start (the median is unknown, "—", never 0); its end still counts."""
+    e5 = event("e5", "p3", SUR, 2, at(10, 10, 45), at(10, 12, 40))  # outside the dashboard, before the declaration
+    november.put_days([day_of(e5)])
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    norte, sur = report.branches[NORTE], report.branches[SUR]
+    [key] = norte.start_delays
+    assert not sur.start_delays and sur.end_delays == {key: timedelta(minutes=10)}
+    regions = regions_frame(report, INVENTORY).set_index("Región")
+    assert (
+        pd.isna(regions.loc["Tarija", "Min. a iniciar (mediana)"]) and regions.loc["Santa Cruz", "Min. a iniciar (mediana)"] == 0
+    )
+    assert regions.loc["Tarija", "Min. a finalizar (mediana)"] == 10
+
+
+def test_invoices_the_dashboard_did_not_read_are_unknown_or_at_least_never_zero(november):
+    """The walk reads cucu's recent invoices and keeps the offline ones for the report: the oldest stored was
+    emitted on 10/11 at 11:00. October's invoice figures are unknown ("—", the note says since when it reads),
+    November's at least what is counted, a period after it as counted."""
+    october = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW)
+    assert october.invoices_from == at(10, 11) and october.invoices_unknown
+    summary = dict(summary_frame(october, INVENTORY).values)
+    for line in ("Facturas fuera de línea", "Vencidas sin validar", "Rechazadas por SIAT", "Validadas antes del plazo de 48 h"):
+        assert summary[line] == "—", line
+    assert headline(october)["Validadas antes del plazo"] == "—"
+    assert "no leyó las emitidas antes del 10/11/2026 11:00" in summary["Aviso sobre facturas"]
+    for frame in (regions_frame(october, INVENTORY), branches_frame(october, INVENTORY)):
+        assert frame[["Facturas fuera de línea", "Rechazadas", "Vencidas sin validar"]].isna().all().all()
+    full = compliance_report(november, INVENTORY, *NOV, NOW)
+    assert full.invoices_partial
+    summary = dict(summary_frame(full, INVENTORY).values)
+    assert (summary["Facturas fuera de línea"], summary["Rechazadas por SIAT"]) == ("al menos 3", "al menos 1")
+    assert "son al menos lo que se muestra" in summary["Aviso sobre facturas"]
+    assert branches_frame(full, INVENTORY).set_index("Sucursal").loc["Sucursal Norte", "Rechazadas"] == 1
+    later = compliance_report(november, INVENTORY, at(12, 0), NOV[1], NOW)
+    summary = dict(summary_frame(later, INVENTORY).values)
+    assert summary["Facturas fuera de línea"] == "0" and "Aviso sobre facturas" not in summary
+    # nothing read at all: unknown too
+    never = replace(full, invoices_from=None)
+    assert dict(summary_frame(never, INVENTORY).values)["Rechazadas por SIAT"] == "—"
+
+
+def test_no_internet_outage_while_part_of_the_history_is_read_says_none_registered(november):
+    """October, one POS-day read: no internet outage known says so plainly, never "al menos 0"."""
+    october = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW)
+    assert not october.history_complete and not october.history_unknown
+    assert dict(summary_frame(october, INVENTORY).values)["Caídas de internet de sucursales"] == "ninguna registrada"

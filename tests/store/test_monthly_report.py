@@ -136,7 +136,7 @@ def test_the_report_waits_for_the_months_history(db):
         answers = send_monthly_report(store, INVENTORY, _tagged(informes.url), at(1, 23, 59), apprise_send)
         assert [error for _c, error in answers] == [None]
         [post] = informes.posts
-        assert "Eventos: 0\n" in post["message"] and "Aviso" not in post["message"]  # read: none, not unknown
+        assert "Eventos: 0\n" in post["message"] and "Aviso:" not in post["message"]  # read: none, not unknown
 
 
 def test_a_month_never_read_goes_after_the_wait_saying_its_events_are_unknown(db):
