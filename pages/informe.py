@@ -25,6 +25,7 @@ from cucu.views.informe import (
     invoice_note,
     motives_frame,
     narrowed,
+    nothing_listed,
     outages_frame,
     regions_frame,
     rejections_frame,
@@ -147,7 +148,7 @@ elif report.partial_checks and report.checks_from is not None:
 COUNT = "%d"  # a whole number as it is; an unknown one is the placeholder
 COUNTS = (
     "Sucursales", "POS", "Eventos", "Por una persona", "Por la política", "Fuera del tablero", "Caídas de internet",
-    "Alertas sin atender", "Facturas fuera de línea", "Vencidas sin validar", "Rechazadas", "Facturas", "Código SIAT",
+    "Alertas sin atender", "Facturas fuera de línea", "Vencidas sin validar", "Rechazadas", "Facturas",
 )  # fmt: skip
 PERCENT = st.column_config.NumberColumn(format="%d %%", help="Truncado al entero: el Excel tiene el decimal.")
 # Durations as elapsed-time clocks (they sort by value and read the same in any browser's language), counts as
@@ -184,12 +185,17 @@ grid(regions_table, "informe_regiones", column_order=["Región", *FIRST])
 branches = resources.derived(runtime, shared, f"{view}:sucursales", lambda: for_grid(branches_frame(report, inventory)))
 st.subheader(f"Sucursales ({fmt_count(len(branches))}), las de más problemas primero")
 grid(branches, "informe_sucursales", column_order=["Sucursal", "Región", *(c for c in FIRST if c != "Min. a iniciar (mediana)")])
-st.subheader("Caídas")
-grid(outages_frame(report, inventory), "informe_caidas")
-st.subheader("Eventos por motivo y por quién los inició")
-grid(motives_frame(report, inventory), "informe_motivos")
-st.subheader("Rechazos por código de SIAT")
-grid(rejections_frame(report), "informe_rechazos")
+empty = nothing_listed(report)  # a grid without rows would say "empty"
+for title, sheet, frame, key in (
+    ("Caídas", "Caídas", outages_frame(report, inventory), "informe_caidas"),
+    ("Eventos por motivo y por quién los inició", "Eventos por motivo", motives_frame(report, inventory), "informe_motivos"),
+    ("Rechazos por código de SIAT", "Rechazos por código", rejections_frame(report), "informe_rechazos"),
+):
+    st.subheader(title)
+    if frame.empty:
+        st.caption(empty[sheet])
+    else:
+        grid(frame, key)
 
 if page.company_wide:  # the channels are the company's configuration
     st.caption(monthly_report_state(runtime.store, page.settings.alerts, runtime.store.now()), help=SETTING_HELP)

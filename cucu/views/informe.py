@@ -132,6 +132,10 @@ def branches_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFra
 def _by_trouble(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
+    # A column none of whose rows is known holds only None (object): numbers, an unknown one NaN, so the grid shows
+    # its placeholder and sorts by value, never the word "None".
+    numeric = [c for c in frame.columns if c not in ("Región", "Sucursal", "Ciudad")]
+    frame = frame.assign(**{c: pd.to_numeric(frame[c]) for c in numeric})
     frame["_perdidas"] = frame["Vencidas sin validar"] + frame["Rechazadas"]
     ordered = frame.sort_values(
         ["Horas en contingencia (POS·h)", "_perdidas", "Caídas de internet"], ascending=False, kind="stable"
@@ -311,11 +315,32 @@ def motives_frame(report: ComplianceReport, inventory: Inventory) -> pd.DataFram
 
 
 def rejections_frame(report: ComplianceReport) -> pd.DataFrame:
+    """Invoices rejected by SIAT's code (an identifier, as text: "—" when SIAT gave none), the most first."""
     rows = [
-        {"Código SIAT": code, "Qué significa y qué hacer": explain_siat_code(code, said), "Facturas": n}
+        {
+            "Código SIAT": "—" if code is None else str(code),
+            "Qué significa y qué hacer": explain_siat_code(code, said),
+            "Facturas": n,
+        }
         for (code, said), n in report.rejections.most_common()
     ]
     return pd.DataFrame(rows, columns=["Código SIAT", "Qué significa y qué hacer", "Facturas"])
+
+
+def nothing_listed(report: ComplianceReport) -> dict[str, str]:
+    """What the page says instead of an empty grid (a grid without rows reads "empty"), per sheet: unknown ("—")
+    when that history was not read, else that none was registered."""
+    return {
+        "Caídas": "— (no hay comprobaciones guardadas de ese período)"
+        if report.availability is None
+        else "Ninguna caída registrada en el período.",
+        "Eventos por motivo": "— (los eventos de este período no se conocen todavía)"
+        if report.history_unknown
+        else "Ningún evento registrado en el período.",
+        "Rechazos por código": "— (las facturas de este período no se leyeron)"
+        if report.invoices_unknown
+        else "Ninguna factura rechazada registrada en el período.",
+    }
 
 
 def narrowed(report: ComplianceReport, inventory: Inventory, branch_ids: Collection[str]) -> tuple[ComplianceReport, Inventory]:

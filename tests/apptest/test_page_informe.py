@@ -18,6 +18,19 @@ from tests.support.scoped import seed_every_region
 
 PAGE = "pages/informe.py"
 BUILDING = "en segundo plano"
+TEXT = {
+    "Indicador",
+    "Valor",
+    "Región",
+    "Sucursal",
+    "Ciudad",
+    "Qué",
+    "Estado",
+    "Motivo",
+    "Origen",
+    "Código SIAT",
+    "Qué significa y qué hacer",
+}
 
 
 def built(at):
@@ -106,7 +119,8 @@ def test_the_grids_times_durations_and_counts_are_typed(sim, seeded_runtime, app
     at = run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF)
     built(at.selectbox(key="informe_mes").select_index(0).run())
     assert not at.exception
-    assert len(at.dataframe) == 6 and all(d.proto.placeholder == "—" for d in at.dataframe)
+    assert all(d.proto.placeholder == "—" for d in at.dataframe)
+    assert all(len(d.value) for d in at.dataframe)  # an empty grid would read "empty": a sentence instead
     outages = next(d for d in at.dataframe if "Desde" in d.value.columns)
     table = outages.value
     assert len(table) >= 1 and table.loc[0, "Qué"] == "SIAT no responde"
@@ -158,3 +172,20 @@ def test_a_scoped_person_chooses_among_their_regions_only(sim, seeded_runtime, a
     assert at.multiselect(key="region").options == ["La Paz", "Santa Cruz"]
     mine = {b.name for b in sim.inventory.branches if b.region in ("La Paz", "Santa Cruz")}
     assert set(at.multiselect(key="sucursal").options) == mine
+
+
+def test_a_month_not_read_shows_no_empty_grid_and_no_python_word(sim, seeded_runtime, app_secrets):
+    """Last month in the simulator: no event of it read, no invoice (they are read 72 h back). No grid without rows
+    (it reads "empty") but a sentence saying unknown; every count column numeric, an unknown one NaN shown as the
+    placeholder (an object column of None read "None")."""
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    at = built(run_app(app_secrets, page=PAGE, access=SUPERVISOR_OFF))  # the last whole month first
+    assert not at.exception
+    assert all(len(d.value) for d in at.dataframe)
+    said = texts(at)
+    assert "— (las facturas de este período no se leyeron)" in said
+    assert "— (los eventos de este período no se conocen todavía)" in said
+    regions = next(d for d in at.dataframe if "Sucursales" in d.value.columns).value
+    for column in ("Eventos", "Fuera del tablero", "Facturas fuera de línea", "Validadas a tiempo (%)", "Rechazadas"):
+        assert pd.api.types.is_float_dtype(regions[column]) and regions[column].isna().all(), column
+    assert not any(pd.api.types.is_object_dtype(t) for d in at.dataframe for c, t in d.value.dtypes.items() if c not in TEXT)

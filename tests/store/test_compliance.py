@@ -341,3 +341,17 @@ def test_no_internet_outage_while_part_of_the_history_is_read_says_none_register
     october = compliance_report(november, INVENTORY, *month_period(2026, 10), NOW)
     assert not october.history_complete and not october.history_unknown
     assert dict(summary_frame(october, INVENTORY).values)["Caídas de internet de sucursales"] == "ninguna registrada"
+
+
+def test_a_rejection_without_a_siat_code_reads_a_placeholder_and_unknown_counts_are_numbers(november):
+    """The code is an identifier, as text ("—" when SIAT gave none, never "None" or "nan"); an unknown count column is
+    numeric NaN (the grid's placeholder), not an object column of None."""
+    november.save_invoices([Invoice("i9", "9", "C9", InvoiceState.CONTINGENCY, "p2", "c", 1.0, at(10, 11, 20))], at(10, 11, 25))
+    november.save_invoice_statuses(
+        [StatusRead("i9", at(11, 9), status=InvoiceStatus("i9", "9", "C9", InvoiceState.REJECTED, None, "", "CONTINGENCIA", at(11, 9)))]
+    )  # fmt: skip
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    assert sorted(rejections_frame(report)["Código SIAT"]) == ["1037", "—"]
+    october = branches_frame(compliance_report(november, INVENTORY, *month_period(2026, 10), NOW), INVENTORY)
+    for column in ("Rechazadas", "Validadas a tiempo (%)", "Facturas fuera de línea"):
+        assert pd.api.types.is_float_dtype(october[column]) and october[column].isna().all(), column
