@@ -109,7 +109,7 @@ def building() -> None:
     if failed:
         st.warning("No se pudo armar el informe; se vuelve a intentar.", icon=":material/error:")
     st.info(
-        f"Armando el informe de {fmt_count(len(inventory.all_pos))} puntos de venta en segundo plano: {seconds:.0f} s. "
+        f"Armando el informe de {fmt_count(len(inventory.all_pos))} puntos de venta en segundo plano: {fmt_count(round(seconds))} s. "
         "La página se completa sola.",
         icon=":material/hourglass_top:",
     )

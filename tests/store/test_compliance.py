@@ -355,3 +355,14 @@ def test_a_rejection_without_a_siat_code_reads_a_placeholder_and_unknown_counts_
     october = branches_frame(compliance_report(november, INVENTORY, *month_period(2026, 10), NOW), INVENTORY)
     for column in ("Rechazadas", "Validadas a tiempo (%)", "Facturas fuera de línea"):
         assert pd.api.types.is_float_dtype(october[column]) and october[column].isna().all(), column
+
+
+def test_the_summarys_counts_have_a_thousands_separator(november):
+    """A chain's month: 1 200 SIAT outages and 1 052 company alerts unattended read as fmt_count says, not "1200"."""
+    from cucu.formatting import fmt_count
+
+    report = compliance_report(november, INVENTORY, *NOV, NOW)
+    many = replace(report, outages=[report.outages[0]] * 1200, company_unacknowledged=1052)
+    summary = dict(summary_frame(many, INVENTORY).values)
+    assert summary["Caídas de SIAT"].startswith(f"{fmt_count(1200)} · ") and fmt_count(1200) != "1200"
+    assert summary["Alertas de toda la empresa sin atender"] == fmt_count(1052)
