@@ -65,6 +65,9 @@ class QueueItem:
     deadline: bool = field(compare=False)
     detail: str = field(compare=False)  # plain text (a person's or cucu's words may be in it): never Markdown
     link: str = field(compare=False)  # relative, with the row's verb as the fragment (``cucu.views.links.page_link``)
+    # False when nobody knows since when it waits (a CUFD cucu says is inactive or missing): ``at`` is then the
+    # moment it was read, which orders it among what waits, and is never said as "espera hace 0 s".
+    since_known: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ def pos_part(
             expired = health == CufdHealth.EXPIRED.value and not pd.isna(until)
             detail = f"CUFD vencido el {fmt_datetime(until)}" if expired else f"CUFD: {health}"
             at = until.to_pydatetime() if expired else now
-            items.append(QueueItem(at, QueueKind.CANNOT_INVOICE, branch_id, pos_id, expired, detail, links.cufd(branch_id)))
+            items.append(
+                QueueItem(at, QueueKind.CANNOT_INVOICE, branch_id, pos_id, expired, detail, links.cufd(branch_id), expired)
+            )
         elif health == CufdHealth.EXPIRING.value and not pd.isna(until):
             detail = f"CUFD vence a las {fmt_hour(until)}"
             items.append(
@@ -340,13 +345,13 @@ def queue_lines(items: Sequence[QueueItem], inventory: Inventory, now: datetime)
     for item in items:
         where = item_place(item, inventory)
         if not item.deadline:
-            left = f"espera hace {fmt_duration(now - item.at)}"
+            left = f"espera hace {fmt_duration(now - item.at)}" if item.since_known else ""
         elif item.at >= now:
             left = f"vence en {fmt_duration(item.at - now)}"
         else:
             left = f":red[venció hace {fmt_duration(now - item.at)}]"
         verb = item.link.rsplit("#", 1)[-1] if "#" in item.link else "Ver"
-        parts = [f"**{item.kind.label}**", *(md_text(w) for w in where if w), md_text(item.detail), left]
+        parts = [f"**{item.kind.label}**", *(md_text(w) for w in where if w), md_text(item.detail), *([left] if left else [])]
         lines.append(f"- {' · '.join(parts)} · [{verb}]({item.link})")
     return "\n".join(lines)
 

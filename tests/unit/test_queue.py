@@ -210,6 +210,7 @@ def test_the_listed_top_says_the_time_left_in_words_and_escapes_names_and_detail
     from dataclasses import replace
 
     from cucu.api.models import Inventory
+    from cucu.formatting import md_text
     from cucu.views.queue import QueueItem, queue_lines
 
     p1, p2 = B1.pos[:2]
@@ -222,8 +223,11 @@ def test_the_listed_top_says_the_time_left_in_words_and_escapes_names_and_detail
             NOW + timedelta(hours=2, minutes=5), QueueKind.CUFD_EXPIRING, B1.id, p2.id, True, ":red[x]", "facturas#Renovar"
         ),
         QueueItem(NOW - timedelta(minutes=20), QueueKind.VERIFYING, B1.id, p2.id, False, "Inicio pedido", "bitacora#Ver"),
+        # cucu says the CUFD is inactive, not since when: read now, it never "waits since 0 s"
+        QueueItem(NOW, QueueKind.CANNOT_INVOICE, B1.id, p1.id, False, "CUFD: Inactivo", "facturas#Renovar", since_known=False),
     ]
     lines = queue_lines(items, hostile, NOW).splitlines()
+    assert lines[3].endswith(f" · {md_text('CUFD: Inactivo')} · [Renovar](facturas#Renovar)") and "espera" not in lines[3]
     assert lines[0].startswith("- **No puede facturar** · ") and lines[0].endswith(
         " · :red[venció hace 3 h 0 min] · [Renovar](facturas?vista=CUFD#Renovar)"
     )
