@@ -760,22 +760,46 @@ class CufdHealth(StrEnum):
         return self in (CufdHealth.VALID, CufdHealth.EXPIRING)
 
     @property
+    def stops_invoicing(self) -> bool:
+        """Known to stop the POS invoicing (expired, inactive, none): Estado's "No puede facturar". Never read is
+        not known to."""
+        return _CUFD_HEALTH[self].why_not is not None
+
+    @property
+    def why_not(self) -> str | None:
+        """Why the POS cannot invoice, after "No puede facturar" ("No puede facturar (vencido)"); None if it can,
+        or if the CUFD was never read."""
+        return _CUFD_HEALTH[self].why_not
+
+    @property
+    def cannot_invoice_text(self) -> str | None:
+        """A POS's state where this CUFD stops it invoicing, in the words of Estado's queue: "🔴 No puede facturar
+        (vencido)"; None where it does not."""
+        why = self.why_not
+        return f"{self.icon} {QueueKind.CANNOT_INVOICE.label} ({why})" if why else None
+
+    @property
     def tone(self) -> Tone:
         """Without a valid CUFD a POS cannot invoice at all, not even offline: red."""
-        return _CUFD_HEALTH[self]
+        return _CUFD_HEALTH[self].tone
 
     @property
     def icon(self) -> str:
         return self.tone.icon
 
 
-_CUFD_HEALTH: dict[CufdHealth, Tone] = {
-    CufdHealth.VALID: Tone.OK,
-    CufdHealth.EXPIRING: Tone.MANAGED,
-    CufdHealth.EXPIRED: Tone.PROBLEM,
-    CufdHealth.INACTIVE: Tone.PROBLEM,
-    CufdHealth.MISSING: Tone.PROBLEM,
-    CufdHealth.UNKNOWN: Tone.UNKNOWN,
+class CufdHealthLook(NamedTuple):
+    tone: Tone
+    why_not: str | None  # short: it follows "No puede facturar" in a grid cell of Eventos activos
+
+
+_CUFD_HEALTH: dict[CufdHealth, CufdHealthLook] = {
+    CufdHealth.VALID: CufdHealthLook(Tone.OK, None),
+    CufdHealth.EXPIRING: CufdHealthLook(Tone.MANAGED, None),
+    CufdHealth.EXPIRED: CufdHealthLook(Tone.PROBLEM, "vencido"),
+    CufdHealth.INACTIVE: CufdHealthLook(Tone.PROBLEM, "inactivo"),
+    CufdHealth.MISSING: CufdHealthLook(Tone.PROBLEM, "sin CUFD"),
+    CufdHealth.UNKNOWN: CufdHealthLook(Tone.UNKNOWN, None),
 }
 
 

@@ -9,9 +9,18 @@ from typing import Any, Literal
 import streamlit as st
 
 from cucu.formatting import fmt_age, fmt_count, fmt_datetime, plural
-from cucu.views.eventos import LONG_OPEN, PosTableColumn, active_pos_ids, filter_pos_frame, pos_table, shown_counts, urgent_first
+from cucu.views.eventos import (
+    CANNOT_INVOICE,
+    LONG_OPEN,
+    PosTableColumn,
+    active_pos_ids,
+    filter_pos_frame,
+    pos_table,
+    shown_counts,
+    urgent_first,
+)
 from cucu.views.pos import PosColumn
-from cucu.vocabulary import Motive, PosState
+from cucu.vocabulary import Motive, PosState, Tone
 from ui import actions, resources, shell, widgets
 
 page = shell.page_context()
@@ -30,11 +39,11 @@ search, branch_filter, state_filter, motive_filter = widgets.pos_filters(invento
 # in the grid's column menu; "Aviso" joins the view only when some POS did not answer.
 COLUMNS = {
     **widgets.pos_columns(),
-    PosTableColumn.STATE: st.column_config.TextColumn(width=190),  # "🔴 En contingencia ⏰ +24 h"
+    PosTableColumn.STATE: st.column_config.TextColumn(width=215),  # "🔴 No puede facturar (inactivo)"
     # Typed, so a click on the header sorts by time, not by the text (see cucu.views.eventos.pos_table).
     PosTableColumn.ELAPSED: widgets.elapsed_column(width=widgets.ELAPSED_PX),
     PosTableColumn.MOTIVE: st.column_config.TextColumn(width=125),  # "Virus informático"
-    PosTableColumn.DESCRIPTION: st.column_config.TextColumn(width=120),
+    PosTableColumn.DESCRIPTION: st.column_config.TextColumn(width=95),  # free text: the rest shows on hover
 }
 STALE_COLUMN = {PosTableColumn.NOTICE: st.column_config.TextColumn(width=240)}
 DETAIL_COLUMNS = {
@@ -84,7 +93,8 @@ def only_long_open() -> None:
 def live_table() -> None:
     now = runtime.store.now()
     frame = resources.current_frames(runtime).value.pos  # shared by every tablet, once per data version
-    # What needs a person first: in contingency (longest open first), then unknown or stale, then normal.
+    # What needs a person first: in contingency (longest open first), then cannot invoice, then unknown or stale,
+    # then normal.
     shown = urgent_first(filter_pos_frame(frame, branch_filter, state_filter, motive_filter, search))
     active = active_pos_ids(shown)
     long_open = int(shown[PosColumn.LONG_OPEN].sum())
@@ -155,7 +165,6 @@ def live_table() -> None:
 
 live_table()
 st.caption(
-    f"Estado: {' · '.join(f'{s.icon} {s.label}' for s in PosState)}. Motivos de cucu: "
-    + ", ".join(f"{m.value} {m.label}" for m in Motive)
-    + "."
+    f"Estado: {' · '.join(f'{s.icon} {s.label}' for s in PosState)} · {Tone.PROBLEM.icon} {CANNOT_INVOICE}: su CUFD "
+    "está vencido, inactivo o no existe. Motivos de cucu: " + ", ".join(f"{m.value} {m.label}" for m in Motive) + "."
 )

@@ -16,7 +16,7 @@ from cucu.lapaz import LA_PAZ_NAME
 from cucu.organization.regions import branches_by_region
 from cucu.periods import MAX_RANGE_DAYS, Preset, default_range, earliest_day
 from cucu.runtime import Runtime
-from cucu.views.eventos import LONG_OPEN
+from cucu.views.eventos import CANNOT_INVOICE, LONG_OPEN
 from cucu.views.links import BRANCH_PARAM, MOTIVE_PARAM, PAGE_PARAM, REGION_PARAM, SEARCH_PARAM, STATE_PARAM, page_link
 from cucu.views.pos import PosColumn, unknown_note
 from cucu.vocabulary import Motive, PosState, Tone
@@ -159,7 +159,8 @@ def motive_filter() -> list[int]:
 
 def pos_filters(inventory: Inventory, long_open_hours: float) -> tuple[str, list[str], list[str], list[int]]:
     """Search, branch, state and motive filters; each one's value is kept in the URL. The states include the
-    events open longer than ``long_open_hours`` (``cucu.views.eventos.LONG_OPEN``)."""
+    events open longer than ``long_open_hours`` (``cucu.views.eventos.LONG_OPEN``) and the POS that cannot invoice
+    (``CANNOT_INVOICE``: their CUFD)."""
     search = st.text_input(
         "Buscar",
         max_chars=SEARCH_MAX_CHARS,
@@ -180,8 +181,8 @@ def pos_filters(inventory: Inventory, long_open_hours: float) -> tuple[str, list
         motives = motive_filter()
     states = st.pills(
         "Estado",
-        # The URL carries each option as shown: a state's label, "Abierto más de 24 h".
-        options=[*(s.value for s in PosState), LONG_OPEN],
+        # The URL carries each option as shown: a state's label, "No puede facturar", "Abierto más de 24 h".
+        options=[*(s.value for s in PosState), CANNOT_INVOICE, LONG_OPEN],
         format_func=lambda value: f"Abierto más de {long_open_hours:g} h" if value == LONG_OPEN else value,
         selection_mode="multi",
         key=STATE_PARAM,

@@ -12,11 +12,21 @@ import pandas as pd
 from cucu.formatting import fmt_count, plural
 from cucu.lapaz import la_paz_series, now_la_paz
 from cucu.views.pos import PosColumn, cufd_texts, matching
-from cucu.vocabulary import PosState
+from cucu.vocabulary import CufdHealth, PosState, QueueKind
 
 # Eventos activos' state filter offers this beside the POS states: the events open longer than the setting
 # (pos_frame's column of that name, which it reads). The value is what a link carries; the label says the hours.
 LONG_OPEN = PosColumn.LONG_OPEN
+# And the POS that cannot invoice (their CUFD expired, inactive or missing), by Estado's queue's name for them:
+# the value is the label, and what a link carries.
+CANNOT_INVOICE = QueueKind.CANNOT_INVOICE.label
+_STOPPED = [h.value for h in CufdHealth if h.stops_invoicing]
+
+
+def cannot_invoice(frame: pd.DataFrame) -> pd.Series:
+    """The rows of a pos_frame whose CUFD stops them invoicing (expired, inactive, none): in contingency or not.
+    A CUFD never read is not known to."""
+    return frame[PosColumn.CUFD].isin(_STOPPED)
 
 
 def filter_pos_frame(
@@ -26,15 +36,17 @@ def filter_pos_frame(
     motives: Iterable[int] = (),
     search: str | None = None,
 ) -> pd.DataFrame:
-    """Empty selections mean "all". ``states`` are PosState values, and ``LONG_OPEN`` for the events open too
-    long (any one chosen matches). A motive filter keeps only POS in contingency for those motives; a search
+    """Empty selections mean "all". ``states`` are PosState values, ``LONG_OPEN`` for the events open too
+    long and ``CANNOT_INVOICE`` for the POS whose CUFD stops them invoicing (any one chosen matches). A motive filter keeps only POS in contingency for those motives; a search
     keeps the POS whose texts hold it (``search_mask``)."""
     chosen = list(states)
     mask = matching(frame, {PosColumn.BRANCH_ID: branch_ids, PosColumn.MOTIVE_CODE: motives}) & search_mask(frame, search)
     if chosen:
-        states_mask = frame[PosColumn.STATE].isin([s for s in chosen if s != LONG_OPEN])
+        states_mask = frame[PosColumn.STATE].isin([s for s in chosen if s not in (LONG_OPEN, CANNOT_INVOICE)])
         if LONG_OPEN in chosen:
             states_mask |= frame[PosColumn.LONG_OPEN]
+        if CANNOT_INVOICE in chosen:
+            states_mask |= cannot_invoice(frame)
         mask &= states_mask
     return frame[mask]
 
@@ -102,7 +114,7 @@ class PosTableColumn:
 
     BRANCH = PosColumn.BRANCH
     POS = PosColumn.POS
-    STATE = PosColumn.STATE  # with its icon and the ⏰
+    STATE = PosColumn.STATE  # with its icon and the ⏰; "🔴 No puede facturar (…)" out of contingency
     MOTIVE = PosColumn.MOTIVE
     DESCRIPTION = PosColumn.DESCRIPTION
     START = PosColumn.START
@@ -129,8 +141,9 @@ POS_TABLE_TEXT = [
 
 
 def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None = None) -> pd.DataFrame:
-    """``rows`` of a pos_frame as a table shows them: the state with its icon and a ⏰ when open too long,
-    the last error of a stale POS; times and durations stay typed (La Paz datetimes, a timedelta), so the
+    """``rows`` of a pos_frame as a table shows them: the state with its icon and a ⏰ when open too long, or,
+    out of contingency, "🔴 No puede facturar (vencido)" where the CUFD stops the POS invoicing (never "🟢 Normal"
+    then: Estado's queue lists it), the last error of a stale POS; times and durations stay typed (La Paz datetimes, a timedelta), so the
     grid sorts them by value, and the page formats them. Text cells without a value are "—"; a typed
     cell without one is empty (NaT), for the grid's placeholder. Vectorised: 10 000 rows take
     milliseconds (the CUFD texts too: ``cufd_texts``), with the index kept so a selection maps back to ``rows``."""
@@ -138,6 +151,10 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
     icons = {s.value: f"{s.icon} {s.label}" for s in PosState}
     state = rows[PosColumn.STATE].map(icons)
     state = state.where(~rows[PosColumn.LONG_OPEN], state + f" ⏰ +{long_open_hours:g} h")
+    # In contingency the POS is amber and first whatever its CUFD (the CUFD column says it); out of it, the CUFD
+    # is what stops it.
+    stopped = cannot_invoice(rows) & (rows[PosColumn.STATE] != PosState.CONTINGENCY)
+    state = state.mask(stopped, rows[PosColumn.CUFD].map({h.value: h.cannot_invoice_text for h in CufdHealth}))
     started = la_paz_series(rows[PosColumn.START])
     shown = rows.assign(
         **{
@@ -155,9 +172,11 @@ def pos_table(rows: pd.DataFrame, long_open_hours: float, now: datetime | None =
 
 def urgent_first(rows: pd.DataFrame) -> pd.DataFrame:
     """A pos_frame (or part) in the order a person should look at it: POS in contingency, the longest open
-    first; then those whose state is unknown or stale; then the normal ones, in inventory order."""
-    rank = rows[PosColumn.STATE].map({PosState.CONTINGENCY.value: 0, PosState.UNKNOWN.value: 1}).fillna(2)
-    rank = rank.where(~(rows[PosColumn.STALE] & (rank == 2)), 1)
+    first; then those that cannot invoice (their CUFD); then those whose state is unknown or stale; then the
+    normal ones, in inventory order."""
+    rank = rows[PosColumn.STATE].map({PosState.CONTINGENCY.value: 0, PosState.UNKNOWN.value: 2}).fillna(3)
+    rank = rank.where(~(rows[PosColumn.STALE] & (rank == 3)), 2)
+    rank = rank.where(~(cannot_invoice(rows) & (rank > 0)), 1)
     # By the start itself: HOURS_OPEN is rounded to 0,01 h, and its ties kept inventory order.
     started = pd.to_datetime(rows[PosColumn.START], utc=True)
     order = pd.DataFrame({"rank": rank, "started": started}, index=rows.index)

@@ -51,7 +51,7 @@ from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, QueueKind, stored_label
 
 QUEUE_SHOWN = 50  # rows of the queue a page shows (the top); the counts cover all of it
-CANNOT_INVOICE = (CufdHealth.EXPIRED.value, CufdHealth.INACTIVE.value, CufdHealth.MISSING.value)
+CANNOT_INVOICE = tuple(h.value for h in CufdHealth if h.stops_invoicing)  # expired, inactive, none
 
 
 @dataclass(frozen=True, order=True)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cucu.vocabulary import ActionKind, InvoiceState, Outcome
+from cucu.views.links import STATE_PARAM
+from cucu.vocabulary import ActionKind, InvoiceState, Outcome, PosState
 from tests.support.apptest import APP, SUPERVISOR_OFF, texts
 
 PAGE = "pages/facturas.py"
@@ -71,6 +72,41 @@ def test_eventos_activos_shows_each_pos_cufd(app_secrets, invoicing_runtime, sim
     assert any(text.startswith("🔴 vencido hace") for text in column)
     assert any(text == "🔴 inactivo" for text in column)
     assert any(text.startswith("🟢 vence en") for text in column) and any(text.startswith("🟠 vence en") for text in column)
+
+
+def test_eventos_activos_says_a_pos_that_cannot_invoice_in_red_after_contingency_and_filters_it(
+    app_secrets, invoicing_runtime, sim
+):
+    """The seeded expired and inactive CUFDs: their POS read "🟢 Normal" while Estado's queue listed them as
+    "No puede facturar"."""
+    at = open_page(app_secrets, page="pages/eventos.py")
+    table = max((df.value for df in at.dataframe), key=len)
+    blocked = table["CUFD"].str.startswith("🔴")
+    assert blocked.sum() == 2  # one expired, one inactive
+    in_contingency = table["Estado"].str.startswith(PosState.CONTINGENCY.icon)
+    assert set(table.loc[blocked & ~in_contingency, "Estado"]) <= {
+        "🔴 No puede facturar (vencido)",
+        "🔴 No puede facturar (inactivo)",
+    }
+    assert not table.loc[blocked, "Estado"].str.startswith(PosState.NORMAL.icon).any()
+    # urgent first: the POS in contingency, then those that cannot invoice
+    firsts = list(table["Estado"].str.startswith("🔴"))
+    contingency = int(in_contingency.sum())
+    assert firsts[contingency : contingency + int((blocked & ~in_contingency).sum())] == [True] * int(
+        (blocked & ~in_contingency).sum()
+    )
+    at.button_group(key=STATE_PARAM).set_value(["No puede facturar"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = max((df.value for df in at.dataframe), key=len)
+    assert sorted(shown["Punto de venta"]) == sorted(table.loc[blocked, "Punto de venta"])
+    linked = AppTest.from_file(str(APP), default_timeout=30)  # a link carries it, as Estado's queue's would
+    linked.secrets["cucu"], linked.secrets["access"] = app_secrets, SUPERVISOR_OFF
+    linked.run()
+    linked.switch_page("pages/eventos.py")
+    linked.query_params[STATE_PARAM] = "No puede facturar"
+    linked.run()
+    assert not linked.exception, [e.value for e in linked.exception]
+    assert sorted(max((df.value for df in linked.dataframe), key=len)["Punto de venta"]) == sorted(shown["Punto de venta"])
 
 
 def test_facturas_lists_offline_and_rejected_invoices_and_event_closing(app_secrets, invoicing_runtime, sim):

@@ -281,3 +281,40 @@ def test_facturas_frames_hold_no_clock_and_queda_is_worked_out_at_the_viewers_ti
     )
     left = closes_time_left(closes, NOW)[CloseColumn.LEFT]
     assert left.iloc[0] == timedelta(hours=5) and pd.isna(left.iloc[1])
+
+
+def cufd(pos, until=None, *, active=True, none=False):
+    from cucu.api.models import Cufd
+    from cucu.store import StoredCufd
+
+    return StoredCufd(pos.id, pos.branch_id, NOW, NOW, None if none else Cufd("X" * 20, None, until, active), None)
+
+
+def test_a_pos_that_cannot_invoice_is_red_never_normal_after_contingency_and_found_by_the_state_filter():
+    """Seen on Eventos activos: a POS out of contingency whose CUFD expired read "🟢 Normal" while Estado's queue
+    listed it as "No puede facturar"."""
+    from cucu.views.eventos import CANNOT_INVOICE
+
+    p1, p2, p3, p4 = B1.pos[:4]
+    q2, q3 = B2.pos[1:3]
+    given = statuses() | {p4.id: status(p4), q2.id: status(q2), q3.id: status(q3)}
+    cufds = {
+        p1.id: cufd(p1, NOW - timedelta(hours=1)),  # in contingency (30 h) and expired: amber and first all the same
+        p3.id: cufd(p3, NOW - timedelta(hours=3)),  # normal, expired
+        p4.id: cufd(p4, NOW + timedelta(hours=9), active=False),  # normal, inactive
+        q2.id: cufd(q2, none=True),  # normal, cucu has none
+        q3.id: cufd(q3, NOW + timedelta(hours=9)),  # normal, valid
+    }
+    frame = pos_frame(INV, given, NOW, cufds=cufds)
+    state = pos_table(frame, 24.0, NOW).set_index(frame["pos_id"])["Estado"]
+    assert state[p3.id] == "🔴 No puede facturar (vencido)"
+    assert state[p4.id] == "🔴 No puede facturar (inactivo)"
+    assert state[q2.id] == "🔴 No puede facturar (sin CUFD)"
+    assert state[q3.id] == "🟢 Normal" and state[p1.id] == "🟠 En contingencia ⏰ +24 h"
+    assert state[B2.pos[3].id] == "⚪ Desconocido"  # its CUFD never read: not known to stop it either
+    order = list(urgent_first(frame)["pos_id"])
+    assert order[:5] == [p1.id, p2.id, p3.id, p4.id, q2.id]  # in contingency, then those that cannot invoice
+    assert order[-1] == q3.id  # the one normal POS that can invoice last, the unknown ones between
+    assert set(filter_pos_frame(frame, states=[CANNOT_INVOICE])["pos_id"]) == {p1.id, p3.id, p4.id, q2.id}
+    both = filter_pos_frame(frame, states=[CANNOT_INVOICE, PosState.NORMAL.value])
+    assert set(both["pos_id"]) == {p1.id, p3.id, p4.id, q2.id, q3.id}
