@@ -733,15 +733,30 @@ class InvoiceState(StrEnum):
 
     @property
     def label(self) -> str:
-        return _INVOICE_STATE[self]
+        """What a filter offers and a URL carries (``?estado_factura=Rechazada``): no icon."""
+        return _INVOICE_STATE[self].label
+
+    @property
+    def tone(self) -> Tone:
+        """Still to reach SIAT is handled (amber, as "Por enviar" of an event's closing); a rejection is red."""
+        return _INVOICE_STATE[self].tone
+
+    @property
+    def icon(self) -> str:
+        return self.tone.icon
 
 
-_INVOICE_STATE: dict[InvoiceState, str] = {
-    InvoiceState.PENDING: "Pendiente",
-    InvoiceState.VALIDATED: "Validada",
-    InvoiceState.REJECTED: "Rechazada",
-    InvoiceState.CANCELLED: "Anulada",
-    InvoiceState.CONTINGENCY: "Por enviar (fuera de línea)",
+class InvoiceStateLook(NamedTuple):
+    label: str
+    tone: Tone
+
+
+_INVOICE_STATE: dict[InvoiceState, InvoiceStateLook] = {
+    InvoiceState.PENDING: InvoiceStateLook("Pendiente", Tone.MANAGED),
+    InvoiceState.VALIDATED: InvoiceStateLook("Validada", Tone.OK),
+    InvoiceState.REJECTED: InvoiceStateLook("Rechazada", Tone.PROBLEM),
+    InvoiceState.CANCELLED: InvoiceStateLook("Anulada", Tone.NONE),  # nothing left to do
+    InvoiceState.CONTINGENCY: InvoiceStateLook("Por enviar (fuera de línea)", Tone.MANAGED),
 }
 
 

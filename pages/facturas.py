@@ -69,9 +69,9 @@ INVOICE_SHOWN = [
 INVOICE_CONFIG = {
     **widgets.pos_columns(InvoiceColumn.BRANCH, InvoiceColumn.POS),
     InvoiceColumn.NUMBER: st.column_config.Column(width=70),
-    InvoiceColumn.STATUS: st.column_config.TextColumn(width=170),
+    InvoiceColumn.STATUS: st.column_config.TextColumn(width=195),  # "🟠 Por enviar (fuera de línea)"
     **DEADLINE_CONFIG,
-    InvoiceColumn.SIAT_DESCRIPTION: st.column_config.TextColumn(width=130),  # why SIAT rejected it, or why it could not be read
+    InvoiceColumn.SIAT_DESCRIPTION: st.column_config.TextColumn(width=125),  # why SIAT rejected it, or why it could not be read
     InvoiceColumn.ISSUED: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
     InvoiceColumn.STATUS_READ: widgets.la_paz_column("DD/MM HH:mm", width=widgets.DAY_TIME_PX),
     InvoiceColumn.AMOUNT: st.column_config.NumberColumn(format="%.2f", width=90),

@@ -15,7 +15,7 @@ from cucu.invoicing.codes import explain_siat_code
 from cucu.lapaz import la_paz_series
 from cucu.store import MaintenanceWindow
 from cucu.views.export import sheets_pdf, workbook
-from cucu.views.facturas import invoice_state_label
+from cucu.views.facturas import invoice_state_text
 from cucu.views.links import page_link
 from cucu.vocabulary import OutageKind, OutageState
 
@@ -157,7 +157,7 @@ def dossier_invoices_frame(dossier: Dossier, inventory: Inventory) -> pd.DataFra
                 DossierInvoiceColumn.BRANCH: branches.get(i.event.branch_id or "", i.event.branch_id),
                 DossierInvoiceColumn.POS: pos_names.get(i.event.pos_id, i.event.pos_id),
                 DossierInvoiceColumn.NUMBER: i.invoice.invoice_number,
-                DossierInvoiceColumn.STATE: invoice_state_label(i.invoice.state),
+                DossierInvoiceColumn.STATE: invoice_state_text(i.invoice.state),
                 DossierInvoiceColumn.ISSUED: i.invoice.emission_date,
                 DossierInvoiceColumn.DEADLINE: i.deadline,
                 DossierInvoiceColumn.SIAT: explain_siat_code(i.invoice.siat_code, i.invoice.siat_description)

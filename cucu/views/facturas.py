@@ -12,7 +12,7 @@ from cucu.invoicing import AttributedInvoice, EventClose, InvoicePicture, invoic
 from cucu.lapaz import la_paz_series
 from cucu.store import Store, StoredInvoice
 from cucu.views.pos import PosColumn
-from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState
+from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, Tone
 
 CUFD_URGENCY = {
     CufdHealth.EXPIRED.value: 0,
@@ -54,7 +54,7 @@ class InvoiceColumn:
     BRANCH = "Sucursal"
     POS = "Punto de venta"
     NUMBER = "Número"
-    STATUS = "Estado"  # its label
+    STATUS = "Estado"  # its label with its icon (invoice_state_text)
     ISSUED = "Emitida"
     LEFT = "Queda"
     DEADLINE = "Plazo"
@@ -77,6 +77,13 @@ NO_POS = "(sin punto de venta)"  # cucu's list did not name it: counted at compa
 
 def invoice_state_label(state: InvoiceState | str) -> str:
     return state.label if isinstance(state, InvoiceState) else str(state)
+
+
+def invoice_state_text(state: InvoiceState | str) -> str:
+    """An invoice's state as a grid cell shows it, with its icon as every grid's states: "🔴 Rechazada" (red as
+    SIAT's rejections everywhere), "🟠 Por enviar (fuera de línea)"; a state this version does not know, grey."""
+    tone = state.tone if isinstance(state, InvoiceState) else Tone.UNKNOWN
+    return f"{tone.icon} {invoice_state_label(state)}".strip()
 
 
 def time_left(deadlines: pd.Series, now: datetime, pending: pd.Series) -> pd.Series:
@@ -125,7 +132,7 @@ def invoices_frame(items: Iterable[AttributedInvoice], inventory: Inventory) -> 
                 InvoiceColumn.BRANCH: branch.name if branch else NO_POS,
                 InvoiceColumn.POS: pos.name if pos else (invoice.pos_id or "—"),
                 InvoiceColumn.NUMBER: invoice.invoice_number,
-                InvoiceColumn.STATUS: invoice_state_label(invoice.state),
+                InvoiceColumn.STATUS: invoice_state_text(invoice.state),
                 InvoiceColumn.ISSUED: invoice.emission_date,
                 InvoiceColumn.DEADLINE: a.deadline,
                 InvoiceColumn.CLIENT: invoice.client_name,

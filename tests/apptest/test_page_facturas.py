@@ -143,6 +143,15 @@ def test_facturas_lists_offline_and_rejected_invoices_and_event_closing(app_secr
     assert set(next(df.value for df in at.dataframe if "event_id" in df.value.columns)["closing"]) == {"Cerrado"}
 
 
+def test_facturas_marks_a_rejection_red(app_secrets, invoicing_runtime):
+    """ "Rechazada" was drawn plain; SIAT's rejections are red everywhere else."""
+    at = open_page(app_secrets)
+    invoices = next(df.value for df in at.dataframe if "invoice_id" in df.value.columns)
+    rejected = invoices[invoices["state"] == InvoiceState.REJECTED.value]
+    assert len(rejected) and set(rejected["Estado"]) == {"🔴 Rechazada"}
+    assert set(invoices.loc[invoices["state"] == InvoiceState.CONTINGENCY.value, "Estado"]) == {"🟠 Por enviar (fuera de línea)"}
+
+
 def test_the_state_filter_comes_from_the_url(app_secrets, invoicing_runtime):
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["cucu"] = app_secrets

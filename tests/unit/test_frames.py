@@ -283,6 +283,20 @@ def test_facturas_frames_hold_no_clock_and_queda_is_worked_out_at_the_viewers_ti
     assert left.iloc[0] == timedelta(hours=5) and pd.isna(left.iloc[1])
 
 
+def test_a_rejected_invoice_is_red_in_the_grids_and_its_filter_value_keeps_no_icon():
+    """ "Rechazada" was drawn plain in Facturas' grid and the outage dossier's; SIAT's rejections are red elsewhere."""
+    from cucu.views.facturas import invoice_state_text
+    from cucu.vocabulary import InvoiceState
+
+    assert invoice_state_text(InvoiceState.REJECTED) == "🔴 Rechazada"
+    assert invoice_state_text(InvoiceState.CONTINGENCY) == "🟠 Por enviar (fuera de línea)"  # as "Por enviar" of a closing
+    assert invoice_state_text(InvoiceState.PENDING) == "🟠 Pendiente"
+    assert invoice_state_text(InvoiceState.VALIDATED) == "🟢 Validada"
+    assert invoice_state_text(InvoiceState.CANCELLED) == "Anulada"
+    assert invoice_state_text("ON_HOLD") == "⚪ ON_HOLD"  # a state this version does not know: grey, never green
+    assert InvoiceState.REJECTED.label == "Rechazada"  # what ?estado_factura= carries
+
+
 def cufd(pos, until=None, *, active=True, none=False):
     from cucu.api.models import Cufd
     from cucu.store import StoredCufd

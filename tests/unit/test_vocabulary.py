@@ -111,7 +111,7 @@ class Shown(Protocol):
 
 # As the README says: the sets the UI shows with an icon, and those shown by their label alone (or not at all).
 WITH_ICON: list[Iterable[Shown]] = [
-    Mode, Outcome, CheckState, SiatStatus, PosState, CufdHealth, Delivery, EventClosing, OutageState,
+    Mode, Outcome, CheckState, SiatStatus, PosState, CufdHealth, InvoiceState, Delivery, EventClosing, OutageState,
 ]  # fmt: skip
 WITHOUT_ICON = [
     Motive,
@@ -127,7 +127,6 @@ WITHOUT_ICON = [
     PolicyState,
     QueueKind,
     OutageKind,
-    InvoiceState,
     Preset,
 ]
 
@@ -144,7 +143,9 @@ def test_every_member_has_its_entry_in_its_sets_table(members):
 
 def test_every_set_is_said_to_have_an_icon_or_not():
     assert {*WITH_ICON, *WITHOUT_ICON, Tone} == set(CLOSED_SETS) and not set(WITH_ICON) & set(WITHOUT_ICON)
-    assert all(m.icon for members in WITH_ICON for m in members)
+    # An annulled invoice asks nothing of anyone: no tone, no icon (Tone.NONE), as a figure with nothing to do.
+    assert all(m.icon for members in WITH_ICON for m in members if m is not InvoiceState.CANCELLED)
+    assert InvoiceState.CANCELLED.tone is Tone.NONE and not InvoiceState.CANCELLED.icon
     assert not any(hasattr(members, "icon") for members in WITHOUT_ICON)
     assert all(t.icon and t.material for t in Tone if t is not Tone.NONE)  # the tones lend their icons to PosState, CufdHealth
 
