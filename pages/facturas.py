@@ -40,7 +40,10 @@ SHOWN_STATES = {  # what this page lists: still to send, and rejected
     InvoiceState.PENDING.label: InvoiceState.PENDING.value,
     InvoiceState.REJECTED.label: InvoiceState.REJECTED.value,
 }
-QUEDA_HELP = "Hasta el plazo de SIAT, en horas:minutos:segundos; negativo si ya venció."
+QUEDA_HELP = (
+    "Hasta el plazo de SIAT, en horas:minutos:segundos; negativo si ya venció. Vacío mientras el evento sigue "
+    "abierto (sin plazo todavía) o si ya no queda nada por enviar ni corregir."
+)
 PENDING_CLOSINGS = (EventClosing.TO_SEND.value, EventClosing.REJECTED.value)  # what the closing list opens on
 
 # Each grid's default view fits a tablet (ui.widgets.TABLET_GRID_PX): which POS, what is wrong, the deadline;

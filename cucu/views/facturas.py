@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from cucu.api.models import Inventory
-from cucu.invoicing import AttributedInvoice, EventClose, InvoicePicture, invoice_picture
+from cucu.invoicing import UNCLOSED, AttributedInvoice, EventClose, InvoicePicture, invoice_picture
 from cucu.lapaz import la_paz_series
 from cucu.store import Store, StoredInvoice
 from cucu.views.pos import PosColumn
-from cucu.vocabulary import CufdHealth, EventClosing, InvoiceState, Tone
+from cucu.vocabulary import CufdHealth, InvoiceState, Tone
 
 CUFD_URGENCY = {
     CufdHealth.EXPIRED.value: 0,
@@ -88,8 +88,8 @@ def invoice_state_text(state: InvoiceState | str) -> str:
 
 def time_left(deadlines: pd.Series, now: datetime, pending: pd.Series) -> pd.Series:
     """Until each deadline, as a timedelta (negative once past), where ``pending``; empty elsewhere and
-    while an event is open (no deadline yet). Typed, so the grid sorts it by value; to the minute, as
-    Eventos activos' "Transcurrido" (the grid showed "47:44:47.154701")."""
+    while an event is open (no deadline yet: the "Plazo" beside it is empty too). Typed, so the grid sorts it
+    by value; to the minute, as Eventos activos' "Transcurrido" (the grid showed "47:44:47.154701")."""
     return (deadlines - pd.Timestamp(now)).dt.floor("min").where(pending)
 
 
@@ -182,9 +182,12 @@ CLOSE_TIME_COLUMNS = (CloseColumn.START, CloseColumn.END, CloseColumn.DEADLINE)
 
 
 def invoices_time_left(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """``invoices_frame``'s rows with "Queda" at ``now``: worked out for the rows shown, at the viewer's minute."""
-    pending = frame[InvoiceColumn.STATE].isin([InvoiceState.CONTINGENCY, InvoiceState.PENDING])
-    return frame.assign(**{InvoiceColumn.LEFT: time_left(frame[InvoiceColumn.DEADLINE], now, pending)})
+    """``invoices_frame``'s rows with "Queda" at ``now``: worked out for the rows shown, at the viewer's minute,
+    wherever "Plazo" is known. Every row is open, the rejected ones too: a rejection is corrected and sent again
+    within the same deadline (only "to send" had it, and a chain's list, the nearest deadline first, opens on
+    rejected invoices: "—" on every row beside a known "Plazo")."""
+    everywhere = pd.Series(True, index=frame.index)
+    return frame.assign(**{InvoiceColumn.LEFT: time_left(frame[InvoiceColumn.DEADLINE], now, everywhere)})
 
 
 def closes_frame(closes: Iterable[EventClose], inventory: Inventory) -> pd.DataFrame:
@@ -221,8 +224,9 @@ def closes_frame(closes: Iterable[EventClose], inventory: Inventory) -> pd.DataF
 
 
 def closes_time_left(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """``closes_frame``'s rows with "Queda" at ``now`` for the events with invoices still to send."""
-    pending = frame[CloseColumn.CLOSING] == EventClosing.TO_SEND.value
+    """``closes_frame``'s rows with "Queda" at ``now`` for the events whose invoices still need a person (to send,
+    or rejected: ``UNCLOSED``); none for the closed ones, with nothing left to do before the deadline."""
+    pending = frame[CloseColumn.CLOSING].isin([c.value for c in UNCLOSED])
     return frame.assign(**{CloseColumn.LEFT: time_left(frame[CloseColumn.DEADLINE], now, pending)})
 
 

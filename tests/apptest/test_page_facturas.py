@@ -152,6 +152,18 @@ def test_facturas_marks_a_rejection_red(app_secrets, invoicing_runtime):
     assert set(invoices.loc[invoices["state"] == InvoiceState.CONTINGENCY.value, "Estado"]) == {"🟠 Por enviar (fuera de línea)"}
 
 
+def test_facturas_gives_the_time_left_wherever_the_deadline_is_known(app_secrets, invoicing_runtime):
+    """Seen at a chain: "Queda" "—" on every row beside a known "Plazo" (the list opens on the nearest deadlines,
+    rejected invoices; only those still to send had a time left). Empty while the event is open (no deadline)."""
+    at = open_page(app_secrets)
+    invoices = next(df.value for df in at.dataframe if "invoice_id" in df.value.columns)
+    dated = invoices["Plazo"].notna()
+    assert (dated & (invoices["state"] == InvoiceState.REJECTED.value)).any()  # what read "—" before
+    assert invoices.loc[dated, "Queda"].notna().all() and invoices.loc[~dated, "Queda"].isna().all()
+    drawn_at = invoices.loc[dated, "Plazo"] - invoices.loc[dated, "Queda"]  # one "now", the page's, to the minute
+    assert drawn_at.max() - drawn_at.min() < pd.Timedelta(minutes=1)
+
+
 def test_the_state_filter_comes_from_the_url(app_secrets, invoicing_runtime):
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["cucu"] = app_secrets

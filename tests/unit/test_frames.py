@@ -263,24 +263,27 @@ def test_the_time_left_to_a_deadline_is_to_the_minute_and_only_where_pending():
 
 def test_facturas_frames_hold_no_clock_and_queda_is_worked_out_at_the_viewers_time():
     """The shared invoice frames are rebuilt only when invoices or events move (not every minute, 0.9 s at a
-    chain): "Queda" is added where shown, at the viewer's time, for what is still to send."""
+    chain): "Queda" is added where shown, at the viewer's time, wherever "Plazo" is known."""
     from cucu.views.facturas import CloseColumn, InvoiceColumn, closes_time_left, invoices_time_left
     from cucu.vocabulary import EventClosing, InvoiceState
 
-    deadline = pd.Series([NOW + timedelta(hours=5)] * 2, dtype="datetime64[ns, America/La_Paz]")
+    deadline = pd.Series([NOW + timedelta(hours=5)] * 3, dtype="datetime64[ns, America/La_Paz]")
     invoices = pd.DataFrame(
-        {InvoiceColumn.STATE: [InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value], InvoiceColumn.DEADLINE: deadline}
+        {
+            InvoiceColumn.STATE: [InvoiceState.CONTINGENCY.value, InvoiceState.REJECTED.value, InvoiceState.PENDING.value],
+            InvoiceColumn.DEADLINE: deadline.where(pd.Series([True, True, False])),  # the third's event is still open
+        }
     )
     shown = invoices_time_left(invoices, NOW + timedelta(hours=1, seconds=20))
-    assert shown[InvoiceColumn.LEFT].iloc[0] == timedelta(hours=3, minutes=59) and pd.isna(shown[InvoiceColumn.LEFT].iloc[1])
+    assert list(shown[InvoiceColumn.LEFT].iloc[:2]) == [timedelta(hours=3, minutes=59)] * 2
+    assert pd.isna(shown[InvoiceColumn.LEFT].iloc[2])  # no deadline, no time left
     later = invoices_time_left(invoices, NOW + timedelta(hours=6))
-    assert later[InvoiceColumn.LEFT].iloc[0] == timedelta(hours=-1)  # past: negative
+    assert list(later[InvoiceColumn.LEFT].iloc[:2]) == [timedelta(hours=-1)] * 2  # past: negative
     assert InvoiceColumn.LEFT not in invoices.columns  # the shared frame is left as it was
-    closes = pd.DataFrame(
-        {CloseColumn.CLOSING: [EventClosing.TO_SEND.value, EventClosing.CLOSED.value], CloseColumn.DEADLINE: deadline}
-    )
+    closings = [EventClosing.TO_SEND.value, EventClosing.REJECTED.value, EventClosing.CLOSED.value]
+    closes = pd.DataFrame({CloseColumn.CLOSING: closings, CloseColumn.DEADLINE: deadline})
     left = closes_time_left(closes, NOW)[CloseColumn.LEFT]
-    assert left.iloc[0] == timedelta(hours=5) and pd.isna(left.iloc[1])
+    assert list(left.iloc[:2]) == [timedelta(hours=5)] * 2 and pd.isna(left.iloc[2])  # nothing left to do once closed
 
 
 def test_a_rejected_invoice_is_red_in_the_grids_and_its_filter_value_keeps_no_icon():
