@@ -21,6 +21,7 @@
     ["The page that you have requested does not seem to exist. Running the app's main page.",
       "Esa dirección no es una página del tablero: se abrió la página principal, Estado."],
     ["Close", "Cerrar"],
+    ["Help", "Ayuda"],  // a help tooltip beside text that has no label of its own (a caption's, a markdown's)
     ["Dismiss", "Cerrar"],
     ["Search", "Buscar"],
     ["Fullscreen", "Pantalla completa"],

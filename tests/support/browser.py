@@ -162,7 +162,7 @@ def start_one_event(page, site: str, description: str) -> None:
     wait_for_app(page)
     page.get_by_role("button", name="Revisar y confirmar").click()
     page.get_by_role("dialog").get_by_role("button", name=re.compile("Iniciar contingencia en 1")).click()
-    expect(page.get_by_text("1 de 1 iniciados")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"\b1 de 1 iniciado\b"))).to_be_visible(timeout=20_000)
 
 
 def bitacora_cells(page, site: str, actor: str):
