@@ -4,7 +4,6 @@ closing state), Estado's invoicing KPIs, Eventos activos' CUFD column, and renew
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from cucu.views.links import STATE_PARAM
@@ -23,17 +22,6 @@ def open_page(secrets, page=PAGE, access=SUPERVISOR_OFF):
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-@pytest.fixture
-def invoicing_runtime(seeded_runtime):
-    """The seeded runtime after one CUFD round and invoice rounds until a full pass."""
-    seeded_runtime.collector.cufd_once()
-    seeded_runtime.collector.backfill_days = 4  # the ended events the invoices of 72 h belong to
-    seeded_runtime.collector.backfill_everything()
-    while not seeded_runtime.collector.invoices_once().pass_done:
-        pass
-    return seeded_runtime
 
 
 def test_estado_says_how_many_pos_can_invoice_and_what_is_to_send(app_secrets, invoicing_runtime, sim):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from cucu.vocabulary import Tone
 from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
 
@@ -56,21 +54,10 @@ def test_contingency_is_never_red_and_siat_down_is(sim, seeded_runtime, app_secr
 RED = 0  # Streamlit's MetricProto.RED: a metric's note in red
 
 
-@pytest.fixture
-def invoicing_read(seeded_runtime):
-    """Every POS's CUFD read (the demo's seed has one expired and one inactive) and a full pass of invoices."""
-    seeded_runtime.collector.cufd_once()
-    seeded_runtime.collector.backfill_days = 4  # the ended events the invoices of 72 h belong to
-    seeded_runtime.collector.backfill_everything()
-    while not seeded_runtime.collector.invoices_once().pass_done:
-        pass
-    return seeded_runtime
-
-
-def test_pueden_facturar_is_red_when_some_pos_cannot_invoice(sim, invoicing_read, app_secrets):
+def test_pueden_facturar_is_red_when_some_pos_cannot_invoice(sim, invoicing_runtime, app_secrets):
     """An expired or inactive CUFD stops a POS invoicing, online or offline: the figure needs a person now."""
-    cufds = invoicing_read.store.cufds()
-    now = invoicing_read.collector.clock()
+    cufds = invoicing_runtime.store.cufds()
+    now = invoicing_runtime.collector.clock()
     cannot = [p for p, c in cufds.items() if c.cufd is None or not c.cufd.valid_at(now)]
     assert cannot  # the seed's expired and inactive CUFDs
     at = run_app(app_secrets)
@@ -79,7 +66,7 @@ def test_pueden_facturar_is_red_when_some_pos_cannot_invoice(sim, invoicing_read
     assert (kpi.proto.color, kpi.proto.icon) == (RED, "🔴")
 
 
-def test_a_deadline_still_ahead_is_never_drawn_in_the_red_of_what_cannot_invoice(sim, invoicing_read, app_secrets):
+def test_a_deadline_still_ahead_is_never_drawn_in_the_red_of_what_cannot_invoice(sim, invoicing_runtime, app_secrets):
     """ "vence en …" is watched (amber, or no colour), never red: red is what stops invoicing now, as
     "Pueden facturar" and an expired CUFD are. Estado's KPIs and queue, and Eventos activos' CUFD column."""
     at = run_app(app_secrets, access=SUPERVISOR_OFF)
