@@ -16,6 +16,7 @@ from cucu.views.alertas import (
     OutboxColumn,
     alerts_pdf,
     alerts_xlsx,
+    in_branches,
     incidents_frame,
     outbox_frame,
     owner_text,
@@ -27,7 +28,7 @@ from cucu.vocabulary import Delivery, Mode
 from ui import identity, resources, shell, widgets
 
 page = shell.page_context()
-runtime, settings = page.runtime, page.settings
+runtime, settings, inventory = page.runtime, page.settings, page.inventory
 alerts = settings.alerts
 HISTORY_ROWS = 200  # the newest messages; the outbox keeps every one
 RECENT_INCIDENTS = 50
@@ -61,6 +62,14 @@ else:
             icon=":material/schedule_send:",
         )
 
+# Region and branch, in the URL as on every page: the incidents below (open, resolved, to handle, downloaded).
+branch_ids = widgets.branch_filter(inventory)
+if branch_ids:
+    st.caption(
+        "Las alertas de SIAT y las de toda la empresa no son de una sucursal: se muestran con cualquier filtro.",
+        help="Los mensajes enviados se listan todos: un mensaje de prueba no es de ninguna sucursal.",
+    )
+
 DONE = "alertas_hecho"  # what the last "Lo atiendo" or note did, shown once after the rerun that shows it
 
 
@@ -83,8 +92,9 @@ def handling_section() -> None:
     if done := st.session_state.pop(DONE, None):
         st.success(done, icon=":material/check_circle:")
     linked = linked_incident()
-    choices = {i.id: i for i in runtime.store.open_incidents()}
-    choices.update((i.id, i) for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None)
+    choices = {i.id: i for i in in_branches(runtime.store.open_incidents(), branch_ids)}
+    recent = in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids)
+    choices.update((i.id, i) for i in recent if i.closed_at is not None)
     if linked is not None:
         choices.setdefault(linked.id, linked)
     if not choices:
@@ -169,9 +179,10 @@ handling_section()
 
 def downloads() -> None:
     """The alerts the page lists (open, then the recently resolved), with who handles each, since when and every
-    note: the notes are exported with their alert. Read through the person's store: a scoped person's only."""
-    listed = runtime.store.open_incidents()
-    listed += [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None]
+    note: the notes are exported with their alert. Read through the person's store: a scoped person's only; cut to
+    the region and branches chosen, as the lists."""
+    listed = in_branches(runtime.store.open_incidents(), branch_ids)
+    listed += [i for i in in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids) if i.closed_at is not None]
     if not listed:
         return
     now = runtime.store.now()
@@ -240,8 +251,8 @@ def incidents_table(frame: pd.DataFrame) -> None:
 
 
 @shell.live(resources.LIVE_REFRESH_S)
-def live_alerts() -> None:
-    open_now = runtime.store.open_incidents()
+def live_alerts(branch_ids: list[str]) -> None:
+    open_now = in_branches(runtime.store.open_incidents(), branch_ids)
     known = resources.open_alerts(runtime).known  # the rules decided lately: else none open is not "none"
     st.subheader(f"Abiertas ({fmt_count(len(open_now)) if known or open_now else widgets.NO_VALUE})")
     if not open_now and not known:
@@ -294,10 +305,10 @@ def live_alerts() -> None:
             },
         )
 
-    recent = [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS) if i.closed_at is not None]
+    recent = [i for i in in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids) if i.closed_at is not None]
     if recent:
         with st.expander(f"Resueltas recientemente ({fmt_count(len(recent))})"):
             incidents_table(incidents_frame(recent))
 
 
-live_alerts()
+live_alerts(branch_ids)

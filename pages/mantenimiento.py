@@ -20,6 +20,7 @@ from cucu.events.maintenance import (
     renewal_text,
     schedule,
     scope_text,
+    touching,
 )
 from cucu.events.policy import during_window
 from cucu.formatting import fmt_datetime, plural
@@ -45,7 +46,11 @@ if done := st.session_state.pop(DONE, None):
     st.success(done, icon=":material/check_circle:")
 
 now = runtime.store.now()
-windows = runtime.store.maintenance_windows(ending_after=now - RECENT, cancelled=True)
+# Region and branch, in the URL as on every page: the windows touching them, and always the company's.
+chosen_branches = widgets.branch_filter(inventory)
+if chosen_branches:
+    st.caption("Los mantenimientos de toda la empresa (los de SIAT) cubren cada sucursal: se muestran con cualquier filtro.")
+windows = touching(runtime.store.maintenance_windows(ending_after=now - RECENT, cancelled=True), chosen_branches)
 
 
 def _lenient_rule(value: str) -> AlertRule | str:
@@ -107,7 +112,7 @@ def cancel_button(window_id: int) -> None:
 # Read once for every window still to come (a chain's 10 000 CUFDs).
 cufds = runtime.store.cufds() if any(w.cancelled_at is None and w.ends_at > now for w in windows) else {}
 if not windows:
-    st.caption("No hay mantenimientos programados ni recientes.")
+    st.caption("No hay mantenimientos programados ni recientes" + (" de las sucursales elegidas." if chosen_branches else "."))
 else:
     for window in sorted(windows, key=lambda w: (w.ends_at <= now or w.cancelled_at is not None, w.starts_at)):
         with st.container(border=True):

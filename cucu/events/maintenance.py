@@ -170,6 +170,15 @@ def cancel(store: Store, actor: Actor, inventory: Inventory, window_id: int, now
         raise ActionError("Ese mantenimiento ya fue cancelado.")
 
 
+def touching(windows: Iterable[MaintenanceWindow], branch_ids: Sequence[str]) -> list[MaintenanceWindow]:
+    """The windows covering at least one of the branches chosen in the page's filter (none chosen: every one), and
+    always the company's (no branch named: it covers every branch)."""
+    if not branch_ids:
+        return list(windows)
+    chosen = set(branch_ids)
+    return [w for w in windows if not w.branch_ids or chosen.intersection(w.branch_ids)]
+
+
 def announces_siat_down(window: MaintenanceWindow) -> bool:
     """SIAT's announced maintenance: a scheduled window over the whole company that holds "SIAT no responde" (the
     one that silences that alert). What ``[policy].maintenance = "start"`` starts motive 2 for at its start; a

@@ -28,6 +28,15 @@ class IncidentColumn:
     OWNER = "Atendida por"  # who said "Lo atiendo" and since when, or "Sin atender"
 
 
+def in_branches(found: Iterable[Incident], branch_ids: Sequence[str]) -> list[Incident]:
+    """The incidents of the branches chosen in the page's filter (none chosen: every one), and always those that
+    name no branch: SIAT's and the company's belong to every branch, as Caídas keeps SIAT's outages."""
+    if not branch_ids:
+        return list(found)
+    chosen = set(branch_ids)
+    return [i for i in found if not i.branch_id or i.branch_id in chosen]
+
+
 INCIDENT_COLUMNS = [
     IncidentColumn.RULE,
     IncidentColumn.TITLE,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.support.apptest import run_app
+from cucu.access import Identity
+from cucu.events.maintenance import schedule
+from tests.support.apptest import SUPERVISOR_OFF, run_app, texts
+from tests.support.scoped import ANA, seed_every_region
 
 
 def regions(sim) -> dict[str, set[str]]:
@@ -35,7 +40,9 @@ def test_a_branch_outside_the_chosen_region_is_not_shown(sim, seeded_runtime, ap
     assert santa_cruz.name not in set(at.dataframe[-1].value["Sucursal"])
 
 
-@pytest.mark.parametrize("page", ["eventos", "historial", "facturas", "caidas", "bitacora", "informe"])
+@pytest.mark.parametrize(
+    "page", ["eventos", "historial", "facturas", "caidas", "bitacora", "informe", "alertas", "mantenimiento"]
+)
 def test_every_page_with_a_branch_filter_offers_regions_from_the_url(sim, seeded_runtime, app_secrets, page):
     at = run_app(app_secrets)
     at.query_params["region"] = "Santa Cruz"
@@ -45,6 +52,78 @@ def test_every_page_with_a_branch_filter_offers_regions_from_the_url(sim, seeded
     assert region.value == ["Santa Cruz"]
     assert region.options == ["La Paz", "Cochabamba", "Santa Cruz", "Chuquisaca"]  # departments in their order
     assert set(at.multiselect(key="sucursal").options) == regions(sim)["Santa Cruz"]
+
+
+def test_alertas_lists_the_regions_incidents_and_siats_whatever_the_filter(sim, seeded_runtime, app_secrets, monkeypatch):
+    """A branch alert in every region, SIAT's, and a resolved one in La Paz and in Santa Cruz: with Santa Cruz in the
+    URL the open list, the resolved list, the alert to handle and the download hold Santa Cruz's and SIAT's only."""
+    seed_every_region(sim, seeded_runtime, "La Paz")
+    store, now = seeded_runtime.store, seeded_runtime.store.now()
+    resolved_in = {region: next(b for b in sim.inventory.branches if b.region == region) for region in ("La Paz", "Santa Cruz")}
+    for branch in resolved_in.values():
+        found = store.incident_open(
+            key=f"resuelta:{branch.id}", rule="contingencia_prolongada", branch_id=branch.id, opened_at=now, now=now,
+            title=f"Resuelta en {branch.name}", body="", messages=[],
+        )  # fmt: skip
+        assert found is not None and store.incident_close(
+            found, now=now, title=f"Resuelta en {branch.name}", body="", messages=[]
+        )
+    downloaded: list[str] = []
+
+    def workbook(listed, notes) -> bytes:  # what the Excel download would hold
+        downloaded.extend(i.title for i in listed)
+        return b""
+
+    monkeypatch.setattr("cucu.views.alertas.alerts_xlsx", workbook)
+    monkeypatch.setattr("ui.widgets.workbook_downloads", lambda what, stem, xlsx, pdf, **kwargs: xlsx())
+    at = run_app(app_secrets, page="pages/alertas.py", access=SUPERVISOR_OFF, query={"region": "Santa Cruz"})
+    santa_cruz = regions(sim)["Santa Cruz"]
+    others = {b.name for b in sim.inventory.branches} - santa_cruz
+    open_titles = set(next(d.value for d in at.dataframe if "Atendida por" in d.value.columns)["Asunto"])
+    assert "SIAT no responde" in open_titles  # SIAT's belongs to no branch: kept
+    assert {t for t in open_titles if t.startswith("Contingencia prolongada")} == {
+        f"Contingencia prolongada en {name}" for name in santa_cruz
+    }
+    resolved = set(next(d.value for d in at.dataframe if "Resuelta" in d.value.columns)["Asunto"])
+    assert {t for t in resolved if t.startswith("Resuelta en")} == {f"Resuelta en {resolved_in['Santa Cruz'].name}"}
+    to_handle = " ".join(at.selectbox(key="alertas_atender").options)
+    assert "SIAT no responde" in to_handle and not [n for n in others if f" en {n} " in f"{to_handle} "]
+    assert "SIAT no responde" in downloaded and not [t for t in downloaded if any(t.endswith(f" en {n}") for n in others)]
+    assert any(t.endswith(f" en {n}") for t in downloaded for n in santa_cruz)
+    assert "se muestran con cualquier filtro" in texts(at)
+    at.multiselect(key="region").set_value([]).run()  # every region again
+    open_titles = set(next(d.value for d in at.dataframe if "Atendida por" in d.value.columns)["Asunto"])
+    assert {f"Contingencia prolongada en {b.name}" for b in sim.inventory.branches} <= open_titles
+
+
+def test_mantenimiento_lists_the_windows_touching_the_region_and_the_companys(sim, seeded_runtime, app_secrets):
+    seed_every_region(sim, seeded_runtime, "La Paz")  # a window of each branch, and one listing every branch
+    store, now = seeded_runtime.store, seeded_runtime.store.now()
+    schedule(
+        store, ANA, seeded_runtime.inventory, starts_at=now + timedelta(hours=5), ends_at=now + timedelta(hours=6),
+        branch_ids=[], silenced=[], reason="Mantenimiento de SIAT anunciado", now=now,
+    )  # fmt: skip
+    at = run_app(app_secrets, page="pages/mantenimiento.py", access=SUPERVISOR_OFF, query={"region": "La Paz"})
+    shown = "\n".join(t.value for t in at.text)
+    for b in sim.inventory.branches:
+        assert (f"Inventario de {b.name}" in shown) is (b.region == "La Paz"), b.name
+    assert "Inventario anual" in shown and "Mantenimiento de SIAT anunciado" in shown  # every branch's, the company's
+    assert "se muestran con cualquier filtro" in texts(at)
+    first, second = sorted(regions(sim)["La Paz"])  # a branch of it: its windows, not its neighbour's
+    at.multiselect(key="sucursal").set_value([next(b.id for b in sim.inventory.branches if b.name == first)]).run()
+    shown = "\n".join(t.value for t in at.text)
+    assert f"Inventario de {first}" in shown and f"Inventario de {second}" not in shown and "Inventario anual" in shown
+
+
+@pytest.mark.parametrize("page", ["alertas", "mantenimiento"])
+def test_a_scoped_person_is_offered_their_regions_only(sim, seeded_runtime, app_secrets, monkeypatch, page):
+    monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity("rosa"))
+    access = {"mode": "proxy", "users": {"rosa": {"role": "supervisor", "regions": ["La Paz", "Santa Cruz"]}}}
+    at = run_app(app_secrets, page=f"pages/{page}.py", access=access)
+    assert not at.exception
+    assert at.multiselect(key="region").options == ["La Paz", "Santa Cruz"]
+    mine = regions(sim)["La Paz"] | regions(sim)["Santa Cruz"]
+    assert set(at.multiselect(key="sucursal").options) == mine
 
 
 def region_tiles(at) -> list[str]:
