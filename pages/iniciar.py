@@ -12,6 +12,7 @@ from cucu.events.actions import MAX_DESCRIPTION
 from cucu.formatting import fmt_count, md_text
 from cucu.inventory import branch_labels
 from cucu.organization.regions import branches_by_region
+from cucu.views.links import REGION_PARAM
 from cucu.vocabulary import Motive
 from ui import actions, shell
 
@@ -37,16 +38,23 @@ FORM: dict[str, object] = {
     "iniciar_motivo": None,
     "iniciar_descripcion": "",
 }
-st.session_state.setdefault("iniciar_alcance", ONE)  # not default=: a value set by the reset would then warn
 regions = branches_by_region(inventory)
+# The region is in the URL as every page's filter writes it (?region=La+Paz): a link naming one opens on it. Synced
+# by hand, not bind=: the key "region" is the other pages' multiselect, and this form's reset would leave them a None.
+if len(regions) > 1 and "iniciar_region" not in st.session_state and st.query_params.get(REGION_PARAM) in regions:
+    st.session_state["iniciar_alcance"] = REGION
+    st.session_state["iniciar_region"] = st.query_params.get(REGION_PARAM)
+st.session_state.setdefault("iniciar_alcance", ONE)  # not default=: a value set by the reset would then warn
 scopes = [ONE, SEVERAL, BRANCH, *([REGION] if len(regions) > 1 else []), ALL]
 scope = st.segmented_control("Alcance", scopes, key="iniciar_alcance", width="stretch") or ONE
 
 labels = branch_labels(inventory)
 pos_ids: list[str] = []
+region: str | None = None
 if scope == REGION:
     region = st.selectbox("Región", list(regions), index=None, placeholder="Elija una región", key="iniciar_region")
     if region is not None:
+        st.query_params[REGION_PARAM] = region  # shared, the link opens the same region
         pos_ids = [p.id for branch_id in regions[region] for p in inventory.branch(branch_id).pos]
         st.info(
             f"Se incluyen todos los puntos de venta ({fmt_count(len(pos_ids))}) de las sucursales de "
@@ -96,6 +104,9 @@ else:
             f"Se incluyen todos los puntos de venta de {md_text(inventory.branch(branch_id).name)} ({fmt_count(len(pos_ids))}).",
             icon=":material/store:",
         )
+
+if region is None and REGION_PARAM in st.query_params:
+    del st.query_params[REGION_PARAM]  # no region chosen (another scope, or the form reset): the link names none
 
 motive = st.radio(
     "Motivo",

@@ -115,12 +115,31 @@ def test_mantenimiento_lists_the_windows_touching_the_region_and_the_companys(si
     assert f"Inventario de {first}" in shown and f"Inventario de {second}" not in shown and "Inventario anual" in shown
 
 
-@pytest.mark.parametrize("page", ["alertas", "mantenimiento"])
+def test_iniciar_evento_takes_the_region_to_start_from_the_url(sim, seeded_runtime, app_secrets):
+    at = run_app(app_secrets, page="pages/iniciar.py", access=SUPERVISOR_OFF, query={"region": "Santa Cruz"})
+    assert at.button_group(key="iniciar_alcance").value == "Toda una región"
+    assert at.selectbox(key="iniciar_region").value == "Santa Cruz"
+    pos = sum(len(b.pos) for b in sim.inventory.branches if b.region == "Santa Cruz")
+    count = len(regions(sim)["Santa Cruz"])
+    assert f"Se incluyen todos los puntos de venta ({pos}) de las sucursales de Santa Cruz ({count})." in texts(at)
+    at.selectbox(key="iniciar_region").set_value("La Paz").run()
+    assert at.query_params["region"] in ("La Paz", ["La Paz"])  # a link to it opens the same region
+    at.button_group(key="iniciar_alcance").set_value("Toda una sucursal").run()
+    assert "region" not in at.query_params  # no region chosen: the link names none
+    at.switch_page("pages/eventos.py").run()  # the other pages' region filter is not disturbed
+    assert not at.exception and at.multiselect(key="region").value == []
+
+
+@pytest.mark.parametrize("page", ["alertas", "mantenimiento", "iniciar"])
 def test_a_scoped_person_is_offered_their_regions_only(sim, seeded_runtime, app_secrets, monkeypatch, page):
     monkeypatch.setattr("ui.identity.signed_in_identity", lambda access: Identity("rosa"))
     access = {"mode": "proxy", "users": {"rosa": {"role": "supervisor", "regions": ["La Paz", "Santa Cruz"]}}}
     at = run_app(app_secrets, page=f"pages/{page}.py", access=access)
     assert not at.exception
+    if page == "iniciar":
+        at.button_group(key="iniciar_alcance").set_value("Toda una región").run()
+        assert at.selectbox(key="iniciar_region").options == ["La Paz", "Santa Cruz"]
+        return
     assert at.multiselect(key="region").options == ["La Paz", "Santa Cruz"]
     mine = regions(sim)["La Paz"] | regions(sim)["Santa Cruz"]
     assert set(at.multiselect(key="sucursal").options) == mine
