@@ -93,7 +93,7 @@ def handling_section() -> None:
         st.success(done, icon=":material/check_circle:")
     linked = linked_incident()
     choices = {i.id: i for i in in_branches(runtime.store.open_incidents(), branch_ids)}
-    recent = in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids)
+    recent = runtime.store.recent_incidents(RECENT_INCIDENTS, chosen=branch_ids)
     choices.update((i.id, i) for i in recent if i.closed_at is not None)
     if linked is not None:
         choices.setdefault(linked.id, linked)
@@ -182,7 +182,7 @@ def downloads() -> None:
     note: the notes are exported with their alert. Read through the person's store: a scoped person's only; cut to
     the region and branches chosen, as the lists."""
     listed = in_branches(runtime.store.open_incidents(), branch_ids)
-    listed += [i for i in in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids) if i.closed_at is not None]
+    listed += [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS, chosen=branch_ids) if i.closed_at is not None]
     if not listed:
         return
     now = runtime.store.now()
@@ -305,7 +305,7 @@ def live_alerts(branch_ids: list[str]) -> None:
             },
         )
 
-    recent = [i for i in in_branches(runtime.store.recent_incidents(RECENT_INCIDENTS), branch_ids) if i.closed_at is not None]
+    recent = [i for i in runtime.store.recent_incidents(RECENT_INCIDENTS, chosen=branch_ids) if i.closed_at is not None]
     if recent:
         with st.expander(f"Resueltas recientemente ({fmt_count(len(recent))})"):
             incidents_table(incidents_frame(recent))

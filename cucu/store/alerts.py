@@ -122,15 +122,22 @@ class AlertTables(StoreBase):
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 
-    def recent_incidents(self, limit: int, *, branch_ids: Collection[str] | None = None) -> list[Incident]:
+    def recent_incidents(
+        self, limit: int, *, branch_ids: Collection[str] | None = None, chosen: Collection[str] = ()
+    ) -> list[Incident]:
         """The last ``limit`` incidents opened, open or closed, newest first (those a person scoped to
-        ``branch_ids`` sees: :func:`seen_from`)."""
+        ``branch_ids`` sees: :func:`seen_from`). With ``chosen``, the branches a page's filter chose: only their
+        incidents and those naming no branch (SIAT's, the company's), the last ``limit`` of those: another
+        region's alerts do not crowd them out of the list."""
         query = (
             sa.select(incidents)
             .where(seen_from(branch_ids))
             .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
             .limit(limit)
         )
+        if chosen:
+            no_branch = sa.func.coalesce(incidents.c.branch_id, "") == ""
+            query = query.where(sa.or_(no_branch, incidents.c.branch_id.in_(list(chosen))))
         with self.engine.connect() as conn:
             return [_incident(row) for row in conn.execute(query)]
 

@@ -193,8 +193,8 @@ class ScopedStore:
         mine = [i for i in self.open_incidents() if i.acknowledged_by is not None]
         return sorted(mine, key=lambda i: (i.acknowledged_at or i.opened_at, i.id))[:limit]
 
-    def recent_incidents(self, limit: int) -> list[Incident]:
-        return self._store.recent_incidents(limit, branch_ids=self.branch_ids)
+    def recent_incidents(self, limit: int, *, chosen: Collection[str] = ()) -> list[Incident]:
+        return self._store.recent_incidents(limit, branch_ids=self.branch_ids, chosen=chosen)
 
     def incidents_between(self, since: datetime, until: datetime) -> list[Incident]:
         return [i for i in self._store.incidents_between(since, until) if self.sees(i)]

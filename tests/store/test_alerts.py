@@ -795,3 +795,25 @@ def test_a_round_decided_by_the_polling_process_is_recorded_and_one_that_only_wa
     alerter(leading=True).run_once()
     run = store.job_run(ALERTS_JOB)
     assert run is not None and run.ok_at == T0 and run.error is None
+
+
+def test_the_recent_incidents_of_the_branches_a_filter_chose_keep_the_companys_and_are_not_crowded_out(db):
+    """Alertas' region and branch filter (issue 26): the last ``limit`` of the chosen branches' incidents and of
+    those naming no branch (SIAT's), however many other branches opened since."""
+    store = Store(db)
+
+    def opened(key: str, rule: AlertRule, branch_id: str | None, minutes: int) -> None:
+        at = T0 + timedelta(minutes=minutes)
+        found = store.incident_open(
+            key=key, rule=rule, branch_id=branch_id, opened_at=at, now=at, title=key, body="", messages=[]
+        )
+        assert found is not None
+
+    opened("sur", AlertRule.LONG_OPEN, SUR, 1)
+    opened("siat", AlertRule.SIAT_DOWN, None, 2)
+    for n in range(3):
+        opened(f"norte{n}", AlertRule.LONG_OPEN, NORTE, 3 + n)
+    assert [i.key for i in store.recent_incidents(2)] == ["norte2", "norte1"]  # the company's list
+    assert [i.key for i in store.recent_incidents(2, chosen=[SUR])] == ["siat", "sur"]
+    assert [i.key for i in store.recent_incidents(10, chosen=[NORTE])] == ["norte2", "norte1", "norte0", "siat"]
+    assert [i.key for i in store.recent_incidents(10, branch_ids=[SUR], chosen=[NORTE])] == ["siat"]  # scope first
