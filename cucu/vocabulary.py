@@ -707,10 +707,20 @@ class OutageState(StrEnum):
     def tone(self) -> Tone:
         return _OUTAGE_STATE[self]
 
+    def counted(self, n: int) -> str:
+        """How many, in Spanish: "1 en curso", "3 por cerrar", "129 cerradas"."""
+        return plural(n, *_OUTAGE_STATE_COUNTED[self])
+
     @property
     def icon(self) -> str:
         return self.tone.icon
 
+
+_OUTAGE_STATE_COUNTED: dict[OutageState, tuple[str, str]] = {
+    OutageState.ONGOING: ("en curso", "en curso"),
+    OutageState.SETTLING: ("por cerrar", "por cerrar"),
+    OutageState.CLOSED: ("cerrada", "cerradas"),
+}
 
 _OUTAGE_STATE: dict[OutageState, Tone] = {
     OutageState.ONGOING: Tone.PROBLEM,

@@ -42,8 +42,8 @@ st.caption(
 
 if not alerts.channels:
     st.info(
-        "No hay canales configurados: las alertas quedan registradas aquí, pero no se envían. "
-        "Agregue direcciones de Apprise en la tabla [alerts] de secrets.toml (vea el README).",
+        "No hay canales configurados: las alertas quedan registradas aquí, pero no se envían. Pídale a quien "
+        "administra el tablero que configure los canales de avisos (correo, Telegram, Teams…).",
         icon=":material/notifications_off:",
     )
 else:

@@ -73,8 +73,7 @@ def outage_list() -> None:
         return
     counts = {state: sum(1 for o in found if states[o.key] is state) for state in OutageState}
     st.markdown(
-        f"**{plural(len(found), 'caída', 'caídas')}** · "
-        + " · ".join(f"{state.label}: {fmt_count(n)}" for state, n in counts.items() if n)
+        f"**{plural(len(found), 'caída', 'caídas')}** · " + " · ".join(state.counted(n) for state, n in counts.items() if n)
     )
     # Read each run (a few rows): a mark written a moment ago shows at once, whatever the list's cache.
     marks = maintenance_marks(found, runtime.store.maintenance_windows(ending_after=found[-1].started_at))

@@ -79,7 +79,10 @@ def siat_panel(now: datetime) -> None:
         )
     elif rollup.status is SiatStatus.OPERATIONAL:
         st.caption(rollup.detail)
-        st.success("**SIAT responde.** Los puntos de venta pueden facturar en línea.", icon=":material/check_circle:")
+        # about SIAT: a POS whose CUFD stops it is in the queue above and in "Pueden facturar" below
+        st.success(
+            "**SIAT responde.** Los puntos de venta con CUFD vigente pueden facturar en línea.", icon=":material/check_circle:"
+        )
     elif rollup.status is SiatStatus.INTERMITTENT:
         st.warning(f"**SIAT falla a ratos.** {rollup.detail}", icon=":material/warning:")
     else:  # Sin datos, or cucu silent with nothing to diagnose

@@ -49,6 +49,7 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
     )
     at = open_page(app_secrets)
     assert "No hay canales configurados" in texts(at)
+    assert "secrets.toml" not in texts(at) and "Apprise" not in texts(at)  # the operator's words, not a supervisor's
     incidents, sent = at.dataframe[0].value, at.dataframe[1].value
     assert incidents["Asunto"].tolist() == ["SIAT no responde"] and incidents["Alerta"].tolist() == [AlertRule.SIAT_DOWN.label]
     assert sent["Canal"].tolist() == ["json://127.0.0.1 · 0123456789ab"]

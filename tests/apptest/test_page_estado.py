@@ -148,6 +148,8 @@ def test_check_now_shows_the_persons_check_without_a_second_state(sim, seeded_ru
     # Seen: the green box and "SIAT respondió en la última comprobación" over "Última comprobación: … · SIAT no
     # responde" (the person's). The box and its line say the state's checks; the person's check is its own note.
     assert [s.value for s in at.success] and not at.warning and not at.error
+    # about SIAT, never about every POS: the demo has POS whose CUFD stops them, listed in the queue
+    assert at.success[0].value.startswith("**SIAT responde.** Los puntos de venta con CUFD vigente pueden facturar")
     (line,) = [c.value for c in at.caption if c.value.startswith("Última comprobación")]
     assert line.startswith("Última comprobación periódica:") and "no responde" not in line
     (note,) = [c.value for c in at.caption if c.value.startswith("Comprobación pedida a las")]

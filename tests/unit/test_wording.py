@@ -138,3 +138,11 @@ def test_a_renewal_has_no_motive_column(kind):
     reach = Reach(kind, rows(3, 2, motive=None))
     assert list(reach.breakdown().columns) == ["Sucursal", "Puntos de venta"]
     assert reach.button == "Renovar el CUFD de 6 puntos de venta"
+
+
+def test_outages_are_counted_by_state_in_real_spanish():
+    """Caídas' list said "Cerrada: 129": each state counts itself, agreeing with how many."""
+    from cucu.vocabulary import OutageState
+
+    assert OutageState.CLOSED.counted(1) == "1 cerrada" and OutageState.CLOSED.counted(1290) == "1 290 cerradas"
+    assert OutageState.ONGOING.counted(2) == "2 en curso" and OutageState.SETTLING.counted(1) == "1 por cerrar"
