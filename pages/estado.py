@@ -17,9 +17,10 @@ from cucu.formatting import fmt_age, fmt_count, fmt_datetime, fmt_duration, fmt_
 from cucu.inventory import branch_labels
 from cucu.invoicing import INVOICE_JOB, unclosed_events, walk_progress
 from cucu.organization.regions import branches_by_region
-from cucu.store import Incident, JobRun
+from cucu.store import Incident
 from cucu.views.alertas import owner_text
 from cucu.views.estado import BRANCH_COLUMNS, BranchColumn, EstadoFrames, Overview, branches_frame
+from cucu.views.facturas import NOTHING_READ, invoice_reading
 from cucu.views.links import REGION_PARAM
 from cucu.views.pos import PosColumn
 from cucu.views.queue import (
@@ -212,18 +213,6 @@ def kpis(ov: Overview, now: datetime) -> None:
             delta_arrow="off",
         )
     unclosed_kpi(c4, now)
-
-
-NOTHING_READ = "sin datos todavía"
-
-
-def invoice_reading(run: JobRun | None, stored: bool) -> str | None:
-    """What the invoice figures can claim: none read yet ("—", not 0), or partial until the walk's first
-    full pass over the window (they only grow until then); ``None`` once complete. ``stored``: some open
-    invoice is in the database already (the first round saves its pages before it records itself)."""
-    if run is None:
-        return "lectura parcial" if stored else NOTHING_READ
-    return "lectura parcial" if run.passed_at is None else None
 
 
 def unclosed_kpi(column: DeltaGenerator, now: datetime) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cucu.formatting import fmt_count, fmt_hour, md_text, plural
+from cucu.invoicing import INVOICE_JOB
 from cucu.organization.regions import branches_by_region
 from cucu.views.estado import BranchTile, Overview, RegionTile
+from cucu.views.facturas import invoice_reading
 from cucu.views.queue import merged, person_part
 from cucu.vocabulary import Outcome, QueueKind
 from ui import resources, shell
@@ -96,7 +98,11 @@ def wall() -> None:
             st.caption(f"De {fmt_count(known)} de {fmt_count(ov.pos_total)} puntos de venta con datos.")
         present = [kind for kind in QueueKind if queue.counts[kind]]
         if present:
-            st.markdown(" · ".join(k.counted(queue.counts[k]) for k in present))
+            # the invoices' kinds count what was read: partial until the walk's first full pass, as on Estado
+            stored = bool(resources.current_invoices(runtime).value.picture.invoices)
+            reading = invoice_reading(runtime.store.job_run(INVOICE_JOB), stored)
+            note = [f"facturas: {reading}"] if reading else []
+            st.markdown(" · ".join([*(k.counted(queue.counts[k]) for k in present), *note]))
         tiles(ov)
         if st.query_params.get(ROTATE_PARAM):
             rotating_region(ov, now.timestamp())

@@ -10,7 +10,7 @@ import pandas as pd
 from cucu.api.models import Inventory
 from cucu.invoicing import UNCLOSED, AttributedInvoice, EventClose, InvoicePicture, invoice_picture
 from cucu.lapaz import la_paz_series
-from cucu.store import Store, StoredInvoice
+from cucu.store import JobRun, Store, StoredInvoice
 from cucu.views.pos import PosColumn
 from cucu.vocabulary import CufdHealth, InvoiceState, Tone
 
@@ -243,3 +243,15 @@ def open_invoice_parts(
 def window_closes(store: Store, inventory: Inventory, now: datetime, window: timedelta) -> pd.DataFrame:
     """Each event ended within the window and its closing (``closes_frame``), from every invoice of the window."""
     return closes_frame(invoice_picture(store, inventory, now, window).closes, inventory)
+
+
+NOTHING_READ = "sin datos todavía"
+
+
+def invoice_reading(run: JobRun | None, stored: bool) -> str | None:
+    """What the invoice figures can claim: none read yet ("—", not 0), or partial until the walk's first
+    full pass over the window (they only grow until then); ``None`` once complete. ``stored``: some open
+    invoice is in the database already (the first round saves its pages before it records itself)."""
+    if run is None:
+        return "lectura parcial" if stored else NOTHING_READ
+    return "lectura parcial" if run.passed_at is None else None

@@ -96,3 +96,21 @@ def test_rotating_shows_each_affected_region_in_its_turn(sim, seeded_runtime, ap
     assert sorted(opened[:-1]) == sorted(affected) and opened[-1] == opened[0]  # each once, then again
     first = affected.index(opened[0])
     assert opened[:-1] == affected[first:] + affected[:first]  # in the tiles' order, most affected first
+
+
+def test_the_invoice_counts_say_they_are_partial_until_the_first_full_pass(sim, seeded_runtime, app_secrets):
+    from cucu.invoicing import INVOICE_JOB
+
+    """Seen on the wall: "6 facturas rechazadas" while the first pass over the invoices was under way (13 in the
+    end), where Estado said "lectura parcial". The wall says it too, and stops once the pass is complete."""
+    seeded_runtime.collector.cufd_once()  # something to list: the demo's expired and inactive CUFDs
+
+    def counts_line(at) -> str:
+        return next(m.value for m in at.markdown if re.match(r"[\d ]+ puntos? de venta no pueden? facturar", m.value))
+
+    assert counts_line(run_app(app_secrets, page=PAGE)).endswith(" · facturas: sin datos todavía")
+    seeded_runtime.store.record_job(INVOICE_JOB, seeded_runtime.store.now(), None)  # a round, no full pass yet
+    assert counts_line(run_app(app_secrets, page=PAGE)).endswith(" · facturas: lectura parcial")
+    while not seeded_runtime.collector.invoices_once().pass_done:
+        pass
+    assert "facturas:" not in counts_line(run_app(app_secrets, page=PAGE))
