@@ -253,13 +253,20 @@ def incidents_table(frame: pd.DataFrame) -> None:
 @shell.live(resources.LIVE_REFRESH_S)
 def live_alerts(branch_ids: list[str]) -> None:
     open_now = in_branches(runtime.store.open_incidents(), branch_ids)
-    known = resources.open_alerts(runtime).known  # the rules decided lately: else none open is not "none"
+    header = resources.open_alerts(runtime)
+    known = header.known  # the rules decided lately: else none open is not "none"
     st.subheader(f"Abiertas ({fmt_count(len(open_now)) if known or open_now else widgets.NO_VALUE})")
     if not open_now and not known:
         st.info(
             "**Las alertas no se han evaluado en las últimas rondas.** Lo que está abierto no se sabe todavía: el "
             "proceso que consulta a cucu las evalúa en cada ronda.",
             icon=":material/notifications_off:",
+        )
+    elif not open_now and header.partial:
+        st.info(
+            "**Ninguna alerta abierta en lo leído hasta ahora.** Las reglas todavía no vieron todos los puntos de venta "
+            "y sus CUFD ni una lectura completa de las facturas: lo que falta puede abrir alertas.",
+            icon=":material/hourglass_top:",
         )
     elif not open_now:
         st.success("Ninguna alerta abierta.", icon=":material/check_circle:")

@@ -93,7 +93,8 @@ def wall() -> None:
         c3.metric("Qué hacer ahora", fmt_count(queue.total) if known else "—")
         unowned = sum(1 for i in incidents if i.acknowledged_by is None)
         # none open is not "0" until the rules were decided (the header's rule, cucu.views.alertas.alerts_known)
-        c4.metric("Alertas sin atender", fmt_count(unowned) if unowned or resources.open_alerts(runtime).known else "—")
+        header = resources.open_alerts(runtime)
+        c4.metric("Alertas sin atender", fmt_count(unowned) if unowned or (header.known and not header.partial) else "—")
         if known < ov.pos_total:
             st.caption(f"De {fmt_count(known)} de {fmt_count(ov.pos_total)} puntos de venta con datos.")
         present = [kind for kind in QueueKind if queue.counts[kind]]

@@ -123,7 +123,7 @@ def open_alerts(runtime: Runtime) -> OpenAlerts:
         handled = runtime.store.open_incidents_handled(HEADER_HANDLED) if count > unowned else []
         run = runtime.store.job_run(ALERTS_JOB)
         known = alerts_known(run.ok_at if run else None, runtime.store.now(), runtime.settings.check_interval_s)
-        return OpenAlerts(count, unowned, tuple(handled), known)
+        return OpenAlerts(count, unowned, tuple(handled), known, partial=run is None or run.passed_at is None)
 
     if _own_write_unseen("open_alerts"):
         return read()

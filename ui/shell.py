@@ -234,7 +234,9 @@ def alerts_badge(alerts: OpenAlerts) -> None:
     label = "1 alerta abierta" if count == 1 else f"{fmt_count(count)} alertas abiertas"
     if count:
         label += f" · {fmt_count(unowned)} sin atender" if unowned else (" · atendida" if count == 1 else " · atendidas")
-    tone = Tone.PROBLEM if unowned else Tone.MANAGED if count else Tone.NONE
+    if alerts.partial:  # decided on part of the data so far: what fired on it, not all there is
+        label += " · lectura parcial"
+    tone = Tone.PROBLEM if unowned else Tone.MANAGED if count else Tone.UNKNOWN if alerts.partial else Tone.NONE
     st.page_link(
         linked("pages/alertas.py"),
         label=f":{tone.color}-badge[{label}]",

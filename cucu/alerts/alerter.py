@@ -29,6 +29,7 @@ from cucu.alerts.text import outside
 from cucu.api.models import Inventory
 from cucu.events.policy import Policy, PolicyStatus, policy_condition
 from cucu.formatting import fmt_duration, plural
+from cucu.invoicing import INVOICE_JOB
 from cucu.lapaz import now_la_paz
 from cucu.settings import AlertSettings, Settings
 from cucu.store import Store, database_failed
@@ -39,6 +40,15 @@ from cucu.vocabulary import AlertRule
 ALERTS_JOB = "alertas"
 
 log = logging.getLogger(__name__)
+
+
+def read_whole(store: Store, inventory: Inventory, snap: Snapshot) -> bool:
+    """Whether the rules read everything they judge: every POS's state and CUFD, and a whole pass over the invoices.
+    Until a round has, what is open is what fired on part of it (``job_runs.passed_at`` stays empty)."""
+    run = store.job_run(INVOICE_JOB)
+    if run is None or run.passed_at is None:
+        return False
+    return all(pos.id in snap.statuses and pos.id in snap.cufds for pos in inventory.all_pos)
 
 
 class Alerter:
@@ -166,7 +176,7 @@ class Alerter:
                 cufd_expiring_hours=self.cufd_expiring_hours,
             )
             if leading:
-                self.store.record_job(ALERTS_JOB, now, None)
+                self.store.record_job(ALERTS_JOB, now, None, passed=read_whole(self.store, self.inventory, snap))
         except Exception as exc:
             self._failed(exc, "alertas: no se pudo decidir esta ronda")
         if leading and self.after_round is not None:

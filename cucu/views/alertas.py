@@ -98,6 +98,9 @@ class OpenAlerts:
     # False until the rules have been decided (``ALERTS_JOB``), or when their last decision is older than a few
     # rounds: the count is then not known, and is never shown as "0 alertas abiertas".
     known: bool = True
+    # True until a round decided them having read every POS and a whole pass over the invoices: none open is then
+    # none fired on what was read so far ("lectura parcial"), not "nothing wrong".
+    partial: bool = False
 
 
 ALERTS_STALE_ROUNDS = 5  # a last decision older than this many rounds (check_interval_s each): nobody decides them

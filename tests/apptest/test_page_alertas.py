@@ -60,12 +60,12 @@ def test_without_channels_it_says_nothing_is_sent_and_shows_the_incidents(app_se
     assert {b.proto.label for b in at.get("download_button")} == {"Descargar las alertas (Excel)", "Descargar las alertas (PDF)"}
 
 
-def rules_decided(store, ago: timedelta = timedelta(0)) -> None:
-    """The alert rules decided ``ago`` (as the polling process's round records): what a test writes by hand
-    is then what the rules left open."""
+def rules_decided(store, ago: timedelta = timedelta(0), *, whole: bool = True) -> None:
+    """The alert rules decided ``ago`` (as the polling process's round records), having read the whole chain
+    (``whole``) or part of it: what a test writes by hand is then what the rules left open."""
     from cucu.alerts.alerter import ALERTS_JOB
 
-    store.record_job(ALERTS_JOB, store.now() - ago, None)
+    store.record_job(ALERTS_JOB, store.now() - ago, None, passed=whole)
 
 
 def alerts_link(at):
@@ -353,9 +353,14 @@ def test_before_the_rules_are_decided_the_count_is_unknown_never_zero(app_secret
     assert "Abiertas (—)" in [h.value for h in at.subheader]
     assert not at.success and any("no se han evaluado" in i.value for i in at.info)
 
+    rules_decided(seeded_runtime.store, whole=False)  # decided on what was read so far: not "nothing wrong"
+    at.run()
+    assert "0 alertas abiertas · lectura parcial" in alerts_link(at).label and ":gray-badge[" in alerts_link(at).label
+    assert not at.success and any("Ninguna alerta abierta en lo leído hasta ahora" in i.value for i in at.info)
+
     rules_decided(seeded_runtime.store)
     at.run()
-    assert "0 alertas abiertas" in alerts_link(at).label
+    assert "0 alertas abiertas]" in alerts_link(at).label
     assert "Abiertas (0)" in [h.value for h in at.subheader] and "Ninguna alerta abierta." in [s.value for s in at.success]
 
     interval = seeded_runtime.settings.check_interval_s

@@ -817,3 +817,26 @@ def test_the_recent_incidents_of_the_branches_a_filter_chose_keep_the_companys_a
     assert [i.key for i in store.recent_incidents(2, chosen=[SUR])] == ["siat", "sur"]
     assert [i.key for i in store.recent_incidents(10, chosen=[NORTE])] == ["norte2", "norte1", "norte0", "siat"]
     assert [i.key for i in store.recent_incidents(10, branch_ids=[SUR], chosen=[NORTE])] == ["siat"]  # scope first
+
+
+def test_the_rules_read_the_whole_chain_only_with_every_pos_and_cufd_and_a_whole_pass_over_the_invoices(db):
+    """Until a round has read it all, what is open is what fired on part of it: the header says "lectura parcial"
+    (cucu.views.alertas.OpenAlerts.partial). Each missing piece keeps it partial."""
+    from dataclasses import replace
+
+    from cucu.alerts.alerter import read_whole
+    from cucu.invoicing import INVOICE_JOB
+
+    store = Store(db)
+    every = [pos.id for pos in INVENTORY.all_pos]
+    status = {p: PosStatus(p, NORTE, T0, T0, None, None) for p in every}
+    cufd = {p: StoredCufd(p, NORTE, T0, T0, None, None) for p in every}  # read, whether or not cucu had one
+    whole = replace(snapshot(statuses=status), cufds=cufd)
+    assert not read_whole(store, INVENTORY, whole)  # the invoices never walked
+    store.record_job(INVOICE_JOB, T0, None)
+    assert not read_whole(store, INVENTORY, whole)  # walked in part
+    store.record_job(INVOICE_JOB, T0, None, passed=True)
+    assert read_whole(store, INVENTORY, whole)
+    one_less = every[1:]
+    assert not read_whole(store, INVENTORY, replace(whole, statuses={p: status[p] for p in one_less}))
+    assert not read_whole(store, INVENTORY, replace(whole, cufds={p: cufd[p] for p in one_less}))
