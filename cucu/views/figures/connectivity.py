@@ -127,12 +127,12 @@ def latency_chart(frame: pd.DataFrame, *, bucket: timedelta | None = None, heigh
     }
     line_tooltip = [
         {"field": LatencyField.SHOWN_TIME, "type": "nominal"},
-        {"field": LatencyField.LATENCY, "type": "quantitative", "title": "ms", "format": ".0f"},
+        {"field": LatencyField.LATENCY, "type": "quantitative", "title": "ms", "format": ",.0f"},
     ]
     if bucket is not None:
         line_tooltip = [
             {"field": LatencyField.SHOWN_TIME, "type": "nominal"},
-            {"field": LatencyField.LATENCY, "type": "quantitative", "title": "media (ms)", "format": ".0f"},
+            {"field": LatencyField.LATENCY, "type": "quantitative", "title": "media (ms)", "format": ",.0f"},
             {"field": LatencyField.MAX, "type": "quantitative", "title": "máx. (ms)"},
             {"field": LatencyField.CHECKS, "type": "quantitative"},
         ]

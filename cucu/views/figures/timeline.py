@@ -366,7 +366,7 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetim
                 "type": "quantitative",
                 "stack": "zero",
                 "title": "Eventos en curso",
-                "axis": {"format": "d"},
+                "axis": {"format": ",d"},  # "7 000" (the config's locale)
             },
             "color": {
                 "field": DailyField.MOTIVE,
@@ -378,7 +378,7 @@ def daily_events_chart(frame: pd.DataFrame, start: date, end: date, now: datetim
             "tooltip": [
                 {"field": DailyField.DATE, "type": "nominal"},
                 {"field": DailyField.MOTIVE, "type": "nominal"},
-                {"field": DailyField.EVENTS, "type": "quantitative", "format": "d"},
+                {"field": DailyField.EVENTS, "type": "quantitative", "format": ",d"},
             ],
         },
     }
